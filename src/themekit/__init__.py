@@ -1,0 +1,51 @@
+"""themekit: qualitative thematic analysis of interview transcripts.
+
+Read a folder of transcripts, code every participant excerpt against a
+versioned codebook, summarise themes and export report-ready material::
+
+    import themekit
+    corpus = themekit.read_corpus("transcripts_sample")
+    codebook = themekit.Codebook.load("codebooks/ati-keyworker.yaml")
+    run = themekit.code(corpus, codebook)
+    run.excerpts          # a pandas DataFrame, one row per (segment, code)
+    run.save("runs/r1")
+"""
+
+from ._version import __version__
+from .codebook import Code, Codebook, validate_codebook
+from .errors import CodebookError, CodebookProblem, CorpusError, RunFolderError, ThemekitError, TranscriptError
+from .export import summary_markdown, write_run
+from .ingest import read_corpus, read_transcript
+from .models import Coding, Corpus, Segment, Transcript, Turn
+from .pipeline import EXCERPT_COLUMNS, Run, code
+from .summarize import CodeSummary, Quote, ThemeSummary, prevalence_word, summarize
+
+__all__ = [
+    "EXCERPT_COLUMNS",
+    "Code",
+    "CodeSummary",
+    "Codebook",
+    "CodebookError",
+    "CodebookProblem",
+    "Coding",
+    "Corpus",
+    "CorpusError",
+    "Quote",
+    "Run",
+    "RunFolderError",
+    "Segment",
+    "ThemeSummary",
+    "ThemekitError",
+    "Transcript",
+    "TranscriptError",
+    "Turn",
+    "__version__",
+    "code",
+    "prevalence_word",
+    "read_corpus",
+    "read_transcript",
+    "summarize",
+    "summary_markdown",
+    "validate_codebook",
+    "write_run",
+]

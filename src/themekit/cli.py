@@ -1,0 +1,180 @@
+"""The ``themekit`` command line: each command parses, calls the library, renders.
+
+User mistakes surface as :class:`~themekit.errors.ThemekitError`; they are
+printed as one message on stderr with exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.tree import Tree
+
+from ._version import __version__
+from .errors import ThemekitError
+
+app = typer.Typer(
+    name="themekit",
+    help="Qualitative thematic analysis of interview transcripts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+codebook_app = typer.Typer(help="Check and read codebooks.", no_args_is_help=True)
+app.add_typer(codebook_app, name="codebook")
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def _user_errors():
+    """Turn themekit's errors and Ctrl-C into a message and an exit code."""
+    try:
+        yield
+    except ThemekitError as exc:
+        err.print(f"[bold red]Error:[/] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err.print("[bold red]Interrupted:[/] nothing was written; earlier runs are untouched.")
+        raise typer.Exit(130) from None
+
+
+class _Progress:
+    """A rich progress bar on stderr that appears only once a run has taken a while."""
+
+    def __init__(self, *, enabled: bool, delay: float = 2.0) -> None:
+        self.enabled = enabled
+        self.delay = delay
+        self.started = time.monotonic()
+        self.bar = None
+        self.tasks: dict[str, int] = {}
+
+    def __call__(self, stage: str, advance: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            if time.monotonic() - self.started < self.delay:
+                return
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=err, transient=True,
+            )
+            self.bar.start()
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bar.add_task(stage, total=total)
+        self.bar.update(self.tasks[stage], advance=advance)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"themekit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Qualitative thematic analysis of interview transcripts."""
+
+
+@app.command("code")
+def code_cmd(
+    transcripts: Annotated[Path, typer.Argument(help="Folder of transcripts (or one transcript file).")],
+    codebook: Annotated[Path, typer.Option("--codebook", "-c", help="Codebook YAML file.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Run folder to create.")],
+    unit: Annotated[str, typer.Option(help="Coding unit: sentence, turn or paragraph.")] = "sentence",
+    method: Annotated[Optional[str], typer.Option(help="Coding methods, comma-separated (default: all available).")] = None,
+    interviewer_label: Annotated[
+        Optional[list[str]],
+        typer.Option("--interviewer-label", help="Speaker label of the interviewer (repeatable; replaces the defaults)."),
+    ] = None,
+    spacy_model: Annotated[str, typer.Option(help="'blank' (default, no model needed) or an installed spaCy model.")] = "blank",
+    max_file_mb: Annotated[float, typer.Option(help="Refuse transcript files larger than this many MB.")] = 50.0,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing run folder.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail if any transcript cannot be read.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary line.")] = False,
+) -> None:
+    """Code every participant excerpt of TRANSCRIPTS with the codebook; write a run folder."""
+    from .export import check_run_folder
+    from .pipeline import code
+
+    progress = _Progress(enabled=not quiet)
+    with _user_errors():
+        check_run_folder(out_dir, force=force)
+        try:
+            run = code(
+                transcripts,
+                codebook,
+                unit=unit,  # type: ignore[arg-type]
+                methods=method,
+                spacy_model=spacy_model,
+                interviewer_labels=interviewer_label,
+                max_file_bytes=int(max_file_mb * 1024 * 1024),
+                strict=strict,
+                progress=progress,
+            )
+            run.save(out_dir, force=force)
+        finally:
+            progress.close()
+    for _, reason in run.corpus.failures:
+        err.print(f"[yellow]Skipped:[/] {escape(reason)}")
+    if not quiet:
+        used = len({c.code_id for c in run.codings})
+        err.print(
+            f"Coded {len(run.corpus.transcripts)} transcripts: {len(run.segments)} segments, "
+            f"{len(run.codings)} codings with {used} of {len(run.codebook)} codes → {escape(str(out_dir))}"
+        )
+
+
+@codebook_app.command("validate")
+def codebook_validate(file: Annotated[Path, typer.Argument(help="Codebook YAML file.")]) -> None:
+    """Check a codebook and list every problem at once, with YAML paths and lines."""
+    from .codebook import Codebook
+
+    with _user_errors():
+        cb = Codebook.load(file)
+    out.print(f"{escape(str(file))}: valid — {cb.name} {cb.version}, {len(cb.themes)} themes, {len(cb)} codes.")
+
+
+@codebook_app.command("show")
+def codebook_show(file: Annotated[Path, typer.Argument(help="Codebook YAML file.")]) -> None:
+    """Print the codebook's themes and codes as a tree."""
+    from .codebook import Codebook
+
+    with _user_errors():
+        cb = Codebook.load(file)
+    tree = Tree(f"[bold]{escape(cb.name)}[/] {escape(cb.version)}")
+    for theme in cb.themes:
+        branch = tree.add(f"[bold]{escape(theme.label)}[/] [dim]({escape(theme.id)})[/]")
+        nodes = {None: branch}
+        for code in cb.codes_of(theme.id):
+            parent = nodes[code.parent_id]
+            nodes[code.id] = parent.add(
+                f"{escape(code.label)} [dim]({escape(code.id)})[/] — {escape(code.spec.definition)}"
+            )
+    out.print(tree)
+
+
+def main() -> None:
+    app(prog_name="themekit")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

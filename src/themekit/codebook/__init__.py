@@ -1,0 +1,303 @@
+"""Codebooks: load and validate YAML (every problem at once, with paths and lines)."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from ..errors import CodebookError, CodebookProblem
+from .schema import SCHEMA_VERSION, CodebookSpec, CodeSpec, ThemeSpec
+
+__all__ = ["Code", "Codebook", "SCHEMA_VERSION", "validate_codebook"]
+
+#: Codebooks larger than this are refused before parsing (guards against YAML bombs).
+MAX_CODEBOOK_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Code:
+    """A code flattened out of the theme tree, with where it sits."""
+
+    spec: CodeSpec
+    theme_id: str
+    parent_id: str | None
+    depth: int
+    path: str
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def label(self) -> str:
+        return self.spec.label
+
+
+class Codebook:
+    """A validated codebook: the themes → codes tree plus version and content hash."""
+
+    def __init__(self, spec: CodebookSpec, *, source: Path | None = None) -> None:
+        self.spec = spec
+        self.source = source
+        self.codes: tuple[Code, ...] = tuple(_flatten(spec))
+        self._by_id = {c.id: c for c in self.codes}
+
+    @classmethod
+    def load(cls, path: str | Path) -> Codebook:
+        """Load and validate a YAML codebook; raises :class:`CodebookError` listing every problem."""
+        return validate_codebook(path)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def version(self) -> str:
+        return self.spec.version
+
+    @property
+    def themes(self) -> list[ThemeSpec]:
+        return self.spec.themes
+
+    @property
+    def sha256(self) -> str:
+        """Hash of the codebook's content (not its formatting or comments)."""
+        canonical = json.dumps(self.spec.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def code(self, code_id: str) -> Code:
+        return self._by_id[code_id]
+
+    def theme(self, theme_id: str) -> ThemeSpec:
+        for theme in self.spec.themes:
+            if theme.id == theme_id:
+                return theme
+        raise KeyError(theme_id)
+
+    def codes_of(self, theme_id: str) -> list[Code]:
+        return [c for c in self.codes if c.theme_id == theme_id]
+
+    def __iter__(self) -> Iterator[Code]:
+        return iter(self.codes)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __repr__(self) -> str:
+        return f"Codebook({self.name!r}, version={self.version!r}, themes={len(self.themes)}, codes={len(self)})"
+
+
+def _flatten(spec: CodebookSpec) -> Iterator[Code]:
+    def walk(codes: list[CodeSpec], theme: str, parent: str | None, depth: int, prefix: str) -> Iterator[Code]:
+        for i, code in enumerate(codes):
+            path = f"{prefix}.codes[{i}]"
+            yield Code(code, theme, parent, depth, path)
+            yield from walk(code.codes, theme, code.id, depth + 1, path)
+
+    for t, theme in enumerate(spec.themes):
+        yield from walk(theme.codes, theme.id, None, 0, f"themes[{t}]")
+
+
+# ---------------------------------------------------------------------------
+# validation
+
+
+def _yaml_lines(node: yaml.Node, path: str, lines: dict[str, int], problems: list[CodebookProblem]) -> None:
+    """Record the line of every YAML path, and report duplicate keys."""
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            child = f"{path}.{key}" if path else key
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                problems.append(CodebookProblem(child, f"duplicate key '{key}' (first at line {seen[key]})", line))
+                continue
+            seen[key] = line
+            lines[child] = line
+            _yaml_lines(value_node, child, lines, problems)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _yaml_lines(item, f"{path}[{i}]", lines, problems)
+
+
+def _loc_to_path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _line_for(path: str, lines: dict[str, int]) -> int | None:
+    while path:
+        if path in lines:
+            return lines[path]
+        cut = max(path.rfind("."), path.rfind("["))
+        path = path[:cut] if cut > 0 else ""
+    return lines.get("")
+
+
+def _allowed_keys(path: str) -> list[str]:
+    parent = path.rsplit(".", 1)[0] if "." in path else ""
+    last = parent.rsplit(".", 1)[-1].split("[")[0] if parent else ""
+    model = {"": CodebookSpec, "themes": ThemeSpec, "codes": CodeSpec}.get(last)
+    if last == "changelog":
+        from .schema import ChangelogEntry
+
+        model = ChangelogEntry
+    return list(model.model_fields) if model else []
+
+
+def _describe(error: dict, path: str) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        key = path.rsplit(".", 1)[-1]
+        allowed = _allowed_keys(path)
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(allowed)}"
+        return f"unknown key '{key}'; {hint}"
+    if kind == "missing":
+        return "missing required key"
+    if kind == "string_pattern_mismatch":
+        if path.endswith("version"):
+            return f"'{error['input']}' is not a semantic version; write it as MAJOR.MINOR.PATCH, e.g. 1.0.0"
+        return (
+            f"'{error['input']}' is not a valid id; start with a letter and use only letters, digits, "
+            "'_', '-' or '.' (at most 64 characters)"
+        )
+    if kind == "too_short":
+        return "must not be empty"
+    if kind == "literal_error" and path == "schema_version":
+        return f"unsupported schema version {error['input']!r}; this themekit reads schema_version {SCHEMA_VERSION}"
+    return error["msg"][0].lower() + error["msg"][1:]
+
+
+def _raw_codes(raw: dict) -> Iterator[tuple[str, dict]]:
+    """(YAML path, mapping) of every theme and code, however broken the rest is."""
+
+    def walk(codes: object, prefix: str) -> Iterator[tuple[str, dict]]:
+        if isinstance(codes, list):
+            for i, code in enumerate(codes):
+                if isinstance(code, dict):
+                    yield f"{prefix}.codes[{i}]", code
+                    yield from walk(code.get("codes"), f"{prefix}.codes[{i}]")
+
+    themes = raw.get("themes")
+    if isinstance(themes, list):
+        for t, theme in enumerate(themes):
+            if isinstance(theme, dict):
+                yield f"themes[{t}]", theme
+                yield from walk(theme.get("codes"), f"themes[{t}]")
+
+
+def _semantic_problems(raw: dict, lines: dict[str, int]) -> list[CodebookProblem]:
+    """Checks the schema cannot express: unique ids, keyword lists, spaCy patterns."""
+    problems: list[CodebookProblem] = []
+    seen: dict[str, str] = {}
+    for path, item in _raw_codes(raw):
+        identifier = item.get("id")
+        if isinstance(identifier, str):
+            if identifier in seen:
+                first = _line_for(seen[identifier], lines)
+                where = f"{path}.id"
+                problems.append(
+                    CodebookProblem(where, f"duplicate id '{identifier}' (first at line {first})", _line_for(where, lines))
+                )
+            else:
+                seen[identifier] = f"{path}.id"
+        for field in ("keywords", "exclude_keywords"):
+            terms: dict[str, int] = {}
+            values = item.get(field)
+            for k, term in enumerate(values if isinstance(values, list) else []):
+                where = f"{path}.{field}[{k}]"
+                if not isinstance(term, str):
+                    continue  # reported by the schema
+                if not term.strip():
+                    problems.append(CodebookProblem(where, "empty keyword; remove it", _line_for(where, lines)))
+                elif term.casefold() in terms:
+                    problems.append(
+                        CodebookProblem(
+                            where, f"'{term}' is listed twice (also {field}[{terms[term.casefold()]}])", _line_for(where, lines)
+                        )
+                    )
+                else:
+                    terms[term.casefold()] = k
+        patterns = item.get("patterns")
+        if isinstance(patterns, list) and patterns:
+            problems.extend(_pattern_problems(str(identifier), path, patterns, lines))
+    return problems
+
+
+def _pattern_problems(code_id: str, path: str, patterns: list, lines: dict[str, int]) -> list[CodebookProblem]:
+    from spacy.matcher import Matcher
+
+    from ..nlp import shared_vocab
+
+    problems = []
+    for p, pattern in enumerate(patterns):
+        where = f"{path}.patterns[{p}]"
+        if not (isinstance(pattern, list) and all(isinstance(token, dict) for token in pattern)):
+            continue  # the schema reports the wrong shape
+        try:
+            Matcher(shared_vocab(), validate=True).add(code_id, [pattern])
+        except Exception as exc:  # spaCy reports invalid patterns as ValueError / MatchPatternError
+            first = str(exc).strip().splitlines()
+            detail = " ".join(x.strip() for x in first if x.strip())[:300]
+            problems.append(
+                CodebookProblem(where, f"not a valid spaCy token pattern ({detail})", _line_for(where, lines))
+            )
+    return problems
+
+
+def validate_codebook(path: str | Path) -> Codebook:
+    """Load a codebook, collecting every problem before raising :class:`CodebookError`."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CodebookError(path, [CodebookProblem("", f"cannot read the file ({exc.strerror}); check the path")]) from None
+    if len(data) > MAX_CODEBOOK_BYTES:
+        raise CodebookError(path, [CodebookProblem("", f"file is over {MAX_CODEBOOK_BYTES // 2**20} MB; a codebook is never this large")])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CodebookError(path, [CodebookProblem("", f"not UTF-8 (byte {exc.start}); save the file as UTF-8")]) from None
+    problems: list[CodebookProblem] = []
+    lines: dict[str, int] = {}
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is not None:
+            _yaml_lines(node, "", lines, problems)
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        hint = "; indent with spaces, not tabs" if "\t" in text and "tab" in str(exc).lower() else ""
+        raise CodebookError(path, [CodebookProblem("", f"{where}not valid YAML ({problem}){hint}", None)]) from None
+    if not isinstance(raw, dict):
+        raise CodebookError(path, [CodebookProblem("", "the file must be a YAML mapping with name, version and themes")])
+    spec = None
+    try:
+        spec = CodebookSpec.model_validate(raw)
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = _loc_to_path(error["loc"])
+            problems.append(CodebookProblem(where, _describe(error, where), _line_for(where, lines)))
+    problems.extend(_semantic_problems(raw, lines))
+    if problems:
+        problems.sort(key=lambda p: (p.line or 0, p.path))
+        raise CodebookError(path, problems)
+    assert spec is not None
+    return Codebook(spec, source=path)

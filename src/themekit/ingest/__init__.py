@@ -1,0 +1,170 @@
+"""Reading transcripts: a folder of files in any supported format → a Corpus."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..errors import CorpusError, TranscriptError
+from ..models import Corpus, Transcript
+from ._text import DEFAULT_INTERVIEWER_LABELS, build_turns, decode_bytes, normalise_text
+from .readers import READERS, Reader, reader_for
+
+__all__ = [
+    "DEFAULT_INTERVIEWER_LABELS",
+    "MAX_FILE_BYTES",
+    "PARTICIPANTS_FILE",
+    "READERS",
+    "Reader",
+    "read_corpus",
+    "read_participants",
+    "read_transcript",
+    "supported_extensions",
+]
+
+#: Case attributes for the transcripts of a folder live in this file.
+PARTICIPANTS_FILE = "participants.csv"
+#: Files larger than this are refused with a message saying how to raise it.
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+def supported_extensions() -> list[str]:
+    return sorted({ext for reader in READERS for ext in reader.extensions})
+
+
+def read_transcript(
+    path: str | Path,
+    *,
+    attributes: dict[str, str] | None = None,
+    interviewer_labels: Iterable[str] | None = None,
+    max_bytes: int = MAX_FILE_BYTES,
+) -> Transcript:
+    """Read one transcript file; raises :class:`TranscriptError` if it cannot be used."""
+    path = Path(path)
+    reader = reader_for(path)
+    if reader is None:
+        raise TranscriptError(
+            path,
+            f"has an unsupported extension '{path.suffix}'",
+            f"Use one of: {', '.join(supported_extensions())}",
+        )
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise TranscriptError(
+                path,
+                f"is {size / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB limit",
+                "Split it, or raise the limit with --max-file-mb",
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TranscriptError(path, f"could not be read ({exc.strerror})", "Check the file exists and is readable") from None
+    if not data.strip():
+        raise TranscriptError(path, "is empty", "Remove it from the folder or add the transcript text")
+    raw = reader.read(data, path)
+    labels = frozenset(interviewer_labels) if interviewer_labels is not None else DEFAULT_INTERVIEWER_LABELS
+    text, turns, warnings = build_turns(raw.blocks, fallback_speaker=path.stem, interviewer_labels=labels)
+    if not turns:
+        raise TranscriptError(path, "has no speech in it", "Check it is the transcript and not an empty template")
+    merged = dict(raw.attributes)
+    merged.update(attributes or {})
+    return Transcript(
+        id=path.stem,
+        source=path,
+        sha256=hashlib.sha256(data).hexdigest(),
+        format=reader.format if reader.format != "table" else path.suffix.lower().lstrip("."),
+        encoding=raw.encoding,
+        text=text,
+        turns=turns,
+        attributes=merged,
+        warnings=tuple(raw.warnings + warnings),
+    )
+
+
+def read_participants(path: str | Path) -> dict[str, dict[str, str]]:
+    """Case attributes from ``participants.csv``: transcript id → {column: value}.
+
+    The join column is ``transcript`` or ``id`` (matched to file stems,
+    case-insensitively); every other column becomes an attribute.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    text, _ = decode_bytes(path.read_bytes(), path)
+    try:
+        frame = pd.read_csv(io.StringIO(normalise_text(text)), dtype=str, keep_default_na=False)
+    except Exception as exc:
+        raise CorpusError(f"{path}: could not be read as CSV ({exc}). Re-save it as CSV (UTF-8).") from None
+    columns = {str(c).strip().casefold(): c for c in frame.columns}
+    key = columns.get("transcript") or columns.get("id")
+    if key is None:
+        raise CorpusError(
+            f"{path}: no 'transcript' or 'id' column to join on (columns are: {', '.join(map(str, frame.columns))}). "
+            "Add a 'transcript' column holding each transcript's file name without extension."
+        )
+    result: dict[str, dict[str, str]] = {}
+    for record in frame.to_dict(orient="records"):
+        tid = str(record[key]).strip()
+        if tid:
+            result[tid.casefold()] = {str(k): str(v) for k, v in record.items() if k != key}
+    return result
+
+
+def read_corpus(
+    path: str | Path,
+    *,
+    interviewer_labels: Iterable[str] | None = None,
+    max_bytes: int = MAX_FILE_BYTES,
+) -> Corpus:
+    """Read every supported transcript in a folder (not recursive), in file-name order.
+
+    Files that cannot be read are collected in ``Corpus.failures`` with the
+    reason, and the rest are still read. A single file path reads just that file.
+    """
+    root = Path(path)
+    if not root.exists():
+        raise CorpusError(f"{root}: no such folder. Give the folder that holds the transcripts.")
+    if root.is_file():
+        files = [root]
+        folder = root.parent
+    else:
+        folder = root
+        files = sorted(
+            p
+            for p in root.iterdir()
+            if p.is_file()
+            and not p.name.startswith((".", "~$"))
+            and p.name.casefold() != PARTICIPANTS_FILE
+            and p.stem.casefold() != "readme"
+            and reader_for(p) is not None
+        )
+    if not files:
+        raise CorpusError(
+            f"{root}: no transcripts found. Add files ending in {', '.join(supported_extensions())}."
+        )
+    participants_path = folder / PARTICIPANTS_FILE
+    participants = read_participants(participants_path) if participants_path.is_file() else {}
+    transcripts: list[Transcript] = []
+    failures: list[tuple[Path, str]] = []
+    seen: dict[str, Path] = {}
+    for file in files:
+        if file.stem in seen:
+            failures.append(
+                (file, f"{file}: has the same name as {seen[file.stem].name}. Rename one so each transcript id is unique.")
+            )
+            continue
+        try:
+            transcripts.append(
+                read_transcript(
+                    file,
+                    attributes=participants.get(file.stem.casefold()),
+                    interviewer_labels=interviewer_labels,
+                    max_bytes=max_bytes,
+                )
+            )
+            seen[file.stem] = file
+        except TranscriptError as exc:
+            failures.append((file, str(exc)))
+    return Corpus(root=root, transcripts=tuple(transcripts), failures=tuple(failures))

@@ -1,0 +1,320 @@
+"""Shared machinery for readers: decoding, speaker labels, and building turns.
+
+Every reader turns its file into a list of :class:`Block` (speaker label or
+``None``, timestamp, paragraphs of speech). :func:`build_transcript` merges
+consecutive blocks of the same speaker into turns, renders the normalised
+transcript text (``[hh:mm:ss] Speaker: speech`` per turn, a blank line
+between turns) and records each turn's character offsets into that text.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import TranscriptError
+from ..models import Role, Turn
+
+__all__ = [
+    "Block",
+    "DEFAULT_INTERVIEWER_LABELS",
+    "build_turns",
+    "decode_bytes",
+    "normalise_text",
+    "parse_labelled_text",
+    "parse_timestamp",
+]
+
+#: Speaker labels (compared case-insensitively, trailing numbers ignored) that
+#: mark the interviewer; everything else is a participant.
+DEFAULT_INTERVIEWER_LABELS: frozenset[str] = frozenset(
+    {"interviewer", "int", "i", "q", "iv", "ir", "researcher", "moderator", "facilitator", "question"}
+)
+
+_TS = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
+_LABEL = r"[A-Za-z][\w.'’-]*(?: [\w.'’-]+){0,3}"
+# [00:01:23] Speaker 1: text
+_RE_TS_FIRST = re.compile(rf"^\[(?P<ts>{_TS})\]\s*(?P<label>{_LABEL})\s*:\s*(?P<text>.*)$")
+# Speaker 1 (00:01:23): text
+_RE_TS_AFTER = re.compile(rf"^(?P<label>{_LABEL})\s*\((?P<ts>{_TS})\)\s*:\s*(?P<text>.*)$")
+# Speaker 1  0:01   (Otter: label and time alone on a line, speech below)
+_RE_OTTER = re.compile(rf"^(?P<label>{_LABEL})\s+(?P<ts>{_TS})\s*$")
+# Label: text
+_RE_PLAIN = re.compile(rf"^(?P<label>{_LABEL})\s*:(?:\s+(?P<text>.*)|\s*)$")
+# Labels recognised even if they occur once: Interviewer, INT, I, Q, A, R, P01,
+# Participant 3, KW03, Speaker 1, Respondent...
+_RE_KNOWN_LABEL = re.compile(
+    r"^(?:(?:interviewer|interviewee|int|iv|ir|i|q|a|r|p|respondent|participant|speaker|"
+    r"moderator|facilitator|researcher|question|answer)(?:\s*\d+)?|[A-Z]{1,4}\s?\d{1,3})$",
+    re.IGNORECASE,
+)
+_MAX_LABEL_CHARS = 40
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
+
+
+@dataclass
+class Block:
+    """A piece of speech as a reader found it, before turns are merged."""
+
+    speaker: str | None
+    paragraphs: list[str] = field(default_factory=list)
+    timestamp: float | None = None
+
+
+def decode_bytes(data: bytes, path: Path) -> tuple[str, str]:
+    """Decode transcript bytes, detecting the encoding; returns (text, encoding).
+
+    BOMs are honoured (UTF-8, UTF-16, UTF-32); otherwise strict UTF-8 is
+    tried, then UTF-16 without BOM (by its NUL pattern), then Windows-1252,
+    then charset-normalizer's best guess. Binary data is refused.
+    """
+    for bom, name in (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            try:
+                return data.decode(name), name
+            except UnicodeDecodeError as exc:
+                raise TranscriptError(
+                    path,
+                    f"starts with a {name} byte-order mark but is not valid {name} (byte {exc.start})",
+                    "Re-save the file as UTF-8",
+                ) from None
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    sample = data[:4096]
+    if len(sample) >= 4 and len(data) % 2 == 0:
+        even_nuls = sample[0::2].count(0) / (len(sample) / 2)
+        odd_nuls = sample[1::2].count(0) / (len(sample) / 2)
+        if odd_nuls > 0.3 and even_nuls < 0.05:
+            return _strict(data, "utf-16-le", path), "utf-16-le"
+        if even_nuls > 0.3 and odd_nuls < 0.05:
+            return _strict(data, "utf-16-be", path), "utf-16-be"
+    if _looks_binary(sample):
+        raise TranscriptError(
+            path,
+            "looks like a binary file, not text",
+            "Export the transcript as plain text, Word (.docx), VTT or SRT",
+        )
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None or best.encoding is None:
+        raise TranscriptError(path, "has an encoding that could not be detected", "Re-save the file as UTF-8")
+    return str(best), best.encoding
+
+
+def _strict(data: bytes, encoding: str, path: Path) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise TranscriptError(
+            path, f"looks like {encoding} but byte {exc.start} is invalid", "Re-save the file as UTF-8"
+        ) from None
+
+
+def _looks_binary(sample: bytes) -> bool:
+    if b"\x00" in sample:
+        return True
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
+    return bool(sample) and controls / len(sample) > 0.05
+
+
+def normalise_text(text: str) -> str:
+    """Unify line endings, drop control characters and compose Unicode (NFC)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+    text = _CONTROL.sub("", text)
+    return unicodedata.normalize("NFC", text)
+
+
+def parse_timestamp(value: str) -> float | None:
+    """``0:01`` → 1.0, ``00:01:23.5`` → 83.5, ``83`` → 83.0; ``None`` when unparseable."""
+    value = value.strip().replace(",", ".")
+    if not value:
+        return None
+    try:
+        parts = [float(p) for p in value.split(":")]
+    except ValueError:
+        return None
+    if len(parts) > 3 or any(p < 0 for p in parts):
+        return None
+    seconds = 0.0
+    for part in parts:
+        seconds = seconds * 60 + part
+    return seconds
+
+
+def _match_label(line: str) -> tuple[str, float | None, str | None] | None:
+    """Return (label, timestamp, speech-or-None) if the line starts a turn."""
+    for regex in (_RE_TS_FIRST, _RE_TS_AFTER, _RE_OTTER, _RE_PLAIN):
+        m = regex.match(line)
+        if m:
+            label = m.group("label").strip()
+            if len(label) > _MAX_LABEL_CHARS:
+                return None
+            ts = m.groupdict().get("ts")
+            text = m.groupdict().get("text")
+            return label, parse_timestamp(ts) if ts else None, text
+    return None
+
+
+def parse_labelled_text(text: str, *, known_labels: frozenset[str] = frozenset()) -> list[Block]:
+    """Split plain transcript text into blocks at speaker labels.
+
+    A line is a speaker label when it has a recognised shape (``Interviewer:``,
+    ``P01:``, ``[00:01:23] Speaker 1:``, ``Speaker 1 (00:01:23):``, Otter's
+    ``Speaker 1  0:01``) and the label is either a common transcript label or
+    recurs at the start of at least two lines — so a sentence such as "The
+    thing is: ..." is not mistaken for a speaker. Lines before the first label
+    form a block with speaker ``None``; blank lines separate paragraphs.
+    """
+    lines = text.split("\n")
+    candidates = [_match_label(line.strip()) for line in lines]
+    counts: dict[str, int] = {}
+    for cand in candidates:
+        if cand:
+            counts[cand[0].casefold()] = counts.get(cand[0].casefold(), 0) + 1
+    known = {k.casefold() for k in known_labels}
+
+    def accepted(label: str) -> bool:
+        key = label.casefold()
+        return key in known or bool(_RE_KNOWN_LABEL.match(label)) or counts.get(key, 0) >= 2
+
+    blocks: list[Block] = []
+    current: Block | None = None
+    paragraph: list[str] = []
+
+    def flush_paragraph() -> None:
+        if paragraph and current is not None:
+            current.paragraphs.append(" ".join(paragraph))
+        paragraph.clear()
+
+    for raw, cand in zip(lines, candidates):
+        line = raw.strip()
+        if cand and accepted(cand[0]):
+            flush_paragraph()
+            label, ts, speech = cand
+            current = Block(speaker=label, timestamp=ts)
+            blocks.append(current)
+            if speech:
+                paragraph.append(speech.strip())
+            continue
+        if not line:
+            flush_paragraph()
+            continue
+        if current is None:
+            current = Block(speaker=None)
+            blocks.append(current)
+        paragraph.append(line)
+    flush_paragraph()
+    return [b for b in blocks if b.paragraphs or b.speaker is not None]
+
+
+def _format_ts(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def _role_key(label: str) -> str:
+    return re.sub(r"\s*\d+$", "", label.strip().casefold())
+
+
+def assign_roles(
+    speakers: list[str], speech: dict[str, list[str]], interviewer_labels: frozenset[str]
+) -> tuple[dict[str, Role], str | None]:
+    """Map each speaker to a role; returns (roles, note) where note explains a guess."""
+    labels = {_role_key(x) for x in interviewer_labels} | {x.casefold() for x in interviewer_labels}
+    roles: dict[str, Role] = {
+        s: "interviewer" if (s.casefold() in labels or _role_key(s) in labels) else "participant" for s in speakers
+    }
+    if len(speakers) >= 2 and "interviewer" not in roles.values():
+        # No label says who asks the questions: take the speaker whose turns
+        # are most often questions, if that is clear.
+        def question_share(s: str) -> float:
+            turns = speech[s]
+            return sum(t.rstrip().endswith("?") for t in turns) / max(len(turns), 1)
+
+        ranked = sorted(speakers, key=question_share, reverse=True)
+        top, second = question_share(ranked[0]), question_share(ranked[1])
+        if top >= 0.3 and top >= 2 * second:
+            roles[ranked[0]] = "interviewer"
+            return roles, (
+                f"no interviewer label found; '{ranked[0]}' asks most of the questions and was taken as "
+                "the interviewer (set interviewer labels to change this)"
+            )
+    return roles, None
+
+
+def build_turns(
+    blocks: list[Block],
+    *,
+    fallback_speaker: str,
+    interviewer_labels: frozenset[str] = DEFAULT_INTERVIEWER_LABELS,
+) -> tuple[str, tuple[Turn, ...], list[str]]:
+    """Merge blocks into turns and render the normalised text; returns (text, turns, warnings)."""
+    warnings: list[str] = []
+    blocks = [b for b in blocks if any(p.strip() for p in b.paragraphs)]
+    labelled = [b for b in blocks if b.speaker is not None]
+    if not labelled and blocks:
+        warnings.append(
+            f"no speaker labels found; all text is taken as one participant turn by '{fallback_speaker}'"
+        )
+        blocks = [Block(speaker=fallback_speaker, paragraphs=[p for b in blocks for p in b.paragraphs])]
+    preamble: list[str] = []
+    merged: list[Block] = []
+    for b in blocks:
+        if b.speaker is None:
+            if merged:
+                merged[-1].paragraphs.extend(b.paragraphs)
+            else:
+                preamble.extend(b.paragraphs)
+            continue
+        if merged and merged[-1].speaker == b.speaker:
+            merged[-1].paragraphs.extend(b.paragraphs)
+        else:
+            merged.append(Block(speaker=b.speaker, paragraphs=list(b.paragraphs), timestamp=b.timestamp))
+    if preamble:
+        warnings.append("text before the first speaker label is kept as a preamble and not coded")
+
+    speakers = list(dict.fromkeys(b.speaker for b in merged if b.speaker))
+    speech: dict[str, list[str]] = {s: [] for s in speakers}
+    for b in merged:
+        speech[b.speaker].append(" ".join(b.paragraphs))  # type: ignore[index]
+    roles, note = assign_roles(speakers, speech, interviewer_labels)
+    if note:
+        warnings.append(note)
+
+    parts: list[str] = []
+    pos = 0
+
+    def emit(s: str) -> None:
+        nonlocal pos
+        parts.append(s)
+        pos += len(s)
+
+    if preamble:
+        emit("\n".join(p.strip() for p in preamble if p.strip()) + "\n\n")
+    turns: list[Turn] = []
+    for b in merged:
+        label = b.speaker or fallback_speaker
+        prefix = (f"[{_format_ts(b.timestamp)}] " if b.timestamp is not None else "") + f"{label}: "
+        emit(prefix)
+        body = "\n".join(p.strip() for p in b.paragraphs if p.strip())
+        start = pos
+        emit(body)
+        turns.append(Turn(len(turns), label, roles[label] if label in roles else "participant", start, pos, b.timestamp))
+        emit("\n\n")
+    return "".join(parts).rstrip("\n") + "\n", tuple(turns), warnings

@@ -1,0 +1,281 @@
+"""One reader per transcript format, all behind the :class:`Reader` protocol.
+
+A reader turns a file's bytes into blocks of speech (see ``_text.Block``) plus
+any case attributes the file itself carries (Markdown front matter). The
+shared builder then makes turns and the normalised text, so every format
+gives the same kind of :class:`~themekit.models.Transcript`.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import yaml
+
+from ..errors import TranscriptError
+from ._text import Block, decode_bytes, normalise_text, parse_labelled_text, parse_timestamp
+
+__all__ = ["Reader", "RawTranscript", "READERS", "reader_for"]
+
+
+@dataclass
+class RawTranscript:
+    """What a reader found in a file, before turns are built."""
+
+    blocks: list[Block]
+    encoding: str | None
+    attributes: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+class Reader(Protocol):
+    """Reads one transcript format."""
+
+    format: str
+    extensions: tuple[str, ...]
+
+    def read(self, data: bytes, path: Path) -> RawTranscript: ...
+
+
+class TextReader:
+    """Plain text with speaker labels at the start of lines."""
+
+    format = "txt"
+    extensions = (".txt",)
+
+    def read(self, data: bytes, path: Path) -> RawTranscript:
+        text, encoding = decode_bytes(data, path)
+        return RawTranscript(parse_labelled_text(normalise_text(text)), encoding)
+
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_MD_BOLD_LABEL = re.compile(r"^\s*(?:\*\*|__)(?P<label>[^*_\n]{1,40}?)(?::)?(?:\*\*|__)\s*:?\s*", re.MULTILINE)
+
+
+class MarkdownReader:
+    """Markdown: optional YAML front matter for case attributes; ``**Label:**`` speakers."""
+
+    format = "md"
+    extensions = (".md", ".markdown")
+
+    def read(self, data: bytes, path: Path) -> RawTranscript:
+        text, encoding = decode_bytes(data, path)
+        text = normalise_text(text)
+        attributes: dict[str, str] = {}
+        m = _FRONT_MATTER.match(text)
+        if m:
+            try:
+                meta = yaml.safe_load(m.group("yaml"))
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                where = f" at line {mark.line + 2}" if mark else ""
+                raise TranscriptError(
+                    path, f"has front matter that is not valid YAML{where}", "Fix the block between the '---' lines"
+                ) from None
+            if meta is not None and not isinstance(meta, dict):
+                raise TranscriptError(
+                    path, "has front matter that is not a mapping", "Write it as 'key: value' lines between '---' lines"
+                )
+            attributes = {str(k): "" if v is None else str(v) for k, v in (meta or {}).items()}
+            text = text[m.end() :]
+        lines = [ln for ln in text.split("\n") if not ln.lstrip().startswith("#")]
+        body = _MD_BOLD_LABEL.sub(lambda mm: mm.group("label").strip() + ": ", "\n".join(lines))
+        bold = frozenset(mm.group("label").strip() for mm in _MD_BOLD_LABEL.finditer("\n".join(lines)))
+        return RawTranscript(parse_labelled_text(body, known_labels=bold), encoding, attributes)
+
+
+class DocxReader:
+    """Word documents: one paragraph per line; labels typed as ``Name:`` or in bold."""
+
+    format = "docx"
+    extensions = (".docx",)
+    max_uncompressed = 200 * 1024 * 1024
+    max_entries = 10_000
+
+    def read(self, data: bytes, path: Path) -> RawTranscript:
+        if data.startswith(b"\xd0\xcf\x11\xe0"):
+            raise TranscriptError(
+                path,
+                "is password-protected (or an old .doc saved as .docx)",
+                "Remove the password in Word, or save it as a .docx without protection",
+            )
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                infos = zf.infolist()
+                if len(infos) > self.max_entries or sum(i.file_size for i in infos) > self.max_uncompressed:
+                    raise TranscriptError(
+                        path,
+                        f"unpacks to more than {self.max_uncompressed // 2**20} MB or {self.max_entries} parts",
+                        "Check the file is a real transcript; save the text as a new .docx",
+                    )
+            import docx
+
+            document = docx.Document(io.BytesIO(data))
+        except TranscriptError:
+            raise
+        except Exception:  # python-docx raises many kinds for broken files
+            raise TranscriptError(
+                path, "is not a readable Word document (corrupt or truncated)", "Open and re-save it in Word"
+            ) from None
+        lines: list[str] = []
+        bold_labels: set[str] = set()
+        for para in document.paragraphs:
+            label, rest = _bold_label(para)
+            if label:
+                bold_labels.add(label)
+                lines.append(f"{label}: {rest}".rstrip())
+            else:
+                lines.append(para.text)
+            lines.append("")
+        text = normalise_text("\n".join(lines))
+        return RawTranscript(parse_labelled_text(text, known_labels=frozenset(bold_labels)), None)
+
+
+def _bold_label(para) -> tuple[str | None, str]:
+    """A bold run (or runs) at the start of a paragraph, read as a speaker label."""
+    bold = []
+    runs = list(para.runs)
+    i = 0
+    while i < len(runs) and (runs[i].bold or not runs[i].text.strip()):
+        bold.append(runs[i].text)
+        i += 1
+    prefix = "".join(bold).strip()
+    if not prefix or i == 0:
+        return None, para.text
+    rest = "".join(r.text for r in runs[i:]).strip()
+    label = prefix.rstrip(":").strip()
+    if rest.startswith(":"):
+        rest = rest[1:].strip()
+    if not label or len(label) > 40 or len(label.split()) > 4 or label.endswith((".", "?", "!")):
+        return None, para.text
+    return label, rest
+
+
+_VOICE_LABEL = re.compile(r"^(?P<label>[A-Za-z][\w.'’-]*(?: [\w.'’-]+){0,3})\s*:\s+(?P<text>.+)$", re.DOTALL)
+
+
+class _CaptionReader:
+    format = ""
+    extensions: tuple[str, ...] = ()
+    webvtt_format = ""
+
+    def read(self, data: bytes, path: Path) -> RawTranscript:
+        import webvtt
+
+        text, encoding = decode_bytes(data, path)
+        text = normalise_text(text)
+        if self.webvtt_format == "vtt" and not text.lstrip().startswith("WEBVTT"):
+            raise TranscriptError(path, "is not a WebVTT file (no 'WEBVTT' header)", "Export the captions again as .vtt")
+        try:
+            captions = webvtt.from_buffer(io.StringIO(text), format=self.webvtt_format)
+        except Exception as exc:  # webvtt raises its own error types for broken files
+            raise TranscriptError(path, f"is not a valid {self.format.upper()} file ({exc})", "Export it again") from None
+        cue_lines = sum(1 for ln in text.split("\n") if "-->" in ln)
+        warnings = []
+        if cue_lines > len(captions):
+            warnings.append(f"{cue_lines - len(captions)} cue(s) with malformed timestamps were skipped")
+        if not len(captions):
+            raise TranscriptError(path, "has no cues with valid timestamps", "Export the captions again")
+        blocks = []
+        for cap in captions:
+            speech = " ".join(line.strip() for line in cap.text.split("\n") if line.strip())
+            speaker = getattr(cap, "voice", None)
+            if not speaker:
+                m = _VOICE_LABEL.match(speech)
+                if m:
+                    speaker, speech = m.group("label"), m.group("text")
+            if speech:
+                blocks.append(Block(speaker=speaker, paragraphs=[speech], timestamp=float(cap.start_in_seconds)))
+        return RawTranscript(blocks, encoding, warnings=warnings)
+
+
+class VttReader(_CaptionReader):
+    """WebVTT captions (Zoom, Teams): ``<v Speaker>`` voice tags or ``Speaker: text`` cues."""
+
+    format = "vtt"
+    extensions = (".vtt",)
+    webvtt_format = "vtt"
+
+
+class SrtReader(_CaptionReader):
+    """SubRip captions, with ``Speaker: text`` cues where the speaker is named."""
+
+    format = "srt"
+    extensions = (".srt",)
+    webvtt_format = "srt"
+
+
+_SPEAKER_COLUMNS = ("speaker", "speaker name", "name", "who", "person", "role", "participant")
+_TEXT_COLUMNS = ("text", "utterance", "speech", "transcript", "content", "dialogue", "said", "response", "answer")
+_TIME_COLUMNS = ("timestamp", "time", "start", "start time", "starttime", "begin", "ts", "time code", "timecode")
+
+
+def _find_column(columns: list[str], names: tuple[str, ...]) -> str | None:
+    folded = {c.strip().casefold(): c for c in columns}
+    for name in names:
+        if name in folded:
+            return folded[name]
+    return None
+
+
+class TableReader:
+    """Tabular transcripts: one row per turn or paragraph, columns found by header name."""
+
+    format = "table"
+    extensions = (".csv", ".xlsx")
+
+    def read(self, data: bytes, path: Path) -> RawTranscript:
+        import pandas as pd
+
+        encoding = None
+        try:
+            if path.suffix.lower() == ".xlsx":
+                frame = pd.read_excel(io.BytesIO(data), dtype=str, engine="openpyxl")
+            else:
+                text, encoding = decode_bytes(data, path)
+                frame = pd.read_csv(io.StringIO(normalise_text(text)), dtype=str, keep_default_na=False)
+        except TranscriptError:
+            raise
+        except Exception as exc:
+            raise TranscriptError(path, f"could not be read as a table ({exc})", "Re-save it as CSV (UTF-8) or .xlsx") from None
+        columns = [str(c) for c in frame.columns]
+        frame.columns = columns
+        text_col = _find_column(columns, _TEXT_COLUMNS)
+        if text_col is None:
+            raise TranscriptError(
+                path,
+                f"has no text column (columns are: {', '.join(columns) or 'none'})",
+                "Name the column holding the speech 'text' (and the speaker column 'speaker')",
+            )
+        speaker_col = _find_column(columns, _SPEAKER_COLUMNS)
+        time_col = _find_column(columns, _TIME_COLUMNS)
+        frame = frame.fillna("")
+        blocks: list[Block] = []
+        speaker: str | None = None
+        for row in frame.itertuples(index=False):
+            record = dict(zip(columns, row))
+            if speaker_col and str(record[speaker_col]).strip():
+                speaker = str(record[speaker_col]).strip()
+            speech = normalise_text(str(record[text_col])).strip()
+            if not speech:
+                continue
+            ts = parse_timestamp(str(record[time_col])) if time_col else None
+            paragraphs = [p.strip() for p in speech.split("\n") if p.strip()]
+            blocks.append(Block(speaker=speaker, paragraphs=paragraphs, timestamp=ts))
+        return RawTranscript(blocks, encoding)
+
+
+READERS: tuple[Reader, ...] = (TextReader(), MarkdownReader(), DocxReader(), VttReader(), SrtReader(), TableReader())
+
+
+def reader_for(path: Path) -> Reader | None:
+    suffix = path.suffix.lower()
+    for reader in READERS:
+        if suffix in reader.extensions:
+            return reader
+    return None

@@ -1,0 +1,228 @@
+"""The coding pipeline: corpus + codebook → Run (ingest → segment → code)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+from .codebook import Codebook
+from .coding import CODERS
+from .errors import CorpusError, ThemekitError
+from .ingest import MAX_FILE_BYTES, read_corpus
+from .models import Coding, Corpus, Segment
+from .nlp import BLANK, load_pipeline
+from .segment import UNITS, Segmentation, Unit, segment_corpus
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Run", "code", "EXCERPT_COLUMNS", "ProgressCallback"]
+
+#: ``progress(stage, advance, total)``: called as work is done, for progress bars.
+ProgressCallback = Callable[[str, int, int], None]
+
+#: Columns of ``Run.excerpts`` and ``excerpts.csv``, in order.
+EXCERPT_COLUMNS = (
+    "run_id",
+    "transcript",
+    "speaker",
+    "role",
+    "turn",
+    "segment",
+    "start",
+    "end",
+    "timestamp",
+    "text",
+    "theme",
+    "code",
+    "code_label",
+    "method",
+    "score",
+    "evidence",
+    "negated",
+    "status",
+    "codebook_version",
+    "codebook_sha256",
+)
+
+
+@dataclass
+class Run:
+    """The result of coding a corpus with a codebook."""
+
+    corpus: Corpus
+    codebook: Codebook
+    segments: list[Segment]
+    codings: list[Coding]
+    settings: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """A content hash of what the run depends on: same inputs and settings, same id."""
+        basis = {
+            "codebook": self.codebook.sha256,
+            "transcripts": sorted(t.sha256 for t in self.corpus),
+            "settings": self.settings,
+            "themekit": __version__,
+        }
+        return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:12]
+
+    @property
+    def excerpts(self) -> pd.DataFrame:
+        """One row per (segment, code), columns as in :data:`EXCERPT_COLUMNS`."""
+        import pandas as pd
+
+        run_id, version, sha = self.id, self.codebook.version, self.codebook.sha256
+        labels = {c.id: c.label for c in self.codebook}
+        rows = [
+            (
+                run_id,
+                c.segment.transcript.id,
+                c.segment.speaker,
+                c.segment.role,
+                c.segment.turn_index,
+                c.segment.index,
+                c.segment.start,
+                c.segment.end,
+                c.segment.timestamp,
+                c.segment.text,
+                c.theme_id,
+                c.code_id,
+                labels[c.code_id],
+                c.method,
+                c.score,
+                c.evidence,
+                c.negated,
+                c.status,
+                version,
+                sha,
+            )
+            for c in self.codings
+        ]
+        frame = pd.DataFrame.from_records(rows, columns=list(EXCERPT_COLUMNS))
+        return frame.astype(
+            {
+                "turn": "int64",
+                "segment": "int64",
+                "start": "int64",
+                "end": "int64",
+                "timestamp": "float64",
+                "score": "float64",
+                "negated": "bool",
+            }
+        )
+
+    def save(self, out: str | Path, *, force: bool = False) -> Path:
+        """Write the run folder (see :func:`themekit.export.write_run`)."""
+        from .export import write_run
+
+        return write_run(self, out, force=force)
+
+    def __repr__(self) -> str:
+        return (
+            f"Run({self.id}: {len(self.corpus)} transcripts, {len(self.segments)} segments, "
+            f"{len(self.codings)} codings, codebook {self.codebook.version})"
+        )
+
+
+def _methods(methods: str | Sequence[str] | None) -> list[str]:
+    if methods is None:
+        return list(CODERS)
+    names = [m.strip() for m in (methods.split(",") if isinstance(methods, str) else methods) if m.strip()]
+    unknown = [m for m in names if m not in CODERS]
+    if unknown or not names:
+        raise ThemekitError(
+            f"unknown coding method {', '.join(map(repr, unknown)) or '(none)'}; "
+            f"choose from: {', '.join(CODERS)}"
+        )
+    return names
+
+
+def code(
+    corpus: Corpus | str | Path,
+    codebook: Codebook | str | Path,
+    *,
+    unit: Unit = "sentence",
+    min_words: int = 5,
+    methods: str | Sequence[str] | None = None,
+    spacy_model: str = BLANK,
+    interviewer_labels: Iterable[str] | None = None,
+    max_file_bytes: int = MAX_FILE_BYTES,
+    code_interviewer: bool = False,
+    strict: bool = False,
+    progress: ProgressCallback | None = None,
+) -> Run:
+    """Code every participant segment of ``corpus`` with ``codebook``.
+
+    ``corpus`` and ``codebook`` may be paths (a transcript folder, a YAML file).
+    With ``strict=True`` any transcript that could not be read fails the run;
+    otherwise it is listed in the run's failures and the rest are coded.
+    """
+    timings: dict[str, float] = {}
+    if unit not in UNITS:
+        raise ThemekitError(f"unknown unit {unit!r}; choose from: {', '.join(UNITS)}")
+    method_names = _methods(methods)
+    if not isinstance(codebook, Codebook):
+        codebook = Codebook.load(codebook)
+    started = time.perf_counter()
+    if not isinstance(corpus, Corpus):
+        corpus = read_corpus(corpus, interviewer_labels=interviewer_labels, max_bytes=max_file_bytes)
+    timings["ingest"] = time.perf_counter() - started
+    if corpus.failures and strict:
+        listed = "\n".join(f"  - {reason}" for _, reason in corpus.failures)
+        raise CorpusError(
+            f"{len(corpus.failures)} transcript(s) could not be read and --strict is on:\n{listed}\n"
+            "Fix or remove them, or run without --strict to code the others."
+        )
+    if not corpus.transcripts:
+        listed = "\n".join(f"  - {reason}" for _, reason in corpus.failures)
+        raise CorpusError(f"{corpus.root}: no transcript could be read:\n{listed}")
+
+    started = time.perf_counter()
+    nlp = load_pipeline(spacy_model)
+    timings["load_pipeline"] = time.perf_counter() - started
+
+    total = len(corpus.transcripts)
+
+    def tick(n: int) -> None:
+        if progress:
+            progress("segment", n, total)
+
+    started = time.perf_counter()
+    roles = ("participant", "interviewer") if code_interviewer else ("participant",)
+    segmentation: Segmentation = segment_corpus(corpus, nlp, unit=unit, min_words=min_words, roles=roles, progress=tick)
+    timings["segment"] = time.perf_counter() - started
+
+    codings: list[Coding] = []
+    for name in method_names:
+        started = time.perf_counter()
+        coder = CODERS[name](nlp)
+        codings.extend(coder.code(segmentation, codebook))
+        timings[f"code:{name}"] = time.perf_counter() - started
+        if progress:
+            progress(f"code:{name}", 1, 1)
+
+    settings = {
+        "unit": unit,
+        "min_words": min_words,
+        "methods": method_names,
+        "spacy_model": spacy_model,
+        "spacy_version": _spacy_version(),
+        "interviewer_labels": sorted(interviewer_labels) if interviewer_labels is not None else "default",
+        "code_interviewer": code_interviewer,
+        "strict": strict,
+    }
+    return Run(corpus, codebook, segmentation.segments, codings, settings, timings)
+
+
+def _spacy_version() -> str:
+    import spacy
+
+    return spacy.__version__

@@ -1,0 +1,132 @@
+"""Transcripts → coding units (segments), anchored by character offsets.
+
+Units: ``sentence`` (default: sentences from spaCy's sentencizer, with very
+short ones such as "Yeah." joined to their neighbour so each unit says
+something), ``turn`` (a whole speaker turn) or ``paragraph`` (a paragraph
+within a turn). Only participant speech is segmented unless asked otherwise;
+interviewer speech stays in the transcript for context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from .models import Role, Segment, Transcript, Turn
+
+__all__ = ["Unit", "UNITS", "Segmentation", "segment_corpus"]
+
+Unit = Literal["sentence", "turn", "paragraph"]
+UNITS: tuple[str, ...] = ("sentence", "turn", "paragraph")
+
+
+@dataclass
+class Segmentation:
+    """Segments of a corpus, with the spaCy Doc of every segmented turn.
+
+    ``docs`` maps (transcript id, turn index) to the Doc of that turn's speech;
+    coders use them so text is tokenised once.
+    """
+
+    segments: list[Segment] = field(default_factory=list)
+    docs: dict[tuple[str, int], Doc] = field(default_factory=dict)
+    by_turn: dict[tuple[str, int], list[Segment]] = field(default_factory=dict)
+
+
+_OPENERS = frozenset({"[", "(", "{", "\"", "“", "‘"})
+
+
+def _word_count(doc: Doc, start: int, end: int) -> int:
+    return sum(1 for t in doc[start:end] if not (t.is_punct or t.is_space))
+
+
+def _sentence_bounds(doc: Doc, min_words: int) -> list[tuple[int, int]]:
+    """Sentence token bounds, with sentences under ``min_words`` words joined to a neighbour."""
+    sents = [(s.start, s.end) for s in doc.sents]
+    # An opening bracket or quote left at a sentence's end ("... once. [" + "laughs] ...")
+    # belongs to the next sentence.
+    for i in range(len(sents) - 1):
+        start, end = sents[i]
+        if end - start > 1 and doc[end - 1].text in _OPENERS:
+            sents[i] = (start, end - 1)
+            sents[i + 1] = (end - 1, sents[i + 1][1])
+    merged: list[tuple[int, int]] = []
+    carry: int | None = None
+    for start, end in sents:
+        if carry is not None:
+            start, carry = carry, None
+        if _word_count(doc, start, end) < min_words:
+            carry = start
+            continue
+        merged.append((start, end))
+    if carry is not None:
+        if merged:
+            merged[-1] = (merged[-1][0], len(doc))
+        else:
+            merged.append((carry, len(doc)))
+    return merged
+
+
+def _paragraph_bounds(text: str) -> list[tuple[int, int]]:
+    bounds, pos = [], 0
+    for part in text.split("\n"):
+        if part.strip():
+            bounds.append((pos, pos + len(part)))
+        pos += len(part) + 1
+    return bounds
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def segment_corpus(
+    transcripts: Iterable[Transcript],
+    nlp: Language,
+    *,
+    unit: Unit = "sentence",
+    min_words: int = 5,
+    roles: Sequence[Role] = ("participant",),
+    progress: Callable[[int], None] | None = None,
+    batch_size: int = 64,
+) -> Segmentation:
+    """Split the chosen speakers' turns into segments; ``progress(n)`` is called per transcript."""
+    if unit not in UNITS:
+        raise ValueError(f"unit must be one of {', '.join(UNITS)}, not {unit!r}")
+    result = Segmentation()
+    for transcript in transcripts:
+        turns: list[Turn] = [t for t in transcript.turns if t.role in roles and t.end > t.start]
+        texts = (transcript.turn_text(t) for t in turns)
+        index = 0
+        for turn, doc in zip(turns, nlp.pipe(texts, batch_size=batch_size)):
+            key = (transcript.id, turn.index)
+            result.docs[key] = doc
+            if unit == "turn":
+                spans = [(0, len(doc.text))]
+            elif unit == "paragraph":
+                spans = _paragraph_bounds(doc.text)
+            else:
+                spans = [
+                    (doc[s].idx, doc[e - 1].idx + len(doc[e - 1].text)) for s, e in _sentence_bounds(doc, min_words)
+                ]
+            turn_segments = []
+            for start, end in spans:
+                start, end = _trimmed(doc.text, start, end)
+                if end <= start:
+                    continue
+                seg = Segment(transcript, index, turn.index, turn.start + start, turn.start + end)
+                index += 1
+                turn_segments.append(seg)
+            result.by_turn[key] = turn_segments
+            result.segments.extend(turn_segments)
+        if progress:
+            progress(1)
+    return result
