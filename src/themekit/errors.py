@@ -59,9 +59,10 @@ class CodebookProblem:
     line: int | None = None
 
     def __str__(self) -> str:
-        where = self.path or "(top level)"
+        if not self.path:
+            return f"line {self.line}: {self.message}" if self.line else self.message
         at = f" (line {self.line})" if self.line else ""
-        return f"{where}{at}: {self.message}"
+        return f"{self.path}{at}: {self.message}"
 
 
 class CodebookError(ThemekitError):

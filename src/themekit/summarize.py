@@ -13,7 +13,8 @@ from .pipeline import Run
 __all__ = ["Quote", "CodeSummary", "ThemeSummary", "summarize", "prevalence_word", "DEFAULT_PREVALENCE"]
 
 #: (word, rule) pairs tried in order; a rule is a minimum share of cases (a
-#: float) or a minimum number of cases (an int). "all" needs every case.
+#: float) or a minimum number of cases (an int). "all" needs every case; the
+#: other share words need at least three cases, so 1 of 2 reads "one", not "many".
 DEFAULT_PREVALENCE: tuple[tuple[str, float | int], ...] = (
     ("all", 1.0),
     ("most", 0.6),
@@ -31,7 +32,7 @@ def prevalence_word(count: int, total: int, rules: Sequence[tuple[str, float | i
         return "no"
     share = count / total
     for word, rule in rules:
-        if isinstance(rule, float) and share >= rule - 1e-9:
+        if isinstance(rule, float) and share >= rule - 1e-9 and (count >= 3 or share >= 1.0):
             return word
         if isinstance(rule, int) and count >= rule:
             return word

@@ -176,6 +176,8 @@ def _describe(error: dict, path: str) -> str:
             f"'{error['input']}' is not a valid id; start with a letter and use only letters, digits, "
             "'_', '-' or '.' (at most 64 characters)"
         )
+    if kind == "string_type" and path.endswith("version"):
+        return f"'{error['input']}' is not a semantic version; write it as MAJOR.MINOR.PATCH, e.g. 1.0.0"
     if kind == "too_short":
         return "must not be empty"
     if kind == "literal_error" and path == "schema_version":
@@ -284,7 +286,8 @@ def validate_codebook(path: str | Path) -> Codebook:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        hint = "; indent with spaces, not tabs" if "\t" in text and "tab" in str(exc).lower() else ""
+        bad_line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+        hint = "; indent with spaces, not tabs" if "\t" in bad_line else ""
         raise CodebookError(path, [CodebookProblem("", f"{where}not valid YAML ({problem}){hint}", None)]) from None
     if not isinstance(raw, dict):
         raise CodebookError(path, [CodebookProblem("", "the file must be a YAML mapping with name, version and themes")])

@@ -63,8 +63,8 @@ def read_transcript(
         raise TranscriptError(path, f"could not be read ({exc.strerror})", "Check the file exists and is readable") from None
     if not data.strip():
         raise TranscriptError(path, "is empty", "Remove it from the folder or add the transcript text")
-    raw = reader.read(data, path)
     labels = frozenset(interviewer_labels) if interviewer_labels is not None else DEFAULT_INTERVIEWER_LABELS
+    raw = reader.read(data, path, labels=labels)
     text, turns, warnings = build_turns(raw.blocks, fallback_speaker=path.stem, interviewer_labels=labels)
     if not turns:
         raise TranscriptError(path, "has no speech in it", "Check it is the transcript and not an empty template")

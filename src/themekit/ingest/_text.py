@@ -67,9 +67,9 @@ class Block:
 def decode_bytes(data: bytes, path: Path) -> tuple[str, str]:
     """Decode transcript bytes, detecting the encoding; returns (text, encoding).
 
-    BOMs are honoured (UTF-8, UTF-16, UTF-32); otherwise strict UTF-8 is
-    tried, then UTF-16 without BOM (by its NUL pattern), then Windows-1252,
-    then charset-normalizer's best guess. Binary data is refused.
+    BOMs are honoured (UTF-8, UTF-16, UTF-32); otherwise UTF-16 without BOM
+    is recognised by its NUL pattern, binary data is refused, and strict UTF-8,
+    then Windows-1252, then charset-normalizer's best guess are tried.
     """
     for bom, name in (
         (codecs.BOM_UTF32_LE, "utf-32"),
@@ -87,10 +87,6 @@ def decode_bytes(data: bytes, path: Path) -> tuple[str, str]:
                     f"starts with a {name} byte-order mark but is not valid {name} (byte {exc.start})",
                     "Re-save the file as UTF-8",
                 ) from None
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
     sample = data[:4096]
     if len(sample) >= 4 and len(data) % 2 == 0:
         even_nuls = sample[0::2].count(0) / (len(sample) / 2)
@@ -105,6 +101,10 @@ def decode_bytes(data: bytes, path: Path) -> tuple[str, str]:
             "looks like a binary file, not text",
             "Export the transcript as plain text, Word (.docx), VTT or SRT",
         )
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError:
@@ -127,10 +127,11 @@ def _strict(data: bytes, encoding: str, path: Path) -> str:
 
 
 def _looks_binary(sample: bytes) -> bool:
-    if b"\x00" in sample:
-        return True
+    """Many NULs or control bytes: a binary file (a stray NUL in text is tolerated)."""
+    if not sample:
+        return False
     controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
-    return bool(sample) and controls / len(sample) > 0.05
+    return sample.count(0) / len(sample) > 0.01 or controls / len(sample) > 0.05
 
 
 def normalise_text(text: str) -> str:

@@ -34,12 +34,16 @@ class RawTranscript:
 
 
 class Reader(Protocol):
-    """Reads one transcript format."""
+    """Reads one transcript format.
+
+    ``labels`` are speaker labels the user named (such as custom interviewer
+    labels): they count as labels even where they occur only once.
+    """
 
     format: str
     extensions: tuple[str, ...]
 
-    def read(self, data: bytes, path: Path) -> RawTranscript: ...
+    def read(self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset()) -> RawTranscript: ...
 
 
 class TextReader:
@@ -48,9 +52,9 @@ class TextReader:
     format = "txt"
     extensions = (".txt",)
 
-    def read(self, data: bytes, path: Path) -> RawTranscript:
+    def read(self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset()) -> RawTranscript:
         text, encoding = decode_bytes(data, path)
-        return RawTranscript(parse_labelled_text(normalise_text(text)), encoding)
+        return RawTranscript(parse_labelled_text(normalise_text(text), known_labels=labels), encoding)
 
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
@@ -63,7 +67,7 @@ class MarkdownReader:
     format = "md"
     extensions = (".md", ".markdown")
 
-    def read(self, data: bytes, path: Path) -> RawTranscript:
+    def read(self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset()) -> RawTranscript:
         text, encoding = decode_bytes(data, path)
         text = normalise_text(text)
         attributes: dict[str, str] = {}
@@ -86,7 +90,7 @@ class MarkdownReader:
         lines = [ln for ln in text.split("\n") if not ln.lstrip().startswith("#")]
         body = _MD_BOLD_LABEL.sub(lambda mm: mm.group("label").strip() + ": ", "\n".join(lines))
         bold = frozenset(mm.group("label").strip() for mm in _MD_BOLD_LABEL.finditer("\n".join(lines)))
-        return RawTranscript(parse_labelled_text(body, known_labels=bold), encoding, attributes)
+        return RawTranscript(parse_labelled_text(body, known_labels=bold | labels), encoding, attributes)
 
 
 class DocxReader:
@@ -97,7 +101,7 @@ class DocxReader:
     max_uncompressed = 200 * 1024 * 1024
     max_entries = 10_000
 
-    def read(self, data: bytes, path: Path) -> RawTranscript:
+    def read(self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset()) -> RawTranscript:
         if data.startswith(b"\xd0\xcf\x11\xe0"):
             raise TranscriptError(
                 path,
@@ -133,7 +137,7 @@ class DocxReader:
                 lines.append(para.text)
             lines.append("")
         text = normalise_text("\n".join(lines))
-        return RawTranscript(parse_labelled_text(text, known_labels=frozenset(bold_labels)), None)
+        return RawTranscript(parse_labelled_text(text, known_labels=frozenset(bold_labels) | labels), None)
 
 
 def _bold_label(para) -> tuple[str | None, str]:
@@ -164,7 +168,7 @@ class _CaptionReader:
     extensions: tuple[str, ...] = ()
     webvtt_format = ""
 
-    def read(self, data: bytes, path: Path) -> RawTranscript:
+    def read(self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset()) -> RawTranscript:
         import webvtt
 
         text, encoding = decode_bytes(data, path)
@@ -190,7 +194,9 @@ class _CaptionReader:
                 if m:
                     speaker, speech = m.group("label"), m.group("text")
             if speech:
-                blocks.append(Block(speaker=speaker, paragraphs=[speech], timestamp=float(cap.start_in_seconds)))
+                # webvtt-py >= 0.5 truncates start_in_seconds to whole seconds; parse the
+                # cue's start time ourselves to keep the milliseconds.
+                blocks.append(Block(speaker=speaker, paragraphs=[speech], timestamp=parse_timestamp(cap.start)))
         return RawTranscript(blocks, encoding, warnings=warnings)
 
 
@@ -229,7 +235,7 @@ class TableReader:
     format = "table"
     extensions = (".csv", ".xlsx")
 
-    def read(self, data: bytes, path: Path) -> RawTranscript:
+    def read(self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset()) -> RawTranscript:
         import pandas as pd
 
         encoding = None

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import pytest
+
+from themekit import Codebook, CodebookError
+from themekit.codebook import validate_codebook
+
+from .conftest import SAMPLE_CODEBOOK, TINY_CODEBOOK, write
+
+
+def test_codebook_sample_is_valid_with_25_plus_codes():
+    cb = Codebook.load(SAMPLE_CODEBOOK)
+    assert len(cb) >= 25
+    for code in cb:
+        assert code.spec.definition
+        assert code.spec.keywords, code.id
+        assert code.spec.examples, code.id
+    assert cb.version == "1.0.0"
+    assert [t.id for t in cb.themes][:2] == ["keyworker_experience", "participant_barriers"]
+    trauma = cb.code("trauma")
+    assert trauma.parent_id == "mental_health" and trauma.depth == 1
+
+
+def test_codebook_hash_ignores_comments_and_layout(tmp_path):
+    a = write(tmp_path / "a.yaml", TINY_CODEBOOK)
+    b = write(tmp_path / "b.yaml", "# a comment\n" + TINY_CODEBOOK.replace("name: Tiny study", "name:    Tiny study"))
+    c = write(tmp_path / "c.yaml", TINY_CODEBOOK.replace("Debts and arrears.", "Debts, arrears."))
+    assert Codebook.load(a).sha256 == Codebook.load(b).sha256
+    assert Codebook.load(a).sha256 != Codebook.load(c).sha256
+
+
+def test_codebook_validate_reports_every_problem_with_path_and_line(tmp_path):
+    path = write(
+        tmp_path / "bad.yaml",
+        """\
+        schema_version: 1
+        name: Broken
+        version: 1.0
+        themes:
+          - id: barriers
+            label: Barriers
+            codes:
+              - id: loneliness
+                label: Loneliness
+                definition: Feeling alone.
+                keywrds: [lonely]
+              - id: loneliness
+                label: Loneliness again
+                definition: Duplicate.
+                keywords: [debt, Debt, ""]
+              - id: 9bad
+                label: Bad id
+              - id: pattern_code
+                label: Pattern
+                definition: Has a bad pattern.
+                patterns:
+                  - [{NOT_AN_ATTR: "x"}]
+        """,
+    )
+    with pytest.raises(CodebookError) as info:
+        validate_codebook(path)
+    problems = {(p.path, p.line): p.message for p in info.value.problems}
+    assert problems[("version", 3)].startswith("'1.0' is not a semantic version")
+    assert problems[("themes[0].codes[0].keywrds", 11)] == "unknown key 'keywrds'; did you mean 'keywords'?"
+    assert problems[("themes[0].codes[1].id", 12)] == "duplicate id 'loneliness' (first at line 8)"
+    assert problems[("themes[0].codes[1].keywords[1]", 15)] == "'Debt' is listed twice (also keywords[0])"
+    assert problems[("themes[0].codes[1].keywords[2]", 15)] == "empty keyword; remove it"
+    assert "not a valid id" in problems[("themes[0].codes[2].id", 16)]
+    assert problems[("themes[0].codes[2].definition", 16)] == "missing required key"
+    assert "not a valid spaCy token pattern" in problems[("themes[0].codes[3].patterns[0]", 22)]
+    assert len(info.value.problems) == 8
+    message = str(info.value)
+    assert message.startswith(f"{path}: 8 problems in the codebook")
+    assert "  - themes[0].codes[1].id (line 12): duplicate id 'loneliness' (first at line 8)" in message
+
+
+def test_codebook_malformed_yaml_gives_line_and_column(tmp_path):
+    path = write(tmp_path / "bad.yaml", "name: x\nthemes:\n  - id: a\n   label: b\n")
+    with pytest.raises(CodebookError) as info:
+        validate_codebook(path)
+    assert "line 4, column 4" in str(info.value)
+    assert "not valid YAML" in str(info.value)
+
+
+def test_codebook_tabs_are_explained(tmp_path):
+    path = write(tmp_path / "tabs.yaml", "name: x\nthemes:\n\t- id: a\n")
+    with pytest.raises(CodebookError) as info:
+        validate_codebook(path)
+    assert "indent with spaces, not tabs" in str(info.value)
+
+
+def test_codebook_duplicate_yaml_keys_are_reported(tmp_path):
+    path = write(tmp_path / "dup.yaml", TINY_CODEBOOK.replace("name: Tiny study\n", "name: Tiny study\nname: Other\n"))
+    with pytest.raises(CodebookError) as info:
+        validate_codebook(path)
+    [problem] = info.value.problems
+    assert (problem.path, problem.line, problem.message) == ("name", 3, "duplicate key 'name' (first at line 2)")
+
+
+def test_codebook_readme_example_validates(tmp_path):
+    from .conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    cb = Codebook.load(write(tmp_path / "readme.yaml", block))
+    assert cb.code("loneliness").spec.exclude_keywords == ["rural"]
