@@ -74,6 +74,9 @@ class CodebookError(ThemekitError):
         self.file = Path(file)
         self.problems = list(problems)
         count = len(self.problems)
+        if count == 1 and not self.problems[0].path:
+            super().__init__(f"{self.file}: {self.problems[0]}")
+            return
         noun = "problem" if count == 1 else "problems"
         lines = [f"{self.file}: {count} {noun} in the codebook; fix them and run again:"]
         lines += [f"  - {p}" for p in self.problems]

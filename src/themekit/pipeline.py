@@ -167,7 +167,7 @@ def code(
     """
     timings: dict[str, float] = {}
     if unit not in UNITS:
-        raise ThemekitError(f"unknown unit {unit!r}; choose from: {', '.join(UNITS)}")
+        raise ThemekitError(f"unknown coding unit {unit!r} (--unit); choose from: {', '.join(UNITS)}")
     method_names = _methods(methods)
     if not isinstance(codebook, Codebook):
         codebook = Codebook.load(codebook)
