@@ -48,6 +48,12 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _work_in_tmp(tmp_path, monkeypatch):
+    """Run every test from a temporary folder, so caches and runs never land in the checkout."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture
 def tiny_codebook(tmp_path: Path) -> Path:
     return write(tmp_path / "codebook.yaml", TINY_CODEBOOK)

@@ -20,9 +20,11 @@ def sample_folder(sample_run, tmp_path_factory):
 
 def test_export_run_folder_contents(sample_folder, sample_run):
     assert sorted(p.name for p in sample_folder.iterdir()) == [
+        "codebook.yaml",
         "excerpts.csv",
         "excerpts.parquet",
         "run.json",
+        "segments.parquet",
         "summary.md",
     ]
     csv = pd.read_csv(sample_folder / "excerpts.csv")
@@ -49,7 +51,7 @@ def test_export_run_json_records_hashes_settings_and_timings(sample_folder, samp
     assert kw07["encoding"] == "cp1252" and kw07["format"] == "srt"
     assert kw07["attributes"]["works_alone"] == "no"
     assert record["settings"]["unit"] == "sentence"
-    assert record["settings"]["methods"] == ["rule"]
+    assert record["settings"]["methods"] == ["rule", "semantic"]
     assert {"ingest", "segment", "code:rule", "export:excerpts"} <= set(record["timings_seconds"])
     assert record["counts"]["codings"] == len(sample_run.codings)
 
@@ -79,7 +81,7 @@ def test_export_refuses_existing_run_and_force_replaces(tmp_path, tiny_corpus, t
     run.save(out, force=True)
     assert not (out / "note.txt").exists()
     assert (out / "excerpts.csv").exists()
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".") and p.name != ".themekit"] == []
 
 
 def test_export_interrupted_write_leaves_no_folder_and_old_run_intact(tmp_path, tiny_corpus, tiny_codebook, monkeypatch):
@@ -97,7 +99,7 @@ def test_export_interrupted_write_leaves_no_folder_and_old_run_intact(tmp_path, 
         write_run(run, old, force=True)
     assert not (tmp_path / "r2").exists()
     assert (old / "excerpts.csv").read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["codebook.yaml", "r1", "transcripts"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != ".themekit") == ["codebook.yaml", "r1", "transcripts"]
 
 
 def test_export_bad_transcript_is_listed_and_others_coded(tmp_path, tiny_corpus, tiny_codebook):

@@ -8,7 +8,7 @@ from .conftest import write
 def _codings(tmp_path, tiny_codebook, speech: str):
     folder = tmp_path / "one"
     write(folder / "P09.txt", f"Interviewer: How was it?\n\nP09: {speech}\n")
-    run = code(read_corpus(folder), Codebook.load(tiny_codebook))
+    run = code(read_corpus(folder), Codebook.load(tiny_codebook), methods="rule")
     return [(c.segment.text, c.code_id, c.evidence, c.negated) for c in run.codings]
 
 

@@ -14,7 +14,7 @@ def test_summarize_prevalence_words(count, total, word):
 
 
 def test_summarize_counts_transcripts_not_excerpts_and_skips_negated(tiny_corpus, tiny_codebook):
-    run = code(tiny_corpus, tiny_codebook)
+    run = code(tiny_corpus, tiny_codebook, methods="rule")
     themes = {t.theme_id: t for t in summarize(run)}
     codes = {c.code_id: c for c in themes["barriers"].codes}
     lonely = codes["loneliness"]

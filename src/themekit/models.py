@@ -93,7 +93,7 @@ class Coding:
     segment: Segment
     code_id: str
     theme_id: str
-    method: Method
+    method: str  # a Method, or several joined by "+" when methods agree
     score: float
     evidence: str
     status: Status = "suggested"

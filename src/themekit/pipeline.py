@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .codebook import Codebook
-from .coding import CODERS
+from .coding import CODERS, CoderContext, combine, method_names
+from .embed import DEFAULT_CACHE_DIR, KNOWN_MODEL_PACKAGES, Embedder, load_embedder
 from .errors import CorpusError, ThemekitError
 from .ingest import MAX_FILE_BYTES, read_corpus
 from .models import Coding, Corpus, Segment
@@ -62,6 +65,7 @@ class Run:
     codings: list[Coding]
     settings: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -119,6 +123,19 @@ class Run:
             }
         )
 
+    @property
+    def segments_frame(self) -> pd.DataFrame:
+        """Every coding unit of the run, coded or not: one row per segment."""
+        import pandas as pd
+
+        rows = [
+            (s.transcript.id, s.index, s.turn_index, s.speaker, s.role, s.start, s.end, s.timestamp, s.text)
+            for s in self.segments
+        ]
+        columns = ["transcript", "segment", "turn", "speaker", "role", "start", "end", "timestamp", "text"]
+        frame = pd.DataFrame.from_records(rows, columns=columns)
+        return frame.astype({"segment": "int64", "turn": "int64", "start": "int64", "end": "int64", "timestamp": "float64"})
+
     def save(self, out: str | Path, *, force: bool = False) -> Path:
         """Write the run folder (see :func:`themekit.export.write_run`)."""
         from .export import write_run
@@ -132,19 +149,6 @@ class Run:
         )
 
 
-def _methods(methods: str | Sequence[str] | None) -> list[str]:
-    if methods is None:
-        return list(CODERS)
-    names = [m.strip() for m in (methods.split(",") if isinstance(methods, str) else methods) if m.strip()]
-    unknown = [m for m in names if m not in CODERS]
-    if unknown or not names:
-        raise ThemekitError(
-            f"unknown coding method {', '.join(map(repr, unknown)) or '(none)'}; "
-            f"choose from: {', '.join(CODERS)}"
-        )
-    return names
-
-
 def code(
     corpus: Corpus | str | Path,
     codebook: Codebook | str | Path,
@@ -155,6 +159,10 @@ def code(
     spacy_model: str = BLANK,
     interviewer_labels: Iterable[str] | None = None,
     max_file_bytes: int = MAX_FILE_BYTES,
+    embedding_model: str | Path | None = None,
+    embedding_sha256: str | None = None,
+    cache_dir: str | Path | None = DEFAULT_CACHE_DIR,
+    min_score: float = 0.5,
     code_interviewer: bool = False,
     strict: bool = False,
     progress: ProgressCallback | None = None,
@@ -162,13 +170,19 @@ def code(
     """Code every participant segment of ``corpus`` with ``codebook``.
 
     ``corpus`` and ``codebook`` may be paths (a transcript folder, a YAML file).
+    ``methods`` chooses coders (default: all: rule, semantic); the semantic
+    coder embeds with ``embedding_model`` (a model folder or an installed
+    package; default: the first known installed package, else a TF-IDF + SVD
+    fallback), caching vectors under ``cache_dir`` (``None``: no cache).
+    Codings scoring below ``min_score`` (0-1, calibrated per method so 0.5 is
+    each method's own threshold) are dropped.
     With ``strict=True`` any transcript that could not be read fails the run;
     otherwise it is listed in the run's failures and the rest are coded.
     """
     timings: dict[str, float] = {}
     if unit not in UNITS:
         raise ThemekitError(f"unknown coding unit {unit!r} (--unit); choose from: {', '.join(UNITS)}")
-    method_names = _methods(methods)
+    names = method_names(methods)
     if not isinstance(codebook, Codebook):
         codebook = Codebook.load(codebook)
     started = time.perf_counter()
@@ -200,26 +214,61 @@ def code(
     segmentation: Segmentation = segment_corpus(corpus, nlp, unit=unit, min_words=min_words, roles=roles, progress=tick)
     timings["segment"] = time.perf_counter() - started
 
-    codings: list[Coding] = []
-    for name in method_names:
+    embedders: list[Embedder] = []
+
+    def embedder() -> Embedder:
+        if not embedders:
+            embedders.append(
+                _embedder(embedding_model, embedding_sha256, tuple(s.text for s in segmentation.segments))
+            )
+        return embedders[0]
+
+    context = CoderContext(nlp=nlp, embedder=embedder, cache_dir=Path(cache_dir) if cache_dir else None, min_score=min_score)
+    raw: list[Coding] = []
+    stats: dict[str, Any] = {}
+    for name in names:
         started = time.perf_counter()
-        coder = CODERS[name](nlp)
-        codings.extend(coder.code(segmentation, codebook))
+        coder = CODERS[name](context)
+        raw.extend(coder.code(segmentation, codebook))
         timings[f"code:{name}"] = time.perf_counter() - started
+        cache = getattr(coder, "cache", None)
+        if cache is not None:
+            stats["embedding_cache"] = {"path": str(cache.path), "hits": cache.hits, "misses": cache.misses}
+        if name == "semantic":
+            stats["semantic_thresholds"] = {k: round(v, 4) for k, v in coder.thresholds.items()}  # type: ignore[attr-defined]
         if progress:
             progress(f"code:{name}", 1, 1)
+    codings = combine(raw, codebook, min_score=min_score)
 
     settings = {
         "unit": unit,
         "min_words": min_words,
-        "methods": method_names,
+        "methods": names,
+        "min_score": min_score,
         "spacy_model": spacy_model,
         "spacy_version": _spacy_version(),
         "interviewer_labels": sorted(interviewer_labels) if interviewer_labels is not None else "default",
         "code_interviewer": code_interviewer,
         "strict": strict,
     }
-    return Run(corpus, codebook, segmentation.segments, codings, settings, timings)
+    if embedders:
+        settings["embedding"] = {"identity": embedders[0].identity, "model": embedders[0].description}
+    return Run(corpus, codebook, segmentation.segments, codings, settings, timings, stats)
+
+
+@lru_cache(maxsize=4)
+def _model_embedder(model: str, sha256: str | None) -> Embedder:
+    return load_embedder(model, sha256=sha256)
+
+
+def _embedder(model: str | Path | None, sha256: str | None, texts: tuple[str, ...]) -> Embedder:
+    """The run's embedder; loaded models are kept for the life of the process."""
+    if model is None:
+        for package in KNOWN_MODEL_PACKAGES:
+            if importlib.util.find_spec(package) is not None:
+                return _model_embedder(package, sha256)
+        return load_embedder(None, fit_texts=texts)
+    return _model_embedder(str(model), sha256)
 
 
 def _spacy_version() -> str:

@@ -39,6 +39,7 @@ class CodeSpec(_Strict):
     exclude_keywords: list[str] = []
     patterns: list[list[dict[str, Any]]] = []
     examples: list[str] = []
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     codes: list[CodeSpec] = []
 
 

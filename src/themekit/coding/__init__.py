@@ -1,15 +1,22 @@
-"""Coders: one per method, all behind the :class:`Coder` protocol."""
+"""Coders: one per method, all behind the :class:`Coder` protocol, and their combination."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Protocol
 
+from spacy.language import Language
+
 from ..codebook import Codebook
+from ..embed import Embedder, EmbeddingCache
 from ..models import Coding
 from ..segment import Segmentation
 from .rules import RuleCoder
+from .semantic import SemanticCoder, noisy_or
 
-__all__ = ["Coder", "RuleCoder", "CODERS"]
+__all__ = ["Coder", "CoderContext", "CODERS", "RuleCoder", "SemanticCoder", "combine", "method_names"]
 
 
 class Coder(Protocol):
@@ -20,5 +27,72 @@ class Coder(Protocol):
     def code(self, segmentation: Segmentation, codebook: Codebook) -> list[Coding]: ...
 
 
-#: Coders by method name, as ``themekit code --method`` accepts them.
-CODERS: dict[str, type] = {"rule": RuleCoder}
+@dataclass
+class CoderContext:
+    """What coders may need, built lazily: the spaCy pipeline, the embedder, the cache."""
+
+    nlp: Language
+    embedder: Callable[[], Embedder]
+    cache_dir: Path | None = None
+    min_score: float = 0.5
+    stats: dict = field(default_factory=dict)
+
+    def cache(self, embedder: Embedder) -> EmbeddingCache | None:
+        if self.cache_dir is None or embedder.identity.startswith("tfidf-svd:"):
+            return None  # the fallback is refitted on every corpus; caching it would only grow the disk
+        return EmbeddingCache(self.cache_dir, embedder.identity)
+
+
+def _rule(ctx: CoderContext) -> Coder:
+    return RuleCoder(ctx.nlp)
+
+
+def _semantic(ctx: CoderContext) -> Coder:
+    embedder = ctx.embedder()
+    return SemanticCoder(embedder, cache=ctx.cache(embedder), min_score=ctx.min_score)
+
+
+#: Coder factories by method name, as ``themekit code --method`` accepts them.
+CODERS: dict[str, Callable[[CoderContext], Coder]] = {"rule": _rule, "semantic": _semantic}
+_ALIASES = {"rules": "rule", "embedding": "semantic", "embeddings": "semantic"}
+
+
+def method_names(methods: str | Sequence[str] | None) -> list[str]:
+    """Validated method names, in registry order; ``None`` means every method."""
+    from ..errors import ThemekitError
+
+    if methods is None:
+        return list(CODERS)
+    raw = [m.strip() for m in (methods.split(",") if isinstance(methods, str) else methods) if m.strip()]
+    names = [_ALIASES.get(m, m) for m in raw]
+    unknown = [m for m, n in zip(raw, names) if n not in CODERS]
+    if unknown or not names:
+        raise ThemekitError(
+            f"unknown coding method {', '.join(map(repr, unknown)) or '(none)'}; choose from: {', '.join(CODERS)}"
+        )
+    return [m for m in CODERS if m in names]
+
+
+def combine(codings: list[Coding], codebook: Codebook, *, min_score: float = 0.5) -> list[Coding]:
+    """One coding per (segment, code): methods joined (``rule+semantic``), scores
+    combined by noisy-OR, evidence kept from each; then ``min_score`` applied."""
+    groups: dict[tuple[int, str], list[Coding]] = {}
+    for c in codings:
+        groups.setdefault((id(c.segment), c.code_id), []).append(c)
+    merged: list[Coding] = []
+    for group in groups.values():
+        if len(group) == 1:
+            best = group[0]
+        else:
+            best = replace(
+                group[0],
+                method="+".join(c.method for c in group),
+                score=round(noisy_or([c.score for c in group]), 4),
+                evidence=" | ".join(f"{c.method}: {c.evidence}" for c in group),
+                negated=all(c.negated for c in group),
+            )
+        if best.score >= min_score:
+            merged.append(best)
+    order = {c.id: k for k, c in enumerate(codebook)}
+    merged.sort(key=lambda c: (c.segment.transcript.id, c.segment.index, order[c.code_id]))
+    return merged

@@ -4,7 +4,8 @@ Keywords are matched on stemmed lemmas (token ``norm_``, see ``themekit.nlp``),
 so a keyword matches its inflections and word family. ``exclude_keywords`` of
 a code veto it in a segment where they occur. A keyword preceded by a
 negation in the same clause ("I never felt isolated") is still coded, with a
-lower score, and flagged in the evidence.
+score of 0.5 (undecided, instead of 0.75 and up for a plain match), and
+flagged in the evidence.
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ class RuleCoder:
                 evidence.append("matched: " + ", ".join(positive))
             if negated:
                 evidence.append("negated: " + ", ".join(negated))
-            score = 0.5 + 0.5 * (1 - 0.5 ** len(positive)) if positive else 0.25
+            score = 0.5 + 0.5 * (1 - 0.5 ** len(positive)) if positive else 0.5
             codings.append(
                 Coding(
                     segment=segment,

