@@ -143,6 +143,46 @@ def code_cmd(
         )
 
 
+@app.command("evaluate")
+def evaluate_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="Run folder written by 'themekit code'.")],
+    gold: Annotated[Path, typer.Option("--gold", "-g", help="Human codings: transcript, char_start, char_end, code (or segment).")],
+    min_support: Annotated[int, typer.Option(help="Codes with fewer gold segments are left out of macro figures.")] = 5,
+    out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write evaluation.json (default: in the run folder).")] = None,
+    show_errors: Annotated[int, typer.Option(help="How many misses and false alarms to list.")] = 10,
+) -> None:
+    """Compare a run with human codings: precision, recall, F1 and Cohen's kappa per code."""
+    from rich.table import Table
+
+    from .evaluate import evaluate
+
+    with _user_errors():
+        result = evaluate(run_dir, gold, min_support=min_support)
+        written = result.save(out_file or run_dir / "evaluation.json")
+    table = Table(title=f"Run {run_dir} against {gold}")
+    for column in ("code", "support", "predicted", "precision", "recall", "F1", "kappa"):
+        table.add_column(column, justify="left" if column == "code" else "right")
+    for row in result.per_code.itertuples(index=False):
+        table.add_row(
+            row.code, str(row.support), str(row.predicted), f"{row.precision:.2f}", f"{row.recall:.2f}", f"{row.f1:.2f}", f"{row.kappa:.2f}"
+        )
+    out.print(table)
+    o = result.overall
+    out.print(
+        f"{o['segments_scored']} segments scored; micro P/R/F1 {o['micro']['precision']:.2f}/{o['micro']['recall']:.2f}/"
+        f"{o['micro']['f1']:.2f}"
+    )
+    if o["codes_scored"]:
+        m = o["macro"]
+        out.print(
+            f"macro over {o['codes_scored']} codes with at least {min_support} gold segments: P/R/F1 "
+            f"{m['precision']:.2f}/{m['recall']:.2f}/{m['f1']:.2f}, mean kappa {m['kappa']:.2f}"
+        )
+    for err_row in result.errors.head(show_errors).itertuples(index=False):
+        out.print(f"[dim]{err_row.kind}[/] {escape(err_row.code)} {escape(err_row.transcript)}#{err_row.segment}: {escape(err_row.text[:120])}")
+    out.print(f"Written: {escape(str(written))}")
+
+
 @codebook_app.command("validate")
 def codebook_validate(file: Annotated[Path, typer.Argument(help="Codebook YAML file.")]) -> None:
     """Check a codebook and list every problem at once, with YAML paths and lines."""

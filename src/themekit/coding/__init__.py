@@ -75,7 +75,8 @@ def method_names(methods: str | Sequence[str] | None) -> list[str]:
 
 def combine(codings: list[Coding], codebook: Codebook, *, min_score: float = 0.5) -> list[Coding]:
     """One coding per (segment, code): methods joined (``rule+semantic``), scores
-    combined by noisy-OR, evidence kept from each; then ``min_score`` applied."""
+    combined by noisy-OR, evidence kept from each, a negation flag kept if any
+    method raised it; then ``min_score`` applied."""
     groups: dict[tuple[int, str], list[Coding]] = {}
     for c in codings:
         groups.setdefault((id(c.segment), c.code_id), []).append(c)
@@ -89,7 +90,8 @@ def combine(codings: list[Coding], codebook: Codebook, *, min_score: float = 0.5
                 method="+".join(c.method for c in group),
                 score=round(noisy_or([c.score for c in group]), 4),
                 evidence=" | ".join(f"{c.method}: {c.evidence}" for c in group),
-                negated=all(c.negated for c in group),
+                # similarity cannot tell "never lonely" from "lonely": a negation the rules saw stays flagged
+                negated=any(c.negated for c in group),
             )
         if best.score >= min_score:
             merged.append(best)

@@ -3,9 +3,11 @@
 Every segment and every reference text of a code (``label: definition``, each
 ``include`` criterion, each example quote) is embedded; a segment's
 similarity to a code is its highest cosine similarity to any of that code's
-references. A code is given above its threshold: ``threshold:`` in the YAML
-if set, otherwise one derived from the codebook's own examples (see
-:func:`default_thresholds`). Scores are calibrated so that 0.5 is the
+references. A code is given when the similarity reaches the code's threshold
+(``threshold:`` in the YAML if set, otherwise one derived from the codebook's
+own examples, see :func:`default_thresholds`) and is within ``MARGIN`` of the
+segment's best code: a sentence is coded with what it is most about, not with
+everything it faintly resembles. Scores are calibrated so that 0.5 is the
 threshold, the same meaning ``--min-score`` has for every method.
 """
 
@@ -26,7 +28,9 @@ __all__ = ["SemanticCoder", "Reference", "references", "default_thresholds", "ca
 #: Similarity above the threshold that lifts the score from 0.5 to about 0.73.
 SCALE = 0.05
 #: Bounds for thresholds derived from examples.
-THRESHOLD_FLOOR, THRESHOLD_CEILING = 0.35, 0.70
+THRESHOLD_FLOOR, THRESHOLD_CEILING = 0.40, 0.70
+#: A code must come within this similarity of the segment's best code.
+MARGIN = 0.05
 #: Segments with fewer words are too short to judge by meaning.
 MIN_WORDS = 4
 
@@ -121,21 +125,22 @@ class SemanticCoder:
         seg_vectors = self._embed([s.text for s in segments])
         self.thresholds = default_thresholds(codebook, refs, ref_vectors)
         sims = seg_vectors @ ref_vectors.T
-        codings: list[Coding] = []
         columns: dict[str, list[int]] = {}
         for j, ref in enumerate(refs):
             columns.setdefault(ref.code_id, []).append(j)
-        for code in codebook:
-            cols = np.array(columns[code.id])
-            block = sims[:, cols]
-            best = block.argmax(axis=1)
-            best_sim = block[np.arange(len(segments)), best]
+        codes = list(codebook)
+        best_ref = np.stack([np.asarray(columns[c.id])[sims[:, columns[c.id]].argmax(axis=1)] for c in codes], axis=1)
+        best_sim = np.take_along_axis(sims, best_ref, axis=1)
+        top = best_sim.max(axis=1)
+        codings: list[Coding] = []
+        for k, code in enumerate(codes):
             threshold = self.thresholds[code.id]
-            scores = calibrate(best_sim, threshold)
-            for i in np.flatnonzero(scores >= self.min_score):
-                ref = refs[cols[best[i]]]
+            scores = calibrate(best_sim[:, k], threshold)
+            keep = (scores >= self.min_score) & (best_sim[:, k] >= top - MARGIN)
+            for i in np.flatnonzero(keep):
+                ref = refs[best_ref[i, k]]
                 what = "definition" if ref.kind == "definition" else f"nearest {ref.kind}"
-                evidence = f'{what}: "{_short(ref.text)}" (similarity {best_sim[i]:.2f}, threshold {threshold:.2f})'
+                evidence = f'{what}: "{_short(ref.text)}" (similarity {best_sim[i, k]:.2f}, threshold {threshold:.2f})'
                 codings.append(
                     Coding(
                         segment=segments[i],

@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_INTERVIEWER_LABELS",
     "MAX_FILE_BYTES",
     "PARTICIPANTS_FILE",
+    "RESERVED_FILES",
     "READERS",
     "Reader",
     "read_corpus",
@@ -26,6 +27,8 @@ __all__ = [
 
 #: Case attributes for the transcripts of a folder live in this file.
 PARTICIPANTS_FILE = "participants.csv"
+#: Files in a transcript folder that are never read as transcripts.
+RESERVED_FILES = frozenset({PARTICIPANTS_FILE, "gold.csv"})
 #: Files larger than this are refused with a message saying how to raise it.
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
@@ -136,7 +139,7 @@ def read_corpus(
             for p in root.iterdir()
             if p.is_file()
             and not p.name.startswith((".", "~$"))
-            and p.name.casefold() != PARTICIPANTS_FILE
+            and p.name.casefold() not in RESERVED_FILES
             and p.stem.casefold() != "readme"
             and reader_for(p) is not None
         )

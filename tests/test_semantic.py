@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import json
+
+from themekit import code
+
+from .conftest import write
+
+
+def test_semantic_codes_meaning_without_keywords(tmp_path, tiny_codebook):
+    folder = tmp_path / "t"
+    write(
+        folder / "P20.txt",
+        """\
+        Interviewer: What was the hardest part?
+
+        P20: I just didn't have anyone to talk to, week after week, and it wore me down.
+        """,
+    )
+    rules_only = code(folder, tiny_codebook, methods="rule")
+    assert rules_only.codings == []
+    run = code(folder, tiny_codebook, methods="rule,semantic", cache_dir=tmp_path / "cache")
+    codes = {c.code_id: c for c in run.codings}
+    assert "loneliness" in codes
+    coding = codes["loneliness"]
+    assert coding.method == "semantic"
+    assert coding.score >= 0.5
+    assert coding.evidence.startswith(("nearest example: ", "definition: "))
+    assert "similarity" in coding.evidence and "threshold" in coding.evidence
+    assert "debt" not in codes
+
+
+def test_semantic_cache_is_reused_after_codebook_edit(tmp_path, tiny_corpus, tiny_codebook):
+    cache = tmp_path / "cache"
+    first = code(tiny_corpus, tiny_codebook, methods="semantic", cache_dir=cache)
+    assert first.stats["embedding_cache"]["hits"] == 0
+    edited = tiny_codebook.read_text().replace("Debts and arrears.", "Debts, arrears and money worries.")
+    tiny_codebook.write_text(edited)
+    second = code(tiny_corpus, tiny_codebook, methods="semantic", cache_dir=cache)
+    stats = second.stats["embedding_cache"]
+    assert stats["misses"] == 1  # only the edited definition is new
+    assert stats["hits"] == first.stats["embedding_cache"]["misses"] - 1
+    out = second.save(tmp_path / "run")
+    record = json.loads((out / "run.json").read_text())
+    assert record["stats"]["embedding_cache"]["misses"] == 1
+    assert record["settings"]["embedding"]["identity"].startswith("st:")
+
+
+def test_semantic_threshold_from_yaml_overrides_default(tmp_path, tiny_corpus, tiny_codebook):
+    text = tiny_codebook.read_text().replace(
+        "        keywords: [trust, rapport]\n", "        keywords: [trust, rapport]\n        threshold: 0.99\n"
+    )
+    tiny_codebook.write_text(text)
+    run = code(tiny_corpus, tiny_codebook, methods="semantic", cache_dir=None)
+    assert run.stats["semantic_thresholds"]["trust"] == 0.99
+    assert all(c.code_id != "trust" for c in run.codings)
+
+
+def test_semantic_and_rule_agreement_is_combined(tmp_path, tiny_corpus, tiny_codebook):
+    run = code(tiny_corpus, tiny_codebook, cache_dir=None)
+    both = [c for c in run.codings if c.method == "rule+semantic"]
+    assert both, [(c.code_id, c.method, c.segment.text) for c in run.codings]
+    for c in both:
+        assert c.evidence.startswith("rule: ") and " | semantic: " in c.evidence
+        assert c.score > 0.75
+    never = [c for c in both if c.segment.text.startswith("I never felt lonely")]
+    assert [c.code_id for c in never] == ["loneliness"]
+    assert never[0].negated and "rule: negated: never … lonely" in never[0].evidence
