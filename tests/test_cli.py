@@ -74,7 +74,7 @@ def test_cli_code_skips_bad_transcript_unless_strict(tmp_path, tiny_corpus, tiny
 def test_cli_code_unknown_method(tmp_path, tiny_corpus, tiny_codebook):
     result = invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "run", "--method", "magic")
     assert result.exit_code == 1
-    assert result.output.strip() == "Error: unknown coding method 'magic'; choose from: rule, semantic"
+    assert result.output.strip() == "Error: unknown coding method 'magic'; choose from: rule, semantic, classifier"
 
 
 def test_cli_codebook_validate(tmp_path, tiny_codebook):

@@ -51,7 +51,7 @@ def test_export_run_json_records_hashes_settings_and_timings(sample_folder, samp
     assert kw07["encoding"] == "cp1252" and kw07["format"] == "srt"
     assert kw07["attributes"]["works_alone"] == "no"
     assert record["settings"]["unit"] == "sentence"
-    assert record["settings"]["methods"] == ["rule", "semantic"]
+    assert record["settings"]["methods"] == ["rule", "semantic", "classifier"]
     assert {"ingest", "segment", "code:rule", "export:excerpts"} <= set(record["timings_seconds"])
     assert record["counts"]["codings"] == len(sample_run.codings)
 

@@ -12,7 +12,9 @@ versioned codebook, summarise themes and export report-ready material::
 """
 
 from ._version import __version__
+from .agree import Agreement, agree
 from .codebook import Code, Codebook, validate_codebook
+from .evaluate import Evaluation, GoldError, evaluate
 from .errors import CodebookError, CodebookProblem, CorpusError, RunFolderError, ThemekitError, TranscriptError
 from .export import summary_markdown, write_run
 from .ingest import read_corpus, read_transcript
@@ -22,6 +24,11 @@ from .summarize import CodeSummary, Quote, ThemeSummary, prevalence_word, summar
 
 __all__ = [
     "EXCERPT_COLUMNS",
+    "Agreement",
+    "agree",
+    "Evaluation",
+    "GoldError",
+    "evaluate",
     "Code",
     "CodeSummary",
     "Codebook",

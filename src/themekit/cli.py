@@ -106,6 +106,16 @@ def code_cmd(
         typer.Option("--interviewer-label", help="Speaker label of the interviewer (repeatable; replaces the defaults)."),
     ] = None,
     spacy_model: Annotated[str, typer.Option(help="'blank' (default, no model needed) or an installed spaCy model.")] = "blank",
+    gold: Annotated[
+        Optional[Path], typer.Option("--gold", help="Human codings for the classifier (default: gold.csv beside the transcripts).")
+    ] = None,
+    embedding_model: Annotated[
+        Optional[str], typer.Option(help="Sentence-transformers model folder or installed package (default: first installed known one).")
+    ] = None,
+    embedding_sha256: Annotated[Optional[str], typer.Option(help="Expected sha256 of the model's weights file.")] = None,
+    cache_dir: Annotated[Path, typer.Option(help="Embedding cache folder.")] = Path(".themekit/cache"),
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the embedding cache.")] = False,
+    min_score: Annotated[float, typer.Option(min=0.0, max=1.0, help="Drop codings scoring below this (0.5 = each method's threshold).")] = 0.5,
     max_file_mb: Annotated[float, typer.Option(help="Refuse transcript files larger than this many MB.")] = 50.0,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing run folder.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail if any transcript cannot be read.")] = False,
@@ -127,6 +137,11 @@ def code_cmd(
                 spacy_model=spacy_model,
                 interviewer_labels=interviewer_label,
                 max_file_bytes=int(max_file_mb * 1024 * 1024),
+                gold=gold,
+                embedding_model=embedding_model,
+                embedding_sha256=embedding_sha256,
+                cache_dir=None if no_cache else cache_dir,
+                min_score=min_score,
                 strict=strict,
                 progress=progress,
             )
@@ -136,6 +151,11 @@ def code_cmd(
     for _, reason in run.corpus.failures:
         err.print(f"[yellow]Skipped:[/] {escape(reason)}")
     if not quiet:
+        if "embedding" in run.settings and run.settings["embedding"]["identity"].startswith("tfidf-svd:"):
+            err.print(f"[yellow]Note:[/] {escape(run.settings['embedding']['model'])}")
+        cache = run.stats.get("embedding_cache")
+        if cache:
+            err.print(f"Embedding cache: {cache['hits']} hits, {cache['misses']} new")
         used = len({c.code_id for c in run.codings})
         err.print(
             f"Coded {len(run.corpus.transcripts)} transcripts: {len(run.segments)} segments, "
@@ -178,9 +198,46 @@ def evaluate_cmd(
             f"macro over {o['codes_scored']} codes with at least {min_support} gold segments: P/R/F1 "
             f"{m['precision']:.2f}/{m['recall']:.2f}/{m['f1']:.2f}, mean kappa {m['kappa']:.2f}"
         )
+    if "warning" in o:
+        err.print(f"[yellow]Warning:[/] {escape(o['warning'])}")
     for err_row in result.errors.head(show_errors).itertuples(index=False):
         out.print(f"[dim]{err_row.kind}[/] {escape(err_row.code)} {escape(err_row.transcript)}#{err_row.segment}: {escape(err_row.text[:120])}")
     out.print(f"Written: {escape(str(written))}")
+
+
+@app.command("agree")
+def agree_cmd(
+    coder_files: Annotated[list[Path], typer.Argument(help="Two or more coder files (gold format); coder names are the file names.")],
+    run_dir: Annotated[Optional[Path], typer.Option("--run", help="Map spans onto this run's segments, so near-identical spans agree.")] = None,
+    codebook: Annotated[Optional[Path], typer.Option("--codebook", "-c", help="Check codes against this codebook.")] = None,
+    out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write agreement.json here.")] = None,
+    show_disagreements: Annotated[int, typer.Option(help="How many disagreements to list.")] = 10,
+) -> None:
+    """Agreement between coders: percent agreement, Cohen's kappa (two coders), Krippendorff's alpha."""
+    from rich.table import Table
+
+    from .agree import agree
+
+    with _user_errors():
+        result = agree(coder_files, run=run_dir, codebook=codebook)
+        written = result.save(out_file) if out_file else None
+    table = Table(title=f"Agreement between {', '.join(result.coders)}")
+    for column in ("code", *(f"n {n}" for n in result.coders), "agreement", "kappa", "alpha"):
+        table.add_column(column, justify="left" if column == "code" else "right")
+    fmt = lambda v: "–" if v is None or v != v else f"{v:.2f}"  # noqa: E731
+    for row in result.per_code.to_dict(orient="records"):
+        counts = [str(row[f"n_{n}"]) for n in result.coders]
+        table.add_row(row["code"], *counts, fmt(row["percent_agreement"]), fmt(row["kappa"]), fmt(row["alpha"]))
+    out.print(table)
+    o = result.overall
+    out.print(
+        f"{o['units']} units, {o['codes']} codes used: mean agreement {fmt(o['percent_agreement'])}, "
+        f"mean kappa {fmt(o['mean_kappa'])}, mean alpha {fmt(o['mean_alpha'])}"
+    )
+    for d in result.disagreements.head(show_disagreements).to_dict(orient="records"):
+        out.print(f"[dim]{escape(d['code'])}[/] {escape(d['transcript'])} {escape(d['unit'])}: by {escape(d['applied_by'])}, not {escape(d['not_by'])} {escape(d['text'][:100])}")
+    if written:
+        out.print(f"Written: {escape(str(written))}")
 
 
 @codebook_app.command("validate")

@@ -23,7 +23,7 @@ import pandas as pd
 from .codebook import Codebook
 from .errors import ThemekitError
 
-__all__ = ["Evaluation", "GoldError", "evaluate", "evaluate_frames", "load_gold"]
+__all__ = ["Evaluation", "GoldError", "evaluate", "evaluate_frames", "load_gold", "read_gold"]
 
 
 class GoldError(ThemekitError):
@@ -51,16 +51,31 @@ def _read_csv(path: str | Path) -> pd.DataFrame:
         raise ThemekitError(f"{path}: could not be read as CSV ({exc}). Save it as CSV (UTF-8).") from None
 
 
-def load_gold(path: str | Path, segments: pd.DataFrame, codebook_codes: set[str] | None = None) -> pd.DataFrame:
+def read_gold(path: str | Path) -> pd.DataFrame:
+    """The gold file as strings, with each row's number in the file (header is row 1) as ``_row``."""
+    frame = _read_csv(path)
+    frame.insert(0, "_row", range(2, len(frame) + 2))
+    return frame
+
+
+def load_gold(
+    path: str | Path,
+    segments: pd.DataFrame,
+    codebook_codes: set[str] | None = None,
+    *,
+    frame: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Map a gold file onto segments: one row per (transcript, segment, code); code '' for none.
 
     ``segments`` has columns transcript, segment, start, end (a run's segment
     table). Problems (missing columns, unknown transcripts or codes, bad,
     inverted or overlapping spans, spans matching no segment) are collected
-    and raised together with row numbers (the header is row 1).
+    and raised together with row numbers (the header is row 1). ``frame``
+    (from :func:`read_gold`, perhaps filtered) is used instead of reading ``path``.
     """
-    frame = _read_csv(path)
-    columns = {c.strip().casefold(): c for c in frame.columns}
+    if frame is None:
+        frame = read_gold(path)
+    columns = {c.strip().casefold(): c for c in frame.columns if c != "_row"}
     problems: list[str] = []
     has_span = "char_start" in columns and "char_end" in columns
     has_segment = "segment" in columns
@@ -68,13 +83,13 @@ def load_gold(path: str | Path, segments: pd.DataFrame, codebook_codes: set[str]
     if not (has_span or has_segment):
         missing.append("char_start and char_end (or segment)")
     if missing:
-        raise GoldError(path, [f"missing column(s): {', '.join(missing)} (columns are: {', '.join(frame.columns)})"])
+        raise GoldError(path, [f"missing column(s): {', '.join(missing)} (columns are: {', '.join(columns.values())})"])
     col = lambda name: columns[name]  # noqa: E731
     by_transcript = {tid: g.sort_values("start") for tid, g in segments.groupby("transcript", observed=True)}
     rows: list[tuple[str, int, str]] = []
     spans_seen: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
-    for i, record in enumerate(frame.to_dict(orient="records")):
-        row = i + 2
+    for record in frame.to_dict(orient="records"):
+        row = record["_row"]
         tid = str(record[col("transcript")]).strip()
         code = str(record[col("code")]).strip()
         if tid not in by_transcript:
@@ -164,15 +179,32 @@ def evaluate(run: Any, gold: str | Path, *, min_support: int = 5) -> Evaluation:
     from .pipeline import Run
 
     if isinstance(run, Run):
-        return evaluate_frames(run.excerpts, run.segments_frame, gold, run.codebook, min_support=min_support)
+        result = evaluate_frames(run.excerpts, run.segments_frame, gold, run.codebook, min_support=min_support)
+        return _warn_if_trained_on(result, run.settings, gold)
     folder = Path(run)
     needed = [folder / "excerpts.parquet", folder / "segments.parquet", folder / "codebook.yaml"]
     absent = [p.name for p in needed if not p.is_file()]
     if absent:
         raise ThemekitError(f"{folder}: not a themekit run folder (missing {', '.join(absent)}). Give the folder 'themekit code' wrote.")
-    return evaluate_frames(
+    result = evaluate_frames(
         pd.read_parquet(needed[0]), pd.read_parquet(needed[1]), gold, Codebook.load(needed[2]), min_support=min_support
     )
+    record = folder / "run.json"
+    settings = json.loads(record.read_text(encoding="utf-8")).get("settings", {}) if record.is_file() else {}
+    return _warn_if_trained_on(result, settings, gold)
+
+
+def _warn_if_trained_on(result: Evaluation, settings: dict[str, Any], gold: str | Path) -> Evaluation:
+    """Flag the figures when the run's classifier learned from this very gold file."""
+    import hashlib
+
+    trained = (settings.get("gold") or {}).get("sha256")
+    if trained and trained == hashlib.sha256(Path(gold).read_bytes()).hexdigest():
+        result.overall["warning"] = (
+            "the run's classifier was trained on this gold file, so these figures overstate its quality; "
+            "code with --method rule,semantic, or hold transcripts out (benchmarks/quality.py), for a fair measure"
+        )
+    return result
 
 
 def evaluate_frames(

@@ -163,6 +163,7 @@ def code(
     embedding_sha256: str | None = None,
     cache_dir: str | Path | None = DEFAULT_CACHE_DIR,
     min_score: float = 0.5,
+    gold: str | Path | None = None,
     code_interviewer: bool = False,
     strict: bool = False,
     progress: ProgressCallback | None = None,
@@ -175,14 +176,20 @@ def code(
     package; default: the first known installed package, else a TF-IDF + SVD
     fallback), caching vectors under ``cache_dir`` (``None``: no cache).
     Codings scoring below ``min_score`` (0-1, calibrated per method so 0.5 is
-    each method's own threshold) are dropped.
+    each method's own threshold) are dropped. ``gold`` is a file of human
+    codings the classifier learns from; when ``corpus`` is a folder holding a
+    ``gold.csv`` and no ``gold`` is given, that file is used.
     With ``strict=True`` any transcript that could not be read fails the run;
     otherwise it is listed in the run's failures and the rest are coded.
     """
     timings: dict[str, float] = {}
     if unit not in UNITS:
         raise ThemekitError(f"unknown coding unit {unit!r} (--unit); choose from: {', '.join(UNITS)}")
-    names = method_names(methods)
+    if gold is None and not isinstance(corpus, Corpus) and Path(corpus).is_dir() and (Path(corpus) / "gold.csv").is_file():
+        gold = Path(corpus) / "gold.csv"
+    if gold is not None and not Path(gold).is_file():
+        raise ThemekitError(f"{gold}: no such gold/decisions file. Check the path given to --gold.")
+    names = method_names(methods, have_gold=gold is not None)
     if not isinstance(codebook, Codebook):
         codebook = Codebook.load(codebook)
     started = time.perf_counter()
@@ -223,7 +230,13 @@ def code(
             )
         return embedders[0]
 
-    context = CoderContext(nlp=nlp, embedder=embedder, cache_dir=Path(cache_dir) if cache_dir else None, min_score=min_score)
+    context = CoderContext(
+        nlp=nlp,
+        embedder=embedder,
+        cache_dir=Path(cache_dir) if cache_dir else None,
+        min_score=min_score,
+        gold=Path(gold) if gold is not None else None,
+    )
     raw: list[Coding] = []
     stats: dict[str, Any] = {}
     for name in names:
@@ -236,6 +249,8 @@ def code(
             stats["embedding_cache"] = {"path": str(cache.path), "hits": cache.hits, "misses": cache.misses}
         if name == "semantic":
             stats["semantic_thresholds"] = {k: round(v, 4) for k, v in coder.thresholds.items()}  # type: ignore[attr-defined]
+        if name == "classifier":
+            stats["classifier"] = coder.report  # type: ignore[attr-defined]
         if progress:
             progress(f"code:{name}", 1, 1)
     codings = combine(raw, codebook, min_score=min_score)
@@ -251,6 +266,8 @@ def code(
         "code_interviewer": code_interviewer,
         "strict": strict,
     }
+    if gold is not None and "classifier" in names:
+        settings["gold"] = {"path": str(gold), "sha256": hashlib.sha256(Path(gold).read_bytes()).hexdigest()}
     if embedders:
         settings["embedding"] = {"identity": embedders[0].identity, "model": embedders[0].description}
     return Run(corpus, codebook, segmentation.segments, codings, settings, timings, stats)

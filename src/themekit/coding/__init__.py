@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -13,10 +13,21 @@ from ..codebook import Codebook
 from ..embed import Embedder, EmbeddingCache
 from ..models import Coding
 from ..segment import Segmentation
+from ..errors import ThemekitError
+from .classifier import ClassifierCoder
 from .rules import RuleCoder
 from .semantic import SemanticCoder, noisy_or
 
-__all__ = ["Coder", "CoderContext", "CODERS", "RuleCoder", "SemanticCoder", "combine", "method_names"]
+__all__ = [
+    "CODERS",
+    "ClassifierCoder",
+    "Coder",
+    "CoderContext",
+    "RuleCoder",
+    "SemanticCoder",
+    "combine",
+    "method_names",
+]
 
 
 class Coder(Protocol):
@@ -35,7 +46,7 @@ class CoderContext:
     embedder: Callable[[], Embedder]
     cache_dir: Path | None = None
     min_score: float = 0.5
-    stats: dict = field(default_factory=dict)
+    gold: Path | None = None
 
     def cache(self, embedder: Embedder) -> EmbeddingCache | None:
         if self.cache_dir is None or embedder.identity.startswith("tfidf-svd:"):
@@ -52,17 +63,27 @@ def _semantic(ctx: CoderContext) -> Coder:
     return SemanticCoder(embedder, cache=ctx.cache(embedder), min_score=ctx.min_score)
 
 
+def _classifier(ctx: CoderContext) -> Coder:
+    if ctx.gold is None:
+        raise ThemekitError(
+            "the classifier method learns from human codings: give a gold/decisions file with --gold "
+            "(transcript, char_start, char_end, code), or leave 'classifier' out of --method"
+        )
+    embedder = ctx.embedder()
+    return ClassifierCoder(embedder, gold=ctx.gold, cache=ctx.cache(embedder), min_score=ctx.min_score)
+
+
 #: Coder factories by method name, as ``themekit code --method`` accepts them.
-CODERS: dict[str, Callable[[CoderContext], Coder]] = {"rule": _rule, "semantic": _semantic}
-_ALIASES = {"rules": "rule", "embedding": "semantic", "embeddings": "semantic"}
+CODERS: dict[str, Callable[[CoderContext], Coder]] = {"rule": _rule, "semantic": _semantic, "classifier": _classifier}
+#: Methods that need more than a codebook, and what they need.
+NEEDS_GOLD = frozenset({"classifier"})
+_ALIASES = {"rules": "rule", "embedding": "semantic", "embeddings": "semantic", "classifiers": "classifier"}
 
 
-def method_names(methods: str | Sequence[str] | None) -> list[str]:
-    """Validated method names, in registry order; ``None`` means every method."""
-    from ..errors import ThemekitError
-
+def method_names(methods: str | Sequence[str] | None, *, have_gold: bool = False) -> list[str]:
+    """Validated method names, in registry order; ``None`` means every method whose inputs exist."""
     if methods is None:
-        return list(CODERS)
+        return [m for m in CODERS if have_gold or m not in NEEDS_GOLD]
     raw = [m.strip() for m in (methods.split(",") if isinstance(methods, str) else methods) if m.strip()]
     names = [_ALIASES.get(m, m) for m in raw]
     unknown = [m for m, n in zip(raw, names) if n not in CODERS]

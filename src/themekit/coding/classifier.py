@@ -1,0 +1,172 @@
+"""Learned coding: one scikit-learn model per code, trained on human codings.
+
+Training data are the segments a gold/decisions file covers (see
+:func:`themekit.evaluate.load_gold`): a segment is a positive for every code
+a person gave it and a negative for the rest. Rows about transcripts that are
+not in the corpus being coded (coded earlier, elsewhere) are learned from
+their ``text`` column, so a model trained on one batch of interviews codes
+the next. Features are TF-IDF word
+n-grams (readable, so the evidence can name them) next to the segment's
+sentence embedding. A code gets a model once it has ``MIN_POSITIVES``
+positives; each model is cross-validated at training time with folds grouped
+by transcript, so no interview is both learned from and tested on, and the
+figures are kept in ``report``. The score is the model's probability.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..codebook import Codebook
+from ..embed import Embedder, EmbeddingCache
+from ..models import Coding
+from ..segment import Segmentation
+
+__all__ = ["ClassifierCoder", "MIN_POSITIVES"]
+
+#: A code needs at least this many human-coded positive segments to get a model.
+MIN_POSITIVES = 5
+
+
+class ClassifierCoder:
+    """Codes with per-code logistic regressions trained on human codings from ``gold``."""
+
+    method = "classifier"
+
+    def __init__(
+        self, embedder: Embedder, *, gold: str | Path, cache: EmbeddingCache | None = None, min_score: float = 0.5
+    ) -> None:
+        self.embedder = embedder
+        self.gold = Path(gold)
+        self.cache = cache
+        self.min_score = min_score
+        self.report: dict[str, Any] = {}
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        if self.cache is not None:
+            return self.cache.embed(texts, self.embedder)
+        return self.embedder.encode(texts)
+
+    def code(self, segmentation: Segmentation, codebook: Codebook) -> list[Coding]:
+        import pandas as pd
+        from scipy.sparse import csr_matrix, hstack
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.metrics import precision_recall_fscore_support
+        from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
+
+        from ..evaluate import load_gold, read_gold
+
+        segments = segmentation.segments
+        if not segments:
+            return []
+        frame = pd.DataFrame(
+            [(s.transcript.id, s.index, s.start, s.end, s.text) for s in segments],
+            columns=["transcript", "segment", "start", "end", "text"],
+        )
+        texts_all = frame["text"].tolist()
+        codes = {c.id for c in codebook}
+        raw = read_gold(self.gold)
+        tcol = next((c for c in raw.columns if c.strip().casefold() == "transcript"), None)
+        in_corpus = raw[tcol].str.strip().isin(set(frame["transcript"])) if tcol else pd.Series(True, index=raw.index)
+        gold = load_gold(self.gold, frame, codes, frame=raw[in_corpus])
+        row_of = {(t, i): n for n, (t, i) in enumerate(zip(frame["transcript"], frame["segment"]))}
+        covered = sorted({row_of[(t, s)] for t, s in zip(gold["transcript"], gold["segment"])})
+        train_texts = [texts_all[i] for i in covered]
+        groups = [frame["transcript"].iat[i] for i in covered]
+        labels: list[set[str]] = [set() for _ in covered]
+        position = {row: k for k, row in enumerate(covered)}
+        for t, s, c in gold.itertuples(index=False):
+            if c:
+                labels[position[row_of[(t, s)]]].add(c)
+        for text, transcript, label in _outside_rows(self.gold, raw[~in_corpus], codes):
+            train_texts.append(text)
+            groups.append(transcript)
+            labels.append(label)
+        if not train_texts:
+            return []
+
+        tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, lowercase=True)
+        tfidf.fit(texts_all + train_texts[len(covered) :])
+        vocabulary = np.array(tfidf.get_feature_names_out())
+        words = tfidf.transform(texts_all)
+        features = hstack([words, csr_matrix(self._embed(texts_all))]).tocsr()
+        train_words = tfidf.transform(train_texts)
+        train = hstack([train_words, csr_matrix(self._embed(train_texts))]).tocsr()
+        n_words = words.shape[1]
+        groups_arr = np.array(groups)
+
+        codings: list[Coding] = []
+        for code in codebook:
+            y = np.array([code.id in label for label in labels], dtype=int)
+            entry: dict[str, Any] = {"positives": int(y.sum()), "negatives": int(len(y) - y.sum())}
+            self.report[code.id] = entry
+            if y.sum() < MIN_POSITIVES or (len(y) - y.sum()) < MIN_POSITIVES:
+                entry["trained"] = False
+                entry["reason"] = f"needs at least {MIN_POSITIVES} positive and {MIN_POSITIVES} negative human codings"
+                continue
+            model = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000)
+            n_groups = len(set(groups_arr[y == 1]))
+            folds = min(5, int(y.sum()), n_groups)
+            if folds >= 2:
+                cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=0)
+                predicted = cross_val_predict(model, train, y, cv=cv, groups=groups_arr, method="predict_proba")[:, 1]
+                p, r, f, _ = precision_recall_fscore_support(y, predicted >= 0.5, average="binary", zero_division=0)
+                entry.update(cv_folds=folds, cv_precision=round(float(p), 4), cv_recall=round(float(r), 4), cv_f1=round(float(f), 4))
+            model.fit(train, y)
+            entry["trained"] = True
+            proba = model.predict_proba(features)[:, 1]
+            weights = model.coef_[0][:n_words]
+            for i in np.flatnonzero(proba >= self.min_score):
+                row = words[i]
+                contributions = row.data * weights[row.indices]
+                ranked = [row.indices[j] for j in np.argsort(-contributions) if contributions[j] > 0]
+                top = [vocabulary[k] for k in ranked if not set(vocabulary[k].split()) <= ENGLISH_STOP_WORDS][:3]
+                terms = ", ".join(f"'{t}'" for t in top) if top else "(meaning only, no telling words)"
+                codings.append(
+                    Coding(
+                        segment=segments[i],
+                        code_id=code.id,
+                        theme_id=code.theme_id,
+                        method="classifier",
+                        score=round(float(proba[i]), 4),
+                        evidence=f"top features: {terms}; p={proba[i]:.2f}",
+                    )
+                )
+        return codings
+
+
+def _outside_rows(path: Path, rows, codes: set[str]):
+    """(text, transcript, codes) per excerpt of transcripts outside the corpus; problems raised together."""
+    from ..evaluate import GoldError
+
+    if rows.empty:
+        return []
+    columns = {c.strip().casefold(): c for c in rows.columns}
+    text_col, code_col, t_col = columns.get("text"), columns.get("code"), columns.get("transcript")
+    problems = []
+    if text_col is None:
+        for row, tid in zip(rows["_row"], rows[t_col]):
+            problems.append(
+                f"row {row}: transcript '{tid}' is not in the corpus being coded, and the file has no 'text' "
+                "column to learn from; add the excerpt's text, or code that transcript too"
+            )
+        raise GoldError(path, problems)
+    grouped: dict[tuple[str, str], set[str]] = {}
+    for row, tid, text, code in zip(rows["_row"], rows[t_col], rows[text_col], rows[code_col] if code_col else [""] * len(rows)):
+        text, code = " ".join(str(text).split()), str(code).strip()
+        if not text:
+            problems.append(f"row {row}: empty text")
+            continue
+        if code and code not in codes:
+            problems.append(f"row {row}: code '{code}' is not in the codebook")
+            continue
+        label = grouped.setdefault((str(tid).strip(), text), set())
+        if code:
+            label.add(code)
+    if problems:
+        raise GoldError(path, problems)
+    return [(text, tid, label) for (tid, text), label in grouped.items()]

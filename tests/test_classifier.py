@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import pytest
+
+from themekit import ThemekitError, code
+
+from .conftest import write
+
+CODEBOOK = """\
+schema_version: 1
+name: Transport study
+version: 1.0.0
+themes:
+  - id: barriers
+    label: Barriers
+    codes:
+      - id: transport
+        label: Transport
+        definition: Getting to places.
+        examples: ["Getting there was the problem."]
+      - id: money
+        label: Money
+        definition: Having too little money.
+        examples: ["Money was tight."]
+"""
+
+TRANSPORT = [
+    "The bus only runs twice a day from the village.",
+    "Without a car you are stuck waiting for the bus.",
+    "The bus fare into town costs more than the job pays.",
+    "She missed the interview because the bus never came.",
+    "There is no bus at all on a Sunday out here.",
+    "He walked four miles because the bus was cancelled.",
+]
+OTHER = [
+    "We talked about what she enjoyed doing at school.",
+    "He likes working with his hands and fixing things.",
+    "The centre has a nice garden where we sometimes meet.",
+    "She wanted to try volunteering at the animal shelter.",
+    "We made a plan together and wrote it on the board.",
+    "He had a good week and felt more settled at home.",
+]
+
+
+@pytest.fixture
+def study(tmp_path):
+    folder = tmp_path / "study"
+    gold_rows = ["transcript,char_start,char_end,code,text"]
+    for n in range(4):
+        lines = []
+        for k in range(6):
+            sentence = TRANSPORT[(n + k) % 6] if k % 2 == 0 else OTHER[(n + k) % 6]
+            lines.append(f"Interviewer: And then?\n\nP0{n}: {sentence}\n")
+        path = write(folder / f"P0{n}.txt", "\n".join(lines))
+        from themekit import read_transcript
+
+        t = read_transcript(path)
+        for turn in t.participant_turns:
+            speech = t.turn_text(turn)
+            gold_rows.append(f"P0{n},{turn.start},{turn.end},{'transport' if speech in TRANSPORT else ''},{speech}")
+    write(folder / "gold.csv", "\n".join(gold_rows) + "\n")
+    write(folder / "unseen" / "P99.txt", "Interviewer: Anything else?\n\nP99: Honestly the bus is the biggest thing stopping him.\n")
+    return folder, write(tmp_path / "codebook.yaml", CODEBOOK)
+
+
+def test_classifier_learns_from_gold_and_reports_cross_validation(study, tmp_path):
+    folder, codebook = study
+    run = code(folder, codebook, methods="classifier", cache_dir=tmp_path / "cache")
+    report = run.stats["classifier"]
+    assert report["transport"]["trained"] is True
+    assert report["transport"]["positives"] == 12 and report["transport"]["cv_folds"] >= 2
+    assert 0.0 <= report["transport"]["cv_f1"] <= 1.0
+    assert report["money"] == {
+        "positives": 0,
+        "negatives": 24,
+        "trained": False,
+        "reason": "needs at least 5 positive and 5 negative human codings",
+    }
+    assert run.settings["gold"]["path"].endswith("gold.csv")
+    # what it learned carries over to an interview it has not seen
+    unseen = code(folder / "unseen", codebook, methods="classifier", gold=folder / "gold.csv", cache_dir=tmp_path / "cache")
+    [coding] = [c for c in unseen.codings if c.code_id == "transport"]
+    assert coding.segment.text.startswith("Honestly the bus")
+    assert coding.evidence.startswith("top features: ") and "'bus'" in coding.evidence
+    assert "'the'" not in coding.evidence
+    assert coding.score >= 0.5
+
+
+def test_classifier_gold_outside_the_corpus_needs_text(study, tmp_path):
+    folder, codebook = study
+    no_text = write(tmp_path / "no_text.csv", "transcript,char_start,char_end,code\nP00,0,10,transport\n")
+    with pytest.raises(ThemekitError) as info:
+        code(folder / "unseen", codebook, methods="classifier", gold=no_text, cache_dir=None)
+    assert "row 2: transcript 'P00' is not in the corpus being coded, and the file has no 'text' column" in str(info.value)
+
+
+def test_classifier_is_a_default_method_only_when_gold_exists(study, tmp_path):
+    folder, codebook = study
+    with_gold = code(folder, codebook, cache_dir=None)
+    assert with_gold.settings["methods"] == ["rule", "semantic", "classifier"]
+    without = code(folder / "unseen", codebook, cache_dir=None)
+    assert without.settings["methods"] == ["rule", "semantic"]
+    with pytest.raises(ThemekitError, match="the classifier method learns from human codings: give a gold/decisions file with --gold"):
+        code(folder / "unseen", codebook, methods="classifier")
+    with pytest.raises(ThemekitError, match="nope.csv: no such gold/decisions file"):
+        code(folder, codebook, gold=tmp_path / "nope.csv")
+
+
+def test_classifier_evaluation_on_its_own_gold_is_flagged(study, tmp_path):
+    from themekit.evaluate import evaluate
+
+    folder, codebook = study
+    run = code(folder, codebook, cache_dir=None)
+    result = evaluate(run, folder / "gold.csv", min_support=1)
+    assert "trained on this gold file" in result.overall["warning"]
+    fair = evaluate(code(folder, codebook, methods="rule,semantic", cache_dir=None), folder / "gold.csv", min_support=1)
+    assert "warning" not in fair.overall
