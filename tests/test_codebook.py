@@ -101,6 +101,7 @@ def test_codebook_readme_example_validates(tmp_path):
     from .conftest import ROOT
 
     readme = (ROOT / "README.md").read_text()
-    block = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    blocks = [part.split("```", 1)[0] for part in readme.split("```yaml\n")[1:]]
+    [block] = [b for b in blocks if "themes:" in b]
     cb = Codebook.load(write(tmp_path / "readme.yaml", block))
     assert cb.code("loneliness").spec.exclude_keywords == ["rural"]

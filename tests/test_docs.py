@@ -32,3 +32,22 @@ def test_docs_public_api_is_exactly_all():
     modules = {name for name in public if type(getattr(themekit, name)).__name__ == "module"}
     assert public - modules == exported
     assert re.fullmatch(r"\d+\.\d+\.\d+", themekit.__version__)
+
+
+def test_docs_readme_settings_example_loads(tmp_path):
+    from themekit.config import load_settings
+
+    blocks = [part.split("```", 1)[0] for part in README.split("```yaml\n")[1:]]
+    [block] = [b for b in blocks if "report:" in b]
+    (tmp_path / "themekit.yaml").write_text(block)
+    settings = load_settings(tmp_path / "themekit.yaml")
+    assert settings.report.noun == "keyworker"
+    assert settings.report.prevalence_rules()[0] == ("all", 1.0)
+    assert settings.report.prevalence_rules()[-1] == ("one", 1)
+    (tmp_path / "bad.yaml").write_text("report:\n  nuon: x\n")
+    import pytest
+
+    from themekit import ThemekitError
+
+    with pytest.raises(ThemekitError, match=r"bad.yaml: report.nuon: extra inputs are not permitted"):
+        load_settings(tmp_path / "bad.yaml")

@@ -26,6 +26,7 @@ def test_export_run_folder_contents(sample_folder, sample_run):
         "run.json",
         "segments.parquet",
         "summary.md",
+        "transcripts.parquet",
     ]
     csv = pd.read_csv(sample_folder / "excerpts.csv")
     assert list(csv.columns) == list(EXCERPT_COLUMNS)
@@ -37,6 +38,16 @@ def test_export_run_folder_contents(sample_folder, sample_run):
     assert transcript.text[row["start"] : row["end"]] == row["text"]
     assert set(csv["codebook_version"]) == {"1.0.0"}
     assert set(csv["codebook_sha256"]) == {sample_run.codebook.sha256}
+
+
+def test_export_run_folder_loads_back(sample_folder, sample_run):
+    from themekit import Run
+
+    loaded = Run.load(sample_folder)
+    assert loaded.id == sample_run.id
+    assert len(loaded.codings) == len(sample_run.codings)
+    assert loaded.excerpts.drop(columns="run_id").equals(sample_run.excerpts.drop(columns="run_id"))
+    assert loaded.corpus["KW03"].attributes["region"] == "Market town"
 
 
 def test_export_run_json_records_hashes_settings_and_timings(sample_folder, sample_run):

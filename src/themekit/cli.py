@@ -29,6 +29,12 @@ app = typer.Typer(
 )
 codebook_app = typer.Typer(help="Check and read codebooks.", no_args_is_help=True)
 app.add_typer(codebook_app, name="codebook")
+export_app = typer.Typer(help="Report-ready exports of a run folder.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+ConfigOption = Annotated[
+    Optional[Path], typer.Option("--config", help="Settings file (default: themekit.yaml in the working folder, if any).")
+]
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -120,13 +126,16 @@ def code_cmd(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing run folder.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail if any transcript cannot be read.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary line.")] = False,
+    config: ConfigOption = None,
 ) -> None:
     """Code every participant excerpt of TRANSCRIPTS with the codebook; write a run folder."""
+    from .config import load_settings
     from .export import check_run_folder
     from .pipeline import code
 
     progress = _Progress(enabled=not quiet)
     with _user_errors():
+        settings = load_settings(config)
         check_run_folder(out_dir, force=force)
         try:
             run = code(
@@ -138,14 +147,14 @@ def code_cmd(
                 interviewer_labels=interviewer_label,
                 max_file_bytes=int(max_file_mb * 1024 * 1024),
                 gold=gold,
-                embedding_model=embedding_model,
-                embedding_sha256=embedding_sha256,
+                embedding_model=embedding_model or settings.embedding.model,
+                embedding_sha256=embedding_sha256 or settings.embedding.sha256,
                 cache_dir=None if no_cache else cache_dir,
                 min_score=min_score,
                 strict=strict,
                 progress=progress,
             )
-            run.save(out_dir, force=force)
+            run.save(out_dir, force=force, settings=settings.report)
         finally:
             progress.close()
     for _, reason in run.corpus.failures:
@@ -238,6 +247,65 @@ def agree_cmd(
         out.print(f"[dim]{escape(d['code'])}[/] {escape(d['transcript'])} {escape(d['unit'])}: by {escape(d['applied_by'])}, not {escape(d['not_by'])} {escape(d['text'][:100])}")
     if written:
         out.print(f"Written: {escape(str(written))}")
+
+
+def _load_run(run_dir: Path, config: Optional[Path]):
+    from .config import load_settings
+    from .pipeline import Run
+
+    return Run.load(run_dir), load_settings(config).report
+
+
+@export_app.command("docx")
+def export_docx_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="Run folder written by 'themekit code'.")],
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="Word file to write.")] = Path("quotes.docx"),
+    theme: Annotated[Optional[str], typer.Option("--theme", help="Only this theme (its id).")] = None,
+    per_code: Annotated[Optional[int], typer.Option(min=1, help="Quotes per code (default: from settings, 2).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Quote tables for Word: a heading per theme, a table per code (quote, participant, position)."""
+    from .export import export_quote_docx
+
+    with _user_errors():
+        run, settings = _load_run(run_dir, config)
+        written = export_quote_docx(run, out_file, settings=settings, theme_id=theme, per_code=per_code)
+    out.print(f"Written: {escape(str(written))}")
+
+
+@export_app.command("report")
+def export_report_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="Run folder written by 'themekit code'.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="docx, html or md.")] = "docx",
+    out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="File to write (default: report.FORMAT).")] = None,
+    theme: Annotated[Optional[str], typer.Option("--theme", help="Only this theme (its id).")] = None,
+    charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Embed the code frequency and heatmap charts.")] = True,
+    config: ConfigOption = None,
+) -> None:
+    """A narrative report skeleton: theme headings, prevalence sentences, quotes, methods, charts."""
+    from .export import export_report
+
+    with _user_errors():
+        run, settings = _load_run(run_dir, config)
+        written = export_report(
+            run, out_file or Path(f"report.{format}"), format=format, settings=settings, theme_id=theme, charts=charts
+        )
+    out.print(f"Written: {escape(str(written))}")
+
+
+@export_app.command("xlsx")
+def export_xlsx_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="Run folder written by 'themekit code'.")],
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="Excel file to write.")] = Path("excerpts.xlsx"),
+    theme: Annotated[Optional[str], typer.Option("--theme", help="Only this theme (its id).")] = None,
+) -> None:
+    """Every coded excerpt in Excel: a sheet per theme, header frozen, filters on."""
+    from .export import export_xlsx
+    from .pipeline import Run
+
+    with _user_errors():
+        written = export_xlsx(Run.load(run_dir), out_file, theme_id=theme)
+    out.print(f"Written: {escape(str(written))}")
 
 
 @codebook_app.command("validate")

@@ -136,11 +136,18 @@ class Run:
         frame = pd.DataFrame.from_records(rows, columns=columns)
         return frame.astype({"segment": "int64", "turn": "int64", "start": "int64", "end": "int64", "timestamp": "float64"})
 
-    def save(self, out: str | Path, *, force: bool = False) -> Path:
-        """Write the run folder (see :func:`themekit.export.write_run`)."""
+    @classmethod
+    def load(cls, folder: str | Path) -> Run:
+        """Read a run folder written by :meth:`save` (or ``themekit code``)."""
+        from .export.run_folder import read_run
+
+        return read_run(folder)
+
+    def save(self, out: str | Path, *, force: bool = False, settings: Any = None) -> Path:
+        """Write the run folder (see :func:`themekit.export.write_run`); ``settings``: ReportSettings for summary.md."""
         from .export import write_run
 
-        return write_run(self, out, force=force)
+        return write_run(self, out, force=force, settings=settings)
 
     def __repr__(self) -> str:
         return (

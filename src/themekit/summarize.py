@@ -7,10 +7,20 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .config import ReportSettings
 from .models import Coding
 from .pipeline import Run
 
-__all__ = ["Quote", "CodeSummary", "ThemeSummary", "summarize", "prevalence_word", "DEFAULT_PREVALENCE"]
+__all__ = [
+    "DEFAULT_PREVALENCE",
+    "CodeSummary",
+    "Quote",
+    "ThemeSummary",
+    "prevalence_word",
+    "select_quotes",
+    "summarize",
+    "trim_quote",
+]
 
 #: (word, rule) pairs tried in order; a rule is a minimum share of cases (a
 #: float) or a minimum number of cases (an int). "all" needs every case; the
@@ -48,6 +58,20 @@ class Quote:
     start: int
     end: int
     score: float
+    timestamp: float | None = None
+    trimmed: bool = False
+
+    def attribution(self, template: str = "{participant}") -> str:
+        """``template`` may use {participant}, {transcript}, {speaker}, {turn} and {timestamp}."""
+        ts = "" if self.timestamp is None else _clock(self.timestamp)
+        return template.format(
+            participant=self.transcript, transcript=self.transcript, speaker=self.speaker, turn=self.turn + 1, timestamp=ts
+        )
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600:d}:{whole % 3600 // 60:02d}:{whole % 60:02d}" if whole >= 3600 else f"{whole // 60:d}:{whole % 60:02d}"
 
 
 @dataclass(frozen=True)
@@ -62,6 +86,7 @@ class CodeSummary:
     prevalence: str
     key_terms: tuple[str, ...]
     quotes: tuple[Quote, ...]
+    cooccurring: tuple[tuple[str, int], ...] = ()
 
     @property
     def n_transcripts(self) -> int:
@@ -75,9 +100,13 @@ class ThemeSummary:
     description: str
     codes: tuple[CodeSummary, ...]
 
+    @property
+    def transcripts(self) -> tuple[str, ...]:
+        return tuple(sorted({t for c in self.codes for t in c.transcripts}))
 
-_TERMS = re.compile(r"(?:matched|negated): ([^;]+)")
-_IDEAL_WORDS = (12, 60)
+
+_TERMS = re.compile(r"(?:matched|negated): ([^;|]+)")
+_WORD = re.compile(r"\w+")
 
 
 def _key_terms(codings: list[Coding], n: int = 4) -> tuple[str, ...]:
@@ -92,57 +121,103 @@ def _key_terms(codings: list[Coding], n: int = 4) -> tuple[str, ...]:
     return tuple(t for t, _ in counts.most_common(n))
 
 
-def _quote_rank(c: Coding) -> tuple:
-    words = len(c.segment.text.split())
-    lo, hi = _IDEAL_WORDS
-    off = 0 if lo <= words <= hi else (lo - words if words < lo else words - hi)
-    return (-c.score, off, c.segment.transcript.id, c.segment.start)
+def trim_quote(text: str, max_words: int) -> tuple[str, bool]:
+    """At most ``max_words`` words: cut at the last sentence end that fits, else at a word, with an ellipsis."""
+    words = text.split()
+    if len(words) <= max_words:
+        return " ".join(words), False
+    head = " ".join(words[:max_words])
+    for mark in (". ", "? ", "! "):
+        cut = head.rfind(mark)
+        if cut >= len(head) // 2:
+            return head[: cut + 1] + " …", True
+    return head.rstrip(",;:-–—") + " …", True
 
 
-def select_quotes(codings: list[Coding], n: int = 2) -> tuple[Quote, ...]:
-    """Strongest participant codings first, at most one per transcript, no repeats."""
+def _tokens(text: str) -> set[str]:
+    return set(_WORD.findall(text.lower()))
+
+
+def _near_duplicate(a: set[str], b: set[str]) -> bool:
+    return bool(a and b) and len(a & b) / len(a | b) >= 0.6
+
+
+def select_quotes(codings: list[Coding], n: int = 2, *, words: tuple[int, int] = (8, 60)) -> tuple[Quote, ...]:
+    """Quotes a report writer would accept.
+
+    Participant speech only, never negated mentions; strongest codings first,
+    preferring quotes of readable length (``words``: shortest and longest);
+    one per participant before any participant gets a second; no near
+    duplicates (60% of words shared); long quotes trimmed at a sentence end
+    or a word, with an ellipsis.
+    """
+    lo, hi = words
+    candidates = [c for c in codings if not c.negated and c.segment.role == "participant" and c.status != "rejected"]
+
+    def rank(c: Coding) -> tuple:
+        length = len(c.segment.text.split())
+        short = length < lo
+        return (short, -round(c.score, 2), abs(length - (lo + hi) / 2), c.segment.transcript.id, c.segment.start)
+
+    candidates.sort(key=rank)
     chosen: list[Quote] = []
-    used_transcripts: set[str] = set()
-    used_text: set[str] = set()
-    candidates = sorted((c for c in codings if not c.negated and c.segment.role == "participant"), key=_quote_rank)
-    for c in candidates:
-        seg = c.segment
-        key = " ".join(seg.text.lower().split())
-        if seg.transcript.id in used_transcripts or key in used_text:
-            continue
-        chosen.append(Quote(seg.text, seg.transcript.id, seg.speaker, seg.turn_index, seg.start, seg.end, c.score))
-        used_transcripts.add(seg.transcript.id)
-        used_text.add(key)
-        if len(chosen) == n:
-            break
+    seen: list[set[str]] = []
+    for allow_repeat in (False, True):
+        for c in candidates:
+            if len(chosen) == n:
+                break
+            seg = c.segment
+            tokens = _tokens(seg.text)
+            if any(q.start == seg.start and q.transcript == seg.transcript.id for q in chosen):
+                continue
+            if not allow_repeat and any(q.transcript == seg.transcript.id for q in chosen):
+                continue
+            if any(_near_duplicate(tokens, other) for other in seen):
+                continue
+            text, trimmed = trim_quote(seg.text, hi)
+            chosen.append(Quote(text, seg.transcript.id, seg.speaker, seg.turn_index, seg.start, seg.end, c.score, seg.timestamp, trimmed))
+            seen.append(tokens)
     return tuple(chosen)
 
 
-def summarize(run: Run, *, quotes_per_code: int = 2) -> list[ThemeSummary]:
-    """Per theme and code: excerpts, transcripts mentioning it, prevalence, key terms, quotes."""
+def summarize(run: Run, *, settings: ReportSettings | None = None, quotes_per_code: int | None = None) -> list[ThemeSummary]:
+    """Per theme and code: excerpts, transcripts mentioning it, prevalence, key terms,
+    co-occurring codes and representative quotes. Negated and rejected codings are not counted."""
+    settings = settings or ReportSettings()
+    n_quotes = quotes_per_code or settings.quotes_per_code
+    rules = settings.prevalence_rules()
     total = len(run.corpus.transcripts)
     by_code: dict[str, list[Coding]] = {}
+    codes_of_segment: dict[int, set[str]] = {}
     for c in run.codings:
-        if c.status != "rejected":
-            by_code.setdefault(c.code_id, []).append(c)
+        if c.status == "rejected":
+            continue
+        by_code.setdefault(c.code_id, []).append(c)
+        if not c.negated:
+            codes_of_segment.setdefault(id(c.segment), set()).add(c.code_id)
     themes = []
     for theme in run.codebook.themes:
         summaries = []
         for code in run.codebook.codes_of(theme.id):
             codings = by_code.get(code.id, [])
-            mentioned = tuple(sorted({c.segment.transcript.id for c in codings if not c.negated}))
+            positive = [c for c in codings if not c.negated]
+            mentioned = tuple(sorted({c.segment.transcript.id for c in positive}))
+            together: Counter[str] = Counter()
+            for c in positive:
+                together.update(codes_of_segment.get(id(c.segment), set()) - {code.id})
             summaries.append(
                 CodeSummary(
                     code_id=code.id,
                     label=code.label,
                     definition=code.spec.definition,
                     depth=code.depth,
-                    excerpts=sum(1 for c in codings if not c.negated),
+                    excerpts=len(positive),
                     transcripts=mentioned,
                     total_transcripts=total,
-                    prevalence=prevalence_word(len(mentioned), total),
+                    prevalence=prevalence_word(len(mentioned), total, rules),
                     key_terms=_key_terms(codings),
-                    quotes=select_quotes(codings, quotes_per_code),
+                    quotes=select_quotes(codings, n_quotes, words=settings.quote_words),
+                    cooccurring=tuple(sorted(together.items(), key=lambda kv: (-kv[1], kv[0]))[:3]),
                 )
             )
         themes.append(ThemeSummary(theme.id, theme.label, theme.description, tuple(summaries)))

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from .._version import __version__
+from ..config import ReportSettings
 from ..errors import RunFolderError
 from ..pipeline import Run
 from .markdown import summary_markdown
 
-__all__ = ["RUN_SCHEMA_VERSION", "atomic_write_text", "check_run_folder", "run_record", "write_run"]
+__all__ = ["RUN_SCHEMA_VERSION", "atomic_write_bytes", "atomic_write_text", "check_run_folder", "read_run", "run_record", "write_run"]
 
 RUN_SCHEMA_VERSION = 1
 
@@ -84,7 +85,7 @@ def run_record(run: Run, *, timings: dict[str, float] | None = None, outputs: li
     }
 
 
-def write_run(run: Run, out: str | Path, *, force: bool = False) -> Path:
+def write_run(run: Run, out: str | Path, *, force: bool = False, settings: ReportSettings | None = None) -> Path:
     """Write excerpts.csv, excerpts.parquet, summary.md and run.json into ``out``.
 
     Files are written into a hidden temporary folder beside ``out`` which is
@@ -102,12 +103,21 @@ def write_run(run: Run, out: str | Path, *, force: bool = False) -> Path:
         excerpts.to_csv(tmp / "excerpts.csv", index=False, encoding="utf-8")
         excerpts.to_parquet(tmp / "excerpts.parquet", index=False)
         run.segments_frame.to_parquet(tmp / "segments.parquet", index=False)
+        _transcripts_frame(run).to_parquet(tmp / "transcripts.parquet", index=False)
         _write_codebook(run, tmp / "codebook.yaml")
         timings["export:excerpts"] = time.perf_counter() - started
         started = time.perf_counter()
-        (tmp / "summary.md").write_text(summary_markdown(run), encoding="utf-8")
+        (tmp / "summary.md").write_text(summary_markdown(run, settings=settings), encoding="utf-8")
         timings["summarize+export:summary"] = time.perf_counter() - started
-        outputs = ["excerpts.csv", "excerpts.parquet", "segments.parquet", "codebook.yaml", "summary.md", "run.json"]
+        outputs = [
+            "excerpts.csv",
+            "excerpts.parquet",
+            "segments.parquet",
+            "transcripts.parquet",
+            "codebook.yaml",
+            "summary.md",
+            "run.json",
+        ]
         record = run_record(run, timings=timings, outputs=outputs)
         (tmp / "run.json").write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         _swap_into_place(tmp, out)
@@ -115,6 +125,83 @@ def write_run(run: Run, out: str | Path, *, force: bool = False) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _transcripts_frame(run: Run):
+    """Each transcript's normalised text, turns and attributes: the run folder stands alone."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        [
+            {
+                "id": t.id,
+                "source": str(t.source),
+                "sha256": t.sha256,
+                "format": t.format,
+                "encoding": t.encoding,
+                "text": t.text,
+                "turns": json.dumps([[u.speaker, u.role, u.start, u.end, u.timestamp] for u in t.turns]),
+                "attributes": json.dumps(t.attributes, ensure_ascii=False),
+                "warnings": json.dumps(list(t.warnings), ensure_ascii=False),
+            }
+            for t in run.corpus
+        ]
+    )
+
+
+def read_run(folder: str | Path) -> Run:
+    """Load a run folder written by :func:`write_run` back into a :class:`Run`."""
+    import pandas as pd
+
+    from ..codebook import Codebook
+    from ..models import Coding, Corpus, Segment, Transcript, Turn
+
+    folder = Path(folder)
+    needed = ["run.json", "codebook.yaml", "transcripts.parquet", "segments.parquet", "excerpts.parquet"]
+    absent = [name for name in needed if not (folder / name).is_file()]
+    if absent:
+        raise RunFolderError(
+            f"{folder}: not a complete themekit run folder (missing {', '.join(absent)}). "
+            "Give a folder written by 'themekit code' (run it again if it came from an older version)."
+        )
+    record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    codebook = Codebook.load(folder / "codebook.yaml")
+    transcripts = {}
+    for row in pd.read_parquet(folder / "transcripts.parquet").to_dict(orient="records"):
+        turns = tuple(
+            Turn(i, speaker, role, start, end, ts) for i, (speaker, role, start, end, ts) in enumerate(json.loads(row["turns"]))
+        )
+        transcripts[row["id"]] = Transcript(
+            id=row["id"],
+            source=Path(row["source"]),
+            sha256=row["sha256"],
+            format=row["format"],
+            encoding=row["encoding"],
+            text=row["text"],
+            turns=turns,
+            attributes=json.loads(row["attributes"]),
+            warnings=tuple(json.loads(row["warnings"])),
+        )
+    segments = {}
+    for tid, index, turn, start, end in pd.read_parquet(folder / "segments.parquet")[
+        ["transcript", "segment", "turn", "start", "end"]
+    ].itertuples(index=False):
+        segments[(tid, int(index))] = Segment(transcripts[tid], int(index), int(turn), int(start), int(end))
+    codings = [
+        Coding(segments[(r.transcript, int(r.segment))], r.code, r.theme, r.method, float(r.score), r.evidence, r.status, bool(r.negated))
+        for r in pd.read_parquet(folder / "excerpts.parquet").itertuples(index=False)
+    ]
+    failures = tuple((Path(f["path"]), f["reason"]) for f in record.get("failures", []))
+    corpus = Corpus(Path(record["transcripts"][0]["path"]).parent if record["transcripts"] else folder, tuple(transcripts.values()), failures)
+    return Run(
+        corpus,
+        codebook,
+        list(segments.values()),
+        codings,
+        record.get("settings", {}),
+        record.get("timings_seconds", {}),
+        record.get("stats", {}),
+    )
 
 
 def _write_codebook(run: Run, path: Path) -> None:
@@ -135,18 +222,34 @@ def _write_codebook(run: Run, path: Path) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
-def atomic_write_text(path: Path, text: str) -> Path:
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> Path:
     """Write a file via a temporary sibling and a rename: never half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    path = Path(path)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    except OSError as exc:
+        raise RunFolderError(f"{path}: cannot write here ({exc.strerror}). Choose another --out path.") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    """Write UTF-8 text via a temporary sibling and a rename."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def _swap_into_place(tmp: Path, out: Path) -> None:

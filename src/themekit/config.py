@@ -1,0 +1,106 @@
+"""Project settings: an optional ``themekit.yaml`` in the working folder.
+
+Everything has a default, so the file is only needed to change one::
+
+    schema_version: 1
+    embedding:
+      model: /models/all-MiniLM-L6-v2   # folder or installed package
+      sha256: 53aa5117...               # pin the weights
+    report:
+      noun: keyworker                   # "Most keyworkers (9 of 13) ..."
+      plural: keyworkers                # if not just noun + "s"
+      quotes_per_code: 3
+      attribution: "{participant}"      # also {transcript}, {turn}, {timestamp}
+      prevalence:                       # a share of cases (written with a point: 0.6, 1.0) or a
+                                        # count (a whole number: 3); the first that holds wins
+        - [all, 1.0]
+        - [most, 0.6]
+        - [many, 0.4]
+        - [some, 0.25]
+        - [several, 3]
+        - [a few, 2]
+        - [one, 1]
+
+Unknown keys are refused, with the file, YAML path and line in the message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ThemekitError
+
+__all__ = ["CONFIG_FILE", "EmbeddingSettings", "ReportSettings", "Settings", "load_settings"]
+
+CONFIG_FILE = "themekit.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EmbeddingSettings(_Strict):
+    model: str | None = None
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
+
+
+class ReportSettings(_Strict):
+    noun: str | None = None
+    plural: str | None = None
+    quotes_per_code: int = Field(default=2, ge=1, le=50)
+    attribution: str = "{participant}"
+    quote_words: tuple[int, int] = (8, 60)
+    prevalence: list[tuple[str, int | float]] | None = None
+
+    def noun_for(self, count: int, codebook_noun: str) -> str:
+        noun = self.noun or codebook_noun
+        if count == 1:
+            return noun
+        if self.plural:
+            return self.plural
+        return noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
+
+    def prevalence_rules(self) -> tuple[tuple[str, float | int], ...]:
+        from .summarize import DEFAULT_PREVALENCE
+
+        if self.prevalence is None:
+            return DEFAULT_PREVALENCE
+        return tuple((word, value) for word, value in self.prevalence)
+
+
+class Settings(_Strict):
+    schema_version: int = 1
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    report: ReportSettings = ReportSettings()
+    source: str | None = None
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Settings from ``path``, or from ``themekit.yaml`` in the working folder if it exists, else defaults."""
+    if path is None:
+        if not Path(CONFIG_FILE).is_file():
+            return Settings()
+        path = CONFIG_FILE
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ThemekitError(f"{path}: cannot read the settings file ({exc.strerror}). Check the path given to --config.") from None
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ThemekitError(f"{path}: not valid YAML{where}. Fix the file or remove it.") from None
+    if not isinstance(data, dict):
+        raise ThemekitError(f"{path}: settings must be a YAML mapping (key: value).")
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].lower()}" for e in exc.errors())
+        raise ThemekitError(f"{path}: {problems}. See the settings section of the README.") from None
+    settings.source = str(path)
+    return settings

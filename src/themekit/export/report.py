@@ -1,0 +1,274 @@
+"""The narrative report: theme headings, prevalence sentences, quotes, methods, charts.
+
+The report is built once as a list of blocks (:func:`report_blocks`) and
+rendered to Markdown, a self-contained HTML page, or Word. The run folder's
+``summary.md`` is the same report in Markdown, without charts.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .._version import __version__
+from ..config import ReportSettings
+from ..pipeline import Run
+from ..summarize import CodeSummary, ThemeSummary, summarize
+from ._safe import xml_safe
+
+__all__ = ["Block", "report_blocks", "to_markdown", "to_html", "to_docx", "export_report", "REPORT_FORMATS"]
+
+REPORT_FORMATS = ("md", "html", "docx")
+
+_METHOD_WORDS = {
+    "rule": "codebook keywords and token patterns",
+    "semantic": "semantic similarity to each code's definition and examples (sentence embeddings)",
+    "classifier": "classifiers trained on human codings",
+}
+
+
+@dataclass
+class Block:
+    """One piece of the report. ``runs`` are (text, bold) pairs for paragraphs."""
+
+    kind: str  # title | heading | subheading | minor | para | quote | image | note
+    text: str = ""
+    runs: list[tuple[str, bool]] = field(default_factory=list)
+    attribution: str = ""
+    image: bytes = b""
+
+
+def _join(words: list[str]) -> list[tuple[str, bool]]:
+    runs: list[tuple[str, bool]] = []
+    for i, word in enumerate(words):
+        if i:
+            runs.append((" and " if i == len(words) - 1 else ", ", False))
+        runs.append((word, True))
+    return runs
+
+
+def _who(code: CodeSummary, settings: ReportSettings, noun: str) -> str:
+    plural = settings.noun_for(2, noun)
+    if code.prevalence == "all":
+        return f"All {plural}"
+    if code.prevalence == "one":
+        return f"One {settings.noun_for(1, noun)}"
+    return f"{code.prevalence[:1].upper()}{code.prevalence[1:]} {plural}"
+
+
+def _code_blocks(code: CodeSummary, run: Run, settings: ReportSettings, noun: str) -> list[Block]:
+    kind = "subheading" if code.depth == 0 else "minor"
+    blocks = [Block(kind, code.label)]
+    if code.n_transcripts == 0:
+        plural = settings.noun_for(2, noun)
+        blocks.append(Block("para", runs=[(f"No {plural} (0 of {code.total_transcripts}) were coded with this code.", False)]))
+        return blocks
+    excerpts = f"{code.excerpts} excerpt{'s' if code.excerpts != 1 else ''}"
+    runs = [(f"{_who(code, settings, noun)} ({code.n_transcripts} of {code.total_transcripts}) mentioned this: {excerpts}", False)]
+    if code.key_terms:
+        runs += [("; key terms ", False), *_join(list(code.key_terms))]
+    if code.cooccurring:
+        labels = [run.codebook.code(c).label.lower() for c, _ in code.cooccurring]
+        runs.append(("; often together with " + ", ".join(labels), False))
+    runs.append((".", False))
+    blocks.append(Block("para", runs=runs))
+    for quote in code.quotes:
+        blocks.append(Block("quote", quote.text, attribution=quote.attribution(settings.attribution)))
+    return blocks
+
+
+def methods_paragraph(run: Run, settings: ReportSettings) -> str:
+    cb = run.codebook
+    noun = settings.noun_for(2, cb.spec.participant_noun)
+    n = len(run.corpus.transcripts)
+    methods = "; ".join(_METHOD_WORDS.get(m, m) for m in run.settings.get("methods", []))
+    unit = run.settings.get("unit", "sentence")
+    failed = len(run.corpus.failures)
+    text = (
+        f"This summary draws on {n} interview transcript{'s' if n != 1 else ''} with {noun}, coded with the codebook "
+        f"“{cb.name}” (version {cb.version}, {len(cb)} codes in {len(cb.themes)} themes) by themekit {__version__}. "
+        f"Each {unit} of participant speech was coded using {methods}. "
+        f"Prevalence words count the {noun} whose transcript holds at least one coded excerpt; "
+        "codings are machine suggestions unless reviewed, and negated mentions are not counted."
+    )
+    if failed:
+        text += f" {failed} transcript{'s' if failed != 1 else ''} could not be read and {'are' if failed != 1 else 'is'} not included."
+    return text + f" Run {run.id}."
+
+
+def report_blocks(
+    run: Run,
+    *,
+    settings: ReportSettings | None = None,
+    themes: list[ThemeSummary] | None = None,
+    theme_id: str | None = None,
+    charts: bool = True,
+    notes: bool = False,
+) -> list[Block]:
+    """The report for ``run`` (one theme with ``theme_id``) as blocks."""
+    settings = settings or ReportSettings()
+    themes = themes if themes is not None else summarize(run, settings=settings)
+    if theme_id is not None:
+        from ..errors import ThemekitError
+
+        chosen = [t for t in themes if t.theme_id == theme_id]
+        if not chosen:
+            raise ThemekitError(f"no theme '{theme_id}' in the codebook; themes are: {', '.join(t.theme_id for t in themes)}")
+        themes = chosen
+    noun = run.codebook.spec.participant_noun
+    blocks = [Block("title", f"{run.codebook.name}: theme summary"), Block("para", runs=[(methods_paragraph(run, settings), False)])]
+    if charts:
+        from .charts import frequency_chart, heatmap_chart
+
+        blocks.append(Block("image", "Code frequency: participants mentioning each code", image=frequency_chart(run)))
+        blocks.append(Block("image", "Excerpts per code and participant", image=heatmap_chart(run)))
+    for theme in themes:
+        blocks.append(Block("heading", theme.label))
+        if theme.description:
+            blocks.append(Block("para", runs=[(theme.description, False)]))
+        for code in theme.codes:
+            blocks.extend(_code_blocks(code, run, settings, noun))
+    if notes and run.corpus.failures:
+        blocks.append(Block("heading", "Transcripts not coded"))
+        blocks += [Block("note", reason) for _, reason in run.corpus.failures]
+    warned = [f"{t.id}: {w}" for t in run.corpus for w in t.warnings]
+    if notes and warned:
+        blocks.append(Block("heading", "Notes on transcripts"))
+        blocks += [Block("note", w) for w in warned]
+    return blocks
+
+
+def _md_escape(text: str) -> str:
+    """Escape Markdown markup and fold line breaks (spaces at the ends are kept)."""
+    out = text.replace("\\", "\\\\")
+    for ch in "*_`[]<>#|":
+        out = out.replace(ch, "\\" + ch)
+    return out.replace("\r", " ").replace("\n", " ")
+
+
+def to_markdown(blocks: list[Block], *, image_dir: Path | None = None) -> str:
+    lines: list[str] = []
+    images = 0
+    for b in blocks:
+        if b.kind == "title":
+            lines += [f"# {_md_escape(b.text)}", ""]
+        elif b.kind == "heading":
+            lines += [f"## {_md_escape(b.text)}", ""]
+        elif b.kind == "subheading":
+            lines += [f"### {_md_escape(b.text)}", ""]
+        elif b.kind == "minor":
+            lines += [f"#### {_md_escape(b.text)}", ""]
+        elif b.kind == "para":
+            text = "".join(f"**{_md_escape(t.strip())}**" if bold else _md_escape(t) for t, bold in b.runs)
+            lines += [" ".join(text.split()), ""]
+        elif b.kind == "quote":
+            lines += [" ".join(f'> "{_md_escape(b.text)}" — {_md_escape(b.attribution)}'.split()), ""]
+        elif b.kind == "note":
+            lines += [f"- {_md_escape(b.text)}"]
+        elif b.kind == "image" and image_dir is not None:
+            images += 1
+            name = f"chart-{images}.png"
+            image_dir.mkdir(parents=True, exist_ok=True)
+            (image_dir / name).write_bytes(b.image)
+            lines += [f"![{_md_escape(b.text)}]({image_dir.name}/{name})", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+_CSS = """
+body{font-family:Georgia,'Times New Roman',serif;max-width:46em;margin:2em auto;padding:0 1em;line-height:1.55;color:#222}
+h1{font-size:1.7em;border-bottom:2px solid #3b6ea5;padding-bottom:.2em}h2{color:#3b6ea5;margin-top:1.8em}
+h3{margin-bottom:.3em}h4{margin-bottom:.2em;font-style:italic}
+blockquote{margin:.6em 0 .9em 1.5em;padding-left:1em;border-left:3px solid #c9d6e6;font-style:italic}
+blockquote footer{font-style:normal;font-size:.9em;color:#555;margin-top:.2em}
+figure{margin:1.2em 0}figure img{max-width:100%}figcaption{font-size:.9em;color:#555}
+""".strip()
+
+
+def to_html(blocks: list[Block]) -> str:
+    """A single self-contained page: styles inline, charts embedded as data URIs, all text escaped."""
+    title = next((b.text for b in blocks if b.kind == "title"), "themekit report")
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+    ]
+    tags = {"title": "h1", "heading": "h2", "subheading": "h3", "minor": "h4"}
+    for b in blocks:
+        if b.kind in tags:
+            parts.append(f"<{tags[b.kind]}>{html.escape(b.text)}</{tags[b.kind]}>")
+        elif b.kind == "para":
+            inner = "".join(f"<strong>{html.escape(t)}</strong>" if bold else html.escape(t) for t, bold in b.runs)
+            parts.append(f"<p>{inner}</p>")
+        elif b.kind == "quote":
+            parts.append(
+                f"<blockquote><p>“{html.escape(b.text)}”</p><footer>— {html.escape(b.attribution)}</footer></blockquote>"
+            )
+        elif b.kind == "note":
+            parts.append(f"<p class=\"note\">{html.escape(b.text)}</p>")
+        elif b.kind == "image":
+            data = base64.b64encode(b.image).decode("ascii")
+            parts.append(
+                f'<figure><img alt="{html.escape(b.text)}" src="data:image/png;base64,{data}">'
+                f"<figcaption>{html.escape(b.text)}</figcaption></figure>"
+            )
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def to_docx(blocks: list[Block]):
+    """A python-docx Document with Word's own Title, Heading and Quote styles."""
+    import io
+
+    import docx
+    from docx.shared import Inches
+
+    document = docx.Document()
+    levels = {"title": 0, "heading": 1, "subheading": 2, "minor": 3}
+    for b in blocks:
+        if b.kind in levels:
+            document.add_heading(xml_safe(b.text), level=levels[b.kind])
+        elif b.kind == "para":
+            paragraph = document.add_paragraph()
+            for text, bold in b.runs:
+                paragraph.add_run(xml_safe(text)).bold = bold
+        elif b.kind == "quote":
+            paragraph = document.add_paragraph(style="Quote")
+            paragraph.add_run(f"“{xml_safe(b.text)}”")
+            paragraph.add_run(f" — {xml_safe(b.attribution)}").italic = False
+        elif b.kind == "note":
+            document.add_paragraph(xml_safe(b.text), style="List Bullet")
+        elif b.kind == "image":
+            document.add_picture(io.BytesIO(b.image), width=Inches(6))
+            document.add_paragraph(xml_safe(b.text), style="Caption")
+    return document
+
+
+def export_report(
+    run: Run,
+    out: str | Path,
+    *,
+    format: str = "docx",
+    settings: ReportSettings | None = None,
+    theme_id: str | None = None,
+    charts: bool = True,
+) -> Path:
+    """Write the report as Markdown (charts as PNGs beside it), HTML or Word; atomically."""
+    from ..errors import ThemekitError
+    from .run_folder import atomic_write_bytes, atomic_write_text
+
+    if format not in REPORT_FORMATS:
+        raise ThemekitError(f"unknown report format '{format}'; choose from: {', '.join(REPORT_FORMATS)}")
+    out = Path(out)
+    blocks = report_blocks(run, settings=settings, theme_id=theme_id, charts=charts, notes=True)
+    if format == "md":
+        return atomic_write_text(out, to_markdown(blocks, image_dir=out.with_name(out.stem + "_charts") if charts else None))
+    if format == "html":
+        return atomic_write_text(out, to_html(blocks))
+    import io
+
+    buffer = io.BytesIO()
+    to_docx(blocks).save(buffer)
+    return atomic_write_bytes(out, buffer.getvalue())

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import html
+import shutil
+import subprocess
+
+import docx
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from themekit import Run, code, summarize
+from themekit.cli import app
+from themekit.export import export_quote_docx, export_report, export_xlsx
+from themekit.export._safe import spreadsheet_safe, xml_safe
+
+from .conftest import write
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def sample_folder(sample_run, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "sample"
+    return sample_run.save(out)
+
+
+def test_reports_quote_docx_tables_match_the_summary(sample_folder, tmp_path):
+    run = Run.load(sample_folder)
+    result = runner.invoke(
+        app, ["export", "docx", str(sample_folder), "--out", str(tmp_path / "q.docx"), "--theme", "participant_barriers", "--per-code", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    document = docx.Document(tmp_path / "q.docx")
+    headings = [(p.style.name, p.text) for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert headings[0] == ("Heading 1", "Barriers faced by participants")
+    theme = {t.theme_id: t for t in summarize(run, quotes_per_code=3)}["participant_barriers"]
+    coded = [c for c in theme.codes if c.quotes]
+    assert [h[1] for h in headings[1:]] == [f"{c.label} ({c.n_transcripts} of 8)" for c in coded]
+    assert len(document.tables) == len(coded)
+    first = document.tables[0]
+    assert first.style.name == "Table Grid"
+    assert [cell.text for cell in first.rows[0].cells] == ["Quote", "Participant", "Position"]
+    quote = coded[0].quotes[0]
+    row = [cell.text for cell in first.rows[1].cells]
+    assert row[0] == f"“{quote.text}”"
+    assert row[1] == quote.transcript
+    assert row[2].startswith(f"turn {quote.turn + 1}")
+    assert len(first.rows) == 1 + len(coded[0].quotes)
+
+
+def test_reports_report_docx_html_md(sample_folder, tmp_path):
+    run = Run.load(sample_folder)
+    export_report(run, tmp_path / "r.docx", format="docx")
+    document = docx.Document(tmp_path / "r.docx")
+    styles = [p.style.name for p in document.paragraphs]
+    assert styles[0] == "Title" and "Quote" in styles and "Heading 1" in styles
+    assert len(document.inline_shapes) == 2  # frequency bars and heatmap
+    methods = document.paragraphs[1].text
+    assert methods.startswith("This summary draws on 8 interview transcripts with keyworkers")
+    assert "(version 1.0.0, 36 codes in 4 themes)" in methods
+    sentence = next(p for p in document.paragraphs if p.text.startswith(("All keyworkers", "Most keyworkers")))
+    assert any(r.bold for r in sentence.runs), "key terms are bold"
+
+    export_report(run, tmp_path / "r.html", format="html")
+    page = (tmp_path / "r.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and page.count("data:image/png;base64,") == 2
+    assert "<blockquote>" in page and "<strong>" in page
+    assert "<script" not in page and 'src="http' not in page
+
+    export_report(run, tmp_path / "r.md", format="md", theme_id="model_strengths", charts=False)
+    md = (tmp_path / "r.md").read_text()
+    assert "## Strengths of the programme model" in md and "## Barriers" not in md
+    assert "key terms **" in md
+
+
+def test_reports_xlsx_sheet_per_theme_frozen_filtered(sample_folder, tmp_path):
+    run = Run.load(sample_folder)
+    export_xlsx(run, tmp_path / "x.xlsx")
+    book = load_workbook(tmp_path / "x.xlsx")
+    assert book.sheetnames == [t.label[:31] for t in run.codebook.themes]
+    sheet = book["Barriers faced by participants"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
+    header = [c.value for c in sheet[1]]
+    assert header[:3] == ["code", "code_label", "transcript"]
+    expected = run.excerpts.query("theme == 'participant_barriers'")
+    assert sheet.max_row == len(expected) + 1
+    assert sheet.cell(2, header.index("text") + 1).value == expected["text"].iloc[0]
+
+
+def test_reports_hostile_text_is_neutralised(tmp_path, tiny_codebook):
+    folder = tmp_path / "t"
+    write(
+        folder / "P05.txt",
+        "Interviewer: Go on?\n\nP05: =HYPERLINK(\"http://x\") I felt so lonely <script>alert(1)</script> there \x01 every day.\n",
+    )
+    run = code(folder, tiny_codebook, methods="rule")
+    [coding] = run.codings
+    export_xlsx(run, tmp_path / "x.xlsx")
+    cell = load_workbook(tmp_path / "x.xlsx")["Barriers"].cell(2, 9).value
+    assert cell.startswith("'=HYPERLINK")
+    export_report(run, tmp_path / "r.html", format="html", charts=False)
+    page = (tmp_path / "r.html").read_text()
+    assert "<script>alert(1)</script>" not in page and html.escape("<script>alert(1)</script>") in page
+    assert spreadsheet_safe("-1+2") == "'-1+2" and spreadsheet_safe(3.5) == 3.5
+    assert xml_safe("a\x00b\x0bc\ud800d") == "abcd"
+    export_quote_docx(run, tmp_path / "q.docx")
+    assert "lonely" in docx.Document(tmp_path / "q.docx").tables[0].rows[1].cells[0].text
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed (.ci/run installs it)")
+def test_reports_docx_opens_in_libreoffice(sample_folder, tmp_path):
+    run = Run.load(sample_folder)
+    export_report(run, tmp_path / "report.docx", format="docx")
+    export_quote_docx(run, tmp_path / "quotes.docx")
+    for name in ("report", "quotes"):
+        done = subprocess.run(
+            ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf", "--outdir", str(tmp_path), str(tmp_path / f"{name}.docx")],
+            capture_output=True, text=True, timeout=180,
+        )
+        assert done.returncode == 0, done.stderr
+        assert (tmp_path / f"{name}.pdf").stat().st_size > 10_000
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium is not installed (.ci/run installs it)")
+def test_reports_html_renders_in_chromium(sample_folder, tmp_path):
+    from .conftest import ROOT
+
+    run = Run.load(sample_folder)
+    page = export_report(run, tmp_path / "report.html", format="html")
+    shot = ROOT / "tests" / "artifacts" / "report-html.png"
+    shot.parent.mkdir(exist_ok=True)
+    done = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path}/chrome", "--window-size=1000,1400", f"--screenshot={shot}", page.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert shot.stat().st_size > 20_000
