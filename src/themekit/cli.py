@@ -249,11 +249,31 @@ def agree_cmd(
         out.print(f"Written: {escape(str(written))}")
 
 
-def _load_run(run_dir: Path, config: Optional[Path]):
+PseudonymiseOption = Annotated[
+    bool, typer.Option("--pseudonymise", help="Replace participant identifiers with stable pseudonyms (mapping kept in the run folder).")
+]
+RedactOption = Annotated[
+    Optional[Path], typer.Option("--redact", help="Blank out these terms (one per line), plus emails, phone numbers and UK postcodes.")
+]
+
+
+def _load_run(run_dir: Path, config: Optional[Path], pseudonymise: bool = False, redact: Optional[Path] = None):
     from .config import load_settings
+    from .export.privacy import Privacy
     from .pipeline import Run
 
-    return Run.load(run_dir), load_settings(config).report
+    run = Run.load(run_dir)
+    settings = load_settings(config).report
+    noun = settings.noun or run.codebook.spec.participant_noun
+    privacy = Privacy.for_run(run, run_dir, pseudonymise=pseudonymise, redact=redact, noun=noun)
+    return run, settings, privacy
+
+
+def _privacy_line(privacy, redact: Optional[Path]) -> None:
+    if redact is not None or privacy.pseudonyms:
+        parts = ["participants pseudonymised"] if privacy.pseudonyms else []
+        parts.append(privacy.summary())
+        out.print("; ".join(parts).capitalize() + ".")
 
 
 @export_app.command("docx")
@@ -262,14 +282,17 @@ def export_docx_cmd(
     out_file: Annotated[Path, typer.Option("--out", "-o", help="Word file to write.")] = Path("quotes.docx"),
     theme: Annotated[Optional[str], typer.Option("--theme", help="Only this theme (its id).")] = None,
     per_code: Annotated[Optional[int], typer.Option(min=1, help="Quotes per code (default: from settings, 2).")] = None,
+    pseudonymise: PseudonymiseOption = False,
+    redact: RedactOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Quote tables for Word: a heading per theme, a table per code (quote, participant, position)."""
     from .export import export_quote_docx
 
     with _user_errors():
-        run, settings = _load_run(run_dir, config)
-        written = export_quote_docx(run, out_file, settings=settings, theme_id=theme, per_code=per_code)
+        run, settings, privacy = _load_run(run_dir, config, pseudonymise, redact)
+        written = export_quote_docx(run, out_file, settings=settings, theme_id=theme, per_code=per_code, privacy=privacy)
+    _privacy_line(privacy, redact)
     out.print(f"Written: {escape(str(written))}")
 
 
@@ -280,16 +303,25 @@ def export_report_cmd(
     out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="File to write (default: report.FORMAT).")] = None,
     theme: Annotated[Optional[str], typer.Option("--theme", help="Only this theme (its id).")] = None,
     charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Embed the code frequency and heatmap charts.")] = True,
+    pseudonymise: PseudonymiseOption = False,
+    redact: RedactOption = None,
     config: ConfigOption = None,
 ) -> None:
     """A narrative report skeleton: theme headings, prevalence sentences, quotes, methods, charts."""
     from .export import export_report
 
     with _user_errors():
-        run, settings = _load_run(run_dir, config)
+        run, settings, privacy = _load_run(run_dir, config, pseudonymise, redact)
         written = export_report(
-            run, out_file or Path(f"report.{format}"), format=format, settings=settings, theme_id=theme, charts=charts
+            run,
+            out_file or Path(f"report.{format}"),
+            format=format,
+            settings=settings,
+            theme_id=theme,
+            charts=charts,
+            privacy=privacy,
         )
+    _privacy_line(privacy, redact)
     out.print(f"Written: {escape(str(written))}")
 
 
@@ -298,13 +330,17 @@ def export_xlsx_cmd(
     run_dir: Annotated[Path, typer.Argument(help="Run folder written by 'themekit code'.")],
     out_file: Annotated[Path, typer.Option("--out", "-o", help="Excel file to write.")] = Path("excerpts.xlsx"),
     theme: Annotated[Optional[str], typer.Option("--theme", help="Only this theme (its id).")] = None,
+    pseudonymise: PseudonymiseOption = False,
+    redact: RedactOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Every coded excerpt in Excel: a sheet per theme, header frozen, filters on."""
     from .export import export_xlsx
-    from .pipeline import Run
 
     with _user_errors():
-        written = export_xlsx(Run.load(run_dir), out_file, theme_id=theme)
+        run, _, privacy = _load_run(run_dir, config, pseudonymise, redact)
+        written = export_xlsx(run, out_file, theme_id=theme, privacy=privacy)
+    _privacy_line(privacy, redact)
     out.print(f"Written: {escape(str(written))}")
 
 

@@ -61,11 +61,13 @@ class Quote:
     timestamp: float | None = None
     trimmed: bool = False
 
-    def attribution(self, template: str = "{participant}") -> str:
-        """``template`` may use {participant}, {transcript}, {speaker}, {turn} and {timestamp}."""
+    def attribution(self, template: str = "{participant}", *, participant: str | None = None) -> str:
+        """``template`` may use {participant}, {transcript}, {speaker}, {turn} and {timestamp};
+        ``participant`` replaces the transcript id (a pseudonym)."""
         ts = "" if self.timestamp is None else _clock(self.timestamp)
+        who = participant or self.transcript
         return template.format(
-            participant=self.transcript, transcript=self.transcript, speaker=self.speaker, turn=self.turn + 1, timestamp=ts
+            participant=who, transcript=who, speaker=participant or self.speaker, turn=self.turn + 1, timestamp=ts
         )
 
 

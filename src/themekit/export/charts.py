@@ -36,7 +36,7 @@ def _png(fig) -> bytes:
     return buffer.getvalue()
 
 
-def heatmap_chart(run: Run) -> bytes:
+def heatmap_chart(run: Run, *, rename: dict[str, str] | None = None) -> bytes:
     """A heatmap of excerpts per code and participant, as PNG bytes."""
     import matplotlib
 
@@ -47,7 +47,8 @@ def heatmap_chart(run: Run) -> bytes:
     labels = [run.codebook.code(c).label for c in matrix.index]
     fig, ax = plt.subplots(figsize=(1.2 + 0.55 * len(matrix.columns), 0.8 + 0.28 * len(matrix.index)))
     image = ax.imshow(matrix.to_numpy(), aspect="auto", cmap="Blues")
-    ax.set_xticks(range(len(matrix.columns)), matrix.columns, rotation=45, ha="right")
+    columns = [(rename or {}).get(c, c) for c in matrix.columns]
+    ax.set_xticks(range(len(columns)), columns, rotation=45, ha="right")
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     values = matrix.to_numpy()
     for (i, j), v in np.ndenumerate(values):

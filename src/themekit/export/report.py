@@ -17,6 +17,7 @@ from ..config import ReportSettings
 from ..pipeline import Run
 from ..summarize import CodeSummary, ThemeSummary, summarize
 from ._safe import xml_safe
+from .privacy import Privacy
 
 __all__ = ["Block", "report_blocks", "to_markdown", "to_html", "to_docx", "export_report", "REPORT_FORMATS"]
 
@@ -58,7 +59,7 @@ def _who(code: CodeSummary, settings: ReportSettings, noun: str) -> str:
     return f"{code.prevalence[:1].upper()}{code.prevalence[1:]} {plural}"
 
 
-def _code_blocks(code: CodeSummary, run: Run, settings: ReportSettings, noun: str) -> list[Block]:
+def _code_blocks(code: CodeSummary, run: Run, settings: ReportSettings, noun: str, privacy: Privacy) -> list[Block]:
     kind = "subheading" if code.depth == 0 else "minor"
     blocks = [Block(kind, code.label)]
     if code.n_transcripts == 0:
@@ -75,7 +76,9 @@ def _code_blocks(code: CodeSummary, run: Run, settings: ReportSettings, noun: st
     runs.append((".", False))
     blocks.append(Block("para", runs=runs))
     for quote in code.quotes:
-        blocks.append(Block("quote", quote.text, attribution=quote.attribution(settings.attribution)))
+        who = privacy.who(quote.transcript)
+        attribution = quote.attribution(settings.attribution, participant=who if who != quote.transcript else None)
+        blocks.append(Block("quote", privacy.text(quote.text), attribution=attribution))
     return blocks
 
 
@@ -106,9 +109,11 @@ def report_blocks(
     theme_id: str | None = None,
     charts: bool = True,
     notes: bool = False,
+    privacy: Privacy | None = None,
 ) -> list[Block]:
-    """The report for ``run`` (one theme with ``theme_id``) as blocks."""
+    """The report for ``run`` (one theme with ``theme_id``) as blocks; ``privacy`` pseudonymises and redacts."""
     settings = settings or ReportSettings()
+    privacy = privacy or Privacy()
     themes = themes if themes is not None else summarize(run, settings=settings)
     if theme_id is not None:
         from ..errors import ThemekitError
@@ -123,20 +128,20 @@ def report_blocks(
         from .charts import frequency_chart, heatmap_chart
 
         blocks.append(Block("image", "Code frequency: participants mentioning each code", image=frequency_chart(run)))
-        blocks.append(Block("image", "Excerpts per code and participant", image=heatmap_chart(run)))
+        blocks.append(Block("image", "Excerpts per code and participant", image=heatmap_chart(run, rename=privacy.pseudonyms)))
     for theme in themes:
         blocks.append(Block("heading", theme.label))
         if theme.description:
             blocks.append(Block("para", runs=[(theme.description, False)]))
         for code in theme.codes:
-            blocks.extend(_code_blocks(code, run, settings, noun))
+            blocks.extend(_code_blocks(code, run, settings, noun, privacy))
     if notes and run.corpus.failures:
         blocks.append(Block("heading", "Transcripts not coded"))
-        blocks += [Block("note", reason) for _, reason in run.corpus.failures]
+        blocks += [Block("note", privacy.text(reason)) for _, reason in run.corpus.failures]
     warned = [f"{t.id}: {w}" for t in run.corpus for w in t.warnings]
     if notes and warned:
         blocks.append(Block("heading", "Notes on transcripts"))
-        blocks += [Block("note", w) for w in warned]
+        blocks += [Block("note", privacy.text(w)) for w in warned]
     return blocks
 
 
@@ -254,6 +259,7 @@ def export_report(
     settings: ReportSettings | None = None,
     theme_id: str | None = None,
     charts: bool = True,
+    privacy: Privacy | None = None,
 ) -> Path:
     """Write the report as Markdown (charts as PNGs beside it), HTML or Word; atomically."""
     from ..errors import ThemekitError
@@ -262,7 +268,7 @@ def export_report(
     if format not in REPORT_FORMATS:
         raise ThemekitError(f"unknown report format '{format}'; choose from: {', '.join(REPORT_FORMATS)}")
     out = Path(out)
-    blocks = report_blocks(run, settings=settings, theme_id=theme_id, charts=charts, notes=True)
+    blocks = report_blocks(run, settings=settings, theme_id=theme_id, charts=charts, notes=True, privacy=privacy)
     if format == "md":
         return atomic_write_text(out, to_markdown(blocks, image_dir=out.with_name(out.stem + "_charts") if charts else None))
     if format == "html":

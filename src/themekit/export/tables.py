@@ -10,6 +10,7 @@ from ..errors import ThemekitError
 from ..pipeline import Run
 from ..summarize import ThemeSummary, summarize
 from ._safe import spreadsheet_safe, xml_safe
+from .privacy import Privacy
 from .run_folder import atomic_write_bytes
 
 __all__ = ["export_quote_docx", "export_xlsx", "quote_position"]
@@ -40,11 +41,13 @@ def export_quote_docx(
     settings: ReportSettings | None = None,
     theme_id: str | None = None,
     per_code: int | None = None,
+    privacy: Privacy | None = None,
 ) -> Path:
     """A Word file: a Heading 1 per theme, a Heading 2 and a table (Quote, Participant, Position) per code."""
     import docx
 
     settings = settings or ReportSettings()
+    privacy = privacy or Privacy()
     document = docx.Document()
     document.add_heading(xml_safe(f"{run.codebook.name}: quotes by theme"), level=0)
     document.add_paragraph(
@@ -63,8 +66,11 @@ def export_quote_docx(
                 cell.paragraphs[0].add_run(title).bold = True
             for quote in code.quotes:
                 cells = table.add_row().cells
-                cells[0].text = xml_safe(f"“{quote.text}”")
-                cells[1].text = xml_safe(quote.attribution(settings.attribution))
+                who = privacy.who(quote.transcript)
+                cells[0].text = xml_safe(f"“{privacy.text(quote.text)}”")
+                cells[1].text = xml_safe(
+                    quote.attribution(settings.attribution, participant=who if who != quote.transcript else None)
+                )
                 cells[2].text = quote_position(quote)
     buffer = io.BytesIO()
     document.save(buffer)
@@ -74,8 +80,9 @@ def export_quote_docx(
 _XLSX_COLUMNS = ("code", "code_label", "transcript", "speaker", "turn", "start", "end", "timestamp", "text", "method", "score", "evidence", "negated", "status")
 
 
-def export_xlsx(run: Run, out: str | Path, *, theme_id: str | None = None) -> Path:
+def export_xlsx(run: Run, out: str | Path, *, theme_id: str | None = None, privacy: Privacy | None = None) -> Path:
     """An Excel workbook: a sheet per theme with every coded excerpt, header frozen, filters on."""
+    privacy = privacy or Privacy()
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
@@ -97,8 +104,12 @@ def export_xlsx(run: Run, out: str | Path, *, theme_id: str | None = None) -> Pa
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         rows = excerpts[excerpts["theme"] == theme.id]
-        for record in rows[list(_XLSX_COLUMNS)].itertuples(index=False):
-            values = [None if (isinstance(v, float) and v != v) else v for v in record]
+        for record in rows[list(_XLSX_COLUMNS)].to_dict(orient="records"):
+            record["transcript"] = privacy.who(record["transcript"])
+            record["speaker"] = privacy.who(record["speaker"])
+            record["text"] = privacy.text(record["text"])
+            record["evidence"] = privacy.text(record["evidence"])
+            values = [None if (isinstance(v, float) and v != v) else v for v in record.values()]
             sheet.append([spreadsheet_safe(xml_safe(v)) if isinstance(v, str) else v for v in values])
         sheet.freeze_panes = "A2"
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(_XLSX_COLUMNS))}{max(1, sheet.max_row)}"
