@@ -44,11 +44,11 @@ def test_agree_matches_scikit_learn_and_krippendorff(tmp_path):
         "debt": ([1, 0, 1, 0, 0, 0], [0, 0, 1, 0, 0, 0]),
         "trust": ([0, 0, 0, 1, 0, 0], [0, 1, 0, 0, 0, 0]),
     }
-    for code, (va, vb) in vectors.items():
-        assert rows.loc[code, "kappa"] == round(cohen_kappa_score(va, vb), 4)
+    for code_id, (va, vb) in vectors.items():
+        assert rows.loc[code_id, "kappa"] == round(cohen_kappa_score(va, vb), 4)
         expected = krippendorff.alpha(reliability_data=np.array([va, vb]), level_of_measurement="nominal")
-        assert rows.loc[code, "alpha"] == round(expected, 4)
-        assert rows.loc[code, "percent_agreement"] == round(np.mean(np.array(va) == np.array(vb)), 4)
+        assert rows.loc[code_id, "alpha"] == round(expected, 4)
+        assert rows.loc[code_id, "percent_agreement"] == round(np.mean(np.array(va) == np.array(vb)), 4)
     assert rows.loc["loneliness", "n_coder_a"] == 2 and rows.loc["loneliness", "n_coder_b"] == 3
     assert result.overall["units"] == 6 and result.overall["codes"] == 3
     d = result.disagreements.query("code == 'loneliness'").iloc[0]

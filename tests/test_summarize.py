@@ -31,14 +31,14 @@ def test_summarize_counts_transcripts_not_excerpts_and_skips_negated(tiny_corpus
 
 
 def test_summarize_quotes_spread_trim_and_skip_duplicates(sample_run):
-    from themekit.summarize import select_quotes, trim_quote
+    from themekit.summarize import trim_quote
 
     for theme in summarize(sample_run, quotes_per_code=3):
-        for code in theme.codes:
-            people = [q.transcript for q in code.quotes]
-            if code.n_transcripts >= 3:
-                assert len(set(people)) == len(people), (code.code_id, people)
-            for q in code.quotes:
+        for summary in theme.codes:
+            people = [q.transcript for q in summary.quotes]
+            if summary.n_transcripts >= 3:
+                assert len(set(people)) == len(people), (summary.code_id, people)
+            for q in summary.quotes:
                 assert len(q.text.split()) <= 61
                 segment_text = sample_run.corpus[q.transcript].text[q.start : q.end]
                 if q.trimmed:

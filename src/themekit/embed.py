@@ -29,6 +29,7 @@ __all__ = [
     "EmbeddingError",
     "SentenceTransformerEmbedder",
     "TfidfSvdEmbedder",
+    "embed_texts",
     "load_embedder",
     "resolve_model_dir",
 ]
@@ -184,6 +185,13 @@ def load_embedder(
             continue
         return SentenceTransformerEmbedder(package, sha256=sha256)
     return TfidfSvdEmbedder(fit_texts)
+
+
+def embed_texts(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache | None = None) -> np.ndarray:
+    """Vectors for ``texts``, through ``cache`` when there is one."""
+    if cache is not None:
+        return cache.embed(texts, embedder)
+    return embedder.encode(texts)
 
 
 class EmbeddingCache:

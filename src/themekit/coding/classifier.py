@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..codebook import Codebook
-from ..embed import Embedder, EmbeddingCache
+from ..embed import Embedder, EmbeddingCache, embed_texts
 from ..models import Coding
 from ..segment import Segmentation
 
@@ -46,9 +46,7 @@ class ClassifierCoder:
         self.report: dict[str, Any] = {}
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        if self.cache is not None:
-            return self.cache.embed(texts, self.embedder)
-        return self.embedder.encode(texts)
+        return embed_texts(texts, self.embedder, self.cache)
 
     def code(self, segmentation: Segmentation, codebook: Codebook) -> list[Coding]:
         import pandas as pd

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..codebook import Code, Codebook
-from ..embed import Embedder, EmbeddingCache
+from ..embed import Embedder, EmbeddingCache, embed_texts
 from ..models import Coding
 from ..segment import Segmentation
 
@@ -112,9 +112,7 @@ class SemanticCoder:
         self.thresholds: dict[str, float] = {}
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        if self.cache is not None:
-            return self.cache.embed(texts, self.embedder)
-        return self.embedder.encode(texts)
+        return embed_texts(texts, self.embedder, self.cache)
 
     def code(self, segmentation: Segmentation, codebook: Codebook) -> list[Coding]:
         segments = [s for s in segmentation.segments if len(s.text.split()) >= MIN_WORDS]
