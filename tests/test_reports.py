@@ -103,6 +103,11 @@ def test_reports_hostile_text_is_neutralised(tmp_path, tiny_codebook):
     page = (tmp_path / "r.html").read_text()
     assert "<script>alert(1)</script>" not in page and html.escape("<script>alert(1)</script>") in page
     assert spreadsheet_safe("-1+2") == "'-1+2" and spreadsheet_safe(3.5) == 3.5
+    out = run.save(tmp_path / "run")
+    import pandas as pd
+
+    assert pd.read_csv(out / "excerpts.csv")["text"].iloc[0].startswith("'=HYPERLINK")
+    assert pd.read_parquet(out / "excerpts.parquet")["text"].iloc[0].startswith("=HYPERLINK")
     assert xml_safe("a\x00b\x0bc\ud800d") == "abcd"
     export_quote_docx(run, tmp_path / "q.docx")
     assert "lonely" in docx.Document(tmp_path / "q.docx").tables[0].rows[1].cells[0].text

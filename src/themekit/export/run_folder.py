@@ -100,7 +100,7 @@ def write_run(run: Run, out: str | Path, *, force: bool = False, settings: Repor
         timings: dict[str, float] = {}
         started = time.perf_counter()
         excerpts = run.excerpts
-        excerpts.to_csv(tmp / "excerpts.csv", index=False, encoding="utf-8")
+        _spreadsheet_safe_frame(excerpts).to_csv(tmp / "excerpts.csv", index=False, encoding="utf-8")
         excerpts.to_parquet(tmp / "excerpts.parquet", index=False)
         run.segments_frame.to_parquet(tmp / "segments.parquet", index=False)
         _transcripts_frame(run).to_parquet(tmp / "transcripts.parquet", index=False)
@@ -125,6 +125,17 @@ def write_run(run: Run, out: str | Path, *, force: bool = False, settings: Repor
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _spreadsheet_safe_frame(frame):
+    """The CSV copy for spreadsheets: text that would run as a formula gets a leading apostrophe.
+    The Parquet copy keeps the text exactly."""
+    from ._safe import spreadsheet_safe
+
+    frame = frame.copy()
+    for column in ("text", "evidence", "speaker", "transcript"):
+        frame[column] = frame[column].map(spreadsheet_safe)
+    return frame
 
 
 def _transcripts_frame(run: Run):
