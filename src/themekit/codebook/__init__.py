@@ -19,6 +19,12 @@ __all__ = ["Code", "Codebook", "SCHEMA_VERSION", "validate_codebook"]
 
 #: Codebooks larger than this are refused before parsing (guards against YAML bombs).
 MAX_CODEBOOK_BYTES = 5 * 1024 * 1024
+#: More YAML aliases than this are refused: "billion laughs" bombs multiply data through aliases.
+MAX_ALIASES = 100
+#: A codebook whose aliases expand to more values than this is refused.
+MAX_EXPANDED_NODES = 200_000
+#: Longest regular expression allowed in a spaCy pattern.
+MAX_REGEX_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,36 @@ def _flatten(spec: CodebookSpec) -> Iterator[Code]:
 
 # ---------------------------------------------------------------------------
 # validation
+
+
+def _expanded_size(root: yaml.Node | None) -> int:
+    """How many values the document holds once aliases are expanded (memoised: linear in the file)."""
+    if root is None:
+        return 0
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in sizes:
+            continue
+        if not done and id(node) in open_nodes:
+            return 10**12  # a node that contains itself: endless
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        else:
+            sizes[id(node)] = 1
+            continue
+        if done:
+            open_nodes.discard(id(node))
+            sizes[id(node)] = min(1 + sum(sizes[id(c)] for c in children), 10**12)
+        else:
+            open_nodes.add(id(node))
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in sizes)
+    return sizes[id(root)]
 
 
 def _yaml_lines(node: yaml.Node, path: str, lines: dict[str, int], problems: list[CodebookProblem]) -> None:
@@ -238,7 +274,93 @@ def _semantic_problems(raw: dict, lines: dict[str, int]) -> list[CodebookProblem
         patterns = item.get("patterns")
         if isinstance(patterns, list) and patterns:
             problems.extend(_pattern_problems(str(identifier), path, patterns, lines))
+    problems.extend(_rename_problems(raw, lines, seen))
     return problems
+
+
+def _rename_problems(raw: dict, lines: dict[str, int], live: dict[str, str]) -> list[CodebookProblem]:
+    """``renamed_from`` lists ids a code had before; a cycle shows as an old id that is still live or claimed twice."""
+    problems = []
+    claimed: dict[str, str] = {}
+    for path, item in _raw_codes(raw):
+        olds = item.get("renamed_from")
+        for k, old in enumerate(olds if isinstance(olds, list) else []):
+            where = f"{path}.renamed_from[{k}]"
+            line = _line_for(where, lines)
+            if not isinstance(old, str):
+                continue
+            if old == item.get("id"):
+                problems.append(CodebookProblem(where, f"'{old}' is this code's own id; a code cannot be renamed from itself", line))
+            elif old in live:
+                problems.append(
+                    CodebookProblem(
+                        where,
+                        f"'{old}' is still a code or theme id (line {_line_for(live[old], lines)}); renames would go round "
+                        "in a cycle. Remove the old code, or this renamed_from entry",
+                        line,
+                    )
+                )
+            elif old in claimed:
+                problems.append(CodebookProblem(where, f"'{old}' is also claimed by {claimed[old]}; an old id can be renamed to one code only", line))
+            else:
+                claimed[old] = path
+    return problems
+
+
+def _regexes(value: object) -> Iterator[str]:
+    """Every REGEX operand in a token pattern, however deeply nested."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "REGEX" and isinstance(inner, str):
+                yield inner
+            else:
+                yield from _regexes(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _regexes(inner)
+
+
+def _catastrophic(regex: str) -> str | None:
+    """Why a regular expression could backtrack catastrophically (nested or adjacent unbounded repeats), or None."""
+    import re
+    import re._parser as sre_parse  # the standard library's own regex parser
+
+    repeat_ops = {sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT, getattr(sre_parse, "POSSESSIVE_REPEAT", None)}
+
+    def has_repeat(items) -> bool:
+        for op, av in items:
+            if op in repeat_ops and av[1] > 1:
+                return True
+            if op in (sre_parse.SUBPATTERN,) and has_repeat(av[-1]):
+                return True
+            if op == sre_parse.BRANCH and any(has_repeat(b) for b in av[1]):
+                return True
+        return False
+
+    def walk(items) -> str | None:
+        for op, av in items:
+            if op in repeat_ops:
+                low, high, body = av
+                if high > 1 and has_repeat(body):
+                    return "a repeated group that itself repeats (like (a+)+)"
+                found = walk(body)
+                if found:
+                    return found
+            elif op == sre_parse.SUBPATTERN:
+                found = walk(av[-1])
+                if found:
+                    return found
+            elif op == sre_parse.BRANCH:
+                for branch in av[1]:
+                    found = walk(branch)
+                    if found:
+                        return found
+        return None
+
+    try:
+        return walk(sre_parse.parse(regex))
+    except (re.error, RecursionError, OverflowError) as exc:
+        return f"not a valid regular expression ({exc})"
 
 
 def _pattern_problems(code_id: str, path: str, patterns: list, lines: dict[str, int]) -> list[CodebookProblem]:
@@ -251,6 +373,15 @@ def _pattern_problems(code_id: str, path: str, patterns: list, lines: dict[str, 
         where = f"{path}.patterns[{p}]"
         if not (isinstance(pattern, list) and all(isinstance(token, dict) for token in pattern)):
             continue  # the schema reports the wrong shape
+        bad = []
+        for regex in _regexes(pattern):
+            if len(regex) > MAX_REGEX_CHARS:
+                bad.append(f"a regular expression is {len(regex)} characters long, over the {MAX_REGEX_CHARS} allowed")
+            elif (why := _catastrophic(regex)) is not None:
+                bad.append(f"regular expression {regex!r} is refused: {why} can take forever on some words; simplify it")
+        if bad:
+            problems.extend(CodebookProblem(where, message, _line_for(where, lines)) for message in bad)
+            continue
         try:
             Matcher(shared_vocab(), validate=True).add(code_id, [pattern])
         except Exception as exc:  # spaCy reports invalid patterns as ValueError / MatchPatternError
@@ -278,10 +409,31 @@ def validate_codebook(path: str | Path) -> Codebook:
     problems: list[CodebookProblem] = []
     lines: dict[str, int] = {}
     try:
+        aliases = sum(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=yaml.SafeLoader))
+        if aliases > MAX_ALIASES:
+            raise CodebookError(
+                path,
+                [CodebookProblem("", f"uses {aliases} YAML aliases (*name), more than the {MAX_ALIASES} allowed; write the values out in full")],
+            )
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        expanded = _expanded_size(node)
+        if expanded > MAX_EXPANDED_NODES:
+            raise CodebookError(
+                path,
+                [CodebookProblem("", f"expands to over {MAX_EXPANDED_NODES:,} values through YAML aliases (*name); write the values out in full")],
+            )
         if node is not None:
             _yaml_lines(node, "", lines, problems)
         raw = yaml.safe_load(text)
+    except CodebookError:
+        raise
+    except (ValueError, KeyError, IndexError, AttributeError, TypeError, RecursionError) as exc:
+        # PyYAML's constructors refuse some scalars without a YAMLError: '2024-02-30', '!!bool maybe'
+        detail = f" ({exc})" if str(exc) else ""
+        raise CodebookError(
+            path,
+            [CodebookProblem("", f"a value could not be read{detail}: an impossible date, a wrong !!tag, or nesting too deep; fix or quote it")],
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)

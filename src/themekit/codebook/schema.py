@@ -40,6 +40,7 @@ class CodeSpec(_Strict):
     patterns: list[list[dict[str, Any]]] = []
     examples: list[str] = []
     threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    renamed_from: list[str] = []
     codes: list[CodeSpec] = []
 
 

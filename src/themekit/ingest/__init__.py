@@ -108,10 +108,17 @@ def read_participants(path: str | Path) -> dict[str, dict[str, str]]:
             "Add a 'transcript' column holding each transcript's file name without extension."
         )
     result: dict[str, dict[str, str]] = {}
-    for record in frame.to_dict(orient="records"):
+    bad: list[str] = []
+    for row, record in enumerate(frame.to_dict(orient="records"), start=2):
         tid = str(record[key]).strip()
-        if tid:
+        if any(sep in tid for sep in ("/", "\\", "\x00")) or tid.startswith(".") or (len(tid) > 1 and tid[1] == ":"):
+            bad.append(f"row {row}: '{tid}' is not a transcript name")
+        elif tid:
             result[tid.casefold()] = {str(k): str(v) for k, v in record.items() if k != key}
+    if bad:
+        raise CorpusError(
+            f"{path}: " + "; ".join(bad) + ". The transcript column holds file names without extension, never paths."
+        )
     return result
 
 

@@ -10,6 +10,7 @@ between turns) and records each turn's character offsets into that text.
 from __future__ import annotations
 
 import codecs
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -131,7 +132,7 @@ def _looks_binary(sample: bytes) -> bool:
     if not sample:
         return False
     controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
-    return sample.count(0) / len(sample) > 0.01 or controls / len(sample) > 0.05
+    return sample.count(0) > max(3, len(sample) // 100) or controls / len(sample) > 0.05
 
 
 def normalise_text(text: str) -> str:
@@ -142,7 +143,7 @@ def normalise_text(text: str) -> str:
 
 
 def parse_timestamp(value: str) -> float | None:
-    """``0:01`` → 1.0, ``00:01:23.5`` → 83.5, ``83`` → 83.0; ``None`` when unparseable."""
+    """``0:01`` → 1.0, ``00:01:23.5`` → 83.5, ``83`` → 83.0; ``None`` when unparseable or not finite."""
     value = value.strip().replace(",", ".")
     if not value:
         return None
@@ -155,7 +156,8 @@ def parse_timestamp(value: str) -> float | None:
     seconds = 0.0
     for part in parts:
         seconds = seconds * 60 + part
-    return seconds
+    # "nan", "inf", "1e999" parse as floats but are no time (and cannot be rendered as hh:mm:ss)
+    return seconds if math.isfinite(seconds) else None
 
 
 def _match_label(line: str) -> tuple[str, float | None, str | None] | None:

@@ -61,6 +61,9 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?)\n(?:---|\.\.\.)[ \t]*(?:
 _MD_BOLD_LABEL = re.compile(r"^\s*(?:\*\*|__)(?P<label>[^*_\n]{1,40}?)(?::)?(?:\*\*|__)\s*:?\s*", re.MULTILINE)
 
 
+_MAX_FRONT_MATTER_ALIASES = 20
+
+
 class MarkdownReader:
     """Markdown: optional YAML front matter for case attributes; ``**Label:**`` speakers."""
 
@@ -74,12 +77,27 @@ class MarkdownReader:
         m = _FRONT_MATTER.match(text)
         if m:
             try:
-                meta = yaml.safe_load(m.group("yaml"))
+                block = m.group("yaml")
+                if "*" in block and sum(isinstance(e, yaml.AliasEvent) for e in yaml.parse(block)) > _MAX_FRONT_MATTER_ALIASES:
+                    raise TranscriptError(
+                        path,
+                        f"has front matter with more than {_MAX_FRONT_MATTER_ALIASES} YAML aliases (*name)",
+                        "Write the values out in full",
+                    )
+                meta = yaml.safe_load(block)
+            except TranscriptError:
+                raise
             except yaml.YAMLError as exc:
                 mark = getattr(exc, "problem_mark", None)
                 where = f" at line {mark.line + 2}" if mark else ""
                 raise TranscriptError(
                     path, f"has front matter that is not valid YAML{where}", "Fix the block between the '---' lines"
+                ) from None
+            except Exception:  # constructors raise ValueError, KeyError... ("2024-02-30"); deep nesting RecursionError
+                raise TranscriptError(
+                    path,
+                    "has front matter with an unreadable value (such as an impossible date) or nested too deeply",
+                    "Fix the block between the '---' lines",
                 ) from None
             if meta is not None and not isinstance(meta, dict):
                 raise TranscriptError(
@@ -128,14 +146,19 @@ class DocxReader:
             ) from None
         lines: list[str] = []
         bold_labels: set[str] = set()
-        for para in document.paragraphs:
-            label, rest = _bold_label(para)
-            if label:
-                bold_labels.add(label)
-                lines.append(f"{label}: {rest}".rstrip())
-            else:
-                lines.append(para.text)
-            lines.append("")
+        try:
+            for para in document.paragraphs:
+                label, rest = _bold_label(para)
+                if label:
+                    bold_labels.add(label)
+                    lines.append(f"{label}: {rest}".rstrip())
+                else:
+                    lines.append(para.text)
+                lines.append("")
+        except Exception:  # python-docx parses attributes lazily: <w:b w:val="maybe"/> raises InvalidXmlError here
+            raise TranscriptError(
+                path, "is not a readable Word document (corrupt or truncated)", "Open and re-save it in Word"
+            ) from None
         text = normalise_text("\n".join(lines))
         return RawTranscript(parse_labelled_text(text, known_labels=frozenset(bold_labels) | labels), None)
 

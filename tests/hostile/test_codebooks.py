@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from themekit import CodebookError, code
+from themekit.codebook import validate_codebook
+
+from ..conftest import TINY_CODEBOOK, write
+
+
+def _problems(path):
+    with pytest.raises(CodebookError) as info:
+        validate_codebook(path)
+    return info.value, {(p.path, p.line): p.message for p in info.value.problems}
+
+
+def test_hostile_codebook_billion_laughs_is_refused_quickly(tmp_path):
+    lines = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    prev = "a"
+    for level in "bcdefghij":
+        lines.append(f"{level}: &{level} [{', '.join(['*' + prev] * 9)}]")
+        prev = level
+    path = write(tmp_path / "bomb.yaml", "\n".join(lines) + "\n")
+    started = time.perf_counter()
+    error, _ = _problems(path)
+    assert time.perf_counter() - started < 5
+    assert "expands to over 200,000 values through YAML aliases (*name); write the values out in full" in str(error)
+    many = write(tmp_path / "many.yaml", "a: &a x\nb: [" + ", ".join(["*a"] * 150) + "]\n")
+    error, _ = _problems(many)
+    assert "uses 150 YAML aliases (*name), more than the 100 allowed" in str(error)
+
+
+def test_hostile_codebook_recursive_alias_is_refused(tmp_path):
+    error, _ = _problems(write(tmp_path / "loop.yaml", "a: &a [x, *a]\nname: x\n"))
+    assert "expands to over 200,000 values" in str(error)
+
+
+def test_hostile_codebook_oversized_file_is_refused(tmp_path):
+    path = tmp_path / "huge.yaml"
+    path.write_text("name: x\n" + "# padding\n" * 600_000)
+    error, _ = _problems(path)
+    assert "file is over 5 MB; a codebook is never this large" in str(error)
+
+
+def test_hostile_codebook_renamed_from_cycles(tmp_path):
+    text = TINY_CODEBOOK.replace(
+        "        keywords: [isolation, lonely, nobody to talk to]\n",
+        "        keywords: [isolation, lonely, nobody to talk to]\n        renamed_from: [debt, loneliness, isolation_old]\n",
+    ).replace(
+        "        keywords: [debt, bailiff]\n",
+        "        keywords: [debt, bailiff]\n        renamed_from: [loneliness, isolation_old]\n",
+    )
+    _, problems = _problems(write(tmp_path / "cycle.yaml", text))
+    messages = list(problems.values())
+    assert any(m.startswith("'debt' is still a code or theme id (line 16); renames would go round in a cycle") for m in messages)
+    assert "'loneliness' is this code's own id; a code cannot be renamed from itself" in messages
+    assert any(m.startswith("'loneliness' is still a code or theme id") for m in messages)
+    assert any(m.startswith("'isolation_old' is also claimed by themes[0].codes[0]") for m in messages)
+
+
+def test_hostile_codebook_catastrophic_regex_is_refused_and_cannot_hang_a_run(tmp_path, tiny_corpus):
+    text = TINY_CODEBOOK.replace(
+        "          - [{LOWER: \"owe\"}, {LIKE_NUM: true}]\n",
+        "          - [{LOWER: \"owe\"}, {LIKE_NUM: true}]\n          - [{TEXT: {REGEX: \"(a+)+$\"}}]\n",
+    )
+    path = write(tmp_path / "regex.yaml", text)
+    (tiny_corpus / "P03.txt").write_text("Interviewer: Go on.\n\nP03: " + "a" * 40 + "! is what I shouted.\n")
+    started = time.perf_counter()
+    with pytest.raises(CodebookError) as info:
+        code(tiny_corpus, path, methods="rule")
+    assert time.perf_counter() - started < 30
+    assert "regular expression '(a+)+$' is refused: a repeated group that itself repeats" in str(info.value)
+    ok = write(tmp_path / "ok.yaml", text.replace('"(a+)+$"', '"^debt(s|or)?$"'))
+    validate_codebook(ok)
+
+
+def test_hostile_codebook_unknown_keys_and_patterns(tmp_path):
+    text = TINY_CODEBOOK.replace("        examples: [\"I had nobody to talk to.\"]\n", "        exmaples: [x]\n        patterns: [[{FOO: 1}]]\n")
+    _, problems = _problems(write(tmp_path / "bad.yaml", text))
+    messages = " | ".join(problems.values())
+    assert "unknown key 'exmaples'; did you mean 'examples'?" in messages
+    assert "not a valid spaCy token pattern" in messages

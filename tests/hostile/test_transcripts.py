@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import io
+import zipfile
+
+import docx
+import pytest
+
+from themekit import TranscriptError, code, read_corpus, read_transcript
+
+from ..conftest import write
+
+
+def _docx_bytes(text: str = "Interviewer: Hello?\n") -> bytes:
+    document = docx.Document()
+    for line in text.splitlines():
+        document.add_paragraph(line)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("empty.txt", b"", "is empty"),
+        ("blank.txt", b"  \n\t\r\n  ", "is empty"),
+        ("binary.txt", bytes(range(256)) * 20, "looks like a binary file, not text"),
+        ("truncated.docx", _docx_bytes()[:700], "is not a readable Word document (corrupt or truncated)"),
+        ("locked.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "is password-protected"),
+        ("broken.vtt", b"WEBVTT\n\n00:00:xx.000 --> 00:00:02.000\nhello\n", "has no cues with valid timestamps"),
+        ("nocues.vtt", b"WEBVTT\n\n", "has no cues with valid timestamps"),
+        ("notvtt.vtt", b"just some words\n", "is not a WebVTT file"),
+        ("labels.txt", b"Interviewer:\n\nP01:\n", "has no speech in it"),
+    ],
+)
+def test_hostile_transcripts_are_reported_with_reason(tmp_path, name, data, reason):
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(TranscriptError) as info:
+        read_transcript(path)
+    assert str(info.value).startswith(f"{path}: {reason}")
+
+
+def test_hostile_zip_bomb_docx_is_refused(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("word/document.xml", b"\x00" * (210 * 1024 * 1024))
+    path = tmp_path / "bomb.docx"
+    path.write_bytes(buffer.getvalue())
+    assert path.stat().st_size < 1024 * 1024
+    with pytest.raises(TranscriptError, match="unpacks to more than 200 MB or 10000 parts"):
+        read_transcript(path)
+
+
+def test_hostile_oversized_text_is_refused_with_the_limit(tmp_path):
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"P01: " + b"word " * (11 * 1024 * 1024 // 5))
+    with pytest.raises(TranscriptError) as info:
+        read_transcript(path, max_bytes=10 * 1024 * 1024)
+    assert "is 11.0 MB, over the 10 MB limit. Split it, or raise the limit with --max-file-mb" in str(info.value)
+
+
+def test_hostile_control_characters_line_endings_rtl_and_emoji(tmp_path):
+    text = "Interviewer: Hi?\r\nP01: I felt\x00 so lonely \u202e\u05e9\u05dc\u05d5\u05dd and 😢 every day.\rSecond line.\n"
+    path = tmp_path / "P01.txt"
+    path.write_bytes(text.encode("utf-8"))
+    t = read_transcript(path)
+    speech = t.turn_text(t.turns[1])
+    assert "\x00" not in t.text and "\r" not in t.text
+    assert "😢" in speech and "\u05e9\u05dc\u05d5\u05dd" in speech
+    assert speech.endswith("Second line.")
+
+
+def test_hostile_one_bad_file_does_not_stop_the_others(tmp_path, tiny_corpus, tiny_codebook):
+    (tiny_corpus / "bomb.docx").write_bytes(b"PK\x03\x04garbage")
+    (tiny_corpus / "noise.txt").write_bytes(bytes(range(256)) * 4)
+    run = code(tiny_corpus, tiny_codebook, methods="rule")
+    assert [t.id for t in run.corpus] == ["P01", "P02"]
+    assert sorted(p.name for p, _ in run.corpus.failures) == ["bomb.docx", "noise.txt"]
+
+
+def test_hostile_speaker_labels_that_never_appear(tmp_path):
+    t = read_transcript(write(tmp_path / "P09.txt", "I just talked for ages without anyone labelling anything.\n"))
+    assert [(u.speaker, u.role) for u in t.turns] == [("P09", "participant")]
+    assert t.warnings == ("no speaker labels found; all text is taken as one participant turn by 'P09'",)
+
+
+def test_hostile_participant_ids_cannot_name_paths(tmp_path, tiny_corpus):
+    write(tiny_corpus / "participants.csv", "transcript,region\n../../etc/passwd,North\nP01,South\n")
+    from themekit import CorpusError
+
+    with pytest.raises(CorpusError) as info:
+        read_corpus(tiny_corpus)
+    assert "row 2: '../../etc/passwd' is not a transcript name" in str(info.value)
+
+
+def test_hostile_front_matter_alias_bomb_is_refused(tmp_path):
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    prev = "a"
+    for level in "bcdefgh":
+        levels.append(f"{level}: &{level} [{', '.join(['*' + prev] * 9)}]")
+        prev = level
+    path = write(tmp_path / "P01.md", "---\n" + "\n".join(levels) + "\n---\n\nP01: Hello there, this is my answer.\n")
+    with pytest.raises(TranscriptError, match="has front matter with more than 20 YAML aliases"):
+        read_transcript(path)
