@@ -82,3 +82,12 @@ def test_hostile_codebook_unknown_keys_and_patterns(tmp_path):
     messages = " | ".join(problems.values())
     assert "unknown key 'exmaples'; did you mean 'examples'?" in messages
     assert "not a valid spaCy token pattern" in messages
+
+
+def test_hostile_codebook_deep_brackets_are_refused_quickly(tmp_path):
+    path = tmp_path / "deep.yaml"
+    path.write_text("name: x\nthemes: " + "[" * 200_000 + "]" * 200_000 + "\n")
+    started = time.perf_counter()
+    error, _ = _problems(path)
+    assert time.perf_counter() - started < 5
+    assert "brackets are nested 200000 deep, more than the 50 allowed" in str(error)

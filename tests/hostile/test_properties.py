@@ -21,6 +21,7 @@ import io
 import os
 import re
 import tempfile
+import time
 import unicodedata
 import zipfile
 from contextlib import contextmanager
@@ -476,9 +477,11 @@ _RECURSIVE_ALIASES = st.builds(
                      "{key}:\n  - &c\n    codes: [*c]\n"]),
     st.sampled_from(["themes", "name", "a"]),
 )
+# PyYAML's composer recurses once per level and overflows the stack at a few hundred
+# levels; 800 is past that, and (PyYAML's scanner being quadratic in flow depth) cheap.
 _DEEP_NESTING = st.builds(
     lambda depth, kind, key: f"{key}: {_nested(depth, kind)}\n",
-    st.integers(1, 1500),
+    st.integers(1, 800),
     st.sampled_from(["flow list", "flow map", "block"]),
     st.sampled_from(["themes", "a"]),
 )
@@ -626,10 +629,25 @@ def test_properties_codebook_loader_on_recursive_aliases(text):
     _load_or_refuse(text)
 
 
-@_settings(30)
+@_settings(20)
 @given(text=_DEEP_NESTING)
 def test_properties_codebook_loader_on_deep_nesting(text):
     _load_or_refuse(text)
+
+
+@pytest.mark.xfail(
+    run=False,  # each example takes 10-25 s today, which would blow this file's time budget
+    strict=False,
+    reason="BUG codebook: validate_codebook() runs yaml.parse() over the whole document (to count aliases) before "
+    "anything bounds the nesting, and PyYAML's scanner is quadratic in flow depth: 'a: ' + '[' * 10000 + "
+    "']' * 10000 (20 KB) takes ~25 s to refuse, a 5 MB one effectively hangs",
+)
+@_settings(3)
+@given(depth=st.integers(5_000, 10_000), items=st.sampled_from(["", "a, ", "1, [], "]))
+def test_properties_codebook_loader_refuses_deep_nesting_quickly(depth, items):
+    started = time.perf_counter()
+    _load_or_refuse("a: " + f"[{items}" * depth + "]" * depth + "\n")
+    assert time.perf_counter() - started < 5, "a linear-time check refuses this in well under a second"
 
 
 @_settings(30)

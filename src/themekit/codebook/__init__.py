@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import hashlib
 import json
 from collections.abc import Iterator
@@ -23,6 +24,8 @@ MAX_CODEBOOK_BYTES = 5 * 1024 * 1024
 MAX_ALIASES = 100
 #: A codebook whose aliases expand to more values than this is refused.
 MAX_EXPANDED_NODES = 200_000
+#: Deepest nesting of [ ] and { } allowed (PyYAML's scanner slows down sharply with depth).
+MAX_FLOW_DEPTH = 50
 #: Longest regular expression allowed in a spaCy pattern.
 MAX_REGEX_CHARS = 500
 
@@ -113,6 +116,18 @@ def _flatten(spec: CodebookSpec) -> Iterator[Code]:
 
 # ---------------------------------------------------------------------------
 # validation
+
+
+def _bracket_depth(text: str) -> int:
+    """The deepest nesting of flow brackets, counted before YAML ever sees the text."""
+    depth = deepest = 0
+    for ch in re.findall(r"[\[\]{}]", text):
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth = max(0, depth - 1)
+    return deepest
 
 
 def _expanded_size(root: yaml.Node | None) -> int:
@@ -406,6 +421,12 @@ def validate_codebook(path: str | Path) -> Codebook:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CodebookError(path, [CodebookProblem("", f"not UTF-8 (byte {exc.start}); save the file as UTF-8")]) from None
+    depth = _bracket_depth(text)
+    if depth > MAX_FLOW_DEPTH:
+        raise CodebookError(
+            path,
+            [CodebookProblem("", f"brackets are nested {depth} deep, more than the {MAX_FLOW_DEPTH} allowed; a codebook never needs this")],
+        )
     problems: list[CodebookProblem] = []
     lines: dict[str, int] = {}
     try:
