@@ -514,6 +514,16 @@ def test_properties_markdown_front_matter_never_leaks_other_errors(meta, closer,
     _read_or_refuse(text.encode("utf-8", errors="surrogatepass"), ".md")
 
 
+@_settings(4)
+@given(depth=st.integers(5_000, 10_000), items=st.sampled_from(["", "a, ", "*x, "]), alias=st.booleans())
+def test_properties_markdown_deep_front_matter_is_refused_quickly(depth, items, alias):
+    # PyYAML's scanner is slow on deep [ { nesting: nothing may scan a deep block in full.
+    meta = "a: &x 1\nb: " + f"[{items}" * depth + ("*x" if alias else "") + "]" * depth
+    started = time.perf_counter()
+    _read_or_refuse(f"---\n{meta}\n---\nP01: hi\n".encode(), ".md")
+    assert time.perf_counter() - started < 5, "a 20 KB file is read or refused in well under a second"
+
+
 # --------------------------------------------------------------------------- #
 # 2. Codebook loader
 # --------------------------------------------------------------------------- #

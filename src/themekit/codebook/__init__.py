@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import re
 import hashlib
 import json
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from .._yamlguard import alias_count, bracket_depth
 from ..errors import CodebookError, CodebookProblem
 from .schema import SCHEMA_VERSION, CodebookSpec, CodeSpec, ThemeSpec
 
@@ -116,18 +116,6 @@ def _flatten(spec: CodebookSpec) -> Iterator[Code]:
 
 # ---------------------------------------------------------------------------
 # validation
-
-
-def _bracket_depth(text: str) -> int:
-    """The deepest nesting of flow brackets, counted before YAML ever sees the text."""
-    depth = deepest = 0
-    for ch in re.findall(r"[\[\]{}]", text):
-        if ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth = max(0, depth - 1)
-    return deepest
 
 
 def _expanded_size(root: yaml.Node | None) -> int:
@@ -421,7 +409,7 @@ def validate_codebook(path: str | Path) -> Codebook:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CodebookError(path, [CodebookProblem("", f"not UTF-8 (byte {exc.start}); save the file as UTF-8")]) from None
-    depth = _bracket_depth(text)
+    depth = bracket_depth(text)
     if depth > MAX_FLOW_DEPTH:
         raise CodebookError(
             path,
@@ -430,7 +418,7 @@ def validate_codebook(path: str | Path) -> Codebook:
     problems: list[CodebookProblem] = []
     lines: dict[str, int] = {}
     try:
-        aliases = sum(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=yaml.SafeLoader))
+        aliases = alias_count(text)
         if aliases > MAX_ALIASES:
             raise CodebookError(
                 path,

@@ -17,6 +17,7 @@ from typing import Protocol
 
 import yaml
 
+from .._yamlguard import alias_count, bracket_depth
 from ..errors import TranscriptError
 from ._text import Block, decode_bytes, normalise_text, parse_labelled_text, parse_timestamp
 
@@ -62,6 +63,7 @@ _MD_BOLD_LABEL = re.compile(r"^\s*(?:\*\*|__)(?P<label>[^*_\n]{1,40}?)(?::)?(?:\
 
 
 _MAX_FRONT_MATTER_ALIASES = 20
+_MAX_FRONT_MATTER_DEPTH = 20
 
 
 class MarkdownReader:
@@ -78,7 +80,13 @@ class MarkdownReader:
         if m:
             try:
                 block = m.group("yaml")
-                if "*" in block and sum(isinstance(e, yaml.AliasEvent) for e in yaml.parse(block)) > _MAX_FRONT_MATTER_ALIASES:
+                if bracket_depth(block) > _MAX_FRONT_MATTER_DEPTH:
+                    raise TranscriptError(
+                        path,
+                        f"has front matter with brackets nested more than {_MAX_FRONT_MATTER_DEPTH} deep",
+                        "Write the attributes as plain 'key: value' lines",
+                    )
+                if alias_count(block) > _MAX_FRONT_MATTER_ALIASES:
                     raise TranscriptError(
                         path,
                         f"has front matter with more than {_MAX_FRONT_MATTER_ALIASES} YAML aliases (*name)",
