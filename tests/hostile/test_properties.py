@@ -8,9 +8,12 @@
    segment's text is the transcript text at its offsets, lies inside its turn,
    is non-empty and trimmed, and every turn's text is its speech only.
 
-Files are written with ``tempfile`` inside each example (not ``tmp_path``),
-and the example database is off so nothing lands outside the temp folders.
-The example counts keep the whole file well under a minute on two cores.
+Plus two speed properties: deeply nested YAML in a codebook or in Markdown
+front matter is refused in seconds, not minutes.
+
+Files are written with ``tempfile`` inside each example (not ``tmp_path``) and
+the example database is off. The example counts keep the whole file well under
+a minute on two cores; THEMEKIT_PROPERTY_SCALE=20 searches 20 times longer.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import io
+import itertools
 import os
 import re
 import tempfile
@@ -779,7 +783,7 @@ def test_properties_segments_cover_all_speech_in_order(generated, unit):
     segmentation = segment_corpus([transcript], load_pipeline(), unit=unit, roles=("participant", "interviewer"))
     for turn in transcript.turns:
         segments = segmentation.by_turn[(transcript.id, turn.index)]
-        for before, after in zip(segments, segments[1:]):
+        for before, after in itertools.pairwise(segments):
             assert before.end <= after.start, "segments of a turn are in order and do not overlap"
         covered = set()
         for segment in segments:
