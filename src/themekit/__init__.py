@@ -20,6 +20,7 @@ from .export import summary_markdown, write_run
 from .ingest import read_corpus, read_transcript
 from .models import Coding, Corpus, Segment, Transcript, Turn
 from .pipeline import EXCERPT_COLUMNS, Run, code
+from .refi import export_qdc, export_qdpx, import_qdc, import_qdpx
 from .summarize import CodeSummary, Quote, ThemeSummary, prevalence_word, summarize
 
 __all__ = [
@@ -29,6 +30,10 @@ __all__ = [
     "Evaluation",
     "GoldError",
     "evaluate",
+    "export_qdc",
+    "export_qdpx",
+    "import_qdc",
+    "import_qdpx",
     "Code",
     "CodeSummary",
     "Codebook",

@@ -31,6 +31,8 @@ codebook_app = typer.Typer(help="Check and read codebooks.", no_args_is_help=Tru
 app.add_typer(codebook_app, name="codebook")
 export_app = typer.Typer(help="Report-ready exports of a run folder.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+import_app = typer.Typer(help="Bring work from other QDA software (REFI-QDA projects) into themekit.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
 
 ConfigOption = Annotated[
     Optional[Path], typer.Option("--config", help="Settings file (default: themekit.yaml in the working folder, if any).")
@@ -371,6 +373,101 @@ def codebook_show(file: Annotated[Path, typer.Argument(help="Codebook YAML file.
                 f"{escape(code.label)} [dim]({escape(code.id)})[/] — {escape(code.spec.definition)}"
             )
     out.print(tree)
+
+
+@export_app.command("qdc")
+def export_qdc_cmd(
+    codebook: Annotated[Path, typer.Argument(help="Codebook YAML file.")],
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="REFI-QDA codebook file to write.")] = Path("codebook.qdc"),
+) -> None:
+    """The codebook as a REFI-QDA codebook (.qdc) for NVivo, ATLAS.ti, MAXQDA or QualCoder."""
+    from .codebook import Codebook
+    from .refi import export_qdc
+
+    with _user_errors():
+        cb = Codebook.load(codebook)
+        written = export_qdc(cb, out_file)
+    out.print(f"Written: {escape(str(written))} ({len(cb)} codes under {len(cb.themes)} themes)")
+
+
+@export_app.command("qdpx")
+def export_qdpx_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="Run folder written by 'themekit code'.")],
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="REFI-QDA project file to write.")] = Path("project.qdpx"),
+    include_suggested: Annotated[
+        bool, typer.Option("--include-suggested", help="Also export suggested (not yet reviewed) machine codings.")
+    ] = False,
+    pseudonymise: PseudonymiseOption = False,
+    redact: RedactOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """The run as a REFI-QDA project (.qdpx): transcripts, codebook, cases and reviewed codings."""
+    from .refi import export_qdpx
+
+    with _user_errors():
+        run, _, privacy = _load_run(run_dir, config, pseudonymise, redact)
+        result = export_qdpx(
+            run, out_file, include_suggested=include_suggested, privacy=privacy if pseudonymise or redact is not None else None
+        )
+    if pseudonymise or redact is not None:
+        _privacy_line(privacy, redact)
+    for note in result.notes:
+        err.print(f"[yellow]Note:[/] {escape(note)}.")
+    out.print(
+        f"Written: {escape(str(result.path))} ({result.sources} transcripts, {result.codings} codings "
+        f"of {result.selections} excerpts)"
+    )
+
+
+@codebook_app.command("import")
+def codebook_import_cmd(
+    file: Annotated[Path, typer.Argument(help="REFI-QDA codebook (.qdc) from NVivo, ATLAS.ti, MAXQDA or QualCoder.")],
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="Codebook YAML file to write.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Turn a REFI-QDA codebook (.qdc) into a themekit codebook."""
+    from .refi import NO_DESCRIPTION, import_qdc
+
+    with _user_errors():
+        cb = import_qdc(file, out_file, force=force)
+    out.print(f"Written: {escape(str(out_file))} — {len(cb.themes)} themes, {len(cb)} codes (checked: valid).")
+    undescribed = sum(1 for c in cb if c.spec.definition == NO_DESCRIPTION)
+    if undescribed:
+        err.print(f"[yellow]Note:[/] {undescribed} codes had no description; write a definition for each, semantic coding reads them.")
+    err.print(
+        "[yellow]Note:[/] keywords are empty: rule coding finds nothing until you add some, and semantic coding "
+        "relies on the labels and definitions."
+    )
+
+
+@import_app.command("qdpx")
+def import_qdpx_cmd(
+    file: Annotated[Path, typer.Argument(help="REFI-QDA project (.qdpx) from NVivo, ATLAS.ti, MAXQDA or QualCoder.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder to create: transcripts, gold.csv, codebook.yaml.")],
+    codebook: Annotated[
+        Path | None, typer.Option("--codebook", "-c", help="Keep this codebook's ids for the codes it has (matched by GUID or name).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing non-empty folder.")] = False,
+) -> None:
+    """Unpack a REFI-QDA project: transcripts, human codings as gold.csv, codebook.yaml, participants.csv."""
+    from .refi import import_qdpx
+
+    with _user_errors():
+        result = import_qdpx(file, out_dir, codebook=codebook, force=force)
+    for note in result.notes:
+        err.print(f"[yellow]Note:[/] {escape(note)}.")
+    coders = f" by {len(result.coders)} coder{'s' if len(result.coders) != 1 else ''} ({', '.join(result.coders)})" if result.coders else ""
+    out.print(
+        f"Imported {len(result.transcripts)} transcripts and {result.codings} codings{escape(coders)} → {escape(str(result.out_dir))}"
+    )
+    if result.codebook is not None:
+        matched = f" ({result.matched_codes} keep their ids from {codebook})" if codebook is not None else ""
+        out.print(
+            f"codebook.yaml: {result.codes} codes{escape(matched)}; keywords are empty, so semantic coding relies on the definitions."
+        )
+    if result.coder_files:
+        files = " ".join(str(p) for p in result.coder_files)
+        out.print(f"One file per coder: themekit agree {escape(files)}")
 
 
 def main() -> None:

@@ -1,0 +1,318 @@
+"""Writing REFI-QDA files: a codebook (.qdc) and a project (.qdpx) from a run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import itertools
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .._version import __version__
+from ..codebook import Codebook
+from ._codebook import codes_element, item_guid
+from ._common import CODEBOOK_NS, PROJECT_NS, guid, xml_text
+
+if TYPE_CHECKING:
+    from ..export.privacy import Privacy
+    from ..models import Coding
+    from ..pipeline import Run
+
+__all__ = ["QdpxExport", "export_qdc", "export_qdpx"]
+
+#: Codings with these statuses are exported by default: a person has accepted or made them.
+REVIEWED = ("accepted", "human")
+#: The zip timestamp of every entry, so the same run always gives the same bytes.
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_SELECTION_NAME_CHARS = 60
+
+
+def _serialise(root: ET.Element) -> bytes:
+    """UTF-8 XML with a declaration; the tree's tags are plain names and the root carries ``xmlns``."""
+    ET.indent(root, space="  ")
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n").encode("utf-8")
+
+
+def export_qdc(codebook: Codebook | str | Path, path: str | Path) -> Path:
+    """Write ``codebook`` as a REFI-QDA codebook (``.qdc``), validated by Codebook.xsd.
+
+    Themes become parent codes (not codable themselves), codes and sub-codes
+    nest under them; each code's label is its ``name`` and its definition its
+    ``Description``. GUIDs are derived from the codebook's name and each id,
+    so exporting the same codebook again gives the same bytes, and codes keep
+    their GUIDs in every project exported from runs with this codebook.
+    """
+    from ..export.run_folder import atomic_write_bytes
+
+    if not isinstance(codebook, Codebook):
+        codebook = Codebook.load(codebook)
+    root = ET.Element("CodeBook", {"xmlns": CODEBOOK_NS, "origin": f"themekit {__version__}"})
+    codes_element(root, codebook)
+    return atomic_write_bytes(Path(path), _serialise(root))
+
+
+@dataclass
+class QdpxExport:
+    """What :func:`export_qdpx` wrote, and what it left out."""
+
+    path: Path
+    sources: int
+    codings: int
+    selections: int
+    #: codings of the run by status, before filtering
+    statuses: dict[str, int] = field(default_factory=dict)
+    include_suggested: bool = False
+    #: negated codings left out (a negated keyword is no evidence that the code applies)
+    negated: int = 0
+
+    @property
+    def notes(self) -> list[str]:
+        """Sentences for the user about what was left out."""
+        notes = []
+        suggested = self.statuses.get("suggested", 0)
+        if self.codings == 0 and not self.include_suggested and suggested:
+            notes.append(
+                f"no codings were exported: all {suggested} codings of this run are 'suggested' (machine codings "
+                "nobody has reviewed yet), and only accepted or human codings are exported by default. The project "
+                "holds the transcripts, codebook and cases; add --include-suggested to export the suggested codings "
+                "for review in NVivo, ATLAS.ti, MAXQDA or QualCoder"
+            )
+        elif suggested and not self.include_suggested:
+            notes.append(f"{suggested} suggested codings were left out (add --include-suggested to export them)")
+        if self.statuses.get("rejected"):
+            notes.append(f"{self.statuses['rejected']} rejected codings were left out")
+        if self.negated:
+            notes.append(f"{self.negated} negated codings (a keyword under a negation, such as 'never lonely') were left out")
+        return notes
+
+
+def _variable_type(values: list[str]) -> str:
+    """The REFI-QDA type of a case attribute: Integer, Float, Date or Boolean when every value is one, else Text."""
+    present = [v.strip() for v in values if v.strip()]
+    if not present:
+        return "Text"
+    if all(re.fullmatch(r"[+-]?\d{1,18}", v) for v in present):
+        return "Integer"
+    if all(re.fullmatch(r"[+-]?(?:\d+\.?\d*|\.\d+)", v) for v in present):
+        return "Float"
+    if all(v in ("true", "false") for v in present):
+        return "Boolean"
+
+    def is_date(v: str) -> bool:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
+            return False
+        try:
+            dt.date.fromisoformat(v)
+        except ValueError:
+            return False
+        return True
+
+    if all(is_date(v) for v in present):
+        return "Date"
+    return "Text"
+
+
+_VALUE_ELEMENT = {
+    "Text": "TextValue",
+    "Integer": "IntegerValue",
+    "Float": "FloatValue",
+    "Boolean": "BooleanValue",
+    "Date": "DateValue",
+}
+
+
+def _describe(coding: Coding, label: str) -> str:
+    return f"{label} — themekit {coding.method}, score {coding.score:.2f}, {coding.status}: {coding.evidence}".strip()
+
+
+def export_qdpx(
+    run: Run | str | Path,
+    path: str | Path,
+    *,
+    include_suggested: bool = False,
+    privacy: Privacy | None = None,
+) -> QdpxExport:
+    """Write a run as a REFI-QDA project (``.qdpx``) that NVivo, ATLAS.ti, MAXQDA and QualCoder open.
+
+    ``run`` is a :class:`~themekit.Run` or a run folder. The archive holds
+    ``project.qde`` (validated by Project.xsd) and ``Sources/<guid>.txt``:
+    each transcript's normalised text (UTF-8), so selection positions are
+    themekit's own character offsets (Unicode code points, see
+    :mod:`themekit.refi`). Codings become ``PlainTextSelection`` elements (one
+    per coded segment, with a ``Coding`` per code); only accepted and human
+    codings unless ``include_suggested``; rejected codings never, and negated
+    ones only when a person accepted them. Machine codings are made by the
+    user "themekit", codings with method ``human`` by the user "human coder".
+    Each transcript is a case with its attributes as variables.
+
+    ``privacy`` (:class:`~themekit.export.privacy.Privacy`) pseudonymises
+    transcript names and speakers and redacts terms in the text; selection
+    positions are moved to match.
+    """
+    from ..export.run_folder import atomic_write_bytes
+    from ..pipeline import Run
+
+    if not isinstance(run, Run):
+        run = Run.load(run)
+    codebook = run.codebook
+    labels = {c.id: c.label for c in codebook}
+    wanted = set(REVIEWED) | ({"suggested"} if include_suggested else set())
+    statuses = Counter(c.status for c in run.codings)
+    negated = 0
+    chosen: dict[str, list[Coding]] = {}
+    for coding in run.codings:
+        if coding.status not in wanted:
+            continue
+        if coding.negated and coding.status not in REVIEWED:
+            negated += 1
+            continue
+        chosen.setdefault(coding.segment.transcript.id, []).append(coding)
+
+    themekit_user = guid("user", "themekit")
+    human_user = guid("user", "human")
+    has_human = any(c.method == "human" for codings in chosen.values() for c in codings)
+
+    def el(parent: ET.Element, name: str, attrib: dict[str, str] | None = None, text: str | None = None) -> ET.Element:
+        element = ET.SubElement(parent, name, attrib or {})
+        if text is not None:
+            element.text = xml_text(text)
+        return element
+
+    who = privacy.who if privacy is not None else (lambda x: x)
+    project = ET.Element(
+        "Project",
+        {"xmlns": PROJECT_NS, "name": xml_text(f"{codebook.name} (themekit run {run.id})"), "origin": f"themekit {__version__}", "creatingUserGUID": themekit_user},
+    )
+    users = el(project, "Users")
+    el(users, "User", {"guid": themekit_user, "name": "themekit", "id": "themekit"})
+    if has_human:
+        el(users, "User", {"guid": human_user, "name": "human coder", "id": "human"})
+    codes_element(el(project, "CodeBook"), codebook)
+
+    transcripts = list(run.corpus)
+    variables: dict[str, list[str]] = {}
+    for t in transcripts:
+        for name, value in t.attributes.items():
+            variables.setdefault(str(name), []).append(str(value))
+    kinds = {name: _variable_type(values) for name, values in variables.items()}
+    if variables:
+        holder = el(project, "Variables")
+        for name in variables:
+            el(holder, "Variable", {"guid": guid("variable", name), "name": xml_text(name), "typeOfVariable": kinds[name]})
+
+    source_guids = {t.id: guid("source", t.id, t.sha256) for t in transcripts}
+    if transcripts:
+        cases = el(project, "Cases")
+        for t in transcripts:
+            case = el(cases, "Case", {"guid": guid("case", t.id), "name": xml_text(who(t.id))})
+            for name, value in t.attributes.items():
+                value = str(value).strip()
+                if not value:
+                    continue
+                holder = el(case, "VariableValue")
+                el(holder, "VariableRef", {"targetGUID": guid("variable", str(name))})
+                el(holder, _VALUE_ELEMENT[kinds[str(name)]], text=privacy.text(value) if privacy is not None else value)
+            el(case, "SourceRef", {"targetGUID": source_guids[t.id]})
+
+    files: list[tuple[str, bytes]] = []
+    n_codings = n_selections = 0
+    sources = el(project, "Sources") if transcripts else None
+    for t in transcripts:
+        source_guid = source_guids[t.id]
+        spans: dict[tuple[int, int], list[Coding]] = {}
+        for coding in sorted(chosen.get(t.id, []), key=lambda c: (c.segment.start, c.segment.end, c.code_id)):
+            spans.setdefault((coding.segment.start, coding.segment.end), []).append(coding)
+        text, moved = _private_text(t.text, spans, privacy, name=t.id)
+        assert sources is not None
+        source = el(
+            sources,
+            "TextSource",
+            {
+                "guid": source_guid,
+                "name": xml_text(who(t.id)),
+                "plainTextPath": f"internal://{source_guid}.txt",
+                "creatingUser": themekit_user,
+            },
+        )
+        el(source, "Description", text=f"Transcript {who(t.id)} ({t.format}) as themekit read it: normalised text, one turn per paragraph.")
+        for (start, end), codings in spans.items():
+            new_start, new_end = moved[start], moved[end]
+            selection_guid = guid("selection", source_guid, str(start), str(end))
+            quote = " ".join(text[new_start:new_end].split())
+            name = quote if len(quote) <= _SELECTION_NAME_CHARS else quote[: _SELECTION_NAME_CHARS - 1].rstrip() + "…"
+            selection = el(
+                source,
+                "PlainTextSelection",
+                {
+                    "guid": selection_guid,
+                    "name": xml_text(name),
+                    "startPosition": str(new_start),
+                    "endPosition": str(new_end),
+                    "creatingUser": themekit_user,
+                },
+            )
+            notes = [_describe(c, labels[c.code_id]) for c in codings if c.method != "human"]
+            if notes:
+                el(selection, "Description", text="\n".join(notes))
+            for coding in codings:
+                user = human_user if coding.method == "human" else themekit_user
+                code_guid = item_guid(codebook.name, coding.code_id)
+                made = el(selection, "Coding", {"guid": guid("coding", selection_guid, code_guid, user), "creatingUser": user})
+                el(made, "CodeRef", {"targetGUID": code_guid})
+                n_codings += 1
+            n_selections += 1
+        files.append((f"Sources/{source_guid}.txt", text.encode("utf-8")))
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in [("project.qde", _serialise(project)), *files]:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data)
+    written = atomic_write_bytes(Path(path), buffer.getvalue())
+    return QdpxExport(written, len(transcripts), n_codings, n_selections, dict(statuses), include_suggested, negated)
+
+
+def _private_text(
+    text: str, spans: dict[tuple[int, int], Any], privacy: Privacy | None, *, name: str = ""
+) -> tuple[str, dict[int, int]]:
+    """The transcript text as exported, and where each selection boundary moved.
+
+    Without ``privacy`` the text is exported as it is. With it, the text is
+    pseudonymised and redacted piece by piece between selection boundaries,
+    so each boundary moves by exactly what the replacements before it changed.
+    A boundary that falls inside something to be replaced (a name, an email)
+    cannot be kept, and is refused rather than leaking half of it.
+    """
+    bounds = sorted({0, len(text), *(p for span in spans for p in span)})
+    if privacy is None:
+        return text, {p: p for p in bounds}
+    import copy
+
+    probe = copy.copy(privacy)
+    probe.counts = Counter()
+    for b in bounds[1:-1]:
+        left, right = text[max(0, b - 200) : b], text[b : b + 200]
+        if probe.text(left + right) != probe.text(left) + probe.text(right):
+            from ._common import RefiError
+
+            raise RefiError(
+                name or "transcript",
+                f"a term to redact or pseudonymise runs across the edge of a coded excerpt at character {b}",
+                "Export without --redact/--pseudonymise, or change the redaction list so no term spans a sentence end",
+            )
+    moved: dict[int, int] = {0: 0}
+    parts: list[str] = []
+    pos = 0
+    for a, b in itertools.pairwise(bounds):
+        piece = privacy.text(text[a:b])
+        parts.append(piece)
+        pos += len(piece)
+        moved[b] = pos
+    return "".join(parts), moved
