@@ -22,6 +22,7 @@ from .models import Coding, Corpus, Segment, Transcript, Turn
 from .pipeline import EXCERPT_COLUMNS, Run, code
 from .refi import export_qdc, export_qdpx, import_qdc, import_qdpx
 from .summarize import CodeSummary, Quote, ThemeSummary, prevalence_word, summarize
+from .topics import DraftCode, Suggestions, suggest_topics
 
 __all__ = [
     "EXCERPT_COLUMNS",
@@ -46,6 +47,8 @@ __all__ = [
     "Run",
     "RunFolderError",
     "Segment",
+    "Suggestions",
+    "DraftCode",
     "ThemeSummary",
     "ThemekitError",
     "Transcript",
@@ -56,6 +59,7 @@ __all__ = [
     "prevalence_word",
     "read_corpus",
     "read_transcript",
+    "suggest_topics",
     "summarize",
     "summary_markdown",
     "validate_codebook",

@@ -259,6 +259,58 @@ RedactOption = Annotated[
 ]
 
 
+@app.command("suggest")
+def suggest_cmd(
+    transcripts: Annotated[Path, typer.Argument(help="Folder of transcripts (or one transcript file).")],
+    codebook: Annotated[Path, typer.Option("--codebook", "-c", help="Codebook YAML file.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for suggestions.yaml, suggestions.md and topics.csv.")],
+    all_segments: Annotated[bool, typer.Option("--all", help="Cluster every participant segment, not only the uncoded ones.")] = False,
+    topics: Annotated[Optional[int], typer.Option("--topics", min=1, help="Number of topics (default: from the corpus size).")] = None,
+    min_topic_size: Annotated[Optional[int], typer.Option(min=1, help="Smallest topic to suggest (default: 1% of segments, at least 5).")] = None,
+    examples: Annotated[int, typer.Option(min=1, max=10, help="Example quotes per draft code.")] = 5,
+    method: Annotated[Optional[str], typer.Option(help="Coding methods that decide what is uncoded (default: as 'themekit code').")] = None,
+    unit: Annotated[str, typer.Option(help="Coding unit: sentence, turn or paragraph.")] = "sentence",
+    gold: Annotated[Optional[Path], typer.Option("--gold", help="Human codings for the classifier (default: gold.csv beside the transcripts).")] = None,
+    embedding_model: Annotated[Optional[str], typer.Option(help="Sentence-transformers model folder or installed package.")] = None,
+    embedding_sha256: Annotated[Optional[str], typer.Option(help="Expected sha256 of the model's weights file.")] = None,
+    cache_dir: Annotated[Path, typer.Option(help="Embedding cache folder (shared with 'themekit code').")] = Path(".themekit/cache"),
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the embedding cache.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace suggestions already in the folder.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Suggest draft codes for what the codebook misses: BERTopic over uncoded participant segments."""
+    from .config import load_settings
+    from .topics import suggest_topics
+
+    with _user_errors():
+        settings = load_settings(config)
+        suggestions = suggest_topics(
+            transcripts,
+            codebook,
+            all_segments=all_segments,
+            n_topics=topics,
+            min_topic_size=min_topic_size,
+            examples=examples,
+            methods=method,
+            unit=unit,
+            gold=gold,
+            embedding_model=embedding_model or settings.embedding.model,
+            embedding_sha256=embedding_sha256 or settings.embedding.sha256,
+            cache_dir=None if no_cache else cache_dir,
+        )
+        suggestions.save(out_dir, force=force)
+    if not quiet:
+        src = suggestions.source
+        for d in suggestions.drafts:
+            near = f" — overlaps {d.overlaps[0].code_id}" if d.overlaps else ""
+            err.print(f"  {escape(d.id)}: {d.size} segments, {d.transcripts} transcripts{escape(near)}")
+        err.print(
+            f"{len(suggestions.drafts)} draft codes from {src['clustered']} {'' if src['scope'] == 'all' else 'uncoded '}"
+            f"segments ({src['outliers']} fit no topic) → {escape(str(out_dir / 'suggestions.yaml'))}"
+        )
+
+
 def _load_run(run_dir: Path, config: Optional[Path], pseudonymise: bool = False, redact: Optional[Path] = None):
     from .config import load_settings
     from .export.privacy import Privacy
@@ -356,6 +408,29 @@ def codebook_validate(file: Annotated[Path, typer.Argument(help="Codebook YAML f
     out.print(f"{escape(str(file))}: valid — {cb.name} {cb.version}, {len(cb.themes)} themes, {len(cb)} codes.")
 
 
+@codebook_app.command("merge")
+def codebook_merge(
+    file: Annotated[Path, typer.Argument(help="Codebook YAML file to add the drafts to.")],
+    suggestions: Annotated[Path, typer.Argument(help="suggestions.yaml written by 'themekit suggest'.")],
+    pick: Annotated[str, typer.Option("--pick", help="Draft ids to add, comma-separated.")],
+    theme: Annotated[str, typer.Option("--theme", help="Theme id to add them under.")],
+    theme_label: Annotated[Optional[str], typer.Option(help="Label for a new theme, when --theme names one that does not exist.")] = None,
+    out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the merged codebook here (default: update FILE).")] = None,
+) -> None:
+    """Add picked draft codes to a theme; bump the minor version and write a changelog entry."""
+    from .codebook.edit import merge_drafts
+
+    with _user_errors():
+        result = merge_drafts(
+            file, suggestions, [p.strip() for p in pick.split(",") if p.strip()], theme=theme, theme_label=theme_label, out=out_file
+        )
+    created = " (new theme)" if result.new_theme else ""
+    out.print(
+        f"Added {', '.join(result.added)} under {escape(result.theme)}{created}; version {result.old_version} → "
+        f"{result.new_version} → {escape(str(result.path))}"
+    )
+
+
 @codebook_app.command("show")
 def codebook_show(file: Annotated[Path, typer.Argument(help="Codebook YAML file.")]) -> None:
     """Print the codebook's themes and codes as a tree."""
@@ -370,7 +445,8 @@ def codebook_show(file: Annotated[Path, typer.Argument(help="Codebook YAML file.
         for code in cb.codes_of(theme.id):
             parent = nodes[code.parent_id]
             nodes[code.id] = parent.add(
-                f"{escape(code.label)} [dim]({escape(code.id)})[/] — {escape(code.spec.definition)}"
+                f"{escape(code.label)} [dim]({escape(code.id)})[/]"
+                f"{' [yellow](draft)[/]' if code.spec.status == 'draft' else ''} — {escape(code.spec.definition)}"
             )
     out.print(tree)
 

@@ -233,7 +233,7 @@ def code(
     def embedder() -> Embedder:
         if not embedders:
             embedders.append(
-                _embedder(embedding_model, embedding_sha256, tuple(s.text for s in segmentation.segments))
+                resolve_embedder(embedding_model, embedding_sha256, tuple(s.text for s in segmentation.segments))
             )
         return embedders[0]
 
@@ -285,7 +285,7 @@ def _model_embedder(model: str, sha256: str | None) -> Embedder:
     return load_embedder(model, sha256=sha256)
 
 
-def _embedder(model: str | Path | None, sha256: str | None, texts: tuple[str, ...]) -> Embedder:
+def resolve_embedder(model: str | Path | None, sha256: str | None, texts: tuple[str, ...]) -> Embedder:
     """The run's embedder; loaded models are kept for the life of the process."""
     if model is None:
         for package in KNOWN_MODEL_PACKAGES:

@@ -78,7 +78,9 @@ class Codebook:
     @property
     def sha256(self) -> str:
         """Hash of the codebook's content (not its formatting or comments)."""
-        canonical = json.dumps(self.spec.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        content = self.spec.model_dump(mode="json")
+        _drop_active_status(content)
+        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     def code(self, code_id: str) -> Code:
@@ -101,6 +103,18 @@ class Codebook:
 
     def __repr__(self) -> str:
         return f"Codebook({self.name!r}, version={self.version!r}, themes={len(self.themes)}, codes={len(self)})"
+
+
+def _drop_active_status(node: object) -> None:
+    """Leave the default ``status: active`` out of the hash, so codebooks without statuses keep their hash."""
+    if isinstance(node, dict):
+        if node.get("status") == "active" and "definition" in node:
+            del node["status"]
+        for value in node.values():
+            _drop_active_status(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_active_status(value)
 
 
 def _flatten(spec: CodebookSpec) -> Iterator[Code]:

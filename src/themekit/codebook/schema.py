@@ -32,6 +32,8 @@ class ChangelogEntry(_Strict):
 class CodeSpec(_Strict):
     id: str = Field(pattern=_ID)
     label: str = Field(min_length=1)
+    #: "draft" marks a code added from topic suggestions and not yet refined; drafts are coded like any other.
+    status: Literal["active", "draft"] = "active"
     definition: str = Field(min_length=1)
     include: list[str] = []
     exclude: list[str] = []

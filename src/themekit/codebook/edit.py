@@ -1,0 +1,192 @@
+"""Edits to a codebook file that keep its comments and layout: merging draft codes, bumping versions.
+
+The YAML is edited round-trip with ruamel.yaml, so a researcher's comments,
+key order and quoting survive. Every edit is validated as a whole codebook
+before it replaces the file, and the replacement is atomic: a failed merge
+leaves the original untouched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from .._yamlguard import alias_count, bracket_depth
+from ..errors import CodebookError, CodebookProblem, ThemekitError
+from . import MAX_ALIASES, MAX_CODEBOOK_BYTES, MAX_FLOW_DEPTH, validate_codebook
+from .schema import CodeSpec
+
+__all__ = ["MergeResult", "bump_version", "merge_drafts", "read_drafts"]
+
+_SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:[-+][0-9A-Za-z.-]+)?$")
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    path: Path
+    old_version: str
+    new_version: str
+    theme: str
+    added: tuple[str, ...]
+    new_theme: bool
+
+
+def bump_version(version: str, part: str = "minor") -> str:
+    """``1.2.3`` → ``1.3.0`` (minor), ``2.0.0`` (major) or ``1.2.4`` (patch); pre-release tags are dropped."""
+    match = _SEMVER.match(version)
+    if not match:
+        raise ThemekitError(f"version {version!r} is not MAJOR.MINOR.PATCH. Fix the codebook's version: line.")
+    major, minor, patch = (int(x) for x in match.groups())
+    if part == "major":
+        return f"{major + 1}.0.0"
+    if part == "minor":
+        return f"{major}.{minor + 1}.0"
+    if part == "patch":
+        return f"{major}.{minor}.{patch + 1}"
+    raise ThemekitError(f"unknown version part {part!r}; choose major, minor or patch.")
+
+
+def read_drafts(path: str | Path) -> list[dict[str, Any]]:
+    """The draft codes of a ``suggestions.yaml`` (or any file with a ``drafts:`` list), checked against the schema."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ThemekitError(f"{path}: cannot be read ({exc.strerror or exc}). Check the path.") from None
+    if len(data) > MAX_CODEBOOK_BYTES:
+        raise ThemekitError(f"{path}: {len(data):,} bytes is too large for a suggestions file.")
+    text = data.decode("utf-8", errors="replace")
+    if bracket_depth(text) > MAX_FLOW_DEPTH or alias_count(text) > MAX_ALIASES:
+        raise ThemekitError(f"{path}: nested too deeply or uses too many YAML aliases to be a suggestions file.")
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ThemekitError(f"{path}: not valid YAML{where}. Fix the file or write it again with themekit suggest.") from None
+    drafts = raw.get("drafts") if isinstance(raw, dict) else None
+    if not isinstance(drafts, list):
+        raise ThemekitError(f"{path}: has no 'drafts:' list. Give the suggestions.yaml written by themekit suggest.")
+    problems = []
+    checked = []
+    for i, draft in enumerate(drafts):
+        if not isinstance(draft, dict):
+            problems.append(CodebookProblem(f"drafts[{i}]", "must be a mapping with id, label and definition"))
+            continue
+        spec = {k: v for k, v in draft.items() if k != "topic"}
+        try:
+            CodeSpec.model_validate(spec)
+        except ValidationError as exc:
+            for error in exc.errors():
+                where = ".".join(str(p) for p in error["loc"])
+                problems.append(CodebookProblem(f"drafts[{i}].{where}" if where else f"drafts[{i}]", error["msg"]))
+            continue
+        checked.append(spec)
+    if problems:
+        raise CodebookError(path, problems)
+    return checked
+
+
+def _yaml():
+    from ruamel.yaml import YAML
+
+    rt = YAML(typ="rt")
+    rt.preserve_quotes = True
+    rt.width = 1 << 16  # never re-wrap the researcher's lines
+    rt.indent(mapping=2, sequence=4, offset=2)
+    return rt
+
+
+def merge_drafts(
+    codebook: str | Path,
+    suggestions: str | Path,
+    pick: list[str],
+    *,
+    theme: str,
+    theme_label: str | None = None,
+    out: str | Path | None = None,
+    today: dt.date | None = None,
+) -> MergeResult:
+    """Add the drafts ``pick`` from ``suggestions`` to ``theme`` of ``codebook``; bump its minor version.
+
+    A theme id that does not exist yet is created when ``theme_label`` is
+    given. A changelog entry lists what was added. The result is written to
+    ``out`` (default: the codebook file itself) only if it validates.
+    """
+    path = Path(codebook)
+    current = validate_codebook(path)
+    drafts = {d["id"]: d for d in read_drafts(suggestions)}
+    if not pick:
+        raise ThemekitError(f"no drafts picked. Give --pick with ids from {suggestions}: {', '.join(drafts) or '(none)'}.")
+    unknown = [p for p in pick if p not in drafts]
+    if unknown:
+        raise ThemekitError(
+            f"{suggestions}: no draft {', '.join(repr(u) for u in unknown)}. Drafts in the file: {', '.join(drafts) or '(none)'}."
+        )
+    taken = {c.id for c in current} | {old for c in current for old in c.spec.renamed_from}
+    clashes = [p for p in pick if p in taken]
+    if clashes:
+        raise ThemekitError(
+            f"{path}: already has a code {', '.join(repr(c) for c in clashes)}. "
+            f"Give the draft another id in {suggestions} and merge again."
+        )
+    if len(set(pick)) != len(pick):
+        raise ThemekitError("--pick names a draft twice. Name each draft once.")
+
+    rt = _yaml()
+    data = rt.load(path.read_text(encoding="utf-8"))
+    themes = data["themes"]
+    target = next((t for t in themes if t.get("id") == theme), None)
+    if target is None and not theme_label:
+        raise ThemekitError(
+            f"{path}: no theme {theme!r}. Themes: {', '.join(t.id for t in current.themes)}. "
+            f"Pick one, or add --theme-label LABEL to create the theme {theme!r}."
+        )
+    if target is None:
+        from ruamel.yaml.comments import CommentedMap
+
+        target = CommentedMap([("id", theme), ("label", theme_label), ("codes", [])])
+        themes.append(target)
+    for code_id in pick:
+        target["codes"].append(_commented(drafts[code_id]))
+    old = str(data["version"])
+    new = bump_version(old, "minor")
+    data["version"] = new
+    labels = ", ".join(f"{p} ({drafts[p]['label']})" for p in pick)
+    entry = {
+        "version": new,
+        "date": today or dt.date.today(),
+        "changes": [f"Added draft code{'s' if len(pick) > 1 else ''} from topic suggestions under {theme}: {labels}."],
+    }
+    if "changelog" not in data or data["changelog"] is None:
+        data["changelog"] = []
+    data["changelog"].append(entry)
+    buffer = io.StringIO()
+    rt.dump(data, buffer)
+    text = buffer.getvalue()
+
+    target_path = Path(out) if out is not None else path
+    with tempfile.TemporaryDirectory() as scratch:
+        trial = Path(scratch) / path.name
+        trial.write_text(text, encoding="utf-8")
+        validate_codebook(trial)  # raises CodebookError naming the problem; nothing is written
+    from ..export.run_folder import atomic_write_text
+
+    atomic_write_text(target_path, text)
+    return MergeResult(target_path, old, new, theme, tuple(pick), theme_label is not None and not any(t.id == theme for t in current.themes))
+
+
+def _commented(draft: dict[str, Any]):
+    from ruamel.yaml.comments import CommentedMap
+
+    order = ["id", "label", "status", "definition", "include", "exclude", "keywords", "exclude_keywords", "patterns", "examples", "threshold"]
+    keys = [k for k in order if k in draft] + [k for k in draft if k not in order]
+    return CommentedMap((k, draft[k]) for k in keys)

@@ -1,0 +1,527 @@
+"""Topic suggestions: BERTopic over what the codebook leaves uncoded, turned into draft codes.
+
+The corpus is coded first (the same methods, model and embedding cache as
+``themekit code``); the participant segments no code was given to (or every
+segment, with ``all_segments=True``) are clustered with BERTopic and each
+topic becomes a draft code in the codebook's own schema: an id and label from
+its key terms, ``status: draft``, a definition stub, keywords and the most
+representative quotes as examples, plus how big the topic is, how many
+transcripts it spans and which existing codes it overlaps.
+
+BERTopic runs with a deterministic, corpus-sized pipeline instead of its
+default UMAP + HDBSCAN: PCA (exact SVD) reduces the cached sentence
+embeddings and Ward's hierarchical clustering cuts them into a number of
+topics that grows with the corpus (about √n / 2, at most 20); topics smaller
+than about 1% of the segments are left as outliers rather than suggested.
+Every step is seeded or exact, so the same corpus, codebook and settings
+give byte-identical ``suggestions.yaml`` in any process, and nothing in it
+needs UMAP's slow, machine-dependent optimisation.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .codebook import Codebook
+from .coding.semantic import references
+from .embed import (
+    DEFAULT_CACHE_DIR,
+    EmbeddingCache,
+    SentenceTransformerEmbedder,
+    embed_texts,
+)
+from .errors import ThemekitError
+from .export.run_folder import atomic_write_text
+from .models import Corpus, Segment
+from .pipeline import code, resolve_embedder
+from .summarize import trim_quote
+
+__all__ = [
+    "MIN_SEGMENTS",
+    "DraftCode",
+    "Overlap",
+    "Suggestions",
+    "TooFewSegmentsError",
+    "suggest_topics",
+]
+
+#: Fewer segments than this are too few to cluster into topics.
+MIN_SEGMENTS = 30
+#: Most topics suggested when the number is chosen automatically.
+MAX_TOPICS = 20
+#: A topic overlaps a code when its centre is this similar to one of the code's references ...
+OVERLAP_SIMILARITY = 0.5
+#: ... or when this share of its segments is coded with the code.
+OVERLAP_SHARE = 0.25
+#: Dimensions kept by PCA before clustering.
+PCA_DIMENSIONS = 50
+#: Quotes that are this similar to an example already chosen are skipped.
+NEAR_DUPLICATE = 0.92
+#: Words people say in interviews that name no topic.
+FILLERS = frozenset(
+    """yeah yes yep no oh ok okay um uh erm er hmm like just really actually basically literally know think mean
+    sort kind thing things stuff bit lot lots got get gets getting go going gonna goes went did does doing done
+    said say says saying want wanted wanna need needed make makes made way ll ve re don didn doesn isn wasn
+    aren weren couldn wouldn shouldn won ain im ive youre dont cant wont thats theres theyre also still even
+    maybe probably quite pretty right well good time times day days week weeks year years people person honest
+    honestly laughs laughing laughter sighs pause pauses inaudible crosstalk unclear""".split()
+)
+
+
+class TooFewSegmentsError(ThemekitError):
+    """The corpus has too few segments to cluster."""
+
+    code = "E500"
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """An existing code a topic resembles: by meaning (``similarity``) and by shared segments (``shared``)."""
+
+    code_id: str
+    label: str
+    similarity: float
+    shared: float
+
+
+@dataclass(frozen=True)
+class DraftCode:
+    """A topic written as a draft code, with what a researcher needs to judge it."""
+
+    id: str
+    label: str
+    definition: str
+    keywords: tuple[str, ...]
+    examples: tuple[str, ...]
+    example_sources: tuple[str, ...]
+    topic: int
+    size: int
+    transcripts: int
+    key_terms: tuple[tuple[str, float], ...]
+    overlaps: tuple[Overlap, ...] = ()
+
+    def code_spec(self) -> dict[str, Any]:
+        """The draft in the codebook's schema (what ``codebook merge`` adds)."""
+        return {
+            "id": self.id,
+            "label": self.label,
+            "status": "draft",
+            "definition": self.definition,
+            "keywords": list(self.keywords),
+            "examples": list(self.examples),
+        }
+
+
+@dataclass
+class Suggestions:
+    """Draft codes plus the fitted BERTopic model and the segments it clustered.
+
+    ``model`` is a ``bertopic.BERTopic``: ``model.get_topic_info()``,
+    ``model.visualize_barchart()`` and the rest work on it as usual.
+    ``topics[i]`` is the topic of ``segments[i]`` (-1: outlier).
+    """
+
+    drafts: list[DraftCode]
+    model: Any
+    segments: list[Segment]
+    topics: list[int]
+    embeddings: np.ndarray = field(repr=False)
+    codebook: Codebook
+    source: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+    cache_stats: dict[str, int] | None = None
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """One row per clustered segment: transcript, offsets, topic, draft id and text."""
+        draft_of = {d.topic: d.id for d in self.drafts}
+        return pd.DataFrame(
+            {
+                "transcript": [s.transcript.id for s in self.segments],
+                "segment": [s.index for s in self.segments],
+                "start": [s.start for s in self.segments],
+                "end": [s.end for s in self.segments],
+                "topic": self.topics,
+                "draft": [draft_of.get(t, "") for t in self.topics],
+                "text": [s.text for s in self.segments],
+            }
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "drafts": [
+                {
+                    **d.code_spec(),
+                    "topic": {
+                        "number": d.topic,
+                        "size": d.size,
+                        "transcripts": d.transcripts,
+                        "key_terms": [term for term, _ in d.key_terms],
+                        "example_sources": list(d.example_sources),
+                        "overlaps": [
+                            {"code": o.code_id, "label": o.label, "similarity": o.similarity, "shared": o.shared}
+                            for o in d.overlaps
+                        ],
+                    },
+                }
+                for d in self.drafts
+            ],
+        }
+
+    def to_yaml(self) -> str:
+        """``suggestions.yaml``: byte-identical for the same corpus, codebook and settings."""
+        head = (
+            f"# Topic suggestions for the codebook {self.codebook.name!r} {self.codebook.version}.\n"
+            "# Each draft is a code in the codebook's schema; edit freely, then add the ones worth keeping with\n"
+            "#   themekit codebook merge CODEBOOK suggestions.yaml --pick ID[,ID...] --theme THEME\n"
+            "# The 'topic' block (size, transcripts, overlaps) is for reading and is not merged.\n"
+        )
+        return head + yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True, width=100)
+
+    def to_markdown(self) -> str:
+        """``suggestions.md``: the drafts for reading, largest topic first."""
+        src = self.source
+        noun = self.codebook.spec.participant_noun
+        lines = [
+            f"# Topic suggestions: {self.codebook.name} {self.codebook.version}",
+            "",
+            f"{src['clustered']} {'participant' if src['scope'] == 'all' else 'uncoded participant'} segments from "
+            f"{src['transcripts']} transcripts were clustered into {len(self.drafts)} topics "
+            f"({src['outliers']} segments fit no topic).",
+            "",
+        ]
+        for d in self.drafts:
+            lines += [
+                f"## {d.label} (`{d.id}`)",
+                "",
+                f"{d.size} segments from {d.transcripts} {noun if d.transcripts == 1 else noun + 's'}. "
+                f"Key terms: {', '.join(f'**{t}**' for t, _ in d.key_terms[:8])}.",
+                "",
+            ]
+            if d.overlaps:
+                described = "; ".join(
+                    f"`{o.code_id}` ({o.label}): similarity {o.similarity:.2f}, {o.shared:.0%} of segments shared"
+                    for o in d.overlaps
+                )
+                lines += [f"Overlaps: {described}.", ""]
+            else:
+                lines += ["Overlaps no existing code.", ""]
+            for quote, source in zip(d.examples, d.example_sources):
+                lines += [f"> {quote} ({source})", ""]
+        return "\n".join(lines).rstrip() + "\n"
+
+    def save(self, out: str | Path, *, force: bool = False) -> Path:
+        """Write ``suggestions.yaml``, ``suggestions.md`` and ``topics.csv`` into ``out``."""
+        folder = Path(out)
+        targets = {
+            "suggestions.yaml": self.to_yaml(),
+            "suggestions.md": self.to_markdown(),
+            "topics.csv": self.frame.to_csv(index=False, lineterminator="\n"),
+        }
+        if folder.exists() and not folder.is_dir():
+            raise ThemekitError(f"{folder}: exists and is not a folder. Choose another --out.")
+        existing = [name for name in targets if (folder / name).exists()]
+        if existing and not force:
+            raise ThemekitError(
+                f"{folder}: already holds {', '.join(existing)}. Choose another --out, or add --force to replace them."
+            )
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in targets.items():
+            atomic_write_text(folder / name, text)
+        return folder
+
+
+class WardTopics:
+    """Clusterer for BERTopic: Ward's hierarchical clustering cut into ``n_topics`` groups.
+
+    Groups smaller than ``min_size`` get the label -1 (outliers). Deterministic;
+    labels are numbered in order of first appearance.
+    """
+
+    def __init__(self, n_topics: int, min_size: int) -> None:
+        self.n_topics = n_topics
+        self.min_size = min_size
+
+    def fit(self, X: np.ndarray, y: Any = None) -> WardTopics:
+        from scipy.cluster.hierarchy import fcluster, linkage
+
+        X = np.asarray(X, dtype=np.float64)
+        if len(X) < 2:
+            self.labels_ = np.zeros(len(X), dtype=int)
+            return self
+        groups = fcluster(linkage(X, method="ward"), self.n_topics, criterion="maxclust")
+        sizes = np.bincount(groups)
+        numbering: dict[int, int] = {}
+        labels = np.full(len(X), -1, dtype=int)
+        for i, g in enumerate(groups):
+            if sizes[g] >= self.min_size:
+                labels[i] = numbering.setdefault(int(g), len(numbering))
+        self.labels_ = labels
+        self._centres = {k: X[labels == k].mean(axis=0) for k in range(len(numbering))}
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Nearest topic centre, for ``BERTopic.transform`` on new documents."""
+        if not self._centres:
+            return np.full(len(X), -1, dtype=int)
+        keys = sorted(self._centres)
+        centres = np.stack([self._centres[k] for k in keys])
+        distances = ((np.asarray(X)[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+        return np.asarray(keys)[distances.argmin(axis=1)]
+
+
+def auto_topics(n: int) -> int:
+    """How many topics to cut ``n`` segments into: about √n / 2, between 2 and ``MAX_TOPICS``."""
+    return int(min(MAX_TOPICS, max(2, round(math.sqrt(n) / 2))))
+
+
+def auto_min_size(n: int) -> int:
+    """Smallest topic worth suggesting: 1% of the segments, at least 5."""
+    return max(5, n // 100)
+
+
+def suggest_topics(
+    corpus: Corpus | str | Path,
+    codebook: Codebook | str | Path,
+    *,
+    all_segments: bool = False,
+    n_topics: int | None = None,
+    min_topic_size: int | None = None,
+    examples: int = 5,
+    methods: str | Sequence[str] | None = None,
+    unit: str = "sentence",
+    min_words: int = 5,
+    embedding_model: str | Path | None = None,
+    embedding_sha256: str | None = None,
+    cache_dir: str | Path | None = DEFAULT_CACHE_DIR,
+    gold: str | Path | None = None,
+    seed: int = 0,
+    **code_options: Any,
+) -> Suggestions:
+    """Draft codes for what ``codebook`` misses in ``corpus``.
+
+    The corpus is coded with ``methods`` (default: as ``themekit code``), then
+    the participant segments left uncoded (every segment with
+    ``all_segments=True``) are clustered by BERTopic into ``n_topics`` topics
+    (default: chosen from the corpus size); topics under ``min_topic_size``
+    segments are left out. Embeddings come from the same model and cache as
+    coding, so after a coding run nothing is embedded again.
+    """
+    if examples < 1:
+        raise ThemekitError("examples must be at least 1 (--examples).")
+    if n_topics is not None and n_topics < 1:
+        raise ThemekitError("the number of topics must be at least 1 (--topics).")
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    run = code(
+        corpus,
+        codebook,
+        methods=methods,
+        unit=unit,  # type: ignore[arg-type]
+        min_words=min_words,
+        embedding_model=embedding_model,
+        embedding_sha256=embedding_sha256,
+        cache_dir=cache_dir,
+        gold=gold,
+        **code_options,
+    )
+    codebook = run.codebook
+    timings["code"] = time.perf_counter() - started
+    coded: dict[tuple[str, int], set[str]] = {}
+    for coding in run.codings:
+        coded.setdefault((coding.segment.transcript.id, coding.segment.index), set()).add(coding.code_id)
+    pool = [s for s in run.segments if all_segments or (s.transcript.id, s.index) not in coded]
+    if len(pool) < MIN_SEGMENTS:
+        what = "participant segments" if all_segments else "uncoded participant segments"
+        hint = "Add transcripts" + ("" if all_segments else ", or use --all to cluster every participant segment")
+        raise TooFewSegmentsError(
+            f"{run.corpus.root}: {len(pool)} {what} ({len(run.segments)} in all); topic suggestions need at least "
+            f"{MIN_SEGMENTS}. {hint}."
+        )
+
+    started = time.perf_counter()
+    embedder = resolve_embedder(embedding_model, embedding_sha256, tuple(s.text for s in run.segments))
+    cache = EmbeddingCache(cache_dir, embedder.identity) if cache_dir else None
+    vectors = embed_texts([s.text for s in pool], embedder, cache)
+    refs = [r for c in codebook for r in references(c)]
+    ref_vectors = embed_texts([r.text for r in refs], embedder, cache) if refs else np.zeros((0, vectors.shape[1]))
+    timings["embed"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    k = n_topics or auto_topics(len(pool))
+    min_size = min_topic_size or auto_min_size(len(pool))
+    model = _fit_bertopic([s.text for s in pool], vectors, k, min_size, seed, embedder)
+    topics = [int(t) for t in model.topics_]
+    timings["cluster"] = time.perf_counter() - started
+
+    drafts = _drafts(model, pool, topics, vectors, codebook, refs, ref_vectors, coded, examples)
+    source = {
+        "codebook": {"name": codebook.name, "version": codebook.version, "sha256": codebook.sha256},
+        "transcripts": len(run.corpus.transcripts),
+        "segments": len(run.segments),
+        "scope": "all" if all_segments else "uncoded",
+        "clustered": len(pool),
+        "outliers": sum(1 for t in topics if t == -1),
+        "settings": {
+            "methods": list(run.settings["methods"]),
+            "unit": unit,
+            "topics": k,
+            "min_topic_size": min_size,
+            "examples": examples,
+            "seed": seed,
+            "embedding": embedder.identity,
+        },
+    }
+    stats = {"hits": cache.hits, "misses": cache.misses} if cache else None
+    return Suggestions(drafts, model, pool, topics, vectors, codebook, source, timings, stats)
+
+
+def _fit_bertopic(texts: list[str], vectors: np.ndarray, k: int, min_size: int, seed: int, embedder: Any) -> Any:
+    from bertopic import BERTopic
+    from bertopic.vectorizers import ClassTfidfTransformer
+    from sklearn.decomposition import PCA
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+    dimensions = max(1, min(PCA_DIMENSIONS, len(texts) - 1, vectors.shape[1]))
+    model = BERTopic(
+        embedding_model=embedder._load() if isinstance(embedder, SentenceTransformerEmbedder) else None,
+        umap_model=PCA(n_components=dimensions, svd_solver="full", random_state=seed),
+        hdbscan_model=WardTopics(k, min_size),
+        vectorizer_model=CountVectorizer(
+            stop_words=sorted(ENGLISH_STOP_WORDS | FILLERS), ngram_range=(1, 2), token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b"
+        ),
+        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+        top_n_words=10,
+        calculate_probabilities=False,
+        verbose=False,
+    )
+    model.fit(texts, embeddings=vectors)
+    return model
+
+
+def _slug(term: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", term.lower()).strip("_")
+
+
+def _unique_id(terms: list[str], taken: set[str]) -> str:
+    base = ("draft_" + "_".join(_slug(t) for t in terms[:2] if _slug(t)))[:58].rstrip("_") or "draft"
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}_{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def _key_terms(model: Any, topic: int) -> list[tuple[str, float]]:
+    """The topic's c-TF-IDF terms, skipping any that repeat a word of a higher-ranked term."""
+    kept: list[tuple[str, float]] = []
+    seen: set[str] = set()
+    for term, weight in model.get_topic(topic) or []:
+        words = set(term.split())
+        if not term or weight <= 0 or words & seen:
+            continue
+        seen |= words
+        kept.append((term, round(float(weight), 4)))
+    return kept
+
+
+def _examples(members: list[int], pool: list[Segment], vectors: np.ndarray, n: int) -> list[tuple[str, str]]:
+    """The ``n`` segments nearest the topic's centre, one per transcript first, no near duplicates."""
+    centre = vectors[members].mean(axis=0)
+    centre /= np.linalg.norm(centre) or 1.0
+    sims = vectors[members] @ centre
+    order = sorted(range(len(members)), key=lambda j: (-round(float(sims[j]), 6), pool[members[j]].transcript.id, pool[members[j]].index))
+    readable = [members[j] for j in order if len(pool[members[j]].text.split()) >= 8] or [members[j] for j in order]
+    chosen: list[int] = []
+    for spread in (True, False):
+        for i in readable:
+            if len(chosen) >= n:
+                break
+            if i in chosen or (spread and any(pool[c].transcript.id == pool[i].transcript.id for c in chosen)):
+                continue
+            if chosen and float(np.max(vectors[chosen] @ vectors[i])) > NEAR_DUPLICATE:
+                continue
+            chosen.append(i)
+    return [(_tidy(trim_quote(pool[i].text, 60)[0]), pool[i].transcript.id) for i in chosen]
+
+
+def _tidy(quote: str) -> str:
+    """Drop a quotation mark left unmatched where the segment starts or ends inside reported speech."""
+    for mark in ('"', "“", "”"):
+        if quote.count(mark) % 2 == 1:
+            quote = quote.strip().removeprefix(mark).removesuffix(mark).strip()
+    return quote
+
+
+def _drafts(
+    model: Any,
+    pool: list[Segment],
+    topics: list[int],
+    vectors: np.ndarray,
+    codebook: Codebook,
+    refs: list,
+    ref_vectors: np.ndarray,
+    coded: dict[tuple[str, int], set[str]],
+    n_examples: int,
+) -> list[DraftCode]:
+    taken = {c.id for c in codebook} | {old for c in codebook for old in c.spec.renamed_from}
+    noun = codebook.spec.participant_noun
+    labels = {c.id: c.label for c in codebook}
+    by_topic: dict[int, list[int]] = {}
+    for i, t in enumerate(topics):
+        if t != -1:
+            by_topic.setdefault(t, []).append(i)
+    drafts = []
+    for topic in sorted(by_topic, key=lambda t: (-len(by_topic[t]), t)):
+        members = by_topic[topic]
+        terms = _key_terms(model, topic)
+        words = [t for t, _ in terms] or [f"topic {topic}"]
+        centre = vectors[members].mean(axis=0)
+        centre /= np.linalg.norm(centre) or 1.0
+        overlaps = []
+        if len(refs):
+            sims = ref_vectors @ centre
+            best: dict[str, float] = {}
+            for ref, sim in zip(refs, sims):
+                best[ref.code_id] = max(best.get(ref.code_id, -1.0), float(sim))
+            counts: dict[str, int] = {}
+            for i in members:
+                for code_id in coded.get((pool[i].transcript.id, pool[i].index), ()):
+                    counts[code_id] = counts.get(code_id, 0) + 1
+            for code_id, sim in best.items():
+                shared = counts.get(code_id, 0) / len(members)
+                if sim >= OVERLAP_SIMILARITY or shared >= OVERLAP_SHARE:
+                    overlaps.append(Overlap(code_id, labels[code_id], round(sim, 2), round(shared, 2)))
+            overlaps.sort(key=lambda o: (-o.shared, -o.similarity, o.code_id))
+        about = ", ".join(words[:2]) + (f" and {words[2]}" if len(words) > 2 else "")
+        chosen = _examples(members, pool, vectors, n_examples)
+        drafts.append(
+            DraftCode(
+                id=_unique_id(words, taken),
+                label=", ".join(words[:3]).capitalize(),
+                definition=(
+                    f"DRAFT from topic suggestions: {noun} talk about {about}. "
+                    "Replace with a definition (what the code means, when to apply it) before coding with it."
+                ),
+                keywords=tuple(words[:5]),
+                examples=tuple(q for q, _ in chosen),
+                example_sources=tuple(s for _, s in chosen),
+                topic=topic,
+                size=len(members),
+                transcripts=len({pool[i].transcript.id for i in members}),
+                key_terms=tuple(terms),
+                overlaps=tuple(overlaps[:3]),
+            )
+        )
+    return drafts

@@ -1,0 +1,210 @@
+"""Topic suggestions: draft codes from what the codebook misses, stable across processes, merged back in."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import yaml
+from sklearn.metrics import adjusted_rand_score
+from typer.testing import CliRunner
+
+import themekit
+from themekit.cli import app
+from themekit.codebook.edit import bump_version, read_drafts
+from themekit.topics import MIN_SEGMENTS, TooFewSegmentsError, suggest_topics
+
+from .conftest import ROOT, SAMPLE, SAMPLE_CODEBOOK, write
+
+pytestmark = pytest.mark.slow
+runner = CliRunner()
+
+
+def _planted_generator():
+    spec = importlib.util.spec_from_file_location("planted_corpus", ROOT / "benchmarks" / "corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def sample_suggestions(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("cache")
+    return suggest_topics(SAMPLE, SAMPLE_CODEBOOK, methods="rule", cache_dir=cache), cache
+
+
+def test_drafts_are_codes_in_the_codebook_schema(sample_suggestions, tmp_path):
+    suggestions, _ = sample_suggestions
+    assert 3 <= len(suggestions.drafts) <= 20
+    corpus_text = {t.id: t.text for t in themekit.read_corpus(SAMPLE)}
+    codebook_ids = {c.id for c in themekit.Codebook.load(SAMPLE_CODEBOOK)}
+    for draft in suggestions.drafts:
+        assert draft.id.startswith("draft_") and draft.id not in codebook_ids
+        assert 1 <= len(draft.examples) <= 5 and len(draft.examples) == len(draft.example_sources)
+        for quote, source in zip(draft.examples, draft.example_sources):
+            verbatim = quote.removesuffix(" …")
+            assert " ".join(verbatim.split()) in " ".join(corpus_text[source].split())
+        assert draft.keywords and draft.definition.startswith("DRAFT")
+        assert 1 <= draft.transcripts <= 8
+    src = suggestions.source
+    assert src["scope"] == "uncoded"
+    assert sum(d.size for d in suggestions.drafts) + src["outliers"] == src["clustered"]
+    # What was clustered is exactly what the rules left uncoded.
+    run = themekit.code(SAMPLE, SAMPLE_CODEBOOK, methods="rule", cache_dir=None)
+    coded = {(c.segment.transcript.id, c.segment.index) for c in run.codings}
+    assert src["clustered"] == len(run.segments) - len(coded)
+    assert not any((s.transcript.id, s.index) in coded for s in suggestions.segments)
+
+    folder = suggestions.save(tmp_path / "sugg")
+    drafts = read_drafts(folder / "suggestions.yaml")  # every draft validates against the code schema
+    assert [d["id"] for d in drafts] == [d.id for d in suggestions.drafts]
+    assert all(d["status"] == "draft" for d in drafts)
+    assert (folder / "suggestions.md").read_text(encoding="utf-8").startswith("# Topic suggestions:")
+    table = pd.read_csv(folder / "topics.csv", keep_default_na=False)
+    assert list(table.columns) == ["transcript", "segment", "start", "end", "topic", "draft", "text"]
+    assert len(table) == src["clustered"]
+    assert set(table.draft) - {""} == {d.id for d in suggestions.drafts}
+
+
+def test_library_returns_the_fitted_bertopic_model(sample_suggestions):
+    suggestions, _ = sample_suggestions
+    info = suggestions.model.get_topic_info()
+    sizes = dict(zip(info.Topic, info.Count))
+    for draft in suggestions.drafts:
+        assert sizes[draft.topic] == draft.size
+    assert list(suggestions.frame.columns) == ["transcript", "segment", "start", "end", "topic", "draft", "text"]
+
+
+def test_reuses_the_embedding_cache_of_the_coding_step(sample_suggestions):
+    suggestions, cache = sample_suggestions
+    again = suggest_topics(SAMPLE, SAMPLE_CODEBOOK, methods="rule", cache_dir=cache)
+    assert again.cache_stats["misses"] == 0 and again.cache_stats["hits"] > 0
+    assert again.to_yaml() == suggestions.to_yaml()
+
+
+def test_byte_identical_across_processes(tmp_path):
+    env = {**os.environ, "PYTHONHASHSEED": "random"}
+    outputs = []
+    for n in (1, 2):
+        out = tmp_path / f"s{n}"
+        done = subprocess.run(
+            [sys.executable, "-m", "themekit", "suggest", str(SAMPLE), "-c", str(SAMPLE_CODEBOOK), "-o", str(out),
+             "--method", "rule", "--cache-dir", str(tmp_path / f"cache{n}"), "-q"],
+            capture_output=True, text=True, env=env, timeout=600,
+        )
+        assert done.returncode == 0, done.stderr
+        outputs.append((out / "suggestions.yaml").read_bytes())
+    assert outputs[0] == outputs[1]
+
+
+def test_planted_themes_come_back_as_topics(tmp_path):
+    """A study-sized corpus (a few hundred segments) gives topics that recover planted themes."""
+    planted = _planted_generator().generate(tmp_path / "planted", transcripts=8, words=700, seed=3)
+    suggestions = suggest_topics(tmp_path / "planted" / "transcripts", SAMPLE_CODEBOOK, methods="rule", all_segments=True)
+    theme_at = {(p.transcript, p.start): p.theme for p in planted}
+    truth = [theme_at.get((s.transcript.id, s.start), "none") for s in suggestions.segments]
+    assert 250 <= len(truth) <= 600
+    assert suggestions.source["outliers"] < 0.1 * len(truth)
+    assert len(suggestions.drafts) >= 6
+    assert adjusted_rand_score(truth, suggestions.topics) >= 0.45
+    # The transport topic is recognised as overlapping the codebook's transport code.
+    transport = [d for d in suggestions.drafts if {"bus", "train"} & set(" ".join(d.keywords).split())]
+    assert transport and any(o.code_id == "transport" for d in transport for o in d.overlaps)
+
+
+def test_too_small_corpus_says_how_many_segments_it_needs(tmp_path, tiny_codebook):
+    write(tmp_path / "few" / "P01.txt", "Interviewer: Hello?\n\nP01: The bus was late again and I missed my appointment.\n")
+    with pytest.raises(TooFewSegmentsError) as info:
+        suggest_topics(tmp_path / "few", tiny_codebook, methods="rule", all_segments=True, cache_dir=None)
+    assert f"1 participant segments (1 in all); topic suggestions need at least {MIN_SEGMENTS}" in str(info.value)
+    result = runner.invoke(app, ["suggest", str(tmp_path / "few"), "-c", str(tiny_codebook), "-o", "out", "--method", "rule"])
+    assert result.exit_code == 1
+    assert "uncoded participant segments" in result.output and "use --all" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_merge_adds_picked_drafts_bumps_version_and_keeps_comments(sample_suggestions, tmp_path):
+    suggestions, _ = sample_suggestions
+    folder = suggestions.save(tmp_path / "sugg")
+    codebook = tmp_path / "cb.yaml"
+    original = SAMPLE_CODEBOOK.read_text(encoding="utf-8")
+    codebook.write_text(original, encoding="utf-8")
+    picks = [d.id for d in suggestions.drafts[:2]]
+    result = runner.invoke(
+        app, ["codebook", "merge", str(codebook), str(folder / "suggestions.yaml"), "--pick", ",".join(picks),
+              "--theme", "emergent", "--theme-label", "Emergent themes"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "version 1.0.0 → 1.1.0" in result.output
+    merged_text = codebook.read_text(encoding="utf-8")
+    assert merged_text.startswith(original.split("\n", 1)[0])  # the researcher's comments survive
+    merged = themekit.Codebook.load(codebook)
+    assert merged.version == "1.1.0"
+    assert [c.id for c in merged.codes_of("emergent")] == picks
+    assert all(merged.code(p).spec.status == "draft" for p in picks)
+    assert merged.code(picks[0]).spec.examples == list(suggestions.drafts[0].examples)
+    entry = merged.spec.changelog[-1]
+    assert entry.version == "1.1.0" and picks[0] in entry.changes[0]
+    # Everything that was there is unchanged: the old codes keep their exact lines.
+    for line in original.splitlines():
+        if line.strip().startswith(("- id:", "definition:", "keywords:")):
+            assert line in merged_text
+    # Drafts are coded like any other code.
+    assert picks[0] in [c.id for c in merged]
+
+
+def test_merge_errors_name_the_fix(sample_suggestions, tmp_path):
+    suggestions, _ = sample_suggestions
+    sugg = suggestions.save(tmp_path / "sugg") / "suggestions.yaml"
+    codebook = tmp_path / "cb.yaml"
+    codebook.write_text(SAMPLE_CODEBOOK.read_text(encoding="utf-8"), encoding="utf-8")
+    before = codebook.read_bytes()
+    first = suggestions.drafts[0].id
+
+    result = runner.invoke(app, ["codebook", "merge", str(codebook), str(sugg), "--pick", "nope", "--theme", "learning_points"])
+    assert result.exit_code == 1 and "no draft 'nope'" in result.output and first in result.output
+
+    result = runner.invoke(app, ["codebook", "merge", str(codebook), str(sugg), "--pick", first, "--theme", "emergent"])
+    assert result.exit_code == 1 and "no theme 'emergent'" in result.output and "--theme-label" in result.output
+
+    # A draft edited into something invalid is reported with its place in the file; nothing is written.
+    data = yaml.safe_load(sugg.read_text(encoding="utf-8"))
+    data["drafts"][0]["label"] = ""
+    data["drafts"][0]["colour"] = "red"
+    sugg.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = runner.invoke(app, ["codebook", "merge", str(codebook), str(sugg), "--pick", first, "--theme", "learning_points"])
+    assert result.exit_code == 1
+    assert "drafts[0].label" in result.output and "drafts[0].colour" in result.output
+    assert codebook.read_bytes() == before
+
+    # A draft whose id is already a code is refused.
+    data["drafts"][0] = {**data["drafts"][0], "label": "Fine", "id": "transport"}
+    del data["drafts"][0]["colour"]
+    sugg.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = runner.invoke(app, ["codebook", "merge", str(codebook), str(sugg), "--pick", "transport", "--theme", "learning_points"])
+    assert result.exit_code == 1 and "already has a code 'transport'" in result.output
+    assert codebook.read_bytes() == before
+
+
+def test_bump_version():
+    assert bump_version("1.2.3") == "1.3.0"
+    assert bump_version("1.2.3", "major") == "2.0.0"
+    assert bump_version("1.2.3-rc.1", "patch") == "1.2.4"
+    with pytest.raises(themekit.ThemekitError, match="MAJOR.MINOR.PATCH"):
+        bump_version("v1")
+
+
+def test_status_draft_is_in_the_schema_and_leaves_old_hashes_alone(tmp_path):
+    text = SAMPLE_CODEBOOK.read_text(encoding="utf-8")
+    plain = themekit.Codebook.load(SAMPLE_CODEBOOK)
+    explicit = write(tmp_path / "cb.yaml", re.sub(r"(\n        label: Rewarding and enjoyable role\n)", r"\1        status: active\n", text, count=1))
+    assert themekit.Codebook.load(explicit).sha256 == plain.sha256
+    bad = write(tmp_path / "bad.yaml", text.replace("label: Rewarding and enjoyable role\n", "label: Rewarding and enjoyable role\n        status: maybe\n", 1))
+    with pytest.raises(themekit.CodebookError, match="status"):
+        themekit.Codebook.load(bad)
