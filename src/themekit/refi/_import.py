@@ -5,11 +5,9 @@ from __future__ import annotations
 import bisect
 import csv
 import io
-import os
 import re
 import shutil
 import tempfile
-import uuid
 import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import dataclass, field
@@ -19,6 +17,7 @@ from pathlib import Path
 from .._version import __version__
 from ..codebook import Codebook
 from ..errors import RunFolderError, ThemekitError
+from ..export.run_folder import _swap_into_place
 from ._codebook import ImportedCodebook, build_codebook, write_codebook_yaml
 from ._common import CodeNode, RefiError, local, norm_guid, parse_xml, read_code_tree
 
@@ -527,20 +526,6 @@ def _check_out_dir(out: Path, force: bool) -> None:
         raise RunFolderError(f"{out}: exists and is not a folder. Choose another --out path.")
     if out.is_dir() and any(out.iterdir()) and not force:
         raise RunFolderError(f"{out}: the folder is not empty. Choose a new --out folder, or add --force to replace it.")
-
-
-def _swap_into_place(tmp: Path, out: Path) -> None:
-    if out.is_dir():
-        old = out.parent / f".{out.name}.{uuid.uuid4().hex[:8]}.old"
-        os.replace(out, old)
-        try:
-            os.replace(tmp, out)
-        except BaseException:
-            os.replace(old, out)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
 
 
 def _merge(rows: list[tuple[str, int, int, str, str]]) -> tuple[list[tuple[str, int, int, str, str]], int]:
