@@ -29,7 +29,7 @@ app = typer.Typer(
 )
 codebook_app = typer.Typer(help="Check and read codebooks.", no_args_is_help=True)
 app.add_typer(codebook_app, name="codebook")
-export_app = typer.Typer(help="Report-ready exports of a run folder.", no_args_is_help=True)
+export_app = typer.Typer(help="Report-ready exports of a run folder, and REFI-QDA files of a run or a codebook.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 import_app = typer.Typer(help="Bring work from other QDA software (REFI-QDA projects) into themekit.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
