@@ -208,3 +208,16 @@ def test_status_draft_is_in_the_schema_and_leaves_old_hashes_alone(tmp_path):
     bad = write(tmp_path / "bad.yaml", text.replace("label: Rewarding and enjoyable role\n", "label: Rewarding and enjoyable role\n        status: maybe\n", 1))
     with pytest.raises(themekit.CodebookError, match="status"):
         themekit.Codebook.load(bad)
+
+
+def test_merge_reports_unreadable_suggestions_yaml_without_traceback(tmp_path):
+    sugg = write(tmp_path / "suggestions.yaml", "drafts:\n  - id: draft_a\n    label: A\n    definition: x\n    seen: 2024-02-30\n")
+    codebook = tmp_path / "cb.yaml"
+    codebook.write_text(SAMPLE_CODEBOOK.read_text(encoding="utf-8"), encoding="utf-8")
+    result = runner.invoke(app, ["codebook", "merge", str(codebook), str(sugg), "--pick", "draft_a", "--theme", "learning_points"])
+    assert result.exit_code == 1
+    assert "impossible date" in result.output and "Traceback" not in result.output
+    # Schema problems carry the line of the draft in the file.
+    write(sugg, "drafts:\n  - id: draft_a\n    label: A\n    definition: x\n    colour: red\n")
+    result = runner.invoke(app, ["codebook", "merge", str(codebook), str(sugg), "--pick", "draft_a", "--theme", "learning_points"])
+    assert result.exit_code == 1 and "drafts[0].colour (line 5)" in result.output

@@ -436,10 +436,10 @@ def _key_terms(model: Any, topic: int) -> list[tuple[str, float]]:
     return kept
 
 
-def _examples(members: list[int], pool: list[Segment], vectors: np.ndarray, n: int) -> list[tuple[str, str]]:
-    """The ``n`` segments nearest the topic's centre, one per transcript first, no near duplicates."""
-    centre = vectors[members].mean(axis=0)
-    centre /= np.linalg.norm(centre) or 1.0
+def _examples(
+    members: list[int], centre: np.ndarray, pool: list[Segment], vectors: np.ndarray, n: int
+) -> list[tuple[str, str]]:
+    """The ``n`` segments nearest the topic's (unit) ``centre``, one per transcript first, no near duplicates."""
     sims = vectors[members] @ centre
     order = sorted(range(len(members)), key=lambda j: (-round(float(sims[j]), 6), pool[members[j]].transcript.id, pool[members[j]].index))
     readable = [members[j] for j in order if len(pool[members[j]].text.split()) >= 8] or [members[j] for j in order]
@@ -505,7 +505,7 @@ def _drafts(
                     overlaps.append(Overlap(code_id, labels[code_id], round(sim, 2), round(shared, 2)))
             overlaps.sort(key=lambda o: (-o.shared, -o.similarity, o.code_id))
         about = ", ".join(words[:2]) + (f" and {words[2]}" if len(words) > 2 else "")
-        chosen = _examples(members, pool, vectors, n_examples)
+        chosen = _examples(members, centre, pool, vectors, n_examples)
         drafts.append(
             DraftCode(
                 id=_unique_id(words, taken),

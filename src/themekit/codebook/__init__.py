@@ -410,8 +410,12 @@ def _pattern_problems(code_id: str, path: str, patterns: list, lines: dict[str, 
     return problems
 
 
-def validate_codebook(path: str | Path) -> Codebook:
-    """Load a codebook, collecting every problem before raising :class:`CodebookError`."""
+def read_guarded_yaml(path: str | Path) -> tuple[object, dict[str, int], list[CodebookProblem]]:
+    """Parse a codebook-like YAML file behind the size, nesting and alias guards.
+
+    Returns the data, the line of every YAML path and the problems found while
+    mapping lines (duplicate keys); unreadable files raise :class:`CodebookError`.
+    """
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -464,6 +468,13 @@ def validate_codebook(path: str | Path) -> Codebook:
         bad_line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
         hint = "; indent with spaces, not tabs" if "\t" in bad_line else ""
         raise CodebookError(path, [CodebookProblem("", f"{where}not valid YAML ({problem}){hint}", None)]) from None
+    return raw, lines, problems
+
+
+def validate_codebook(path: str | Path) -> Codebook:
+    """Load a codebook, collecting every problem before raising :class:`CodebookError`."""
+    path = Path(path)
+    raw, lines, problems = read_guarded_yaml(path)
     if not isinstance(raw, dict):
         raise CodebookError(path, [CodebookProblem("", "the file must be a YAML mapping with name, version and themes")])
     spec = None

@@ -16,12 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
-from .._yamlguard import alias_count, bracket_depth
 from ..errors import CodebookError, CodebookProblem, ThemekitError
-from . import MAX_ALIASES, MAX_CODEBOOK_BYTES, MAX_FLOW_DEPTH, validate_codebook
+from . import _line_for, _loc_to_path, read_guarded_yaml, validate_codebook
 from .schema import CodeSpec
 
 __all__ = ["MergeResult", "bump_version", "merge_drafts", "read_drafts"]
@@ -57,37 +55,22 @@ def bump_version(version: str, part: str = "minor") -> str:
 def read_drafts(path: str | Path) -> list[dict[str, Any]]:
     """The draft codes of a ``suggestions.yaml`` (or any file with a ``drafts:`` list), checked against the schema."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ThemekitError(f"{path}: cannot be read ({exc.strerror or exc}). Check the path.") from None
-    if len(data) > MAX_CODEBOOK_BYTES:
-        raise ThemekitError(f"{path}: {len(data):,} bytes is too large for a suggestions file.")
-    text = data.decode("utf-8", errors="replace")
-    if bracket_depth(text) > MAX_FLOW_DEPTH or alias_count(text) > MAX_ALIASES:
-        raise ThemekitError(f"{path}: nested too deeply or uses too many YAML aliases to be a suggestions file.")
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ThemekitError(f"{path}: not valid YAML{where}. Fix the file or write it again with themekit suggest.") from None
+    raw, lines, problems = read_guarded_yaml(path)
     drafts = raw.get("drafts") if isinstance(raw, dict) else None
     if not isinstance(drafts, list):
         raise ThemekitError(f"{path}: has no 'drafts:' list. Give the suggestions.yaml written by themekit suggest.")
-    problems = []
     checked = []
     for i, draft in enumerate(drafts):
         if not isinstance(draft, dict):
-            problems.append(CodebookProblem(f"drafts[{i}]", "must be a mapping with id, label and definition"))
+            problems.append(CodebookProblem(f"drafts[{i}]", "must be a mapping with id, label and definition", _line_for(f"drafts[{i}]", lines)))
             continue
         spec = {k: v for k, v in draft.items() if k != "topic"}
         try:
             CodeSpec.model_validate(spec)
         except ValidationError as exc:
             for error in exc.errors():
-                where = ".".join(str(p) for p in error["loc"])
-                problems.append(CodebookProblem(f"drafts[{i}].{where}" if where else f"drafts[{i}]", error["msg"]))
+                where = _loc_to_path(("drafts", i, *error["loc"]))
+                problems.append(CodebookProblem(where, error["msg"], _line_for(where, lines)))
             continue
         checked.append(spec)
     if problems:
@@ -150,7 +133,8 @@ def merge_drafts(
             f"{path}: no theme {theme!r}. Themes: {', '.join(t.id for t in current.themes)}. "
             f"Pick one, or add --theme-label LABEL to create the theme {theme!r}."
         )
-    if target is None:
+    created = target is None
+    if created:
         from ruamel.yaml.comments import CommentedMap
 
         target = CommentedMap([("id", theme), ("label", theme_label), ("codes", [])])
@@ -181,7 +165,7 @@ def merge_drafts(
     from ..export.run_folder import atomic_write_text
 
     atomic_write_text(target_path, text)
-    return MergeResult(target_path, old, new, theme, tuple(pick), theme_label is not None and not any(t.id == theme for t in current.themes))
+    return MergeResult(target_path, old, new, theme, tuple(pick), created)
 
 
 def _commented(draft: dict[str, Any]):
