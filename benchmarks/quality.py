@@ -51,7 +51,7 @@ def held_out(corpus, codebook, methods: str, cache: Path) -> tuple[pd.DataFrame,
             seconds += time.perf_counter() - started
             excerpts = run.excerpts
             parts.append(excerpts[excerpts["transcript"] == transcript.id])
-            segments = run.segments_frame
+            segments = run.segments
     return pd.concat(parts, ignore_index=True), segments, seconds
 
 
@@ -67,7 +67,7 @@ def main() -> None:
             started = time.perf_counter()
             run = themekit.code(corpus, codebook, methods=methods, cache_dir=Path(cache))
             seconds = time.perf_counter() - started
-            results[methods] = score(run.excerpts, run.segments_frame, codebook) | {"seconds": round(seconds, 2)}
+            results[methods] = score(run.excerpts, run.segments, codebook) | {"seconds": round(seconds, 2)}
         for methods in ("classifier", "rule,semantic,classifier"):
             excerpts, segments, seconds = held_out(corpus, codebook, methods, Path(cache))
             results[f"{methods} (held out)"] = score(excerpts, segments, codebook) | {"seconds": round(seconds / len(corpus), 2)}

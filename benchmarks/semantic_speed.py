@@ -82,7 +82,7 @@ def main() -> None:
         warm = themekit.code(corpus, cb_path, methods="semantic", cache_dir=tmp / "cache")
         warm_s = time.perf_counter() - started
     print(f"machine: {platform.machine()}, Python {platform.python_version()}, {words:,} participant words, "
-          f"{len(cold.segments):,} segments")
+          f"{len(cold.units):,} segments")
     print(f"cold (empty cache, model load included): {cold_s:6.1f} s  ({words / cold_s:,.0f} words/s); "
           f"cache {cold.stats['embedding_cache']}")
     print(f"warm (one definition changed):           {warm_s:6.1f} s; cache hits {warm.stats['embedding_cache']['hits']:,}, "

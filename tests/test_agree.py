@@ -67,7 +67,7 @@ def test_agree_three_coders_alpha_only(tmp_path):
 
 def test_agree_maps_spans_onto_run_segments(tmp_path, tiny_corpus, tiny_codebook):
     run = code(tiny_corpus, tiny_codebook, methods="rule")
-    [seg] = [s for s in run.segments if s.text.startswith("The debts piled up")]
+    [seg] = [s for s in run.units if s.text.startswith("The debts piled up")]
     a = write(tmp_path / "ann.csv", f"transcript,char_start,char_end,code\nP01,{seg.start},{seg.end},debt\n")
     b = write(tmp_path / "bob.csv", f"transcript,char_start,char_end,code\nP01,{seg.start + 4},{seg.end - 2},debt\n")
     without = agree([a, b])

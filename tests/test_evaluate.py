@@ -20,7 +20,7 @@ def coded(tmp_path, tiny_corpus, tiny_codebook):
 
 
 def _span(run, tid, startswith):
-    [seg] = [s for s in run.segments if s.transcript.id == tid and s.text.startswith(startswith)]
+    [seg] = [s for s in run.units if s.transcript.id == tid and s.text.startswith(startswith)]
     return seg.start, seg.end
 
 
@@ -89,7 +89,7 @@ def test_evaluate_cli_writes_evaluation_json(tmp_path, coded):
 
     run, folder = coded
     s = _span(run, "P02", "I trust her")
-    gold = write(tmp_path / "gold.csv", f"transcript,segment,code\nP02,{[x for x in run.segments if x.start == s[0]][0].index},trust\n")
+    gold = write(tmp_path / "gold.csv", f"transcript,segment,code\nP02,{[x for x in run.units if x.start == s[0]][0].index},trust\n")
     result = CliRunner().invoke(app, ["evaluate", str(folder), "--gold", str(gold), "--min-support", "1"])
     assert result.exit_code == 0, result.output
     assert "1 segments scored" in result.output

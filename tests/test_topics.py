@@ -58,7 +58,7 @@ def test_drafts_are_codes_in_the_codebook_schema(sample_suggestions, tmp_path):
     # What was clustered is exactly what the rules left uncoded.
     run = themekit.code(SAMPLE, SAMPLE_CODEBOOK, methods="rule", cache_dir=None)
     coded = {(c.segment.transcript.id, c.segment.index) for c in run.codings}
-    assert src["clustered"] == len(run.segments) - len(coded)
+    assert src["clustered"] == len(run.units) - len(coded)
     assert not any((s.transcript.id, s.index) in coded for s in suggestions.segments)
 
     folder = suggestions.save(tmp_path / "sugg")

@@ -90,7 +90,7 @@ def _run_segments(run: Any) -> tuple[pd.DataFrame, set[str]]:
     from .pipeline import Run
 
     if isinstance(run, Run):
-        return run.segments_frame, {c.id for c in run.codebook}
+        return run.segments, {c.id for c in run.codebook}
     folder = Path(run)
     if not (folder / "segments.parquet").is_file():
         raise ThemekitError(f"{folder}: not a themekit run folder (no segments.parquet). Give the folder 'themekit code' wrote.")

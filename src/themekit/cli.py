@@ -169,7 +169,7 @@ def code_cmd(
             err.print(f"Embedding cache: {cache['hits']} hits, {cache['misses']} new")
         used = len({c.code_id for c in run.codings})
         err.print(
-            f"Coded {len(run.corpus.transcripts)} transcripts: {len(run.segments)} segments, "
+            f"Coded {len(run.corpus.transcripts)} transcripts: {len(run.units)} segments, "
             f"{len(run.codings)} codings with {used} of {len(run.codebook)} codes → {escape(str(out_dir))}"
         )
 

@@ -179,7 +179,7 @@ def evaluate(run: Any, gold: str | Path, *, min_support: int = 5) -> Evaluation:
     from .pipeline import Run
 
     if isinstance(run, Run):
-        result = evaluate_frames(run.excerpts, run.segments_frame, gold, run.codebook, min_support=min_support)
+        result = evaluate_frames(run.excerpts, run.segments, gold, run.codebook, min_support=min_support)
         return _warn_if_trained_on(result, run.settings, gold)
     folder = Path(run)
     needed = [folder / "excerpts.parquet", folder / "segments.parquet", folder / "codebook.yaml"]

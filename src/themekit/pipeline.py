@@ -61,7 +61,7 @@ class Run:
 
     corpus: Corpus
     codebook: Codebook
-    segments: list[Segment]
+    units: list[Segment]
     codings: list[Coding]
     settings: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
@@ -124,13 +124,13 @@ class Run:
         )
 
     @property
-    def segments_frame(self) -> pd.DataFrame:
-        """Every coding unit of the run, coded or not: one row per segment."""
+    def segments(self) -> pd.DataFrame:
+        """Every coding unit of the run, coded or not: one row per segment (``units`` holds the Segment objects)."""
         import pandas as pd
 
         rows = [
             (s.transcript.id, s.index, s.turn_index, s.speaker, s.role, s.start, s.end, s.timestamp, s.text)
-            for s in self.segments
+            for s in self.units
         ]
         columns = ["transcript", "segment", "turn", "speaker", "role", "start", "end", "timestamp", "text"]
         frame = pd.DataFrame.from_records(rows, columns=columns)
@@ -151,7 +151,7 @@ class Run:
 
     def __repr__(self) -> str:
         return (
-            f"Run({self.id}: {len(self.corpus)} transcripts, {len(self.segments)} segments, "
+            f"Run({self.id}: {len(self.corpus)} transcripts, {len(self.units)} segments, "
             f"{len(self.codings)} codings, codebook {self.codebook.version})"
         )
 

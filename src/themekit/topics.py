@@ -341,17 +341,17 @@ def suggest_topics(
     coded: dict[tuple[str, int], set[str]] = {}
     for coding in run.codings:
         coded.setdefault((coding.segment.transcript.id, coding.segment.index), set()).add(coding.code_id)
-    pool = [s for s in run.segments if all_segments or (s.transcript.id, s.index) not in coded]
+    pool = [s for s in run.units if all_segments or (s.transcript.id, s.index) not in coded]
     if len(pool) < MIN_SEGMENTS:
         what = "participant segments" if all_segments else "uncoded participant segments"
         hint = "Add transcripts" + ("" if all_segments else ", or use --all to cluster every participant segment")
         raise TooFewSegmentsError(
-            f"{run.corpus.root}: {len(pool)} {what} ({len(run.segments)} in all); topic suggestions need at least "
+            f"{run.corpus.root}: {len(pool)} {what} ({len(run.units)} in all); topic suggestions need at least "
             f"{MIN_SEGMENTS}. {hint}."
         )
 
     started = time.perf_counter()
-    embedder = resolve_embedder(embedding_model, embedding_sha256, tuple(s.text for s in run.segments))
+    embedder = resolve_embedder(embedding_model, embedding_sha256, tuple(s.text for s in run.units))
     cache = EmbeddingCache(cache_dir, embedder.identity) if cache_dir else None
     vectors = embed_texts([s.text for s in pool], embedder, cache)
     refs = [r for c in codebook for r in references(c)]
@@ -369,7 +369,7 @@ def suggest_topics(
     source = {
         "codebook": {"name": codebook.name, "version": codebook.version, "sha256": codebook.sha256},
         "transcripts": len(run.corpus.transcripts),
-        "segments": len(run.segments),
+        "segments": len(run.units),
         "scope": "all" if all_segments else "uncoded",
         "clustered": len(pool),
         "outliers": sum(1 for t in topics if t == -1),

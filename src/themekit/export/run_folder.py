@@ -38,7 +38,7 @@ def check_run_folder(out: str | Path, *, force: bool = False) -> Path:
 def run_record(run: Run, *, timings: dict[str, float] | None = None, outputs: list[str] | None = None) -> dict[str, Any]:
     """What ``run.json`` holds: enough to reproduce and audit the run."""
     seg_counts: dict[str, int] = {}
-    for s in run.segments:
+    for s in run.units:
         seg_counts[s.transcript.id] = seg_counts.get(s.transcript.id, 0) + 1
     cb = run.codebook
     return {
@@ -75,7 +75,7 @@ def run_record(run: Run, *, timings: dict[str, float] | None = None, outputs: li
         "counts": {
             "transcripts": len(run.corpus.transcripts),
             "failed": len(run.corpus.failures),
-            "segments": len(run.segments),
+            "segments": len(run.units),
             "codings": len(run.codings),
             "codes_used": len({c.code_id for c in run.codings}),
         },
@@ -102,7 +102,7 @@ def write_run(run: Run, out: str | Path, *, force: bool = False, settings: Repor
         excerpts = run.excerpts
         _spreadsheet_safe_frame(excerpts).to_csv(tmp / "excerpts.csv", index=False, encoding="utf-8")
         excerpts.to_parquet(tmp / "excerpts.parquet", index=False)
-        run.segments_frame.to_parquet(tmp / "segments.parquet", index=False)
+        run.segments.to_parquet(tmp / "segments.parquet", index=False)
         _transcripts_frame(run).to_parquet(tmp / "transcripts.parquet", index=False)
         _write_codebook(run, tmp / "codebook.yaml")
         timings["export:excerpts"] = time.perf_counter() - started
