@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 
 import themekit
-from themekit.cli import app, codebook_app
+from themekit.cli import app, codebook_app, review_app
 
 from .conftest import ROOT
 
@@ -13,6 +13,7 @@ README = (ROOT / "README.md").read_text()
 def test_docs_every_cli_command_is_in_the_readme():
     commands = [f"themekit {c.name}" for c in app.registered_commands]
     commands += [f"themekit codebook {c.name}" for c in codebook_app.registered_commands]
+    commands += [f"themekit review {c.name}" for c in review_app.registered_commands]
     assert commands
     for command in commands:
         assert f"`{command}" in README, command

@@ -33,7 +33,12 @@ export_app = typer.Typer(help="Report-ready exports of a run folder, and REFI-QD
 app.add_typer(export_app, name="export")
 import_app = typer.Typer(help="Bring work from other QDA software (REFI-QDA projects) into themekit.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
+review_app = typer.Typer(help="Human review of suggested codings: sheets out, decisions back into the project.", no_args_is_help=True)
+app.add_typer(review_app, name="review")
 
+ProjectOption = Annotated[
+    Path, typer.Option("--project", help="Project store: runs, codebook versions and human decisions.")
+]
 ConfigOption = Annotated[
     Optional[Path], typer.Option("--config", help="Settings file (default: themekit.yaml in the working folder, if any).")
 ]
@@ -128,9 +133,12 @@ def code_cmd(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing run folder.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail if any transcript cannot be read.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary line.")] = False,
+    project: ProjectOption = Path(".themekit/project.db"),
     config: ConfigOption = None,
 ) -> None:
-    """Code every participant excerpt of TRANSCRIPTS with the codebook; write a run folder."""
+    """Code every participant excerpt of TRANSCRIPTS with the codebook; write a run folder.
+
+    Human decisions stored in the project are applied, and the run is recorded there."""
     from .config import load_settings
     from .export import check_run_folder
     from .pipeline import code
@@ -154,6 +162,7 @@ def code_cmd(
                 cache_dir=None if no_cache else cache_dir,
                 min_score=min_score,
                 strict=strict,
+                project=project,
                 progress=progress,
             )
             run.save(out_dir, force=force, settings=settings.report)
@@ -161,12 +170,28 @@ def code_cmd(
             progress.close()
     for _, reason in run.corpus.failures:
         err.print(f"[yellow]Skipped:[/] {escape(reason)}")
+    for warning in run.stats.get("warnings", []):
+        err.print(f"[yellow]Warning:[/] {escape(warning)}")
+    decisions = run.stats.get("decisions")
+    if decisions and decisions["orphaned"]:
+        err.print(
+            f"[yellow]Orphaned:[/] {len(decisions['orphaned'])} stored decision(s) could not be placed in this run "
+            "(kept in the project; listed in run.json under stats.decisions):"
+        )
+        for orphan in decisions["orphaned"]:
+            err.print(f"  - {escape(orphan)}")
     if not quiet:
         if "embedding" in run.settings and run.settings["embedding"]["identity"].startswith("tfidf-svd:"):
             err.print(f"[yellow]Note:[/] {escape(run.settings['embedding']['model'])}")
         cache = run.stats.get("embedding_cache")
         if cache:
             err.print(f"Embedding cache: {cache['hits']} hits, {cache['misses']} new")
+        if decisions and any(decisions["applied"].values()):
+            applied = decisions["applied"]
+            err.print(
+                f"Human decisions applied: {applied['accepted']} accepted, {applied['rejected']} rejected, "
+                f"{applied['human']} human codings"
+            )
         used = len({c.code_id for c in run.codings})
         err.print(
             f"Coded {len(run.corpus.transcripts)} transcripts: {len(run.units)} segments, "
@@ -431,6 +456,41 @@ def codebook_merge(
     )
 
 
+@codebook_app.command("diff")
+def codebook_diff_cmd(
+    old: Annotated[Path, typer.Argument(help="Earlier codebook YAML file.")],
+    new: Annotated[Path, typer.Argument(help="Later codebook YAML file.")],
+) -> None:
+    """List codes added, removed, renamed, merged, moved and redefined from OLD to NEW."""
+    from .codebook import Codebook
+    from .codebook.diff import diff_codebooks
+
+    with _user_errors():
+        before, after = Codebook.load(old), Codebook.load(new)
+        diff = diff_codebooks(before, after)
+    out.print(f"{escape(before.name)} {before.version} → {after.version}: " + ("no code changes" if not diff else f"{len(diff.lines())} change(s)"))
+    for line in diff.lines():
+        out.print(escape(line))
+
+
+@codebook_app.command("bump")
+def codebook_bump_cmd(
+    file: Annotated[Path, typer.Argument(help="Codebook YAML file.")],
+    message: Annotated[str, typer.Option("--message", "-m", help="Changelog note: what changed.")],
+    major: Annotated[bool, typer.Option("--major", help="Bump the major version (codes removed or meanings changed).")] = False,
+    minor: Annotated[bool, typer.Option("--minor", help="Bump the minor version (codes added or refined).")] = False,
+    patch: Annotated[bool, typer.Option("--patch", help="Bump the patch version (wording fixes).")] = False,
+) -> None:
+    """Bump the codebook's version and add a changelog entry (comments and layout are kept)."""
+    from .codebook.edit import bump_codebook
+
+    with _user_errors():
+        if sum((major, minor, patch)) != 1:
+            raise ThemekitError("say which part to bump: exactly one of --major, --minor or --patch.")
+        result = bump_codebook(file, "major" if major else "minor" if minor else "patch", message)
+    out.print(f"{escape(str(result.path))}: version {result.old_version} → {result.new_version} — {escape(result.note)}")
+
+
 @codebook_app.command("show")
 def codebook_show(file: Annotated[Path, typer.Argument(help="Codebook YAML file.")]) -> None:
     """Print the codebook's themes and codes as a tree."""
@@ -544,6 +604,106 @@ def import_qdpx_cmd(
     if result.coder_files:
         files = " ".join(str(p) for p in result.coder_files)
         out.print(f"One file per coder: themekit agree {escape(files)}")
+
+
+@review_app.command("export")
+def review_export_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="Run folder written by 'themekit code'.")],
+    to: Annotated[Path, typer.Option("--to", help="Review sheet to write: .xlsx (with drop-downs) or .csv.")],
+    include_reviewed: Annotated[bool, typer.Option("--all", help="Also list codings already accepted, rejected or added.")] = False,
+    project: ProjectOption = Path(".themekit/project.db"),
+) -> None:
+    """Write a review sheet: one row per suggested coding, with decision, code and note columns to fill."""
+    from .pipeline import Run
+    from .store import export_review, open_project
+
+    with _user_errors():
+        run = Run.load(run_dir)
+        with open_project(project) as store:
+            rows = export_review(run, to, store, include_reviewed=include_reviewed)
+    out.print(f"{rows} coding(s) to review → {escape(str(to))}. Then: themekit review import {escape(str(to))} --coder NAME")
+
+
+@review_app.command("import")
+def review_import_cmd(
+    sheet: Annotated[Path, typer.Argument(help="Filled review sheet (.xlsx or .csv).")],
+    coder: Annotated[str, typer.Option("--coder", help="Who made these decisions.")],
+    project: ProjectOption = Path(".themekit/project.db"),
+) -> None:
+    """Record the decisions of a filled review sheet; bad rows are listed and left out, good rows kept."""
+    from .store import import_review, open_project
+
+    with _user_errors():
+        with open_project(project) as store:
+            result = import_review(sheet, store, coder=coder)
+        counts = ", ".join(f"{n} {k}" for k, n in result.counts.items())
+        out.print(
+            f"Recorded {result.recorded} decision(s) by {escape(result.coder)}: {counts}; "
+            f"{result.unchanged} already recorded, {result.blank} row(s) left blank."
+        )
+        if result.problems:
+            raise ThemekitError(result.problem_message())
+
+
+@review_app.command("status")
+def review_status_cmd(
+    project: ProjectOption = Path(".themekit/project.db"),
+) -> None:
+    """How much of the latest run is reviewed, per code."""
+    from rich.table import Table
+
+    from .store import open_project, review_status
+
+    with _user_errors():
+        with open_project(project) as store:
+            frame = review_status(store)
+    table = Table("code", "codings", "to review", "accepted", "rejected", "human", "reviewed")
+    for code, row in frame.iterrows():
+        table.add_row(escape(str(code)), *(str(int(row[k])) for k in ("codings", "suggested", "accepted", "rejected", "human")), f"{row['reviewed_pct']:.0f}%")
+    out.print(table)
+    total, todo = int(frame["codings"].sum()), int(frame["suggested"].sum())
+    out.print(f"{total - todo} of {total} codings reviewed.")
+
+
+@review_app.command("gold")
+def review_gold_cmd(
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="Gold CSV to write.")],
+    project: ProjectOption = Path(".themekit/project.db"),
+) -> None:
+    """Write people's decisions as a gold file, for 'themekit evaluate --gold' or 'themekit code --gold'."""
+    from .export.run_folder import atomic_write_text
+    from .store import decisions_gold, open_project
+
+    with _user_errors():
+        with open_project(project) as store:
+            frame = decisions_gold(store)
+        atomic_write_text(out_file, frame.to_csv(index=False))
+    out.print(f"{int((frame['code'] != '').sum())} human-confirmed coding(s) → {escape(str(out_file))}")
+
+
+@app.command("history")
+def history_cmd(
+    project: ProjectOption = Path(".themekit/project.db"),
+) -> None:
+    """List the project's runs with their codebook versions and headline counts."""
+    from rich.table import Table
+
+    from .store import open_project
+
+    with _user_errors():
+        with open_project(project) as store:
+            runs = store.runs()
+    table = Table("#", "created (UTC)", "run", "codebook", "transcripts", "segments", "codings", "accepted", "rejected", "human", "folder")
+    for r in runs:
+        c = r["counts"]
+        table.add_row(
+            str(r["id"]), r["created"].replace("T", " ")[:16], r["run_id"], escape(r["codebook_version"]),
+            *(str(c.get(k, 0)) for k in ("transcripts", "segments", "codings", "accepted", "rejected", "human")),
+            escape(Path(r["folder"]).name if r["folder"] else ""),
+        )
+    out.print(table)
+    if not runs:
+        out.print(f"No runs recorded in {escape(str(project))} yet.")
 
 
 def main() -> None:

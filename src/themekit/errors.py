@@ -16,6 +16,8 @@ __all__ = [
     "CodebookError",
     "CodebookProblem",
     "RunFolderError",
+    "ProjectError",
+    "ProjectBusyError",
 ]
 
 
@@ -87,3 +89,15 @@ class RunFolderError(ThemekitError):
     """The run folder cannot be written as asked."""
 
     code = "E300"
+
+
+class ProjectError(ThemekitError):
+    """The project store (``.themekit/project.db``) cannot be used as asked."""
+
+    code = "E700"
+
+
+class ProjectBusyError(ProjectError):
+    """Another themekit process held the project store for longer than the wait allows."""
+
+    code = "E701"

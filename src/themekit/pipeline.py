@@ -25,6 +25,8 @@ from .segment import UNITS, Segmentation, Unit, segment_corpus
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .store import Project
+
 __all__ = ["Run", "code", "EXCERPT_COLUMNS", "ProgressCallback"]
 
 #: ``progress(stage, advance, total)``: called as work is done, for progress bars.
@@ -66,6 +68,8 @@ class Run:
     settings: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
+    #: the project store the run was coded with (``code(project=...)``); ``save`` records the run there
+    project: Project | None = field(default=None, repr=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -173,6 +177,7 @@ def code(
     gold: str | Path | None = None,
     code_interviewer: bool = False,
     strict: bool = False,
+    project: Project | str | Path | None = None,
     progress: ProgressCallback | None = None,
 ) -> Run:
     """Code every participant segment of ``corpus`` with ``codebook``.
@@ -188,6 +193,13 @@ def code(
     ``gold.csv`` and no ``gold`` is given, that file is used.
     With ``strict=True`` any transcript that could not be read fails the run;
     otherwise it is listed in the run's failures and the rest are coded.
+
+    ``project`` (a :class:`themekit.store.Project` or the path of its
+    database) applies the human decisions stored there — accepted codings
+    stay, rejected ones never come back, human codings are kept; decisions on
+    text that changed are reported as orphaned in ``run.stats["decisions"]`` —
+    and, when no ``gold`` is given, trains the classifier on them. Saving the
+    run records it in the project.
     """
     timings: dict[str, float] = {}
     if unit not in UNITS:
@@ -196,9 +208,12 @@ def code(
         gold = Path(corpus) / "gold.csv"
     if gold is not None and not Path(gold).is_file():
         raise ThemekitError(f"{gold}: no such gold/decisions file. Check the path given to --gold.")
-    names = method_names(methods, have_gold=gold is not None)
     if not isinstance(codebook, Codebook):
         codebook = Codebook.load(codebook)
+    decided = _project_decisions(project, codebook)
+    if gold is None and decided is not None and decided.gold is not None:
+        gold = decided.gold
+    names = method_names(methods, have_gold=gold is not None)
     started = time.perf_counter()
     if not isinstance(corpus, Corpus):
         corpus = read_corpus(corpus, interviewer_labels=interviewer_labels, max_bytes=max_file_bytes)
@@ -261,6 +276,8 @@ def code(
         if progress:
             progress(f"code:{name}", 1, 1)
     codings = combine(raw, codebook, min_score=min_score)
+    if decided is not None:
+        codings = decided.apply(segmentation.segments, codings, stats)
 
     settings = {
         "unit": unit,
@@ -274,10 +291,57 @@ def code(
         "strict": strict,
     }
     if gold is not None and "classifier" in names:
-        settings["gold"] = {"path": str(gold), "sha256": hashlib.sha256(Path(gold).read_bytes()).hexdigest()}
+        source = "project decisions" if decided is not None and gold == decided.gold else str(gold)
+        settings["gold"] = {"path": source, "sha256": hashlib.sha256(Path(gold).read_bytes()).hexdigest()}
+    if decided is not None:
+        settings["decisions"] = decided.fingerprint
+        decided.close()
     if embedders:
         settings["embedding"] = {"identity": embedders[0].identity, "model": embedders[0].description}
-    return Run(corpus, codebook, segmentation.segments, codings, settings, timings, stats)
+    return Run(corpus, codebook, segmentation.segments, codings, settings, timings, stats, project=decided.project if decided else None)
+
+
+class _ProjectDecisions:
+    """The project's decisions for one coding: as gold for the classifier, then applied to the codings."""
+
+    def __init__(self, project: Project, codebook: Codebook) -> None:
+        import tempfile
+
+        from .store import decisions_gold
+
+        self.project = project
+        self.codebook = codebook
+        self.warnings = project.record_codebook(codebook)
+        self.decisions = project.decisions()
+        digest = hashlib.sha256(json.dumps([d.id for d in self.decisions]).encode()).hexdigest()[:16]
+        self.fingerprint = {"count": len(self.decisions), "sha256": digest}
+        self.history = [project.codebook(row["sha256"]) for row in project.codebooks() if row["sha256"] != codebook.sha256]
+        self._scratch = tempfile.TemporaryDirectory(prefix="themekit-decisions-")
+        self.gold: Path | None = None
+        frame = decisions_gold(project, codebook)
+        if (frame["code"] != "").any():
+            self.gold = Path(self._scratch.name) / "decisions-gold.csv"
+            frame.to_csv(self.gold, index=False)
+
+    def apply(self, units: list[Segment], codings: list[Coding], stats: dict[str, Any]) -> list[Coding]:
+        from .store import apply_decisions
+
+        codings, report = apply_decisions(units, codings, self.codebook, self.decisions, history=self.history)
+        stats["decisions"] = report.as_dict()
+        if self.warnings:
+            stats["warnings"] = list(self.warnings)
+        return codings
+
+    def close(self) -> None:
+        self._scratch.cleanup()
+
+
+def _project_decisions(project: Project | str | Path | None, codebook: Codebook) -> _ProjectDecisions | None:
+    if project is None:
+        return None
+    from .store import Project, open_project
+
+    return _ProjectDecisions(project if isinstance(project, Project) else open_project(project), codebook)
 
 
 @lru_cache(maxsize=4)

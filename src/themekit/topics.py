@@ -475,7 +475,7 @@ def _drafts(
     coded: dict[tuple[str, int], set[str]],
     n_examples: int,
 ) -> list[DraftCode]:
-    taken = {c.id for c in codebook} | {old for c in codebook for old in c.spec.renamed_from}
+    taken = {c.id for c in codebook} | {old for c in codebook for old in (*c.spec.renamed_from, *c.spec.merged_from)}
     noun = codebook.spec.participant_noun
     labels = {c.id: c.label for c in codebook}
     by_topic: dict[int, list[int]] = {}

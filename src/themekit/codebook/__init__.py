@@ -296,13 +296,13 @@ def _semantic_problems(raw: dict, lines: dict[str, int]) -> list[CodebookProblem
 
 
 def _rename_problems(raw: dict, lines: dict[str, int], live: dict[str, str]) -> list[CodebookProblem]:
-    """``renamed_from`` lists ids a code had before; a cycle shows as an old id that is still live or claimed twice."""
+    """``renamed_from``/``merged_from`` list ids of earlier codes; a cycle shows as an old id that is still live or claimed twice."""
     problems = []
     claimed: dict[str, str] = {}
-    for path, item in _raw_codes(raw):
-        olds = item.get("renamed_from")
+    for path, item, key in ((p, i, k) for p, i in _raw_codes(raw) for k in ("renamed_from", "merged_from")):
+        olds = item.get(key)
         for k, old in enumerate(olds if isinstance(olds, list) else []):
-            where = f"{path}.renamed_from[{k}]"
+            where = f"{path}.{key}[{k}]"
             line = _line_for(where, lines)
             if not isinstance(old, str):
                 continue
@@ -313,7 +313,7 @@ def _rename_problems(raw: dict, lines: dict[str, int], live: dict[str, str]) -> 
                     CodebookProblem(
                         where,
                         f"'{old}' is still a code or theme id (line {_line_for(live[old], lines)}); renames would go round "
-                        "in a cycle. Remove the old code, or this renamed_from entry",
+                        f"in a cycle. Remove the old code, or this {key} entry",
                         line,
                     )
                 )

@@ -22,7 +22,7 @@ from ..errors import CodebookError, CodebookProblem, ThemekitError
 from . import _line_for, _loc_to_path, read_guarded_yaml, validate_codebook
 from .schema import CodeSpec
 
-__all__ = ["MergeResult", "bump_version", "merge_drafts", "read_drafts"]
+__all__ = ["BumpResult", "MergeResult", "bump_codebook", "bump_version", "merge_drafts", "read_drafts"]
 
 _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:[-+][0-9A-Za-z.-]+)?$")
 
@@ -35,6 +35,14 @@ class MergeResult:
     theme: str
     added: tuple[str, ...]
     new_theme: bool
+
+
+@dataclass(frozen=True)
+class BumpResult:
+    path: Path
+    old_version: str
+    new_version: str
+    note: str
 
 
 def bump_version(version: str, part: str = "minor") -> str:
@@ -114,7 +122,7 @@ def merge_drafts(
         raise ThemekitError(
             f"{suggestions}: no draft {', '.join(repr(u) for u in unknown)}. Drafts in the file: {', '.join(drafts) or '(none)'}."
         )
-    taken = {c.id for c in current} | {old for c in current for old in c.spec.renamed_from}
+    taken = {c.id for c in current} | {old for c in current for old in (*c.spec.renamed_from, *c.spec.merged_from)}
     clashes = [p for p in pick if p in taken]
     if clashes:
         raise ThemekitError(
@@ -141,30 +149,10 @@ def merge_drafts(
         themes.append(target)
     for code_id in pick:
         target["codes"].append(_commented(drafts[code_id]))
-    old = str(data["version"])
-    new = bump_version(old, "minor")
-    data["version"] = new
     labels = ", ".join(f"{p} ({drafts[p]['label']})" for p in pick)
-    entry = {
-        "version": new,
-        "date": today or dt.date.today(),
-        "changes": [f"Added draft code{'s' if len(pick) > 1 else ''} from topic suggestions under {theme}: {labels}."],
-    }
-    if "changelog" not in data or data["changelog"] is None:
-        data["changelog"] = []
-    data["changelog"].append(entry)
-    buffer = io.StringIO()
-    rt.dump(data, buffer)
-    text = buffer.getvalue()
-
-    target_path = Path(out) if out is not None else path
-    with tempfile.TemporaryDirectory() as scratch:
-        trial = Path(scratch) / path.name
-        trial.write_text(text, encoding="utf-8")
-        validate_codebook(trial)  # raises CodebookError naming the problem; nothing is written
-    from ..export.run_folder import atomic_write_text
-
-    atomic_write_text(target_path, text)
+    change = f"Added draft code{'s' if len(pick) > 1 else ''} from topic suggestions under {theme}: {labels}."
+    old, new = _bump_in_place(data, "minor", change, today)
+    target_path = _write_validated(rt, data, path, out)
     return MergeResult(target_path, old, new, theme, tuple(pick), created)
 
 
@@ -174,3 +162,47 @@ def _commented(draft: dict[str, Any]):
     order = ["id", "label", "status", "definition", "include", "exclude", "keywords", "exclude_keywords", "patterns", "examples", "threshold"]
     keys = [k for k in order if k in draft] + [k for k in draft if k not in order]
     return CommentedMap((k, draft[k]) for k in keys)
+
+
+def _bump_in_place(data: Any, part: str, change: str, today: dt.date | None) -> tuple[str, str]:
+    """Bump ``data``'s version and append a changelog entry; returns (old, new) versions."""
+    old = str(data["version"])
+    new = bump_version(old, part)
+    data["version"] = new
+    if "changelog" not in data or data["changelog"] is None:
+        data["changelog"] = []
+    data["changelog"].append({"version": new, "date": today or dt.date.today(), "changes": [change]})
+    return old, new
+
+
+def _write_validated(rt: Any, data: Any, path: Path, out: str | Path | None) -> Path:
+    """Dump the edited YAML, validate it as a whole codebook, then write it atomically (nothing is written on error)."""
+    buffer = io.StringIO()
+    rt.dump(data, buffer)
+    text = buffer.getvalue()
+    target_path = Path(out) if out is not None else path
+    with tempfile.TemporaryDirectory() as scratch:
+        trial = Path(scratch) / path.name
+        trial.write_text(text, encoding="utf-8")
+        validate_codebook(trial)  # raises CodebookError naming the problem
+    from ..export.run_folder import atomic_write_text
+
+    atomic_write_text(target_path, text)
+    return target_path
+
+
+def bump_codebook(
+    codebook: str | Path, part: str, note: str, *, out: str | Path | None = None, today: dt.date | None = None
+) -> BumpResult:
+    """Bump ``codebook``'s version (``major``, ``minor`` or ``patch``) with a changelog entry ``note``.
+
+    Comments and layout are kept; the file (or ``out``) is replaced only once the result validates.
+    """
+    path = Path(codebook)
+    validate_codebook(path)
+    if not note.strip():
+        raise ThemekitError("the changelog note is empty. Say what changed with -m \"...\".")
+    rt = _yaml()
+    data = rt.load(path.read_text(encoding="utf-8"))
+    old, new = _bump_in_place(data, part, note.strip(), today)
+    return BumpResult(_write_validated(rt, data, path, out), old, new, note.strip())

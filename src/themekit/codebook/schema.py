@@ -42,7 +42,10 @@ class CodeSpec(_Strict):
     patterns: list[list[dict[str, Any]]] = []
     examples: list[str] = []
     threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    #: ids this code had in earlier codebook versions: stored decisions on them move to this code
     renamed_from: list[str] = []
+    #: ids of earlier codes folded into this one: stored decisions on them move to this code
+    merged_from: list[str] = []
     codes: list[CodeSpec] = []
 
 

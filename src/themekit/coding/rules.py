@@ -106,8 +106,8 @@ class RuleCoder:
             if entry.vetoed_by is not None or not entry.terms:
                 continue
             segment = segments[seg_key]
-            positive = sorted({t for t, neg in entry.terms.items() if not neg}, key=str.casefold)
-            negated = sorted({t for t, neg in entry.terms.items() if neg}, key=str.casefold)
+            positive = sorted({t for t, neg in entry.terms.items() if not neg}, key=_term_order)
+            negated = sorted({t for t, neg in entry.terms.items() if neg}, key=_term_order)
             evidence = []
             if positive:
                 evidence.append("matched: " + ", ".join(positive))
@@ -128,3 +128,8 @@ class RuleCoder:
         order = {c.id: i for i, c in enumerate(codebook)}
         codings.sort(key=lambda c: (c.segment.transcript.id, c.segment.index, order[c.code_id]))
         return codings
+
+
+def _term_order(term: str) -> tuple[str, str]:
+    """Matched terms in alphabetical order regardless of case, then by case: the same in every process."""
+    return term.casefold(), term

@@ -124,6 +124,8 @@ def write_run(run: Run, out: str | Path, *, force: bool = False, settings: Repor
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if run.project is not None:
+        run.project.record_run(run, folder=out)
     return out
 
 

@@ -1,0 +1,24 @@
+"""The project store: runs, codebook versions and human decisions that survive every re-run."""
+
+from ._db import DECISIONS, DEFAULT_PROJECT, SCHEMA_VERSION, Decision, Project, open_project
+from .decisions import DecisionReport, Orphan, apply_decisions, resolve_code_ids
+from .review import REVIEW_COLUMNS, ReviewImport, decisions_gold, export_review, import_review, review_status
+
+__all__ = [
+    "DECISIONS",
+    "DEFAULT_PROJECT",
+    "REVIEW_COLUMNS",
+    "SCHEMA_VERSION",
+    "Decision",
+    "DecisionReport",
+    "Orphan",
+    "Project",
+    "ReviewImport",
+    "apply_decisions",
+    "decisions_gold",
+    "export_review",
+    "import_review",
+    "open_project",
+    "resolve_code_ids",
+    "review_status",
+]

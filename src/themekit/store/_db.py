@@ -1,0 +1,465 @@
+"""The project store: one SQLite file recording runs, codebook versions and human decisions.
+
+Every write is one transaction (``BEGIN IMMEDIATE`` … ``COMMIT``) in WAL mode,
+so a process killed at any moment leaves the store as it was before the
+transaction or after it, never in between; a second process waits for the
+first (``busy_timeout``) and, past the wait, stops with a clear message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ProjectBusyError, ProjectError
+
+if TYPE_CHECKING:
+    from ..codebook import Codebook
+    from ..pipeline import Run
+
+__all__ = ["DEFAULT_PROJECT", "DECISIONS", "SCHEMA_VERSION", "Decision", "Project", "open_project"]
+
+#: Where ``themekit`` keeps the project store unless ``--project`` says otherwise.
+DEFAULT_PROJECT = Path(".themekit/project.db")
+#: What a reviewer can decide about a coding.
+DECISIONS = ("accept", "reject", "change", "add")
+
+#: Forward migrations: ``MIGRATIONS[k]`` brings schema version k to k + 1.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE codebooks (
+        sha256 TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        yaml TEXT NOT NULL,
+        source TEXT,
+        first_seen TEXT NOT NULL
+    );
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        created TEXT NOT NULL,
+        folder TEXT,
+        codebook_sha256 TEXT NOT NULL REFERENCES codebooks (sha256),
+        settings TEXT NOT NULL,
+        counts TEXT NOT NULL,
+        warnings TEXT NOT NULL
+    );
+    CREATE TABLE run_transcripts (
+        run INTEGER NOT NULL REFERENCES runs (id),
+        transcript TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        source TEXT NOT NULL,
+        PRIMARY KEY (run, transcript)
+    );
+    CREATE TABLE segments (
+        run INTEGER NOT NULL REFERENCES runs (id),
+        transcript TEXT NOT NULL,
+        segment INTEGER NOT NULL,
+        start INTEGER NOT NULL,
+        "end" INTEGER NOT NULL,
+        PRIMARY KEY (run, transcript, segment)
+    );
+    CREATE TABLE codings (
+        run INTEGER NOT NULL REFERENCES runs (id),
+        transcript TEXT NOT NULL,
+        segment INTEGER NOT NULL,
+        code TEXT NOT NULL,
+        method TEXT NOT NULL,
+        score REAL NOT NULL,
+        evidence TEXT NOT NULL,
+        status TEXT NOT NULL,
+        negated INTEGER NOT NULL
+    );
+    CREATE INDEX codings_run ON codings (run);
+    CREATE TABLE review_items (
+        id TEXT PRIMARY KEY,
+        run INTEGER NOT NULL REFERENCES runs (id),
+        transcript TEXT NOT NULL,
+        transcript_sha256 TEXT NOT NULL,
+        start INTEGER NOT NULL,
+        "end" INTEGER NOT NULL,
+        code TEXT NOT NULL,
+        quote TEXT NOT NULL,
+        codebook_sha256 TEXT NOT NULL REFERENCES codebooks (sha256)
+    );
+    CREATE TABLE imports (
+        id INTEGER PRIMARY KEY,
+        file TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        coder TEXT NOT NULL,
+        at TEXT NOT NULL,
+        counts TEXT NOT NULL
+    );
+    CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY,
+        transcript TEXT NOT NULL,
+        transcript_sha256 TEXT NOT NULL,
+        start INTEGER NOT NULL,
+        "end" INTEGER NOT NULL,
+        quote TEXT NOT NULL,
+        code TEXT NOT NULL,
+        decision TEXT NOT NULL CHECK (decision IN ('accept', 'reject', 'change', 'add')),
+        new_code TEXT,
+        coder TEXT NOT NULL,
+        at TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        item TEXT REFERENCES review_items (id),
+        import INTEGER REFERENCES imports (id)
+    );
+    CREATE INDEX decisions_transcript ON decisions (transcript);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One human decision about a coding, anchored to the transcript's hash and character offsets.
+
+    ``change`` moves the coding from ``code`` to ``new_code``; ``add`` gives
+    ``code`` to a span the machine did not code (or codes differently).
+    """
+
+    id: int
+    transcript: str
+    transcript_sha256: str
+    start: int
+    end: int
+    quote: str
+    code: str
+    decision: str
+    new_code: str | None
+    coder: str
+    at: str
+    note: str = ""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class Project:
+    """The project store at ``path`` (created on first use); see :func:`open_project`."""
+
+    def __init__(self, path: str | Path = DEFAULT_PROJECT, *, wait: float = 30.0) -> None:
+        self.path = Path(path)
+        self.wait = wait
+        if self.path.exists() and not self.path.is_file():
+            raise ProjectError(f"{self.path}: is not a file. Give --project the path of a project database file.")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = sqlite3.connect(self.path, timeout=wait, isolation_level=None)
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = FULL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            if _is_busy(exc):
+                raise self._busy() from None
+            raise ProjectError(
+                f"{self.path}: not a themekit project database ({exc}). "
+                "Give --project another path, or move this file away and run again to start a new project."
+            ) from None
+
+    # -- connection ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Project({str(self.path)!r})"
+
+    def _busy(self) -> ProjectBusyError:
+        return ProjectBusyError(
+            f"{self.path}: another themekit process is writing to this project and did not finish within "
+            f"{self.wait:.0f} s. Wait for it to finish and run again, or use a different --project."
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: all of it lands, or none of it."""
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc):
+                raise self._busy() from None
+            raise
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def _query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        cursor = self._conn.execute(sql, tuple(params))
+        cursor.row_factory = sqlite3.Row
+        return cursor.fetchall()
+
+    def _migrate(self) -> None:
+        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise ProjectError(
+                f"{self.path}: written by a newer themekit (project schema {version}, this themekit knows up to "
+                f"{SCHEMA_VERSION}). Upgrade themekit to use this project."
+            )
+        for target in range(version, SCHEMA_VERSION):
+            with self.transaction() as conn:
+                # re-read inside the lock: another process may have migrated meanwhile
+                if conn.execute("PRAGMA user_version").fetchone()[0] != target:
+                    continue
+                for statement in MIGRATIONS[target].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {target + 1}")
+
+    @property
+    def schema_version(self) -> int:
+        return self._conn.execute("PRAGMA user_version").fetchone()[0]
+
+    # -- codebooks ----------------------------------------------------------------------------
+
+    def record_codebook(self, codebook: Codebook) -> list[str]:
+        """Keep a snapshot of ``codebook``; returns warnings when its content changed but its version did not."""
+        from ..codebook.diff import diff_codebooks
+
+        sha = codebook.sha256
+        same_version = self._query(
+            "SELECT sha256, yaml FROM codebooks WHERE name = ? AND version = ? AND sha256 != ? ORDER BY first_seen",
+            (codebook.name, codebook.version, sha),
+        )
+        warnings = []
+        for row in same_version[:1]:
+            changes = diff_codebooks(codebook_from_yaml(row["yaml"]), codebook)
+            warnings.append(
+                f"codebook {codebook.name!r} version {codebook.version} differs from the one this project first saw "
+                f"under that version ({changes.summary() or 'formatting only'}). Record the change with "
+                f"'themekit codebook bump {codebook.source or 'CODEBOOK'} --minor -m \"what changed\"'."
+            )
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO codebooks (sha256, name, version, yaml, source, first_seen) VALUES (?, ?, ?, ?, ?, ?)",
+                (sha, codebook.name, codebook.version, codebook_yaml(codebook), str(codebook.source or ""), _now()),
+            )
+        return warnings
+
+    def codebook(self, sha256: str) -> Codebook:
+        rows = self._query("SELECT yaml FROM codebooks WHERE sha256 = ?", (sha256,))
+        if not rows:
+            raise ProjectError(f"{self.path}: no codebook with hash {sha256[:12]} is recorded in this project.")
+        return codebook_from_yaml(rows[0]["yaml"])
+
+    def codebooks(self) -> list[dict[str, Any]]:
+        """Every codebook version the project has seen, oldest first."""
+        return [dict(r) for r in self._query("SELECT sha256, name, version, source, first_seen FROM codebooks ORDER BY first_seen, rowid")]
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    def record_run(self, run: Run, *, folder: str | Path | None = None) -> int:
+        """Record a completed run (settings, codebook, transcript hashes, segments, codings) in one transaction."""
+        self.record_codebook(run.codebook)
+        counts = _status_counts(run)
+        with self.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO runs (run_id, created, folder, codebook_sha256, settings, counts, warnings) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run.id,
+                    _now(),
+                    str(Path(folder).resolve()) if folder is not None else None,
+                    run.codebook.sha256,
+                    json.dumps(run.settings, sort_keys=True, default=str),
+                    json.dumps(counts, sort_keys=True),
+                    json.dumps(run.stats.get("warnings", [])),
+                ),
+            )
+            key = cursor.lastrowid
+            conn.executemany(
+                "INSERT INTO run_transcripts (run, transcript, sha256, source) VALUES (?, ?, ?, ?)",
+                [(key, t.id, t.sha256, str(t.source)) for t in run.corpus],
+            )
+            conn.executemany(
+                'INSERT INTO segments (run, transcript, segment, start, "end") VALUES (?, ?, ?, ?, ?)',
+                [(key, s.transcript.id, s.index, s.start, s.end) for s in run.units],
+            )
+            conn.executemany(
+                "INSERT INTO codings (run, transcript, segment, code, method, score, evidence, status, negated) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (key, c.segment.transcript.id, c.segment.index, c.code_id, c.method, c.score, c.evidence, c.status, int(c.negated))
+                    for c in run.codings
+                ],
+            )
+        return int(key)  # type: ignore[arg-type]
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every recorded run, oldest first, with its codebook version and headline counts."""
+        rows = self._query(
+            "SELECT runs.id, run_id, created, folder, name AS codebook, version AS codebook_version, "
+            "codebook_sha256, counts, warnings FROM runs JOIN codebooks ON codebooks.sha256 = runs.codebook_sha256 "
+            "ORDER BY runs.id"
+        )
+        out = []
+        for row in rows:
+            item = dict(row)
+            item["counts"] = json.loads(item["counts"])
+            item["warnings"] = json.loads(item["warnings"])
+            out.append(item)
+        return out
+
+    def last_run(self) -> int | None:
+        row = self._conn.execute("SELECT max(id) FROM runs").fetchone()
+        return row[0]
+
+    def run_key(self, run: Run | str | int | None) -> int:
+        """The store's key of ``run`` (a Run, its id, a key, or ``None`` for the latest)."""
+        if run is None:
+            key = self.last_run()
+            if key is None:
+                raise ProjectError(f"{self.path}: no run is recorded in this project yet. Run 'themekit code' first.")
+            return key
+        if isinstance(run, int):
+            return run
+        run_id = run if isinstance(run, str) else run.id
+        rows = self._conn.execute("SELECT max(id) FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        if rows[0] is None:
+            raise ProjectError(
+                f"{self.path}: run {run_id} is not recorded in this project. Code it with 'themekit code' "
+                "using this --project, or give the --project it was coded with."
+            )
+        return rows[0]
+
+    # -- decisions ----------------------------------------------------------------------------
+
+    def decisions(self) -> list[Decision]:
+        """Every decision, oldest first (later decisions on the same coding win)."""
+        return [
+            Decision(r["id"], r["transcript"], r["transcript_sha256"], r["start"], r["end"], r["quote"], r["code"],
+                     r["decision"], r["new_code"], r["coder"], r["at"], r["note"])
+            for r in self._query('SELECT id, transcript, transcript_sha256, start, "end", quote, code, decision, '
+                                 "new_code, coder, at, note FROM decisions ORDER BY id")
+        ]
+
+    def add_decisions(self, decisions: Iterable[dict[str, Any]], *, coder: str, source: str = "", source_sha256: str = "",
+                      counts: dict[str, Any] | None = None) -> int:
+        """Record decisions (dicts with transcript, transcript_sha256, start, end, quote, code, decision,
+        new_code, note, item) by ``coder`` in one transaction; returns how many were recorded."""
+        rows = list(decisions)
+        at = _now()
+        with self.transaction() as conn:
+            import_id = conn.execute(
+                "INSERT INTO imports (file, sha256, coder, at, counts) VALUES (?, ?, ?, ?, ?)",
+                (source, source_sha256, coder, at, json.dumps(counts or {}, sort_keys=True)),
+            ).lastrowid
+            conn.executemany(
+                'INSERT INTO decisions (transcript, transcript_sha256, start, "end", quote, code, decision, new_code, '
+                "coder, at, note, item, import) VALUES (:transcript, :transcript_sha256, :start, :end, :quote, :code, "
+                ":decision, :new_code, :coder, :at, :note, :item, :import)",
+                [{"new_code": None, "note": "", "item": None, **row, "coder": coder, "at": at, "import": import_id} for row in rows],
+            )
+        return len(rows)
+
+    def latest_decision(self, item: str, coder: str) -> tuple[str, str | None, str] | None:
+        row = self._conn.execute(
+            "SELECT decision, new_code, note FROM decisions WHERE item = ? AND coder = ? ORDER BY id DESC LIMIT 1", (item, coder)
+        ).fetchone()
+        return tuple(row) if row else None  # type: ignore[return-value]
+
+    # -- review items ---------------------------------------------------------------------------
+
+    def add_review_items(self, items: Iterable[dict[str, Any]]) -> None:
+        with self.transaction() as conn:
+            conn.executemany(
+                'INSERT OR IGNORE INTO review_items (id, run, transcript, transcript_sha256, start, "end", code, quote, '
+                "codebook_sha256) VALUES (:id, :run, :transcript, :transcript_sha256, :start, :end, :code, :quote, :codebook_sha256)",
+                list(items),
+            )
+
+    def review_items(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        wanted = sorted(set(ids))
+        found: dict[str, dict[str, Any]] = {}
+        for k in range(0, len(wanted), 500):
+            chunk = wanted[k : k + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self._query(
+                f'SELECT id, run, transcript, transcript_sha256, start, "end", code, quote, codebook_sha256 '
+                f"FROM review_items WHERE id IN ({marks})",
+                chunk,
+            ):
+                found[row["id"]] = dict(row)
+        return found
+
+    def run_codings(self, run: Run | str | int | None = None) -> list[dict[str, Any]]:
+        """The codings recorded for a run (default: the latest), with their segment spans."""
+        key = self.run_key(run)
+        return [
+            dict(r)
+            for r in self._query(
+                'SELECT c.transcript, c.segment, s.start, s."end", c.code, c.method, c.score, c.status, t.sha256 AS transcript_sha256 '
+                "FROM codings c JOIN segments s ON s.run = c.run AND s.transcript = c.transcript AND s.segment = c.segment "
+                "JOIN run_transcripts t ON t.run = c.run AND t.transcript = c.transcript WHERE c.run = ? ORDER BY c.rowid",
+                (key,),
+            )
+        ]
+
+    def integrity_check(self) -> str:
+        return self._conn.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _status_counts(run: Run) -> dict[str, int]:
+    counts = {"transcripts": len(run.corpus.transcripts), "segments": len(run.units), "codings": len(run.codings)}
+    for status in ("suggested", "accepted", "rejected", "human"):
+        counts[status] = sum(1 for c in run.codings if c.status == status)
+    return counts
+
+
+def codebook_yaml(codebook: Codebook) -> str:
+    """The codebook's YAML as written (comments kept) when its file still matches, else its content dumped."""
+    import yaml
+
+    source = codebook.source
+    if source is not None and source.is_file():
+        from ..codebook import Codebook as _Codebook
+
+        try:
+            if _Codebook.load(source).sha256 == codebook.sha256:
+                return source.read_text(encoding="utf-8")
+        except Exception:  # noqa: BLE001 - the file changed under us: fall back to the content
+            pass
+    return yaml.safe_dump(codebook.spec.model_dump(mode="json", exclude_defaults=True), sort_keys=False, allow_unicode=True)
+
+
+def codebook_from_yaml(text: str) -> Codebook:
+    """A codebook from a stored snapshot."""
+    import tempfile
+
+    from ..codebook import validate_codebook
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "codebook.yaml"
+        path.write_text(text, encoding="utf-8")
+        codebook = validate_codebook(path)
+    codebook.source = None
+    return codebook
+
+
+def open_project(path: str | Path | None = None, *, wait: float = 30.0) -> Project:
+    """Open (or create) the project store at ``path`` (default ``.themekit/project.db``)."""
+    return Project(DEFAULT_PROJECT if path is None else path, wait=wait)

@@ -1,0 +1,190 @@
+"""Stored human decisions applied to a fresh coding: what people decided outlives every re-run.
+
+Each decision is anchored to its transcript's sha256 and character offsets,
+with the quoted text kept beside them. When the transcript is unchanged the
+offsets are used as they are; when it changed, the quote is looked for at the
+same offsets and then once anywhere in the new text; a decision whose text is
+gone (or now appears more than once) is *orphaned*: reported by name, kept in
+the store, never applied to the wrong words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from ..models import Coding, Segment
+
+if TYPE_CHECKING:
+    from ..codebook import Codebook
+    from ._db import Decision
+
+__all__ = ["DecisionReport", "Orphan", "apply_decisions", "resolve_code_ids"]
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """A stored decision that could not be placed in this run, and why."""
+
+    decision: Decision
+    reason: str
+
+    def __str__(self) -> str:
+        d = self.decision
+        quote = " ".join(d.quote.split())
+        quote = quote if len(quote) <= 70 else quote[:67] + "…"
+        what = f"{d.decision} {d.code}" + (f" → {d.new_code}" if d.new_code else "")
+        return f"{d.transcript} \"{quote}\" ({what}, by {d.coder} {d.at[:10]}): {self.reason}"
+
+
+@dataclass
+class DecisionReport:
+    """How stored decisions met this run."""
+
+    applied: dict[str, int] = field(default_factory=lambda: {"accepted": 0, "rejected": 0, "human": 0})
+    moved: int = 0
+    other_transcripts: int = 0
+    orphans: list[Orphan] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "applied": dict(self.applied),
+            "re_anchored": self.moved,
+            "other_transcripts": self.other_transcripts,
+            "orphaned": [str(o) for o in self.orphans],
+        }
+
+
+def resolve_code_ids(codebook: Codebook, history: list[Codebook] = ()) -> dict[str, str]:  # type: ignore[assignment]
+    """Any code id seen in ``history`` or ``codebook`` → its id in ``codebook``, following
+    ``renamed_from``/``merged_from`` through every version. Ids that lead nowhere are left out."""
+    links: dict[str, str] = {}
+    for book in (*history, codebook):
+        for code in book:
+            for former in (*code.spec.renamed_from, *code.spec.merged_from):
+                links[former] = code.id
+    live = {c.id for c in codebook}
+    resolved: dict[str, str] = {}
+    for start in {*links, *live}:
+        current, seen = start, set()
+        while current not in live and current in links and current not in seen:
+            seen.add(current)
+            current = links[current]
+        if current in live:
+            resolved[start] = current
+    return resolved
+
+
+def _anchor(decision: Decision, text: str, sha256: str) -> tuple[int, int] | str:
+    """Where the decision's words are in the current text, or why they cannot be found."""
+    start, end = decision.start, decision.end
+    if sha256 == decision.transcript_sha256:
+        return start, end
+    if text[start:end] == decision.quote:
+        return start, end
+    first = text.find(decision.quote) if decision.quote else -1
+    if first < 0:
+        return "the transcript changed and this text is no longer in it"
+    if text.find(decision.quote, first + 1) >= 0:
+        return "the transcript changed and this text now appears more than once"
+    return first, first + len(decision.quote)
+
+
+def _segment_for(units: list[Segment], start: int, end: int) -> Segment | None:
+    """The segment that best covers [start, end): most overlap, at least half of the segment or of the span."""
+    best, best_overlap = None, 0
+    for seg in units:
+        overlap = min(end, seg.end) - max(start, seg.start)
+        if overlap > best_overlap:
+            best, best_overlap = seg, overlap
+    if best is None:
+        return None
+    if best_overlap * 2 >= (best.end - best.start) or best_overlap * 2 >= (end - start):
+        return best
+    return None
+
+
+def apply_decisions(
+    units: list[Segment],
+    codings: list[Coding],
+    codebook: Codebook,
+    decisions: list[Decision],
+    *,
+    history: list[Codebook] = (),  # type: ignore[assignment]
+) -> tuple[list[Coding], DecisionReport]:
+    """The run's codings with stored decisions applied (latest decision per coding wins):
+
+    - ``accept``: the coding is ``accepted``; if the machine no longer gives it, it is kept as a human coding;
+    - ``reject``: the coding stays in the output with status ``rejected`` and never counts again;
+    - ``change``: the old code is rejected and the new one given (status ``human``);
+    - ``add``: the code is given (status ``human``).
+    """
+    report = DecisionReport()
+    ids = resolve_code_ids(codebook, list(history))
+    by_transcript: dict[str, list[Segment]] = {}
+    for seg in units:
+        by_transcript.setdefault(seg.transcript.id, []).append(seg)
+    # (transcript, segment index, code) → (status, decision)
+    final: dict[tuple[str, int, str], tuple[str, Decision]] = {}
+    for d in decisions:
+        segments = by_transcript.get(d.transcript)
+        if segments is None:
+            report.other_transcripts += 1
+            continue
+        transcript = segments[0].transcript
+        place = _anchor(d, transcript.text, transcript.sha256)
+        if isinstance(place, str):
+            report.orphans.append(_orphan(d, place))
+            continue
+        if place != (d.start, d.end):
+            report.moved += 1
+        seg = _segment_for(segments, *place)
+        if seg is None:
+            report.orphans.append(_orphan(d, "no segment of this run covers this text (was the coding unit changed?)"))
+            continue
+        wanted = [d.code] + ([d.new_code] if d.decision == "change" and d.new_code else [])
+        missing = [c for c in wanted if c not in ids]
+        if missing:
+            report.orphans.append(_orphan(d, f"code {missing[0]!r} is not in codebook {codebook.name} {codebook.version}"))
+            continue
+        code = ids[d.code]
+        if d.decision == "accept":
+            final[(d.transcript, seg.index, code)] = ("accepted", d)
+        elif d.decision == "reject":
+            final[(d.transcript, seg.index, code)] = ("rejected", d)
+        elif d.decision == "add":
+            final[(d.transcript, seg.index, code)] = ("human", d)
+        elif d.decision == "change":
+            final[(d.transcript, seg.index, code)] = ("rejected", d)
+            final[(d.transcript, seg.index, ids[d.new_code])] = ("human", d)  # type: ignore[index]
+
+    out: list[Coding] = []
+    for c in codings:
+        key = (c.segment.transcript.id, c.segment.index, c.code_id)
+        if key in final:
+            status, d = final.pop(key)
+            out.append(replace(c, status=status, evidence=_with_decision(c.evidence, status, d)))
+            report.applied[status] += 1
+        else:
+            out.append(c)
+    segment_of = {(s.transcript.id, s.index): s for s in units}
+    for (tid, index, code), (status, d) in final.items():
+        if status == "rejected":
+            continue  # nothing to reject: the machine no longer suggests it
+        spec = codebook.code(code)
+        evidence = _with_decision("", status, d)
+        out.append(Coding(segment_of[(tid, index)], code, spec.theme_id, "human", 1.0, evidence, status))  # type: ignore[arg-type]
+        report.applied[status] += 1
+    order = {c.id: k for k, c in enumerate(codebook)}
+    out.sort(key=lambda c: (c.segment.transcript.id, c.segment.index, order[c.code_id]))
+    return out, report
+
+
+def _orphan(d: Decision, reason: str) -> Orphan:
+    return Orphan(d, reason)
+
+
+def _with_decision(evidence: str, status: str, d: Decision) -> str:
+    verb = {"accepted": "accepted", "rejected": "rejected", "human": "added" if d.decision == "add" else "changed"}[status]
+    tail = f"{verb} by {d.coder} {d.at[:10]}" + (f": {d.note}" if d.note else "")
+    return f"{evidence} | {tail}" if evidence else tail

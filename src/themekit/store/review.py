@@ -1,0 +1,410 @@
+"""The review round trip: a sheet of suggested codings out, people's decisions back into the project.
+
+A review sheet (xlsx or csv) has one row per coding to review: the quote with
+the words around it, the suggested code, its score and evidence, and three
+columns for the reviewer: ``decision`` (accept, reject, change, add), ``code``
+(the code to give, for change and add) and ``note``. Each row carries an
+``id`` that the project recorded when the sheet was written, so a decision is
+anchored to the exact transcript version and characters the reviewer read.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ThemekitError
+from ._db import DECISIONS, Project
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..pipeline import Run
+
+__all__ = ["REVIEW_COLUMNS", "ReviewImport", "export_review", "import_review", "review_status", "decisions_gold"]
+
+#: Columns of a review sheet, in order; the last three are the reviewer's.
+REVIEW_COLUMNS = (
+    "id",
+    "transcript",
+    "speaker",
+    "before",
+    "quote",
+    "after",
+    "suggested_code",
+    "code_label",
+    "score",
+    "evidence",
+    "status",
+    "decision",
+    "code",
+    "note",
+)
+#: Characters of context shown before and after each quote.
+CONTEXT_CHARS = 200
+_SYNONYMS = {"accepted": "accept", "rejected": "reject", "changed": "change", "added": "add"}
+
+
+def _item_id(transcript_sha256: str, start: int, end: int, code: str) -> str:
+    return hashlib.sha256(f"{transcript_sha256}:{start}:{end}:{code}".encode()).hexdigest()[:16]
+
+
+def _context(text: str, start: int, end: int) -> tuple[str, str]:
+    before = text[max(0, start - CONTEXT_CHARS) : start]
+    after = text[end : end + CONTEXT_CHARS]
+    if start > CONTEXT_CHARS and " " in before:
+        before = "…" + before[before.index(" ") + 1 :]
+    if end + CONTEXT_CHARS < len(text) and " " in after:
+        after = after[: after.rindex(" ")] + "…"
+    return " ".join(before.split()), " ".join(after.split())
+
+
+def review_rows(run: Run, *, include_reviewed: bool = False) -> list[dict[str, Any]]:
+    """One row per coding to review (status ``suggested``; every status with ``include_reviewed``)."""
+    labels = {c.id: c.label for c in run.codebook}
+    rows = []
+    for c in run.codings:
+        if c.status != "suggested" and not include_reviewed:
+            continue
+        seg, t = c.segment, c.segment.transcript
+        before, after = _context(t.text, seg.start, seg.end)
+        rows.append(
+            {
+                "id": _item_id(t.sha256, seg.start, seg.end, c.code_id),
+                "transcript": t.id,
+                "speaker": seg.speaker,
+                "before": before,
+                "quote": seg.text,
+                "after": after,
+                "suggested_code": c.code_id,
+                "code_label": labels[c.code_id],
+                "score": round(c.score, 3),
+                "evidence": c.evidence + (" (negated)" if c.negated else ""),
+                "status": c.status,
+                "decision": "",
+                "code": "",
+                "note": "",
+                "_item": {
+                    "id": _item_id(t.sha256, seg.start, seg.end, c.code_id),
+                    "transcript": t.id,
+                    "transcript_sha256": t.sha256,
+                    "start": seg.start,
+                    "end": seg.end,
+                    "code": c.code_id,
+                    "quote": seg.text,
+                    "codebook_sha256": run.codebook.sha256,
+                },
+            }
+        )
+    return rows
+
+
+def export_review(run: Run, path: str | Path, project: Project, *, include_reviewed: bool = False) -> int:
+    """Write the review sheet for ``run`` to ``path`` (``.xlsx`` or ``.csv``); returns the number of rows.
+
+    The run must be recorded in ``project`` (``themekit code`` does that), so
+    the rows' ids can be traced back when the sheet is imported.
+    """
+    path = Path(path)
+    fmt = path.suffix.lower()
+    if fmt not in (".xlsx", ".csv"):
+        raise ThemekitError(f"{path}: a review sheet is .xlsx or .csv. Give --to a file name ending in one of them.")
+    key = project.run_key(run)
+    rows = review_rows(run, include_reviewed=include_reviewed)
+    project.add_review_items([{**r["_item"], "run": key} for r in rows])
+    from ..export.run_folder import atomic_write_bytes
+
+    data = _xlsx_bytes(rows, run) if fmt == ".xlsx" else _csv_bytes(rows)
+    atomic_write_bytes(path, data)
+    return len(rows)
+
+
+def _cells(row: dict[str, Any]) -> list[Any]:
+    from ..export._safe import spreadsheet_safe, xml_safe
+
+    return [spreadsheet_safe(xml_safe(v)) if isinstance(v, str) else v for v in (row[c] for c in REVIEW_COLUMNS)]
+
+
+def _csv_bytes(rows: list[dict[str, Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(REVIEW_COLUMNS)
+    writer.writerows(_cells(r) for r in rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def _xlsx_bytes(rows: list[dict[str, Any]], run: Run) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from ..export._safe import xml_safe
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "review"
+    sheet.append(list(REVIEW_COLUMNS))
+    for row in rows:
+        sheet.append(_cells(row))
+    widths = {"id": 18, "before": 40, "quote": 60, "after": 40, "evidence": 40, "note": 30, "decision": 12, "code": 22}
+    for k, name in enumerate(REVIEW_COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(k)].width = widths.get(name, 14)
+        sheet.cell(row=1, column=k).font = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    quote_col = REVIEW_COLUMNS.index("quote") + 1
+    for cells in sheet.iter_rows(min_row=2, min_col=1, max_col=len(REVIEW_COLUMNS)):
+        for cell in cells:
+            cell.alignment = wrap
+        cells[quote_col - 1].font = Font(bold=True)
+    fill = PatternFill("solid", fgColor="FFF2CC")
+    last = max(2, len(rows) + 1)
+    for name in ("decision", "code", "note"):
+        col = get_column_letter(REVIEW_COLUMNS.index(name) + 1)
+        for (cell,) in sheet[f"{col}2:{col}{last}"]:
+            cell.fill = fill
+    sheet.freeze_panes = "B2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(REVIEW_COLUMNS))}{last}"
+
+    codes = book.create_sheet("codes")
+    codes.append(["code", "label", "theme", "definition"])
+    for c in run.codebook:
+        codes.append([c.id, xml_safe(c.label), c.theme_id, xml_safe(c.spec.definition)])
+    codes.column_dimensions["A"].width = 24
+    codes.column_dimensions["D"].width = 80
+
+    decision_col = get_column_letter(REVIEW_COLUMNS.index("decision") + 1)
+    code_col = get_column_letter(REVIEW_COLUMNS.index("code") + 1)
+    decisions = DataValidation(type="list", formula1=f'"{",".join(DECISIONS)}"', allow_blank=True, showErrorMessage=True,
+                               errorTitle="decision", error="Choose accept, reject, change or add.")
+    decisions.add(f"{decision_col}2:{decision_col}{last}")
+    code_list = DataValidation(type="list", formula1=f"codes!$A$2:$A${len(run.codebook) + 1}", allow_blank=True,
+                               showErrorMessage=True, errorTitle="code", error="Choose a code from the 'codes' sheet.")
+    code_list.add(f"{code_col}2:{code_col}{last}")
+    sheet.add_data_validation(decisions)
+    sheet.add_data_validation(code_list)
+
+    help_sheet = book.create_sheet("how to review")
+    for line in (
+        "One row per coding themekit suggested. Fill the yellow columns; leave a row blank to review it later.",
+        "decision: accept (the code is right), reject (it is wrong), change (wrong code: put the right one in 'code'),",
+        "          add (keep the suggestion as it is and also give the code in 'code').",
+        "code: the code to give for change and add, from the 'codes' sheet. note: anything worth keeping.",
+        "Do not edit or delete the 'id' column: it ties each decision to the exact words you read.",
+        "Then: themekit review import THIS_FILE --coder YOUR_NAME",
+    ):
+        help_sheet.append([line])
+    help_sheet.column_dimensions["A"].width = 120
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@dataclass
+class ReviewImport:
+    """What an import recorded, and the rows it could not use (row numbers as the sheet shows them)."""
+
+    path: Path
+    coder: str
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DECISIONS, 0))
+    unchanged: int = 0
+    blank: int = 0
+    problems: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def recorded(self) -> int:
+        return sum(self.counts.values())
+
+    def problem_message(self) -> str:
+        lines = [
+            f"{self.path}: {len(self.problems)} row(s) not imported ({self.recorded} decision(s) from the other rows were "
+            "recorded). Fix these rows and import the sheet again (rows already recorded are not recorded twice):"
+        ]
+        lines += [f"  - row {row}: {message}" for row, message in self.problems]
+        return "\n".join(lines)
+
+
+def _read_sheet(path: Path) -> list[tuple[int, dict[str, str]]]:
+    """(row number, {column: text}) for every data row; row numbers as a spreadsheet shows them (header = 1)."""
+    fmt = path.suffix.lower()
+    if not path.is_file():
+        raise ThemekitError(f"{path}: no such review sheet. Check the path.")
+    if fmt == ".csv":
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise ThemekitError(f"{path}: is not UTF-8 text. Save the sheet as CSV UTF-8 and import it again.") from None
+        records = list(csv.reader(io.StringIO(text)))
+    elif fmt == ".xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            book = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
+            raise ThemekitError(f"{path}: cannot be read as an Excel workbook ({exc}). Save it again as .xlsx.") from None
+        sheet = book["review"] if "review" in book.sheetnames else book.worksheets[0]
+        records = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        book.close()
+    else:
+        raise ThemekitError(f"{path}: a review sheet is .xlsx or .csv.")
+    if not records:
+        raise ThemekitError(f"{path}: the sheet is empty. Import the sheet 'themekit review export' wrote.")
+    header = [h.strip().casefold() for h in records[0]]
+    missing = [c for c in ("id", "decision", "code", "note") if c not in header]
+    if missing:
+        raise ThemekitError(
+            f"{path}: missing column(s) {', '.join(missing)} in the header row (found: {', '.join(h for h in header if h) or 'none'}). "
+            "Import the sheet 'themekit review export' wrote, with its header row intact."
+        )
+    rows = []
+    for number, record in enumerate(records[1:], start=2):
+        cells = {name: (record[k].strip() if k < len(record) else "") for k, name in enumerate(header) if name}
+        rows.append((number, cells))
+    return rows
+
+
+def import_review(path: str | Path, project: Project, *, coder: str) -> ReviewImport:
+    """Record the decisions of a filled review sheet by ``coder``.
+
+    Every row is checked; rows with problems (unknown or missing id, a decision
+    out of vocabulary, a missing or unknown code) are listed in the result and
+    nothing of them is recorded; the good rows are recorded together in one
+    transaction. A decision the same coder already recorded for the same row is
+    not recorded twice.
+    """
+    path = Path(path)
+    coder = coder.strip()
+    if not coder:
+        raise ThemekitError("--coder is empty. Give the reviewer's name, e.g. --coder alex.")
+    rows = _read_sheet(path)
+    result = ReviewImport(path, coder)
+    items = project.review_items(cells["id"] for _, cells in rows if cells.get("id"))
+    codebooks: dict[str, Any] = {}
+    seen: dict[str, int] = {}
+    good: list[dict[str, Any]] = []
+    for number, cells in rows:
+        decision = cells.get("decision", "").casefold()
+        decision = _SYNONYMS.get(decision, decision)
+        code = cells.get("code", "")
+        note = cells.get("note", "").removeprefix("'")
+        item_id = cells.get("id", "").removeprefix("'")
+        if not decision and not code and not note:
+            result.blank += 1
+            continue
+        if not item_id:
+            result.problems.append((number, "no id. Keep the id column themekit wrote; copy the row's id back from the exported sheet"))
+            continue
+        item = items.get(item_id)
+        if item is None:
+            result.problems.append((number, f"id {item_id!r} is not from a review sheet exported from this project ({project.path})"))
+            continue
+        if not decision:
+            result.problems.append((number, f"code or note given but no decision. Choose one of: {', '.join(DECISIONS)}"))
+            continue
+        if decision not in DECISIONS:
+            result.problems.append((number, f"decision {cells.get('decision')!r} is not one of: {', '.join(DECISIONS)}"))
+            continue
+        if item_id in seen:
+            result.problems.append((number, f"id {item_id} is already decided on row {seen[item_id]}; keep one row per id"))
+            continue
+        book = codebooks.get(item["codebook_sha256"])
+        if book is None:
+            book = codebooks[item["codebook_sha256"]] = project.codebook(item["codebook_sha256"])
+        known = {c.id for c in book}
+        new_code = None
+        if decision in ("change", "add"):
+            if not code:
+                result.problems.append((number, f"decision {decision} needs the code to give in the 'code' column"))
+                continue
+            if code not in known:
+                near = difflib.get_close_matches(code, sorted(known), n=3)
+                hint = f"; did you mean {', '.join(near)}?" if near else "; see the 'codes' sheet"
+                result.problems.append((number, f"code {code!r} is not in codebook {book.name} {book.version}{hint}"))
+                continue
+            if code == item["code"]:
+                result.problems.append((number, f"{decision} to the suggested code {code!r} itself; use accept"))
+                continue
+            new_code = code
+        elif code and code != item["code"]:
+            result.problems.append((number, f"decision {decision} with code {code!r}: to give a different code use change"))
+            continue
+        seen[item_id] = number
+        record = {k: item[k] for k in ("transcript", "transcript_sha256", "start", "end", "quote", "code")}
+        if decision == "add":
+            # "add": the suggestion stands as it is, and the reviewer's code is given too
+            record = {**record, "code": new_code}
+            new_code = None
+        if project.latest_decision(item_id, coder) == (decision, new_code, note):
+            result.unchanged += 1
+            continue
+        good.append({**record, "decision": decision, "new_code": new_code, "note": note, "item": item_id})
+        result.counts[decision] += 1
+    if good:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        project.add_decisions(good, coder=coder, source=str(path.resolve()), source_sha256=digest,
+                              counts={**result.counts, "problems": len(result.problems)})
+    return result
+
+
+def review_status(project: Project, run: Run | str | int | None = None) -> pd.DataFrame:
+    """Per code of a recorded run (default: the latest): codings, how many are reviewed, and how."""
+    import pandas as pd
+
+    codings = project.run_codings(run)
+    decided: dict[tuple[str, int, int, str], str] = {}
+    changed_to: dict[tuple[str, int, int, str], int] = {}
+    for d in project.decisions():
+        key = (d.transcript_sha256, d.start, d.end, d.code)
+        decided[key] = d.decision
+        if d.decision == "change" and d.new_code:
+            changed_to[(d.transcript_sha256, d.start, d.end, d.new_code)] = 1
+    records: dict[str, dict[str, int]] = {}
+    for c in codings:
+        row = records.setdefault(c["code"], {"codings": 0, "suggested": 0, "accepted": 0, "rejected": 0, "human": 0})
+        row["codings"] += 1
+        verdict = decided.get((c["transcript_sha256"], c["start"], c["end"], c["code"]))
+        status = {"accept": "accepted", "reject": "rejected", "change": "rejected", "add": "human"}.get(verdict or "", c["status"])
+        row[status] += 1
+    frame = pd.DataFrame.from_dict(records, orient="index", columns=["codings", "suggested", "accepted", "rejected", "human"])
+    frame.index.name = "code"
+    frame = frame.fillna(0).astype("int64")
+    frame["reviewed_pct"] = (100 * (frame["codings"] - frame["suggested"]) / frame["codings"].where(frame["codings"] > 0)).round(1).fillna(0.0)
+    return frame.sort_values(["reviewed_pct", "codings"], ascending=[True, False])
+
+
+def decisions_gold(project: Project, codebook: Any = None) -> pd.DataFrame:
+    """People's decisions as a span-level gold table (transcript, char_start, char_end, code, text):
+    accepted, changed-to and added codes are positives; a rejected coding marks its excerpt as read."""
+    import pandas as pd
+
+    from .decisions import resolve_code_ids
+
+    ids = resolve_code_ids(codebook) if codebook is not None else None
+    latest: dict[tuple[str, int, int, str], Any] = {}
+    for d in project.decisions():
+        latest[(d.transcript, d.start, d.end, d.code)] = d
+    rows = []
+    for (transcript, start, end, code), d in latest.items():
+        if d.decision in ("accept", "add"):
+            given = code
+        elif d.decision == "change":
+            given = d.new_code or ""
+        else:
+            given = ""
+        if ids is not None and given:
+            given = ids.get(given, "")
+            if not given:
+                continue
+        rows.append({"transcript": transcript, "char_start": start, "char_end": end, "code": given, "text": d.quote})
+    frame = pd.DataFrame(rows, columns=["transcript", "char_start", "char_end", "code", "text"])
+    # a span read and given codes needs no "read, nothing here" row
+    positives = frame[frame["code"] != ""]
+    coded = set(zip(positives["transcript"], positives["char_start"], positives["char_end"]))
+    keep = (frame["code"] != "") | ~pd.Series([k in coded for k in zip(frame["transcript"], frame["char_start"], frame["char_end"])], dtype=bool)
+    return frame[keep].drop_duplicates().sort_values(["transcript", "char_start", "code"]).reset_index(drop=True)
+

@@ -1,0 +1,446 @@
+"""The project store: decisions survive re-runs, renames and edits; imports are checked row by row; writes are durable."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import themekit
+from themekit.cli import app
+from themekit.errors import ProjectBusyError, ProjectError
+from themekit.store import Project, export_review, import_review, review_status
+
+from .conftest import SAMPLE, SAMPLE_CODEBOOK, TINY_CODEBOOK, write
+
+runner = CliRunner()
+
+
+def code(corpus, codebook, project, **options):
+    return themekit.code(corpus, codebook, methods="rule", cache_dir=None, project=project, **options)
+
+
+def fill(sheet: Path, out: Path, decisions: dict[tuple[str, str], tuple[str, str, str]]) -> Path:
+    """Fill a review CSV as a reviewer would: (quote start, suggested code) → (decision, code, note)."""
+    with sheet.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        for (start, suggested), (decision, new_code, note) in decisions.items():
+            if row["quote"].startswith(start) and row["suggested_code"] == suggested:
+                row.update(decision=decision, code=new_code, note=note)
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return out
+
+
+def statuses(run) -> dict[tuple[str, str], str]:
+    return {(c.segment.text[:30], c.code_id): c.status for c in run.codings}
+
+
+@pytest.fixture
+def reviewed(tmp_path, tiny_corpus, tiny_codebook):
+    """A tiny project with one coded run and a review imported: accept, reject, add."""
+    project = Project(tmp_path / "project.db")
+    run = code(tiny_corpus, tiny_codebook, project)
+    run.save(tmp_path / "r1")
+    assert export_review(run, tmp_path / "review.csv", project) == len(run.codings)
+    filled = fill(
+        tmp_path / "review.csv",
+        tmp_path / "filled.csv",
+        {
+            ("Honestly the isolation", "loneliness"): ("accept", "", "clear case"),
+            ("The bailiffs came", "debt"): ("reject", "", "not about debt as such"),
+            ("I trust her completely", "trust"): ("add", "loneliness", ""),
+        },
+    )
+    result = import_review(filled, project, coder="alex")
+    assert result.counts == {"accept": 1, "reject": 1, "change": 0, "add": 1} and not result.problems
+    return project, run
+
+
+def test_store_decisions_survive_a_rerun(reviewed, tiny_corpus, tiny_codebook, tmp_path):
+    project, _ = reviewed
+    run = code(tiny_corpus, tiny_codebook, project)
+    status = statuses(run)
+    assert status[("Honestly the isolation was the", "loneliness")] == "accepted"
+    assert status[("The bailiffs came twice in one", "debt")] == "rejected"
+    assert status[("I trust her completely, she ne", "loneliness")] == "human"
+    assert status[("I trust her completely, she ne", "trust")] == "suggested"
+    assert run.stats["decisions"]["applied"] == {"accepted": 1, "rejected": 1, "human": 1}
+    frame = run.excerpts
+    human = frame[frame["status"] == "human"].iloc[0]
+    assert (human["method"], human["score"], human["evidence"]) == ("human", 1.0, f"added by alex {time.strftime('%Y-%m-%d', time.gmtime())}")
+    # rejected codings stay out of the summary and the prevalence counts
+    debt = next(c for t in themekit.summarize(run) for c in t.codes if c.code_id == "debt")
+    assert all("bailiffs" not in q.text for q in debt.quotes)
+
+
+def test_store_accepted_coding_stays_when_machine_no_longer_suggests_it(reviewed, tiny_corpus, tmp_path):
+    project, _ = reviewed
+    edited = write(tmp_path / "v2.yaml", TINY_CODEBOOK.replace("version: 0.1.0", "version: 0.2.0").replace(
+        "keywords: [isolation, lonely, nobody to talk to]", "keywords: [lonely, nobody to talk to]"))
+    run = code(tiny_corpus, edited, project)
+    [kept] = [c for c in run.codings if c.segment.text.startswith("Honestly the isolation")]
+    assert (kept.code_id, kept.status, kept.method) == ("loneliness", "accepted", "human")
+    assert "accepted by alex" in kept.evidence
+
+
+def test_store_rename_moves_decisions(reviewed, tiny_corpus, tmp_path):
+    project, _ = reviewed
+    renamed = TINY_CODEBOOK.replace("version: 0.1.0", "version: 0.2.0").replace(
+        "      - id: loneliness\n        label: Loneliness\n",
+        "      - id: feeling_alone\n        label: Feeling alone\n        renamed_from: [loneliness]\n",
+    )
+    run = code(tiny_corpus, write(tmp_path / "v2.yaml", renamed), project)
+    status = statuses(run)
+    assert status[("Honestly the isolation was the", "feeling_alone")] == "accepted"
+    assert status[("I trust her completely, she ne", "feeling_alone")] == "human"
+    assert not run.stats["decisions"]["orphaned"]
+    result = runner.invoke(app, ["codebook", "diff", str(tmp_path / "codebook.yaml"), str(tmp_path / "v2.yaml")])
+    assert result.exit_code == 0
+    assert "~ loneliness → feeling_alone  renamed" in result.output
+    assert "* feeling_alone  redefined: label" in result.output
+
+
+def test_store_edited_transcript_orphans_changed_text_only(reviewed, tiny_corpus, tiny_codebook, tmp_path):
+    project, _ = reviewed
+    p01 = tiny_corpus / "P01.txt"
+    text = p01.read_text(encoding="utf-8")
+    text = "Interviewer: (recording restarted)\n\n" + text.replace("Honestly the isolation was the worst part of it.", "Honestly the isolation was hard.")
+    p01.write_text(text, encoding="utf-8")
+    run = code(tiny_corpus, tiny_codebook, project)
+    report = run.stats["decisions"]
+    assert len(report["orphaned"]) == 1
+    assert report["orphaned"][0].startswith('P01 "Honestly the isolation was the worst part of it." (accept loneliness, by alex')
+    assert report["orphaned"][0].endswith("the transcript changed and this text is no longer in it")
+    assert report["re_anchored"] == 1  # the bailiffs sentence moved down but is unchanged
+    assert statuses(run)[("The bailiffs came twice in one", "debt")] == "rejected"
+    assert len(project.decisions()) == 3  # orphans stay in the store
+    result = runner.invoke(app, ["code", str(tiny_corpus), "-c", str(tiny_codebook), "-o", str(tmp_path / "r3"),
+                                 "--method", "rule", "--no-cache", "--project", str(project.path)])
+    assert result.exit_code == 0, result.output
+    assert "Orphaned: 1 stored decision(s) could not be placed in this run" in result.output
+    assert 'P01 "Honestly the isolation was the worst part of it."' in result.output
+
+
+def test_store_review_import_reports_bad_rows_and_keeps_good_ones(tmp_path, tiny_corpus, tiny_codebook):
+    project_path = tmp_path / "project.db"
+    assert runner.invoke(app, ["code", str(tiny_corpus), "-c", str(tiny_codebook), "-o", str(tmp_path / "r1"), "--method", "rule",
+                               "--no-cache", "--project", str(project_path)]).exit_code == 0
+    result = runner.invoke(app, ["review", "export", str(tmp_path / "r1"), "--to", str(tmp_path / "review.csv"), "--project", str(project_path)])
+    assert result.exit_code == 0, result.output
+    with (tmp_path / "review.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 6
+    rows[0].update(decision="accept")
+    rows[1].update(decision="maybe")
+    rows[2].update(decision="change", code="lonelyness")
+    rows[3].update(decision="reject", id="")
+    rows[4].update(decision="Reject", note="=1+1")
+    rows.append({**rows[0], "id": "0000000000000000", "decision": "accept"})
+    with (tmp_path / "filled.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    result = runner.invoke(app, ["review", "import", str(tmp_path / "filled.csv"), "--coder", "sam", "--project", str(project_path)])
+    assert result.exit_code == 1
+    assert "Recorded 2 decision(s) by sam: 1 accept, 1 reject, 0 change, 0 add" in result.output
+    assert "4 row(s) not imported (2 decision(s) from the other rows were recorded)" in result.output
+    assert "row 3: decision 'maybe' is not one of: accept, reject, change, add" in result.output
+    assert "row 4: code 'lonelyness' is not in codebook Tiny study 0.1.0; did you mean loneliness?" in result.output
+    assert "row 5: no id." in result.output
+    assert "row 8: id '0000000000000000' is not from a review sheet exported from this project" in result.output
+    assert "Traceback" not in result.output
+    with Project(project_path) as project:
+        decisions = project.decisions()
+    assert sorted(d.decision for d in decisions) == ["accept", "reject"]
+    assert [d.note for d in decisions if d.decision == "reject"] == ["=1+1"]
+    # the same sheet again records nothing twice
+    again = runner.invoke(app, ["review", "import", str(tmp_path / "filled.csv"), "--coder", "sam", "--project", str(project_path)])
+    assert "Recorded 0 decision(s)" in again.output and "2 already recorded" in again.output
+
+
+def test_store_review_sheet_missing_columns_is_one_message(tmp_path):
+    sheet = write(tmp_path / "sheet.csv", "id,quote\nabc,hello\n")
+    with Project(tmp_path / "p.db") as project, pytest.raises(themekit.ThemekitError) as info:
+        import_review(sheet, project, coder="sam")
+    assert str(info.value) == (
+        f"{sheet}: missing column(s) decision, code, note in the header row (found: id, quote). "
+        "Import the sheet 'themekit review export' wrote, with its header row intact."
+    )
+
+
+def test_store_review_xlsx_has_dropdowns_and_round_trips(reviewed, tmp_path):
+    from openpyxl import load_workbook
+
+    project, run = reviewed
+    path = tmp_path / "review.xlsx"
+    export_review(run, path, project, include_reviewed=True)
+    book = load_workbook(path)
+    sheet = book["review"]
+    header = [c.value for c in sheet[1]]
+    assert header[-3:] == ["decision", "code", "note"]
+    rules = {str(v.sqref): v.formula1 for v in sheet.data_validations.dataValidation}
+    assert rules["L2:L7"] == '"accept,reject,change,add"'
+    assert rules["M2:M7"] == "codes!$A$2:$A$4"
+    assert [r[0].value for r in book["codes"].iter_rows(min_row=2)] == ["loneliness", "debt", "trust"]
+    quotes = {r[header.index("quote")].value for r in sheet.iter_rows(min_row=2)}
+    assert "The bailiffs came twice in one month." in quotes
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[header.index("suggested_code")].value == "trust")
+    row[header.index("decision")].value = "change"
+    row[header.index("code")].value = "debt"
+    book.save(path)
+    result = import_review(path, project, coder="kim")
+    assert result.counts["change"] == 1 and result.blank == 5
+    frame = review_status(project)
+    assert frame.loc["trust", "rejected"] == 1 and frame.loc["loneliness", "accepted"] == 1
+
+
+def test_store_decisions_train_the_classifier(reviewed, tiny_corpus, tiny_codebook):
+    project, _ = reviewed
+    run = themekit.code(tiny_corpus, tiny_codebook, methods="rule,classifier", cache_dir=None, project=project)
+    assert run.settings["gold"]["path"] == "project decisions"
+    assert run.settings["decisions"]["count"] == 3
+
+
+def test_store_codebook_changed_without_version_bump_warns(reviewed, tiny_corpus, tmp_path):
+    project, _ = reviewed
+    edited = write(tmp_path / "same-version.yaml", TINY_CODEBOOK.replace("Debts and arrears.", "Money owed, arrears, bailiffs."))
+    run = code(tiny_corpus, edited, project)
+    [warning] = run.stats["warnings"]
+    assert warning.startswith("codebook 'Tiny study' version 0.1.0 differs from the one this project first saw under that version "
+                              "(redefined: debt (definition))")
+    assert "themekit codebook bump" in warning
+
+
+def test_store_history_lists_runs(reviewed, tiny_corpus, tiny_codebook, tmp_path):
+    project, _ = reviewed
+    code(tiny_corpus, tiny_codebook, project).save(tmp_path / "r2")
+    runs = project.runs()
+    assert [r["codebook_version"] for r in runs] == ["0.1.0", "0.1.0"]
+    assert runs[0]["counts"]["suggested"] == 6 and runs[1]["counts"]["accepted"] == 1
+    result = runner.invoke(app, ["history", "--project", str(project.path)])
+    assert result.exit_code == 0 and "r2" in result.output
+
+
+def test_store_codebook_bump_keeps_comments(tmp_path):
+    path = write(tmp_path / "cb.yaml", "# our codebook\n" + TINY_CODEBOOK)
+    result = runner.invoke(app, ["codebook", "bump", str(path), "--minor", "-m", "Split debt into arrears and loans."])
+    assert result.exit_code == 0, result.output
+    assert "version 0.1.0 → 0.2.0" in result.output
+    text = path.read_text()
+    assert text.startswith("# our codebook\n")
+    book = themekit.Codebook.load(path)
+    assert book.version == "0.2.0" and book.spec.changelog[-1].changes == ["Split debt into arrears and loans."]
+    assert runner.invoke(app, ["codebook", "bump", str(path), "-m", "x"]).output.strip().endswith(
+        "say which part to bump: exactly one of --major, --minor or --patch."
+    )
+
+
+def test_store_codebook_diff_lists_each_kind_of_change(tmp_path):
+    old = themekit.Codebook.load(write(tmp_path / "old.yaml", TINY_CODEBOOK))
+    new_text = (
+        TINY_CODEBOOK.replace("version: 0.1.0", "version: 1.0.0")
+        .replace("keywords: [debt, bailiff]", "keywords: [debt, bailiff, arrears]")
+        .replace("      - id: trust\n        label: Trust\n", "      - id: rapport\n        label: Trust\n        renamed_from: [trust]\n")
+        + "      - id: hope\n        label: Hope\n        definition: Looking forward.\n"
+    )
+    # move loneliness under support: cut it from barriers
+    block = TINY_CODEBOOK[TINY_CODEBOOK.index("      - id: loneliness") : TINY_CODEBOOK.index("      - id: debt")]
+    new_text = new_text.replace(block, "") + block
+    from themekit.codebook.diff import diff_codebooks
+
+    diff = diff_codebooks(old, themekit.Codebook.load(write(tmp_path / "new.yaml", new_text)))
+    assert diff.added == ["hope"]
+    assert diff.renamed == [("trust", "rapport")]
+    assert diff.moved == [("loneliness", "barriers", "support")]
+    assert diff.redefined == [("debt", ["keywords"])]
+    assert diff.removed == []
+
+
+def test_store_merged_from_moves_decisions(reviewed, tiny_corpus, tmp_path):
+    project, _ = reviewed
+    merged = TINY_CODEBOOK.replace("version: 0.1.0", "version: 0.3.0").replace(
+        "        examples: [\"Once they trust you, things move.\"]\n",
+        "        examples: [\"Once they trust you, things move.\"]\n        merged_from: [debt]\n",
+    )
+    merged = merged.replace(merged[merged.index("      - id: debt") : merged.index("  - id: support")], "")
+    run = code(tiny_corpus, write(tmp_path / "v3.yaml", merged), project)
+    assert statuses(run).get(("The bailiffs came twice in one", "trust")) is None  # rejection moved to trust: nothing to reject
+    assert not run.stats["decisions"]["orphaned"]
+
+
+def test_store_busy_project_waits_then_says_so(tmp_path):
+    path = tmp_path / "project.db"
+    holder = Project(path)
+    other = Project(path, wait=0.2)
+    with holder.transaction():
+        with pytest.raises(ProjectBusyError) as info:
+            other.add_decisions([], coder="x")
+    assert str(info.value) == (
+        f"{path}: another themekit process is writing to this project and did not finish within 0 s. "
+        "Wait for it to finish and run again, or use a different --project."
+    )
+
+
+def test_store_refuses_newer_schema_and_foreign_files(tmp_path):
+    newer = tmp_path / "newer.db"
+    Project(newer).close()
+    with sqlite3.connect(newer) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(ProjectError, match="written by a newer themekit \\(project schema 99"):
+        Project(newer)
+    junk = write(tmp_path / "junk.db", "this is not a database at all, just some text " * 100)
+    with pytest.raises(ProjectError, match="not a themekit project database"):
+        Project(junk)
+
+
+# -- durability: kill -9 and concurrent processes ---------------------------------------------
+
+KILL_IN_TRANSACTION = textwrap.dedent(
+    """
+    import os, signal, sys
+    from contextlib import contextmanager
+    from themekit.store import _db
+
+    real = _db.Project.transaction
+    table = sys.argv[1]
+
+    @contextmanager
+    def dying(self):
+        with real(self) as conn:
+            before = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            yield conn
+            if conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > before:
+                os.kill(os.getpid(), signal.SIGKILL)  # the rows are written, COMMIT is next
+
+    _db.Project.transaction = dying
+    from themekit.cli import main
+    sys.argv = ["themekit", *sys.argv[2:]]
+    main()
+    """
+)
+
+
+def _themekit(*args, cwd, env_extra=None, harness=None):
+    env = {**os.environ, **(env_extra or {})}
+    if harness:
+        return subprocess.Popen([sys.executable, "-c", KILL_IN_TRANSACTION, harness, *map(str, args)], cwd=cwd, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen([sys.executable, "-c", "from themekit.cli import main; main()", *map(str, args)], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.fixture(scope="module")
+def sample_project(tmp_path_factory):
+    """The sample coded with rules into a project, with a review sheet of every coding marked accept."""
+    folder = tmp_path_factory.mktemp("durable")
+    project = Project(folder / "project.db")
+    run = themekit.code(SAMPLE, SAMPLE_CODEBOOK, methods="rule", cache_dir=None, project=project)
+    run.save(folder / "r1")
+    export_review(run, folder / "review.csv", project)
+    with (folder / "review.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row["decision"] = "accept"
+    with (folder / "all-accept.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    project.close()
+    return folder, len(rows)
+
+
+def _copy_project(sample_project, tmp_path) -> Path:
+    import shutil
+
+    folder, _ = sample_project
+    for name in ("project.db", "all-accept.csv"):
+        shutil.copy(folder / name, tmp_path / name)
+    shutil.copytree(folder / "r1", tmp_path / "r1")
+    return tmp_path / "project.db"
+
+
+@pytest.mark.slow
+def test_store_kill_during_import_leaves_store_whole(sample_project, tmp_path):
+    db = _copy_project(sample_project, tmp_path)
+    _, rows = sample_project
+    # killed exactly between the decision inserts and COMMIT
+    proc = _themekit("review", "import", "all-accept.csv", "--coder", "sam", "--project", db, cwd=tmp_path, harness="decisions")
+    proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    with Project(db) as project:
+        assert project.integrity_check() == "ok"
+        assert project.decisions() == []
+    # killed at arbitrary moments of a real import: all of the sheet or none of it, never part
+    seen = set()
+    for delay in (0.5, 1.0, 1.5, 2.0, 3.0, 4.0):
+        proc = _themekit("review", "import", "all-accept.csv", "--coder", f"k{delay}", "--project", db, cwd=tmp_path)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=120)
+        with Project(db) as project:
+            assert project.integrity_check() == "ok"
+            count = sum(1 for d in project.decisions() if d.coder == f"k{delay}")
+        assert count in (0, rows)
+        seen.add(count)
+    # and a clean import afterwards works
+    proc = _themekit("review", "import", "all-accept.csv", "--coder", "final", "--project", db, cwd=tmp_path)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    assert f"Recorded {rows} decision(s) by final" in stdout
+
+
+@pytest.mark.slow
+def test_store_kill_during_run_keeps_last_completed_run(sample_project, tmp_path):
+    db = _copy_project(sample_project, tmp_path)
+    before = (tmp_path / "r1" / "excerpts.csv").read_bytes()
+    # killed while recording the new run (after its folder was swapped into place)
+    proc = _themekit("code", SAMPLE, "-c", SAMPLE_CODEBOOK, "-o", "r1", "--force", "--method", "rule", "--no-cache", "--quiet",
+                     "--project", db, cwd=tmp_path, harness="runs")
+    proc.communicate(timeout=300)
+    assert proc.returncode == -signal.SIGKILL
+    with Project(db) as project:
+        assert project.integrity_check() == "ok"
+        assert len(project.runs()) == 1
+    assert (tmp_path / "r1" / "excerpts.csv").read_bytes() == before
+    # killed at arbitrary moments of a run: the folder holds a whole run, never a partial one
+    for delay in (1.0, 2.5):
+        proc = _themekit("code", SAMPLE, "-c", SAMPLE_CODEBOOK, "-o", "r1", "--force", "--method", "rule", "--no-cache", "--quiet",
+                         "--project", db, cwd=tmp_path)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=120)
+        assert (tmp_path / "r1" / "excerpts.csv").read_bytes() == before
+        assert json.loads((tmp_path / "r1" / "run.json").read_text())["counts"]["codings"] == 835
+        with Project(db) as project:
+            assert project.integrity_check() == "ok"
+
+
+@pytest.mark.slow
+def test_store_two_concurrent_runs_both_land(sample_project, tmp_path):
+    db = _copy_project(sample_project, tmp_path)
+    procs = [
+        _themekit("code", SAMPLE, "-c", SAMPLE_CODEBOOK, "-o", f"run{k}", "--method", "rule", "--no-cache", "--quiet", "--project", db, cwd=tmp_path)
+        for k in (1, 2)
+    ]
+    results = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], results
+    with Project(db) as project:
+        assert project.integrity_check() == "ok"
+        runs = project.runs()
+    assert len(runs) == 3
+    assert {Path(r["folder"]).name for r in runs[1:]} == {"run1", "run2"}
+    assert (tmp_path / "run1" / "excerpts.csv").read_bytes() == (tmp_path / "run2" / "excerpts.csv").read_bytes()
