@@ -73,7 +73,9 @@ class BatchJob:
                 outcomes.append(Outcome(item, error=str(exc)))
         seconds["ingest"] = time.perf_counter() - started
 
-        read = [o for o in outcomes if o.transcript is not None]
+        # a later file with an id already read is refused by the caller; segmenting it here would mix their Docs
+        ids: set[str] = set()
+        read = [o for o in outcomes if o.transcript is not None and not (o.transcript.id in ids or ids.add(o.transcript.id))]
         if not read:
             return outcomes, seconds
         started = time.perf_counter()

@@ -116,7 +116,7 @@ class DaskEngine:
         workers: int | None = None,
         client: Any = None,
         retries: int = 3,
-        timeout: float = 10.0,
+        timeout: float = 5.0,
     ) -> None:
         try:
             from distributed import Client, LocalCluster
