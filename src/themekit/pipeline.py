@@ -331,8 +331,9 @@ def code(
     return Run(corpus, codebook, segmentation.segments, codings, settings, timings, stats)
 
 
-#: Below this many bytes of input, local runs stay in this process: starting worker processes would cost more.
-PARALLEL_MIN_BYTES = 2 * 1024 * 1024
+#: Below this many bytes of input (about 3 million words), default local runs stay in this process: starting
+#: worker processes (each imports spaCy and themekit) costs more than it saves on smaller corpora.
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 
 
 def _file_size(path: Path) -> int:
