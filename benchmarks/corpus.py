@@ -9,7 +9,13 @@ every participant sentence as a character span (beside the ``transcripts``
 folder, not in it), so a benchmark can score how
 well topics recover the planted themes.
 
-    python benchmarks/corpus.py OUT_DIR --transcripts 20 --words 3000
+Transcripts can be written in several formats (``formats``, taken in turn:
+txt, md, vtt, srt, docx); the same seed gives the same bytes in every format.
+``planted.csv`` spans are offsets into the plain-text rendering
+(``Speaker: text`` turns), which is what the txt files hold. ``write_codebook``
+writes a codebook for the planted themes (keywords, definitions, examples).
+
+    python benchmarks/corpus.py OUT_DIR --transcripts 20 --words 3000 [--formats txt,md,vtt,srt,docx]
 """
 
 from __future__ import annotations
@@ -144,6 +150,70 @@ def sentence(rng: random.Random, theme: str) -> str:
     return text[0].upper() + text[1:]
 
 
+FORMATS = ("txt", "md", "vtt", "srt", "docx")
+
+
+def _stamp(seconds: float, sep: str) -> str:
+    ms = round(seconds * 1000)
+    return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d}{sep}{ms % 1000:03d}"
+
+
+def _cues(turns: list[tuple[str, str]]) -> list[tuple[str, str, str, str]]:
+    """(start, end, speaker, text) per turn, at about 2.5 words a second."""
+    clock, cues = 0.0, []
+    for speaker, said in turns:
+        length = max(1.0, len(said.split()) / 2.5)
+        cues.append((clock, clock + length, speaker, said))
+        clock += length
+    return cues
+
+
+def _docx_bytes(tid: str, turns: list[tuple[str, str]]) -> bytes:
+    """A Word file with one paragraph per turn; fixed dates inside and in the zip, so the bytes repeat."""
+    import datetime as dt
+    import io
+    import zipfile
+
+    from docx import Document
+
+    document = Document()
+    document.core_properties.created = document.core_properties.modified = dt.datetime(2024, 1, 1)
+    document.core_properties.author = "themekit benchmark"
+    document.add_heading(f"Interview {tid}", level=1)
+    for speaker, said in turns:
+        document.add_paragraph(f"{speaker}: {said}")
+    raw = io.BytesIO()
+    document.save(raw)
+    fixed = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src, zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in sorted(src.namelist()):
+            dst.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), src.read(name), zipfile.ZIP_DEFLATED)
+    return fixed.getvalue()
+
+
+def render(tid: str, turns: list[tuple[str, str]], fmt: str) -> bytes:
+    """One transcript, as (speaker, speech) turns, in ``fmt``."""
+    if fmt == "txt":
+        return "".join(f"{speaker}: {said}\n\n" for speaker, said in turns).encode()
+    if fmt == "md":
+        body = "".join(f"**{speaker}:** {said}\n\n" for speaker, said in turns)
+        return f"---\nparticipant: {tid}\nmode: generated\n---\n\n# Interview {tid}\n\n{body}".encode()
+    if fmt == "vtt":
+        cues = "".join(
+            f"{n}\n{_stamp(a, '.')} --> {_stamp(b, '.')}\n<v {who}>{said}</v>\n\n"
+            for n, (a, b, who, said) in enumerate(_cues(turns), start=1)
+        )
+        return f"WEBVTT\n\n{cues}".encode()
+    if fmt == "srt":
+        return "".join(
+            f"{n}\n{_stamp(a, ',')} --> {_stamp(b, ',')}\n{who}: {said}\n\n"
+            for n, (a, b, who, said) in enumerate(_cues(turns), start=1)
+        ).encode()
+    if fmt == "docx":
+        return _docx_bytes(tid, turns)
+    raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+
+
 def generate(
     out: str | Path,
     *,
@@ -152,6 +222,7 @@ def generate(
     seed: int = 0,
     themes: list[str] | None = None,
     general_share: float = 0.1,
+    formats: tuple[str, ...] | list[str] = ("txt",),
 ) -> list[Planted]:
     """Write ``transcripts`` interviews of about ``words`` words each into ``out/transcripts``.
 
@@ -166,11 +237,14 @@ def generate(
         tid = f"P{n:03d}"
         mine = rng.sample(names, k=min(len(names), rng.randint(4, 7)))
         text, count = "", 0
+        turns: list[tuple[str, str]] = []
         while count < words:
             question = rng.choice(QUESTIONS)
             text += f"Interviewer: {question}\n\n{tid}: "
+            turns.append(("Interviewer", question))
             count += len(question.split())
             theme = rng.choice(mine)
+            answer = len(text)
             for i in range(rng.randint(2, 5)):
                 if i and rng.random() < general_share:
                     said, label = rng.choice(GENERAL), None
@@ -182,13 +256,50 @@ def generate(
                     planted.append(Planted(tid, len(text), len(text) + len(said), label))
                 text += said
                 count += len(said.split())
+            turns.append((tid, text[answer:]))
             text += "\n\n"
-        (folder / f"{tid}.txt").write_text(text, encoding="utf-8")
+        fmt = formats[(n - 1) % len(formats)]
+        (folder / f"{tid}.{fmt}").write_bytes(text.encode() if fmt == "txt" else render(tid, turns, fmt))
     with (Path(out) / "planted.csv").open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["transcript", "char_start", "char_end", "theme"])
         writer.writerows((p.transcript, p.start, p.end, p.theme) for p in planted)
     return planted
+
+
+#: Keywords per planted theme, for the benchmark codebook's rule coding.
+KEYWORDS: dict[str, list[str]] = {
+    "transport": ["bus", "train", "petrol", "lift", "car", "timetable"],
+    "childcare": ["nursery", "childcare", "childminder", "school run", "kids"],
+    "housing": ["hostel", "landlord", "damp", "eviction", "accommodation", "deposit"],
+    "debt": ["debt", "overdraft", "arrears", "bailiff", "loan", "credit card"],
+    "digital": ["online", "email", "laptop", "computer", "password", "wifi"],
+    "health": ["pain", "diabetes", "medication", "asthma", "operation", "hospital appointment"],
+    "confidence": ["confidence", "nervous", "freeze", "terrifies", "interview nerves"],
+    "caring": ["carer", "caring", "dementia", "care needs", "looking after"],
+    "record": ["conviction", "DBS", "prison", "probation", "licence conditions"],
+    "volunteering": ["volunteering", "volunteer", "charity shop", "food bank", "placement"],
+}
+
+
+def write_codebook(path: str | Path) -> Path:
+    """A codebook with one code per planted theme (two themes of five codes)."""
+    names = list(THEMES)
+    lines = ["schema_version: 1", "name: Benchmark study", "version: 1.0.0", "participant_noun: participant", "themes:"]
+    for group, members in (("barriers", names[:5]), ("circumstances", names[5:])):
+        lines += [f"  - id: {group}", f"    label: {group.title()}", "    codes:"]
+        for theme in members:
+            subjects, predicates = THEMES[theme]
+            lines += [
+                f"      - id: {theme}",
+                f"        label: {theme.title()}",
+                f"        definition: Talk about {theme} as it bears on finding and keeping work.",
+                f"        keywords: [{', '.join(KEYWORDS[theme])}]",
+                "        examples:",
+                *(f'          - "{s[0].upper() + s[1:]} {p}."' for s, p in zip(subjects[:3], predicates[:3])),
+            ]
+    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return Path(path)
 
 
 def main() -> None:
@@ -197,8 +308,10 @@ def main() -> None:
     parser.add_argument("--transcripts", type=int, default=20)
     parser.add_argument("--words", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--formats", default="txt", help=f"comma-separated, taken in turn: {', '.join(FORMATS)}")
     args = parser.parse_args()
-    planted = generate(args.out, transcripts=args.transcripts, words=args.words, seed=args.seed)
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    planted = generate(args.out, transcripts=args.transcripts, words=args.words, seed=args.seed, formats=formats)
     print(f"{args.transcripts} transcripts, {len(planted)} planted sentences in {args.out}")
 
 

@@ -135,6 +135,13 @@ def code_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary line.")] = False,
     project: ProjectOption = Path(".themekit/project.db"),
     config: ConfigOption = None,
+    workers: Annotated[
+        Optional[int], typer.Option(min=1, help="Worker processes (default: one per core; 1: no pool; small corpora run in process).")
+    ] = None,
+    engine: Annotated[str, typer.Option(help="Where transcripts are processed: local, or dask (a Dask cluster).")] = "local",
+    scheduler: Annotated[
+        Optional[str], typer.Option(help="Dask scheduler address tcp://HOST:PORT (with --engine dask; default: a local cluster).")
+    ] = None,
 ) -> None:
     """Code every participant excerpt of TRANSCRIPTS with the codebook; write a run folder.
 
@@ -164,6 +171,9 @@ def code_cmd(
                 strict=strict,
                 project=project,
                 progress=progress,
+                workers=workers,
+                engine=engine,
+                scheduler=scheduler,
             )
             run.save(out_dir, force=force, settings=settings.report)
         finally:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numpy as np
 import snowballstemmer
 import spacy
+from spacy.attrs import LEMMA, LOWER, NORM
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
@@ -32,11 +34,25 @@ def stem(word: str) -> str:
     return _stemmer.stemWord(word.lower())
 
 
+@lru_cache(maxsize=262144)
+def _norm_of(strings, key: int) -> int:
+    """The string hash of the stem of the string with hash ``key`` (added to ``strings``)."""
+    return strings.add(stem(strings[key].lower()))
+
+
 @Language.component("themekit_norm")
 def themekit_norm(doc: Doc) -> Doc:
-    for token in doc:
-        lemma = token.lemma_ or token.lower_
-        token.norm_ = stem(lemma.lower())
+    """Each token's norm: the Snowball stem of its lower-cased lemma (its lower form when it has no lemma).
+
+    Works on token arrays, one stem per distinct lemma, instead of a Token object per token."""
+    if not len(doc):
+        return doc
+    keys = doc.to_array([LEMMA, LOWER])
+    strings = doc.vocab.strings
+    norms = np.fromiter(
+        (_norm_of(strings, int(lemma) or int(lower)) for lemma, lower in keys), dtype=np.uint64, count=len(doc)
+    )
+    doc.from_array([NORM], norms.reshape(-1, 1))
     return doc
 
 

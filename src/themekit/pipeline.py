@@ -13,14 +13,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
+from ._work import BatchJob, batched
 from .codebook import Codebook
 from .coding import CODERS, CoderContext, combine, method_names
 from .embed import DEFAULT_CACHE_DIR, KNOWN_MODEL_PACKAGES, Embedder, load_embedder
+from .engine import Engine, SerialEngine, make_engine
 from .errors import CorpusError, ThemekitError
-from .ingest import MAX_FILE_BYTES, read_corpus
+from .ingest import MAX_FILE_BYTES, corpus_files
 from .models import Coding, Corpus, Segment
 from .nlp import BLANK, load_pipeline
-from .segment import UNITS, Segmentation, Unit, segment_corpus
+from .segment import UNITS, Segmentation, Unit
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -179,6 +181,10 @@ def code(
     strict: bool = False,
     project: Project | str | Path | None = None,
     progress: ProgressCallback | None = None,
+    workers: int | None = None,
+    engine: str | Engine = "local",
+    scheduler: str | None = None,
+    batch_size: int | None = None,
 ) -> Run:
     """Code every participant segment of ``corpus`` with ``codebook``.
 
@@ -200,6 +206,15 @@ def code(
     text that changed are reported as orphaned in ``run.stats["decisions"]`` —
     and, when no ``gold`` is given, trains the classifier on them. Saving the
     run records it in the project.
+
+    Transcripts are read, segmented and rule-coded in batches of
+    ``batch_size`` (default: chosen from the corpus size) by ``engine``:
+    ``"local"`` with ``workers`` processes (default: one per core; 1 runs in
+    this process; by default a corpus under :data:`PARALLEL_MIN_BYTES` runs here),
+    ``"dask"`` on the cluster at ``scheduler`` (default: a LocalCluster), or
+    any :class:`themekit.engine.Engine`. The result is the same whichever
+    runs it. Embedding, the semantic coder and the classifier run once in
+    this process over the whole corpus, so the embedding cache has one writer.
     """
     timings: dict[str, float] = {}
     if unit not in UNITS:
@@ -215,9 +230,54 @@ def code(
         gold = decided.gold
     names = method_names(methods, have_gold=gold is not None)
     started = time.perf_counter()
+    nlp = load_pipeline(spacy_model)
+    timings["load_pipeline"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    roles = ("participant", "interviewer") if code_interviewer else ("participant",)
+    job = BatchJob(
+        codebook,
+        spacy_model,
+        unit,
+        min_words,
+        roles,  # type: ignore[arg-type]
+        rule="rule" in names,
+        interviewer_labels=tuple(interviewer_labels) if interviewer_labels is not None else None,
+        max_bytes=max_file_bytes,
+    )
+    if isinstance(corpus, Corpus):
+        root, items, sizes = corpus.root, list(corpus.transcripts), [len(t.text) for t in corpus.transcripts]
+    else:
+        root, items, job.participants = corpus_files(corpus)
+        sizes = [_file_size(p) for p in items]
+    runner = _choose_engine(engine, workers=workers, scheduler=scheduler, input_bytes=sum(sizes))
+    size = batch_size or max(1, min(16, -(-len(items) // (4 * runner.workers))))
+    transcripts, failures, segments, rule_codings = [], list(corpus.failures) if isinstance(corpus, Corpus) else [], [], []
+    seen: dict[str, Path] = {}
+    try:
+        for outcomes, seconds in runner.map(job, batched(items, size)):
+            for key, value in seconds.items():
+                timings[key] = timings.get(key, 0.0) + value
+            for outcome in outcomes:
+                t, path = outcome.transcript, outcome.path
+                if not isinstance(corpus, Corpus) and path.stem in seen:
+                    name = seen[path.stem].name
+                    failures.append((path, f"{path}: has the same name as {name}. Rename one so each transcript id is unique."))
+                elif t is None:
+                    failures.append((path, outcome.error))
+                else:
+                    seen[path.stem] = path
+                    transcripts.append(t)
+                    segments.extend(outcome.segments)
+                    rule_codings.extend(outcome.codings)
+                if progress:
+                    progress("segment", 1, len(items))
+    finally:
+        if runner is not engine:
+            runner.close()
     if not isinstance(corpus, Corpus):
-        corpus = read_corpus(corpus, interviewer_labels=interviewer_labels, max_bytes=max_file_bytes)
-    timings["ingest"] = time.perf_counter() - started
+        corpus = Corpus(root=root, transcripts=tuple(transcripts), failures=tuple(failures))
+    timings["batches"] = time.perf_counter() - started
     if corpus.failures and strict:
         listed = "\n".join(f"  - {reason}" for _, reason in corpus.failures)
         raise CorpusError(
@@ -227,21 +287,7 @@ def code(
     if not corpus.transcripts:
         listed = "\n".join(f"  - {reason}" for _, reason in corpus.failures)
         raise CorpusError(f"{corpus.root}: no transcript could be read:\n{listed}")
-
-    started = time.perf_counter()
-    nlp = load_pipeline(spacy_model)
-    timings["load_pipeline"] = time.perf_counter() - started
-
-    total = len(corpus.transcripts)
-
-    def tick(n: int) -> None:
-        if progress:
-            progress("segment", n, total)
-
-    started = time.perf_counter()
-    roles = ("participant", "interviewer") if code_interviewer else ("participant",)
-    segmentation: Segmentation = segment_corpus(corpus, nlp, unit=unit, min_words=min_words, roles=roles, progress=tick)
-    timings["segment"] = time.perf_counter() - started
+    segmentation = Segmentation(segments=segments)
 
     embedders: list[Embedder] = []
 
@@ -262,6 +308,11 @@ def code(
     raw: list[Coding] = []
     stats: dict[str, Any] = {}
     for name in names:
+        if name == "rule":
+            raw.extend(rule_codings)  # coded batch by batch above
+            if progress:
+                progress("code:rule", 1, 1)
+            continue
         started = time.perf_counter()
         coder = CODERS[name](context)
         raw.extend(coder.code(segmentation, codebook))
@@ -342,6 +393,24 @@ def _project_decisions(project: Project | str | Path | None, codebook: Codebook)
     from .store import Project, open_project
 
     return _ProjectDecisions(project if isinstance(project, Project) else open_project(project), codebook)
+
+
+#: Below this many bytes of input (about 3 million words), default local runs stay in this process: starting
+#: worker processes (each imports spaCy and themekit) costs more than it saves on smaller corpora.
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _choose_engine(engine: str | Engine, *, workers: int | None, scheduler: str | None, input_bytes: int) -> Engine:
+    if engine == "local" and workers is None and not scheduler and input_bytes < PARALLEL_MIN_BYTES:
+        return SerialEngine()  # the default for a small corpus; an explicit workers count is obeyed
+    return make_engine(engine, workers=workers, scheduler=scheduler)
 
 
 @lru_cache(maxsize=4)

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
+from spacy.attrs import IS_PUNCT, IS_SPACE, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -40,13 +42,23 @@ class Segmentation:
 _OPENERS = frozenset({"[", "(", "{", "\"", "“", "‘"})
 
 
-def _word_count(doc: Doc, start: int, end: int) -> int:
-    return sum(1 for t in doc[start:end] if not (t.is_punct or t.is_space))
-
-
 def _sentence_bounds(doc: Doc, min_words: int) -> list[tuple[int, int]]:
-    """Sentence token bounds, with sentences under ``min_words`` words joined to a neighbour."""
-    sents = [(s.start, s.end) for s in doc.sents]
+    """Sentence token bounds, with sentences under ``min_words`` words joined to a neighbour.
+
+    Read from token arrays rather than ``doc.sents`` and Token objects: the
+    same bounds, without a Python object per token.
+    """
+    if not len(doc):
+        return []
+    flags = doc.to_array([SENT_START, IS_PUNCT, IS_SPACE])
+    breaks = [int(i) for i in np.flatnonzero(flags[1:, 0] == 1) + 1]
+    sents = list(zip([0, *breaks], [*breaks, len(doc)]))
+    # words before token i: cumulative count of tokens that are neither punctuation nor space
+    words_before = np.concatenate(([0], np.cumsum((flags[:, 1] == 0) & (flags[:, 2] == 0))))
+
+    def _word_count(_doc: Doc, start: int, end: int) -> int:
+        return int(words_before[end] - words_before[start])
+
     # An opening bracket or quote left at a sentence's end ("... once. [" + "laughs] ...")
     # belongs to the next sentence.
     for i in range(len(sents) - 1):

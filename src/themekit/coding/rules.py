@@ -38,6 +38,10 @@ class _Hits:
         self.terms[term] = self.terms.get(term, True) and negated
 
 
+def _evidence_order(term: str) -> tuple[str, str]:
+    return term.casefold(), term
+
+
 def _negated(doc: Doc, start: int) -> str | None:
     """The negation word governing the match at token ``start``, if any."""
     i = start - 1
@@ -106,8 +110,9 @@ class RuleCoder:
             if entry.vetoed_by is not None or not entry.terms:
                 continue
             segment = segments[seg_key]
-            positive = sorted({t for t, neg in entry.terms.items() if not neg}, key=_term_order)
-            negated = sorted({t for t, neg in entry.terms.items() if neg}, key=_term_order)
+            # casefold first, then the exact text: "Debt" and "debt" come out in the same order in every process
+            positive = sorted({t for t, neg in entry.terms.items() if not neg}, key=_evidence_order)
+            negated = sorted({t for t, neg in entry.terms.items() if neg}, key=_evidence_order)
             evidence = []
             if positive:
                 evidence.append("matched: " + ", ".join(positive))
@@ -128,8 +133,3 @@ class RuleCoder:
         order = {c.id: i for i, c in enumerate(codebook)}
         codings.sort(key=lambda c: (c.segment.transcript.id, c.segment.index, order[c.code_id]))
         return codings
-
-
-def _term_order(term: str) -> tuple[str, str]:
-    """Matched terms in alphabetical order regardless of case, then by case: the same in every process."""
-    return term.casefold(), term

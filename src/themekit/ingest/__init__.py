@@ -19,6 +19,7 @@ __all__ = [
     "RESERVED_FILES",
     "READERS",
     "Reader",
+    "corpus_files",
     "read_corpus",
     "read_participants",
     "read_transcript",
@@ -122,17 +123,8 @@ def read_participants(path: str | Path) -> dict[str, dict[str, str]]:
     return result
 
 
-def read_corpus(
-    path: str | Path,
-    *,
-    interviewer_labels: Iterable[str] | None = None,
-    max_bytes: int = MAX_FILE_BYTES,
-) -> Corpus:
-    """Read every supported transcript in a folder (not recursive), in file-name order.
-
-    Files that cannot be read are collected in ``Corpus.failures`` with the
-    reason, and the rest are still read. A single file path reads just that file.
-    """
+def corpus_files(path: str | Path) -> tuple[Path, list[Path], dict[str, dict[str, str]]]:
+    """The transcript files :func:`read_corpus` reads (in its order) and the folder's case attributes."""
     root = Path(path)
     if not root.exists():
         raise CorpusError(f"{root}: no such folder. Give the folder that holds the transcripts.")
@@ -156,6 +148,21 @@ def read_corpus(
         )
     participants_path = folder / PARTICIPANTS_FILE
     participants = read_participants(participants_path) if participants_path.is_file() else {}
+    return root, files, participants
+
+
+def read_corpus(
+    path: str | Path,
+    *,
+    interviewer_labels: Iterable[str] | None = None,
+    max_bytes: int = MAX_FILE_BYTES,
+) -> Corpus:
+    """Read every supported transcript in a folder (not recursive), in file-name order.
+
+    Files that cannot be read are collected in ``Corpus.failures`` with the
+    reason, and the rest are still read. A single file path reads just that file.
+    """
+    root, files, participants = corpus_files(path)
     transcripts: list[Transcript] = []
     failures: list[tuple[Path, str]] = []
     seen: dict[str, Path] = {}

@@ -1,0 +1,101 @@
+"""The per-batch work of a run: read, segment and rule-code a few transcripts.
+
+A :class:`BatchJob` is picklable and is called on a batch (a list of transcript
+paths, or of already read transcripts) in whichever process an engine runs it.
+It returns, per item in order, the transcript (or why it could not be read),
+its segments and its rule codings; the spaCy Docs stay behind and are freed
+with the batch. Everything per transcript depends only on that transcript, so
+batches can be cut and run anywhere and give the same result.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .codebook import Codebook
+from .errors import TranscriptError
+from .models import Coding, Role, Segment, Transcript
+
+__all__ = ["BatchJob", "Outcome"]
+
+
+@dataclass
+class Outcome:
+    """What one item of a batch became."""
+
+    path: Path | None
+    transcript: Transcript | None = None
+    error: str | None = None
+    segments: list[Segment] = field(default_factory=list)
+    codings: list[Coding] = field(default_factory=list)
+
+
+@dataclass
+class BatchJob:
+    """Read (when given paths), segment and (when ``rule``) rule-code a batch."""
+
+    codebook: Codebook
+    spacy_model: str
+    unit: str
+    min_words: int
+    roles: tuple[Role, ...]
+    rule: bool
+    interviewer_labels: tuple[str, ...] | None = None
+    max_bytes: int = 50 * 1024 * 1024
+    participants: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def __call__(self, items: Sequence[Path | Transcript]) -> tuple[list[Outcome], dict[str, float]]:
+        from .coding.rules import RuleCoder
+        from .ingest import read_transcript
+        from .nlp import load_pipeline
+        from .segment import segment_corpus
+
+        seconds: dict[str, float] = {"ingest": 0.0, "segment": 0.0, "code:rule": 0.0}
+        started = time.perf_counter()
+        outcomes: list[Outcome] = []
+        for item in items:
+            if isinstance(item, Transcript):
+                outcomes.append(Outcome(item.source, item))
+                continue
+            try:
+                transcript = read_transcript(
+                    item,
+                    attributes=self.participants.get(item.stem.casefold()),
+                    interviewer_labels=self.interviewer_labels,
+                    max_bytes=self.max_bytes,
+                )
+                outcomes.append(Outcome(item, transcript))
+            except TranscriptError as exc:
+                outcomes.append(Outcome(item, error=str(exc)))
+        seconds["ingest"] = time.perf_counter() - started
+
+        # a later file with an id already read is refused by the caller; segmenting it here would mix their Docs
+        ids: set[str] = set()
+        read = [o for o in outcomes if o.transcript is not None and not (o.transcript.id in ids or ids.add(o.transcript.id))]
+        if not read:
+            return outcomes, seconds
+        started = time.perf_counter()
+        nlp = load_pipeline(self.spacy_model)
+        segmentation = segment_corpus(
+            [o.transcript for o in read], nlp, unit=self.unit, min_words=self.min_words, roles=self.roles  # type: ignore[arg-type]
+        )
+        seconds["segment"] = time.perf_counter() - started
+        by_transcript: dict[int, Outcome] = {id(o.transcript): o for o in read}
+        for segment in segmentation.segments:
+            by_transcript[id(segment.transcript)].segments.append(segment)
+        if self.rule:
+            started = time.perf_counter()
+            for coding in RuleCoder(nlp).code(segmentation, self.codebook):
+                by_transcript[id(coding.segment.transcript)].codings.append(coding)
+            seconds["code:rule"] = time.perf_counter() - started
+        return outcomes, seconds
+
+
+def batched(items: Sequence[Any], size: int) -> list[list[Any]]:
+    """``items`` cut into consecutive lists of at most ``size``."""
+    size = max(1, size)
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]

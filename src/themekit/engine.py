@@ -1,0 +1,191 @@
+"""Where per-transcript work runs: in this process, in a local process pool, or on a Dask cluster.
+
+An :class:`Engine` maps a picklable function over batches and yields the
+results in input order, whatever order the work finished in, so a run gives
+the same result on one core, on many, or on a cluster. ``themekit code``
+sends batches of transcript files; each batch is read, segmented and
+rule-coded where it runs, and only the transcripts, segments and codings
+come back (never the spaCy Docs), so memory holds one batch's intermediate
+structures per worker at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol, TypeVar
+
+from .errors import ThemekitError
+
+__all__ = ["ENGINES", "Engine", "SerialEngine", "ProcessEngine", "DaskEngine", "make_engine", "default_workers"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Engine names ``themekit code --engine`` accepts.
+ENGINES: tuple[str, ...] = ("local", "dask")
+
+
+def default_workers() -> int:
+    """The default number of workers: the number of cores."""
+    return os.cpu_count() or 1
+
+
+class Engine(Protocol):
+    """Maps ``func`` over ``batches``, yielding results in input order."""
+
+    name: str
+    workers: int
+
+    def map(self, func: Callable[[T], R], batches: Iterable[T]) -> Iterator[R]: ...
+
+    def close(self) -> None: ...
+
+
+class SerialEngine:
+    """Everything in this process, one batch after another."""
+
+    name = "serial"
+    workers = 1
+
+    def map(self, func: Callable[[T], R], batches: Iterable[T]) -> Iterator[R]:
+        for batch in batches:
+            yield func(batch)
+
+    def close(self) -> None:
+        pass
+
+
+class ProcessEngine:
+    """A local pool of ``workers`` processes (started by spawning, never forking a process that may hold torch threads).
+
+    At most ``2 × workers`` batches are in flight, so results are gathered as
+    they are made instead of piling up.
+    """
+
+    name = "local"
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = max(1, workers or default_workers())
+
+    def map(self, func: Callable[[T], R], batches: Iterable[T]) -> Iterator[R]:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
+            window: deque = deque()
+            try:
+                for batch in batches:
+                    window.append(pool.submit(func, batch))
+                    if len(window) >= 2 * self.workers:
+                        yield window.popleft().result()
+                while window:
+                    yield window.popleft().result()
+            except BrokenProcessPool:
+                raise ThemekitError(
+                    "a worker process died (out of memory?). Run again with fewer --workers, or with --workers 1."
+                ) from None
+            finally:
+                for future in window:
+                    future.cancel()
+
+    def close(self) -> None:
+        pass
+
+
+class DaskEngine:
+    """Batches run as tasks on a Dask distributed cluster.
+
+    With ``scheduler`` (``tcp://host:port``) the engine connects to a running
+    cluster; without one it starts a LocalCluster of ``workers`` processes with
+    one thread each, and closes it again in :meth:`close`. An existing
+    ``client`` may be given instead. Every task may be retried ``retries``
+    times, so a worker lost mid-run only costs its batches being run again.
+    """
+
+    name = "dask"
+
+    def __init__(
+        self,
+        scheduler: str | None = None,
+        *,
+        workers: int | None = None,
+        client: Any = None,
+        retries: int = 3,
+        timeout: float = 5.0,
+    ) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:  # pragma: no cover - distributed is a dependency
+            raise ThemekitError("--engine dask needs the 'distributed' package: pip install distributed") from None
+        self.retries = retries
+        self._cluster = None
+        self._own_client = client is None
+        if client is not None:
+            self.client = client
+        elif scheduler:
+            try:
+                self.client = Client(scheduler, timeout=timeout)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise ThemekitError(
+                    f"no Dask scheduler answered at {scheduler} within {timeout:g} s ({exc.__class__.__name__}). "
+                    "Start one with 'dask scheduler' (and workers with 'dask worker ADDRESS'), check the address "
+                    "given to --scheduler, or leave --scheduler out to start a local cluster."
+                ) from None
+        else:
+            self._cluster = LocalCluster(
+                n_workers=max(1, workers or default_workers()),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            self.client = Client(self._cluster)
+        self.workers = max(1, len(self.client.scheduler_info().get("workers", {})) or (workers or 1))
+
+    def map(self, func: Callable[[T], R], batches: Iterable[T]) -> Iterator[R]:
+        window: deque = deque()
+        limit = 4 * self.workers
+        try:
+            for batch in batches:
+                window.append(self.client.submit(func, batch, pure=False, retries=self.retries))
+                if len(window) >= limit:
+                    yield _dask_result(window.popleft())
+            while window:
+                yield _dask_result(window.popleft())
+        finally:
+            for future in window:
+                future.cancel()
+
+    def close(self) -> None:
+        if self._own_client:
+            self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def _dask_result(future: Any) -> Any:
+    try:
+        return future.result()
+    finally:
+        future.release()
+
+
+def make_engine(engine: str | Engine = "local", *, workers: int | None = None, scheduler: str | None = None) -> Engine:
+    """The engine for ``--engine``/``--workers``/``--scheduler``: ``local`` with one worker runs in this process."""
+    if not isinstance(engine, str):
+        return engine
+    if engine not in ENGINES:
+        raise ThemekitError(f"unknown engine {engine!r} (--engine); choose from: {', '.join(ENGINES)}")
+    if workers is not None and workers < 1:
+        raise ThemekitError(f"--workers must be 1 or more, not {workers}")
+    if engine == "dask":
+        return DaskEngine(scheduler, workers=workers)
+    if scheduler:
+        raise ThemekitError("--scheduler is for --engine dask; add --engine dask or leave --scheduler out")
+    workers = workers or default_workers()
+    return SerialEngine() if workers == 1 else ProcessEngine(workers)
