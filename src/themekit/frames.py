@@ -145,16 +145,21 @@ def framework_matrix(
 
     if values not in ("segments", "present"):
         raise ThemekitError(f"unknown matrix values {values!r}; choose 'segments' or 'present'.")
+    import numpy as np
+
     codes = [c.id for c in run.codebook]
     cases = [t.id for t in run.corpus]
-    counts = pd.DataFrame(0, index=pd.Index(codes, name="code"), columns=pd.Index(cases, name="participant"), dtype="int64")
+    row = {code: i for i, code in enumerate(codes)}
+    column = {case: j for j, case in enumerate(cases)}
+    table = np.zeros((len(codes), len(cases)), dtype="int64")
     seen: set[tuple[str, int, str]] = set()
     for c in counted_codings(run):
         key = (c.segment.transcript.id, c.segment.index, c.code_id)
-        if key in seen or c.code_id not in counts.index or key[0] not in counts.columns:
+        if key in seen or c.code_id not in row or key[0] not in column:
             continue
         seen.add(key)
-        counts.loc[c.code_id, key[0]] += 1
+        table[row[c.code_id], column[key[0]]] += 1
+    counts = pd.DataFrame(table, index=pd.Index(codes, name="code"), columns=pd.Index(cases, name="participant"))
     if values == "present":
         counts = (counts > 0).astype("int64")
     if by in ("participant", "transcript"):

@@ -7,6 +7,7 @@ Jupyter shows it, and ``fig.savefig("chart.png")`` writes it.
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -18,6 +19,19 @@ if TYPE_CHECKING:
 __all__ = ["RunPlots"]
 
 
+def _figure(**kwargs) -> Figure:
+    """A Figure that Jupyter shows as PNG even when pyplot (and its inline backend) was never imported."""
+    from matplotlib.figure import Figure
+
+    class ShownFigure(Figure):
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", dpi=100)
+            return buffer.getvalue()
+
+    return ShownFigure(**kwargs)
+
+
 def _labels(run: Run, codes, label: str) -> list[str]:
     if label == "id":
         return [str(c) for c in codes]
@@ -26,12 +40,11 @@ def _labels(run: Run, codes, label: str) -> list[str]:
 
 def _heat(matrix: pd.DataFrame, rows: list[str], columns: list[str], *, title: str, xlabel: str, ylabel: str, colourbar: str) -> Figure:
     import numpy as np
-    from matplotlib.figure import Figure
 
     values = matrix.to_numpy()
     widest = max((len(r) for r in rows), default=0)
     width = 2.0 + 0.07 * min(widest, 60) + max(2.5, 0.55 * len(columns))
-    fig = Figure(figsize=(width, 1.5 + 0.28 * len(rows)), layout="constrained")
+    fig = _figure(figsize=(width, 1.5 + 0.28 * len(rows)), layout="constrained")
     ax = fig.add_subplot()
     image = ax.imshow(values, aspect="auto", cmap="Blues", vmin=0)
     ax.set_xticks(range(len(columns)), columns, rotation=45, ha="right")
@@ -77,13 +90,11 @@ class RunPlots:
 
     def frequencies(self, *, label: Literal["label", "id"] = "label") -> Figure:
         """Horizontal bars: how many participants mention each code (codebook order)."""
-        from matplotlib.figure import Figure
-
         matrix = self._run.matrix(values="present")
         people = matrix.sum(axis=1)
         labels = _labels(self._run, matrix.index, label)
         total = len(matrix.columns)
-        fig = Figure(figsize=(7, 1.0 + 0.28 * len(labels)), layout="constrained")
+        fig = _figure(figsize=(7, 1.0 + 0.28 * len(labels)), layout="constrained")
         ax = fig.add_subplot()
         ax.barh(range(len(labels)), people.to_numpy(), color="#3b6ea5")
         ax.set_yticks(range(len(labels)), labels, fontsize=8)
