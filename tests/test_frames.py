@@ -266,3 +266,10 @@ def test_api_exports_the_notebook_functions():
     assert themekit.export_quote_docx is export_quote_docx
     assert themekit.export_xlsx is export_xlsx
     assert callable(themekit.Run.load) and callable(themekit.Codebook.load)
+
+
+def test_display_transcript_lists_its_codes_in_a_legend(tiny_run):
+    html = tiny_run.transcript("P01")._repr_html_()
+    legend = html.split("Codes here", 1)[1].split("</div>", 1)[0]
+    assert "loneliness (2)" in legend and "debt (1)" in legend and "trust (1)" in legend
+    assert legend.index("loneliness") < legend.index("debt") < legend.index("trust")

@@ -146,6 +146,17 @@ def transcript_html(
         + "</div>"
     )
     parts = [header]
+    if mine:
+        counts: dict[str, int] = {}
+        for c in mine:
+            counts[c.code_id] = counts.get(c.code_id, 0) + 1
+        order = [c.id for c in codebook] if codebook is not None else []
+        keys = [k for k in order if k in counts] + sorted(k for k in counts if k not in order)
+        legend = " ".join(
+            f'<span style="background:{colours.get(k, _PALETTE[0])};padding:0 3px;white-space:nowrap">{_e(k)} ({counts[k]})</span>'
+            for k in keys
+        )
+        parts.append(f'<div style="font-size:0.85em;margin:0.3em 0">Codes here (hover a highlighted span for its codes): {legend}</div>')
     if transcript.warnings:
         parts.append(_note("; ".join(transcript.warnings)))
     shown_chars = 0
