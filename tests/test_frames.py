@@ -106,6 +106,15 @@ def test_frames_excerpts_columns_are_categoricals_in_codebook_order(tiny_run):
     assert counts.to_dict() == {"loneliness": 0, "debt": 4, "trust": 0}
 
 
+def test_frames_segments_have_categorical_transcript_speaker_role(tiny_run):
+    segments = tiny_run.segments
+    assert len(segments) == 7
+    for column in ("transcript", "speaker", "role"):
+        assert isinstance(segments[column].dtype, pd.CategoricalDtype), column
+    assert list(segments["transcript"].cat.categories) == ["P01", "P02", "P03"]
+    assert segments.groupby("transcript", observed=False).size().tolist() == [3, 3, 1]
+
+
 def test_frames_excerpts_csv_is_unchanged_by_categoricals(tiny_run, tmp_path):
     from themekit.export.run_folder import _spreadsheet_safe_frame
 

@@ -34,6 +34,7 @@ __all__ = [
     "framework_matrix",
     "quotes_frame",
     "resolve_code",
+    "segment_categories",
     "turns_frame",
 ]
 
@@ -71,6 +72,15 @@ def excerpt_categories(run: Run, frame: pd.DataFrame) -> pd.DataFrame:
     frame["speaker"] = _categorical(frame["speaker"], sorted(set(frame["speaker"])))
     frame["method"] = _categorical(frame["method"], sorted(set(frame["method"])))
     frame["status"] = _categorical(frame["status"], STATUSES + tuple(sorted(set(frame["status"]) - set(STATUSES))))
+    frame["role"] = _categorical(frame["role"], ROLES + tuple(sorted(set(frame["role"]) - set(ROLES))))
+    return frame
+
+
+def segment_categories(run: Run, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (the segments) with ``transcript``, ``speaker`` and ``role`` as categoricals."""
+    frame = frame.copy()
+    frame["transcript"] = _categorical(frame["transcript"], [t.id for t in run.corpus])
+    frame["speaker"] = _categorical(frame["speaker"], sorted(set(frame["speaker"])))
     frame["role"] = _categorical(frame["role"], ROLES + tuple(sorted(set(frame["role"]) - set(ROLES))))
     return frame
 

@@ -133,8 +133,13 @@ class Run:
 
     @property
     def segments(self) -> pd.DataFrame:
-        """Every coding unit of the run, coded or not: one row per segment (``units`` holds the Segment objects)."""
+        """Every coding unit of the run, coded or not: one row per segment (``units`` holds the Segment objects).
+
+        ``transcript`` (corpus order), ``speaker`` and ``role`` are categoricals.
+        """
         import pandas as pd
+
+        from .frames import segment_categories
 
         rows = [
             (s.transcript.id, s.index, s.turn_index, s.speaker, s.role, s.start, s.end, s.timestamp, s.text)
@@ -142,7 +147,8 @@ class Run:
         ]
         columns = ["transcript", "segment", "turn", "speaker", "role", "start", "end", "timestamp", "text"]
         frame = pd.DataFrame.from_records(rows, columns=columns)
-        return frame.astype({"segment": "int64", "turn": "int64", "start": "int64", "end": "int64", "timestamp": "float64"})
+        frame = frame.astype({"segment": "int64", "turn": "int64", "start": "int64", "end": "int64", "timestamp": "float64"})
+        return segment_categories(self, frame)
 
     @classmethod
     def load(cls, folder: str | Path) -> Run:
