@@ -282,3 +282,13 @@ def test_display_transcript_lists_its_codes_in_a_legend(tiny_run):
     legend = html.split("Codes here", 1)[1].split("</div>", 1)[0]
     assert "loneliness (2)" in legend and "debt (1)" in legend and "trust (1)" in legend
     assert legend.index("loneliness") < legend.index("debt") < legend.index("trust")
+
+
+def test_display_corpus_lists_at_most_50_transcripts(tmp_path):
+    transcripts = tuple(
+        Transcript(f"T{i:03d}", Path(f"T{i:03d}.txt"), "0" * 64, "txt", "utf-8", "T: hello there", (Turn(0, "T", "participant", 3, 14),))
+        for i in range(120)
+    )
+    html = Corpus(tmp_path, transcripts)._repr_html_()
+    assert "120 transcripts" in html and "T049" in html and "T050" not in html
+    assert "… 70 more transcripts not shown" in html
