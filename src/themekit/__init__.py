@@ -16,12 +16,12 @@ from .agree import Agreement, agree
 from .codebook import Code, Codebook, validate_codebook
 from .evaluate import Evaluation, GoldError, evaluate
 from .errors import CodebookError, CodebookProblem, CorpusError, RunFolderError, ThemekitError, TranscriptError
-from .export import summary_markdown, write_run
+from .export import export_quote_docx, export_report, export_xlsx, summary_markdown, write_run
 from .ingest import read_corpus, read_transcript
 from .models import Coding, Corpus, Segment, Transcript, Turn
 from .pipeline import EXCERPT_COLUMNS, Run, code
 from .refi import export_qdc, export_qdpx, import_qdc, import_qdpx
-from .summarize import CodeSummary, Quote, ThemeSummary, prevalence_word, summarize
+from .summarize import CodeSummary, Quote, Summary, ThemeSummary, prevalence_word, summarize
 from .topics import DraftCode, Suggestions, suggest_topics
 
 __all__ = [
@@ -31,6 +31,9 @@ __all__ = [
     "Evaluation",
     "GoldError",
     "evaluate",
+    "export_quote_docx",
+    "export_report",
+    "export_xlsx",
     "export_qdc",
     "export_qdpx",
     "import_qdc",
@@ -48,6 +51,7 @@ __all__ = [
     "RunFolderError",
     "Segment",
     "Suggestions",
+    "Summary",
     "DraftCode",
     "ThemeSummary",
     "ThemekitError",

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Turn", "Transcript", "Segment", "Coding", "Corpus", "Role", "Status", "Method"]
 
@@ -53,6 +56,11 @@ class Transcript:
     @property
     def word_count(self) -> int:
         return len(self.text.split())
+
+    def _repr_html_(self) -> str:
+        from .display import transcript_html
+
+        return transcript_html(self)
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,3 +127,22 @@ class Corpus:
             if t.id == transcript_id:
                 return t
         raise KeyError(transcript_id)
+
+    @property
+    def turns(self) -> pd.DataFrame:
+        """One row per speaker turn (see :data:`themekit.frames.TURN_COLUMNS`)."""
+        from .frames import turns_frame
+
+        return turns_frame(self)
+
+    @property
+    def attributes(self) -> pd.DataFrame:
+        """Case attributes, one row per transcript (see :func:`themekit.frames.attributes_frame`)."""
+        from .frames import attributes_frame
+
+        return attributes_frame(self)
+
+    def _repr_html_(self) -> str:
+        from .display import corpus_html
+
+        return corpus_html(self)

@@ -86,8 +86,15 @@ class Run:
 
     @property
     def excerpts(self) -> pd.DataFrame:
-        """One row per (segment, code), columns as in :data:`EXCERPT_COLUMNS`."""
+        """One row per (segment, code), columns as in :data:`EXCERPT_COLUMNS`.
+
+        ``code`` and ``theme`` are categoricals in codebook order (every code,
+        coded or not), ``transcript`` in corpus order; ``speaker``, ``role``,
+        ``method`` and ``status`` are categoricals too.
+        """
         import pandas as pd
+
+        from .frames import excerpt_categories
 
         run_id, version, sha = self.id, self.codebook.version, self.codebook.sha256
         labels = {c.id: c.label for c in self.codebook}
@@ -117,7 +124,7 @@ class Run:
             for c in self.codings
         ]
         frame = pd.DataFrame.from_records(rows, columns=list(EXCERPT_COLUMNS))
-        return frame.astype(
+        frame = frame.astype(
             {
                 "turn": "int64",
                 "segment": "int64",
@@ -128,11 +135,17 @@ class Run:
                 "negated": "bool",
             }
         )
+        return excerpt_categories(self, frame)
 
     @property
     def segments(self) -> pd.DataFrame:
-        """Every coding unit of the run, coded or not: one row per segment (``units`` holds the Segment objects)."""
+        """Every coding unit of the run, coded or not: one row per segment (``units`` holds the Segment objects).
+
+        ``transcript`` (corpus order), ``speaker`` and ``role`` are categoricals.
+        """
         import pandas as pd
+
+        from .frames import segment_categories
 
         rows = [
             (s.transcript.id, s.index, s.turn_index, s.speaker, s.role, s.start, s.end, s.timestamp, s.text)
@@ -140,7 +153,8 @@ class Run:
         ]
         columns = ["transcript", "segment", "turn", "speaker", "role", "start", "end", "timestamp", "text"]
         frame = pd.DataFrame.from_records(rows, columns=columns)
-        return frame.astype({"segment": "int64", "turn": "int64", "start": "int64", "end": "int64", "timestamp": "float64"})
+        frame = frame.astype({"segment": "int64", "turn": "int64", "start": "int64", "end": "int64", "timestamp": "float64"})
+        return segment_categories(self, frame)
 
     @classmethod
     def load(cls, folder: str | Path) -> Run:
@@ -154,6 +168,42 @@ class Run:
         from .export import write_run
 
         return write_run(self, out, force=force, settings=settings)
+
+    def matrix(self, *, by: str = "participant", values: str = "segments") -> pd.DataFrame:
+        """Codes x cases framework matrix (see :func:`themekit.frames.framework_matrix`)."""
+        from .frames import framework_matrix
+
+        return framework_matrix(self, by=by, values=values)  # type: ignore[arg-type]
+
+    def quotes(self, code: str, *, n: int = 5, settings: Any = None) -> pd.DataFrame:
+        """The quotes a report shows for ``code`` (see :func:`themekit.frames.quotes_frame`)."""
+        from .frames import quotes_frame
+
+        return quotes_frame(self, code, n=n, settings=settings)
+
+    def cooccurrence(self, *, by: str = "segment") -> pd.DataFrame:
+        """Codes x codes co-occurrence counts (see :func:`themekit.frames.cooccurrence`)."""
+        from .frames import cooccurrence
+
+        return cooccurrence(self, by=by)  # type: ignore[arg-type]
+
+    @property
+    def plot(self) -> Any:
+        """Plots of the run returning matplotlib Figures: ``run.plot.heatmap()``, ``run.plot.frequencies()``."""
+        from .plot import RunPlots
+
+        return RunPlots(self)
+
+    def transcript(self, transcript_id: str) -> Any:
+        """One transcript with this run's codings, shown highlighted in Jupyter (see :class:`themekit.display.CodedTranscript`)."""
+        from .display import CodedTranscript
+
+        return CodedTranscript.of(self, transcript_id)
+
+    def _repr_html_(self) -> str:
+        from .display import run_html
+
+        return run_html(self)
 
     def __repr__(self) -> str:
         return (

@@ -15,6 +15,7 @@ __all__ = [
     "DEFAULT_PREVALENCE",
     "CodeSummary",
     "Quote",
+    "Summary",
     "ThemeSummary",
     "prevalence_word",
     "select_quotes",
@@ -106,6 +107,20 @@ class ThemeSummary:
     def transcripts(self) -> tuple[str, ...]:
         return tuple(sorted({t for c in self.codes for t in c.transcripts}))
 
+    def _repr_html_(self) -> str:
+        from .display import summary_html
+
+        return summary_html([self])
+
+
+class Summary(list):
+    """What :func:`summarize` returns: a list of ThemeSummary, shown as HTML in Jupyter."""
+
+    def _repr_html_(self) -> str:
+        from .display import summary_html
+
+        return summary_html(self)
+
 
 _TERMS = re.compile(r"(?:matched|negated): ([^;|]+)")
 _WORD = re.compile(r"\w+")
@@ -182,7 +197,7 @@ def select_quotes(codings: list[Coding], n: int = 2, *, words: tuple[int, int] =
     return tuple(chosen)
 
 
-def summarize(run: Run, *, settings: ReportSettings | None = None, quotes_per_code: int | None = None) -> list[ThemeSummary]:
+def summarize(run: Run, *, settings: ReportSettings | None = None, quotes_per_code: int | None = None) -> Summary:
     """Per theme and code: excerpts, transcripts mentioning it, prevalence, key terms,
     co-occurring codes and representative quotes. Negated and rejected codings are not counted."""
     settings = settings or ReportSettings()
@@ -223,4 +238,4 @@ def summarize(run: Run, *, settings: ReportSettings | None = None, quotes_per_co
                 )
             )
         themes.append(ThemeSummary(theme.id, theme.label, theme.description, tuple(summaries)))
-    return themes
+    return Summary(themes)

@@ -101,6 +101,11 @@ class Codebook:
     def __len__(self) -> int:
         return len(self.codes)
 
+    def _repr_html_(self) -> str:
+        from ..display import codebook_html
+
+        return codebook_html(self)
+
     def __repr__(self) -> str:
         return f"Codebook({self.name!r}, version={self.version!r}, themes={len(self.themes)}, codes={len(self)})"
 

@@ -1,0 +1,270 @@
+"""Tables for analysis in pandas: typed frames, the framework matrix, quotes and co-occurrence.
+
+The thin methods on :class:`~themekit.Run` and :class:`~themekit.Corpus`
+(``run.matrix()``, ``run.quotes()``, ``run.cooccurrence()``,
+``corpus.turns``, ``corpus.attributes``) call the functions here.
+
+Counts leave out negated mentions ("I never felt lonely") and codings a
+person rejected, as the summary and the report do.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING, Literal
+
+from .errors import ThemekitError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .config import ReportSettings
+    from .models import Corpus
+    from .pipeline import Run
+
+__all__ = [
+    "ATTRIBUTE_MISSING",
+    "STATUSES",
+    "TURN_COLUMNS",
+    "QUOTE_COLUMNS",
+    "attributes_frame",
+    "cooccurrence",
+    "counted_codings",
+    "excerpt_categories",
+    "framework_matrix",
+    "quotes_frame",
+    "resolve_code",
+    "segment_categories",
+    "turns_frame",
+]
+
+#: Every status a coding can have, in the order of the ``status`` categories.
+STATUSES = ("suggested", "accepted", "rejected", "human")
+#: The speaker roles, in the order of the ``role`` categories.
+ROLES = ("interviewer", "participant")
+#: Columns of ``corpus.turns``, in order.
+TURN_COLUMNS = ("transcript", "turn", "speaker", "role", "start", "end", "timestamp", "words", "text")
+#: Columns of ``run.quotes(code)``, in order.
+QUOTE_COLUMNS = ("quote", "participant", "score", "transcript", "speaker", "turn", "start", "end", "timestamp", "trimmed")
+#: The group of cases with no value for the attribute ``run.matrix(by=...)`` groups by.
+ATTRIBUTE_MISSING = "(not given)"
+
+
+def _categorical(values, categories):
+    import pandas as pd
+
+    return pd.Categorical(values, categories=list(dict.fromkeys(categories)))
+
+
+def excerpt_categories(run: Run, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (the excerpts) with its label-like columns as categoricals.
+
+    ``code`` and ``theme`` list every code and theme in codebook order, coded
+    or not; ``transcript`` every transcript in corpus order; ``speaker`` and
+    ``method`` the values seen, sorted; ``status`` and ``role`` every value
+    they can take.
+    """
+    codebook = run.codebook
+    frame = frame.copy()
+    frame["code"] = _categorical(frame["code"], [c.id for c in codebook])
+    frame["theme"] = _categorical(frame["theme"], [t.id for t in codebook.themes])
+    frame["transcript"] = _categorical(frame["transcript"], [t.id for t in run.corpus])
+    frame["speaker"] = _categorical(frame["speaker"], sorted(set(frame["speaker"])))
+    frame["method"] = _categorical(frame["method"], sorted(set(frame["method"])))
+    frame["status"] = _categorical(frame["status"], STATUSES + tuple(sorted(set(frame["status"]) - set(STATUSES))))
+    frame["role"] = _categorical(frame["role"], ROLES + tuple(sorted(set(frame["role"]) - set(ROLES))))
+    return frame
+
+
+def segment_categories(run: Run, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (the segments) with ``transcript``, ``speaker`` and ``role`` as categoricals."""
+    frame = frame.copy()
+    frame["transcript"] = _categorical(frame["transcript"], [t.id for t in run.corpus])
+    frame["speaker"] = _categorical(frame["speaker"], sorted(set(frame["speaker"])))
+    frame["role"] = _categorical(frame["role"], ROLES + tuple(sorted(set(frame["role"]) - set(ROLES))))
+    return frame
+
+
+def turns_frame(corpus: Corpus) -> pd.DataFrame:
+    """One row per speaker turn of every transcript; columns as in :data:`TURN_COLUMNS`."""
+    import pandas as pd
+
+    rows = [
+        (t.id, u.index, u.speaker, u.role, u.start, u.end, u.timestamp, len(t.turn_text(u).split()), t.turn_text(u))
+        for t in corpus
+        for u in t.turns
+    ]
+    frame = pd.DataFrame.from_records(rows, columns=list(TURN_COLUMNS))
+    frame = frame.astype({"turn": "int64", "start": "int64", "end": "int64", "timestamp": "float64", "words": "int64"})
+    frame["transcript"] = _categorical(frame["transcript"], [t.id for t in corpus])
+    frame["speaker"] = _categorical(frame["speaker"], sorted(set(frame["speaker"])))
+    frame["role"] = _categorical(frame["role"], ROLES + tuple(sorted(set(frame["role"]) - set(ROLES))))
+    return frame
+
+
+def attributes_frame(corpus: Corpus) -> pd.DataFrame:
+    """Case attributes: one row per transcript (index ``transcript``), one column per attribute.
+
+    A column whose every given value is a number becomes ``Int64`` (whole
+    numbers) or ``float64``; any other column is a categorical of its values,
+    sorted. A value missing for a transcript is ``<NA>``/``NaN``.
+    """
+    import pandas as pd
+
+    names = list(dict.fromkeys(name for t in corpus for name in t.attributes))
+    ids = [t.id for t in corpus]
+    frame = pd.DataFrame(
+        {name: [t.attributes.get(name) or None for t in corpus] for name in names},
+        index=pd.Index(ids, name="transcript", dtype="str"),
+    )
+    for name in names:
+        given = frame[name].dropna()
+        numbers = pd.to_numeric(given, errors="coerce")
+        if len(given) and not numbers.isna().any():
+            whole = bool((numbers == numbers.round()).all()) and not given.str.contains(r"[.eE]").any()
+            column = pd.to_numeric(frame[name])
+            frame[name] = column.astype("Int64") if whole else column.astype("float64")
+        else:
+            frame[name] = pd.Categorical(frame[name], categories=sorted(set(given)))
+    return frame
+
+
+def counted_codings(run: Run):
+    """The codings that count: not negated and not rejected."""
+    return [c for c in run.codings if not c.negated and c.status != "rejected"]
+
+
+def framework_matrix(
+    run: Run,
+    *,
+    by: str = "participant",
+    values: Literal["segments", "present"] = "segments",
+) -> pd.DataFrame:
+    """Codes (rows, codebook order, every code) x cases: a framework matrix.
+
+    ``by="participant"``: one column per transcript (a case), in corpus order.
+    ``values="segments"``: how many segments of the case were coded with the
+    code; ``values="present"``: 1 if the case mentions the code at all, else 0.
+    ``by=<attribute>`` (a column of ``participants.csv``): one column per value
+    of that attribute, summing its cases' columns, so with ``values="present"``
+    a cell is the number of cases in that group who mention the code. Cases
+    without the attribute form the group ``"(not given)"``. Counts leave out
+    negated and rejected codings.
+    """
+    import pandas as pd
+
+    if values not in ("segments", "present"):
+        raise ThemekitError(f"unknown matrix values {values!r}; choose 'segments' or 'present'.")
+    import numpy as np
+
+    codes = [c.id for c in run.codebook]
+    cases = [t.id for t in run.corpus]
+    row = {code: i for i, code in enumerate(codes)}
+    column = {case: j for j, case in enumerate(cases)}
+    table = np.zeros((len(codes), len(cases)), dtype="int64")
+    seen: set[tuple[str, int, str]] = set()
+    for c in counted_codings(run):
+        key = (c.segment.transcript.id, c.segment.index, c.code_id)
+        if key in seen or c.code_id not in row or key[0] not in column:
+            continue
+        seen.add(key)
+        table[row[c.code_id], column[key[0]]] += 1
+    counts = pd.DataFrame(table, index=pd.Index(codes, name="code"), columns=pd.Index(cases, name="participant"))
+    if values == "present":
+        counts = (counts > 0).astype("int64")
+    if by in ("participant", "transcript"):
+        return counts
+    attributes = attributes_frame(run.corpus)
+    if by not in attributes.columns:
+        known = ", ".join(attributes.columns) or "none (add a participants.csv beside the transcripts)"
+        raise ThemekitError(
+            f"no case attribute {by!r} to group by; use by='participant' or one of the attributes: {known}."
+        )
+    groups = attributes[by].astype(object).where(attributes[by].notna(), ATTRIBUTE_MISSING)
+    grouped = counts.T.groupby(groups.reindex(counts.columns).to_numpy(), sort=False).sum().T
+    order = [v for v in _group_order(attributes[by]) if v in grouped.columns]
+    order += [v for v in grouped.columns if v not in order]
+    grouped = grouped[order]
+    grouped.columns = pd.Index(order, name=by)
+    grouped.index.name = "code"
+    return grouped.astype("int64")
+
+
+def _group_order(column: pd.Series) -> list:
+    if hasattr(column, "cat"):
+        values = list(column.cat.categories)
+    else:
+        values = sorted(column.dropna().unique().tolist())
+    return values + [ATTRIBUTE_MISSING]
+
+
+def cooccurrence(run: Run, *, by: Literal["segment", "participant"] = "segment") -> pd.DataFrame:
+    """Codes x codes (codebook order): how often two codes occur together.
+
+    ``by="segment"``: the number of segments coded with both codes; the
+    diagonal is the number of segments coded with the code. ``by="participant"``:
+    the number of participants (transcripts) who mention both codes anywhere
+    in their interview. Symmetric; negated and rejected codings left out.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if by not in ("segment", "participant"):
+        raise ThemekitError(f"unknown co-occurrence unit {by!r}; choose 'segment' or 'participant'.")
+    codes = [c.id for c in run.codebook]
+    position = {code: i for i, code in enumerate(codes)}
+    units: dict[tuple, set[int]] = {}
+    for c in counted_codings(run):
+        if c.code_id not in position:
+            continue
+        key = (c.segment.transcript.id, c.segment.index) if by == "segment" else (c.segment.transcript.id,)
+        units.setdefault(key, set()).add(position[c.code_id])
+    table = np.zeros((len(codes), len(codes)), dtype="int64")
+    for present in units.values():
+        idx = sorted(present)
+        table[np.ix_(idx, idx)] += 1
+    return pd.DataFrame(table, index=pd.Index(codes, name="code"), columns=pd.Index(codes, name="code"))
+
+
+def resolve_code(run: Run, code: str) -> str:
+    """The code id for ``code`` (an id or a label, any case); unknown → ThemekitError with near matches."""
+    ids = [c.id for c in run.codebook]
+    if code in ids:
+        return code
+    folded = {c.id.casefold(): c.id for c in run.codebook} | {c.label.casefold(): c.id for c in run.codebook}
+    if str(code).casefold() in folded:
+        return folded[str(code).casefold()]
+    near = difflib.get_close_matches(str(code), ids, n=3, cutoff=0.5)
+    near += [folded[m] for m in difflib.get_close_matches(str(code).casefold(), list(folded), n=3, cutoff=0.5)]
+    near = list(dict.fromkeys(near))[:3]
+    hint = f"did you mean {', '.join(repr(n) for n in near)}?" if near else f"the codes are: {', '.join(ids[:20])}{' …' if len(ids) > 20 else ''}."
+    raise ThemekitError(f"no code {code!r} in codebook {run.codebook.name!r} {run.codebook.version}; {hint}")
+
+
+def quotes_frame(run: Run, code: str, *, n: int = 5, settings: ReportSettings | None = None) -> pd.DataFrame:
+    """The ``n`` quotes a report would show for ``code``, best first, as a DataFrame.
+
+    Chosen exactly as :func:`themekit.summarize` chooses them (strongest
+    codings of readable length, one per participant before any second, no near
+    duplicates, long quotes trimmed); columns as in :data:`QUOTE_COLUMNS`,
+    ``participant`` being the attribution a report prints.
+    """
+    import pandas as pd
+
+    from .config import ReportSettings
+    from .summarize import select_quotes
+
+    if n < 1:
+        raise ThemekitError("n must be at least 1: the number of quotes to show.")
+    settings = settings or ReportSettings()
+    code_id = resolve_code(run, code)
+    codings = [c for c in run.codings if c.code_id == code_id and c.status != "rejected"]
+    quotes = select_quotes(codings, n, words=settings.quote_words)
+    rows = [
+        (q.text, q.attribution(settings.attribution), q.score, q.transcript, q.speaker, q.turn, q.start, q.end, q.timestamp, q.trimmed)
+        for q in quotes
+    ]
+    frame = pd.DataFrame.from_records(rows, columns=list(QUOTE_COLUMNS))
+    return frame.astype(
+        {"score": "float64", "turn": "int64", "start": "int64", "end": "int64", "timestamp": "float64", "trimmed": "bool"}
+    )

@@ -1,0 +1,115 @@
+"""Plots of a run for notebooks: ``run.plot.heatmap()``, ``run.plot.frequencies()``, ``run.plot.cooccurrence()``.
+
+Each returns a :class:`matplotlib.figure.Figure` built without pyplot's
+global state (nothing to close, safe with the Agg backend and in threads);
+Jupyter shows it, and ``fig.savefig("chart.png")`` writes it.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from .pipeline import Run
+
+__all__ = ["RunPlots"]
+
+
+def _figure(**kwargs) -> Figure:
+    """A Figure that Jupyter shows as PNG even when pyplot (and its inline backend) was never imported."""
+    from matplotlib.figure import Figure
+
+    class ShownFigure(Figure):
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", dpi=100)
+            return buffer.getvalue()
+
+    return ShownFigure(**kwargs)
+
+
+def _labels(run: Run, codes, label: str) -> list[str]:
+    if label == "id":
+        return [str(c) for c in codes]
+    return [run.codebook.code(c).label for c in codes]
+
+
+def _heat(matrix: pd.DataFrame, rows: list[str], columns: list[str], *, title: str, xlabel: str, ylabel: str, colourbar: str) -> Figure:
+    import numpy as np
+
+    values = matrix.to_numpy()
+    widest = max((len(r) for r in rows), default=0)
+    width = 2.0 + 0.07 * min(widest, 60) + max(2.5, 0.55 * len(columns))
+    fig = _figure(figsize=(width, 1.5 + 0.28 * len(rows)), layout="constrained")
+    ax = fig.add_subplot()
+    image = ax.imshow(values, aspect="auto", cmap="Blues", vmin=0)
+    ax.set_xticks(range(len(columns)), columns, rotation=45, ha="right")
+    ax.set_yticks(range(len(rows)), rows, fontsize=8)
+    top = values.max() if values.size else 0
+    for (i, j), v in np.ndenumerate(values):
+        if v:
+            ax.text(j, i, str(v), ha="center", va="center", fontsize=7, color="white" if v > top / 2 else "black")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    fig.colorbar(image, ax=ax, shrink=0.6, label=colourbar)
+    return fig
+
+
+class RunPlots:
+    """``run.plot``: charts of one run. Counts leave out negated and rejected codings."""
+
+    def __init__(self, run: Run) -> None:
+        self._run = run
+
+    def heatmap(
+        self,
+        *,
+        by: str = "participant",
+        values: Literal["segments", "present"] = "segments",
+        label: Literal["label", "id"] = "label",
+    ) -> Figure:
+        """The framework matrix (:meth:`Run.matrix`) as a heatmap: codes down, cases (or groups) across."""
+        matrix = self._run.matrix(by=by, values=values)
+        what = "segments coded" if values == "segments" else "participants mentioning"
+        if values == "present" and by in ("participant", "transcript"):
+            what = "mentioned (1) or not (0)"
+        return _heat(
+            matrix,
+            _labels(self._run, matrix.index, label),
+            [str(c) for c in matrix.columns],
+            title=f"Codes by {by}",
+            xlabel=by,
+            ylabel="code",
+            colourbar=what,
+        )
+
+    def frequencies(self, *, label: Literal["label", "id"] = "label") -> Figure:
+        """Horizontal bars: how many participants mention each code (codebook order)."""
+        matrix = self._run.matrix(values="present")
+        people = matrix.sum(axis=1)
+        labels = _labels(self._run, matrix.index, label)
+        total = len(matrix.columns)
+        fig = _figure(figsize=(7, 1.0 + 0.28 * len(labels)), layout="constrained")
+        ax = fig.add_subplot()
+        ax.barh(range(len(labels)), people.to_numpy(), color="#3b6ea5")
+        ax.set_yticks(range(len(labels)), labels, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlim(0, max(1, total))
+        ax.set_xlabel(f"participants mentioning the code (of {total})")
+        ax.set_ylabel("code")
+        ax.set_title("Code frequency")
+        return fig
+
+    def cooccurrence(self, *, by: Literal["segment", "participant"] = "segment", label: Literal["label", "id"] = "label") -> Figure:
+        """The co-occurrence table (:meth:`Run.cooccurrence`) as a heatmap; codes never used are left out."""
+        table = self._run.cooccurrence(by=by)
+        used = [c for c in table.index if table.loc[c, c] > 0]
+        table = table.loc[used, used]
+        names = _labels(self._run, used, label)
+        unit = "segments" if by == "segment" else "participants"
+        return _heat(table, names, names, title=f"Codes together ({unit})", xlabel="code", ylabel="code", colourbar=unit)

@@ -1,0 +1,294 @@
+"""DataFrames, the framework matrix, quotes, co-occurrence, HTML views and plots for notebooks.
+
+The run below is built by hand from a tiny inline corpus, so every count
+in these tests is a hand count:
+
+    P01 (works_alone=yes): s0 loneliness | s1 debt + loneliness | s2 trust
+    P02 (works_alone=no):  s0 loneliness (negated) | s1 debt + trust | s2 debt (rejected)
+    P03 (no attribute):    s0 loneliness + debt
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import themekit
+from themekit import (
+    Codebook,
+    Coding,
+    Corpus,
+    Run,
+    Segment,
+    ThemekitError,
+    Transcript,
+    Turn,
+)
+
+from .conftest import TINY_CODEBOOK, write
+
+SENTENCES = {
+    "P01": [
+        "Honestly the isolation was the worst part of my whole week.",
+        "The debts piled up and nobody to talk to about any of it at all.",
+        "I trust her because she always came back when she said she would.",
+    ],
+    "P02": [
+        "I never felt lonely at the group sessions, people were kind there.",
+        "She helped with the bailiff letters and I trusted her after that visit.",
+        "The debt advice line was closed <script>alert('x')</script> & nobody answered.",
+    ],
+    "P03": ["Lonely and in debt, that was me for the best part of two years."],
+}
+ATTRIBUTES = {"P01": {"works_alone": "yes", "team_size": "1"}, "P02": {"works_alone": "no", "team_size": "4"}, "P03": {}}
+# (transcript, segment, code, score, negated, status)
+CODINGS = [
+    ("P01", 0, "loneliness", 0.90, False, "suggested"),
+    ("P01", 1, "debt", 0.95, False, "suggested"),
+    ("P01", 1, "loneliness", 0.60, False, "accepted"),
+    ("P01", 2, "trust", 0.80, False, "suggested"),
+    ("P02", 0, "loneliness", 0.50, True, "suggested"),
+    ("P02", 1, "debt", 0.85, False, "suggested"),
+    ("P02", 1, "trust", 0.75, False, "human"),
+    ("P02", 2, "debt", 0.99, False, "rejected"),
+    ("P03", 0, "loneliness", 0.70, False, "suggested"),
+    ("P03", 0, "debt", 0.70, False, "suggested"),
+]
+THEME = {"loneliness": "barriers", "debt": "barriers", "trust": "support"}
+
+
+def _transcript(tid: str) -> tuple[Transcript, list[tuple[int, int]]]:
+    label = f"{tid}: "
+    question = "Interviewer: How have things been?\n\n"
+    text = question + label + " ".join(SENTENCES[tid])
+    start = len(question) + len(label)
+    turns = (
+        Turn(0, "Interviewer", "interviewer", len("Interviewer: "), len(question) - 2),
+        Turn(1, tid, "participant", start, len(text)),
+    )
+    spans, at = [], start
+    for sentence in SENTENCES[tid]:
+        spans.append((at, at + len(sentence)))
+        at += len(sentence) + 1
+    return Transcript(tid, Path(f"{tid}.txt"), "0" * 64, "txt", "utf-8", text, turns, ATTRIBUTES[tid]), spans
+
+
+@pytest.fixture
+def tiny_run(tmp_path) -> Run:
+    codebook = Codebook.load(write(tmp_path / "codebook.yaml", TINY_CODEBOOK))
+    transcripts, segments = [], {}
+    for tid in SENTENCES:
+        transcript, spans = _transcript(tid)
+        transcripts.append(transcript)
+        for i, (start, end) in enumerate(spans):
+            segments[(tid, i)] = Segment(transcript, i, 1, start, end)
+    codings = [
+        Coding(segments[(tid, i)], code, THEME[code], "rule", score, "matched: x", status, negated)
+        for tid, i, code, score, negated, status in CODINGS
+    ]
+    corpus = Corpus(tmp_path, tuple(transcripts))
+    return Run(corpus, codebook, list(segments.values()), codings, {"methods": ["rule"]})
+
+
+def test_frames_excerpts_columns_are_categoricals_in_codebook_order(tiny_run):
+    frame = tiny_run.excerpts
+    for column in ("code", "theme", "speaker", "transcript", "method", "status", "role"):
+        assert isinstance(frame[column].dtype, pd.CategoricalDtype), column
+    assert list(frame["code"].cat.categories) == ["loneliness", "debt", "trust"]
+    assert list(frame["theme"].cat.categories) == ["barriers", "support"]
+    assert list(frame["transcript"].cat.categories) == ["P01", "P02", "P03"]
+    assert list(frame["status"].cat.categories) == ["suggested", "accepted", "rejected", "human"]
+    assert frame["score"].dtype == "float64" and frame["start"].dtype == "int64" and frame["negated"].dtype == bool
+    only_debt = Run(tiny_run.corpus, tiny_run.codebook, tiny_run.units, [c for c in tiny_run.codings if c.code_id == "debt"], {})
+    counts = only_debt.excerpts["code"].value_counts(sort=False)
+    assert counts.to_dict() == {"loneliness": 0, "debt": 4, "trust": 0}
+
+
+def test_frames_segments_have_categorical_transcript_speaker_role(tiny_run):
+    segments = tiny_run.segments
+    assert len(segments) == 7
+    for column in ("transcript", "speaker", "role"):
+        assert isinstance(segments[column].dtype, pd.CategoricalDtype), column
+    assert list(segments["transcript"].cat.categories) == ["P01", "P02", "P03"]
+    assert segments.groupby("transcript", observed=False).size().tolist() == [3, 3, 1]
+
+
+def test_frames_excerpts_csv_is_unchanged_by_categoricals(tiny_run, tmp_path):
+    from themekit.export.run_folder import _spreadsheet_safe_frame
+
+    out = tiny_run.save(tmp_path / "run")
+    frame = tiny_run.excerpts
+    plain = frame.astype({c: object for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)})
+    expected = _spreadsheet_safe_frame(plain).to_csv(index=False)
+    assert (out / "excerpts.csv").read_text(encoding="utf-8") == expected
+    loaded = Run.load(out)
+    assert loaded.excerpts.drop(columns="run_id").equals(frame.drop(columns="run_id"))
+    assert list(loaded.excerpts["code"].cat.categories) == ["loneliness", "debt", "trust"]
+
+
+def test_frames_corpus_turns_and_attributes_have_types(tiny_run):
+    turns = tiny_run.corpus.turns
+    assert list(turns.columns) == ["transcript", "turn", "speaker", "role", "start", "end", "timestamp", "words", "text"]
+    assert len(turns) == 6
+    assert isinstance(turns["speaker"].dtype, pd.CategoricalDtype) and isinstance(turns["role"].dtype, pd.CategoricalDtype)
+    assert turns["words"].dtype == "int64"
+    first = turns[(turns["transcript"] == "P03") & (turns["role"] == "participant")].iloc[0]
+    assert first["text"] == SENTENCES["P03"][0] and first["words"] == 14
+    attributes = tiny_run.corpus.attributes
+    assert attributes.index.name == "transcript" and list(attributes.index) == ["P01", "P02", "P03"]
+    assert str(attributes["team_size"].dtype) == "Int64"
+    assert attributes.loc["P02", "team_size"] == 4 and pd.isna(attributes.loc["P03", "team_size"])
+    assert list(attributes["works_alone"].cat.categories) == ["no", "yes"]
+
+
+def test_frames_matrix_counts_segments_per_participant(tiny_run):
+    matrix = tiny_run.matrix()
+    assert list(matrix.index) == ["loneliness", "debt", "trust"]
+    assert list(matrix.columns) == ["P01", "P02", "P03"]
+    # negated (P02 s0) and rejected (P02 s2) codings are not counted
+    assert matrix.to_dict(orient="index") == {
+        "loneliness": {"P01": 2, "P02": 0, "P03": 1},
+        "debt": {"P01": 1, "P02": 1, "P03": 1},
+        "trust": {"P01": 1, "P02": 1, "P03": 0},
+    }
+    present = tiny_run.matrix(values="present")
+    assert present.loc["loneliness"].tolist() == [1, 0, 1]
+
+
+def test_frames_matrix_groups_by_attribute_and_joins(tiny_run):
+    grouped = tiny_run.matrix(by="works_alone")
+    assert list(grouped.columns) == ["no", "yes", "(not given)"]
+    assert grouped.loc["loneliness"].tolist() == [0, 2, 1]
+    assert grouped.loc["debt"].tolist() == [1, 1, 1]
+    people = tiny_run.matrix(by="works_alone", values="present")
+    assert people.loc["loneliness"].tolist() == [0, 1, 1]
+    joined = tiny_run.matrix().T.join(tiny_run.corpus.attributes)
+    assert joined.loc["P01", "works_alone"] == "yes" and joined.loc["P01", "loneliness"] == 2
+    with pytest.raises(ThemekitError, match=r"no case attribute 'age'.*works_alone, team_size"):
+        tiny_run.matrix(by="age")
+    with pytest.raises(ThemekitError, match="choose 'segments' or 'present'"):
+        tiny_run.matrix(values="words")
+
+
+def test_frames_cooccurrence_is_symmetric_with_hand_counts(tiny_run):
+    table = tiny_run.cooccurrence()
+    assert (table.to_numpy() == table.to_numpy().T).all()
+    assert table.loc["loneliness", "loneliness"] == 3
+    assert table.loc["debt", "debt"] == 3
+    assert table.loc["trust", "trust"] == 2
+    assert table.loc["loneliness", "debt"] == 2
+    assert table.loc["debt", "trust"] == 1
+    assert table.loc["loneliness", "trust"] == 0
+    people = tiny_run.cooccurrence(by="participant")
+    assert people.loc["loneliness", "trust"] == 1 and people.loc["debt", "trust"] == 2 and people.loc["debt", "debt"] == 3
+
+
+def test_frames_quotes_are_the_reports_quotes(tiny_run):
+    quotes = tiny_run.quotes("debt", n=2)
+    assert list(quotes.columns) == [
+        "quote", "participant", "score", "transcript", "speaker", "turn", "start", "end", "timestamp", "trimmed"
+    ]
+    [theme] = [t for t in themekit.summarize(tiny_run, quotes_per_code=2) if t.theme_id == "barriers"]
+    [debt] = [c for c in theme.codes if c.code_id == "debt"]
+    assert quotes["quote"].tolist() == [q.text for q in debt.quotes]
+    # strongest first; the rejected 0.99 coding of P02 is never offered
+    assert quotes["transcript"].tolist() == ["P01", "P02"]
+    assert quotes.loc[0, "quote"] == SENTENCES["P01"][1]
+    assert quotes["score"].dtype == "float64"
+    assert tiny_run.quotes("Debt").equals(tiny_run.quotes("debt"))  # by label, any case
+    with pytest.raises(ThemekitError, match=r"no code 'lonliness'.*did you mean 'loneliness'"):
+        tiny_run.quotes("lonliness")
+
+
+def test_display_transcript_escapes_text_and_shows_codes_on_hover(tiny_run):
+    html = tiny_run.transcript("P02")._repr_html_()
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; nobody" in html
+    assert 'title="Debt (debt): rule 0.85; Trust (trust): rule 0.75"' in html
+    assert 'title="Loneliness (loneliness): rule 0.50, negated"' in html
+    # the rejected coding is not highlighted: that sentence is plain text
+    assert "The debt advice line was closed" in html.split("</mark>")[-1]
+    plain = tiny_run.corpus["P02"]._repr_html_()
+    assert "<mark" not in plain and "&lt;script&gt;" in plain
+    with pytest.raises(ThemekitError, match="no transcript 'P9' in this run"):
+        tiny_run.transcript("P9")
+
+
+def test_display_transcript_is_cut_with_a_note():
+    sentence = "Word " * 40
+    text = "\n".join(f"P1: {sentence}" for _ in range(400))
+    turns, at = [], 0
+    for i in range(400):
+        turns.append(Turn(i, "P1", "participant", at + 4, at + 4 + len(sentence)))
+        at += 4 + len(sentence) + 1
+    transcript = Transcript("long", Path("long.txt"), "0" * 64, "txt", "utf-8", text, tuple(turns))
+    html = transcript._repr_html_()
+    assert "Shown: 150 of 400 turns" in html
+    assert len(html) < 60_000
+
+
+def test_display_corpus_codebook_run_and_summary_views(tiny_run):
+    corpus = tiny_run.corpus._repr_html_()
+    assert "3 transcripts" in corpus and "works_alone=yes, team_size=1" in corpus
+    codebook = tiny_run.codebook._repr_html_()
+    assert "Tiny study" in codebook and "Feeling alone or without people to talk to." in codebook
+    assert codebook.index("Loneliness") < codebook.index("Debt") < codebook.index("Trust")
+    run = tiny_run._repr_html_()
+    assert "3 transcripts, 7 segments, 10 codings" in run
+    assert "<td style=\"border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top\">2 of 3 (a few)</td>" in run
+    summary = themekit.summarize(tiny_run)
+    assert isinstance(summary, list)
+    html = summary._repr_html_()
+    assert "Loneliness" in html and "a few (2 of 3)" in html and SENTENCES["P01"][1] in html
+
+
+def test_plot_heatmap_and_frequencies_return_figures(tiny_run):
+    from matplotlib.figure import Figure
+
+    heat = tiny_run.plot.heatmap()
+    assert isinstance(heat, Figure)
+    ax = heat.axes[0]
+    assert ax.get_xlabel() == "participant" and ax.get_ylabel() == "code"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["P01", "P02", "P03"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Loneliness", "Debt", "Trust"]
+    assert ax.get_images()[0].get_array().tolist() == [[2, 0, 1], [1, 1, 1], [1, 1, 0]]
+    grouped = tiny_run.plot.heatmap(by="works_alone", values="present").axes[0]
+    assert grouped.get_xlabel() == "works_alone"
+    bars = tiny_run.plot.frequencies()
+    ax = bars.axes[0]
+    assert ax.get_xlabel() == "participants mentioning the code (of 3)"
+    assert [p.get_width() for p in ax.patches] == [2, 3, 2]
+    together = tiny_run.plot.cooccurrence().axes[0]
+    assert together.get_images()[0].get_array().tolist() == [[3, 2, 0], [2, 3, 1], [0, 1, 2]]
+
+
+def test_api_exports_the_notebook_functions():
+    from themekit import cli  # noqa: F401  (the CLI calls the same functions)
+    from themekit.export import export_quote_docx, export_report, export_xlsx
+
+    for name in ("read_corpus", "Codebook", "code", "Run", "suggest_topics", "summarize", "evaluate", "agree",
+                 "export_report", "export_quote_docx", "export_xlsx", "write_run", "summary_markdown", "export_qdpx"):
+        assert name in themekit.__all__, name
+    assert themekit.export_report is export_report
+    assert themekit.export_quote_docx is export_quote_docx
+    assert themekit.export_xlsx is export_xlsx
+    assert callable(themekit.Run.load) and callable(themekit.Codebook.load)
+
+
+def test_display_transcript_lists_its_codes_in_a_legend(tiny_run):
+    html = tiny_run.transcript("P01")._repr_html_()
+    legend = html.split("Codes here", 1)[1].split("</div>", 1)[0]
+    assert "loneliness (2)" in legend and "debt (1)" in legend and "trust (1)" in legend
+    assert legend.index("loneliness") < legend.index("debt") < legend.index("trust")
+
+
+def test_display_corpus_lists_at_most_50_transcripts(tmp_path):
+    transcripts = tuple(
+        Transcript(f"T{i:03d}", Path(f"T{i:03d}.txt"), "0" * 64, "txt", "utf-8", "T: hello there", (Turn(0, "T", "participant", 3, 14),))
+        for i in range(120)
+    )
+    html = Corpus(tmp_path, transcripts)._repr_html_()
+    assert "120 transcripts" in html and "T049" in html and "T050" not in html
+    assert "… 70 more transcripts not shown" in html
