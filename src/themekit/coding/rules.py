@@ -13,9 +13,10 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
+from spacy.attrs import IDX, IS_PUNCT, LEMMA, LENGTH, LOWER, ORTH
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
-from spacy.tokens import Doc
+from spacy.strings import StringStore, get_string_id
 
 from ..codebook import Codebook
 from ..models import Coding, Segment
@@ -42,15 +43,36 @@ def _evidence_order(term: str) -> tuple[str, str]:
     return term.casefold(), term
 
 
-def _negated(doc: Doc, start: int) -> str | None:
-    """The negation word governing the match at token ``start``, if any."""
+_APOSTROPHES = frozenset(get_string_id(text) for text in ("'", "’"))
+_NEGATION_IDS = frozenset(get_string_id(text) for text in NEGATIONS)
+
+
+class _Tokens:
+    """A Doc's token attributes as Python lists, read once from its arrays (no Token objects)."""
+
+    __slots__ = ("start", "end", "punct", "orth", "lower", "lemma")
+    ATTRS = (IDX, LENGTH, IS_PUNCT, ORTH, LOWER, LEMMA)
+
+    def __init__(self, array) -> None:
+        start, length, self.punct, self.orth, self.lower, self.lemma = array.T.tolist()
+        self.start = start
+        self.end = [s + n for s, n in zip(start, length)]
+
+
+def _negated(tokens: _Tokens, start: int, strings: StringStore, lemma_negates: dict[int, bool]) -> str | None:
+    """The negation word governing the match at token ``start``, if any.
+
+    A token negates when its lower-cased text or lemma is one of NEGATIONS;
+    punctuation other than an apostrophe ends the search."""
     i = start - 1
     while i >= 0 and start - i <= _NEGATION_WINDOW:
-        token = doc[i]
-        if token.is_punct and token.text not in ("'", "’"):
+        if tokens.punct[i] and tokens.orth[i] not in _APOSTROPHES:
             return None
-        if token.lower_ in NEGATIONS or token.lemma_.lower() in NEGATIONS:
-            return token.text
+        lemma = tokens.lemma[i]
+        if lemma not in lemma_negates:
+            lemma_negates[lemma] = strings[lemma].lower() in NEGATIONS
+        if tokens.lower[i] in _NEGATION_IDS or lemma_negates[lemma]:
+            return strings[tokens.orth[i]]
         i -= 1
     return None
 
@@ -81,29 +103,36 @@ class RuleCoder:
         strings = self.nlp.vocab.strings
         hits: dict[tuple[int, str], _Hits] = {}
         segments: dict[int, Segment] = {}
+        lemma_negates: dict[int, bool] = {}
         for key, doc in segmentation.docs.items():
             turn_segments = segmentation.by_turn.get(key, [])
             if not turn_segments:
                 continue
-            turn_start = turn_segments[0].turn.start
-            starts = [s.start - turn_start for s in turn_segments]
             found = [*phrases(doc), *(patterns(doc) if len(patterns) else [])]
+            if not found:
+                continue
+            turn = turn_segments[0].turn
+            turn_start = turn.start
+            turn_text = turn_segments[0].transcript.turn_text(turn)  # the text the Doc was made from
+            starts = [s.start - turn_start for s in turn_segments]
+            tokens = _Tokens(doc.to_array(_Tokens.ATTRS))
             for match_id, start, end in found:
                 code_id, kind, term = strings[match_id].split(_SEP)
-                span = doc[start:end]
-                pos = bisect_right(starts, span.start_char) - 1
+                start_char = tokens.start[start]
+                pos = bisect_right(starts, start_char) - 1
                 if pos < 0:
                     continue
                 segment = turn_segments[pos]
-                if span.start_char + turn_start >= segment.end:
+                if start_char + turn_start >= segment.end:
                     continue  # between segments (whitespace)
                 segments[id(segment)] = segment
                 entry = hits.setdefault((id(segment), code_id), _Hits())
+                text = turn_text[start_char : tokens.end[end - 1]]
                 if kind == "exclude_keywords":
-                    entry.vetoed_by = span.text
+                    entry.vetoed_by = text
                     continue
-                negation = _negated(doc, start)
-                shown = span.text if kind == "keywords" else f"{span.text} (pattern {int(term) + 1})"
+                negation = _negated(tokens, start, strings, lemma_negates)
+                shown = text if kind == "keywords" else f"{text} (pattern {int(term) + 1})"
                 entry.add(f"{negation} … {shown}" if negation else shown, negation is not None)
         codings: list[Coding] = []
         for (seg_key, code_id), entry in hits.items():
