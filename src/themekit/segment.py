@@ -55,19 +55,17 @@ def _sentence_bounds(doc: Doc, min_words: int, flags: np.ndarray | None = None) 
         return []
     if flags is None:
         flags = doc.to_array([SENT_START, IS_PUNCT, IS_SPACE, ORTH])
-    breaks = [int(i) for i in np.flatnonzero(flags[1:, 0] == 1) + 1]
-    sents = list(zip([0, *breaks], [*breaks, len(doc)]))
+    n = len(doc)
+    breaks = np.flatnonzero(flags[1:, 0] == 1) + 1
+    sents = list(zip([0, *breaks.tolist()], [*breaks.tolist(), n]))
     # words before token i: cumulative count of tokens that are neither punctuation nor space
-    words_before = np.concatenate(([0], np.cumsum((flags[:, 1] == 0) & (flags[:, 2] == 0))))
-
-    def _word_count(_doc: Doc, start: int, end: int) -> int:
-        return int(words_before[end] - words_before[start])
+    words_before = np.concatenate(([0], np.cumsum((flags[:, 1] == 0) & (flags[:, 2] == 0)))).tolist()
 
     # An opening bracket or quote left at a sentence's end ("... once. [" + "laughs] ...")
     # belongs to the next sentence.
-    for i in range(len(sents) - 1):
+    for i, last in enumerate(flags[breaks - 1, 3].tolist()):
         start, end = sents[i]
-        if end - start > 1 and int(flags[end - 1, 3]) in _OPENER_IDS:
+        if last in _OPENER_IDS and end - start > 1:
             sents[i] = (start, end - 1)
             sents[i + 1] = (end - 1, sents[i + 1][1])
     merged: list[tuple[int, int]] = []
@@ -75,15 +73,15 @@ def _sentence_bounds(doc: Doc, min_words: int, flags: np.ndarray | None = None) 
     for start, end in sents:
         if carry is not None:
             start, carry = carry, None
-        if _word_count(doc, start, end) < min_words:
+        if words_before[end] - words_before[start] < min_words:
             carry = start
             continue
         merged.append((start, end))
     if carry is not None:
         if merged:
-            merged[-1] = (merged[-1][0], len(doc))
+            merged[-1] = (merged[-1][0], n)
         else:
-            merged.append((carry, len(doc)))
+            merged.append((carry, n))
     return merged
 
 
