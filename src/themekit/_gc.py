@@ -17,7 +17,7 @@ def paused_gc() -> Iterator[None]:
     of thousands of small objects (segments, codings, rows), and each full
     collection they trigger walks every object in the process (spaCy's,
     pandas' and torch's modules included): more work than the step itself. What it leaves is freed by reference counting;
-    collection resumes, as it was, at the end.
+    collection resumes, as it was, at the end. Also a decorator: ``@paused_gc()``.
     """
     was_enabled = gc.isenabled()
     gc.disable()

@@ -19,6 +19,7 @@ from spacy.language import Language
 from spacy.strings import get_string_id
 from spacy.tokens import Doc
 
+from ._gc import paused_gc
 from .models import Role, Segment, Transcript, Turn
 
 __all__ = ["Unit", "UNITS", "Segmentation", "segment_corpus"]
@@ -102,6 +103,7 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+@paused_gc()
 def segment_corpus(
     transcripts: Iterable[Transcript],
     nlp: Language,

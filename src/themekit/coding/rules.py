@@ -18,6 +18,7 @@ from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.strings import StringStore, get_string_id
 
+from .._gc import paused_gc
 from ..codebook import Codebook
 from ..models import Coding, Segment
 from ..segment import Segmentation
@@ -98,6 +99,7 @@ class RuleCoder:
                 patterns.add(_SEP.join((code.id, "patterns", str(p))), [pattern])
         return phrases, patterns
 
+    @paused_gc()
     def code(self, segmentation: Segmentation, codebook: Codebook) -> list[Coding]:
         phrases, patterns = self._matchers(codebook)
         strings = self.nlp.vocab.strings
