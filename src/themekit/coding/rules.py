@@ -13,10 +13,9 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from spacy.attrs import IDX, IS_PUNCT, LEMMA, LENGTH, LOWER, ORTH
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
-from spacy.strings import StringStore, get_string_id
+from spacy.tokens import Doc
 
 from .._gc import paused_gc
 from ..codebook import Codebook
@@ -44,36 +43,15 @@ def _evidence_order(term: str) -> tuple[str, str]:
     return term.casefold(), term
 
 
-_APOSTROPHES = frozenset(get_string_id(text) for text in ("'", "’"))
-_NEGATION_IDS = frozenset(get_string_id(text) for text in NEGATIONS)
-
-
-class _Tokens:
-    """A Doc's token attributes as Python lists, read once from its arrays (no Token objects)."""
-
-    __slots__ = ("start", "end", "punct", "orth", "lower", "lemma")
-    ATTRS = (IDX, LENGTH, IS_PUNCT, ORTH, LOWER, LEMMA)
-
-    def __init__(self, array) -> None:
-        start, length, self.punct, self.orth, self.lower, self.lemma = array.T.tolist()
-        self.start = start
-        self.end = [s + n for s, n in zip(start, length)]
-
-
-def _negated(tokens: _Tokens, start: int, strings: StringStore, lemma_negates: dict[int, bool]) -> str | None:
-    """The negation word governing the match at token ``start``, if any.
-
-    A token negates when its lower-cased text or lemma is one of NEGATIONS;
-    punctuation other than an apostrophe ends the search."""
+def _negated(doc: Doc, start: int) -> str | None:
+    """The negation word governing the match at token ``start``, if any."""
     i = start - 1
     while i >= 0 and start - i <= _NEGATION_WINDOW:
-        if tokens.punct[i] and tokens.orth[i] not in _APOSTROPHES:
+        token = doc[i]
+        if token.is_punct and token.text not in ("'", "’"):
             return None
-        lemma = tokens.lemma[i]
-        if lemma not in lemma_negates:
-            lemma_negates[lemma] = strings[lemma].lower() in NEGATIONS
-        if tokens.lower[i] in _NEGATION_IDS or lemma_negates[lemma]:
-            return strings[tokens.orth[i]]
+        if token.lower_ in NEGATIONS or token.lemma_.lower() in NEGATIONS:
+            return token.text
         i -= 1
     return None
 
@@ -105,7 +83,6 @@ class RuleCoder:
         strings = self.nlp.vocab.strings
         hits: dict[tuple[int, str], _Hits] = {}
         segments: dict[int, Segment] = {}
-        lemma_negates: dict[int, bool] = {}
         for key, doc in segmentation.docs.items():
             turn_segments = segmentation.by_turn.get(key, [])
             if not turn_segments:
@@ -117,10 +94,9 @@ class RuleCoder:
             turn_start = turn.start
             turn_text = turn_segments[0].transcript.turn_text(turn)  # the text the Doc was made from
             starts = [s.start - turn_start for s in turn_segments]
-            tokens = _Tokens(doc.to_array(_Tokens.ATTRS))
             for match_id, start, end in found:
                 code_id, kind, term = strings[match_id].split(_SEP)
-                start_char = tokens.start[start]
+                start_char = doc[start].idx
                 pos = bisect_right(starts, start_char) - 1
                 if pos < 0:
                     continue
@@ -129,11 +105,12 @@ class RuleCoder:
                     continue  # between segments (whitespace)
                 segments[id(segment)] = segment
                 entry = hits.setdefault((id(segment), code_id), _Hits())
-                text = turn_text[start_char : tokens.end[end - 1]]
+                last = doc[end - 1]
+                text = turn_text[start_char : last.idx + len(last)]  # the match's text, without a Span
                 if kind == "exclude_keywords":
                     entry.vetoed_by = text
                     continue
-                negation = _negated(tokens, start, strings, lemma_negates)
+                negation = _negated(doc, start)
                 shown = text if kind == "keywords" else f"{text} (pattern {int(term) + 1})"
                 entry.add(f"{negation} … {shown}" if negation else shown, negation is not None)
         codings: list[Coding] = []
