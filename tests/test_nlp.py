@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import spacy
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -75,3 +76,19 @@ def test_nlp_blank_annotator_matches_spacy_components_on_any_text(texts, batch_s
         assert doc.text == text
         assert _annotations(doc) == _annotations(expected)
         assert _annotations(nlp(text)) == _annotations(expected)
+
+
+def test_nlp_missing_lookup_tables_say_what_to_install(monkeypatch):
+    import themekit.nlp as nlp_module
+    from themekit.errors import ThemekitError
+
+    def no_tables(**_):
+        raise ValueError("no lookups package")
+
+    monkeypatch.setattr(nlp_module, "load_lookups", no_tables)
+    load_pipeline.cache_clear()
+    try:
+        with pytest.raises(ThemekitError, match="pip install spacy-lookups-data"):
+            load_pipeline()
+    finally:
+        load_pipeline.cache_clear()

@@ -33,7 +33,7 @@ from spacy.vocab import Vocab
 
 from .errors import ThemekitError
 
-__all__ = ["BLANK", "load_pipeline", "shared_vocab", "stem"]
+__all__ = ["BLANK", "BlankAnnotator", "load_pipeline", "shared_vocab", "stem"]
 
 BLANK = "blank"
 _stemmer = snowballstemmer.stemmer("english")
