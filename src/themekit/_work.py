@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._gc import paused_gc
 from .codebook import Codebook
 from .errors import TranscriptError
 from .models import Coding, Role, Segment, Transcript
@@ -49,6 +50,10 @@ class BatchJob:
     participants: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __call__(self, items: Sequence[Path | Transcript]) -> tuple[list[Outcome], dict[str, float]]:
+        with paused_gc():
+            return self._run(items)
+
+    def _run(self, items: Sequence[Path | Transcript]) -> tuple[list[Outcome], dict[str, float]]:
         from .coding.rules import RuleCoder
         from .ingest import read_transcript
         from .nlp import load_pipeline

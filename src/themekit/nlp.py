@@ -2,27 +2,38 @@
 
 By default: ``spacy.blank("en")`` with lookup lemmas from spacy-lookups-data
 and the rule-based sentencizer. An installed spaCy model (for example
-``en_core_web_sm``) can be named instead. Every pipeline ends with the
-``themekit_norm`` component, which sets each token's ``norm_`` to the Snowball
-stem of its lower-cased lemma, so "isolated", "isolation" and "isolating" all
-share the norm ``isol`` and keyword matching works on word families.
+``en_core_web_sm``) can be named instead. Every pipeline sets each token's
+``norm_`` to the Snowball stem of its lower-cased lemma, so "isolated",
+"isolation" and "isolating" all share the norm ``isol`` and keyword matching
+works on word families.
+
+With the default pipeline, one component (``themekit_blank``) does the work of
+spaCy's lookup lemmatizer, ``themekit_norm`` and spaCy's sentencizer at once,
+with the same results: a lookup lemma depends only on the token's text, so the
+lemma and norm are worked out once per distinct word form and set from arrays,
+and sentence starts follow from arrays of per-word-form flags. A named spaCy
+model keeps spaCy's own components and ends with ``themekit_norm``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 import numpy as np
 import snowballstemmer
 import spacy
-from spacy.attrs import LEMMA, LOWER, NORM
+from spacy.attrs import LEMMA, LOWER, NORM, ORTH, SENT_START
 from spacy.language import Language
+from spacy.lookups import Table, load_lookups
+from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc
+from spacy.util import minibatch
 from spacy.vocab import Vocab
 
 from .errors import ThemekitError
 
-__all__ = ["BLANK", "load_pipeline", "shared_vocab", "stem"]
+__all__ = ["BLANK", "BlankAnnotator", "load_pipeline", "shared_vocab", "stem"]
 
 BLANK = "blank"
 _stemmer = snowballstemmer.stemmer("english")
@@ -56,27 +67,108 @@ def themekit_norm(doc: Doc) -> Doc:
     return doc
 
 
+class BlankAnnotator:
+    """Lookup lemma, norm and sentence starts of every token, from arrays.
+
+    Gives exactly what spaCy's lookup ``lemmatizer``, then ``sentencizer`` (default
+    punctuation), then ``themekit_norm`` give on a blank English pipeline: the
+    lemma is the lookup table's entry for the token's text (the text itself when
+    absent), the norm is the stem of the lower-cased lemma, and a sentence starts
+    at the first token that is neither punctuation nor a sentence-final character
+    after a sentence-final character. What a word form gets is remembered, so each
+    distinct form is looked up and stemmed once per process.
+    """
+
+    def __init__(self, vocab: Vocab, table: Table, punct_chars: frozenset[str] | None = None) -> None:
+        self.vocab = vocab
+        self.table = table
+        self.punct_chars = frozenset(Sentencizer.default_punct_chars if punct_chars is None else punct_chars)
+        # orth -> row of self._rows: lemma, norm, 1 if a sentence-final character, 1 if a word (neither that nor punctuation)
+        self._index: dict[int, int] = {}
+        self._rows = np.zeros((1024, 4), dtype=np.uint64)
+
+    def _learn(self, orth: int) -> int:
+        strings = self.vocab.strings
+        text = strings[orth]
+        lemma = self.table.get(text, text)
+        if not isinstance(lemma, str):
+            lemma = lemma[0]
+        lemma_key = strings.add(lemma)
+        lexeme = self.vocab[orth]
+        final = text in self.punct_chars
+        word = not final and not lexeme.is_punct
+        row = len(self._index)
+        if row == len(self._rows):
+            self._rows = np.concatenate((self._rows, np.zeros_like(self._rows)))
+        self._rows[row] = (lemma_key, _norm_of(strings, lemma_key or lexeme.lower), final, word)
+        self._index[orth] = row
+        return row
+
+    def __call__(self, doc: Doc) -> Doc:
+        self._annotate([doc])
+        return doc
+
+    def pipe(self, docs: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
+        for batch in minibatch(docs, size=batch_size):
+            self._annotate(batch)
+            yield from batch
+
+    def _annotate(self, docs: list[Doc]) -> None:
+        """Annotate a batch of Docs at once: one array of all their tokens."""
+        docs = [doc for doc in docs if len(doc)]
+        if not docs:
+            return
+        lengths = np.array([len(doc) for doc in docs])
+        offsets = np.concatenate(([0], np.cumsum(lengths)))
+        index, learn = self._index, self._learn
+        orths = np.concatenate([doc.to_array(ORTH) for doc in docs]).tolist()
+        known = [index[orth] if orth in index else learn(orth) for orth in orths]
+        rows = self._rows[known]  # after learning: learning may grow the table
+        # A word starts a sentence when a sentence-final character stands between it and the
+        # previous word of its Doc (or its Doc's start); the first token of a Doc always does.
+        finals_before = np.concatenate(([0], np.cumsum(rows[:, 2])))
+        words = np.flatnonzero(rows[:, 3])
+        doc_start = offsets[np.searchsorted(offsets, words, side="right") - 1]
+        previous_end = np.maximum(np.concatenate(([0], words[:-1] + 1)), doc_start)
+        sent = np.full(len(orths), -1, dtype=np.int64)
+        sent[words[finals_before[words] > finals_before[previous_end]]] = 1
+        sent[offsets[:-1]] = 1
+        values = np.empty((len(orths), 3), dtype=np.uint64)
+        values[:, :2] = rows[:, :2]
+        values[:, 2] = sent.astype(np.uint64)
+        for doc, start, end in zip(docs, offsets[:-1].tolist(), offsets[1:].tolist()):
+            doc.from_array([LEMMA, NORM, SENT_START], values[start:end])
+
+
+def _lemma_table() -> Table:
+    try:
+        return load_lookups(lang="en", tables=["lemma_lookup"]).get_table("lemma_lookup")
+    except Exception as exc:  # missing spacy-lookups-data
+        raise ThemekitError(
+            f"the lookup lemmatizer could not load its tables ({exc}). "
+            "Install them with: pip install spacy-lookups-data"
+        ) from None
+
+
+@Language.factory("themekit_blank")
+def make_blank_annotator(nlp: Language, name: str) -> BlankAnnotator:
+    return BlankAnnotator(nlp.vocab, _lemma_table())
+
+
 @lru_cache(maxsize=4)
 def load_pipeline(model: str = BLANK) -> Language:
     """The pipeline for ``model`` ("blank" or an installed spaCy package name)."""
     if model == BLANK:
         nlp = spacy.blank("en")
-        try:
-            nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-            nlp.initialize()
-        except Exception as exc:  # missing spacy-lookups-data
-            raise ThemekitError(
-                f"the lookup lemmatizer could not load its tables ({exc}). "
-                "Install them with: pip install spacy-lookups-data"
-            ) from None
-    else:
-        try:
-            nlp = spacy.load(model, exclude=["ner", "parser", "textcat"])
-        except OSError:
-            raise ThemekitError(
-                f"spaCy model '{model}' is not installed. Install it as a package, "
-                f"or use the default pipeline with --spacy-model {BLANK}"
-            ) from None
+        nlp.add_pipe("themekit_blank")
+        return nlp
+    try:
+        nlp = spacy.load(model, exclude=["ner", "parser", "textcat"])
+    except OSError:
+        raise ThemekitError(
+            f"spaCy model '{model}' is not installed. Install it as a package, "
+            f"or use the default pipeline with --spacy-model {BLANK}"
+        ) from None
     if "sentencizer" not in nlp.pipe_names and "senter" not in nlp.pipe_names:
         nlp.add_pipe("sentencizer")
     nlp.add_pipe("themekit_norm", last=True)

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-from spacy.attrs import IS_PUNCT, IS_SPACE, SENT_START
+from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH, ORTH, SENT_START
 from spacy.language import Language
+from spacy.strings import get_string_id
 from spacy.tokens import Doc
 
+from ._gc import paused_gc
 from .models import Role, Segment, Transcript, Turn
 
 __all__ = ["Unit", "UNITS", "Segmentation", "segment_corpus"]
@@ -40,30 +42,31 @@ class Segmentation:
 
 
 _OPENERS = frozenset({"[", "(", "{", "\"", "“", "‘"})
+_OPENER_IDS = frozenset(get_string_id(text) for text in _OPENERS)
 
 
-def _sentence_bounds(doc: Doc, min_words: int) -> list[tuple[int, int]]:
+def _sentence_bounds(doc: Doc, min_words: int, flags: np.ndarray | None = None) -> list[tuple[int, int]]:
     """Sentence token bounds, with sentences under ``min_words`` words joined to a neighbour.
 
     Read from token arrays rather than ``doc.sents`` and Token objects: the
-    same bounds, without a Python object per token.
+    same bounds, without a Python object per token. ``flags`` is the Doc's
+    ``to_array([SENT_START, IS_PUNCT, IS_SPACE, ORTH])`` when already taken.
     """
     if not len(doc):
         return []
-    flags = doc.to_array([SENT_START, IS_PUNCT, IS_SPACE])
-    breaks = [int(i) for i in np.flatnonzero(flags[1:, 0] == 1) + 1]
-    sents = list(zip([0, *breaks], [*breaks, len(doc)]))
+    if flags is None:
+        flags = doc.to_array([SENT_START, IS_PUNCT, IS_SPACE, ORTH])
+    n = len(doc)
+    breaks = np.flatnonzero(flags[1:, 0] == 1) + 1
+    sents = list(zip([0, *breaks.tolist()], [*breaks.tolist(), n]))
     # words before token i: cumulative count of tokens that are neither punctuation nor space
-    words_before = np.concatenate(([0], np.cumsum((flags[:, 1] == 0) & (flags[:, 2] == 0))))
-
-    def _word_count(_doc: Doc, start: int, end: int) -> int:
-        return int(words_before[end] - words_before[start])
+    words_before = np.concatenate(([0], np.cumsum((flags[:, 1] == 0) & (flags[:, 2] == 0)))).tolist()
 
     # An opening bracket or quote left at a sentence's end ("... once. [" + "laughs] ...")
     # belongs to the next sentence.
-    for i in range(len(sents) - 1):
+    for i, last in enumerate(flags[breaks - 1, 3].tolist()):
         start, end = sents[i]
-        if end - start > 1 and doc[end - 1].text in _OPENERS:
+        if last in _OPENER_IDS and end - start > 1:
             sents[i] = (start, end - 1)
             sents[i + 1] = (end - 1, sents[i + 1][1])
     merged: list[tuple[int, int]] = []
@@ -71,15 +74,15 @@ def _sentence_bounds(doc: Doc, min_words: int) -> list[tuple[int, int]]:
     for start, end in sents:
         if carry is not None:
             start, carry = carry, None
-        if _word_count(doc, start, end) < min_words:
+        if words_before[end] - words_before[start] < min_words:
             carry = start
             continue
         merged.append((start, end))
     if carry is not None:
         if merged:
-            merged[-1] = (merged[-1][0], len(doc))
+            merged[-1] = (merged[-1][0], n)
         else:
-            merged.append((carry, len(doc)))
+            merged.append((carry, n))
     return merged
 
 
@@ -100,6 +103,7 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+@paused_gc()
 def segment_corpus(
     transcripts: Iterable[Transcript],
     nlp: Language,
@@ -116,22 +120,25 @@ def segment_corpus(
     result = Segmentation()
     for transcript in transcripts:
         turns: list[Turn] = [t for t in transcript.turns if t.role in roles and t.end > t.start]
-        texts = (transcript.turn_text(t) for t in turns)
+        texts = [transcript.turn_text(t) for t in turns]
         index = 0
-        for turn, doc in zip(turns, nlp.pipe(texts, batch_size=batch_size)):
+        # a Doc's text is the text it was made from: use that string, not Doc.text (rebuilt from every token)
+        for turn, text, doc in zip(turns, texts, nlp.pipe(texts, batch_size=batch_size)):
             key = (transcript.id, turn.index)
             result.docs[key] = doc
             if unit == "turn":
-                spans = [(0, len(doc.text))]
+                spans = [(0, len(text))]
             elif unit == "paragraph":
-                spans = _paragraph_bounds(doc.text)
+                spans = _paragraph_bounds(text)
+            elif len(doc):
+                flags = doc.to_array([SENT_START, IS_PUNCT, IS_SPACE, ORTH, IDX, LENGTH])
+                ends = flags[:, 4] + flags[:, 5]
+                spans = [(int(flags[s, 4]), int(ends[e - 1])) for s, e in _sentence_bounds(doc, min_words, flags)]
             else:
-                spans = [
-                    (doc[s].idx, doc[e - 1].idx + len(doc[e - 1].text)) for s, e in _sentence_bounds(doc, min_words)
-                ]
+                spans = []
             turn_segments = []
             for start, end in spans:
-                start, end = _trimmed(doc.text, start, end)
+                start, end = _trimmed(text, start, end)
                 if end <= start:
                     continue
                 seg = Segment(transcript, index, turn.index, turn.start + start, turn.start + end)

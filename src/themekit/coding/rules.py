@@ -17,6 +17,7 @@ from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
+from .._gc import paused_gc
 from ..codebook import Codebook
 from ..models import Coding, Segment
 from ..segment import Segmentation
@@ -76,6 +77,7 @@ class RuleCoder:
                 patterns.add(_SEP.join((code.id, "patterns", str(p))), [pattern])
         return phrases, patterns
 
+    @paused_gc()
     def code(self, segmentation: Segmentation, codebook: Codebook) -> list[Coding]:
         phrases, patterns = self._matchers(codebook)
         strings = self.nlp.vocab.strings
@@ -85,25 +87,31 @@ class RuleCoder:
             turn_segments = segmentation.by_turn.get(key, [])
             if not turn_segments:
                 continue
-            turn_start = turn_segments[0].turn.start
-            starts = [s.start - turn_start for s in turn_segments]
             found = [*phrases(doc), *(patterns(doc) if len(patterns) else [])]
+            if not found:
+                continue
+            turn = turn_segments[0].turn
+            turn_start = turn.start
+            turn_text = turn_segments[0].transcript.turn_text(turn)  # the text the Doc was made from
+            starts = [s.start - turn_start for s in turn_segments]
             for match_id, start, end in found:
                 code_id, kind, term = strings[match_id].split(_SEP)
-                span = doc[start:end]
-                pos = bisect_right(starts, span.start_char) - 1
+                start_char = doc[start].idx
+                pos = bisect_right(starts, start_char) - 1
                 if pos < 0:
                     continue
                 segment = turn_segments[pos]
-                if span.start_char + turn_start >= segment.end:
+                if start_char + turn_start >= segment.end:
                     continue  # between segments (whitespace)
                 segments[id(segment)] = segment
                 entry = hits.setdefault((id(segment), code_id), _Hits())
+                last = doc[end - 1]
+                text = turn_text[start_char : last.idx + len(last)]  # the match's text, without a Span
                 if kind == "exclude_keywords":
-                    entry.vetoed_by = span.text
+                    entry.vetoed_by = text
                     continue
                 negation = _negated(doc, start)
-                shown = span.text if kind == "keywords" else f"{span.text} (pattern {int(term) + 1})"
+                shown = text if kind == "keywords" else f"{text} (pattern {int(term) + 1})"
                 entry.add(f"{negation} … {shown}" if negation else shown, negation is not None)
         codings: list[Coding] = []
         for (seg_key, code_id), entry in hits.items():

@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from .._gc import paused_gc
 from .._version import __version__
 from ..config import ReportSettings
 from ..errors import RunFolderError
@@ -97,29 +98,8 @@ def write_run(run: Run, out: str | Path, *, force: bool = False, settings: Repor
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     try:
-        timings: dict[str, float] = {}
-        started = time.perf_counter()
-        excerpts = run.excerpts
-        _spreadsheet_safe_frame(excerpts).to_csv(tmp / "excerpts.csv", index=False, encoding="utf-8")
-        excerpts.to_parquet(tmp / "excerpts.parquet", index=False)
-        run.segments.to_parquet(tmp / "segments.parquet", index=False)
-        _transcripts_frame(run).to_parquet(tmp / "transcripts.parquet", index=False)
-        _write_codebook(run, tmp / "codebook.yaml")
-        timings["export:excerpts"] = time.perf_counter() - started
-        started = time.perf_counter()
-        (tmp / "summary.md").write_text(summary_markdown(run, settings=settings), encoding="utf-8")
-        timings["summarize+export:summary"] = time.perf_counter() - started
-        outputs = [
-            "excerpts.csv",
-            "excerpts.parquet",
-            "segments.parquet",
-            "transcripts.parquet",
-            "codebook.yaml",
-            "summary.md",
-            "run.json",
-        ]
-        record = run_record(run, timings=timings, outputs=outputs)
-        (tmp / "run.json").write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        with paused_gc():
+            _write_files(run, tmp, settings)
         _swap_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -127,6 +107,33 @@ def write_run(run: Run, out: str | Path, *, force: bool = False, settings: Repor
     if run.project is not None:
         run.project.record_run(run, folder=out)
     return out
+
+
+def _write_files(run: Run, tmp: Path, settings: ReportSettings | None) -> None:
+    """The run folder's files, written into ``tmp``."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    excerpts = run.excerpts
+    _spreadsheet_safe_frame(excerpts).to_csv(tmp / "excerpts.csv", index=False, encoding="utf-8")
+    excerpts.to_parquet(tmp / "excerpts.parquet", index=False)
+    run.segments.to_parquet(tmp / "segments.parquet", index=False)
+    _transcripts_frame(run).to_parquet(tmp / "transcripts.parquet", index=False)
+    _write_codebook(run, tmp / "codebook.yaml")
+    timings["export:excerpts"] = time.perf_counter() - started
+    started = time.perf_counter()
+    (tmp / "summary.md").write_text(summary_markdown(run, settings=settings), encoding="utf-8")
+    timings["summarize+export:summary"] = time.perf_counter() - started
+    outputs = [
+        "excerpts.csv",
+        "excerpts.parquet",
+        "segments.parquet",
+        "transcripts.parquet",
+        "codebook.yaml",
+        "summary.md",
+        "run.json",
+    ]
+    record = run_record(run, timings=timings, outputs=outputs)
+    (tmp / "run.json").write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def _spreadsheet_safe_frame(frame):

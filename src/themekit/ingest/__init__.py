@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterable
 from pathlib import Path
 
+from .._gc import paused_gc
 from ..errors import CorpusError, TranscriptError
 from ..models import Corpus, Transcript
 from ._text import DEFAULT_INTERVIEWER_LABELS, build_turns, decode_bytes, normalise_text
@@ -166,22 +167,23 @@ def read_corpus(
     transcripts: list[Transcript] = []
     failures: list[tuple[Path, str]] = []
     seen: dict[str, Path] = {}
-    for file in files:
-        if file.stem in seen:
-            failures.append(
-                (file, f"{file}: has the same name as {seen[file.stem].name}. Rename one so each transcript id is unique.")
-            )
-            continue
-        try:
-            transcripts.append(
-                read_transcript(
-                    file,
-                    attributes=participants.get(file.stem.casefold()),
-                    interviewer_labels=interviewer_labels,
-                    max_bytes=max_bytes,
+    with paused_gc():  # parsing makes many small objects: see themekit._gc
+        for file in files:
+            if file.stem in seen:
+                failures.append(
+                    (file, f"{file}: has the same name as {seen[file.stem].name}. Rename one so each transcript id is unique.")
                 )
-            )
-            seen[file.stem] = file
-        except TranscriptError as exc:
-            failures.append((file, str(exc)))
+                continue
+            try:
+                transcripts.append(
+                    read_transcript(
+                        file,
+                        attributes=participants.get(file.stem.casefold()),
+                        interviewer_labels=interviewer_labels,
+                        max_bytes=max_bytes,
+                    )
+                )
+                seen[file.stem] = file
+            except TranscriptError as exc:
+                failures.append((file, str(exc)))
     return Corpus(root=root, transcripts=tuple(transcripts), failures=tuple(failures))

@@ -161,7 +161,7 @@ class DocxReader:
                     bold_labels.add(label)
                     lines.append(f"{label}: {rest}".rstrip())
                 else:
-                    lines.append(para.text)
+                    lines.append(rest)  # without a label, the paragraph's whole text
                 lines.append("")
         except Exception:  # python-docx parses attributes lazily: <w:b w:val="maybe"/> raises InvalidXmlError here
             raise TranscriptError(
