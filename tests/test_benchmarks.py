@@ -28,18 +28,18 @@ STAGES = {
 
 
 @pytest.mark.slow
-def test_benchmarks_run_ci_size_reports_every_stage(tmp_path):
+def test_benchmarks_run_small_size_reports_every_stage(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(Path(themekit.__file__).resolve().parents[1])}
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--size", "ci", "--workers", "1", "--out", str(tmp_path)],
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--size", "small", "--workers", "1", "--out", str(tmp_path)],
         capture_output=True,
         text=True,
         env=env,
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads((tmp_path / "ci.json").read_text(encoding="utf-8"))
-    assert report["words"] > 14_000 and report["transcripts"] == 6
+    report = json.loads((tmp_path / "small.json").read_text(encoding="utf-8"))
+    assert report["words"] > 40_000 and report["transcripts"] == 10
     rows = {row["stage"]: row for row in report["stages"]}
     assert set(rows) == STAGES
     for row in rows.values():
