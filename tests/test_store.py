@@ -208,11 +208,14 @@ def test_store_review_xlsx_has_dropdowns_and_round_trips(reviewed, tmp_path):
     assert frame.loc["trust", "rejected"] == 1 and frame.loc["loneliness", "accepted"] == 1
 
 
-def test_store_decisions_train_the_classifier(reviewed, tiny_corpus, tiny_codebook):
+def test_store_decisions_train_the_classifier(reviewed, tiny_corpus, tiny_codebook, tmp_path):
     project, _ = reviewed
-    run = themekit.code(tiny_corpus, tiny_codebook, methods="rule,classifier", cache_dir=None, project=project)
+    run = themekit.code(tiny_corpus, tiny_codebook, methods="rule,semantic,classifier", cache_dir=tmp_path / "cache", project=project)
     assert run.settings["gold"]["path"] == "project decisions"
     assert run.settings["decisions"]["count"] == 3
+    # a fresh cache: the semantic coder embeds everything new, the classifier finds it cached; the run reports both
+    cache = run.stats["embedding_cache"]
+    assert cache["misses"] > 0 and cache["hits"] >= len(run.units)
 
 
 def test_store_codebook_changed_without_version_bump_warns(reviewed, tiny_corpus, tmp_path):

@@ -369,7 +369,9 @@ def code(
         timings[f"code:{name}"] = time.perf_counter() - started
         cache = getattr(coder, "cache", None)
         if cache is not None:
-            stats["embedding_cache"] = {"path": str(cache.path), "hits": cache.hits, "misses": cache.misses}
+            # every method that embeds counts its own look-ups: the run reports their sum
+            seen = stats.get("embedding_cache", {"hits": 0, "misses": 0})
+            stats["embedding_cache"] = {"path": str(cache.path), "hits": seen["hits"] + cache.hits, "misses": seen["misses"] + cache.misses}
         if name == "semantic":
             stats["semantic_thresholds"] = {k: round(v, 4) for k, v in coder.thresholds.items()}  # type: ignore[attr-defined]
         if name == "classifier":
