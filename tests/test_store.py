@@ -308,6 +308,10 @@ def test_store_refuses_newer_schema_and_foreign_files(tmp_path):
     junk = write(tmp_path / "junk.db", "this is not a database at all, just some text " * 100)
     with pytest.raises(ProjectError, match="not a themekit project database"):
         Project(junk)
+    with pytest.raises(ProjectError) as info:
+        Project(junk / "project.db")
+    assert str(info.value).startswith(f"{junk / 'project.db'}: cannot create the project's folder (")
+    assert str(info.value).endswith("Give --project a path in a writable folder.")
 
 
 # -- durability: kill -9 and concurrent processes ---------------------------------------------

@@ -153,7 +153,10 @@ class Project:
         self.wait = wait
         if self.path.exists() and not self.path.is_file():
             raise ProjectError(f"{self.path}: is not a file. Give --project the path of a project database file.")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ProjectError(f"{self.path}: cannot create the project's folder ({exc.strerror}). Give --project a path in a writable folder.") from None
         try:
             self._conn = sqlite3.connect(self.path, timeout=wait, isolation_level=None)
             self._conn.execute("PRAGMA foreign_keys = ON")
