@@ -421,7 +421,7 @@ class _ProjectDecisions:
         self.history = [project.codebook(row["sha256"]) for row in project.codebooks() if row["sha256"] != codebook.sha256]
         self._scratch = tempfile.TemporaryDirectory(prefix="themekit-decisions-")
         self.gold: Path | None = None
-        frame = decisions_gold(project, codebook)
+        frame = decisions_gold(project, codebook, decisions=self.decisions)
         if (frame["code"] != "").any():
             self.gold = Path(self._scratch.name) / "decisions-gold.csv"
             frame.to_csv(self.gold, index=False)

@@ -83,6 +83,19 @@ class Codebook:
         canonical = json.dumps(content, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
+    def yaml_text(self) -> str:
+        """The codebook as YAML: its file as written (comments and line endings kept) while the file still
+        holds this content, else the content dumped."""
+        source = self.source
+        if source is not None and source.is_file():
+            try:
+                if validate_codebook(source).sha256 == self.sha256:
+                    return source.read_bytes().decode("utf-8")
+            except (CodebookError, OSError, UnicodeDecodeError):  # edited since loading: dump the loaded content
+                pass
+        data = self.spec.model_dump(mode="json", exclude_defaults=True)
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
     def code(self, code_id: str) -> Code:
         return self._by_id[code_id]
 

@@ -226,20 +226,7 @@ def read_run(folder: str | Path) -> Run:
 
 def _write_codebook(run: Run, path: Path) -> None:
     """The codebook as it was for this run, so the folder stands on its own."""
-    import yaml
-
-    source = run.codebook.source
-    if source is not None and source.is_file():
-        from ..codebook import Codebook
-
-        try:
-            if Codebook.load(source).sha256 == run.codebook.sha256:
-                shutil.copyfile(source, path)
-                return
-        except Exception:  # edited since loading: fall back to the loaded content
-            pass
-    data = run.codebook.spec.model_dump(mode="json", exclude_defaults=True)
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    path.write_text(run.codebook.yaml_text(), encoding="utf-8", newline="")
 
 
 def _umask() -> int:

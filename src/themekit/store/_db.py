@@ -253,10 +253,7 @@ class Project:
                 f"'themekit codebook bump {codebook.source or 'CODEBOOK'} --minor -m \"what changed\"'."
             )
         with self.transaction() as conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO codebooks (sha256, name, version, yaml, source, first_seen) VALUES (?, ?, ?, ?, ?, ?)",
-                (sha, codebook.name, codebook.version, codebook_yaml(codebook), str(codebook.source or ""), _now()),
-            )
+            _store_codebook(conn, codebook)
         return warnings
 
     def codebook(self, sha256: str) -> Codebook:
@@ -273,9 +270,9 @@ class Project:
 
     def record_run(self, run: Run, *, folder: str | Path | None = None) -> int:
         """Record a completed run (settings, codebook, transcript hashes, segments, codings) in one transaction."""
-        self.record_codebook(run.codebook)
         counts = _status_counts(run)
         with self.transaction() as conn:
+            _store_codebook(conn, run.codebook)
             cursor = conn.execute(
                 "INSERT INTO runs (run_id, created, folder, codebook_sha256, settings, counts, warnings) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -433,20 +430,12 @@ def _status_counts(run: Run) -> dict[str, int]:
     return counts
 
 
-def codebook_yaml(codebook: Codebook) -> str:
-    """The codebook's YAML as written (comments kept) when its file still matches, else its content dumped."""
-    import yaml
-
-    source = codebook.source
-    if source is not None and source.is_file():
-        from ..codebook import Codebook as _Codebook
-
-        try:
-            if _Codebook.load(source).sha256 == codebook.sha256:
-                return source.read_text(encoding="utf-8")
-        except Exception:  # noqa: BLE001 - the file changed under us: fall back to the content
-            pass
-    return yaml.safe_dump(codebook.spec.model_dump(mode="json", exclude_defaults=True), sort_keys=False, allow_unicode=True)
+def _store_codebook(conn: sqlite3.Connection, codebook: Codebook) -> None:
+    """Keep the codebook's snapshot (once per content hash) inside the caller's transaction."""
+    conn.execute(
+        "INSERT OR IGNORE INTO codebooks (sha256, name, version, yaml, source, first_seen) VALUES (?, ?, ?, ?, ?, ?)",
+        (codebook.sha256, codebook.name, codebook.version, codebook.yaml_text(), str(codebook.source or ""), _now()),
+    )
 
 
 def codebook_from_yaml(text: str) -> Codebook:

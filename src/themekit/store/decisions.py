@@ -134,18 +134,18 @@ def apply_decisions(
         transcript = segments[0].transcript
         place = _anchor(d, transcript.text, transcript.sha256)
         if isinstance(place, str):
-            report.orphans.append(_orphan(d, place))
+            report.orphans.append(Orphan(d, place))
             continue
         if place != (d.start, d.end):
             report.moved += 1
         seg = _segment_for(segments, *place)
         if seg is None:
-            report.orphans.append(_orphan(d, "no segment of this run covers this text (was the coding unit changed?)"))
+            report.orphans.append(Orphan(d, "no segment of this run covers this text (was the coding unit changed?)"))
             continue
         wanted = [d.code] + ([d.new_code] if d.decision == "change" and d.new_code else [])
         missing = [c for c in wanted if c not in ids]
         if missing:
-            report.orphans.append(_orphan(d, f"code {missing[0]!r} is not in codebook {codebook.name} {codebook.version}"))
+            report.orphans.append(Orphan(d, f"code {missing[0]!r} is not in codebook {codebook.name} {codebook.version}"))
             continue
         code = ids[d.code]
         if d.decision == "accept":
@@ -178,10 +178,6 @@ def apply_decisions(
     order = {c.id: k for k, c in enumerate(codebook)}
     out.sort(key=lambda c: (c.segment.transcript.id, c.segment.index, order[c.code_id]))
     return out, report
-
-
-def _orphan(d: Decision, reason: str) -> Orphan:
-    return Orphan(d, reason)
 
 
 def _with_decision(evidence: str, status: str, d: Decision) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ThemekitError
-from ._db import DECISIONS, Project
+from ._db import DECISIONS, Decision, Project
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -377,16 +377,17 @@ def review_status(project: Project, run: Run | str | int | None = None) -> pd.Da
     return frame.sort_values(["reviewed_pct", "codings"], ascending=[True, False])
 
 
-def decisions_gold(project: Project, codebook: Any = None) -> pd.DataFrame:
+def decisions_gold(project: Project, codebook: Any = None, *, decisions: list[Decision] | None = None) -> pd.DataFrame:
     """People's decisions as a span-level gold table (transcript, char_start, char_end, code, text):
-    accepted, changed-to and added codes are positives; a rejected coding marks its excerpt as read."""
+    accepted, changed-to and added codes are positives; a rejected coding marks its excerpt as read.
+    ``decisions``: the project's decisions when the caller has already read them."""
     import pandas as pd
 
     from .decisions import resolve_code_ids
 
     ids = resolve_code_ids(codebook) if codebook is not None else None
     latest: dict[tuple[str, int, int, str], Any] = {}
-    for d in project.decisions():
+    for d in project.decisions() if decisions is None else decisions:
         latest[(d.transcript, d.start, d.end, d.code)] = d
     rows = []
     for (transcript, start, end, code), d in latest.items():
