@@ -30,6 +30,28 @@ def test_semantic_codes_meaning_without_keywords(tmp_path, tiny_codebook):
     assert "debt" not in codes
 
 
+def test_semantic_reads_an_answer_with_its_question(tmp_path, tiny_codebook):
+    # Two near-identical answers mean different things: each question decides the code.
+    folder = tmp_path / "t"
+    write(
+        folder / "P30.txt",
+        """\
+        Interviewer: Did you feel lonely, with nobody to talk to?
+
+        P30: Yes, all the time, it got really bad towards the end of that year.
+
+        Interviewer: What about money, were there debts or arrears?
+
+        P30: Yes, all the time, it got really bad towards the end, honestly.
+        """,
+    )
+    run = code(folder, tiny_codebook, methods="semantic", cache_dir=None)
+    by_answer = {c.segment.index: c for c in run.codings}
+    assert [(c.segment.text[:10], c.code_id) for c in run.codings] == [("Yes, all t", "loneliness"), ("Yes, all t", "debt")]
+    first = by_answer[min(by_answer)]
+    assert "in context" in first.evidence and first.score >= 0.5
+
+
 def test_semantic_cache_is_reused_after_codebook_edit(tmp_path, tiny_corpus, tiny_codebook):
     cache = tmp_path / "cache"
     first = code(tiny_corpus, tiny_codebook, methods="semantic", cache_dir=cache)

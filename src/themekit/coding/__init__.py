@@ -11,9 +11,9 @@ from spacy.language import Language
 
 from ..codebook import Codebook
 from ..embed import Embedder, EmbeddingCache
+from ..errors import ThemekitError
 from ..models import Coding
 from ..segment import Segmentation
-from ..errors import ThemekitError
 from .classifier import ClassifierCoder
 from .rules import RuleCoder
 from .semantic import SemanticCoder, noisy_or

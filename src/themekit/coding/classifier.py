@@ -7,7 +7,10 @@ not in the corpus being coded (coded earlier, elsewhere) are learned from
 their ``text`` column, so a model trained on one batch of interviews codes
 the next. Features are TF-IDF word
 n-grams (readable, so the evidence can name them) next to the segment's
-sentence embedding. A code gets a model once it has ``MIN_POSITIVES``
+sentence embedding and its context (see :mod:`themekit.coding.context`): the
+mean embedding of its turn and, at half weight, the embedding of the
+interviewer question before it. Excerpts learned from their ``text`` column
+have no context; their own embedding stands in for the turn. A code gets a model once it has ``MIN_POSITIVES``
 positives; each model is cross-validated at training time with folds grouped
 by transcript, so no interview is both learned from and tested on, and the
 figures are kept in ``report``. The score is the model's probability.
@@ -24,11 +27,14 @@ from ..codebook import Codebook
 from ..embed import Embedder, EmbeddingCache, embed_texts
 from ..models import Coding
 from ..segment import Segmentation
+from .context import question_before, turn_vectors
 
 __all__ = ["ClassifierCoder", "MIN_POSITIVES"]
 
 #: A code needs at least this many human-coded positive segments to get a model.
 MIN_POSITIVES = 5
+#: Weight of the interviewer question's embedding among the features.
+QUESTION_WEIGHT = 0.5
 
 
 class ClassifierCoder:
@@ -47,6 +53,20 @@ class ClassifierCoder:
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         return embed_texts(texts, self.embedder, self.cache)
+
+    def _dense(self, segments: list) -> np.ndarray:
+        """Per segment: its embedding, its turn's mean embedding, and half its question's embedding."""
+        vectors = self._embed([s.text for s in segments])
+        questions = [question_before(s) for s in segments]
+        asked = [q for q in dict.fromkeys(questions) if q]
+        question_vectors = np.zeros_like(vectors)
+        if asked:
+            row = {q: k for k, q in enumerate(asked)}
+            embedded = self._embed(asked)
+            for i, q in enumerate(questions):
+                if q:
+                    question_vectors[i] = embedded[row[q]]
+        return np.hstack([vectors, turn_vectors(segments, vectors), QUESTION_WEIGHT * question_vectors])
 
     def code(self, segmentation: Segmentation, codebook: Codebook) -> list[Coding]:
         import pandas as pd
@@ -91,9 +111,12 @@ class ClassifierCoder:
         tfidf.fit(texts_all + train_texts[len(covered) :])
         vocabulary = np.array(tfidf.get_feature_names_out())
         words = tfidf.transform(texts_all)
-        features = hstack([words, csr_matrix(self._embed(texts_all))]).tocsr()
+        dense = self._dense(segments)
+        features = hstack([words, csr_matrix(dense)]).tocsr()
         train_words = tfidf.transform(train_texts)
-        train = hstack([train_words, csr_matrix(self._embed(train_texts))]).tocsr()
+        outside = self._embed(train_texts[len(covered) :])
+        outside_dense = np.hstack([outside, outside, np.zeros_like(outside)]) if len(outside) else dense[:0]
+        train = hstack([train_words, csr_matrix(np.vstack([dense[covered], outside_dense]))]).tocsr()
         n_words = words.shape[1]
         groups_arr = np.array(groups)
 
