@@ -58,17 +58,19 @@ def held_out(corpus, codebook, methods: str, cache: Path) -> tuple[pd.DataFrame,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--only", nargs="+", metavar="METHODS", help="only these rows, e.g. --only semantic classifier")
     args = parser.parse_args()
+    wanted = lambda methods: not args.only or methods in args.only  # noqa: E731
     codebook = themekit.Codebook.load(CODEBOOK)
     corpus = themekit.read_corpus(SAMPLE)
     results = {}
     with tempfile.TemporaryDirectory() as cache:
-        for methods in ("rule", "semantic", "rule,semantic"):
+        for methods in filter(wanted, ("rule", "semantic", "rule,semantic")):
             started = time.perf_counter()
             run = themekit.code(corpus, codebook, methods=methods, cache_dir=Path(cache))
             seconds = time.perf_counter() - started
             results[methods] = score(run.excerpts, run.segments, codebook) | {"seconds": round(seconds, 2)}
-        for methods in ("classifier", "rule,semantic,classifier"):
+        for methods in filter(wanted, ("classifier", "rule,semantic,classifier")):
             excerpts, segments, seconds = held_out(corpus, codebook, methods, Path(cache))
             results[f"{methods} (held out)"] = score(excerpts, segments, codebook) | {"seconds": round(seconds / len(corpus), 2)}
     print(f"Sample gold set: {GOLD.relative_to(ROOT)}; machine: {platform.machine()}, {platform.python_version()}")

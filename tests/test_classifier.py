@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from themekit import ThemekitError, code
@@ -115,3 +116,24 @@ def test_classifier_evaluation_on_its_own_gold_is_flagged(study, tmp_path):
     assert "trained on this gold file" in result.overall["warning"]
     fair = evaluate(code(folder, codebook, methods="rule,semantic", cache_dir=None), folder / "gold.csv", min_support=1)
     assert "warning" not in fair.overall
+
+
+def test_classifier_decision_threshold_comes_from_cross_validation():
+    from themekit.coding.classifier import _calibrate, _decision_threshold
+
+    # positives score 0.30 and 0.35 under cross-validation: any cut-off up to 0.30 separates them from
+    # the negatives, and of those the one nearest 0.5 is chosen
+    held_out = [(np.array([1, 1, 0, 0]), np.array([0.30, 0.35, 0.10, 0.20]))]
+    assert _decision_threshold(held_out) == 0.3
+    assert _decision_threshold([]) == 0.5
+    assert _calibrate(np.array([0.0, 0.15, 0.3, 0.65, 1.0]), 0.3).tolist() == pytest.approx([0.0, 0.25, 0.5, 0.75, 1.0])
+
+
+def test_classifier_reports_its_decision_threshold(study, tmp_path):
+    folder, codebook = study
+    run = code(folder, codebook, methods="classifier", cache_dir=tmp_path / "cache")
+    threshold = run.stats["classifier_threshold"]
+    assert 0.2 <= threshold <= 0.7
+    for coding in run.codings:
+        p = float(coding.evidence.rsplit("p=", 1)[1])
+        assert (p >= threshold - 0.005) == (coding.score >= 0.5)

@@ -291,7 +291,7 @@ def code(
         unit,
         min_words,
         roles,  # type: ignore[arg-type]
-        rule="rule" in names,
+        rule="rule" in names or "classifier" in names,  # the classifier learns from rule matches too
         interviewer_labels=tuple(interviewer_labels) if interviewer_labels is not None else None,
         max_bytes=max_file_bytes,
     )
@@ -354,6 +354,7 @@ def code(
         cache_dir=Path(cache_dir) if cache_dir else None,
         min_score=min_score,
         gold=Path(gold) if gold is not None else None,
+        rule_codings=rule_codings,
     )
     raw: list[Coding] = []
     stats: dict[str, Any] = {}
@@ -376,9 +377,11 @@ def code(
             stats["semantic_thresholds"] = {k: round(v, 4) for k, v in coder.thresholds.items()}  # type: ignore[attr-defined]
         if name == "classifier":
             stats["classifier"] = coder.report  # type: ignore[attr-defined]
+            stats["classifier_threshold"] = coder.decision_threshold  # type: ignore[attr-defined]
         if progress:
             progress(f"code:{name}", 1, 1)
-    codings = combine(raw, codebook, min_score=min_score)
+    learned = [code_id for code_id, entry in stats.get("classifier", {}).items() if entry.get("trained")]
+    codings = combine(raw, codebook, min_score=min_score, learned=learned)
     if decided is not None:
         codings = decided.apply(segmentation.segments, codings, stats)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
@@ -47,6 +47,8 @@ class CoderContext:
     cache_dir: Path | None = None
     min_score: float = 0.5
     gold: Path | None = None
+    #: The rule coder's codings, which the classifier learns from as features.
+    rule_codings: Sequence[Coding] = ()
 
     def cache(self, embedder: Embedder) -> EmbeddingCache | None:
         if self.cache_dir is None or embedder.identity.startswith("tfidf-svd:"):
@@ -70,7 +72,9 @@ def _classifier(ctx: CoderContext) -> Coder:
             "(transcript, char_start, char_end, code), or leave 'classifier' out of --method"
         )
     embedder = ctx.embedder()
-    return ClassifierCoder(embedder, gold=ctx.gold, cache=ctx.cache(embedder), min_score=ctx.min_score)
+    return ClassifierCoder(
+        embedder, gold=ctx.gold, cache=ctx.cache(embedder), min_score=ctx.min_score, rule_codings=ctx.rule_codings
+    )
 
 
 #: Coder factories by method name, as ``themekit code --method`` accepts them.
@@ -94,15 +98,24 @@ def method_names(methods: str | Sequence[str] | None, *, have_gold: bool = False
     return [m for m in CODERS if m in names]
 
 
-def combine(codings: list[Coding], codebook: Codebook, *, min_score: float = 0.5) -> list[Coding]:
+def combine(
+    codings: list[Coding], codebook: Codebook, *, min_score: float = 0.5, learned: Collection[str] = ()
+) -> list[Coding]:
     """One coding per (segment, code): methods joined (``rule+semantic``), scores
     combined by noisy-OR, evidence kept from each, a negation flag kept if any
-    method raised it; then ``min_score`` applied."""
+    method raised it; then ``min_score`` applied.
+
+    For the ``learned`` codes (those with a classifier trained on human
+    codings) the classifier has the last word: it has learned from the rule
+    matches and the embeddings how far to trust them for that code, so a
+    coding of such a code stands only where the classifier gave it too."""
     groups: dict[tuple[int, str], list[Coding]] = {}
     for c in codings:
         groups.setdefault((id(c.segment), c.code_id), []).append(c)
     merged: list[Coding] = []
-    for group in groups.values():
+    for (_, code_id), group in groups.items():
+        if code_id in learned and all(c.method != "classifier" for c in group):
+            continue
         if len(group) == 1:
             best = group[0]
         else:

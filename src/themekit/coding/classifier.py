@@ -9,8 +9,12 @@ the next. Features are TF-IDF word
 n-grams (readable, so the evidence can name them) next to the segment's
 sentence embedding and its context (see :mod:`themekit.coding.context`): the
 mean embedding of its turn and, at half weight, the embedding of the
-interviewer question before it. Excerpts learned from their ``text`` column
-have no context; their own embedding stands in for the turn. A code gets a model once it has ``MIN_POSITIVES``
+interviewer question before it; and, per code, whether the rules gave it,
+so a model learns how far to trust a code's keywords. Excerpts learned from
+their ``text`` column have no context; their own embedding stands in for the
+turn. One decision threshold for all codes is chosen from the cross-validated
+probabilities (the cut-off with the best mean F1) and scores are calibrated
+so it sits at 0.5, the meaning ``--min-score`` has for every method. A code gets a model once it has ``MIN_POSITIVES``
 positives; each model is cross-validated at training time with folds grouped
 by transcript, so no interview is both learned from and tested on, and the
 figures are kept in ``report``. The score is the model's probability.
@@ -18,6 +22,7 @@ figures are kept in ``report``. The score is the model's probability.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +40,8 @@ __all__ = ["ClassifierCoder", "MIN_POSITIVES"]
 MIN_POSITIVES = 5
 #: Weight of the interviewer question's embedding among the features.
 QUESTION_WEIGHT = 0.5
+#: Probability cut-offs tried when choosing the decision threshold from cross-validation.
+THRESHOLD_GRID = tuple(round(0.2 + 0.05 * k, 2) for k in range(11))
 
 
 class ClassifierCoder:
@@ -43,9 +50,17 @@ class ClassifierCoder:
     method = "classifier"
 
     def __init__(
-        self, embedder: Embedder, *, gold: str | Path, cache: EmbeddingCache | None = None, min_score: float = 0.5
+        self,
+        embedder: Embedder,
+        *,
+        gold: str | Path,
+        cache: EmbeddingCache | None = None,
+        min_score: float = 0.5,
+        rule_codings: Sequence[Coding] = (),
     ) -> None:
         self.embedder = embedder
+        self.rule_codings = rule_codings
+        self.decision_threshold = 0.5
         self.gold = Path(gold)
         self.cache = cache
         self.min_score = min_score
@@ -68,11 +83,21 @@ class ClassifierCoder:
                     question_vectors[i] = embedded[row[q]]
         return np.hstack([vectors, turn_vectors(segments, vectors), QUESTION_WEIGHT * question_vectors])
 
+    def _rule_matches(self, segments: list, codebook: Codebook) -> np.ndarray:
+        """Per segment and code, 1 where the rules gave the code (not negated)."""
+        column = {c.id: k for k, c in enumerate(codebook)}
+        row = {(s.transcript.id, s.index): i for i, s in enumerate(segments)}
+        matches = np.zeros((len(segments), len(column)), dtype=np.float32)
+        for coding in self.rule_codings:
+            i = row.get((coding.segment.transcript.id, coding.segment.index))
+            if i is not None and coding.code_id in column and not coding.negated:
+                matches[i, column[coding.code_id]] = 1.0
+        return matches
+
     def code(self, segmentation: Segmentation, codebook: Codebook) -> list[Coding]:
         import pandas as pd
         from scipy.sparse import csr_matrix, hstack
         from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
         from sklearn.metrics import precision_recall_fscore_support
         from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 
@@ -111,16 +136,22 @@ class ClassifierCoder:
         tfidf.fit(texts_all + train_texts[len(covered) :])
         vocabulary = np.array(tfidf.get_feature_names_out())
         words = tfidf.transform(texts_all)
-        dense = self._dense(segments)
+        dense = np.hstack([self._dense(segments), self._rule_matches(segments, codebook)])
         features = hstack([words, csr_matrix(dense)]).tocsr()
         train_words = tfidf.transform(train_texts)
         outside = self._embed(train_texts[len(covered) :])
-        outside_dense = np.hstack([outside, outside, np.zeros_like(outside)]) if len(outside) else dense[:0]
+        outside_dense = (
+            np.hstack([outside, outside, np.zeros_like(outside), np.zeros((len(outside), len(codebook)), np.float32)])
+            if len(outside)
+            else dense[:0]
+        )
         train = hstack([train_words, csr_matrix(np.vstack([dense[covered], outside_dense]))]).tocsr()
         n_words = words.shape[1]
         groups_arr = np.array(groups)
 
-        codings: list[Coding] = []
+        # First pass: which codes can be learned, and how each does under cross-validation.
+        trained: list[tuple[Any, np.ndarray]] = []
+        held_out: list[tuple[np.ndarray, np.ndarray, dict[str, Any]]] = []
         for code in codebook:
             y = np.array([code.id in label for label in labels], dtype=int)
             entry: dict[str, Any] = {"positives": int(y.sum()), "negatives": int(len(y) - y.sum())}
@@ -129,19 +160,28 @@ class ClassifierCoder:
                 entry["trained"] = False
                 entry["reason"] = f"needs at least {MIN_POSITIVES} positive and {MIN_POSITIVES} negative human codings"
                 continue
-            model = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000)
             n_groups = len(set(groups_arr[y == 1]))
             folds = min(5, int(y.sum()), n_groups)
             if folds >= 2:
                 cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=0)
-                predicted = cross_val_predict(model, train, y, cv=cv, groups=groups_arr, method="predict_proba")[:, 1]
-                p, r, f, _ = precision_recall_fscore_support(y, predicted >= 0.5, average="binary", zero_division=0)
-                entry.update(cv_folds=folds, cv_precision=round(float(p), 4), cv_recall=round(float(r), 4), cv_f1=round(float(f), 4))
-            model.fit(train, y)
-            entry["trained"] = True
+                predicted = cross_val_predict(_model(), train, y, cv=cv, groups=groups_arr, method="predict_proba")[:, 1]
+                entry["cv_folds"] = folds
+                held_out.append((y, predicted, entry))
+            trained.append((code, y))
+        self.decision_threshold = _decision_threshold([(y, p) for y, p, _ in held_out])
+        for y, predicted, entry in held_out:
+            p, r, f, _ = precision_recall_fscore_support(y, predicted >= self.decision_threshold, average="binary", zero_division=0)
+            entry.update(cv_precision=round(float(p), 4), cv_recall=round(float(r), 4), cv_f1=round(float(f), 4))
+
+        # Second pass: each model learns from every human coding and codes the corpus.
+        codings: list[Coding] = []
+        for code, y in trained:
+            model = _model().fit(train, y)
+            self.report[code.id]["trained"] = True
             proba = model.predict_proba(features)[:, 1]
+            scores = _calibrate(proba, self.decision_threshold)
             weights = model.coef_[0][:n_words]
-            for i in np.flatnonzero(proba >= self.min_score):
+            for i in np.flatnonzero(scores >= self.min_score):
                 row = words[i]
                 contributions = row.data * weights[row.indices]
                 ranked = [row.indices[j] for j in np.argsort(-contributions) if contributions[j] > 0]
@@ -153,11 +193,42 @@ class ClassifierCoder:
                         code_id=code.id,
                         theme_id=code.theme_id,
                         method="classifier",
-                        score=round(float(proba[i]), 4),
+                        score=round(float(scores[i]), 4),
                         evidence=f"top features: {terms}; p={proba[i]:.2f}",
                     )
                 )
         return codings
+
+
+def _model() -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000)
+
+
+def _decision_threshold(held_out: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    """The probability cut-off with the best mean cross-validated F1 over the learned codes (0.5 when none was validated).
+
+    One cut-off for all codes: a code's own few positives would make its own
+    cut-off noise. Ties go to the cut-off nearest 0.5.
+    """
+    if not held_out:
+        return 0.5
+    best, best_f1 = 0.5, -1.0
+    for cut in sorted(THRESHOLD_GRID, key=lambda c: (abs(c - 0.5), c)):
+        f1s = []
+        for y, p in held_out:
+            tp = int(((p >= cut) & (y == 1)).sum())
+            predicted, actual = int((p >= cut).sum()), int(y.sum())
+            f1s.append(2 * tp / (predicted + actual) if predicted + actual else 0.0)
+        if float(np.mean(f1s)) > best_f1 + 1e-9:
+            best, best_f1 = cut, float(np.mean(f1s))
+    return best
+
+
+def _calibrate(proba: np.ndarray, cut: float) -> np.ndarray:
+    """Map probabilities so the decision cut-off scores 0.5, linearly on each side (0 → 0, 1 → 1)."""
+    return np.where(proba < cut, 0.5 * proba / cut, 0.5 + 0.5 * (proba - cut) / (1.0 - cut))
 
 
 def _outside_rows(path: Path, rows, codes: set[str]):
