@@ -75,6 +75,35 @@ def test_engine_rule_evidence_order_is_the_same_in_every_process(tmp_path):
     assert evidence and all(e.index("Debt") < e.index("debt,") for e in evidence)
 
 
+PROBE = """\
+import sys
+
+
+def probe(job, batch):
+    outcomes, _ = job(batch)
+    loaded = sorted(m for m in ("torch", "pandas", "sklearn", "sentence_transformers", "bertopic") if sys.modules.get(m))
+    return [(o.transcript.id, len(o.segments), len(o.codings)) for o in outcomes], loaded
+"""
+
+
+def test_engine_local_workers_code_without_importing_torch_or_pandas(tmp_path, monkeypatch):
+    from themekit._work import BatchJob
+    from themekit.codebook import Codebook
+    from themekit.engine import ProcessEngine
+
+    (tmp_path / "themekit_probe.py").write_text(PROBE, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import themekit_probe
+
+    job = BatchJob(Codebook.load(SAMPLE_CODEBOOK), "blank", "sentence", 5, ("participant",), rule=True)
+    files = [SAMPLE / "KW01.txt", SAMPLE / "KW04.docx"]
+    engine = ProcessEngine(2, block_imports=("torch",))
+    results = list(engine.map(functools.partial(themekit_probe.probe, job), [[f] for f in files]))
+    assert [r[0][0][0] for r in results] == ["KW01", "KW04"]
+    assert all(segments > 50 and codings > 20 for r in results for _, segments, codings in r[0])
+    assert [r[1] for r in results] == [[], []]  # the workers read, segmented and coded with none of these loaded
+
+
 def test_engine_choice_errors_name_the_fix():
     with pytest.raises(ThemekitError, match="unknown engine 'spark'.*local, dask"):
         make_engine("spark")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol, TypeVar
@@ -62,39 +63,66 @@ class ProcessEngine:
     """A local pool of ``workers`` processes (started by spawning, never forking a process that may hold torch threads).
 
     At most ``2 × workers`` batches are in flight, so results are gathered as
-    they are made instead of piling up.
+    they are made instead of piling up. Until the first worker has finished a
+    batch (each worker imports spaCy and builds its pipeline first), this
+    process runs the next batches itself instead of waiting; results still come
+    in input order. ``block_imports`` names modules the work never needs: in
+    the workers, importing them fails at once (so spaCy's thinc starts without
+    torch, which otherwise costs each worker seconds).
     """
 
     name = "local"
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, *, block_imports: Iterable[str] = ()) -> None:
         self.workers = max(1, workers or default_workers())
+        self.block_imports = tuple(block_imports)
 
     def map(self, func: Callable[[T], R], batches: Iterable[T]) -> Iterator[R]:
         import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures import Future, ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
 
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
-            window: deque = deque()
-            try:
-                for batch in batches:
+        pool = ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=context, initializer=_block_imports, initargs=(self.block_imports,)
+        )
+        pending = iter(batches)
+        window: deque = deque()  # per batch in input order: its Future, or its result when run here
+        started = False  # a worker has finished a batch
+        try:
+            while True:
+                while len(window) < 2 * self.workers and (batch := next(pending, _END)) is not _END:
                     window.append(pool.submit(func, batch))
-                    if len(window) >= 2 * self.workers:
-                        yield window.popleft().result()
-                while window:
-                    yield window.popleft().result()
-            except BrokenProcessPool:
-                raise ThemekitError(
-                    "a worker process died (out of memory?). Run again with fewer --workers, or with --workers 1."
-                ) from None
-            finally:
-                for future in window:
-                    future.cancel()
+                if not window:
+                    break
+                head = window[0]
+                if not isinstance(head, Future):
+                    yield window.popleft()[0]
+                    continue
+                started = started or any(f.done() for f in window if isinstance(f, Future))
+                if not started and (batch := next(pending, _END)) is not _END:
+                    window.append((func(batch),))  # the workers are still starting: run a batch here meanwhile
+                    continue
+                yield window.popleft().result()
+        except BrokenProcessPool:
+            raise ThemekitError(
+                "a worker process died (out of memory?). Run again with fewer --workers, or with --workers 1."
+            ) from None
+        finally:
+            # every result is in (or the run failed): let the workers exit without waiting for them
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         pass
+
+
+_END = object()
+
+
+def _block_imports(names: tuple[str, ...]) -> None:
+    """Worker initializer: ``import name`` raises ImportError for each of ``names`` not imported yet."""
+    for name in names:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
 
 
 class DaskEngine:
@@ -175,8 +203,17 @@ def _dask_result(future: Any) -> Any:
         future.release()
 
 
-def make_engine(engine: str | Engine = "local", *, workers: int | None = None, scheduler: str | None = None) -> Engine:
-    """The engine for ``--engine``/``--workers``/``--scheduler``: ``local`` with one worker runs in this process."""
+def make_engine(
+    engine: str | Engine = "local",
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    block_imports: Iterable[str] = (),
+) -> Engine:
+    """The engine for ``--engine``/``--workers``/``--scheduler``: ``local`` with one worker runs in this process.
+
+    ``block_imports``: modules a local pool's workers refuse to import (see :class:`ProcessEngine`).
+    """
     if not isinstance(engine, str):
         return engine
     if engine not in ENGINES:
@@ -188,4 +225,4 @@ def make_engine(engine: str | Engine = "local", *, workers: int | None = None, s
     if scheduler:
         raise ThemekitError("--scheduler is for --engine dask; add --engine dask or leave --scheduler out")
     workers = workers or default_workers()
-    return SerialEngine() if workers == 1 else ProcessEngine(workers)
+    return SerialEngine() if workers == 1 else ProcessEngine(workers, block_imports=block_imports)
