@@ -75,6 +75,51 @@ def test_engine_rule_evidence_order_is_the_same_in_every_process(tmp_path):
     assert evidence and all(e.index("Debt") < e.index("debt,") for e in evidence)
 
 
+PROBE = """\
+import os
+import sys
+import time
+
+
+class Probe:
+    \"\"\"Runs a BatchJob and reports which process ran it and which heavy modules that process had loaded.\"\"\"
+
+    def __init__(self, job, parent):
+        self.job, self.parent = job, parent
+
+    def prepare(self):
+        self.job.prepare()
+
+    def __call__(self, batch):
+        if os.getpid() == self.parent:
+            time.sleep(0.5)  # this process is slow, so the started worker gets batches too
+        outcomes, _ = self.job(batch)
+        loaded = sorted(m for m in ("torch", "pandas", "sklearn", "sentence_transformers", "bertopic") if sys.modules.get(m))
+        return os.getpid(), [(o.transcript.id, len(o.segments), len(o.codings)) for o in outcomes], loaded
+"""
+
+
+def test_engine_local_workers_share_batches_and_start_without_torch_or_pandas(tmp_path, monkeypatch):
+    from themekit._work import BatchJob
+    from themekit.codebook import Codebook
+    from themekit.engine import ProcessEngine
+
+    (tmp_path / "themekit_probe.py").write_text(PROBE, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import themekit_probe
+
+    job = BatchJob(Codebook.load(SAMPLE_CODEBOOK), "blank", "sentence", 5, ("participant",), rule=True)
+    files = sorted(f for f in SAMPLE.glob("KW0*.*") if f.suffix != ".csv") * 4  # a .csv transcript is read with pandas
+    batches = [[f] for f in files]
+    results = list(ProcessEngine(2, block_imports=("torch",)).map(themekit_probe.Probe(job, os.getpid()), batches))
+    assert [r[1][0][0] for r in results] == [f.stem for f in files]  # input order, whoever ran each batch
+    assert all(segments > 20 and codings > 10 for r in results for _, segments, codings in r[1])
+    workers = {pid for pid, _, _ in results} - {os.getpid()}
+    assert len(workers) == 1  # one started worker beside this process
+    # the worker read (txt, md, docx, vtt, srt), segmented and coded with none of these loaded
+    assert {tuple(loaded) for pid, _, loaded in results if pid in workers} == {()}
+
+
 def test_engine_choice_errors_name_the_fix():
     with pytest.raises(ThemekitError, match="unknown engine 'spark'.*local, dask"):
         make_engine("spark")

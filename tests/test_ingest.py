@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import sys
 import textwrap
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -8,7 +10,7 @@ import pytest
 from themekit import CorpusError, TranscriptError, read_corpus, read_transcript
 from themekit.models import Transcript
 
-from .conftest import SAMPLE
+from .conftest import ROOT, SAMPLE
 
 
 def _txt(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
@@ -1197,3 +1199,83 @@ def test_ingest_custom_interviewer_label_counts_even_once(tmp_path):
     path.write_text("Jane: Could you tell me how it went?\n\nP11: It went well, thanks for asking.\n", encoding="utf-8")
     t = read_transcript(path, interviewer_labels=["Jane"])
     assert [(turn.speaker, turn.role) for turn in t.turns] == [("Jane", "interviewer"), ("P11", "participant")]
+
+
+def _rich_docx(path: Path) -> Path:
+    """A Word file with what a transcript may hold beyond plain runs: links, tabs, breaks, tables, bold switched off."""
+    import docx
+    from docx.oxml import parse_xml
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    document = docx.Document()
+    p = document.add_paragraph()
+    p.add_run("Interviewer").bold = True
+    p.add_run(":\tWhere did you\u00a0hear of it?")
+    p = document.add_paragraph()
+    p._p.append(parse_xml(f'<w:r {w}><w:rPr><w:b w:val="on"/></w:rPr><w:t xml:space="preserve">KW30: </w:t></w:r>'))
+    p._p.append(parse_xml(f'<w:hyperlink {w}><w:r><w:t>the council site</w:t></w:r><w:r><w:t>, page</w:t></w:r></w:hyperlink>'))
+    p._p.append(parse_xml(
+        f'<w:r {w}><w:t xml:space="preserve"> two</w:t><w:br/><w:t>next</w:t><w:br w:type="page"/><w:cr/>'
+        '<w:noBreakHyphen/><w:ptab w:relativeTo="margin" w:alignment="right" w:leader="none"/><w:t/></w:r>'
+    ))
+    p = document.add_paragraph()
+    p._p.append(parse_xml(f'<w:r {w}><w:rPr><w:b w:val="false"/></w:rPr><w:t>Interviewer: not bold</w:t></w:r>'))
+    p._p.append(parse_xml(f'<w:r {w}><w:rPr><w:b w:val="0"/></w:rPr><w:t xml:space="preserve">   </w:t></w:r>'))
+    document.add_table(rows=1, cols=1).cell(0, 0).text = "KW30: text in a table"
+    p = document.add_paragraph()
+    for text, bold in (("  ", None), ("KW30", True), (": fine, ", False), ("thanks", True)):
+        p.add_run(text).bold = bold
+    document.add_paragraph("")
+    document.add_paragraph("Interviewer: Anything else?")
+    document.save(path)
+    return path
+
+
+def test_ingest_docx_fast_reader_matches_python_docx(tmp_path, monkeypatch):
+    """themekit reads Word files with lxml; python-docx is the reference for every paragraph, run and bold value."""
+    import docx
+
+    from themekit.ingest import readers
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from corpus import render
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    generated = tmp_path / "P005.docx"
+    generated.write_bytes(render("P005", [("Interviewer", "How is it going?"), ("P005", "Fine, thanks.")], "docx"))
+    files = [
+        SAMPLE / "KW04.docx",
+        SAMPLE / "KW05.docx",
+        _rich_docx(tmp_path / "KW30.docx"),
+        generated,
+        _docx(tmp_path / "KW04.docx", [[("Interviewer:", True), (" How?", False)], [("KW04", True), (": Well.", False)]]),
+        _docx(tmp_path / "KW21.docx", ["Interviewer: Was it hard?", [("It was really hard.", True), (" But.", False)]]),
+    ]
+    for path in files:
+        with zipfile.ZipFile(path) as zf:
+            fast = readers._docx_paragraphs(zf)
+        reference = docx.Document(str(path)).paragraphs
+        assert fast is not None, path
+        assert [(p.text, [(r.text, r.bold) for r in p.runs]) for p in fast] == [
+            (p.text, [(r.text, r.bold) for r in p.runs]) for p in reference
+        ], path
+    read_fast = [read_transcript(path) for path in files]
+    monkeypatch.setattr(readers, "_docx_paragraphs", lambda zf: None)  # python-docx reads every file
+    read_reference = [read_transcript(path) for path in files]
+    assert [(t.text, t.turns) for t in read_fast] == [(t.text, t.turns) for t in read_reference]
+    # as python-docx gives it: a label's rest is its paragraph's runs (a link is not a run), breaks become spaces
+    assert "\n\nKW30: two next -\n\nInterviewer: not bold\n\nKW30: fine, thanks\n\n" in read_fast[2].text
+    assert [turn.speaker for turn in read_fast[2].turns] == ["Interviewer", "KW30", "Interviewer", "KW30", "Interviewer"]
+
+
+def test_ingest_docx_bad_bold_value_is_unreadable(tmp_path):
+    import docx
+    from docx.oxml import parse_xml
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    document = docx.Document()
+    document.add_paragraph()._p.append(parse_xml(f'<w:r {w}><w:rPr><w:b w:val="maybe"/></w:rPr><w:t>KW31: hi</w:t></w:r>'))
+    document.save(tmp_path / "KW31.docx")
+    with pytest.raises(TranscriptError, match=r"KW31.docx.*not a readable Word document.*re-save"):
+        read_transcript(tmp_path / "KW31.docx")

@@ -92,3 +92,31 @@ def test_nlp_missing_lookup_tables_say_what_to_install(monkeypatch):
             load_pipeline()
     finally:
         load_pipeline.cache_clear()
+
+
+class _TorchComponent:
+    """A pipeline component running a PyTorch model, as a transformer pipeline's components do."""
+
+    def __init__(self) -> None:
+        import torch
+        from thinc.api import PyTorchWrapper
+
+        self.model = PyTorchWrapper(torch.nn.Linear(2, 2))
+
+    def __call__(self, doc):
+        return doc
+
+
+def test_nlp_uses_torch_only_for_pipelines_running_pytorch_models():
+    from spacy.language import Language
+
+    from themekit.nlp import uses_torch
+
+    if "themekit_test_torch" not in Language.factories:
+        Language.factory("themekit_test_torch", func=lambda nlp, name: _TorchComponent())
+    assert uses_torch(load_pipeline()) is False
+    assert uses_torch(_spacy_components()) is False
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("themekit_test_torch")
+    assert uses_torch(nlp) is True

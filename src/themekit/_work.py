@@ -49,6 +49,15 @@ class BatchJob:
     max_bytes: int = 50 * 1024 * 1024
     participants: dict[str, dict[str, str]] = field(default_factory=dict)
 
+    def prepare(self) -> None:
+        """Import what a batch needs and build the spaCy pipeline: a worker's start-up, done before its first batch."""
+        from .coding.rules import RuleCoder  # noqa: F401
+        from .ingest import read_transcript  # noqa: F401
+        from .nlp import load_pipeline
+        from .segment import segment_corpus  # noqa: F401
+
+        load_pipeline(self.spacy_model)
+
     def __call__(self, items: Sequence[Path | Transcript]) -> tuple[list[Outcome], dict[str, float]]:
         with paused_gc():
             return self._run(items)

@@ -136,7 +136,7 @@ def code_cmd(
     project: ProjectOption = Path(".themekit/project.db"),
     config: ConfigOption = None,
     workers: Annotated[
-        Optional[int], typer.Option(min=1, help="Worker processes (default: one per core; 1: no pool; small corpora run in process).")
+        Optional[int], typer.Option(min=1, help="Processes coding (this one and N-1 started; default: one per core; 1: no pool; small corpora run in process).")
     ] = None,
     engine: Annotated[str, typer.Option(help="Where transcripts are processed: local, or dask (a Dask cluster).")] = "local",
     scheduler: Annotated[

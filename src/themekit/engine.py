@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol, TypeVar
@@ -59,42 +60,94 @@ class SerialEngine:
 
 
 class ProcessEngine:
-    """A local pool of ``workers`` processes (started by spawning, never forking a process that may hold torch threads).
+    """``workers`` processes: this one and ``workers - 1`` local ones it starts (by spawning, never forking a process
+    that may hold torch threads).
 
-    At most ``2 × workers`` batches are in flight, so results are gathered as
-    they are made instead of piling up.
+    A started worker first runs ``func.prepare()`` when ``func`` has one (a
+    :class:`~themekit._work.BatchJob` imports spaCy and builds its pipeline
+    there), then takes batches; this process runs a batch itself whenever the
+    oldest batch sent to a worker is not back yet, so nothing waits for workers
+    to start and a small corpus is not slower with workers than without.
+    Results come in input order, whoever ran them. At most ``2 × workers``
+    batches are sent to workers at a time. ``block_imports`` names modules the
+    work never needs: in the started workers, importing them fails at once (so
+    spaCy's thinc starts without torch, which otherwise costs each worker
+    seconds).
     """
 
     name = "local"
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, *, block_imports: Iterable[str] = ()) -> None:
         self.workers = max(1, workers or default_workers())
+        self.block_imports = tuple(block_imports)
 
     def map(self, func: Callable[[T], R], batches: Iterable[T]) -> Iterator[R]:
+        if self.workers == 1:
+            yield from SerialEngine().map(func, batches)
+            return
         import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures import Future, ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
 
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
-            window: deque = deque()
-            try:
-                for batch in batches:
+        started = self.workers - 1
+        pool = ProcessPoolExecutor(
+            max_workers=started, mp_context=context, initializer=_block_imports, initargs=(self.block_imports,)
+        )
+        prepare = getattr(func, "prepare", None)
+        warming = [pool.submit(prepare if callable(prepare) else _ready) for _ in range(started)]
+        pending = iter(batches)
+        window: deque = deque()  # per batch in input order: its Future when sent to a worker, (result,) when run here
+        ready = sent = False  # a worker is ready; a batch was sent to one
+        try:
+            while True:
+                ready = ready or any(f.done() for f in warming)
+                while ready and sum(isinstance(e, Future) for e in window) < 2 * started:
+                    batch = next(pending, _END)
+                    if batch is _END:
+                        break
                     window.append(pool.submit(func, batch))
-                    if len(window) >= 2 * self.workers:
-                        yield window.popleft().result()
-                while window:
-                    yield window.popleft().result()
-            except BrokenProcessPool:
-                raise ThemekitError(
-                    "a worker process died (out of memory?). Run again with fewer --workers, or with --workers 1."
-                ) from None
-            finally:
-                for future in window:
-                    future.cancel()
+                    sent = True
+                head = window[0] if window else None
+                if head is not None and (not isinstance(head, Future) or head.done()):
+                    window.popleft()
+                    yield head.result() if isinstance(head, Future) else head[0]
+                    continue
+                batch = next(pending, _END)
+                if batch is not _END:
+                    window.append((func(batch),))  # the oldest batch is not back yet: run the next one here
+                    continue
+                if head is None:
+                    break
+                window.popleft()
+                yield head.result()  # nothing left to run here: wait for the worker
+        except BrokenProcessPool:
+            raise ThemekitError(
+                "a worker process died (out of memory?). Run again with fewer --workers, or with --workers 1."
+            ) from None
+        finally:
+            # every result is in (or the run failed): let the workers exit without waiting for them
+            processes = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            if not sent:  # no worker got a batch: stop them starting up beside what this process does next
+                for process in processes:
+                    process.terminate()
 
     def close(self) -> None:
         pass
+
+
+_END = object()
+
+
+def _ready() -> None:
+    """A worker's first task when the function it runs has no ``prepare``."""
+
+
+def _block_imports(names: tuple[str, ...]) -> None:
+    """Worker initializer: ``import name`` raises ImportError for each of ``names`` not imported yet."""
+    for name in names:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
 
 
 class DaskEngine:
@@ -175,8 +228,17 @@ def _dask_result(future: Any) -> Any:
         future.release()
 
 
-def make_engine(engine: str | Engine = "local", *, workers: int | None = None, scheduler: str | None = None) -> Engine:
-    """The engine for ``--engine``/``--workers``/``--scheduler``: ``local`` with one worker runs in this process."""
+def make_engine(
+    engine: str | Engine = "local",
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    block_imports: Iterable[str] = (),
+) -> Engine:
+    """The engine for ``--engine``/``--workers``/``--scheduler``: ``local`` with one worker runs in this process.
+
+    ``block_imports``: modules a local pool's workers refuse to import (see :class:`ProcessEngine`).
+    """
     if not isinstance(engine, str):
         return engine
     if engine not in ENGINES:
@@ -188,4 +250,4 @@ def make_engine(engine: str | Engine = "local", *, workers: int | None = None, s
     if scheduler:
         raise ThemekitError("--scheduler is for --engine dask; add --engine dask or leave --scheduler out")
     workers = workers or default_workers()
-    return SerialEngine() if workers == 1 else ProcessEngine(workers)
+    return SerialEngine() if workers == 1 else ProcessEngine(workers, block_imports=block_imports)

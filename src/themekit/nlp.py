@@ -33,7 +33,7 @@ from spacy.vocab import Vocab
 
 from .errors import ThemekitError
 
-__all__ = ["BLANK", "BlankAnnotator", "load_pipeline", "shared_vocab", "stem"]
+__all__ = ["BLANK", "BlankAnnotator", "load_pipeline", "shared_vocab", "stem", "uses_torch"]
 
 BLANK = "blank"
 _stemmer = snowballstemmer.stemmer("english")
@@ -178,3 +178,16 @@ def load_pipeline(model: str = BLANK) -> Language:
 @lru_cache(maxsize=1)
 def shared_vocab() -> Vocab:
     return spacy.blank("en").vocab
+
+
+def uses_torch(nlp: Language) -> bool:
+    """Whether any component of ``nlp`` runs a PyTorch model (a transformer pipeline); the default one does not."""
+    from thinc.api import PyTorchShim
+
+    for _, component in nlp.pipeline:
+        model = getattr(component, "model", None)
+        if model is None or not hasattr(model, "walk"):
+            continue
+        if any(isinstance(shim, PyTorchShim) for node in model.walk() for shim in node.shims):
+            return True
+    return False

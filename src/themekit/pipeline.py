@@ -21,7 +21,7 @@ from .engine import Engine, SerialEngine, make_engine
 from .errors import CorpusError, ThemekitError
 from .ingest import MAX_FILE_BYTES, corpus_files
 from .models import Coding, Corpus, Segment
-from .nlp import BLANK, load_pipeline
+from .nlp import BLANK, load_pipeline, uses_torch
 from .segment import UNITS, Segmentation, Unit
 
 if TYPE_CHECKING:
@@ -300,7 +300,9 @@ def code(
     else:
         root, items, job.participants = corpus_files(corpus)
         sizes = [_file_size(p) for p in items]
-    runner = _choose_engine(engine, workers=workers, scheduler=scheduler, input_bytes=sum(sizes))
+    # local workers that never run a PyTorch model start without importing torch (seconds per worker)
+    blocked = () if uses_torch(nlp) else ("torch",)
+    runner = _choose_engine(engine, workers=workers, scheduler=scheduler, input_bytes=sum(sizes), block_imports=blocked)
     size = batch_size or max(1, min(16, -(-len(items) // (4 * runner.workers))))
     transcripts, failures, segments, rule_codings = [], list(corpus.failures) if isinstance(corpus, Corpus) else [], [], []
     seen: dict[str, Path] = {}
@@ -462,10 +464,12 @@ def _file_size(path: Path) -> int:
         return 0
 
 
-def _choose_engine(engine: str | Engine, *, workers: int | None, scheduler: str | None, input_bytes: int) -> Engine:
+def _choose_engine(
+    engine: str | Engine, *, workers: int | None, scheduler: str | None, input_bytes: int, block_imports: tuple[str, ...] = ()
+) -> Engine:
     if engine == "local" and workers is None and not scheduler and input_bytes < PARALLEL_MIN_BYTES:
         return SerialEngine()  # the default for a small corpus; an explicit workers count is obeyed
-    return make_engine(engine, workers=workers, scheduler=scheduler)
+    return make_engine(engine, workers=workers, scheduler=scheduler, block_imports=block_imports)
 
 
 @lru_cache(maxsize=4)

@@ -9,6 +9,7 @@ gives the same kind of :class:`~themekit.models.Transcript`.
 from __future__ import annotations
 
 import io
+import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -143,9 +144,11 @@ class DocxReader:
                         f"unpacks to more than {self.max_uncompressed // 2**20} MB or {self.max_entries} parts",
                         "Check the file is a real transcript; save the text as a new .docx",
                     )
-            import docx
+                paragraphs = _docx_paragraphs(zf)
+            if paragraphs is None:  # a package laid out unusually (or broken): python-docx reads it
+                import docx
 
-            document = docx.Document(io.BytesIO(data))
+                paragraphs = docx.Document(io.BytesIO(data)).paragraphs
         except TranscriptError:
             raise
         except Exception:  # python-docx raises many kinds for broken files
@@ -155,7 +158,7 @@ class DocxReader:
         lines: list[str] = []
         bold_labels: set[str] = set()
         try:
-            for para in document.paragraphs:
+            for para in paragraphs:
                 label, rest = _bold_label(para)
                 if label:
                     bold_labels.add(label)
@@ -169,6 +172,111 @@ class DocxReader:
             ) from None
         text = normalise_text("\n".join(lines))
         return RawTranscript(parse_labelled_text(text, known_labels=frozenset(bold_labels) | labels), None)
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+_WORD_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+_PKG_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_PKG_TYPES = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+_RUN_TEXT = {_W + "tab": "\t", _W + "ptab": "\t", _W + "cr": "\n", _W + "noBreakHyphen": "-"}
+
+
+def _docx_paragraphs(zf: zipfile.ZipFile) -> list[_DocxParagraph] | None:
+    """The body paragraphs of a Word package, read straight from its main part with lxml.
+
+    Gives what python-docx's ``Document(...).paragraphs`` gives (same parser
+    settings, same text rules for runs, hyperlinks, tabs and breaks, same bold
+    values), several times faster. ``None`` when the package is not laid out
+    the usual way (no single main document part, another content type, no
+    body, XML that does not parse): python-docx then reads it.
+    """
+    try:
+        from lxml import etree
+
+        parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False)
+        rels = etree.fromstring(zf.read("_rels/.rels"), parser)
+        targets = [
+            r.get("Target", "")
+            for r in rels.iter(_PKG_RELS + "Relationship")
+            if r.get("Type") == _OFFICE_DOCUMENT and r.get("TargetMode", "Internal") == "Internal"
+        ]
+        if len(targets) != 1:
+            return None
+        partname = posixpath.normpath(posixpath.join("/", targets[0]))
+        types = etree.fromstring(zf.read("[Content_Types].xml"), parser)
+        content_type = next(
+            (o.get("ContentType") for o in types.iter(_PKG_TYPES + "Override") if (o.get("PartName") or "").lower() == partname.lower()),
+            None,
+        )
+        if content_type != _WORD_MAIN:
+            return None
+        root = etree.fromstring(zf.read(partname[1:]), parser)
+    except Exception:
+        return None
+    body = root.find(_W + "body") if root.tag == _W + "document" else None
+    if body is None:
+        return None
+    return [_DocxParagraph(p) for p in body.iterchildren(_W + "p")]
+
+
+def _run_text(r) -> str:
+    """A ``w:r``'s text as python-docx gives it: ``w:t`` text, tabs, line breaks, non-breaking hyphens."""
+    parts = []
+    for e in r.iterchildren():
+        tag = e.tag
+        if tag == _W + "t":
+            parts.append(e.text or "")
+        elif tag == _W + "br":
+            parts.append("\n" if e.get(_W + "type", "textWrapping") == "textWrapping" else "")
+        elif tag in _RUN_TEXT:
+            parts.append(_RUN_TEXT[tag])
+    return "".join(parts)
+
+
+class _DocxRun:
+    __slots__ = ("_r",)
+
+    def __init__(self, r) -> None:
+        self._r = r
+
+    @property
+    def text(self) -> str:
+        return _run_text(self._r)
+
+    @property
+    def bold(self) -> bool | None:
+        properties = self._r.find(_W + "rPr")
+        b = properties.find(_W + "b") if properties is not None else None
+        if b is None:
+            return None
+        value = b.get(_W + "val")
+        if value is None:
+            return True
+        if value not in ("1", "0", "true", "false", "on", "off"):
+            raise ValueError(f"w:b w:val must be one of 1, 0, true, false, on, off, not {value!r}")
+        return value in ("1", "true", "on")
+
+
+class _DocxParagraph:
+    __slots__ = ("_p",)
+
+    def __init__(self, p) -> None:
+        self._p = p
+
+    @property
+    def runs(self) -> list[_DocxRun]:
+        return [_DocxRun(r) for r in self._p.iterchildren(_W + "r")]
+
+    @property
+    def text(self) -> str:
+        parts = []
+        for e in self._p.iterchildren(_W + "r", _W + "hyperlink"):
+            if e.tag == _W + "r":
+                parts.append(_run_text(e))
+            else:
+                parts.extend(_run_text(r) for r in e.iterchildren(_W + "r"))
+        return "".join(parts)
 
 
 def _bold_label(para) -> tuple[str | None, str]:
