@@ -137,3 +137,29 @@ def test_classifier_reports_its_decision_threshold(study, tmp_path):
     for coding in run.codings:
         p = float(coding.evidence.rsplit("p=", 1)[1])
         assert (p >= threshold - 0.005) == (coding.score >= 0.5)
+
+
+def test_classifier_has_the_last_word_on_codes_it_learned(tiny_codebook):
+    from pathlib import Path
+
+    from themekit import Codebook
+    from themekit.coding import combine
+    from themekit.models import Coding, Segment, Transcript, Turn
+
+    text = "P01: I trust her. I trust the bus. I owe 300."
+    turn = Turn(index=0, speaker="P01", role="participant", start=5, end=len(text))
+    transcript = Transcript("P01", Path("P01.txt"), "0" * 64, "txt", "utf-8", text, (turn,))
+    first, second, third = (Segment(transcript, i, 0, s, e) for i, (s, e) in enumerate([(5, 17), (18, 34), (35, 45)]))
+    codings = [
+        Coding(first, "trust", "support", "rule", 0.8, "matched: trust"),
+        Coding(first, "trust", "support", "classifier", 0.6, "top features: 'trust her'; p=0.55"),
+        Coding(second, "trust", "support", "rule", 0.8, "matched: trust"),
+        Coding(third, "debt", "barriers", "rule", 0.8, "matched: owe 300"),
+    ]
+    codebook = Codebook.load(tiny_codebook)
+    merged = combine(codings, codebook, learned={"trust"})
+    assert [(c.segment.text, c.code_id, c.method) for c in merged] == [
+        ("I trust her.", "trust", "rule+classifier"),
+        ("I owe 300.", "debt", "rule"),  # no model for debt: the rules stand
+    ]
+    assert len(combine(codings, codebook)) == 3  # without models every method counts

@@ -12,12 +12,16 @@ mean embedding of its turn and, at half weight, the embedding of the
 interviewer question before it; and, per code, whether the rules gave it,
 so a model learns how far to trust a code's keywords. Excerpts learned from
 their ``text`` column have no context; their own embedding stands in for the
-turn. One decision threshold for all codes is chosen from the cross-validated
-probabilities (the cut-off with the best mean F1) and scores are calibrated
-so it sits at 0.5, the meaning ``--min-score`` has for every method. A code gets a model once it has ``MIN_POSITIVES``
-positives; each model is cross-validated at training time with folds grouped
-by transcript, so no interview is both learned from and tested on, and the
-figures are kept in ``report``. The score is the model's probability.
+turn.
+
+A code gets a model once it has ``MIN_POSITIVES`` positives; each model is
+cross-validated at training time with folds grouped by transcript, so no
+interview is both learned from and tested on, and the figures are kept in
+``report``. One decision threshold for all codes is chosen from those
+cross-validated probabilities (the cut-off with the best mean F1,
+``decision_threshold``), and the score is the model's probability calibrated
+so that this threshold scores 0.5, the meaning ``--min-score`` has for every
+method.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ def question_before(segment: Segment) -> str:
     for index in range(segment.turn_index - 1, -1, -1):
         turn = turns[index]
         if turn.role == "interviewer":
-            return segment.transcript.text[turn.start : turn.end].strip()
+            return segment.transcript.turn_text(turn).strip()
     return ""
 
 
