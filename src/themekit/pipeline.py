@@ -360,6 +360,7 @@ def code(
     )
     raw: list[Coding] = []
     stats: dict[str, Any] = {}
+    learned: list[str] = []  # codes the classifier has a model for: its decision on them is final
     for name in names:
         if name == "rule":
             raw.extend(rule_codings)  # coded batch by batch above
@@ -380,9 +381,9 @@ def code(
         if name == "classifier":
             stats["classifier"] = coder.report  # type: ignore[attr-defined]
             stats["classifier_threshold"] = coder.decision_threshold  # type: ignore[attr-defined]
+            learned = coder.trained_codes  # type: ignore[attr-defined]
         if progress:
             progress(f"code:{name}", 1, 1)
-    learned = [code_id for code_id, entry in stats.get("classifier", {}).items() if entry.get("trained")]
     codings = combine(raw, codebook, min_score=min_score, learned=learned)
     if decided is not None:
         codings = decided.apply(segmentation.segments, codings, stats)

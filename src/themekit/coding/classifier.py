@@ -36,7 +36,7 @@ from ..codebook import Codebook
 from ..embed import Embedder, EmbeddingCache, embed_texts
 from ..models import Coding
 from ..segment import Segmentation
-from .context import question_before, turn_vectors
+from .context import question_vectors, turn_vectors
 
 __all__ = ["ClassifierCoder", "MIN_POSITIVES"]
 
@@ -73,19 +73,16 @@ class ClassifierCoder:
     def _embed(self, texts: list[str]) -> np.ndarray:
         return embed_texts(texts, self.embedder, self.cache)
 
+    @property
+    def trained_codes(self) -> list[str]:
+        """The codes that got a model in the last :meth:`code` call."""
+        return [code_id for code_id, entry in self.report.items() if entry.get("trained")]
+
     def _dense(self, segments: list) -> np.ndarray:
         """Per segment: its embedding, its turn's mean embedding, and half its question's embedding."""
         vectors = self._embed([s.text for s in segments])
-        questions = [question_before(s) for s in segments]
-        asked = [q for q in dict.fromkeys(questions) if q]
-        question_vectors = np.zeros_like(vectors)
-        if asked:
-            row = {q: k for k, q in enumerate(asked)}
-            embedded = self._embed(asked)
-            for i, q in enumerate(questions):
-                if q:
-                    question_vectors[i] = embedded[row[q]]
-        return np.hstack([vectors, turn_vectors(segments, vectors), QUESTION_WEIGHT * question_vectors])
+        asked = question_vectors(segments, self._embed, vectors.shape[1])
+        return np.hstack([vectors, turn_vectors(segments, vectors), QUESTION_WEIGHT * asked])
 
     def _rule_matches(self, segments: list, codebook: Codebook) -> np.ndarray:
         """Per segment and code, 1 where the rules gave the code (not negated)."""

@@ -9,13 +9,13 @@ context costs no embedding beyond the questions, which are short.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from ..models import Segment
 
-__all__ = ["question_before", "turn_vectors"]
+__all__ = ["question_before", "question_vectors", "turn_vectors"]
 
 
 def question_before(segment: Segment) -> str:
@@ -26,6 +26,21 @@ def question_before(segment: Segment) -> str:
         if turn.role == "interviewer":
             return segment.transcript.turn_text(turn).strip()
     return ""
+
+
+def question_vectors(
+    segments: Sequence[Segment], embed: Callable[[list[str]], np.ndarray], dimensions: int
+) -> np.ndarray:
+    """Per segment, the embedding of the question before it (zeros where there is none); each question embedded once."""
+    questions = [question_before(s) for s in segments]
+    asked = [q for q in dict.fromkeys(questions) if q]
+    out = np.zeros((len(segments), dimensions), dtype=np.float32)
+    if asked:
+        embedded = dict(zip(asked, embed(asked)))
+        for i, q in enumerate(questions):
+            if q:
+                out[i] = embedded[q]
+    return out
 
 
 def turn_vectors(segments: Sequence[Segment], vectors: np.ndarray) -> np.ndarray:

@@ -29,7 +29,7 @@ from ..codebook import Code, Codebook
 from ..embed import Embedder, EmbeddingCache, embed_texts
 from ..models import Coding
 from ..segment import Segmentation
-from .context import question_before, turn_vectors
+from .context import question_vectors, turn_vectors
 
 __all__ = ["SemanticCoder", "Reference", "references", "default_thresholds", "calibrate"]
 
@@ -127,10 +127,7 @@ class SemanticCoder:
             return []
         ref_vectors = self._embed([r.text for r in refs])
         seg_vectors = self._embed([s.text for s in segments])
-        questions = [question_before(s) for s in segments]
-        asked = [q for q in dict.fromkeys(questions) if q]
-        question_row = {q: k for k, q in enumerate(asked)}
-        question_vectors = self._embed(asked) if asked else np.zeros((0, ref_vectors.shape[1]), dtype=np.float32)
+        asked = question_vectors(segments, self._embed, ref_vectors.shape[1])
         self.thresholds = default_thresholds(codebook, refs, ref_vectors)
         columns: dict[str, list[int]] = {}
         for j, ref in enumerate(refs):
@@ -144,11 +141,8 @@ class SemanticCoder:
         best_ref = np.stack([np.asarray(columns[c.id])[sims[:, columns[c.id]].argmax(axis=1)] for c in codes], axis=1)
         best_sim = np.take_along_axis(sims, best_ref, axis=1)
         turn_sim = per_code(turn_vectors(segments, seg_vectors) @ ref_vectors.T)
-        has_question = np.array([bool(q) for q in questions])
-        question_sim = np.zeros_like(best_sim)
-        if asked:
-            rows = np.array([question_row.get(q, 0) for q in questions])
-            question_sim = per_code(question_vectors @ ref_vectors.T)[rows] * has_question[:, None]
+        has_question = asked.any(axis=1)
+        question_sim = per_code(asked @ ref_vectors.T)  # zero where there is no question, which then weighs nothing
         w = CONTEXT_WEIGHTS
         weight = w["segment"] + w["turn"] + w["question"] * has_question
         mixed = (w["segment"] * best_sim + w["turn"] * turn_sim + w["question"] * question_sim) / weight[:, None]
