@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 import themekit
-from themekit.evaluate import evaluate_frames
+from themekit.analysis.evaluate import evaluate_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "transcripts_sample"

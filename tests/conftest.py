@@ -95,3 +95,21 @@ def sample_run():
     import themekit
 
     return themekit.code(SAMPLE, SAMPLE_CODEBOOK)
+
+
+@pytest.fixture(scope="session")
+def shown():
+    """What Jupyter shows for an object: the text/html that a real IPython shell's display formatter gives,
+    with themekit's views registered as ``import themekit`` registers them in a kernel."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from themekit.render.display import register_views
+
+    shell = InteractiveShell.instance()
+    register_views(shell)
+
+    def show(obj) -> str:
+        data, _ = shell.display_formatter.format(obj)
+        return data["text/html"]
+
+    return show

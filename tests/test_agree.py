@@ -9,9 +9,9 @@ from sklearn.metrics import cohen_kappa_score
 from typer.testing import CliRunner
 
 from themekit import code
-from themekit.agree import agree
+from themekit.analysis.agree import agree
 from themekit.cli import app
-from themekit.evaluate import GoldError
+from themekit.errors import GoldError
 
 from .conftest import write
 

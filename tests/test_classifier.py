@@ -108,7 +108,7 @@ def test_classifier_is_a_default_method_only_when_gold_exists(study, tmp_path):
 
 
 def test_classifier_evaluation_on_its_own_gold_is_flagged(study, tmp_path):
-    from themekit.evaluate import evaluate
+    from themekit.analysis.evaluate import evaluate
 
     folder, codebook = study
     run = code(folder, codebook, cache_dir=None)

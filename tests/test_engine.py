@@ -100,7 +100,7 @@ class Probe:
 
 
 def test_engine_local_workers_share_batches_and_start_without_torch_or_pandas(tmp_path, monkeypatch):
-    from themekit._work import BatchJob
+    from themekit.batch import BatchJob
     from themekit.codebook import Codebook
     from themekit.engine import ProcessEngine
 

@@ -8,7 +8,8 @@ from sklearn.metrics import cohen_kappa_score
 
 from themekit import code
 from themekit.cli import app
-from themekit.evaluate import GoldError, evaluate
+from themekit.analysis.evaluate import evaluate
+from themekit.errors import GoldError
 
 from .conftest import write
 
@@ -99,7 +100,7 @@ def test_evaluate_cli_writes_evaluation_json(tmp_path, coded):
     (tmp_path / "empty").mkdir()
     not_run = CliRunner().invoke(app, ["evaluate", str(tmp_path / "empty"), "--gold", str(gold)])
     assert not_run.exit_code == 1
-    assert "not a themekit run folder (missing excerpts.parquet, segments.parquet, codebook.yaml)" in not_run.output
+    assert "not a complete themekit run folder (missing run.json, codebook.yaml, transcripts.parquet, segments.parquet, excerpts.parquet)" in not_run.output
 
 
 def test_evaluate_sample_gold_maps_onto_the_sample(sample_run):

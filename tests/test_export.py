@@ -103,7 +103,7 @@ def test_export_interrupted_write_leaves_no_folder_and_old_run_intact(tmp_path, 
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("themekit.export.run_folder.summary_markdown", boom)
+    monkeypatch.setattr("themekit.export.folder.summary_markdown", boom)
     with pytest.raises(KeyboardInterrupt):
         write_run(run, tmp_path / "r2")
     with pytest.raises(KeyboardInterrupt):

@@ -116,7 +116,7 @@ def test_frames_segments_have_categorical_transcript_speaker_role(tiny_run):
 
 
 def test_frames_excerpts_csv_is_unchanged_by_categoricals(tiny_run, tmp_path):
-    from themekit.export.run_folder import _spreadsheet_safe_frame
+    from themekit.runfolder import _spreadsheet_safe_frame
 
     out = tiny_run.save(tmp_path / "run")
     frame = tiny_run.excerpts
@@ -202,21 +202,21 @@ def test_frames_quotes_are_the_reports_quotes(tiny_run):
         tiny_run.quotes("lonliness")
 
 
-def test_display_transcript_escapes_text_and_shows_codes_on_hover(tiny_run):
-    html = tiny_run.transcript("P02")._repr_html_()
+def test_display_transcript_escapes_text_and_shows_codes_on_hover(tiny_run, shown):
+    html = shown(tiny_run.transcript("P02"))
     assert "<script>" not in html
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; nobody" in html
     assert 'title="Debt (debt): rule 0.85; Trust (trust): rule 0.75"' in html
     assert 'title="Loneliness (loneliness): rule 0.50, negated"' in html
     # the rejected coding is not highlighted: that sentence is plain text
     assert "The debt advice line was closed" in html.split("</mark>")[-1]
-    plain = tiny_run.corpus["P02"]._repr_html_()
+    plain = shown(tiny_run.corpus["P02"])
     assert "<mark" not in plain and "&lt;script&gt;" in plain
     with pytest.raises(ThemekitError, match="no transcript 'P9' in this run"):
         tiny_run.transcript("P9")
 
 
-def test_display_transcript_is_cut_with_a_note():
+def test_display_transcript_is_cut_with_a_note(shown):
     sentence = "Word " * 40
     text = "\n".join(f"P1: {sentence}" for _ in range(400))
     turns, at = [], 0
@@ -224,23 +224,23 @@ def test_display_transcript_is_cut_with_a_note():
         turns.append(Turn(i, "P1", "participant", at + 4, at + 4 + len(sentence)))
         at += 4 + len(sentence) + 1
     transcript = Transcript("long", Path("long.txt"), "0" * 64, "txt", "utf-8", text, tuple(turns))
-    html = transcript._repr_html_()
+    html = shown(transcript)
     assert "Shown: 150 of 400 turns" in html
     assert len(html) < 60_000
 
 
-def test_display_corpus_codebook_run_and_summary_views(tiny_run):
-    corpus = tiny_run.corpus._repr_html_()
+def test_display_corpus_codebook_run_and_summary_views(tiny_run, shown):
+    corpus = shown(tiny_run.corpus)
     assert "3 transcripts" in corpus and "works_alone=yes, team_size=1" in corpus
-    codebook = tiny_run.codebook._repr_html_()
+    codebook = shown(tiny_run.codebook)
     assert "Tiny study" in codebook and "Feeling alone or without people to talk to." in codebook
     assert codebook.index("Loneliness") < codebook.index("Debt") < codebook.index("Trust")
-    run = tiny_run._repr_html_()
+    run = shown(tiny_run)
     assert "3 transcripts, 7 segments, 10 codings" in run
     assert "<td style=\"border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top\">2 of 3 (a few)</td>" in run
     summary = themekit.summarize(tiny_run)
     assert isinstance(summary, list)
-    html = summary._repr_html_()
+    html = shown(summary)
     assert "Loneliness" in html and "a few (2 of 3)" in html and SENTENCES["P01"][1] in html
 
 
@@ -277,18 +277,18 @@ def test_api_exports_the_notebook_functions():
     assert callable(themekit.Run.load) and callable(themekit.Codebook.load)
 
 
-def test_display_transcript_lists_its_codes_in_a_legend(tiny_run):
-    html = tiny_run.transcript("P01")._repr_html_()
+def test_display_transcript_lists_its_codes_in_a_legend(tiny_run, shown):
+    html = shown(tiny_run.transcript("P01"))
     legend = html.split("Codes here", 1)[1].split("</div>", 1)[0]
     assert "loneliness (2)" in legend and "debt (1)" in legend and "trust (1)" in legend
     assert legend.index("loneliness") < legend.index("debt") < legend.index("trust")
 
 
-def test_display_corpus_lists_at_most_50_transcripts(tmp_path):
+def test_display_corpus_lists_at_most_50_transcripts(tmp_path, shown):
     transcripts = tuple(
         Transcript(f"T{i:03d}", Path(f"T{i:03d}.txt"), "0" * 64, "txt", "utf-8", "T: hello there", (Turn(0, "T", "participant", 3, 14),))
         for i in range(120)
     )
-    html = Corpus(tmp_path, transcripts)._repr_html_()
+    html = shown(Corpus(tmp_path, transcripts))
     assert "120 transcripts" in html and "T049" in html and "T050" not in html
     assert "… 70 more transcripts not shown" in html

@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from themekit._gc import paused_gc
+from themekit.util.gcpause import paused_gc
 
 
 def test_gc_paused_inside_and_restored_after_an_error():
@@ -29,7 +29,7 @@ def test_gc_paused_leaves_a_disabled_collector_disabled():
 
 
 def test_gc_paused_while_a_batch_runs(tmp_path, tiny_codebook, monkeypatch):
-    from themekit._work import BatchJob
+    from themekit.batch import BatchJob
     from themekit.codebook import Codebook
 
     seen = []

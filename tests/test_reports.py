@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from themekit import Run, code, summarize
 from themekit.cli import app
 from themekit.export import export_quote_docx, export_report, export_xlsx
-from themekit.export._safe import spreadsheet_safe, xml_safe
+from themekit.util.sanitize import spreadsheet_safe, xml_safe
 
 from .conftest import write
 

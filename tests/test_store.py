@@ -320,7 +320,7 @@ KILL_IN_TRANSACTION = textwrap.dedent(
     """
     import os, signal, sys
     from contextlib import contextmanager
-    from themekit.store import _db
+    from themekit.store import db as _db
 
     real = _db.Project.transaction
     table = sys.argv[1]

@@ -31,7 +31,7 @@ def test_summarize_counts_transcripts_not_excerpts_and_skips_negated(tiny_corpus
 
 
 def test_summarize_quotes_spread_trim_and_skip_duplicates(sample_run):
-    from themekit.summarize import trim_quote
+    from themekit.analysis.summarize import trim_quote
 
     for theme in summarize(sample_run, quotes_per_code=3):
         for summary in theme.codes:

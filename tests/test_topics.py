@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 import themekit
 from themekit.cli import app
 from themekit.codebook.edit import bump_version, read_drafts
-from themekit.topics import MIN_SEGMENTS, TooFewSegmentsError, suggest_topics
+from themekit.analysis.topics import MIN_SEGMENTS, TooFewSegmentsError, suggest_topics
 
 from .conftest import ROOT, SAMPLE, SAMPLE_CODEBOOK, write
 

@@ -12,36 +12,15 @@ versioned codebook, summarise themes and export report-ready material::
 """
 
 import sys as _sys
-import types as _types
 import typing as _typing
 from importlib import import_module as _import_module
 
-from ._version import __version__
+from themekit._version import __version__
 
 if _typing.TYPE_CHECKING:
-    from .agree import Agreement, agree
-    from .codebook import Code, Codebook, validate_codebook
-    from .errors import (
-        CodebookError,
-        CodebookProblem,
-        CorpusError,
-        RunFolderError,
-        ThemekitError,
-        TranscriptError,
-    )
-    from .evaluate import Evaluation, GoldError, evaluate
-    from .export import (
-        export_quote_docx,
-        export_report,
-        export_xlsx,
-        summary_markdown,
-        write_run,
-    )
-    from .ingest import read_corpus, read_transcript
-    from .models import Coding, Corpus, Segment, Transcript, Turn
-    from .pipeline import EXCERPT_COLUMNS, Run, code
-    from .refi import export_qdc, export_qdpx, import_qdc, import_qdpx
-    from .summarize import (
+    from themekit.analysis.agree import Agreement, agree
+    from themekit.analysis.evaluate import Evaluation, evaluate
+    from themekit.analysis.summarize import (
         CodeSummary,
         Quote,
         Summary,
@@ -49,22 +28,53 @@ if _typing.TYPE_CHECKING:
         prevalence_word,
         summarize,
     )
-    from .topics import DraftCode, Suggestions, suggest_topics
+    from themekit.analysis.topics import DraftCode, Suggestions, suggest_topics
+    from themekit.api import Run, code
+    from themekit.codebook import Code, Codebook, validate_codebook
+    from themekit.errors import (
+        CodebookError,
+        CodebookProblem,
+        CorpusError,
+        GoldError,
+        RunFolderError,
+        ThemekitError,
+        TranscriptError,
+    )
+    from themekit.export import (
+        export_quote_docx,
+        export_report,
+        export_xlsx,
+        summary_markdown,
+        write_run,
+    )
+    from themekit.ingest import read_corpus, read_transcript
+    from themekit.models import Coding, Corpus, Segment, Transcript, Turn
+    from themekit.refi import export_qdc, export_qdpx, import_qdc, import_qdpx
+    from themekit.run import EXCERPT_COLUMNS
 
 #: Where each public name is defined. Names are imported on first use, so ``import themekit`` stays light and a
 #: worker process that only reads, segments and rule-codes never loads pandas, scikit-learn or BERTopic.
 _SOURCES: dict[str, tuple[str, ...]] = {
-    ".agree": ("Agreement", "agree"),
+    ".analysis.agree": ("Agreement", "agree"),
+    ".analysis.evaluate": ("Evaluation", "evaluate"),
+    ".analysis.summarize": ("CodeSummary", "Quote", "Summary", "ThemeSummary", "prevalence_word", "summarize"),
+    ".analysis.topics": ("DraftCode", "Suggestions", "suggest_topics"),
+    ".api": ("Run", "code"),
     ".codebook": ("Code", "Codebook", "validate_codebook"),
-    ".evaluate": ("Evaluation", "GoldError", "evaluate"),
-    ".errors": ("CodebookError", "CodebookProblem", "CorpusError", "RunFolderError", "ThemekitError", "TranscriptError"),
+    ".errors": (
+        "CodebookError",
+        "CodebookProblem",
+        "CorpusError",
+        "GoldError",
+        "RunFolderError",
+        "ThemekitError",
+        "TranscriptError",
+    ),
     ".export": ("export_quote_docx", "export_report", "export_xlsx", "summary_markdown", "write_run"),
     ".ingest": ("read_corpus", "read_transcript"),
     ".models": ("Coding", "Corpus", "Segment", "Transcript", "Turn"),
-    ".pipeline": ("EXCERPT_COLUMNS", "Run", "code"),
     ".refi": ("export_qdc", "export_qdpx", "import_qdc", "import_qdpx"),
-    ".summarize": ("CodeSummary", "Quote", "Summary", "ThemeSummary", "prevalence_word", "summarize"),
-    ".topics": ("DraftCode", "Suggestions", "suggest_topics"),
+    ".run": ("EXCERPT_COLUMNS",),
 }
 _LAZY = {name: module for module, names in _SOURCES.items() for name in names}
 
@@ -87,16 +97,17 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-class _Package(_types.ModuleType):
-    def __setattr__(self, name: str, value: object) -> None:
-        # importing the submodules agree, evaluate and summarize binds them on the package: the public functions
-        # of those names win, as they did when this file imported them eagerly
-        if name in _LAZY and isinstance(value, _types.ModuleType):
-            return
-        super().__setattr__(name, value)
+def _show_views_in_jupyter() -> None:
+    """In a running IPython kernel, show transcripts, corpora, codebooks and summaries as HTML (render.display)."""
+    ipython = _sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    if shell is not None and hasattr(shell, "display_formatter"):
+        from themekit.render.display import register_views
+
+        register_views(shell)
 
 
-_sys.modules[__name__].__class__ = _Package
+_show_views_in_jupyter()
 
 
 __all__ = [

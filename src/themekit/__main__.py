@@ -1,3 +1,3 @@
-from .cli import main
+from themekit.cli import main
 
 main()

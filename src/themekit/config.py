@@ -31,11 +31,24 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import ThemekitError
+from themekit.errors import ThemekitError
 
-__all__ = ["CONFIG_FILE", "EmbeddingSettings", "ReportSettings", "Settings", "load_settings"]
+__all__ = ["CONFIG_FILE", "DEFAULT_PREVALENCE", "EmbeddingSettings", "ReportSettings", "Settings", "load_settings"]
 
 CONFIG_FILE = "themekit.yaml"
+
+#: (word, rule) pairs tried in order; a rule is a minimum share of cases (a
+#: float) or a minimum number of cases (an int). "all" needs every case; the
+#: other share words need at least three cases, so 1 of 2 reads "one", not "many".
+DEFAULT_PREVALENCE: tuple[tuple[str, float | int], ...] = (
+    ("all", 1.0),
+    ("most", 0.6),
+    ("many", 0.4),
+    ("some", 0.25),
+    ("several", 3),
+    ("a few", 2),
+    ("one", 1),
+)
 
 
 class _Strict(BaseModel):
@@ -64,8 +77,6 @@ class ReportSettings(_Strict):
         return noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
 
     def prevalence_rules(self) -> tuple[tuple[str, float | int], ...]:
-        from .summarize import DEFAULT_PREVALENCE
-
         if self.prevalence is None:
             return DEFAULT_PREVALENCE
         return tuple((word, value) for word, value in self.prevalence)

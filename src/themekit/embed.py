@@ -19,7 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import ThemekitError
+from themekit.errors import ThemekitError
 
 __all__ = [
     "DEFAULT_CACHE_DIR",

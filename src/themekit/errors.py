@@ -16,6 +16,7 @@ __all__ = [
     "CodebookError",
     "CodebookProblem",
     "RunFolderError",
+    "GoldError",
     "ProjectError",
     "ProjectBusyError",
 ]
@@ -101,3 +102,18 @@ class ProjectBusyError(ProjectError):
     """Another themekit process held the project store for longer than the wait allows."""
 
     code = "E701"
+
+
+class GoldError(ThemekitError):
+    """A gold or coder file has problems; every one is listed with its row number."""
+
+    code = "E500"
+
+    def __init__(self, path: str | Path, problems: list[str]) -> None:
+        self.path = Path(path)
+        self.problems = problems
+        lines = [f"{self.path}: {len(problems)} problem{'s' if len(problems) != 1 else ''}; fix them and run again:"]
+        lines += [f"  - {p}" for p in problems[:50]]
+        if len(problems) > 50:
+            lines.append(f"  - … and {len(problems) - 50} more")
+        super().__init__("\n".join(lines))

@@ -31,7 +31,7 @@ from spacy.tokens import Doc
 from spacy.util import minibatch
 from spacy.vocab import Vocab
 
-from .errors import ThemekitError
+from themekit.errors import ThemekitError
 
 __all__ = ["BLANK", "BlankAnnotator", "load_pipeline", "shared_vocab", "stem", "uses_torch"]
 

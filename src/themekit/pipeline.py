@@ -7,209 +7,35 @@ import importlib.util
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._version import __version__
-from ._work import BatchJob, batched
-from .codebook import Codebook
-from .coding import CODERS, CoderContext, combine, method_names
-from .embed import DEFAULT_CACHE_DIR, KNOWN_MODEL_PACKAGES, Embedder, load_embedder
-from .engine import Engine, SerialEngine, make_engine
-from .errors import CorpusError, ThemekitError
-from .ingest import MAX_FILE_BYTES, corpus_files
-from .models import Coding, Corpus, Segment
-from .nlp import BLANK, load_pipeline, uses_torch
-from .segment import UNITS, Segmentation, Unit
+from themekit.batch import BatchJob, batched
+from themekit.codebook import Codebook
+from themekit.coding import CODERS, CoderContext, combine, method_names
+from themekit.embed import (
+    DEFAULT_CACHE_DIR,
+    KNOWN_MODEL_PACKAGES,
+    Embedder,
+    load_embedder,
+)
+from themekit.engine import Engine, SerialEngine, make_engine
+from themekit.errors import CorpusError, ThemekitError
+from themekit.ingest import MAX_FILE_BYTES, corpus_files
+from themekit.models import Coding, Corpus, Segment
+from themekit.nlp import BLANK, load_pipeline, uses_torch
+from themekit.run import Run
+from themekit.segment import UNITS, Segmentation, Unit
 
 if TYPE_CHECKING:
-    import pandas as pd
 
-    from .store import Project
+    from themekit.store import Project
 
-__all__ = ["Run", "code", "EXCERPT_COLUMNS", "ProgressCallback"]
+__all__ = ["code", "ProgressCallback"]
 
 #: ``progress(stage, advance, total)``: called as work is done, for progress bars.
 ProgressCallback = Callable[[str, int, int], None]
-
-#: Columns of ``Run.excerpts`` and ``excerpts.csv``, in order.
-EXCERPT_COLUMNS = (
-    "run_id",
-    "transcript",
-    "speaker",
-    "role",
-    "turn",
-    "segment",
-    "start",
-    "end",
-    "timestamp",
-    "text",
-    "theme",
-    "code",
-    "code_label",
-    "method",
-    "score",
-    "evidence",
-    "negated",
-    "status",
-    "codebook_version",
-    "codebook_sha256",
-)
-
-
-@dataclass
-class Run:
-    """The result of coding a corpus with a codebook."""
-
-    corpus: Corpus
-    codebook: Codebook
-    units: list[Segment]
-    codings: list[Coding]
-    settings: dict[str, Any]
-    timings: dict[str, float] = field(default_factory=dict)
-    stats: dict[str, Any] = field(default_factory=dict)
-    #: the project store the run was coded with (``code(project=...)``); ``save`` records the run there
-    project: Project | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def id(self) -> str:
-        """A content hash of what the run depends on: same inputs and settings, same id."""
-        basis = {
-            "codebook": self.codebook.sha256,
-            "transcripts": sorted(t.sha256 for t in self.corpus),
-            "settings": self.settings,
-            "themekit": __version__,
-        }
-        return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:12]
-
-    @property
-    def excerpts(self) -> pd.DataFrame:
-        """One row per (segment, code), columns as in :data:`EXCERPT_COLUMNS`.
-
-        ``code`` and ``theme`` are categoricals in codebook order (every code,
-        coded or not), ``transcript`` in corpus order; ``speaker``, ``role``,
-        ``method`` and ``status`` are categoricals too.
-        """
-        import pandas as pd
-
-        from .frames import excerpt_categories
-
-        run_id, version, sha = self.id, self.codebook.version, self.codebook.sha256
-        labels = {c.id: c.label for c in self.codebook}
-        rows = [
-            (
-                run_id,
-                c.segment.transcript.id,
-                c.segment.speaker,
-                c.segment.role,
-                c.segment.turn_index,
-                c.segment.index,
-                c.segment.start,
-                c.segment.end,
-                c.segment.timestamp,
-                c.segment.text,
-                c.theme_id,
-                c.code_id,
-                labels[c.code_id],
-                c.method,
-                c.score,
-                c.evidence,
-                c.negated,
-                c.status,
-                version,
-                sha,
-            )
-            for c in self.codings
-        ]
-        frame = pd.DataFrame.from_records(rows, columns=list(EXCERPT_COLUMNS))
-        frame = frame.astype(
-            {
-                "turn": "int64",
-                "segment": "int64",
-                "start": "int64",
-                "end": "int64",
-                "timestamp": "float64",
-                "score": "float64",
-                "negated": "bool",
-            }
-        )
-        return excerpt_categories(self, frame)
-
-    @property
-    def segments(self) -> pd.DataFrame:
-        """Every coding unit of the run, coded or not: one row per segment (``units`` holds the Segment objects).
-
-        ``transcript`` (corpus order), ``speaker`` and ``role`` are categoricals.
-        """
-        import pandas as pd
-
-        from .frames import segment_categories
-
-        rows = [
-            (s.transcript.id, s.index, s.turn_index, s.speaker, s.role, s.start, s.end, s.timestamp, s.text)
-            for s in self.units
-        ]
-        columns = ["transcript", "segment", "turn", "speaker", "role", "start", "end", "timestamp", "text"]
-        frame = pd.DataFrame.from_records(rows, columns=columns)
-        frame = frame.astype({"segment": "int64", "turn": "int64", "start": "int64", "end": "int64", "timestamp": "float64"})
-        return segment_categories(self, frame)
-
-    @classmethod
-    def load(cls, folder: str | Path) -> Run:
-        """Read a run folder written by :meth:`save` (or ``themekit code``)."""
-        from .export.run_folder import read_run
-
-        return read_run(folder)
-
-    def save(self, out: str | Path, *, force: bool = False, settings: Any = None) -> Path:
-        """Write the run folder (see :func:`themekit.export.write_run`); ``settings``: ReportSettings for summary.md."""
-        from .export import write_run
-
-        return write_run(self, out, force=force, settings=settings)
-
-    def matrix(self, *, by: str = "participant", values: str = "segments") -> pd.DataFrame:
-        """Codes x cases framework matrix (see :func:`themekit.frames.framework_matrix`)."""
-        from .frames import framework_matrix
-
-        return framework_matrix(self, by=by, values=values)  # type: ignore[arg-type]
-
-    def quotes(self, code: str, *, n: int = 5, settings: Any = None) -> pd.DataFrame:
-        """The quotes a report shows for ``code`` (see :func:`themekit.frames.quotes_frame`)."""
-        from .frames import quotes_frame
-
-        return quotes_frame(self, code, n=n, settings=settings)
-
-    def cooccurrence(self, *, by: str = "segment") -> pd.DataFrame:
-        """Codes x codes co-occurrence counts (see :func:`themekit.frames.cooccurrence`)."""
-        from .frames import cooccurrence
-
-        return cooccurrence(self, by=by)  # type: ignore[arg-type]
-
-    @property
-    def plot(self) -> Any:
-        """Plots of the run returning matplotlib Figures: ``run.plot.heatmap()``, ``run.plot.frequencies()``."""
-        from .plot import RunPlots
-
-        return RunPlots(self)
-
-    def transcript(self, transcript_id: str) -> Any:
-        """One transcript with this run's codings, shown highlighted in Jupyter (see :class:`themekit.display.CodedTranscript`)."""
-        from .display import CodedTranscript
-
-        return CodedTranscript.of(self, transcript_id)
-
-    def _repr_html_(self) -> str:
-        from .display import run_html
-
-        return run_html(self)
-
-    def __repr__(self) -> str:
-        return (
-            f"Run({self.id}: {len(self.corpus)} transcripts, {len(self.units)} segments, "
-            f"{len(self.codings)} codings, codebook {self.codebook.version})"
-        )
 
 
 def code(
@@ -416,7 +242,7 @@ class _ProjectDecisions:
     def __init__(self, project: Project, codebook: Codebook) -> None:
         import tempfile
 
-        from .store import decisions_gold
+        from themekit.store import decisions_gold
 
         self.project = project
         self.codebook = codebook
@@ -433,7 +259,7 @@ class _ProjectDecisions:
             frame.to_csv(self.gold, index=False)
 
     def apply(self, units: list[Segment], codings: list[Coding], stats: dict[str, Any]) -> list[Coding]:
-        from .store import apply_decisions
+        from themekit.store import apply_decisions
 
         codings, report = apply_decisions(units, codings, self.codebook, self.decisions, history=self.history)
         stats["decisions"] = report.as_dict()
@@ -448,7 +274,7 @@ class _ProjectDecisions:
 def _project_decisions(project: Project | str | Path | None, codebook: Codebook) -> _ProjectDecisions | None:
     if project is None:
         return None
-    from .store import Project, open_project
+    from themekit.store import Project, open_project
 
     return _ProjectDecisions(project if isinstance(project, Project) else open_project(project), codebook)
 

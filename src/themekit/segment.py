@@ -19,8 +19,8 @@ from spacy.language import Language
 from spacy.strings import get_string_id
 from spacy.tokens import Doc
 
-from ._gc import paused_gc
-from .models import Role, Segment, Transcript, Turn
+from themekit.models import Role, Segment, Transcript, Turn
+from themekit.util.gcpause import paused_gc
 
 __all__ = ["Unit", "UNITS", "Segmentation", "segment_corpus"]
 

@@ -16,7 +16,7 @@ def test_hostile_ctrl_c_exits_cleanly_and_keeps_earlier_runs(tmp_path, tiny_corp
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("themekit.export.run_folder.summary_markdown", interrupted)
+    monkeypatch.setattr("themekit.export.folder.summary_markdown", interrupted)
     for out in (tmp_path / "r2", earlier):
         result = runner.invoke(app, ["code", str(tiny_corpus), "-c", str(tiny_codebook), "-o", str(out), "--force", "--method", "rule"])
         assert result.exit_code == 130

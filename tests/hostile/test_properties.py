@@ -39,7 +39,7 @@ from hypothesis import strategies as st
 
 import themekit
 from themekit.errors import CodebookError, ThemekitError, TranscriptError
-from themekit.ingest._text import normalise_text
+from themekit.ingest.text import normalise_text
 from themekit.nlp import load_pipeline
 from themekit.segment import UNITS, segment_corpus
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from .._yamlguard import alias_count, bracket_depth
-from ..errors import CodebookError, CodebookProblem
-from .schema import SCHEMA_VERSION, CodebookSpec, CodeSpec, ThemeSpec
+from themekit.codebook.schema import SCHEMA_VERSION, CodebookSpec, CodeSpec, ThemeSpec
+from themekit.errors import CodebookError, CodebookProblem
+from themekit.util.yamlfile import alias_count, bracket_depth
 
 __all__ = ["Code", "Codebook", "SCHEMA_VERSION", "validate_codebook"]
 
@@ -113,11 +113,6 @@ class Codebook:
 
     def __len__(self) -> int:
         return len(self.codes)
-
-    def _repr_html_(self) -> str:
-        from ..display import codebook_html
-
-        return codebook_html(self)
 
     def __repr__(self) -> str:
         return f"Codebook({self.name!r}, version={self.version!r}, themes={len(self.themes)}, codes={len(self)})"
@@ -224,7 +219,7 @@ def _allowed_keys(path: str) -> list[str]:
     last = parent.rsplit(".", 1)[-1].split("[")[0] if parent else ""
     model = {"": CodebookSpec, "themes": ThemeSpec, "codes": CodeSpec}.get(last)
     if last == "changelog":
-        from .schema import ChangelogEntry
+        from themekit.codebook.schema import ChangelogEntry
 
         model = ChangelogEntry
     return list(model.model_fields) if model else []
@@ -401,7 +396,7 @@ def _catastrophic(regex: str) -> str | None:
 def _pattern_problems(code_id: str, path: str, patterns: list, lines: dict[str, int]) -> list[CodebookProblem]:
     from spacy.matcher import Matcher
 
-    from ..nlp import shared_vocab
+    from themekit.nlp import shared_vocab
 
     problems = []
     for p, pattern in enumerate(patterns):

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from . import Code, Codebook
+    from themekit.codebook import Code, Codebook
 
 __all__ = ["CodebookDiff", "diff_codebooks", "id_map"]
 

@@ -18,9 +18,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import CodebookError, CodebookProblem, ThemekitError
-from . import _line_for, _loc_to_path, read_guarded_yaml, validate_codebook
-from .schema import CodeSpec
+from themekit.codebook import (
+    _line_for,
+    _loc_to_path,
+    read_guarded_yaml,
+    validate_codebook,
+)
+from themekit.codebook.schema import CodeSpec
+from themekit.errors import CodebookError, CodebookProblem, ThemekitError
 
 __all__ = ["BumpResult", "MergeResult", "bump_codebook", "bump_version", "merge_drafts", "read_drafts"]
 
@@ -185,7 +190,7 @@ def _write_validated(rt: Any, data: Any, path: Path, out: str | Path | None) -> 
         trial = Path(scratch) / path.name
         trial.write_text(text, encoding="utf-8")
         validate_codebook(trial)  # raises CodebookError naming the problem
-    from ..export.run_folder import atomic_write_text
+    from themekit.util.atomic import atomic_write_text
 
     atomic_write_text(target_path, text)
     return target_path

@@ -9,14 +9,14 @@ from typing import Protocol
 
 from spacy.language import Language
 
-from ..codebook import Codebook
-from ..embed import Embedder, EmbeddingCache
-from ..errors import ThemekitError
-from ..models import Coding
-from ..segment import Segmentation
-from .classifier import ClassifierCoder
-from .rules import RuleCoder
-from .semantic import SemanticCoder, noisy_or
+from themekit.codebook import Codebook
+from themekit.coding.classifier import ClassifierCoder
+from themekit.coding.rules import RuleCoder
+from themekit.coding.semantic import SemanticCoder, noisy_or
+from themekit.embed import Embedder, EmbeddingCache
+from themekit.errors import ThemekitError
+from themekit.models import Coding
+from themekit.segment import Segmentation
 
 __all__ = [
     "CODERS",

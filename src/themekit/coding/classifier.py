@@ -1,7 +1,7 @@
 """Learned coding: one scikit-learn model per code, trained on human codings.
 
 Training data are the segments a gold/decisions file covers (see
-:func:`themekit.evaluate.load_gold`): a segment is a positive for every code
+:func:`themekit.gold.load_gold`): a segment is a positive for every code
 a person gave it and a negative for the rest. Rows about transcripts that are
 not in the corpus being coded (coded earlier, elsewhere) are learned from
 their ``text`` column, so a model trained on one batch of interviews codes
@@ -32,11 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from ..codebook import Codebook
-from ..embed import Embedder, EmbeddingCache, embed_texts
-from ..models import Coding
-from ..segment import Segmentation
-from .context import question_vectors, turn_vectors
+from themekit.codebook import Codebook
+from themekit.coding.context import question_vectors, turn_vectors
+from themekit.embed import Embedder, EmbeddingCache, embed_texts
+from themekit.models import Coding
+from themekit.segment import Segmentation
 
 __all__ = ["ClassifierCoder", "MIN_POSITIVES"]
 
@@ -102,7 +102,7 @@ class ClassifierCoder:
         from sklearn.metrics import precision_recall_fscore_support
         from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 
-        from ..evaluate import load_gold, read_gold
+        from themekit.gold import load_gold, read_gold
 
         segments = segmentation.segments
         if not segments:
@@ -234,7 +234,7 @@ def _calibrate(proba: np.ndarray, cut: float) -> np.ndarray:
 
 def _outside_rows(path: Path, rows, codes: set[str]):
     """(text, transcript, codes) per excerpt of transcripts outside the corpus; problems raised together."""
-    from ..evaluate import GoldError
+    from themekit.errors import GoldError
 
     if rows.empty:
         return []

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..models import Segment
+from themekit.models import Segment
 
 __all__ = ["question_before", "question_vectors", "turn_vectors"]
 

@@ -17,10 +17,10 @@ from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
-from .._gc import paused_gc
-from ..codebook import Codebook
-from ..models import Coding, Segment
-from ..segment import Segmentation
+from themekit.codebook import Codebook
+from themekit.models import Coding, Segment
+from themekit.segment import Segmentation
+from themekit.util.gcpause import paused_gc
 
 __all__ = ["RuleCoder", "NEGATIONS"]
 

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..codebook import Code, Codebook
-from ..embed import Embedder, EmbeddingCache, embed_texts
-from ..models import Coding
-from ..segment import Segmentation
-from .context import question_vectors, turn_vectors
+from themekit.codebook import Code, Codebook
+from themekit.coding.context import question_vectors, turn_vectors
+from themekit.embed import Embedder, EmbeddingCache, embed_texts
+from themekit.models import Coding
+from themekit.segment import Segmentation
 
 __all__ = ["SemanticCoder", "Reference", "references", "default_thresholds", "calibrate"]
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..config import ReportSettings
-from ..pipeline import Run
-from ..summarize import ThemeSummary
-from .report import report_blocks, to_markdown
+from themekit.analysis.summarize import ThemeSummary
+from themekit.config import ReportSettings
+from themekit.export.report import report_blocks, to_markdown
+from themekit.run import Run
 
 __all__ = ["summary_markdown"]
 

@@ -20,7 +20,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from ..errors import ThemekitError
+from themekit.errors import ThemekitError
 
 __all__ = ["Privacy", "PSEUDONYM_FILE", "REDACTED"]
 
@@ -86,7 +86,7 @@ def _read_terms(path: Path) -> list[str]:
 
 def _pseudonyms(run, folder: Path | None, noun: str) -> dict[str, str]:
     """The run's mapping: read from the run folder, or made (and saved there) on first use."""
-    from .run_folder import atomic_write_text
+    from themekit.util.atomic import atomic_write_text
 
     path = folder / PSEUDONYM_FILE if folder else None
     if path is not None and path.is_file():

@@ -12,12 +12,12 @@ import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .._version import __version__
-from ..config import ReportSettings
-from ..pipeline import Run
-from ..summarize import CodeSummary, ThemeSummary, summarize
-from ._safe import xml_safe
-from .privacy import Privacy
+from themekit._version import __version__
+from themekit.analysis.summarize import CodeSummary, ThemeSummary, summarize
+from themekit.config import ReportSettings
+from themekit.export.privacy import Privacy
+from themekit.run import Run
+from themekit.util.sanitize import xml_safe
 
 __all__ = ["Block", "report_blocks", "to_markdown", "to_html", "to_docx", "export_report", "REPORT_FORMATS"]
 
@@ -116,7 +116,7 @@ def report_blocks(
     privacy = privacy or Privacy()
     themes = themes if themes is not None else summarize(run, settings=settings)
     if theme_id is not None:
-        from ..errors import ThemekitError
+        from themekit.errors import ThemekitError
 
         chosen = [t for t in themes if t.theme_id == theme_id]
         if not chosen:
@@ -125,7 +125,7 @@ def report_blocks(
     noun = run.codebook.spec.participant_noun
     blocks = [Block("title", f"{run.codebook.name}: theme summary"), Block("para", runs=[(methods_paragraph(run, settings), False)])]
     if charts:
-        from .charts import frequency_chart, heatmap_chart
+        from themekit.render.charts import frequency_chart, heatmap_chart
 
         blocks.append(Block("image", "Code frequency: participants mentioning each code", image=frequency_chart(run)))
         blocks.append(Block("image", "Excerpts per code and participant", image=heatmap_chart(run, rename=privacy.pseudonyms)))
@@ -262,8 +262,8 @@ def export_report(
     privacy: Privacy | None = None,
 ) -> Path:
     """Write the report as Markdown (charts as PNGs beside it), HTML or Word; atomically."""
-    from ..errors import ThemekitError
-    from .run_folder import atomic_write_bytes, atomic_write_text
+    from themekit.errors import ThemekitError
+    from themekit.util.atomic import atomic_write_bytes, atomic_write_text
 
     if format not in REPORT_FORMATS:
         raise ThemekitError(f"unknown report format '{format}'; choose from: {', '.join(REPORT_FORMATS)}")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from ..config import ReportSettings
-from ..errors import ThemekitError
-from ..pipeline import Run
-from ..summarize import ThemeSummary, summarize
-from ._safe import spreadsheet_safe, xml_safe
-from .privacy import Privacy
-from .run_folder import atomic_write_bytes
+from themekit.analysis.summarize import ThemeSummary, summarize
+from themekit.config import ReportSettings
+from themekit.errors import ThemekitError
+from themekit.export.privacy import Privacy
+from themekit.run import Run
+from themekit.util.atomic import atomic_write_bytes
+from themekit.util.sanitize import spreadsheet_safe, xml_safe
 
 __all__ = ["export_quote_docx", "export_xlsx", "quote_position"]
 

@@ -7,11 +7,16 @@ import io
 from collections.abc import Iterable
 from pathlib import Path
 
-from .._gc import paused_gc
-from ..errors import CorpusError, TranscriptError
-from ..models import Corpus, Transcript
-from ._text import DEFAULT_INTERVIEWER_LABELS, build_turns, decode_bytes, normalise_text
-from .readers import READERS, Reader, reader_for
+from themekit.errors import CorpusError, TranscriptError
+from themekit.ingest.readers import READERS, Reader, reader_for
+from themekit.ingest.text import (
+    DEFAULT_INTERVIEWER_LABELS,
+    build_turns,
+    decode_bytes,
+    normalise_text,
+)
+from themekit.models import Corpus, Transcript
+from themekit.util.gcpause import paused_gc
 
 __all__ = [
     "DEFAULT_INTERVIEWER_LABELS",
@@ -167,7 +172,7 @@ def read_corpus(
     transcripts: list[Transcript] = []
     failures: list[tuple[Path, str]] = []
     seen: dict[str, Path] = {}
-    with paused_gc():  # parsing makes many small objects: see themekit._gc
+    with paused_gc():  # parsing makes many small objects: see themekit.util.gcpause
         for file in files:
             if file.stem in seen:
                 failures.append(

@@ -18,9 +18,15 @@ from typing import Protocol
 
 import yaml
 
-from .._yamlguard import alias_count, bracket_depth
-from ..errors import TranscriptError
-from ._text import Block, decode_bytes, normalise_text, parse_labelled_text, parse_timestamp
+from themekit.errors import TranscriptError
+from themekit.ingest.text import (
+    Block,
+    decode_bytes,
+    normalise_text,
+    parse_labelled_text,
+    parse_timestamp,
+)
+from themekit.util.yamlfile import alias_count, bracket_depth
 
 __all__ = ["Reader", "RawTranscript", "READERS", "reader_for"]
 

@@ -46,10 +46,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._codebook import NO_DESCRIPTION, item_guid
-from ._common import CODEBOOK_NS, PROJECT_NS, THEMEKIT_NAMESPACE, RefiError
-from ._export import QdpxExport, export_qdc, export_qdpx
-from ._import import (
+from themekit.refi.codebook import NO_DESCRIPTION, item_guid
+from themekit.refi.exporter import QdpxExport, export_qdc, export_qdpx
+from themekit.refi.importer import (
     MAX_ARCHIVE_ENTRIES,
     MAX_COMPRESSION_RATIO,
     MAX_PROJECT_BYTES,
@@ -58,6 +57,12 @@ from ._import import (
     QdpxImport,
     import_qdc,
     import_qdpx,
+)
+from themekit.refi.standard import (
+    CODEBOOK_NS,
+    PROJECT_NS,
+    THEMEKIT_NAMESPACE,
+    RefiError,
 )
 
 __all__ = [

@@ -1,8 +1,27 @@
 """The project store: runs, codebook versions and human decisions that survive every re-run."""
 
-from ._db import DECISIONS, DEFAULT_PROJECT, SCHEMA_VERSION, Decision, Project, open_project
-from .decisions import DecisionReport, Orphan, apply_decisions, resolve_code_ids
-from .review import REVIEW_COLUMNS, ReviewImport, decisions_gold, export_review, import_review, review_status
+from themekit.store.db import (
+    DECISIONS,
+    DEFAULT_PROJECT,
+    SCHEMA_VERSION,
+    Decision,
+    Project,
+    open_project,
+)
+from themekit.store.decisions import (
+    DecisionReport,
+    Orphan,
+    apply_decisions,
+    resolve_code_ids,
+)
+from themekit.store.review import (
+    REVIEW_COLUMNS,
+    ReviewImport,
+    decisions_gold,
+    export_review,
+    import_review,
+    review_status,
+)
 
 __all__ = [
     "DECISIONS",

@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from ..models import Coding, Segment
+from themekit.models import Coding, Segment
 
 if TYPE_CHECKING:
-    from ..codebook import Codebook
-    from ._db import Decision
+    from themekit.codebook import Codebook
+    from themekit.store.db import Decision
 
 __all__ = ["DecisionReport", "Orphan", "apply_decisions", "resolve_code_ids"]
 

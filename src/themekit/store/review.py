@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ThemekitError
-from ._db import DECISIONS, Decision, Project
+from themekit.errors import ThemekitError
+from themekit.store.db import DECISIONS, Decision, Project
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..pipeline import Run
+    from themekit.run import Run
 
 __all__ = ["REVIEW_COLUMNS", "ReviewImport", "export_review", "import_review", "review_status", "decisions_gold"]
 
@@ -117,7 +117,7 @@ def export_review(run: Run, path: str | Path, project: Project, *, include_revie
     key = project.run_key(run)
     rows = review_rows(run, include_reviewed=include_reviewed)
     project.add_review_items([{**r["_item"], "run": key} for r in rows])
-    from ..export.run_folder import atomic_write_bytes
+    from themekit.util.atomic import atomic_write_bytes
 
     data = _xlsx_bytes(rows, run) if fmt == ".xlsx" else _csv_bytes(rows)
     atomic_write_bytes(path, data)
@@ -125,7 +125,7 @@ def export_review(run: Run, path: str | Path, project: Project, *, include_revie
 
 
 def _cells(row: dict[str, Any]) -> list[Any]:
-    from ..export._safe import spreadsheet_safe, xml_safe
+    from themekit.util.sanitize import spreadsheet_safe, xml_safe
 
     return [spreadsheet_safe(xml_safe(v)) if isinstance(v, str) else v for v in (row[c] for c in REVIEW_COLUMNS)]
 
@@ -144,7 +144,7 @@ def _xlsx_bytes(rows: list[dict[str, Any]], run: Run) -> bytes:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from ..export._safe import xml_safe
+    from themekit.util.sanitize import xml_safe
 
     book = Workbook()
     sheet = book.active
@@ -383,7 +383,7 @@ def decisions_gold(project: Project, codebook: Any = None, *, decisions: list[De
     ``decisions``: the project's decisions when the caller has already read them."""
     import pandas as pd
 
-    from .decisions import resolve_code_ids
+    from themekit.store.decisions import resolve_code_ids
 
     ids = resolve_code_ids(codebook) if codebook is not None else None
     latest: dict[tuple[str, int, int, str], Any] = {}

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._version import __version__
-from ..codebook import Codebook, validate_codebook
-from ..codebook.schema import SCHEMA_VERSION, CodeSpec
-from ..errors import CodebookError, RunFolderError
-from ._common import CodeNode, RefiError, guid, slug_id, xml_text
+from themekit._version import __version__
+from themekit.codebook import Codebook, validate_codebook
+from themekit.codebook.schema import SCHEMA_VERSION, CodeSpec
+from themekit.errors import CodebookError, RunFolderError
+from themekit.refi.standard import CodeNode, RefiError, guid, slug_id, xml_text
 
 __all__ = ["NO_DESCRIPTION", "ImportedCodebook", "build_codebook", "codes_element", "item_guid", "write_codebook_yaml"]
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ProjectBusyError, ProjectError
+from themekit.errors import ProjectBusyError, ProjectError
 
 if TYPE_CHECKING:
-    from ..codebook import Codebook
-    from ..pipeline import Run
+    from themekit.codebook import Codebook
+    from themekit.run import Run
 
 __all__ = ["DEFAULT_PROJECT", "DECISIONS", "SCHEMA_VERSION", "Decision", "Project", "open_project"]
 
@@ -237,7 +237,7 @@ class Project:
 
     def record_codebook(self, codebook: Codebook) -> list[str]:
         """Keep a snapshot of ``codebook``; returns warnings when its content changed but its version did not."""
-        from ..codebook.diff import diff_codebooks
+        from themekit.codebook.diff import diff_codebooks
 
         sha = codebook.sha256
         same_version = self._query(
@@ -442,7 +442,7 @@ def codebook_from_yaml(text: str) -> Codebook:
     """A codebook from a stored snapshot."""
     import tempfile
 
-    from ..codebook import validate_codebook
+    from themekit.codebook import validate_codebook
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "codebook.yaml"

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-    from .pipeline import Run
+    from themekit.run import Run
 
 __all__ = ["RunPlots"]
 

@@ -16,8 +16,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import TranscriptError
-from ..models import Role, Turn
+from themekit.errors import TranscriptError
+from themekit.models import Role, Turn
 
 __all__ = [
     "Block",

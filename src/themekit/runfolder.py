@@ -1,25 +1,30 @@
-"""The run folder, written atomically: nothing half-written is ever left behind."""
+"""The run folder: its data files written atomically, and read back into a :class:`~themekit.run.Run`.
+
+This is the one reader of run folders. :func:`themekit.export.write_run` adds
+the summary (summary.md) to what :func:`write_run_folder` writes."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
-import tempfile
 import time
-import uuid
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .._gc import paused_gc
-from .._version import __version__
-from ..config import ReportSettings
-from ..errors import RunFolderError
-from ..pipeline import Run
-from .markdown import summary_markdown
+from themekit._version import __version__
+from themekit.codebook import Codebook
+from themekit.errors import RunFolderError
+from themekit.models import Coding, Corpus, Segment, Transcript, Turn
+from themekit.run import Run
+from themekit.util.atomic import built_folder
+from themekit.util.gcpause import paused_gc
+from themekit.util.sanitize import spreadsheet_safe
 
-__all__ = ["RUN_SCHEMA_VERSION", "atomic_write_bytes", "atomic_write_text", "check_run_folder", "read_run", "run_record", "write_run"]
+__all__ = ["RUN_SCHEMA_VERSION", "check_run_folder", "read_run", "run_record", "write_run_folder"]
+
+#: The data files of a run folder, in the order they are written; extra files (summary.md) follow, run.json last.
+DATA_FILES = ("excerpts.csv", "excerpts.parquet", "segments.parquet", "transcripts.parquet", "codebook.yaml")
 
 RUN_SCHEMA_VERSION = 1
 
@@ -86,30 +91,25 @@ def run_record(run: Run, *, timings: dict[str, float] | None = None, outputs: li
     }
 
 
-def write_run(run: Run, out: str | Path, *, force: bool = False, settings: ReportSettings | None = None) -> Path:
-    """Write excerpts.csv, excerpts.parquet, summary.md and run.json into ``out``.
+def write_run_folder(
+    run: Run, out: str | Path, *, force: bool = False, extra: Mapping[str, tuple[str, Callable[[], str]]] | None = None
+) -> Path:
+    """Write the run's data files and run.json into ``out``, with ``extra`` files: ``{name: (timing key, make text)}``.
 
     Files are written into a hidden temporary folder beside ``out`` which is
     renamed into place at the end, so an interrupted run leaves no partial
     folder and an existing run is only replaced (with ``force``) once the new
-    one is complete.
+    one is complete. A run coded with a project store is recorded there.
     """
     out = check_run_folder(out, force=force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    try:
-        with paused_gc():
-            _write_files(run, tmp, settings)
-        _swap_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with built_folder(out) as tmp, paused_gc():
+        _write_files(run, tmp, extra or {})
     if run.project is not None:
         run.project.record_run(run, folder=out)
     return out
 
 
-def _write_files(run: Run, tmp: Path, settings: ReportSettings | None) -> None:
+def _write_files(run: Run, tmp: Path, extra: Mapping[str, tuple[str, Callable[[], str]]]) -> None:
     """The run folder's files, written into ``tmp``."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -118,29 +118,19 @@ def _write_files(run: Run, tmp: Path, settings: ReportSettings | None) -> None:
     excerpts.to_parquet(tmp / "excerpts.parquet", index=False)
     run.segments.to_parquet(tmp / "segments.parquet", index=False)
     _transcripts_frame(run).to_parquet(tmp / "transcripts.parquet", index=False)
-    _write_codebook(run, tmp / "codebook.yaml")
+    (tmp / "codebook.yaml").write_text(run.codebook.yaml_text(), encoding="utf-8", newline="")
     timings["export:excerpts"] = time.perf_counter() - started
-    started = time.perf_counter()
-    (tmp / "summary.md").write_text(summary_markdown(run, settings=settings), encoding="utf-8")
-    timings["summarize+export:summary"] = time.perf_counter() - started
-    outputs = [
-        "excerpts.csv",
-        "excerpts.parquet",
-        "segments.parquet",
-        "transcripts.parquet",
-        "codebook.yaml",
-        "summary.md",
-        "run.json",
-    ]
-    record = run_record(run, timings=timings, outputs=outputs)
+    for name, (timing, make) in extra.items():
+        started = time.perf_counter()
+        (tmp / name).write_text(make(), encoding="utf-8")
+        timings[timing] = time.perf_counter() - started
+    record = run_record(run, timings=timings, outputs=[*DATA_FILES, *extra, "run.json"])
     (tmp / "run.json").write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def _spreadsheet_safe_frame(frame):
     """The CSV copy for spreadsheets: text that would run as a formula gets a leading apostrophe.
     The Parquet copy keeps the text exactly."""
-    from ._safe import spreadsheet_safe
-
     frame = frame.copy()
     for column in ("text", "evidence", "speaker", "transcript"):
         frame[column] = frame[column].map(spreadsheet_safe)
@@ -172,9 +162,6 @@ def _transcripts_frame(run: Run):
 def read_run(folder: str | Path) -> Run:
     """Load a run folder written by :func:`write_run` back into a :class:`Run`."""
     import pandas as pd
-
-    from ..codebook import Codebook
-    from ..models import Coding, Corpus, Segment, Transcript, Turn
 
     folder = Path(folder)
     needed = ["run.json", "codebook.yaml", "transcripts.parquet", "segments.parquet", "excerpts.parquet"]
@@ -222,52 +209,3 @@ def read_run(folder: str | Path) -> Run:
         record.get("timings_seconds", {}),
         record.get("stats", {}),
     )
-
-
-def _write_codebook(run: Run, path: Path) -> None:
-    """The codebook as it was for this run, so the folder stands on its own."""
-    path.write_text(run.codebook.yaml_text(), encoding="utf-8", newline="")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> Path:
-    """Write a file via a temporary sibling and a rename: never half-written."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    except OSError as exc:
-        raise RunFolderError(f"{path}: cannot write here ({exc.strerror}). Choose another --out path.") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def atomic_write_text(path: Path, text: str) -> Path:
-    """Write UTF-8 text via a temporary sibling and a rename."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def _swap_into_place(tmp: Path, out: Path) -> None:
-    if out.is_dir():
-        old = out.parent / f".{out.name}.{uuid.uuid4().hex[:8]}.old"
-        os.replace(out, old)
-        try:
-            os.replace(tmp, out)
-        except BaseException:
-            os.replace(old, out)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out)

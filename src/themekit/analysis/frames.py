@@ -13,14 +13,14 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING, Literal
 
-from .errors import ThemekitError
+from themekit.errors import ThemekitError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .config import ReportSettings
-    from .models import Corpus
-    from .pipeline import Run
+    from themekit.config import ReportSettings
+    from themekit.models import Corpus
+    from themekit.run import Run
 
 __all__ = [
     "ATTRIBUTE_MISSING",
@@ -244,15 +244,15 @@ def resolve_code(run: Run, code: str) -> str:
 def quotes_frame(run: Run, code: str, *, n: int = 5, settings: ReportSettings | None = None) -> pd.DataFrame:
     """The ``n`` quotes a report would show for ``code``, best first, as a DataFrame.
 
-    Chosen exactly as :func:`themekit.summarize` chooses them (strongest
+    Chosen exactly as :func:`themekit.analysis.summarize` chooses them (strongest
     codings of readable length, one per participant before any second, no near
     duplicates, long quotes trimmed); columns as in :data:`QUOTE_COLUMNS`,
     ``participant`` being the attribution a report prints.
     """
     import pandas as pd
 
-    from .config import ReportSettings
-    from .summarize import select_quotes
+    from themekit.analysis.summarize import select_quotes
+    from themekit.config import ReportSettings
 
     if n < 1:
         raise ThemekitError("n must be at least 1: the number of quotes to show.")

@@ -22,8 +22,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ThemekitError
-from .evaluate import GoldError, load_gold, read_gold
+from themekit.codebook import Codebook
+from themekit.errors import GoldError, ThemekitError
+from themekit.gold import load_gold, read_gold
+from themekit.run import Run
+from themekit.runfolder import read_run
+from themekit.util.atomic import atomic_write_text
 
 __all__ = ["Agreement", "agree"]
 
@@ -45,8 +49,6 @@ class Agreement:
         }
 
     def save(self, path: str | Path) -> Path:
-        from .export.run_folder import atomic_write_text
-
         return atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
 
 
@@ -85,23 +87,16 @@ def _units_without_run(path: Path, frame: pd.DataFrame, codes: set[str] | None) 
     return pd.DataFrame(rows, columns=["transcript", "unit", "code", "text"])
 
 
-def _run_segments(run: Any) -> tuple[pd.DataFrame, set[str]]:
-    from .codebook import Codebook
-    from .pipeline import Run
-
-    if isinstance(run, Run):
-        return run.segments, {c.id for c in run.codebook}
-    folder = Path(run)
-    if not (folder / "segments.parquet").is_file():
-        raise ThemekitError(f"{folder}: not a themekit run folder (no segments.parquet). Give the folder 'themekit code' wrote.")
-    return pd.read_parquet(folder / "segments.parquet"), {c.id for c in Codebook.load(folder / "codebook.yaml")}
+def _run_segments(run: Run | str | Path) -> tuple[pd.DataFrame, set[str]]:
+    if not isinstance(run, Run):
+        run = read_run(run)
+    return run.segments, {c.id for c in run.codebook}
 
 
 def agree(files: list[str | Path], *, run: Any = None, codebook: Any = None) -> Agreement:
     """Agreement between the coders whose files are given (coder names are the file names' stems)."""
-    from sklearn.metrics import cohen_kappa_score
-
     import krippendorff
+    from sklearn.metrics import cohen_kappa_score
 
     paths = [Path(f) for f in files]
     if len(paths) < 2:
@@ -111,8 +106,6 @@ def agree(files: list[str | Path], *, run: Any = None, codebook: Any = None) -> 
         raise ThemekitError(f"coder files need distinct names (got: {', '.join(names)}); rename them after their coders")
     codes: set[str] | None = None
     if codebook is not None:
-        from .codebook import Codebook
-
         codes = {c.id for c in (codebook if isinstance(codebook, Codebook) else Codebook.load(codebook))}
     by_coder: dict[str, pd.DataFrame] = {}
     texts: dict[tuple[str, str], str] = {}

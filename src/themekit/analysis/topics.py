@@ -32,19 +32,19 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .codebook import Codebook
-from .coding.semantic import references
-from .embed import (
+from themekit.analysis.summarize import trim_quote
+from themekit.codebook import Codebook
+from themekit.coding.semantic import references
+from themekit.embed import (
     DEFAULT_CACHE_DIR,
     EmbeddingCache,
     SentenceTransformerEmbedder,
     embed_texts,
 )
-from .errors import ThemekitError
-from .export.run_folder import atomic_write_text
-from .models import Corpus, Segment
-from .pipeline import code, resolve_embedder
-from .summarize import trim_quote
+from themekit.errors import ThemekitError
+from themekit.models import Corpus, Segment
+from themekit.pipeline import code, resolve_embedder
+from themekit.util.atomic import atomic_write_text
 
 __all__ = [
     "MIN_SEGMENTS",

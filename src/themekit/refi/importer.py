@@ -14,12 +14,19 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from .._version import __version__
-from ..codebook import Codebook
-from ..errors import RunFolderError, ThemekitError
-from ..export.run_folder import _swap_into_place
-from ._codebook import ImportedCodebook, build_codebook, write_codebook_yaml
-from ._common import CodeNode, RefiError, local, norm_guid, parse_xml, read_code_tree
+from themekit._version import __version__
+from themekit.codebook import Codebook
+from themekit.errors import RunFolderError, ThemekitError
+from themekit.refi.codebook import ImportedCodebook, build_codebook, write_codebook_yaml
+from themekit.refi.standard import (
+    CodeNode,
+    RefiError,
+    local,
+    norm_guid,
+    parse_xml,
+    read_code_tree,
+)
+from themekit.util.atomic import replace_folder
 
 __all__ = [
     "MAX_ARCHIVE_ENTRIES",
@@ -237,7 +244,7 @@ def _project_entry(archive: _Archive) -> zipfile.ZipInfo:
 
 
 def _token_key(token: str) -> str:
-    from ..ingest._text import normalise_text
+    from themekit.ingest.text import normalise_text
 
     return normalise_text(token).strip()
 
@@ -581,7 +588,7 @@ def import_qdpx(
     of the codebook. Nothing is written unless all of that holds; an
     existing non-empty folder is only replaced with ``force``.
     """
-    from ..ingest import read_transcript
+    from themekit.ingest import read_transcript
 
     path = Path(path)
     out = Path(out_dir)
@@ -731,7 +738,7 @@ def import_qdpx(
             body = [["transcript", *header_names]] + [[s.file_name, *(attributes[i].get(c, "") for c in columns)] for i, s in enumerate(sources)]
             (tmp / "participants.csv").write_text(_csv(body), encoding="utf-8")
             participants = out / "participants.csv"
-        _swap_into_place(tmp, out)
+        replace_folder(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

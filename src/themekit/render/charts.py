@@ -6,7 +6,7 @@ import io
 
 import numpy as np
 
-from ..pipeline import Run
+from themekit.run import Run
 
 __all__ = ["code_matrix", "frequency_chart", "heatmap_chart"]
 

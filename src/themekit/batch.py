@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._gc import paused_gc
-from .codebook import Codebook
-from .errors import TranscriptError
-from .models import Coding, Role, Segment, Transcript
+from themekit.codebook import Codebook
+from themekit.errors import TranscriptError
+from themekit.models import Coding, Role, Segment, Transcript
+from themekit.util.gcpause import paused_gc
 
 __all__ = ["BatchJob", "Outcome"]
 
@@ -51,10 +51,10 @@ class BatchJob:
 
     def prepare(self) -> None:
         """Import what a batch needs and build the spaCy pipeline: a worker's start-up, done before its first batch."""
-        from .coding.rules import RuleCoder  # noqa: F401
-        from .ingest import read_transcript  # noqa: F401
-        from .nlp import load_pipeline
-        from .segment import segment_corpus  # noqa: F401
+        from themekit.coding.rules import RuleCoder  # noqa: F401
+        from themekit.ingest import read_transcript  # noqa: F401
+        from themekit.nlp import load_pipeline
+        from themekit.segment import segment_corpus  # noqa: F401
 
         load_pipeline(self.spacy_model)
 
@@ -63,10 +63,10 @@ class BatchJob:
             return self._run(items)
 
     def _run(self, items: Sequence[Path | Transcript]) -> tuple[list[Outcome], dict[str, float]]:
-        from .coding.rules import RuleCoder
-        from .ingest import read_transcript
-        from .nlp import load_pipeline
-        from .segment import segment_corpus
+        from themekit.coding.rules import RuleCoder
+        from themekit.ingest import read_transcript
+        from themekit.nlp import load_pipeline
+        from themekit.segment import segment_corpus
 
         seconds: dict[str, float] = {"ingest": 0.0, "segment": 0.0, "code:rule": 0.0}
         started = time.perf_counter()

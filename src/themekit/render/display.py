@@ -1,5 +1,11 @@
 """HTML views for Jupyter: corpus, transcript (coded spans highlighted), codebook, run and summary.
 
+The data classes know nothing of HTML: :data:`HTML_VIEWS` says which view
+shows which class, and :func:`register_views` gives them to IPython's HTML
+formatter (``import themekit`` does that in a running Jupyter kernel), so a
+Transcript, Corpus, Codebook or Summary left at the end of a cell is shown
+as its view.
+
 Transcripts are untrusted input, so every piece of text from a transcript,
 a codebook or a file name goes through :func:`html.escape`. Views are
 bounded: long lists and long transcripts are cut with a note saying how
@@ -11,24 +17,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .errors import ThemekitError
+from themekit.errors import ThemekitError
 
 if TYPE_CHECKING:
-    from .codebook import Codebook
-    from .models import Coding, Corpus, Transcript
-    from .pipeline import Run
-    from .summarize import ThemeSummary
+    from themekit.analysis.summarize import ThemeSummary
+    from themekit.codebook import Codebook
+    from themekit.models import Coding, Corpus, Transcript
+    from themekit.run import Run
 
 __all__ = [
     "MAX_CODES",
     "MAX_ROWS",
     "MAX_TRANSCRIPT_CHARS",
     "MAX_TURNS",
+    "HTML_VIEWS",
     "CodedTranscript",
     "codebook_html",
     "corpus_html",
+    "register_views",
     "run_html",
     "summary_html",
     "transcript_html",
@@ -236,8 +244,8 @@ def codebook_html(codebook: Codebook, *, max_codes: int = MAX_CODES) -> str:
 
 def run_html(run: Run, *, max_codes: int = MAX_CODES) -> str:
     """Headline counts of a run, then per code: segments coded and participants mentioning it."""
-    from .frames import framework_matrix
-    from .summarize import prevalence_word
+    from themekit.analysis.frames import framework_matrix
+    from themekit.analysis.summarize import prevalence_word
 
     matrix = framework_matrix(run)
     total = len(run.corpus.transcripts)
@@ -294,6 +302,28 @@ def summary_html(themes: Sequence[ThemeSummary], *, max_codes: int = MAX_CODES) 
     if total_codes > shown:
         parts.append(_note(f"… {total_codes - shown} more codes not shown."))
     return "\n".join(parts) or _note("No themes.")
+
+
+#: The HTML view of each data class, by (module, class name): shown in Jupyter once :func:`register_views` ran.
+HTML_VIEWS: dict[tuple[str, str], str] = {
+    ("themekit.models", "Transcript"): "transcript_html",
+    ("themekit.models", "Corpus"): "corpus_html",
+    ("themekit.codebook", "Codebook"): "codebook_html",
+    ("themekit.analysis.summarize", "ThemeSummary"): "theme_html",
+    ("themekit.analysis.summarize", "Summary"): "summary_html",
+}
+
+
+def theme_html(theme: ThemeSummary) -> str:
+    """One theme's summary (see :func:`summary_html`)."""
+    return summary_html([theme])
+
+
+def register_views(shell: Any) -> None:
+    """Show themekit's data classes as their HTML views in the IPython ``shell`` (a Jupyter kernel)."""
+    formatter = shell.display_formatter.formatters["text/html"]
+    for (module, name), view in HTML_VIEWS.items():
+        formatter.for_type_by_name(module, name, globals()[view])
 
 
 @dataclass(frozen=True)

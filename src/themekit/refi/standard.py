@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ThemekitError
+from themekit.errors import ThemekitError
 
 __all__ = [
     "CODEBOOK_NS",

@@ -13,15 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._version import __version__
-from ..codebook import Codebook
-from ._codebook import codes_element, item_guid
-from ._common import CODEBOOK_NS, PROJECT_NS, guid, xml_text
+from themekit._version import __version__
+from themekit.codebook import Codebook
+from themekit.refi.codebook import codes_element, item_guid
+from themekit.refi.standard import CODEBOOK_NS, PROJECT_NS, guid, xml_text
+from themekit.run import Run
+from themekit.runfolder import read_run
+from themekit.util.atomic import atomic_write_bytes
 
 if TYPE_CHECKING:
-    from ..export.privacy import Privacy
-    from ..models import Coding
-    from ..pipeline import Run
+    from themekit.export.privacy import Privacy
+    from themekit.models import Coding
 
 __all__ = ["QdpxExport", "export_qdc", "export_qdpx"]
 
@@ -47,8 +49,6 @@ def export_qdc(codebook: Codebook | str | Path, path: str | Path) -> Path:
     so exporting the same codebook again gives the same bytes, and codes keep
     their GUIDs in every project exported from runs with this codebook.
     """
-    from ..export.run_folder import atomic_write_bytes
-
     if not isinstance(codebook, Codebook):
         codebook = Codebook.load(codebook)
     root = ET.Element("CodeBook", {"xmlns": CODEBOOK_NS, "origin": f"themekit {__version__}"})
@@ -154,11 +154,8 @@ def export_qdpx(
     transcript names and speakers and redacts terms in the text; selection
     positions are moved to match.
     """
-    from ..export.run_folder import atomic_write_bytes
-    from ..pipeline import Run
-
     if not isinstance(run, Run):
-        run = Run.load(run)
+        run = read_run(run)
     codebook = run.codebook
     labels = {c.id: c.label for c in codebook}
     wanted = set(REVIEWED) | ({"suggested"} if include_suggested else set())
@@ -300,7 +297,7 @@ def _private_text(
     for b in bounds[1:-1]:
         left, right = text[max(0, b - 200) : b], text[b : b + 200]
         if probe.text(left + right) != probe.text(left) + probe.text(right):
-            from ._common import RefiError
+            from themekit.refi.standard import RefiError
 
             raise RefiError(
                 name or "transcript",

@@ -7,9 +7,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .config import ReportSettings
-from .models import Coding
-from .pipeline import Run
+from themekit.config import DEFAULT_PREVALENCE, ReportSettings
+from themekit.models import Coding
+from themekit.run import Run
 
 __all__ = [
     "DEFAULT_PREVALENCE",
@@ -22,20 +22,6 @@ __all__ = [
     "summarize",
     "trim_quote",
 ]
-
-#: (word, rule) pairs tried in order; a rule is a minimum share of cases (a
-#: float) or a minimum number of cases (an int). "all" needs every case; the
-#: other share words need at least three cases, so 1 of 2 reads "one", not "many".
-DEFAULT_PREVALENCE: tuple[tuple[str, float | int], ...] = (
-    ("all", 1.0),
-    ("most", 0.6),
-    ("many", 0.4),
-    ("some", 0.25),
-    ("several", 3),
-    ("a few", 2),
-    ("one", 1),
-)
-
 
 def prevalence_word(count: int, total: int, rules: Sequence[tuple[str, float | int]] = DEFAULT_PREVALENCE) -> str:
     """The word for ``count`` cases out of ``total``: 9 of 13 → "most"; 0 → "no"."""
@@ -107,19 +93,9 @@ class ThemeSummary:
     def transcripts(self) -> tuple[str, ...]:
         return tuple(sorted({t for c in self.codes for t in c.transcripts}))
 
-    def _repr_html_(self) -> str:
-        from .display import summary_html
-
-        return summary_html([self])
-
 
 class Summary(list):
-    """What :func:`summarize` returns: a list of ThemeSummary, shown as HTML in Jupyter."""
-
-    def _repr_html_(self) -> str:
-        from .display import summary_html
-
-        return summary_html(self)
+    """What :func:`summarize` returns: a list of ThemeSummary, shown as HTML in Jupyter (:mod:`themekit.render.display`)."""
 
 
 _TERMS = re.compile(r"(?:matched|negated): ([^;|]+)")

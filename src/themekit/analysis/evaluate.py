@@ -1,0 +1,162 @@
+"""Machine codings against human (gold) codings: precision, recall, F1, kappa.
+
+A gold file is a CSV with ``transcript`` and ``code`` columns and either
+character spans (``char_start``, ``char_end``, offsets into themekit's
+normalised transcript text) or ``segment`` indices of the run. An empty
+``code`` marks an excerpt the coder read and found nothing in. Gold spans are
+matched to the run's segments by overlap (at least half of the segment or
+half of the span). Only segments the gold file covers are scored, since
+human coders rarely code every sentence: a machine coding elsewhere is
+neither right nor wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from themekit.codebook import Codebook
+from themekit.gold import load_gold
+from themekit.run import Run
+from themekit.runfolder import read_run
+
+__all__ = ["Evaluation", "evaluate", "evaluate_frames"]
+
+
+@dataclass
+class Evaluation:
+    """Per-code and overall agreement of a run with gold codings."""
+
+    per_code: pd.DataFrame
+    overall: dict[str, Any]
+    errors: pd.DataFrame
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": 1,
+            "overall": self.overall,
+            "per_code": self.per_code.to_dict(orient="records"),
+            "errors": self.errors.to_dict(orient="records"),
+        }
+
+    def save(self, path: str | Path) -> Path:
+        from themekit.util.atomic import atomic_write_text
+
+        return atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
+
+
+def _kappa(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    from sklearn.metrics import cohen_kappa_score
+
+    if len(set(y_true.tolist()) | set(y_pred.tolist())) < 2:
+        return 1.0  # both say "absent" everywhere: perfect, though trivial, agreement
+    return float(cohen_kappa_score(y_true, y_pred))
+
+
+def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def evaluate(run: Run | str | Path, gold: str | Path, *, min_support: int = 5) -> Evaluation:
+    """Score a run (a :class:`~themekit.Run` or a run folder) against a gold file."""
+    if not isinstance(run, Run):
+        run = read_run(run)
+    result = evaluate_frames(run.excerpts, run.segments, gold, run.codebook, min_support=min_support)
+    return _warn_if_trained_on(result, run.settings, gold)
+
+
+def _warn_if_trained_on(result: Evaluation, settings: dict[str, Any], gold: str | Path) -> Evaluation:
+    """Flag the figures when the run's classifier learned from this very gold file."""
+    import hashlib
+
+    trained = (settings.get("gold") or {}).get("sha256")
+    if trained and trained == hashlib.sha256(Path(gold).read_bytes()).hexdigest():
+        result.overall["warning"] = (
+            "the run's classifier was trained on this gold file, so these figures overstate its quality; "
+            "code with --method rule,semantic, or hold transcripts out (benchmarks/quality.py), for a fair measure"
+        )
+    return result
+
+
+def evaluate_frames(
+    excerpts: pd.DataFrame,
+    segments: pd.DataFrame,
+    gold_path: str | Path,
+    codebook: Codebook,
+    *,
+    min_support: int = 5,
+) -> Evaluation:
+    """Score machine codings (``excerpts``) against a gold file on the segments it covers.
+
+    Macro figures average the codes with at least ``min_support`` gold segments.
+    """
+    gold = load_gold(gold_path, segments, {c.id for c in codebook})
+    covered = gold[["transcript", "segment"]].drop_duplicates()
+    covered_keys = set(map(tuple, covered.to_numpy().tolist()))
+    truth: dict[tuple[str, int], set[str]] = {k: set() for k in covered_keys}
+    for tid, seg, code in gold.itertuples(index=False):
+        if code:
+            truth[(tid, seg)].add(code)
+    predicted: dict[tuple[str, int], set[str]] = {k: set() for k in covered_keys}
+    if "negated" in excerpts:
+        excerpts = excerpts[~excerpts["negated"].astype(bool)]
+    for tid, seg, code in excerpts[["transcript", "segment", "code"]].itertuples(index=False):
+        key = (str(tid), int(seg))
+        if key in predicted:
+            predicted[key].add(str(code))
+    keys = sorted(covered_keys)
+    text = segments.set_index(["transcript", "segment"])["text"]
+    records, errors = [], []
+    for code in codebook:
+        y_true = np.array([code.id in truth[k] for k in keys])
+        y_pred = np.array([code.id in predicted[k] for k in keys])
+        tp = int((y_true & y_pred).sum())
+        fp = int((~y_true & y_pred).sum())
+        fn = int((y_true & ~y_pred).sum())
+        precision, recall, f1 = _prf(tp, fp, fn)
+        records.append(
+            {
+                "code": code.id,
+                "support": int(y_true.sum()),
+                "predicted": int(y_pred.sum()),
+                "tp": tp,
+                "fp": fp,
+                "fn": fn,
+                "precision": round(precision, 4),
+                "recall": round(recall, 4),
+                "f1": round(f1, 4),
+                "kappa": round(_kappa(y_true, y_pred), 4),
+            }
+        )
+        for k, t, p in zip(keys, y_true, y_pred):
+            if t != p:
+                errors.append(
+                    {"kind": "miss" if t else "false alarm", "code": code.id, "transcript": k[0], "segment": k[1], "text": text.get(k, "")}
+                )
+    per_code = pd.DataFrame.from_records(records)
+    eligible = per_code[per_code["support"] >= min_support]
+    tp, fp, fn = int(per_code["tp"].sum()), int(per_code["fp"].sum()), int(per_code["fn"].sum())
+    micro_p, micro_r, micro_f1 = _prf(tp, fp, fn)
+    overall = {
+        "segments_scored": len(keys),
+        "gold_codings": int(per_code["support"].sum()),
+        "machine_codings": int(per_code["predicted"].sum()),
+        "min_support": min_support,
+        "codes_scored": int(len(eligible)),
+        "micro": {"precision": round(micro_p, 4), "recall": round(micro_r, 4), "f1": round(micro_f1, 4)},
+        "macro": {
+            "precision": round(float(eligible["precision"].mean()), 4) if len(eligible) else None,
+            "recall": round(float(eligible["recall"].mean()), 4) if len(eligible) else None,
+            "f1": round(float(eligible["f1"].mean()), 4) if len(eligible) else None,
+            "kappa": round(float(eligible["kappa"].mean()), 4) if len(eligible) else None,
+        },
+    }
+    return Evaluation(per_code, overall, pd.DataFrame.from_records(errors, columns=["kind", "code", "transcript", "segment", "text"]))

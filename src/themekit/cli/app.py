@@ -1,0 +1,111 @@
+"""The ``themekit`` application: its command groups, consoles, shared options, errors and progress bar.
+
+User mistakes surface as :class:`~themekit.errors.ThemekitError`; they are
+printed as one message on stderr with exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from themekit._version import __version__
+from themekit.errors import ThemekitError
+
+app = typer.Typer(
+    name="themekit",
+    help="Qualitative thematic analysis of interview transcripts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+codebook_app = typer.Typer(help="Check and read codebooks.", no_args_is_help=True)
+app.add_typer(codebook_app, name="codebook")
+export_app = typer.Typer(help="Report-ready exports of a run folder, and REFI-QDA files of a run or a codebook.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+import_app = typer.Typer(help="Bring work from other QDA software (REFI-QDA projects) into themekit.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+review_app = typer.Typer(help="Human review of suggested codings: sheets out, decisions back into the project.", no_args_is_help=True)
+app.add_typer(review_app, name="review")
+
+ProjectOption = Annotated[
+    Path, typer.Option("--project", help="Project store: runs, codebook versions and human decisions.")
+]
+ConfigOption = Annotated[
+    Optional[Path], typer.Option("--config", help="Settings file (default: themekit.yaml in the working folder, if any).")
+]
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def _user_errors():
+    """Turn themekit's errors and Ctrl-C into a message and an exit code."""
+    try:
+        yield
+    except ThemekitError as exc:
+        err.print(f"[bold red]Error:[/] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err.print("[bold red]Interrupted:[/] nothing was written; earlier runs are untouched.")
+        raise typer.Exit(130) from None
+
+
+class _Progress:
+    """A rich progress bar on stderr that appears only once a run has taken a while."""
+
+    def __init__(self, *, enabled: bool, delay: float = 2.0) -> None:
+        self.enabled = enabled
+        self.delay = delay
+        self.started = time.monotonic()
+        self.bar = None
+        self.tasks: dict[str, int] = {}
+
+    def __call__(self, stage: str, advance: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            if time.monotonic() - self.started < self.delay:
+                return
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self.bar = Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=err, transient=True,
+            )
+            self.bar.start()
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bar.add_task(stage, total=total)
+        self.bar.update(self.tasks[stage], advance=advance)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"themekit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Qualitative thematic analysis of interview transcripts."""

@@ -1,0 +1,172 @@
+"""``themekit code`` and ``themekit suggest``: coding transcripts, and draft codes for what the codebook misses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+
+from themekit.cli.app import (
+    ConfigOption,
+    ProjectOption,
+    _Progress,
+    _user_errors,
+    app,
+    err,
+)
+
+
+@app.command("code")
+def code_cmd(
+    transcripts: Annotated[Path, typer.Argument(help="Folder of transcripts (or one transcript file).")],
+    codebook: Annotated[Path, typer.Option("--codebook", "-c", help="Codebook YAML file.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Run folder to create.")],
+    unit: Annotated[str, typer.Option(help="Coding unit: sentence, turn or paragraph.")] = "sentence",
+    method: Annotated[Optional[str], typer.Option(help="Coding methods, comma-separated (default: all available).")] = None,
+    interviewer_label: Annotated[
+        Optional[list[str]],
+        typer.Option("--interviewer-label", help="Speaker label of the interviewer (repeatable; replaces the defaults)."),
+    ] = None,
+    spacy_model: Annotated[str, typer.Option(help="'blank' (default, no model needed) or an installed spaCy model.")] = "blank",
+    gold: Annotated[
+        Optional[Path], typer.Option("--gold", help="Human codings for the classifier (default: gold.csv beside the transcripts).")
+    ] = None,
+    embedding_model: Annotated[
+        Optional[str], typer.Option(help="Sentence-transformers model folder or installed package (default: first installed known one).")
+    ] = None,
+    embedding_sha256: Annotated[Optional[str], typer.Option(help="Expected sha256 of the model's weights file.")] = None,
+    cache_dir: Annotated[Path, typer.Option(help="Embedding cache folder.")] = Path(".themekit/cache"),
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the embedding cache.")] = False,
+    min_score: Annotated[float, typer.Option(min=0.0, max=1.0, help="Drop codings scoring below this (0.5 = each method's threshold).")] = 0.5,
+    max_file_mb: Annotated[float, typer.Option(help="Refuse transcript files larger than this many MB.")] = 50.0,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing run folder.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail if any transcript cannot be read.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary line.")] = False,
+    project: ProjectOption = Path(".themekit/project.db"),
+    config: ConfigOption = None,
+    workers: Annotated[
+        Optional[int], typer.Option(min=1, help="Processes coding (this one and N-1 started; default: one per core; 1: no pool; small corpora run in process).")
+    ] = None,
+    engine: Annotated[str, typer.Option(help="Where transcripts are processed: local, or dask (a Dask cluster).")] = "local",
+    scheduler: Annotated[
+        Optional[str], typer.Option(help="Dask scheduler address tcp://HOST:PORT (with --engine dask; default: a local cluster).")
+    ] = None,
+) -> None:
+    """Code every participant excerpt of TRANSCRIPTS with the codebook; write a run folder.
+
+    Human decisions stored in the project are applied, and the run is recorded there."""
+    from themekit.api import code
+    from themekit.config import load_settings
+    from themekit.runfolder import check_run_folder
+
+    progress = _Progress(enabled=not quiet)
+    with _user_errors():
+        settings = load_settings(config)
+        check_run_folder(out_dir, force=force)
+        try:
+            run = code(
+                transcripts,
+                codebook,
+                unit=unit,  # type: ignore[arg-type]
+                methods=method,
+                spacy_model=spacy_model,
+                interviewer_labels=interviewer_label,
+                max_file_bytes=int(max_file_mb * 1024 * 1024),
+                gold=gold,
+                embedding_model=embedding_model or settings.embedding.model,
+                embedding_sha256=embedding_sha256 or settings.embedding.sha256,
+                cache_dir=None if no_cache else cache_dir,
+                min_score=min_score,
+                strict=strict,
+                project=project,
+                progress=progress,
+                workers=workers,
+                engine=engine,
+                scheduler=scheduler,
+            )
+            run.save(out_dir, force=force, settings=settings.report)
+        finally:
+            progress.close()
+    for _, reason in run.corpus.failures:
+        err.print(f"[yellow]Skipped:[/] {escape(reason)}")
+    for warning in run.stats.get("warnings", []):
+        err.print(f"[yellow]Warning:[/] {escape(warning)}")
+    decisions = run.stats.get("decisions")
+    if decisions and decisions["orphaned"]:
+        err.print(
+            f"[yellow]Orphaned:[/] {len(decisions['orphaned'])} stored decision(s) could not be placed in this run "
+            "(kept in the project; listed in run.json under stats.decisions):"
+        )
+        for orphan in decisions["orphaned"]:
+            err.print(f"  - {escape(orphan)}")
+    if not quiet:
+        if "embedding" in run.settings and run.settings["embedding"]["identity"].startswith("tfidf-svd:"):
+            err.print(f"[yellow]Note:[/] {escape(run.settings['embedding']['model'])}")
+        cache = run.stats.get("embedding_cache")
+        if cache:
+            err.print(f"Embedding cache: {cache['hits']} hits, {cache['misses']} new")
+        if decisions and any(decisions["applied"].values()):
+            applied = decisions["applied"]
+            err.print(
+                f"Human decisions applied: {applied['accepted']} accepted, {applied['rejected']} rejected, "
+                f"{applied['human']} human codings"
+            )
+        used = len({c.code_id for c in run.codings})
+        err.print(
+            f"Coded {len(run.corpus.transcripts)} transcripts: {len(run.units)} segments, "
+            f"{len(run.codings)} codings with {used} of {len(run.codebook)} codes → {escape(str(out_dir))}"
+        )
+
+
+@app.command("suggest")
+def suggest_cmd(
+    transcripts: Annotated[Path, typer.Argument(help="Folder of transcripts (or one transcript file).")],
+    codebook: Annotated[Path, typer.Option("--codebook", "-c", help="Codebook YAML file.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for suggestions.yaml, suggestions.md and topics.csv.")],
+    all_segments: Annotated[bool, typer.Option("--all", help="Cluster every participant segment, not only the uncoded ones.")] = False,
+    topics: Annotated[Optional[int], typer.Option("--topics", min=1, help="Number of topics (default: from the corpus size).")] = None,
+    min_topic_size: Annotated[Optional[int], typer.Option(min=1, help="Smallest topic to suggest (default: 1% of segments, at least 5).")] = None,
+    examples: Annotated[int, typer.Option(min=1, max=10, help="Example quotes per draft code.")] = 5,
+    method: Annotated[Optional[str], typer.Option(help="Coding methods that decide what is uncoded (default: as 'themekit code').")] = None,
+    unit: Annotated[str, typer.Option(help="Coding unit: sentence, turn or paragraph.")] = "sentence",
+    gold: Annotated[Optional[Path], typer.Option("--gold", help="Human codings for the classifier (default: gold.csv beside the transcripts).")] = None,
+    embedding_model: Annotated[Optional[str], typer.Option(help="Sentence-transformers model folder or installed package.")] = None,
+    embedding_sha256: Annotated[Optional[str], typer.Option(help="Expected sha256 of the model's weights file.")] = None,
+    cache_dir: Annotated[Path, typer.Option(help="Embedding cache folder (shared with 'themekit code').")] = Path(".themekit/cache"),
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the embedding cache.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace suggestions already in the folder.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Suggest draft codes for what the codebook misses: BERTopic over uncoded participant segments."""
+    from themekit.analysis.topics import suggest_topics
+    from themekit.config import load_settings
+
+    with _user_errors():
+        settings = load_settings(config)
+        suggestions = suggest_topics(
+            transcripts,
+            codebook,
+            all_segments=all_segments,
+            n_topics=topics,
+            min_topic_size=min_topic_size,
+            examples=examples,
+            methods=method,
+            unit=unit,
+            gold=gold,
+            embedding_model=embedding_model or settings.embedding.model,
+            embedding_sha256=embedding_sha256 or settings.embedding.sha256,
+            cache_dir=None if no_cache else cache_dir,
+        )
+        suggestions.save(out_dir, force=force)
+    if not quiet:
+        src = suggestions.source
+        for d in suggestions.drafts:
+            near = f" — overlaps {d.overlaps[0].code_id}" if d.overlaps else ""
+            err.print(f"  {escape(d.id)}: {d.size} segments, {d.transcripts} transcripts{escape(near)}")
+        err.print(
+            f"{len(suggestions.drafts)} draft codes from {src['clustered']} {'' if src['scope'] == 'all' else 'uncoded '}"
+            f"segments ({src['outliers']} fit no topic) → {escape(str(out_dir / 'suggestions.yaml'))}"
+        )

@@ -1,0 +1,22 @@
+"""The run folder a researcher opens: the run's data files (:mod:`themekit.runfolder`) and its summary.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from themekit.config import ReportSettings
+from themekit.export.markdown import summary_markdown
+from themekit.run import Run
+from themekit.runfolder import write_run_folder
+
+__all__ = ["write_run"]
+
+
+def write_run(run: Run, out: str | Path, *, force: bool = False, settings: ReportSettings | None = None) -> Path:
+    """Write excerpts.csv, excerpts.parquet, segments.parquet, transcripts.parquet, codebook.yaml, summary.md and
+    run.json into ``out``, atomically (see :func:`themekit.runfolder.write_run_folder`).
+
+    ``settings`` (the report settings of ``themekit.yaml``) shape summary.md.
+    """
+    summary = ("summarize+export:summary", lambda: summary_markdown(run, settings=settings))
+    return write_run_folder(run, out, force=force, extra={"summary.md": summary})

@@ -1,0 +1,1 @@
+"""Rendering a run for people: Jupyter views, matplotlib charts, the Markdown summary."""

@@ -1,0 +1,188 @@
+"""What a run produced: the corpus, the codebook, every segment and coding, and how they were made.
+
+:class:`Run` is plain data with its two tables (``excerpts``, ``segments``).
+The pipeline makes one, the run folder stores and reads one; the notebook
+conveniences (``run.matrix()``, ``run.quotes()``, ``run.save()``, …) belong to
+:class:`themekit.Run`, which adds them on top (``themekit/api.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from themekit._version import __version__
+from themekit.codebook import Codebook
+from themekit.models import (
+    STATUSES,
+    Coding,
+    Corpus,
+    Segment,
+    categorical,
+    role_categories,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["EXCERPT_COLUMNS", "SEGMENT_COLUMNS", "Run", "RunRecorder", "excerpts_frame", "segments_frame"]
+
+#: Columns of ``Run.excerpts`` and ``excerpts.csv``, in order.
+EXCERPT_COLUMNS = (
+    "run_id",
+    "transcript",
+    "speaker",
+    "role",
+    "turn",
+    "segment",
+    "start",
+    "end",
+    "timestamp",
+    "text",
+    "theme",
+    "code",
+    "code_label",
+    "method",
+    "score",
+    "evidence",
+    "negated",
+    "status",
+    "codebook_version",
+    "codebook_sha256",
+)
+#: Columns of ``Run.segments`` and ``segments.parquet``, in order.
+SEGMENT_COLUMNS = ("transcript", "segment", "turn", "speaker", "role", "start", "end", "timestamp", "text")
+
+
+class RunRecorder(Protocol):
+    """Where a saved run is recorded: the project store (:class:`themekit.store.Project`)."""
+
+    def record_run(self, run: Run, *, folder: Path | None = None) -> Any: ...
+
+
+@dataclass
+class Run:
+    """The result of coding a corpus with a codebook."""
+
+    corpus: Corpus
+    codebook: Codebook
+    units: list[Segment]
+    codings: list[Coding]
+    settings: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
+    #: the project store the run was coded with (``code(project=...)``); saving the run records it there
+    project: RunRecorder | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def of(cls, run: Run) -> Run:
+        """This class's view of ``run``: the same data, shared, not copied."""
+        if type(run) is cls:
+            return run
+        return cls(**{f.name: getattr(run, f.name) for f in fields(Run)})
+
+    @property
+    def id(self) -> str:
+        """A content hash of what the run depends on: same inputs and settings, same id."""
+        basis = {
+            "codebook": self.codebook.sha256,
+            "transcripts": sorted(t.sha256 for t in self.corpus),
+            "settings": self.settings,
+            "themekit": __version__,
+        }
+        return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:12]
+
+    @property
+    def excerpts(self) -> pd.DataFrame:
+        """One row per (segment, code), columns as in :data:`EXCERPT_COLUMNS` (see :func:`excerpts_frame`)."""
+        return excerpts_frame(self)
+
+    @property
+    def segments(self) -> pd.DataFrame:
+        """Every coding unit of the run, coded or not: one row per segment (``units`` holds the Segment objects).
+
+        ``transcript`` (corpus order), ``speaker`` and ``role`` are categoricals.
+        """
+        return segments_frame(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"Run({self.id}: {len(self.corpus)} transcripts, {len(self.units)} segments, "
+            f"{len(self.codings)} codings, codebook {self.codebook.version})"
+        )
+
+
+def excerpts_frame(run: Run) -> pd.DataFrame:
+    """One row per (segment, code), columns as in :data:`EXCERPT_COLUMNS`.
+
+    ``code`` and ``theme`` are categoricals in codebook order (every code,
+    coded or not), ``transcript`` in corpus order; ``speaker`` and ``method``
+    the values seen, sorted; ``status`` and ``role`` every value they can take.
+    """
+    import pandas as pd
+
+    run_id, version, sha = run.id, run.codebook.version, run.codebook.sha256
+    labels = {c.id: c.label for c in run.codebook}
+    rows = [
+        (
+            run_id,
+            c.segment.transcript.id,
+            c.segment.speaker,
+            c.segment.role,
+            c.segment.turn_index,
+            c.segment.index,
+            c.segment.start,
+            c.segment.end,
+            c.segment.timestamp,
+            c.segment.text,
+            c.theme_id,
+            c.code_id,
+            labels[c.code_id],
+            c.method,
+            c.score,
+            c.evidence,
+            c.negated,
+            c.status,
+            version,
+            sha,
+        )
+        for c in run.codings
+    ]
+    frame = pd.DataFrame.from_records(rows, columns=list(EXCERPT_COLUMNS))
+    frame = frame.astype(
+        {
+            "turn": "int64",
+            "segment": "int64",
+            "start": "int64",
+            "end": "int64",
+            "timestamp": "float64",
+            "score": "float64",
+            "negated": "bool",
+        }
+    )
+    frame["code"] = categorical(frame["code"], [c.id for c in run.codebook])
+    frame["theme"] = categorical(frame["theme"], [t.id for t in run.codebook.themes])
+    frame["transcript"] = categorical(frame["transcript"], [t.id for t in run.corpus])
+    frame["speaker"] = categorical(frame["speaker"], sorted(set(frame["speaker"])))
+    frame["method"] = categorical(frame["method"], sorted(set(frame["method"])))
+    frame["status"] = categorical(frame["status"], STATUSES + tuple(sorted(set(frame["status"]) - set(STATUSES))))
+    frame["role"] = categorical(frame["role"], role_categories(frame["role"]))
+    return frame
+
+
+def segments_frame(run: Run) -> pd.DataFrame:
+    """Every segment of ``run``: columns as in :data:`SEGMENT_COLUMNS`; ``transcript``, ``speaker``, ``role`` categoricals."""
+    import pandas as pd
+
+    rows = [
+        (s.transcript.id, s.index, s.turn_index, s.speaker, s.role, s.start, s.end, s.timestamp, s.text) for s in run.units
+    ]
+    frame = pd.DataFrame.from_records(rows, columns=list(SEGMENT_COLUMNS))
+    frame = frame.astype({"segment": "int64", "turn": "int64", "start": "int64", "end": "int64", "timestamp": "float64"})
+    frame["transcript"] = categorical(frame["transcript"], [t.id for t in run.corpus])
+    frame["speaker"] = categorical(frame["speaker"], sorted(set(frame["speaker"])))
+    frame["role"] = categorical(frame["role"], role_categories(frame["role"]))
+    return frame
