@@ -157,7 +157,7 @@ def test_classifier_has_the_last_word_on_codes_it_learned(tiny_codebook):
         Coding(third, "debt", "barriers", "rule", 0.8, "matched: owe 300"),
     ]
     codebook = Codebook.load(tiny_codebook)
-    merged = combine(codings, codebook, learned={"trust"})
+    merged = combine(codings, codebook, final={"trust": "classifier"})
     assert [(c.segment.text, c.code_id, c.method) for c in merged] == [
         ("I trust her.", "trust", "rule+classifier"),
         ("I owe 300.", "debt", "rule"),  # no model for debt: the rules stand

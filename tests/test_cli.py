@@ -24,12 +24,27 @@ def test_cli_code_writes_run_folder(tmp_path, tiny_corpus, tiny_codebook):
     assert record["counts"]["transcripts"] == 2
 
 
-def test_cli_code_sample_quick_start(tmp_path):
+def test_cli_code_sample_quick_start_is_the_readme_library_example(tmp_path):
     out = tmp_path / "sample"
-    result = invoke("code", SAMPLE, "--codebook", SAMPLE_CODEBOOK, "--out", out, "--quiet")
+    result = invoke("code", SAMPLE, "--codebook", SAMPLE_CODEBOOK, "--out", out)
     assert result.exit_code == 0, result.output
-    assert result.output == ""
+    # the terminal says which methods ran, and what the classifier learned from
+    assert f"Classifier trained on {SAMPLE / 'gold.csv'}: 976 human-coded excerpts, models for 36 of 36 codes" in result.output
+    assert "Coded 8 transcripts with rule, semantic, classifier: 1090 segments" in result.output
     assert (out / "summary.md").read_text().count("\n> ") >= 30
+
+    # the README's library example, from the same working folder: the same defaults (gold.csv beside the
+    # transcripts, the project store, themekit.yaml if any), so the same run, byte for byte
+    import themekit
+
+    corpus = themekit.read_corpus(SAMPLE)
+    codebook = themekit.Codebook.load(SAMPLE_CODEBOOK)
+    run = themekit.code(corpus, codebook)
+    run.save(tmp_path / "library")
+    assert run.settings["gold"]["path"] == str(SAMPLE / "gold.csv")
+    for name in ("excerpts.csv", "summary.md"):
+        assert (tmp_path / "library" / name).read_bytes() == (out / name).read_bytes(), name
+    assert json.loads((tmp_path / "library" / "run.json").read_text())["run_id"] == json.loads((out / "run.json").read_text())["run_id"]
 
 
 def test_cli_code_refuses_existing_run(tmp_path, tiny_corpus, tiny_codebook):

@@ -57,5 +57,5 @@ def test_docs_readme_settings_example_loads(tmp_path):
 
     from themekit import ThemekitError
 
-    with pytest.raises(ThemekitError, match=r"bad.yaml: report.nuon: extra inputs are not permitted"):
+    with pytest.raises(ThemekitError, match=r"bad.yaml: report.nuon \(line 2\): extra inputs are not permitted"):
         load_settings(tmp_path / "bad.yaml")

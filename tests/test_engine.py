@@ -95,7 +95,7 @@ class Probe:
             time.sleep(0.5)  # this process is slow, so the started worker gets batches too
         outcomes, _ = self.job(batch)
         loaded = sorted(m for m in ("torch", "pandas", "sklearn", "sentence_transformers", "bertopic") if sys.modules.get(m))
-        return os.getpid(), [(o.transcript.id, len(o.segments), len(o.codings)) for o in outcomes], loaded
+        return os.getpid(), [(o.transcript.id, len(o.segments), len(o.codings["rule"])) for o in outcomes], loaded
 """
 
 
@@ -108,7 +108,7 @@ def test_engine_local_workers_share_batches_and_start_without_torch_or_pandas(tm
     monkeypatch.syspath_prepend(str(tmp_path))
     import themekit_probe
 
-    job = BatchJob(Codebook.load(SAMPLE_CODEBOOK), "blank", "sentence", 5, ("participant",), rule=True)
+    job = BatchJob(Codebook.load(SAMPLE_CODEBOOK), "blank", "sentence", 5, ("participant",), coders=("rule",))
     files = sorted(f for f in SAMPLE.glob("KW0*.*") if f.suffix != ".csv") * 4  # a .csv transcript is read with pandas
     batches = [[f] for f in files]
     results = list(ProcessEngine(2, block_imports=("torch",)).map(themekit_probe.Probe(job, os.getpid()), batches))

@@ -1,9 +1,10 @@
-"""The per-batch work of a run: read, segment and rule-code a few transcripts.
+"""The per-batch work of a run: read, segment and code a few transcripts.
 
 A :class:`BatchJob` is picklable and is called on a batch (a list of transcript
 paths, or of already read transcripts) in whichever process an engine runs it.
 It returns, per item in order, the transcript (or why it could not be read),
-its segments and its rule codings; the spaCy Docs stay behind and are freed
+its segments and the codings of the coders that need one transcript at a time
+(methods registered ``in_batches``: the rules); the spaCy Docs stay behind and are freed
 with the batch. Everything per transcript depends only on that transcript, so
 batches can be cut and run anywhere and give the same result.
 """
@@ -32,26 +33,27 @@ class Outcome:
     transcript: Transcript | None = None
     error: str | None = None
     segments: list[Segment] = field(default_factory=list)
-    codings: list[Coding] = field(default_factory=list)
+    #: codings of the batch's coders, by method
+    codings: dict[str, list[Coding]] = field(default_factory=dict)
 
 
 @dataclass
 class BatchJob:
-    """Read (when given paths), segment and (when ``rule``) rule-code a batch."""
+    """Read (when given paths), segment and code a batch with the ``coders`` (methods registered ``in_batches``)."""
 
     codebook: Codebook
     spacy_model: str
     unit: str
     min_words: int
     roles: tuple[Role, ...]
-    rule: bool
+    coders: tuple[str, ...] = ()
     interviewer_labels: tuple[str, ...] | None = None
     max_bytes: int = 50 * 1024 * 1024
     participants: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def prepare(self) -> None:
         """Import what a batch needs and build the spaCy pipeline: a worker's start-up, done before its first batch."""
-        from themekit.coding.rules import RuleCoder  # noqa: F401
+        from themekit.coding import METHODS  # noqa: F401
         from themekit.ingest import read_transcript  # noqa: F401
         from themekit.nlp import load_pipeline
         from themekit.segment import segment_corpus  # noqa: F401
@@ -63,12 +65,12 @@ class BatchJob:
             return self._run(items)
 
     def _run(self, items: Sequence[Path | Transcript]) -> tuple[list[Outcome], dict[str, float]]:
-        from themekit.coding.rules import RuleCoder
+        from themekit.coding import METHODS, CoderContext
         from themekit.ingest import read_transcript
         from themekit.nlp import load_pipeline
         from themekit.segment import segment_corpus
 
-        seconds: dict[str, float] = {"ingest": 0.0, "segment": 0.0, "code:rule": 0.0}
+        seconds: dict[str, float] = {"ingest": 0.0, "segment": 0.0, **{f"code:{name}": 0.0 for name in self.coders}}
         started = time.perf_counter()
         outcomes: list[Outcome] = []
         for item in items:
@@ -101,11 +103,14 @@ class BatchJob:
         by_transcript: dict[int, Outcome] = {id(o.transcript): o for o in read}
         for segment in segmentation.segments:
             by_transcript[id(segment.transcript)].segments.append(segment)
-        if self.rule:
+        context = CoderContext(nlp=nlp)
+        for name in self.coders:
             started = time.perf_counter()
-            for coding in RuleCoder(nlp).code(segmentation, self.codebook):
-                by_transcript[id(coding.segment.transcript)].codings.append(coding)
-            seconds["code:rule"] = time.perf_counter() - started
+            for outcome in read:
+                outcome.codings[name] = []
+            for coding in METHODS[name].build(context).code(segmentation, self.codebook).codings:
+                by_transcript[id(coding.segment.transcript)].codings[name].append(coding)
+            seconds[f"code:{name}"] = time.perf_counter() - started
         return outcomes, seconds
 
 

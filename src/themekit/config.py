@@ -28,10 +28,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from themekit.errors import ThemekitError
+from themekit.errors import ThemekitError, YamlError
+from themekit.util.yamlfile import load_yaml, yaml_path
 
 __all__ = ["CONFIG_FILE", "DEFAULT_PREVALENCE", "EmbeddingSettings", "ReportSettings", "Settings", "load_settings"]
 
@@ -101,17 +101,22 @@ def load_settings(path: str | Path | None = None) -> Settings:
     except OSError as exc:
         raise ThemekitError(f"{path}: cannot read the settings file ({exc.strerror}). Check the path given to --config.") from None
     try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ThemekitError(f"{path}: not valid YAML{where}. Fix the file or remove it.") from None
+        document = load_yaml(text, max_depth=20, max_aliases=20)
+    except YamlError as exc:
+        where = f" at line {exc.line}, column {exc.column}" if exc.line else ""
+        raise ThemekitError(f"{path}: not valid YAML{where} ({exc.message}). Fix the file or remove it.") from None
+    data = document.data or {}
     if not isinstance(data, dict):
         raise ThemekitError(f"{path}: settings must be a YAML mapping (key: value).")
+    problems = [f"{where} (line {line}): {message}" for where, line, message in document.duplicates]
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].lower()}" for e in exc.errors())
-        raise ThemekitError(f"{path}: {problems}. See the settings section of the README.") from None
+        for error in exc.errors():
+            where = yaml_path(error["loc"])
+            line = document.line(where)
+            problems.append(f"{where}{f' (line {line})' if line else ''}: {error['msg'].lower()}")
+    if problems:
+        raise ThemekitError(f"{path}: {'; '.join(problems)}. See the settings section of the README.")
     settings.source = str(path)
     return settings

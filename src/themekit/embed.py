@@ -15,7 +15,7 @@ import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -208,6 +208,10 @@ class EmbeddingCache:
         self.misses = 0
         name = hashlib.sha256(identity.encode()).hexdigest()[:16]
         self.path = self.directory / f"embeddings-{name}.sqlite"
+
+    def stats(self) -> dict[str, Any]:
+        """Where the cache is and how its look-ups went, as run.json reports them."""
+        return {"path": str(self.path), "hits": self.hits, "misses": self.misses}
 
     def _connect(self) -> sqlite3.Connection:
         try:

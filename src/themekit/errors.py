@@ -17,6 +17,7 @@ __all__ = [
     "CodebookProblem",
     "RunFolderError",
     "GoldError",
+    "YamlError",
     "ProjectError",
     "ProjectBusyError",
 ]
@@ -117,3 +118,16 @@ class GoldError(ThemekitError):
         if len(problems) > 50:
             lines.append(f"  - … and {len(problems) - 50} more")
         super().__init__("\n".join(lines))
+
+
+class YamlError(ThemekitError):
+    """YAML text that the guarded loader refuses; whoever loaded it says which file (``kind``: depth, aliases,
+    value or syntax; ``line``/``column`` where known)."""
+
+    code = "E202"
+
+    def __init__(self, message: str, *, kind: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.line = line
+        self.column = column

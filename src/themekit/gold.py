@@ -11,17 +11,68 @@ them and ``agree`` compares them.
 
 from __future__ import annotations
 
+import hashlib
+import io
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from themekit.errors import GoldError, ThemekitError
 
-__all__ = ["load_gold", "read_gold"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["HumanCodings", "load_gold", "read_gold"]
+
+
+@dataclass(frozen=True, eq=False)
+class HumanCodings:
+    """Human codings as the classifier learns from them: the rows of a gold file or of the project's decisions.
+
+    ``rows`` holds every cell as a string with each row's number in its file
+    (``_row``, the header is row 1), as :func:`read_gold` gives them; ``source``
+    names where they came from (a file path, or "project decisions") in run.json
+    and in messages; ``sha256`` identifies their content.
+    """
+
+    rows: pd.DataFrame
+    source: str
+    sha256: str
+
+    @classmethod
+    def from_file(cls, path: str | Path, *, source: str | None = None) -> HumanCodings:
+        """The codings of a gold/decisions CSV file; ``source`` names it (default: the path)."""
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise ThemekitError(f"{path}: no such gold/decisions file. Check the path given to --gold.") from None
+        except OSError as exc:
+            raise ThemekitError(f"{path}: cannot read the gold/decisions file ({exc.strerror}).") from None
+        return cls(read_gold(path), source or str(path), hashlib.sha256(data).hexdigest())
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, source: str) -> HumanCodings:
+        """Codings held in a table (the project's decisions): read as the same CSV text a file of them would hold."""
+        import pandas as pd
+
+        text = frame.to_csv(index=False)
+        rows = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        rows.insert(0, "_row", range(2, len(rows) + 2))
+        return cls(rows, source, hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+    @property
+    def has_codes(self) -> bool:
+        """Whether any row gives a code (rows that only mark text as read teach nothing on their own)."""
+        column = next((c for c in self.rows.columns if c.strip().casefold() == "code"), None)
+        return column is not None and bool((self.rows[column].str.strip() != "").any())
 
 
 def _read_csv(path: str | Path) -> pd.DataFrame:
+    import pandas as pd
+
     path = Path(path)
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -114,4 +165,6 @@ def load_gold(
         rows.extend((tid, int(s), code) for s in matched)
     if problems:
         raise GoldError(path, problems)
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=["transcript", "segment", "code"]).drop_duplicates()

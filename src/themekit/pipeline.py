@@ -1,4 +1,17 @@
-"""The coding pipeline: corpus + codebook → Run (ingest → segment → code)."""
+"""The coding pipeline: corpus + codebook → Run (ingest → segment → code), as a short sequence of named steps.
+
+Transcripts are read, segmented and coded by the methods that need one
+transcript at a time (the rules) in batches of ``batch_size`` (default: chosen
+from the corpus size) by ``engine``: ``"local"`` with ``workers`` processes
+(default: one per core; 1 runs in this process; by default a corpus under
+:data:`PARALLEL_MIN_BYTES` runs here), ``"dask"`` on the cluster at
+``scheduler`` (default: a LocalCluster), or any
+:class:`themekit.engine.Engine`. The result is the same whichever runs it.
+The other methods (embedding, the semantic coder and the classifier) then
+run once in this process over the whole corpus, so the embedding cache has
+one writer. Every method is a registered coder (:data:`themekit.coding.METHODS`);
+nothing here knows one method from another.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +20,22 @@ import importlib.util
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from themekit.batch import BatchJob, batched
 from themekit.codebook import Codebook
-from themekit.coding import CODERS, CoderContext, combine, method_names
+from themekit.coding import (
+    METHODS,
+    Coded,
+    CoderContext,
+    combine,
+    merge_stats,
+    method_names,
+)
+from themekit.config import Settings, load_settings
 from themekit.embed import (
     DEFAULT_CACHE_DIR,
     KNOWN_MODEL_PACKAGES,
@@ -22,14 +44,15 @@ from themekit.embed import (
 )
 from themekit.engine import Engine, SerialEngine, make_engine
 from themekit.errors import CorpusError, ThemekitError
-from themekit.ingest import MAX_FILE_BYTES, corpus_files
+from themekit.gold import HumanCodings
+from themekit.ingest import MAX_FILE_BYTES, CorpusGatherer, corpus_files
 from themekit.models import Coding, Corpus, Segment
 from themekit.nlp import BLANK, load_pipeline, uses_torch
-from themekit.run import Run
+from themekit.run import Run, RunSettings, RunStats
 from themekit.segment import UNITS, Segmentation, Unit
+from themekit.store import DEFAULT_PROJECT
 
 if TYPE_CHECKING:
-
     from themekit.store import Project
 
 __all__ = ["code", "ProgressCallback"]
@@ -55,7 +78,8 @@ def code(
     gold: str | Path | None = None,
     code_interviewer: bool = False,
     strict: bool = False,
-    project: Project | str | Path | None = None,
+    project: Project | str | Path | None = DEFAULT_PROJECT,
+    config: Settings | str | Path | None = None,
     progress: ProgressCallback | None = None,
     workers: int | None = None,
     engine: str | Engine = "local",
@@ -71,56 +95,153 @@ def code(
     fallback), caching vectors under ``cache_dir`` (``None``: no cache).
     Codings scoring below ``min_score`` (0-1, calibrated per method so 0.5 is
     each method's own threshold) are dropped. ``gold`` is a file of human
-    codings the classifier learns from; when ``corpus`` is a folder holding a
-    ``gold.csv`` and no ``gold`` is given, that file is used.
-    With ``strict=True`` any transcript that could not be read fails the run;
+    codings the classifier learns from; when the transcript folder (``corpus``,
+    or the folder a Corpus was read from) holds a ``gold.csv`` and no ``gold``
+    is given, that file is used.
+    ``config`` is a :class:`themekit.config.Settings` or the path of a
+    settings file (default: ``themekit.yaml`` in the working folder, if any);
+    its embedding model and weights hash apply where ``embedding_model`` and
+    ``embedding_sha256`` are not given. With ``strict=True`` any transcript that could not be read fails the run;
     otherwise it is listed in the run's failures and the rest are coded.
 
     ``project`` (a :class:`themekit.store.Project` or the path of its
-    database) applies the human decisions stored there — accepted codings
+    database; default ``.themekit/project.db`` in the working folder, as for
+    ``themekit code``; ``None``: no project) applies the human decisions stored there — accepted codings
     stay, rejected ones never come back, human codings are kept; decisions on
     text that changed are reported as orphaned in ``run.stats["decisions"]`` —
     and, when no ``gold`` is given, trains the classifier on them. Saving the
     run records it in the project.
 
-    Transcripts are read, segmented and rule-coded in batches of
-    ``batch_size`` (default: chosen from the corpus size) by ``engine``:
-    ``"local"`` with ``workers`` processes (default: one per core; 1 runs in
-    this process; by default a corpus under :data:`PARALLEL_MIN_BYTES` runs here),
-    ``"dask"`` on the cluster at ``scheduler`` (default: a LocalCluster), or
-    any :class:`themekit.engine.Engine`. The result is the same whichever
-    runs it. Embedding, the semantic coder and the classifier run once in
-    this process over the whole corpus, so the embedding cache has one writer.
+    ``batch_size``, ``engine``, ``workers`` and ``scheduler`` say where the
+    batches run (see the module's documentation); the result is the same
+    whichever runs them.
     """
-    timings: dict[str, float] = {}
     if unit not in UNITS:
         raise ThemekitError(f"unknown coding unit {unit!r} (--unit); choose from: {', '.join(UNITS)}")
-    if gold is None and not isinstance(corpus, Corpus) and Path(corpus).is_dir() and (Path(corpus) / "gold.csv").is_file():
-        gold = Path(corpus) / "gold.csv"
-    if gold is not None and not Path(gold).is_file():
-        raise ThemekitError(f"{gold}: no such gold/decisions file. Check the path given to --gold.")
+    gold = _gold_file(gold, corpus)
+    config = config if isinstance(config, Settings) else load_settings(config)
+    embedding_model = embedding_model or config.embedding.model
+    embedding_sha256 = embedding_sha256 or config.embedding.sha256
     if not isinstance(codebook, Codebook):
         codebook = Codebook.load(codebook)
     decided = _project_decisions(project, codebook)
-    if gold is None and decided is not None and decided.gold is not None:
-        gold = decided.gold
-    names = method_names(methods, have_gold=gold is not None)
+    names = method_names(methods, have_gold=gold is not None or (decided is not None and decided.human is not None))
+    human = _human_codings(gold, decided) if any(METHODS[name].needs_human for name in names) else None
+    timings: dict[str, float] = {}
     started = time.perf_counter()
     nlp = load_pipeline(spacy_model)
     timings["load_pipeline"] = time.perf_counter() - started
 
-    started = time.perf_counter()
-    roles = ("participant", "interviewer") if code_interviewer else ("participant",)
     job = BatchJob(
         codebook,
         spacy_model,
         unit,
         min_words,
-        roles,  # type: ignore[arg-type]
-        rule="rule" in names or "classifier" in names,  # the classifier learns from rule matches too
+        ("participant", "interviewer") if code_interviewer else ("participant",),
+        coders=_batch_methods(names),
         interviewer_labels=tuple(interviewer_labels) if interviewer_labels is not None else None,
         max_bytes=max_file_bytes,
     )
+    batches = _run_batches(job, corpus, nlp, engine=engine, workers=workers, scheduler=scheduler, batch_size=batch_size, progress=progress)
+    timings.update(batches.timings)
+    corpus = _checked_corpus(batches.corpus, strict=strict)
+    segmentation = Segmentation(segments=batches.segments)
+
+    embedding = _LazyEmbedder(embedding_model, embedding_sha256, segmentation)
+    context = CoderContext(
+        nlp=nlp, embedder=embedding, cache_dir=Path(cache_dir) if cache_dir else None, min_score=min_score, human=human
+    )
+    raw, stats, final = _run_coders(names, context, segmentation, codebook, batches.codings, timings, progress)
+    codings = combine(raw, codebook, min_score=min_score, final=final)
+    if decided is not None:
+        codings = decided.apply(segmentation.segments, codings, stats)
+
+    settings = _settings(
+        unit, min_words, names, min_score, spacy_model, interviewer_labels, code_interviewer, strict, human, decided, embedding.loaded
+    )
+    return Run(corpus, codebook, segmentation.segments, codings, settings, timings, stats, project=decided.project if decided else None)
+
+
+def _settings(
+    unit: str,
+    min_words: int,
+    methods: list[str],
+    min_score: float,
+    spacy_model: str,
+    interviewer_labels: Iterable[str] | None,
+    code_interviewer: bool,
+    strict: bool,
+    human: HumanCodings | None,
+    decided: _ProjectDecisions | None,
+    embedder: Embedder | None,
+) -> RunSettings:
+    """The run's settings as run.json records them (and the run id hashes them): what decides its codings."""
+    settings: RunSettings = {
+        "unit": unit,
+        "min_words": min_words,
+        "methods": methods,
+        "min_score": min_score,
+        "spacy_model": spacy_model,
+        "spacy_version": _spacy_version(),
+        "interviewer_labels": sorted(interviewer_labels) if interviewer_labels is not None else "default",
+        "code_interviewer": code_interviewer,
+        "strict": strict,
+    }
+    if human is not None:
+        settings["gold"] = {"path": human.source, "sha256": human.sha256}
+    if decided is not None:
+        settings["decisions"] = decided.fingerprint
+    if embedder is not None:
+        settings["embedding"] = {"identity": embedder.identity, "model": embedder.description}
+    return settings
+
+
+def _gold_file(gold: str | Path | None, corpus: Corpus | str | Path) -> str | Path | None:
+    """The human codings file: as given, or a ``gold.csv`` in the transcript folder; checked to exist."""
+    folder = corpus.root if isinstance(corpus, Corpus) else Path(corpus)
+    if gold is None and folder.is_dir() and (folder / "gold.csv").is_file():
+        gold = folder / "gold.csv"
+    if gold is not None and not Path(gold).is_file():
+        raise ThemekitError(f"{gold}: no such gold/decisions file. Check the path given to --gold.")
+    return gold
+
+
+def _human_codings(gold: str | Path | None, decided: _ProjectDecisions | None) -> HumanCodings | None:
+    """What the classifier learns from: the gold file when there is one, else the project's decisions."""
+    if gold is not None:
+        return HumanCodings.from_file(gold, source=str(gold))
+    return decided.human if decided is not None else None
+
+
+def _batch_methods(names: list[str]) -> tuple[str, ...]:
+    """The chosen methods, and those they read, that run in the batches (one transcript at a time)."""
+    wanted = set(names) | {used for name in names for used in METHODS[name].uses}
+    return tuple(name for name, spec in METHODS.items() if spec.in_batches and name in wanted)
+
+
+@dataclass
+class _Batches:
+    """What the batches gave: the transcripts read (and files that were not), segments, in-batch codings by method."""
+
+    corpus: Corpus
+    segments: list[Segment] = field(default_factory=list)
+    codings: dict[str, list[Coding]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _run_batches(
+    job: BatchJob,
+    corpus: Corpus | str | Path,
+    nlp: Any,
+    *,
+    engine: str | Engine,
+    workers: int | None,
+    scheduler: str | None,
+    batch_size: int | None,
+    progress: ProgressCallback | None,
+) -> _Batches:
+    """Read, segment and code in batches (see :class:`~themekit.batch.BatchJob`) on the chosen engine."""
+    started = time.perf_counter()
     if isinstance(corpus, Corpus):
         root, items, sizes = corpus.root, list(corpus.transcripts), [len(t.text) for t in corpus.transcripts]
     else:
@@ -130,118 +251,94 @@ def code(
     blocked = () if uses_torch(nlp) else ("torch",)
     runner = _choose_engine(engine, workers=workers, scheduler=scheduler, input_bytes=sum(sizes), block_imports=blocked)
     size = batch_size or max(1, min(16, -(-len(items) // (4 * runner.workers))))
-    transcripts, failures, segments, rule_codings = [], list(corpus.failures) if isinstance(corpus, Corpus) else [], [], []
-    seen: dict[str, Path] = {}
+    given = corpus if isinstance(corpus, Corpus) else None
+    gathered = CorpusGatherer(root, given.failures if given else ())
+    result = _Batches(given if given is not None else Corpus(root, ()), codings={name: [] for name in job.coders})
     try:
         for outcomes, seconds in runner.map(job, batched(items, size)):
             for key, value in seconds.items():
-                timings[key] = timings.get(key, 0.0) + value
+                result.timings[key] = result.timings.get(key, 0.0) + value
             for outcome in outcomes:
-                t, path = outcome.transcript, outcome.path
-                if not isinstance(corpus, Corpus) and path.stem in seen:
-                    name = seen[path.stem].name
-                    failures.append((path, f"{path}: has the same name as {name}. Rename one so each transcript id is unique."))
-                elif t is None:
-                    failures.append((path, outcome.error))
-                else:
-                    seen[path.stem] = path
-                    transcripts.append(t)
-                    segments.extend(outcome.segments)
-                    rule_codings.extend(outcome.codings)
+                if (given is not None or not gathered.refuse_duplicate(outcome.path)) and gathered.add(
+                    outcome.path, outcome.transcript, error=outcome.error
+                ):
+                    result.segments.extend(outcome.segments)
+                    for name, codings in outcome.codings.items():
+                        result.codings[name].extend(codings)
                 if progress:
                     progress("segment", 1, len(items))
     finally:
         if runner is not engine:
             runner.close()
-    if not isinstance(corpus, Corpus):
-        corpus = Corpus(root=root, transcripts=tuple(transcripts), failures=tuple(failures))
-    timings["batches"] = time.perf_counter() - started
+    if given is None:
+        result.corpus = gathered.corpus()
+    result.timings["batches"] = time.perf_counter() - started
+    return result
+
+
+def _checked_corpus(corpus: Corpus, *, strict: bool) -> Corpus:
+    """The corpus, unless ``strict`` and a file could not be read, or nothing could be read at all."""
+    listed = "\n".join(f"  - {reason}" for _, reason in corpus.failures)
     if corpus.failures and strict:
-        listed = "\n".join(f"  - {reason}" for _, reason in corpus.failures)
         raise CorpusError(
             f"{len(corpus.failures)} transcript(s) could not be read and --strict is on:\n{listed}\n"
             "Fix or remove them, or run without --strict to code the others."
         )
     if not corpus.transcripts:
-        listed = "\n".join(f"  - {reason}" for _, reason in corpus.failures)
         raise CorpusError(f"{corpus.root}: no transcript could be read:\n{listed}")
-    segmentation = Segmentation(segments=segments)
+    return corpus
 
-    embedders: list[Embedder] = []
 
-    def embedder() -> Embedder:
-        if not embedders:
-            embedders.append(
-                resolve_embedder(embedding_model, embedding_sha256, tuple(s.text for s in segmentation.segments))
-            )
-        return embedders[0]
-
-    context = CoderContext(
-        nlp=nlp,
-        embedder=embedder,
-        cache_dir=Path(cache_dir) if cache_dir else None,
-        min_score=min_score,
-        gold=Path(gold) if gold is not None else None,
-        rule_codings=rule_codings,
-    )
+def _run_coders(
+    names: list[str],
+    context: CoderContext,
+    segmentation: Segmentation,
+    codebook: Codebook,
+    batch_codings: dict[str, list[Coding]],
+    timings: dict[str, float],
+    progress: ProgressCallback | None,
+) -> tuple[list[Coding], RunStats, dict[str, str]]:
+    """Every chosen method's codings, in registry order; the run's statistics; which method has the last word
+    on which code. A method that ran in the batches has its codings already; the others code the whole corpus
+    here, once, so the embedding cache has one writer."""
     raw: list[Coding] = []
-    stats: dict[str, Any] = {}
-    learned: list[str] = []  # codes the classifier has a model for: its decision on them is final
+    stats: RunStats = {}
+    final: dict[str, str] = {}
     for name in names:
-        if name == "rule":
-            raw.extend(rule_codings)  # coded batch by batch above
-            if progress:
-                progress("code:rule", 1, 1)
-            continue
-        started = time.perf_counter()
-        coder = CODERS[name](context)
-        raw.extend(coder.code(segmentation, codebook))
-        timings[f"code:{name}"] = time.perf_counter() - started
-        cache = getattr(coder, "cache", None)
-        if cache is not None:
-            # every method that embeds counts its own look-ups: the run reports their sum
-            seen = stats.get("embedding_cache", {"hits": 0, "misses": 0})
-            stats["embedding_cache"] = {"path": str(cache.path), "hits": seen["hits"] + cache.hits, "misses": seen["misses"] + cache.misses}
-        if name == "semantic":
-            stats["semantic_thresholds"] = {k: round(v, 4) for k, v in coder.thresholds.items()}  # type: ignore[attr-defined]
-        if name == "classifier":
-            stats["classifier"] = coder.report  # type: ignore[attr-defined]
-            stats["classifier_threshold"] = coder.decision_threshold  # type: ignore[attr-defined]
-            learned = coder.trained_codes  # type: ignore[attr-defined]
+        if METHODS[name].in_batches:
+            coded = Coded(batch_codings[name])
+        else:
+            started = time.perf_counter()
+            coder = METHODS[name].build(context)
+            coded = coder.code(segmentation, codebook)
+            timings[f"code:{name}"] = time.perf_counter() - started
+        context.earlier[name] = coded.codings
+        raw.extend(coded.codings)
+        merge_stats(stats, coded.stats)
+        final.update(dict.fromkeys(coded.final_codes, name))
         if progress:
             progress(f"code:{name}", 1, 1)
-    codings = combine(raw, codebook, min_score=min_score, learned=learned)
-    if decided is not None:
-        codings = decided.apply(segmentation.segments, codings, stats)
+    return raw, stats, final
 
-    settings = {
-        "unit": unit,
-        "min_words": min_words,
-        "methods": names,
-        "min_score": min_score,
-        "spacy_model": spacy_model,
-        "spacy_version": _spacy_version(),
-        "interviewer_labels": sorted(interviewer_labels) if interviewer_labels is not None else "default",
-        "code_interviewer": code_interviewer,
-        "strict": strict,
-    }
-    if gold is not None and "classifier" in names:
-        source = "project decisions" if decided is not None and gold == decided.gold else str(gold)
-        settings["gold"] = {"path": source, "sha256": hashlib.sha256(Path(gold).read_bytes()).hexdigest()}
-    if decided is not None:
-        settings["decisions"] = decided.fingerprint
-        decided.close()
-    if embedders:
-        settings["embedding"] = {"identity": embedders[0].identity, "model": embedders[0].description}
-    return Run(corpus, codebook, segmentation.segments, codings, settings, timings, stats, project=decided.project if decided else None)
+
+class _LazyEmbedder:
+    """The run's embedder, loaded on first use (a run whose methods do not embed never loads a model)."""
+
+    def __init__(self, model: str | Path | None, sha256: str | None, segmentation: Segmentation) -> None:
+        self.model, self.sha256, self.segmentation = model, sha256, segmentation
+        self.loaded: Embedder | None = None
+
+    def __call__(self) -> Embedder:
+        if self.loaded is None:
+            texts = tuple(s.text for s in self.segmentation.segments)
+            self.loaded = resolve_embedder(self.model, self.sha256, texts)
+        return self.loaded
 
 
 class _ProjectDecisions:
-    """The project's decisions for one coding: as gold for the classifier, then applied to the codings."""
+    """The project's decisions for one coding: as human codings for the classifier, then applied to the codings."""
 
     def __init__(self, project: Project, codebook: Codebook) -> None:
-        import tempfile
-
         from themekit.store import decisions_gold
 
         self.project = project
@@ -251,14 +348,10 @@ class _ProjectDecisions:
         digest = hashlib.sha256(json.dumps([d.id for d in self.decisions]).encode()).hexdigest()[:16]
         self.fingerprint = {"count": len(self.decisions), "sha256": digest}
         self.history = [project.codebook(row["sha256"]) for row in project.codebooks() if row["sha256"] != codebook.sha256]
-        self._scratch = tempfile.TemporaryDirectory(prefix="themekit-decisions-")
-        self.gold: Path | None = None
-        frame = decisions_gold(project, codebook, decisions=self.decisions)
-        if (frame["code"] != "").any():
-            self.gold = Path(self._scratch.name) / "decisions-gold.csv"
-            frame.to_csv(self.gold, index=False)
+        human = HumanCodings.from_frame(decisions_gold(project, codebook, decisions=self.decisions), "project decisions")
+        self.human: HumanCodings | None = human if human.has_codes else None
 
-    def apply(self, units: list[Segment], codings: list[Coding], stats: dict[str, Any]) -> list[Coding]:
+    def apply(self, units: list[Segment], codings: list[Coding], stats: RunStats) -> list[Coding]:
         from themekit.store import apply_decisions
 
         codings, report = apply_decisions(units, codings, self.codebook, self.decisions, history=self.history)
@@ -266,9 +359,6 @@ class _ProjectDecisions:
         if self.warnings:
             stats["warnings"] = list(self.warnings)
         return codings
-
-    def close(self) -> None:
-        self._scratch.cleanup()
 
 
 def _project_decisions(project: Project | str | Path | None, codebook: Codebook) -> _ProjectDecisions | None:

@@ -12,7 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 from themekit._version import __version__
 from themekit.codebook import Codebook
@@ -28,7 +28,20 @@ from themekit.models import (
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["EXCERPT_COLUMNS", "SEGMENT_COLUMNS", "Run", "RunRecorder", "excerpts_frame", "segments_frame"]
+__all__ = [
+    "EXCERPT_COLUMNS",
+    "SEGMENT_COLUMNS",
+    "CacheStats",
+    "DecisionStats",
+    "EmbeddingInfo",
+    "GoldSource",
+    "Run",
+    "RunRecorder",
+    "RunSettings",
+    "RunStats",
+    "excerpts_frame",
+    "segments_frame",
+]
 
 #: Columns of ``Run.excerpts`` and ``excerpts.csv``, in order.
 EXCERPT_COLUMNS = (
@@ -57,6 +70,69 @@ EXCERPT_COLUMNS = (
 SEGMENT_COLUMNS = ("transcript", "segment", "turn", "speaker", "role", "start", "end", "timestamp", "text")
 
 
+class GoldSource(TypedDict):
+    """Where the classifier's human codings came from: a file path, or "project decisions"."""
+
+    path: str
+    sha256: str
+
+
+class EmbeddingInfo(TypedDict):
+    """The embedding model: its identity (weights hash) and a description."""
+
+    identity: str
+    model: str
+
+
+class RunSettings(TypedDict, total=False):
+    """What decides a run's codings, as run.json records them and the run id hashes them."""
+
+    unit: str
+    min_words: int
+    methods: list[str]
+    min_score: float
+    spacy_model: str
+    spacy_version: str
+    #: the labels given, sorted, or "default"
+    interviewer_labels: list[str] | str
+    code_interviewer: bool
+    strict: bool
+    gold: GoldSource
+    #: how many human decisions the project held, and a hash of their ids
+    decisions: dict[str, Any]
+    embedding: EmbeddingInfo
+
+
+class CacheStats(TypedDict):
+    """The embedding cache's file and its look-ups, summed over every method that embeds."""
+
+    path: str
+    hits: int
+    misses: int
+
+
+class DecisionStats(TypedDict):
+    """How the project's human decisions were applied (see :class:`themekit.store.decisions.DecisionReport`)."""
+
+    applied: dict[str, int]
+    re_anchored: int
+    other_transcripts: int
+    orphaned: list[str]
+
+
+class RunStats(TypedDict, total=False):
+    """What the coders and the project store reported, in run.json under ``stats``."""
+
+    embedding_cache: CacheStats
+    #: per code, the semantic coder's similarity threshold
+    semantic_thresholds: dict[str, float]
+    #: per code, the classifier's training counts and cross-validated figures
+    classifier: dict[str, dict[str, Any]]
+    classifier_threshold: float
+    decisions: DecisionStats
+    warnings: list[str]
+
+
 class RunRecorder(Protocol):
     """Where a saved run is recorded: the project store (:class:`themekit.store.Project`)."""
 
@@ -71,9 +147,9 @@ class Run:
     codebook: Codebook
     units: list[Segment]
     codings: list[Coding]
-    settings: dict[str, Any]
+    settings: RunSettings
     timings: dict[str, float] = field(default_factory=dict)
-    stats: dict[str, Any] = field(default_factory=dict)
+    stats: RunStats = field(default_factory=RunStats)  # type: ignore[assignment]
     #: the project store the run was coded with (``code(project=...)``); saving the run records it there
     project: RunRecorder | None = field(default=None, repr=False, compare=False)
 

@@ -1,8 +1,10 @@
-"""Tables for analysis in pandas: typed frames, the framework matrix, quotes and co-occurrence.
+"""Tables for analysis in pandas: the framework matrix, quotes and co-occurrence.
 
-The thin methods on :class:`~themekit.Run` and :class:`~themekit.Corpus`
-(``run.matrix()``, ``run.quotes()``, ``run.cooccurrence()``,
-``corpus.turns``, ``corpus.attributes``) call the functions here.
+The thin methods on :class:`~themekit.Run` (``run.matrix()``,
+``run.quotes()``, ``run.cooccurrence()``) call the functions here; the run's
+own tables (``run.excerpts``, ``run.segments``) are built in
+:mod:`themekit.run`, the corpus' (``corpus.turns``, ``corpus.attributes``)
+in :mod:`themekit.models`.
 
 Counts leave out negated mentions ("I never felt lonely") and codings a
 person rejected, as the summary and the report do.
@@ -14,124 +16,30 @@ import difflib
 from typing import TYPE_CHECKING, Literal
 
 from themekit.errors import ThemekitError
+from themekit.models import ATTRIBUTE_MISSING, attributes_frame
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from themekit.config import ReportSettings
-    from themekit.models import Corpus
     from themekit.run import Run
 
 __all__ = [
-    "ATTRIBUTE_MISSING",
-    "STATUSES",
-    "TURN_COLUMNS",
     "QUOTE_COLUMNS",
-    "attributes_frame",
     "cooccurrence",
     "counted_codings",
-    "excerpt_categories",
     "framework_matrix",
     "quotes_frame",
     "resolve_code",
-    "segment_categories",
-    "turns_frame",
 ]
 
-#: Every status a coding can have, in the order of the ``status`` categories.
-STATUSES = ("suggested", "accepted", "rejected", "human")
-#: The speaker roles, in the order of the ``role`` categories.
-ROLES = ("interviewer", "participant")
-#: Columns of ``corpus.turns``, in order.
-TURN_COLUMNS = ("transcript", "turn", "speaker", "role", "start", "end", "timestamp", "words", "text")
 #: Columns of ``run.quotes(code)``, in order.
 QUOTE_COLUMNS = ("quote", "participant", "score", "transcript", "speaker", "turn", "start", "end", "timestamp", "trimmed")
-#: The group of cases with no value for the attribute ``run.matrix(by=...)`` groups by.
-ATTRIBUTE_MISSING = "(not given)"
-
-
-def _categorical(values, categories):
-    import pandas as pd
-
-    return pd.Categorical(values, categories=list(dict.fromkeys(categories)))
-
-
-def excerpt_categories(run: Run, frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` (the excerpts) with its label-like columns as categoricals.
-
-    ``code`` and ``theme`` list every code and theme in codebook order, coded
-    or not; ``transcript`` every transcript in corpus order; ``speaker`` and
-    ``method`` the values seen, sorted; ``status`` and ``role`` every value
-    they can take.
-    """
-    codebook = run.codebook
-    frame = frame.copy()
-    frame["code"] = _categorical(frame["code"], [c.id for c in codebook])
-    frame["theme"] = _categorical(frame["theme"], [t.id for t in codebook.themes])
-    frame["transcript"] = _categorical(frame["transcript"], [t.id for t in run.corpus])
-    frame["speaker"] = _categorical(frame["speaker"], sorted(set(frame["speaker"])))
-    frame["method"] = _categorical(frame["method"], sorted(set(frame["method"])))
-    frame["status"] = _categorical(frame["status"], STATUSES + tuple(sorted(set(frame["status"]) - set(STATUSES))))
-    frame["role"] = _categorical(frame["role"], ROLES + tuple(sorted(set(frame["role"]) - set(ROLES))))
-    return frame
-
-
-def segment_categories(run: Run, frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` (the segments) with ``transcript``, ``speaker`` and ``role`` as categoricals."""
-    frame = frame.copy()
-    frame["transcript"] = _categorical(frame["transcript"], [t.id for t in run.corpus])
-    frame["speaker"] = _categorical(frame["speaker"], sorted(set(frame["speaker"])))
-    frame["role"] = _categorical(frame["role"], ROLES + tuple(sorted(set(frame["role"]) - set(ROLES))))
-    return frame
-
-
-def turns_frame(corpus: Corpus) -> pd.DataFrame:
-    """One row per speaker turn of every transcript; columns as in :data:`TURN_COLUMNS`."""
-    import pandas as pd
-
-    rows = [
-        (t.id, u.index, u.speaker, u.role, u.start, u.end, u.timestamp, len(t.turn_text(u).split()), t.turn_text(u))
-        for t in corpus
-        for u in t.turns
-    ]
-    frame = pd.DataFrame.from_records(rows, columns=list(TURN_COLUMNS))
-    frame = frame.astype({"turn": "int64", "start": "int64", "end": "int64", "timestamp": "float64", "words": "int64"})
-    frame["transcript"] = _categorical(frame["transcript"], [t.id for t in corpus])
-    frame["speaker"] = _categorical(frame["speaker"], sorted(set(frame["speaker"])))
-    frame["role"] = _categorical(frame["role"], ROLES + tuple(sorted(set(frame["role"]) - set(ROLES))))
-    return frame
-
-
-def attributes_frame(corpus: Corpus) -> pd.DataFrame:
-    """Case attributes: one row per transcript (index ``transcript``), one column per attribute.
-
-    A column whose every given value is a number becomes ``Int64`` (whole
-    numbers) or ``float64``; any other column is a categorical of its values,
-    sorted. A value missing for a transcript is ``<NA>``/``NaN``.
-    """
-    import pandas as pd
-
-    names = list(dict.fromkeys(name for t in corpus for name in t.attributes))
-    ids = [t.id for t in corpus]
-    frame = pd.DataFrame(
-        {name: [t.attributes.get(name) or None for t in corpus] for name in names},
-        index=pd.Index(ids, name="transcript", dtype="str"),
-    )
-    for name in names:
-        given = frame[name].dropna()
-        numbers = pd.to_numeric(given, errors="coerce")
-        if len(given) and not numbers.isna().any():
-            whole = bool((numbers == numbers.round()).all()) and not given.str.contains(r"[.eE]").any()
-            column = pd.to_numeric(frame[name])
-            frame[name] = column.astype("Int64") if whole else column.astype("float64")
-        else:
-            frame[name] = pd.Categorical(frame[name], categories=sorted(set(given)))
-    return frame
 
 
 def counted_codings(run: Run):
-    """The codings that count: not negated and not rejected."""
-    return [c for c in run.codings if not c.negated and c.status != "rejected"]
+    """The codings that count (:attr:`themekit.models.Coding.counts`): not negated and not rejected."""
+    return [c for c in run.codings if c.counts]
 
 
 def framework_matrix(
@@ -174,7 +82,7 @@ def framework_matrix(
         counts = (counts > 0).astype("int64")
     if by in ("participant", "transcript"):
         return counts
-    attributes = attributes_frame(run.corpus)
+    attributes = attributes_frame(run.corpus.transcripts)
     if by not in attributes.columns:
         known = ", ".join(attributes.columns) or "none (add a participants.csv beside the transcripts)"
         raise ThemekitError(

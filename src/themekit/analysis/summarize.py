@@ -145,7 +145,7 @@ def select_quotes(codings: list[Coding], n: int = 2, *, words: tuple[int, int] =
     or a word, with an ellipsis.
     """
     lo, hi = words
-    candidates = [c for c in codings if not c.negated and c.segment.role == "participant" and c.status != "rejected"]
+    candidates = [c for c in codings if c.counts and c.segment.role == "participant"]
 
     def rank(c: Coding) -> tuple:
         length = len(c.segment.text.split())
@@ -185,15 +185,15 @@ def summarize(run: Run, *, settings: ReportSettings | None = None, quotes_per_co
     for c in run.codings:
         if c.status == "rejected":
             continue
-        by_code.setdefault(c.code_id, []).append(c)
-        if not c.negated:
+        by_code.setdefault(c.code_id, []).append(c)  # negated mentions too: their words are key terms
+        if c.counts:
             codes_of_segment.setdefault(id(c.segment), set()).add(c.code_id)
     themes = []
     for theme in run.codebook.themes:
         summaries = []
         for code in run.codebook.codes_of(theme.id):
             codings = by_code.get(code.id, [])
-            positive = [c for c in codings if not c.negated]
+            positive = [c for c in codings if c.counts]
             mentioned = tuple(sorted({c.segment.transcript.id for c in positive}))
             together: Counter[str] = Counter()
             for c in positive:

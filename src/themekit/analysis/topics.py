@@ -324,6 +324,7 @@ def suggest_topics(
         raise ThemekitError("the number of topics must be at least 1 (--topics).")
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    code_options.setdefault("project", None)  # suggestions read the machine's codings, not a project's decisions
     run = code(
         corpus,
         codebook,

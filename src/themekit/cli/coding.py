@@ -75,12 +75,13 @@ def code_cmd(
                 interviewer_labels=interviewer_label,
                 max_file_bytes=int(max_file_mb * 1024 * 1024),
                 gold=gold,
-                embedding_model=embedding_model or settings.embedding.model,
-                embedding_sha256=embedding_sha256 or settings.embedding.sha256,
+                embedding_model=embedding_model,
+                embedding_sha256=embedding_sha256,
                 cache_dir=None if no_cache else cache_dir,
                 min_score=min_score,
                 strict=strict,
                 project=project,
+                config=settings,
                 progress=progress,
                 workers=workers,
                 engine=engine,
@@ -89,6 +90,12 @@ def code_cmd(
             run.save(out_dir, force=force, settings=settings.report)
         finally:
             progress.close()
+    _report_run(run, out_dir, quiet=quiet)
+
+
+def _report_run(run, out_dir: Path, *, quiet: bool) -> None:
+    """What ``themekit code`` says when a run is written: skipped files, warnings, orphaned decisions, and unless
+    ``quiet`` what ran, on what, and what came of it."""
     for _, reason in run.corpus.failures:
         err.print(f"[yellow]Skipped:[/] {escape(reason)}")
     for warning in run.stats.get("warnings", []):
@@ -101,23 +108,33 @@ def code_cmd(
         )
         for orphan in decisions["orphaned"]:
             err.print(f"  - {escape(orphan)}")
-    if not quiet:
-        if "embedding" in run.settings and run.settings["embedding"]["identity"].startswith("tfidf-svd:"):
-            err.print(f"[yellow]Note:[/] {escape(run.settings['embedding']['model'])}")
-        cache = run.stats.get("embedding_cache")
-        if cache:
-            err.print(f"Embedding cache: {cache['hits']} hits, {cache['misses']} new")
-        if decisions and any(decisions["applied"].values()):
-            applied = decisions["applied"]
-            err.print(
-                f"Human decisions applied: {applied['accepted']} accepted, {applied['rejected']} rejected, "
-                f"{applied['human']} human codings"
-            )
-        used = len({c.code_id for c in run.codings})
+    if quiet:
+        return
+    if "embedding" in run.settings and run.settings["embedding"]["identity"].startswith("tfidf-svd:"):
+        err.print(f"[yellow]Note:[/] {escape(run.settings['embedding']['model'])}")
+    cache = run.stats.get("embedding_cache")
+    if cache:
+        err.print(f"Embedding cache: {cache['hits']} hits, {cache['misses']} new")
+    learned = run.stats.get("classifier")
+    if learned is not None and "gold" in run.settings:
+        entry = next(iter(learned.values()), {})
+        trained = sum(1 for e in learned.values() if e.get("trained"))
         err.print(
-            f"Coded {len(run.corpus.transcripts)} transcripts: {len(run.units)} segments, "
-            f"{len(run.codings)} codings with {used} of {len(run.codebook)} codes → {escape(str(out_dir))}"
+            f"Classifier trained on {escape(run.settings['gold']['path'])}: "
+            f"{entry.get('positives', 0) + entry.get('negatives', 0)} human-coded excerpts, "
+            f"models for {trained} of {len(run.codebook)} codes"
         )
+    if decisions and any(decisions["applied"].values()):
+        applied = decisions["applied"]
+        err.print(
+            f"Human decisions applied: {applied['accepted']} accepted, {applied['rejected']} rejected, "
+            f"{applied['human']} human codings"
+        )
+    used = len({c.code_id for c in run.codings})
+    err.print(
+        f"Coded {len(run.corpus.transcripts)} transcripts with {', '.join(run.settings['methods'])}: "
+        f"{len(run.units)} segments, {len(run.codings)} codings with {used} of {len(run.codebook)} codes → {escape(str(out_dir))}"
+    )
 
 
 @app.command("suggest")

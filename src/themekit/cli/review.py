@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from themekit.cli.app import ProjectOption, _user_errors, app, out, review_app
 from themekit.errors import ThemekitError
+from themekit.models import STATUSES
 
 
 @review_app.command("export")
@@ -65,7 +66,7 @@ def review_status_cmd(
             frame = review_status(store)
     table = Table("code", "codings", "to review", "accepted", "rejected", "human", "reviewed")
     for code, row in frame.iterrows():
-        table.add_row(escape(str(code)), *(str(int(row[k])) for k in ("codings", "suggested", "accepted", "rejected", "human")), f"{row['reviewed_pct']:.0f}%")
+        table.add_row(escape(str(code)), *(str(int(row[k])) for k in ("codings", *STATUSES)), f"{row['reviewed_pct']:.0f}%")
     out.print(table)
     total, todo = int(frame["codings"].sum()), int(frame["suggested"].sum())
     out.print(f"{total - todo} of {total} codings reviewed.")

@@ -13,8 +13,8 @@ import yaml
 from pydantic import ValidationError
 
 from themekit.codebook.schema import SCHEMA_VERSION, CodebookSpec, CodeSpec, ThemeSpec
-from themekit.errors import CodebookError, CodebookProblem
-from themekit.util.yamlfile import alias_count, bracket_depth
+from themekit.errors import CodebookError, CodebookProblem, YamlError
+from themekit.util.yamlfile import line_of, load_yaml, yaml_path
 
 __all__ = ["Code", "Codebook", "SCHEMA_VERSION", "validate_codebook"]
 
@@ -145,75 +145,6 @@ def _flatten(spec: CodebookSpec) -> Iterator[Code]:
 # validation
 
 
-def _expanded_size(root: yaml.Node | None) -> int:
-    """How many values the document holds once aliases are expanded (memoised: linear in the file)."""
-    if root is None:
-        return 0
-    sizes: dict[int, int] = {}
-    open_nodes: set[int] = set()
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if id(node) in sizes:
-            continue
-        if not done and id(node) in open_nodes:
-            return 10**12  # a node that contains itself: endless
-        if isinstance(node, yaml.MappingNode):
-            children = [n for pair in node.value for n in pair]
-        elif isinstance(node, yaml.SequenceNode):
-            children = list(node.value)
-        else:
-            sizes[id(node)] = 1
-            continue
-        if done:
-            open_nodes.discard(id(node))
-            sizes[id(node)] = min(1 + sum(sizes[id(c)] for c in children), 10**12)
-        else:
-            open_nodes.add(id(node))
-            stack.append((node, True))
-            stack.extend((c, False) for c in children if id(c) not in sizes)
-    return sizes[id(root)]
-
-
-def _yaml_lines(node: yaml.Node, path: str, lines: dict[str, int], problems: list[CodebookProblem]) -> None:
-    """Record the line of every YAML path, and report duplicate keys."""
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            child = f"{path}.{key}" if path else key
-            line = key_node.start_mark.line + 1
-            if key in seen:
-                problems.append(CodebookProblem(child, f"duplicate key '{key}' (first at line {seen[key]})", line))
-                continue
-            seen[key] = line
-            lines[child] = line
-            _yaml_lines(value_node, child, lines, problems)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _yaml_lines(item, f"{path}[{i}]", lines, problems)
-
-
-def _loc_to_path(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def _line_for(path: str, lines: dict[str, int]) -> int | None:
-    while path:
-        if path in lines:
-            return lines[path]
-        cut = max(path.rfind("."), path.rfind("["))
-        path = path[:cut] if cut > 0 else ""
-    return lines.get("")
-
-
 def _allowed_keys(path: str) -> list[str]:
     parent = path.rsplit(".", 1)[0] if "." in path else ""
     last = parent.rsplit(".", 1)[-1].split("[")[0] if parent else ""
@@ -277,10 +208,10 @@ def _semantic_problems(raw: dict, lines: dict[str, int]) -> list[CodebookProblem
         identifier = item.get("id")
         if isinstance(identifier, str):
             if identifier in seen:
-                first = _line_for(seen[identifier], lines)
+                first = line_of(seen[identifier], lines)
                 where = f"{path}.id"
                 problems.append(
-                    CodebookProblem(where, f"duplicate id '{identifier}' (first at line {first})", _line_for(where, lines))
+                    CodebookProblem(where, f"duplicate id '{identifier}' (first at line {first})", line_of(where, lines))
                 )
             else:
                 seen[identifier] = f"{path}.id"
@@ -292,11 +223,11 @@ def _semantic_problems(raw: dict, lines: dict[str, int]) -> list[CodebookProblem
                 if not isinstance(term, str):
                     continue  # reported by the schema
                 if not term.strip():
-                    problems.append(CodebookProblem(where, "empty keyword; remove it", _line_for(where, lines)))
+                    problems.append(CodebookProblem(where, "empty keyword; remove it", line_of(where, lines)))
                 elif term.casefold() in terms:
                     problems.append(
                         CodebookProblem(
-                            where, f"'{term}' is listed twice (also {field}[{terms[term.casefold()]}])", _line_for(where, lines)
+                            where, f"'{term}' is listed twice (also {field}[{terms[term.casefold()]}])", line_of(where, lines)
                         )
                     )
                 else:
@@ -316,7 +247,7 @@ def _rename_problems(raw: dict, lines: dict[str, int], live: dict[str, str]) -> 
         olds = item.get(key)
         for k, old in enumerate(olds if isinstance(olds, list) else []):
             where = f"{path}.{key}[{k}]"
-            line = _line_for(where, lines)
+            line = line_of(where, lines)
             if not isinstance(old, str):
                 continue
             if old == item.get("id"):
@@ -325,7 +256,7 @@ def _rename_problems(raw: dict, lines: dict[str, int], live: dict[str, str]) -> 
                 problems.append(
                     CodebookProblem(
                         where,
-                        f"'{old}' is still a code or theme id (line {_line_for(live[old], lines)}); renames would go round "
+                        f"'{old}' is still a code or theme id (line {line_of(live[old], lines)}); renames would go round "
                         f"in a cycle. Remove the old code, or this {key} entry",
                         line,
                     )
@@ -410,7 +341,7 @@ def _pattern_problems(code_id: str, path: str, patterns: list, lines: dict[str, 
             elif (why := _catastrophic(regex)) is not None:
                 bad.append(f"regular expression {regex!r} is refused: {why} can take forever on some words; simplify it")
         if bad:
-            problems.extend(CodebookProblem(where, message, _line_for(where, lines)) for message in bad)
+            problems.extend(CodebookProblem(where, message, line_of(where, lines)) for message in bad)
             continue
         try:
             Matcher(shared_vocab(), validate=True).add(code_id, [pattern])
@@ -418,20 +349,21 @@ def _pattern_problems(code_id: str, path: str, patterns: list, lines: dict[str, 
             first = str(exc).strip().splitlines()
             detail = " ".join(x.strip() for x in first if x.strip())[:300]
             problems.append(
-                CodebookProblem(where, f"not a valid spaCy token pattern ({detail})", _line_for(where, lines))
+                CodebookProblem(where, f"not a valid spaCy token pattern ({detail})", line_of(where, lines))
             )
     return problems
 
 
-def read_guarded_yaml(path: str | Path) -> tuple[object, dict[str, int], list[CodebookProblem]]:
-    """Parse a codebook-like YAML file behind the size, nesting and alias guards.
+def read_guarded_yaml(path: str | Path, *, text: str | None = None) -> tuple[object, dict[str, int], list[CodebookProblem]]:
+    """Parse a codebook-like YAML file (or ``text``, named ``path`` in messages) behind the size, nesting and alias
+    guards of :func:`themekit.util.yamlfile.load_yaml`.
 
     Returns the data, the line of every YAML path and the problems found while
     mapping lines (duplicate keys); unreadable files raise :class:`CodebookError`.
     """
     path = Path(path)
     try:
-        data = path.read_bytes()
+        data = path.read_bytes() if text is None else text.encode("utf-8")
     except OSError as exc:
         raise CodebookError(path, [CodebookProblem("", f"cannot read the file ({exc.strerror}); check the path")]) from None
     if len(data) > MAX_CODEBOOK_BYTES:
@@ -440,54 +372,25 @@ def read_guarded_yaml(path: str | Path) -> tuple[object, dict[str, int], list[Co
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CodebookError(path, [CodebookProblem("", f"not UTF-8 (byte {exc.start}); save the file as UTF-8")]) from None
-    depth = bracket_depth(text)
-    if depth > MAX_FLOW_DEPTH:
-        raise CodebookError(
-            path,
-            [CodebookProblem("", f"brackets are nested {depth} deep, more than the {MAX_FLOW_DEPTH} allowed; a codebook never needs this")],
-        )
-    problems: list[CodebookProblem] = []
-    lines: dict[str, int] = {}
     try:
-        aliases = alias_count(text)
-        if aliases > MAX_ALIASES:
-            raise CodebookError(
-                path,
-                [CodebookProblem("", f"uses {aliases} YAML aliases (*name), more than the {MAX_ALIASES} allowed; write the values out in full")],
-            )
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        expanded = _expanded_size(node)
-        if expanded > MAX_EXPANDED_NODES:
-            raise CodebookError(
-                path,
-                [CodebookProblem("", f"expands to over {MAX_EXPANDED_NODES:,} values through YAML aliases (*name); write the values out in full")],
-            )
-        if node is not None:
-            _yaml_lines(node, "", lines, problems)
-        raw = yaml.safe_load(text)
-    except CodebookError:
-        raise
-    except (ValueError, KeyError, IndexError, AttributeError, TypeError, RecursionError) as exc:
-        # PyYAML's constructors refuse some scalars without a YAMLError: '2024-02-30', '!!bool maybe'
-        detail = f" ({exc})" if str(exc) else ""
-        raise CodebookError(
-            path,
-            [CodebookProblem("", f"a value could not be read{detail}: an impossible date, a wrong !!tag, or nesting too deep; fix or quote it")],
-        ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        bad_line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
-        hint = "; indent with spaces, not tabs" if "\t" in bad_line else ""
-        raise CodebookError(path, [CodebookProblem("", f"{where}not valid YAML ({problem}){hint}", None)]) from None
-    return raw, lines, problems
+        document = load_yaml(text, max_depth=MAX_FLOW_DEPTH, max_aliases=MAX_ALIASES, max_expanded=MAX_EXPANDED_NODES)
+    except YamlError as exc:
+        if exc.kind == "syntax":
+            where = f"line {exc.line}, column {exc.column}: " if exc.line else ""
+            raise CodebookError(path, [CodebookProblem("", f"{where}{exc.message}", None)]) from None
+        fix = {"depth": "a codebook never needs this", "aliases": "write the values out in full"}.get(exc.kind, "fix or quote it")
+        raise CodebookError(path, [CodebookProblem("", f"{exc.message}; {fix}")]) from None
+    problems = [CodebookProblem(where, message, line) for where, line, message in document.duplicates]
+    return document.data, document.lines, problems
 
 
-def validate_codebook(path: str | Path) -> Codebook:
-    """Load a codebook, collecting every problem before raising :class:`CodebookError`."""
+def validate_codebook(path: str | Path, *, text: str | None = None) -> Codebook:
+    """Load a codebook, collecting every problem before raising :class:`CodebookError`.
+
+    With ``text``, that YAML is checked as if it were the file ``path`` (nothing is read or written); the codebook
+    returned then has no source file."""
     path = Path(path)
-    raw, lines, problems = read_guarded_yaml(path)
+    raw, lines, problems = read_guarded_yaml(path, text=text)
     if not isinstance(raw, dict):
         raise CodebookError(path, [CodebookProblem("", "the file must be a YAML mapping with name, version and themes")])
     spec = None
@@ -495,11 +398,11 @@ def validate_codebook(path: str | Path) -> Codebook:
         spec = CodebookSpec.model_validate(raw)
     except ValidationError as exc:
         for error in exc.errors():
-            where = _loc_to_path(error["loc"])
-            problems.append(CodebookProblem(where, _describe(error, where), _line_for(where, lines)))
+            where = yaml_path(error["loc"])
+            problems.append(CodebookProblem(where, _describe(error, where), line_of(where, lines)))
     problems.extend(_semantic_problems(raw, lines))
     if problems:
         problems.sort(key=lambda p: (p.line or 0, p.path))
         raise CodebookError(path, problems)
     assert spec is not None
-    return Codebook(spec, source=path)
+    return Codebook(spec, source=path if text is None else None)

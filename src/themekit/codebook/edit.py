@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,13 +18,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from themekit.codebook import (
-    _line_for,
-    _loc_to_path,
     read_guarded_yaml,
     validate_codebook,
 )
 from themekit.codebook.schema import CodeSpec
 from themekit.errors import CodebookError, CodebookProblem, ThemekitError
+from themekit.util.atomic import atomic_write_text
+from themekit.util.yamlfile import line_of, yaml_path
 
 __all__ = ["BumpResult", "MergeResult", "bump_codebook", "bump_version", "merge_drafts", "read_drafts"]
 
@@ -75,15 +74,15 @@ def read_drafts(path: str | Path) -> list[dict[str, Any]]:
     checked = []
     for i, draft in enumerate(drafts):
         if not isinstance(draft, dict):
-            problems.append(CodebookProblem(f"drafts[{i}]", "must be a mapping with id, label and definition", _line_for(f"drafts[{i}]", lines)))
+            problems.append(CodebookProblem(f"drafts[{i}]", "must be a mapping with id, label and definition", line_of(f"drafts[{i}]", lines)))
             continue
         spec = {k: v for k, v in draft.items() if k != "topic"}
         try:
             CodeSpec.model_validate(spec)
         except ValidationError as exc:
             for error in exc.errors():
-                where = _loc_to_path(("drafts", i, *error["loc"]))
-                problems.append(CodebookProblem(where, error["msg"], _line_for(where, lines)))
+                where = yaml_path(("drafts", i, *error["loc"]))
+                problems.append(CodebookProblem(where, error["msg"], line_of(where, lines)))
             continue
         checked.append(spec)
     if problems:
@@ -186,12 +185,7 @@ def _write_validated(rt: Any, data: Any, path: Path, out: str | Path | None) -> 
     rt.dump(data, buffer)
     text = buffer.getvalue()
     target_path = Path(out) if out is not None else path
-    with tempfile.TemporaryDirectory() as scratch:
-        trial = Path(scratch) / path.name
-        trial.write_text(text, encoding="utf-8")
-        validate_codebook(trial)  # raises CodebookError naming the problem
-    from themekit.util.atomic import atomic_write_text
-
+    validate_codebook(path, text=text)  # raises CodebookError naming the problem
     atomic_write_text(target_path, text)
     return target_path
 

@@ -1,59 +1,67 @@
-"""Coders: one per method, all behind the :class:`Coder` protocol, and their combination."""
+"""Coders: one per method, all behind the :class:`Coder` protocol, registered in :data:`METHODS`, and their combination.
+
+A coder gives codes to the segments of a corpus and says what it found
+(:class:`Coded`: its codings, its statistics for run.json, and the codes on
+which its decision is final). The pipeline builds every chosen method's coder
+from a :class:`CoderContext` and runs them alike; a method registered with
+``in_batches`` (the rules) needs only one transcript at a time and runs in the
+batch that segments it, where the spaCy Docs are at hand.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
 
 from spacy.language import Language
 
 from themekit.codebook import Codebook
+from themekit.coding.base import Coded, Coder, merge_stats
 from themekit.coding.classifier import ClassifierCoder
 from themekit.coding.rules import RuleCoder
 from themekit.coding.semantic import SemanticCoder, noisy_or
 from themekit.embed import Embedder, EmbeddingCache
 from themekit.errors import ThemekitError
+from themekit.gold import HumanCodings
 from themekit.models import Coding
-from themekit.segment import Segmentation
 
 __all__ = [
-    "CODERS",
+    "METHODS",
     "ClassifierCoder",
+    "Coded",
     "Coder",
     "CoderContext",
+    "MethodSpec",
     "RuleCoder",
     "SemanticCoder",
     "combine",
+    "merge_stats",
     "method_names",
 ]
 
 
-class Coder(Protocol):
-    """Gives codes to segments. ``method`` names it in outputs (rule, semantic, ...)."""
-
-    method: str
-
-    def code(self, segmentation: Segmentation, codebook: Codebook) -> list[Coding]: ...
-
-
 @dataclass
 class CoderContext:
-    """What coders may need, built lazily: the spaCy pipeline, the embedder, the cache."""
+    """What coders may need, built lazily: the spaCy pipeline, the embedder, the cache, human codings and the
+    codings of the methods that ran before."""
 
     nlp: Language
-    embedder: Callable[[], Embedder]
+    embedder: Callable[[], Embedder] | None = None
     cache_dir: Path | None = None
     min_score: float = 0.5
-    gold: Path | None = None
-    #: The rule coder's codings, which the classifier learns from as features.
-    rule_codings: Sequence[Coding] = ()
+    human: HumanCodings | None = None
+    #: Codings of the methods already run, by method: the classifier learns from the rules' as features.
+    earlier: dict[str, Sequence[Coding]] = field(default_factory=dict)
 
-    def cache(self, embedder: Embedder) -> EmbeddingCache | None:
+    def embedding(self) -> tuple[Embedder, EmbeddingCache | None]:
+        """The run's embedder and its cache (none for the TF-IDF fallback, refitted on every corpus)."""
+        if self.embedder is None:
+            raise ThemekitError("this coding method embeds text, and no embedder was given")
+        embedder = self.embedder()
         if self.cache_dir is None or embedder.identity.startswith("tfidf-svd:"):
-            return None  # the fallback is refitted on every corpus; caching it would only grow the disk
-        return EmbeddingCache(self.cache_dir, embedder.identity)
+            return embedder, None
+        return embedder, EmbeddingCache(self.cache_dir, embedder.identity)
 
 
 def _rule(ctx: CoderContext) -> Coder:
@@ -61,60 +69,80 @@ def _rule(ctx: CoderContext) -> Coder:
 
 
 def _semantic(ctx: CoderContext) -> Coder:
-    embedder = ctx.embedder()
-    return SemanticCoder(embedder, cache=ctx.cache(embedder), min_score=ctx.min_score)
+    embedder, cache = ctx.embedding()
+    return SemanticCoder(embedder, cache=cache, min_score=ctx.min_score)
 
 
 def _classifier(ctx: CoderContext) -> Coder:
-    if ctx.gold is None:
+    if ctx.human is None:
         raise ThemekitError(
             "the classifier method learns from human codings: give a gold/decisions file with --gold "
             "(transcript, char_start, char_end, code), or leave 'classifier' out of --method"
         )
-    embedder = ctx.embedder()
+    embedder, cache = ctx.embedding()
     return ClassifierCoder(
-        embedder, gold=ctx.gold, cache=ctx.cache(embedder), min_score=ctx.min_score, rule_codings=ctx.rule_codings
+        embedder, human=ctx.human, cache=cache, min_score=ctx.min_score, rule_codings=ctx.earlier.get("rule", ())
     )
 
 
-#: Coder factories by method name, as ``themekit code --method`` accepts them.
-CODERS: dict[str, Callable[[CoderContext], Coder]] = {"rule": _rule, "semantic": _semantic, "classifier": _classifier}
-#: Methods that need more than a codebook, and what they need.
-NEEDS_GOLD = frozenset({"classifier"})
+@dataclass(frozen=True)
+class MethodSpec:
+    """A coding method as ``themekit code --method`` names it: how to build its coder and what it needs."""
+
+    name: str
+    build: Callable[[CoderContext], Coder]
+    #: learns from human codings: chosen by default only when there are some
+    needs_human: bool = False
+    #: methods whose codings it reads (they run whenever it runs)
+    uses: tuple[str, ...] = ()
+    #: needs one transcript at a time: runs in the batch that reads and segments it
+    in_batches: bool = False
+
+
+#: Every coding method, in the order they run.
+METHODS: dict[str, MethodSpec] = {
+    spec.name: spec
+    for spec in (
+        MethodSpec("rule", _rule, in_batches=True),
+        MethodSpec("semantic", _semantic),
+        MethodSpec("classifier", _classifier, needs_human=True, uses=("rule",)),
+    )
+}
 _ALIASES = {"rules": "rule", "embedding": "semantic", "embeddings": "semantic", "classifiers": "classifier"}
 
 
 def method_names(methods: str | Sequence[str] | None, *, have_gold: bool = False) -> list[str]:
     """Validated method names, in registry order; ``None`` means every method whose inputs exist."""
     if methods is None:
-        return [m for m in CODERS if have_gold or m not in NEEDS_GOLD]
+        return [m for m, spec in METHODS.items() if have_gold or not spec.needs_human]
     raw = [m.strip() for m in (methods.split(",") if isinstance(methods, str) else methods) if m.strip()]
     names = [_ALIASES.get(m, m) for m in raw]
-    unknown = [m for m, n in zip(raw, names) if n not in CODERS]
+    unknown = [m for m, n in zip(raw, names) if n not in METHODS]
     if unknown or not names:
         raise ThemekitError(
-            f"unknown coding method {', '.join(map(repr, unknown)) or '(none)'}; choose from: {', '.join(CODERS)}"
+            f"unknown coding method {', '.join(map(repr, unknown)) or '(none)'}; choose from: {', '.join(METHODS)}"
         )
-    return [m for m in CODERS if m in names]
+    return [m for m in METHODS if m in names]
 
 
 def combine(
-    codings: list[Coding], codebook: Codebook, *, min_score: float = 0.5, learned: Collection[str] = ()
+    codings: list[Coding], codebook: Codebook, *, min_score: float = 0.5, final: Mapping[str, str] | None = None
 ) -> list[Coding]:
     """One coding per (segment, code): methods joined (``rule+semantic``), scores
     combined by noisy-OR, evidence kept from each, a negation flag kept if any
     method raised it; then ``min_score`` applied.
 
-    For the ``learned`` codes (those with a classifier trained on human
-    codings) the classifier has the last word: it has learned from the rule
-    matches and the embeddings how far to trust them for that code, so a
-    coding of such a code stands only where the classifier gave it too."""
+    ``final`` maps a code to the method that has the last word on it (a
+    classifier trained on human codings of that code: it has learned from the
+    rule matches and the embeddings how far to trust them), so a coding of
+    such a code stands only where that method gave it too."""
+    final = final or {}
     groups: dict[tuple[int, str], list[Coding]] = {}
     for c in codings:
         groups.setdefault((id(c.segment), c.code_id), []).append(c)
     merged: list[Coding] = []
     for (_, code_id), group in groups.items():
-        if code_id in learned and all(c.method != "classifier" for c in group):
+        if code_id in final and all(c.method != final[code_id] for c in group):
             continue
         if len(group) == 1:
             best = group[0]

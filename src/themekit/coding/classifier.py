@@ -27,14 +27,17 @@ method.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from themekit.codebook import Codebook
+from themekit.coding.base import Coded
 from themekit.coding.context import question_vectors, turn_vectors
 from themekit.embed import Embedder, EmbeddingCache, embed_texts
+from themekit.gold import HumanCodings, load_gold
 from themekit.models import Coding
 from themekit.segment import Segmentation
 
@@ -57,7 +60,7 @@ class ClassifierCoder:
         self,
         embedder: Embedder,
         *,
-        gold: str | Path,
+        human: HumanCodings,
         cache: EmbeddingCache | None = None,
         min_score: float = 0.5,
         rule_codings: Sequence[Coding] = (),
@@ -65,7 +68,7 @@ class ClassifierCoder:
         self.embedder = embedder
         self.rule_codings = rule_codings
         self.decision_threshold = 0.5
-        self.gold = Path(gold)
+        self.human = human
         self.cache = cache
         self.min_score = min_score
         self.report: dict[str, Any] = {}
@@ -95,77 +98,104 @@ class ClassifierCoder:
                 matches[i, column[coding.code_id]] = 1.0
         return matches
 
-    def code(self, segmentation: Segmentation, codebook: Codebook) -> list[Coding]:
-        import pandas as pd
-        from scipy.sparse import csr_matrix, hstack
-        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
-        from sklearn.metrics import precision_recall_fscore_support
-        from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
+    def code(self, segmentation: Segmentation, codebook: Codebook) -> Coded:
+        """A model per code with enough human codings; each codes the corpus. Its decision on those codes is final."""
+        codings = self._codings(segmentation, codebook)
+        stats: dict[str, Any] = {"embedding_cache": self.cache.stats()} if self.cache is not None else {}
+        stats["classifier"] = self.report
+        stats["classifier_threshold"] = self.decision_threshold
+        return Coded(codings, stats, final_codes=frozenset(self.trained_codes))
 
-        from themekit.gold import load_gold, read_gold
-
+    def _codings(self, segmentation: Segmentation, codebook: Codebook) -> list[Coding]:
+        """Learn a model per code from the human codings, then code every segment with it."""
         segments = segmentation.segments
         if not segments:
             return []
+        examples = self._examples(segments, codebook)
+        if not examples.texts:
+            return []
+        data = self._features(segments, codebook, examples)
+        trained = self._cross_validate(codebook, data, examples)
+        return self._code_with(trained, segments, data)
+
+    def _examples(self, segments: list, codebook: Codebook) -> _Examples:
+        """The training excerpts: segments of the corpus the human codings cover, then excerpts of other
+        transcripts learned from their ``text``; with their transcripts (the folds' groups) and codes."""
+        import pandas as pd
+
         frame = pd.DataFrame(
             [(s.transcript.id, s.index, s.start, s.end, s.text) for s in segments],
             columns=["transcript", "segment", "start", "end", "text"],
         )
-        texts_all = frame["text"].tolist()
         codes = {c.id for c in codebook}
-        raw = read_gold(self.gold)
+        raw = self.human.rows
         tcol = next((c for c in raw.columns if c.strip().casefold() == "transcript"), None)
         in_corpus = raw[tcol].str.strip().isin(set(frame["transcript"])) if tcol else pd.Series(True, index=raw.index)
-        gold = load_gold(self.gold, frame, codes, frame=raw[in_corpus])
+        gold = load_gold(self.human.source, frame, codes, frame=raw[in_corpus])
         row_of = {(t, i): n for n, (t, i) in enumerate(zip(frame["transcript"], frame["segment"]))}
         covered = sorted({row_of[(t, s)] for t, s in zip(gold["transcript"], gold["segment"])})
-        train_texts = [texts_all[i] for i in covered]
-        groups = [frame["transcript"].iat[i] for i in covered]
-        labels: list[set[str]] = [set() for _ in covered]
+        examples = _Examples(
+            covered=covered,
+            texts=[segments[i].text for i in covered],
+            groups=[frame["transcript"].iat[i] for i in covered],
+            labels=[set() for _ in covered],
+        )
         position = {row: k for k, row in enumerate(covered)}
         for t, s, c in gold.itertuples(index=False):
             if c:
-                labels[position[row_of[(t, s)]]].add(c)
-        for text, transcript, label in _outside_rows(self.gold, raw[~in_corpus], codes):
-            train_texts.append(text)
-            groups.append(transcript)
-            labels.append(label)
-        if not train_texts:
-            return []
+                examples.labels[position[row_of[(t, s)]]].add(c)
+        for text, transcript, label in _outside_rows(Path(self.human.source), raw[~in_corpus], codes):
+            examples.texts.append(text)
+            examples.groups.append(transcript)
+            examples.labels.append(label)
+        return examples
 
+    def _features(self, segments: list, codebook: Codebook, examples: _Examples) -> _Features:
+        """TF-IDF n-grams beside the embeddings, context and rule matches: for the corpus and the training excerpts."""
+        from scipy.sparse import csr_matrix, hstack
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        texts_all = [s.text for s in segments]
+        covered = examples.covered
         tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, lowercase=True)
-        tfidf.fit(texts_all + train_texts[len(covered) :])
-        vocabulary = np.array(tfidf.get_feature_names_out())
+        tfidf.fit(texts_all + examples.texts[len(covered) :])
         words = tfidf.transform(texts_all)
         dense = np.hstack([self._dense(segments), self._rule_matches(segments, codebook)])
-        features = hstack([words, csr_matrix(dense)]).tocsr()
-        train_words = tfidf.transform(train_texts)
-        outside = self._embed(train_texts[len(covered) :])
+        outside = self._embed(examples.texts[len(covered) :])
         outside_dense = (
             np.hstack([outside, outside, np.zeros_like(outside), np.zeros((len(outside), len(codebook)), np.float32)])
             if len(outside)
             else dense[:0]
         )
-        train = hstack([train_words, csr_matrix(np.vstack([dense[covered], outside_dense]))]).tocsr()
-        n_words = words.shape[1]
-        groups_arr = np.array(groups)
+        train_words = tfidf.transform(examples.texts)
+        return _Features(
+            vocabulary=np.array(tfidf.get_feature_names_out()),
+            words=words,
+            corpus=hstack([words, csr_matrix(dense)]).tocsr(),
+            train=hstack([train_words, csr_matrix(np.vstack([dense[covered], outside_dense]))]).tocsr(),
+        )
 
-        # First pass: which codes can be learned, and how each does under cross-validation.
+    def _cross_validate(self, codebook: Codebook, data: _Features, examples: _Examples) -> list[tuple[Any, np.ndarray]]:
+        """Which codes can be learned, how each does under cross-validation grouped by transcript, and the one
+        decision threshold the cross-validated probabilities favour; (code, labels) of every learnable code."""
+        from sklearn.metrics import precision_recall_fscore_support
+        from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
+
+        groups = np.array(examples.groups)
         trained: list[tuple[Any, np.ndarray]] = []
         held_out: list[tuple[np.ndarray, np.ndarray, dict[str, Any]]] = []
         for code in codebook:
-            y = np.array([code.id in label for label in labels], dtype=int)
+            y = np.array([code.id in label for label in examples.labels], dtype=int)
             entry: dict[str, Any] = {"positives": int(y.sum()), "negatives": int(len(y) - y.sum())}
             self.report[code.id] = entry
             if y.sum() < MIN_POSITIVES or (len(y) - y.sum()) < MIN_POSITIVES:
                 entry["trained"] = False
                 entry["reason"] = f"needs at least {MIN_POSITIVES} positive and {MIN_POSITIVES} negative human codings"
                 continue
-            n_groups = len(set(groups_arr[y == 1]))
-            folds = min(5, int(y.sum()), n_groups)
+            folds = min(5, int(y.sum()), len(set(groups[y == 1])))
             if folds >= 2:
                 cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=0)
-                predicted = cross_val_predict(_model(), train, y, cv=cv, groups=groups_arr, method="predict_proba")[:, 1]
+                predicted = cross_val_predict(_model(), data.train, y, cv=cv, groups=groups, method="predict_proba")[:, 1]
                 entry["cv_folds"] = folds
                 held_out.append((y, predicted, entry))
             trained.append((code, y))
@@ -173,20 +203,25 @@ class ClassifierCoder:
         for y, predicted, entry in held_out:
             p, r, f, _ = precision_recall_fscore_support(y, predicted >= self.decision_threshold, average="binary", zero_division=0)
             entry.update(cv_precision=round(float(p), 4), cv_recall=round(float(r), 4), cv_f1=round(float(f), 4))
+        return trained
 
-        # Second pass: each model learns from every human coding and codes the corpus.
+    def _code_with(self, trained: list[tuple[Any, np.ndarray]], segments: list, data: _Features) -> list[Coding]:
+        """Each model learns from every human coding and codes the corpus; its telling words are the evidence."""
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
         codings: list[Coding] = []
+        n_words = data.words.shape[1]
         for code, y in trained:
-            model = _model().fit(train, y)
+            model = _model().fit(data.train, y)
             self.report[code.id]["trained"] = True
-            proba = model.predict_proba(features)[:, 1]
+            proba = model.predict_proba(data.corpus)[:, 1]
             scores = _calibrate(proba, self.decision_threshold)
             weights = model.coef_[0][:n_words]
             for i in np.flatnonzero(scores >= self.min_score):
-                row = words[i]
+                row = data.words[i]
                 contributions = row.data * weights[row.indices]
                 ranked = [row.indices[j] for j in np.argsort(-contributions) if contributions[j] > 0]
-                top = [vocabulary[k] for k in ranked if not set(vocabulary[k].split()) <= ENGLISH_STOP_WORDS][:3]
+                top = [data.vocabulary[k] for k in ranked if not set(data.vocabulary[k].split()) <= ENGLISH_STOP_WORDS][:3]
                 terms = ", ".join(f"'{t}'" for t in top) if top else "(meaning only, no telling words)"
                 codings.append(
                     Coding(
@@ -199,6 +234,24 @@ class ClassifierCoder:
                     )
                 )
         return codings
+
+
+@dataclass
+class _Examples:
+    """Training excerpts: the corpus rows covered (``covered``), then excerpts from outside the corpus."""
+
+    covered: list[int]
+    texts: list[str]
+    groups: list[str]
+    labels: list[set[str]]
+
+
+@dataclass
+class _Features:
+    vocabulary: np.ndarray
+    words: Any  # the corpus' TF-IDF rows (sparse)
+    corpus: Any  # every feature of the corpus' segments (sparse)
+    train: Any  # every feature of the training excerpts (sparse)
 
 
 def _model() -> Any:

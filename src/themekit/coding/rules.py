@@ -18,6 +18,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
 from themekit.codebook import Codebook
+from themekit.coding.base import Coded
 from themekit.models import Coding, Segment
 from themekit.segment import Segmentation
 from themekit.util.gcpause import paused_gc
@@ -77,8 +78,12 @@ class RuleCoder:
                 patterns.add(_SEP.join((code.id, "patterns", str(p))), [pattern])
         return phrases, patterns
 
+    def code(self, segmentation: Segmentation, codebook: Codebook) -> Coded:
+        """Every code whose keywords or patterns match in a segment and no exclude keyword vetoes."""
+        return Coded(self.codings(segmentation, codebook))
+
     @paused_gc()
-    def code(self, segmentation: Segmentation, codebook: Codebook) -> list[Coding]:
+    def codings(self, segmentation: Segmentation, codebook: Codebook) -> list[Coding]:
         phrases, patterns = self._matchers(codebook)
         strings = self.nlp.vocab.strings
         hits: dict[tuple[int, str], _Hits] = {}

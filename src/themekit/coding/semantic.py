@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from themekit.codebook import Code, Codebook
+from themekit.coding.base import Coded
 from themekit.coding.context import question_vectors, turn_vectors
 from themekit.embed import Embedder, EmbeddingCache, embed_texts
 from themekit.models import Coding
@@ -120,7 +122,14 @@ class SemanticCoder:
     def _embed(self, texts: list[str]) -> np.ndarray:
         return embed_texts(texts, self.embedder, self.cache)
 
-    def code(self, segmentation: Segmentation, codebook: Codebook) -> list[Coding]:
+    def code(self, segmentation: Segmentation, codebook: Codebook) -> Coded:
+        """Every code whose context-mixed similarity passes its threshold, within :data:`MARGIN` of the best."""
+        codings = self._codings(segmentation, codebook)
+        stats: dict[str, Any] = {"embedding_cache": self.cache.stats()} if self.cache is not None else {}
+        stats["semantic_thresholds"] = {k: round(v, 4) for k, v in self.thresholds.items()}
+        return Coded(codings, stats)
+
+    def _codings(self, segmentation: Segmentation, codebook: Codebook) -> list[Coding]:
         segments = [s for s in segmentation.segments if len(s.text.split()) >= MIN_WORDS]
         refs = [r for code in codebook for r in references(code)]
         if not segments or not refs:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from themekit.config import ReportSettings
+from themekit.config import ReportSettings, load_settings
 from themekit.export.markdown import summary_markdown
 from themekit.run import Run
 from themekit.runfolder import write_run_folder
@@ -16,7 +16,10 @@ def write_run(run: Run, out: str | Path, *, force: bool = False, settings: Repor
     """Write excerpts.csv, excerpts.parquet, segments.parquet, transcripts.parquet, codebook.yaml, summary.md and
     run.json into ``out``, atomically (see :func:`themekit.runfolder.write_run_folder`).
 
-    ``settings`` (the report settings of ``themekit.yaml``) shape summary.md.
+    ``settings`` (report settings) shape summary.md; by default those of ``themekit.yaml`` in the working folder,
+    if there is one, as for ``themekit code``.
     """
+    if settings is None:
+        settings = load_settings().report
     summary = ("summarize+export:summary", lambda: summary_markdown(run, settings=settings))
     return write_run_folder(run, out, force=force, extra={"summary.md": summary})

@@ -19,6 +19,7 @@ from themekit.models import Corpus, Transcript
 from themekit.util.gcpause import paused_gc
 
 __all__ = [
+    "CorpusGatherer",
     "DEFAULT_INTERVIEWER_LABELS",
     "MAX_FILE_BYTES",
     "PARTICIPANTS_FILE",
@@ -169,26 +170,50 @@ def read_corpus(
     reason, and the rest are still read. A single file path reads just that file.
     """
     root, files, participants = corpus_files(path)
-    transcripts: list[Transcript] = []
-    failures: list[tuple[Path, str]] = []
-    seen: dict[str, Path] = {}
+    gathered = CorpusGatherer(root)
     with paused_gc():  # parsing makes many small objects: see themekit.util.gcpause
         for file in files:
-            if file.stem in seen:
-                failures.append(
-                    (file, f"{file}: has the same name as {seen[file.stem].name}. Rename one so each transcript id is unique.")
-                )
+            if gathered.refuse_duplicate(file):
                 continue
             try:
-                transcripts.append(
-                    read_transcript(
-                        file,
-                        attributes=participants.get(file.stem.casefold()),
-                        interviewer_labels=interviewer_labels,
-                        max_bytes=max_bytes,
-                    )
+                transcript = read_transcript(
+                    file,
+                    attributes=participants.get(file.stem.casefold()),
+                    interviewer_labels=interviewer_labels,
+                    max_bytes=max_bytes,
                 )
-                seen[file.stem] = file
             except TranscriptError as exc:
-                failures.append((file, str(exc)))
-    return Corpus(root=root, transcripts=tuple(transcripts), failures=tuple(failures))
+                gathered.add(file, error=str(exc))
+            else:
+                gathered.add(file, transcript)
+    return gathered.corpus()
+
+
+class CorpusGatherer:
+    """Transcripts gathered into a :class:`Corpus` file by file, in order, wherever they were read: the one rule
+    for which files become transcripts (a second file with the same name is refused, an unreadable one listed)."""
+
+    def __init__(self, root: Path, failures: Iterable[tuple[Path, str]] = ()) -> None:
+        self.root = root
+        self.transcripts: list[Transcript] = []
+        self.failures: list[tuple[Path, str]] = list(failures)
+        self.seen: dict[str, Path] = {}
+
+    def refuse_duplicate(self, path: Path) -> bool:
+        """Whether ``path`` has the name of a transcript already gathered (then it is listed as a failure)."""
+        if path.stem not in self.seen:
+            return False
+        self.failures.append((path, f"{path}: has the same name as {self.seen[path.stem].name}. Rename one so each transcript id is unique."))
+        return True
+
+    def add(self, path: Path, transcript: Transcript | None = None, *, error: str | None = None) -> bool:
+        """Gather what reading ``path`` gave; whether it became a transcript of the corpus."""
+        if transcript is None:
+            self.failures.append((path, error or f"{path}: could not be read"))
+            return False
+        self.seen[path.stem] = path
+        self.transcripts.append(transcript)
+        return True
+
+    def corpus(self) -> Corpus:
+        return Corpus(root=self.root, transcripts=tuple(self.transcripts), failures=tuple(self.failures))

@@ -16,9 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-import yaml
-
-from themekit.errors import TranscriptError
+from themekit.errors import TranscriptError, YamlError
 from themekit.ingest.text import (
     Block,
     decode_bytes,
@@ -26,7 +24,7 @@ from themekit.ingest.text import (
     parse_labelled_text,
     parse_timestamp,
 )
-from themekit.util.yamlfile import alias_count, bracket_depth
+from themekit.util.yamlfile import load_yaml
 
 __all__ = ["Reader", "RawTranscript", "READERS", "reader_for"]
 
@@ -73,6 +71,18 @@ _MAX_FRONT_MATTER_ALIASES = 20
 _MAX_FRONT_MATTER_DEPTH = 20
 
 
+def _front_matter_problem(exc: YamlError) -> tuple[str, str]:
+    """(reason, fix) for front matter the YAML loader refused."""
+    if exc.kind == "depth":
+        return f"has front matter with brackets nested more than {_MAX_FRONT_MATTER_DEPTH} deep", "Write the attributes as plain 'key: value' lines"
+    if exc.kind == "aliases":
+        return f"has front matter with more than {_MAX_FRONT_MATTER_ALIASES} YAML aliases (*name)", "Write the values out in full"
+    if exc.kind == "syntax":
+        where = f" at line {exc.line + 1}" if exc.line else ""  # the block starts on the line after '---'
+        return f"has front matter that is not valid YAML{where}", "Fix the block between the '---' lines"
+    return "has front matter with an unreadable value (such as an impossible date) or nested too deeply", "Fix the block between the '---' lines"
+
+
 class MarkdownReader:
     """Markdown: optional YAML front matter for case attributes; ``**Label:**`` speakers."""
 
@@ -86,34 +96,9 @@ class MarkdownReader:
         m = _FRONT_MATTER.match(text)
         if m:
             try:
-                block = m.group("yaml")
-                if bracket_depth(block) > _MAX_FRONT_MATTER_DEPTH:
-                    raise TranscriptError(
-                        path,
-                        f"has front matter with brackets nested more than {_MAX_FRONT_MATTER_DEPTH} deep",
-                        "Write the attributes as plain 'key: value' lines",
-                    )
-                if alias_count(block) > _MAX_FRONT_MATTER_ALIASES:
-                    raise TranscriptError(
-                        path,
-                        f"has front matter with more than {_MAX_FRONT_MATTER_ALIASES} YAML aliases (*name)",
-                        "Write the values out in full",
-                    )
-                meta = yaml.safe_load(block)
-            except TranscriptError:
-                raise
-            except yaml.YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None)
-                where = f" at line {mark.line + 2}" if mark else ""
-                raise TranscriptError(
-                    path, f"has front matter that is not valid YAML{where}", "Fix the block between the '---' lines"
-                ) from None
-            except Exception:  # constructors raise ValueError, KeyError... ("2024-02-30"); deep nesting RecursionError
-                raise TranscriptError(
-                    path,
-                    "has front matter with an unreadable value (such as an impossible date) or nested too deeply",
-                    "Fix the block between the '---' lines",
-                ) from None
+                meta = load_yaml(m.group("yaml"), max_depth=_MAX_FRONT_MATTER_DEPTH, max_aliases=_MAX_FRONT_MATTER_ALIASES).data
+            except YamlError as exc:
+                raise TranscriptError(path, *_front_matter_problem(exc)) from None
             if meta is not None and not isinstance(meta, dict):
                 raise TranscriptError(
                     path, "has front matter that is not a mapping", "Write it as 'key: value' lines between '---' lines"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +12,7 @@ from themekit.codebook import Codebook, validate_codebook
 from themekit.codebook.schema import SCHEMA_VERSION, CodeSpec
 from themekit.errors import CodebookError, RunFolderError
 from themekit.refi.standard import CodeNode, RefiError, guid, slug_id, xml_text
+from themekit.util.atomic import atomic_write_text
 
 __all__ = ["NO_DESCRIPTION", "ImportedCodebook", "build_codebook", "codes_element", "item_guid", "write_codebook_yaml"]
 
@@ -189,28 +188,12 @@ def write_codebook_yaml(data: dict[str, Any], out: Path, *, source: Path, force:
         raise RunFolderError(f"{out}: already exists. Choose another --out file, or add --force to replace it.")
     text = _yaml(data, source)
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
-    except OSError as exc:
-        raise RunFolderError(f"{out}: cannot write here ({exc.strerror}). Choose another --out path.") from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        try:
-            validate_codebook(tmp)
-        except CodebookError as exc:
-            raise RefiError(
-                source,
-                "the codebook made from this file does not pass themekit's checks:\n"
-                + "\n".join(f"  - {p}" for p in exc.problems),
-                "Report this as a themekit bug, with the file",
-            ) from None
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        validate_codebook(out, text=text)
+    except CodebookError as exc:
+        raise RefiError(
+            source,
+            "the codebook made from this file does not pass themekit's checks:\n" + "\n".join(f"  - {p}" for p in exc.problems),
+            "Report this as a themekit bug, with the file",
+        ) from None
+    atomic_write_text(out, text)
     return Codebook.load(out)

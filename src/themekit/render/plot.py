@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING, Literal
 
+from themekit.analysis.frames import cooccurrence, framework_matrix
+
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
@@ -72,17 +74,21 @@ class RunPlots:
         by: str = "participant",
         values: Literal["segments", "present"] = "segments",
         label: Literal["label", "id"] = "label",
+        rename: dict[str, str] | None = None,
+        title: str | None = None,
     ) -> Figure:
-        """The framework matrix (:meth:`Run.matrix`) as a heatmap: codes down, cases (or groups) across."""
-        matrix = self._run.matrix(by=by, values=values)
+        """The framework matrix (:meth:`Run.matrix`) as a heatmap: codes down, cases (or groups) across.
+
+        ``rename`` maps column names to the names shown (pseudonyms in a report); ``title`` replaces the default."""
+        matrix = framework_matrix(self._run, by=by, values=values)
         what = "segments coded" if values == "segments" else "participants mentioning"
         if values == "present" and by in ("participant", "transcript"):
             what = "mentioned (1) or not (0)"
         return _heat(
             matrix,
             _labels(self._run, matrix.index, label),
-            [str(c) for c in matrix.columns],
-            title=f"Codes by {by}",
+            [(rename or {}).get(str(c), str(c)) for c in matrix.columns],
+            title=title or f"Codes by {by}",
             xlabel=by,
             ylabel="code",
             colourbar=what,
@@ -90,7 +96,7 @@ class RunPlots:
 
     def frequencies(self, *, label: Literal["label", "id"] = "label") -> Figure:
         """Horizontal bars: how many participants mention each code (codebook order)."""
-        matrix = self._run.matrix(values="present")
+        matrix = framework_matrix(self._run, values="present")
         people = matrix.sum(axis=1)
         labels = _labels(self._run, matrix.index, label)
         total = len(matrix.columns)
@@ -107,7 +113,7 @@ class RunPlots:
 
     def cooccurrence(self, *, by: Literal["segment", "participant"] = "segment", label: Literal["label", "id"] = "label") -> Figure:
         """The co-occurrence table (:meth:`Run.cooccurrence`) as a heatmap; codes never used are left out."""
-        table = self._run.cooccurrence(by=by)
+        table = cooccurrence(self._run, by=by)
         used = [c for c in table.index if table.loc[c, c] > 0]
         table = table.loc[used, used]
         names = _labels(self._run, used, label)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from themekit.errors import ProjectBusyError, ProjectError
+from themekit.models import STATUSES
 
 if TYPE_CHECKING:
     from themekit.codebook import Codebook
@@ -425,7 +426,7 @@ def _is_busy(exc: sqlite3.Error) -> bool:
 
 def _status_counts(run: Run) -> dict[str, int]:
     counts = {"transcripts": len(run.corpus.transcripts), "segments": len(run.units), "codings": len(run.codings)}
-    for status in ("suggested", "accepted", "rejected", "human"):
+    for status in STATUSES:
         counts[status] = sum(1 for c in run.codings if c.status == status)
     return counts
 
@@ -440,16 +441,9 @@ def _store_codebook(conn: sqlite3.Connection, codebook: Codebook) -> None:
 
 def codebook_from_yaml(text: str) -> Codebook:
     """A codebook from a stored snapshot."""
-    import tempfile
-
     from themekit.codebook import validate_codebook
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "codebook.yaml"
-        path.write_text(text, encoding="utf-8")
-        codebook = validate_codebook(path)
-    codebook.source = None
-    return codebook
+    return validate_codebook("codebook.yaml", text=text)
 
 
 def open_project(path: str | Path | None = None, *, wait: float = 30.0) -> Project:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from themekit.errors import ThemekitError
+from themekit.models import STATUSES
 from themekit.store.db import DECISIONS, Decision, Project
 
 if TYPE_CHECKING:
@@ -370,7 +371,7 @@ def review_status(project: Project, run: Run | str | int | None = None) -> pd.Da
         verdict = decided.get((c["transcript_sha256"], c["start"], c["end"], c["code"]))
         status = {"accept": "accepted", "reject": "rejected", "change": "rejected", "add": "human"}.get(verdict or "", c["status"])
         row[status] += 1
-    frame = pd.DataFrame.from_dict(records, orient="index", columns=["codings", "suggested", "accepted", "rejected", "human"])
+    frame = pd.DataFrame.from_dict(records, orient="index", columns=["codings", *STATUSES])
     frame.index.name = "code"
     frame = frame.fillna(0).astype("int64")
     frame["reviewed_pct"] = (100 * (frame["codings"] - frame["suggested"]) / frame["codings"].where(frame["codings"] > 0)).round(1).fillna(0.0)

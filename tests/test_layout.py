@@ -1,0 +1,45 @@
+"""The package's shape: layers that import downwards only, no import cycles, no function too long to read."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+
+from .conftest import ROOT
+
+PACKAGE = ROOT / "src" / "themekit"
+
+
+def test_layout_layers_import_downwards_only():
+    # the contract in pyproject.toml ([tool.importlinter]), in-function imports included
+    result = subprocess.run(
+        [sys.executable, "-c", "from importlinter.cli import lint_imports_command; lint_imports_command()", "--no-cache"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Contracts: 1 kept, 0 broken." in result.stdout
+
+
+def test_layout_no_module_takes_part_in_an_import_cycle():
+    import grimp
+
+    graph = grimp.build_graph("themekit", cache_dir=None)
+    cycles = []
+    for module in sorted(graph.modules):
+        for imported in graph.find_modules_directly_imported_by(module):
+            if graph.chain_exists(importer=imported, imported=module):
+                cycles.append(f"{module} -> {imported} -> ... -> {module}")
+    assert not cycles, cycles
+
+
+def test_layout_no_function_is_over_80_lines():
+    # counted from the first line of the body (docstring included) to the last: a signature is an option list
+    long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.body[0].lineno + 1
+                if lines > 80:
+                    long.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name} ({lines} lines)")
+    assert not long, long
