@@ -39,7 +39,7 @@ def main() -> None:
             for f in (ROOT / "transcripts_sample").iterdir():
                 if f.suffix in {".txt", ".md", ".docx", ".vtt", ".srt"} or (f.suffix == ".csv" and f.stem.startswith("KW")):
                     shutil.copy(f, corpus_dir / f"{f.stem}_{k}{f.suffix}")
-        run = themekit.code(corpus_dir, ROOT / "codebooks" / "ati-keyworker.yaml", methods="rule,semantic", cache_dir=tmp / "cache")
+        run = themekit.code(corpus_dir, ROOT / "codebooks" / "ati-keyworker.yaml", methods="rule,semantic", cache_dir=tmp / "cache", project=None)
         per_code = 1
         while sum(len(c.quotes) for t in themekit.summarize(run, quotes_per_code=per_code) for c in t.codes) < args.quotes:
             per_code += 1

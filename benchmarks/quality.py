@@ -47,7 +47,7 @@ def held_out(corpus, codebook, methods: str, cache: Path) -> tuple[pd.DataFrame,
             train = Path(tmp) / f"train-without-{transcript.id}.csv"
             gold[gold["transcript"] != transcript.id].to_csv(train, index=False)
             started = time.perf_counter()
-            run = themekit.code(corpus, codebook, methods=methods, gold=train, cache_dir=cache)
+            run = themekit.code(corpus, codebook, methods=methods, gold=train, cache_dir=cache, project=None)
             seconds += time.perf_counter() - started
             excerpts = run.excerpts
             parts.append(excerpts[excerpts["transcript"] == transcript.id])
@@ -67,7 +67,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as cache:
         for methods in filter(wanted, ("rule", "semantic", "rule,semantic")):
             started = time.perf_counter()
-            run = themekit.code(corpus, codebook, methods=methods, cache_dir=Path(cache))
+            run = themekit.code(corpus, codebook, methods=methods, cache_dir=Path(cache), project=None)
             seconds = time.perf_counter() - started
             results[methods] = score(run.excerpts, run.segments, codebook) | {"seconds": round(seconds, 2)}
         for methods in filter(wanted, ("classifier", "rule,semantic,classifier")):

@@ -218,7 +218,7 @@ def main() -> None:
         shutil.rmtree(target, ignore_errors=True)
         with meter.stage(f"end to end, {workers} worker{'s' if workers > 1 else ''}", words,
                          reference="spacy.blank tokenisation", note="ingest + segment + rules + run folder"):
-            themekit.code(folder, codebook, methods="rule", workers=workers, cache_dir=None).save(target)
+            themekit.code(folder, codebook, methods="rule", workers=workers, cache_dir=None, project=None).save(target)
     if args.workers > 1:
         for name in ("excerpts.csv", "segments.parquet", "excerpts.parquet"):
             assert (work / "e2e-1" / name).read_bytes() == (work / f"e2e-{args.workers}" / name).read_bytes(), name

@@ -72,14 +72,14 @@ def main() -> None:
         cb_path.write_text(codebook, encoding="utf-8")
         corpus = themekit.read_corpus(tmp / "corpus")
         started = time.perf_counter()
-        cold = themekit.code(corpus, cb_path, methods="semantic", cache_dir=tmp / "cache")
+        cold = themekit.code(corpus, cb_path, methods="semantic", cache_dir=tmp / "cache", project=None)
         cold_s = time.perf_counter() - started
         cb_path.write_text(
             codebook.replace("Limited, infrequent or expensive public transport", "Scarce, slow or costly public transport"),
             encoding="utf-8",
         )
         started = time.perf_counter()
-        warm = themekit.code(corpus, cb_path, methods="semantic", cache_dir=tmp / "cache")
+        warm = themekit.code(corpus, cb_path, methods="semantic", cache_dir=tmp / "cache", project=None)
         warm_s = time.perf_counter() - started
     print(f"machine: {platform.machine()}, Python {platform.python_version()}, {words:,} participant words, "
           f"{len(cold.units):,} segments")

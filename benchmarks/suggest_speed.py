@@ -105,7 +105,7 @@ def main() -> None:
         topics_found["themekit"] = len(ours.drafts)
         outliers["themekit"] = ours.source["outliers"]
 
-        themekit.code(folder, codebook, cache_dir=cache)  # a coding run, as in normal use (not timed)
+        themekit.code(folder, codebook, cache_dir=cache, project=None)  # a coding run, as in normal use (not timed)
         started = time.perf_counter()
         warm = suggest_topics(folder, codebook, all_segments=True, cache_dir=cache)
         times["themekit warm"].append(time.perf_counter() - started)
