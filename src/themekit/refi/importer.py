@@ -26,36 +26,15 @@ from themekit.refi.standard import (
     parse_xml,
     read_code_tree,
 )
+from themekit.util import limits
 from themekit.util.atomic import replace_folder
+from themekit.util.limits import format_size
 
 __all__ = [
-    "MAX_ARCHIVE_ENTRIES",
-    "MAX_COMPRESSION_RATIO",
-    "MAX_PROJECT_BYTES",
-    "MAX_SOURCE_BYTES",
-    "MAX_TOTAL_BYTES",
     "QdpxImport",
     "import_qdc",
     "import_qdpx",
 ]
-
-#: A .qdc file larger than this is refused (a codebook is never this large).
-MAX_CODEBOOK_BYTES = 20 * 2**20
-#: project.qde larger than this (uncompressed) is refused.
-MAX_PROJECT_BYTES = 200 * 2**20
-#: One source text larger than this (uncompressed) is refused; the same limit as a transcript file.
-MAX_SOURCE_BYTES = 50 * 2**20
-#: Everything read from one archive (project.qde and the text sources) together.
-MAX_TOTAL_BYTES = 1024 * 2**20
-#: More entries than this in the archive and it is refused unread.
-MAX_ARCHIVE_ENTRIES = 10_000
-#: An entry that unpacks to more than this many times its packed size (above 1 MiB) is a zip bomb.
-MAX_COMPRESSION_RATIO = 100
-
-def _size(n: int) -> str:
-    """``52428800`` → ``50 MB``; small sizes in bytes."""
-    return f"{n / 2**20:,.1f} MB".replace(".0 MB", " MB") if n >= 2**20 else f"{n:,} bytes"
-
 
 _DOC_SUFFIX = re.compile(r"\.(txt|text|docx?|rtf|odt|pdf|md|html?|vtt|srt|csv|xlsx?)$", re.IGNORECASE)
 _WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)$", re.IGNORECASE)
@@ -71,7 +50,7 @@ def _read_limited_file(path: Path, limit: int, what: str) -> bytes:
         if not path.is_file():
             raise RefiError(path, "is not a file", f"Give the {what} file itself")
         if size > limit:
-            raise RefiError(path, f"is {_size(size)}, over the {_size(limit)} a {what} can be", f"Check it is a {what}")
+            raise RefiError(path, f"is {format_size(size)}, over the {format_size(limit)} a {what} can be", f"Check it is a {what}")
         return path.read_bytes()
     except FileNotFoundError:
         raise RefiError(path, "no such file", "Check the path") from None
@@ -80,7 +59,7 @@ def _read_limited_file(path: Path, limit: int, what: str) -> bytes:
 
 
 def _codebook_roots(path: Path) -> tuple[list[CodeNode], str | None]:
-    data = _read_limited_file(path, MAX_CODEBOOK_BYTES, "REFI-QDA codebook")
+    data = _read_limited_file(path, limits.MAX_CODEBOOK_BYTES, "REFI-QDA codebook")
     if data.startswith(b"PK\x03\x04"):
         raise RefiError(
             path, "is a zip archive (a .qdpx project?), not a REFI-QDA codebook (.qdc)", "Use 'themekit import qdpx' for projects"
@@ -163,9 +142,9 @@ class _Archive:
                 "is not a REFI-QDA project archive (a .qdpx file is a zip archive; this file is not one, or is damaged)",
                 "Export the project again from your QDA program as a REFI-QDA project (.qdpx)",
             ) from None
-        if len(infos) > MAX_ARCHIVE_ENTRIES:
+        if len(infos) > limits.MAX_ZIP_ENTRIES:
             raise RefiError(
-                path, f"has {len(infos):,} entries, more than the {MAX_ARCHIVE_ENTRIES:,} a project needs; refused unread", "Check the file"
+                path, f"has {len(infos):,} entries, more than the {limits.MAX_ZIP_ENTRIES:,} a project needs; refused unread", "Check the file"
             )
         self.entries: dict[str, list[zipfile.ZipInfo]] = {}
         for info in infos:
@@ -186,17 +165,17 @@ class _Archive:
         if info.file_size > limit:
             raise RefiError(
                 self.path,
-                f"{what} ({name}) unpacks to {_size(info.file_size)}, over the {_size(limit)} allowed; refused unread",
+                f"{what} ({name}) unpacks to {format_size(info.file_size)}, over the {format_size(limit)} allowed; refused unread",
                 "Split the project, or check the file is a genuine export",
             )
-        if info.file_size > 2**20 and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+        if info.file_size > limits.RATIO_CHECKED_FROM_BYTES and info.file_size > limits.MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
             raise RefiError(
                 self.path,
                 f"{what} ({name}) would unpack to {info.file_size // max(info.compress_size, 1):,} times its packed size, "
                 "a sign of a zip bomb; refused unread",
                 "Check where the file came from and export the project again",
             )
-        remaining = MAX_TOTAL_BYTES - self.read_total
+        remaining = limits.MAX_PROJECT_TOTAL_BYTES - self.read_total
         cap = min(limit, remaining)
         try:
             with self.zip.open(info) as fh:
@@ -211,12 +190,12 @@ class _Archive:
             if cap == remaining:
                 raise RefiError(
                     self.path,
-                    f"unpacks to more than {_size(MAX_TOTAL_BYTES)} of project and text; refused",
+                    f"unpacks to more than {format_size(limits.MAX_PROJECT_TOTAL_BYTES)} of project and text; refused",
                     "Split the project, or check the file is a genuine export",
                 )
             raise RefiError(
                 self.path,
-                f"{what} ({name}) unpacks to more than its header says and over the {_size(limit)} allowed; refused",
+                f"{what} ({name}) unpacks to more than its header says and over the {format_size(limit)} allowed; refused",
                 "The archive is damaged or crafted; export the project again",
             )
         self.read_total += len(data)
@@ -432,7 +411,7 @@ def _read_sources(root: ET.Element, archive: _Archive, notes: list[str]) -> tupl
                     f"{label} refers to Sources/{file_name}, which is not in the archive",
                     "Export the project again with its sources included",
                 )
-            data = archive.read(info, MAX_SOURCE_BYTES, label)
+            data = archive.read(info, limits.MAX_FILE_BYTES, label)
             try:
                 text = data.decode("utf-8-sig")
             except UnicodeDecodeError as exc:
@@ -441,8 +420,8 @@ def _read_sources(root: ET.Element, archive: _Archive, notes: list[str]) -> tupl
                 ) from None
         elif content is not None:
             text = content.text or ""
-            if len(text.encode("utf-8")) > MAX_SOURCE_BYTES:
-                raise RefiError(path, f"{label} is over {_size(MAX_SOURCE_BYTES)} of text", "Split the source in the QDA program")
+            if len(text.encode("utf-8")) > limits.MAX_FILE_BYTES:
+                raise RefiError(path, f"{label} is over {format_size(limits.MAX_FILE_BYTES)} of text", "Split the source in the QDA program")
         else:
             raise RefiError(
                 path, f"{label} has neither a plainTextPath nor PlainTextContent, so its text is missing", "Export the project again"
@@ -599,7 +578,7 @@ def import_qdpx(
     archive = _Archive(path)
     try:
         entry = _project_entry(archive)
-        root = parse_xml(archive.read(entry, MAX_PROJECT_BYTES, entry.filename), path, what=entry.filename)
+        root = parse_xml(archive.read(entry, limits.MAX_PROJECT_BYTES, entry.filename), path, what=entry.filename)
         ns = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
         if local(root.tag) != "Project" or not ns.startswith("urn:QDA-XML:"):
             raise RefiError(
@@ -658,7 +637,7 @@ def import_qdpx(
             file.write_text(source.text, encoding="utf-8", newline="")
             transcripts.append(out / file.name)
             try:
-                transcript = read_transcript(file, max_bytes=MAX_SOURCE_BYTES + 1)
+                transcript = read_transcript(file, max_bytes=limits.MAX_FILE_BYTES + 1)
             except ThemekitError as exc:
                 notes.append(f"{file.name}: themekit cannot read it as a transcript ({exc.message.split(': ', 1)[-1]}); its codings are left out")
                 maps.append(None)
