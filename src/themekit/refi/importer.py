@@ -29,6 +29,7 @@ from themekit.refi.standard import (
 from themekit.util import limits
 from themekit.util.atomic import replace_folder
 from themekit.util.limits import format_size
+from themekit.util.zipguard import ZipGuard, ZipLimitError
 
 __all__ = [
     "QdpxImport",
@@ -119,35 +120,19 @@ class _Archive:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.read_total = 0
+        self.zip = _open_zip(path)
         try:
-            self.zip = zipfile.ZipFile(path)
-            infos = self.zip.infolist()
-        except FileNotFoundError:
-            raise RefiError(path, "no such file", "Check the path") from None
-        except IsADirectoryError:
-            raise RefiError(path, "is a folder, not a .qdpx file", "Give the .qdpx file exported by your QDA program") from None
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-            try:
-                with path.open("rb") as fh:
-                    head = fh.read(4096)
-            except OSError:
-                head = b""
-            if b"<CodeBook" in head:
-                raise RefiError(
-                    path, "is a REFI-QDA codebook (.qdc), not a project (.qdpx)", "Use 'themekit codebook import' for codebooks"
-                ) from None
-            raise RefiError(
-                path,
-                "is not a REFI-QDA project archive (a .qdpx file is a zip archive; this file is not one, or is damaged)",
-                "Export the project again from your QDA program as a REFI-QDA project (.qdpx)",
-            ) from None
-        if len(infos) > limits.MAX_ZIP_ENTRIES:
-            raise RefiError(
-                path, f"has {len(infos):,} entries, more than the {limits.MAX_ZIP_ENTRIES:,} a project needs; refused unread", "Check the file"
+            self.guard = ZipGuard(
+                self.zip,
+                max_entries=limits.MAX_ZIP_ENTRIES,
+                max_total_bytes=limits.MAX_PROJECT_TOTAL_BYTES,
+                max_ratio=limits.MAX_COMPRESSION_RATIO,
             )
+        except ZipLimitError as exc:
+            self.zip.close()
+            raise RefiError(path, *_limit_message(exc)) from None
         self.entries: dict[str, list[zipfile.ZipInfo]] = {}
-        for info in infos:
+        for info in self.guard.infos:
             self.entries.setdefault(info.filename.replace("\\", "/").casefold(), []).append(info)
 
     def close(self) -> None:
@@ -162,44 +147,59 @@ class _Archive:
     def read(self, info: zipfile.ZipInfo, limit: int, what: str) -> bytes:
         """Read one entry, refusing what unpacks beyond ``limit`` or far beyond its packed size (checked while reading)."""
         name = info.filename
-        if info.file_size > limit:
-            raise RefiError(
-                self.path,
-                f"{what} ({name}) unpacks to {format_size(info.file_size)}, over the {format_size(limit)} allowed; refused unread",
-                "Split the project, or check the file is a genuine export",
-            )
-        if info.file_size > limits.RATIO_CHECKED_FROM_BYTES and info.file_size > limits.MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
-            raise RefiError(
-                self.path,
-                f"{what} ({name}) would unpack to {info.file_size // max(info.compress_size, 1):,} times its packed size, "
-                "a sign of a zip bomb; refused unread",
-                "Check where the file came from and export the project again",
-            )
-        remaining = limits.MAX_PROJECT_TOTAL_BYTES - self.read_total
-        cap = min(limit, remaining)
         try:
-            with self.zip.open(info) as fh:
-                data = fh.read(cap + 1)
+            return self.guard.read(info, limit=limit, what=what)
+        except ZipLimitError as exc:
+            raise RefiError(self.path, *_limit_message(exc)) from None
         except RuntimeError:  # encrypted entry
             raise RefiError(self.path, f"{what} ({name}) is encrypted", "Export the project again without a password") from None
         except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError, ValueError) as exc:
             raise RefiError(
                 self.path, f"{what} ({name}) cannot be unpacked ({exc})", "The archive is damaged; export the project again"
             ) from None
-        if len(data) > cap:
-            if cap == remaining:
-                raise RefiError(
-                    self.path,
-                    f"unpacks to more than {format_size(limits.MAX_PROJECT_TOTAL_BYTES)} of project and text; refused",
-                    "Split the project, or check the file is a genuine export",
-                )
+
+
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    """The archive opened (its directory read), or why it is not a .qdpx project."""
+    try:
+        return zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise RefiError(path, "no such file", "Check the path") from None
+    except IsADirectoryError:
+        raise RefiError(path, "is a folder, not a .qdpx file", "Give the .qdpx file exported by your QDA program") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(4096)
+        except OSError:
+            head = b""
+        if b"<CodeBook" in head:
             raise RefiError(
-                self.path,
-                f"{what} ({name}) unpacks to more than its header says and over the {format_size(limit)} allowed; refused",
-                "The archive is damaged or crafted; export the project again",
-            )
-        self.read_total += len(data)
-        return data
+                path, "is a REFI-QDA codebook (.qdc), not a project (.qdpx)", "Use 'themekit codebook import' for codebooks"
+            ) from None
+        raise RefiError(
+            path,
+            "is not a REFI-QDA project archive (a .qdpx file is a zip archive; this file is not one, or is damaged)",
+            "Export the project again from your QDA program as a REFI-QDA project (.qdpx)",
+        ) from None
+
+
+_SPLIT = "Split the project, or check the file is a genuine export"
+#: The fix for each limit a project archive can break (see ZipLimitError.kind).
+_LIMIT_FIXES = {
+    "size": _SPLIT,
+    "ratio": "Check where the file came from and export the project again",
+    "overrun": "The archive is damaged or crafted; export the project again",
+}
+
+
+def _limit_message(exc: ZipLimitError) -> tuple[str, str]:
+    """The problem and fix of a RefiError for a limit the archive broke, in the words of a project."""
+    if exc.kind == "entries":
+        return f"has {exc.found:,} entries, more than the {exc.limit:,} a project needs; refused unread", "Check the file"
+    if exc.kind == "total":
+        return f"unpacks to more than {format_size(exc.limit)} of project and text; refused", _SPLIT
+    return exc.problem, _LIMIT_FIXES[exc.kind]
 
 
 def _project_entry(archive: _Archive) -> zipfile.ZipInfo:
