@@ -13,7 +13,8 @@ from themekit._version import __version__
 from themekit.codebook import Codebook, validate_codebook
 from themekit.codebook.schema import SCHEMA_VERSION, CodeSpec
 from themekit.errors import CodebookError, RunFolderError
-from themekit.refi.standard import CodeNode, RefiError, guid, slug_id, xml_text
+from themekit.refi.standard import CodeNode, RefiError, guid, slug_id
+from themekit.util.sanitize import xml_safe
 
 __all__ = ["NO_DESCRIPTION", "ImportedCodebook", "build_codebook", "codes_element", "item_guid", "write_codebook_yaml"]
 
@@ -40,10 +41,10 @@ def codes_element(parent: ET.Element, codebook: Codebook) -> ET.Element:
         element = ET.SubElement(
             under,
             "Code",
-            {"guid": item_guid(codebook.name, item_id), "name": xml_text(label), "isCodable": "true" if codable else "false"},
+            {"guid": item_guid(codebook.name, item_id), "name": xml_safe(label), "isCodable": "true" if codable else "false"},
         )
         if description.strip():
-            ET.SubElement(element, "Description").text = xml_text(description.strip())
+            ET.SubElement(element, "Description").text = xml_safe(description.strip())
         return element
 
     def add_code(under: ET.Element, spec: CodeSpec) -> None:

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 from themekit._version import __version__
 from themekit.codebook import Codebook
 from themekit.refi.codebook import codes_element, item_guid
-from themekit.refi.standard import CODEBOOK_NS, PROJECT_NS, guid, xml_text
+from themekit.refi.standard import CODEBOOK_NS, PROJECT_NS, guid
 from themekit.run import Run
 from themekit.runfolder import read_run
 from themekit.util.atomic import atomic_write_bytes
+from themekit.util.sanitize import xml_safe
 
 if TYPE_CHECKING:
     from themekit.export.privacy import Privacy
@@ -177,13 +178,13 @@ def export_qdpx(
     def el(parent: ET.Element, name: str, attrib: dict[str, str] | None = None, text: str | None = None) -> ET.Element:
         element = ET.SubElement(parent, name, attrib or {})
         if text is not None:
-            element.text = xml_text(text)
+            element.text = xml_safe(text)
         return element
 
     who = privacy.who if privacy is not None else (lambda x: x)
     project = ET.Element(
         "Project",
-        {"xmlns": PROJECT_NS, "name": xml_text(f"{codebook.name} (themekit run {run.id})"), "origin": f"themekit {__version__}", "creatingUserGUID": themekit_user},
+        {"xmlns": PROJECT_NS, "name": xml_safe(f"{codebook.name} (themekit run {run.id})"), "origin": f"themekit {__version__}", "creatingUserGUID": themekit_user},
     )
     users = el(project, "Users")
     el(users, "User", {"guid": themekit_user, "name": "themekit", "id": "themekit"})
@@ -200,13 +201,13 @@ def export_qdpx(
     if variables:
         holder = el(project, "Variables")
         for name in variables:
-            el(holder, "Variable", {"guid": guid("variable", name), "name": xml_text(name), "typeOfVariable": kinds[name]})
+            el(holder, "Variable", {"guid": guid("variable", name), "name": xml_safe(name), "typeOfVariable": kinds[name]})
 
     source_guids = {t.id: guid("source", t.id, t.sha256) for t in transcripts}
     if transcripts:
         cases = el(project, "Cases")
         for t in transcripts:
-            case = el(cases, "Case", {"guid": guid("case", t.id), "name": xml_text(who(t.id))})
+            case = el(cases, "Case", {"guid": guid("case", t.id), "name": xml_safe(who(t.id))})
             for name, value in t.attributes.items():
                 value = str(value).strip()
                 if not value:
@@ -231,7 +232,7 @@ def export_qdpx(
             "TextSource",
             {
                 "guid": source_guid,
-                "name": xml_text(who(t.id)),
+                "name": xml_safe(who(t.id)),
                 "plainTextPath": f"internal://{source_guid}.txt",
                 "creatingUser": themekit_user,
             },
@@ -247,7 +248,7 @@ def export_qdpx(
                 "PlainTextSelection",
                 {
                     "guid": selection_guid,
-                    "name": xml_text(name),
+                    "name": xml_safe(name),
                     "startPosition": str(new_start),
                     "endPosition": str(new_end),
                     "creatingUser": themekit_user,
