@@ -1236,6 +1236,8 @@ def test_ingest_docx_fast_reader_matches_python_docx(tmp_path, monkeypatch):
     import docx
 
     from themekit.ingest import readers
+    from themekit.util import limits
+    from themekit.util.zipguard import ZipGuard
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
@@ -1254,14 +1256,14 @@ def test_ingest_docx_fast_reader_matches_python_docx(tmp_path, monkeypatch):
     ]
     for path in files:
         with zipfile.ZipFile(path) as zf:
-            fast = readers._docx_paragraphs(zf)
+            fast = readers._docx_paragraphs(ZipGuard(zf, max_entries=limits.MAX_ZIP_ENTRIES, max_total_bytes=limits.MAX_DOCX_BYTES))
         reference = docx.Document(str(path)).paragraphs
         assert fast is not None, path
         assert [(p.text, [(r.text, r.bold) for r in p.runs]) for p in fast] == [
             (p.text, [(r.text, r.bold) for r in p.runs]) for p in reference
         ], path
     read_fast = [read_transcript(path) for path in files]
-    monkeypatch.setattr(readers, "_docx_paragraphs", lambda zf: None)  # python-docx reads every file
+    monkeypatch.setattr(readers, "_docx_paragraphs", lambda guard: None)  # python-docx reads every file
     read_reference = [read_transcript(path) for path in files]
     assert [(t.text, t.turns) for t in read_fast] == [(t.text, t.turns) for t in read_reference]
     # as python-docx gives it: a label's rest is its paragraph's runs (a link is not a run), breaks become spaces

@@ -225,6 +225,19 @@ def test_refi_export_qdpx_pseudonymised_moves_positions_with_the_text(sample_run
 # round trip
 
 
+def test_refi_export_qdpx_drops_characters_xml_cannot_hold(tmp_path, tiny_codebook):
+    write(tmp_path / "t" / "P07.txt", "Interviewer: How?\n\nP07: I felt so lonely, nobody to talk to.\n")
+    run = themekit.code(tmp_path / "t", tiny_codebook, methods=("rule",), cache_dir=None)
+    # a vertical tab and a lone surrogate (half of an emoji): XML 1.0 holds neither, and UTF-8 cannot encode the second
+    [transcript] = run.corpus.transcripts
+    odd = dataclasses.replace(transcript, attributes={"site\x0b": "North \ud83d end"})
+    run = dataclasses.replace(run, corpus=dataclasses.replace(run.corpus, transcripts=(odd,)))
+    export_qdpx(run, tmp_path / "p.qdpx", include_suggested=True)
+    root, _ = read_project(tmp_path / "p.qdpx")
+    assert [v.get("name") for v in root.findall("q:Variables/q:Variable", NS)] == ["site"]
+    assert root.findtext("q:Cases/q:Case/q:VariableValue/q:TextValue", namespaces=NS) == "North  end"
+
+
 def test_refi_round_trip_keeps_every_code_source_and_span(sample_run_dir, tmp_path):
     run = themekit.Run.load(sample_run_dir)
     export_qdpx(run, tmp_path / "p.qdpx", include_suggested=True)

@@ -172,6 +172,45 @@ def test_store_review_import_reports_bad_rows_and_keeps_good_ones(tmp_path, tiny
     assert "Recorded 0 decision(s)" in again.output and "2 already recorded" in again.output
 
 
+def test_store_review_import_names_the_problem_of_every_bad_row(tmp_path, tiny_corpus, tiny_codebook):
+    project = Project(tmp_path / "project.db")
+    run = code(tiny_corpus, tiny_codebook, project)
+    run.save(tmp_path / "r1")
+    export_review(run, tmp_path / "review.csv", project)
+    with (tmp_path / "review.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    first, second, third = rows[0], rows[1], rows[2]
+    filled = [
+        {**first, "decision": "Accepted", "note": "fine"},  # a synonym, recorded
+        {**first, "decision": "reject"},  # the same id twice
+        {**second, "note": "hmm"},  # a note without a decision
+        {**second, "decision": "change"},  # change without a code
+        {**third, "decision": "add", "code": third["suggested_code"]},  # add the suggested code itself
+        {**third, "decision": "accept", "code": "debt" if third["suggested_code"] != "debt" else "trust"},
+        {**rows[3], "decision": "add", "code": "trust" if rows[3]["suggested_code"] != "trust" else "debt"},  # recorded
+        {**rows[4], "decision": "", "code": "", "note": ""},  # blank: left for later
+    ]
+    sheet = tmp_path / "filled.csv"
+    with sheet.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(filled)
+    result = import_review(sheet, project, coder="sam")
+    other = filled[5]["code"]
+    assert result.problems == [
+        (3, f"id {first['id']} is already decided on row 2; keep one row per id"),
+        (4, "code or note given but no decision. Choose one of: accept, reject, change, add"),
+        (5, "decision change needs the code to give in the 'code' column"),
+        (6, f"add to the suggested code {third['suggested_code']!r} itself; use accept"),
+        (7, f"decision accept with code {other!r}: to give a different code use change"),
+    ]
+    assert result.counts == {"accept": 1, "reject": 0, "change": 0, "add": 1}
+    assert (result.blank, result.unchanged) == (1, 0)
+    added = [d for d in project.decisions() if d.decision == "add"]
+    assert [(d.code, d.new_code) for d in added] == [(filled[6]["code"], None)]
+    assert import_review(sheet, project, coder="sam").unchanged == 2
+
+
 def test_store_review_sheet_missing_columns_is_one_message(tmp_path):
     sheet = write(tmp_path / "sheet.csv", "id,quote\nabc,hello\n")
     with Project(tmp_path / "p.db") as project, pytest.raises(themekit.ThemekitError) as info:

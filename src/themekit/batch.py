@@ -21,6 +21,7 @@ from themekit.codebook import Codebook
 from themekit.errors import TranscriptError
 from themekit.models import Coding, Role, Segment, Transcript
 from themekit.util.gcpause import paused_gc
+from themekit.util.limits import MAX_FILE_BYTES
 
 __all__ = ["BatchJob", "Outcome"]
 
@@ -48,7 +49,7 @@ class BatchJob:
     roles: tuple[Role, ...]
     coders: tuple[str, ...] = ()
     interviewer_labels: tuple[str, ...] | None = None
-    max_bytes: int = 50 * 1024 * 1024
+    max_bytes: int = MAX_FILE_BYTES
     participants: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def prepare(self) -> None:

@@ -39,9 +39,9 @@ def test_hostile_codebook_recursive_alias_is_refused(tmp_path):
 
 def test_hostile_codebook_oversized_file_is_refused(tmp_path):
     path = tmp_path / "huge.yaml"
-    path.write_text("name: x\n" + "# padding\n" * 600_000)
+    path.write_text("name: x\n" + "# padding\n" * (2 * 2**20 + 1))
     error, _ = _problems(path)
-    assert "file is over 5 MB; a codebook is never this large" in str(error)
+    assert "file is over 20 MB; a codebook is never this large" in str(error)
 
 
 def test_hostile_codebook_renamed_from_cycles(tmp_path):

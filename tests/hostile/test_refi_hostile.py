@@ -179,18 +179,18 @@ def test_hostile_refi_zip_bomb_is_refused_unread(tmp_path):
 
 def test_hostile_refi_size_and_count_limits(tmp_path, monkeypatch):
     big = make_qdpx(tmp_path / "big.qdpx", project_qde(), {SOURCE: os.urandom(3 * 2**20 // 2).hex()})
-    monkeypatch.setattr("themekit.refi.importer.MAX_SOURCE_BYTES", 2**20)
+    monkeypatch.setattr("themekit.util.limits.MAX_FILE_BYTES", 2**20)
     assert import_error(tmp_path, big) == (
         f"Error: {big}: source 'Interview 1.docx' ({SOURCE}) unpacks to 3 MB, over the 1 MB allowed; refused unread. "
         "Split the project, or check the file is a genuine export."
     )
-    monkeypatch.setattr("themekit.refi.importer.MAX_ARCHIVE_ENTRIES", 3)
+    monkeypatch.setattr("themekit.util.limits.MAX_ZIP_ENTRIES", 3)
     many = make_qdpx(tmp_path / "many.qdpx", project_qde(), {SOURCE: INTERVIEW, "a": "", "b": "", "c": ""})
     assert import_error(tmp_path, many) == (
         f"Error: {many}: has 5 entries, more than the 3 a project needs; refused unread. Check the file."
     )
-    monkeypatch.setattr("themekit.refi.importer.MAX_ARCHIVE_ENTRIES", 10_000)
-    monkeypatch.setattr("themekit.refi.importer.MAX_TOTAL_BYTES", 4000)
+    monkeypatch.setattr("themekit.util.limits.MAX_ZIP_ENTRIES", 10_000)
+    monkeypatch.setattr("themekit.util.limits.MAX_PROJECT_TOTAL_BYTES", 4000)
     assert "unpacks to more than 4,000 bytes of project and text; refused" in import_error(tmp_path, nvivo_project(tmp_path))
 
 

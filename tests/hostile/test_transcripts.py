@@ -54,6 +54,33 @@ def test_hostile_zip_bomb_docx_is_refused(tmp_path):
         read_transcript(path)
 
 
+def test_hostile_tightly_packed_docx_is_read(tmp_path):
+    """Word XML of repeated paragraphs packs far tighter than 100 to 1; only a REFI-QDA project is held to that ratio."""
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    turns = "<w:p><w:r><w:t>Interviewer: And then?</w:t></w:r></w:p><w:p><w:r><w:t>P01: The same again.</w:t></w:r></w:p>" * 12_000
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(
+            "[Content_Types].xml",
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/word/document.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
+        )
+        zf.writestr(
+            "_rels/.rels",
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" '
+            'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/>'
+            "</Relationships>",
+        )
+        zf.writestr("word/document.xml", f'<w:document xmlns:w="{w}"><w:body>{turns}</w:body></w:document>')
+        part = zf.getinfo("word/document.xml")
+    assert part.file_size > 2**20 and part.file_size > 100 * part.compress_size
+    path = tmp_path / "P01.docx"
+    path.write_bytes(buffer.getvalue())
+    transcript = read_transcript(path)
+    assert len(transcript.turns) == 24_000
+    assert transcript.turn_text(transcript.turns[-1]) == "The same again."
+
+
 def test_hostile_oversized_text_is_refused_with_the_limit(tmp_path):
     path = tmp_path / "big.txt"
     path.write_bytes(b"P01: " + b"word " * (11 * 1024 * 1024 // 5))

@@ -95,9 +95,6 @@ def _run_segments(run: Run | str | Path) -> tuple[pd.DataFrame, set[str]]:
 
 def agree(files: list[str | Path], *, run: Any = None, codebook: Any = None) -> Agreement:
     """Agreement between the coders whose files are given (coder names are the file names' stems)."""
-    import krippendorff
-    from sklearn.metrics import cohen_kappa_score
-
     paths = [Path(f) for f in files]
     if len(paths) < 2:
         raise ThemekitError("agreement needs at least two coder files, e.g. themekit agree coder_a.csv coder_b.csv")
@@ -107,79 +104,121 @@ def agree(files: list[str | Path], *, run: Any = None, codebook: Any = None) -> 
     codes: set[str] | None = None
     if codebook is not None:
         codes = {c.id for c in (codebook if isinstance(codebook, Codebook) else Codebook.load(codebook))}
+    if run is not None:
+        by_coder, texts, codes = _units_on_run(run, names, paths, codes)
+    else:
+        by_coder, texts = _units_as_given(names, paths, codes)
+    units = sorted({(t, u) for f in by_coder.values() for t, u in zip(f["transcript"], f["unit"])})
+    all_codes = sorted({c for f in by_coder.values() for c in f["code"] if c} | (codes or set()))
+    presence = _presence(by_coder, names, units, all_codes)
+    records, disagreements = [], []
+    for j, code in enumerate(all_codes):
+        matrix = np.array([presence[n][:, j] for n in names])  # coders x units
+        records.append(_code_agreement(code, matrix, names, len(units)))
+        disagreements += _disagreements(code, matrix, names, units, texts)
+    per_code = pd.DataFrame.from_records(records)
+    columns = ["code", "transcript", "unit", "applied_by", "not_by", "text"]
+    return Agreement(names, per_code, _overall(per_code, names, len(units)), pd.DataFrame.from_records(disagreements, columns=columns))
+
+
+def _units_on_run(
+    run: Any, names: list[str], paths: list[Path], codes: set[str] | None
+) -> tuple[dict[str, pd.DataFrame], dict[tuple[str, str], str], set[str]]:
+    """Each coder's (transcript, unit, code) rows with the run's segments as units; segment texts; the codes."""
+    segments, run_codes = _run_segments(run)
+    codes = codes or run_codes
+    by_coder: dict[str, pd.DataFrame] = {}
+    for name, path in zip(names, paths):
+        gold = load_gold(path, segments, codes)
+        by_coder[name] = pd.DataFrame({"transcript": gold["transcript"], "unit": gold["segment"].astype(str), "code": gold["code"]})
+    texts = {(t, str(s)): x for t, s, x in zip(segments["transcript"], segments["segment"], segments["text"])}
+    return by_coder, texts, codes
+
+
+def _units_as_given(
+    names: list[str], paths: list[Path], codes: set[str] | None
+) -> tuple[dict[str, pd.DataFrame], dict[tuple[str, str], str]]:
+    """Each coder's (transcript, unit, code) rows with exact spans or segment numbers as units; the first text given per unit."""
     by_coder: dict[str, pd.DataFrame] = {}
     texts: dict[tuple[str, str], str] = {}
-    if run is not None:
-        segments, run_codes = _run_segments(run)
-        codes = codes or run_codes
-        seg_text = {(t, str(s)): x for t, s, x in zip(segments["transcript"], segments["segment"], segments["text"])}
-        for name, path in zip(names, paths):
-            gold = load_gold(path, segments, codes)
-            frame = pd.DataFrame({"transcript": gold["transcript"], "unit": gold["segment"].astype(str), "code": gold["code"]})
-            by_coder[name] = frame
-        texts = seg_text
-    else:
-        for name, path in zip(names, paths):
-            frame = _units_without_run(path, read_gold(path), codes)
-            for t, u, x in zip(frame["transcript"], frame["unit"], frame["text"]):
-                if x:
-                    texts.setdefault((t, u), x)
-            by_coder[name] = frame[["transcript", "unit", "code"]]
-    units = sorted({(t, u) for f in by_coder.values() for t, u in zip(f["transcript"], f["unit"])})
+    for name, path in zip(names, paths):
+        frame = _units_without_run(path, read_gold(path), codes)
+        for t, u, x in zip(frame["transcript"], frame["unit"], frame["text"]):
+            if x:
+                texts.setdefault((t, u), x)
+        by_coder[name] = frame[["transcript", "unit", "code"]]
+    return by_coder, texts
+
+
+def _presence(
+    by_coder: dict[str, pd.DataFrame], names: list[str], units: list[tuple[str, str]], all_codes: list[str]
+) -> dict[str, np.ndarray]:
+    """Per coder, a units x codes matrix: 1 where the coder gave the code to the unit."""
     index = {u: i for i, u in enumerate(units)}
-    all_codes = sorted({c for f in by_coder.values() for c in f["code"] if c} | (codes or set()))
-    presence = {name: np.zeros((len(units), len(all_codes)), dtype=int) for name in names}
     col = {c: j for j, c in enumerate(all_codes)}
+    presence = {name: np.zeros((len(units), len(all_codes)), dtype=int) for name in names}
     for name, frame in by_coder.items():
         for t, u, c in frame.itertuples(index=False):
             if c:
                 presence[name][index[(t, u)], col[c]] = 1
-    records, disagreements = [], []
-    for code in all_codes:
-        j = col[code]
-        matrix = np.array([presence[n][:, j] for n in names])  # coders x units
-        pairs = list(combinations(range(len(names)), 2))
-        percent = float(np.mean([(matrix[a] == matrix[b]).mean() for a, b in pairs])) if units else float("nan")
-        kappa = None
-        if len(names) == 2 and units:
-            if len(set(matrix[0]) | set(matrix[1])) < 2:
-                kappa = 1.0
-            else:
-                kappa = round(float(cohen_kappa_score(matrix[0], matrix[1])), 4)
-        try:
-            alpha = round(float(krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")), 4)
-        except (ValueError, ZeroDivisionError):
-            alpha = None  # one value only: alpha is undefined
-        records.append(
+    return presence
+
+
+def _code_agreement(code: str, matrix: np.ndarray, names: list[str], n_units: int) -> dict[str, Any]:
+    """One code's row: units, how often each coder gave it, percent agreement, Cohen's kappa (two coders), Krippendorff's alpha."""
+    import krippendorff
+    from sklearn.metrics import cohen_kappa_score
+
+    pairs = list(combinations(range(len(names)), 2))
+    percent = float(np.mean([(matrix[a] == matrix[b]).mean() for a, b in pairs])) if n_units else float("nan")
+    kappa = None
+    if len(names) == 2 and n_units:
+        if len(set(matrix[0]) | set(matrix[1])) < 2:
+            kappa = 1.0
+        else:
+            kappa = round(float(cohen_kappa_score(matrix[0], matrix[1])), 4)
+    try:
+        alpha = round(float(krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")), 4)
+    except (ValueError, ZeroDivisionError):
+        alpha = None  # one value only: alpha is undefined
+    return {
+        "code": code,
+        "units": n_units,
+        **{f"n_{n}": int(matrix[k].sum()) for k, n in enumerate(names)},
+        "percent_agreement": round(percent, 4),
+        "kappa": kappa,
+        "alpha": alpha,
+    }
+
+
+def _disagreements(
+    code: str, matrix: np.ndarray, names: list[str], units: list[tuple[str, str]], texts: dict[tuple[str, str], str]
+) -> list[dict[str, str]]:
+    """The units where the coders differ on one code: who applied it, who did not, and the unit's text."""
+    rows = []
+    for i in np.flatnonzero(matrix.min(axis=0) != matrix.max(axis=0)):
+        t, u = units[i]
+        rows.append(
             {
                 "code": code,
-                "units": len(units),
-                **{f"n_{n}": int(matrix[k].sum()) for k, n in enumerate(names)},
-                "percent_agreement": round(percent, 4),
-                "kappa": kappa,
-                "alpha": alpha,
+                "transcript": t,
+                "unit": u,
+                "applied_by": ", ".join(n for k, n in enumerate(names) if matrix[k, i]),
+                "not_by": ", ".join(n for k, n in enumerate(names) if not matrix[k, i]),
+                "text": texts.get((t, u), ""),
             }
         )
-        for i in np.flatnonzero(matrix.min(axis=0) != matrix.max(axis=0)):
-            t, u = units[i]
-            disagreements.append(
-                {
-                    "code": code,
-                    "transcript": t,
-                    "unit": u,
-                    "applied_by": ", ".join(n for k, n in enumerate(names) if matrix[k, i]),
-                    "not_by": ", ".join(n for k, n in enumerate(names) if not matrix[k, i]),
-                    "text": texts.get((t, u), ""),
-                }
-            )
-    per_code = pd.DataFrame.from_records(records)
+    return rows
+
+
+def _overall(per_code: pd.DataFrame, names: list[str], n_units: int) -> dict[str, Any]:
+    """Means over the codes any coder used."""
     used = per_code[per_code[[f"n_{n}" for n in names]].sum(axis=1) > 0] if len(per_code) else per_code
-    overall = {
+    return {
         "coders": len(names),
-        "units": len(units),
+        "units": n_units,
         "codes": int(len(used)),
         "percent_agreement": round(float(used["percent_agreement"].mean()), 4) if len(used) else None,
         "mean_kappa": round(float(pd.to_numeric(used["kappa"]).mean()), 4) if len(names) == 2 and len(used) else None,
         "mean_alpha": round(float(pd.to_numeric(used["alpha"]).mean()), 4) if len(used) and used["alpha"].notna().any() else None,
     }
-    return Agreement(names, per_code, overall, pd.DataFrame.from_records(disagreements, columns=["code", "transcript", "unit", "applied_by", "not_by", "text"]))

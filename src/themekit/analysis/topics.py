@@ -44,6 +44,7 @@ from themekit.embed import (
 from themekit.errors import ThemekitError
 from themekit.models import Corpus, Segment
 from themekit.pipeline import code, resolve_embedder
+from themekit.run import Run
 from themekit.util.atomic import atomic_write_text
 
 __all__ = [
@@ -325,31 +326,11 @@ def suggest_topics(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     code_options.setdefault("project", None)  # suggestions read the machine's codings, not a project's decisions
-    run = code(
-        corpus,
-        codebook,
-        methods=methods,
-        unit=unit,  # type: ignore[arg-type]
-        min_words=min_words,
-        embedding_model=embedding_model,
-        embedding_sha256=embedding_sha256,
-        cache_dir=cache_dir,
-        gold=gold,
-        **code_options,
-    )
+    run = code(corpus, codebook, methods=methods, unit=unit, min_words=min_words, embedding_model=embedding_model,  # type: ignore[arg-type]
+               embedding_sha256=embedding_sha256, cache_dir=cache_dir, gold=gold, **code_options)
     codebook = run.codebook
     timings["code"] = time.perf_counter() - started
-    coded: dict[tuple[str, int], set[str]] = {}
-    for coding in run.codings:
-        coded.setdefault((coding.segment.transcript.id, coding.segment.index), set()).add(coding.code_id)
-    pool = [s for s in run.units if all_segments or (s.transcript.id, s.index) not in coded]
-    if len(pool) < MIN_SEGMENTS:
-        what = "participant segments" if all_segments else "uncoded participant segments"
-        hint = "Add transcripts" + ("" if all_segments else ", or use --all to cluster every participant segment")
-        raise TooFewSegmentsError(
-            f"{run.corpus.root}: {len(pool)} {what} ({len(run.units)} in all); topic suggestions need at least "
-            f"{MIN_SEGMENTS}. {hint}."
-        )
+    coded, pool = _clustering_pool(run, all_segments=all_segments)
 
     started = time.perf_counter()
     embedder = resolve_embedder(embedding_model, embedding_sha256, tuple(s.text for s in run.units))
@@ -367,25 +348,41 @@ def suggest_topics(
     timings["cluster"] = time.perf_counter() - started
 
     drafts = _drafts(model, pool, topics, vectors, codebook, refs, ref_vectors, coded, examples)
-    source = {
+    settings = {"methods": list(run.settings["methods"]), "unit": unit, "topics": k, "min_topic_size": min_size,
+                "examples": examples, "seed": seed, "embedding": embedder.identity}
+    source = _source(run, pool, topics, all_segments=all_segments, settings=settings)
+    stats = {"hits": cache.hits, "misses": cache.misses} if cache else None
+    return Suggestions(drafts, model, pool, topics, vectors, codebook, source, timings, stats)
+
+
+def _clustering_pool(run: Run, *, all_segments: bool) -> tuple[dict[tuple[str, int], set[str]], list[Segment]]:
+    """The codes of each coded segment (by transcript id and index), and the segments to cluster: the uncoded ones, or all."""
+    coded: dict[tuple[str, int], set[str]] = {}
+    for coding in run.codings:
+        coded.setdefault((coding.segment.transcript.id, coding.segment.index), set()).add(coding.code_id)
+    pool = [s for s in run.units if all_segments or (s.transcript.id, s.index) not in coded]
+    if len(pool) < MIN_SEGMENTS:
+        what = "participant segments" if all_segments else "uncoded participant segments"
+        hint = "Add transcripts" + ("" if all_segments else ", or use --all to cluster every participant segment")
+        raise TooFewSegmentsError(
+            f"{run.corpus.root}: {len(pool)} {what} ({len(run.units)} in all); topic suggestions need at least "
+            f"{MIN_SEGMENTS}. {hint}."
+        )
+    return coded, pool
+
+
+def _source(run: Run, pool: list[Segment], topics: list[int], *, all_segments: bool, settings: dict[str, Any]) -> dict[str, Any]:
+    """What the suggestions were made from: the codebook, the corpus, what was clustered, and the settings."""
+    codebook = run.codebook
+    return {
         "codebook": {"name": codebook.name, "version": codebook.version, "sha256": codebook.sha256},
         "transcripts": len(run.corpus.transcripts),
         "segments": len(run.units),
         "scope": "all" if all_segments else "uncoded",
         "clustered": len(pool),
         "outliers": sum(1 for t in topics if t == -1),
-        "settings": {
-            "methods": list(run.settings["methods"]),
-            "unit": unit,
-            "topics": k,
-            "min_topic_size": min_size,
-            "examples": examples,
-            "seed": seed,
-            "embedding": embedder.identity,
-        },
+        "settings": settings,
     }
-    stats = {"hits": cache.hits, "misses": cache.misses} if cache else None
-    return Suggestions(drafts, model, pool, topics, vectors, codebook, source, timings, stats)
 
 
 def _fit_bertopic(texts: list[str], vectors: np.ndarray, k: int, min_size: int, seed: int, embedder: Any) -> Any:

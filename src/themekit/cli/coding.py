@@ -16,6 +16,7 @@ from themekit.cli.app import (
     app,
     err,
 )
+from themekit.util.limits import MAX_FILE_BYTES, MB
 
 
 @app.command("code")
@@ -40,7 +41,7 @@ def code_cmd(
     cache_dir: Annotated[Path, typer.Option(help="Embedding cache folder.")] = Path(".themekit/cache"),
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the embedding cache.")] = False,
     min_score: Annotated[float, typer.Option(min=0.0, max=1.0, help="Drop codings scoring below this (0.5 = each method's threshold).")] = 0.5,
-    max_file_mb: Annotated[float, typer.Option(help="Refuse transcript files larger than this many MB.")] = 50.0,
+    max_file_mb: Annotated[float, typer.Option(help="Refuse transcript files larger than this many MB.")] = MAX_FILE_BYTES / MB,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing run folder.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail if any transcript cannot be read.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary line.")] = False,

@@ -14,12 +14,11 @@ from pydantic import ValidationError
 
 from themekit.codebook.schema import SCHEMA_VERSION, CodebookSpec, CodeSpec, ThemeSpec
 from themekit.errors import CodebookError, CodebookProblem, YamlError
+from themekit.util import limits
 from themekit.util.yamlfile import line_of, load_yaml, yaml_path
 
 __all__ = ["Code", "Codebook", "SCHEMA_VERSION", "validate_codebook"]
 
-#: Codebooks larger than this are refused before parsing (guards against YAML bombs).
-MAX_CODEBOOK_BYTES = 5 * 1024 * 1024
 #: More YAML aliases than this are refused: "billion laughs" bombs multiply data through aliases.
 MAX_ALIASES = 100
 #: A codebook whose aliases expand to more values than this is refused.
@@ -366,8 +365,8 @@ def read_guarded_yaml(path: str | Path, *, text: str | None = None) -> tuple[obj
         data = path.read_bytes() if text is None else text.encode("utf-8")
     except OSError as exc:
         raise CodebookError(path, [CodebookProblem("", f"cannot read the file ({exc.strerror}); check the path")]) from None
-    if len(data) > MAX_CODEBOOK_BYTES:
-        raise CodebookError(path, [CodebookProblem("", f"file is over {MAX_CODEBOOK_BYTES // 2**20} MB; a codebook is never this large")])
+    if len(data) > limits.MAX_CODEBOOK_BYTES:
+        raise CodebookError(path, [CodebookProblem("", f"file is over {limits.MAX_CODEBOOK_BYTES // limits.MB} MB; a codebook is never this large")])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

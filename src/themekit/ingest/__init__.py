@@ -17,6 +17,7 @@ from themekit.ingest.text import (
 )
 from themekit.models import Corpus, Transcript
 from themekit.util.gcpause import paused_gc
+from themekit.util.limits import MAX_FILE_BYTES
 
 __all__ = [
     "CorpusGatherer",
@@ -37,8 +38,6 @@ __all__ = [
 PARTICIPANTS_FILE = "participants.csv"
 #: Files in a transcript folder that are never read as transcripts.
 RESERVED_FILES = frozenset({PARTICIPANTS_FILE, "gold.csv"})
-#: Files larger than this are refused with a message saying how to raise it.
-MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
 def supported_extensions() -> list[str]:

@@ -24,7 +24,9 @@ from themekit.ingest.text import (
     parse_labelled_text,
     parse_timestamp,
 )
+from themekit.util import limits
 from themekit.util.yamlfile import load_yaml
+from themekit.util.zipguard import ZipGuard, ZipLimitError
 
 __all__ = ["Reader", "RawTranscript", "READERS", "reader_for"]
 
@@ -116,8 +118,6 @@ class DocxReader:
 
     format = "docx"
     extensions = (".docx",)
-    max_uncompressed = 200 * 1024 * 1024
-    max_entries = 10_000
 
     def read(self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset()) -> RawTranscript:
         if data.startswith(b"\xd0\xcf\x11\xe0"):
@@ -128,20 +128,20 @@ class DocxReader:
             )
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                infos = zf.infolist()
-                if len(infos) > self.max_entries or sum(i.file_size for i in infos) > self.max_uncompressed:
-                    raise TranscriptError(
-                        path,
-                        f"unpacks to more than {self.max_uncompressed // 2**20} MB or {self.max_entries} parts",
-                        "Check the file is a real transcript; save the text as a new .docx",
-                    )
-                paragraphs = _docx_paragraphs(zf)
+                # python-docx unpacks every part, so the parts' sizes are bounded before anything is read
+                guard = ZipGuard(zf, max_entries=limits.MAX_ZIP_ENTRIES, max_total_bytes=limits.MAX_DOCX_BYTES)
+                guard.check_declared_total()
+                paragraphs = _docx_paragraphs(guard)
             if paragraphs is None:  # a package laid out unusually (or broken): python-docx reads it
                 import docx
 
                 paragraphs = docx.Document(io.BytesIO(data)).paragraphs
-        except TranscriptError:
-            raise
+        except ZipLimitError:
+            raise TranscriptError(
+                path,
+                f"unpacks to more than {limits.MAX_DOCX_BYTES // limits.MB} MB or {limits.MAX_ZIP_ENTRIES} parts",
+                "Check the file is a real transcript; save the text as a new .docx",
+            ) from None
         except Exception:  # python-docx raises many kinds for broken files
             raise TranscriptError(
                 path, "is not a readable Word document (corrupt or truncated)", "Open and re-save it in Word"
@@ -173,20 +173,26 @@ _PKG_TYPES = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 _RUN_TEXT = {_W + "tab": "\t", _W + "ptab": "\t", _W + "cr": "\n", _W + "noBreakHyphen": "-"}
 
 
-def _docx_paragraphs(zf: zipfile.ZipFile) -> list[_DocxParagraph] | None:
+def _docx_paragraphs(guard: ZipGuard) -> list[_DocxParagraph] | None:
     """The body paragraphs of a Word package, read straight from its main part with lxml.
 
     Gives what python-docx's ``Document(...).paragraphs`` gives (same parser
     settings, same text rules for runs, hyperlinks, tabs and breaks, same bold
     values), several times faster. ``None`` when the package is not laid out
     the usual way (no single main document part, another content type, no
-    body, XML that does not parse): python-docx then reads it.
+    body, XML that does not parse): python-docx then reads it. Parts are read
+    through ``guard``, so a part unpacking to more than its header says is
+    refused (:class:`~themekit.util.zipguard.ZipLimitError`), not read.
     """
+
+    def part(name: str) -> bytes:
+        return guard.read(guard.archive.getinfo(name))
+
     try:
         from lxml import etree
 
         parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False)
-        rels = etree.fromstring(zf.read("_rels/.rels"), parser)
+        rels = etree.fromstring(part("_rels/.rels"), parser)
         targets = [
             r.get("Target", "")
             for r in rels.iter(_PKG_RELS + "Relationship")
@@ -195,14 +201,16 @@ def _docx_paragraphs(zf: zipfile.ZipFile) -> list[_DocxParagraph] | None:
         if len(targets) != 1:
             return None
         partname = posixpath.normpath(posixpath.join("/", targets[0]))
-        types = etree.fromstring(zf.read("[Content_Types].xml"), parser)
+        types = etree.fromstring(part("[Content_Types].xml"), parser)
         content_type = next(
             (o.get("ContentType") for o in types.iter(_PKG_TYPES + "Override") if (o.get("PartName") or "").lower() == partname.lower()),
             None,
         )
         if content_type != _WORD_MAIN:
             return None
-        root = etree.fromstring(zf.read(partname[1:]), parser)
+        root = etree.fromstring(part(partname[1:]), parser)
+    except ZipLimitError:
+        raise
     except Exception:
         return None
     body = root.find(_W + "body") if root.tag == _W + "document" else None

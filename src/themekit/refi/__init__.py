@@ -48,16 +48,7 @@ from pathlib import Path
 
 from themekit.refi.codebook import NO_DESCRIPTION, item_guid
 from themekit.refi.exporter import QdpxExport, export_qdc, export_qdpx
-from themekit.refi.importer import (
-    MAX_ARCHIVE_ENTRIES,
-    MAX_COMPRESSION_RATIO,
-    MAX_PROJECT_BYTES,
-    MAX_SOURCE_BYTES,
-    MAX_TOTAL_BYTES,
-    QdpxImport,
-    import_qdc,
-    import_qdpx,
-)
+from themekit.refi.importer import QdpxImport, import_qdc, import_qdpx
 from themekit.refi.standard import (
     CODEBOOK_NS,
     PROJECT_NS,
@@ -67,11 +58,6 @@ from themekit.refi.standard import (
 
 __all__ = [
     "CODEBOOK_NS",
-    "MAX_ARCHIVE_ENTRIES",
-    "MAX_COMPRESSION_RATIO",
-    "MAX_PROJECT_BYTES",
-    "MAX_SOURCE_BYTES",
-    "MAX_TOTAL_BYTES",
     "NO_DESCRIPTION",
     "PROJECT_NS",
     "SCHEMAS",

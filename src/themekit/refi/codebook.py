@@ -11,8 +11,9 @@ from themekit._version import __version__
 from themekit.codebook import Codebook, validate_codebook
 from themekit.codebook.schema import SCHEMA_VERSION, CodeSpec
 from themekit.errors import CodebookError, RunFolderError
-from themekit.refi.standard import CodeNode, RefiError, guid, slug_id, xml_text
+from themekit.refi.standard import CodeNode, RefiError, guid, slug_id
 from themekit.util.atomic import atomic_write_text
+from themekit.util.sanitize import xml_safe
 
 __all__ = ["NO_DESCRIPTION", "ImportedCodebook", "build_codebook", "codes_element", "item_guid", "write_codebook_yaml"]
 
@@ -39,10 +40,10 @@ def codes_element(parent: ET.Element, codebook: Codebook) -> ET.Element:
         element = ET.SubElement(
             under,
             "Code",
-            {"guid": item_guid(codebook.name, item_id), "name": xml_text(label), "isCodable": "true" if codable else "false"},
+            {"guid": item_guid(codebook.name, item_id), "name": xml_safe(label), "isCodable": "true" if codable else "false"},
         )
         if description.strip():
-            ET.SubElement(element, "Description").text = xml_text(description.strip())
+            ET.SubElement(element, "Description").text = xml_safe(description.strip())
         return element
 
     def add_code(under: ET.Element, spec: CodeSpec) -> None:
@@ -91,81 +92,107 @@ def build_codebook(
     or whose name equals a label there, keeps that id.
     """
     taken: set[str] = set()
-    preset: dict[str, str] = {}
-    if match is not None:
-        by_guid = {item_guid(match.name, item.id): item.id for item in [*match.themes, *match.codes]}
-        labels: dict[str, list[str]] = {}
-        for item in [*match.themes, *match.codes]:
-            labels.setdefault(item.label.strip().casefold(), []).append(item.id)
-
-        def visit(nodes: list[CodeNode]) -> None:
-            for node in nodes:
-                found = by_guid.get(node.guid)
-                if found is None:
-                    same = labels.get(node.name.casefold(), [])
-                    found = same[0] if len(same) == 1 else None
-                if found is not None and found not in taken:
-                    preset[node.guid] = found
-                    taken.add(found)
-                visit(node.children)
-
-        visit(roots)
-
-    def ident(node: CodeNode) -> str:
-        return preset.get(node.guid) or slug_id(node.name, taken)
-
-    mapping: dict[str, tuple[str, str]] = {}
-
-    def code(node: CodeNode, theme_id: str) -> dict[str, Any]:
-        code_id = ident(node)
-        mapping[node.guid] = (theme_id, code_id)
-        item: dict[str, Any] = {
-            "id": code_id,
-            "label": node.name or "(unnamed code)",
-            "definition": node.description or NO_DESCRIPTION,
-        }
-        children = [code(child, theme_id) for child in node.children]
-        if children:
-            item["codes"] = children
-        return item
-
-    themes: list[dict[str, Any]] = []
-    leaves: dict[str, Any] | None = None
-    for root in roots:
-        if root.children:
-            theme_id = ident(root)
-            theme: dict[str, Any] = {"id": theme_id, "label": root.name or "(unnamed theme)"}
-            if root.description:
-                theme["description"] = root.description
-            codes = []
-            if root.guid in coded:
-                general = CodeNode(f"{root.guid}#general", f"{root.name} (general)", root.description, True)
-                codes.append(code(general, theme_id))
-                mapping[root.guid] = mapping.pop(general.guid)
-            codes += [code(child, theme_id) for child in root.children]
-            theme["codes"] = codes
-            themes.append(theme)
-        else:
-            if leaves is None:
-                leaves = {
-                    "id": slug_id(IMPORTED_THEME, taken),
-                    "label": "Imported codes",
-                    "description": "Top-level codes of the source codebook that have no sub-codes.",
-                    "codes": [],
-                }
-            leaves["codes"].append(code(root, leaves["id"]))
-    if leaves is not None:
-        themes.append(leaves)
+    preset = _matched_ids(roots, match, taken) if match is not None else {}
+    tree = _CodeTree(preset, taken)
     data = {
         "schema_version": SCHEMA_VERSION,
         "name": name,
         "version": "0.1.0",
         "description": description,
         "changelog": [{"version": "0.1.0", "changes": [change]}],
-        "themes": themes,
+        "themes": tree.themes(roots, coded),
     }
-    kept = sum(1 for source_guid, (_, code_id) in mapping.items() if preset.get(source_guid) == code_id)
-    return ImportedCodebook(data, mapping, kept)
+    kept = sum(1 for source_guid, (_, code_id) in tree.mapping.items() if preset.get(source_guid) == code_id)
+    return ImportedCodebook(data, tree.mapping, kept)
+
+
+def _matched_ids(roots: list[CodeNode], match: Codebook, taken: set[str]) -> dict[str, str]:
+    """Source code GUID → the id of ``match`` it keeps: the item whose themekit GUID it has, else the one label it shares.
+
+    Each id is kept once (the first code in tree order gets it) and added to ``taken``.
+    """
+    by_guid = {item_guid(match.name, item.id): item.id for item in [*match.themes, *match.codes]}
+    labels: dict[str, list[str]] = {}
+    for item in [*match.themes, *match.codes]:
+        labels.setdefault(item.label.strip().casefold(), []).append(item.id)
+    preset: dict[str, str] = {}
+
+    def visit(nodes: list[CodeNode]) -> None:
+        for node in nodes:
+            found = by_guid.get(node.guid)
+            if found is None:
+                same = labels.get(node.name.casefold(), [])
+                found = same[0] if len(same) == 1 else None
+            if found is not None and found not in taken:
+                preset[node.guid] = found
+                taken.add(found)
+            visit(node.children)
+
+    visit(roots)
+    return preset
+
+
+class _CodeTree:
+    """Codebook items (YAML-ready) from code nodes: each gets its preset id or one made from its name.
+
+    ``mapping`` records where every source code went: GUID → (theme id, code id).
+    """
+
+    def __init__(self, preset: dict[str, str], taken: set[str]) -> None:
+        self.preset = preset
+        self.taken = taken
+        self.mapping: dict[str, tuple[str, str]] = {}
+
+    def ident(self, node: CodeNode) -> str:
+        return self.preset.get(node.guid) or slug_id(node.name, self.taken)
+
+    def code(self, node: CodeNode, theme_id: str) -> dict[str, Any]:
+        code_id = self.ident(node)
+        self.mapping[node.guid] = (theme_id, code_id)
+        item: dict[str, Any] = {
+            "id": code_id,
+            "label": node.name or "(unnamed code)",
+            "definition": node.description or NO_DESCRIPTION,
+        }
+        children = [self.code(child, theme_id) for child in node.children]
+        if children:
+            item["codes"] = children
+        return item
+
+    def theme(self, root: CodeNode, coded: set[str]) -> dict[str, Any]:
+        """A top-level code with sub-codes as a theme; when it was coded itself, a "(general)" code takes its codings."""
+        theme_id = self.ident(root)
+        theme: dict[str, Any] = {"id": theme_id, "label": root.name or "(unnamed theme)"}
+        if root.description:
+            theme["description"] = root.description
+        codes = []
+        if root.guid in coded:
+            general = CodeNode(f"{root.guid}#general", f"{root.name} (general)", root.description, True)
+            codes.append(self.code(general, theme_id))
+            self.mapping[root.guid] = self.mapping.pop(general.guid)
+        codes += [self.code(child, theme_id) for child in root.children]
+        theme["codes"] = codes
+        return theme
+
+    def themes(self, roots: list[CodeNode], coded: set[str]) -> list[dict[str, Any]]:
+        """A theme per top-level code with sub-codes; top-level codes without any together under one more, ``imported``."""
+        themes: list[dict[str, Any]] = []
+        leaves: dict[str, Any] | None = None
+        for root in roots:
+            if root.children:
+                themes.append(self.theme(root, coded))
+                continue
+            if leaves is None:
+                leaves = {
+                    "id": slug_id(IMPORTED_THEME, self.taken),
+                    "label": "Imported codes",
+                    "description": "Top-level codes of the source codebook that have no sub-codes.",
+                    "codes": [],
+                }
+            leaves["codes"].append(self.code(root, leaves["id"]))
+        if leaves is not None:
+            themes.append(leaves)
+        return themes
 
 
 def _yaml(data: dict[str, Any], source: Path) -> str:

@@ -9,6 +9,7 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,14 +17,15 @@ from typing import TYPE_CHECKING, Any
 from themekit._version import __version__
 from themekit.codebook import Codebook
 from themekit.refi.codebook import codes_element, item_guid
-from themekit.refi.standard import CODEBOOK_NS, PROJECT_NS, guid, xml_text
+from themekit.refi.standard import CODEBOOK_NS, PROJECT_NS, guid
 from themekit.run import Run
 from themekit.runfolder import read_run
 from themekit.util.atomic import atomic_write_bytes
+from themekit.util.sanitize import xml_safe
 
 if TYPE_CHECKING:
     from themekit.export.privacy import Privacy
-    from themekit.models import Coding
+    from themekit.models import Coding, Transcript
 
 __all__ = ["QdpxExport", "export_qdc", "export_qdpx"]
 
@@ -156,69 +158,107 @@ def export_qdpx(
     """
     if not isinstance(run, Run):
         run = read_run(run)
-    codebook = run.codebook
-    labels = {c.id: c.label for c in codebook}
+    chosen, statuses, negated = _chosen_codings(run.codings, include_suggested)
+    has_human = any(c.method == "human" for codings in chosen.values() for c in codings)
+    project = _project_element(run, has_human=has_human)
+    transcripts = list(run.corpus)
+    source_guids = {t.id: guid("source", t.id, t.sha256) for t in transcripts}
+    _add_cases(project, transcripts, source_guids, privacy)
+    files, n_codings, n_selections = _add_sources(project, transcripts, source_guids, chosen, run.codebook, privacy)
+    written = atomic_write_bytes(Path(path), _archive_bytes([("project.qde", _serialise(project)), *files]))
+    return QdpxExport(written, len(transcripts), n_codings, n_selections, dict(statuses), include_suggested, negated)
+
+
+_THEMEKIT_USER = guid("user", "themekit")
+_HUMAN_USER = guid("user", "human")
+
+
+def _el(parent: ET.Element, name: str, attrib: dict[str, str] | None = None, text: str | None = None) -> ET.Element:
+    """A child element; its text made safe for XML."""
+    element = ET.SubElement(parent, name, attrib or {})
+    if text is not None:
+        element.text = xml_safe(text)
+    return element
+
+
+def _who(privacy: Privacy | None) -> Callable[[str], str]:
+    """How a transcript is named in the project: its pseudonym with ``privacy``, else its id."""
+    return privacy.who if privacy is not None else (lambda x: x)
+
+
+def _chosen_codings(codings: Iterable[Coding], include_suggested: bool) -> tuple[dict[str, list[Coding]], Counter, int]:
+    """The codings to export by transcript id, the run's codings by status, and how many negated ones were left out."""
     wanted = set(REVIEWED) | ({"suggested"} if include_suggested else set())
-    statuses = Counter(c.status for c in run.codings)
+    statuses: Counter = Counter()
     negated = 0
     chosen: dict[str, list[Coding]] = {}
-    for coding in run.codings:
+    for coding in codings:
+        statuses[coding.status] += 1
         if coding.status not in wanted:
             continue
         if coding.negated and coding.status not in REVIEWED:
             negated += 1
             continue
         chosen.setdefault(coding.segment.transcript.id, []).append(coding)
+    return chosen, statuses, negated
 
-    themekit_user = guid("user", "themekit")
-    human_user = guid("user", "human")
-    has_human = any(c.method == "human" for codings in chosen.values() for c in codings)
 
-    def el(parent: ET.Element, name: str, attrib: dict[str, str] | None = None, text: str | None = None) -> ET.Element:
-        element = ET.SubElement(parent, name, attrib or {})
-        if text is not None:
-            element.text = xml_text(text)
-        return element
-
-    who = privacy.who if privacy is not None else (lambda x: x)
+def _project_element(run: Run, *, has_human: bool) -> ET.Element:
+    """The Project element with its users and the run's codebook."""
+    codebook = run.codebook
     project = ET.Element(
         "Project",
-        {"xmlns": PROJECT_NS, "name": xml_text(f"{codebook.name} (themekit run {run.id})"), "origin": f"themekit {__version__}", "creatingUserGUID": themekit_user},
+        {"xmlns": PROJECT_NS, "name": xml_safe(f"{codebook.name} (themekit run {run.id})"), "origin": f"themekit {__version__}", "creatingUserGUID": _THEMEKIT_USER},
     )
-    users = el(project, "Users")
-    el(users, "User", {"guid": themekit_user, "name": "themekit", "id": "themekit"})
+    users = _el(project, "Users")
+    _el(users, "User", {"guid": _THEMEKIT_USER, "name": "themekit", "id": "themekit"})
     if has_human:
-        el(users, "User", {"guid": human_user, "name": "human coder", "id": "human"})
-    codes_element(el(project, "CodeBook"), codebook)
+        _el(users, "User", {"guid": _HUMAN_USER, "name": "human coder", "id": "human"})
+    codes_element(_el(project, "CodeBook"), codebook)
+    return project
 
-    transcripts = list(run.corpus)
+
+def _add_cases(project: ET.Element, transcripts: list[Transcript], source_guids: dict[str, str], privacy: Privacy | None) -> None:
+    """Variables (one per case attribute, typed by its values) and a Case per transcript with its values and source."""
     variables: dict[str, list[str]] = {}
     for t in transcripts:
         for name, value in t.attributes.items():
             variables.setdefault(str(name), []).append(str(value))
     kinds = {name: _variable_type(values) for name, values in variables.items()}
     if variables:
-        holder = el(project, "Variables")
+        holder = _el(project, "Variables")
         for name in variables:
-            el(holder, "Variable", {"guid": guid("variable", name), "name": xml_text(name), "typeOfVariable": kinds[name]})
+            _el(holder, "Variable", {"guid": guid("variable", name), "name": xml_safe(name), "typeOfVariable": kinds[name]})
+    if not transcripts:
+        return
+    who = _who(privacy)
+    cases = _el(project, "Cases")
+    for t in transcripts:
+        case = _el(cases, "Case", {"guid": guid("case", t.id), "name": xml_safe(who(t.id))})
+        for name, value in t.attributes.items():
+            value = str(value).strip()
+            if not value:
+                continue
+            holder = _el(case, "VariableValue")
+            _el(holder, "VariableRef", {"targetGUID": guid("variable", str(name))})
+            _el(holder, _VALUE_ELEMENT[kinds[str(name)]], text=privacy.text(value) if privacy is not None else value)
+        _el(case, "SourceRef", {"targetGUID": source_guids[t.id]})
 
-    source_guids = {t.id: guid("source", t.id, t.sha256) for t in transcripts}
-    if transcripts:
-        cases = el(project, "Cases")
-        for t in transcripts:
-            case = el(cases, "Case", {"guid": guid("case", t.id), "name": xml_text(who(t.id))})
-            for name, value in t.attributes.items():
-                value = str(value).strip()
-                if not value:
-                    continue
-                holder = el(case, "VariableValue")
-                el(holder, "VariableRef", {"targetGUID": guid("variable", str(name))})
-                el(holder, _VALUE_ELEMENT[kinds[str(name)]], text=privacy.text(value) if privacy is not None else value)
-            el(case, "SourceRef", {"targetGUID": source_guids[t.id]})
 
+def _add_sources(
+    project: ET.Element,
+    transcripts: list[Transcript],
+    source_guids: dict[str, str],
+    chosen: dict[str, list[Coding]],
+    codebook: Codebook,
+    privacy: Privacy | None,
+) -> tuple[list[tuple[str, bytes]], int, int]:
+    """A TextSource per transcript with a selection per coded span; the source files, and how many codings and selections."""
+    who = _who(privacy)
+    labels = {c.id: c.label for c in codebook}
     files: list[tuple[str, bytes]] = []
     n_codings = n_selections = 0
-    sources = el(project, "Sources") if transcripts else None
+    sources = _el(project, "Sources") if transcripts else None
     for t in transcripts:
         source_guid = source_guids[t.id]
         spans: dict[tuple[int, int], list[Coding]] = {}
@@ -226,54 +266,69 @@ def export_qdpx(
             spans.setdefault((coding.segment.start, coding.segment.end), []).append(coding)
         text, moved = _private_text(t.text, spans, privacy, name=t.id)
         assert sources is not None
-        source = el(
+        source = _el(
             sources,
             "TextSource",
             {
                 "guid": source_guid,
-                "name": xml_text(who(t.id)),
+                "name": xml_safe(who(t.id)),
                 "plainTextPath": f"internal://{source_guid}.txt",
-                "creatingUser": themekit_user,
+                "creatingUser": _THEMEKIT_USER,
             },
         )
-        el(source, "Description", text=f"Transcript {who(t.id)} ({t.format}) as themekit read it: normalised text, one turn per paragraph.")
+        _el(source, "Description", text=f"Transcript {who(t.id)} ({t.format}) as themekit read it: normalised text, one turn per paragraph.")
         for (start, end), codings in spans.items():
-            new_start, new_end = moved[start], moved[end]
             selection_guid = guid("selection", source_guid, str(start), str(end))
-            quote = " ".join(text[new_start:new_end].split())
-            name = quote if len(quote) <= _SELECTION_NAME_CHARS else quote[: _SELECTION_NAME_CHARS - 1].rstrip() + "…"
-            selection = el(
-                source,
-                "PlainTextSelection",
-                {
-                    "guid": selection_guid,
-                    "name": xml_text(name),
-                    "startPosition": str(new_start),
-                    "endPosition": str(new_end),
-                    "creatingUser": themekit_user,
-                },
-            )
-            notes = [_describe(c, labels[c.code_id]) for c in codings if c.method != "human"]
-            if notes:
-                el(selection, "Description", text="\n".join(notes))
-            for coding in codings:
-                user = human_user if coding.method == "human" else themekit_user
-                code_guid = item_guid(codebook.name, coding.code_id)
-                made = el(selection, "Coding", {"guid": guid("coding", selection_guid, code_guid, user), "creatingUser": user})
-                el(made, "CodeRef", {"targetGUID": code_guid})
-                n_codings += 1
+            _add_selection(source, selection_guid, text[moved[start] : moved[end]], (moved[start], moved[end]), codings, codebook.name, labels)
+            n_codings += len(codings)
             n_selections += 1
         files.append((f"Sources/{source_guid}.txt", text.encode("utf-8")))
+    return files, n_codings, n_selections
 
+
+def _add_selection(
+    source: ET.Element,
+    selection_guid: str,
+    quote: str,
+    span: tuple[int, int],
+    codings: list[Coding],
+    codebook_name: str,
+    labels: dict[str, str],
+) -> None:
+    """A PlainTextSelection of ``span`` (in the exported text), named by its quote, with a Coding per code."""
+    quote = " ".join(quote.split())
+    name = quote if len(quote) <= _SELECTION_NAME_CHARS else quote[: _SELECTION_NAME_CHARS - 1].rstrip() + "…"
+    selection = _el(
+        source,
+        "PlainTextSelection",
+        {
+            "guid": selection_guid,
+            "name": xml_safe(name),
+            "startPosition": str(span[0]),
+            "endPosition": str(span[1]),
+            "creatingUser": _THEMEKIT_USER,
+        },
+    )
+    notes = [_describe(c, labels[c.code_id]) for c in codings if c.method != "human"]
+    if notes:
+        _el(selection, "Description", text="\n".join(notes))
+    for coding in codings:
+        user = _HUMAN_USER if coding.method == "human" else _THEMEKIT_USER
+        code_guid = item_guid(codebook_name, coding.code_id)
+        made = _el(selection, "Coding", {"guid": guid("coding", selection_guid, code_guid, user), "creatingUser": user})
+        _el(made, "CodeRef", {"targetGUID": code_guid})
+
+
+def _archive_bytes(entries: list[tuple[str, bytes]]) -> bytes:
+    """A zip archive of the entries, compressed, with fixed timestamps and permissions so the same run gives the same bytes."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in [("project.qde", _serialise(project)), *files]:
+        for name, data in entries:
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, data)
-    written = atomic_write_bytes(Path(path), buffer.getvalue())
-    return QdpxExport(written, len(transcripts), n_codings, n_selections, dict(statuses), include_suggested, negated)
+    return buffer.getvalue()
 
 
 def _private_text(

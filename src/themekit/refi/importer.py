@@ -6,7 +6,6 @@ import bisect
 import csv
 import io
 import re
-import shutil
 import tempfile
 import xml.etree.ElementTree as ET
 import zipfile
@@ -17,6 +16,7 @@ from pathlib import Path
 from themekit._version import __version__
 from themekit.codebook import Codebook
 from themekit.errors import RunFolderError, ThemekitError
+from themekit.ingest import PARTICIPANTS_FILE, read_transcript
 from themekit.refi.codebook import ImportedCodebook, build_codebook, write_codebook_yaml
 from themekit.refi.standard import (
     CodeNode,
@@ -26,36 +26,16 @@ from themekit.refi.standard import (
     parse_xml,
     read_code_tree,
 )
-from themekit.util.atomic import replace_folder
+from themekit.util import limits
+from themekit.util.atomic import built_folder
+from themekit.util.limits import format_size
+from themekit.util.zipguard import ZipGuard, ZipLimitError
 
 __all__ = [
-    "MAX_ARCHIVE_ENTRIES",
-    "MAX_COMPRESSION_RATIO",
-    "MAX_PROJECT_BYTES",
-    "MAX_SOURCE_BYTES",
-    "MAX_TOTAL_BYTES",
     "QdpxImport",
     "import_qdc",
     "import_qdpx",
 ]
-
-#: A .qdc file larger than this is refused (a codebook is never this large).
-MAX_CODEBOOK_BYTES = 20 * 2**20
-#: project.qde larger than this (uncompressed) is refused.
-MAX_PROJECT_BYTES = 200 * 2**20
-#: One source text larger than this (uncompressed) is refused; the same limit as a transcript file.
-MAX_SOURCE_BYTES = 50 * 2**20
-#: Everything read from one archive (project.qde and the text sources) together.
-MAX_TOTAL_BYTES = 1024 * 2**20
-#: More entries than this in the archive and it is refused unread.
-MAX_ARCHIVE_ENTRIES = 10_000
-#: An entry that unpacks to more than this many times its packed size (above 1 MiB) is a zip bomb.
-MAX_COMPRESSION_RATIO = 100
-
-def _size(n: int) -> str:
-    """``52428800`` → ``50 MB``; small sizes in bytes."""
-    return f"{n / 2**20:,.1f} MB".replace(".0 MB", " MB") if n >= 2**20 else f"{n:,} bytes"
-
 
 _DOC_SUFFIX = re.compile(r"\.(txt|text|docx?|rtf|odt|pdf|md|html?|vtt|srt|csv|xlsx?)$", re.IGNORECASE)
 _WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)$", re.IGNORECASE)
@@ -71,7 +51,7 @@ def _read_limited_file(path: Path, limit: int, what: str) -> bytes:
         if not path.is_file():
             raise RefiError(path, "is not a file", f"Give the {what} file itself")
         if size > limit:
-            raise RefiError(path, f"is {_size(size)}, over the {_size(limit)} a {what} can be", f"Check it is a {what}")
+            raise RefiError(path, f"is {format_size(size)}, over the {format_size(limit)} a {what} can be", f"Check it is a {what}")
         return path.read_bytes()
     except FileNotFoundError:
         raise RefiError(path, "no such file", "Check the path") from None
@@ -80,7 +60,7 @@ def _read_limited_file(path: Path, limit: int, what: str) -> bytes:
 
 
 def _codebook_roots(path: Path) -> tuple[list[CodeNode], str | None]:
-    data = _read_limited_file(path, MAX_CODEBOOK_BYTES, "REFI-QDA codebook")
+    data = _read_limited_file(path, limits.MAX_CODEBOOK_BYTES, "REFI-QDA codebook")
     if data.startswith(b"PK\x03\x04"):
         raise RefiError(
             path, "is a zip archive (a .qdpx project?), not a REFI-QDA codebook (.qdc)", "Use 'themekit import qdpx' for projects"
@@ -140,35 +120,19 @@ class _Archive:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.read_total = 0
+        self.zip = _open_zip(path)
         try:
-            self.zip = zipfile.ZipFile(path)
-            infos = self.zip.infolist()
-        except FileNotFoundError:
-            raise RefiError(path, "no such file", "Check the path") from None
-        except IsADirectoryError:
-            raise RefiError(path, "is a folder, not a .qdpx file", "Give the .qdpx file exported by your QDA program") from None
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-            try:
-                with path.open("rb") as fh:
-                    head = fh.read(4096)
-            except OSError:
-                head = b""
-            if b"<CodeBook" in head:
-                raise RefiError(
-                    path, "is a REFI-QDA codebook (.qdc), not a project (.qdpx)", "Use 'themekit codebook import' for codebooks"
-                ) from None
-            raise RefiError(
-                path,
-                "is not a REFI-QDA project archive (a .qdpx file is a zip archive; this file is not one, or is damaged)",
-                "Export the project again from your QDA program as a REFI-QDA project (.qdpx)",
-            ) from None
-        if len(infos) > MAX_ARCHIVE_ENTRIES:
-            raise RefiError(
-                path, f"has {len(infos):,} entries, more than the {MAX_ARCHIVE_ENTRIES:,} a project needs; refused unread", "Check the file"
+            self.guard = ZipGuard(
+                self.zip,
+                max_entries=limits.MAX_ZIP_ENTRIES,
+                max_total_bytes=limits.MAX_PROJECT_TOTAL_BYTES,
+                max_ratio=limits.MAX_COMPRESSION_RATIO,
             )
+        except ZipLimitError as exc:
+            self.zip.close()
+            raise RefiError(path, *_limit_message(exc)) from None
         self.entries: dict[str, list[zipfile.ZipInfo]] = {}
-        for info in infos:
+        for info in self.guard.infos:
             self.entries.setdefault(info.filename.replace("\\", "/").casefold(), []).append(info)
 
     def close(self) -> None:
@@ -183,44 +147,59 @@ class _Archive:
     def read(self, info: zipfile.ZipInfo, limit: int, what: str) -> bytes:
         """Read one entry, refusing what unpacks beyond ``limit`` or far beyond its packed size (checked while reading)."""
         name = info.filename
-        if info.file_size > limit:
-            raise RefiError(
-                self.path,
-                f"{what} ({name}) unpacks to {_size(info.file_size)}, over the {_size(limit)} allowed; refused unread",
-                "Split the project, or check the file is a genuine export",
-            )
-        if info.file_size > 2**20 and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
-            raise RefiError(
-                self.path,
-                f"{what} ({name}) would unpack to {info.file_size // max(info.compress_size, 1):,} times its packed size, "
-                "a sign of a zip bomb; refused unread",
-                "Check where the file came from and export the project again",
-            )
-        remaining = MAX_TOTAL_BYTES - self.read_total
-        cap = min(limit, remaining)
         try:
-            with self.zip.open(info) as fh:
-                data = fh.read(cap + 1)
+            return self.guard.read(info, limit=limit, what=what)
+        except ZipLimitError as exc:
+            raise RefiError(self.path, *_limit_message(exc)) from None
         except RuntimeError:  # encrypted entry
             raise RefiError(self.path, f"{what} ({name}) is encrypted", "Export the project again without a password") from None
         except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError, ValueError) as exc:
             raise RefiError(
                 self.path, f"{what} ({name}) cannot be unpacked ({exc})", "The archive is damaged; export the project again"
             ) from None
-        if len(data) > cap:
-            if cap == remaining:
-                raise RefiError(
-                    self.path,
-                    f"unpacks to more than {_size(MAX_TOTAL_BYTES)} of project and text; refused",
-                    "Split the project, or check the file is a genuine export",
-                )
+
+
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    """The archive opened (its directory read), or why it is not a .qdpx project."""
+    try:
+        return zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise RefiError(path, "no such file", "Check the path") from None
+    except IsADirectoryError:
+        raise RefiError(path, "is a folder, not a .qdpx file", "Give the .qdpx file exported by your QDA program") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(4096)
+        except OSError:
+            head = b""
+        if b"<CodeBook" in head:
             raise RefiError(
-                self.path,
-                f"{what} ({name}) unpacks to more than its header says and over the {_size(limit)} allowed; refused",
-                "The archive is damaged or crafted; export the project again",
-            )
-        self.read_total += len(data)
-        return data
+                path, "is a REFI-QDA codebook (.qdc), not a project (.qdpx)", "Use 'themekit codebook import' for codebooks"
+            ) from None
+        raise RefiError(
+            path,
+            "is not a REFI-QDA project archive (a .qdpx file is a zip archive; this file is not one, or is damaged)",
+            "Export the project again from your QDA program as a REFI-QDA project (.qdpx)",
+        ) from None
+
+
+_SPLIT = "Split the project, or check the file is a genuine export"
+#: The fix for each limit a project archive can break (see ZipLimitError.kind).
+_LIMIT_FIXES = {
+    "size": _SPLIT,
+    "ratio": "Check where the file came from and export the project again",
+    "overrun": "The archive is damaged or crafted; export the project again",
+}
+
+
+def _limit_message(exc: ZipLimitError) -> tuple[str, str]:
+    """The problem and fix of a RefiError for a limit the archive broke, in the words of a project."""
+    if exc.kind == "entries":
+        return f"has {exc.found:,} entries, more than the {exc.limit:,} a project needs; refused unread", "Check the file"
+    if exc.kind == "total":
+        return f"unpacks to more than {format_size(exc.limit)} of project and text; refused", _SPLIT
+    return exc.problem, _LIMIT_FIXES[exc.kind]
 
 
 def _project_entry(archive: _Archive) -> zipfile.ZipInfo:
@@ -395,7 +374,7 @@ def _int_attr(element: ET.Element, name: str, path: Path, where: str) -> int:
 
 
 def _read_sources(root: ET.Element, archive: _Archive, notes: list[str]) -> tuple[list[_Source], list[_RawCoding], dict[str, str]]:
-    path = archive.path
+    """The project's text sources (their text, variable values and coded selections) and its variables by GUID."""
     users = {norm_guid(u.get("guid")): (u.get("name") or u.get("id") or "").strip() for u in _children(_child(root, "Users") or ET.Element("x"), "User")}
     sources: list[_Source] = []
     codings: list[_RawCoding] = []
@@ -409,45 +388,7 @@ def _read_sources(root: ET.Element, archive: _Archive, notes: list[str]) -> tupl
             continue
         name = (element.get("name") or "").strip()
         label = f"source '{name or element.get('guid')}'"
-        content = _child(element, "PlainTextContent")
-        text_path = (element.get("plainTextPath") or "").strip()
-        if text_path:
-            if not text_path.casefold().startswith("internal://"):
-                raise RefiError(
-                    path,
-                    f"{label} is kept outside the project (plainTextPath=\"{text_path}\"); themekit reads only sources inside the .qdpx",
-                    "Export the project again with its sources embedded in the archive",
-                )
-            file_name = text_path[len("internal://") :]
-            if not file_name or any(x in file_name for x in ("/", "\\", "\x00")) or file_name in (".", ".."):
-                raise RefiError(
-                    path,
-                    f"{label} points at \"{text_path}\", outside the archive's Sources folder; refused",
-                    "Export the project again from your QDA program",
-                )
-            info = archive.find(f"Sources/{file_name}")
-            if info is None:
-                raise RefiError(
-                    path,
-                    f"{label} refers to Sources/{file_name}, which is not in the archive",
-                    "Export the project again with its sources included",
-                )
-            data = archive.read(info, MAX_SOURCE_BYTES, label)
-            try:
-                text = data.decode("utf-8-sig")
-            except UnicodeDecodeError as exc:
-                raise RefiError(
-                    path, f"{label} (Sources/{file_name}) is not UTF-8 text (byte {exc.start})", "REFI-QDA plain text is UTF-8; export the project again"
-                ) from None
-        elif content is not None:
-            text = content.text or ""
-            if len(text.encode("utf-8")) > MAX_SOURCE_BYTES:
-                raise RefiError(path, f"{label} is over {_size(MAX_SOURCE_BYTES)} of text", "Split the source in the QDA program")
-        else:
-            raise RefiError(
-                path, f"{label} has neither a plainTextPath nor PlainTextContent, so its text is missing", "Export the project again"
-            )
-        source = _Source(norm_guid(element.get("guid")), name, text)
+        source = _Source(norm_guid(element.get("guid")), name, _source_text(element, label, archive))
         index = len(sources)
         sources.append(source)
         for value in _children(element, "VariableValue"):
@@ -455,27 +396,9 @@ def _read_sources(root: ET.Element, archive: _Archive, notes: list[str]) -> tupl
             if ref is not None:
                 source.attributes[norm_guid(ref.get("targetGUID"))] = _value_text(value)
         whole_document += len(_children(element, "Coding"))
-        for selection in _children(element, "PlainTextSelection"):
-            where = f"{label}, selection '{selection.get('name') or selection.get('guid')}'"
-            start = _int_attr(selection, "startPosition", path, where)
-            end = _int_attr(selection, "endPosition", path, where)
-            if not 0 <= start <= end <= len(text):
-                raise RefiError(
-                    path,
-                    f"{where} runs from character {start} to {end}, but the source has {len(text)} characters",
-                    "The selection is out of range of its source; the project is damaged or its sources were changed. Export it again",
-                )
-            selection_user = norm_guid(selection.get("creatingUser") or selection.get("modifyingUser"))
-            for coding in _children(selection, "Coding"):
-                ref = _child(coding, "CodeRef")
-                if ref is None or not ref.get("targetGUID"):
-                    raise RefiError(path, f"{where} has a Coding without a CodeRef", "The project is damaged; export it again")
-                if start == end:
-                    empty += 1
-                    continue
-                user = norm_guid(coding.get("creatingUser")) or selection_user
-                coder = users.get(user) or (f"user {user[:8]}" if user else "unknown")
-                codings.append(_RawCoding(index, start, end, norm_guid(ref.get("targetGUID")), coder))
+        coded, empty_here = _selection_codings(element, label, index, source.text, users, archive.path)
+        codings += coded
+        empty += empty_here
     if skipped:
         listed = ", ".join(f"{n} {kind}" for kind, n in sorted(skipped.items()))
         notes.append(f"only text sources are imported; left out: {listed}")
@@ -485,6 +408,77 @@ def _read_sources(root: ET.Element, archive: _Archive, notes: list[str]) -> tupl
         notes.append(f"{empty} codings of empty selections were left out")
     variables = {norm_guid(v.get("guid")): (v.get("name") or "").strip() for v in _children(_child(root, "Variables") or ET.Element("x"), "Variable")}
     return sources, codings, variables
+
+
+def _source_text(element: ET.Element, label: str, archive: _Archive) -> str:
+    """A TextSource's plain text: its file inside the archive (``internal://``), or its PlainTextContent."""
+    path = archive.path
+    content = _child(element, "PlainTextContent")
+    text_path = (element.get("plainTextPath") or "").strip()
+    if text_path:
+        if not text_path.casefold().startswith("internal://"):
+            raise RefiError(
+                path,
+                f"{label} is kept outside the project (plainTextPath=\"{text_path}\"); themekit reads only sources inside the .qdpx",
+                "Export the project again with its sources embedded in the archive",
+            )
+        file_name = text_path[len("internal://") :]
+        if not file_name or any(x in file_name for x in ("/", "\\", "\x00")) or file_name in (".", ".."):
+            raise RefiError(
+                path,
+                f"{label} points at \"{text_path}\", outside the archive's Sources folder; refused",
+                "Export the project again from your QDA program",
+            )
+        info = archive.find(f"Sources/{file_name}")
+        if info is None:
+            raise RefiError(
+                path,
+                f"{label} refers to Sources/{file_name}, which is not in the archive",
+                "Export the project again with its sources included",
+            )
+        data = archive.read(info, limits.MAX_FILE_BYTES, label)
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise RefiError(
+                path, f"{label} (Sources/{file_name}) is not UTF-8 text (byte {exc.start})", "REFI-QDA plain text is UTF-8; export the project again"
+            ) from None
+    if content is not None:
+        text = content.text or ""
+        if len(text.encode("utf-8")) > limits.MAX_FILE_BYTES:
+            raise RefiError(path, f"{label} is over {format_size(limits.MAX_FILE_BYTES)} of text", "Split the source in the QDA program")
+        return text
+    raise RefiError(path, f"{label} has neither a plainTextPath nor PlainTextContent, so its text is missing", "Export the project again")
+
+
+def _selection_codings(
+    element: ET.Element, label: str, index: int, text: str, users: dict[str, str], path: Path
+) -> tuple[list[_RawCoding], int]:
+    """The codings of a TextSource's selections (source number ``index``), and how many were of empty selections."""
+    codings: list[_RawCoding] = []
+    empty = 0
+    for selection in _children(element, "PlainTextSelection"):
+        where = f"{label}, selection '{selection.get('name') or selection.get('guid')}'"
+        start = _int_attr(selection, "startPosition", path, where)
+        end = _int_attr(selection, "endPosition", path, where)
+        if not 0 <= start <= end <= len(text):
+            raise RefiError(
+                path,
+                f"{where} runs from character {start} to {end}, but the source has {len(text)} characters",
+                "The selection is out of range of its source; the project is damaged or its sources were changed. Export it again",
+            )
+        selection_user = norm_guid(selection.get("creatingUser") or selection.get("modifyingUser"))
+        for coding in _children(selection, "Coding"):
+            ref = _child(coding, "CodeRef")
+            if ref is None or not ref.get("targetGUID"):
+                raise RefiError(path, f"{where} has a Coding without a CodeRef", "The project is damaged; export it again")
+            if start == end:
+                empty += 1
+                continue
+            user = norm_guid(coding.get("creatingUser")) or selection_user
+            coder = users.get(user) or (f"user {user[:8]}" if user else "unknown")
+            codings.append(_RawCoding(index, start, end, norm_guid(ref.get("targetGUID")), coder))
+    return codings, empty
 
 
 def _case_attributes(root: ET.Element, sources: list[_Source], variables: dict[str, str], notes: list[str]) -> dict[int, dict[str, str]]:
@@ -588,163 +582,27 @@ def import_qdpx(
     of the codebook. Nothing is written unless all of that holds; an
     existing non-empty folder is only replaced with ``force``.
     """
-    from themekit.ingest import read_transcript
-
     path = Path(path)
     out = Path(out_dir)
     if codebook is not None and not isinstance(codebook, Codebook):
         codebook = Codebook.load(codebook)
     _check_out_dir(out, force)
     notes: list[str] = []
-    archive = _Archive(path)
-    try:
-        entry = _project_entry(archive)
-        root = parse_xml(archive.read(entry, MAX_PROJECT_BYTES, entry.filename), path, what=entry.filename)
-        ns = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
-        if local(root.tag) != "Project" or not ns.startswith("urn:QDA-XML:"):
-            raise RefiError(
-                path,
-                f"{entry.filename} is XML but not a REFI-QDA project (root element <{local(root.tag)}>, not <Project> in urn:QDA-XML:project:1.0)",
-                "Export the project again from your QDA program as a REFI-QDA project (.qdpx)",
-            )
-        book = _child(root, "CodeBook")
-        codes_el = _child(book, "Codes") if book is not None else None
-        roots = read_code_tree(codes_el, path, what="the project's codebook") if codes_el is not None else []
-        sources, raw_codings, variables = _read_sources(root, archive, notes)
-    finally:
-        archive.close()
-
-    all_guids: set[str] = set()
-    stack = list(roots)
-    while stack:
-        node = stack.pop()
-        all_guids.add(node.guid)
-        stack.extend(node.children)
-    unknown = sorted({c.code for c in raw_codings} - all_guids)
-    if unknown:
-        raise RefiError(
-            path,
-            f"{len(unknown)} coding(s) refer to a code that is not in the project's codebook (CodeRef targetGUID {unknown[0]}"
-            + (f" and {len(unknown) - 1} more" if len(unknown) > 1 else "")
-            + ")",
-            "The project is damaged; export it again from your QDA program",
-        )
-    project_name = (root.get("name") or "").strip() or path.stem
-    imported: ImportedCodebook | None = None
-    if roots:
-        origin = root.get("origin")
-        imported = build_codebook(
-            roots,
-            name=project_name,
-            description=f"Imported from the REFI-QDA project {path.name}" + (f" (made by {origin})." if origin else "."),
-            change=f"Imported from {path.name} by themekit {__version__}",
-            coded={c.code for c in raw_codings},
-            match=codebook,
-        )
+    project = _read_project(path, notes)
+    imported = _imported_codebook(project, path, codebook)
     taken: set[str] = set()
-    for n, source in enumerate(sources, start=1):
+    for n, source in enumerate(project.sources, start=1):
         source.file_name = _safe_name(source.name, taken, f"source_{n}")
-    attributes = _case_attributes(root, sources, variables, notes)
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    try:
-        transcripts: list[Path] = []
-        maps: list[_OffsetMap | None] = []
-        texts: list[str] = []
-        speech: list[list[tuple[int, int]]] = []
-        for source in sources:
-            file = tmp / f"{source.file_name}.txt"
-            file.write_text(source.text, encoding="utf-8", newline="")
-            transcripts.append(out / file.name)
-            try:
-                transcript = read_transcript(file, max_bytes=MAX_SOURCE_BYTES + 1)
-            except ThemekitError as exc:
-                notes.append(f"{file.name}: themekit cannot read it as a transcript ({exc.message.split(': ', 1)[-1]}); its codings are left out")
-                maps.append(None)
-                texts.append("")
-                speech.append([])
-                continue
-            maps.append(_OffsetMap(source.text, transcript.text))
-            texts.append(transcript.text)
-            speech.append([(turn.start, turn.end) for turn in transcript.participant_turns])
-
-        rows: list[tuple[str, int, int, str, str]] = []
-        lost = asked = 0
-        for c in raw_codings:
-            offsets = maps[c.source]
-            if offsets is None or imported is None:
-                continue
-            start, end = offsets.start(c.start), offsets.end(c.end)
-            if end <= start:
-                lost += 1
-                continue
-            if not any(start < turn_end and turn_start < end for turn_start, turn_end in speech[c.source]):
-                asked += 1
-                continue
-            rows.append((sources[c.source].file_name, start, end, imported.codes[c.code][1], c.coder))
-        if lost:
-            notes.append(f"{lost} codings cover only text themekit does not keep as speech (such as speaker labels or timestamps) and were left out")
-        if asked:
-            notes.append(f"{asked} codings of interviewer speech were left out (themekit codes and scores participant speech)")
-        order = {s.file_name: i for i, s in enumerate(sources)}
-        text_of = {s.file_name: texts[i] for i, s in enumerate(sources)}
-        header = ["transcript", "char_start", "char_end", "code", "coder", "text"]
-
-        def table(selected: list[tuple[str, int, int, str, str]]) -> tuple[str, int]:
-            merged, joined = _merge(selected)
-            merged.sort(key=lambda r: (order[r[0]], r[1], r[2], r[3]))
-            return _csv([header, *[[t, s, e, c, who, text_of[t][s:e]] for t, s, e, c, who in merged]]), joined
-
-        coders = sorted({r[4] for r in rows}, key=str.casefold)
-        gold = coder_dir = None
-        coder_files: list[Path] = []
-        if rows:
-            text, joined = table(rows)
-            (tmp / "gold.csv").write_text(text, encoding="utf-8")
-            gold = out / "gold.csv"
-            if joined:
-                notes.append(
-                    f"{joined} codings overlapped another of the same code and were joined in gold.csv"
-                    + (" (coders/ keeps each coder's own)" if len(coders) > 1 else "")
-                )
-            if len(coders) > 1:
-                coder_dir = tmp / "coders"
-                coder_dir.mkdir()
-                names: set[str] = set()
-                for coder in coders:
-                    file_name = _safe_name(coder, names, "coder") + ".csv"
-                    (coder_dir / file_name).write_text(table([r for r in rows if r[4] == coder])[0], encoding="utf-8")
-                    coder_files.append(out / "coders" / file_name)
-        elif not raw_codings:
-            notes.append("the project has no text codings, so no gold.csv was written")
-
-        codebook_path = None
-        if imported is not None:
-            write_codebook_yaml(imported.data, tmp / "codebook.yaml", source=path)
-            codebook_path = out / "codebook.yaml"
-        else:
-            notes.append("the project has no codebook, so no codebook.yaml was written")
-
-        participants = None
-        columns: list[str] = []
-        for i in range(len(sources)):
-            for name in attributes[i]:
-                if name not in columns:
-                    columns.append(name)
-        if columns:
-            # the first column joins rows to transcripts; a variable of that name is renamed
-            header_names = [f"{c} (variable)" if c.strip().casefold() == "transcript" else c for c in columns]
-            body = [["transcript", *header_names]] + [[s.file_name, *(attributes[i].get(c, "") for c in columns)] for i, s in enumerate(sources)]
-            (tmp / "participants.csv").write_text(_csv(body), encoding="utf-8")
-            participants = out / "participants.csv"
-        replace_folder(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    attributes = _case_attributes(project.root, project.sources, project.variables, notes)
+    with built_folder(out) as tmp:
+        read = _write_sources(tmp, project.sources, notes)
+        rows = _gold_rows(project, read, imported, notes)
+        gold, coders, coder_files = _write_gold(tmp, out, rows, project, read, notes)
+        codebook_path = _write_codebook(tmp, out, imported, path, notes)
+        participants = _write_participants(tmp, out, project.sources, attributes)
     return QdpxImport(
         out_dir=out,
-        transcripts=transcripts,
+        transcripts=[out / f"{source.file_name}.txt" for source in project.sources],
         codings=len(rows),
         coders=coders,
         gold=gold,
@@ -755,3 +613,181 @@ def import_qdpx(
         matched_codes=imported.matched if imported else 0,
         notes=notes,
     )
+
+
+@dataclass
+class _Project:
+    """What project.qde holds, as read: its code tree, text sources, their codings, and its variables by GUID."""
+
+    root: ET.Element
+    roots: list[CodeNode]
+    sources: list[_Source]
+    codings: list[_RawCoding]
+    variables: dict[str, str]
+
+
+def _read_project(path: Path, notes: list[str]) -> _Project:
+    """project.qde read from the archive, with the sources it names; nothing else in the archive is read."""
+    archive = _Archive(path)
+    try:
+        entry = _project_entry(archive)
+        root = parse_xml(archive.read(entry, limits.MAX_PROJECT_BYTES, entry.filename), path, what=entry.filename)
+        ns = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
+        if local(root.tag) != "Project" or not ns.startswith("urn:QDA-XML:"):
+            raise RefiError(
+                path,
+                f"{entry.filename} is XML but not a REFI-QDA project (root element <{local(root.tag)}>, not <Project> in urn:QDA-XML:project:1.0)",
+                "Export the project again from your QDA program as a REFI-QDA project (.qdpx)",
+            )
+        book = _child(root, "CodeBook")
+        codes_el = _child(book, "Codes") if book is not None else None
+        roots = read_code_tree(codes_el, path, what="the project's codebook") if codes_el is not None else []
+        sources, codings, variables = _read_sources(root, archive, notes)
+    finally:
+        archive.close()
+    return _Project(root, roots, sources, codings, variables)
+
+
+def _imported_codebook(project: _Project, path: Path, match: Codebook | None) -> ImportedCodebook | None:
+    """The project's codebook as a themekit codebook (None when it has none); every coding must name one of its codes."""
+    all_guids: set[str] = set()
+    stack = list(project.roots)
+    while stack:
+        node = stack.pop()
+        all_guids.add(node.guid)
+        stack.extend(node.children)
+    unknown = sorted({c.code for c in project.codings} - all_guids)
+    if unknown:
+        raise RefiError(
+            path,
+            f"{len(unknown)} coding(s) refer to a code that is not in the project's codebook (CodeRef targetGUID {unknown[0]}"
+            + (f" and {len(unknown) - 1} more" if len(unknown) > 1 else "")
+            + ")",
+            "The project is damaged; export it again from your QDA program",
+        )
+    if not project.roots:
+        return None
+    project_name = (project.root.get("name") or "").strip() or path.stem
+    origin = project.root.get("origin")
+    return build_codebook(
+        project.roots,
+        name=project_name,
+        description=f"Imported from the REFI-QDA project {path.name}" + (f" (made by {origin})." if origin else "."),
+        change=f"Imported from {path.name} by themekit {__version__}",
+        coded={c.code for c in project.codings},
+        match=match,
+    )
+
+
+@dataclass
+class _Readable:
+    """A source as themekit reads the file written for it: where positions move, its text, its participant speech."""
+
+    offsets: _OffsetMap
+    text: str
+    speech: list[tuple[int, int]]
+
+
+def _write_sources(tmp: Path, sources: list[_Source], notes: list[str]) -> list[_Readable | None]:
+    """Each source's text as ``<file name>.txt`` in ``tmp``, read back as a transcript (None, and a note, where it cannot be)."""
+    read: list[_Readable | None] = []
+    for source in sources:
+        file = tmp / f"{source.file_name}.txt"
+        file.write_text(source.text, encoding="utf-8", newline="")
+        try:
+            transcript = read_transcript(file, max_bytes=limits.MAX_FILE_BYTES + 1)
+        except ThemekitError as exc:
+            notes.append(f"{file.name}: themekit cannot read it as a transcript ({exc.message.split(': ', 1)[-1]}); its codings are left out")
+            read.append(None)
+            continue
+        speech = [(turn.start, turn.end) for turn in transcript.participant_turns]
+        read.append(_Readable(_OffsetMap(source.text, transcript.text), transcript.text, speech))
+    return read
+
+
+_GoldRow = tuple[str, int, int, str, str]  # transcript file name, start, end, code id, coder
+_GOLD_HEADER = ["transcript", "char_start", "char_end", "code", "coder", "text"]
+
+
+def _gold_rows(project: _Project, read: list[_Readable | None], imported: ImportedCodebook | None, notes: list[str]) -> list[_GoldRow]:
+    """The codings moved to themekit's text; those of unreadable sources, of text themekit does not keep and of interviewer speech left out."""
+    rows: list[_GoldRow] = []
+    lost = asked = 0
+    for c in project.codings:
+        source = read[c.source]
+        if source is None or imported is None:
+            continue
+        start, end = source.offsets.start(c.start), source.offsets.end(c.end)
+        if end <= start:
+            lost += 1
+            continue
+        if not any(start < turn_end and turn_start < end for turn_start, turn_end in source.speech):
+            asked += 1
+            continue
+        rows.append((project.sources[c.source].file_name, start, end, imported.codes[c.code][1], c.coder))
+    if lost:
+        notes.append(f"{lost} codings cover only text themekit does not keep as speech (such as speaker labels or timestamps) and were left out")
+    if asked:
+        notes.append(f"{asked} codings of interviewer speech were left out (themekit codes and scores participant speech)")
+    return rows
+
+
+def _write_gold(
+    tmp: Path, out: Path, rows: list[_GoldRow], project: _Project, read: list[_Readable | None], notes: list[str]
+) -> tuple[Path | None, list[str], list[Path]]:
+    """``gold.csv`` and, when several people coded, ``coders/<coder>.csv``; the gold file, the coders and their files."""
+    coders = sorted({r[4] for r in rows}, key=str.casefold)
+    if not rows:
+        if not project.codings:
+            notes.append("the project has no text codings, so no gold.csv was written")
+        return None, coders, []
+    order = {s.file_name: i for i, s in enumerate(project.sources)}
+    text_of = {s.file_name: r.text if r is not None else "" for s, r in zip(project.sources, read)}
+    text, joined = _gold_table(rows, order, text_of)
+    (tmp / "gold.csv").write_text(text, encoding="utf-8")
+    if joined:
+        notes.append(
+            f"{joined} codings overlapped another of the same code and were joined in gold.csv"
+            + (" (coders/ keeps each coder's own)" if len(coders) > 1 else "")
+        )
+    coder_files: list[Path] = []
+    if len(coders) > 1:
+        (tmp / "coders").mkdir()
+        names: set[str] = set()
+        for coder in coders:
+            file_name = _safe_name(coder, names, "coder") + ".csv"
+            (tmp / "coders" / file_name).write_text(_gold_table([r for r in rows if r[4] == coder], order, text_of)[0], encoding="utf-8")
+            coder_files.append(out / "coders" / file_name)
+    return out / "gold.csv", coders, coder_files
+
+
+def _gold_table(selected: list[_GoldRow], order: dict[str, int], text_of: dict[str, str]) -> tuple[str, int]:
+    """Gold CSV of the rows, overlapping spans of one code joined, in source order; and how many were joined."""
+    merged, joined = _merge(selected)
+    merged.sort(key=lambda r: (order[r[0]], r[1], r[2], r[3]))
+    return _csv([_GOLD_HEADER, *[[t, s, e, c, who, text_of[t][s:e]] for t, s, e, c, who in merged]]), joined
+
+
+def _write_codebook(tmp: Path, out: Path, imported: ImportedCodebook | None, path: Path, notes: list[str]) -> Path | None:
+    """``codebook.yaml``, once themekit's checks pass it; None (and a note) when the project has no codebook."""
+    if imported is None:
+        notes.append("the project has no codebook, so no codebook.yaml was written")
+        return None
+    write_codebook_yaml(imported.data, tmp / "codebook.yaml", source=path)
+    return out / "codebook.yaml"
+
+
+def _write_participants(tmp: Path, out: Path, sources: list[_Source], attributes: dict[int, dict[str, str]]) -> Path | None:
+    """``participants.csv`` from the sources' case attributes; None (nothing written) when they have none."""
+    columns: list[str] = []
+    for i in range(len(sources)):
+        for name in attributes[i]:
+            if name not in columns:
+                columns.append(name)
+    if not columns:
+        return None
+    # the first column joins rows to transcripts; a variable of that name is renamed
+    header_names = [f"{c} (variable)" if c.strip().casefold() == "transcript" else c for c in columns]
+    body = [["transcript", *header_names]] + [[s.file_name, *(attributes[i].get(c, "") for c in columns)] for i, s in enumerate(sources)]
+    (tmp / PARTICIPANTS_FILE).write_text(_csv(body), encoding="utf-8")
+    return out / PARTICIPANTS_FILE

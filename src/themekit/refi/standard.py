@@ -19,7 +19,6 @@ __all__ = [
     "guid",
     "parse_xml",
     "slug_id",
-    "xml_text",
 ]
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -32,7 +31,6 @@ THEMEKIT_NAMESPACE = uuid.UUID("f00eea94-c9cc-5cb4-ac6d-632723ecce64")
 #: Deepest nesting of Code elements read; a real codebook is a few levels deep.
 MAX_CODE_DEPTH = 50
 
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ID_MAX = 64
 
 
@@ -52,11 +50,6 @@ class RefiError(ThemekitError):
 def guid(*parts: str) -> str:
     """A stable GUID for a thing, from the parts that identify it."""
     return str(uuid.uuid5(THEMEKIT_NAMESPACE, "\x1f".join(parts)))
-
-
-def xml_text(value: str) -> str:
-    """Text XML 1.0 can hold: characters it forbids (most C0 controls) are dropped."""
-    return _XML_ILLEGAL.sub("", value)
 
 
 def norm_guid(value: str | None) -> str:

@@ -291,49 +291,15 @@ def import_review(path: str | Path, project: Project, *, coder: str) -> ReviewIm
     for number, cells in rows:
         decision = cells.get("decision", "").casefold()
         decision = _SYNONYMS.get(decision, decision)
-        code = cells.get("code", "")
         note = cells.get("note", "").removeprefix("'")
-        item_id = cells.get("id", "").removeprefix("'")
-        if not decision and not code and not note:
+        if not decision and not cells.get("code", "") and not note:
             result.blank += 1
             continue
-        if not item_id:
-            result.problems.append((number, "no id. Keep the id column themekit wrote; copy the row's id back from the exported sheet"))
+        checked = _check_row(cells, decision, items, seen, codebooks, project)
+        if isinstance(checked, str):
+            result.problems.append((number, checked))
             continue
-        item = items.get(item_id)
-        if item is None:
-            result.problems.append((number, f"id {item_id!r} is not from a review sheet exported from this project ({project.path})"))
-            continue
-        if not decision:
-            result.problems.append((number, f"code or note given but no decision. Choose one of: {', '.join(DECISIONS)}"))
-            continue
-        if decision not in DECISIONS:
-            result.problems.append((number, f"decision {cells.get('decision')!r} is not one of: {', '.join(DECISIONS)}"))
-            continue
-        if item_id in seen:
-            result.problems.append((number, f"id {item_id} is already decided on row {seen[item_id]}; keep one row per id"))
-            continue
-        book = codebooks.get(item["codebook_sha256"])
-        if book is None:
-            book = codebooks[item["codebook_sha256"]] = project.codebook(item["codebook_sha256"])
-        known = {c.id for c in book}
-        new_code = None
-        if decision in ("change", "add"):
-            if not code:
-                result.problems.append((number, f"decision {decision} needs the code to give in the 'code' column"))
-                continue
-            if code not in known:
-                near = difflib.get_close_matches(code, sorted(known), n=3)
-                hint = f"; did you mean {', '.join(near)}?" if near else "; see the 'codes' sheet"
-                result.problems.append((number, f"code {code!r} is not in codebook {book.name} {book.version}{hint}"))
-                continue
-            if code == item["code"]:
-                result.problems.append((number, f"{decision} to the suggested code {code!r} itself; use accept"))
-                continue
-            new_code = code
-        elif code and code != item["code"]:
-            result.problems.append((number, f"decision {decision} with code {code!r}: to give a different code use change"))
-            continue
+        item_id, item, new_code = checked
         seen[item_id] = number
         record = {k: item[k] for k in ("transcript", "transcript_sha256", "start", "end", "quote", "code")}
         if decision == "add":
@@ -350,6 +316,50 @@ def import_review(path: str | Path, project: Project, *, coder: str) -> ReviewIm
         project.add_decisions(good, coder=coder, source=str(path.resolve()), source_sha256=digest,
                               counts={**result.counts, "problems": len(result.problems)})
     return result
+
+
+def _check_row(
+    cells: dict[str, str],
+    decision: str,
+    items: dict[str, dict[str, Any]],
+    seen: dict[str, int],
+    codebooks: dict[str, Any],
+    project: Project,
+) -> tuple[str, dict[str, Any], str | None] | str:
+    """A decided row's item id, item and code to give (for change and add); or why it cannot be recorded.
+
+    ``seen`` holds the ids decided on earlier rows; ``codebooks`` the codebooks read so far, by hash.
+    """
+    code = cells.get("code", "")
+    item_id = cells.get("id", "").removeprefix("'")
+    if not item_id:
+        return "no id. Keep the id column themekit wrote; copy the row's id back from the exported sheet"
+    item = items.get(item_id)
+    if item is None:
+        return f"id {item_id!r} is not from a review sheet exported from this project ({project.path})"
+    if not decision:
+        return f"code or note given but no decision. Choose one of: {', '.join(DECISIONS)}"
+    if decision not in DECISIONS:
+        return f"decision {cells.get('decision')!r} is not one of: {', '.join(DECISIONS)}"
+    if item_id in seen:
+        return f"id {item_id} is already decided on row {seen[item_id]}; keep one row per id"
+    book = codebooks.get(item["codebook_sha256"])
+    if book is None:
+        book = codebooks[item["codebook_sha256"]] = project.codebook(item["codebook_sha256"])
+    if decision not in ("change", "add"):
+        if code and code != item["code"]:
+            return f"decision {decision} with code {code!r}: to give a different code use change"
+        return item_id, item, None
+    known = {c.id for c in book}
+    if not code:
+        return f"decision {decision} needs the code to give in the 'code' column"
+    if code not in known:
+        near = difflib.get_close_matches(code, sorted(known), n=3)
+        hint = f"; did you mean {', '.join(near)}?" if near else "; see the 'codes' sheet"
+        return f"code {code!r} is not in codebook {book.name} {book.version}{hint}"
+    if code == item["code"]:
+        return f"{decision} to the suggested code {code!r} itself; use accept"
+    return item_id, item, code
 
 
 def review_status(project: Project, run: Run | str | int | None = None) -> pd.DataFrame:

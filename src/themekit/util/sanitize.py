@@ -1,4 +1,4 @@
-"""Text made safe for the formats report writers open: spreadsheets, Word, HTML."""
+"""Text made safe for the formats themekit writes: spreadsheets, Word, HTML and REFI-QDA XML."""
 
 from __future__ import annotations
 
@@ -18,5 +18,6 @@ def spreadsheet_safe(value):
 
 
 def xml_safe(text: str) -> str:
-    """Drop characters XML 1.0 (and so Word) cannot hold."""
+    """Drop characters XML 1.0 (and so Word and REFI-QDA files) cannot hold: C0 controls other than tab, line feed
+    and carriage return, U+FFFE and U+FFFF, and lone surrogates, which UTF-8 cannot encode."""
     return _XML_INVALID.sub("", text)

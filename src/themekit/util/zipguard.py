@@ -1,0 +1,135 @@
+"""Reading zip archives (Word documents, REFI-QDA projects) without trusting their headers.
+
+A :class:`ZipGuard` refuses an archive with too many entries, and reads one
+entry at a time: refused unread when its header says it is too large or packed
+suspiciously tightly, and read in chunks that stop just past what is allowed,
+so an entry that unpacks to more than its header says cannot overrun the
+limit either. Everything read from one archive counts towards a total.
+Limits it breaks raise :class:`ZipLimitError`; callers put its ``problem``
+into their own error, with the file and the fix. Errors of the archive
+itself (damaged, encrypted) are zipfile's and reach the caller as they are.
+"""
+
+from __future__ import annotations
+
+import zipfile
+
+from themekit.errors import ThemekitError
+from themekit.util import limits
+from themekit.util.limits import format_size
+
+__all__ = ["ZipGuard", "ZipLimitError"]
+
+_CHUNK = limits.MB
+
+
+class ZipLimitError(ThemekitError):
+    """A zip archive breaks one of the guard's limits.
+
+    ``kind`` is ``entries`` (too many), ``total`` (too much in all),
+    ``size`` (one entry's header over its limit), ``ratio`` (one entry packed
+    too tightly) or ``overrun`` (one entry unpacked to more than its header
+    said, over its limit); ``found`` and ``limit`` are the numbers compared.
+    """
+
+    def __init__(self, kind: str, problem: str, *, found: int, limit: int) -> None:
+        self.kind = kind
+        self.problem = problem
+        self.found = found
+        self.limit = limit
+        super().__init__(problem)
+
+
+class ZipGuard:
+    """Bounded reading of an open zip archive's entries.
+
+    ``max_total_bytes`` bounds everything :meth:`read` returns together (and
+    each entry, unless a smaller limit is given); ``max_ratio`` (optional)
+    bounds how many times its packed size an entry above
+    :data:`~themekit.util.limits.RATIO_CHECKED_FROM_BYTES` may unpack to.
+    """
+
+    def __init__(self, archive: zipfile.ZipFile, *, max_entries: int, max_total_bytes: int, max_ratio: int | None = None) -> None:
+        self.archive = archive
+        self.infos = archive.infolist()
+        if len(self.infos) > max_entries:
+            raise ZipLimitError(
+                "entries",
+                f"has {len(self.infos):,} entries, more than the {max_entries:,} allowed; refused unread",
+                found=len(self.infos),
+                limit=max_entries,
+            )
+        self.max_total_bytes = max_total_bytes
+        self.max_ratio = max_ratio
+        self.read_total = 0
+
+    def check_declared_total(self) -> None:
+        """Refuse the archive when its entries' headers add up to more than the total: for readers that unpack it all."""
+        declared = sum(info.file_size for info in self.infos)
+        if declared > self.max_total_bytes:
+            raise ZipLimitError(
+                "total",
+                f"unpacks to {format_size(declared)}, more than the {format_size(self.max_total_bytes)} allowed; refused unread",
+                found=declared,
+                limit=self.max_total_bytes,
+            )
+
+    def read(self, info: zipfile.ZipInfo, *, limit: int | None = None, what: str = "") -> bytes:
+        """One entry's bytes, at most ``limit`` (default: the total); ``what`` names it in messages (``source 'x' (Sources/x.txt)``)."""
+        limit = self.max_total_bytes if limit is None else limit
+        label = f"{what} ({info.filename})" if what else info.filename
+        self._check_header(info, limit, label)
+        remaining = self.max_total_bytes - self.read_total
+        cap = min(limit, remaining)
+        data = _read_at_most(self.archive, info, cap + 1)
+        if len(data) > cap:
+            if cap == remaining:
+                raise ZipLimitError(
+                    "total",
+                    f"unpacks to more than {format_size(self.max_total_bytes)} in all; refused",
+                    found=self.read_total + len(data),
+                    limit=self.max_total_bytes,
+                )
+            raise ZipLimitError(
+                "overrun",
+                f"{label} unpacks to more than its header says and over the {format_size(limit)} allowed; refused",
+                found=len(data),
+                limit=limit,
+            )
+        self.read_total += len(data)
+        return data
+
+    def _check_header(self, info: zipfile.ZipInfo, limit: int, label: str) -> None:
+        if info.file_size > limit:
+            raise ZipLimitError(
+                "size",
+                f"{label} unpacks to {format_size(info.file_size)}, over the {format_size(limit)} allowed; refused unread",
+                found=info.file_size,
+                limit=limit,
+            )
+        packed = max(info.compress_size, 1)
+        if (
+            self.max_ratio is not None
+            and info.file_size > limits.RATIO_CHECKED_FROM_BYTES
+            and info.file_size > self.max_ratio * packed
+        ):
+            raise ZipLimitError(
+                "ratio",
+                f"{label} would unpack to {info.file_size // packed:,} times its packed size, a sign of a zip bomb; refused unread",
+                found=info.file_size // packed,
+                limit=self.max_ratio,
+            )
+
+
+def _read_at_most(archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int) -> bytes:
+    """Up to ``size`` bytes of an entry, unpacked a chunk at a time; the whole entry when it is smaller."""
+    chunks: list[bytes] = []
+    got = 0
+    with archive.open(info) as fh:
+        while got < size:
+            chunk = fh.read(min(_CHUNK, size - got))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
