@@ -86,7 +86,7 @@ def test_export_refuses_existing_run_and_force_replaces(tmp_path, tiny_corpus, t
     run = code(tiny_corpus, tiny_codebook)
     out = run.save(tmp_path / "r1")
     (out / "note.txt").write_text("mine")
-    with pytest.raises(RunFolderError, match="a run folder already exists there.*--force"):
+    with pytest.raises(RunFolderError, match="a run folder already exists there.*force=True"):
         run.save(out)
     assert (out / "note.txt").read_text() == "mine"
     run.save(out, force=True)

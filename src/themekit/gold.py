@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from themekit.errors import GoldError, ThemekitError
+from themekit.errors import GoldError, GoldFileError
 
 __all__ = ["load_gold", "read_gold"]
 
@@ -26,9 +26,9 @@ def _read_csv(path: str | Path) -> pd.DataFrame:
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
-        raise ThemekitError(f"{path}: no such file. Check the path.") from None
-    except Exception as exc:
-        raise ThemekitError(f"{path}: could not be read as CSV ({exc}). Save it as CSV (UTF-8).") from None
+        raise GoldFileError(path, "no such file. Check the path.") from None
+    except (OSError, ValueError) as exc:  # pandas' parser errors and UnicodeDecodeError are ValueErrors
+        raise GoldFileError(path, f"could not be read as CSV ({exc}). Save it as CSV (UTF-8).") from exc
 
 
 def read_gold(path: str | Path) -> pd.DataFrame:

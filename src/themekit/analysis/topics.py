@@ -41,7 +41,7 @@ from themekit.embed import (
     SentenceTransformerEmbedder,
     embed_texts,
 )
-from themekit.errors import ThemekitError
+from themekit.errors import OutputError, ThemekitError, TooFewSegmentsError
 from themekit.models import Corpus, Segment
 from themekit.pipeline import code, resolve_embedder
 from themekit.util.atomic import atomic_write_text
@@ -51,7 +51,6 @@ __all__ = [
     "DraftCode",
     "Overlap",
     "Suggestions",
-    "TooFewSegmentsError",
     "suggest_topics",
 ]
 
@@ -76,12 +75,6 @@ FILLERS = frozenset(
     maybe probably quite pretty right well good time times day days week weeks year years people person honest
     honestly laughs laughing laughter sighs pause pauses inaudible crosstalk unclear""".split()
 )
-
-
-class TooFewSegmentsError(ThemekitError):
-    """The corpus has too few segments to cluster."""
-
-    code = "E500"
 
 
 @dataclass(frozen=True)
@@ -230,11 +223,12 @@ class Suggestions:
             "topics.csv": self.frame.to_csv(index=False, lineterminator="\n"),
         }
         if folder.exists() and not folder.is_dir():
-            raise ThemekitError(f"{folder}: exists and is not a folder. Choose another --out.")
+            raise OutputError(f"{folder}: exists and is not a folder. Choose another out=.", param="out")
         existing = [name for name in targets if (folder / name).exists()]
         if existing and not force:
-            raise ThemekitError(
-                f"{folder}: already holds {', '.join(existing)}. Choose another --out, or add --force to replace them."
+            raise OutputError(
+                f"{folder}: already holds {', '.join(existing)}. Choose another out=, or add force=True to replace them.",
+                param=("out", "force"),
             )
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in targets.items():

@@ -1,12 +1,16 @@
 """The ``themekit`` application: its command groups, consoles, shared options, errors and progress bar.
 
 User mistakes surface as :class:`~themekit.errors.ThemekitError`; they are
-printed as one message on stderr with exit code 1, never a traceback.
+printed as one message on stderr, ``Error [E201]: …``, with exit code 1,
+never a traceback. Library messages name parameters (``unit=``, ``force=True``); here they read as the flags that
+set them (``--unit``, ``--force``).
 """
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
@@ -45,13 +49,39 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
 
+#: Library parameters whose flag is not ``--`` and the name with dashes (``cache_dir`` → ``--cache-dir``).
+FLAGS = {
+    "methods": "--method",
+    "n_topics": "--topics",
+    "all_segments": "--all",
+    "theme_id": "--theme",
+    "interviewer_labels": "--interviewer-label",
+    "max_file_bytes": "--max-file-mb",
+    "note": "--message",
+    "privacy": "--redact/--pseudonymise",
+}
+
+def as_flags(message: str, params: Iterable[str]) -> str:
+    """``message`` with each parameter of ``params`` written as its flag.
+
+    ``unit=`` → ``--unit``, ``force=True`` → ``--force``, ``workers=1`` →
+    ``--workers 1``, ``spacy_model='blank'`` → ``--spacy-model blank``.
+    """
+    for name in params:
+        flag = FLAGS.get(name) or "--" + name.replace("_", "-")
+        pattern = re.compile(rf"(?<![\w./\\-]){re.escape(name)}=(?:True\b|'([^'\s]*)'|\"([^\"\s]*)\"|([\w.:/,+-]*\w))?")
+        message = pattern.sub(lambda m: flag + "".join(f" {v}" for v in m.groups() if v), message)
+    return message
+
+
 @contextmanager
 def _user_errors():
     """Turn themekit's errors and Ctrl-C into a message and an exit code."""
     try:
         yield
     except ThemekitError as exc:
-        err.print(f"[bold red]Error:[/] {escape(str(exc))}")
+        code = escape(f"[{exc.code}]")
+        err.print(f"[bold red]Error {code}:[/] {escape(as_flags(str(exc), exc.params))}")
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err.print("[bold red]Interrupted:[/] nothing was written; earlier runs are untouched.")

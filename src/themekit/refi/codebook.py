@@ -12,8 +12,8 @@ from typing import Any
 from themekit._version import __version__
 from themekit.codebook import Codebook, validate_codebook
 from themekit.codebook.schema import SCHEMA_VERSION, CodeSpec
-from themekit.errors import CodebookError, RunFolderError
-from themekit.refi.standard import CodeNode, RefiError, guid, slug_id, xml_text
+from themekit.errors import CodebookError, OutputError, RefiError
+from themekit.refi.standard import CodeNode, guid, slug_id, xml_text
 
 __all__ = ["NO_DESCRIPTION", "ImportedCodebook", "build_codebook", "codes_element", "item_guid", "write_codebook_yaml"]
 
@@ -184,15 +184,15 @@ def write_codebook_yaml(data: dict[str, Any], out: Path, *, source: Path, force:
     """Write the codebook YAML atomically, only once :func:`validate_codebook` accepts it."""
     out = Path(out)
     if out.is_dir():
-        raise RunFolderError(f"{out}: is a folder. Give --out a file name such as codebook.yaml.")
+        raise OutputError(f"{out}: is a folder. Give out= a file name such as codebook.yaml.", param="out")
     if out.exists() and not force:
-        raise RunFolderError(f"{out}: already exists. Choose another --out file, or add --force to replace it.")
+        raise OutputError(f"{out}: already exists. Choose another out= file, or add force=True to replace it.", param=("out", "force"))
     text = _yaml(data, source)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
     except OSError as exc:
-        raise RunFolderError(f"{out}: cannot write here ({exc.strerror}). Choose another --out path.") from None
+        raise OutputError(f"{out}: cannot write here ({exc.strerror}). Choose another out= path.", param="out") from exc
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
