@@ -86,6 +86,21 @@ def test_cli_error_names_the_flags_of_the_library_parameters(tmp_path, tiny_corp
     assert result.output.strip() == "Error [E400]: unknown engine 'spark' (--engine); choose from: local, dask"
 
 
+def test_cli_debug_shows_the_cause_of_an_error(tmp_path):
+    sheet = write(tmp_path / "sheet.xlsx", "not a workbook")
+    plain = invoke("review", "import", sheet, "--coder", "alex")
+    assert plain.exit_code == 1
+    assert plain.output.startswith(f"Error [E702]: {sheet}: cannot be read as an Excel workbook (")
+    assert "Traceback" not in plain.output
+    debug = invoke("--debug", "review", "import", sheet, "--coder", "alex")
+    assert debug.exit_code == 1
+    assert "Traceback (most recent call last)" in debug.output
+    assert "zipfile.BadZipFile: File is not a zip file" in debug.output  # the cause, from openpyxl
+    assert "The above exception was the direct cause of the following exception" in debug.output
+    assert "themekit.errors.ReviewSheetError" in debug.output
+    assert debug.output.strip().splitlines()[-1] == plain.output.strip().splitlines()[-1]  # the message still ends it
+
+
 def test_cli_codebook_validate(tmp_path, tiny_codebook):
     ok = invoke("codebook", "validate", tiny_codebook)
     assert ok.exit_code == 0

@@ -2,7 +2,8 @@
 
 User mistakes surface as :class:`~themekit.errors.ThemekitError`; they are
 printed as one message on stderr, ``Error [E201]: …``, with exit code 1,
-never a traceback. Library messages name parameters (``unit=``, ``force=True``); here they read as the flags that
+never a traceback unless ``themekit --debug`` asks for it. Library messages
+name parameters (``unit=``, ``force=True``); here they read as the flags that
 set them (``--unit``, ``--force``).
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import re
 import time
+import traceback
 from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,6 +63,10 @@ FLAGS = {
     "privacy": "--redact/--pseudonymise",
 }
 
+#: Global options of the ``themekit`` app, set by its callback on every invocation.
+_options = {"debug": False}
+
+
 def as_flags(message: str, params: Iterable[str]) -> str:
     """``message`` with each parameter of ``params`` written as its flag.
 
@@ -76,10 +82,12 @@ def as_flags(message: str, params: Iterable[str]) -> str:
 
 @contextmanager
 def _user_errors():
-    """Turn themekit's errors and Ctrl-C into a message and an exit code."""
+    """Turn themekit's errors and Ctrl-C into a message and an exit code; with ``--debug``, the traceback too."""
     try:
         yield
     except ThemekitError as exc:
+        if _options["debug"]:
+            err.print("".join(traceback.format_exception(exc)), markup=False, end="")
         code = escape(f"[{exc.code}]")
         err.print(f"[bold red]Error {code}:[/] {escape(as_flags(str(exc), exc.params))}")
         raise typer.Exit(1) from None
@@ -137,5 +145,9 @@ def _main(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="On an error, also print its cause and traceback (for reporting a bug).")
+    ] = False,
 ) -> None:
     """Qualitative thematic analysis of interview transcripts."""
+    _options["debug"] = debug
