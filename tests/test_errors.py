@@ -11,6 +11,10 @@ from themekit import errors
 from themekit.cli.app import as_flags
 from themekit.engine import make_engine
 
+from .conftest import ROOT
+
+README = (ROOT / "README.md").read_text()
+
 
 def _classes() -> list[type[errors.ThemekitError]]:
     return [
@@ -20,12 +24,15 @@ def _classes() -> list[type[errors.ThemekitError]]:
     ]
 
 
-def test_errors_every_class_has_its_own_code():
+def test_errors_every_class_has_a_unique_code_in_the_readme_table():
     classes = _classes()
     assert len(classes) >= 20
     codes = [cls.__dict__.get("code") for cls in classes]
     assert all(isinstance(code, str) and re.fullmatch(r"E\d{3}", code) for code in codes), codes
     assert len(set(codes)) == len(codes), sorted(codes)
+    table = README.split("## Errors", 1)[1]
+    rows = dict(re.findall(r"^\| (E\d{3}) \| `(\w+)` \|", table, flags=re.MULTILINE))
+    assert rows == {cls.code: cls.__name__ for cls in classes}
 
 
 def test_errors_every_class_is_public():

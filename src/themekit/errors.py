@@ -2,7 +2,7 @@
 
 Every message says what went wrong, where (file, line, YAML path) and how to
 fix it. Every class has a stable code, which the command line shows as
-``Error [E201]: …``; ``str(error)``
+``Error [E201]: …`` and the README's "Errors" section lists; ``str(error)``
 is the message alone (``run.json`` keeps transcript failures that way), and
 :meth:`ThemekitError.coded` is the message with its code. Catch
 :class:`ThemekitError` for all of them.
