@@ -101,7 +101,7 @@ def test_classifier_is_a_default_method_only_when_gold_exists(study, tmp_path):
     assert with_gold.settings["methods"] == ["rule", "semantic", "classifier"]
     without = code(folder / "unseen", codebook, cache_dir=None)
     assert without.settings["methods"] == ["rule", "semantic"]
-    with pytest.raises(ThemekitError, match="the classifier method learns from human codings: give a gold/decisions file with --gold"):
+    with pytest.raises(ThemekitError, match="the classifier method learns from human codings: give a gold/decisions file as gold="):
         code(folder / "unseen", codebook, methods="classifier")
     with pytest.raises(ThemekitError, match="nope.csv: no such gold/decisions file"):
         code(folder, codebook, gold=tmp_path / "nope.csv")

@@ -53,7 +53,7 @@ def test_cli_code_refuses_existing_run(tmp_path, tiny_corpus, tiny_codebook):
     result = invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", out)
     assert result.exit_code == 1
     assert result.output.strip() == (
-        f"Error: {out}: a run folder already exists there. Choose a new --out path, or add --force to replace it."
+        f"Error [E300]: {out}: a run folder already exists there. Choose a new --out path, or add --force to replace it."
     )
     assert invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", out, "--force", "-q").exit_code == 0
 
@@ -61,7 +61,7 @@ def test_cli_code_refuses_existing_run(tmp_path, tiny_corpus, tiny_codebook):
 def test_cli_code_missing_folder_is_one_line_error(tmp_path, tiny_codebook):
     result = invoke("code", tmp_path / "nope", "-c", tiny_codebook, "-o", tmp_path / "run")
     assert result.exit_code == 1
-    assert result.output.strip() == f"Error: {tmp_path / 'nope'}: no such folder. Give the folder that holds the transcripts."
+    assert result.output.strip() == f"Error [E101]: {tmp_path / 'nope'}: no such folder. Give the folder that holds the transcripts."
     assert "Traceback" not in result.output
 
 
@@ -69,7 +69,7 @@ def test_cli_code_bad_codebook_lists_problems(tmp_path, tiny_corpus):
     bad = write(tmp_path / "bad.yaml", "name: x\nversion: 1.0.0\nthemes: []\ncolour: red\n")
     result = invoke("code", tiny_corpus, "-c", bad, "-o", tmp_path / "run")
     assert result.exit_code == 1
-    assert f"Error: {bad}: 2 problems in the codebook; fix them and run again:" in result.output
+    assert f"Error [E200]: {bad}: 2 problems in the codebook; fix them and run again:" in result.output
     assert "themes (line 3): must not be empty" in result.output
     assert "colour (line 4): unknown key 'colour'" in result.output
     assert not (tmp_path / "run").exists()
@@ -82,14 +82,38 @@ def test_cli_code_skips_bad_transcript_unless_strict(tmp_path, tiny_corpus, tiny
     assert f"Skipped: {tiny_corpus / 'P03.txt'}: looks like a binary file, not text." in result.output
     strict = invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "run2", "--strict")
     assert strict.exit_code == 1
-    assert "--strict is on" in strict.output and "P03.txt" in strict.output
+    assert "(--strict stops the run)" in strict.output and "P03.txt" in strict.output
     assert not (tmp_path / "run2").exists()
 
 
 def test_cli_code_unknown_method(tmp_path, tiny_corpus, tiny_codebook):
     result = invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "run", "--method", "magic")
     assert result.exit_code == 1
-    assert result.output.strip() == "Error: unknown coding method 'magic'; choose from: rule, semantic, classifier"
+    assert result.output.strip() == "Error [E400]: unknown coding method 'magic' (--method); choose from: rule, semantic, classifier"
+
+
+def test_cli_error_names_the_flags_of_the_library_parameters(tmp_path, tiny_corpus, tiny_codebook):
+    result = invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "run", "--scheduler", "tcp://127.0.0.1:8786")
+    assert result.exit_code == 1
+    # the library says "scheduler= is for engine='dask'; ..."; the command line names its flags
+    assert result.output.strip() == "Error [E400]: --scheduler is for --engine dask; add --engine dask or leave --scheduler out"
+    result = invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "run", "--engine", "spark")
+    assert result.output.strip() == "Error [E400]: unknown engine 'spark' (--engine); choose from: local, dask"
+
+
+def test_cli_debug_shows_the_cause_of_an_error(tmp_path):
+    sheet = write(tmp_path / "sheet.xlsx", "not a workbook")
+    plain = invoke("review", "import", sheet, "--coder", "alex")
+    assert plain.exit_code == 1
+    assert plain.output.startswith(f"Error [E702]: {sheet}: cannot be read as an Excel workbook (")
+    assert "Traceback" not in plain.output
+    debug = invoke("--debug", "review", "import", sheet, "--coder", "alex")
+    assert debug.exit_code == 1
+    assert "Traceback (most recent call last)" in debug.output
+    assert "zipfile.BadZipFile: File is not a zip file" in debug.output  # the cause, from openpyxl
+    assert "The above exception was the direct cause of the following exception" in debug.output
+    assert "themekit.errors.ReviewSheetError" in debug.output
+    assert debug.output.strip().splitlines()[-1] == plain.output.strip().splitlines()[-1]  # the message still ends it
 
 
 def test_cli_codebook_validate(tmp_path, tiny_codebook):

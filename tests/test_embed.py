@@ -7,12 +7,12 @@ import pytest
 
 from themekit.embed import (
     EmbeddingCache,
-    EmbeddingError,
     SentenceTransformerEmbedder,
     TfidfSvdEmbedder,
     load_embedder,
     resolve_model_dir,
 )
+from themekit.errors import EmbeddingError
 
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 

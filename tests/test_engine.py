@@ -123,9 +123,9 @@ def test_engine_local_workers_share_batches_and_start_without_torch_or_pandas(tm
 def test_engine_choice_errors_name_the_fix():
     with pytest.raises(ThemekitError, match="unknown engine 'spark'.*local, dask"):
         make_engine("spark")
-    with pytest.raises(ThemekitError, match="--workers must be 1 or more"):
+    with pytest.raises(ThemekitError, match="workers= must be 1 or more"):
         make_engine("local", workers=0)
-    with pytest.raises(ThemekitError, match="--scheduler is for --engine dask"):
+    with pytest.raises(ThemekitError, match="scheduler= is for engine='dask'"):
         make_engine("local", scheduler="tcp://127.0.0.1:8786")
     assert isinstance(make_engine("local", workers=1), SerialEngine)
 

@@ -86,7 +86,7 @@ def test_export_refuses_existing_run_and_force_replaces(tmp_path, tiny_corpus, t
     run = code(tiny_corpus, tiny_codebook)
     out = run.save(tmp_path / "r1")
     (out / "note.txt").write_text("mine")
-    with pytest.raises(RunFolderError, match="a run folder already exists there.*--force"):
+    with pytest.raises(RunFolderError, match="a run folder already exists there.*force=True"):
         run.save(out)
     assert (out / "note.txt").read_text() == "mine"
     run.save(out, force=True)
@@ -131,5 +131,5 @@ def test_export_strict_fails_on_any_bad_transcript(tiny_corpus, tiny_codebook):
     from themekit import CorpusError
 
     write(tiny_corpus / "P03.txt", "")
-    with pytest.raises(CorpusError, match=r"1 transcript\(s\) could not be read and --strict is on"):
+    with pytest.raises(CorpusError, match=r"1 transcript\(s\) could not be read \(strict=True stops the run\)"):
         code(tiny_corpus, tiny_codebook, strict=True)

@@ -705,6 +705,31 @@ def test_ingest_docx_corrupt_or_truncated(tmp_path):
         assert "re-save" in msg
 
 
+def test_ingest_docx_reader_bug_is_not_reported_as_a_broken_file(tmp_path, monkeypatch):
+    """Only the zip's, lxml's and python-docx's errors mean a damaged file; a mistake in themekit's own code surfaces."""
+    from themekit.ingest import readers
+
+    good = _docx(tmp_path / "good.docx", ["Interviewer: Hi?", "P01: Hello."])
+    truncated = tmp_path / "truncated.docx"
+    truncated.write_bytes(good.read_bytes()[:300])
+    with pytest.raises(TranscriptError, match="not a readable Word document") as info:
+        read_transcript(truncated)
+    assert info.value.__cause__ is not None  # the zip or python-docx error, shown by themekit --debug
+
+    def bug(*args, **kwargs):
+        raise NameError("name 'speaker' is not defined")
+
+    for helper in ("_bold_label", "_run_text", "_docx_paragraphs"):
+        with monkeypatch.context() as patch:
+            patch.setattr(readers, helper, bug)
+            with pytest.raises(NameError, match="speaker"):
+                read_transcript(good)
+    monkeypatch.setattr(readers, "_docx_paragraphs", lambda zf: None)  # python-docx reads the file
+    monkeypatch.setattr(readers, "_bold_label", bug)
+    with pytest.raises(NameError, match="speaker"):
+        read_transcript(good)
+
+
 def test_ingest_docx_password_protected(tmp_path):
     path = tmp_path / "secret.docx"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)

@@ -63,4 +63,4 @@ def test_privacy_missing_redaction_list(tmp_path, tiny_corpus, tiny_codebook):
     folder = code(tiny_corpus, tiny_codebook, methods="rule").save(tmp_path / "run")
     result = CliRunner().invoke(app, ["export", "docx", str(folder), "--redact", str(tmp_path / "none.txt")])
     assert result.exit_code == 1
-    assert f"Error: {tmp_path / 'none.txt'}: cannot read the redaction list" in result.output
+    assert f"Error [E302]: {tmp_path / 'none.txt'}: cannot read the redaction list" in result.output

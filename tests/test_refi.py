@@ -161,7 +161,7 @@ def test_refi_export_qdpx_exports_reviewed_codings_by_default(sample_run_dir, tm
     run = dataclasses.replace(run, codings=codings)
     result = export_qdpx(run, tmp_path / "p.qdpx")
     assert result.codings == 3
-    assert result.notes[0] == f"{len(run.codings) - 4} suggested codings were left out (add --include-suggested to export them)"
+    assert result.notes[0] == f"{len(run.codings) - 4} suggested codings were left out (add include_suggested=True to export them)"
     assert "1 rejected codings were left out" in result.notes
     root, texts = read_project(tmp_path / "p.qdpx")
     users = {u.get("guid"): u.get("name") for u in root.findall("q:Users/q:User", NS)}
@@ -305,7 +305,7 @@ def test_refi_codebook_round_trip_and_cli(tmp_path):
     assert [(c.label, c.spec.definition, c.depth) for c in imported] == [(c.label, c.spec.definition, c.depth) for c in original]
     again = invoke("codebook", "import", tmp_path / "cb.qdc", "--out", tmp_path / "cb.yaml")
     assert again.exit_code == 1
-    assert again.output.strip() == f"Error: {tmp_path / 'cb.yaml'}: already exists. Choose another --out file, or add --force to replace it."
+    assert again.output.strip() == f"Error [E301]: {tmp_path / 'cb.yaml'}: already exists. Choose another --out file, or add --force to replace it."
     assert invoke("codebook", "import", tmp_path / "cb.qdc", "--out", tmp_path / "cb.yaml", "--force").exit_code == 0
 
 
@@ -504,7 +504,7 @@ def test_refi_import_qdpx_refuses_a_non_empty_folder_unless_forced(tmp_path):
     result = invoke("import", "qdpx", project, "-o", tmp_path / "human")
     assert result.exit_code == 1
     assert result.output.strip() == (
-        f"Error: {tmp_path / 'human'}: the folder is not empty. Choose a new --out folder, or add --force to replace it."
+        f"Error [E301]: {tmp_path / 'human'}: the folder is not empty. Choose a new --out folder, or add --force to replace it."
     )
     assert (tmp_path / "human" / "mine.txt").is_file()
     assert invoke("import", "qdpx", project, "-o", tmp_path / "human", "--force").exit_code == 0

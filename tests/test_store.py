@@ -333,7 +333,7 @@ def test_store_busy_project_waits_then_says_so(tmp_path):
             other.add_decisions([], coder="x")
     assert str(info.value) == (
         f"{path}: another themekit process is writing to this project and did not finish within 0 s. "
-        "Wait for it to finish and run again, or use a different --project."
+        "Wait for it to finish and run again, or use a different project=."
     )
 
 
@@ -350,7 +350,7 @@ def test_store_refuses_newer_schema_and_foreign_files(tmp_path):
     with pytest.raises(ProjectError) as info:
         Project(junk / "project.db")
     assert str(info.value).startswith(f"{junk / 'project.db'}: cannot create the project's folder (")
-    assert str(info.value).endswith("Give --project a path in a writable folder.")
+    assert str(info.value).endswith("Give project= a path in a writable folder.")
 
 
 # -- durability: kill -9 and concurrent processes ---------------------------------------------

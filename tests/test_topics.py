@@ -15,9 +15,10 @@ from sklearn.metrics import adjusted_rand_score
 from typer.testing import CliRunner
 
 import themekit
+from themekit.analysis.topics import MIN_SEGMENTS, suggest_topics
 from themekit.cli import app
 from themekit.codebook.edit import bump_version, read_drafts
-from themekit.analysis.topics import MIN_SEGMENTS, TooFewSegmentsError, suggest_topics
+from themekit.errors import TooFewSegmentsError
 
 from .conftest import ROOT, SAMPLE, SAMPLE_CODEBOOK, write
 

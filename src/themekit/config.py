@@ -30,7 +30,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from themekit.errors import ThemekitError, YamlError
+from themekit.errors import SettingsError, YamlError
 from themekit.util.yamlfile import load_yaml, yaml_path
 
 __all__ = ["CONFIG_FILE", "DEFAULT_PREVALENCE", "EmbeddingSettings", "ReportSettings", "Settings", "load_settings"]
@@ -99,15 +99,15 @@ def load_settings(path: str | Path | None = None) -> Settings:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ThemekitError(f"{path}: cannot read the settings file ({exc.strerror}). Check the path given to --config.") from None
+        raise SettingsError(f"{path}: cannot read the settings file ({exc.strerror}). Check the path given as config=.", param="config") from exc
     try:
         document = load_yaml(text, max_depth=20, max_aliases=20)
     except YamlError as exc:
         where = f" at line {exc.line}, column {exc.column}" if exc.line else ""
-        raise ThemekitError(f"{path}: not valid YAML{where} ({exc.message}). Fix the file or remove it.") from None
+        raise SettingsError(f"{path}: not valid YAML{where} ({exc.message}). Fix the file or remove it.") from exc
     data = document.data or {}
     if not isinstance(data, dict):
-        raise ThemekitError(f"{path}: settings must be a YAML mapping (key: value).")
+        raise SettingsError(f"{path}: settings must be a YAML mapping (key: value).")
     problems = [f"{where} (line {line}): {message}" for where, line, message in document.duplicates]
     try:
         settings = Settings.model_validate(data)
@@ -117,6 +117,6 @@ def load_settings(path: str | Path | None = None) -> Settings:
             line = document.line(where)
             problems.append(f"{where}{f' (line {line})' if line else ''}: {error['msg'].lower()}")
     if problems:
-        raise ThemekitError(f"{path}: {'; '.join(problems)}. See the settings section of the README.")
+        raise SettingsError(f"{path}: {'; '.join(problems)}. See the settings section of the README.")
     settings.source = str(path)
     return settings

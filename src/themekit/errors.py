@@ -1,11 +1,50 @@
 """One exception tree for everything a user can get wrong.
 
 Every message says what went wrong, where (file, line, YAML path) and how to
-fix it, so the command line can print it as it is and exit with code 1.
+fix it. Every class has a stable code, which the command line shows as
+``Error [E201]: …`` and the README's "Errors" section lists; ``str(error)``
+is the message alone (``run.json`` keeps transcript failures that way), and
+:meth:`ThemekitError.coded` is the message with its code. Catch
+:class:`ThemekitError` for all of them.
+
+A message raised by library code names the function's parameter, as a
+notebook user writes it (``unit=``, ``force=True``), and ``params`` lists the
+parameters it names, so the command line can put its own flags in their place
+(``--unit``, ``--force``).
+
+====  =====================  ===============================================
+code  class                  what it means
+====  =====================  ===============================================
+E000  ThemekitError          the base class; any error themekit raises on purpose
+E100  TranscriptError        a transcript file cannot be read
+E101  CorpusError            the transcript folder as a whole cannot be used
+E102  ZipLimitError          a zip archive (.docx, .qdpx) unpacks past themekit's limits
+E200  CodebookError          a codebook has problems, all listed at once
+E201  CodebookEditError      a codebook cannot be merged into or bumped as asked
+E202  YamlError              YAML text the guarded loader refuses (too deep, too many aliases, not YAML)
+E300  RunFolderError         a run folder cannot be read, or written as asked
+E301  OutputError            another output file or folder cannot be written as asked
+E302  RedactionListError     the list of terms to redact cannot be read
+E400  OptionError            a parameter (a command-line option) has a value that cannot be used
+E401  EngineError            the worker processes or the Dask cluster cannot run the job
+E402  SettingsError          a settings file (themekit.yaml) cannot be read or has unknown values
+E500  GoldError              a gold or coder file has problems, listed by row
+E501  GoldFileError          a gold or coder file cannot be read at all
+E600  ModelError             a spaCy model or the lemma tables are missing
+E601  EmbeddingError         the embedding model cannot be found, loaded or trusted
+E602  EmbeddingCacheError    the embedding cache cannot be opened
+E700  ProjectError           the project store cannot be used as asked
+E701  ProjectBusyError       another process held the project store too long
+E702  ReviewSheetError       a review sheet, or some of its rows, cannot be imported
+E800  RefiError              a REFI-QDA file cannot be read or written as asked
+E900  TooFewSegmentsError    too few segments to suggest topics from
+E901  SuggestionsError       a suggestions file holds no draft codes
+====  =====================  ===============================================
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,25 +54,55 @@ __all__ = [
     "CorpusError",
     "CodebookError",
     "CodebookProblem",
+    "CodebookEditError",
     "RunFolderError",
+    "OutputError",
+    "RedactionListError",
+    "OptionError",
+    "EngineError",
     "GoldError",
     "YamlError",
+    "SettingsError",
+    "ZipLimitError",
+    "GoldFileError",
+    "ModelError",
+    "EmbeddingError",
+    "EmbeddingCacheError",
     "ProjectError",
     "ProjectBusyError",
+    "ReviewSheetError",
+    "RefiError",
+    "TooFewSegmentsError",
+    "SuggestionsError",
 ]
 
 
+def _names(param: str | Iterable[str] | None) -> tuple[str, ...]:
+    if param is None:
+        return ()
+    return (param,) if isinstance(param, str) else tuple(param)
+
+
 class ThemekitError(Exception):
-    """Base class of every error themekit raises on purpose."""
+    """Base class of every error themekit raises on purpose.
+
+    ``param``: the name(s) of the parameters the message names (``"unit"`` for
+    a message saying ``unit=``), kept in ``params``.
+    """
 
     code = "E000"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, param: str | Iterable[str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.params = _names(param)
 
     def __str__(self) -> str:
         return self.message
+
+    def coded(self) -> str:
+        """The message after its code: ``[E201] …``."""
+        return f"[{self.code}] {self.message}"
 
 
 class TranscriptError(ThemekitError):
@@ -41,11 +110,11 @@ class TranscriptError(ThemekitError):
 
     code = "E100"
 
-    def __init__(self, path: str | Path, reason: str, fix: str) -> None:
+    def __init__(self, path: str | Path, reason: str, fix: str, *, param: str | Iterable[str] | None = None) -> None:
         self.path = Path(path)
         self.reason = reason
         self.fix = fix
-        super().__init__(f"{self.path}: {reason}. {fix}")
+        super().__init__(f"{self.path}: {reason}. {fix}", param=param)
 
 
 class CorpusError(ThemekitError):
@@ -87,22 +156,46 @@ class CodebookError(ThemekitError):
         super().__init__("\n".join(lines))
 
 
+class CodebookEditError(ThemekitError):
+    """A codebook cannot be changed as asked: its version is not MAJOR.MINOR.PATCH, or a draft's id is taken."""
+
+    code = "E201"
+
+
 class RunFolderError(ThemekitError):
-    """The run folder cannot be written as asked."""
+    """A run folder cannot be read, or cannot be written as asked."""
 
     code = "E300"
 
 
-class ProjectError(ThemekitError):
-    """The project store (``.themekit/project.db``) cannot be used as asked."""
+class OutputError(ThemekitError):
+    """An output file or folder other than a run folder (a codebook, suggestions, an unpacked project) cannot be written as asked."""
 
-    code = "E700"
+    code = "E301"
 
 
-class ProjectBusyError(ProjectError):
-    """Another themekit process held the project store for longer than the wait allows."""
+class RedactionListError(ThemekitError):
+    """The list of terms to redact from exports cannot be read."""
 
-    code = "E701"
+    code = "E302"
+
+
+class OptionError(ThemekitError, ValueError):
+    """A parameter has a value themekit cannot use: an unknown unit, engine, theme or code, a count below 1."""
+
+    code = "E400"
+
+
+class SettingsError(OptionError):
+    """A settings file (``themekit.yaml``) cannot be read or holds values themekit does not know."""
+
+    code = "E402"
+
+
+class EngineError(ThemekitError):
+    """The worker processes or the Dask cluster cannot run the job."""
+
+    code = "E401"
 
 
 class GoldError(ThemekitError):
@@ -131,3 +224,91 @@ class YamlError(ThemekitError):
         self.kind = kind
         self.line = line
         self.column = column
+class GoldFileError(GoldError):
+    """A gold or coder file cannot be read at all: missing, or not CSV."""
+
+    code = "E501"
+
+    def __init__(self, path: str | Path, reason: str, *, param: str | Iterable[str] | None = None) -> None:
+        self.path = Path(path)
+        self.problems = [reason]
+        ThemekitError.__init__(self, f"{self.path}: {reason}", param=param)
+
+
+class ModelError(ThemekitError):
+    """A language model themekit needs is not installed: a spaCy model, or spaCy's lemma tables."""
+
+    code = "E600"
+
+
+class EmbeddingError(ModelError):
+    """The embedding model cannot be found, is incomplete, cannot be loaded or fails its hash check."""
+
+    code = "E601"
+
+
+class EmbeddingCacheError(ThemekitError):
+    """The embedding cache cannot be opened in the folder given."""
+
+    code = "E602"
+
+
+class ProjectError(ThemekitError):
+    """The project store (``.themekit/project.db``) cannot be used as asked."""
+
+    code = "E700"
+
+
+class ProjectBusyError(ProjectError):
+    """Another themekit process held the project store for longer than the wait allows."""
+
+    code = "E701"
+
+
+class ReviewSheetError(ThemekitError):
+    """A review sheet cannot be read, or some of its rows could not be recorded (each listed with its row)."""
+
+    code = "E702"
+
+
+class RefiError(ThemekitError):
+    """A REFI-QDA file cannot be read or written as asked; the message names the file, the problem and the fix."""
+
+    code = "E800"
+
+    def __init__(self, path: str | Path, problem: str, fix: str, *, param: str | Iterable[str] | None = None) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        self.fix = fix
+        end = "" if fix.endswith((".", "!", "?")) else "."
+        super().__init__(f"{self.path}: {problem}. {fix}{end}", param=param)
+
+
+class TooFewSegmentsError(ThemekitError):
+    """The corpus has too few segments to cluster into topics."""
+
+    code = "E900"
+
+
+class SuggestionsError(ThemekitError):
+    """A suggestions file has no draft codes to merge."""
+
+    code = "E901"
+
+class ZipLimitError(ThemekitError):
+    """A zip archive breaks one of the guard's limits.
+
+    ``kind`` is ``entries`` (too many), ``total`` (too much in all),
+    ``size`` (one entry's header over its limit), ``ratio`` (one entry packed
+    too tightly) or ``overrun`` (one entry unpacked to more than its header
+    said, over its limit); ``found`` and ``limit`` are the numbers compared.
+    """
+
+    code = "E102"
+
+    def __init__(self, kind: str, problem: str, *, found: int, limit: int) -> None:
+        self.kind = kind
+        self.problem = problem
+        self.found = found
+        self.limit = limit
+        super().__init__(problem)

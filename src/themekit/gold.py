@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from themekit.errors import GoldError, ThemekitError
+from themekit.errors import GoldError, GoldFileError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,9 +48,9 @@ class HumanCodings:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise ThemekitError(f"{path}: no such gold/decisions file. Check the path given to --gold.") from None
+            raise GoldFileError(path, "no such gold/decisions file. Check the path given as gold=", param="gold") from None
         except OSError as exc:
-            raise ThemekitError(f"{path}: cannot read the gold/decisions file ({exc.strerror}).") from None
+            raise GoldFileError(path, f"cannot read the gold/decisions file ({exc.strerror})") from exc
         return cls(read_gold(path), source or str(path), hashlib.sha256(data).hexdigest())
 
     @classmethod
@@ -77,9 +77,9 @@ def _read_csv(path: str | Path) -> pd.DataFrame:
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
-        raise ThemekitError(f"{path}: no such file. Check the path.") from None
-    except Exception as exc:
-        raise ThemekitError(f"{path}: could not be read as CSV ({exc}). Save it as CSV (UTF-8).") from None
+        raise GoldFileError(path, "no such file. Check the path.") from None
+    except (OSError, ValueError) as exc:  # pandas' parser errors and UnicodeDecodeError are ValueErrors
+        raise GoldFileError(path, f"could not be read as CSV ({exc}). Save it as CSV (UTF-8).") from exc
 
 
 def read_gold(path: str | Path) -> pd.DataFrame:

@@ -31,7 +31,7 @@ from spacy.tokens import Doc
 from spacy.util import minibatch
 from spacy.vocab import Vocab
 
-from themekit.errors import ThemekitError
+from themekit.errors import ModelError
 
 __all__ = ["BLANK", "BlankAnnotator", "load_pipeline", "shared_vocab", "stem", "uses_torch"]
 
@@ -143,11 +143,11 @@ class BlankAnnotator:
 def _lemma_table() -> Table:
     try:
         return load_lookups(lang="en", tables=["lemma_lookup"]).get_table("lemma_lookup")
-    except Exception as exc:  # missing spacy-lookups-data
-        raise ThemekitError(
+    except (ValueError, KeyError, OSError) as exc:  # spacy-lookups-data missing (ValueError), or its files unreadable
+        raise ModelError(
             f"the lookup lemmatizer could not load its tables ({exc}). "
             "Install them with: pip install spacy-lookups-data"
-        ) from None
+        ) from exc
 
 
 @Language.factory("themekit_blank")
@@ -165,9 +165,10 @@ def load_pipeline(model: str = BLANK) -> Language:
     try:
         nlp = spacy.load(model, exclude=["ner", "parser", "textcat"])
     except OSError:
-        raise ThemekitError(
+        raise ModelError(
             f"spaCy model '{model}' is not installed. Install it as a package, "
-            f"or use the default pipeline with --spacy-model {BLANK}"
+            f"or use the default pipeline with spacy_model='{BLANK}'",
+            param="spacy_model",
         ) from None
     if "sentencizer" not in nlp.pipe_names and "senter" not in nlp.pipe_names:
         nlp.add_pipe("sentencizer")

@@ -43,7 +43,7 @@ from themekit.embed import (
     load_embedder,
 )
 from themekit.engine import Engine, SerialEngine, make_engine
-from themekit.errors import CorpusError, ThemekitError
+from themekit.errors import CorpusError, GoldFileError, OptionError
 from themekit.gold import HumanCodings
 from themekit.ingest import MAX_FILE_BYTES, CorpusGatherer, corpus_files
 from themekit.models import Coding, Corpus, Segment
@@ -117,7 +117,7 @@ def code(
     whichever runs them.
     """
     if unit not in UNITS:
-        raise ThemekitError(f"unknown coding unit {unit!r} (--unit); choose from: {', '.join(UNITS)}")
+        raise OptionError(f"unknown coding unit {unit!r} (unit=); choose from: {', '.join(UNITS)}", param="unit")
     gold = _gold_file(gold, corpus)
     config = config if isinstance(config, Settings) else load_settings(config)
     embedding_model = embedding_model or config.embedding.model
@@ -202,7 +202,7 @@ def _gold_file(gold: str | Path | None, corpus: Corpus | str | Path) -> str | Pa
     if gold is None and folder.is_dir() and (folder / "gold.csv").is_file():
         gold = folder / "gold.csv"
     if gold is not None and not Path(gold).is_file():
-        raise ThemekitError(f"{gold}: no such gold/decisions file. Check the path given to --gold.")
+        raise GoldFileError(gold, "no such gold/decisions file. Check the path given as gold=", param="gold")
     return gold
 
 
@@ -281,8 +281,9 @@ def _checked_corpus(corpus: Corpus, *, strict: bool) -> Corpus:
     listed = "\n".join(f"  - {reason}" for _, reason in corpus.failures)
     if corpus.failures and strict:
         raise CorpusError(
-            f"{len(corpus.failures)} transcript(s) could not be read and --strict is on:\n{listed}\n"
-            "Fix or remove them, or run without --strict to code the others."
+            f"{len(corpus.failures)} transcript(s) could not be read (strict=True stops the run):\n{listed}\n"
+            "Fix or remove them, or run without strict=True to code the others.",
+            param="strict",
         )
     if not corpus.transcripts:
         raise CorpusError(f"{corpus.root}: no transcript could be read:\n{listed}")

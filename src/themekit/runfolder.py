@@ -33,10 +33,11 @@ def check_run_folder(out: str | Path, *, force: bool = False) -> Path:
     """Refuse to replace an existing run unless ``force``; returns the folder path."""
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise RunFolderError(f"{out}: exists and is not a folder. Choose another --out path.")
+        raise RunFolderError(f"{out}: exists and is not a folder. Choose another out= path.", param="out")
     if out.is_dir() and any(out.iterdir()) and not force:
         raise RunFolderError(
-            f"{out}: a run folder already exists there. Choose a new --out path, or add --force to replace it."
+            f"{out}: a run folder already exists there. Choose a new out= path, or add force=True to replace it.",
+            param=("out", "force"),
         )
     return out
 

@@ -19,6 +19,7 @@ from spacy.language import Language
 from spacy.strings import get_string_id
 from spacy.tokens import Doc
 
+from themekit.errors import OptionError
 from themekit.models import Role, Segment, Transcript, Turn
 from themekit.util.gcpause import paused_gc
 
@@ -116,7 +117,7 @@ def segment_corpus(
 ) -> Segmentation:
     """Split the chosen speakers' turns into segments; ``progress(n)`` is called per transcript."""
     if unit not in UNITS:
-        raise ValueError(f"unit must be one of {', '.join(UNITS)}, not {unit!r}")
+        raise OptionError(f"unknown coding unit {unit!r} (unit=); choose from: {', '.join(UNITS)}", param="unit")
     result = Segmentation()
     for transcript in transcripts:
         turns: list[Turn] = [t for t in transcript.turns if t.role in roles and t.end > t.start]

@@ -27,14 +27,14 @@ def import_error(tmp_path: Path, project: Path) -> str:
     assert "Traceback" not in result.output
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
-    assert result.output.startswith("Error: ")
+    assert result.output.startswith("Error [E800]: ")
     return " ".join(result.output.split())
 
 
 def test_hostile_refi_not_a_zip(tmp_path):
     bad = write(tmp_path / "p.qdpx", "just some text, no archive\n")
     assert import_error(tmp_path, bad) == (
-        f"Error: {bad}: is not a REFI-QDA project archive (a .qdpx file is a zip archive; this file is not one, "
+        f"Error [E800]: {bad}: is not a REFI-QDA project archive (a .qdpx file is a zip archive; this file is not one, "
         "or is damaged). Export the project again from your QDA program as a REFI-QDA project (.qdpx)."
     )
     truncated = tmp_path / "t.qdpx"
@@ -45,12 +45,12 @@ def test_hostile_refi_not_a_zip(tmp_path):
 def test_hostile_refi_codebook_given_as_project_and_back(tmp_path):
     qdc = write(tmp_path / "c.qdc", '<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes/></CodeBook>')
     assert import_error(tmp_path, qdc) == (
-        f"Error: {qdc}: is a REFI-QDA codebook (.qdc), not a project (.qdpx). Use 'themekit codebook import' for codebooks."
+        f"Error [E800]: {qdc}: is a REFI-QDA codebook (.qdc), not a project (.qdpx). Use 'themekit codebook import' for codebooks."
     )
     result = runner.invoke(app, ["codebook", "import", str(nvivo_project(tmp_path)), "-o", str(tmp_path / "cb.yaml")])
     assert result.exit_code == 1
     assert result.output.strip() == (
-        f"Error: {tmp_path / 'nvivo.qdpx'}: is a zip archive (a .qdpx project?), not a REFI-QDA codebook (.qdc). "
+        f"Error [E800]: {tmp_path / 'nvivo.qdpx'}: is a zip archive (a .qdpx project?), not a REFI-QDA codebook (.qdc). "
         "Use 'themekit import qdpx' for projects."
     )
     with pytest.raises(RefiError, match=r"c.qdc: has no codes. Export a codebook that has at least one code."):
@@ -63,7 +63,7 @@ def test_hostile_refi_zip_without_project(tmp_path):
     with zipfile.ZipFile(tmp_path / "empty.qdpx", "w") as archive:
         archive.writestr("Sources/a.txt", "text")
     assert import_error(tmp_path, tmp_path / "empty.qdpx") == (
-        f"Error: {tmp_path / 'empty.qdpx'}: has no project.qde inside, so it is not a REFI-QDA project. "
+        f"Error [E800]: {tmp_path / 'empty.qdpx'}: has no project.qde inside, so it is not a REFI-QDA project. "
         "Export the project again from your QDA program as a REFI-QDA project (.qdpx)."
     )
     assert "project.qde is XML but not a REFI-QDA project (root element <x>" in import_error(tmp_path, project)
@@ -72,7 +72,7 @@ def test_hostile_refi_zip_without_project(tmp_path):
 def test_hostile_refi_invalid_xml(tmp_path):
     project = make_qdpx(tmp_path / "p.qdpx", '<?xml version="1.0"?>\n<Project xmlns="urn:QDA-XML:project:1.0" name="x">\n  <Users>\n</Project>')
     assert import_error(tmp_path, project) == (
-        f"Error: {project}: project.qde is not well-formed XML (mismatched tag at line 4, column 3). "
+        f"Error [E800]: {project}: project.qde is not well-formed XML (mismatched tag at line 4, column 3). "
         "The file is damaged or not a REFI-QDA export; export it again from the QDA program."
     )
 
@@ -95,7 +95,7 @@ def test_hostile_refi_dtds_and_entities_are_refused(tmp_path, doctype):
     qde = project_qde().replace('<Project xmlns', doctype + '\n<Project xmlns', 1).replace('name="Keyworkers (NVivo)"', 'name="&d;"' if "&c;" in doctype else 'name="x"')
     project = make_qdpx(tmp_path / "p.qdpx", qde, {SOURCE: INTERVIEW})
     assert import_error(tmp_path, project) == (
-        f"Error: {project}: project.qde declares a DTD or entities, which REFI-QDA files never need; refused for safety "
+        f"Error [E800]: {project}: project.qde declares a DTD or entities, which REFI-QDA files never need; refused for safety "
         "(nothing was read). Export the file again from the QDA program it came from."
     )
     qdc = write(tmp_path / "c.qdc", doctype.replace("Project", "CodeBook") + '<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes/></CodeBook>')
@@ -110,7 +110,7 @@ def test_hostile_refi_unknown_code(tmp_path):
       </PlainTextSelection>"""
     project = make_qdpx(tmp_path / "p.qdpx", project_qde(extra), {SOURCE: INTERVIEW})
     assert import_error(tmp_path, project) == (
-        f"Error: {project}: 1 coding(s) refer to a code that is not in the project's codebook (CodeRef targetGUID "
+        f"Error [E800]: {project}: 1 coding(s) refer to a code that is not in the project's codebook (CodeRef targetGUID "
         "99999999-0000-4000-8000-000000000009). The project is damaged; export it again from your QDA program."
     )
 
@@ -123,7 +123,7 @@ def test_hostile_refi_selection_out_of_range(tmp_path):
       </PlainTextSelection>"""
     project = make_qdpx(tmp_path / "p.qdpx", project_qde(extra), {SOURCE: INTERVIEW})
     assert import_error(tmp_path, project) == (
-        f"Error: {project}: source 'Interview 1.docx', selection 'too far' runs from character {n - 3} to {n + 40}, "
+        f"Error [E800]: {project}: source 'Interview 1.docx', selection 'too far' runs from character {n - 3} to {n + 40}, "
         f"but the source has {n} characters. The selection is out of range of its source; the project is damaged or "
         "its sources were changed. Export it again."
     )
@@ -134,12 +134,12 @@ def test_hostile_refi_selection_out_of_range(tmp_path):
 def test_hostile_refi_missing_and_misplaced_sources(tmp_path):
     project = make_qdpx(tmp_path / "p.qdpx", project_qde())
     assert import_error(tmp_path, project) == (
-        f"Error: {project}: source 'Interview 1.docx' refers to {SOURCE}, which is not in the archive. "
+        f"Error [E800]: {project}: source 'Interview 1.docx' refers to {SOURCE}, which is not in the archive. "
         "Export the project again with its sources included."
     )
     outside = make_qdpx(tmp_path / "o.qdpx", project_qde(source_path="absolute:///home/me/interview.txt"))
     assert import_error(tmp_path, outside) == (
-        f"Error: {outside}: source 'Interview 1.docx' is kept outside the project "
+        f"Error [E800]: {outside}: source 'Interview 1.docx' is kept outside the project "
         '(plainTextPath="absolute:///home/me/interview.txt"); themekit reads only sources inside the .qdpx. '
         "Export the project again with its sources embedded in the archive."
     )
@@ -152,7 +152,7 @@ def test_hostile_refi_zip_entries_cannot_escape_the_output_folder(tmp_path):
     work.mkdir()
     traversal = make_qdpx(work / "t.qdpx", project_qde(source_path="internal://../../../escaped.txt"), {"../../../escaped.txt": INTERVIEW})
     assert import_error(work, traversal) == (
-        f"Error: {traversal}: source 'Interview 1.docx' points at \"internal://../../../escaped.txt\", outside the "
+        f"Error [E800]: {traversal}: source 'Interview 1.docx' points at \"internal://../../../escaped.txt\", outside the "
         "archive's Sources folder; refused. Export the project again from your QDA program."
     )
     # a genuine project whose archive also carries entries named to land elsewhere: they are never touched
@@ -171,7 +171,7 @@ def test_hostile_refi_zip_entries_cannot_escape_the_output_folder(tmp_path):
 def test_hostile_refi_zip_bomb_is_refused_unread(tmp_path):
     bomb = make_qdpx(tmp_path / "p.qdpx", project_qde(), {SOURCE: "a" * (4 * 2**20)})
     assert import_error(tmp_path, bomb) == (
-        f"Error: {bomb}: source 'Interview 1.docx' ({SOURCE}) would unpack to "
+        f"Error [E800]: {bomb}: source 'Interview 1.docx' ({SOURCE}) would unpack to "
         f"{4 * 2**20 // zipfile.ZipFile(bomb).getinfo(SOURCE).compress_size:,} times its packed size, a sign of a zip "
         "bomb; refused unread. Check where the file came from and export the project again."
     )
@@ -181,13 +181,13 @@ def test_hostile_refi_size_and_count_limits(tmp_path, monkeypatch):
     big = make_qdpx(tmp_path / "big.qdpx", project_qde(), {SOURCE: os.urandom(3 * 2**20 // 2).hex()})
     monkeypatch.setattr("themekit.util.limits.MAX_FILE_BYTES", 2**20)
     assert import_error(tmp_path, big) == (
-        f"Error: {big}: source 'Interview 1.docx' ({SOURCE}) unpacks to 3 MB, over the 1 MB allowed; refused unread. "
+        f"Error [E800]: {big}: source 'Interview 1.docx' ({SOURCE}) unpacks to 3 MB, over the 1 MB allowed; refused unread. "
         "Split the project, or check the file is a genuine export."
     )
     monkeypatch.setattr("themekit.util.limits.MAX_ZIP_ENTRIES", 3)
     many = make_qdpx(tmp_path / "many.qdpx", project_qde(), {SOURCE: INTERVIEW, "a": "", "b": "", "c": ""})
     assert import_error(tmp_path, many) == (
-        f"Error: {many}: has 5 entries, more than the 3 a project needs; refused unread. Check the file."
+        f"Error [E800]: {many}: has 5 entries, more than the 3 a project needs; refused unread. Check the file."
     )
     monkeypatch.setattr("themekit.util.limits.MAX_ZIP_ENTRIES", 10_000)
     monkeypatch.setattr("themekit.util.limits.MAX_PROJECT_TOTAL_BYTES", 4000)
@@ -214,7 +214,7 @@ def test_hostile_refi_deeply_nested_codes(tmp_path):
     result = runner.invoke(app, ["codebook", "import", str(qdc), "-o", str(tmp_path / "cb.yaml")])
     assert result.exit_code == 1
     assert result.output.strip() == (
-        f"Error: {qdc}: the codebook nests codes more than 50 levels deep. Flatten the code tree in the QDA program and export again."
+        f"Error [E800]: {qdc}: the codebook nests codes more than 50 levels deep. Flatten the code tree in the QDA program and export again."
     )
     shared = write(
         tmp_path / "twice.qdc",

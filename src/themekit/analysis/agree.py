@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from themekit.codebook import Codebook
-from themekit.errors import GoldError, ThemekitError
+from themekit.errors import GoldError, OptionError
 from themekit.gold import load_gold, read_gold
 from themekit.run import Run
 from themekit.runfolder import read_run
@@ -97,10 +97,10 @@ def agree(files: list[str | Path], *, run: Any = None, codebook: Any = None) -> 
     """Agreement between the coders whose files are given (coder names are the file names' stems)."""
     paths = [Path(f) for f in files]
     if len(paths) < 2:
-        raise ThemekitError("agreement needs at least two coder files, e.g. themekit agree coder_a.csv coder_b.csv")
+        raise OptionError("agreement needs at least two coder files, one per coder (coder_a.csv coder_b.csv)")
     names = [p.stem for p in paths]
     if len(set(names)) != len(names):
-        raise ThemekitError(f"coder files need distinct names (got: {', '.join(names)}); rename them after their coders")
+        raise OptionError(f"coder files need distinct names (got: {', '.join(names)}); rename them after their coders")
     codes: set[str] | None = None
     if codebook is not None:
         codes = {c.id for c in (codebook if isinstance(codebook, Codebook) else Codebook.load(codebook))}

@@ -81,7 +81,7 @@ def _warn_if_trained_on(result: Evaluation, settings: dict[str, Any], gold: str 
     if trained and trained == hashlib.sha256(Path(gold).read_bytes()).hexdigest():
         result.overall["warning"] = (
             "the run's classifier was trained on this gold file, so these figures overstate its quality; "
-            "code with --method rule,semantic, or hold transcripts out (benchmarks/quality.py), for a fair measure"
+            "code with methods='rule,semantic', or hold transcripts out (benchmarks/quality.py), for a fair measure"
         )
     return result
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING, Literal
 
-from themekit.errors import ThemekitError
+from themekit.errors import OptionError
 from themekit.models import ATTRIBUTE_MISSING, attributes_frame
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def framework_matrix(
     import pandas as pd
 
     if values not in ("segments", "present"):
-        raise ThemekitError(f"unknown matrix values {values!r}; choose 'segments' or 'present'.")
+        raise OptionError(f"unknown matrix values {values!r}; choose 'segments' or 'present'.", param="values")
     import numpy as np
 
     codes = [c.id for c in run.codebook]
@@ -85,8 +85,8 @@ def framework_matrix(
     attributes = attributes_frame(run.corpus.transcripts)
     if by not in attributes.columns:
         known = ", ".join(attributes.columns) or "none (add a participants.csv beside the transcripts)"
-        raise ThemekitError(
-            f"no case attribute {by!r} to group by; use by='participant' or one of the attributes: {known}."
+        raise OptionError(
+            f"no case attribute {by!r} to group by; use by='participant' or one of the attributes: {known}.", param="by"
         )
     groups = attributes[by].astype(object).where(attributes[by].notna(), ATTRIBUTE_MISSING)
     grouped = counts.T.groupby(groups.reindex(counts.columns).to_numpy(), sort=False).sum().T
@@ -118,7 +118,7 @@ def cooccurrence(run: Run, *, by: Literal["segment", "participant"] = "segment")
     import pandas as pd
 
     if by not in ("segment", "participant"):
-        raise ThemekitError(f"unknown co-occurrence unit {by!r}; choose 'segment' or 'participant'.")
+        raise OptionError(f"unknown co-occurrence unit {by!r}; choose 'segment' or 'participant'.", param="by")
     codes = [c.id for c in run.codebook]
     position = {code: i for i, code in enumerate(codes)}
     units: dict[tuple, set[int]] = {}
@@ -135,7 +135,7 @@ def cooccurrence(run: Run, *, by: Literal["segment", "participant"] = "segment")
 
 
 def resolve_code(run: Run, code: str) -> str:
-    """The code id for ``code`` (an id or a label, any case); unknown → ThemekitError with near matches."""
+    """The code id for ``code`` (an id or a label, any case); unknown → OptionError with near matches."""
     ids = [c.id for c in run.codebook]
     if code in ids:
         return code
@@ -146,7 +146,7 @@ def resolve_code(run: Run, code: str) -> str:
     near += [folded[m] for m in difflib.get_close_matches(str(code).casefold(), list(folded), n=3, cutoff=0.5)]
     near = list(dict.fromkeys(near))[:3]
     hint = f"did you mean {', '.join(repr(n) for n in near)}?" if near else f"the codes are: {', '.join(ids[:20])}{' …' if len(ids) > 20 else ''}."
-    raise ThemekitError(f"no code {code!r} in codebook {run.codebook.name!r} {run.codebook.version}; {hint}")
+    raise OptionError(f"no code {code!r} in codebook {run.codebook.name!r} {run.codebook.version}; {hint}", param="code")
 
 
 def quotes_frame(run: Run, code: str, *, n: int = 5, settings: ReportSettings | None = None) -> pd.DataFrame:
@@ -163,7 +163,7 @@ def quotes_frame(run: Run, code: str, *, n: int = 5, settings: ReportSettings | 
     from themekit.config import ReportSettings
 
     if n < 1:
-        raise ThemekitError("n must be at least 1: the number of quotes to show.")
+        raise OptionError("n must be at least 1: the number of quotes to show.", param="n")
     settings = settings or ReportSettings()
     code_id = resolve_code(run, code)
     codings = [c for c in run.codings if c.code_id == code_id and c.status != "rejected"]

@@ -41,7 +41,7 @@ from themekit.embed import (
     SentenceTransformerEmbedder,
     embed_texts,
 )
-from themekit.errors import ThemekitError
+from themekit.errors import OptionError, OutputError, TooFewSegmentsError
 from themekit.models import Corpus, Segment
 from themekit.pipeline import code, resolve_embedder
 from themekit.run import Run
@@ -52,7 +52,6 @@ __all__ = [
     "DraftCode",
     "Overlap",
     "Suggestions",
-    "TooFewSegmentsError",
     "suggest_topics",
 ]
 
@@ -77,12 +76,6 @@ FILLERS = frozenset(
     maybe probably quite pretty right well good time times day days week weeks year years people person honest
     honestly laughs laughing laughter sighs pause pauses inaudible crosstalk unclear""".split()
 )
-
-
-class TooFewSegmentsError(ThemekitError):
-    """The corpus has too few segments to cluster."""
-
-    code = "E500"
 
 
 @dataclass(frozen=True)
@@ -231,11 +224,12 @@ class Suggestions:
             "topics.csv": self.frame.to_csv(index=False, lineterminator="\n"),
         }
         if folder.exists() and not folder.is_dir():
-            raise ThemekitError(f"{folder}: exists and is not a folder. Choose another --out.")
+            raise OutputError(f"{folder}: exists and is not a folder. Choose another out=.", param="out")
         existing = [name for name in targets if (folder / name).exists()]
         if existing and not force:
-            raise ThemekitError(
-                f"{folder}: already holds {', '.join(existing)}. Choose another --out, or add --force to replace them."
+            raise OutputError(
+                f"{folder}: already holds {', '.join(existing)}. Choose another out=, or add force=True to replace them.",
+                param=("out", "force"),
             )
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in targets.items():
@@ -320,9 +314,9 @@ def suggest_topics(
     coding, so after a coding run nothing is embedded again.
     """
     if examples < 1:
-        raise ThemekitError("examples must be at least 1 (--examples).")
+        raise OptionError("examples= must be at least 1.", param="examples")
     if n_topics is not None and n_topics < 1:
-        raise ThemekitError("the number of topics must be at least 1 (--topics).")
+        raise OptionError("the number of topics (n_topics=) must be at least 1.", param="n_topics")
     timings: dict[str, float] = {}
     started = time.perf_counter()
     code_options.setdefault("project", None)  # suggestions read the machine's codings, not a project's decisions
@@ -363,10 +357,11 @@ def _clustering_pool(run: Run, *, all_segments: bool) -> tuple[dict[tuple[str, i
     pool = [s for s in run.units if all_segments or (s.transcript.id, s.index) not in coded]
     if len(pool) < MIN_SEGMENTS:
         what = "participant segments" if all_segments else "uncoded participant segments"
-        hint = "Add transcripts" + ("" if all_segments else ", or use --all to cluster every participant segment")
+        hint = "Add transcripts" + ("" if all_segments else ", or set all_segments=True to cluster every participant segment")
         raise TooFewSegmentsError(
             f"{run.corpus.root}: {len(pool)} {what} ({len(run.units)} in all); topic suggestions need at least "
-            f"{MIN_SEGMENTS}. {hint}."
+            f"{MIN_SEGMENTS}. {hint}.",
+            param="all_segments",
         )
     return coded, pool
 

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from themekit.cli.app import _user_errors, app, err, out
+from themekit.cli.app import _user_errors, app, as_flags, err, out
 
 
 @app.command("evaluate")
@@ -47,7 +47,7 @@ def evaluate_cmd(
             f"{m['precision']:.2f}/{m['recall']:.2f}/{m['f1']:.2f}, mean kappa {m['kappa']:.2f}"
         )
     if "warning" in o:
-        err.print(f"[yellow]Warning:[/] {escape(o['warning'])}")
+        err.print(f"[yellow]Warning:[/] {escape(as_flags(o['warning'], ['methods']))}")
     for err_row in result.errors.head(show_errors).itertuples(index=False):
         out.print(f"[dim]{err_row.kind}[/] {escape(err_row.code)} {escape(err_row.transcript)}#{err_row.segment}: {escape(err_row.text[:120])}")
     out.print(f"Written: {escape(str(written))}")

@@ -1,12 +1,18 @@
 """The ``themekit`` application: its command groups, consoles, shared options, errors and progress bar.
 
 User mistakes surface as :class:`~themekit.errors.ThemekitError`; they are
-printed as one message on stderr with exit code 1, never a traceback.
+printed as one message on stderr, ``Error [E201]: …``, with exit code 1,
+never a traceback unless ``themekit --debug`` asks for it. Library messages
+name parameters (``unit=``, ``force=True``); here they read as the flags that
+set them (``--unit``, ``--force``).
 """
 
 from __future__ import annotations
 
+import re
 import time
+import traceback
+from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
@@ -45,13 +51,45 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
 
+#: Library parameters whose flag is not ``--`` and the name with dashes (``cache_dir`` → ``--cache-dir``).
+FLAGS = {
+    "methods": "--method",
+    "n_topics": "--topics",
+    "all_segments": "--all",
+    "theme_id": "--theme",
+    "interviewer_labels": "--interviewer-label",
+    "max_file_bytes": "--max-file-mb",
+    "note": "--message",
+    "privacy": "--redact/--pseudonymise",
+}
+
+#: Global options of the ``themekit`` app, set by its callback on every invocation.
+_options = {"debug": False}
+
+
+def as_flags(message: str, params: Iterable[str]) -> str:
+    """``message`` with each parameter of ``params`` written as its flag.
+
+    ``unit=`` → ``--unit``, ``force=True`` → ``--force``, ``workers=1`` →
+    ``--workers 1``, ``spacy_model='blank'`` → ``--spacy-model blank``.
+    """
+    for name in params:
+        flag = FLAGS.get(name) or "--" + name.replace("_", "-")
+        pattern = re.compile(rf"(?<![\w./\\-]){re.escape(name)}=(?:True\b|'([^'\s]*)'|\"([^\"\s]*)\"|([\w.:/,+-]*\w))?")
+        message = pattern.sub(lambda m: flag + "".join(f" {v}" for v in m.groups() if v), message)
+    return message
+
+
 @contextmanager
 def _user_errors():
-    """Turn themekit's errors and Ctrl-C into a message and an exit code."""
+    """Turn themekit's errors and Ctrl-C into a message and an exit code; with ``--debug``, the traceback too."""
     try:
         yield
     except ThemekitError as exc:
-        err.print(f"[bold red]Error:[/] {escape(str(exc))}")
+        if _options["debug"]:
+            err.print("".join(traceback.format_exception(exc)), markup=False, end="")
+        code = escape(f"[{exc.code}]")
+        err.print(f"[bold red]Error {code}:[/] {escape(as_flags(str(exc), exc.params))}")
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err.print("[bold red]Interrupted:[/] nothing was written; earlier runs are untouched.")
@@ -107,5 +145,9 @@ def _main(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="On an error, also print its cause and traceback (for reporting a bug).")
+    ] = False,
 ) -> None:
     """Qualitative thematic analysis of interview transcripts."""
+    _options["debug"] = debug

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.tree import Tree
 
 from themekit.cli.app import _user_errors, codebook_app, err, out
-from themekit.errors import ThemekitError
+from themekit.errors import OptionError
 
 
 @codebook_app.command("validate")
@@ -76,7 +76,7 @@ def codebook_bump_cmd(
 
     with _user_errors():
         if sum((major, minor, patch)) != 1:
-            raise ThemekitError("say which part to bump: exactly one of --major, --minor or --patch.")
+            raise OptionError("say which part to bump: exactly one of --major, --minor or --patch.")
         result = bump_codebook(file, "major" if major else "minor" if minor else "patch", message)
     out.print(f"{escape(str(result.path))}: version {result.old_version} → {result.new_version} — {escape(result.note)}")
 

@@ -11,6 +11,7 @@ from rich.markup import escape
 from themekit.cli.app import (
     ConfigOption,
     _user_errors,
+    as_flags,
     err,
     export_app,
     import_app,
@@ -149,7 +150,7 @@ def export_qdpx_cmd(
     if pseudonymise or redact is not None:
         _privacy_line(privacy, redact)
     for note in result.notes:
-        err.print(f"[yellow]Note:[/] {escape(note)}.")
+        err.print(f"[yellow]Note:[/] {escape(as_flags(note, ['include_suggested']))}.")
     out.print(
         f"Written: {escape(str(result.path))} ({result.sources} transcripts, {result.codings} codings "
         f"of {result.selections} excerpts)"

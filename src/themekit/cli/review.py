@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from themekit.cli.app import ProjectOption, _user_errors, app, out, review_app
-from themekit.errors import ThemekitError
+from themekit.errors import ReviewSheetError
 from themekit.models import STATUSES
 
 
@@ -49,7 +49,7 @@ def review_import_cmd(
             f"{result.unchanged} already recorded, {result.blank} row(s) left blank."
         )
         if result.problems:
-            raise ThemekitError(result.problem_message())
+            raise ReviewSheetError(result.problem_message())
 
 
 @review_app.command("status")

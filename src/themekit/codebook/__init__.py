@@ -342,9 +342,10 @@ def _pattern_problems(code_id: str, path: str, patterns: list, lines: dict[str, 
         if bad:
             problems.extend(CodebookProblem(where, message, line_of(where, lines)) for message in bad)
             continue
+        vocab = shared_vocab()
         try:
-            Matcher(shared_vocab(), validate=True).add(code_id, [pattern])
-        except Exception as exc:  # spaCy reports invalid patterns as ValueError / MatchPatternError
+            Matcher(vocab, validate=True).add(code_id, [pattern])
+        except Exception as exc:  # only spaCy's call: it reports invalid patterns as ValueError, MatchPatternError and more
             first = str(exc).strip().splitlines()
             detail = " ".join(x.strip() for x in first if x.strip())[:300]
             problems.append(

@@ -22,7 +22,13 @@ from themekit.codebook import (
     validate_codebook,
 )
 from themekit.codebook.schema import CodeSpec
-from themekit.errors import CodebookError, CodebookProblem, ThemekitError
+from themekit.errors import (
+    CodebookEditError,
+    CodebookError,
+    CodebookProblem,
+    OptionError,
+    SuggestionsError,
+)
 from themekit.util.atomic import atomic_write_text
 from themekit.util.yamlfile import line_of, yaml_path
 
@@ -53,7 +59,7 @@ def bump_version(version: str, part: str = "minor") -> str:
     """``1.2.3`` → ``1.3.0`` (minor), ``2.0.0`` (major) or ``1.2.4`` (patch); pre-release tags are dropped."""
     match = _SEMVER.match(version)
     if not match:
-        raise ThemekitError(f"version {version!r} is not MAJOR.MINOR.PATCH. Fix the codebook's version: line.")
+        raise CodebookEditError(f"version {version!r} is not MAJOR.MINOR.PATCH. Fix the codebook's version: line.")
     major, minor, patch = (int(x) for x in match.groups())
     if part == "major":
         return f"{major + 1}.0.0"
@@ -61,7 +67,7 @@ def bump_version(version: str, part: str = "minor") -> str:
         return f"{major}.{minor + 1}.0"
     if part == "patch":
         return f"{major}.{minor}.{patch + 1}"
-    raise ThemekitError(f"unknown version part {part!r}; choose major, minor or patch.")
+    raise OptionError(f"unknown version part {part!r}; choose major, minor or patch.", param="part")
 
 
 def read_drafts(path: str | Path) -> list[dict[str, Any]]:
@@ -70,7 +76,7 @@ def read_drafts(path: str | Path) -> list[dict[str, Any]]:
     raw, lines, problems = read_guarded_yaml(path)
     drafts = raw.get("drafts") if isinstance(raw, dict) else None
     if not isinstance(drafts, list):
-        raise ThemekitError(f"{path}: has no 'drafts:' list. Give the suggestions.yaml written by themekit suggest.")
+        raise SuggestionsError(f"{path}: has no 'drafts:' list. Give the suggestions.yaml written by themekit suggest.")
     checked = []
     for i, draft in enumerate(drafts):
         if not isinstance(draft, dict):
@@ -120,30 +126,32 @@ def merge_drafts(
     current = validate_codebook(path)
     drafts = {d["id"]: d for d in read_drafts(suggestions)}
     if not pick:
-        raise ThemekitError(f"no drafts picked. Give --pick with ids from {suggestions}: {', '.join(drafts) or '(none)'}.")
+        raise OptionError(f"no drafts picked. Give pick= with ids from {suggestions}: {', '.join(drafts) or '(none)'}.", param="pick")
     unknown = [p for p in pick if p not in drafts]
     if unknown:
-        raise ThemekitError(
-            f"{suggestions}: no draft {', '.join(repr(u) for u in unknown)}. Drafts in the file: {', '.join(drafts) or '(none)'}."
+        raise OptionError(
+            f"{suggestions}: no draft {', '.join(repr(u) for u in unknown)}. Drafts in the file: {', '.join(drafts) or '(none)'}.",
+            param="pick",
         )
     taken = {c.id for c in current} | {old for c in current for old in (*c.spec.renamed_from, *c.spec.merged_from)}
     clashes = [p for p in pick if p in taken]
     if clashes:
-        raise ThemekitError(
+        raise CodebookEditError(
             f"{path}: already has a code {', '.join(repr(c) for c in clashes)}. "
             f"Give the draft another id in {suggestions} and merge again."
         )
     if len(set(pick)) != len(pick):
-        raise ThemekitError("--pick names a draft twice. Name each draft once.")
+        raise OptionError("pick= names a draft twice. Name each draft once.", param="pick")
 
     rt = _yaml()
     data = rt.load(path.read_text(encoding="utf-8"))
     themes = data["themes"]
     target = next((t for t in themes if t.get("id") == theme), None)
     if target is None and not theme_label:
-        raise ThemekitError(
+        raise OptionError(
             f"{path}: no theme {theme!r}. Themes: {', '.join(t.id for t in current.themes)}. "
-            f"Pick one, or add --theme-label LABEL to create the theme {theme!r}."
+            f"Pick one, or add theme_label=LABEL to create the theme {theme!r}.",
+            param=("theme", "theme_label"),
         )
     created = target is None
     if created:
@@ -200,7 +208,7 @@ def bump_codebook(
     path = Path(codebook)
     validate_codebook(path)
     if not note.strip():
-        raise ThemekitError("the changelog note is empty. Say what changed with -m \"...\".")
+        raise OptionError("the changelog note is empty. Say what changed with note=.", param="note")
     rt = _yaml()
     data = rt.load(path.read_text(encoding="utf-8"))
     old, new = _bump_in_place(data, part, note.strip(), today)

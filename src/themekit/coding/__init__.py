@@ -22,7 +22,7 @@ from themekit.coding.classifier import ClassifierCoder
 from themekit.coding.rules import RuleCoder
 from themekit.coding.semantic import SemanticCoder, noisy_or
 from themekit.embed import Embedder, EmbeddingCache
-from themekit.errors import ThemekitError
+from themekit.errors import OptionError
 from themekit.gold import HumanCodings
 from themekit.models import Coding
 
@@ -57,7 +57,7 @@ class CoderContext:
     def embedding(self) -> tuple[Embedder, EmbeddingCache | None]:
         """The run's embedder and its cache (none for the TF-IDF fallback, refitted on every corpus)."""
         if self.embedder is None:
-            raise ThemekitError("this coding method embeds text, and no embedder was given")
+            raise OptionError("this coding method embeds text, and no embedder was given")
         embedder = self.embedder()
         if self.cache_dir is None or embedder.identity.startswith("tfidf-svd:"):
             return embedder, None
@@ -75,9 +75,10 @@ def _semantic(ctx: CoderContext) -> Coder:
 
 def _classifier(ctx: CoderContext) -> Coder:
     if ctx.human is None:
-        raise ThemekitError(
-            "the classifier method learns from human codings: give a gold/decisions file with --gold "
-            "(transcript, char_start, char_end, code), or leave 'classifier' out of --method"
+        raise OptionError(
+            "the classifier method learns from human codings: give a gold/decisions file as gold= "
+            "(transcript, char_start, char_end, code), or leave 'classifier' out of methods=",
+            param=("gold", "methods"),
         )
     embedder, cache = ctx.embedding()
     return ClassifierCoder(
@@ -119,8 +120,9 @@ def method_names(methods: str | Sequence[str] | None, *, have_gold: bool = False
     names = [_ALIASES.get(m, m) for m in raw]
     unknown = [m for m, n in zip(raw, names) if n not in METHODS]
     if unknown or not names:
-        raise ThemekitError(
-            f"unknown coding method {', '.join(map(repr, unknown)) or '(none)'}; choose from: {', '.join(METHODS)}"
+        raise OptionError(
+            f"unknown coding method {', '.join(map(repr, unknown)) or '(none)'} (methods=); choose from: {', '.join(METHODS)}",
+            param="methods",
         )
     return [m for m in METHODS if m in names]
 

@@ -20,7 +20,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from themekit.errors import ThemekitError
+from themekit.errors import RedactionListError
 
 __all__ = ["Privacy", "PSEUDONYM_FILE", "REDACTED"]
 
@@ -78,9 +78,13 @@ def _read_terms(path: Path) -> list[str]:
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except OSError as exc:
-        raise ThemekitError(f"{path}: cannot read the redaction list ({exc.strerror}). Give a text file, one term per line.") from None
+        raise RedactionListError(
+            f"{path}: cannot read the redaction list ({exc.strerror}). Give a text file, one term per line.", param="redact"
+        ) from None
     except UnicodeDecodeError:
-        raise ThemekitError(f"{path}: the redaction list is not UTF-8 text. Save it as UTF-8, one term per line.") from None
+        raise RedactionListError(
+            f"{path}: the redaction list is not UTF-8 text. Save it as UTF-8, one term per line.", param="redact"
+        ) from None
     return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 

@@ -116,11 +116,13 @@ def report_blocks(
     privacy = privacy or Privacy()
     themes = themes if themes is not None else summarize(run, settings=settings)
     if theme_id is not None:
-        from themekit.errors import ThemekitError
+        from themekit.errors import OptionError
 
         chosen = [t for t in themes if t.theme_id == theme_id]
         if not chosen:
-            raise ThemekitError(f"no theme '{theme_id}' in the codebook; themes are: {', '.join(t.theme_id for t in themes)}")
+            raise OptionError(
+                f"no theme '{theme_id}' in the codebook; themes are: {', '.join(t.theme_id for t in themes)}", param="theme_id"
+            )
         themes = chosen
     noun = run.codebook.spec.participant_noun
     blocks = [Block("title", f"{run.codebook.name}: theme summary"), Block("para", runs=[(methods_paragraph(run, settings), False)])]
@@ -262,11 +264,11 @@ def export_report(
     privacy: Privacy | None = None,
 ) -> Path:
     """Write the report as Markdown (charts as PNGs beside it), HTML or Word; atomically."""
-    from themekit.errors import ThemekitError
+    from themekit.errors import OptionError
     from themekit.util.atomic import atomic_write_bytes, atomic_write_text
 
     if format not in REPORT_FORMATS:
-        raise ThemekitError(f"unknown report format '{format}'; choose from: {', '.join(REPORT_FORMATS)}")
+        raise OptionError(f"unknown report format '{format}'; choose from: {', '.join(REPORT_FORMATS)}", param="format")
     out = Path(out)
     blocks = report_blocks(run, settings=settings, theme_id=theme_id, charts=charts, notes=True, privacy=privacy)
     if format == "md":

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from themekit.analysis.summarize import ThemeSummary, summarize
 from themekit.config import ReportSettings
-from themekit.errors import ThemekitError
+from themekit.errors import OptionError
 from themekit.export.privacy import Privacy
 from themekit.run import Run
 from themekit.util.atomic import atomic_write_bytes
@@ -30,7 +30,9 @@ def _themes(run: Run, settings: ReportSettings, theme_id: str | None, per_code: 
         return themes
     chosen = [t for t in themes if t.theme_id == theme_id]
     if not chosen:
-        raise ThemekitError(f"no theme '{theme_id}' in the codebook; themes are: {', '.join(t.theme_id for t in themes)}")
+        raise OptionError(
+            f"no theme '{theme_id}' in the codebook; themes are: {', '.join(t.theme_id for t in themes)}", param="theme_id"
+        )
     return chosen
 
 
@@ -90,7 +92,9 @@ def export_xlsx(run: Run, out: str | Path, *, theme_id: str | None = None, priva
     excerpts = run.excerpts
     themes = run.codebook.themes if theme_id is None else [t for t in run.codebook.themes if t.id == theme_id]
     if not themes:
-        raise ThemekitError(f"no theme '{theme_id}' in the codebook; themes are: {', '.join(t.id for t in run.codebook.themes)}")
+        raise OptionError(
+            f"no theme '{theme_id}' in the codebook; themes are: {', '.join(t.id for t in run.codebook.themes)}", param="theme_id"
+        )
     workbook = Workbook()
     workbook.remove(workbook.active)
     used: set[str] = set()

@@ -103,10 +103,11 @@ def read_participants(path: str | Path) -> dict[str, dict[str, str]]:
 
     path = Path(path)
     text, _ = decode_bytes(path.read_bytes(), path)
+    text = normalise_text(text)
     try:
-        frame = pd.read_csv(io.StringIO(normalise_text(text)), dtype=str, keep_default_na=False)
-    except Exception as exc:
-        raise CorpusError(f"{path}: could not be read as CSV ({exc}). Re-save it as CSV (UTF-8).") from None
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except ValueError as exc:  # pandas' ParserError and EmptyDataError
+        raise CorpusError(f"{path}: could not be read as CSV ({exc}). Re-save it as CSV (UTF-8).") from exc
     columns = {str(c).strip().casefold(): c for c in frame.columns}
     key = columns.get("transcript") or columns.get("id")
     if key is None:

@@ -9,9 +9,11 @@ gives the same kind of :class:`~themekit.models.Transcript`.
 from __future__ import annotations
 
 import io
+import lzma
 import posixpath
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -132,20 +134,20 @@ class DocxReader:
                 guard = ZipGuard(zf, max_entries=limits.MAX_ZIP_ENTRIES, max_total_bytes=limits.MAX_DOCX_BYTES)
                 guard.check_declared_total()
                 paragraphs = _docx_paragraphs(guard)
-            if paragraphs is None:  # a package laid out unusually (or broken): python-docx reads it
-                import docx
-
-                paragraphs = docx.Document(io.BytesIO(data)).paragraphs
         except ZipLimitError:
             raise TranscriptError(
                 path,
                 f"unpacks to more than {limits.MAX_DOCX_BYTES // limits.MB} MB or {limits.MAX_ZIP_ENTRIES} parts",
                 "Check the file is a real transcript; save the text as a new .docx",
             ) from None
-        except Exception:  # python-docx raises many kinds for broken files
-            raise TranscriptError(
-                path, "is not a readable Word document (corrupt or truncated)", "Open and re-save it in Word"
-            ) from None
+        except _ZIP_OPEN_ERRORS as exc:
+            raise _unreadable_docx(path) from exc
+        bad_values: tuple[type[Exception], ...] = (ValueError,)  # what _DocxRun.bold raises, as python-docx does
+        if paragraphs is None:  # a package laid out unusually (or broken): python-docx reads it
+            paragraphs = _python_docx_paragraphs(data, path)
+            from docx.exceptions import InvalidXmlError
+
+            bad_values += (InvalidXmlError,)
         lines: list[str] = []
         bold_labels: set[str] = set()
         try:
@@ -157,12 +159,39 @@ class DocxReader:
                 else:
                     lines.append(rest)  # without a label, the paragraph's whole text
                 lines.append("")
-        except Exception:  # python-docx parses attributes lazily: <w:b w:val="maybe"/> raises InvalidXmlError here
-            raise TranscriptError(
-                path, "is not a readable Word document (corrupt or truncated)", "Open and re-save it in Word"
-            ) from None
+        except bad_values as exc:  # attributes are parsed lazily: <w:b w:val="maybe"/> is refused here
+            raise _unreadable_docx(path) from exc
         text = normalise_text("\n".join(lines))
         return RawTranscript(parse_labelled_text(text, known_labels=frozenset(bold_labels) | labels), None)
+
+
+#: What opening a damaged zip raises: zipfile's own error, and UnicodeDecodeError for a file name flagged UTF-8 that is not.
+_ZIP_OPEN_ERRORS: tuple[type[Exception], ...] = (zipfile.BadZipFile, UnicodeDecodeError)
+#: What reading the parts of a damaged zip raises: zipfile's own error, the decompressors' (zlib, lzma; bz2's is an
+#: OSError), EOFError when a part is cut short, KeyError for a part that is not there, RuntimeError for a part
+#: encrypted or packed with a method zipfile lacks, ValueError for a name that is not valid UTF-8.
+_ZIP_ERRORS: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, KeyError, RuntimeError, ValueError
+)
+
+
+def _unreadable_docx(path: Path) -> TranscriptError:
+    return TranscriptError(path, "is not a readable Word document (corrupt or truncated)", "Open and re-save it in Word")
+
+
+def _python_docx_paragraphs(data: bytes, path: Path) -> list:
+    """The body paragraphs as python-docx reads them, for packages themekit's own reader leaves to it."""
+    import docx
+    from docx.exceptions import PythonDocxError
+    from docx.opc.exceptions import OpcError
+    from lxml.etree import XMLSyntaxError
+
+    try:
+        return docx.Document(io.BytesIO(data)).paragraphs
+    # python-docx's own errors, the zip's and lxml's, and what python-docx trips over in a package whose XML lacks
+    # what it expects (AttributeError on a missing attribute, TypeError, IndexError): only its call is in this try
+    except (*_ZIP_ERRORS, XMLSyntaxError, OpcError, PythonDocxError, AttributeError, TypeError, IndexError) as exc:
+        raise _unreadable_docx(path) from exc
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -184,34 +213,38 @@ def _docx_paragraphs(guard: ZipGuard) -> list[_DocxParagraph] | None:
     through ``guard``, so a part unpacking to more than its header says is
     refused (:class:`~themekit.util.zipguard.ZipLimitError`), not read.
     """
+    from lxml import etree
 
-    def part(name: str) -> bytes:
-        return guard.read(guard.archive.getinfo(name))
+    parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False)
 
-    try:
-        from lxml import etree
-
-        parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False)
-        rels = etree.fromstring(part("_rels/.rels"), parser)
-        targets = [
-            r.get("Target", "")
-            for r in rels.iter(_PKG_RELS + "Relationship")
-            if r.get("Type") == _OFFICE_DOCUMENT and r.get("TargetMode", "Internal") == "Internal"
-        ]
-        if len(targets) != 1:
+    def part(name: str):
+        try:
+            return etree.fromstring(guard.read(guard.archive.getinfo(name)), parser)
+        except (*_ZIP_ERRORS, etree.XMLSyntaxError):  # missing, damaged or not XML
             return None
-        partname = posixpath.normpath(posixpath.join("/", targets[0]))
-        types = etree.fromstring(part("[Content_Types].xml"), parser)
-        content_type = next(
-            (o.get("ContentType") for o in types.iter(_PKG_TYPES + "Override") if (o.get("PartName") or "").lower() == partname.lower()),
-            None,
-        )
-        if content_type != _WORD_MAIN:
-            return None
-        root = etree.fromstring(part(partname[1:]), parser)
-    except ZipLimitError:
-        raise
-    except Exception:
+
+    rels = part("_rels/.rels")
+    if rels is None:
+        return None
+    targets = [
+        r.get("Target", "")
+        for r in rels.iter(_PKG_RELS + "Relationship")
+        if r.get("Type") == _OFFICE_DOCUMENT and r.get("TargetMode", "Internal") == "Internal"
+    ]
+    if len(targets) != 1:
+        return None
+    partname = posixpath.normpath(posixpath.join("/", targets[0]))
+    types = part("[Content_Types].xml")
+    if types is None:
+        return None
+    content_type = next(
+        (o.get("ContentType") for o in types.iter(_PKG_TYPES + "Override") if (o.get("PartName") or "").lower() == partname.lower()),
+        None,
+    )
+    if content_type != _WORD_MAIN:
+        return None
+    root = part(partname[1:])
+    if root is None:
         return None
     body = root.find(_W + "body") if root.tag == _W + "document" else None
     if body is None:
@@ -316,7 +349,7 @@ class _CaptionReader:
         try:
             captions = webvtt.from_buffer(io.StringIO(text), format=self.webvtt_format)
         except Exception as exc:  # webvtt raises its own error types for broken files
-            raise TranscriptError(path, f"is not a valid {self.format.upper()} file ({exc})", "Export it again") from None
+            raise TranscriptError(path, f"is not a valid {self.format.upper()} file ({exc})", "Export it again") from exc
         cue_lines = sum(1 for ln in text.split("\n") if "-->" in ln)
         warnings = []
         if cue_lines > len(captions):
@@ -377,16 +410,18 @@ class TableReader:
         import pandas as pd
 
         encoding = None
-        try:
-            if path.suffix.lower() == ".xlsx":
+        if path.suffix.lower() == ".xlsx":
+            try:
                 frame = pd.read_excel(io.BytesIO(data), dtype=str, engine="openpyxl")
-            else:
-                text, encoding = decode_bytes(data, path)
-                frame = pd.read_csv(io.StringIO(normalise_text(text)), dtype=str, keep_default_na=False)
-        except TranscriptError:
-            raise
-        except Exception as exc:
-            raise TranscriptError(path, f"could not be read as a table ({exc})", "Re-save it as CSV (UTF-8) or .xlsx") from None
+            except Exception as exc:  # openpyxl raises many kinds of error for a damaged workbook
+                raise TranscriptError(path, f"could not be read as a table ({exc})", "Re-save it as CSV (UTF-8) or .xlsx") from exc
+        else:
+            text, encoding = decode_bytes(data, path)
+            text = normalise_text(text)
+            try:
+                frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+            except ValueError as exc:  # pandas' ParserError and EmptyDataError
+                raise TranscriptError(path, f"could not be read as a table ({exc})", "Re-save it as CSV (UTF-8) or .xlsx") from exc
         columns = [str(c) for c in frame.columns]
         frame.columns = columns
         text_col = _find_column(columns, _TEXT_COLUMNS)

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from themekit.errors import RefiError
 from themekit.refi.codebook import NO_DESCRIPTION, item_guid
 from themekit.refi.exporter import QdpxExport, export_qdc, export_qdpx
 from themekit.refi.importer import QdpxImport, import_qdc, import_qdpx
@@ -53,7 +54,6 @@ from themekit.refi.standard import (
     CODEBOOK_NS,
     PROJECT_NS,
     THEMEKIT_NAMESPACE,
-    RefiError,
 )
 
 __all__ = [

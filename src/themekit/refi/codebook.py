@@ -10,8 +10,8 @@ from typing import Any
 from themekit._version import __version__
 from themekit.codebook import Codebook, validate_codebook
 from themekit.codebook.schema import SCHEMA_VERSION, CodeSpec
-from themekit.errors import CodebookError, RunFolderError
-from themekit.refi.standard import CodeNode, RefiError, guid, slug_id
+from themekit.errors import CodebookError, OutputError, RefiError
+from themekit.refi.standard import CodeNode, guid, slug_id
 from themekit.util.atomic import atomic_write_text
 from themekit.util.sanitize import xml_safe
 
@@ -210,9 +210,9 @@ def write_codebook_yaml(data: dict[str, Any], out: Path, *, source: Path, force:
     """Write the codebook YAML atomically, only once :func:`validate_codebook` accepts it."""
     out = Path(out)
     if out.is_dir():
-        raise RunFolderError(f"{out}: is a folder. Give --out a file name such as codebook.yaml.")
+        raise OutputError(f"{out}: is a folder. Give out= a file name such as codebook.yaml.", param="out")
     if out.exists() and not force:
-        raise RunFolderError(f"{out}: already exists. Choose another --out file, or add --force to replace it.")
+        raise OutputError(f"{out}: already exists. Choose another out= file, or add force=True to replace it.", param=("out", "force"))
     text = _yaml(data, source)
     try:
         validate_codebook(out, text=text)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from themekit._version import __version__
 from themekit.codebook import Codebook
+from themekit.errors import RefiError
 from themekit.refi.codebook import codes_element, item_guid
 from themekit.refi.standard import CODEBOOK_NS, PROJECT_NS, guid
 from themekit.run import Run
@@ -81,11 +82,11 @@ class QdpxExport:
             notes.append(
                 f"no codings were exported: all {suggested} codings of this run are 'suggested' (machine codings "
                 "nobody has reviewed yet), and only accepted or human codings are exported by default. The project "
-                "holds the transcripts, codebook and cases; add --include-suggested to export the suggested codings "
+                "holds the transcripts, codebook and cases; add include_suggested=True to export the suggested codings "
                 "for review in NVivo, ATLAS.ti, MAXQDA or QualCoder"
             )
         elif suggested and not self.include_suggested:
-            notes.append(f"{suggested} suggested codings were left out (add --include-suggested to export them)")
+            notes.append(f"{suggested} suggested codings were left out (add include_suggested=True to export them)")
         if self.statuses.get("rejected"):
             notes.append(f"{self.statuses['rejected']} rejected codings were left out")
         if self.negated:
@@ -352,12 +353,11 @@ def _private_text(
     for b in bounds[1:-1]:
         left, right = text[max(0, b - 200) : b], text[b : b + 200]
         if probe.text(left + right) != probe.text(left) + probe.text(right):
-            from themekit.refi.standard import RefiError
-
             raise RefiError(
                 name or "transcript",
                 f"a term to redact or pseudonymise runs across the edge of a coded excerpt at character {b}",
-                "Export without --redact/--pseudonymise, or change the redaction list so no term spans a sentence end",
+                "Export without privacy=, or change the redaction list so no term spans a sentence end",
+                param="privacy",
             )
     moved: dict[int, int] = {0: 0}
     parts: list[str] = []

@@ -15,12 +15,11 @@ from pathlib import Path
 
 from themekit._version import __version__
 from themekit.codebook import Codebook
-from themekit.errors import RunFolderError, ThemekitError
+from themekit.errors import OutputError, RefiError, ThemekitError
 from themekit.ingest import PARTICIPANTS_FILE, read_transcript
 from themekit.refi.codebook import ImportedCodebook, build_codebook, write_codebook_yaml
 from themekit.refi.standard import (
     CodeNode,
-    RefiError,
     local,
     norm_guid,
     parse_xml,
@@ -524,9 +523,11 @@ def _case_attributes(root: ET.Element, sources: list[_Source], variables: dict[s
 
 def _check_out_dir(out: Path, force: bool) -> None:
     if out.exists() and not out.is_dir():
-        raise RunFolderError(f"{out}: exists and is not a folder. Choose another --out path.")
+        raise OutputError(f"{out}: exists and is not a folder. Choose another out= path.", param="out")
     if out.is_dir() and any(out.iterdir()) and not force:
-        raise RunFolderError(f"{out}: the folder is not empty. Choose a new --out folder, or add --force to replace it.")
+        raise OutputError(
+            f"{out}: the folder is not empty. Choose a new out= folder, or add force=True to replace it.", param=("out", "force")
+        )
 
 
 def _merge(rows: list[tuple[str, int, int, str, str]]) -> tuple[list[tuple[str, int, int, str, str]], int]:

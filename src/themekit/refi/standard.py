@@ -9,13 +9,12 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from themekit.errors import ThemekitError
+from themekit.errors import RefiError
 
 __all__ = [
     "CODEBOOK_NS",
     "PROJECT_NS",
     "THEMEKIT_NAMESPACE",
-    "RefiError",
     "guid",
     "parse_xml",
     "slug_id",
@@ -32,19 +31,6 @@ THEMEKIT_NAMESPACE = uuid.UUID("f00eea94-c9cc-5cb4-ac6d-632723ecce64")
 MAX_CODE_DEPTH = 50
 
 _ID_MAX = 64
-
-
-class RefiError(ThemekitError):
-    """A REFI-QDA file cannot be read or written as asked; the message names the file, the problem and the fix."""
-
-    code = "E600"
-
-    def __init__(self, path: str | Path, problem: str, fix: str) -> None:
-        self.path = Path(path)
-        self.problem = problem
-        self.fix = fix
-        end = "" if fix.endswith((".", "!", "?")) else "."
-        super().__init__(f"{self.path}: {problem}. {fix}{end}")
 
 
 def guid(*parts: str) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from themekit.errors import ThemekitError
+from themekit.errors import OptionError
 
 if TYPE_CHECKING:
     from themekit.analysis.summarize import ThemeSummary
@@ -347,7 +347,7 @@ class CodedTranscript:
 
             near = difflib.get_close_matches(str(transcript_id), ids, n=3, cutoff=0.5)
             hint = f"did you mean {', '.join(repr(n) for n in near)}?" if near else f"the transcripts are: {', '.join(ids[:20])}."
-            raise ThemekitError(f"no transcript {transcript_id!r} in this run; {hint}")
+            raise OptionError(f"no transcript {transcript_id!r} in this run; {hint}", param="transcript_id")
         transcript = run.corpus[transcript_id]
         codings = tuple(c for c in run.codings if c.segment.transcript.id == transcript_id and c.status != "rejected")
         return cls(transcript, codings, run.codebook)

@@ -153,11 +153,14 @@ class Project:
         self.path = Path(path)
         self.wait = wait
         if self.path.exists() and not self.path.is_file():
-            raise ProjectError(f"{self.path}: is not a file. Give --project the path of a project database file.")
+            raise ProjectError(f"{self.path}: is not a file. Give project= the path of a project database file.", param="project")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ProjectError(f"{self.path}: cannot create the project's folder ({exc.strerror}). Give --project a path in a writable folder.") from None
+            raise ProjectError(
+                f"{self.path}: cannot create the project's folder ({exc.strerror}). Give project= a path in a writable folder.",
+                param="project",
+            ) from None
         try:
             self._conn = sqlite3.connect(self.path, timeout=wait, isolation_level=None)
             self._conn.execute("PRAGMA foreign_keys = ON")
@@ -169,8 +172,9 @@ class Project:
                 raise self._busy() from None
             raise ProjectError(
                 f"{self.path}: not a themekit project database ({exc}). "
-                "Give --project another path, or move this file away and run again to start a new project."
-            ) from None
+                "Give project= another path, or move this file away and run again to start a new project.",
+                param="project",
+            ) from exc
 
     # -- connection ---------------------------------------------------------------------------
 
@@ -189,7 +193,8 @@ class Project:
     def _busy(self) -> ProjectBusyError:
         return ProjectBusyError(
             f"{self.path}: another themekit process is writing to this project and did not finish within "
-            f"{self.wait:.0f} s. Wait for it to finish and run again, or use a different --project."
+            f"{self.wait:.0f} s. Wait for it to finish and run again, or use a different project=.",
+            param="project",
         )
 
     @contextmanager
@@ -337,8 +342,9 @@ class Project:
         rows = self._conn.execute("SELECT max(id) FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         if rows[0] is None:
             raise ProjectError(
-                f"{self.path}: run {run_id} is not recorded in this project. Code it with 'themekit code' "
-                "using this --project, or give the --project it was coded with."
+                f"{self.path}: run {run_id} is not recorded in this project. Code it with this project (project=), "
+                "or give the project= it was coded with.",
+                param="project",
             )
         return rows[0]
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from themekit.errors import ThemekitError
+from themekit.errors import OptionError, ReviewSheetError
 from themekit.models import STATUSES
 from themekit.store.db import DECISIONS, Decision, Project
 
@@ -114,7 +114,7 @@ def export_review(run: Run, path: str | Path, project: Project, *, include_revie
     path = Path(path)
     fmt = path.suffix.lower()
     if fmt not in (".xlsx", ".csv"):
-        raise ThemekitError(f"{path}: a review sheet is .xlsx or .csv. Give --to a file name ending in one of them.")
+        raise OptionError(f"{path}: a review sheet is .xlsx or .csv. Give a file name ending in one of them.", param="path")
     key = project.run_key(run)
     rows = review_rows(run, include_reviewed=include_reviewed)
     project.add_review_items([{**r["_item"], "run": key} for r in rows])
@@ -234,12 +234,12 @@ def _read_sheet(path: Path) -> list[tuple[int, dict[str, str]]]:
     """(row number, {column: text}) for every data row; row numbers as a spreadsheet shows them (header = 1)."""
     fmt = path.suffix.lower()
     if not path.is_file():
-        raise ThemekitError(f"{path}: no such review sheet. Check the path.")
+        raise ReviewSheetError(f"{path}: no such review sheet. Check the path.")
     if fmt == ".csv":
         try:
             text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:
-            raise ThemekitError(f"{path}: is not UTF-8 text. Save the sheet as CSV UTF-8 and import it again.") from None
+            raise ReviewSheetError(f"{path}: is not UTF-8 text. Save the sheet as CSV UTF-8 and import it again.") from None
         records = list(csv.reader(io.StringIO(text)))
     elif fmt == ".xlsx":
         from openpyxl import load_workbook
@@ -247,18 +247,18 @@ def _read_sheet(path: Path) -> list[tuple[int, dict[str, str]]]:
         try:
             book = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
-            raise ThemekitError(f"{path}: cannot be read as an Excel workbook ({exc}). Save it again as .xlsx.") from None
+            raise ReviewSheetError(f"{path}: cannot be read as an Excel workbook ({exc}). Save it again as .xlsx.") from exc
         sheet = book["review"] if "review" in book.sheetnames else book.worksheets[0]
         records = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
         book.close()
     else:
-        raise ThemekitError(f"{path}: a review sheet is .xlsx or .csv.")
+        raise ReviewSheetError(f"{path}: a review sheet is .xlsx or .csv.")
     if not records:
-        raise ThemekitError(f"{path}: the sheet is empty. Import the sheet 'themekit review export' wrote.")
+        raise ReviewSheetError(f"{path}: the sheet is empty. Import the sheet 'themekit review export' wrote.")
     header = [h.strip().casefold() for h in records[0]]
     missing = [c for c in ("id", "decision", "code", "note") if c not in header]
     if missing:
-        raise ThemekitError(
+        raise ReviewSheetError(
             f"{path}: missing column(s) {', '.join(missing)} in the header row (found: {', '.join(h for h in header if h) or 'none'}). "
             "Import the sheet 'themekit review export' wrote, with its header row intact."
         )
@@ -281,7 +281,7 @@ def import_review(path: str | Path, project: Project, *, coder: str) -> ReviewIm
     path = Path(path)
     coder = coder.strip()
     if not coder:
-        raise ThemekitError("--coder is empty. Give the reviewer's name, e.g. --coder alex.")
+        raise OptionError("coder= is empty. Give the reviewer's name, e.g. coder=alex.", param="coder")
     rows = _read_sheet(path)
     result = ReviewImport(path, coder)
     items = project.review_items(cells["id"] for _, cells in rows if cells.get("id"))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import zipfile
 
-from themekit.errors import ThemekitError
+from themekit.errors import ZipLimitError
 from themekit.util import limits
 from themekit.util.limits import format_size
 
@@ -23,21 +23,6 @@ __all__ = ["ZipGuard", "ZipLimitError"]
 _CHUNK = limits.MB
 
 
-class ZipLimitError(ThemekitError):
-    """A zip archive breaks one of the guard's limits.
-
-    ``kind`` is ``entries`` (too many), ``total`` (too much in all),
-    ``size`` (one entry's header over its limit), ``ratio`` (one entry packed
-    too tightly) or ``overrun`` (one entry unpacked to more than its header
-    said, over its limit); ``found`` and ``limit`` are the numbers compared.
-    """
-
-    def __init__(self, kind: str, problem: str, *, found: int, limit: int) -> None:
-        self.kind = kind
-        self.problem = problem
-        self.found = found
-        self.limit = limit
-        super().__init__(problem)
 
 
 class ZipGuard:
