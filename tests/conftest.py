@@ -1,5 +1,15 @@
+"""Shared fixtures. Session-scoped ones are built once and shared read-only: a test that writes into a run
+folder copies it first (``copy_run``), and a shared folder fails any test that writes into it.
+
+Tests marked ``slow`` load the embedding model, train the classifier on the sample, run BERTopic, Dask, a
+notebook, a property-based search or themekit commands in other processes (kill tests, the benchmark), or
+render with LibreOffice or Chromium; ``python -m pytest -m "not slow"`` leaves them out for everyday work.
+"""
+
 from __future__ import annotations
 
+import hashlib
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -89,12 +99,148 @@ def tiny_corpus(tmp_path: Path) -> Path:
     return folder
 
 
+def _fingerprint(folder: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _read_only(folder: Path):
+    """Yield ``folder``, then fail the test if it wrote into it (so no test depends on another's leftovers)."""
+    before = _fingerprint(folder)
+    yield folder
+    assert _fingerprint(folder) == before, f"{folder}: a test wrote into a shared run folder; copy it first (copy_run)"
+
+
+def copy_run(folder: Path, tmp_path: Path) -> Path:
+    """A private copy of a shared run folder, for a test that writes into it."""
+    return Path(shutil.copytree(folder, tmp_path / folder.name))
+
+
 @pytest.fixture(scope="session")
-def sample_run():
-    """The bundled sample coded once for the whole session."""
+def embedding_cache(tmp_path_factory) -> Path:
+    """One embedding cache for the session: the model embeds each text once, whichever test asks first.
+    Tests that count cache hits and misses give themselves a fresh folder instead."""
+    return tmp_path_factory.mktemp("embedding-cache")
+
+
+@pytest.fixture(scope="session")
+def sample_run(embedding_cache):
+    """The bundled sample coded once for the session as the README's quick start codes it: rules, semantic
+    similarity and the classifier trained on the sample's gold.csv. Slow: tests using it are marked slow."""
     import themekit
 
-    return themekit.code(SAMPLE, SAMPLE_CODEBOOK)
+    return themekit.code(SAMPLE, SAMPLE_CODEBOOK, cache_dir=embedding_cache)
+
+
+@pytest.fixture(scope="session")
+def _sample_folder(sample_run, tmp_path_factory) -> Path:
+    return sample_run.save(tmp_path_factory.mktemp("sample") / "run")
+
+
+@pytest.fixture
+def sample_folder(_sample_folder):
+    """``sample_run`` saved as a run folder once for the session; read-only."""
+    yield from _read_only(_sample_folder)
+
+
+@pytest.fixture(scope="session")
+def sample_rule_run():
+    """The bundled sample coded by rules only (about a second), once for the session: for tests that read a
+    real run of the sample but do not depend on which methods coded it."""
+    import themekit
+
+    return themekit.code(SAMPLE, SAMPLE_CODEBOOK, methods="rule", cache_dir=None)
+
+
+@pytest.fixture(scope="session")
+def _sample_rule_folder(sample_rule_run, tmp_path_factory) -> Path:
+    return sample_rule_run.save(tmp_path_factory.mktemp("sample-rule") / "run")
+
+
+@pytest.fixture
+def sample_rule_folder(_sample_rule_folder):
+    """``sample_rule_run`` saved as a run folder once for the session; read-only."""
+    yield from _read_only(_sample_rule_folder)
+
+
+# -- a tiny run built by hand --------------------------------------------------------------------
+#
+# Every count about it is a hand count:
+#
+#     P01 (works_alone=yes): s0 loneliness | s1 debt + loneliness | s2 trust
+#     P02 (works_alone=no):  s0 loneliness (negated) | s1 debt + trust | s2 debt (rejected)
+#     P03 (no attribute):    s0 loneliness + debt
+
+TINY_SENTENCES = {
+    "P01": [
+        "Honestly the isolation was the worst part of my whole week.",
+        "The debts piled up and nobody to talk to about any of it at all.",
+        "I trust her because she always came back when she said she would.",
+    ],
+    "P02": [
+        "I never felt lonely at the group sessions, people were kind there.",
+        "She helped with the bailiff letters and I trusted her after that visit.",
+        "The debt advice line was closed <script>alert('x')</script> & nobody answered.",
+    ],
+    "P03": ["Lonely and in debt, that was me for the best part of two years."],
+}
+TINY_ATTRIBUTES = {"P01": {"works_alone": "yes", "team_size": "1"}, "P02": {"works_alone": "no", "team_size": "4"}, "P03": {}}
+# (transcript, segment, code, score, negated, status)
+TINY_CODINGS = [
+    ("P01", 0, "loneliness", 0.90, False, "suggested"),
+    ("P01", 1, "debt", 0.95, False, "suggested"),
+    ("P01", 1, "loneliness", 0.60, False, "accepted"),
+    ("P01", 2, "trust", 0.80, False, "suggested"),
+    ("P02", 0, "loneliness", 0.50, True, "suggested"),
+    ("P02", 1, "debt", 0.85, False, "suggested"),
+    ("P02", 1, "trust", 0.75, False, "human"),
+    ("P02", 2, "debt", 0.99, False, "rejected"),
+    ("P03", 0, "loneliness", 0.70, False, "suggested"),
+    ("P03", 0, "debt", 0.70, False, "suggested"),
+]
+_TINY_THEME = {"loneliness": "barriers", "debt": "barriers", "trust": "support"}
+
+
+def _tiny_transcript(tid: str):
+    from themekit import Transcript, Turn
+
+    label = f"{tid}: "
+    question = "Interviewer: How have things been?\n\n"
+    text = question + label + " ".join(TINY_SENTENCES[tid])
+    start = len(question) + len(label)
+    turns = (
+        Turn(0, "Interviewer", "interviewer", len("Interviewer: "), len(question) - 2),
+        Turn(1, tid, "participant", start, len(text)),
+    )
+    spans, at = [], start
+    for sentence in TINY_SENTENCES[tid]:
+        spans.append((at, at + len(sentence)))
+        at += len(sentence) + 1
+    return Transcript(tid, Path(f"{tid}.txt"), "0" * 64, "txt", "utf-8", text, turns, TINY_ATTRIBUTES[tid]), spans
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """A run built by hand (no coding): three transcripts, seven segments, ten codings with the hand counts
+    above, covering negated, accepted, rejected and human codings. Shared by the session; read it only."""
+    from themekit import Codebook, Coding, Corpus, Run, Segment
+
+    folder = tmp_path_factory.mktemp("tiny-run")
+    codebook = Codebook.load(write(folder / "codebook.yaml", TINY_CODEBOOK))
+    transcripts, segments = [], {}
+    for tid in TINY_SENTENCES:
+        transcript, spans = _tiny_transcript(tid)
+        transcripts.append(transcript)
+        for i, (start, end) in enumerate(spans):
+            segments[(tid, i)] = Segment(transcript, i, 1, start, end)
+    codings = [
+        Coding(segments[(tid, i)], code, _TINY_THEME[code], "rule", score, "matched: x", status, negated)
+        for tid, i, code, score, negated, status in TINY_CODINGS
+    ]
+    return Run(Corpus(folder, tuple(transcripts)), codebook, list(segments.values()), codings, {"methods": ["rule"]})
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 
+import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from themekit.cli import app
@@ -17,45 +20,45 @@ def invoke(*args: str):
 
 def test_cli_code_writes_run_folder(tmp_path, tiny_corpus, tiny_codebook):
     out = tmp_path / "run"
-    result = invoke("code", tiny_corpus, "--codebook", tiny_codebook, "--out", out)
+    result = invoke("code", tiny_corpus, "--codebook", tiny_codebook, "--out", out, "--method", "rule")
     assert result.exit_code == 0, result.output
-    assert "Coded 2 transcripts" in result.output
+    assert f"Coded 2 transcripts: 7 segments, 6 codings with 3 of 3 codes → {out}" in result.output
     record = json.loads((out / "run.json").read_text())
     assert record["counts"]["transcripts"] == 2
+    assert record["counts"]["codings"] == 6
 
 
-def test_cli_code_sample_quick_start_is_the_readme_library_example(tmp_path):
+@pytest.mark.slow
+def test_cli_code_sample_quick_start_is_the_readme_library_example(tmp_path, sample_run, sample_folder, embedding_cache):
+    """The README's quick start command codes the sample exactly as its library example does (every method):
+    the same defaults (gold.csv beside the transcripts, the project store, themekit.yaml if any), so the same run."""
+    # the session's embeddings, copied to the default cache folder (in the working folder): nothing is embedded twice
+    shutil.copytree(embedding_cache, tmp_path / ".themekit" / "cache")
     out = tmp_path / "sample"
     result = invoke("code", SAMPLE, "--codebook", SAMPLE_CODEBOOK, "--out", out)
     assert result.exit_code == 0, result.output
     # the terminal says which methods ran, and what the classifier learned from
     assert f"Classifier trained on {SAMPLE / 'gold.csv'}: 976 human-coded excerpts, models for 36 of 36 codes" in result.output
     assert "Coded 8 transcripts with rule, semantic, classifier: 1090 segments" in result.output
-    assert (out / "summary.md").read_text().count("\n> ") >= 30
-
-    # the README's library example, from the same working folder: the same defaults (gold.csv beside the
-    # transcripts, the project store, themekit.yaml if any), so the same run, byte for byte
-    import themekit
-
-    corpus = themekit.read_corpus(SAMPLE)
-    codebook = themekit.Codebook.load(SAMPLE_CODEBOOK)
-    run = themekit.code(corpus, codebook)
-    run.save(tmp_path / "library")
-    assert run.settings["gold"]["path"] == str(SAMPLE / "gold.csv")
+    summary = (out / "summary.md").read_text()
+    assert summary.count("\n> ") >= 30
+    # the library's run (themekit.code on the same folder) is the same run, byte for byte
+    assert json.loads((out / "run.json").read_text())["run_id"] == sample_run.id
+    assert sample_run.settings["gold"]["path"] == str(SAMPLE / "gold.csv")
     for name in ("excerpts.csv", "summary.md"):
-        assert (tmp_path / "library" / name).read_bytes() == (out / name).read_bytes(), name
-    assert json.loads((tmp_path / "library" / "run.json").read_text())["run_id"] == json.loads((out / "run.json").read_text())["run_id"]
+        assert (out / name).read_bytes() == (sample_folder / name).read_bytes(), name
+    assert set(pd.read_csv(out / "excerpts.csv")["method"]) >= {"rule+semantic+classifier", "classifier"}
 
 
 def test_cli_code_refuses_existing_run(tmp_path, tiny_corpus, tiny_codebook):
     out = tmp_path / "run"
-    assert invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", out, "-q").exit_code == 0
-    result = invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", out)
+    assert invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", out, "-q", "--method", "rule").exit_code == 0
+    result = invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", out, "--method", "rule")
     assert result.exit_code == 1
     assert result.output.strip() == (
         f"Error [E300]: {out}: a run folder already exists there. Choose a new --out path, or add --force to replace it."
     )
-    assert invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", out, "--force", "-q").exit_code == 0
+    assert invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", out, "--force", "-q", "--method", "rule").exit_code == 0
 
 
 def test_cli_code_missing_folder_is_one_line_error(tmp_path, tiny_codebook):
@@ -77,10 +80,11 @@ def test_cli_code_bad_codebook_lists_problems(tmp_path, tiny_corpus):
 
 def test_cli_code_skips_bad_transcript_unless_strict(tmp_path, tiny_corpus, tiny_codebook):
     (tiny_corpus / "P03.txt").write_bytes(b"\x00\x01\x02\x03binary\x00")
-    result = invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "run")
+    result = invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "run", "--method", "rule")
     assert result.exit_code == 0
     assert f"Skipped: {tiny_corpus / 'P03.txt'}: looks like a binary file, not text." in result.output
-    strict = invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "run2", "--strict")
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["counts"]["transcripts"] == 2
+    strict = invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "run2", "--strict", "--method", "rule")
     assert strict.exit_code == 1
     assert "(--strict stops the run)" in strict.output and "P03.txt" in strict.output
     assert not (tmp_path / "run2").exists()

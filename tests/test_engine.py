@@ -68,10 +68,9 @@ def test_engine_batch_size_does_not_change_results(tmp_path):
     ]
 
 
-def test_engine_rule_evidence_order_is_the_same_in_every_process(tmp_path):
+def test_engine_rule_evidence_order_is_the_same_in_every_process(sample_rule_run):
     """Evidence terms differing only by case ("Debt", "debt") used to follow the hash seed."""
-    run = themekit.code(SAMPLE, SAMPLE_CODEBOOK, methods="rule", workers=1)
-    evidence = [c.evidence for c in run.codings if c.code_id == "debt" and "Debt" in c.evidence and "debt," in c.evidence]
+    evidence = [c.evidence for c in sample_rule_run.codings if c.code_id == "debt" and "Debt" in c.evidence and "debt," in c.evidence]
     assert evidence and all(e.index("Debt") < e.index("debt,") for e in evidence)
 
 
@@ -79,20 +78,28 @@ PROBE = """\
 import os
 import sys
 import time
+from pathlib import Path
 
 
 class Probe:
-    \"\"\"Runs a BatchJob and reports which process ran it and which heavy modules that process had loaded.\"\"\"
+    \"\"\"Runs a BatchJob and reports which process ran it and which heavy modules that process had loaded.
 
-    def __init__(self, job, parent):
-        self.job, self.parent = job, parent
+    This process runs no batch before a started worker is ready (it waits at most two minutes), so the
+    worker gets batches too, however slowly it starts.
+    \"\"\"
+
+    def __init__(self, job, parent, ready):
+        self.job, self.parent, self.ready = job, parent, ready
 
     def prepare(self):
         self.job.prepare()
+        Path(self.ready).touch()
 
     def __call__(self, batch):
         if os.getpid() == self.parent:
-            time.sleep(0.5)  # this process is slow, so the started worker gets batches too
+            deadline = time.monotonic() + 120
+            while not os.path.exists(self.ready) and time.monotonic() < deadline:
+                time.sleep(0.01)
         outcomes, _ = self.job(batch)
         loaded = sorted(m for m in ("torch", "pandas", "sklearn", "sentence_transformers", "bertopic") if sys.modules.get(m))
         return os.getpid(), [(o.transcript.id, len(o.segments), len(o.codings["rule"])) for o in outcomes], loaded
@@ -111,7 +118,9 @@ def test_engine_local_workers_share_batches_and_start_without_torch_or_pandas(tm
     job = BatchJob(Codebook.load(SAMPLE_CODEBOOK), "blank", "sentence", 5, ("participant",), coders=("rule",))
     files = sorted(f for f in SAMPLE.glob("KW0*.*") if f.suffix != ".csv") * 4  # a .csv transcript is read with pandas
     batches = [[f] for f in files]
-    results = list(ProcessEngine(2, block_imports=("torch",)).map(themekit_probe.Probe(job, os.getpid()), batches))
+    probe = themekit_probe.Probe(job, os.getpid(), str(tmp_path / "worker-ready"))
+    results = list(ProcessEngine(2, block_imports=("torch",)).map(probe, batches))
+    assert (tmp_path / "worker-ready").is_file()
     assert [r[1][0][0] for r in results] == [f.stem for f in files]  # input order, whoever ran each batch
     assert all(segments > 20 and codings > 10 for r in results for _, segments, codings in r[1])
     workers = {pid for pid, _, _ in results} - {os.getpid()}

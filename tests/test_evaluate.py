@@ -103,10 +103,10 @@ def test_evaluate_cli_writes_evaluation_json(tmp_path, coded):
     assert "not a complete themekit run folder (missing run.json, codebook.yaml, transcripts.parquet, segments.parquet, excerpts.parquet)" in not_run.output
 
 
-def test_evaluate_sample_gold_maps_onto_the_sample(sample_run):
+def test_evaluate_sample_gold_maps_onto_the_sample(sample_rule_run):
     from .conftest import SAMPLE
 
-    result = evaluate(sample_run, SAMPLE / "gold.csv")
+    result = evaluate(sample_rule_run, SAMPLE / "gold.csv")
     gold = pd.read_csv(SAMPLE / "gold.csv", keep_default_na=False)
     assert len(gold) >= 300 and gold["transcript"].nunique() == 8
     assert result.overall["segments_scored"] >= 300

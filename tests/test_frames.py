@@ -1,7 +1,7 @@
 """DataFrames, the framework matrix, quotes, co-occurrence, HTML views and plots for notebooks.
 
-The run below is built by hand from a tiny inline corpus, so every count
-in these tests is a hand count:
+Most tests read ``tiny_run`` (tests/conftest.py): a run built by hand from a tiny inline corpus, so every
+count in these tests is a hand count:
 
     P01 (works_alone=yes): s0 loneliness | s1 debt + loneliness | s2 trust
     P02 (works_alone=no):  s0 loneliness (negated) | s1 debt + trust | s2 debt (rejected)
@@ -17,79 +17,14 @@ import pytest
 
 import themekit
 from themekit import (
-    Codebook,
-    Coding,
     Corpus,
     Run,
-    Segment,
     ThemekitError,
     Transcript,
     Turn,
 )
 
-from .conftest import TINY_CODEBOOK, write
-
-SENTENCES = {
-    "P01": [
-        "Honestly the isolation was the worst part of my whole week.",
-        "The debts piled up and nobody to talk to about any of it at all.",
-        "I trust her because she always came back when she said she would.",
-    ],
-    "P02": [
-        "I never felt lonely at the group sessions, people were kind there.",
-        "She helped with the bailiff letters and I trusted her after that visit.",
-        "The debt advice line was closed <script>alert('x')</script> & nobody answered.",
-    ],
-    "P03": ["Lonely and in debt, that was me for the best part of two years."],
-}
-ATTRIBUTES = {"P01": {"works_alone": "yes", "team_size": "1"}, "P02": {"works_alone": "no", "team_size": "4"}, "P03": {}}
-# (transcript, segment, code, score, negated, status)
-CODINGS = [
-    ("P01", 0, "loneliness", 0.90, False, "suggested"),
-    ("P01", 1, "debt", 0.95, False, "suggested"),
-    ("P01", 1, "loneliness", 0.60, False, "accepted"),
-    ("P01", 2, "trust", 0.80, False, "suggested"),
-    ("P02", 0, "loneliness", 0.50, True, "suggested"),
-    ("P02", 1, "debt", 0.85, False, "suggested"),
-    ("P02", 1, "trust", 0.75, False, "human"),
-    ("P02", 2, "debt", 0.99, False, "rejected"),
-    ("P03", 0, "loneliness", 0.70, False, "suggested"),
-    ("P03", 0, "debt", 0.70, False, "suggested"),
-]
-THEME = {"loneliness": "barriers", "debt": "barriers", "trust": "support"}
-
-
-def _transcript(tid: str) -> tuple[Transcript, list[tuple[int, int]]]:
-    label = f"{tid}: "
-    question = "Interviewer: How have things been?\n\n"
-    text = question + label + " ".join(SENTENCES[tid])
-    start = len(question) + len(label)
-    turns = (
-        Turn(0, "Interviewer", "interviewer", len("Interviewer: "), len(question) - 2),
-        Turn(1, tid, "participant", start, len(text)),
-    )
-    spans, at = [], start
-    for sentence in SENTENCES[tid]:
-        spans.append((at, at + len(sentence)))
-        at += len(sentence) + 1
-    return Transcript(tid, Path(f"{tid}.txt"), "0" * 64, "txt", "utf-8", text, turns, ATTRIBUTES[tid]), spans
-
-
-@pytest.fixture
-def tiny_run(tmp_path) -> Run:
-    codebook = Codebook.load(write(tmp_path / "codebook.yaml", TINY_CODEBOOK))
-    transcripts, segments = [], {}
-    for tid in SENTENCES:
-        transcript, spans = _transcript(tid)
-        transcripts.append(transcript)
-        for i, (start, end) in enumerate(spans):
-            segments[(tid, i)] = Segment(transcript, i, 1, start, end)
-    codings = [
-        Coding(segments[(tid, i)], code, THEME[code], "rule", score, "matched: x", status, negated)
-        for tid, i, code, score, negated, status in CODINGS
-    ]
-    corpus = Corpus(tmp_path, tuple(transcripts))
-    return Run(corpus, codebook, list(segments.values()), codings, {"methods": ["rule"]})
+from .conftest import TINY_SENTENCES as SENTENCES
 
 
 def test_frames_excerpts_columns_are_categoricals_in_codebook_order(tiny_run):

@@ -67,6 +67,7 @@ _PIECES = st.sampled_from(
 )
 
 
+@pytest.mark.slow  # a property-based search
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.lists(_PIECES, max_size=30).map("".join), min_size=1, max_size=6), st.integers(1, 4))
 def test_nlp_blank_annotator_matches_spacy_components_on_any_text(texts, batch_size):

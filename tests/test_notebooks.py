@@ -47,12 +47,14 @@ def test_notebooks_are_stored_with_outputs_cleared(path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebooks_run_top_to_bottom(path, monkeypatch):
+def test_notebooks_run_top_to_bottom(path, monkeypatch, tmp_path):
     import nbformat
     from nbclient import NotebookClient
 
-    # The kernel imports this checkout's themekit, whether or not it is installed.
+    # The kernel imports this checkout's themekit, whether or not it is installed, and makes its temporary
+    # folder (the notebook's WORK: runs, exports, embedding cache) inside this test's, which pytest cleans up.
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     notebook = nbformat.read(path, as_version=4)
     before = _files(ROOT)
     client = NotebookClient(

@@ -7,7 +7,6 @@ import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
-import pytest
 import xmlschema
 from typer.testing import CliRunner
 
@@ -24,7 +23,7 @@ from themekit.refi import (
     item_guid,
 )
 
-from .conftest import SAMPLE, SAMPLE_CODEBOOK, TINY_CODEBOOK, write
+from .conftest import SAMPLE_CODEBOOK, TINY_CODEBOOK, copy_run, write
 
 runner = CliRunner()
 NS = {"q": PROJECT_NS, "c": "urn:QDA-XML:codebook:1.0"}
@@ -52,14 +51,6 @@ def source_text(texts: dict[str, str], source: ET.Element) -> str:
 def read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
-
-
-@pytest.fixture(scope="module")
-def sample_run_dir(tmp_path_factory) -> Path:
-    """The bundled sample coded by rules only (fast), saved as a run folder."""
-    folder = tmp_path_factory.mktemp("refi") / "run"
-    themekit.code(SAMPLE, SAMPLE_CODEBOOK, methods=("rule",), cache_dir=None).save(folder)
-    return folder
 
 
 # ---------------------------------------------------------------------------
@@ -96,10 +87,10 @@ def test_refi_export_qdc_nests_themes_codes_and_subcodes(tmp_path):
     assert (tmp_path / "again.qdc").read_bytes() == data
 
 
-def test_refi_export_qdpx_by_default_has_no_codings_and_says_so(sample_run_dir, tmp_path):
-    result = invoke("export", "qdpx", sample_run_dir, "--out", tmp_path / "p.qdpx")
+def test_refi_export_qdpx_by_default_has_no_codings_and_says_so(sample_rule_folder, tmp_path):
+    result = invoke("export", "qdpx", sample_rule_folder, "--out", tmp_path / "p.qdpx")
     assert result.exit_code == 0, result.output
-    total = len(themekit.Run.load(sample_run_dir).codings)
+    total = len(themekit.Run.load(sample_rule_folder).codings)
     assert (
         f"Note: no codings were exported: all {total} codings of this run are 'suggested' (machine codings nobody has "
         "reviewed yet), and only accepted or human codings are exported by default. The project holds the transcripts, "
@@ -126,8 +117,8 @@ def test_refi_export_qdpx_by_default_has_no_codings_and_says_so(sample_run_dir, 
     assert kw02.find("q:VariableValue/q:IntegerValue", NS) is not None
 
 
-def test_refi_export_qdpx_selections_hold_the_coded_quotes(sample_run_dir, tmp_path):
-    run = themekit.Run.load(sample_run_dir)
+def test_refi_export_qdpx_selections_hold_the_coded_quotes(sample_rule_folder, tmp_path):
+    run = themekit.Run.load(sample_rule_folder)
     result = export_qdpx(run, tmp_path / "p.qdpx", include_suggested=True)
     kept = [c for c in run.codings if not c.negated]
     assert result.codings == len(kept) and result.negated == len(run.codings) - len(kept) > 0
@@ -151,8 +142,8 @@ def test_refi_export_qdpx_selections_hold_the_coded_quotes(sample_run_dir, tmp_p
     assert export_qdpx(run, tmp_path / "again.qdpx", include_suggested=True).path.read_bytes() == (tmp_path / "p.qdpx").read_bytes()
 
 
-def test_refi_export_qdpx_exports_reviewed_codings_by_default(sample_run_dir, tmp_path):
-    run = themekit.Run.load(sample_run_dir)
+def test_refi_export_qdpx_exports_reviewed_codings_by_default(sample_rule_folder, tmp_path):
+    run = themekit.Run.load(sample_rule_folder)
     negated = next(c for c in run.codings if c.negated)
     plain = [c for c in run.codings if not c.negated]
     changed = {id(plain[0]): "accepted", id(plain[1]): "rejected", id(negated): "accepted"}
@@ -203,11 +194,12 @@ def test_refi_positions_count_unicode_code_points(tmp_path, tiny_codebook):
     assert len(text[:start].encode("utf-8")) > start  # and bytes would be further off
 
 
-def test_refi_export_qdpx_pseudonymised_moves_positions_with_the_text(sample_run_dir, tmp_path):
+def test_refi_export_qdpx_pseudonymised_moves_positions_with_the_text(sample_rule_folder, tmp_path):
+    sample_run_dir = copy_run(sample_rule_folder, tmp_path)  # pseudonymising keeps its mapping in the run folder
     result = invoke("export", "qdpx", sample_run_dir, "-o", tmp_path / "p.qdpx", "--include-suggested", "--pseudonymise")
     assert result.exit_code == 0, result.output
     assert "Participants pseudonymised" in result.output
-    run = themekit.Run.load(sample_run_dir)
+    run = themekit.Run.load(sample_rule_folder)
     root, texts = read_project(tmp_path / "p.qdpx")
     sources = {s.get("name"): s for s in root.findall("q:Sources/q:TextSource", NS)}
     assert sorted(sources) == [f"Keyworker {i}" for i in range(1, 9)]
@@ -238,8 +230,8 @@ def test_refi_export_qdpx_drops_characters_xml_cannot_hold(tmp_path, tiny_codebo
     assert root.findtext("q:Cases/q:Case/q:VariableValue/q:TextValue", namespaces=NS) == "North  end"
 
 
-def test_refi_round_trip_keeps_every_code_source_and_span(sample_run_dir, tmp_path):
-    run = themekit.Run.load(sample_run_dir)
+def test_refi_round_trip_keeps_every_code_source_and_span(sample_rule_folder, tmp_path):
+    run = themekit.Run.load(sample_rule_folder)
     export_qdpx(run, tmp_path / "p.qdpx", include_suggested=True)
     result = invoke("import", "qdpx", tmp_path / "p.qdpx", "--out", tmp_path / "back", "--codebook", SAMPLE_CODEBOOK)
     assert result.exit_code == 0, result.output
@@ -275,8 +267,8 @@ def test_refi_round_trip_keeps_every_code_source_and_span(sample_run_dir, tmp_pa
     assert not (back / "coders").exists()
 
 
-def test_refi_round_trip_without_codebook_derives_ids_from_names(sample_run_dir, tmp_path):
-    run = themekit.Run.load(sample_run_dir)
+def test_refi_round_trip_without_codebook_derives_ids_from_names(sample_rule_folder, tmp_path):
+    run = themekit.Run.load(sample_rule_folder)
     export_qdpx(run, tmp_path / "p.qdpx", include_suggested=True)
     result = import_qdpx(tmp_path / "p.qdpx", tmp_path / "back")
     codebook = themekit.Codebook.load(result.codebook)

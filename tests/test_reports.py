@@ -19,16 +19,10 @@ from .conftest import write
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def sample_folder(sample_run, tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "sample"
-    return sample_run.save(out)
-
-
-def test_reports_quote_docx_tables_match_the_summary(sample_folder, tmp_path):
-    run = Run.load(sample_folder)
+def test_reports_quote_docx_tables_match_the_summary(sample_rule_folder, tmp_path):
+    run = Run.load(sample_rule_folder)
     result = runner.invoke(
-        app, ["export", "docx", str(sample_folder), "--out", str(tmp_path / "q.docx"), "--theme", "participant_barriers", "--per-code", "3"]
+        app, ["export", "docx", str(sample_rule_folder), "--out", str(tmp_path / "q.docx"), "--theme", "participant_barriers", "--per-code", "3"]
     )
     assert result.exit_code == 0, result.output
     document = docx.Document(tmp_path / "q.docx")
@@ -49,8 +43,8 @@ def test_reports_quote_docx_tables_match_the_summary(sample_folder, tmp_path):
     assert len(first.rows) == 1 + len(coded[0].quotes)
 
 
-def test_reports_report_docx_html_md(sample_folder, tmp_path):
-    run = Run.load(sample_folder)
+def test_reports_report_docx_html_md(sample_rule_folder, tmp_path):
+    run = Run.load(sample_rule_folder)
     export_report(run, tmp_path / "r.docx", format="docx")
     document = docx.Document(tmp_path / "r.docx")
     styles = [p.style.name for p in document.paragraphs]
@@ -74,8 +68,8 @@ def test_reports_report_docx_html_md(sample_folder, tmp_path):
     assert "key terms **" in md
 
 
-def test_reports_xlsx_sheet_per_theme_frozen_filtered(sample_folder, tmp_path):
-    run = Run.load(sample_folder)
+def test_reports_xlsx_sheet_per_theme_frozen_filtered(sample_rule_folder, tmp_path):
+    run = Run.load(sample_rule_folder)
     export_xlsx(run, tmp_path / "x.xlsx")
     book = load_workbook(tmp_path / "x.xlsx")
     assert book.sheetnames == [t.label[:31] for t in run.codebook.themes]
@@ -113,9 +107,10 @@ def test_reports_hostile_text_is_neutralised(tmp_path, tiny_codebook):
     assert "lonely" in docx.Document(tmp_path / "q.docx").tables[0].rows[1].cells[0].text
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed (.ci/run installs it)")
-def test_reports_docx_opens_in_libreoffice(sample_folder, tmp_path):
-    run = Run.load(sample_folder)
+def test_reports_docx_opens_in_libreoffice(sample_rule_folder, tmp_path):
+    run = Run.load(sample_rule_folder)
     export_report(run, tmp_path / "report.docx", format="docx")
     export_quote_docx(run, tmp_path / "quotes.docx")
     for name in ("report", "quotes"):
@@ -127,11 +122,12 @@ def test_reports_docx_opens_in_libreoffice(sample_folder, tmp_path):
         assert (tmp_path / f"{name}.pdf").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium is not installed (.ci/run installs it)")
-def test_reports_html_renders_in_chromium(sample_folder, tmp_path):
+def test_reports_html_renders_in_chromium(sample_rule_folder, tmp_path):
     from .conftest import ROOT
 
-    run = Run.load(sample_folder)
+    run = Run.load(sample_rule_folder)
     page = export_report(run, tmp_path / "report.html", format="html")
     shot = ROOT / "tests" / "artifacts" / "report-html.png"
     shot.parent.mkdir(exist_ok=True)

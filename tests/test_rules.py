@@ -47,8 +47,8 @@ def test_rules_negated_mentions_are_flagged(tmp_path, tiny_codebook):
     assert negated is True
 
 
-def test_rules_sample_codes_every_transcript_with_15_plus_codes(sample_run):
-    frame = sample_run.excerpts
+def test_rules_sample_codes_every_transcript_with_15_plus_codes(sample_rule_run):
+    frame = sample_rule_run.excerpts
     assert set(frame["transcript"]) == {f"KW0{i}" for i in range(1, 9)}
     assert frame["code"].nunique() >= 15
     assert (frame["role"] == "participant").all()

@@ -1,13 +1,20 @@
+"""Semantic coding with the real embedding model (slow: loads it). Texts are embedded through the session's
+shared cache, except where a test counts the cache's hits and misses."""
+
 from __future__ import annotations
 
 import json
+
+import pytest
 
 from themekit import code
 
 from .conftest import write
 
+pytestmark = pytest.mark.slow
 
-def test_semantic_codes_meaning_without_keywords(tmp_path, tiny_codebook):
+
+def test_semantic_codes_meaning_without_keywords(tmp_path, tiny_codebook, embedding_cache):
     folder = tmp_path / "t"
     write(
         folder / "P20.txt",
@@ -19,7 +26,7 @@ def test_semantic_codes_meaning_without_keywords(tmp_path, tiny_codebook):
     )
     rules_only = code(folder, tiny_codebook, methods="rule")
     assert rules_only.codings == []
-    run = code(folder, tiny_codebook, methods="rule,semantic", cache_dir=tmp_path / "cache")
+    run = code(folder, tiny_codebook, methods="rule,semantic", cache_dir=embedding_cache)
     codes = {c.code_id: c for c in run.codings}
     assert "loneliness" in codes
     coding = codes["loneliness"]
@@ -30,7 +37,7 @@ def test_semantic_codes_meaning_without_keywords(tmp_path, tiny_codebook):
     assert "debt" not in codes
 
 
-def test_semantic_reads_an_answer_with_its_question(tmp_path, tiny_codebook):
+def test_semantic_reads_an_answer_with_its_question(tmp_path, tiny_codebook, embedding_cache):
     # Two near-identical answers mean different things: each question decides the code.
     folder = tmp_path / "t"
     write(
@@ -45,7 +52,7 @@ def test_semantic_reads_an_answer_with_its_question(tmp_path, tiny_codebook):
         P30: Yes, all the time, it got really bad towards the end, honestly.
         """,
     )
-    run = code(folder, tiny_codebook, methods="semantic", cache_dir=None)
+    run = code(folder, tiny_codebook, methods="semantic", cache_dir=embedding_cache)
     by_answer = {c.segment.index: c for c in run.codings}
     assert [(c.segment.text[:10], c.code_id) for c in run.codings] == [("Yes, all t", "loneliness"), ("Yes, all t", "debt")]
     first = by_answer[min(by_answer)]
@@ -68,18 +75,18 @@ def test_semantic_cache_is_reused_after_codebook_edit(tmp_path, tiny_corpus, tin
     assert record["settings"]["embedding"]["identity"].startswith("st:")
 
 
-def test_semantic_threshold_from_yaml_overrides_default(tmp_path, tiny_corpus, tiny_codebook):
+def test_semantic_threshold_from_yaml_overrides_default(tmp_path, tiny_corpus, tiny_codebook, embedding_cache):
     text = tiny_codebook.read_text().replace(
         "        keywords: [trust, rapport]\n", "        keywords: [trust, rapport]\n        threshold: 0.99\n"
     )
     tiny_codebook.write_text(text)
-    run = code(tiny_corpus, tiny_codebook, methods="semantic", cache_dir=None)
+    run = code(tiny_corpus, tiny_codebook, methods="semantic", cache_dir=embedding_cache)
     assert run.stats["semantic_thresholds"]["trust"] == 0.99
     assert all(c.code_id != "trust" for c in run.codings)
 
 
-def test_semantic_and_rule_agreement_is_combined(tmp_path, tiny_corpus, tiny_codebook):
-    run = code(tiny_corpus, tiny_codebook, cache_dir=None)
+def test_semantic_and_rule_agreement_is_combined(tmp_path, tiny_corpus, tiny_codebook, embedding_cache):
+    run = code(tiny_corpus, tiny_codebook, cache_dir=embedding_cache)
     both = [c for c in run.codings if c.method == "rule+semantic"]
     assert both, [(c.code_id, c.method, c.segment.text) for c in run.codings]
     for c in both:

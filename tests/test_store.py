@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -13,6 +12,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -247,6 +247,7 @@ def test_store_review_xlsx_has_dropdowns_and_round_trips(reviewed, tmp_path):
     assert frame.loc["trust", "rejected"] == 1 and frame.loc["loneliness", "accepted"] == 1
 
 
+@pytest.mark.slow
 def test_store_decisions_train_the_classifier(reviewed, tiny_corpus, tiny_codebook, tmp_path):
     project, _ = reviewed
     run = themekit.code(tiny_corpus, tiny_codebook, methods="rule,semantic,classifier", cache_dir=tmp_path / "cache", project=project)
@@ -355,24 +356,64 @@ def test_store_refuses_newer_schema_and_foreign_files(tmp_path):
 
 # -- durability: kill -9 and concurrent processes ---------------------------------------------
 
-KILL_IN_TRANSACTION = textwrap.dedent(
+KILL_AT = textwrap.dedent(
     """
+    # Runs the themekit CLI and kills its own process with SIGKILL (no cleanup: as kill -9 or a power cut would)
+    # at one point, argv[1]: "writing:TABLE" (half of the rows of TABLE inserted), "commit:TABLE" (the rows are
+    # written and COMMIT is next), "committed:TABLE" (just after COMMIT), or "swap" (a new run folder is complete
+    # in its hidden temporary folder and about to replace the old one).
     import os, signal, sys
     from contextlib import contextmanager
+
     from themekit.store import db as _db
+    from themekit.util import atomic
+
+    point, _, table = sys.argv[1].partition(":")
+
+
+    def die():
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+    class HalfWritten:
+        def __init__(self, conn):
+            self._conn = conn
+
+        def __getattr__(self, name):
+            return getattr(self._conn, name)
+
+        def executemany(self, sql, rows):
+            rows = list(rows)
+
+            def feed():
+                for k, row in enumerate(rows):
+                    if k == len(rows) // 2 and f"INSERT INTO {table} " in sql:
+                        die()
+                    yield row
+
+            return self._conn.executemany(sql, feed())
+
 
     real = _db.Project.transaction
-    table = sys.argv[1]
+
 
     @contextmanager
     def dying(self):
+        count = lambda conn: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         with real(self) as conn:
-            before = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            yield conn
-            if conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > before:
-                os.kill(os.getpid(), signal.SIGKILL)  # the rows are written, COMMIT is next
+            before = count(conn)
+            yield HalfWritten(conn) if point == "writing" else conn
+            wrote = count(conn) > before
+            if wrote and point == "commit":
+                die()
+        if wrote and point == "committed":
+            die()
 
-    _db.Project.transaction = dying
+
+    if point == "swap":
+        atomic.replace_folder = lambda tmp, out: die()
+    else:
+        _db.Project.transaction = dying
     from themekit.cli import main
     sys.argv = ["themekit", *sys.argv[2:]]
     main()
@@ -380,13 +421,11 @@ KILL_IN_TRANSACTION = textwrap.dedent(
 )
 
 
-def _themekit(*args, cwd, env_extra=None, harness=None):
-    env = {**os.environ, **(env_extra or {})}
-    if harness:
-        return subprocess.Popen([sys.executable, "-c", KILL_IN_TRANSACTION, harness, *map(str, args)], cwd=cwd, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return subprocess.Popen([sys.executable, "-c", "from themekit.cli import main; main()", *map(str, args)], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def _themekit(*args, cwd, kill_at=None):
+    """``themekit ARGS`` in a new process; with ``kill_at``, killed at that point (see KILL_AT)."""
+    code = ["-c", KILL_AT, kill_at] if kill_at else ["-c", "from themekit.cli import main; main()"]
+    return subprocess.Popen([sys.executable, *code, *map(str, args)], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
 
 
 @pytest.fixture(scope="module")
@@ -423,56 +462,63 @@ def _copy_project(sample_project, tmp_path) -> Path:
 def test_store_kill_during_import_leaves_store_whole(sample_project, tmp_path):
     db = _copy_project(sample_project, tmp_path)
     _, rows = sample_project
-    # killed exactly between the decision inserts and COMMIT
-    proc = _themekit("review", "import", "all-accept.csv", "--coder", "sam", "--project", db, cwd=tmp_path, harness="decisions")
-    proc.communicate(timeout=120)
-    assert proc.returncode == -signal.SIGKILL
     with Project(db) as project:
-        assert project.integrity_check() == "ok"
-        assert project.decisions() == []
-    # killed at arbitrary moments of a real import: all of the sheet or none of it, never part
-    seen = set()
-    for delay in (0.5, 1.0, 1.5, 2.0, 3.0, 4.0):
-        proc = _themekit("review", "import", "all-accept.csv", "--coder", f"k{delay}", "--project", db, cwd=tmp_path)
-        time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        proc.communicate(timeout=120)
+        assert import_review(tmp_path / "all-accept.csv", project, coder="first").counts["accept"] == rows
+        earlier = project.decisions()
+    # killed half-way through writing the rows, between the last row and COMMIT, and just after COMMIT:
+    # all of the sheet or none of it lands, never part, and what was there before stays as it was
+    for point, landed in (("writing:decisions", 0), ("commit:decisions", 0), ("committed:decisions", rows)):
+        coder = point.split(":")[0]
+        proc = _themekit("review", "import", "all-accept.csv", "--coder", coder, "--project", db, cwd=tmp_path, kill_at=point)
+        _, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == -signal.SIGKILL, stderr
         with Project(db) as project:
             assert project.integrity_check() == "ok"
-            count = sum(1 for d in project.decisions() if d.coder == f"k{delay}")
-        assert count in (0, rows)
-        seen.add(count)
+            decisions = project.decisions()
+        assert sum(1 for d in decisions if d.coder == coder) == landed, point
+        assert [d for d in decisions if d.coder == "first"] == earlier
+    assert len(decisions) == 2 * rows
     # and a clean import afterwards works
-    proc = _themekit("review", "import", "all-accept.csv", "--coder", "final", "--project", db, cwd=tmp_path)
-    stdout, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == 0, stderr
-    assert f"Recorded {rows} decision(s) by final" in stdout
+    result = runner.invoke(app, ["review", "import", str(tmp_path / "all-accept.csv"), "--coder", "final", "--project", str(db)])
+    assert result.exit_code == 0, result.output
+    assert f"Recorded {rows} decision(s) by final" in result.output
+    with Project(db) as project:
+        assert len(project.decisions()) == 3 * rows
 
 
 @pytest.mark.slow
-def test_store_kill_during_run_keeps_last_completed_run(sample_project, tmp_path):
+def test_store_kill_during_run_keeps_a_whole_run_folder(sample_project, tmp_path):
     db = _copy_project(sample_project, tmp_path)
-    before = (tmp_path / "r1" / "excerpts.csv").read_bytes()
-    # killed while recording the new run (after its folder was swapped into place)
-    proc = _themekit("code", SAMPLE, "-c", SAMPLE_CODEBOOK, "-o", "r1", "--force", "--method", "rule", "--no-cache", "--quiet",
-                     "--project", db, cwd=tmp_path, harness="runs")
-    proc.communicate(timeout=300)
-    assert proc.returncode == -signal.SIGKILL
+    old = {name: (tmp_path / "r1" / name).read_bytes() for name in ("excerpts.csv", "run.json", "summary.md")}
+    # the new run codes paragraphs, not sentences, so the folder shows which run it holds
+    rerun = ("code", SAMPLE, "-c", SAMPLE_CODEBOOK, "-o", "r1", "--force", "--method", "rule", "--unit", "paragraph",
+             "--no-cache", "--quiet", "--project", db)
+
+    # killed with the new folder complete, just before it replaces the old one: the old run stays
+    proc = _themekit(*rerun, cwd=tmp_path, kill_at="swap")
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == -signal.SIGKILL, stderr
+    assert {name: (tmp_path / "r1" / name).read_bytes() for name in old} == old
     with Project(db) as project:
         assert project.integrity_check() == "ok"
         assert len(project.runs()) == 1
-    assert (tmp_path / "r1" / "excerpts.csv").read_bytes() == before
-    # killed at arbitrary moments of a run: the folder holds a whole run, never a partial one
-    for delay in (1.0, 2.5):
-        proc = _themekit("code", SAMPLE, "-c", SAMPLE_CODEBOOK, "-o", "r1", "--force", "--method", "rule", "--no-cache", "--quiet",
-                         "--project", db, cwd=tmp_path)
-        time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        proc.communicate(timeout=120)
-        assert (tmp_path / "r1" / "excerpts.csv").read_bytes() == before
-        assert json.loads((tmp_path / "r1" / "run.json").read_text())["counts"]["codings"] == 835
-        with Project(db) as project:
-            assert project.integrity_check() == "ok"
+
+    # killed half-way through recording the new run in the project (its folder is in place): the folder holds
+    # the whole new run, and the project the runs it had
+    proc = _themekit(*rerun, cwd=tmp_path, kill_at="writing:codings")
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == -signal.SIGKILL, stderr
+    record = json.loads((tmp_path / "r1" / "run.json").read_text())
+    assert record["settings"]["unit"] == "paragraph"
+    new = themekit.Run.load(tmp_path / "r1")
+    assert len(new.codings) == record["counts"]["codings"] == len(pd.read_csv(tmp_path / "r1" / "excerpts.csv"))
+    assert record["counts"]["codings"] != json.loads(old["run.json"])["counts"]["codings"]
+    with Project(db) as project:
+        assert project.integrity_check() == "ok"
+        [only] = project.runs()
+        recorded = project.run_codings()
+    before = json.loads(old["run.json"])
+    assert only["run_id"] == before["run_id"] and len(recorded) == before["counts"]["codings"]
 
 
 @pytest.mark.slow

@@ -30,32 +30,35 @@ def test_summarize_counts_transcripts_not_excerpts_and_skips_negated(tiny_corpus
     assert trust.quotes[0].text.startswith("I trust her completely")
 
 
-def test_summarize_quotes_spread_trim_and_skip_duplicates(sample_run):
+def test_summarize_quotes_spread_trim_and_skip_duplicates(sample_rule_run):
     from themekit.analysis.summarize import trim_quote
 
-    for theme in summarize(sample_run, quotes_per_code=3):
+    spread = 0
+    for theme in summarize(sample_rule_run, quotes_per_code=3):
         for summary in theme.codes:
             people = [q.transcript for q in summary.quotes]
             if summary.n_transcripts >= 3:
                 assert len(set(people)) == len(people), (summary.code_id, people)
+                spread += len(people) == 3
             for q in summary.quotes:
                 assert len(q.text.split()) <= 61
-                segment_text = sample_run.corpus[q.transcript].text[q.start : q.end]
+                segment_text = sample_rule_run.corpus[q.transcript].text[q.start : q.end]
                 if q.trimmed:
                     assert q.text.endswith(" …") and " ".join(segment_text.split()).startswith(q.text[:-2])
                 else:
                     assert q.text == " ".join(segment_text.split())
+    assert spread >= 10  # many codes have three quotes from three different keyworkers
     text, trimmed = trim_quote("One two three four five. Six seven eight nine ten eleven twelve", 9)
     assert (text, trimmed) == ("One two three four five. …", True)
     text, _ = trim_quote("alpha beta gamma delta epsilon zeta", 4)
     assert text == "alpha beta gamma delta …"
 
 
-def test_summarize_cooccurrence_and_configured_prevalence(sample_run):
+def test_summarize_cooccurrence_and_configured_prevalence(sample_rule_run):
     from themekit.config import ReportSettings
 
     settings = ReportSettings(prevalence=[("every", 1.0), ("over half", 0.5), ("a handful", 1)])
-    themes = {t.theme_id: t for t in summarize(sample_run, settings=settings)}
+    themes = {t.theme_id: t for t in summarize(sample_rule_run, settings=settings)}
     transport = {c.code_id: c for c in themes["participant_barriers"].codes}["transport"]
     assert transport.prevalence in {"every", "over half", "a handful"}
     assert transport.cooccurring and transport.cooccurring[0][1] >= 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -22,7 +23,6 @@ from themekit.errors import TooFewSegmentsError
 
 from .conftest import ROOT, SAMPLE, SAMPLE_CODEBOOK, write
 
-pytestmark = pytest.mark.slow
 runner = CliRunner()
 
 
@@ -35,12 +35,13 @@ def _planted_generator():
 
 
 @pytest.fixture(scope="module")
-def sample_suggestions(tmp_path_factory):
-    cache = tmp_path_factory.mktemp("cache")
-    return suggest_topics(SAMPLE, SAMPLE_CODEBOOK, methods="rule", cache_dir=cache), cache
+def sample_suggestions(embedding_cache):
+    """Topic suggestions for the sample (BERTopic over the segments the rules leave uncoded): slow."""
+    return suggest_topics(SAMPLE, SAMPLE_CODEBOOK, methods="rule", cache_dir=embedding_cache), embedding_cache
 
 
-def test_drafts_are_codes_in_the_codebook_schema(sample_suggestions, tmp_path):
+@pytest.mark.slow
+def test_drafts_are_codes_in_the_codebook_schema(sample_suggestions, sample_rule_run, tmp_path):
     suggestions, _ = sample_suggestions
     assert 3 <= len(suggestions.drafts) <= 20
     corpus_text = {t.id: t.text for t in themekit.read_corpus(SAMPLE)}
@@ -57,7 +58,7 @@ def test_drafts_are_codes_in_the_codebook_schema(sample_suggestions, tmp_path):
     assert src["scope"] == "uncoded"
     assert sum(d.size for d in suggestions.drafts) + src["outliers"] == src["clustered"]
     # What was clustered is exactly what the rules left uncoded.
-    run = themekit.code(SAMPLE, SAMPLE_CODEBOOK, methods="rule", cache_dir=None)
+    run = sample_rule_run
     coded = {(c.segment.transcript.id, c.segment.index) for c in run.codings}
     assert src["clustered"] == len(run.units) - len(coded)
     assert not any((s.transcript.id, s.index) in coded for s in suggestions.segments)
@@ -73,6 +74,7 @@ def test_drafts_are_codes_in_the_codebook_schema(sample_suggestions, tmp_path):
     assert set(table.draft) - {""} == {d.id for d in suggestions.drafts}
 
 
+@pytest.mark.slow
 def test_library_returns_the_fitted_bertopic_model(sample_suggestions):
     suggestions, _ = sample_suggestions
     info = suggestions.model.get_topic_info()
@@ -82,6 +84,7 @@ def test_library_returns_the_fitted_bertopic_model(sample_suggestions):
     assert list(suggestions.frame.columns) == ["transcript", "segment", "start", "end", "topic", "draft", "text"]
 
 
+@pytest.mark.slow
 def test_reuses_the_embedding_cache_of_the_coding_step(sample_suggestions):
     suggestions, cache = sample_suggestions
     again = suggest_topics(SAMPLE, SAMPLE_CODEBOOK, methods="rule", cache_dir=cache)
@@ -89,21 +92,22 @@ def test_reuses_the_embedding_cache_of_the_coding_step(sample_suggestions):
     assert again.to_yaml() == suggestions.to_yaml()
 
 
-def test_byte_identical_across_processes(tmp_path):
-    env = {**os.environ, "PYTHONHASHSEED": "random"}
-    outputs = []
-    for n in (1, 2):
-        out = tmp_path / f"s{n}"
-        done = subprocess.run(
-            [sys.executable, "-m", "themekit", "suggest", str(SAMPLE), "-c", str(SAMPLE_CODEBOOK), "-o", str(out),
-             "--method", "rule", "--cache-dir", str(tmp_path / f"cache{n}"), "-q"],
-            capture_output=True, text=True, env=env, timeout=600,
-        )
-        assert done.returncode == 0, done.stderr
-        outputs.append((out / "suggestions.yaml").read_bytes())
-    assert outputs[0] == outputs[1]
+@pytest.mark.slow
+def test_byte_identical_across_processes(sample_suggestions, tmp_path):
+    """The suggestions of this process, and of the CLI in another with its own hash seed, are the same bytes."""
+    suggestions, cache = sample_suggestions
+    here = (suggestions.save(tmp_path / "here") / "suggestions.yaml").read_bytes()
+    shutil.copytree(cache, tmp_path / "cache")  # the other process reads a copy of the session's embeddings
+    done = subprocess.run(
+        [sys.executable, "-m", "themekit", "suggest", str(SAMPLE), "-c", str(SAMPLE_CODEBOOK), "-o", str(tmp_path / "there"),
+         "--method", "rule", "--cache-dir", str(tmp_path / "cache"), "-q"],
+        capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "random"}, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "there" / "suggestions.yaml").read_bytes() == here
 
 
+@pytest.mark.slow
 def test_planted_themes_come_back_as_topics(tmp_path):
     """A study-sized corpus (a few hundred segments) gives topics that recover planted themes."""
     planted = _planted_generator().generate(tmp_path / "planted", transcripts=8, words=700, seed=3)
@@ -126,10 +130,11 @@ def test_too_small_corpus_says_how_many_segments_it_needs(tmp_path, tiny_codeboo
     assert f"1 participant segments (1 in all); topic suggestions need at least {MIN_SEGMENTS}" in str(info.value)
     result = runner.invoke(app, ["suggest", str(tmp_path / "few"), "-c", str(tiny_codebook), "-o", "out", "--method", "rule"])
     assert result.exit_code == 1
-    assert "uncoded participant segments" in result.output and "use --all" in result.output
+    assert "uncoded participant segments" in result.output and "or cluster every participant segment (--all)" in result.output
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_merge_adds_picked_drafts_bumps_version_and_keeps_comments(sample_suggestions, tmp_path):
     suggestions, _ = sample_suggestions
     folder = suggestions.save(tmp_path / "sugg")
@@ -160,6 +165,7 @@ def test_merge_adds_picked_drafts_bumps_version_and_keeps_comments(sample_sugges
     assert picks[0] in [c.id for c in merged]
 
 
+@pytest.mark.slow
 def test_merge_errors_name_the_fix(sample_suggestions, tmp_path):
     suggestions, _ = sample_suggestions
     sugg = suggestions.save(tmp_path / "sugg") / "suggestions.yaml"

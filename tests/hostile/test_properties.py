@@ -14,6 +14,7 @@ front matter is refused in seconds, not minutes.
 Files are written with ``tempfile`` inside each example (not ``tmp_path``) and
 the example database is off. The example counts keep the whole file well under
 a minute on two cores; THEMEKIT_PROPERTY_SCALE=20 searches 20 times longer.
+These searches are marked slow: the fast tier (``-m "not slow"``) leaves them out.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ from ..conftest import TINY_CODEBOOK
 # The conftest's autouse fixture (chdir to tmp_path) is function-scoped; it is
 # harmless across examples, so the health check is suppressed.
 _SUPPRESS = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
+
+pytestmark = pytest.mark.slow
 
 
 # Set THEMEKIT_PROPERTY_SCALE=20 (say) to search 20 times longer than the quick default.

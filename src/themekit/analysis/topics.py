@@ -357,7 +357,7 @@ def _clustering_pool(run: Run, *, all_segments: bool) -> tuple[dict[tuple[str, i
     pool = [s for s in run.units if all_segments or (s.transcript.id, s.index) not in coded]
     if len(pool) < MIN_SEGMENTS:
         what = "participant segments" if all_segments else "uncoded participant segments"
-        hint = "Add transcripts" + ("" if all_segments else ", or set all_segments=True to cluster every participant segment")
+        hint = "Add transcripts" + ("" if all_segments else ", or cluster every participant segment (all_segments=True)")
         raise TooFewSegmentsError(
             f"{run.corpus.root}: {len(pool)} {what} ({len(run.units)} in all); topic suggestions need at least "
             f"{MIN_SEGMENTS}. {hint}.",
