@@ -22,7 +22,7 @@ def test_cli_code_writes_run_folder(tmp_path, tiny_corpus, tiny_codebook):
     out = tmp_path / "run"
     result = invoke("code", tiny_corpus, "--codebook", tiny_codebook, "--out", out, "--method", "rule")
     assert result.exit_code == 0, result.output
-    assert f"Coded 2 transcripts: 7 segments, 6 codings with 3 of 3 codes → {out}" in result.output
+    assert f"Coded 2 transcripts with rule: 7 segments, 6 codings with 3 of 3 codes → {out}" in result.output
     record = json.loads((out / "run.json").read_text())
     assert record["counts"]["transcripts"] == 2
     assert record["counts"]["codings"] == 6
