@@ -54,35 +54,80 @@ def test_evaluate_scores_per_code_against_span_gold(tmp_path, coded):
     assert misses["text"].iloc[0].startswith("I trust her completely")
 
 
-def test_evaluate_bad_gold_lists_every_problem_with_rows(tmp_path, coded):
-    _, folder = coded
+def test_evaluate_bad_gold_rows_are_listed_and_skipped_or_with_strict_refused(tmp_path, coded):
+    run, folder = coded
+    s = _span(run, "P02", "I trust her")
     gold = write(
         tmp_path / "gold.csv",
         "transcript,char_start,char_end,code\n"
         "P99,0,10,debt\n"
         "P01,0,10,no_such_code\n"
         "P01,50,40,debt\n"
-        "P01,10000,10010,debt\n",
+        "P01,10000,10010,debt\n"
+        f"P02,{s[0]},{s[1]},trust\n",
     )
+    # the rows that can be placed are scored; the others are listed with their rows
+    result = evaluate(folder, gold, min_support=1)
+    assert result.overall["segments_scored"] == 1
+    assert result.per_code.set_index("code").loc["trust", "f1"] == 1.0
+    assert result.overall["skipped"] == [
+        "row 2: unknown transcript 'P99' (the run has: P01, P02)",
+        "row 3: code 'no_such_code' is not in the codebook",
+        "row 4: span 50-40 is empty or inverted; char_end must be after char_start",
+        "row 5: span 10000-10010 of P01 matches no coded participant segment",
+    ]
+    from typer.testing import CliRunner
+
+    shown = CliRunner().invoke(app, ["evaluate", str(folder), "--gold", str(gold), "--min-support", "1"])
+    assert shown.exit_code == 0, shown.output
+    assert "Skipped 4 gold row(s) (listed in evaluation.json; --strict refuses such a file):" in shown.output
+    assert "  - row 2: unknown transcript 'P99' (the run has: P01, P02)" in shown.output
+    refused = CliRunner().invoke(app, ["evaluate", str(folder), "--gold", str(gold), "--strict"])
+    assert refused.exit_code == 1 and refused.output.startswith(f"Error [E500]: {gold}: 4 problems"), refused.output
     with pytest.raises(GoldError) as info:
-        evaluate(folder, gold)
+        evaluate(folder, gold, strict=True)
     message = str(info.value)
     assert message.startswith(f"{gold}: 4 problems; fix them and run again:")
     assert "row 2: unknown transcript 'P99' (the run has: P01, P02)" in message
-    assert "row 3: code 'no_such_code' is not in the codebook" in message
-    assert "row 4: span 50-40 is empty or inverted" in message
     assert "row 5: span 10000-10010 of P01 matches no coded participant segment" in message
 
 
-def test_evaluate_overlapping_spans_and_missing_columns(tmp_path, coded):
+def test_evaluate_reads_overlapping_and_interviewer_crossing_spans_as_people_code(tmp_path, coded):
     run, folder = coded
-    s = _span(run, "P01", "Honestly the isolation")
-    gold = write(tmp_path / "g.csv", f"transcript,char_start,char_end,code\nP01,{s[0]},{s[1]},loneliness\nP01,{s[0] + 2},{s[1]},loneliness\n")
-    with pytest.raises(GoldError, match=r"row 3: span .* overlaps row 2"):
-        evaluate(folder, gold)
+    text = run.corpus["P01"].text
+    answer = _span(run, "P01", "Honestly the isolation")
+    question = text.index("And money?")
+    debts = _span(run, "P01", "The debts piled up")
+    gold = write(
+        tmp_path / "g.csv",
+        "transcript,char_start,char_end,code\n"
+        f"P01,{answer[0]},{answer[1]},loneliness\n"
+        f"P01,{answer[0] + 2},{answer[1]},loneliness\n"  # the same passage coded twice: one coding
+        f"P01,{question},{debts[1]},debt\n"  # from the interviewer's question into the answer: the answer counts
+        f"P01,{question},{question + 10},trust\n",  # the question alone: left out, and said so
+    )
+    result = evaluate(folder, gold, min_support=1)
+    rows = result.per_code.set_index("code")
+    assert rows.loc["loneliness", "support"] == 1 and rows.loc["debt", "support"] == 1 and rows.loc["trust", "support"] == 0
+    assert rows.loc["debt", "tp"] == 1
+    assert result.overall["skipped"] == [f"row 5: span {question}-{question + 10} of P01 is interviewer speech only; left out"]
     bad = write(tmp_path / "b.csv", "transcript,quote\nP01,hello\n")
     with pytest.raises(GoldError, match=r"missing column\(s\): code, char_start and char_end \(or segment\)"):
         evaluate(folder, bad)
+
+
+def test_evaluate_header_only_or_empty_gold_is_one_message(tmp_path, coded):
+    from typer.testing import CliRunner
+
+    _, folder = coded
+    header_only = write(tmp_path / "h.csv", "transcript,char_start,char_end,code\n")
+    with pytest.raises(GoldError, match="nothing to score: it has no rows"):
+        evaluate(folder, header_only)
+    empty = write(tmp_path / "e.csv", "")
+    for gold in (header_only, empty):
+        result = CliRunner().invoke(app, ["evaluate", str(folder), "--gold", str(gold)])
+        assert result.exit_code == 1 and result.output.startswith(f"Error [E50"), result.output
+        assert "Traceback" not in result.output
 
 
 def test_evaluate_cli_writes_evaluation_json(tmp_path, coded):

@@ -24,7 +24,7 @@ from themekit.errors import GoldError, GoldFileError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["HumanCodings", "load_gold", "read_gold"]
+__all__ = ["HumanCodings", "MappedGold", "load_gold", "map_gold", "read_gold"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,82 +89,133 @@ def read_gold(path: str | Path) -> pd.DataFrame:
     return frame
 
 
+@dataclass
+class MappedGold:
+    """Human codings mapped onto a run's segments, and the rows left out."""
+
+    #: one row per (transcript, segment, code); code '' marks a segment read and found to hold none
+    codings: pd.DataFrame
+    #: each row left out, with its row number (the header is row 1) and why
+    skipped: list[str]
+
+
 def load_gold(
     path: str | Path,
     segments: pd.DataFrame,
     codebook_codes: set[str] | None = None,
     *,
     frame: pd.DataFrame | None = None,
+    turns: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
+    """Map a gold file onto segments, refusing it (:class:`GoldError`, every problem with its row) if any row
+    cannot be placed; see :func:`map_gold`."""
+    return map_gold(path, segments, codebook_codes, frame=frame, turns=turns, strict=True).codings
+
+
+def map_gold(
+    path: str | Path,
+    segments: pd.DataFrame,
+    codebook_codes: set[str] | None = None,
+    *,
+    frame: pd.DataFrame | None = None,
+    turns: pd.DataFrame | None = None,
+    strict: bool = False,
+) -> MappedGold:
     """Map a gold file onto segments: one row per (transcript, segment, code); code '' for none.
 
     ``segments`` has columns transcript, segment, start, end (a run's segment
-    table). Problems (missing columns, unknown transcripts or codes, bad,
-    inverted or overlapping spans, spans matching no segment) are collected
-    and raised together with row numbers (the header is row 1). ``frame``
-    (from :func:`read_gold`, perhaps filtered) is used instead of reading ``path``.
+    table). Human codings are read as people have them: spans of one code that
+    overlap (a passage coded twice, sub-codes rolled up) simply cover the same
+    segments; with ``turns`` (the corpus' turn table), a span that starts in the
+    interviewer's question and runs into the answer is trimmed to the
+    participant's speech, and one entirely in interviewer speech is left out
+    and listed. Rows that cannot be placed (unknown transcripts or codes, bad or
+    inverted spans, spans matching no segment) are left out and listed in
+    ``skipped``, with row numbers (the header is row 1); with ``strict`` any of
+    them refuses the file (:class:`GoldError`, all listed). Missing columns and
+    a file without rows always refuse it. ``frame`` (from :func:`read_gold`,
+    perhaps filtered) is used instead of reading ``path``.
     """
+    import pandas as pd
+
     if frame is None:
         frame = read_gold(path)
     columns = {c.strip().casefold(): c for c in frame.columns if c != "_row"}
-    problems: list[str] = []
     has_span = "char_start" in columns and "char_end" in columns
-    has_segment = "segment" in columns
     missing = [c for c in ("transcript", "code") if c not in columns]
-    if not (has_span or has_segment):
+    if not (has_span or "segment" in columns):
         missing.append("char_start and char_end (or segment)")
     if missing:
-        raise GoldError(path, [f"missing column(s): {', '.join(missing)} (columns are: {', '.join(columns.values())})"])
-    col = lambda name: columns[name]  # noqa: E731
+        raise GoldError(path, [f"missing column(s): {', '.join(missing)} (columns are: {', '.join(columns.values()) or 'none'})"])
     by_transcript = {tid: g.sort_values("start") for tid, g in segments.groupby("transcript", observed=True)}
+    speech = _speech_by_transcript(turns)
     rows: list[tuple[str, int, str]] = []
-    spans_seen: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
+    problems: list[str] = []
     for record in frame.to_dict(orient="records"):
-        row = record["_row"]
-        tid = str(record[col("transcript")]).strip()
-        code = str(record[col("code")]).strip()
-        if tid not in by_transcript:
-            problems.append(f"row {row}: unknown transcript '{tid}' (the run has: {', '.join(sorted(by_transcript))})")
-            continue
-        if code and codebook_codes is not None and code not in codebook_codes:
-            problems.append(f"row {row}: code '{code}' is not in the codebook")
-            continue
-        segs = by_transcript[tid]
-        if has_span and str(record[col("char_start")]).strip():
-            try:
-                start, end = int(record[col("char_start")]), int(record[col("char_end")])
-            except ValueError:
-                problems.append(f"row {row}: char_start/char_end must be whole numbers")
-                continue
-            if start < 0 or end <= start:
-                problems.append(f"row {row}: span {start}-{end} is empty or inverted; char_end must be after char_start")
-                continue
-            if code:
-                for other_row, s0, e0 in spans_seen.get((tid, code), []):
-                    if start < e0 and s0 < end:
-                        problems.append(f"row {row}: span {start}-{end} overlaps row {other_row} ({s0}-{e0}) with the same code '{code}'")
-                        break
-                spans_seen.setdefault((tid, code), []).append((row, start, end))
-            overlap = np.minimum(segs["end"].to_numpy(), end) - np.maximum(segs["start"].to_numpy(), start)
-            length = (segs["end"] - segs["start"]).to_numpy()
-            hit = (overlap > 0) & ((overlap * 2 >= length) | (overlap * 2 >= end - start))
-            matched = segs["segment"].to_numpy()[hit]
-            if len(matched) == 0:
-                problems.append(f"row {row}: span {start}-{end} of {tid} matches no coded participant segment")
-                continue
+        placed = _place_row(record, columns, by_transcript, speech, codebook_codes, has_span=has_span)
+        if isinstance(placed, str):
+            problems.append(f"row {record['_row']}: {placed}")
         else:
-            try:
-                seg = int(record[col("segment")])
-            except (ValueError, KeyError):
-                problems.append(f"row {row}: needs char_start and char_end, or a segment number")
-                continue
-            if seg not in set(segs["segment"]):
-                problems.append(f"row {row}: {tid} has no segment {seg}")
-                continue
-            matched = [seg]
-        rows.extend((tid, int(s), code) for s in matched)
-    if problems:
+            rows.extend(placed)
+    if problems and strict:
         raise GoldError(path, problems)
-    import pandas as pd
+    return MappedGold(pd.DataFrame(rows, columns=["transcript", "segment", "code"]).drop_duplicates(), problems)
 
-    return pd.DataFrame(rows, columns=["transcript", "segment", "code"]).drop_duplicates()
+
+def _speech_by_transcript(turns: pd.DataFrame | None) -> dict[str, tuple[list[tuple[int, int]], list[tuple[int, int]]]] | None:
+    """Per transcript: the (start, end) of its participants' turns, and of its interviewers'."""
+    if turns is None:
+        return None
+    speech: dict[str, tuple[list[tuple[int, int]], list[tuple[int, int]]]] = {}
+    for tid, role, start, end in turns[["transcript", "role", "start", "end"]].itertuples(index=False):
+        parts = speech.setdefault(str(tid), ([], []))
+        parts[0 if role == "participant" else 1].append((int(start), int(end)))
+    return speech
+
+
+def _place_row(
+    record: dict,
+    columns: dict[str, str],
+    by_transcript: dict,
+    speech: dict | None,
+    codebook_codes: set[str] | None,
+    *,
+    has_span: bool,
+) -> list[tuple[str, int, str]] | str:
+    """The (transcript, segment, code) rows one gold row gives, or why it gives none."""
+    tid = str(record[columns["transcript"]]).strip()
+    code = str(record[columns["code"]]).strip()
+    if tid not in by_transcript:
+        return f"unknown transcript '{tid}' (the run has: {', '.join(sorted(by_transcript))})"
+    if code and codebook_codes is not None and code not in codebook_codes:
+        return f"code '{code}' is not in the codebook"
+    segs = by_transcript[tid]
+    if has_span and str(record[columns["char_start"]]).strip():
+        try:
+            start, end = int(record[columns["char_start"]]), int(record[columns["char_end"]])
+        except ValueError:
+            return "char_start/char_end must be whole numbers"
+        if start < 0 or end <= start:
+            return f"span {start}-{end} is empty or inverted; char_end must be after char_start"
+        pieces = [(start, end)]
+        if speech is not None and tid in speech:
+            participant, interviewer = speech[tid]
+            pieces = [(max(start, s), min(end, e)) for s, e in participant if s < end and start < e]
+            if not pieces and any(s < end and start < e for s, e in interviewer):
+                return f"span {start}-{end} of {tid} is interviewer speech only; left out"
+        matched: set[int] = set()
+        for s, e in pieces:
+            overlap = np.minimum(segs["end"].to_numpy(), e) - np.maximum(segs["start"].to_numpy(), s)
+            length = (segs["end"] - segs["start"]).to_numpy()
+            hit = (overlap > 0) & ((overlap * 2 >= length) | (overlap * 2 >= e - s))
+            matched.update(int(x) for x in segs["segment"].to_numpy()[hit])
+        if not matched:
+            return f"span {start}-{end} of {tid} matches no coded participant segment"
+        return [(tid, seg, code) for seg in sorted(matched)]
+    try:
+        seg = int(record[columns["segment"]])
+    except (ValueError, KeyError):
+        return "needs char_start and char_end, or a segment number"
+    if seg not in set(segs["segment"]):
+        return f"{tid} has no segment {seg}"
+    return [(tid, seg, code)]

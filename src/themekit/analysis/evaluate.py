@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from themekit.codebook import Codebook
-from themekit.gold import load_gold
+from themekit.errors import GoldError
+from themekit.gold import map_gold
 from themekit.run import Run
 from themekit.runfolder import read_run
 
@@ -65,11 +66,19 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
-def evaluate(run: Run | str | Path, gold: str | Path, *, min_support: int = 5) -> Evaluation:
-    """Score a run (a :class:`~themekit.Run` or a run folder) against a gold file."""
+def evaluate(run: Run | str | Path, gold: str | Path, *, min_support: int = 5, strict: bool = False) -> Evaluation:
+    """Score a run (a :class:`~themekit.Run` or a run folder) against a gold file.
+
+    Human codings are read as other tools leave them (see :func:`themekit.gold.map_gold`): spans of one code
+    that overlap merge, spans running from the interviewer's question into the answer are trimmed to the
+    participant's speech; rows that cannot be placed are left out and listed in ``overall["skipped"]``, and
+    ``strict=True`` refuses the file instead.
+    """
     if not isinstance(run, Run):
         run = read_run(run)
-    result = evaluate_frames(run.excerpts, run.segments, gold, run.codebook, min_support=min_support)
+    result = evaluate_frames(
+        run.excerpts, run.segments, gold, run.codebook, min_support=min_support, turns=run.corpus.turns, strict=strict
+    )
     return _warn_if_trained_on(result, run.settings, gold)
 
 
@@ -93,12 +102,19 @@ def evaluate_frames(
     codebook: Codebook,
     *,
     min_support: int = 5,
+    turns: pd.DataFrame | None = None,
+    strict: bool = False,
 ) -> Evaluation:
     """Score machine codings (``excerpts``) against a gold file on the segments it covers.
 
-    Macro figures average the codes with at least ``min_support`` gold segments.
+    Macro figures average the codes with at least ``min_support`` gold segments. ``turns`` (the corpus' turn
+    table) lets spans be trimmed to participant speech; ``strict`` refuses a file with any row left out.
     """
-    gold = load_gold(gold_path, segments, {c.id for c in codebook})
+    mapped = map_gold(gold_path, segments, {c.id for c in codebook}, turns=turns, strict=strict)
+    gold = mapped.codings
+    if gold.empty:
+        reason = "it has no rows" if not mapped.skipped else f"none of its {len(mapped.skipped)} rows could be placed"
+        raise GoldError(gold_path, [f"nothing to score: {reason}", *mapped.skipped])
     covered = gold[["transcript", "segment"]].drop_duplicates()
     covered_keys = set(map(tuple, covered.to_numpy().tolist()))
     truth: dict[tuple[str, int], set[str]] = {k: set() for k in covered_keys}
@@ -151,6 +167,7 @@ def evaluate_frames(
         "machine_codings": int(per_code["predicted"].sum()),
         "min_support": min_support,
         "codes_scored": int(len(eligible)),
+        "skipped": mapped.skipped,
         "micro": {"precision": round(micro_p, 4), "recall": round(micro_r, 4), "f1": round(micro_f1, 4)},
         "macro": {
             "precision": round(float(eligible["precision"].mean()), 4) if len(eligible) else None,

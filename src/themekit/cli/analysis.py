@@ -18,6 +18,7 @@ def evaluate_cmd(
     min_support: Annotated[int, typer.Option(help="Codes with fewer gold segments are left out of macro figures.")] = 5,
     out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write evaluation.json (default: in the run folder).")] = None,
     show_errors: Annotated[int, typer.Option(help="How many misses and false alarms to list.")] = 10,
+    strict: Annotated[bool, typer.Option("--strict", help="Refuse the gold file if any row cannot be placed (default: list and skip those rows).")] = False,
 ) -> None:
     """Compare a run with human codings: precision, recall, F1 and Cohen's kappa per code."""
     from rich.table import Table
@@ -25,7 +26,7 @@ def evaluate_cmd(
     from themekit.analysis.evaluate import evaluate
 
     with _user_errors():
-        result = evaluate(run_dir, gold, min_support=min_support)
+        result = evaluate(run_dir, gold, min_support=min_support, strict=strict)
         written = result.save(out_file or run_dir / "evaluation.json")
     table = Table(title=f"Run {run_dir} against {gold}")
     for column in ("code", "support", "predicted", "precision", "recall", "F1", "kappa"):
@@ -46,6 +47,10 @@ def evaluate_cmd(
             f"macro over {o['codes_scored']} codes with at least {min_support} gold segments: P/R/F1 "
             f"{m['precision']:.2f}/{m['recall']:.2f}/{m['f1']:.2f}, mean kappa {m['kappa']:.2f}"
         )
+    if o["skipped"]:
+        err.print(f"[yellow]Skipped {len(o['skipped'])} gold row(s)[/] (listed in evaluation.json; --strict refuses such a file):")
+        for line in o["skipped"][:show_errors]:
+            err.print(f"  - {escape(line)}")
     if "warning" in o:
         err.print(f"[yellow]Warning:[/] {escape(as_flags(o['warning'], ['methods']))}")
     for err_row in result.errors.head(show_errors).itertuples(index=False):

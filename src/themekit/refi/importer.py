@@ -531,7 +531,7 @@ def _check_out_dir(out: Path, force: bool) -> None:
 
 
 def _merge(rows: list[tuple[str, int, int, str, str]]) -> tuple[list[tuple[str, int, int, str, str]], int]:
-    """Join codings of one code whose spans overlap (load_gold refuses overlaps); coders are listed together."""
+    """Join codings of one code whose spans overlap, so gold.csv holds each passage once; coders are listed together."""
     rows = sorted(rows, key=lambda r: (r[0], r[3], r[1], r[2]))
     merged: list[list] = []
     joined = 0
