@@ -46,3 +46,33 @@ def test_benchmarks_run_small_size_reports_every_stage(tmp_path):
         assert row["seconds"] > 0 and row["words_per_second"] > 0 and row["peak_rss_mb"] > 0, row
     assert rows["code:rule"]["vs_reference"] > 0 and rows["suggest"]["vs_reference"] > 0
     assert "| end to end, 1 worker |" in result.stdout
+
+
+def test_benchmarks_real_interviews_say_so_when_the_data_is_absent(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "quality_real.py"), "--data", str(tmp_path / "nowhere")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"no real interviews at {tmp_path / 'nowhere'}: nothing measured (the data lives in ../shared/dev-data)."
+
+
+def test_benchmarks_real_interviews_codebook_comes_from_the_code_system_only(tmp_path):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import quality_real
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    (tmp_path / "code_system.csv").write_text(
+        "code_path,top_code,memo,n_segments\n"
+        "Purposes,Purposes,Why people use the plots.,0\n"
+        "Purposes > Debugging,Purposes,,3\n"
+        "Limits,Limits,,1\n",
+        encoding="utf-8",
+    )
+    codebook = quality_real.codebook_from_code_system(tmp_path)
+    [theme] = codebook["themes"]
+    assert [(c["id"], c["label"], c["definition"], c["include"]) for c in theme["codes"]] == [
+        ("purposes", "Purposes", "Why people use the plots.", ["Debugging"]),
+        ("limits", "Limits", "Limits", []),
+    ]

@@ -40,7 +40,7 @@ def test_evaluate_scores_per_code_against_span_gold(tmp_path, coded):
         f"P02,{s3[0]},{s3[1]},loneliness\n"  # the rules miss this one (vetoed by 'rural')
         f"P02,{s4[0]},{s4[1]},\n",  # read, and nothing in it
     )
-    result = evaluate(folder, gold, min_support=1)
+    result = evaluate(folder, gold, min_support=1, scope="coded")
     rows = result.per_code.set_index("code")
     assert rows.loc["loneliness", ["support", "tp", "fp", "fn"]].tolist() == [2, 1, 0, 1]
     assert rows.loc["loneliness", "recall"] == 0.5 and rows.loc["loneliness", "precision"] == 1.0
@@ -52,6 +52,16 @@ def test_evaluate_scores_per_code_against_span_gold(tmp_path, coded):
     misses = result.errors.query("kind == 'miss'")
     assert misses[["code", "transcript"]].values.tolist() == [["loneliness", "P02"]]
     assert misses["text"].iloc[0].startswith("I trust her completely")
+
+    # by default every participant segment of a transcript the coder coded is scored: talk they left uncoded
+    # is "no code", so the rules' loneliness on "I felt isolated every single day." is a false alarm there
+    whole = evaluate(folder, gold, min_support=1)
+    assert whole.overall["scope"] == "transcript" and result.overall["scope"] == "coded"
+    assert whole.overall["segments_scored"] == len(run.units) == 7
+    false_alarms = whole.errors.query("kind == 'false alarm'")
+    assert ["loneliness", "P01"] in false_alarms[["code", "transcript"]].values.tolist()
+    assert false_alarms.query("code == 'loneliness'")["text"].str.startswith("I felt isolated").any()
+    assert whole.per_code.set_index("code").loc["loneliness", "precision"] < 1.0
 
 
 def test_evaluate_bad_gold_rows_are_listed_and_skipped_or_with_strict_refused(tmp_path, coded):
@@ -68,7 +78,7 @@ def test_evaluate_bad_gold_rows_are_listed_and_skipped_or_with_strict_refused(tm
     )
     # the rows that can be placed are scored; the others are listed with their rows
     result = evaluate(folder, gold, min_support=1)
-    assert result.overall["segments_scored"] == 1
+    assert result.overall["segments_scored"] == 3  # every participant segment of P02, the one transcript placed
     assert result.per_code.set_index("code").loc["trust", "f1"] == 1.0
     assert result.overall["skipped"] == [
         "row 2: unknown transcript 'P99' (the run has: P01, P02)",
@@ -138,7 +148,7 @@ def test_evaluate_cli_writes_evaluation_json(tmp_path, coded):
     gold = write(tmp_path / "gold.csv", f"transcript,segment,code\nP02,{[x for x in run.units if x.start == s[0]][0].index},trust\n")
     result = CliRunner().invoke(app, ["evaluate", str(folder), "--gold", str(gold), "--min-support", "1"])
     assert result.exit_code == 0, result.output
-    assert "1 segments scored" in result.output
+    assert "3 segments scored (scope: transcript)" in result.output
     record = json.loads((folder / "evaluation.json").read_text())
     trust = [r for r in record["per_code"] if r["code"] == "trust"][0]
     assert trust["f1"] == 1.0

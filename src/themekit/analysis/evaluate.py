@@ -15,18 +15,22 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from themekit.codebook import Codebook
-from themekit.errors import GoldError
+from themekit.errors import GoldError, OptionError
 from themekit.gold import map_gold
 from themekit.run import Run
 from themekit.runfolder import read_run
 
-__all__ = ["Evaluation", "evaluate", "evaluate_frames"]
+__all__ = ["SCOPES", "Evaluation", "Scope", "evaluate", "evaluate_frames"]
+
+Scope = Literal["transcript", "coded"]
+#: Which segments are scored: every participant segment of the transcripts a gold file names, or only those it touches.
+SCOPES: tuple[str, ...] = ("transcript", "coded")
 
 
 @dataclass
@@ -66,8 +70,15 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
-def evaluate(run: Run | str | Path, gold: str | Path, *, min_support: int = 5, strict: bool = False) -> Evaluation:
+def evaluate(
+    run: Run | str | Path, gold: str | Path, *, min_support: int = 5, strict: bool = False, scope: Scope = "transcript"
+) -> Evaluation:
     """Score a run (a :class:`~themekit.Run` or a run folder) against a gold file.
+
+    ``scope="transcript"`` (the default) scores every participant segment of each transcript the gold file
+    names, a segment without a gold code counting as "no code": a coder who codes a transcript reads all of
+    it, so the machine's false alarms on talk the coder left uncoded count. ``scope="coded"`` scores only the
+    segments the gold file touches.
 
     Human codings are read as other tools leave them (see :func:`themekit.gold.map_gold`): spans of one code
     that overlap merge, spans running from the interviewer's question into the answer are trimmed to the
@@ -77,7 +88,7 @@ def evaluate(run: Run | str | Path, gold: str | Path, *, min_support: int = 5, s
     if not isinstance(run, Run):
         run = read_run(run)
     result = evaluate_frames(
-        run.excerpts, run.segments, gold, run.codebook, min_support=min_support, turns=run.corpus.turns, strict=strict
+        run.excerpts, run.segments, gold, run.codebook, min_support=min_support, turns=run.corpus.turns, strict=strict, scope=scope
     )
     return _warn_if_trained_on(result, run.settings, gold)
 
@@ -104,6 +115,7 @@ def evaluate_frames(
     min_support: int = 5,
     turns: pd.DataFrame | None = None,
     strict: bool = False,
+    scope: Scope = "transcript",
 ) -> Evaluation:
     """Score machine codings (``excerpts``) against a gold file on the segments it covers.
 
@@ -115,8 +127,14 @@ def evaluate_frames(
     if gold.empty:
         reason = "it has no rows" if not mapped.skipped else f"none of its {len(mapped.skipped)} rows could be placed"
         raise GoldError(gold_path, [f"nothing to score: {reason}", *mapped.skipped])
+    if scope not in SCOPES:
+        raise OptionError(f"unknown scope {scope!r} (scope=); choose from: {', '.join(SCOPES)}", param="scope")
     covered = gold[["transcript", "segment"]].drop_duplicates()
     covered_keys = set(map(tuple, covered.to_numpy().tolist()))
+    if scope == "transcript":
+        named = set(gold["transcript"])
+        spoken = segments if "role" not in segments else segments[segments["role"].astype(str) == "participant"]
+        covered_keys |= {(str(t), int(i)) for t, i in zip(spoken["transcript"], spoken["segment"]) if str(t) in named}
     truth: dict[tuple[str, int], set[str]] = {k: set() for k in covered_keys}
     for tid, seg, code in gold.itertuples(index=False):
         if code:
@@ -162,6 +180,7 @@ def evaluate_frames(
     tp, fp, fn = int(per_code["tp"].sum()), int(per_code["fp"].sum()), int(per_code["fn"].sum())
     micro_p, micro_r, micro_f1 = _prf(tp, fp, fn)
     overall = {
+        "scope": scope,
         "segments_scored": len(keys),
         "gold_codings": int(per_code["support"].sum()),
         "machine_codings": int(per_code["predicted"].sum()),

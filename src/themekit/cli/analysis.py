@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 from rich.markup import escape
@@ -19,6 +19,12 @@ def evaluate_cmd(
     out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write evaluation.json (default: in the run folder).")] = None,
     show_errors: Annotated[int, typer.Option(help="How many misses and false alarms to list.")] = 10,
     strict: Annotated[bool, typer.Option("--strict", help="Refuse the gold file if any row cannot be placed (default: list and skip those rows).")] = False,
+    scope: Annotated[
+        Literal["transcript", "coded"],
+        typer.Option(
+            help="transcript: every participant segment of the transcripts the gold file names (uncoded = no code); coded: only segments it touches.",
+        ),
+    ] = "transcript",
 ) -> None:
     """Compare a run with human codings: precision, recall, F1 and Cohen's kappa per code."""
     from rich.table import Table
@@ -26,7 +32,7 @@ def evaluate_cmd(
     from themekit.analysis.evaluate import evaluate
 
     with _user_errors():
-        result = evaluate(run_dir, gold, min_support=min_support, strict=strict)
+        result = evaluate(run_dir, gold, min_support=min_support, strict=strict, scope=scope)
         written = result.save(out_file or run_dir / "evaluation.json")
     table = Table(title=f"Run {run_dir} against {gold}")
     for column in ("code", "support", "predicted", "precision", "recall", "F1", "kappa"):
@@ -38,7 +44,7 @@ def evaluate_cmd(
     out.print(table)
     o = result.overall
     out.print(
-        f"{o['segments_scored']} segments scored; micro P/R/F1 {o['micro']['precision']:.2f}/{o['micro']['recall']:.2f}/"
+        f"{o['segments_scored']} segments scored (scope: {o['scope']}); micro P/R/F1 {o['micro']['precision']:.2f}/{o['micro']['recall']:.2f}/"
         f"{o['micro']['f1']:.2f}"
     )
     if o["codes_scored"]:

@@ -1,0 +1,128 @@
+"""Coding quality on real interviews nobody here wrote: the PDPilot user-study interviews in ../shared/dev-data.
+
+Seven real interviews, hand-coded by the study's authors in MAXQDA (262
+codings under 9 top-level codes; BSD-3-Clause, see the data's README). The
+codebook is written only from the study's code system: one code per
+top-level code, its label the code's name, its definition the code's memo,
+its include criteria the names of its sub-codes. No example, keyword or
+threshold comes from the coded text. Codings are scored at the top-level
+code, turn by turn, with ``scope="transcript"``: every participant turn of
+every interview counts, a turn the authors left uncoded being "no code".
+
+    python benchmarks/quality_real.py [--data PATH] [--unit turn] [--json results.json]
+
+Without the data (a clone without ../shared) it says so and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import platform
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+import themekit
+from themekit.analysis.evaluate import evaluate
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "dev-data" / "pdpilot-interviews"
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.casefold()).strip("_")
+
+
+def codebook_from_code_system(data: Path) -> dict:
+    """The codebook the study's code system gives: names and memos only."""
+    rows = list(csv.DictReader((data / "code_system.csv").open(encoding="utf-8")))
+    tops = [r for r in rows if ">" not in r["code_path"]]
+    codes = []
+    for top in tops:
+        children = [r["code_path"].split(" > ")[-1] for r in rows if r["code_path"].startswith(top["code_path"] + " > ")]
+        codes.append(
+            {
+                "id": _slug(top["code_path"]),
+                "label": top["code_path"],
+                "definition": top["memo"].strip() or top["code_path"],
+                "include": list(dict.fromkeys(children))[:20],
+            }
+        )
+    return {
+        "schema_version": 1,
+        "name": "PDPilot user study (from the study's code system)",
+        "version": "1.0.0",
+        "themes": [{"id": "study", "label": "PDPilot user study", "codes": codes}],
+    }
+
+
+def gold_from_coded_segments(data: Path, out: Path) -> Path:
+    """The authors' codings as a themekit gold file: spans by offsets into the transcripts, top-level codes."""
+    with (data / "coded_segments.csv").open(encoding="utf-8") as fh, out.open("w", encoding="utf-8", newline="") as dst:
+        writer = csv.writer(dst)
+        writer.writerow(["transcript", "char_start", "char_end", "code", "text"])
+        for row in csv.DictReader(fh):
+            if row["char_start"]:
+                writer.writerow([row["transcript"], row["char_start"], row["char_end"], _slug(row["top_code"]), row["text"]])
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--unit", default="turn", choices=["turn", "paragraph", "sentence"])
+    parser.add_argument("--methods", default="rule,semantic")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    if not (args.data / "coded_segments.csv").is_file():
+        print(f"no real interviews at {args.data}: nothing measured (the data lives in ../shared/dev-data).")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="themekit-real-") as tmp:
+        work = Path(tmp)
+        codebook = work / "codebook.yaml"
+        codebook.write_text(yaml.safe_dump(codebook_from_code_system(args.data), sort_keys=False, allow_unicode=True))
+        gold = gold_from_coded_segments(args.data, work / "gold.csv")
+        started = time.perf_counter()
+        run = themekit.code(
+            args.data / "transcripts",
+            codebook,
+            unit=args.unit,
+            methods=args.methods,
+            interviewer_labels=["Dan"],
+            cache_dir=ROOT / ".themekit" / "cache",
+            project=None,
+        )
+        seconds = time.perf_counter() - started
+        results = {}
+        for scope in ("transcript", "coded"):
+            o = evaluate(run, gold, min_support=5, scope=scope).overall
+            results[scope] = {
+                "segments": o["segments_scored"],
+                "codes_scored": o["codes_scored"],
+                "micro": o["micro"],
+                "macro": o["macro"],
+                "skipped": len(o["skipped"]),
+            }
+    print(f"PDPilot interviews: {len(run.corpus)} transcripts, unit {args.unit}, methods {args.methods}, coded in {seconds:.1f} s")
+    print(f"machine: {platform.processor() or platform.machine()}, Python {sys.version.split()[0]}")
+    print("| scope | segments | codes | micro P/R/F1 | macro P/R/F1 | mean kappa |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for scope, r in results.items():
+        m, M = r["micro"], r["macro"]
+        print(
+            f"| {scope} | {r['segments']} | {r['codes_scored']} | {m['precision']:.2f}/{m['recall']:.2f}/{m['f1']:.2f} | "
+            f"{M['precision']:.2f}/{M['recall']:.2f}/{M['f1']:.2f} | {M['kappa']:.2f} |"
+        )
+    if args.json:
+        args.json.write_text(json.dumps({"unit": args.unit, "methods": args.methods, "results": results}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
