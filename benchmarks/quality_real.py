@@ -5,7 +5,9 @@ codings under 9 top-level codes; BSD-3-Clause, see the data's README). The
 codebook is written only from the study's code system: one code per
 top-level code, its label the code's name, its definition the code's memo,
 its include criteria the names of its sub-codes. No example, keyword or
-threshold comes from the coded text. Codings are scored at the top-level
+threshold comes from the coded text. The learned figures add the classifier
+and cross-validate by transcript (``--cv 2``: trained on the authors'
+codings of half the interviews, scored on the other half, both ways). Codings are scored at the top-level
 code, turn by turn, with ``scope="transcript"``: every participant turn of
 every interview counts, a turn the authors left uncoded being "no code".
 
@@ -29,6 +31,7 @@ from pathlib import Path
 import yaml
 
 import themekit
+from themekit.analysis.crossval import cross_validate
 from themekit.analysis.evaluate import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,6 +81,7 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--unit", default="turn", choices=["turn", "paragraph", "sentence"])
     parser.add_argument("--methods", default="rule,semantic")
+    parser.add_argument("--cv", type=int, default=2, help="folds for the learned figures (2: half the interviews each way; 0: none)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if not (args.data / "coded_segments.csv").is_file():
@@ -108,6 +112,18 @@ def main() -> int:
                 "micro": o["micro"],
                 "macro": o["macro"],
                 "skipped": len(o["skipped"]),
+            }
+        if args.cv:
+            started_cv = time.perf_counter()
+            crossed = cross_validate(run, gold, folds=args.cv, min_support=5, scope="transcript", cache_dir=ROOT / ".themekit" / "cache")
+            o = crossed.pooled.overall
+            results[f"learned, {args.cv}-fold by transcript"] = {
+                "segments": o["segments_scored"],
+                "codes_scored": o["codes_scored"],
+                "micro": o["micro"],
+                "macro": o["macro"],
+                "skipped": len(o["skipped"]),
+                "seconds": round(time.perf_counter() - started_cv, 1),
             }
     print(f"PDPilot interviews: {len(run.corpus)} transcripts, unit {args.unit}, methods {args.methods}, coded in {seconds:.1f} s")
     print(f"machine: {platform.processor() or platform.machine()}, Python {sys.version.split()[0]}")

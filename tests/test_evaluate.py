@@ -166,3 +166,30 @@ def test_evaluate_sample_gold_maps_onto_the_sample(sample_rule_run):
     assert len(gold) >= 300 and gold["transcript"].nunique() == 8
     assert result.overall["segments_scored"] >= 300
     assert result.overall["codes_scored"] >= 25
+
+
+@pytest.mark.slow
+def test_evaluate_cross_validation_holds_each_fold_out_of_training(tmp_path, sample_rule_folder, embedding_cache):
+    from typer.testing import CliRunner
+
+    from themekit.analysis.crossval import cross_validate
+
+    from .conftest import SAMPLE, copy_run
+
+    gold = SAMPLE / "gold.csv"
+    result = cross_validate(sample_rule_folder, gold, folds=2, cache_dir=embedding_cache)
+    # the eight interviews dealt into two folds, each scored by a classifier that never saw its codings
+    assert [f["transcripts"] for f in result.folds] == [["KW01", "KW03", "KW05", "KW07"], ["KW02", "KW04", "KW06", "KW08"]]
+    assert result.pooled.overall["folds"] == 2 and result.pooled.overall["scope"] == "transcript"
+    assert result.pooled.overall["segments_scored"] == sum(f["segments_scored"] for f in result.folds) == 1090
+    assert 0.3 < result.pooled.overall["macro"]["f1"] < 0.9
+    spread = result.per_code.set_index("code")
+    assert list(spread.columns) == ["support", "f1_mean", "f1_sd", "kappa_mean", "kappa_sd"]
+    assert (spread["f1_sd"] >= 0).all() and spread.loc["debt", "support"] > 0
+    folder = copy_run(sample_rule_folder, tmp_path)
+    cli = CliRunner().invoke(app, ["evaluate", str(folder), "--gold", str(gold), "--cv", "2", "--quiet"])
+    assert cli.exit_code == 0, cli.output
+    assert "held out in 2 folds grouped by transcript" in cli.output
+    assert json.loads((folder / "crossvalidation.json").read_text())["pooled"]["overall"]["folds"] == 2
+    one = CliRunner().invoke(app, ["evaluate", str(folder), "--gold", str(gold), "--cv", "1"])
+    assert one.exit_code == 2  # fewer than two folds is refused before any work

@@ -75,7 +75,7 @@ def code(
     embedding_sha256: str | None = None,
     cache_dir: str | Path | None = DEFAULT_CACHE_DIR,
     min_score: float = 0.5,
-    gold: str | Path | None = None,
+    gold: HumanCodings | str | Path | None = None,
     code_interviewer: bool = False,
     strict: bool = False,
     project: Project | str | Path | None = DEFAULT_PROJECT,
@@ -196,8 +196,10 @@ def _settings(
     return settings
 
 
-def _gold_file(gold: str | Path | None, corpus: Corpus | str | Path) -> str | Path | None:
+def _gold_file(gold: HumanCodings | str | Path | None, corpus: Corpus | str | Path) -> HumanCodings | str | Path | None:
     """The human codings file: as given, or a ``gold.csv`` in the transcript folder; checked to exist."""
+    if isinstance(gold, HumanCodings):
+        return gold
     folder = corpus.root if isinstance(corpus, Corpus) else Path(corpus)
     if gold is None and folder.is_dir() and (folder / "gold.csv").is_file():
         gold = folder / "gold.csv"
@@ -206,8 +208,10 @@ def _gold_file(gold: str | Path | None, corpus: Corpus | str | Path) -> str | Pa
     return gold
 
 
-def _human_codings(gold: str | Path | None, decided: _ProjectDecisions | None) -> HumanCodings | None:
+def _human_codings(gold: HumanCodings | str | Path | None, decided: _ProjectDecisions | None) -> HumanCodings | None:
     """What the classifier learns from: the gold file when there is one, else the project's decisions."""
+    if isinstance(gold, HumanCodings):
+        return gold
     if gold is not None:
         return HumanCodings.from_file(gold, source=str(gold))
     return decided.human if decided is not None else None

@@ -116,13 +116,15 @@ def evaluate_frames(
     turns: pd.DataFrame | None = None,
     strict: bool = False,
     scope: Scope = "transcript",
+    frame: pd.DataFrame | None = None,
 ) -> Evaluation:
     """Score machine codings (``excerpts``) against a gold file on the segments it covers.
 
     Macro figures average the codes with at least ``min_support`` gold segments. ``turns`` (the corpus' turn
     table) lets spans be trimmed to participant speech; ``strict`` refuses a file with any row left out.
+    ``frame``: the gold rows (as :func:`themekit.gold.read_gold` gives them) instead of reading ``gold_path``.
     """
-    mapped = map_gold(gold_path, segments, {c.id for c in codebook}, turns=turns, strict=strict)
+    mapped = map_gold(gold_path, segments, {c.id for c in codebook}, frame=frame, turns=turns, strict=strict)
     gold = mapped.codings
     if gold.empty:
         reason = "it has no rows" if not mapped.skipped else f"none of its {len(mapped.skipped)} rows could be placed"

@@ -8,7 +8,7 @@ from typing import Annotated, Literal, Optional
 import typer
 from rich.markup import escape
 
-from themekit.cli.app import _user_errors, app, as_flags, err, out
+from themekit.cli.app import _Progress, _user_errors, app, as_flags, err, out
 
 
 @app.command("evaluate")
@@ -25,15 +25,30 @@ def evaluate_cmd(
             help="transcript: every participant segment of the transcripts the gold file names (uncoded = no code); coded: only segments it touches.",
         ),
     ] = "transcript",
+    cv: Annotated[
+        Optional[int],
+        typer.Option("--cv", min=2, help="Cross-validate in K folds grouped by transcript: train the classifier on the others' codings, code and score each fold."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Compare a run with human codings: precision, recall, F1 and Cohen's kappa per code."""
     from rich.table import Table
 
+    from themekit.analysis.crossval import cross_validate
     from themekit.analysis.evaluate import evaluate
 
+    progress = _Progress(enabled=not quiet)
     with _user_errors():
-        result = evaluate(run_dir, gold, min_support=min_support, strict=strict, scope=scope)
-        written = result.save(out_file or run_dir / "evaluation.json")
+        try:
+            if cv:
+                crossed = cross_validate(run_dir, gold, folds=cv, min_support=min_support, strict=strict, scope=scope, progress=progress)
+                result = crossed.pooled
+                written = crossed.save(out_file or run_dir / "crossvalidation.json")
+            else:
+                result = evaluate(run_dir, gold, min_support=min_support, strict=strict, scope=scope)
+                written = result.save(out_file or run_dir / "evaluation.json")
+        finally:
+            progress.close()
     table = Table(title=f"Run {run_dir} against {gold}")
     for column in ("code", "support", "predicted", "precision", "recall", "F1", "kappa"):
         table.add_column(column, justify="left" if column == "code" else "right")
@@ -52,6 +67,14 @@ def evaluate_cmd(
         out.print(
             f"macro over {o['codes_scored']} codes with at least {min_support} gold segments: P/R/F1 "
             f"{m['precision']:.2f}/{m['recall']:.2f}/{m['f1']:.2f}, mean kappa {m['kappa']:.2f}"
+        )
+    if cv:
+        folds = crossed.folds
+        f1s = [f["macro"]["f1"] for f in folds if f["macro"]["f1"] is not None]
+        out.print(
+            f"held out in {len(folds)} folds grouped by transcript (figures above pool them); macro F1 per fold: "
+            + ", ".join(f"{v:.2f}" for v in f1s)
+            + (f" (mean {sum(f1s) / len(f1s):.2f})" if f1s else "")
         )
     if o["skipped"]:
         err.print(f"[yellow]Skipped {len(o['skipped'])} gold row(s)[/] (listed in evaluation.json; --strict refuses such a file):")

@@ -193,9 +193,10 @@ class ClassifierCoder:
                 entry["reason"] = f"needs at least {MIN_POSITIVES} positive and {MIN_POSITIVES} negative human codings"
                 continue
             folds = min(5, int(y.sum()), len(set(groups[y == 1])))
-            if folds >= 2:
-                cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=0)
-                predicted = cross_val_predict(_model(), data.train, y, cv=cv, groups=groups, method="predict_proba")[:, 1]
+            splits = list(StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=0).split(data.train, y, groups)) if folds >= 2 else []
+            # a split whose training part holds one class only cannot train: cross-validate only when none does
+            if splits and all(0 < y[train].sum() < len(train) for train, _ in splits):
+                predicted = cross_val_predict(_model(), data.train, y, cv=splits, method="predict_proba")[:, 1]
                 entry["cv_folds"] = folds
                 held_out.append((y, predicted, entry))
             trained.append((code, y))

@@ -1,0 +1,168 @@
+"""How well does themekit code *my* interviews? Cross-validation grouped by transcript.
+
+Given a run and human codings of some of its transcripts, the transcripts
+the codings name are dealt into ``folds`` groups; for each group the run's
+corpus is coded again with the run's settings and the classifier trained on
+the other groups' codings only, and the group's own transcripts are scored.
+No interview is learned from before it is scored. The pooled figures score
+every held-out transcript together; the spread across folds says how much
+they vary from interview to interview.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from themekit import pipeline
+from themekit.analysis.evaluate import Evaluation, Scope, evaluate_frames
+from themekit.embed import DEFAULT_CACHE_DIR
+from themekit.errors import OptionError
+from themekit.gold import HumanCodings
+from themekit.run import Run
+from themekit.runfolder import read_run
+from themekit.util.atomic import atomic_write_text
+
+__all__ = ["CrossValidation", "cross_validate"]
+
+
+@dataclass
+class CrossValidation:
+    """Pooled held-out figures, each fold's, and per code the mean and spread over folds."""
+
+    pooled: Evaluation
+    folds: list[dict[str, Any]]
+    per_code: pd.DataFrame
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": 1,
+            "pooled": self.pooled.to_dict(),
+            "folds": self.folds,
+            "per_code": self.per_code.replace({np.nan: None}).to_dict(orient="records"),
+        }
+
+    def save(self, path: str | Path) -> Path:
+        return atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
+
+
+def cross_validate(
+    run: Run | str | Path,
+    gold: str | Path,
+    *,
+    folds: int = 5,
+    min_support: int = 5,
+    scope: Scope = "transcript",
+    strict: bool = False,
+    cache_dir: str | Path | None = DEFAULT_CACHE_DIR,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> CrossValidation:
+    """Train on the human codings of all folds but one, code and score the held-out fold; every fold in turn.
+
+    The run's settings (unit, methods, spaCy model, interviewer labels) are
+    kept, the classifier is added to its methods, and no project store is
+    used, so stored decisions cannot leak into the figures.
+    """
+    if not isinstance(run, Run):
+        run = read_run(run)
+    human = HumanCodings.from_file(gold)
+    groups = _folds(run, human, folds)
+    methods = list(dict.fromkeys([*run.settings.get("methods", ["rule", "semantic"]), "classifier"]))
+    excerpts, segments, summaries = [], [], []
+    for k, held_out in enumerate(groups, start=1):
+        fold_run = _code_without(run, human, held_out, k, methods=methods, cache_dir=cache_dir)
+        fold_excerpts = fold_run.excerpts[fold_run.excerpts["transcript"].isin(held_out)]
+        fold_segments = fold_run.segments[fold_run.segments["transcript"].isin(held_out)]
+        result = evaluate_frames(
+            fold_excerpts, fold_segments, human.source, run.codebook, min_support=min_support,
+            turns=fold_run.corpus.turns, strict=strict, scope=scope, frame=_rows_of(human, held_out),
+        )
+        excerpts.append(fold_excerpts)
+        segments.append(fold_segments)
+        summaries.append((held_out, result))
+        if progress:
+            progress("cross-validation", 1, len(groups))
+    pooled = evaluate_frames(
+        pd.concat(excerpts), pd.concat(segments), human.source, run.codebook, min_support=min_support,
+        turns=run.corpus.turns, strict=strict, scope=scope, frame=human.rows,
+    )
+    pooled.overall["folds"] = len(groups)
+    return CrossValidation(pooled, [_fold_entry(t, r) for t, r in summaries], _spread(summaries))
+
+
+def _folds(run: Run, human: HumanCodings, folds: int) -> list[list[str]]:
+    """The transcripts the human codings name, dealt in name order into at most ``folds`` groups."""
+    column = next((c for c in human.rows.columns if c.strip().casefold() == "transcript"), None)
+    named = set(human.rows[column].str.strip()) if column else set()
+    coded = sorted(t.id for t in run.corpus if t.id in named)
+    if folds < 2:
+        raise OptionError(f"cross-validation needs at least 2 folds (folds={folds}).", param="folds")
+    if len(coded) < 2:
+        raise OptionError(
+            f"{human.source}: cross-validation needs human codings of at least 2 of the run's transcripts "
+            f"(found {len(coded)}); code more interviews by hand, or evaluate without folds=.",
+            param="folds",
+        )
+    k = min(folds, len(coded))
+    return [coded[i::k] for i in range(k)]
+
+
+def _rows_of(human: HumanCodings, transcripts: list[str], *, keep: bool = True) -> pd.DataFrame:
+    column = next(c for c in human.rows.columns if c.strip().casefold() == "transcript")
+    inside = human.rows[column].str.strip().isin(transcripts)
+    return human.rows[inside if keep else ~inside]
+
+
+def _code_without(run: Run, human: HumanCodings, held_out: list[str], k: int, **options: Any) -> Run:
+    """The run's corpus coded again, the classifier trained without the held-out transcripts' codings."""
+    rows = _rows_of(human, held_out, keep=False)
+    digest = hashlib.sha256(rows.to_csv(index=False).encode("utf-8")).hexdigest()
+    training = HumanCodings(rows, f"{human.source} without fold {k} ({', '.join(held_out)})", digest)
+    settings = run.settings
+    labels = settings.get("interviewer_labels", "default")
+    return pipeline.code(
+        run.corpus,
+        run.codebook,
+        unit=settings.get("unit", "sentence"),  # type: ignore[arg-type]
+        min_words=settings.get("min_words", 5),
+        spacy_model=settings.get("spacy_model", "blank"),
+        interviewer_labels=None if labels == "default" else labels,
+        code_interviewer=settings.get("code_interviewer", False),
+        gold=training,
+        project=None,
+        **options,
+    )
+
+
+def _fold_entry(transcripts: list[str], result: Evaluation) -> dict[str, Any]:
+    o = result.overall
+    return {
+        "transcripts": transcripts,
+        "segments_scored": o["segments_scored"],
+        "codes_scored": o["codes_scored"],
+        "micro": o["micro"],
+        "macro": o["macro"],
+    }
+
+
+def _spread(summaries: list[tuple[list[str], Evaluation]]) -> pd.DataFrame:
+    """Per code: gold segments in all, and the mean and standard deviation of F1 and kappa over the folds."""
+    frames = [r.per_code[["code", "support", "f1", "kappa"]] for _, r in summaries]
+    table = pd.concat(frames).groupby("code", sort=False)
+    out = pd.DataFrame(
+        {
+            "support": table["support"].sum(),
+            "f1_mean": table["f1"].mean().round(4),
+            "f1_sd": table["f1"].std(ddof=0).round(4),
+            "kappa_mean": table["kappa"].mean().round(4),
+            "kappa_sd": table["kappa"].std(ddof=0).round(4),
+        }
+    )
+    return out.reset_index()
