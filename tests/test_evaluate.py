@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pandas as pd
@@ -193,3 +194,49 @@ def test_evaluate_cross_validation_holds_each_fold_out_of_training(tmp_path, sam
     assert json.loads((folder / "crossvalidation.json").read_text())["pooled"]["overall"]["folds"] == 2
     one = CliRunner().invoke(app, ["evaluate", str(folder), "--gold", str(gold), "--cv", "1"])
     assert one.exit_code == 2  # fewer than two folds is refused before any work
+
+
+@pytest.mark.slow
+def test_evaluate_catches_a_classifier_trained_on_the_scored_transcripts_by_content(tmp_path, sample_folder):
+    from .conftest import SAMPLE
+
+    # the sample's gold under another name and with its rows reordered: not the file the classifier trained on,
+    # but the same transcripts' codings
+    rows = pd.read_csv(SAMPLE / "gold.csv", dtype=str, keep_default_na=False)
+    other = tmp_path / "second-coder.csv"
+    rows.iloc[::-1].to_csv(other, index=False)
+    result = evaluate(sample_folder, other)
+    o = result.overall
+    assert o["trained_on_scored_transcripts"] == [f"KW0{i}" for i in range(1, 9)]
+    assert "learned from human codings of 8 of the scored transcripts" in o["warning"]
+    assert o["unseen"] is None  # every scored interview was learned from: nothing unseen to score apart
+
+
+@pytest.mark.slow
+def test_evaluate_scores_transcripts_the_classifier_never_saw_apart(tmp_path, embedding_cache):
+    import themekit
+
+    from .conftest import SAMPLE, SAMPLE_CODEBOOK
+
+    rows = pd.read_csv(SAMPLE / "gold.csv", dtype=str, keep_default_na=False)
+    half = tmp_path / "half.csv"
+    rows[rows["transcript"].isin(["KW01", "KW02", "KW03", "KW04"])].to_csv(half, index=False)
+    run = themekit.code(SAMPLE, SAMPLE_CODEBOOK, methods="rule,classifier", gold=half, cache_dir=embedding_cache, project=None)
+    assert sorted(run.stats["classifier_trained_on"]) == ["KW01", "KW02", "KW03", "KW04"]
+    result = evaluate(run, SAMPLE / "gold.csv")
+    o = result.overall
+    assert o["trained_on_scored_transcripts"] == ["KW01", "KW02", "KW03", "KW04"]
+    # the figures on KW05-KW08 alone: what the classifier does on interviews it never learned from
+    held_out = themekit.evaluate(
+        dataclasses.replace(run, corpus=dataclasses.replace(run.corpus, transcripts=run.corpus.transcripts[4:]),
+                            units=[s for s in run.units if s.transcript.id >= "KW05"],
+                            codings=[c for c in run.codings if c.segment.transcript.id >= "KW05"]),
+        _only(rows, ["KW05", "KW06", "KW07", "KW08"], tmp_path / "rest.csv"),
+    )
+    assert o["unseen"]["segments_scored"] == held_out.overall["segments_scored"] > 0
+    assert o["unseen"]["macro"] == held_out.overall["macro"]
+
+
+def _only(rows, transcripts, path):
+    rows[rows["transcript"].isin(transcripts)].to_csv(path, index=False)
+    return path

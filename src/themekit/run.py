@@ -129,6 +129,8 @@ class RunStats(TypedDict, total=False):
     #: per code, the classifier's training counts and cross-validated figures
     classifier: dict[str, dict[str, Any]]
     classifier_threshold: float
+    #: the transcripts whose human codings trained the classifier: id → sha256 of its source (None: learned from text)
+    classifier_trained_on: dict[str, str | None]
     decisions: DecisionStats
     warnings: list[str]
 

@@ -87,10 +87,40 @@ def evaluate(
     """
     if not isinstance(run, Run):
         run = read_run(run)
-    result = evaluate_frames(
-        run.excerpts, run.segments, gold, run.codebook, min_support=min_support, turns=run.corpus.turns, strict=strict, scope=scope
-    )
+    excerpts, segments, turns = run.excerpts, run.segments, run.corpus.turns
+    result = evaluate_frames(excerpts, segments, gold, run.codebook, min_support=min_support, turns=turns, strict=strict, scope=scope)
+    seen = _learned_from(run, result)
+    if seen:
+        # the classifier learned from some of the scored transcripts (same id and content): score the others apart
+        result.overall["trained_on_scored_transcripts"] = seen
+        unseen = [t.id for t in run.corpus if t.id not in seen]
+        try:
+            apart = evaluate_frames(
+                excerpts[excerpts["transcript"].isin(unseen)], segments[segments["transcript"].isin(unseen)], gold,
+                run.codebook, min_support=min_support, turns=turns, scope=scope,
+                frame=_gold_rows(gold, unseen),
+            )
+            result.overall["unseen"] = {k: apart.overall[k] for k in ("segments_scored", "codes_scored", "micro", "macro")}
+        except GoldError:
+            result.overall["unseen"] = None  # no transcript the classifier did not learn from is in the gold file
     return _warn_if_trained_on(result, run.settings, gold)
+
+
+def _learned_from(run: Run, result: Evaluation) -> list[str]:
+    """The scored transcripts whose human codings trained the run's classifier, matched by id and content."""
+    trained = run.stats.get("classifier_trained_on") or {}
+    scored = set(result.errors["transcript"]) | set(result.overall.get("transcripts", []))
+    return sorted(
+        t.id for t in run.corpus if t.id in trained and trained[t.id] in (None, t.sha256) and t.id in scored
+    )
+
+
+def _gold_rows(gold: str | Path, transcripts: list[str]) -> pd.DataFrame:
+    from themekit.gold import read_gold
+
+    rows = read_gold(gold)
+    column = next((c for c in rows.columns if c.strip().casefold() == "transcript"), None)
+    return rows[rows[column].str.strip().isin(transcripts)] if column else rows
 
 
 def _warn_if_trained_on(result: Evaluation, settings: dict[str, Any], gold: str | Path) -> Evaluation:
@@ -101,7 +131,14 @@ def _warn_if_trained_on(result: Evaluation, settings: dict[str, Any], gold: str 
     if trained and trained == hashlib.sha256(Path(gold).read_bytes()).hexdigest():
         result.overall["warning"] = (
             "the run's classifier was trained on this gold file, so these figures overstate its quality; "
-            "code with methods='rule,semantic', or hold transcripts out (benchmarks/quality.py), for a fair measure"
+            "code with methods='rule,semantic', or hold transcripts out (evaluate with folds), for a fair measure"
+        )
+    elif result.overall.get("trained_on_scored_transcripts"):
+        seen = result.overall["trained_on_scored_transcripts"]
+        result.overall["warning"] = (
+            f"the run's classifier learned from human codings of {len(seen)} of the scored transcripts "
+            f"({', '.join(seen[:5])}{' …' if len(seen) > 5 else ''}), so these figures overstate its quality; "
+            "the figures on the others are under 'unseen'"
         )
     return result
 
@@ -183,6 +220,7 @@ def evaluate_frames(
     micro_p, micro_r, micro_f1 = _prf(tp, fp, fn)
     overall = {
         "scope": scope,
+        "transcripts": sorted({k[0] for k in keys}),
         "segments_scored": len(keys),
         "gold_codings": int(per_code["support"].sum()),
         "machine_codings": int(per_code["predicted"].sum()),

@@ -76,6 +76,12 @@ def evaluate_cmd(
             + ", ".join(f"{v:.2f}" for v in f1s)
             + (f" (mean {sum(f1s) / len(f1s):.2f})" if f1s else "")
         )
+    if o.get("unseen"):
+        u = o["unseen"]
+        out.print(
+            f"on the {u['segments_scored']} segments of transcripts the classifier did not learn from: macro P/R/F1 "
+            f"{u['macro']['precision'] or 0:.2f}/{u['macro']['recall'] or 0:.2f}/{u['macro']['f1'] or 0:.2f}"
+        )
     if o["skipped"]:
         err.print(f"[yellow]Skipped {len(o['skipped'])} gold row(s)[/] (listed in evaluation.json; --strict refuses such a file):")
         for line in o["skipped"][:show_errors]:

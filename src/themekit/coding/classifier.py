@@ -72,6 +72,9 @@ class ClassifierCoder:
         self.cache = cache
         self.min_score = min_score
         self.report: dict[str, Any] = {}
+        #: the transcripts whose human codings the models learned from: id → sha256 of the transcript's source
+        #: (None for excerpts of transcripts outside the corpus, learned from their text)
+        self.trained_on: dict[str, str | None] = {}
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         return embed_texts(texts, self.embedder, self.cache)
@@ -104,6 +107,7 @@ class ClassifierCoder:
         stats: dict[str, Any] = {"embedding_cache": self.cache.stats()} if self.cache is not None else {}
         stats["classifier"] = self.report
         stats["classifier_threshold"] = self.decision_threshold
+        stats["classifier_trained_on"] = self.trained_on if self.trained_codes else {}
         return Coded(codings, stats, final_codes=frozenset(self.trained_codes))
 
     def _codings(self, segmentation: Segmentation, codebook: Codebook) -> list[Coding]:
@@ -112,6 +116,8 @@ class ClassifierCoder:
         if not segments:
             return []
         examples = self._examples(segments, codebook)
+        sha = {s.transcript.id: s.transcript.sha256 for s in segments}
+        self.trained_on = {t: sha.get(t) for t in sorted(set(examples.groups))}
         if not examples.texts:
             return []
         data = self._features(segments, codebook, examples)
