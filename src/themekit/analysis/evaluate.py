@@ -143,6 +143,18 @@ def _warn_if_trained_on(result: Evaluation, settings: dict[str, Any], gold: str 
     return result
 
 
+def _scored_segments(gold: pd.DataFrame, segments: pd.DataFrame, scope: Scope) -> set[tuple[str, int]]:
+    """The (transcript, segment) keys scored: those the gold touches, and with ``scope="transcript"`` every
+    participant segment of the transcripts it names."""
+    covered = gold[["transcript", "segment"]].drop_duplicates()
+    keys = set(map(tuple, covered.to_numpy().tolist()))
+    if scope == "transcript":
+        named = set(gold["transcript"])
+        spoken = segments if "role" not in segments else segments[segments["role"].astype(str) == "participant"]
+        keys |= {(str(t), int(i)) for t, i in zip(spoken["transcript"], spoken["segment"]) if str(t) in named}
+    return keys
+
+
 def evaluate_frames(
     excerpts: pd.DataFrame,
     segments: pd.DataFrame,
@@ -168,12 +180,7 @@ def evaluate_frames(
         raise GoldError(gold_path, [f"nothing to score: {reason}", *mapped.skipped])
     if scope not in SCOPES:
         raise OptionError(f"unknown scope {scope!r} (scope=); choose from: {', '.join(SCOPES)}", param="scope")
-    covered = gold[["transcript", "segment"]].drop_duplicates()
-    covered_keys = set(map(tuple, covered.to_numpy().tolist()))
-    if scope == "transcript":
-        named = set(gold["transcript"])
-        spoken = segments if "role" not in segments else segments[segments["role"].astype(str) == "participant"]
-        covered_keys |= {(str(t), int(i)) for t, i in zip(spoken["transcript"], spoken["segment"]) if str(t) in named}
+    covered_keys = _scored_segments(gold, segments, scope)
     truth: dict[tuple[str, int], set[str]] = {k: set() for k in covered_keys}
     for tid, seg, code in gold.itertuples(index=False):
         if code:
