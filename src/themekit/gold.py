@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,6 +63,14 @@ class HumanCodings:
         rows = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
         rows.insert(0, "_row", range(2, len(rows) + 2))
         return cls(rows, source, hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+    def of_transcripts(self, transcripts: Collection[str], *, keep: bool = True) -> pd.DataFrame:
+        """The rows about ``transcripts`` (``keep=False``: all the other rows)."""
+        column = next((c for c in self.rows.columns if c.strip().casefold() == "transcript"), None)
+        if column is None:
+            return self.rows if keep else self.rows.iloc[:0]
+        inside = self.rows[column].str.strip().isin(set(transcripts))
+        return self.rows[inside if keep else ~inside]
 
     @property
     def has_codes(self) -> bool:

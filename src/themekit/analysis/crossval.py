@@ -82,7 +82,7 @@ def cross_validate(
         fold_segments = fold_run.segments[fold_run.segments["transcript"].isin(held_out)]
         result = evaluate_frames(
             fold_excerpts, fold_segments, human.source, run.codebook, min_support=min_support,
-            turns=fold_run.corpus.turns, strict=strict, scope=scope, frame=_rows_of(human, held_out),
+            turns=fold_run.corpus.turns, strict=strict, scope=scope, frame=human.of_transcripts(held_out),
         )
         excerpts.append(fold_excerpts)
         segments.append(fold_segments)
@@ -114,15 +114,9 @@ def _folds(run: Run, human: HumanCodings, folds: int) -> list[list[str]]:
     return [coded[i::k] for i in range(k)]
 
 
-def _rows_of(human: HumanCodings, transcripts: list[str], *, keep: bool = True) -> pd.DataFrame:
-    column = next(c for c in human.rows.columns if c.strip().casefold() == "transcript")
-    inside = human.rows[column].str.strip().isin(transcripts)
-    return human.rows[inside if keep else ~inside]
-
-
 def _code_without(run: Run, human: HumanCodings, held_out: list[str], k: int, **options: Any) -> Run:
     """The run's corpus coded again, the classifier trained without the held-out transcripts' codings."""
-    rows = _rows_of(human, held_out, keep=False)
+    rows = human.of_transcripts(held_out, keep=False)
     digest = hashlib.sha256(rows.to_csv(index=False).encode("utf-8")).hexdigest()
     training = HumanCodings(rows, f"{human.source} without fold {k} ({', '.join(held_out)})", digest)
     settings = run.settings

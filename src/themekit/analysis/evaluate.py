@@ -22,7 +22,7 @@ import pandas as pd
 
 from themekit.codebook import Codebook
 from themekit.errors import GoldError, OptionError
-from themekit.gold import map_gold
+from themekit.gold import HumanCodings, map_gold
 from themekit.run import Run
 from themekit.runfolder import read_run
 
@@ -87,8 +87,11 @@ def evaluate(
     """
     if not isinstance(run, Run):
         run = read_run(run)
+    human = HumanCodings.from_file(gold)  # read once: its rows are scored, its hash tells the classifier's own file
     excerpts, segments, turns = run.excerpts, run.segments, run.corpus.turns
-    result = evaluate_frames(excerpts, segments, gold, run.codebook, min_support=min_support, turns=turns, strict=strict, scope=scope)
+    result = evaluate_frames(
+        excerpts, segments, gold, run.codebook, min_support=min_support, turns=turns, strict=strict, scope=scope, frame=human.rows
+    )
     seen = _learned_from(run, result)
     if seen:
         # the classifier learned from some of the scored transcripts (same id and content): score the others apart
@@ -98,37 +101,27 @@ def evaluate(
             apart = evaluate_frames(
                 excerpts[excerpts["transcript"].isin(unseen)], segments[segments["transcript"].isin(unseen)], gold,
                 run.codebook, min_support=min_support, turns=turns, scope=scope,
-                frame=_gold_rows(gold, unseen),
+                frame=human.of_transcripts(unseen),
             )
             result.overall["unseen"] = {k: apart.overall[k] for k in ("segments_scored", "codes_scored", "micro", "macro")}
         except GoldError:
             result.overall["unseen"] = None  # no transcript the classifier did not learn from is in the gold file
-    return _warn_if_trained_on(result, run.settings, gold)
+    return _warn_if_trained_on(result, run.settings, human.sha256)
 
 
 def _learned_from(run: Run, result: Evaluation) -> list[str]:
     """The scored transcripts whose human codings trained the run's classifier, matched by id and content."""
     trained = run.stats.get("classifier_trained_on") or {}
-    scored = set(result.errors["transcript"]) | set(result.overall.get("transcripts", []))
+    scored = set(result.overall["transcripts"])
     return sorted(
         t.id for t in run.corpus if t.id in trained and trained[t.id] in (None, t.sha256) and t.id in scored
     )
 
 
-def _gold_rows(gold: str | Path, transcripts: list[str]) -> pd.DataFrame:
-    from themekit.gold import read_gold
-
-    rows = read_gold(gold)
-    column = next((c for c in rows.columns if c.strip().casefold() == "transcript"), None)
-    return rows[rows[column].str.strip().isin(transcripts)] if column else rows
-
-
-def _warn_if_trained_on(result: Evaluation, settings: dict[str, Any], gold: str | Path) -> Evaluation:
-    """Flag the figures when the run's classifier learned from this very gold file."""
-    import hashlib
-
+def _warn_if_trained_on(result: Evaluation, settings: dict[str, Any], gold_sha256: str) -> Evaluation:
+    """Flag the figures when the run's classifier learned from this very gold file, or from any scored transcript."""
     trained = (settings.get("gold") or {}).get("sha256")
-    if trained and trained == hashlib.sha256(Path(gold).read_bytes()).hexdigest():
+    if trained and trained == gold_sha256:
         result.overall["warning"] = (
             "the run's classifier was trained on this gold file, so these figures overstate its quality; "
             "code with methods='rule,semantic', or hold transcripts out (evaluate with folds), for a fair measure"

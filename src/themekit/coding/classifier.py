@@ -134,10 +134,8 @@ class ClassifierCoder:
             columns=["transcript", "segment", "start", "end", "text"],
         )
         codes = {c.id for c in codebook}
-        raw = self.human.rows
-        tcol = next((c for c in raw.columns if c.strip().casefold() == "transcript"), None)
-        in_corpus = raw[tcol].str.strip().isin(set(frame["transcript"])) if tcol else pd.Series(True, index=raw.index)
-        gold = load_gold(self.human.source, frame, codes, frame=raw[in_corpus])
+        ids = set(frame["transcript"])
+        gold = load_gold(self.human.source, frame, codes, frame=self.human.of_transcripts(ids))
         row_of = {(t, i): n for n, (t, i) in enumerate(zip(frame["transcript"], frame["segment"]))}
         covered = sorted({row_of[(t, s)] for t, s in zip(gold["transcript"], gold["segment"])})
         examples = _Examples(
@@ -150,7 +148,7 @@ class ClassifierCoder:
         for t, s, c in gold.itertuples(index=False):
             if c:
                 examples.labels[position[row_of[(t, s)]]].add(c)
-        for text, transcript, label in _outside_rows(Path(self.human.source), raw[~in_corpus], codes):
+        for text, transcript, label in _outside_rows(Path(self.human.source), self.human.of_transcripts(ids, keep=False), codes):
             examples.texts.append(text)
             examples.groups.append(transcript)
             examples.labels.append(label)

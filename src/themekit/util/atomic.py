@@ -1,7 +1,7 @@
 """Atomic writes: a file or a folder appears complete, or not at all.
 
 Every file themekit writes goes through here: the content is written to a
-hidden temporary sibling (``.NAME.XXXX.partial``, in the same folder so the
+hidden temporary sibling (``.NAME.<random>.partial``, in the same folder so the
 final rename stays on one file system), optionally checked, and renamed into
 place. A folder is built the same way and swapped in, so an existing one is
 only replaced once its successor is complete.
