@@ -95,3 +95,98 @@ def test_semantic_and_rule_agreement_is_combined(tmp_path, tiny_corpus, tiny_cod
     never = [c for c in both if c.segment.text.startswith("I never felt lonely")]
     assert [c.code_id for c in never] == ["loneliness"]
     assert never[0].negated and "rule: negated: never … lonely" in never[0].evidence
+
+
+_TOPICS = {
+    "debt": [
+        "I owed money on three credit cards and the interest kept climbing.",
+        "The council sent letters about unpaid council tax every week.",
+        "We borrowed from a payday lender just to cover the bills.",
+        "Paying back the loan took most of my wages for a year.",
+    ],
+    "loneliness": [
+        "I had nobody to talk to for weeks on end.",
+        "Most evenings I sat alone in the flat and felt completely isolated.",
+        "My friends drifted away and I felt cut off from everyone.",
+        "I felt so lonely that some days I did not speak to anyone.",
+    ],
+    "housing": [
+        "The flat had damp on every wall and the landlord never fixed it.",
+        "We moved between temporary accommodation three times that winter.",
+        "The hostel room was tiny and the heating was broken.",
+        "Finding somewhere affordable to rent near the school was impossible.",
+    ],
+    "work": [
+        "I finally got an interview for a warehouse job.",
+        "The employer offered me more shifts after the trial week.",
+        "I was applying for jobs every day and hearing nothing back.",
+        "Getting a forklift certificate helped me land the position.",
+    ],
+    "transport": [
+        "The bus only came twice a day out in the village.",
+        "Without a car I could not get to the job centre on time.",
+        "Train fares into town cost more than I could afford.",
+        "I cycled six miles each way because there was no bus.",
+    ],
+}
+
+_NO_EXAMPLES = """\
+schema_version: 1
+name: life after the programme
+version: 1.0.0
+themes:
+  - id: life
+    label: Life after the programme
+    codes:
+      - {id: debt, label: Debt, definition: "Owing money, arrears, loans and repaying debts"}
+      - {id: loneliness, label: Loneliness, definition: "Feeling alone or isolated, with nobody to talk to"}
+      - {id: housing, label: Housing, definition: "Where people live: rent, landlords, damp, temporary accommodation"}
+      - {id: work, label: Work, definition: "Jobs, employers, shifts and looking for work"}
+      - {id: transport, label: Transport, definition: "Getting around by bus, train, car or bike"}
+"""
+
+
+def _topic_corpus(folder, people: int = 8) -> None:
+    """Interviews of single-topic answers, each person's last answer about debt and loneliness at once."""
+    topics = list(_TOPICS)
+    for p in range(people):
+        lines = []
+        for k, topic in enumerate(topics):
+            first, second = _TOPICS[topic][(p + k) % 4], _TOPICS[topic][(p + k + 1) % 4]
+            lines += [f"Interviewer: Can you tell me more about that?\n\nP{p}: {first} {second}\n"]
+        lines += [
+            "Interviewer: Anything else?\n\n"
+            f"P{p}: {_TOPICS['debt'][p % 4]} {_TOPICS['debt'][(p + 1) % 4]} On top of that, "
+            f"{_TOPICS['loneliness'][(p + 2) % 4].lower()} {_TOPICS['loneliness'][(p + 3) % 4]} That is how the year went.\n"
+        ]
+        write(folder / f"P{p}.txt", "\n".join(lines))
+
+
+def test_semantic_gives_every_theme_a_long_answer_holds(tmp_path, embedding_cache):
+    # A turn about debt and loneliness gets both codes; codes without examples are calibrated on the corpus.
+    folder = tmp_path / "t"
+    _topic_corpus(folder)
+    codebook = write(tmp_path / "codebook.yaml", _NO_EXAMPLES)
+    run = code(folder, codebook, methods="semantic", unit="turn", cache_dir=embedding_cache)
+    assert run.stats["semantic_calibration"] == "corpus (48 segments)"
+    thresholds = run.stats["semantic_thresholds"]
+    assert all(value > 0.2 for value in thresholds.values()) and len(set(thresholds.values())) == 5
+    codes: dict[tuple[str, int], set[str]] = {}
+    for c in run.codings:
+        codes.setdefault((c.segment.transcript.id, c.segment.index), set()).add(c.code_id)
+    text = {(s.transcript.id, s.index): s.text for c in run.codings for s in [c.segment]}
+    mixed = [key for key in codes if text[key].endswith("That is how the year went.")]
+    assert len(mixed) == 8 and all(codes[key] & {"debt", "loneliness"} for key in mixed)
+    # one code per answer was the rule before: now at least half of the two-theme answers get both themes
+    assert sum({"debt", "loneliness"} <= codes[key] for key in mixed) >= 4
+    housing = [key for key in codes if any(text[key].startswith(s) for s in _TOPICS["housing"])]
+    assert len(housing) >= 6 and all(codes[key] == {"housing"} for key in housing)
+
+
+def test_semantic_on_a_corpus_too_small_to_calibrate(tmp_path, embedding_cache):
+    folder = tmp_path / "t"
+    _topic_corpus(folder, people=1)
+    codebook = write(tmp_path / "codebook.yaml", _NO_EXAMPLES)
+    run = code(folder, codebook, methods="semantic", unit="turn", cache_dir=embedding_cache)
+    assert run.stats["semantic_calibration"].startswith("none (6 segments, fewer than 30)")
+    assert set(run.stats["semantic_thresholds"].values()) == {0.2}

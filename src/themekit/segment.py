@@ -23,7 +23,7 @@ from themekit.errors import OptionError
 from themekit.models import Role, Segment, Transcript, Turn
 from themekit.util.gcpause import paused_gc
 
-__all__ = ["Unit", "UNITS", "Segmentation", "segment_corpus"]
+__all__ = ["Unit", "UNITS", "Segmentation", "segment_corpus", "sentence_spans"]
 
 Unit = Literal["sentence", "turn", "paragraph"]
 UNITS: tuple[str, ...] = ("sentence", "turn", "paragraph")
@@ -87,6 +87,16 @@ def _sentence_bounds(doc: Doc, min_words: int, flags: np.ndarray | None = None) 
     return merged
 
 
+def sentence_spans(doc: Doc, min_words: int = 5) -> list[tuple[int, int]]:
+    """Character spans, in the Doc's text, of its sentences, with sentences under ``min_words`` words joined to
+    a neighbour: the ``sentence`` unit's spans (before whitespace is trimmed)."""
+    if not len(doc):
+        return []
+    flags = doc.to_array([SENT_START, IS_PUNCT, IS_SPACE, ORTH, IDX, LENGTH])
+    ends = flags[:, 4] + flags[:, 5]
+    return [(int(flags[s, 4]), int(ends[e - 1])) for s, e in _sentence_bounds(doc, min_words, flags)]
+
+
 def _paragraph_bounds(text: str) -> list[tuple[int, int]]:
     bounds, pos = [], 0
     for part in text.split("\n"):
@@ -131,12 +141,8 @@ def segment_corpus(
                 spans = [(0, len(text))]
             elif unit == "paragraph":
                 spans = _paragraph_bounds(text)
-            elif len(doc):
-                flags = doc.to_array([SENT_START, IS_PUNCT, IS_SPACE, ORTH, IDX, LENGTH])
-                ends = flags[:, 4] + flags[:, 5]
-                spans = [(int(flags[s, 4]), int(ends[e - 1])) for s, e in _sentence_bounds(doc, min_words, flags)]
             else:
-                spans = []
+                spans = sentence_spans(doc, min_words)
             turn_segments = []
             for start, end in spans:
                 start, end = _trimmed(text, start, end)

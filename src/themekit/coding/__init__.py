@@ -70,7 +70,7 @@ def _rule(ctx: CoderContext) -> Coder:
 
 def _semantic(ctx: CoderContext) -> Coder:
     embedder, cache = ctx.embedding()
-    return SemanticCoder(embedder, cache=cache, min_score=ctx.min_score)
+    return SemanticCoder(embedder, cache=cache, min_score=ctx.min_score, nlp=ctx.nlp)
 
 
 def _classifier(ctx: CoderContext) -> Coder:
