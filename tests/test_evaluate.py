@@ -123,7 +123,7 @@ def test_evaluate_reads_overlapping_and_interviewer_crossing_spans_as_people_cod
     assert rows.loc["debt", "tp"] == 1
     assert result.overall["skipped"] == [f"row 5: span {question}-{question + 10} of P01 is interviewer speech only; left out"]
     bad = write(tmp_path / "b.csv", "transcript,quote\nP01,hello\n")
-    with pytest.raises(GoldError, match=r"missing column\(s\): code, char_start and char_end \(or segment\)"):
+    with pytest.raises(GoldError, match=r"missing column\(s\): code, a location \(char_start and char_end, source_start and source_end, segment, or text\)"):
         evaluate(folder, bad)
 
 
