@@ -91,7 +91,7 @@ def test_evaluate_bad_gold_rows_are_listed_and_skipped_or_with_strict_refused(tm
 
     shown = CliRunner().invoke(app, ["evaluate", str(folder), "--gold", str(gold), "--min-support", "1"])
     assert shown.exit_code == 0, shown.output
-    assert "Skipped 4 gold row(s) (listed in evaluation.json; --strict refuses such a file):" in shown.output
+    assert "4 gold row(s) left out or not matching their text (listed in evaluation.json; --strict refuses such a file):" in shown.output
     assert "  - row 2: unknown transcript 'P99' (the run has: P01, P02)" in shown.output
     refused = CliRunner().invoke(app, ["evaluate", str(folder), "--gold", str(gold), "--strict"])
     assert refused.exit_code == 1 and refused.output.startswith(f"Error [E500]: {gold}: 4 problems"), refused.output
