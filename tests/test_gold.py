@@ -128,7 +128,7 @@ def test_gold_quotes_alone_are_found_and_ambiguous_or_missing_ones_listed(tmp_pa
 
 
 def test_gold_text_not_matching_its_span_is_listed_and_still_scored(tmp_path, otter_run):
-    run, folder = otter_run
+    _, folder = otter_run
     start, end = _source("The debts piled up and I still owe 300 to\nthe council.")
     gold = _gold(
         tmp_path,
@@ -139,11 +139,12 @@ def test_gold_text_not_matching_its_span_is_listed_and_still_scored(tmp_path, ot
         ],
     )
     result = evaluate(folder, gold, min_support=1, scope="coded")
-    assert result.overall["skipped"] == [
+    expected = (
         "row 4: text does not match its span: the row says 'The debts piled up and I still owe 500 to the council.' "
         f"but source characters {start}-{end} of O01 hold 'The debts piled up and I still owe 300 to the council.' "
         "(scored as located; fix the offsets or the text)"
-    ]
+    )
+    assert result.overall["skipped"] == [expected]
     assert result.per_code.set_index("code").loc["debt", ["support", "tp"]].tolist() == [1, 1]
     shown = CliRunner().invoke(app, ["evaluate", str(folder), "--gold", str(gold), "--min-support", "1"])
     assert shown.exit_code == 0
@@ -154,7 +155,7 @@ def test_gold_text_not_matching_its_span_is_listed_and_still_scored(tmp_path, ot
 
 
 def test_gold_source_offsets_on_a_label_line_or_an_unmapped_transcript_are_listed(tmp_path, otter_run):
-    run, folder = otter_run
+    run, _ = otter_run
     gold = _gold(tmp_path, [["O01", *_source("Sam Jones  0:05"), "trust", ""], ["O01", "x", "3", "trust", ""]])
     skipped = map_gold(gold, run.segments, transcripts=run.corpus).skipped
     start, end = _source("Sam Jones  0:05")
