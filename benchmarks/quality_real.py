@@ -66,10 +66,11 @@ def codebook_from_code_system(data: Path) -> dict:
 
 
 def gold_from_coded_segments(data: Path, out: Path) -> Path:
-    """The authors' codings as a themekit gold file: spans by offsets into the transcripts, top-level codes."""
+    """The authors' codings as a themekit gold file: spans by offsets into the transcript files (source offsets,
+    which themekit converts to its own text), top-level codes; the quoted text is checked against each span."""
     with (data / "coded_segments.csv").open(encoding="utf-8") as fh, out.open("w", encoding="utf-8", newline="") as dst:
         writer = csv.writer(dst)
-        writer.writerow(["transcript", "char_start", "char_end", "code", "text"])
+        writer.writerow(["transcript", "source_start", "source_end", "code", "text"])
         for row in csv.DictReader(fh):
             if row["char_start"]:
                 writer.writerow([row["transcript"], row["char_start"], row["char_end"], _slug(row["top_code"]), row["text"]])

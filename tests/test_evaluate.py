@@ -91,7 +91,7 @@ def test_evaluate_bad_gold_rows_are_listed_and_skipped_or_with_strict_refused(tm
 
     shown = CliRunner().invoke(app, ["evaluate", str(folder), "--gold", str(gold), "--min-support", "1"])
     assert shown.exit_code == 0, shown.output
-    assert "Skipped 4 gold row(s) (listed in evaluation.json; --strict refuses such a file):" in shown.output
+    assert "4 gold row(s) left out or not matching their text (listed in evaluation.json; --strict refuses such a file):" in shown.output
     assert "  - row 2: unknown transcript 'P99' (the run has: P01, P02)" in shown.output
     refused = CliRunner().invoke(app, ["evaluate", str(folder), "--gold", str(gold), "--strict"])
     assert refused.exit_code == 1 and refused.output.startswith(f"Error [E500]: {gold}: 4 problems"), refused.output
@@ -123,7 +123,7 @@ def test_evaluate_reads_overlapping_and_interviewer_crossing_spans_as_people_cod
     assert rows.loc["debt", "tp"] == 1
     assert result.overall["skipped"] == [f"row 5: span {question}-{question + 10} of P01 is interviewer speech only; left out"]
     bad = write(tmp_path / "b.csv", "transcript,quote\nP01,hello\n")
-    with pytest.raises(GoldError, match=r"missing column\(s\): code, char_start and char_end \(or segment\)"):
+    with pytest.raises(GoldError, match=r"missing column\(s\): code, a location \(char_start and char_end, source_start and source_end, segment, or text\)"):
         evaluate(folder, bad)
 
 

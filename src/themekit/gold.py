@@ -1,19 +1,22 @@
 """Human codings (gold and coder files) read and mapped onto a run's segments.
 
-A gold file is a CSV with ``transcript`` and ``code`` columns and either
-character spans (``char_start``, ``char_end``, offsets into themekit's
-normalised transcript text) or ``segment`` indices of the run. An empty
-``code`` marks an excerpt the coder read and found nothing in. Spans are
-matched to segments by overlap (at least half of the segment or half of the
-span). The classifier learns from these files, ``evaluate`` scores against
-them and ``agree`` compares them.
+A gold file is a CSV with ``transcript`` and ``code`` columns; each row
+locates its span by ``char_start``/``char_end`` (offsets into themekit's
+normalised transcript text), by ``source_start``/``source_end`` (offsets into
+the source file's decoded text, as QualCoder, NVivo or MAXQDA count them), by
+a ``segment`` index of the run, or by the quoted ``text`` alone, in that order
+of preference. An empty ``code`` marks an excerpt the coder read and found
+nothing in. Spans are matched to segments by overlap (at least half of the
+segment or half of the span). The classifier learns from these files,
+``evaluate`` scores against them and ``agree`` compares them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Collection
+import re
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from themekit.errors import GoldError, GoldFileError
+from themekit.models import Transcript
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -104,7 +108,8 @@ class MappedGold:
 
     #: one row per (transcript, segment, code); code '' marks a segment read and found to hold none
     codings: pd.DataFrame
-    #: each row left out, with its row number (the header is row 1) and why
+    #: each problem with its row number (the header is row 1): rows left out and why, and rows scored whose
+    #: ``text`` does not match the span they locate
     skipped: list[str]
 
 
@@ -115,10 +120,15 @@ def load_gold(
     *,
     frame: pd.DataFrame | None = None,
     turns: pd.DataFrame | None = None,
+    transcripts: Iterable[Transcript] | Mapping[str, Transcript] | None = None,
 ) -> pd.DataFrame:
     """Map a gold file onto segments, refusing it (:class:`GoldError`, every problem with its row) if any row
-    cannot be placed; see :func:`map_gold`."""
-    return map_gold(path, segments, codebook_codes, frame=frame, turns=turns, strict=True).codings
+    cannot be placed or does not match its text; see :func:`map_gold`."""
+    return map_gold(path, segments, codebook_codes, frame=frame, turns=turns, transcripts=transcripts, strict=True).codings
+
+
+#: The ways a row can locate its span, in the order they are tried.
+LOCATIONS = "char_start and char_end, source_start and source_end, segment, or text"
 
 
 def map_gold(
@@ -128,47 +138,63 @@ def map_gold(
     *,
     frame: pd.DataFrame | None = None,
     turns: pd.DataFrame | None = None,
+    transcripts: Iterable[Transcript] | Mapping[str, Transcript] | None = None,
     strict: bool = False,
 ) -> MappedGold:
     """Map a gold file onto segments: one row per (transcript, segment, code); code '' for none.
 
     ``segments`` has columns transcript, segment, start, end (a run's segment
-    table). Human codings are read as people have them: spans of one code that
-    overlap (a passage coded twice, sub-codes rolled up) simply cover the same
-    segments; with ``turns`` (the corpus' turn table), a span that starts in the
-    interviewer's question and runs into the answer is trimmed to the
-    participant's speech, and one entirely in interviewer speech is left out
-    and listed. Rows that cannot be placed (unknown transcripts or codes, bad or
-    inverted spans, spans matching no segment) are left out and listed in
-    ``skipped``, with row numbers (the header is row 1); with ``strict`` any of
-    them refuses the file (:class:`GoldError`, all listed). Missing columns and
-    a file without rows always refuse it. ``frame`` (from :func:`read_gold`,
-    perhaps filtered) is used instead of reading ``path``.
+    table). Each row locates its span by ``char_start``/``char_end`` when filled,
+    else by ``source_start``/``source_end`` (converted with each transcript's
+    source map), else by ``segment``, else by finding its quoted ``text`` in the
+    transcript (ignoring whitespace; case too if the exact case is not found);
+    source offsets and quotes need ``transcripts`` (the run's). A quote found
+    more than once or not at all is listed, not scored; a row whose located text
+    does not match its ``text`` is listed and still scored. Human codings are
+    read as people have them: spans of one code that overlap (a passage coded
+    twice, sub-codes rolled up) simply cover the same segments; with ``turns``
+    (the corpus' turn table), a span that starts in the interviewer's question
+    and runs into the answer is trimmed to the participant's speech, and one
+    entirely in interviewer speech is left out and listed. Rows that cannot be
+    placed (unknown transcripts or codes, bad or inverted spans, spans matching
+    no segment) are left out and listed in ``skipped``, with row numbers (the
+    header is row 1); with ``strict`` any problem refuses the file
+    (:class:`GoldError`, all listed). Missing columns and a file without rows
+    always refuse it. ``frame`` (from :func:`read_gold`, perhaps filtered) is
+    used instead of reading ``path``.
     """
     import pandas as pd
 
     if frame is None:
         frame = read_gold(path)
     columns = {c.strip().casefold(): c for c in frame.columns if c != "_row"}
-    has_span = "char_start" in columns and "char_end" in columns
     missing = [c for c in ("transcript", "code") if c not in columns]
-    if not (has_span or "segment" in columns):
-        missing.append("char_start and char_end (or segment)")
+    if not (_has(columns, "char_start", "char_end") or _has(columns, "source_start", "source_end") or "segment" in columns or "text" in columns):
+        missing.append(f"a location ({LOCATIONS})")
     if missing:
         raise GoldError(path, [f"missing column(s): {', '.join(missing)} (columns are: {', '.join(columns.values()) or 'none'})"])
+    if transcripts is not None and not isinstance(transcripts, Mapping):
+        transcripts = {t.id: t for t in transcripts}
     by_transcript = {tid: g.sort_values("start") for tid, g in segments.groupby("transcript", observed=True)}
     speech = _speech_by_transcript(turns)
     rows: list[tuple[str, int, str]] = []
     problems: list[str] = []
     for record in frame.to_dict(orient="records"):
-        placed = _place_row(record, columns, by_transcript, speech, codebook_codes, has_span=has_span)
-        if isinstance(placed, str):
-            problems.append(f"row {record['_row']}: {placed}")
-        else:
-            rows.extend(placed)
+        placed, notes = _place_row(record, columns, by_transcript, speech, codebook_codes, transcripts)
+        rows.extend(placed)
+        problems.extend(f"row {record['_row']}: {note}" for note in notes)
     if problems and strict:
         raise GoldError(path, problems)
     return MappedGold(pd.DataFrame(rows, columns=["transcript", "segment", "code"]).drop_duplicates(), problems)
+
+
+def _has(columns: dict[str, str], *names: str) -> bool:
+    return all(n in columns for n in names)
+
+
+def _cell(record: dict, columns: dict[str, str], name: str) -> str:
+    """A cell of the row, stripped; '' when the file has no such column."""
+    return str(record[columns[name]]).strip() if name in columns else ""
 
 
 def _speech_by_transcript(turns: pd.DataFrame | None) -> dict[str, tuple[list[tuple[int, int]], list[tuple[int, int]]]] | None:
@@ -188,43 +214,158 @@ def _place_row(
     by_transcript: dict,
     speech: dict | None,
     codebook_codes: set[str] | None,
-    *,
-    has_span: bool,
-) -> list[tuple[str, int, str]] | str:
-    """The (transcript, segment, code) rows one gold row gives, or why it gives none."""
-    tid = str(record[columns["transcript"]]).strip()
-    code = str(record[columns["code"]]).strip()
+    transcripts: Mapping[str, Transcript] | None,
+) -> tuple[list[tuple[str, int, str]], list[str]]:
+    """The (transcript, segment, code) rows one gold row gives, and its problems (why it gives none, or that
+    its text does not match its span)."""
+    tid = _cell(record, columns, "transcript")
+    code = _cell(record, columns, "code")
     if tid not in by_transcript:
-        return f"unknown transcript '{tid}' (the run has: {', '.join(sorted(by_transcript))})"
+        return [], [f"unknown transcript '{tid}' (the run has: {', '.join(sorted(by_transcript))})"]
     if code and codebook_codes is not None and code not in codebook_codes:
-        return f"code '{code}' is not in the codebook"
+        return [], [f"code '{code}' is not in the codebook"]
     segs = by_transcript[tid]
-    if has_span and str(record[columns["char_start"]]).strip():
+    transcript = transcripts.get(tid) if transcripts is not None else None
+    located = _locate(record, columns, tid, transcript)
+    if isinstance(located, str):
+        return [], [located]
+    if located is None:
         try:
-            start, end = int(record[columns["char_start"]]), int(record[columns["char_end"]])
+            seg = int(_cell(record, columns, "segment"))
         except ValueError:
-            return "char_start/char_end must be whole numbers"
-        if start < 0 or end <= start:
-            return f"span {start}-{end} is empty or inverted; char_end must be after char_start"
-        pieces = [(start, end)]
-        if speech is not None and tid in speech:
-            participant, interviewer = speech[tid]
-            pieces = [(max(start, s), min(end, e)) for s, e in participant if s < end and start < e]
-            if not pieces and any(s < end and start < e for s, e in interviewer):
-                return f"span {start}-{end} of {tid} is interviewer speech only; left out"
-        matched: set[int] = set()
-        for s, e in pieces:
-            overlap = np.minimum(segs["end"].to_numpy(), e) - np.maximum(segs["start"].to_numpy(), s)
-            length = (segs["end"] - segs["start"]).to_numpy()
-            hit = (overlap > 0) & ((overlap * 2 >= length) | (overlap * 2 >= e - s))
-            matched.update(int(x) for x in segs["segment"].to_numpy()[hit])
-        if not matched:
-            return f"span {start}-{end} of {tid} matches no coded participant segment"
-        return [(tid, seg, code) for seg in sorted(matched)]
+            return [], [f"locates no span: fill {LOCATIONS} (the quoted words)"]
+        if seg not in set(segs["segment"]):
+            return [], [f"{tid} has no segment {seg}"]
+        return [(tid, seg, code)], []
+    (start, end), notes = located
+    placed = _segments_of_span(start, end, tid, segs, speech)
+    if isinstance(placed, str):
+        return [], [*notes, placed]
+    return [(tid, seg, code) for seg in placed], notes
+
+
+def _locate(
+    record: dict, columns: dict[str, str], tid: str, transcript: Transcript | None
+) -> tuple[tuple[int, int], list[str]] | str | None:
+    """The row's span in the transcript's text and notes on it, why it has none, or ``None`` to use its segment."""
+    quote = _cell(record, columns, "text")
+    if _cell(record, columns, "char_start"):
+        span = _offsets(record, columns, "char_start", "char_end")
+        if isinstance(span, str):
+            return span
+        return span, _mismatch(quote, transcript, span, f"characters {span[0]}-{span[1]}", tid)
+    if _cell(record, columns, "source_start"):
+        given = _offsets(record, columns, "source_start", "source_end")
+        if isinstance(given, str):
+            return given
+        if transcript is None or not transcript.source_map:
+            return (
+                f"source_start/source_end given but {tid}'s source offsets are not known (themekit keeps them for "
+                ".txt, .md, .docx, .vtt, .srt and .csv files read by this version); give char_start/char_end or the quoted text"
+            )
+        span = transcript.from_source(*given)
+        if span is None:
+            return f"source characters {given[0]}-{given[1]} of {tid} hold no speech themekit kept (a label, a timing line)"
+        return span, _mismatch(quote, transcript, span, f"source characters {given[0]}-{given[1]}", tid, mapped_only=True)
+    if _cell(record, columns, "segment") or not quote:
+        return None
+    if transcript is None:
+        return f"{tid}: a quote can only be found with the run's transcripts; give char_start/char_end"
+    return _find_quote(quote, transcript)
+
+
+def _offsets(record: dict, columns: dict[str, str], first: str, last: str) -> tuple[int, int] | str:
     try:
-        seg = int(record[columns["segment"]])
-    except (ValueError, KeyError):
-        return "needs char_start and char_end, or a segment number"
-    if seg not in set(segs["segment"]):
-        return f"{tid} has no segment {seg}"
-    return [(tid, seg, code)]
+        start, end = int(_cell(record, columns, first)), int(_cell(record, columns, last))
+    except ValueError:
+        return f"{first}/{last} must be whole numbers"
+    if start < 0 or end <= start:
+        return f"span {start}-{end} is empty or inverted; {last} must be after {first}"
+    return start, end
+
+
+def _segments_of_span(start: int, end: int, tid: str, segs: pd.DataFrame, speech: dict | None) -> list[int] | str:
+    """The segments a span of the transcript's text covers (trimmed to participant speech), or why none."""
+    pieces = [(start, end)]
+    if speech is not None and tid in speech:
+        participant, interviewer = speech[tid]
+        pieces = [(max(start, s), min(end, e)) for s, e in participant if s < end and start < e]
+        if not pieces and any(s < end and start < e for s, e in interviewer):
+            return f"span {start}-{end} of {tid} is interviewer speech only; left out"
+    matched: set[int] = set()
+    for s, e in pieces:
+        overlap = np.minimum(segs["end"].to_numpy(), e) - np.maximum(segs["start"].to_numpy(), s)
+        length = (segs["end"] - segs["start"]).to_numpy()
+        hit = (overlap > 0) & ((overlap * 2 >= length) | (overlap * 2 >= e - s))
+        matched.update(int(x) for x in segs["segment"].to_numpy()[hit])
+    if not matched:
+        return f"span {start}-{end} of {tid} matches no coded participant segment"
+    return sorted(matched)
+
+
+_ELLIPSIS = re.compile(r"\[?(?:\.\s*){3,}\]?|\[?…\]?")
+_EDGES = re.compile(r"^[^\w]+|[^\w]+$")
+#: How much text an ellipsis in a quote may stand for.
+_ELIDED_CHARS = 2000
+
+
+def _quote_pattern(quote: str, speakers: Collection[str] = (), *, flags: int = 0, trim: bool = False) -> re.Pattern[str] | None:
+    """A pattern finding ``quote`` in a transcript's text whatever its whitespace, an ellipsis standing for any
+    text between. Speaker labels (``speakers`` followed by a colon, with themekit's ``[hh:mm:ss]``) are skipped
+    in the quote and in the text: a quote crossing turns reads the same whether a label was kept (a new
+    speaker) or dropped (the same speaker again), and whether the quote kept the line breaks or not. ``trim``: punctuation at either end is left out."""
+    sep = r"\s+"
+    if speakers:
+        names = "|".join(re.escape(n) for n in sorted(speakers, key=len, reverse=True))
+        quote = re.sub(rf"(?:^|\s)(?:\[[\d:]+\]\s*)?(?:{names})\s*:(?=\s|$)", " ", quote)
+        sep = rf"\s+(?:(?:\[[\d:]+\]\s*)?(?:{names})\s*:\s+)?"
+    parts = [_EDGES.sub("", part) if trim else part for part in _ELLIPSIS.split(quote)]
+    parts = [sep.join(map(re.escape, part.split())) for part in parts if part.strip()]
+    if not parts:
+        return None
+    return re.compile(rf"[\s\S]{{0,{_ELIDED_CHARS}}}?".join(parts), flags)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _find_quote(quote: str, transcript: Transcript) -> tuple[tuple[int, int], list[str]] | str:
+    """The one place the quote is in the transcript's text (exact case first, then any case), or why none."""
+    speakers = {t.speaker for t in transcript.turns}
+    if _quote_pattern(quote) is None:
+        return f"quote '{_short(quote)}' has no words to find"
+    for flags in (0, re.IGNORECASE):
+        found = [m.span() for m in _quote_pattern(quote, speakers, flags=flags).finditer(transcript.text)]  # type: ignore[union-attr]
+        if len(found) == 1:
+            return found[0], []
+        if found:
+            where = ", ".join(f"{s}-{e}" for s, e in found[:5]) + (" …" if len(found) > 5 else "")
+            return (
+                f"quote '{_short(quote)}' is ambiguous: it occurs {len(found)} times in {transcript.id} (characters "
+                f"{where}); give char_start/char_end or source_start/source_end, or quote more words"
+            )
+    return f"quote '{_short(quote)}' is not in {transcript.id} (whitespace and case ignored); check it was copied from this transcript"
+
+
+def _mismatch(
+    quote: str, transcript: Transcript | None, span: tuple[int, int], where: str, tid: str, *, mapped_only: bool = False
+) -> list[str]:
+    """A note when the row's ``text`` is not what its span holds (whitespace, case, ellipses and words trimmed at
+    either end allowed); with ``mapped_only`` only text that came from the source counts (not labels, timings)."""
+    if not quote or transcript is None:
+        return []
+    start, end = span
+    if mapped_only:
+        held = " ".join(transcript.text[a:b] for a, b in transcript.source_map.pieces(start, end))
+    else:
+        held = transcript.text[start:end]
+    pattern = _quote_pattern(quote, {t.speaker for t in transcript.turns}, flags=re.IGNORECASE, trim=True)
+    if pattern is None or pattern.search(held):
+        return []
+    note = (
+        f"text does not match its span: the row says '{_short(quote)}' but {where} of {tid} hold '{_short(held)}' "
+        "(scored as located; fix the offsets or the text)"
+    )
+    return [note]

@@ -6,6 +6,7 @@ normalised text; their text is always derived from it, never copied.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ __all__ = [
     "Method",
     "Role",
     "Segment",
+    "SourceMap",
     "Status",
     "Transcript",
     "Turn",
@@ -65,6 +67,72 @@ class Turn:
     timestamp: float | None = None
 
 
+@dataclass(frozen=True)
+class SourceMap:
+    """Where the pieces of a transcript's normalised text came from in its source file's decoded text.
+
+    Each piece ``k`` says that ``text[text_starts[k] : text_starts[k] + lengths[k]]`` equals the source text at
+    ``source_starts[k]``; pieces are in order in both texts and do not overlap. Rendered-only text (speaker
+    labels, timestamps, the space joining wrapped lines) lies between pieces. An empty map (no pieces) means
+    the source offsets are not known (such as for .xlsx files, or runs written before themekit kept them).
+    """
+
+    text_starts: tuple[int, ...] = ()
+    source_starts: tuple[int, ...] = ()
+    lengths: tuple[int, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.lengths)
+
+    def to_source(self, start: int, end: int) -> tuple[int, int] | None:
+        """The source span of the text span ``start``-``end``, its ends snapped inwards to the nearest
+        characters that came from the source; ``None`` when no character of the span did."""
+        return _snap(self.text_starts, self.source_starts, self.lengths, start, end)
+
+    def from_source(self, start: int, end: int) -> tuple[int, int] | None:
+        """The text span of the source span ``start``-``end``, snapped inwards like :meth:`to_source`;
+        ``None`` when none of those source characters is in the text (a label line, a caption's timing)."""
+        return _snap(self.source_starts, self.text_starts, self.lengths, start, end)
+
+    def pieces(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The parts of the text span ``start``-``end`` that came from the source, as (start, end) in the text."""
+        i = max(bisect_right(self.text_starts, start) - 1, 0)
+        parts = []
+        for k in range(i, bisect_left(self.text_starts, end)):
+            a, b = max(start, self.text_starts[k]), min(end, self.text_starts[k] + self.lengths[k])
+            if a < b:
+                parts.append((a, b))
+        return parts
+
+    def to_list(self) -> list[list[int]]:
+        """The pieces as ``[[text_start, source_start, length], ...]`` (JSON-friendly)."""
+        return [list(p) for p in zip(self.text_starts, self.source_starts, self.lengths)]
+
+    @classmethod
+    def from_list(cls, pieces: Iterable[Sequence[int]]) -> SourceMap:
+        columns = tuple(zip(*pieces)) or ((), (), ())
+        return cls(*(tuple(int(x) for x in c) for c in columns))
+
+
+def _snap(
+    froms: tuple[int, ...], tos: tuple[int, ...], lengths: tuple[int, ...], start: int, end: int
+) -> tuple[int, int] | None:
+    """Map ``start``-``end`` from one side of the pieces to the other, snapping to mapped characters inside it."""
+    if end <= start or not lengths:
+        return None
+    i = bisect_right(froms, start) - 1  # the piece holding start, or the one before it
+    if i >= 0 and start < froms[i] + lengths[i]:
+        first = tos[i] + start - froms[i]
+    else:
+        i += 1
+        if i >= len(froms) or froms[i] >= end:
+            return None
+        first = tos[i]
+    j = bisect_left(froms, end) - 1  # the last piece starting before end
+    last = tos[j] + min(end, froms[j] + lengths[j]) - froms[j]
+    return first, last
+
+
 @dataclass(frozen=True, eq=False)
 class Transcript:
     """A transcript read from one file, with its normalised text and turns."""
@@ -78,6 +146,16 @@ class Transcript:
     turns: tuple[Turn, ...]
     attributes: dict[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    #: where ``text`` came from in the source file's decoded text (see :class:`SourceMap`)
+    source_map: SourceMap = field(default_factory=SourceMap)
+
+    def to_source(self, start: int, end: int) -> tuple[int, int] | None:
+        """Offsets into the source file's decoded text of the span ``start``-``end`` of ``text``."""
+        return self.source_map.to_source(start, end)
+
+    def from_source(self, start: int, end: int) -> tuple[int, int] | None:
+        """Offsets into ``text`` of the span ``start``-``end`` of the source file's decoded text."""
+        return self.source_map.from_source(start, end)
 
     def turn_text(self, turn: Turn) -> str:
         return self.text[turn.start : turn.end]

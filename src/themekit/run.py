@@ -53,6 +53,8 @@ EXCERPT_COLUMNS = (
     "segment",
     "start",
     "end",
+    "source_start",
+    "source_end",
     "timestamp",
     "text",
     "theme",
@@ -204,6 +206,7 @@ def excerpts_frame(run: Run) -> pd.DataFrame:
 
     run_id, version, sha = run.id, run.codebook.version, run.codebook.sha256
     labels = {c.id: c.label for c in run.codebook}
+    sources = _source_spans(run)
     rows = [
         (
             run_id,
@@ -214,6 +217,7 @@ def excerpts_frame(run: Run) -> pd.DataFrame:
             c.segment.index,
             c.segment.start,
             c.segment.end,
+            *sources.get(c.segment, _NO_SOURCE),
             c.segment.timestamp,
             c.segment.text,
             c.theme_id,
@@ -236,6 +240,8 @@ def excerpts_frame(run: Run) -> pd.DataFrame:
             "segment": "int64",
             "start": "int64",
             "end": "int64",
+            "source_start": "Int64",
+            "source_end": "Int64",
             "timestamp": "float64",
             "score": "float64",
             "negated": "bool",
@@ -249,6 +255,19 @@ def excerpts_frame(run: Run) -> pd.DataFrame:
     frame["status"] = categorical(frame["status"], STATUSES + tuple(sorted(set(frame["status"]) - set(STATUSES))))
     frame["role"] = categorical(frame["role"], role_categories(frame["role"]))
     return frame
+
+
+_NO_SOURCE = (None, None)
+
+
+def _source_spans(run: Run) -> dict[Segment, tuple[int, int] | tuple[None, None]]:
+    """Each coded segment's offsets into its source file's decoded text (``None``s where they are not known)."""
+    spans: dict[Segment, tuple[int, int] | tuple[None, None]] = {}
+    for c in run.codings:
+        s = c.segment
+        if s not in spans:
+            spans[s] = s.transcript.to_source(s.start, s.end) or _NO_SOURCE
+    return spans
 
 
 def segments_frame(run: Run) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from typing import Any
 from themekit._version import __version__
 from themekit.codebook import Codebook
 from themekit.errors import RunFolderError
-from themekit.models import Coding, Corpus, Segment, Transcript, Turn
+from themekit.models import Coding, Corpus, Segment, SourceMap, Transcript, Turn
 from themekit.run import Run
 from themekit.util.atomic import built_folder
 from themekit.util.gcpause import paused_gc
@@ -154,6 +154,8 @@ def _transcripts_frame(run: Run):
                 "turns": json.dumps([[u.speaker, u.role, u.start, u.end, u.timestamp] for u in t.turns]),
                 "attributes": json.dumps(t.attributes, ensure_ascii=False),
                 "warnings": json.dumps(list(t.warnings), ensure_ascii=False),
+                # [[text_start, source_start, length], ...]: gold files giving source offsets are read with it
+                "source_map": json.dumps(t.source_map.to_list(), separators=(",", ":")),
             }
             for t in run.corpus
         ]
@@ -189,6 +191,7 @@ def read_run(folder: str | Path) -> Run:
             turns=turns,
             attributes=json.loads(row["attributes"]),
             warnings=tuple(json.loads(row["warnings"])),
+            source_map=SourceMap.from_list(json.loads(row.get("source_map") or "[]")),  # runs written before it: none
         )
     segments = {}
     for tid, index, turn, start, end in pd.read_parquet(folder / "segments.parquet")[

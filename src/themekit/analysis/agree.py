@@ -25,6 +25,7 @@ import pandas as pd
 from themekit.codebook import Codebook
 from themekit.errors import GoldError, OptionError
 from themekit.gold import load_gold, read_gold
+from themekit.models import Corpus
 from themekit.run import Run
 from themekit.runfolder import read_run
 from themekit.util.atomic import atomic_write_text
@@ -87,10 +88,10 @@ def _units_without_run(path: Path, frame: pd.DataFrame, codes: set[str] | None) 
     return pd.DataFrame(rows, columns=["transcript", "unit", "code", "text"])
 
 
-def _run_segments(run: Run | str | Path) -> tuple[pd.DataFrame, set[str]]:
+def _run_segments(run: Run | str | Path) -> tuple[pd.DataFrame, set[str], Corpus]:
     if not isinstance(run, Run):
         run = read_run(run)
-    return run.segments, {c.id for c in run.codebook}
+    return run.segments, {c.id for c in run.codebook}, run.corpus
 
 
 def agree(files: list[str | Path], *, run: Any = None, codebook: Any = None) -> Agreement:
@@ -125,11 +126,11 @@ def _units_on_run(
     run: Any, names: list[str], paths: list[Path], codes: set[str] | None
 ) -> tuple[dict[str, pd.DataFrame], dict[tuple[str, str], str], set[str]]:
     """Each coder's (transcript, unit, code) rows with the run's segments as units; segment texts; the codes."""
-    segments, run_codes = _run_segments(run)
+    segments, run_codes, corpus = _run_segments(run)
     codes = codes or run_codes
     by_coder: dict[str, pd.DataFrame] = {}
     for name, path in zip(names, paths):
-        gold = load_gold(path, segments, codes)
+        gold = load_gold(path, segments, codes, transcripts=corpus)
         by_coder[name] = pd.DataFrame({"transcript": gold["transcript"], "unit": gold["segment"].astype(str), "code": gold["code"]})
     texts = {(t, str(s)): x for t, s, x in zip(segments["transcript"], segments["segment"], segments["text"])}
     return by_coder, texts, codes

@@ -83,6 +83,7 @@ def cross_validate(
         result = evaluate_frames(
             fold_excerpts, fold_segments, human.source, run.codebook, min_support=min_support,
             turns=fold_run.corpus.turns, strict=strict, scope=scope, frame=human.of_transcripts(held_out),
+            transcripts=fold_run.corpus,
         )
         excerpts.append(fold_excerpts)
         segments.append(fold_segments)
@@ -91,7 +92,7 @@ def cross_validate(
             progress("cross-validation", 1, len(groups))
     pooled = evaluate_frames(
         pd.concat(excerpts), pd.concat(segments), human.source, run.codebook, min_support=min_support,
-        turns=run.corpus.turns, strict=strict, scope=scope, frame=human.rows,
+        turns=run.corpus.turns, strict=strict, scope=scope, frame=human.rows, transcripts=run.corpus,
     )
     pooled.overall["folds"] = len(groups)
     return CrossValidation(pooled, [_fold_entry(t, r) for t, r in summaries], _spread(summaries))

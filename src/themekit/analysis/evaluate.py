@@ -13,6 +13,7 @@ neither right nor wrong.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +24,7 @@ import pandas as pd
 from themekit.codebook import Codebook
 from themekit.errors import GoldError, OptionError
 from themekit.gold import HumanCodings, map_gold
+from themekit.models import Transcript
 from themekit.run import Run
 from themekit.runfolder import read_run
 
@@ -90,7 +92,8 @@ def evaluate(
     human = HumanCodings.from_file(gold)  # read once: its rows are scored, its hash tells the classifier's own file
     excerpts, segments, turns = run.excerpts, run.segments, run.corpus.turns
     result = evaluate_frames(
-        excerpts, segments, gold, run.codebook, min_support=min_support, turns=turns, strict=strict, scope=scope, frame=human.rows
+        excerpts, segments, gold, run.codebook, min_support=min_support, turns=turns, strict=strict, scope=scope, frame=human.rows,
+        transcripts=run.corpus,
     )
     seen = _learned_from(run, result)
     if seen:
@@ -101,7 +104,7 @@ def evaluate(
             apart = evaluate_frames(
                 excerpts[excerpts["transcript"].isin(unseen)], segments[segments["transcript"].isin(unseen)], gold,
                 run.codebook, min_support=min_support, turns=turns, scope=scope,
-                frame=human.of_transcripts(unseen),
+                frame=human.of_transcripts(unseen), transcripts=run.corpus,
             )
             result.overall["unseen"] = {k: apart.overall[k] for k in ("segments_scored", "codes_scored", "micro", "macro")}
         except GoldError:
@@ -159,14 +162,16 @@ def evaluate_frames(
     strict: bool = False,
     scope: Scope = "transcript",
     frame: pd.DataFrame | None = None,
+    transcripts: Iterable[Transcript] | None = None,
 ) -> Evaluation:
     """Score machine codings (``excerpts``) against a gold file on the segments it covers.
 
     Macro figures average the codes with at least ``min_support`` gold segments. ``turns`` (the corpus' turn
     table) lets spans be trimmed to participant speech; ``strict`` refuses a file with any row left out.
     ``frame``: the gold rows (as :func:`themekit.gold.read_gold` gives them) instead of reading ``gold_path``.
+    ``transcripts`` (the run's corpus) lets rows locate their span by source offsets or by their quoted text.
     """
-    mapped = map_gold(gold_path, segments, {c.id for c in codebook}, frame=frame, turns=turns, strict=strict)
+    mapped = map_gold(gold_path, segments, {c.id for c in codebook}, frame=frame, turns=turns, transcripts=transcripts, strict=strict)
     gold = mapped.codings
     if gold.empty:
         reason = "it has no rows" if not mapped.skipped else f"none of its {len(mapped.skipped)} rows could be placed"

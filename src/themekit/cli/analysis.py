@@ -14,7 +14,7 @@ from themekit.cli.app import _Progress, _user_errors, app, as_flags, err, out
 @app.command("evaluate")
 def evaluate_cmd(
     run_dir: Annotated[Path, typer.Argument(help="Run folder written by 'themekit code'.")],
-    gold: Annotated[Path, typer.Option("--gold", "-g", help="Human codings: transcript, char_start, char_end, code (or segment).")],
+    gold: Annotated[Path, typer.Option("--gold", "-g", help="Human codings: transcript, code, and char_start/char_end, source_start/source_end, segment or the quoted text.")],
     min_support: Annotated[int, typer.Option(help="Codes with fewer gold segments are left out of macro figures.")] = 5,
     out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write evaluation.json (default: in the run folder).")] = None,
     show_errors: Annotated[int, typer.Option(help="How many misses and false alarms to list.")] = 10,
@@ -83,7 +83,7 @@ def evaluate_cmd(
             f"{u['macro']['precision'] or 0:.2f}/{u['macro']['recall'] or 0:.2f}/{u['macro']['f1'] or 0:.2f}"
         )
     if o["skipped"]:
-        err.print(f"[yellow]Skipped {len(o['skipped'])} gold row(s)[/] (listed in evaluation.json; --strict refuses such a file):")
+        err.print(f"[yellow]{len(o['skipped'])} gold row(s) left out or not matching their text[/] (listed in evaluation.json; --strict refuses such a file):")
         for line in o["skipped"][:show_errors]:
             err.print(f"  - {escape(line)}")
     if "warning" in o:

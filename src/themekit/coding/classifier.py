@@ -135,7 +135,8 @@ class ClassifierCoder:
         )
         codes = {c.id for c in codebook}
         ids = set(frame["transcript"])
-        gold = load_gold(self.human.source, frame, codes, frame=self.human.of_transcripts(ids))
+        transcripts = {s.transcript.id: s.transcript for s in segments}
+        gold = load_gold(self.human.source, frame, codes, frame=self.human.of_transcripts(ids), transcripts=transcripts)
         row_of = {(t, i): n for n, (t, i) in enumerate(zip(frame["transcript"], frame["segment"]))}
         covered = sorted({row_of[(t, s)] for t, s in zip(gold["transcript"], gold["segment"])})
         examples = _Examples(

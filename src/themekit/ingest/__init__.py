@@ -11,11 +11,12 @@ from themekit.errors import CorpusError, TranscriptError
 from themekit.ingest.readers import READERS, Reader, reader_for
 from themekit.ingest.text import (
     DEFAULT_INTERVIEWER_LABELS,
+    align_source,
     build_turns,
     decode_bytes,
     normalise_text,
 )
-from themekit.models import Corpus, Transcript
+from themekit.models import Corpus, SourceMap, Transcript
 from themekit.util.gcpause import paused_gc
 from themekit.util.limits import MAX_FILE_BYTES
 
@@ -90,6 +91,7 @@ def read_transcript(
         turns=turns,
         attributes=merged,
         warnings=tuple(raw.warnings + warnings),
+        source_map=align_source(text, turns, raw.source_text) if raw.source_text is not None else SourceMap(),
     )
 
 

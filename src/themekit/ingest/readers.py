@@ -41,6 +41,8 @@ class RawTranscript:
     encoding: str | None
     attributes: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: the file's decoded text, which source offsets count in (``None``: no such text, such as for .xlsx)
+    source_text: str | None = None
 
 
 class Reader(Protocol):
@@ -64,7 +66,7 @@ class TextReader:
 
     def read(self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset()) -> RawTranscript:
         text, encoding = decode_bytes(data, path)
-        return RawTranscript(parse_labelled_text(normalise_text(text), known_labels=labels), encoding)
+        return RawTranscript(parse_labelled_text(normalise_text(text), known_labels=labels), encoding, source_text=text)
 
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
@@ -94,8 +96,8 @@ class MarkdownReader:
     extensions = (".md", ".markdown")
 
     def read(self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset()) -> RawTranscript:
-        text, encoding = decode_bytes(data, path)
-        text = normalise_text(text)
+        source, encoding = decode_bytes(data, path)
+        text = normalise_text(source)
         attributes: dict[str, str] = {}
         m = _FRONT_MATTER.match(text)
         if m:
@@ -112,7 +114,7 @@ class MarkdownReader:
         lines = [ln for ln in text.split("\n") if not ln.lstrip().startswith("#")]
         body = _MD_BOLD_LABEL.sub(lambda mm: mm.group("label").strip() + ": ", "\n".join(lines))
         bold = frozenset(mm.group("label").strip() for mm in _MD_BOLD_LABEL.finditer("\n".join(lines)))
-        return RawTranscript(parse_labelled_text(body, known_labels=bold | labels), encoding, attributes)
+        return RawTranscript(parse_labelled_text(body, known_labels=bold | labels), encoding, attributes, source_text=source)
 
 
 class DocxReader:
@@ -150,8 +152,10 @@ class DocxReader:
             bad_values += (InvalidXmlError,)
         lines: list[str] = []
         bold_labels: set[str] = set()
+        texts: list[str] = []  # the paragraphs' texts: the decoded text source offsets count in
         try:
             for para in paragraphs:
+                texts.append(para.text)
                 label, rest = _bold_label(para)
                 if label:
                     bold_labels.add(label)
@@ -162,7 +166,9 @@ class DocxReader:
         except bad_values as exc:  # attributes are parsed lazily: <w:b w:val="maybe"/> is refused here
             raise _unreadable_docx(path) from exc
         text = normalise_text("\n".join(lines))
-        return RawTranscript(parse_labelled_text(text, known_labels=frozenset(bold_labels) | labels), None)
+        return RawTranscript(
+            parse_labelled_text(text, known_labels=frozenset(bold_labels) | labels), None, source_text="\n".join(texts)
+        )
 
 
 #: What opening a damaged zip raises: zipfile's own error, and UnicodeDecodeError for a file name flagged UTF-8 that is not.
@@ -342,8 +348,8 @@ class _CaptionReader:
     def read(self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset()) -> RawTranscript:
         import webvtt
 
-        text, encoding = decode_bytes(data, path)
-        text = normalise_text(text)
+        source, encoding = decode_bytes(data, path)
+        text = normalise_text(source)
         if self.webvtt_format == "vtt" and not text.lstrip().startswith("WEBVTT"):
             raise TranscriptError(path, "is not a WebVTT file (no 'WEBVTT' header)", "Export the captions again as .vtt")
         try:
@@ -368,7 +374,7 @@ class _CaptionReader:
                 # webvtt-py >= 0.5 truncates start_in_seconds to whole seconds; parse the
                 # cue's start time ourselves to keep the milliseconds.
                 blocks.append(Block(speaker=speaker, paragraphs=[speech], timestamp=parse_timestamp(cap.start)))
-        return RawTranscript(blocks, encoding, warnings=warnings)
+        return RawTranscript(blocks, encoding, warnings=warnings, source_text=source)
 
 
 class VttReader(_CaptionReader):
@@ -409,15 +415,15 @@ class TableReader:
     def read(self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset()) -> RawTranscript:
         import pandas as pd
 
-        encoding = None
+        encoding = source = None
         if path.suffix.lower() == ".xlsx":
             try:
                 frame = pd.read_excel(io.BytesIO(data), dtype=str, engine="openpyxl")
             except Exception as exc:  # openpyxl raises many kinds of error for a damaged workbook
                 raise TranscriptError(path, f"could not be read as a table ({exc})", "Re-save it as CSV (UTF-8) or .xlsx") from exc
         else:
-            text, encoding = decode_bytes(data, path)
-            text = normalise_text(text)
+            source, encoding = decode_bytes(data, path)
+            text = normalise_text(source)
             try:
                 frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
             except ValueError as exc:  # pandas' ParserError and EmptyDataError
@@ -446,7 +452,7 @@ class TableReader:
             ts = parse_timestamp(str(record[time_col])) if time_col else None
             paragraphs = [p.strip() for p in speech.split("\n") if p.strip()]
             blocks.append(Block(speaker=speaker, paragraphs=paragraphs, timestamp=ts))
-        return RawTranscript(blocks, encoding)
+        return RawTranscript(blocks, encoding, source_text=source)
 
 
 READERS: tuple[Reader, ...] = (TextReader(), MarkdownReader(), DocxReader(), VttReader(), SrtReader(), TableReader())

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from themekit.errors import TranscriptError
-from themekit.models import Role, Turn
+from themekit.models import Role, SourceMap, Turn
 
 __all__ = [
     "Block",
     "DEFAULT_INTERVIEWER_LABELS",
+    "align_source",
     "build_turns",
     "decode_bytes",
     "normalise_text",
@@ -321,3 +322,66 @@ def build_turns(
         turns.append(Turn(len(turns), label, roles[label] if label in roles else "participant", start, pos, b.timestamp))
         emit("\n\n")
     return "".join(parts).rstrip("\n") + "\n", tuple(turns), warnings
+
+
+_TOKEN = re.compile(r"\S+")
+#: How far past the last mapped character the next word of the text is looked for in the source: the first word
+#: of a turn (after a label line, a caption's timing, a table row's other cells), and any later word.
+_TURN_WINDOW = 2000
+_WORD_WINDOW = 300
+
+
+def _common_prefix(text: str, p: int, line: str, known: int) -> int:
+    """How many first characters of ``line`` ``text`` holds at ``p`` (at least ``known``): a binary search."""
+    if text.startswith(line, p):
+        return len(line)
+    lo, hi = known, len(line) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if text.startswith(line[:mid], p):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def align_source(text: str, turns: tuple[Turn, ...], source: str) -> SourceMap:
+    """Where the speech in ``text`` (rendered by :func:`build_turns`) came from in ``source``, the file's decoded text.
+
+    Readers copy speech from the source line by line, stripped, with wrapped lines joined by a space, so each
+    word of a turn is looked for in the source just after the previous word found (a whole source line at a
+    time where it matches); words that changed on the way (Unicode composition, escaped quotes) are left
+    unmapped, and the words around them still map. Labels and timestamps are rendered text and stay unmapped.
+    """
+    text_starts: list[int] = []
+    source_starts: list[int] = []
+    lengths: list[int] = []
+    regions = [(0, turns[0].start)] if turns and turns[0].start else []
+    regions += [(t.start, t.end) for t in turns]
+    cursor = 0
+    for a, b in regions:
+        window = _TURN_WINDOW
+        m = _TOKEN.search(text, a, b)
+        while m:
+            p, word = m.start(), m.group()
+            q = source.find(word, cursor, cursor + window + len(word))
+            if q < 0:
+                m = _TOKEN.search(text, m.end(), b)
+                continue
+            window = _WORD_WINDOW
+            n = len(word)
+            line_end = source.find("\n", q)
+            line = source[q : min(line_end if line_end >= 0 else len(source), q + b - p)].rstrip()
+            if len(line) > n:
+                n = _common_prefix(text, p, line, n)  # as much of the source line as the text copies
+            if lengths and p - text_starts[-1] == q - source_starts[-1] and text[text_starts[-1] + lengths[-1] : p] == source[
+                source_starts[-1] + lengths[-1] : q
+            ]:
+                lengths[-1] = p + n - text_starts[-1]  # what lies between is the same in both: one piece
+            else:
+                text_starts.append(p)
+                source_starts.append(q)
+                lengths.append(n)
+            cursor = q + n
+            m = _TOKEN.search(text, p + n, b)
+    return SourceMap(tuple(text_starts), tuple(source_starts), tuple(lengths))
