@@ -152,6 +152,8 @@ def code(
         nlp=nlp, embedder=embedding, cache_dir=Path(cache_dir) if cache_dir else None, min_score=min_score, human=human
     )
     raw, stats, final = _run_coders(names, context, segmentation, codebook, batches.codings, timings, progress)
+    if embedding.loaded is not None:
+        stats["embedding_chunked"] = _chunked(embedding.loaded, segmentation.segments)
     codings = combine(raw, codebook, min_score=min_score, final=final)
     if decided is not None:
         codings = decided.apply(segmentation.segments, codings, stats)
@@ -194,6 +196,12 @@ def _settings(
     if embedder is not None:
         settings["embedding"] = {"identity": embedder.identity, "model": embedder.description}
     return settings
+
+
+def _chunked(embedder: Embedder, segments: Sequence[Segment]) -> int:
+    """How many units are longer than the embedding model's window, so were embedded in chunks and pooled."""
+    count = getattr(embedder, "chunked", None)  # an embedder without a window reads every text whole
+    return int(count([s.text for s in segments])) if count is not None else 0
 
 
 def _gold_file(gold: HumanCodings | str | Path | None, corpus: Corpus | str | Path) -> HumanCodings | str | Path | None:

@@ -116,6 +116,9 @@ def _report_run(run, out_dir: Path, *, quiet: bool) -> None:
     cache = run.stats.get("embedding_cache")
     if cache:
         err.print(f"Embedding cache: {cache['hits']} hits, {cache['misses']} new")
+    chunked = run.stats.get("embedding_chunked")
+    if chunked:
+        err.print(f"{chunked} segment(s) longer than the embedding model's window were embedded in chunks and pooled")
     learned = run.stats.get("classifier")
     if learned is not None and "gold" in run.settings:
         entry = next(iter(learned.values()), {})
