@@ -8,8 +8,9 @@ its include criteria the names of its sub-codes. No example, keyword or
 threshold comes from the coded text. The learned figures add the classifier
 and cross-validate by transcript (``--cv 2``: trained on the authors'
 codings of half the interviews, scored on the other half, both ways). Codings are scored at the top-level
-code, turn by turn, with ``scope="transcript"``: every participant turn of
-every interview counts, a turn the authors left uncoded being "no code".
+code, segment by segment (the run's unit), with ``scope="transcript"``: every participant segment of
+every interview counts, a segment the authors left uncoded being "no code". Units of different sizes
+are also scored on one footing, turn by turn: a turn has the codes of any of its units.
 
     python benchmarks/quality_real.py [--data PATH] [--unit turn] [--json results.json]
 
@@ -28,11 +29,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 import themekit
 from themekit.analysis.crossval import cross_validate
-from themekit.analysis.evaluate import evaluate
+from themekit.analysis.evaluate import evaluate, evaluate_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "dev-data" / "pdpilot-interviews"
@@ -77,10 +79,22 @@ def gold_from_coded_segments(data: Path, out: Path) -> Path:
     return out
 
 
+def turn_frames(run) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The run's codings and segments seen turn by turn: each turn one segment (from its first unit's start to its
+    last unit's end), with the codes of all its units."""
+    units = run.segments
+    turns = units.groupby(["transcript", "turn"], observed=True).agg(start=("start", "min"), end=("end", "max")).reset_index()
+    text = {t.id: t.text for t in run.corpus}
+    turns["text"] = [text[str(t)][a:b] for t, a, b in zip(turns["transcript"], turns["start"], turns["end"])]
+    segments = turns.rename(columns={"turn": "segment"})[["transcript", "segment", "start", "end", "text"]]
+    excerpts = run.excerpts[["transcript", "turn", "code", "negated"]].rename(columns={"turn": "segment"})
+    return excerpts, segments
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--unit", default="turn", choices=["turn", "paragraph", "sentence"])
+    parser.add_argument("--unit", default="turn", choices=["turn", "paragraph", "sentence", "passage"])
     parser.add_argument("--methods", default="rule,semantic")
     parser.add_argument("--cv", type=int, default=2, help="folds for the learned figures (2: half the interviews each way; 0: none)")
     parser.add_argument("--json", type=Path)
@@ -114,6 +128,16 @@ def main() -> int:
                 "macro": o["macro"],
                 "skipped": len(o["skipped"]),
             }
+        # every unit scored on one footing: a turn has the codes of any of its units, the authors' spans mapped to turns
+        by_turn, segments = turn_frames(run)
+        o = evaluate_frames(by_turn, segments, gold, run.codebook, min_support=5, turns=run.corpus.turns, scope="transcript").overall
+        results["transcript, turn by turn"] = {
+            "segments": o["segments_scored"],
+            "codes_scored": o["codes_scored"],
+            "micro": o["micro"],
+            "macro": o["macro"],
+            "skipped": len(o["skipped"]),
+        }
         if args.cv:
             started_cv = time.perf_counter()
             crossed = cross_validate(run, gold, folds=args.cv, min_support=5, scope="transcript", cache_dir=ROOT / ".themekit" / "cache")

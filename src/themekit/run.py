@@ -126,6 +126,8 @@ class RunStats(TypedDict, total=False):
     """What the coders and the project store reported, in run.json under ``stats``."""
 
     embedding_cache: CacheStats
+    #: how many units were longer than the embedding model's window, so were embedded in chunks and pooled
+    embedding_chunked: int
     #: per code, the semantic coder's similarity threshold
     semantic_thresholds: dict[str, float]
     #: per code, the classifier's training counts and cross-validated figures

@@ -2,9 +2,13 @@
 
 Units: ``sentence`` (default: sentences from spaCy's sentencizer, with very
 short ones such as "Yeah." joined to their neighbour so each unit says
-something), ``turn`` (a whole speaker turn) or ``paragraph`` (a paragraph
-within a turn). Only participant speech is segmented unless asked otherwise;
-interviewer speech stays in the transcript for context.
+something), ``turn`` (a whole speaker turn), ``paragraph`` (a paragraph
+within a turn) or ``passage`` (consecutive sentences of one turn, about 40-150
+words, cut where neighbouring sentences are least alike). Passages need
+sentence vectors, which this layer does not make: :func:`segment_corpus` gives
+the sentences and :func:`group_passages` joins them, given their vectors.
+Only participant speech is segmented unless asked otherwise; interviewer
+speech stays in the transcript for context.
 """
 
 from __future__ import annotations
@@ -23,10 +27,24 @@ from themekit.errors import OptionError
 from themekit.models import Role, Segment, Transcript, Turn
 from themekit.util.gcpause import paused_gc
 
-__all__ = ["Unit", "UNITS", "Segmentation", "segment_corpus", "sentence_spans"]
+__all__ = [
+    "PASSAGE_WORDS",
+    "UNITS",
+    "Segmentation",
+    "Unit",
+    "group_passages",
+    "passage_bounds",
+    "segment_corpus",
+    "segmentation_of",
+    "sentence_spans",
+]
 
-Unit = Literal["sentence", "turn", "paragraph"]
-UNITS: tuple[str, ...] = ("sentence", "turn", "paragraph")
+Unit = Literal["sentence", "turn", "paragraph", "passage"]
+UNITS: tuple[str, ...] = ("sentence", "turn", "paragraph", "passage")
+#: A passage's length in words: a turn longer than the most is cut into passages of at least the least.
+PASSAGE_WORDS = (40, 150)
+#: Sentences on each side of a gap whose mean vectors are compared (TextTiling's block size).
+_BLOCK = 2
 
 
 @dataclass
@@ -128,6 +146,12 @@ def segment_corpus(
     """Split the chosen speakers' turns into segments; ``progress(n)`` is called per transcript."""
     if unit not in UNITS:
         raise OptionError(f"unknown coding unit {unit!r} (unit=); choose from: {', '.join(UNITS)}", param="unit")
+    if unit == "passage":
+        raise OptionError(
+            "passages are grouped from sentence vectors (unit='passage'): segment with unit='sentence', then call "
+            "group_passages with the sentences' embeddings, or use themekit.code(unit='passage')",
+            param="unit",
+        )
     result = Segmentation()
     for transcript in transcripts:
         turns: list[Turn] = [t for t in transcript.turns if t.role in roles and t.end > t.start]
@@ -155,4 +179,103 @@ def segment_corpus(
             result.segments.extend(turn_segments)
         if progress:
             progress(1)
+    return result
+
+
+def _gap_similarities(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """For each gap between neighbouring sentences (n - 1 of them), the cosine of the word-weighted mean vectors
+    of up to :data:`_BLOCK` sentences either side."""
+    n = len(vectors)
+    sims = np.empty(n - 1)
+    for gap in range(1, n):
+        left = slice(max(0, gap - _BLOCK), gap)
+        right = slice(gap, min(n, gap + _BLOCK))
+        a = (vectors[left] * weights[left, None]).sum(axis=0)
+        b = (vectors[right] * weights[right, None]).sum(axis=0)
+        norm = float(np.linalg.norm(a) * np.linalg.norm(b))
+        sims[gap - 1] = float(a @ b) / norm if norm > 0 else 0.0
+    return sims
+
+
+def _depths(sims: np.ndarray) -> np.ndarray:
+    """TextTiling's depth score of each gap: how far similarity climbs from it to the peak on its left and on its right."""
+    depths = np.empty_like(sims)
+    for i, value in enumerate(sims):
+        left = i
+        while left > 0 and sims[left - 1] >= sims[left]:
+            left -= 1
+        right = i
+        while right < len(sims) - 1 and sims[right + 1] >= sims[right]:
+            right += 1
+        depths[i] = (sims[left] - value) + (sims[right] - value)
+    return depths
+
+
+def passage_bounds(
+    words: Sequence[int], vectors: np.ndarray, *, min_words: int = PASSAGE_WORDS[0], max_words: int = PASSAGE_WORDS[1]
+) -> list[tuple[int, int]]:
+    """Consecutive sentences grouped into passages: ``[start, end)`` sentence ranges covering all of them.
+
+    ``words`` and ``vectors`` (unit-length) are the sentences' word counts and
+    embeddings. A run of sentences longer than ``max_words`` is cut at its
+    deepest gap (the lowest similarity of neighbouring sentences relative to
+    the peaks around it) that leaves at least ``min_words`` on each side; ties
+    go to the earliest gap. A run with no such gap stays whole.
+    """
+    n = len(words)
+    if n < 2:
+        return [(0, n)] if n else []
+    counts = np.asarray(words, dtype=np.float64)
+    sims = _gap_similarities(np.asarray(vectors, dtype=np.float64), counts)
+    depths, before = _depths(sims), np.concatenate(([0.0], np.cumsum(counts)))
+    bounds: list[tuple[int, int]] = []
+    todo = [(0, n)]
+    while todo:
+        start, end = todo.pop()
+        total = before[end] - before[start]
+        gaps = [g for g in range(start + 1, end) if before[g] - before[start] >= min_words and before[end] - before[g] >= min_words]
+        if total <= max_words or not gaps:
+            bounds.append((start, end))
+            continue
+        cut = max(gaps, key=lambda g: (round(float(depths[g - 1]), 6), -round(float(sims[g - 1]), 6), -g))
+        todo.extend([(cut, end), (start, cut)])
+    return sorted(bounds)
+
+
+def group_passages(
+    sentences: Sequence[Segment],
+    vectors: np.ndarray,
+    *,
+    min_words: int = PASSAGE_WORDS[0],
+    max_words: int = PASSAGE_WORDS[1],
+) -> list[Segment]:
+    """Passages from the sentence segments of a corpus (in corpus order) and their vectors, as :func:`passage_bounds`
+    groups them within each turn: from the start of a passage's first sentence to the end of its last."""
+    passages: list[Segment] = []
+    index, current = 0, None
+    row = 0
+    while row < len(sentences):
+        first = sentences[row]
+        end = row
+        while end < len(sentences) and sentences[end].transcript is first.transcript and sentences[end].turn_index == first.turn_index:
+            end += 1
+        if first.transcript is not current:
+            index, current = 0, first.transcript
+        turn = sentences[row:end]
+        words = [len(s.text.split()) for s in turn]
+        for a, b in passage_bounds(words, vectors[row:end], min_words=min_words, max_words=max_words):
+            passages.append(Segment(first.transcript, index, first.turn_index, turn[a].start, turn[b - 1].end))
+            index += 1
+        row = end
+    return passages
+
+
+def segmentation_of(segments: Sequence[Segment], nlp: Language, *, batch_size: int = 64) -> Segmentation:
+    """A Segmentation of ``segments`` made elsewhere, with the Doc of every turn they lie in (for the rule coder)."""
+    result = Segmentation(segments=list(segments))
+    for segment in segments:
+        result.by_turn.setdefault((segment.transcript.id, segment.turn_index), []).append(segment)
+    turns = [(key, group[0].transcript.turn_text(group[0].turn)) for key, group in result.by_turn.items()]
+    for (key, _), doc in zip(turns, nlp.pipe([text for _, text in turns], batch_size=batch_size)):
+        result.docs[key] = doc
     return result

@@ -24,7 +24,7 @@ def code_cmd(
     transcripts: Annotated[Path, typer.Argument(help="Folder of transcripts (or one transcript file).")],
     codebook: Annotated[Path, typer.Option("--codebook", "-c", help="Codebook YAML file.")],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Run folder to create.")],
-    unit: Annotated[str, typer.Option(help="Coding unit: sentence, turn or paragraph.")] = "sentence",
+    unit: Annotated[str, typer.Option(help="Coding unit: sentence, passage, turn or paragraph.")] = "sentence",
     method: Annotated[Optional[str], typer.Option(help="Coding methods, comma-separated (default: all available).")] = None,
     interviewer_label: Annotated[
         Optional[list[str]],
@@ -116,6 +116,9 @@ def _report_run(run, out_dir: Path, *, quiet: bool) -> None:
     cache = run.stats.get("embedding_cache")
     if cache:
         err.print(f"Embedding cache: {cache['hits']} hits, {cache['misses']} new")
+    chunked = run.stats.get("embedding_chunked")
+    if chunked:
+        err.print(f"{chunked} segment(s) longer than the embedding model's window were embedded in chunks and pooled")
     learned = run.stats.get("classifier")
     if learned is not None and "gold" in run.settings:
         entry = next(iter(learned.values()), {})
@@ -148,7 +151,7 @@ def suggest_cmd(
     min_topic_size: Annotated[Optional[int], typer.Option(min=1, help="Smallest topic to suggest (default: 1% of segments, at least 5).")] = None,
     examples: Annotated[int, typer.Option(min=1, max=10, help="Example quotes per draft code.")] = 5,
     method: Annotated[Optional[str], typer.Option(help="Coding methods that decide what is uncoded (default: as 'themekit code').")] = None,
-    unit: Annotated[str, typer.Option(help="Coding unit: sentence, turn or paragraph.")] = "sentence",
+    unit: Annotated[str, typer.Option(help="Coding unit: sentence, passage, turn or paragraph.")] = "sentence",
     gold: Annotated[Optional[Path], typer.Option("--gold", help="Human codings for the classifier (default: gold.csv beside the transcripts).")] = None,
     embedding_model: Annotated[Optional[str], typer.Option(help="Sentence-transformers model folder or installed package.")] = None,
     embedding_sha256: Annotated[Optional[str], typer.Option(help="Expected sha256 of the model's weights file.")] = None,
