@@ -36,9 +36,9 @@ def code_cmd(
         Optional[Path], typer.Option("--gold", help="Human codings for the classifier (default: gold.csv beside the transcripts).")
     ] = None,
     text_column: Annotated[
-        Optional[str], typer.Option(help="Speech column of table transcripts (default: text, words, utterance, content, transcript, speech...).")
+        str | None, typer.Option(help="Speech column of table transcripts (default: text, words, utterance, content, transcript, speech...).")
     ] = None,
-    speaker_column: Annotated[Optional[str], typer.Option(help="Speaker column of table transcripts (default: speaker, name, who...).")] = None,
+    speaker_column: Annotated[str | None, typer.Option(help="Speaker column of table transcripts (default: speaker, name, who...).")] = None,
     embedding_model: Annotated[
         Optional[str], typer.Option(help="Sentence-transformers model folder or installed package (default: first installed known one).")
     ] = None,
@@ -159,9 +159,9 @@ def suggest_cmd(
     gold: Annotated[Optional[Path], typer.Option("--gold", help="Human codings for the classifier (default: gold.csv beside the transcripts).")] = None,
     embedding_model: Annotated[Optional[str], typer.Option(help="Sentence-transformers model folder or installed package.")] = None,
     text_column: Annotated[
-        Optional[str], typer.Option(help="Speech column of table transcripts (default: text, words, utterance, content, transcript, speech...).")
+        str | None, typer.Option(help="Speech column of table transcripts (default: text, words, utterance, content, transcript, speech...).")
     ] = None,
-    speaker_column: Annotated[Optional[str], typer.Option(help="Speaker column of table transcripts (default: speaker, name, who...).")] = None,
+    speaker_column: Annotated[str | None, typer.Option(help="Speaker column of table transcripts (default: speaker, name, who...).")] = None,
     embedding_sha256: Annotated[Optional[str], typer.Option(help="Expected sha256 of the model's weights file.")] = None,
     cache_dir: Annotated[Path, typer.Option(help="Embedding cache folder (shared with 'themekit code').")] = Path(".themekit/cache"),
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the embedding cache.")] = False,
