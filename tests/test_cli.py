@@ -143,3 +143,52 @@ def test_cli_version():
 
     result = invoke("--version")
     assert result.exit_code == 0 and result.output.strip() == f"themekit {__version__}"
+
+
+def test_cli_code_reads_named_table_columns_and_names_a_missing_one(tmp_path, tiny_codebook):
+    folder = tmp_path / "oral"
+    write(
+        folder / "OH01.csv",
+        "timestamp,who,said,tags\n0:01,Interviewer,What was hardest?,hardship\n"
+        "0:04,Narrator,The bailiffs came twice and the debts kept growing.,debt\n",
+    )
+    out = tmp_path / "run"
+    result = invoke("code", folder, "-c", tiny_codebook, "-o", out, "--method", "rule", "--text-column", "said", "--speaker-column", "who")
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "run.json").read_text())
+    assert record["transcripts"][0]["speakers"] == ["Interviewer (interviewer)", "Narrator (participant)"]
+    assert record["settings"]["table_columns"] == {"text": "said", "speaker": "who"}
+    assert record["counts"]["codings"] == 1
+    result = invoke("code", folder, "-c", tiny_codebook, "-o", tmp_path / "run2", "--method", "rule", "--text-column", "words")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert (
+        f"{folder / 'OH01.csv'}: has no column 'words' for the speech (columns are: timestamp, who, said, tags). "
+        "Give one of its columns as --text-column"
+    ) in " ".join(result.output.split())
+
+
+def test_cli_code_warns_of_a_transcript_without_an_interviewer(tmp_path, tiny_codebook):
+    folder = tmp_path / "t"
+    write(folder / "P01.txt", "Interviewer: What was hardest?\n\nP01: The bailiffs came twice.\n")
+    write(folder / "P02.txt", "Sam: The bailiffs came twice.\n\nKim: And the debts kept growing.\n\nSam: Yes.\n\nKim: Then they stopped.\n")
+    out = tmp_path / "run"
+    result = invoke("code", folder, "-c", tiny_codebook, "-o", out, "--method", "rule")
+    assert result.exit_code == 0, result.output
+    assert "Warning: P02: no interviewer identified among its speakers ('Sam', 'Kim')" in " ".join(result.output.split())
+    record = json.loads((out / "run.json").read_text())
+    assert record["stats"]["no_interviewer"] == ["P02"]
+    assert any(w.startswith("no interviewer identified") for w in record["transcripts"][1]["warnings"])
+
+
+def test_cli_code_takes_table_columns_from_the_settings_file(tmp_path, tiny_codebook):
+    write(tmp_path / "themekit.yaml", "transcripts:\n  text_column: said\n")
+    write(tmp_path / "oral" / "OH01.csv", "speaker,said,tags\nInterviewer,What was hardest?,x\nNarrator,The bailiffs came twice.,debt\n")
+    result = invoke("code", tmp_path / "oral", "-c", tiny_codebook, "-o", tmp_path / "run", "--method", "rule")
+    assert result.exit_code == 0, result.output
+    record = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert record["settings"]["table_columns"] == {"text": "said", "speaker": None}
+    assert record["counts"]["codings"] == 1
+    write(tmp_path / "themekit.yaml", "transcripts:\n  text_colum: said\n")
+    result = invoke("code", tmp_path / "oral", "-c", tiny_codebook, "-o", tmp_path / "run2", "--method", "rule")
+    assert result.exit_code == 1 and "transcripts.text_colum" in result.output

@@ -988,12 +988,12 @@ def test_ingest_xlsx_columns_by_header_name(tmp_path):
 
 
 def test_ingest_csv_without_text_column_lists_columns(tmp_path):
-    path = _txt(tmp_path, "nocol.csv", "Time,Speaker,Words\n0:01,Interviewer,Hello\n")
+    path = _txt(tmp_path, "nocol.csv", "Time,Speaker,Notes\n0:01,Interviewer,Hello\n")
     with pytest.raises(TranscriptError) as info:
         read_transcript(path)
     msg = str(info.value)
     assert "nocol.csv" in msg
-    assert "has no text column (columns are: Time, Speaker, Words)" in msg
+    assert "has no text column (columns are: Time, Speaker, Notes)" in msg
     assert "'text'" in msg
 
 
@@ -1306,3 +1306,177 @@ def test_ingest_docx_bad_bold_value_is_unreadable(tmp_path):
     document.save(tmp_path / "KW31.docx")
     with pytest.raises(TranscriptError, match=r"KW31.docx.*not a readable Word document.*re-save"):
         read_transcript(tmp_path / "KW31.docx")
+
+
+# --------------------------------------------------------------------------- #
+# Who the interviewer is, over the whole folder
+# --------------------------------------------------------------------------- #
+
+
+def _interview(asker: str, answerer: str, questions: bool = True, answerer_asks: bool = False) -> str:
+    """A short interview; without ``questions`` the asker's turns are not phrased as questions."""
+    q = "?" if questions else "."
+    return (
+        f"{asker}: Tell me about your first week at the centre{q}\n\n"
+        f"{answerer}: It was busy and I was nervous, but the staff were patient with me.\n\n"
+        f"{asker}: And how did the training go{q}\n\n"
+        f"{answerer}: The training was long. Would I ever remember it all{'?' if answerer_asks else '.'}\n\n"
+        f"{asker}: What would you change{q}\n\n"
+        f"{answerer}: More time with the mentors, and fewer forms.\n"
+    )
+
+
+def test_ingest_folder_rule_makes_the_studys_interviewer_the_interviewer_everywhere(tmp_path):
+    folder = tmp_path / "study"
+    folder.mkdir()
+    for n in range(1, 5):
+        (folder / f"P0{n}.txt").write_text(_interview("Jane Smith", f"Alex {n}"), encoding="utf-8")
+    # Jane's turns here are not phrased as questions: alone, no interviewer is found
+    (folder / "P05.txt").write_text(_interview("jane smith ", "Robin", questions=False), encoding="utf-8")
+    # and here the participant asks the only question, so alone they would be taken as the interviewer
+    (folder / "P06.txt").write_text(_interview("Jane Smith", "Sam", questions=False, answerer_asks=True), encoding="utf-8")
+    corpus = read_corpus(folder)
+    for tid, label, other in (("P05", "jane smith", "Robin"), ("P06", "Jane Smith", "Sam")):
+        odd = corpus[tid]
+        assert {(turn.speaker, turn.role) for turn in odd.turns} == {(label, "interviewer"), (other, "participant")}
+        assert any(f"'{label}' taken as the interviewer by the folder rule" in w for w in odd.warnings)
+        assert [t.speaker for t in odd.participant_turns] == [other] * 3
+        assert not any("asks most of the questions" in w or "no interviewer" in w for w in odd.warnings)
+    # the others were right already and are left as they were
+    assert not any("folder rule" in w for t in corpus if t.id not in ("P05", "P06") for w in t.warnings)
+
+
+def test_ingest_folder_rule_gives_way_to_interviewer_labels(tmp_path):
+    folder = tmp_path / "study"
+    folder.mkdir()
+    for n in range(1, 5):
+        (folder / f"P0{n}.txt").write_text(_interview("Jane Smith", f"Alex {n}"), encoding="utf-8")
+    (folder / "P05.txt").write_text(_interview("Jane Smith", "Robin", questions=False), encoding="utf-8")
+    corpus = read_corpus(folder, interviewer_labels=["Moderator"])
+    odd = corpus["P05"]
+    assert {turn.role for turn in odd.turns} == {"participant"}
+    assert any(w.startswith("no interviewer identified among its speakers ('Jane Smith', 'Robin')") for w in odd.warnings)
+
+
+def test_ingest_folder_rule_needs_three_transcripts_and_leaves_generic_labels_alone(tmp_path):
+    small = tmp_path / "small"
+    small.mkdir()
+    (small / "P01.txt").write_text(_interview("Jane Smith", "Alex"), encoding="utf-8")
+    (small / "P02.txt").write_text(_interview("Jane Smith", "Robin", questions=False), encoding="utf-8")
+    corpus = read_corpus(small)
+    assert {turn.role for turn in corpus["P02"].turns} == {"participant"}
+    assert any(w.startswith("no interviewer identified") for w in corpus["P02"].warnings)
+    otter = tmp_path / "otter"
+    otter.mkdir()
+    for n in range(1, 5):
+        (otter / f"P0{n}.txt").write_text(_interview("Speaker 1", "Speaker 2"), encoding="utf-8")
+    # here whoever spoke first was the participant: "Speaker 1" names no person, so the rule leaves it alone
+    (otter / "P05.txt").write_text(_interview("Speaker 2", "Speaker 1"), encoding="utf-8")
+    roles = {(turn.speaker, turn.role) for turn in read_corpus(otter)["P05"].turns}
+    assert roles == {("Speaker 2", "interviewer"), ("Speaker 1", "participant")}
+
+
+def test_ingest_single_speaker_transcript_is_not_warned_about_a_missing_interviewer(tmp_path):
+    path = _txt(tmp_path, "W01.txt", "I answered the written questions at home. The forms were hard to follow.\n")
+    corpus = read_corpus(path)
+    assert not any("interviewer" in w for w in corpus["W01"].warnings)
+
+
+# --------------------------------------------------------------------------- #
+# Otter exports
+# --------------------------------------------------------------------------- #
+
+_OTTER_HEADER = [
+    "Centre visit interview",
+    "Tue, 3/5 2:14PM • 41:07",
+    "SUMMARY KEYWORDS",
+    "mentors, paperwork, rota, canteen",
+    "SPEAKERS",
+    "Jane Smith, Alex Green",
+]
+
+
+def test_ingest_otter_docx_header_is_read_as_attributes_not_speech(tmp_path):
+    body = [
+        [("Jane Smith", True), ("  0:01", False)],
+        "How did the first month go?",
+        [("Alex Green", True), ("  0:09", False)],
+        "It went well, I liked working with the team.",
+        "Transcribed by https://otter.ai",
+    ]
+    header: list = [[(line, True)] if line.isupper() else line for line in _OTTER_HEADER]
+    path = _docx(tmp_path / "I01.docx", header + body)
+    t = read_transcript(path)
+    assert t.attributes["keywords"] == "mentors, paperwork, rota, canteen"
+    assert t.attributes["speakers"] == "Jane Smith, Alex Green"
+    assert t.attributes["title"] == "Centre visit interview"
+    assert _turns(t) == [
+        ("Jane Smith", "interviewer", "How did the first month go?"),
+        ("Alex Green", "participant", "It went well, I liked working with the team."),
+    ]
+    for word in ("mentors", "canteen", "SUMMARY", "SPEAKERS", "otter.ai", "41:07"):
+        assert word not in t.text
+    assert not any("preamble" in w for w in t.warnings)
+
+
+def test_ingest_otter_txt_header_is_read_as_attributes(tmp_path):
+    text = "\n".join(_OTTER_HEADER) + (
+        "\n\nJane Smith  0:01\nHow did the first month go?\n\nAlex Green  0:09\nIt went well, I liked the rota.\n\n"
+        "Transcribed by https://otter.ai\n"
+    )
+    t = read_transcript(_txt(tmp_path, "I02.txt", text))
+    assert t.attributes["keywords"] == "mentors, paperwork, rota, canteen"
+    assert [turn.timestamp for turn in t.turns] == [1.0, 9.0]
+    assert "canteen" not in t.text and "otter.ai" not in t.text
+
+
+def test_ingest_text_mentioning_keywords_later_is_not_a_header(tmp_path):
+    text = "Interviewer: Any last words?\n\nP01: Yes.\n\nInterviewer: Anything else?\n\nP01: SPEAKERS\n\nP01: Loud ones.\n"
+    t = read_transcript(_txt(tmp_path, "P01.txt", text))
+    assert "keywords" not in t.attributes and "speakers" not in t.attributes
+    assert "SPEAKERS" in t.text
+
+
+# --------------------------------------------------------------------------- #
+# Table speech columns
+# --------------------------------------------------------------------------- #
+
+_TURN_TABLE = (
+    "timestamp,speaker,words,tags\n"
+    "0:01,Interviewer,Where did you grow up?,childhood\n"
+    "0:05,Narrator,On a farm by the river; we kept sheep.,farming\n"
+)
+
+
+def test_ingest_table_words_column_is_speech_and_tags_are_not(tmp_path):
+    t = read_transcript(_txt(tmp_path, "OH01.csv", _TURN_TABLE))
+    assert _turns(t) == [
+        ("Interviewer", "interviewer", "Where did you grow up?"),
+        ("Narrator", "participant", "On a farm by the river; we kept sheep."),
+    ]
+    assert [turn.timestamp for turn in t.turns] == [1.0, 5.0]
+    assert "childhood" not in t.text and "farming" not in t.text
+
+
+def test_ingest_table_columns_named_by_the_user(tmp_path):
+    path = _txt(tmp_path, "OH02.csv", "who_spoke,said_text,words\nInterviewer,Where did you grow up?,5\nNarrator,On a farm.,3\n")
+    t = read_transcript(path, text_column="Said_Text", speaker_column="who_spoke")
+    assert _turns(t) == [("Interviewer", "interviewer", "Where did you grow up?"), ("Narrator", "participant", "On a farm.")]
+    with pytest.raises(TranscriptError) as info:
+        read_transcript(path, text_column="utterance")
+    assert str(info.value) == (
+        f"{path}: has no column 'utterance' for the speech (columns are: who_spoke, said_text, words). "
+        "Give one of its columns as text_column="
+    )
+    assert info.value.params == ("text_column",)
+
+
+def test_ingest_read_corpus_passes_table_columns_to_the_reader(tmp_path):
+    folder = tmp_path / "oral"
+    folder.mkdir()
+    (folder / "OH03.csv").write_text("spoken_by,line\nInterviewer,Where did you grow up?\nNarrator,By the sea.\n", encoding="utf-8")
+    corpus = read_corpus(folder, text_column="line", speaker_column="spoken_by")
+    assert [t.speaker for t in corpus["OH03"].turns] == ["Interviewer", "Narrator"]
+    refused = read_corpus(folder, text_column="speech")
+    assert not refused.transcripts
+    assert "has no column 'speech' for the speech (columns are: spoken_by, line)" in refused.failures[0][1]

@@ -64,3 +64,70 @@ def test_summarize_cooccurrence_and_configured_prevalence(sample_rule_run):
     assert transport.cooccurring and transport.cooccurring[0][1] >= 1
     assert "transport" not in dict(transport.cooccurring)
     assert transport.cooccurring == tuple(sorted(transport.cooccurring, key=lambda kv: (-kv[1], kv[0])))
+
+
+_JANE_WORDS = "the bailiffs and the debts and the isolation, tell me about all of that"
+
+
+def _jane_study(folder):
+    """Four interviews where Jane Smith asks the questions, and one where she asks none with a question mark."""
+    folder.mkdir()
+    for n in range(1, 5):
+        (folder / f"P0{n}.txt").write_text(
+            f"Jane Smith: What has been hardest?\n\nAlex {n}: The debts piled up and the bailiffs came twice in one month.\n\n"
+            f"Jane Smith: And who helps?\n\nAlex {n}: I trust my keyworker completely, she never judged me.\n",
+            encoding="utf-8",
+        )
+    (folder / "P05.txt").write_text(
+        f"Jane Smith: Last time we spoke about {_JANE_WORDS}.\n\nRobin: Yes. The debts are still there and I still owe 300.\n\n"
+        f"Jane Smith: Go on about {_JANE_WORDS} if you like.\n\nRobin: It is the isolation that gets me, most days.\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+def test_summarize_never_quotes_the_folders_interviewer(tmp_path, tiny_codebook):
+    from themekit.api import code as api_code
+
+    run = api_code(_jane_study(tmp_path / "study"), tiny_codebook, methods="rule", project=None)
+    assert {t.role for t in run.corpus["P05"].turns if t.speaker == "Jane Smith"} == {"interviewer"}
+    assert not any("Jane" in c.segment.speaker for c in run.codings)
+    assert run.stats["no_interviewer"] == []
+    assert any(w.startswith("P05: 'Jane Smith' taken as the interviewer by the folder rule") for w in run.stats["warnings"])
+    folder = run.save(tmp_path / "run")
+    summary = (folder / "summary.md").read_text(encoding="utf-8")
+    assert "I still owe 300" in summary or "The debts are still there" in summary  # Robin is quoted
+    assert "tell me about all of that" not in summary
+    assert "tell me about all of that" not in (folder / "excerpts.csv").read_text(encoding="utf-8")
+
+
+def test_summarize_and_quote_tables_leave_out_coded_interviewer_speech(tmp_path, tiny_codebook):
+    import docx
+    from openpyxl import load_workbook
+
+    from themekit import export_quote_docx, export_xlsx
+    from themekit.api import code as api_code
+
+    folder = tmp_path / "t"
+    folder.mkdir()
+    (folder / "P01.txt").write_text(
+        "Interviewer: Many people tell me the isolation and the bailiffs are the worst of it, is that so for you?\n\n"
+        "P01: Not really. The debts are a worry but I owe 300 at most now.\n",
+        encoding="utf-8",
+    )
+    run = api_code(folder, tiny_codebook, methods="rule", project=None, code_interviewer=True)
+    asked = [c for c in run.codings if c.segment.role == "interviewer"]
+    assert {c.code_id for c in asked} >= {"loneliness", "debt"}  # coded, as asked: excerpts keep it, with its role
+    codes = {c.code_id: c for t in summarize(run) for c in t.codes}
+    assert codes["loneliness"].transcripts == () and codes["loneliness"].quotes == ()
+    assert [q.speaker for q in codes["debt"].quotes] == ["P01"]
+    assert "bailiffs" not in codes["debt"].key_terms
+    assert run.quotes("loneliness").empty
+    saved = run.save(tmp_path / "run")
+    assert "the worst of it" not in (saved / "summary.md").read_text(encoding="utf-8")
+    export_quote_docx(run, tmp_path / "q.docx")
+    cells = [cell.text for table in docx.Document(str(tmp_path / "q.docx")).tables for row in table.rows for cell in row.cells]
+    assert any("owe 300" in c for c in cells) and not any("the worst of it" in c for c in cells)
+    export_xlsx(run, tmp_path / "q.xlsx")
+    values = [str(v) for ws in load_workbook(tmp_path / "q.xlsx") for row in ws.iter_rows(values_only=True) for v in row]
+    assert any("owe 300" in v for v in values) and not any("the worst of it" in v for v in values)

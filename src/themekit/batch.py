@@ -51,6 +51,8 @@ class BatchJob:
     interviewer_labels: tuple[str, ...] | None = None
     max_bytes: int = MAX_FILE_BYTES
     participants: dict[str, dict[str, str]] = field(default_factory=dict)
+    text_column: str | None = None
+    speaker_column: str | None = None
 
     def prepare(self) -> None:
         """Import what a batch needs and build the spaCy pipeline: a worker's start-up, done before its first batch."""
@@ -84,6 +86,8 @@ class BatchJob:
                     attributes=self.participants.get(item.stem.casefold()),
                     interviewer_labels=self.interviewer_labels,
                     max_bytes=self.max_bytes,
+                    text_column=self.text_column,
+                    speaker_column=self.speaker_column,
                 )
                 outcomes.append(Outcome(item, transcript))
             except TranscriptError as exc:

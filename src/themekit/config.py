@@ -20,6 +20,9 @@ Everything has a default, so the file is only needed to change one::
         - [several, 3]
         - [a few, 2]
         - [one, 1]
+    transcripts:
+      text_column: words                # a table transcript's speech column (default: found by name)
+      speaker_column: speaker           # its speaker column
 
 Unknown keys are refused, with the file, YAML path and line in the message.
 """
@@ -33,7 +36,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from themekit.errors import SettingsError, YamlError
 from themekit.util.yamlfile import load_yaml, yaml_path
 
-__all__ = ["CONFIG_FILE", "DEFAULT_PREVALENCE", "EmbeddingSettings", "ReportSettings", "Settings", "load_settings"]
+__all__ = [
+    "CONFIG_FILE",
+    "DEFAULT_PREVALENCE",
+    "EmbeddingSettings",
+    "ReportSettings",
+    "Settings",
+    "TranscriptSettings",
+    "load_settings",
+]
 
 CONFIG_FILE = "themekit.yaml"
 
@@ -82,10 +93,18 @@ class ReportSettings(_Strict):
         return tuple((word, value) for word, value in self.prevalence)
 
 
+class TranscriptSettings(_Strict):
+    """How transcripts are read: the speech and speaker columns of table transcripts (default: found by name)."""
+
+    text_column: str | None = Field(default=None, min_length=1)
+    speaker_column: str | None = Field(default=None, min_length=1)
+
+
 class Settings(_Strict):
     schema_version: int = 1
     embedding: EmbeddingSettings = EmbeddingSettings()
     report: ReportSettings = ReportSettings()
+    transcripts: TranscriptSettings = TranscriptSettings()
     source: str | None = None
 
 

@@ -215,9 +215,10 @@ class Coding:
 
     @property
     def counts(self) -> bool:
-        """Whether the coding counts in summaries, tables and charts: not negated ("I never felt lonely") and not
-        rejected by a person. The one rule every count in themekit follows."""
-        return not self.negated and self.status != "rejected"
+        """Whether the coding counts in summaries, tables and charts: not negated ("I never felt lonely"), not
+        rejected by a person, and of a participant's speech (the interviewer is never counted or quoted, even when
+        interviewer speech was coded). The one rule every count in themekit follows."""
+        return not self.negated and self.status != "rejected" and self.segment.role == "participant"
 
 
 @dataclass(frozen=True, eq=False)

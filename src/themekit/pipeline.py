@@ -25,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from themekit.batch import BatchJob, batched
+from themekit.batch import BatchJob, Outcome, batched
 from themekit.codebook import Codebook
 from themekit.coding import (
     METHODS,
@@ -46,7 +46,13 @@ from themekit.embed import (
 from themekit.engine import Engine, SerialEngine, make_engine
 from themekit.errors import CorpusError, GoldFileError, OptionError
 from themekit.gold import HumanCodings
-from themekit.ingest import MAX_FILE_BYTES, CorpusGatherer, corpus_files
+from themekit.ingest import (
+    MAX_FILE_BYTES,
+    CorpusGatherer,
+    corpus_files,
+    interviewer_notes,
+    lacks_interviewer,
+)
 from themekit.models import Coding, Corpus, Segment
 from themekit.nlp import BLANK, load_pipeline, uses_torch
 from themekit.run import Run, RunSettings, RunStats
@@ -72,6 +78,8 @@ def code(
     spacy_model: str = BLANK,
     interviewer_labels: Iterable[str] | None = None,
     max_file_bytes: int = MAX_FILE_BYTES,
+    text_column: str | None = None,
+    speaker_column: str | None = None,
     embedding_model: str | Path | None = None,
     embedding_sha256: str | None = None,
     cache_dir: str | Path | None = DEFAULT_CACHE_DIR,
@@ -89,7 +97,8 @@ def code(
 ) -> Run:
     """Code every participant segment of ``corpus`` with ``codebook``.
 
-    ``corpus`` and ``codebook`` may be paths (a transcript folder, a YAML file).
+    ``corpus`` and ``codebook`` may be paths (a transcript folder, a YAML file); ``text_column`` and
+    ``speaker_column`` name a table transcript's speech and speaker columns (default: found by name).
     ``methods`` chooses coders (default: all: rule, semantic); the semantic
     coder embeds with ``embedding_model`` (a model folder or an installed
     package; default: the first known installed package, else a TF-IDF + SVD
@@ -102,7 +111,7 @@ def code(
     ``config`` is a :class:`themekit.config.Settings` or the path of a
     settings file (default: ``themekit.yaml`` in the working folder, if any);
     its embedding model and weights hash apply where ``embedding_model`` and
-    ``embedding_sha256`` are not given. With ``strict=True`` any transcript that could not be read fails the run;
+    ``embedding_sha256`` are not given (and its table columns where ``text_column``/``speaker_column`` are not). With ``strict=True`` any transcript that could not be read fails the run;
     otherwise it is listed in the run's failures and the rest are coded.
 
     ``project`` (a :class:`themekit.store.Project` or the path of its
@@ -123,6 +132,7 @@ def code(
     config = config if isinstance(config, Settings) else load_settings(config)
     embedding_model = embedding_model or config.embedding.model
     embedding_sha256 = embedding_sha256 or config.embedding.sha256
+    text_column, speaker_column = text_column or config.transcripts.text_column, speaker_column or config.transcripts.speaker_column
     if not isinstance(codebook, Codebook):
         codebook = Codebook.load(codebook)
     decided = _project_decisions(project, codebook)
@@ -135,15 +145,12 @@ def code(
 
     passages = unit == "passage"  # grouped from sentence vectors after the batches, then every method codes them here
     job = BatchJob(
-        codebook,
-        spacy_model,
-        "sentence" if passages else unit,
-        min_words,
+        codebook, spacy_model, "sentence" if passages else unit, min_words,
         ("participant", "interviewer") if code_interviewer else ("participant",),
         coders=() if passages else _batch_methods(names),
         interviewer_labels=tuple(interviewer_labels) if interviewer_labels is not None else None,
-        max_bytes=max_file_bytes,
-    )
+        max_bytes=max_file_bytes, text_column=text_column, speaker_column=speaker_column,
+    )  # fmt: skip
     batches = _run_batches(job, corpus, nlp, engine=engine, workers=workers, scheduler=scheduler, batch_size=batch_size, progress=progress)
     timings.update(batches.timings)
     corpus = _checked_corpus(batches.corpus, strict=strict)
@@ -161,9 +168,11 @@ def code(
     codings = combine(raw, codebook, min_score=min_score, final=final)
     if decided is not None:
         codings = decided.apply(segmentation.segments, codings, stats)
+    _note_roles(corpus, stats)
 
     settings = _settings(
-        unit, min_words, names, min_score, spacy_model, interviewer_labels, code_interviewer, strict, human, decided, embedding.loaded
+        unit, min_words, names, min_score, spacy_model, interviewer_labels, code_interviewer, strict, human, decided, embedding.loaded,
+        columns=(text_column, speaker_column),
     )
     return Run(corpus, codebook, segmentation.segments, codings, settings, timings, stats, project=decided.project if decided else None)
 
@@ -180,6 +189,8 @@ def _settings(
     human: HumanCodings | None,
     decided: _ProjectDecisions | None,
     embedder: Embedder | None,
+    *,
+    columns: tuple[str | None, str | None] = (None, None),
 ) -> RunSettings:
     """The run's settings as run.json records them (and the run id hashes them): what decides its codings."""
     settings: RunSettings = {
@@ -193,6 +204,8 @@ def _settings(
         "code_interviewer": code_interviewer,
         "strict": strict,
     }
+    if any(columns):  # recorded only when named, so runs of folders without tables keep their ids
+        settings["table_columns"] = {"text": columns[0], "speaker": columns[1]}
     if human is not None:
         settings["gold"] = {"path": human.source, "sha256": human.sha256}
     if decided is not None:
@@ -219,6 +232,15 @@ def _count_chunked(stats: RunStats, embedder: Embedder | None, segments: Sequenc
     if embedder is not None:
         count = getattr(embedder, "chunked", None)  # an embedder without a window reads every text whole
         stats["embedding_chunked"] = int(count([s.text for s in segments])) if count is not None else 0
+
+
+def _note_roles(corpus: Corpus, stats: RunStats) -> None:
+    """The folder rule's role warnings in ``stats["warnings"]`` (the terminal shows them), and the transcripts where
+    no interviewer was identified among several speakers in ``stats["no_interviewer"]``."""
+    stats["no_interviewer"] = [t.id for t in corpus if lacks_interviewer(t)]
+    notes = interviewer_notes(corpus)
+    if notes:
+        stats["warnings"] = [*stats.get("warnings", []), *notes]
 
 
 def _gold_file(gold: HumanCodings | str | Path | None, corpus: Corpus | str | Path) -> HumanCodings | str | Path | None:
@@ -281,8 +303,9 @@ def _run_batches(
     runner = _choose_engine(engine, workers=workers, scheduler=scheduler, input_bytes=sum(sizes), block_imports=blocked)
     size = batch_size or max(1, min(16, -(-len(items) // (4 * runner.workers))))
     given = corpus if isinstance(corpus, Corpus) else None
-    gathered = CorpusGatherer(root, given.failures if given else ())
+    gathered = CorpusGatherer(root, given.failures if given else (), interviewer_labels=job.interviewer_labels)
     result = _Batches(given if given is not None else Corpus(root, ()), codings={name: [] for name in job.coders})
+    kept: list[Outcome] = []
     try:
         for outcomes, seconds in runner.map(job, batched(items, size)):
             for key, value in seconds.items():
@@ -291,9 +314,7 @@ def _run_batches(
                 if (given is not None or not gathered.refuse_duplicate(outcome.path)) and gathered.add(
                     outcome.path, outcome.transcript, error=outcome.error
                 ):
-                    result.segments.extend(outcome.segments)
-                    for name, codings in outcome.codings.items():
-                        result.codings[name].extend(codings)
+                    kept.append(outcome)
                 if progress:
                     progress("segment", 1, len(items))
     finally:
@@ -301,8 +322,27 @@ def _run_batches(
             runner.close()
     if given is None:
         result.corpus = gathered.corpus()
+        kept = _with_folder_roles(job, kept, result.corpus, result.timings)
+    for outcome in kept:
+        result.segments.extend(outcome.segments)
+        for name, codings in outcome.codings.items():
+            result.codings[name].extend(codings)
     result.timings["batches"] = time.perf_counter() - started
     return result
+
+
+def _with_folder_roles(job: BatchJob, outcomes: list[Outcome], corpus: Corpus, timings: dict[str, float]) -> list[Outcome]:
+    """The outcomes, those of transcripts whose roles the folder rule changed segmented and coded again (here:
+    they are few) from the corpus's transcripts, so no interviewer speech is coded as a participant's."""
+    final = {t.id: t for t in corpus}
+    changed = [o.transcript for o in outcomes if o.transcript is not None and final[o.transcript.id] is not o.transcript]
+    if not changed:
+        return outcomes
+    redone, seconds = job([final[t.id] for t in changed])  # type: ignore[union-attr]
+    for key, value in seconds.items():
+        timings[key] = timings.get(key, 0.0) + value
+    by_id = {o.transcript.id: o for o in redone if o.transcript is not None}
+    return [by_id.get(o.transcript.id, o) if o.transcript is not None else o for o in outcomes]
 
 
 def _checked_corpus(corpus: Corpus, *, strict: bool) -> Corpus:
@@ -312,10 +352,10 @@ def _checked_corpus(corpus: Corpus, *, strict: bool) -> Corpus:
         raise CorpusError(
             f"{len(corpus.failures)} transcript(s) could not be read (strict=True stops the run):\n{listed}\n"
             "Fix or remove them, or run without strict=True to code the others.",
-            param="strict",
+            param=("strict", "text_column", "speaker_column"),
         )
     if not corpus.transcripts:
-        raise CorpusError(f"{corpus.root}: no transcript could be read:\n{listed}")
+        raise CorpusError(f"{corpus.root}: no transcript could be read:\n{listed}", param=("text_column", "speaker_column"))
     return corpus
 
 

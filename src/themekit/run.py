@@ -99,6 +99,8 @@ class RunSettings(TypedDict, total=False):
     interviewer_labels: list[str] | str
     code_interviewer: bool
     strict: bool
+    #: a table transcript's speech and speaker columns, when named (text_column=, speaker_column=)
+    table_columns: dict[str, str | None]
     gold: GoldSource
     #: how many human decisions the project held, and a hash of their ids
     decisions: dict[str, Any]
@@ -137,6 +139,8 @@ class RunStats(TypedDict, total=False):
     classifier_trained_on: dict[str, str | None]
     decisions: DecisionStats
     warnings: list[str]
+    #: transcripts with two speakers or more where no interviewer was identified (all their speakers are coded)
+    no_interviewer: list[str]
 
 
 class RunRecorder(Protocol):

@@ -145,7 +145,7 @@ def select_quotes(codings: list[Coding], n: int = 2, *, words: tuple[int, int] =
     or a word, with an ellipsis.
     """
     lo, hi = words
-    candidates = [c for c in codings if c.counts and c.segment.role == "participant"]
+    candidates = [c for c in codings if c.counts]  # counts: participant speech only
 
     def rank(c: Coding) -> tuple:
         length = len(c.segment.text.split())
@@ -183,7 +183,7 @@ def summarize(run: Run, *, settings: ReportSettings | None = None, quotes_per_co
     by_code: dict[str, list[Coding]] = {}
     codes_of_segment: dict[int, set[str]] = {}
     for c in run.codings:
-        if c.status == "rejected":
+        if c.status == "rejected" or c.segment.role != "participant":  # the interviewer's words are never summarised
             continue
         by_code.setdefault(c.code_id, []).append(c)  # negated mentions too: their words are key terms
         if c.counts:

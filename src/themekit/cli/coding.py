@@ -14,6 +14,7 @@ from themekit.cli.app import (
     _Progress,
     _user_errors,
     app,
+    as_flags,
     err,
 )
 from themekit.util.limits import MAX_FILE_BYTES, MB
@@ -34,6 +35,10 @@ def code_cmd(
     gold: Annotated[
         Optional[Path], typer.Option("--gold", help="Human codings for the classifier (default: gold.csv beside the transcripts).")
     ] = None,
+    text_column: Annotated[
+        str | None, typer.Option(help="Speech column of table transcripts (default: text, words, utterance, content, transcript, speech...).")
+    ] = None,
+    speaker_column: Annotated[str | None, typer.Option(help="Speaker column of table transcripts (default: speaker, name, who...).")] = None,
     embedding_model: Annotated[
         Optional[str], typer.Option(help="Sentence-transformers model folder or installed package (default: first installed known one).")
     ] = None,
@@ -75,6 +80,8 @@ def code_cmd(
                 spacy_model=spacy_model,
                 interviewer_labels=interviewer_label,
                 max_file_bytes=int(max_file_mb * 1024 * 1024),
+                text_column=text_column,
+                speaker_column=speaker_column,
                 gold=gold,
                 embedding_model=embedding_model,
                 embedding_sha256=embedding_sha256,
@@ -98,7 +105,7 @@ def _report_run(run, out_dir: Path, *, quiet: bool) -> None:
     """What ``themekit code`` says when a run is written: skipped files, warnings, orphaned decisions, and unless
     ``quiet`` what ran, on what, and what came of it."""
     for _, reason in run.corpus.failures:
-        err.print(f"[yellow]Skipped:[/] {escape(reason)}")
+        err.print(f"[yellow]Skipped:[/] {escape(as_flags(reason, ('text_column', 'speaker_column')))}")
     for warning in run.stats.get("warnings", []):
         err.print(f"[yellow]Warning:[/] {escape(warning)}")
     decisions = run.stats.get("decisions")
@@ -154,6 +161,10 @@ def suggest_cmd(
     unit: Annotated[str, typer.Option(help="Coding unit: sentence, passage, turn or paragraph.")] = "sentence",
     gold: Annotated[Optional[Path], typer.Option("--gold", help="Human codings for the classifier (default: gold.csv beside the transcripts).")] = None,
     embedding_model: Annotated[Optional[str], typer.Option(help="Sentence-transformers model folder or installed package.")] = None,
+    text_column: Annotated[
+        str | None, typer.Option(help="Speech column of table transcripts (default: text, words, utterance, content, transcript, speech...).")
+    ] = None,
+    speaker_column: Annotated[str | None, typer.Option(help="Speaker column of table transcripts (default: speaker, name, who...).")] = None,
     embedding_sha256: Annotated[Optional[str], typer.Option(help="Expected sha256 of the model's weights file.")] = None,
     cache_dir: Annotated[Path, typer.Option(help="Embedding cache folder (shared with 'themekit code').")] = Path(".themekit/cache"),
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the embedding cache.")] = False,
@@ -177,6 +188,8 @@ def suggest_cmd(
             methods=method,
             unit=unit,
             gold=gold,
+            text_column=text_column or settings.transcripts.text_column,
+            speaker_column=speaker_column or settings.transcripts.speaker_column,
             embedding_model=embedding_model or settings.embedding.model,
             embedding_sha256=embedding_sha256 or settings.embedding.sha256,
             cache_dir=None if no_cache else cache_dir,

@@ -83,13 +83,14 @@ _XLSX_COLUMNS = ("code", "code_label", "transcript", "speaker", "turn", "start",
 
 
 def export_xlsx(run: Run, out: str | Path, *, theme_id: str | None = None, privacy: Privacy | None = None) -> Path:
-    """An Excel workbook: a sheet per theme with every coded excerpt, header frozen, filters on."""
+    """An Excel workbook: a sheet per theme with every coded participant excerpt, header frozen, filters on."""
     privacy = privacy or Privacy()
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
     excerpts = run.excerpts
+    excerpts = excerpts[excerpts["role"] == "participant"]  # interviewer speech is never quoted, even when coded
     themes = run.codebook.themes if theme_id is None else [t for t in run.codebook.themes if t.id == theme_id]
     if not themes:
         raise OptionError(

@@ -8,7 +8,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from themekit.errors import CorpusError, TranscriptError
-from themekit.ingest.readers import READERS, Reader, reader_for
+from themekit.ingest.readers import READERS, Reader, TableColumns, reader_for
+from themekit.ingest.roles import (
+    apply_folder_roles,
+    interviewer_notes,
+    lacks_interviewer,
+)
 from themekit.ingest.text import (
     DEFAULT_INTERVIEWER_LABELS,
     align_source,
@@ -28,7 +33,11 @@ __all__ = [
     "RESERVED_FILES",
     "READERS",
     "Reader",
+    "TableColumns",
+    "apply_folder_roles",
     "corpus_files",
+    "interviewer_notes",
+    "lacks_interviewer",
     "read_corpus",
     "read_participants",
     "read_transcript",
@@ -51,8 +60,14 @@ def read_transcript(
     attributes: dict[str, str] | None = None,
     interviewer_labels: Iterable[str] | None = None,
     max_bytes: int = MAX_FILE_BYTES,
+    text_column: str | None = None,
+    speaker_column: str | None = None,
 ) -> Transcript:
-    """Read one transcript file; raises :class:`TranscriptError` if it cannot be used."""
+    """Read one transcript file; raises :class:`TranscriptError` if it cannot be used.
+
+    ``text_column`` and ``speaker_column`` name a table's speech and speaker
+    columns (default: found by their header names, such as text, words,
+    utterance, content, transcript or speech; and speaker)."""
     path = Path(path)
     reader = reader_for(path)
     if reader is None:
@@ -75,7 +90,7 @@ def read_transcript(
     if not data.strip():
         raise TranscriptError(path, "is empty", "Remove it from the folder or add the transcript text")
     labels = frozenset(interviewer_labels) if interviewer_labels is not None else DEFAULT_INTERVIEWER_LABELS
-    raw = reader.read(data, path, labels=labels)
+    raw = reader.read(data, path, labels=labels, columns=TableColumns(text_column, speaker_column))
     text, turns, warnings = build_turns(raw.blocks, fallback_speaker=path.stem, interviewer_labels=labels)
     if not turns:
         raise TranscriptError(path, "has no speech in it", "Check it is the transcript and not an empty template")
@@ -165,14 +180,19 @@ def read_corpus(
     *,
     interviewer_labels: Iterable[str] | None = None,
     max_bytes: int = MAX_FILE_BYTES,
+    text_column: str | None = None,
+    speaker_column: str | None = None,
 ) -> Corpus:
     """Read every supported transcript in a folder (not recursive), in file-name order.
 
     Files that cannot be read are collected in ``Corpus.failures`` with the
     reason, and the rest are still read. A single file path reads just that file.
+    Roles are then decided over the whole folder (see :mod:`themekit.ingest.roles`):
+    a speaker who interviews in most transcripts is the interviewer in all of them,
+    unless ``interviewer_labels`` are given. ``text_column``/``speaker_column``: see :func:`read_transcript`.
     """
     root, files, participants = corpus_files(path)
-    gathered = CorpusGatherer(root)
+    gathered = CorpusGatherer(root, interviewer_labels=interviewer_labels)
     with paused_gc():  # parsing makes many small objects: see themekit.util.gcpause
         for file in files:
             if gathered.refuse_duplicate(file):
@@ -183,6 +203,8 @@ def read_corpus(
                     attributes=participants.get(file.stem.casefold()),
                     interviewer_labels=interviewer_labels,
                     max_bytes=max_bytes,
+                    text_column=text_column,
+                    speaker_column=speaker_column,
                 )
             except TranscriptError as exc:
                 gathered.add(file, error=str(exc))
@@ -193,10 +215,15 @@ def read_corpus(
 
 class CorpusGatherer:
     """Transcripts gathered into a :class:`Corpus` file by file, in order, wherever they were read: the one rule
-    for which files become transcripts (a second file with the same name is refused, an unreadable one listed)."""
+    for which files become transcripts (a second file with the same name is refused, an unreadable one listed)
+    and, once all are read, for who the interviewer is (:func:`~themekit.ingest.roles.apply_folder_roles`;
+    ``interviewer_labels``: the labels the user gave, if any)."""
 
-    def __init__(self, root: Path, failures: Iterable[tuple[Path, str]] = ()) -> None:
+    def __init__(
+        self, root: Path, failures: Iterable[tuple[Path, str]] = (), *, interviewer_labels: Iterable[str] | None = None
+    ) -> None:
         self.root = root
+        self.interviewer_labels = interviewer_labels
         self.transcripts: list[Transcript] = []
         self.failures: list[tuple[Path, str]] = list(failures)
         self.seen: dict[str, Path] = {}
@@ -218,4 +245,6 @@ class CorpusGatherer:
         return True
 
     def corpus(self) -> Corpus:
-        return Corpus(root=self.root, transcripts=tuple(self.transcripts), failures=tuple(self.failures))
+        """The corpus, roles decided over all its transcripts (a transcript whose roles changed is a new object)."""
+        transcripts = apply_folder_roles(self.transcripts, interviewer_labels=self.interviewer_labels)
+        return Corpus(root=self.root, transcripts=tuple(transcripts), failures=tuple(self.failures))

@@ -22,7 +22,10 @@ from themekit.errors import TranscriptError, YamlError
 from themekit.ingest.text import (
     Block,
     decode_bytes,
+    header_speakers,
+    is_timestamp,
     normalise_text,
+    otter_header,
     parse_labelled_text,
     parse_timestamp,
 )
@@ -30,7 +33,16 @@ from themekit.util import limits
 from themekit.util.yamlfile import load_yaml
 from themekit.util.zipguard import ZipGuard, ZipLimitError
 
-__all__ = ["Reader", "RawTranscript", "READERS", "reader_for"]
+__all__ = ["Reader", "RawTranscript", "READERS", "TableColumns", "reader_for"]
+
+
+@dataclass(frozen=True)
+class TableColumns:
+    """The columns of a table transcript to read speech and speakers from, as the user named them (``None``: found by
+    their header names)."""
+
+    text: str | None = None
+    speaker: str | None = None
 
 
 @dataclass
@@ -49,24 +61,34 @@ class Reader(Protocol):
     """Reads one transcript format.
 
     ``labels`` are speaker labels the user named (such as custom interviewer
-    labels): they count as labels even where they occur only once.
+    labels): they count as labels even where they occur only once. ``columns``
+    name a table's speech and speaker columns; readers of other formats ignore them.
     """
 
     format: str
     extensions: tuple[str, ...]
 
-    def read(self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset()) -> RawTranscript: ...
+    def read(
+        self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset(), columns: TableColumns = TableColumns()
+    ) -> RawTranscript: ...
 
 
 class TextReader:
-    """Plain text with speaker labels at the start of lines."""
+    """Plain text with speaker labels at the start of lines; Otter's export header is read as attributes."""
 
     format = "txt"
     extensions = (".txt",)
 
-    def read(self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset()) -> RawTranscript:
+    def read(
+        self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset(), columns: TableColumns = TableColumns()
+    ) -> RawTranscript:
         text, encoding = decode_bytes(data, path)
-        return RawTranscript(parse_labelled_text(normalise_text(text), known_labels=labels), encoding, source_text=text)
+        lines = normalise_text(text).split("\n")
+        attributes, head, foot = otter_header(lines)
+        body = "\n".join(lines[head : len(lines) - foot])
+        return RawTranscript(
+            parse_labelled_text(body, known_labels=labels | header_speakers(attributes)), encoding, attributes, source_text=text
+        )
 
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
@@ -95,7 +117,9 @@ class MarkdownReader:
     format = "md"
     extensions = (".md", ".markdown")
 
-    def read(self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset()) -> RawTranscript:
+    def read(
+        self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset(), columns: TableColumns = TableColumns()
+    ) -> RawTranscript:
         source, encoding = decode_bytes(data, path)
         text = normalise_text(source)
         attributes: dict[str, str] = {}
@@ -123,7 +147,9 @@ class DocxReader:
     format = "docx"
     extensions = (".docx",)
 
-    def read(self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset()) -> RawTranscript:
+    def read(
+        self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset(), columns: TableColumns = TableColumns()
+    ) -> RawTranscript:
         if data.startswith(b"\xd0\xcf\x11\xe0"):
             raise TranscriptError(
                 path,
@@ -152,23 +178,25 @@ class DocxReader:
             bad_values += (InvalidXmlError,)
         lines: list[str] = []
         bold_labels: set[str] = set()
-        texts: list[str] = []  # the paragraphs' texts: the decoded text source offsets count in
         try:
-            for para in paragraphs:
-                texts.append(para.text)
+            attributes, head, foot = otter_header([para.text for para in paragraphs])
+            for para in paragraphs[head : len(paragraphs) - foot]:
                 label, rest = _bold_label(para)
                 if label:
                     bold_labels.add(label)
-                    lines.append(f"{label}: {rest}".rstrip())
+                    # Otter's "Name  0:01" line, the name in bold: a label and its time, the speech below
+                    lines.append(f"{label}  {rest}" if is_timestamp(rest) else f"{label}: {rest}".rstrip())
                 else:
                     lines.append(rest)  # without a label, the paragraph's whole text
                 lines.append("")
         except bad_values as exc:  # attributes are parsed lazily: <w:b w:val="maybe"/> is refused here
             raise _unreadable_docx(path) from exc
         text = normalise_text("\n".join(lines))
-        return RawTranscript(
-            parse_labelled_text(text, known_labels=frozenset(bold_labels) | labels), None, source_text="\n".join(texts)
-        )
+        attributes = {name: normalise_text(value) for name, value in attributes.items()}
+        known = frozenset(bold_labels) | labels | header_speakers(attributes)
+        # the paragraphs' texts joined by line breaks: the decoded text source offsets count in
+        source = "\n".join(para.text for para in paragraphs)
+        return RawTranscript(parse_labelled_text(text, known_labels=known), None, attributes, source_text=source)
 
 
 #: What opening a damaged zip raises: zipfile's own error, and UnicodeDecodeError for a file name flagged UTF-8 that is not.
@@ -345,7 +373,9 @@ class _CaptionReader:
     extensions: tuple[str, ...] = ()
     webvtt_format = ""
 
-    def read(self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset()) -> RawTranscript:
+    def read(
+        self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset(), columns: TableColumns = TableColumns()
+    ) -> RawTranscript:
         import webvtt
 
         source, encoding = decode_bytes(data, path)
@@ -394,7 +424,10 @@ class SrtReader(_CaptionReader):
 
 
 _SPEAKER_COLUMNS = ("speaker", "speaker name", "name", "who", "person", "role", "participant")
-_TEXT_COLUMNS = ("text", "utterance", "speech", "transcript", "content", "dialogue", "said", "response", "answer")
+#: Names of a speech column, tried in order (never ``tags`` or other note columns).
+_TEXT_COLUMNS = (
+    "text", "words", "utterance", "content", "transcript", "speech", "dialogue", "said", "response", "answer", "transcription"
+)
 _TIME_COLUMNS = ("timestamp", "time", "start", "start time", "starttime", "begin", "ts", "time code", "timecode")
 
 
@@ -406,53 +439,83 @@ def _find_column(columns: list[str], names: tuple[str, ...]) -> str | None:
     return None
 
 
+def _named_column(path: Path, columns: list[str], name: str, param: str, what: str) -> str:
+    """The column the user named (case-insensitive, spaces trimmed); a clear error when the table has none such."""
+    found = _find_column(columns, (name.strip().casefold(),))
+    if found is None:
+        raise TranscriptError(
+            path,
+            f"has no column '{name}' for the {what} (columns are: {', '.join(columns) or 'none'})",
+            f"Give one of its columns as {param}=",
+            param=param,
+        )
+    return found
+
+
+def _table_frame(data: bytes, path: Path):
+    """The table as strings, the encoding of a CSV and its decoded text (``None`` for .xlsx)."""
+    import pandas as pd
+
+    if path.suffix.lower() == ".xlsx":
+        try:
+            return pd.read_excel(io.BytesIO(data), dtype=str, engine="openpyxl"), None, None
+        except Exception as exc:  # openpyxl raises many kinds of error for a damaged workbook
+            raise TranscriptError(path, f"could not be read as a table ({exc})", "Re-save it as CSV (UTF-8) or .xlsx") from exc
+    source, encoding = decode_bytes(data, path)
+    text = normalise_text(source)
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False), encoding, source
+    except ValueError as exc:  # pandas' ParserError and EmptyDataError
+        raise TranscriptError(path, f"could not be read as a table ({exc})", "Re-save it as CSV (UTF-8) or .xlsx") from exc
+
+
 class TableReader:
-    """Tabular transcripts: one row per turn or paragraph, columns found by header name."""
+    """Tabular transcripts: one row per turn or paragraph, columns found by header name or named by the user."""
 
     format = "table"
     extensions = (".csv", ".xlsx")
 
-    def read(self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset()) -> RawTranscript:
-        import pandas as pd
-
-        encoding = source = None
-        if path.suffix.lower() == ".xlsx":
-            try:
-                frame = pd.read_excel(io.BytesIO(data), dtype=str, engine="openpyxl")
-            except Exception as exc:  # openpyxl raises many kinds of error for a damaged workbook
-                raise TranscriptError(path, f"could not be read as a table ({exc})", "Re-save it as CSV (UTF-8) or .xlsx") from exc
+    def read(
+        self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset(), columns: TableColumns = TableColumns()
+    ) -> RawTranscript:
+        frame, encoding, source = _table_frame(data, path)
+        names = [str(c) for c in frame.columns]
+        frame.columns = names
+        if columns.text is not None:
+            text_col: str | None = _named_column(path, names, columns.text, "text_column", "speech")
         else:
-            source, encoding = decode_bytes(data, path)
-            text = normalise_text(source)
-            try:
-                frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-            except ValueError as exc:  # pandas' ParserError and EmptyDataError
-                raise TranscriptError(path, f"could not be read as a table ({exc})", "Re-save it as CSV (UTF-8) or .xlsx") from exc
-        columns = [str(c) for c in frame.columns]
-        frame.columns = columns
-        text_col = _find_column(columns, _TEXT_COLUMNS)
+            text_col = _find_column(names, _TEXT_COLUMNS)
         if text_col is None:
             raise TranscriptError(
                 path,
-                f"has no text column (columns are: {', '.join(columns) or 'none'})",
-                "Name the column holding the speech 'text' (and the speaker column 'speaker')",
+                f"has no text column (columns are: {', '.join(names) or 'none'})",
+                "Name the column holding the speech 'text' (and the speaker column 'speaker'), or give its name as text_column=",
+                param="text_column",
             )
-        speaker_col = _find_column(columns, _SPEAKER_COLUMNS)
-        time_col = _find_column(columns, _TIME_COLUMNS)
-        frame = frame.fillna("")
-        blocks: list[Block] = []
-        speaker: str | None = None
-        for row in frame.itertuples(index=False):
-            record = dict(zip(columns, row))
-            if speaker_col and str(record[speaker_col]).strip():
-                speaker = str(record[speaker_col]).strip()
-            speech = normalise_text(str(record[text_col])).strip()
-            if not speech:
-                continue
-            ts = parse_timestamp(str(record[time_col])) if time_col else None
-            paragraphs = [p.strip() for p in speech.split("\n") if p.strip()]
-            blocks.append(Block(speaker=speaker, paragraphs=paragraphs, timestamp=ts))
-        return RawTranscript(blocks, encoding, source_text=source)
+        if columns.speaker is not None:
+            speaker_col: str | None = _named_column(path, names, columns.speaker, "speaker_column", "speakers")
+        else:
+            speaker_col = _find_column(names, _SPEAKER_COLUMNS)
+        time_col = _find_column(names, _TIME_COLUMNS)
+        return RawTranscript(_table_blocks(frame, names, text_col, speaker_col, time_col), encoding, source_text=source)
+
+
+def _table_blocks(frame, columns: list[str], text_col: str, speaker_col: str | None, time_col: str | None) -> list[Block]:
+    """One block per row with speech; a blank speaker cell continues the previous speaker."""
+    frame = frame.fillna("")
+    blocks: list[Block] = []
+    speaker: str | None = None
+    for row in frame.itertuples(index=False):
+        record = dict(zip(columns, row))
+        if speaker_col and str(record[speaker_col]).strip():
+            speaker = str(record[speaker_col]).strip()
+        speech = normalise_text(str(record[text_col])).strip()
+        if not speech:
+            continue
+        ts = parse_timestamp(str(record[time_col])) if time_col else None
+        paragraphs = [p.strip() for p in speech.split("\n") if p.strip()]
+        blocks.append(Block(speaker=speaker, paragraphs=paragraphs, timestamp=ts))
+    return blocks
 
 
 READERS: tuple[Reader, ...] = (TextReader(), MarkdownReader(), DocxReader(), VttReader(), SrtReader(), TableReader())

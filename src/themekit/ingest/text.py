@@ -25,9 +25,15 @@ __all__ = [
     "align_source",
     "build_turns",
     "decode_bytes",
+    "header_speakers",
+    "is_interviewer_label",
+    "is_timestamp",
     "normalise_text",
+    "otter_header",
     "parse_labelled_text",
     "parse_timestamp",
+    "question_guess_note",
+    "speaker_key",
 ]
 
 #: Speaker labels (compared case-insensitively, trailing numbers ignored) that
@@ -227,6 +233,53 @@ def parse_labelled_text(text: str, *, known_labels: frozenset[str] = frozenset()
     return [b for b in blocks if b.paragraphs or b.speaker is not None]
 
 
+#: Otter's export header: a title and a date line, then these headings, each followed by one line of values.
+_OTTER_HEADINGS = {"SUMMARY KEYWORDS": "keywords", "KEYWORDS": "keywords", "SPEAKERS": "speakers"}
+_OTTER_TRAILER = re.compile(r"^Transcribed by\s+(?:https?://)?otter\.ai\s*$", re.IGNORECASE)
+_OTTER_MAX_LEAD = 3
+
+
+def otter_header(lines: list[str]) -> tuple[dict[str, str], int, int]:
+    """Otter's export header and footer in a transcript's lines (or Word paragraphs).
+
+    Otter's .txt and .docx exports start with a title, a date and duration
+    line, ``SUMMARY KEYWORDS`` with a line of keywords and ``SPEAKERS`` with a
+    line of names, and end with "Transcribed by https://otter.ai". Returns
+    (attributes, lines the header takes, lines the footer takes): the
+    attributes are ``title``, ``recorded``, ``keywords`` and ``speakers`` as
+    found; (``{}``, 0, 0) when the lines do not start with such a header.
+    """
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    footer = len(lines) - filled[-1] if filled and _OTTER_TRAILER.match(lines[filled[-1]].strip()) else 0
+    headings = [n for n, i in enumerate(filled[: _OTTER_MAX_LEAD + 1]) if lines[i].strip().rstrip(":") in _OTTER_HEADINGS]
+    if not headings:
+        return {}, 0, footer
+    lead = [lines[i].strip() for i in filled[: headings[0]]]
+    attributes = dict(zip(("title", "recorded"), lead))
+    n = headings[0]
+    end = 0
+    while n < len(filled) and lines[filled[n]].strip().rstrip(":") in _OTTER_HEADINGS:
+        name = _OTTER_HEADINGS[lines[filled[n]].strip().rstrip(":")]
+        value = lines[filled[n + 1]].strip() if n + 1 < len(filled) else ""
+        if not value or value.rstrip(":") in _OTTER_HEADINGS or _match_label(value):  # a heading with no values
+            value, n = "", n + 1
+        else:
+            n += 2
+        attributes[name] = value
+        end = filled[n - 1] + 1
+    return attributes, end, footer
+
+
+def header_speakers(attributes: dict[str, str]) -> frozenset[str]:
+    """The speaker names an Otter header lists: labels even where a speaker has one turn."""
+    return frozenset(name.strip() for name in attributes.get("speakers", "").split(",") if name.strip())
+
+
+def is_timestamp(value: str) -> bool:
+    """Whether ``value`` is a time such as ``0:01`` or ``01:02:03.5`` and nothing else."""
+    return re.fullmatch(_TS, value.strip()) is not None
+
+
 def _format_ts(seconds: float) -> str:
     whole = int(seconds)
     return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
@@ -236,13 +289,31 @@ def _role_key(label: str) -> str:
     return re.sub(r"\s*\d+$", "", label.strip().casefold())
 
 
+def speaker_key(label: str) -> str:
+    """How speaker labels are compared across transcripts: trimmed, case-insensitive."""
+    return " ".join(label.split()).casefold()
+
+
+def is_interviewer_label(label: str, interviewer_labels: frozenset[str]) -> bool:
+    """Whether ``label`` is one of ``interviewer_labels`` (case-insensitive, a trailing number ignored)."""
+    labels = {_role_key(x) for x in interviewer_labels} | {x.casefold() for x in interviewer_labels}
+    return label.casefold() in labels or _role_key(label) in labels
+
+
+def question_guess_note(speaker: str) -> str:
+    """The transcript warning saying ``speaker`` was taken as the interviewer for asking most of the questions."""
+    return (
+        f"no interviewer label found; '{speaker}' asks most of the questions and was taken as "
+        "the interviewer (set interviewer labels to change this)"
+    )
+
+
 def assign_roles(
     speakers: list[str], speech: dict[str, list[str]], interviewer_labels: frozenset[str]
 ) -> tuple[dict[str, Role], str | None]:
     """Map each speaker to a role; returns (roles, note) where note explains a guess."""
-    labels = {_role_key(x) for x in interviewer_labels} | {x.casefold() for x in interviewer_labels}
     roles: dict[str, Role] = {
-        s: "interviewer" if (s.casefold() in labels or _role_key(s) in labels) else "participant" for s in speakers
+        s: "interviewer" if is_interviewer_label(s, interviewer_labels) else "participant" for s in speakers
     }
     if len(speakers) >= 2 and "interviewer" not in roles.values():
         # No label says who asks the questions: take the speaker whose turns
@@ -255,10 +326,7 @@ def assign_roles(
         top, second = question_share(ranked[0]), question_share(ranked[1])
         if top >= 0.3 and top >= 2 * second:
             roles[ranked[0]] = "interviewer"
-            return roles, (
-                f"no interviewer label found; '{ranked[0]}' asks most of the questions and was taken as "
-                "the interviewer (set interviewer labels to change this)"
-            )
+            return roles, question_guess_note(ranked[0])
     return roles, None
 
 

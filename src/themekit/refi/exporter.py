@@ -195,7 +195,7 @@ def _chosen_codings(codings: Iterable[Coding], include_suggested: bool) -> tuple
     chosen: dict[str, list[Coding]] = {}
     for coding in codings:
         statuses[coding.status] += 1
-        if coding.status not in wanted:
+        if coding.status not in wanted or coding.segment.role != "participant":  # interviewer speech is never exported
             continue
         if coding.negated and coding.status not in REVIEWED:
             negated += 1

@@ -16,7 +16,8 @@ from pathlib import Path
 from themekit._version import __version__
 from themekit.codebook import Codebook
 from themekit.errors import OutputError, RefiError, ThemekitError
-from themekit.ingest import PARTICIPANTS_FILE, read_transcript
+from themekit.ingest import PARTICIPANTS_FILE, apply_folder_roles, read_transcript
+from themekit.models import Transcript
 from themekit.refi.codebook import ImportedCodebook, build_codebook, write_codebook_yaml
 from themekit.refi.standard import (
     CodeNode,
@@ -691,16 +692,23 @@ class _Readable:
 
 def _write_sources(tmp: Path, sources: list[_Source], notes: list[str]) -> list[_Readable | None]:
     """Each source's text as ``<file name>.txt`` in ``tmp``, read back as a transcript (None, and a note, where it cannot be)."""
-    read: list[_Readable | None] = []
+    transcripts: list[Transcript | None] = []
     for source in sources:
         file = tmp / f"{source.file_name}.txt"
         file.write_text(source.text, encoding="utf-8", newline="")
         try:
-            transcript = read_transcript(file, max_bytes=limits.MAX_FILE_BYTES + 1)
+            transcripts.append(read_transcript(file, max_bytes=limits.MAX_FILE_BYTES + 1))
         except ThemekitError as exc:
             notes.append(f"{file.name}: themekit cannot read it as a transcript ({exc.message.split(': ', 1)[-1]}); its codings are left out")
+            transcripts.append(None)
+    # roles as themekit code will decide them over the folder: the study's interviewer is never a participant
+    decided = iter(apply_folder_roles(t for t in transcripts if t is not None))
+    read: list[_Readable | None] = []
+    for source, transcript in zip(sources, transcripts):
+        if transcript is None:
             read.append(None)
             continue
+        transcript = next(decided)
         speech = [(turn.start, turn.end) for turn in transcript.participant_turns]
         read.append(_Readable(_OffsetMap(source.text, transcript.text), transcript.text, speech))
     return read
