@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
+import numpy as np
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, reject, settings
@@ -42,7 +43,7 @@ import themekit
 from themekit.errors import CodebookError, ThemekitError, TranscriptError
 from themekit.ingest.text import normalise_text
 from themekit.nlp import load_pipeline
-from themekit.segment import UNITS, segment_corpus
+from themekit.segment import UNITS, group_passages, segment_corpus, segmentation_of
 
 from ..conftest import TINY_CODEBOOK
 
@@ -744,13 +745,23 @@ def _expected_turns(turns: list[tuple[str, str]]) -> list[tuple[str, list[str]]]
     return merged
 
 
+def _segmented(transcript, unit: str):
+    """The transcript's segments by ``unit``; passages grouped from its sentences with arbitrary (seeded) vectors."""
+    nlp, roles = load_pipeline(), ("participant", "interviewer")
+    if unit != "passage":
+        return segment_corpus([transcript], nlp, unit=unit, roles=roles)
+    sentences = segment_corpus([transcript], nlp, unit="sentence", roles=roles).segments
+    vectors = np.random.default_rng(0).normal(size=(len(sentences), 8))
+    return segmentation_of(group_passages(sentences, vectors / np.linalg.norm(vectors, axis=1, keepdims=True)), nlp)
+
+
 @pytest.mark.parametrize("unit", UNITS)
 @_settings(50)
 @given(generated=_labelled_transcripts())
 def test_properties_segment_offsets_round_trip(unit, generated):
     data, _ = generated
     transcript = _read_valid(data)
-    segmentation = segment_corpus([transcript], load_pipeline(), unit=unit, roles=("participant", "interviewer"))
+    segmentation = _segmented(transcript, unit)
     assert segmentation.segments, "every generated turn has speech, so there are segments"
     for segment in segmentation.segments:
         turn = transcript.turns[segment.turn_index]
