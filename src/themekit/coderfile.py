@@ -81,7 +81,7 @@ def _read_xlsx(data: bytes, path: Path, sheet: str | None) -> pd.DataFrame:
     names = [str(n) for n in book.sheet_names]
     if sheet is not None and sheet not in names:
         raise GoldFileError(path, f"has no sheet '{sheet}' (its sheets are: {', '.join(names)}); give one of them as sheet=", param="sheet")
-    frame = book.parse(sheet if sheet is not None else names[0], dtype=str)
+    frame = pd.read_excel(book, sheet_name=sheet if sheet is not None else names[0], dtype=str)
     frame.columns = [str(c) for c in frame.columns]
     return frame.fillna("")
 

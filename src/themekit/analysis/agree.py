@@ -113,7 +113,7 @@ def _units_without_run(path: Path, file: CoderFile, codes: set[str] | None) -> t
     needed = ["transcript", "code"] + ([] if span or "segment" in columns else ["char_start and char_end (or segment)"])
     missing = [c for c in needed if c not in columns]
     if missing:
-        raise GoldError(
+        error = GoldError(
             path,
             [
                 (
@@ -122,6 +122,8 @@ def _units_without_run(path: Path, file: CoderFile, codes: set[str] | None) -> t
                 )
             ],
         )
+        error.params = ("unit_column", "code_columns")
+        raise error
     problems, rows = [], []
     text_col = columns.get("text")
     for record in frame.to_dict(orient="records"):
