@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 
 import krippendorff
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 from typer.testing import CliRunner
 
-from themekit.analysis.agree import agree, code_at_level
+from themekit.analysis.agree import agree, code_at_level, near_duplicate_codes
 from themekit.cli import app
 from themekit.coderfile import WideLayout
 from themekit.errors import GoldError
@@ -188,6 +189,8 @@ def test_agree_flags_near_duplicate_codes_and_never_truncates_them(tmp_path):
     assert near[("self care", "self_care")]["kind"] == "whitespace"
     assert near[(long_a, long_b)]["kind"] == "spelling (1 edit)"
     assert ("pace", "race") not in near  # too short to call a slip
+    numbered = near_duplicate_codes({"ann": Counter(["question_1->pace", "question_2->pace", "teaching->feedbak"]), "bob": Counter(["teaching->feedback"])})
+    assert [n["codes"] for n in numbered] == [["teaching->feedback", "teaching->feedbak"]]  # Q1 and Q2 are not a slip
     cli = CliRunner().invoke(app, ["agree", str(a), str(b)], env={"COLUMNS": "60"})
     assert f"'{long_a}' and '{long_b}' differ only in spelling (1 edit) (given ann 4 and 0; bob 0 and 4 times)" in cli.output
     cells: list[str] = []

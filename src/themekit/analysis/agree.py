@@ -26,6 +26,7 @@ spelt two ways.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -403,6 +404,10 @@ def _warnings(
 
 def _edits(a: str, b: str, limit: int) -> int:
     """Levenshtein distance between ``a`` and ``b``, or ``limit + 1`` once it is past ``limit``."""
+    while a and b and a[0] == b[0]:  # a common prefix or suffix never changes the distance
+        a, b = a[1:], b[1:]
+    while a and b and a[-1] == b[-1]:
+        a, b = a[:-1], b[:-1]
     if abs(len(a) - len(b)) > limit:
         return limit + 1
     previous = list(range(len(b) + 1))
@@ -416,8 +421,12 @@ def _edits(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
+_DIGITS = re.compile(r"\d+")
+
+
 def _near_kind(a: str, b: str) -> str | None:
-    """How two codes look like one: 'case', 'whitespace', 'spelling (N edits)', or ``None``."""
+    """How two codes look like one: 'case', 'whitespace', 'spelling (N edits)', or ``None``. Codes that differ
+    only in their numbers (``Q1``, ``Q2``) are different codes, not slips."""
     if a.casefold() == b.casefold():
         return "case"
     squash = lambda s: "".join(s.casefold().replace("_", " ").replace("-", " ").split())
@@ -425,9 +434,8 @@ def _near_kind(a: str, b: str) -> str | None:
         return "whitespace"
     shorter = min(len(a), len(b))
     limit = 0 if shorter < 5 else 1 if shorter < 10 else 2
-    x, y = Counter(a.casefold()), Counter(b.casefold())
-    if not limit or abs(len(a) - len(b)) > limit or sum(((x - y) + (y - x)).values()) > 2 * limit:
-        return None  # an edit changes at most two letters' counts: too far apart to be a slip
+    if not limit or abs(len(a) - len(b)) > limit or _DIGITS.sub("#", a) == _DIGITS.sub("#", b):
+        return None
     distance = _edits(a.casefold(), b.casefold(), limit)
     return f"spelling ({distance} edit{'s' if distance > 1 else ''})" if distance <= limit else None
 
