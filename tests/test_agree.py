@@ -34,25 +34,33 @@ P01,100,110,trust,She listens
 """
 
 
-def test_agree_matches_scikit_learn_and_krippendorff(tmp_path):
+@pytest.mark.parametrize("absent_means_no_code", [False, True])
+def test_agree_matches_scikit_learn_and_krippendorff(tmp_path, absent_means_no_code):
     a, b = write(tmp_path / "coder_a.csv", A), write(tmp_path / "coder_b.csv", B)
-    result = agree([a, b])
+    result = agree([a, b], absent_means_no_code=absent_means_no_code)
     rows = result.per_code.set_index("code")
-    # units in order: 0-10, 100-110, 20-30, 40-50, 60-70, 80-90
+    # units in order: 0-10, 100-110, 20-30, 40-50, 60-70, 80-90; coder_a did not list 100-110: missing for her,
+    # unless absent means no code
     vectors = {
         "loneliness": ([1, 0, 0, 0, 0, 1], [1, 0, 0, 0, 1, 1]),
         "debt": ([1, 0, 1, 0, 0, 0], [0, 0, 1, 0, 0, 0]),
         "trust": ([0, 0, 0, 1, 0, 0], [0, 1, 0, 0, 0, 0]),
     }
+    keep = [0, 1, 2, 3, 4, 5] if absent_means_no_code else [0, 2, 3, 4, 5]
     for code_id, (va, vb) in vectors.items():
+        va, vb = [va[i] for i in keep], [vb[i] for i in keep]
         assert rows.loc[code_id, "kappa"] == round(cohen_kappa_score(va, vb), 4)
         expected = krippendorff.alpha(reliability_data=np.array([va, vb]), level_of_measurement="nominal")
         assert rows.loc[code_id, "alpha"] == round(expected, 4)
         assert rows.loc[code_id, "percent_agreement"] == round(np.mean(np.array(va) == np.array(vb)), 4)
     assert rows.loc["loneliness", "n_coder_a"] == 2 and rows.loc["loneliness", "n_coder_b"] == 3
     assert result.overall["units"] == 6 and result.overall["codes"] == 3
+    assert result.overall["coded_units"] == {"coder_a": 6 if absent_means_no_code else 5, "coder_b": 6}
+    assert result.overall["shared_units"] == len(keep)
     d = result.disagreements.query("code == 'loneliness'").iloc[0]
     assert (d["unit"], d["applied_by"], d["not_by"], d["text"]) == ("60-70", "coder_b", "coder_a", "We met on Tuesdays")
+    trust = result.disagreements.query("code == 'trust'")
+    assert list(trust["unit"]) == (["100-110", "40-50"] if absent_means_no_code else ["40-50"])
 
 
 def test_agree_three_coders_alpha_only(tmp_path):
@@ -61,7 +69,8 @@ def test_agree_three_coders_alpha_only(tmp_path):
     result = agree(files)
     row = result.per_code.set_index("code").loc["loneliness"]
     assert row["kappa"] is None
-    data = np.array([[1, 0, 0, 0, 0, 1], [1, 0, 0, 0, 1, 1], [1, 0, 0, 0, 1, 1]])
+    nan = np.nan  # a and c did not list 100-110: missing, which alpha leaves out
+    data = np.array([[1, nan, 0, 0, 0, 1], [1, 0, 0, 0, 1, 1], [1, nan, 0, 0, 1, 1]])
     assert row["alpha"] == round(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"), 4)
 
 
@@ -90,6 +99,6 @@ def test_agree_bad_files_and_cli(tmp_path, tiny_codebook):
         app, ["agree", str(write(tmp_path / "x.csv", A)), str(write(tmp_path / "y.csv", B)), "--out", str(tmp_path / "agreement.json")]
     )
     assert good.exit_code == 0, good.output
-    assert "6 units, 3 codes used" in good.output
+    assert "units coded: x 5, y 6; coded by all coders: 5 (of 6)" in good.output and "3 codes used" in good.output
     record = json.loads((tmp_path / "agreement.json").read_text())
     assert record["coders"] == ["x", "y"]

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from themekit.coderfile import WideLayout, read_coder_file
 from themekit.errors import GoldError, GoldFileError
 from themekit.models import Transcript
 
@@ -47,8 +48,11 @@ class HumanCodings:
     sha256: str
 
     @classmethod
-    def from_file(cls, path: str | Path, *, source: str | None = None) -> HumanCodings:
-        """The codings of a gold/decisions CSV file; ``source`` names it (default: the path)."""
+    def from_file(
+        cls, path: str | Path, *, source: str | None = None, layout: WideLayout | None = None, sheet: str | None = None
+    ) -> HumanCodings:
+        """The codings of a gold/decisions file (CSV or .xlsx, long or wide: ``layout``); ``source`` names it
+        (default: the path)."""
         path = Path(path)
         try:
             data = path.read_bytes()
@@ -56,7 +60,7 @@ class HumanCodings:
             raise GoldFileError(path, "no such gold/decisions file. Check the path given as gold=", param="gold") from None
         except OSError as exc:
             raise GoldFileError(path, f"cannot read the gold/decisions file ({exc.strerror})") from exc
-        return cls(read_gold(path), source or str(path), hashlib.sha256(data).hexdigest())
+        return cls(read_gold(path, layout=layout, sheet=sheet), source or str(path), hashlib.sha256(data).hexdigest())
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, source: str) -> HumanCodings:
@@ -83,23 +87,14 @@ class HumanCodings:
         return column is not None and bool((self.rows[column].str.strip() != "").any())
 
 
-def _read_csv(path: str | Path) -> pd.DataFrame:
-    import pandas as pd
+def read_gold(path: str | Path, *, layout: WideLayout | None = None, sheet: str | None = None) -> pd.DataFrame:
+    """The gold file as strings, with each row's number in the file (header is row 1) as ``_row``.
 
-    path = Path(path)
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise GoldFileError(path, "no such file. Check the path.") from None
-    except (OSError, ValueError) as exc:  # pandas' parser errors and UnicodeDecodeError are ValueErrors
-        raise GoldFileError(path, f"could not be read as CSV ({exc}). Save it as CSV (UTF-8).") from exc
-
-
-def read_gold(path: str | Path) -> pd.DataFrame:
-    """The gold file as strings, with each row's number in the file (header is row 1) as ``_row``."""
-    frame = _read_csv(path)
-    frame.insert(0, "_row", range(2, len(frame) + 2))
-    return frame
+    CSV in any common encoding with ``,`` or ``;``, or .xlsx (first sheet, or ``sheet``); a wide file (one row
+    per unit, several code columns: ``layout``) gives one row per filled code cell, the unit id as transcript
+    (see :mod:`themekit.coderfile`).
+    """
+    return read_coder_file(path, layout=layout, sheet=sheet).rows
 
 
 @dataclass

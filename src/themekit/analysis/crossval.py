@@ -23,6 +23,7 @@ import pandas as pd
 
 from themekit import pipeline
 from themekit.analysis.evaluate import Evaluation, Scope, evaluate_frames
+from themekit.coderfile import WideLayout
 from themekit.embed import DEFAULT_CACHE_DIR
 from themekit.errors import OptionError
 from themekit.gold import HumanCodings
@@ -63,6 +64,8 @@ def cross_validate(
     strict: bool = False,
     cache_dir: str | Path | None = DEFAULT_CACHE_DIR,
     progress: Callable[[str, int, int], None] | None = None,
+    layout: WideLayout | None = None,
+    sheet: str | None = None,
 ) -> CrossValidation:
     """Train on the human codings of all folds but one, code and score the held-out fold; every fold in turn.
 
@@ -72,7 +75,7 @@ def cross_validate(
     """
     if not isinstance(run, Run):
         run = read_run(run)
-    human = HumanCodings.from_file(gold)
+    human = HumanCodings.from_file(gold, layout=layout, sheet=sheet)
     groups = _folds(run, human, folds)
     methods = list(dict.fromkeys([*run.settings.get("methods", ["rule", "semantic"]), "classifier"]))
     excerpts, segments, summaries = [], [], []

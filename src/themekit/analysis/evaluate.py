@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from themekit.codebook import Codebook
+from themekit.coderfile import WideLayout
 from themekit.errors import GoldError, OptionError
 from themekit.gold import HumanCodings, map_gold
 from themekit.models import Transcript
@@ -73,7 +74,14 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
 
 
 def evaluate(
-    run: Run | str | Path, gold: str | Path, *, min_support: int = 5, strict: bool = False, scope: Scope = "transcript"
+    run: Run | str | Path,
+    gold: str | Path,
+    *,
+    min_support: int = 5,
+    strict: bool = False,
+    scope: Scope = "transcript",
+    layout: WideLayout | None = None,
+    sheet: str | None = None,
 ) -> Evaluation:
     """Score a run (a :class:`~themekit.Run` or a run folder) against a gold file.
 
@@ -84,12 +92,14 @@ def evaluate(
 
     Human codings are read as other tools leave them (see :func:`themekit.gold.map_gold`): spans of one code
     that overlap merge, spans running from the interviewer's question into the answer are trimmed to the
-    participant's speech; rows that cannot be placed are left out and listed in ``overall["skipped"]``, and
+    participant's speech; the file may be CSV in any common encoding with ``,`` or ``;``, or .xlsx (``sheet``),
+    and wide (one row per unit, several code columns: ``layout``, see :mod:`themekit.coderfile`); rows that
+    cannot be placed are left out and listed in ``overall["skipped"]``, and
     ``strict=True`` refuses the file instead.
     """
     if not isinstance(run, Run):
         run = read_run(run)
-    human = HumanCodings.from_file(gold)  # read once: its rows are scored, its hash tells the classifier's own file
+    human = HumanCodings.from_file(gold, layout=layout, sheet=sheet)  # read once: its rows are scored, its hash tells the classifier's own file
     excerpts, segments, turns = run.excerpts, run.segments, run.corpus.turns
     result = evaluate_frames(
         excerpts, segments, gold, run.codebook, min_support=min_support, turns=turns, strict=strict, scope=scope, frame=human.rows,

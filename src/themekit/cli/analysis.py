@@ -11,6 +11,26 @@ from rich.markup import escape
 from themekit.cli.app import _Progress, _user_errors, app, as_flags, err, out
 
 
+def _layout(unit_column: str | None, code_columns: str | None, text_column: str | None):
+    """The wide layout the flags name, or ``None`` for a long file; both --unit-column and --code-columns or neither."""
+    from themekit.coderfile import WideLayout
+    from themekit.errors import OptionError
+
+    if unit_column is None and code_columns is None:
+        if text_column is not None:
+            raise OptionError("--text-column is for wide files: give --unit-column and --code-columns with it")
+        return None
+    if unit_column is None or code_columns is None:
+        raise OptionError("a wide file needs both --unit-column (the unit id) and --code-columns (such as \"Code *\")")
+    return WideLayout(unit_column, code_columns, text_column)
+
+
+UnitColumn = Annotated[str | None, typer.Option("--unit-column", help="Wide file: the column holding each row's unit id (such as ResponseId).")]
+CodeColumns = Annotated[str | None, typer.Option("--code-columns", help='Wide file: the columns holding codes, as a pattern ("Code *").')]
+TextColumn = Annotated[str | None, typer.Option("--text-column", help="Wide file: the column holding each unit's text.")]
+Sheet = Annotated[str | None, typer.Option("--sheet", help="The .xlsx sheet to read (default: the first).")]
+
+
 @app.command("evaluate")
 def evaluate_cmd(
     run_dir: Annotated[Path, typer.Argument(help="Run folder written by 'themekit code'.")],
@@ -29,6 +49,10 @@ def evaluate_cmd(
         Optional[int],
         typer.Option("--cv", min=2, help="Cross-validate in K folds grouped by transcript: train the classifier on the others' codings, code and score each fold."),
     ] = None,
+    unit_column: UnitColumn = None,
+    code_columns: CodeColumns = None,
+    text_column: TextColumn = None,
+    sheet: Sheet = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Compare a run with human codings: precision, recall, F1 and Cohen's kappa per code."""
@@ -39,13 +63,16 @@ def evaluate_cmd(
 
     progress = _Progress(enabled=not quiet)
     with _user_errors():
+        layout = _layout(unit_column, code_columns, text_column)
         try:
             if cv:
-                crossed = cross_validate(run_dir, gold, folds=cv, min_support=min_support, strict=strict, scope=scope, progress=progress)
+                crossed = cross_validate(
+                    run_dir, gold, folds=cv, min_support=min_support, strict=strict, scope=scope, progress=progress, layout=layout, sheet=sheet
+                )
                 result = crossed.pooled
                 written = crossed.save(out_file or run_dir / "crossvalidation.json")
             else:
-                result = evaluate(run_dir, gold, min_support=min_support, strict=strict, scope=scope)
+                result = evaluate(run_dir, gold, min_support=min_support, strict=strict, scope=scope, layout=layout, sheet=sheet)
                 written = result.save(out_file or run_dir / "evaluation.json")
         finally:
             progress.close()
@@ -95,34 +122,69 @@ def evaluate_cmd(
 
 @app.command("agree")
 def agree_cmd(
-    coder_files: Annotated[list[Path], typer.Argument(help="Two or more coder files (gold format); coder names are the file names.")],
+    coder_files: Annotated[list[Path], typer.Argument(help="Two or more coder files (CSV or .xlsx, long or wide); coder names are the file names.")],
     run_dir: Annotated[Optional[Path], typer.Option("--run", help="Map spans onto this run's segments, so near-identical spans agree.")] = None,
     codebook: Annotated[Optional[Path], typer.Option("--codebook", "-c", help="Check codes against this codebook.")] = None,
+    unit_column: UnitColumn = None,
+    code_columns: CodeColumns = None,
+    text_column: TextColumn = None,
+    sheet: Sheet = None,
+    level: Annotated[int | None, typer.Option("--level", help="Compare hierarchical codes at this depth (1: the top of each path).")] = None,
+    separator: Annotated[str, typer.Option("--separator", help="What separates a code's levels: ->, > or /.")] = "->",
+    absent_means_no_code: Annotated[
+        bool, typer.Option("--absent-means-no-code", help="A unit a coder did not list (or left uncoded) counts as coded with no code, not as missing.")
+    ] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Refuse the files instead of warning (no rows, few or no shared units, id case clashes, mixed locations).")] = False,
     out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write agreement.json here.")] = None,
     show_disagreements: Annotated[int, typer.Option(help="How many disagreements to list.")] = 10,
 ) -> None:
     """Agreement between coders: percent agreement, Cohen's kappa (two coders), Krippendorff's alpha."""
-    from rich.table import Table
-
     from themekit.analysis.agree import agree
 
     with _user_errors():
-        result = agree(coder_files, run=run_dir, codebook=codebook)
+        result = agree(
+            coder_files, run=run_dir, codebook=codebook, layout=_layout(unit_column, code_columns, text_column), sheet=sheet,
+            level=level, separator=separator, absent_means_no_code=absent_means_no_code, strict=strict,
+        )
         written = result.save(out_file) if out_file else None
-    table = Table(title=f"Agreement between {', '.join(result.coders)}")
+    _print_agreement(result, show_disagreements)
+    if written:
+        out.print(f"Written: {escape(str(written))}")
+
+
+def _print_agreement(result, show_disagreements: int) -> None:
+    from rich.table import Table
+
+    from themekit.analysis.agree import WARNING_PARAMS
+
+    title = f"Agreement between {', '.join(result.coders)}"
+    if result.overall["level"]:
+        title += f" (codes at level {result.overall['level']})"
+    table = Table(title=escape(title))
     for column in ("code", *(f"n {n}" for n in result.coders), "agreement", "kappa", "alpha"):
-        table.add_column(column, justify="left" if column == "code" else "right")
+        # codes wrap rather than being cut short, so two long codes never show as the same text
+        table.add_column(escape(column), justify="left" if column == "code" else "right", overflow="fold")
     fmt = lambda v: "–" if v is None or v != v else f"{v:.2f}"  # noqa: E731
     for row in result.per_code.to_dict(orient="records"):
         counts = [str(row[f"n_{n}"]) for n in result.coders]
-        table.add_row(row["code"], *counts, fmt(row["percent_agreement"]), fmt(row["kappa"]), fmt(row["alpha"]))
+        table.add_row(escape(row["code"]), *counts, fmt(row["percent_agreement"]), fmt(row["kappa"]), fmt(row["alpha"]))
     out.print(table)
     o = result.overall
+    coded = ", ".join(f"{escape(n)} {k}" for n, k in o["coded_units"].items())
+    out.print(f"units coded: {coded}; coded by all coders: {o['shared_units']} (of {o['units']})")
     out.print(
-        f"{o['units']} units, {o['codes']} codes used: mean agreement {fmt(o['percent_agreement'])}, "
+        f"{o['codes']} codes used: mean agreement {fmt(o['percent_agreement'])}, "
         f"mean kappa {fmt(o['mean_kappa'])}, mean alpha {fmt(o['mean_alpha'])}"
     )
     for d in result.disagreements.head(show_disagreements).to_dict(orient="records"):
-        out.print(f"[dim]{escape(d['code'])}[/] {escape(d['transcript'])} {escape(d['unit'])}: by {escape(d['applied_by'])}, not {escape(d['not_by'])} {escape(d['text'][:100])}")
-    if written:
-        out.print(f"Written: {escape(str(written))}")
+        where = " ".join(x for x in (d["transcript"], d["unit"]) if x)
+        out.print(f"[dim]{escape(d['code'])}[/] {escape(where)}: by {escape(d['applied_by'])}, not {escape(d['not_by'])} {escape(d['text'][:100])}")
+    for warning in result.warnings:
+        err.print(f"[yellow]Warning:[/] {escape(as_flags(warning, WARNING_PARAMS))}")
+    for near in result.near_duplicates:
+        a, b = near["codes"]
+        counts = "; ".join(f"{escape(n)} {c[a]} and {c[b]}" for n, c in near["counts"].items())
+        err.print(
+            f"[yellow]Near-duplicate codes:[/] '{escape(a)}' and '{escape(b)}' differ only in {near['kind']} (given {counts} times); "
+            "if they are one code, write it the same way in every file"
+        )

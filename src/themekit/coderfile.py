@@ -1,0 +1,176 @@
+"""Coder and gold files as people have them: long or wide, CSV in any common encoding, or .xlsx.
+
+A *long* file has one row per coding (``transcript``, ``code`` and a
+location; see :mod:`themekit.gold`). A *wide* file has one row per unit (a
+survey response, an excerpt): a column naming the unit, several code columns
+(``Code 1`` … ``Code 8``), perhaps the unit's text; :class:`WideLayout` names
+them, and :func:`read_coder_file` turns such a file into long rows (the unit
+id as ``transcript``, one row per filled code cell). A wide row whose code
+cells are all empty is a unit the coder did not code: it is left out, unless
+``keep_uncoded`` says empty cells mean "no code" (a row with code '').
+
+CSV files are decoded as transcripts are (BOMs, UTF-16, UTF-8, Windows-1252,
+then a best guess) and split on ``,``, ``;`` or tabs, whichever the header
+uses; .xlsx files are read from their first sheet, or the one named.
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from themekit.errors import GoldError, GoldFileError, TranscriptError
+from themekit.ingest.text import decode_bytes
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["CoderFile", "WideLayout", "read_coder_file", "read_table"]
+
+
+@dataclass(frozen=True)
+class WideLayout:
+    """Where a wide coder file keeps its units: the unit id column, the code columns (an fnmatch pattern such as
+    ``"Code *"``, case ignored) and, optionally, the unit's text."""
+
+    unit_column: str
+    code_columns: str
+    text_column: str | None = None
+
+
+@dataclass
+class CoderFile:
+    """A coder file read as long rows (strings; ``_row`` is each row's number in the file, the header is row 1)."""
+
+    rows: pd.DataFrame
+    #: the layout it was read with (``None``: a long file)
+    layout: WideLayout | None = None
+    #: how many rows the file has below its header (a wide file's rows are units)
+    file_rows: int = 0
+    #: things the reader noticed that may make figures wrong (the same unit id on rows with different texts)
+    notes: list[str] = field(default_factory=list)
+
+
+def read_table(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
+    """The table in a CSV or .xlsx file, every cell a string ('' for empty)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise GoldFileError(path, "no such file. Check the path.") from None
+    except OSError as exc:
+        raise GoldFileError(path, f"cannot be read ({exc.strerror})") from exc
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_xlsx(data, path, sheet)
+    if sheet is not None:
+        raise GoldFileError(path, "is not an .xlsx workbook, so it has no sheets; leave sheet= out", param="sheet")
+    return _read_csv(data, path)
+
+
+def _read_xlsx(data: bytes, path: Path, sheet: str | None) -> pd.DataFrame:
+    import pandas as pd
+
+    try:
+        book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
+    except Exception as exc:  # openpyxl raises many kinds of error for a damaged workbook
+        raise GoldFileError(path, f"could not be read as an .xlsx workbook ({exc}). Re-save it from Excel, or as CSV (UTF-8)") from exc
+    names = [str(n) for n in book.sheet_names]
+    if sheet is not None and sheet not in names:
+        raise GoldFileError(path, f"has no sheet '{sheet}' (its sheets are: {', '.join(names)}); give one of them as sheet=", param="sheet")
+    frame = pd.read_excel(book, sheet_name=sheet if sheet is not None else names[0], dtype=str)
+    frame.columns = [str(c) for c in frame.columns]
+    return frame.fillna("")
+
+
+def _read_csv(data: bytes, path: Path) -> pd.DataFrame:
+    import pandas as pd
+
+    try:
+        text, _ = decode_bytes(data, path)
+    except TranscriptError as exc:
+        raise GoldFileError(path, f"{exc.reason}. Save it as CSV (UTF-8) or .xlsx") from None
+    try:
+        return pd.read_csv(io.StringIO(text), sep=_delimiter(text), dtype=str, keep_default_na=False)
+    except ValueError as exc:  # pandas' parser errors and EmptyDataError
+        raise GoldFileError(path, f"could not be read as CSV ({exc}). Save it as CSV (UTF-8) or .xlsx") from exc
+
+
+def _delimiter(text: str) -> str:
+    """The delimiter the header row uses most, outside quotes: ``,``, ``;`` or a tab."""
+    header = next(csv.reader(io.StringIO(text[:65536]), delimiter="\x00"), [""])
+    line = header[0] if header else ""
+    counts = {d: 0 for d in ",;\t"}
+    quoted = False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_coder_file(
+    path: str | Path, *, layout: WideLayout | None = None, sheet: str | None = None, keep_uncoded: bool = False
+) -> CoderFile:
+    """A coder file as long rows: as it is for a long file, converted for a wide one (``layout``)."""
+    table = read_table(path, sheet=sheet)
+    if layout is None:
+        table.insert(0, "_row", range(2, len(table) + 2))
+        return CoderFile(table, None, len(table))
+    return _unpivot(Path(path), table, layout, keep_uncoded)
+
+
+def _column(path: Path, columns: list[str], name: str, param: str, what: str) -> str:
+    wanted = name.strip().casefold()
+    found = next((c for c in columns if c.strip().casefold() == wanted), None)
+    if found is None:
+        raise GoldFileError(
+            path, f"has no column '{name}' for the {what} (columns are: {', '.join(columns) or 'none'}); give one of them as {param}=", param=param
+        )
+    return found
+
+
+def _unpivot(path: Path, table: pd.DataFrame, layout: WideLayout, keep_uncoded: bool) -> CoderFile:
+    """A wide table as long rows: transcript (the unit id), code, text, _row."""
+    import pandas as pd
+
+    columns = [str(c) for c in table.columns]
+    unit = _column(path, columns, layout.unit_column, "unit_column", "unit ids")
+    text = _column(path, columns, layout.text_column, "text_column", "units' text") if layout.text_column else None
+    pattern = layout.code_columns.strip().casefold()
+    codes = [c for c in columns if c != unit and fnmatch.fnmatchcase(c.strip().casefold(), pattern)]
+    if not codes:
+        raise GoldFileError(
+            path,
+            f"no column matches '{layout.code_columns}' for the codes (columns are: {', '.join(columns)}); "
+            "give a pattern such as code_columns='Code *'",
+            param="code_columns",
+        )
+    rows, problems, texts = [], [], {}
+    for number, record in enumerate(table.to_dict(orient="records"), start=2):
+        uid = str(record[unit]).strip()
+        given = list(dict.fromkeys(str(record[c]).strip() for c in codes if str(record[c]).strip()))
+        said = str(record[text]).strip() if text else ""
+        if not uid:
+            if given:
+                problems.append(f"row {number}: codes but no {unit}; fill in the unit id")
+            continue
+        if text and said:
+            texts.setdefault(uid, []).append((number, said))
+        for code in given or ([""] if keep_uncoded else []):
+            rows.append({"_row": number, "transcript": uid, "code": code, "text": said})
+    if problems:
+        raise GoldError(path, problems)
+    notes = [
+        f"{path.name}: {unit} '{uid}' is on rows {', '.join(str(n) for n, _ in seen)} with different {text} texts, so their "
+        f"codes were merged as one unit; give each answer its own {unit}"
+        for uid, seen in texts.items()
+        if len({" ".join(s.split()) for _, s in seen}) > 1
+    ]
+    frame = pd.DataFrame.from_records(rows, columns=["_row", "transcript", "code", "text"])
+    return CoderFile(frame, layout, len(table), notes)
