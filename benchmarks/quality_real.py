@@ -130,7 +130,7 @@ def main() -> int:
             }
         # every unit scored on one footing: a turn has the codes of any of its units, the authors' spans mapped to turns
         by_turn, segments = turn_frames(run)
-        o = evaluate_frames(by_turn, segments, gold, run.codebook, min_support=5, turns=run.corpus.turns, scope="transcript").overall
+        o = evaluate_frames(by_turn, segments, gold, run.codebook, min_support=5, turns=run.corpus.turns, scope="transcript", transcripts=run.corpus).overall
         results["transcript, turn by turn"] = {
             "segments": o["segments_scored"],
             "codes_scored": o["codes_scored"],

@@ -46,6 +46,9 @@ class HumanCodings:
     rows: pd.DataFrame
     source: str
     sha256: str
+    #: the coder read every transcript the rows name, so a segment of one with no code holds none (a gold file);
+    #: False for review decisions, made on the machine's suggestions only
+    whole_transcripts: bool = True
 
     @classmethod
     def from_file(
@@ -64,13 +67,14 @@ class HumanCodings:
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, source: str) -> HumanCodings:
-        """Codings held in a table (the project's decisions): read as the same CSV text a file of them would hold."""
+        """Codings held in a table (the project's decisions): read as the same CSV text a file of them would hold.
+        Decisions are made on suggestions, not by reading whole transcripts: only the decided segments teach."""
         import pandas as pd
 
         text = frame.to_csv(index=False)
         rows = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
         rows.insert(0, "_row", range(2, len(rows) + 2))
-        return cls(rows, source, hashlib.sha256(text.encode("utf-8")).hexdigest())
+        return cls(rows, source, hashlib.sha256(text.encode("utf-8")).hexdigest(), whole_transcripts=False)
 
     def of_transcripts(self, transcripts: Collection[str], *, keep: bool = True) -> pd.DataFrame:
         """The rows about ``transcripts`` (``keep=False``: all the other rows)."""

@@ -122,7 +122,9 @@ def _code_without(run: Run, human: HumanCodings, held_out: list[str], k: int, **
     """The run's corpus coded again, the classifier trained without the held-out transcripts' codings."""
     rows = human.of_transcripts(held_out, keep=False)
     digest = hashlib.sha256(rows.to_csv(index=False).encode("utf-8")).hexdigest()
-    training = HumanCodings(rows, f"{human.source} without fold {k} ({', '.join(held_out)})", digest)
+    training = HumanCodings(
+        rows, f"{human.source} without fold {k} ({', '.join(held_out)})", digest, whole_transcripts=human.whole_transcripts
+    )
     settings = run.settings
     labels = settings.get("interviewer_labels", "default")
     return pipeline.code(

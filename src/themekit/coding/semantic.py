@@ -192,9 +192,57 @@ class SemanticCoder:
 
     def _codings(self, segmentation: Segmentation, codebook: Codebook) -> list[Coding]:
         segments = [s for s in segmentation.segments if len(s.text.split()) >= MIN_WORDS]
+        read = self._read(segments, segmentation, codebook)
+        if read is None:
+            return []
+        mixed, refs = read.mixed, read.refs
+        scale = CorpusScale.of(mixed)
+        self.thresholds = default_thresholds(codebook, refs, read.ref_vectors, scale)
+        if scale is not None:
+            self.calibration = f"corpus ({len(segments)} segments)"
+            near_best = scale.keep(mixed, read.several)
+        else:
+            self.calibration = f"none ({len(segments)} segments, fewer than {CALIBRATION_MIN_SEGMENTS}): floor and margin"
+            near_best = mixed >= mixed.max(axis=1, keepdims=True) - MARGIN
+        codings: list[Coding] = []
+        for k, code in enumerate(codebook):
+            threshold = self.thresholds[code.id]
+            scores = calibrate(mixed[:, k], threshold)
+            for i in np.flatnonzero((scores >= self.min_score) & near_best[:, k]):
+                ref = refs[read.best_ref[i, k]]
+                what = "definition" if ref.kind == "definition" else f"nearest {ref.kind}"
+                evidence = (
+                    f'{what}: "{_short(ref.text)}" (similarity {read.best_sim[i, k]:.2f}, in context {mixed[i, k]:.2f}, '
+                    f"threshold {threshold:.2f})"
+                )
+                codings.append(
+                    Coding(
+                        segment=segments[i],
+                        code_id=code.id,
+                        theme_id=code.theme_id,
+                        method="semantic",
+                        score=round(float(scores[i]), 4),
+                        evidence=evidence,
+                    )
+                )
+        order = {c.id: k for k, c in enumerate(codebook)}
+        codings.sort(key=lambda c: (c.segment.transcript.id, c.segment.index, order[c.code_id]))
+        return codings
+
+    def distinctiveness(self, segmentation: Segmentation, codebook: Codebook) -> np.ndarray:
+        """Per segment of ``segmentation`` and code (codebook order): how many standard deviations above the
+        corpus mean the segment's in-context similarity to the code lies. The classifier learns from these."""
+        read = self._read(segmentation.segments, segmentation, codebook)
+        if read is None:
+            return np.zeros((len(segmentation.segments), len(codebook)), dtype=np.float32)
+        spread = np.maximum(read.mixed.std(axis=0), 1e-6)
+        return ((read.mixed - read.mixed.mean(axis=0)) / spread).astype(np.float32)
+
+    def _read(self, segments: list[Segment], segmentation: Segmentation, codebook: Codebook) -> _Reading | None:
+        """Each segment compared with each code's references, in context (``None`` without segments or codes)."""
         refs = [r for code in codebook for r in references(code)]
         if not segments or not refs:
-            return []
+            return None
         ref_vectors = self._embed([r.text for r in refs])
         seg_vectors = self._embed([s.text for s in segments])
         asked = question_vectors(segments, self._embed, ref_vectors.shape[1])
@@ -215,38 +263,7 @@ class SemanticCoder:
         w = CONTEXT_WEIGHTS
         weight = w["segment"] + w["turn"] + w["question"] * has_question
         mixed = (w["segment"] * best_sim + w["turn"] * turn_sim + w["question"] * question_sim) / weight[:, None]
-        scale = CorpusScale.of(mixed)
-        self.thresholds = default_thresholds(codebook, refs, ref_vectors, scale)
-        if scale is not None:
-            self.calibration = f"corpus ({len(segments)} segments)"
-            near_best = scale.keep(mixed, several)
-        else:
-            self.calibration = f"none ({len(segments)} segments, fewer than {CALIBRATION_MIN_SEGMENTS}): floor and margin"
-            near_best = mixed >= mixed.max(axis=1, keepdims=True) - MARGIN
-        codings: list[Coding] = []
-        for k, code in enumerate(codes):
-            threshold = self.thresholds[code.id]
-            scores = calibrate(mixed[:, k], threshold)
-            for i in np.flatnonzero((scores >= self.min_score) & near_best[:, k]):
-                ref = refs[best_ref[i, k]]
-                what = "definition" if ref.kind == "definition" else f"nearest {ref.kind}"
-                evidence = (
-                    f'{what}: "{_short(ref.text)}" (similarity {best_sim[i, k]:.2f}, in context {mixed[i, k]:.2f}, '
-                    f"threshold {threshold:.2f})"
-                )
-                codings.append(
-                    Coding(
-                        segment=segments[i],
-                        code_id=code.id,
-                        theme_id=code.theme_id,
-                        method="semantic",
-                        score=round(float(scores[i]), 4),
-                        evidence=evidence,
-                    )
-                )
-        order = {c.id: k for k, c in enumerate(codebook)}
-        codings.sort(key=lambda c: (c.segment.transcript.id, c.segment.index, order[c.code_id]))
-        return codings
+        return _Reading(refs, ref_vectors, mixed, best_ref, best_sim, several)
 
     def _sentences(self, segments: list[Segment], segmentation: Segmentation) -> dict[tuple[str, int], list[tuple[int, int]]]:
         """The sentence spans (in turn text) of every turn holding a segment longer than a sentence, from the
@@ -292,6 +309,19 @@ class SemanticCoder:
         several = np.zeros(len(segments), dtype=bool)
         several[np.unique(np.asarray(owners, dtype=int))] = True
         return sims, several
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """Segments compared with the codes' references: per segment and code, the in-context similarity (``mixed``),
+    the closest reference and its similarity; per segment, whether it holds several sentences."""
+
+    refs: list[Reference]
+    ref_vectors: np.ndarray
+    mixed: np.ndarray
+    best_ref: np.ndarray
+    best_sim: np.ndarray
+    several: np.ndarray
 
 
 def noisy_or(scores: list[float]) -> float:
