@@ -182,7 +182,7 @@ def test_store_review_import_names_the_problem_of_every_bad_row(tmp_path, tiny_c
     first, second, third = rows[0], rows[1], rows[2]
     filled = [
         {**first, "decision": "Accepted", "note": "fine"},  # a synonym, recorded
-        {**first, "decision": "reject"},  # the same id twice
+        {**first, "decision": "reject"},  # the same id twice, decided the other way: neither row is recorded
         {**second, "note": "hmm"},  # a note without a decision
         {**second, "decision": "change"},  # change without a code
         {**third, "decision": "add", "code": third["suggested_code"]},  # add the suggested code itself
@@ -197,18 +197,20 @@ def test_store_review_import_names_the_problem_of_every_bad_row(tmp_path, tiny_c
         writer.writerows(filled)
     result = import_review(sheet, project, coder="sam")
     other = filled[5]["code"]
+    both_ways = f"rows 2, 3 decide code {first['suggested_code']!r} of the same quote in {first['transcript']} both ways (one gives it, another takes it away); keep the one you mean and import again"
     assert result.problems == [
-        (3, f"id {first['id']} is already decided on row 2; keep one row per id"),
+        (2, both_ways),
+        (3, both_ways),
         (4, "code or note given but no decision. Choose one of: accept, reject, change, add"),
         (5, "decision change needs the code to give in the 'code' column"),
         (6, f"add to the suggested code {third['suggested_code']!r} itself; use accept"),
         (7, f"decision accept with code {other!r}: to give a different code use change"),
     ]
-    assert result.counts == {"accept": 1, "reject": 0, "change": 0, "add": 1}
+    assert result.counts == {"accept": 0, "reject": 0, "change": 0, "add": 1}
     assert (result.blank, result.unchanged) == (1, 0)
     added = [d for d in project.decisions() if d.decision == "add"]
     assert [(d.code, d.new_code) for d in added] == [(filled[6]["code"], None)]
-    assert import_review(sheet, project, coder="sam").unchanged == 2
+    assert import_review(sheet, project, coder="sam").unchanged == 1
 
 
 def test_store_review_sheet_missing_columns_is_one_message(tmp_path):
@@ -398,9 +400,9 @@ KILL_AT = textwrap.dedent(
 
 
     @contextmanager
-    def dying(self):
+    def dying(self, *args):
         count = lambda conn: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        with real(self) as conn:
+        with real(self, *args) as conn:
             before = count(conn)
             yield HalfWritten(conn) if point == "writing" else conn
             wrote = count(conn) > before
