@@ -538,3 +538,60 @@ def test_store_two_concurrent_runs_both_land(sample_project, tmp_path):
     assert len(runs) == 3
     assert {Path(r["folder"]).name for r in runs[1:]} == {"run1", "run2"}
     assert (tmp_path / "run1" / "excerpts.csv").read_bytes() == (tmp_path / "run2" / "excerpts.csv").read_bytes()
+
+
+# -- issue 20: decisions follow a renamed transcript; the project store is found as git finds its repository --------
+
+
+def test_store_renamed_transcript_keeps_its_decisions_and_says_so(reviewed, tiny_corpus, tiny_codebook, tmp_path):
+    project, _ = reviewed
+    (tiny_corpus / "P01.txt").rename(tiny_corpus / "P01_final.txt")
+    moved = tiny_corpus / "2024" / "P02.txt"
+    moved.parent.mkdir()
+    (tiny_corpus / "P02.txt").rename(moved)
+    run = code(tiny_corpus, tiny_codebook, project)
+    status = {(c.segment.transcript.id, c.segment.text[:22], c.code_id): c.status for c in run.codings}
+    assert status[("P01_final", "Honestly the isolation", "loneliness")] == "accepted"
+    assert status[("P01_final", "The bailiffs came twic", "debt")] == "rejected"
+    assert run.stats["decisions"]["followed"] == {"P01": "P01_final"}
+    assert "decisions on transcript 'P01' follow its text to 'P01_final' (renamed or moved, same content)" in run.stats["warnings"]
+    result = runner.invoke(app, ["code", str(tiny_corpus), "-c", str(tiny_codebook), "-o", str(tmp_path / "r9"),
+                                 "--method", "rule", "--no-cache", "--project", str(project.path)])
+    assert result.exit_code == 0, result.output
+    assert "Warning: decisions on transcript 'P01' follow its text to 'P01_final'" in result.output
+
+
+def test_store_run_applying_none_of_its_decisions_says_so(reviewed, tiny_corpus, tiny_codebook):
+    project, _ = reviewed
+    for name in ("P01.txt", "P02.txt"):
+        path = tiny_corpus / name
+        path.write_text(path.read_text(encoding="utf-8").replace(" ", "  "), encoding="utf-8")  # every quote's words re-spaced
+    run = code(tiny_corpus, tiny_codebook, project)
+    assert run.stats["decisions"]["for_this_run"] == 3
+    assert "0 of 3 stored decision(s) on these transcripts were applied (3 orphaned, listed below)" in run.stats["warnings"]
+
+
+def test_store_project_is_found_from_a_subfolder_or_beside_the_transcripts(tmp_path, tiny_corpus, tiny_codebook, monkeypatch):
+    study = tmp_path
+    args = ["-c", str(tiny_codebook), "--method", "rule", "--no-cache", "-q"]
+    assert runner.invoke(app, ["code", str(tiny_corpus), "-o", str(study / "r1"), *args]).exit_code == 0
+    assert runner.invoke(app, ["review", "export", str(study / "r1"), "--to", str(study / "review.csv")]).exit_code == 0
+    filled = fill(study / "review.csv", study / "filled.csv", {("The bailiffs came", "debt"): ("reject", "", "")})
+    assert runner.invoke(app, ["review", "import", str(filled), "--coder", "alex"]).exit_code == 0
+    for cwd in (study / "notes" / "deep", study / "transcripts"):
+        cwd.mkdir(parents=True, exist_ok=True)
+        monkeypatch.chdir(cwd)
+        result = runner.invoke(app, ["code", str(tiny_corpus), "-o", str(study / f"r-{cwd.name}"), *args])
+        assert result.exit_code == 0, result.output
+        excerpts = pd.read_csv(study / f"r-{cwd.name}" / "excerpts.csv")
+        assert excerpts.loc[excerpts["text"].str.startswith("The bailiffs came"), "status"].tolist() == ["rejected"]
+        assert not (cwd / ".themekit" / "project.db").exists()
+    # from a folder outside the study, the store beside the transcripts is used
+    elsewhere = study / "elsewhere"
+    elsewhere.mkdir()
+    (study / ".themekit").rename(tiny_corpus / ".themekit")
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv("THEMEKIT_CEILING_DIRECTORIES", str(study))
+    run = themekit.code(tiny_corpus, tiny_codebook, methods="rule", cache_dir=None)
+    assert statuses(run)[("The bailiffs came twice in one", "debt")] == "rejected"
+    assert run.project.path == tiny_corpus / ".themekit" / "project.db"

@@ -48,6 +48,11 @@ def review_import_cmd(
             f"Recorded {result.recorded} decision(s) by {escape(result.coder)}: {counts}; "
             f"{result.unchanged} already recorded, {result.blank} row(s) left blank."
         )
+        if result.legacy:
+            out.print(
+                f"{result.legacy} row(s) carry ids from a sheet exported by an earlier themekit (ids without the "
+                "transcript's name): matched through their transcript column and recorded under today's ids."
+            )
         if result.problems:
             raise ReviewSheetError(result.problem_message())
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from themekit.codebook import Codebook
     from themekit.run import Run
 
-__all__ = ["DEFAULT_PROJECT", "DECISIONS", "SCHEMA_VERSION", "Decision", "Project", "open_project"]
+__all__ = ["DECISIONS", "DEFAULT_PROJECT", "SCHEMA_VERSION", "Decision", "Project", "find_project", "open_project"]
 
 #: Where ``themekit`` keeps the project store unless ``--project`` says otherwise.
 DEFAULT_PROJECT = Path(".themekit/project.db")
@@ -537,6 +538,40 @@ def codebook_from_yaml(text: str) -> Codebook:
     return validate_codebook("codebook.yaml", text=text)
 
 
-def open_project(path: str | Path | None = None, *, wait: float = 30.0) -> Project:
-    """Open (or create) the project store at ``path`` (default ``.themekit/project.db``)."""
-    return Project(DEFAULT_PROJECT if path is None else path, wait=wait)
+#: Folders (separated by os.pathsep) that the search for a project store does not enter, as GIT_CEILING_DIRECTORIES.
+CEILING_ENV = "THEMEKIT_CEILING_DIRECTORIES"
+
+
+def _upwards(start: Path) -> list[Path]:
+    """``start`` and its parents, stopping below any ceiling folder."""
+    ceilings = {Path(p).resolve() for p in os.environ.get(CEILING_ENV, "").split(os.pathsep) if p}
+    folders = []
+    for folder in (start, *start.parents):
+        if folder in ceilings:
+            break
+        folders.append(folder)
+    return folders
+
+
+def find_project(beside: str | Path | None = None, *, cwd: str | Path | None = None) -> Path:
+    """The project store to use when none is named, found as git finds its repository: the first
+    ``.themekit/project.db`` in the working folder or a folder above it; else the first beside ``beside`` (the
+    transcripts) or above it; else a new one in the working folder."""
+    here = Path.cwd() if cwd is None else Path(cwd).resolve()
+    starts = [here]
+    if beside is not None:
+        place = Path(beside).resolve()
+        starts.append(place if place.is_dir() else place.parent)
+    for start in starts:
+        for folder in _upwards(start):
+            if (folder / DEFAULT_PROJECT).is_file():
+                return folder / DEFAULT_PROJECT
+    return here / DEFAULT_PROJECT
+
+
+def open_project(path: str | Path | None = None, *, wait: float = 30.0, beside: str | Path | None = None) -> Project:
+    """Open (or create) the project store at ``path``; without one (or with the default ``.themekit/project.db``),
+    the store :func:`find_project` finds from the working folder or ``beside`` (the transcripts)."""
+    if path is None or Path(path) == DEFAULT_PROJECT:
+        path = find_project(beside)
+    return Project(path, wait=wait)
