@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import sqlite3
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 import themekit
+from themekit.cli import app
+from themekit.errors import ProjectStorageError
 from themekit.store import Project, export_review, import_review
 
 from ..conftest import write
@@ -160,3 +164,111 @@ def test_decisions_rows_deciding_one_coding_both_ways_are_listed(tmp_path, tiny_
                "another takes it away); keep the one you mean and import again")
     assert result.problems == [(2, message), (3, message)]
     assert result.recorded == 0 and project.decisions() == []
+
+
+# -- store faults: disk full, read-only, damaged -----------------------------------------------------------------------
+
+
+def _decided_sheet(tmp_path, tiny_corpus, tiny_codebook) -> tuple[Project, Path]:
+    project = Project(tmp_path / "project.db")
+    export_review(code(tiny_corpus, tiny_codebook, project), tmp_path / "review.csv", project)
+    rows = [{**r, "decision": "reject", "note": "x" * 3000} for r in read_rows(tmp_path / "review.csv")]
+    return project, write_rows(tmp_path / "filled.csv", rows)
+
+
+def test_decisions_disk_full_during_import_says_so_and_records_nothing(tmp_path, tiny_corpus, tiny_codebook):
+    project, sheet = _decided_sheet(tmp_path, tiny_corpus, tiny_codebook)
+    # a real SQLITE_FULL: the store may not grow by a page (SQLite rolls the transaction back by itself)
+    pages = project._conn.execute("PRAGMA page_count").fetchone()[0]
+    project._conn.execute(f"PRAGMA max_page_count = {pages}")
+    with pytest.raises(ProjectStorageError) as info:
+        import_review(sheet, project, coder="alex")
+    message = str(info.value)
+    assert message.startswith(f"{project.path}: the disk is full (database or disk is full) while recording the decisions; "
+                              "nothing of it was recorded and the store is as it was. Free space on the disk holding ")
+    assert "cannot rollback" not in message
+    assert project.decisions() == [] and project.integrity_check() == "ok"
+
+
+def test_decisions_disk_full_on_the_command_line_is_one_message(tmp_path, tiny_corpus, tiny_codebook, monkeypatch):
+    project, sheet = _decided_sheet(tmp_path, tiny_corpus, tiny_codebook)
+    project.close()
+    opened = Project.__init__
+
+    def full(self, *args, **kwargs):
+        opened(self, *args, **kwargs)
+        self._conn.execute(f"PRAGMA max_page_count = {self._conn.execute('PRAGMA page_count').fetchone()[0]}")
+
+    monkeypatch.setattr(Project, "__init__", full)
+    result = CliRunner().invoke(app, ["review", "import", str(sheet), "--coder", "alex", "--project", str(project.path)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error [E704]: {project.path}: the disk is full (database or disk is full) while recording")
+    assert "Traceback" not in result.output
+
+
+def test_decisions_read_only_store_is_one_message_with_the_fix(tmp_path, tiny_corpus, tiny_codebook):
+    project, sheet = _decided_sheet(tmp_path, tiny_corpus, tiny_codebook)
+    # tests run as root, which ignores file modes: SQLite's own read-only switch gives the error a read-only file gives
+    project._conn.execute("PRAGMA query_only = 1")
+    with pytest.raises(ProjectStorageError) as info:
+        import_review(sheet, project, coder="alex")
+    assert str(info.value) == (
+        f"{project.path}: the project store cannot be written (attempt to write a readonly database) while recording the "
+        f"decisions; nothing was recorded. Make the file and its folder {project.path.resolve().parent} writable (SQLite keeps "
+        "its -wal and -shm files beside it), or copy the project to a writable folder and give project= the copy."
+    )
+
+
+def test_decisions_read_only_folder_is_not_called_a_foreign_file(tmp_path, monkeypatch):
+    path = tmp_path / "project.db"
+    Project(path).close()
+    real = sqlite3.connect
+
+    class NoWalFiles:
+        """A connection in a folder where SQLite cannot create its -wal and -shm files (root ignores folder modes,
+        so the error SQLite gives there is raised here)."""
+
+        def __init__(self, conn):
+            self._conn = conn
+
+        def __getattr__(self, name):
+            return getattr(self._conn, name)
+
+        def execute(self, sql, *args):
+            if "journal_mode" in sql:
+                raise sqlite3.OperationalError("unable to open database file")
+            return self._conn.execute(sql, *args)
+
+    monkeypatch.setattr("themekit.store.db.sqlite3.connect", lambda *a, **k: NoWalFiles(real(*a, **k)))
+    with pytest.raises(ProjectStorageError) as info:
+        Project(path)
+    assert "cannot be written (unable to open database file) while opening the project" in str(info.value)
+    assert f"Make the file and its folder {tmp_path} writable" in str(info.value)
+    assert "move this file away" not in str(info.value)
+
+
+def _damage(path: Path) -> None:
+    """Overwrite the store's pages after the first two with noise, as a failing disk or a careless copy would."""
+    size = path.stat().st_size
+    with path.open("r+b") as handle:
+        handle.seek(2 * 4096)
+        handle.write(bytes(range(256)) * ((size - 2 * 4096) // 256))
+
+
+def test_decisions_damaged_store_is_never_written_into(tmp_path, tiny_corpus, tiny_codebook):
+    project, sheet = _decided_sheet(tmp_path, tiny_corpus, tiny_codebook)
+    import_review(sheet, project, coder="alex")
+    project._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    project.close()
+    _damage(project.path)
+    before = project.path.read_bytes()
+    runner = CliRunner()
+    for command in (["review", "import", str(sheet), "--coder", "sam"], ["review", "status"], ["history"],
+                    ["code", str(tiny_corpus), "-c", str(tiny_codebook), "-o", str(tmp_path / "r2"), "--method", "rule", "-q"]):
+        result = runner.invoke(app, [*command, "--project", str(project.path)])
+        assert result.exit_code == 1, (command, result.output)
+        assert result.output.startswith(f"Error [E703]: {project.path}: the project store is damaged ("), (command, result.output)
+        assert f"Restore it from a backup, or save what can be read: sqlite3 {project.path} .recover | sqlite3 recovered.db" in result.output
+        assert "Traceback" not in result.output
+    assert project.path.read_bytes() == before
+    assert not (tmp_path / "r2").exists()
