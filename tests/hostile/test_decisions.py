@@ -272,3 +272,46 @@ def test_decisions_damaged_store_is_never_written_into(tmp_path, tiny_corpus, ti
         assert "Traceback" not in result.output
     assert project.path.read_bytes() == before
     assert not (tmp_path / "r2").exists()
+
+
+# -- concurrent codebook edits ------------------------------------------------------------------------------------------
+
+
+def _bump_slowly(path: str, note: str, ready, results) -> None:
+    """``codebook bump --minor`` in its own process, started with the other one and slowed between reading and
+    writing, so the two overlap for sure."""
+    import time
+
+    from themekit.codebook import edit
+
+    real = edit._write_validated
+
+    def slow(*args, **kwargs):
+        time.sleep(0.5)
+        return real(*args, **kwargs)
+
+    edit._write_validated = slow
+    ready.wait()
+    results.put(edit.bump_codebook(path, "minor", note).new_version)
+
+
+def test_decisions_concurrent_codebook_bumps_take_turns(tmp_path, tiny_codebook):
+    import multiprocessing
+
+    import yaml
+
+    from themekit.codebook import edit, validate_codebook
+
+    validate_codebook(tiny_codebook)  # load what validation needs once, so the forked processes start warm
+    assert edit.bump_version("0.1.0") == "0.2.0"
+    context = multiprocessing.get_context("fork")
+    ready, results = context.Barrier(2), context.Queue()
+    workers = [context.Process(target=_bump_slowly, args=(str(tiny_codebook), note, ready, results)) for note in ("first", "second")]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert sorted(results.get(timeout=5) for _ in workers) == ["0.2.0", "0.3.0"]
+    data = yaml.safe_load(tiny_codebook.read_text(encoding="utf-8"))
+    assert data["version"] == "0.3.0"
+    assert sorted(entry["changes"][0] for entry in data["changelog"]) == ["first", "second"]
