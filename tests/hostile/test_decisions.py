@@ -315,3 +315,24 @@ def test_decisions_concurrent_codebook_bumps_take_turns(tmp_path, tiny_codebook)
     data = yaml.safe_load(tiny_codebook.read_text(encoding="utf-8"))
     assert data["version"] == "0.3.0"
     assert sorted(entry["changes"][0] for entry in data["changelog"]) == ["first", "second"]
+
+
+# -- a large store ----------------------------------------------------------------------------------------------------
+
+
+def test_decisions_import_looks_decisions_up_by_index_in_stores_old_and_new(tmp_path):
+    from themekit.store import db
+
+    old = tmp_path / "old.db"
+    with sqlite3.connect(old) as conn:  # a store as themekit wrote it before issue 20 (schema 1)
+        conn.executescript(db.MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+        conn.execute("INSERT INTO codebooks VALUES ('c', 'cb', '1.0.0', 'x', '', '2025-01-01')")
+        conn.execute("INSERT INTO runs VALUES (1, 'r', '2025-01-01', NULL, 'c', '{}', '{}', '[]')")
+        conn.execute("INSERT INTO review_items VALUES ('abc', 1, 'P01', 's', 0, 5, 'trust', 'hello', 'c')")
+    for path in (old, tmp_path / "new.db"):
+        project = Project(path)
+        assert project.schema_version == 2
+        plan = " ".join(row[-1] for row in project._conn.execute(
+            "EXPLAIN QUERY PLAN SELECT item, decision FROM decisions WHERE item IN ('a', 'b') AND coder = 'x' ORDER BY id"))
+        assert "USING INDEX decisions_item" in plan, plan
+    assert Project(old).review_items(["abc"])["abc"]["scheme"] == 1  # an id written before ids named their transcript

@@ -104,7 +104,7 @@ def history_cmd(
 
     with _user_errors():
         with open_project(project) as store:
-            runs = store.runs()
+            runs, where = store.runs(), store.path
     table = Table("#", "created (UTC)", "run", "codebook", "transcripts", "segments", "codings", "accepted", "rejected", "human", "folder")
     for r in runs:
         c = r["counts"]
@@ -115,4 +115,4 @@ def history_cmd(
         )
     out.print(table)
     if not runs:
-        out.print(f"No runs recorded in {escape(str(project))} yet.")
+        out.print(f"No runs recorded in {escape(str(where))} yet.")
