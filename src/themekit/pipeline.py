@@ -115,10 +115,8 @@ def code(
     otherwise it is listed in the run's failures and the rest are coded.
 
     ``project`` (a :class:`themekit.store.Project` or the path of its
-    database; default: the ``.themekit/project.db`` found as git finds its
-    repository, in the working folder or a folder above it, else beside the
-    transcripts or above them, else a new one in the working folder, as for
-    ``themekit code``; ``None``: no project) applies the human decisions stored there — accepted codings
+    database; default: found as git finds its repository, see :func:`themekit.store.find_project`;
+    ``None``: no project) applies the human decisions stored there — accepted codings
     stay, rejected ones never come back, human codings are kept; decisions on
     text that changed are reported as orphaned in ``run.stats["decisions"]`` —
     and, when no ``gold`` is given, trains the classifier on them. Saving the
