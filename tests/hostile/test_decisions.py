@@ -336,3 +336,19 @@ def test_decisions_import_looks_decisions_up_by_index_in_stores_old_and_new(tmp_
             "EXPLAIN QUERY PLAN SELECT item, decision FROM decisions WHERE item IN ('a', 'b') AND coder = 'x' ORDER BY id"))
         assert "USING INDEX decisions_item" in plan, plan
     assert Project(old).review_items(["abc"])["abc"]["scheme"] == 1  # an id written before ids named their transcript
+
+
+def test_decisions_disk_full_while_writing_a_run_is_one_message(tmp_path, tiny_corpus, tiny_codebook, monkeypatch):
+    import errno
+
+    def full(*args, **kwargs):  # the disk fills up halfway through the run folder
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("themekit.export.folder.summary_markdown", full)
+    out = tmp_path / "r1"
+    result = CliRunner().invoke(app, ["code", str(tiny_corpus), "-c", str(tiny_codebook), "-o", str(out), "--method", "rule", "-q"])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"Error [E300]: {out}: the disk is full (No space left on device); the run folder was not "
+                                    "written and an earlier one there is untouched. Free space on the disk holding ")
+    assert "Traceback" not in result.output
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
