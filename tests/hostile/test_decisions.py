@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 import themekit
 from themekit.cli import app
 from themekit.errors import ProjectStorageError
-from themekit.store import Project, export_review, import_review
+from themekit.store import Project, export_review, import_review, review_status
 
 from ..conftest import write
 
@@ -74,6 +74,8 @@ def test_decisions_identical_transcripts_get_their_own_review_ids(tmp_path, twin
     decided = [{**r, "decision": "reject" if r["transcript"] == "B" else ""} for r in rows]
     result = import_review(write_rows(tmp_path / "filled.csv", decided), project, coder="alex")
     assert result.counts["reject"] == 2 and not result.problems
+    status_table = review_status(project)
+    assert status_table.loc["loneliness", ["codings", "suggested", "rejected"]].tolist() == [2, 1, 1]
     again = code(twins, tiny_codebook, project)
     status = statuses(again)
     assert {k: v for k, v in status.items() if k[0] == "A"} == {
@@ -111,6 +113,10 @@ def test_decisions_sheet_exported_before_ids_named_transcripts_still_imports(tmp
     result = import_review(write_rows(tmp_path / "old.csv", old_rows), project, coder="alex")
     assert not result.problems
     assert result.legacy == 4 and result.counts["accept"] == 2 and result.counts["reject"] == 2
+    cli = CliRunner().invoke(app, ["review", "import", str(tmp_path / "old.csv"), "--coder", "sam", "--project", str(project.path)])
+    assert cli.exit_code == 0, cli.output
+    assert ("4 row(s) carry ids from a sheet exported by an earlier themekit (ids without the transcript's name): matched "
+            "through their transcript column and recorded under today's ids.") in cli.output
     status = statuses(code(twins, tiny_codebook, project))
     assert {v for k, v in status.items() if k[0] == "A"} == {"accepted"}
     assert {v for k, v in status.items() if k[0] == "B"} == {"rejected"}
