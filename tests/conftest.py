@@ -60,8 +60,10 @@ def write(path: Path, text: str) -> Path:
 
 @pytest.fixture(autouse=True)
 def _work_in_tmp(tmp_path, monkeypatch):
-    """Run every test from a temporary folder, so caches and runs never land in the checkout."""
+    """Run every test from a temporary folder, so caches and runs never land in the checkout, and never let the
+    search for a project store go above it (a project.db in a shared temporary folder must not leak into tests)."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("THEMEKIT_CEILING_DIRECTORIES", str(tmp_path.parent))
 
 
 @pytest.fixture

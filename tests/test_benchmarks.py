@@ -76,3 +76,16 @@ def test_benchmarks_real_interviews_codebook_comes_from_the_code_system_only(tmp
         ("purposes", "Purposes", "Why people use the plots.", ["Debugging"]),
         ("limits", "Limits", "Limits", []),
     ]
+
+
+def test_benchmarks_review_import_records_every_row_of_a_small_sheet(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(Path(themekit.__file__).resolve().parents[1])}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "review_import.py"), "--rows", "200", "--decisions", "1000", "--repeats", "1",
+         "--json", str(tmp_path / "review_import.json")],
+        capture_output=True, text=True, env=env, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((tmp_path / "review_import.json").read_text(encoding="utf-8"))
+    assert (report["rows"], report["decisions_in_store"]) == (200, 1000)
+    assert report["csv_median_s"] > 0 and report["xlsx_median_s"] > 0

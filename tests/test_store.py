@@ -182,7 +182,7 @@ def test_store_review_import_names_the_problem_of_every_bad_row(tmp_path, tiny_c
     first, second, third = rows[0], rows[1], rows[2]
     filled = [
         {**first, "decision": "Accepted", "note": "fine"},  # a synonym, recorded
-        {**first, "decision": "reject"},  # the same id twice
+        {**first, "decision": "reject"},  # the same id twice, decided the other way: neither row is recorded
         {**second, "note": "hmm"},  # a note without a decision
         {**second, "decision": "change"},  # change without a code
         {**third, "decision": "add", "code": third["suggested_code"]},  # add the suggested code itself
@@ -197,18 +197,20 @@ def test_store_review_import_names_the_problem_of_every_bad_row(tmp_path, tiny_c
         writer.writerows(filled)
     result = import_review(sheet, project, coder="sam")
     other = filled[5]["code"]
+    both_ways = f"rows 2, 3 decide code {first['suggested_code']!r} of the same quote in {first['transcript']} both ways (one gives it, another takes it away); keep the one you mean and import again"
     assert result.problems == [
-        (3, f"id {first['id']} is already decided on row 2; keep one row per id"),
+        (2, both_ways),
+        (3, both_ways),
         (4, "code or note given but no decision. Choose one of: accept, reject, change, add"),
         (5, "decision change needs the code to give in the 'code' column"),
         (6, f"add to the suggested code {third['suggested_code']!r} itself; use accept"),
         (7, f"decision accept with code {other!r}: to give a different code use change"),
     ]
-    assert result.counts == {"accept": 1, "reject": 0, "change": 0, "add": 1}
+    assert result.counts == {"accept": 0, "reject": 0, "change": 0, "add": 1}
     assert (result.blank, result.unchanged) == (1, 0)
     added = [d for d in project.decisions() if d.decision == "add"]
     assert [(d.code, d.new_code) for d in added] == [(filled[6]["code"], None)]
-    assert import_review(sheet, project, coder="sam").unchanged == 2
+    assert import_review(sheet, project, coder="sam").unchanged == 1
 
 
 def test_store_review_sheet_missing_columns_is_one_message(tmp_path):
@@ -398,9 +400,9 @@ KILL_AT = textwrap.dedent(
 
 
     @contextmanager
-    def dying(self):
+    def dying(self, *args):
         count = lambda conn: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        with real(self) as conn:
+        with real(self, *args) as conn:
             before = count(conn)
             yield HalfWritten(conn) if point == "writing" else conn
             wrote = count(conn) > before
@@ -536,3 +538,60 @@ def test_store_two_concurrent_runs_both_land(sample_project, tmp_path):
     assert len(runs) == 3
     assert {Path(r["folder"]).name for r in runs[1:]} == {"run1", "run2"}
     assert (tmp_path / "run1" / "excerpts.csv").read_bytes() == (tmp_path / "run2" / "excerpts.csv").read_bytes()
+
+
+# -- issue 20: decisions follow a renamed transcript; the project store is found as git finds its repository --------
+
+
+def test_store_renamed_transcript_keeps_its_decisions_and_says_so(reviewed, tiny_corpus, tiny_codebook, tmp_path):
+    project, _ = reviewed
+    (tiny_corpus / "P01.txt").rename(tiny_corpus / "P01_final.txt")
+    moved = tiny_corpus / "2024" / "P02.txt"
+    moved.parent.mkdir()
+    (tiny_corpus / "P02.txt").rename(moved)
+    run = code(tiny_corpus, tiny_codebook, project)
+    status = {(c.segment.transcript.id, c.segment.text[:22], c.code_id): c.status for c in run.codings}
+    assert status[("P01_final", "Honestly the isolation", "loneliness")] == "accepted"
+    assert status[("P01_final", "The bailiffs came twic", "debt")] == "rejected"
+    assert run.stats["decisions"]["followed"] == {"P01": "P01_final"}
+    assert "decisions on transcript 'P01' follow its text to 'P01_final' (renamed or moved, same content)" in run.stats["warnings"]
+    result = runner.invoke(app, ["code", str(tiny_corpus), "-c", str(tiny_codebook), "-o", str(tmp_path / "r9"),
+                                 "--method", "rule", "--no-cache", "--project", str(project.path)])
+    assert result.exit_code == 0, result.output
+    assert "Warning: decisions on transcript 'P01' follow its text to 'P01_final'" in result.output
+
+
+def test_store_run_applying_none_of_its_decisions_says_so(reviewed, tiny_corpus, tiny_codebook):
+    project, _ = reviewed
+    for name in ("P01.txt", "P02.txt"):
+        path = tiny_corpus / name
+        path.write_text(path.read_text(encoding="utf-8").replace(" ", "  "), encoding="utf-8")  # every quote's words re-spaced
+    run = code(tiny_corpus, tiny_codebook, project)
+    assert run.stats["decisions"]["for_this_run"] == 3
+    assert "0 of 3 stored decision(s) on these transcripts were applied (3 orphaned, listed below)" in run.stats["warnings"]
+
+
+def test_store_project_is_found_from_a_subfolder_or_beside_the_transcripts(tmp_path, tiny_corpus, tiny_codebook, monkeypatch):
+    study = tmp_path
+    args = ["-c", str(tiny_codebook), "--method", "rule", "--no-cache", "-q"]
+    assert runner.invoke(app, ["code", str(tiny_corpus), "-o", str(study / "r1"), *args]).exit_code == 0
+    assert runner.invoke(app, ["review", "export", str(study / "r1"), "--to", str(study / "review.csv")]).exit_code == 0
+    filled = fill(study / "review.csv", study / "filled.csv", {("The bailiffs came", "debt"): ("reject", "", "")})
+    assert runner.invoke(app, ["review", "import", str(filled), "--coder", "alex"]).exit_code == 0
+    for cwd in (study / "notes" / "deep", study / "transcripts"):
+        cwd.mkdir(parents=True, exist_ok=True)
+        monkeypatch.chdir(cwd)
+        result = runner.invoke(app, ["code", str(tiny_corpus), "-o", str(study / f"r-{cwd.name}"), *args])
+        assert result.exit_code == 0, result.output
+        excerpts = pd.read_csv(study / f"r-{cwd.name}" / "excerpts.csv")
+        assert excerpts.loc[excerpts["text"].str.startswith("The bailiffs came"), "status"].tolist() == ["rejected"]
+        assert not (cwd / ".themekit" / "project.db").exists()
+    # from a folder outside the study, the store beside the transcripts is used
+    elsewhere = study / "elsewhere"
+    elsewhere.mkdir()
+    (study / ".themekit").rename(tiny_corpus / ".themekit")
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv("THEMEKIT_CEILING_DIRECTORIES", str(study))
+    run = themekit.code(tiny_corpus, tiny_codebook, methods="rule", cache_dir=None)
+    assert statuses(run)[("The bailiffs came twice in one", "debt")] == "rejected"
+    assert run.project.path == tiny_corpus / ".themekit" / "project.db"

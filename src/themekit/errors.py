@@ -36,6 +36,8 @@ E602  EmbeddingCacheError    the embedding cache cannot be opened
 E700  ProjectError           the project store cannot be used as asked
 E701  ProjectBusyError       another process held the project store too long
 E702  ReviewSheetError       a review sheet, or some of its rows, cannot be imported
+E703  ProjectDamagedError    the project store's file is damaged; nothing is written into it
+E704  ProjectStorageError    the project store cannot be written: disk full, read-only file or folder
 E800  RefiError              a REFI-QDA file cannot be read or written as asked
 E900  TooFewSegmentsError    too few segments to suggest topics from
 E901  SuggestionsError       a suggestions file holds no draft codes
@@ -71,6 +73,8 @@ __all__ = [
     "ProjectError",
     "ProjectBusyError",
     "ReviewSheetError",
+    "ProjectDamagedError",
+    "ProjectStorageError",
     "RefiError",
     "TooFewSegmentsError",
     "SuggestionsError",
@@ -263,6 +267,18 @@ class ProjectBusyError(ProjectError):
     """Another themekit process held the project store for longer than the wait allows."""
 
     code = "E701"
+
+
+class ProjectDamagedError(ProjectError):
+    """The project store's file is damaged (SQLite's check fails); themekit reads nothing from it and writes nothing into it."""
+
+    code = "E703"
+
+
+class ProjectStorageError(ProjectError):
+    """The project store cannot be written where it is: the disk is full, or the file or its folder is read-only."""
+
+    code = "E704"
 
 
 class ReviewSheetError(ThemekitError):

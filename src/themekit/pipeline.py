@@ -115,8 +115,8 @@ def code(
     otherwise it is listed in the run's failures and the rest are coded.
 
     ``project`` (a :class:`themekit.store.Project` or the path of its
-    database; default ``.themekit/project.db`` in the working folder, as for
-    ``themekit code``; ``None``: no project) applies the human decisions stored there — accepted codings
+    database; default: found as git finds its repository, see :func:`themekit.store.find_project`;
+    ``None``: no project) applies the human decisions stored there — accepted codings
     stay, rejected ones never come back, human codings are kept; decisions on
     text that changed are reported as orphaned in ``run.stats["decisions"]`` —
     and, when no ``gold`` is given, trains the classifier on them. Saving the
@@ -135,7 +135,7 @@ def code(
     text_column, speaker_column = text_column or config.transcripts.text_column, speaker_column or config.transcripts.speaker_column
     if not isinstance(codebook, Codebook):
         codebook = Codebook.load(codebook)
-    decided = _project_decisions(project, codebook)
+    decided = _project_decisions(project, codebook, corpus)
     names = method_names(methods, have_gold=gold is not None or (decided is not None and decided.human is not None))
     human = _human_codings(gold, decided) if any(METHODS[name].needs_human for name in names) else None
     timings: dict[str, float] = {}
@@ -426,17 +426,20 @@ class _ProjectDecisions:
 
         codings, report = apply_decisions(units, codings, self.codebook, self.decisions, history=self.history)
         stats["decisions"] = report.as_dict()
-        if self.warnings:
-            stats["warnings"] = list(self.warnings)
+        notes = [*self.warnings, *report.notes()]
+        if notes:
+            stats["warnings"] = [*stats.get("warnings", []), *notes]
         return codings
 
 
-def _project_decisions(project: Project | str | Path | None, codebook: Codebook) -> _ProjectDecisions | None:
+def _project_decisions(project: Project | str | Path | None, codebook: Codebook, corpus: Corpus | str | Path) -> _ProjectDecisions | None:
+    """The project's decisions; the default project is found from the working folder up, or beside the transcripts."""
     if project is None:
         return None
     from themekit.store import Project, open_project
 
-    return _ProjectDecisions(project if isinstance(project, Project) else open_project(project), codebook)
+    beside = corpus if isinstance(corpus, (str, Path)) else getattr(corpus, "root", None)
+    return _ProjectDecisions(project if isinstance(project, Project) else open_project(project, beside=beside), codebook)
 
 
 #: Below this many bytes of input (about 3 million words), default local runs stay in this process: starting

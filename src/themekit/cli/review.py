@@ -48,6 +48,11 @@ def review_import_cmd(
             f"Recorded {result.recorded} decision(s) by {escape(result.coder)}: {counts}; "
             f"{result.unchanged} already recorded, {result.blank} row(s) left blank."
         )
+        if result.legacy:
+            out.print(
+                f"{result.legacy} row(s) carry ids from a sheet exported by an earlier themekit (ids without the "
+                "transcript's name): matched through their transcript column and recorded under today's ids."
+            )
         if result.problems:
             raise ReviewSheetError(result.problem_message())
 
@@ -99,7 +104,7 @@ def history_cmd(
 
     with _user_errors():
         with open_project(project) as store:
-            runs = store.runs()
+            runs, where = store.runs(), store.path
     table = Table("#", "created (UTC)", "run", "codebook", "transcripts", "segments", "codings", "accepted", "rejected", "human", "folder")
     for r in runs:
         c = r["counts"]
@@ -110,4 +115,4 @@ def history_cmd(
         )
     out.print(table)
     if not runs:
-        out.print(f"No runs recorded in {escape(str(project))} yet.")
+        out.print(f"No runs recorded in {escape(str(where))} yet.")

@@ -3,7 +3,9 @@
 The YAML is edited round-trip with ruamel.yaml, so a researcher's comments,
 key order and quoting survive. Every edit is validated as a whole codebook
 before it replaces the file, and the replacement is atomic: a failed merge
-leaves the original untouched.
+leaves the original untouched. A bump or merge holds the codebook's edit lock
+(a hidden ``.NAME.lock`` file beside it) from reading to writing, so two at
+once take turns and neither update is lost.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,6 +110,34 @@ def _yaml():
     return rt
 
 
+#: Seconds a bump or merge waits for another one editing the same codebook.
+LOCK_WAIT = 60.0
+
+
+@contextmanager
+def _editing(path: Path, *, wait: float = LOCK_WAIT) -> Iterator[None]:
+    """Hold ``path``'s edit lock (``.NAME.lock`` beside it): concurrent bumps and merges of one codebook take turns."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(path.parent / f".{path.name}.lock"), timeout=wait)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise CodebookEditError(
+            f"{path}: another themekit is editing this codebook (bump or merge) and did not finish within {wait:.0f} s. "
+            "Wait for it to finish and run again."
+        ) from None
+    except OSError as exc:
+        raise CodebookEditError(
+            f"{path}: cannot take the codebook's edit lock ({exc.strerror or exc}). Make the codebook's folder writable, "
+            "or give the codebook's path in a writable folder."
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def merge_drafts(
     codebook: str | Path,
     suggestions: str | Path,
@@ -122,7 +154,20 @@ def merge_drafts(
     given. A changelog entry lists what was added. The result is written to
     ``out`` (default: the codebook file itself) only if it validates.
     """
-    path = Path(codebook)
+    with _editing(Path(codebook)):
+        return _merge_drafts(Path(codebook), suggestions, pick, theme=theme, theme_label=theme_label, out=out, today=today)
+
+
+def _merge_drafts(
+    path: Path,
+    suggestions: str | Path,
+    pick: list[str],
+    *,
+    theme: str,
+    theme_label: str | None,
+    out: str | Path | None,
+    today: dt.date | None,
+) -> MergeResult:
     current = validate_codebook(path)
     drafts = {d["id"]: d for d in read_drafts(suggestions)}
     if not pick:
@@ -203,13 +248,15 @@ def bump_codebook(
 ) -> BumpResult:
     """Bump ``codebook``'s version (``major``, ``minor`` or ``patch``) with a changelog entry ``note``.
 
-    Comments and layout are kept; the file (or ``out``) is replaced only once the result validates.
+    Comments and layout are kept; the file (or ``out``) is replaced only once the result validates. Concurrent
+    bumps and merges of one codebook take turns (see :func:`_editing`).
     """
     path = Path(codebook)
-    validate_codebook(path)
-    if not note.strip():
-        raise OptionError("the changelog note is empty. Say what changed with note=.", param="note")
-    rt = _yaml()
-    data = rt.load(path.read_text(encoding="utf-8"))
-    old, new = _bump_in_place(data, part, note.strip(), today)
-    return BumpResult(_write_validated(rt, data, path, out), old, new, note.strip())
+    with _editing(path):
+        validate_codebook(path)
+        if not note.strip():
+            raise OptionError("the changelog note is empty. Say what changed with note=.", param="note")
+        rt = _yaml()
+        data = rt.load(path.read_text(encoding="utf-8"))
+        old, new = _bump_in_place(data, part, note.strip(), today)
+        return BumpResult(_write_validated(rt, data, path, out), old, new, note.strip())

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 from themekit.config import ReportSettings, load_settings
+from themekit.errors import RunFolderError
 from themekit.export.markdown import summary_markdown
 from themekit.run import Run
 from themekit.runfolder import write_run_folder
@@ -22,4 +24,12 @@ def write_run(run: Run, out: str | Path, *, force: bool = False, settings: Repor
     if settings is None:
         settings = load_settings().report
     summary = ("summarize+export:summary", lambda: summary_markdown(run, settings=settings))
-    return write_run_folder(run, out, force=force, extra={"summary.md": summary})
+    try:
+        return write_run_folder(run, out, force=force, extra={"summary.md": summary})
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise RunFolderError(
+            f"{out}: the disk is full ({exc.strerror}); the run folder was not written and an earlier one there is "
+            f"untouched. Free space on the disk holding {Path(out).resolve().parent} and run again."
+        ) from exc

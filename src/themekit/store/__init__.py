@@ -6,6 +6,7 @@ from themekit.store.db import (
     SCHEMA_VERSION,
     Decision,
     Project,
+    find_project,
     open_project,
 )
 from themekit.store.decisions import (
@@ -36,6 +37,7 @@ __all__ = [
     "apply_decisions",
     "decisions_gold",
     "export_review",
+    "find_project",
     "import_review",
     "open_project",
     "resolve_code_ids",

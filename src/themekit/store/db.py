@@ -4,12 +4,16 @@ Every write is one transaction (``BEGIN IMMEDIATE`` … ``COMMIT``) in WAL mode,
 so a process killed at any moment leaves the store as it was before the
 transaction or after it, never in between; a second process waits for the
 first (``busy_timeout``) and, past the wait, stops with a clear message.
+Before its first write a process runs SQLite's ``quick_check``: nothing is
+ever written into a damaged store. A full disk, a read-only file or folder
+and a damaged file each end in one message naming the fix.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -17,14 +21,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from themekit.errors import ProjectBusyError, ProjectError
+from themekit.errors import (
+    ProjectBusyError,
+    ProjectDamagedError,
+    ProjectError,
+    ProjectStorageError,
+)
 from themekit.models import STATUSES
 
 if TYPE_CHECKING:
     from themekit.codebook import Codebook
     from themekit.run import Run
 
-__all__ = ["DEFAULT_PROJECT", "DECISIONS", "SCHEMA_VERSION", "Decision", "Project", "open_project"]
+__all__ = ["DECISIONS", "DEFAULT_PROJECT", "SCHEMA_VERSION", "Decision", "Project", "find_project", "open_project"]
 
 #: Where ``themekit`` keeps the project store unless ``--project`` says otherwise.
 DEFAULT_PROJECT = Path(".themekit/project.db")
@@ -116,6 +125,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX decisions_transcript ON decisions (transcript);
     """,
+    # 2: review ids name their transcript (scheme 2); ids of sheets written before stay readable (scheme 1);
+    # a review import looks decisions up by item
+    """
+    ALTER TABLE review_items ADD COLUMN scheme INTEGER NOT NULL DEFAULT 1;
+    CREATE INDEX decisions_item ON decisions (item, coder);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -152,6 +167,7 @@ class Project:
     def __init__(self, path: str | Path = DEFAULT_PROJECT, *, wait: float = 30.0) -> None:
         self.path = Path(path)
         self.wait = wait
+        self._checked = False
         if self.path.exists() and not self.path.is_file():
             raise ProjectError(f"{self.path}: is not a file. Give project= the path of a project database file.", param="project")
         try:
@@ -167,9 +183,12 @@ class Project:
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = FULL")
             self._migrate()
+        except ProjectError:
+            self._conn.close()
+            raise
         except sqlite3.DatabaseError as exc:
-            if _is_busy(exc):
-                raise self._busy() from None
+            if "not a database" not in str(exc):
+                raise self.fault(exc, "opening the project") from exc
             raise ProjectError(
                 f"{self.path}: not a themekit project database ({exc}). "
                 "Give project= another path, or move this file away and run again to start a new project.",
@@ -197,26 +216,73 @@ class Project:
             param="project",
         )
 
+    def fault(self, exc: sqlite3.Error, doing: str) -> ProjectError:
+        """The message for an SQLite error met while ``doing`` something: busy, disk full, read-only, damaged."""
+        text = str(exc).lower()
+        folder = self.path.resolve().parent
+        if _is_busy(exc):
+            return self._busy()
+        if "full" in text:
+            return ProjectStorageError(
+                f"{self.path}: the disk is full ({exc}) while {doing}; nothing of it was recorded and the store is as it "
+                f"was. Free space on the disk holding {folder} and run again.",
+                param="project",
+            )
+        if "readonly" in text or "read-only" in text or "unable to open" in text:
+            return ProjectStorageError(
+                f"{self.path}: the project store cannot be written ({exc}) while {doing}; nothing was recorded. "
+                f"Make the file and its folder {folder} writable (SQLite keeps its -wal and -shm files beside it), "
+                "or copy the project to a writable folder and give project= the copy.",
+                param="project",
+            )
+        return ProjectDamagedError(
+            f"{self.path}: the project store is damaged ({exc}); themekit writes nothing into it. Restore it from a "
+            f"backup, or save what can be read: sqlite3 {self.path} .recover | sqlite3 recovered.db, then give "
+            "project= recovered.db.",
+            param="project",
+        )
+
+    def _check_whole(self) -> None:
+        """SQLite's quick_check, once per process before its first write: never write into a damaged store."""
+        if self._checked:
+            return
+        try:
+            verdict = [row[0] for row in self._conn.execute("PRAGMA quick_check(5)").fetchall()]
+        except sqlite3.DatabaseError as exc:
+            raise self.fault(exc, "checking the store") from exc
+        if verdict != ["ok"]:
+            raise self.fault(sqlite3.DatabaseError("; ".join(verdict)), "checking the store")
+        self._checked = True
+
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: all of it lands, or none of it."""
+    def transaction(self, doing: str = "writing to the project") -> Iterator[sqlite3.Connection]:
+        """One write transaction: all of it lands, or none of it; SQLite's faults become one message each."""
+        self._check_whole()
         try:
             self._conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if _is_busy(exc):
-                raise self._busy() from None
-            raise
+        except sqlite3.Error as exc:
+            raise self.fault(exc, doing) from exc
         try:
             yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
+            self._conn.execute("COMMIT")
+        except BaseException as exc:
+            # SQLite rolls back by itself on some faults (a full disk): roll back only what is still open
+            if self._conn.in_transaction:
+                try:
+                    self._conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            if isinstance(exc, sqlite3.Error):
+                raise self.fault(exc, doing) from exc
             raise
-        self._conn.execute("COMMIT")
 
     def _query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        cursor = self._conn.execute(sql, tuple(params))
-        cursor.row_factory = sqlite3.Row
-        return cursor.fetchall()
+        try:
+            cursor = self._conn.execute(sql, tuple(params))
+            cursor.row_factory = sqlite3.Row
+            return cursor.fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise self.fault(exc, "reading the project") from exc
 
     def _migrate(self) -> None:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
@@ -226,7 +292,7 @@ class Project:
                 f"{SCHEMA_VERSION}). Upgrade themekit to use this project."
             )
         for target in range(version, SCHEMA_VERSION):
-            with self.transaction() as conn:
+            with self.transaction("updating the project's schema") as conn:
                 # re-read inside the lock: another process may have migrated meanwhile
                 if conn.execute("PRAGMA user_version").fetchone()[0] != target:
                     continue
@@ -237,7 +303,7 @@ class Project:
 
     @property
     def schema_version(self) -> int:
-        return self._conn.execute("PRAGMA user_version").fetchone()[0]
+        return self._query("PRAGMA user_version")[0][0]
 
     # -- codebooks ----------------------------------------------------------------------------
 
@@ -258,7 +324,7 @@ class Project:
                 f"under that version ({changes.summary() or 'formatting only'}). Record the change with "
                 f"'themekit codebook bump {codebook.source or 'CODEBOOK'} --minor -m \"what changed\"'."
             )
-        with self.transaction() as conn:
+        with self.transaction("recording the codebook") as conn:
             _store_codebook(conn, codebook)
         return warnings
 
@@ -277,7 +343,7 @@ class Project:
     def record_run(self, run: Run, *, folder: str | Path | None = None) -> int:
         """Record a completed run (settings, codebook, transcript hashes, segments, codings) in one transaction."""
         counts = _status_counts(run)
-        with self.transaction() as conn:
+        with self.transaction("recording the run") as conn:
             _store_codebook(conn, run.codebook)
             cursor = conn.execute(
                 "INSERT INTO runs (run_id, created, folder, codebook_sha256, settings, counts, warnings) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -326,8 +392,7 @@ class Project:
         return out
 
     def last_run(self) -> int | None:
-        row = self._conn.execute("SELECT max(id) FROM runs").fetchone()
-        return row[0]
+        return self._query("SELECT max(id) FROM runs")[0][0]
 
     def run_key(self, run: Run | str | int | None) -> int:
         """The store's key of ``run`` (a Run, its id, a key, or ``None`` for the latest)."""
@@ -339,7 +404,7 @@ class Project:
         if isinstance(run, int):
             return run
         run_id = run if isinstance(run, str) else run.id
-        rows = self._conn.execute("SELECT max(id) FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        rows = self._query("SELECT max(id) FROM runs WHERE run_id = ?", (run_id,))[0]
         if rows[0] is None:
             raise ProjectError(
                 f"{self.path}: run {run_id} is not recorded in this project. Code it with this project (project=), "
@@ -365,7 +430,7 @@ class Project:
         new_code, note, item) by ``coder`` in one transaction; returns how many were recorded."""
         rows = list(decisions)
         at = _now()
-        with self.transaction() as conn:
+        with self.transaction("recording the decisions") as conn:
             import_id = conn.execute(
                 "INSERT INTO imports (file, sha256, coder, at, counts) VALUES (?, ?, ?, ?, ?)",
                 (source, source_sha256, coder, at, json.dumps(counts or {}, sort_keys=True)),
@@ -378,19 +443,28 @@ class Project:
             )
         return len(rows)
 
-    def latest_decision(self, item: str, coder: str) -> tuple[str, str | None, str] | None:
-        row = self._conn.execute(
-            "SELECT decision, new_code, note FROM decisions WHERE item = ? AND coder = ? ORDER BY id DESC LIMIT 1", (item, coder)
-        ).fetchone()
-        return tuple(row) if row else None  # type: ignore[return-value]
+    def latest_decisions(self, items: Iterable[str], coder: str) -> dict[str, tuple[str, str | None, str]]:
+        """The latest (decision, new_code, note) of ``coder`` on each review item of ``items`` that has one."""
+        wanted = sorted(set(items))
+        latest: dict[str, tuple[str, str | None, str]] = {}
+        for k in range(0, len(wanted), 500):
+            chunk = wanted[k : k + 500]
+            for row in self._query(
+                f"SELECT item, decision, new_code, note FROM decisions WHERE item IN ({','.join('?' * len(chunk))}) "
+                "AND coder = ? ORDER BY id",
+                [*chunk, coder],
+            ):
+                latest[row[0]] = (row[1], row[2], row[3])
+        return latest
 
     # -- review items ---------------------------------------------------------------------------
 
     def add_review_items(self, items: Iterable[dict[str, Any]]) -> None:
-        with self.transaction() as conn:
+        with self.transaction("recording the review sheet's rows") as conn:
             conn.executemany(
                 'INSERT OR IGNORE INTO review_items (id, run, transcript, transcript_sha256, start, "end", code, quote, '
-                "codebook_sha256) VALUES (:id, :run, :transcript, :transcript_sha256, :start, :end, :code, :quote, :codebook_sha256)",
+                "codebook_sha256, scheme) VALUES (:id, :run, :transcript, :transcript_sha256, :start, :end, :code, :quote, "
+                ":codebook_sha256, 2)",
                 list(items),
             )
 
@@ -401,7 +475,7 @@ class Project:
             chunk = wanted[k : k + 500]
             marks = ",".join("?" * len(chunk))
             for row in self._query(
-                f'SELECT id, run, transcript, transcript_sha256, start, "end", code, quote, codebook_sha256 '
+                f'SELECT id, run, transcript, transcript_sha256, start, "end", code, quote, codebook_sha256, scheme '
                 f"FROM review_items WHERE id IN ({marks})",
                 chunk,
             ):
@@ -422,7 +496,19 @@ class Project:
         ]
 
     def integrity_check(self) -> str:
-        return self._conn.execute("PRAGMA integrity_check").fetchone()[0]
+        return self._query("PRAGMA integrity_check")[0][0]
+
+    def transcripts_by_content(self, sha256s: Iterable[str]) -> dict[str, set[str]]:
+        """Transcript sha256 → every name it was recorded under in this project's runs."""
+        wanted = sorted(set(sha256s))
+        names: dict[str, set[str]] = {}
+        for k in range(0, len(wanted), 500):
+            chunk = wanted[k : k + 500]
+            for row in self._query(
+                f"SELECT DISTINCT sha256, transcript FROM run_transcripts WHERE sha256 IN ({','.join('?' * len(chunk))})", chunk
+            ):
+                names.setdefault(row[0], set()).add(row[1])
+        return names
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
@@ -452,6 +538,40 @@ def codebook_from_yaml(text: str) -> Codebook:
     return validate_codebook("codebook.yaml", text=text)
 
 
-def open_project(path: str | Path | None = None, *, wait: float = 30.0) -> Project:
-    """Open (or create) the project store at ``path`` (default ``.themekit/project.db``)."""
-    return Project(DEFAULT_PROJECT if path is None else path, wait=wait)
+#: Folders (separated by os.pathsep) that the search for a project store does not enter, as GIT_CEILING_DIRECTORIES.
+CEILING_ENV = "THEMEKIT_CEILING_DIRECTORIES"
+
+
+def _upwards(start: Path) -> list[Path]:
+    """``start`` and its parents, stopping below any ceiling folder."""
+    ceilings = {Path(p).resolve() for p in os.environ.get(CEILING_ENV, "").split(os.pathsep) if p}
+    folders = []
+    for folder in (start, *start.parents):
+        if folder in ceilings:
+            break
+        folders.append(folder)
+    return folders
+
+
+def find_project(beside: str | Path | None = None, *, cwd: str | Path | None = None) -> Path:
+    """The project store to use when none is named, found as git finds its repository: the first
+    ``.themekit/project.db`` in the working folder or a folder above it; else the first beside ``beside`` (the
+    transcripts) or above it; else a new one in the working folder."""
+    here = Path.cwd() if cwd is None else Path(cwd).resolve()
+    starts = [here]
+    if beside is not None:
+        place = Path(beside).resolve()
+        starts.append(place if place.is_dir() else place.parent)
+    for start in starts:
+        for folder in _upwards(start):
+            if (folder / DEFAULT_PROJECT).is_file():
+                return folder / DEFAULT_PROJECT
+    return here / DEFAULT_PROJECT
+
+
+def open_project(path: str | Path | None = None, *, wait: float = 30.0, beside: str | Path | None = None) -> Project:
+    """Open (or create) the project store at ``path``; without one (or with the default ``.themekit/project.db``),
+    the store :func:`find_project` finds from the working folder or ``beside`` (the transcripts)."""
+    if path is None or Path(path) == DEFAULT_PROJECT:
+        path = find_project(beside)
+    return Project(path, wait=wait)

@@ -5,7 +5,9 @@ with the quoted text kept beside them. When the transcript is unchanged the
 offsets are used as they are; when it changed, the quote is looked for at the
 same offsets and then once anywhere in the new text; a decision whose text is
 gone (or now appears more than once) is *orphaned*: reported by name, kept in
-the store, never applied to the wrong words.
+the store, never applied to the wrong words. A decision on a transcript this
+run does not have follows its text to the one file of the run with the same
+content (a transcript renamed or moved), and the report says so.
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ class DecisionReport:
     moved: int = 0
     other_transcripts: int = 0
     orphans: list[Orphan] = field(default_factory=list)
+    #: former transcript name → the name of the file of this run with the same content (renamed or moved)
+    followed: dict[str, str] = field(default_factory=dict)
+    #: stored decisions on this run's transcripts (by name, or followed by content)
+    for_this_run: int = 0
 
     def as_dict(self) -> dict:
         return {
@@ -52,7 +58,38 @@ class DecisionReport:
             "re_anchored": self.moved,
             "other_transcripts": self.other_transcripts,
             "orphaned": [str(o) for o in self.orphans],
+            "followed": dict(self.followed),
+            "for_this_run": self.for_this_run,
         }
+
+    def notes(self) -> list[str]:
+        """What a user must be told: decisions that followed a renamed file, and a run that applied none it has."""
+        lines = [
+            f"decisions on transcript {old!r} follow its text to {new!r} (renamed or moved, same content)"
+            for old, new in sorted(self.followed.items())
+        ]
+        if self.for_this_run and not any(self.applied.values()):
+            lines.append(
+                f"0 of {self.for_this_run} stored decision(s) on these transcripts were applied"
+                + (f" ({len(self.orphans)} orphaned, listed below)" if self.orphans else " (the codings they decide are no longer suggested)")
+            )
+        return lines
+
+
+def _renamed(decisions: list[Decision], by_transcript: dict[str, list[Segment]]) -> dict[str, str | list[str]]:
+    """Decided transcript names this run lacks → the one run transcript with the content they were decided on
+    (and no decisions of its own), or every such transcript when there are several."""
+    decided = {d.transcript for d in decisions}
+    by_content: dict[str, list[str]] = {}
+    for name, segments in by_transcript.items():
+        if name not in decided:
+            by_content.setdefault(segments[0].transcript.sha256, []).append(name)
+    moves: dict[str, str | list[str]] = {}
+    for d in decisions:
+        if d.transcript not in by_transcript and d.transcript not in moves and d.transcript_sha256 in by_content:
+            names = by_content[d.transcript_sha256]
+            moves[d.transcript] = names[0] if len(names) == 1 else sorted(names)
+    return moves
 
 
 def resolve_code_ids(codebook: Codebook, history: list[Codebook] = ()) -> dict[str, str]:  # type: ignore[assignment]
@@ -104,33 +141,26 @@ def _segment_for(units: list[Segment], start: int, end: int) -> Segment | None:
     return None
 
 
-def apply_decisions(
-    units: list[Segment],
-    codings: list[Coding],
-    codebook: Codebook,
-    decisions: list[Decision],
-    *,
-    history: list[Codebook] = (),  # type: ignore[assignment]
-) -> tuple[list[Coding], DecisionReport]:
-    """The run's codings with stored decisions applied (latest decision per coding wins):
-
-    - ``accept``: the coding is ``accepted``; if the machine no longer gives it, it is kept as a human coding;
-    - ``reject``: the coding stays in the output with status ``rejected`` and never counts again;
-    - ``change``: the old code is rejected and the new one given (status ``human``);
-    - ``add``: the code is given (status ``human``).
-    """
-    report = DecisionReport()
-    ids = resolve_code_ids(codebook, list(history))
-    by_transcript: dict[str, list[Segment]] = {}
-    for seg in units:
-        by_transcript.setdefault(seg.transcript.id, []).append(seg)
-    # (transcript, segment index, code) → (status, decision)
+def _verdicts(
+    decisions: list[Decision], by_transcript: dict[str, list[Segment]], ids: dict[str, str], codebook: Codebook, report: DecisionReport
+) -> dict[tuple[str, int, str], tuple[str, Decision]]:
+    """(transcript, segment index, code) → (status, decision) for every decision placed in this run; the rest reported."""
     final: dict[tuple[str, int, str], tuple[str, Decision]] = {}
+    moves = _renamed(decisions, by_transcript)
     for d in decisions:
+        move = moves.get(d.transcript)
+        if isinstance(move, list):
+            report.for_this_run += 1
+            report.orphans.append(Orphan(d, f"the transcript is not in this run and its text is in several files ({', '.join(move)})"))
+            continue
+        if move is not None:
+            report.followed[d.transcript] = move
+            d = replace(d, transcript=move)
         segments = by_transcript.get(d.transcript)
         if segments is None:
             report.other_transcripts += 1
             continue
+        report.for_this_run += 1
         transcript = segments[0].transcript
         place = _anchor(d, transcript.text, transcript.sha256)
         if isinstance(place, str):
@@ -157,6 +187,30 @@ def apply_decisions(
         elif d.decision == "change":
             final[(d.transcript, seg.index, code)] = ("rejected", d)
             final[(d.transcript, seg.index, ids[d.new_code])] = ("human", d)  # type: ignore[index]
+    return final
+
+
+def apply_decisions(
+    units: list[Segment],
+    codings: list[Coding],
+    codebook: Codebook,
+    decisions: list[Decision],
+    *,
+    history: list[Codebook] = (),  # type: ignore[assignment]
+) -> tuple[list[Coding], DecisionReport]:
+    """The run's codings with stored decisions applied (latest decision per coding wins):
+
+    - ``accept``: the coding is ``accepted``; if the machine no longer gives it, it is kept as a human coding;
+    - ``reject``: the coding stays in the output with status ``rejected`` and never counts again;
+    - ``change``: the old code is rejected and the new one given (status ``human``);
+    - ``add``: the code is given (status ``human``).
+    """
+    report = DecisionReport()
+    ids = resolve_code_ids(codebook, list(history))
+    by_transcript: dict[str, list[Segment]] = {}
+    for seg in units:
+        by_transcript.setdefault(seg.transcript.id, []).append(seg)
+    final = _verdicts(decisions, by_transcript, ids, codebook, report)
 
     out: list[Coding] = []
     for c in codings:

@@ -6,6 +6,10 @@ columns for the reviewer: ``decision`` (accept, reject, change, add), ``code``
 (the code to give, for change and add) and ``note``. Each row carries an
 ``id`` that the project recorded when the sheet was written, so a decision is
 anchored to the exact transcript version and characters the reviewer read.
+The id hashes the transcript's name and content, the characters and the code:
+two files with the same text get different ids, and a re-run the same ids.
+On import every row's quote and suggested code are compared with the coding
+its id names, so a shifted id column is caught, not recorded.
 """
 
 from __future__ import annotations
@@ -51,8 +55,9 @@ CONTEXT_CHARS = 200
 _SYNONYMS = {"accepted": "accept", "rejected": "reject", "changed": "change", "added": "add"}
 
 
-def _item_id(transcript_sha256: str, start: int, end: int, code: str) -> str:
-    return hashlib.sha256(f"{transcript_sha256}:{start}:{end}:{code}".encode()).hexdigest()[:16]
+def _item_id(transcript: str, transcript_sha256: str, start: int, end: int, code: str) -> str:
+    """A review row's id: unique per transcript (name and content), characters and code; the same in every run."""
+    return hashlib.sha256(f"{transcript}\x00{transcript_sha256}:{start}:{end}:{code}".encode()).hexdigest()[:16]
 
 
 def _context(text: str, start: int, end: int) -> tuple[str, str]:
@@ -76,7 +81,7 @@ def review_rows(run: Run, *, include_reviewed: bool = False) -> list[dict[str, A
         before, after = _context(t.text, seg.start, seg.end)
         rows.append(
             {
-                "id": _item_id(t.sha256, seg.start, seg.end, c.code_id),
+                "id": _item_id(t.id, t.sha256, seg.start, seg.end, c.code_id),
                 "transcript": t.id,
                 "speaker": seg.speaker,
                 "before": before,
@@ -91,7 +96,7 @@ def review_rows(run: Run, *, include_reviewed: bool = False) -> list[dict[str, A
                 "code": "",
                 "note": "",
                 "_item": {
-                    "id": _item_id(t.sha256, seg.start, seg.end, c.code_id),
+                    "id": _item_id(t.id, t.sha256, seg.start, seg.end, c.code_id),
                     "transcript": t.id,
                     "transcript_sha256": t.sha256,
                     "start": seg.start,
@@ -215,6 +220,8 @@ class ReviewImport:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DECISIONS, 0))
     unchanged: int = 0
     blank: int = 0
+    #: rows whose ids came from a sheet exported before ids named their transcript (matched by the transcript column)
+    legacy: int = 0
     problems: list[tuple[int, str]] = field(default_factory=list)
 
     @property
@@ -272,22 +279,28 @@ def _read_sheet(path: Path) -> list[tuple[int, dict[str, str]]]:
 def import_review(path: str | Path, project: Project, *, coder: str) -> ReviewImport:
     """Record the decisions of a filled review sheet by ``coder``.
 
-    Every row is checked; rows with problems (unknown or missing id, a decision
-    out of vocabulary, a missing or unknown code) are listed in the result and
-    nothing of them is recorded; the good rows are recorded together in one
-    transaction. A decision the same coder already recorded for the same row is
-    not recorded twice.
+    Every row is checked; rows with problems (unknown or missing id, a quote or
+    suggested code that is not the coding the id names, a decision out of
+    vocabulary, a missing or unknown code, rows deciding one coding in
+    contradiction) are listed in the result and nothing of them is recorded;
+    the good rows are recorded together in one transaction. A decision the same
+    coder already recorded for the same row is not recorded twice. Ids of
+    sheets exported before ids named their transcript are matched through the
+    row's transcript column and counted in ``legacy``.
     """
     path = Path(path)
     coder = coder.strip()
     if not coder:
         raise OptionError("coder= is empty. Give the reviewer's name, e.g. coder=alex.", param="coder")
     rows = _read_sheet(path)
+    for _, cells in rows:
+        cells["id"] = cells.get("id", "").removeprefix("'").strip()  # an id typed with a leading apostrophe
     result = ReviewImport(path, coder)
-    items = project.review_items(cells["id"] for _, cells in rows if cells.get("id"))
+    items = project.review_items(cells["id"] for _, cells in rows if cells["id"])
+    same_content = project.transcripts_by_content(i["transcript_sha256"] for i in items.values() if i["scheme"] == 1)
     codebooks: dict[str, Any] = {}
-    seen: dict[str, int] = {}
-    good: list[dict[str, Any]] = []
+    seen: dict[str, tuple[int, tuple[str, str | None, str]]] = {}
+    checked: list[tuple[int, dict[str, Any], str, str | None, str]] = []
     for number, cells in rows:
         decision = cells.get("decision", "").casefold()
         decision = _SYNONYMS.get(decision, decision)
@@ -295,71 +308,144 @@ def import_review(path: str | Path, project: Project, *, coder: str) -> ReviewIm
         if not decision and not cells.get("code", "") and not note:
             result.blank += 1
             continue
-        checked = _check_row(cells, decision, items, seen, codebooks, project)
-        if isinstance(checked, str):
-            result.problems.append((number, checked))
+        item = _current_item(items.get(cells["id"]), cells, same_content)
+        problem, new_code = _check_row(cells, decision, item, codebooks, project)
+        if problem:
+            result.problems.append((number, problem))
             continue
-        item_id, item, new_code = checked
-        seen[item_id] = number
+        if item["id"] in seen:  # type: ignore[index]
+            earlier, verdict = seen[item["id"]]  # type: ignore[index]
+            if verdict == (decision, new_code, note):
+                result.problems.append((number, f"id {item['id']} is already decided on row {earlier}; keep one row per id"))  # type: ignore[index]
+                continue
+        seen.setdefault(item["id"], (number, (decision, new_code, note)))  # type: ignore[index]
+        checked.append((number, item, decision, new_code, note))  # type: ignore[arg-type]
+    checked = _without_conflicts(checked, result)
+    _record(checked, result, project, path)
+    result.problems.sort()
+    return result
+
+
+def _current_item(item: dict[str, Any] | None, cells: dict[str, str], same_content: dict[str, set[str]]) -> dict[str, Any] | None:
+    """The review item a row's id names; an id from a sheet written before ids named their transcript is given
+    the row's transcript (when that transcript has the same content) and today's id."""
+    if item is None or item["scheme"] != 1:
+        return item
+    name = cells.get("transcript", "")
+    if name and name != item["transcript"] and name in same_content.get(item["transcript_sha256"], ()):
+        item = {**item, "transcript": name}
+    new_id = _item_id(item["transcript"], item["transcript_sha256"], item["start"], item["end"], item["code"])
+    return {**item, "id": new_id, "scheme": 2, "legacy": item["id"]}
+
+
+def _record(checked: list[tuple[int, dict[str, Any], str, str | None, str]], result: ReviewImport, project: Project, path: Path) -> None:
+    """Record the checked rows that differ from the coder's latest decision on the same item, in one transaction."""
+    latest = project.latest_decisions((item["id"] for _, item, *_ in checked), result.coder)
+    good: list[dict[str, Any]] = []
+    legacy: dict[str, dict[str, Any]] = {}
+    for _, item, decision, new_code, note in checked:
+        if "legacy" in item:
+            result.legacy += 1
+            legacy[item["id"]] = {k: item[k] for k in ("id", "run", "transcript", "transcript_sha256", "start", "end", "code",
+                                                         "quote", "codebook_sha256")}
         record = {k: item[k] for k in ("transcript", "transcript_sha256", "start", "end", "quote", "code")}
         if decision == "add":
             # "add": the suggestion stands as it is, and the reviewer's code is given too
-            record = {**record, "code": new_code}
-            new_code = None
-        if project.latest_decision(item_id, coder) == (decision, new_code, note):
+            record, new_code = {**record, "code": new_code}, None
+        if latest.get(item["id"]) == (decision, new_code, note):
             result.unchanged += 1
             continue
-        good.append({**record, "decision": decision, "new_code": new_code, "note": note, "item": item_id})
+        good.append({**record, "decision": decision, "new_code": new_code, "note": note, "item": item["id"]})
         result.counts[decision] += 1
+    if legacy:
+        project.add_review_items(legacy.values())
     if good:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        project.add_decisions(good, coder=coder, source=str(path.resolve()), source_sha256=digest,
+        project.add_decisions(good, coder=result.coder, source=str(path.resolve()), source_sha256=digest,
                               counts={**result.counts, "problems": len(result.problems)})
-    return result
+
+
+def _without_conflicts(
+    checked: list[tuple[int, dict[str, Any], str, str | None, str]], result: ReviewImport
+) -> list[tuple[int, dict[str, Any], str, str | None, str]]:
+    """The rows no other row contradicts; rows that give and take away one code of one quote are all listed."""
+    verdicts: dict[tuple[str, int, int, str], dict[int, bool]] = {}
+    for number, item, decision, new_code, _ in checked:
+        where = (item["transcript"], item["start"], item["end"])
+        given = {"accept": [(item["code"], True)], "reject": [(item["code"], False)],
+                 "change": [(item["code"], False), (new_code, True)], "add": [(new_code, True)]}[decision]
+        for code, keep in given:
+            verdicts.setdefault((*where, code), {})[number] = keep  # type: ignore[index]
+    bad: dict[int, str] = {}
+    for (transcript, _, _, code), rows in verdicts.items():
+        if len(set(rows.values())) > 1:
+            listed = ", ".join(str(n) for n in sorted(rows))
+            for number in rows:
+                bad.setdefault(number, f"rows {listed} decide code {code!r} of the same quote in {transcript} both ways "
+                                       "(one gives it, another takes it away); keep the one you mean and import again")
+    result.problems.extend(bad.items())
+    return [row for row in checked if row[0] not in bad]
+
+
+def _same_text(cell: str, text: str) -> bool:
+    """Whether a sheet's cell shows ``text`` (as exported: apostrophe before formula-like text, spacing aside)."""
+    shown = " ".join(cell.split())
+    return shown in (" ".join(text.split()), " ".join(_spreadsheet_cell(text).split()))
+
+
+def _spreadsheet_cell(text: str) -> str:
+    from themekit.util.sanitize import spreadsheet_safe, xml_safe
+
+    return spreadsheet_safe(xml_safe(text))
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 50 else text[:47] + "…"
 
 
 def _check_row(
     cells: dict[str, str],
     decision: str,
-    items: dict[str, dict[str, Any]],
-    seen: dict[str, int],
+    item: dict[str, Any] | None,
     codebooks: dict[str, Any],
     project: Project,
-) -> tuple[str, dict[str, Any], str | None] | str:
-    """A decided row's item id, item and code to give (for change and add); or why it cannot be recorded.
+) -> tuple[str | None, str | None]:
+    """(why the row cannot be recorded, or None; the code it gives for change and add, else None).
 
-    ``seen`` holds the ids decided on earlier rows; ``codebooks`` the codebooks read so far, by hash.
+    ``codebooks`` holds the codebooks read so far, by hash.
     """
     code = cells.get("code", "")
-    item_id = cells.get("id", "").removeprefix("'")
-    if not item_id:
-        return "no id. Keep the id column themekit wrote; copy the row's id back from the exported sheet"
-    item = items.get(item_id)
+    if not cells["id"]:
+        return "no id. Keep the id column themekit wrote; copy the row's id back from the exported sheet", None
     if item is None:
-        return f"id {item_id!r} is not from a review sheet exported from this project ({project.path})"
+        return f"id {cells['id']!r} is not from a review sheet exported from this project ({project.path})", None
     if not decision:
-        return f"code or note given but no decision. Choose one of: {', '.join(DECISIONS)}"
+        return f"code or note given but no decision. Choose one of: {', '.join(DECISIONS)}", None
     if decision not in DECISIONS:
-        return f"decision {cells.get('decision')!r} is not one of: {', '.join(DECISIONS)}"
-    if item_id in seen:
-        return f"id {item_id} is already decided on row {seen[item_id]}; keep one row per id"
+        return f"decision {cells.get('decision')!r} is not one of: {', '.join(DECISIONS)}", None
+    quote, suggested = cells.get("quote", ""), cells.get("suggested_code", "")
+    if (quote or suggested) and not (_same_text(quote, item["quote"]) and suggested in ("", item["code"])):
+        return (f"id {cells['id']} names {item['transcript']} \"{_short(item['quote'])}\" coded {item['code']}, but this row "
+                f"shows \"{_short(quote)}\" coded {suggested or '(none)'}: has the id column shifted? Copy the row's id back "
+                "from the exported sheet; nothing from this row is recorded"), None
     book = codebooks.get(item["codebook_sha256"])
     if book is None:
         book = codebooks[item["codebook_sha256"]] = project.codebook(item["codebook_sha256"])
     if decision not in ("change", "add"):
         if code and code != item["code"]:
-            return f"decision {decision} with code {code!r}: to give a different code use change"
-        return item_id, item, None
+            return f"decision {decision} with code {code!r}: to give a different code use change", None
+        return None, None
     known = {c.id for c in book}
     if not code:
-        return f"decision {decision} needs the code to give in the 'code' column"
+        return f"decision {decision} needs the code to give in the 'code' column", None
     if code not in known:
         near = difflib.get_close_matches(code, sorted(known), n=3)
         hint = f"; did you mean {', '.join(near)}?" if near else "; see the 'codes' sheet"
-        return f"code {code!r} is not in codebook {book.name} {book.version}{hint}"
+        return f"code {code!r} is not in codebook {book.name} {book.version}{hint}", None
     if code == item["code"]:
-        return f"{decision} to the suggested code {code!r} itself; use accept"
-    return item_id, item, code
+        return f"{decision} to the suggested code {code!r} itself; use accept", None
+    return None, code
 
 
 def review_status(project: Project, run: Run | str | int | None = None) -> pd.DataFrame:
@@ -367,18 +453,18 @@ def review_status(project: Project, run: Run | str | int | None = None) -> pd.Da
     import pandas as pd
 
     codings = project.run_codings(run)
-    decided: dict[tuple[str, int, int, str], str] = {}
-    changed_to: dict[tuple[str, int, int, str], int] = {}
+    decided: dict[tuple[str, str, int, int, str], str] = {}
+    changed_to: dict[tuple[str, str, int, int, str], int] = {}
     for d in project.decisions():
-        key = (d.transcript_sha256, d.start, d.end, d.code)
+        key = (d.transcript, d.transcript_sha256, d.start, d.end, d.code)
         decided[key] = d.decision
         if d.decision == "change" and d.new_code:
-            changed_to[(d.transcript_sha256, d.start, d.end, d.new_code)] = 1
+            changed_to[(d.transcript, d.transcript_sha256, d.start, d.end, d.new_code)] = 1
     records: dict[str, dict[str, int]] = {}
     for c in codings:
         row = records.setdefault(c["code"], {"codings": 0, "suggested": 0, "accepted": 0, "rejected": 0, "human": 0})
         row["codings"] += 1
-        verdict = decided.get((c["transcript_sha256"], c["start"], c["end"], c["code"]))
+        verdict = decided.get((c["transcript"], c["transcript_sha256"], c["start"], c["end"], c["code"]))
         status = {"accept": "accepted", "reject": "rejected", "change": "rejected", "add": "human"}.get(verdict or "", c["status"])
         row[status] += 1
     frame = pd.DataFrame.from_dict(records, orient="index", columns=["codings", *STATUSES])
