@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from themekit import Run, code, summarize
 from themekit.cli import app
 from themekit.export import export_quote_docx, export_report, export_xlsx
+from themekit.export.tables import sheet_name
 from themekit.util.sanitize import spreadsheet_safe, xml_safe
 
 from .conftest import write
@@ -72,7 +73,8 @@ def test_reports_xlsx_sheet_per_theme_frozen_filtered(sample_rule_folder, tmp_pa
     run = Run.load(sample_rule_folder)
     export_xlsx(run, tmp_path / "x.xlsx")
     book = load_workbook(tmp_path / "x.xlsx")
-    assert book.sheetnames == [t.label[:31] for t in run.codebook.themes]
+    # cut at a word, not mid-word, within Excel's 31 characters
+    assert book.sheetnames == ["The keyworker experience", "Barriers faced by participants", "Strengths of the programme", "Learning points"]
     sheet = book["Barriers faced by participants"]
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
     header = [c.value for c in sheet[1]]
@@ -80,6 +82,51 @@ def test_reports_xlsx_sheet_per_theme_frozen_filtered(sample_rule_folder, tmp_pa
     expected = run.excerpts.query("theme == 'participant_barriers'")
     assert sheet.max_row == len(expected) + 1
     assert sheet.cell(2, header.index("text") + 1).value == expected["text"].iloc[0]
+
+
+def test_reports_xlsx_sheet_names_are_cut_at_words_and_unique():
+    taken: set[str] = set()
+    names = [
+        sheet_name(label, taken)
+        for label in (
+            "Barriers faced by participants in rural areas",
+            "Barriers faced by participants in rural towns",
+            "barriers faced by participants",
+            "Why: costs/benefits?",
+            "Antidisestablishmentarianism-and-friends",
+        )
+    ]
+    assert names == [
+        "Barriers faced by participants",
+        "Barriers faced by (2)",
+        "barriers faced by (3)",
+        "Why costs benefits",
+        "Antidisestablishmentarianism-an",
+    ]
+    assert all(len(n) <= 31 for n in names)
+
+
+def test_reports_xlsx_text_wraps_and_rows_fit_it(tmp_path, tiny_codebook):
+    folder = tmp_path / "t"
+    long = " ".join(["I felt so lonely out there, with nobody to talk to for weeks on end."] * 6)
+    write(folder / "P01.txt", f"Interviewer: How was it?\n\nP01: {long}\n")
+    write(folder / "P02.txt", "Interviewer: And you?\n\nP02: I was lonely.\n")
+    run = code(folder, tiny_codebook, methods="rule", unit="turn")
+    export_xlsx(run, tmp_path / "x.xlsx")
+    sheet = load_workbook(tmp_path / "x.xlsx")["Barriers"]
+    header = [c.value for c in sheet[1]]
+    text_col = header.index("text") + 1
+    rows = {sheet.cell(r, header.index("transcript") + 1).value: r for r in range(2, sheet.max_row + 1)}
+    long_row, short_row = rows["P01"], rows["P02"]
+    assert sheet.cell(long_row, text_col).value == long
+    for name in ("text", "evidence", "code_label"):
+        assert sheet.cell(long_row, header.index(name) + 1).alignment.wrap_text
+    # 413 characters in an 80-character column need 6 lines of 15 pt; a one-line quote keeps one line
+    width = sheet.column_dimensions["I"].width
+    assert width == 80
+    lines = -(-len(long) // int(width))
+    assert sheet.row_dimensions[long_row].height >= lines * 15
+    assert sheet.row_dimensions[short_row].height < 2 * 15
 
 
 def test_reports_hostile_text_is_neutralised(tmp_path, tiny_codebook):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import math
+import textwrap
 from pathlib import Path
 
 from themekit.analysis.summarize import ThemeSummary, summarize
@@ -13,7 +15,7 @@ from themekit.run import Run
 from themekit.util.atomic import atomic_write_bytes
 from themekit.util.sanitize import spreadsheet_safe, xml_safe
 
-__all__ = ["export_quote_docx", "export_xlsx", "quote_position"]
+__all__ = ["SHEET_NAME_MAX", "export_quote_docx", "export_xlsx", "quote_position", "sheet_name"]
 
 
 def quote_position(quote) -> str:
@@ -80,14 +82,58 @@ def export_quote_docx(
 
 
 _XLSX_COLUMNS = ("code", "code_label", "transcript", "speaker", "turn", "start", "end", "timestamp", "text", "method", "score", "evidence", "negated", "status")
+#: column widths in characters; the text columns wrap within them
+_XLSX_WIDTHS = {"code": 22, "code_label": 30, "transcript": 14, "speaker": 14, "text": 80, "evidence": 50}
+_XLSX_WRAPPED = ("code", "code_label", "transcript", "speaker", "text", "evidence")
+#: Excel's limit on a sheet name, and the characters it refuses in one
+SHEET_NAME_MAX = 31
+_SHEET_FORBIDDEN = "[]:*?/\\"
+_LINE_POINTS = 15.0  # one line of Calibri 11, as Excel spaces it
+
+
+def sheet_name(label: str, taken: set[str], *, fallback: str = "Sheet") -> str:
+    """An Excel sheet name for ``label``: at most 31 characters, cut at a word boundary, unique among ``taken``
+    (compared as Excel does, ignoring case), which it is added to.
+
+    "Barriers faced by participants in rural areas" → "Barriers faced by participants"; a second sheet that
+    would get the same name gets " (2)" within the limit."""
+    clean = " ".join("".join(" " if ch in _SHEET_FORBIDDEN else ch for ch in label).split()).strip("'") or fallback
+    name, n = _shorten(clean, SHEET_NAME_MAX), 1
+    while name.casefold() in {t.casefold() for t in taken}:
+        n += 1
+        suffix = f" ({n})"
+        name = _shorten(clean, SHEET_NAME_MAX - len(suffix)) + suffix
+    taken.add(name)
+    return name
+
+
+def _shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters at the last word boundary (mid-word only for a single long word)."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit + 1].rsplit(" ", 1)[0].rstrip(" ,;:-–—&(")
+    return cut if cut and len(cut) <= limit else text[:limit].rstrip()
+
+
+def _row_height(values: dict[str, object]) -> float:
+    """Points for a row whose wrapped cells hold ``values``: enough lines for the longest (Excel does not fit rows itself)."""
+    lines = 1
+    for name in _XLSX_WRAPPED:
+        value = values.get(name)
+        if not isinstance(value, str) or not value:
+            continue
+        # a column's width counts digits of the default font; prose is a little narrower, the cell's padding one digit
+        width = max(1, int(_XLSX_WIDTHS.get(name, 12)) - 1)
+        needed = sum(max(1, len(textwrap.wrap(part, width, break_long_words=True))) for part in value.split("\n"))
+        lines = max(lines, needed)
+    return round(min(409.0, lines * _LINE_POINTS + 3), 1)
 
 
 def export_xlsx(run: Run, out: str | Path, *, theme_id: str | None = None, privacy: Privacy | None = None) -> Path:
-    """An Excel workbook: a sheet per theme with every coded participant excerpt, header frozen, filters on."""
+    """An Excel workbook: a sheet per theme (named by its label, shortened at a word), every coded participant excerpt
+    with text wrapped and rows tall enough to show it, header frozen, filters on."""
     privacy = privacy or Privacy()
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
 
     excerpts = run.excerpts
     excerpts = excerpts[excerpts["role"] == "participant"]  # interviewer speech is never quoted, even when coded
@@ -100,29 +146,38 @@ def export_xlsx(run: Run, out: str | Path, *, theme_id: str | None = None, priva
     workbook.remove(workbook.active)
     used: set[str] = set()
     for theme in themes:
-        title = "".join(ch for ch in theme.label if ch not in "[]:*?/\\")[:31] or theme.id[:31]
-        while title in used:
-            title = title[:28] + f"~{len(used)}"
-        used.add(title)
-        sheet = workbook.create_sheet(title)
-        sheet.append(list(_XLSX_COLUMNS))
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
+        sheet = workbook.create_sheet(sheet_name(theme.label, used, fallback=theme.id))
         rows = excerpts[excerpts["theme"] == theme.id]
+        records = []
         for record in rows[list(_XLSX_COLUMNS)].to_dict(orient="records"):
             record["transcript"] = privacy.who(record["transcript"])
             record["speaker"] = privacy.who(record["speaker"])
             record["text"] = privacy.text(record["text"])
             record["evidence"] = privacy.text(record["evidence"])
-            values = [None if (isinstance(v, float) and v != v) else v for v in record.values()]
-            sheet.append([spreadsheet_safe(xml_safe(v)) if isinstance(v, str) else v for v in values])
-        sheet.freeze_panes = "A2"
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(_XLSX_COLUMNS))}{max(1, sheet.max_row)}"
-        widths = {"code": 22, "code_label": 30, "text": 80, "evidence": 50}
-        for i, name in enumerate(_XLSX_COLUMNS, start=1):
-            sheet.column_dimensions[get_column_letter(i)].width = widths.get(name, 12)
-        for cell in sheet["I"][1:]:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            records.append({k: None if (isinstance(v, float) and math.isnan(v)) else v for k, v in record.items()})
+        _fill_sheet(sheet, records)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return atomic_write_bytes(Path(out), buffer.getvalue())
+
+
+def _fill_sheet(sheet, records: list[dict[str, object]]) -> None:
+    """The header and one row per record: text columns wrapped and top-aligned, each row as tall as its text."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    sheet.append(list(_XLSX_COLUMNS))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    wrapped = Alignment(wrap_text=True, vertical="top")
+    top = Alignment(vertical="top")
+    wrap_columns = {i for i, name in enumerate(_XLSX_COLUMNS) if name in _XLSX_WRAPPED}
+    for row_number, record in enumerate(records, start=2):
+        sheet.append([spreadsheet_safe(xml_safe(v)) if isinstance(v, str) else v for v in record.values()])
+        for i, cell in enumerate(sheet[row_number]):
+            cell.alignment = wrapped if i in wrap_columns else top
+        sheet.row_dimensions[row_number].height = _row_height(record)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(_XLSX_COLUMNS))}{max(1, sheet.max_row)}"
+    for i, name in enumerate(_XLSX_COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = _XLSX_WIDTHS.get(name, 12)
