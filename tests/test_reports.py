@@ -50,7 +50,7 @@ def test_reports_report_docx_html_md(sample_rule_folder, tmp_path):
     document = docx.Document(tmp_path / "r.docx")
     styles = [p.style.name for p in document.paragraphs]
     assert styles[0] == "Title" and "Quote" in styles and "Heading 1" in styles
-    assert len(document.inline_shapes) == 2  # frequency bars and heatmap
+    assert len(document.inline_shapes) == 8  # per theme: frequency bars and heatmap
     methods = document.paragraphs[1].text
     assert methods.startswith("This summary draws on 8 interview transcripts with keyworkers")
     assert "(version 1.0.0, 36 codes in 4 themes)" in methods
@@ -59,7 +59,8 @@ def test_reports_report_docx_html_md(sample_rule_folder, tmp_path):
 
     export_report(run, tmp_path / "r.html", format="html")
     page = (tmp_path / "r.html").read_text()
-    assert page.startswith("<!DOCTYPE html>") and page.count("data:image/png;base64,") == 2
+    assert page.startswith("<!DOCTYPE html>") and page.count("data:image/png;base64,") == 8
+    assert "<figcaption>Figure 1: The keyworker experience: keyworkers mentioning each code</figcaption>" in page
     assert "<blockquote>" in page and "<strong>" in page
     assert "<script" not in page and 'src="http' not in page
 
@@ -67,6 +68,77 @@ def test_reports_report_docx_html_md(sample_rule_folder, tmp_path):
     md = (tmp_path / "r.md").read_text()
     assert "## Strengths of the programme model" in md and "## Barriers" not in md
     assert "key terms **" in md
+
+
+def _w(name: str) -> str:
+    return "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}" + name
+
+
+def _shown(paragraph) -> str:
+    """A paragraph's text as Word shows it, field results (caption numbers) included."""
+    return "".join(t.text or "" for t in paragraph._p.iter(_w("t")))
+
+
+def test_reports_quote_docx_tables_are_laid_out_for_pasting(sample_rule_folder, tmp_path):
+    run = Run.load(sample_rule_folder)
+    export_quote_docx(run, tmp_path / "q.docx", per_code=4)
+    document = docx.Document(tmp_path / "q.docx")
+    text_width = 8.5 - 2 * 1.25
+    for table in document.tables:
+        widths = [col.width.inches for col in table.columns]
+        assert abs(sum(widths) - text_width) < 0.05
+        assert widths[0] >= 0.6 * text_width and widths[0] > 3 * max(widths[1:])
+        assert table._tbl.tblPr.find(_w("tblLayout")).get(_w("type")) == "fixed"
+        header = table.rows[0]._tr.trPr
+        assert header.find(_w("tblHeader")) is not None, "the header row repeats on every page"
+        assert all(row._tr.trPr.find(_w("cantSplit")) is not None for row in table.rows), "no row splits across pages"
+    # a numbered caption above every table, in Word's Caption style
+    captions = [_shown(p) for p in document.paragraphs if p.style.name == "Caption"]
+    assert len(captions) == len(document.tables)
+    assert captions[0] == "Table 1: Quotes coded Rewarding and enjoyable role"
+    assert [c.split(":")[0] for c in captions] == [f"Table {n}" for n in range(1, len(captions) + 1)]
+    body = document.element.body
+    first_caption = next(p for p in document.paragraphs if p.style.name == "Caption")._p
+    assert first_caption.getnext().tag == _w("tbl")
+    assert body.xpath(".//w:fldSimple/@w:instr")[0].strip() == "SEQ Table \\* ARABIC"
+
+
+def test_reports_report_charts_fit_the_page_with_readable_labels(sample_rule_folder, tmp_path):
+    from matplotlib.text import Text
+
+    from themekit.render.charts import CHART_MAX_HEIGHT, frequency_figure, heatmap_figure
+
+    run = Run.load(sample_rule_folder)
+    codes = [c.id for c in run.codebook.codes_of("keyworker_experience")]
+    for figure in (frequency_figure(run, codes=codes), heatmap_figure(run, codes=codes)):
+        width, height = figure.get_size_inches()
+        assert width <= 6.0 and height <= CHART_MAX_HEIGHT
+        figure.canvas.draw()
+        sizes = {t.get_text(): t.get_fontsize() for t in figure.findobj(Text) if t.get_text().strip() and t.get_visible()}
+        assert "Rewarding and enjoyable role" in sizes
+        assert min(sizes.values()) >= 9, {k: v for k, v in sizes.items() if v < 9}
+    export_report(run, tmp_path / "r.docx", format="docx")
+    document = docx.Document(tmp_path / "r.docx")
+    # printed at the size drawn, so 9-point labels print at 9 points
+    shape = document.inline_shapes[0]
+    assert abs(shape.width.inches - 6.0) < 0.02
+    assert shape.height.inches <= CHART_MAX_HEIGHT
+    captions = [_shown(p) for p in document.paragraphs if p.style.name == "Caption"]
+    assert captions[:2] == [
+        "Figure 1: The keyworker experience: keyworkers mentioning each code",
+        "Figure 2: The keyworker experience: excerpts per code and keyworker",
+    ]
+    assert len(captions) == 8
+    # each chart sits below its theme's paragraph, with its caption right after it
+    texts = [_shown(p) for p in document.paragraphs]
+    assert texts.index("The keyworker experience") < texts.index(captions[0]) < texts.index("Rewarding and enjoyable role")
+    # themekit's own notes are left out unless asked for, then in an appendix at the end
+    assert not any("Notes on transcripts" in t or "Appendix" in t for t in texts)
+    result = runner.invoke(app, ["export", "report", str(sample_rule_folder), "-o", str(tmp_path / "a.docx"), "--appendix", "--no-charts"])
+    assert result.exit_code == 0, result.output
+    headings = [(p.style.name, p.text) for p in docx.Document(tmp_path / "a.docx").paragraphs if p.style.name.startswith("Heading")]
+    at = headings.index(("Heading 1", "Appendix: notes on the transcripts"))
+    assert headings[at + 1] == ("Heading 2", "Notes on transcripts") and at == len(headings) - 2
 
 
 def test_reports_xlsx_sheet_per_theme_frozen_filtered(sample_rule_folder, tmp_path):

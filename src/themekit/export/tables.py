@@ -11,6 +11,7 @@ from themekit.analysis.summarize import ThemeSummary, summarize
 from themekit.config import ReportSettings
 from themekit.errors import OptionError
 from themekit.export.privacy import Privacy
+from themekit.export.word import add_caption, keep_rows_whole, repeat_header_row, set_column_widths, text_width_inches
 from themekit.run import Run
 from themekit.util.atomic import atomic_write_bytes
 from themekit.util.sanitize import spreadsheet_safe, xml_safe
@@ -38,6 +39,10 @@ def _themes(run: Run, settings: ReportSettings, theme_id: str | None, per_code: 
     return chosen
 
 
+#: shares of the text width: the quote takes most of it
+_QUOTE_COLUMNS = (("Quote", 0.62), ("Participant", 0.2), ("Position", 0.18))
+
+
 def export_quote_docx(
     run: Run,
     out: str | Path,
@@ -47,7 +52,9 @@ def export_quote_docx(
     per_code: int | None = None,
     privacy: Privacy | None = None,
 ) -> Path:
-    """A Word file: a Heading 1 per theme, a Heading 2 and a table (Quote, Participant, Position) per code."""
+    """A Word file: a Heading 1 per theme, a Heading 2, a numbered caption ("Table 1: …") and a table (Quote,
+    Participant, Position) per code. The quote column takes most (62%) of the text width, the header row repeats
+    on every page a table runs onto, and no row is split across pages."""
     import docx
 
     settings = settings or ReportSettings()
@@ -57,28 +64,39 @@ def export_quote_docx(
     document.add_paragraph(
         xml_safe(f"Codebook version {run.codebook.version}; {len(run.corpus.transcripts)} transcripts; run {run.id}.")
     )
+    tables = 0
     for theme in _themes(run, settings, theme_id, per_code):
         document.add_heading(xml_safe(theme.label), level=1)
         for code in theme.codes:
             if not code.quotes:
                 continue
             document.add_heading(xml_safe(f"{code.label} ({code.n_transcripts} of {code.total_transcripts})"), level=2)
-            table = document.add_table(rows=1, cols=3)
-            table.style = "Table Grid"
-            for cell, title in zip(table.rows[0].cells, ("Quote", "Participant", "Position")):
-                cell.text = ""
-                cell.paragraphs[0].add_run(title).bold = True
-            for quote in code.quotes:
-                cells = table.add_row().cells
-                who = privacy.who(quote.transcript)
-                cells[0].text = xml_safe(f"“{privacy.text(quote.text)}”")
-                cells[1].text = xml_safe(
-                    quote.attribution(settings.attribution, participant=who if who != quote.transcript else None)
-                )
-                cells[2].text = quote_position(quote)
+            tables += 1
+            add_caption(document, "Table", tables, xml_safe(f"Quotes coded {code.label}"), keep_with_next=True)
+            _quote_table(document, code.quotes, settings, privacy)
     buffer = io.BytesIO()
     document.save(buffer)
     return atomic_write_bytes(Path(out), buffer.getvalue())
+
+
+def _quote_table(document, quotes, settings: ReportSettings, privacy: Privacy):
+    """One code's quote table, laid out for pasting: fixed widths, a repeating header, rows kept whole."""
+    table = document.add_table(rows=1, cols=len(_QUOTE_COLUMNS))
+    table.style = "Table Grid"
+    for cell, (title, _) in zip(table.rows[0].cells, _QUOTE_COLUMNS):
+        cell.text = ""
+        cell.paragraphs[0].add_run(title).bold = True
+    for quote in quotes:
+        cells = table.add_row().cells
+        who = privacy.who(quote.transcript)
+        cells[0].text = xml_safe(f"“{privacy.text(quote.text)}”")
+        cells[1].text = xml_safe(quote.attribution(settings.attribution, participant=who if who != quote.transcript else None))
+        cells[2].text = quote_position(quote)
+    width = text_width_inches(document)
+    set_column_widths(table, [round(width * share, 2) for _, share in _QUOTE_COLUMNS])
+    keep_rows_whole(table)
+    repeat_header_row(table)
+    return table
 
 
 _XLSX_COLUMNS = ("code", "code_label", "transcript", "speaker", "turn", "start", "end", "timestamp", "text", "method", "score", "evidence", "negated", "status")
