@@ -106,7 +106,11 @@ def test_reports_quote_docx_tables_are_laid_out_for_pasting(sample_rule_folder, 
 def test_reports_report_charts_fit_the_page_with_readable_labels(sample_rule_folder, tmp_path):
     from matplotlib.text import Text
 
-    from themekit.render.charts import CHART_MAX_HEIGHT, frequency_figure, heatmap_figure
+    from themekit.render.charts import (
+        CHART_MAX_HEIGHT,
+        frequency_figure,
+        heatmap_figure,
+    )
 
     run = Run.load(sample_rule_folder)
     codes = [c.id for c in run.codebook.codes_of("keyworker_experience")]

@@ -261,7 +261,6 @@ def to_docx(blocks: list[Block]):
 
     Charts are placed at the size they were drawn (never scaled past the text width), so their 9-point labels
     print at 9 points, each kept on the page of its numbered caption below it ("Figure 1: …")."""
-    import io
 
     import docx
 

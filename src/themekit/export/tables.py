@@ -11,7 +11,13 @@ from themekit.analysis.summarize import ThemeSummary, summarize
 from themekit.config import ReportSettings
 from themekit.errors import OptionError
 from themekit.export.privacy import Privacy
-from themekit.export.word import add_caption, keep_rows_whole, repeat_header_row, set_column_widths, text_width_inches
+from themekit.export.word import (
+    add_caption,
+    keep_rows_whole,
+    repeat_header_row,
+    set_column_widths,
+    text_width_inches,
+)
 from themekit.run import Run
 from themekit.util.atomic import atomic_write_bytes
 from themekit.util.sanitize import spreadsheet_safe, xml_safe
