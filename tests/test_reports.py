@@ -230,19 +230,54 @@ def test_reports_hostile_text_is_neutralised(tmp_path, tiny_codebook):
     assert "lonely" in docx.Document(tmp_path / "q.docx").tables[0].rows[1].cells[0].text
 
 
+def _rendered_pages(docx_path, tmp_path) -> list[tuple[str, int]]:
+    """The Word file rendered by LibreOffice: each PDF page's text and how many pictures it holds."""
+    import unicodedata
+
+    from pypdf import PdfReader
+
+    done = subprocess.run(
+        ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf", "--outdir", str(tmp_path), str(docx_path)],
+        capture_output=True, text=True, timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    reader = PdfReader(tmp_path / f"{docx_path.stem}.pdf")
+    return [(unicodedata.normalize("NFKC", page.extract_text()), len(page.images)) for page in reader.pages]
+
+
+def _squeezed(text: str) -> str:
+    return "".join(text.split())
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed (.ci/run installs it)")
-def test_reports_docx_opens_in_libreoffice(sample_rule_folder, tmp_path):
+def test_reports_docx_rendered_by_libreoffice_reads_as_pasted(sample_rule_folder, tmp_path):
     run = Run.load(sample_rule_folder)
+    # quote tables long enough to run over pages
+    export_quote_docx(run, tmp_path / "quotes.docx", per_code=12)
+    pages = _rendered_pages(tmp_path / "quotes.docx", tmp_path)
+    assert len(pages) > 5
+    starts = [text.lstrip()[:40] for text, _ in pages]
+    assert not [s for s in starts if s.startswith("“")], "a page starts inside a table without its header row"
+    continued = [i for i, s in enumerate(starts) if s.startswith("Quote")]
+    assert continued and continued[0] >= 1, "the header row repeats at the top of a page the table runs onto"
+    squeezed = [_squeezed(text) for text, _ in pages]
+    quotes = [q.text for theme in summarize(run, quotes_per_code=12) for c in theme.codes for q in c.quotes]
+    assert len(quotes) > 100
+    split = [q for q in quotes if not any(_squeezed(f"“{q}”") in page for page in squeezed)]
+    assert not split, f"{len(split)} quote rows split across pages, e.g. {split[0]!r}"
+
     export_report(run, tmp_path / "report.docx", format="docx")
-    export_quote_docx(run, tmp_path / "quotes.docx")
-    for name in ("report", "quotes"):
-        done = subprocess.run(
-            ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf", "--outdir", str(tmp_path), str(tmp_path / f"{name}.docx")],
-            capture_output=True, text=True, timeout=180,
-        )
-        assert done.returncode == 0, done.stderr
-        assert (tmp_path / f"{name}.pdf").stat().st_size > 10_000
+    pages = _rendered_pages(tmp_path / "report.docx", tmp_path)
+    first, pictures = pages[0]
+    # the first page holds the methods, the first theme and its first chart, not a title alone
+    assert "This summary draws on 8 interview transcripts" in first
+    assert "Figure 1: The keyworker experience: keyworkers mentioning each code" in " ".join(first.split())
+    assert pictures >= 1
+    captioned = [(text, pictures) for text, pictures in pages if "Figure " in text]
+    assert " ".join(text for text, _ in captioned).count("Figure ") == 8
+    assert all(pictures for _, pictures in captioned), "a chart is on another page than its caption"
+    assert not any("Notes on transcripts" in text for text, _ in pages)
 
 
 @pytest.mark.slow
