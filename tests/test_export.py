@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -41,6 +42,30 @@ def test_export_run_folder_loads_back(sample_rule_folder, sample_rule_run):
     assert len(loaded.codings) == len(sample_rule_run.codings)
     assert loaded.excerpts.drop(columns="run_id").equals(sample_rule_run.excerpts.drop(columns="run_id"))
     assert loaded.corpus["KW03"].attributes["region"] == "Market town"
+
+
+def test_export_run_id_depends_on_content_not_install_paths(tiny_run):
+    import dataclasses
+
+    def with_settings(model_dir: str, weights: str, gold: str) -> str:
+        settings = {
+            "methods": ["rule", "semantic"],
+            "embedding": {
+                "identity": f"st:{Path(model_dir).name}:{weights}",
+                "model": f"sentence-transformers model {model_dir} (weights sha256 {weights[:12]})",
+            },
+            "gold": {"path": gold, "sha256": "ab" * 32},
+        }
+        return dataclasses.replace(tiny_run, settings=settings)
+
+    here = with_settings("/home/ana/models/all-MiniLM-L6-v2", "1" * 16, "/home/ana/study/gold.csv")
+    there = with_settings("/opt/venv/lib/python3.11/site-packages/gt/models--x/snapshots/c9745ed1", "1" * 16, "C:/study/gold.csv")
+    assert here.id == there.id
+    other_weights = with_settings("/home/ana/models/all-MiniLM-L6-v2", "2" * 16, "/home/ana/study/gold.csv")
+    assert other_weights.id != here.id
+    assert dataclasses.replace(tiny_run, settings={**here.settings, "min_score": 0.5}).id != here.id
+    # run.json still says where the model was
+    assert here.settings["embedding"]["model"].startswith("sentence-transformers model /home/ana/models/")
 
 
 def test_export_run_json_records_hashes_settings_and_timings(sample_rule_folder, sample_rule_run):

@@ -39,13 +39,13 @@ def read_project(path: Path) -> tuple[ET.Element, dict[str, str]]:
     """project.qde (checked against Project.xsd) and the archive's source texts by entry name."""
     with zipfile.ZipFile(path) as archive:
         qde = archive.read("project.qde")
-        texts = {n: archive.read(n).decode("utf-8") for n in archive.namelist() if n.startswith("Sources/")}
+        texts = {n: archive.read(n).decode("utf-8") for n in archive.namelist() if n.startswith("sources/")}
     PROJECT_SCHEMA.validate(io.BytesIO(qde))
     return ET.fromstring(qde), texts
 
 
 def source_text(texts: dict[str, str], source: ET.Element) -> str:
-    return texts["Sources/" + source.get("plainTextPath").removeprefix("internal://")]
+    return texts["sources/" + source.get("plainTextPath").removeprefix("internal://")]
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -115,6 +115,18 @@ def test_refi_export_qdpx_by_default_has_no_codings_and_says_so(sample_rule_fold
     values = {variables[v.find("q:VariableRef", NS).get("targetGUID")]: v[1].text for v in kw02.findall("q:VariableValue", NS)}
     assert values["region"] == "Rural" and values["team_size"] == "1"
     assert kw02.find("q:VariableValue/q:IntegerValue", NS) is not None
+
+
+def test_refi_export_qdpx_archive_is_laid_out_as_the_standard_says(sample_rule_folder, tmp_path):
+    # project.qde at the top and every source file in "sources/" (lower case, as the standard and qc 1.7.8 name it)
+    invoke("export", "qdpx", sample_rule_folder, "--out", tmp_path / "p.qdpx")
+    with zipfile.ZipFile(tmp_path / "p.qdpx") as archive:
+        names = archive.namelist()
+    root, _ = read_project(tmp_path / "p.qdpx")
+    paths = [s.get("plainTextPath") for s in root.findall("q:Sources/q:TextSource", NS)]
+    assert len(paths) == 8 and all(p.startswith("internal://") for p in paths)
+    assert names == ["project.qde", *(f"sources/{p.removeprefix('internal://')}" for p in paths)]
+    assert not any(n.startswith("Sources/") for n in names)
 
 
 def test_refi_export_qdpx_selections_hold_the_coded_quotes(sample_rule_folder, tmp_path):
@@ -488,6 +500,62 @@ def test_refi_import_qdpx_from_another_program(tmp_path):
     assert agreement.coders == ["Alice", "Bob"]
     run = themekit.code(out, out / "codebook.yaml", methods=("rule",), cache_dir=None)
     assert themekit.evaluate(run, out / "gold.csv").overall["segments_scored"] >= 2
+
+
+def test_refi_import_qdpx_reads_the_sources_folder_in_any_case(tmp_path):
+    for folder in ("sources", "SOURCES"):
+        project = make_qdpx(tmp_path / f"{folder}.qdpx", project_qde(), {f"{folder}/aaaaaaaa-0000-4000-8000-000000000001.txt": INTERVIEW})
+        result = import_qdpx(project, tmp_path / folder)
+        assert [p.name for p in result.transcripts] == ["Interview 1.txt", "README_source.txt"]
+        assert result.missing_sources == []
+
+
+ATLAS_LIKE = """<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="Test project" origin="ATLAS.ti">
+  <CodeBook><Codes>
+    <Code guid="22222222-0000-4000-8000-000000000001" name="Barriers" isCodable="true">
+      <Code guid="22222222-0000-4000-8000-000000000002" name="Loneliness" isCodable="true"/>
+    </Code>
+    <Code guid="22222222-0000-4000-8000-000000000004" name="Trust" isCodable="true"/>
+  </Codes></CodeBook>
+  <Sources>
+    <TextSource guid="aaaaaaaa-0000-4000-8000-000000000001" name="Interview A" plainTextPath="internal://aaaaaaaa-0000-4000-8000-000000000001.txt">
+      <PlainTextSelection guid="55555555-0000-4000-8000-000000000001" startPosition="0" endPosition="5">
+        <Coding guid="66666666-0000-4000-8000-000000000001"><CodeRef targetGUID="22222222-0000-4000-8000-000000000002"/></Coding>
+      </PlainTextSelection>
+    </TextSource>
+    <TextSource guid="aaaaaaaa-0000-4000-8000-000000000002" name="Interview B" plainTextPath="internal://aaaaaaaa-0000-4000-8000-000000000002.txt"/>
+  </Sources>
+</Project>
+"""
+
+
+def test_refi_import_qdpx_without_its_sources_imports_the_codebook_and_lists_them(tmp_path):
+    # like ATLAS.ti's REFI-QDA test project: project.qde names its sources, the archive holds none of them
+    project = make_qdpx(tmp_path / "atlas.qdpx", ATLAS_LIKE)
+    out = tmp_path / "atlas"
+    result = invoke("import", "qdpx", project, "--out", out)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert (
+        "Note: 2 sources named in the project are not in the archive, so their text and codings were not imported "
+        "(the codebook and code tree were): source 'Interview A' (sources/aaaaaaaa-0000-4000-8000-000000000001.txt); "
+        "source 'Interview B' (sources/aaaaaaaa-0000-4000-8000-000000000002.txt)."
+    ) in said
+    assert f"Imported 0 transcripts and 0 codings → {out}" in said
+    assert "codebook.yaml: 2 codes" in said
+    codebook = themekit.Codebook.load(out / "codebook.yaml")
+    assert [(c.label, c.theme_id) for c in codebook] == [("Loneliness", "barriers"), ("Trust", "imported")]
+    assert not (out / "gold.csv").exists()
+    api = import_qdpx(project, tmp_path / "again")
+    assert api.missing_sources == [
+        "source 'Interview A' (sources/aaaaaaaa-0000-4000-8000-000000000001.txt)",
+        "source 'Interview B' (sources/aaaaaaaa-0000-4000-8000-000000000002.txt)",
+    ]
+    # the sources that are there are still imported, with their codings
+    partial = import_qdpx(make_qdpx(tmp_path / "p.qdpx", project_qde()), tmp_path / "partial")
+    assert [p.name for p in partial.transcripts] == ["README_source.txt"]
+    assert partial.codings == 1 and partial.missing_sources == ["source 'Interview 1.docx' (sources/aaaaaaaa-0000-4000-8000-000000000001.txt)"]
 
 
 def test_refi_import_qdpx_refuses_a_non_empty_folder_unless_forced(tmp_path):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import html
+import re
 import shutil
 import subprocess
 
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 from themekit import Run, code, summarize
 from themekit.cli import app
 from themekit.export import export_quote_docx, export_report, export_xlsx
+from themekit.export.tables import sheet_name
 from themekit.util.sanitize import spreadsheet_safe, xml_safe
 
 from .conftest import write
@@ -49,7 +51,7 @@ def test_reports_report_docx_html_md(sample_rule_folder, tmp_path):
     document = docx.Document(tmp_path / "r.docx")
     styles = [p.style.name for p in document.paragraphs]
     assert styles[0] == "Title" and "Quote" in styles and "Heading 1" in styles
-    assert len(document.inline_shapes) == 2  # frequency bars and heatmap
+    assert len(document.inline_shapes) == 8  # per theme: frequency bars and heatmap
     methods = document.paragraphs[1].text
     assert methods.startswith("This summary draws on 8 interview transcripts with keyworkers")
     assert "(version 1.0.0, 36 codes in 4 themes)" in methods
@@ -58,7 +60,8 @@ def test_reports_report_docx_html_md(sample_rule_folder, tmp_path):
 
     export_report(run, tmp_path / "r.html", format="html")
     page = (tmp_path / "r.html").read_text()
-    assert page.startswith("<!DOCTYPE html>") and page.count("data:image/png;base64,") == 2
+    assert page.startswith("<!DOCTYPE html>") and page.count("data:image/png;base64,") == 8
+    assert "<figcaption>Figure 1: The keyworker experience: keyworkers mentioning each code</figcaption>" in page
     assert "<blockquote>" in page and "<strong>" in page
     assert "<script" not in page and 'src="http' not in page
 
@@ -68,11 +71,87 @@ def test_reports_report_docx_html_md(sample_rule_folder, tmp_path):
     assert "key terms **" in md
 
 
+def _w(name: str) -> str:
+    return "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}" + name
+
+
+def _shown(paragraph) -> str:
+    """A paragraph's text as Word shows it, field results (caption numbers) included."""
+    return "".join(t.text or "" for t in paragraph._p.iter(_w("t")))
+
+
+def test_reports_quote_docx_tables_are_laid_out_for_pasting(sample_rule_folder, tmp_path):
+    run = Run.load(sample_rule_folder)
+    export_quote_docx(run, tmp_path / "q.docx", per_code=4)
+    document = docx.Document(tmp_path / "q.docx")
+    text_width = 8.5 - 2 * 1.25
+    for table in document.tables:
+        widths = [col.width.inches for col in table.columns]
+        assert abs(sum(widths) - text_width) < 0.05
+        assert widths[0] >= 0.6 * text_width and widths[0] > 3 * max(widths[1:])
+        assert table._tbl.tblPr.find(_w("tblLayout")).get(_w("type")) == "fixed"
+        header = table.rows[0]._tr.trPr
+        assert header.find(_w("tblHeader")) is not None, "the header row repeats on every page"
+        assert all(row._tr.trPr.find(_w("cantSplit")) is not None for row in table.rows), "no row splits across pages"
+    # a numbered caption above every table, in Word's Caption style
+    captions = [_shown(p) for p in document.paragraphs if p.style.name == "Caption"]
+    assert len(captions) == len(document.tables)
+    assert captions[0] == "Table 1: Quotes coded Rewarding and enjoyable role"
+    assert [c.split(":")[0] for c in captions] == [f"Table {n}" for n in range(1, len(captions) + 1)]
+    body = document.element.body
+    first_caption = next(p for p in document.paragraphs if p.style.name == "Caption")._p
+    assert first_caption.getnext().tag == _w("tbl")
+    assert body.xpath(".//w:fldSimple/@w:instr")[0].strip() == "SEQ Table \\* ARABIC"
+
+
+def test_reports_report_charts_fit_the_page_with_readable_labels(sample_rule_folder, tmp_path):
+    from matplotlib.text import Text
+
+    from themekit.render.charts import (
+        CHART_MAX_HEIGHT,
+        frequency_figure,
+        heatmap_figure,
+    )
+
+    run = Run.load(sample_rule_folder)
+    codes = [c.id for c in run.codebook.codes_of("keyworker_experience")]
+    for figure in (frequency_figure(run, codes=codes), heatmap_figure(run, codes=codes)):
+        width, height = figure.get_size_inches()
+        assert width <= 6.0 and height <= CHART_MAX_HEIGHT
+        figure.canvas.draw()
+        sizes = {t.get_text(): t.get_fontsize() for t in figure.findobj(Text) if t.get_text().strip() and t.get_visible()}
+        assert "Rewarding and enjoyable role" in sizes
+        assert min(sizes.values()) >= 9, {k: v for k, v in sizes.items() if v < 9}
+    export_report(run, tmp_path / "r.docx", format="docx")
+    document = docx.Document(tmp_path / "r.docx")
+    # printed at the size drawn, so 9-point labels print at 9 points
+    shape = document.inline_shapes[0]
+    assert abs(shape.width.inches - 6.0) < 0.02
+    assert shape.height.inches <= CHART_MAX_HEIGHT
+    captions = [_shown(p) for p in document.paragraphs if p.style.name == "Caption"]
+    assert captions[:2] == [
+        "Figure 1: The keyworker experience: keyworkers mentioning each code",
+        "Figure 2: The keyworker experience: excerpts per code and keyworker",
+    ]
+    assert len(captions) == 8
+    # each chart sits below its theme's paragraph, with its caption right after it
+    texts = [_shown(p) for p in document.paragraphs]
+    assert texts.index("The keyworker experience") < texts.index(captions[0]) < texts.index("Rewarding and enjoyable role")
+    # themekit's own notes are left out unless asked for, then in an appendix at the end
+    assert not any("Notes on transcripts" in t or "Appendix" in t for t in texts)
+    result = runner.invoke(app, ["export", "report", str(sample_rule_folder), "-o", str(tmp_path / "a.docx"), "--appendix", "--no-charts"])
+    assert result.exit_code == 0, result.output
+    headings = [(p.style.name, p.text) for p in docx.Document(tmp_path / "a.docx").paragraphs if p.style.name.startswith("Heading")]
+    at = headings.index(("Heading 1", "Appendix: notes on the transcripts"))
+    assert headings[at + 1] == ("Heading 2", "Notes on transcripts") and at == len(headings) - 2
+
+
 def test_reports_xlsx_sheet_per_theme_frozen_filtered(sample_rule_folder, tmp_path):
     run = Run.load(sample_rule_folder)
     export_xlsx(run, tmp_path / "x.xlsx")
     book = load_workbook(tmp_path / "x.xlsx")
-    assert book.sheetnames == [t.label[:31] for t in run.codebook.themes]
+    # cut at a word, not mid-word, within Excel's 31 characters
+    assert book.sheetnames == ["The keyworker experience", "Barriers faced by participants", "Strengths of the programme", "Learning points"]
     sheet = book["Barriers faced by participants"]
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
     header = [c.value for c in sheet[1]]
@@ -80,6 +159,51 @@ def test_reports_xlsx_sheet_per_theme_frozen_filtered(sample_rule_folder, tmp_pa
     expected = run.excerpts.query("theme == 'participant_barriers'")
     assert sheet.max_row == len(expected) + 1
     assert sheet.cell(2, header.index("text") + 1).value == expected["text"].iloc[0]
+
+
+def test_reports_xlsx_sheet_names_are_cut_at_words_and_unique():
+    taken: set[str] = set()
+    names = [
+        sheet_name(label, taken)
+        for label in (
+            "Barriers faced by participants in rural areas",
+            "Barriers faced by participants in rural towns",
+            "barriers faced by participants",
+            "Why: costs/benefits?",
+            "Antidisestablishmentarianism-and-friends",
+        )
+    ]
+    assert names == [
+        "Barriers faced by participants",
+        "Barriers faced by (2)",
+        "barriers faced by (3)",
+        "Why costs benefits",
+        "Antidisestablishmentarianism-an",
+    ]
+    assert all(len(n) <= 31 for n in names)
+
+
+def test_reports_xlsx_text_wraps_and_rows_fit_it(tmp_path, tiny_codebook):
+    folder = tmp_path / "t"
+    long = " ".join(["I felt so lonely out there, with nobody to talk to for weeks on end."] * 6)
+    write(folder / "P01.txt", f"Interviewer: How was it?\n\nP01: {long}\n")
+    write(folder / "P02.txt", "Interviewer: And you?\n\nP02: I was lonely.\n")
+    run = code(folder, tiny_codebook, methods="rule", unit="turn")
+    export_xlsx(run, tmp_path / "x.xlsx")
+    sheet = load_workbook(tmp_path / "x.xlsx")["Barriers"]
+    header = [c.value for c in sheet[1]]
+    text_col = header.index("text") + 1
+    rows = {sheet.cell(r, header.index("transcript") + 1).value: r for r in range(2, sheet.max_row + 1)}
+    long_row, short_row = rows["P01"], rows["P02"]
+    assert sheet.cell(long_row, text_col).value == long
+    for name in ("text", "evidence", "code_label"):
+        assert sheet.cell(long_row, header.index(name) + 1).alignment.wrap_text
+    # 413 characters in an 80-character column need 6 lines of 15 pt; a one-line quote keeps one line
+    width = sheet.column_dimensions["I"].width
+    assert width == 80
+    lines = -(-len(long) // int(width))
+    assert sheet.row_dimensions[long_row].height >= lines * 15
+    assert sheet.row_dimensions[short_row].height < 2 * 15
 
 
 def test_reports_hostile_text_is_neutralised(tmp_path, tiny_codebook):
@@ -107,19 +231,56 @@ def test_reports_hostile_text_is_neutralised(tmp_path, tiny_codebook):
     assert "lonely" in docx.Document(tmp_path / "q.docx").tables[0].rows[1].cells[0].text
 
 
+def _rendered_pages(docx_path, tmp_path) -> list[tuple[str, int]]:
+    """The Word file rendered by LibreOffice: each PDF page's text and how many pictures it holds."""
+    import unicodedata
+
+    from pypdf import PdfReader
+
+    done = subprocess.run(
+        ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf", "--outdir", str(tmp_path), str(docx_path)],
+        capture_output=True, text=True, timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    reader = PdfReader(tmp_path / f"{docx_path.stem}.pdf")
+    # pictures drawn on the page (an image's "Do" operator), not those the page's shared resources merely list
+    drawn = [len(re.findall(rb"/Im\w*\s+Do\b", page.get_contents().get_data())) if page.get_contents() is not None else 0 for page in reader.pages]
+    return [(unicodedata.normalize("NFKC", page.extract_text()), n) for page, n in zip(reader.pages, drawn)]
+
+
+def _squeezed(text: str) -> str:
+    return "".join(text.split())
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed (.ci/run installs it)")
-def test_reports_docx_opens_in_libreoffice(sample_rule_folder, tmp_path):
+def test_reports_docx_rendered_by_libreoffice_reads_as_pasted(sample_rule_folder, tmp_path):
     run = Run.load(sample_rule_folder)
+    # quote tables long enough to run over pages
+    export_quote_docx(run, tmp_path / "quotes.docx", per_code=12)
+    pages = _rendered_pages(tmp_path / "quotes.docx", tmp_path)
+    assert len(pages) > 5
+    starts = [text.lstrip()[:40] for text, _ in pages]
+    assert not [s for s in starts if s.startswith("“")], "a page starts inside a table without its header row"
+    continued = [i for i, s in enumerate(starts) if s.startswith("Quote")]
+    assert continued and continued[0] >= 1, "the header row repeats at the top of a page the table runs onto"
+    squeezed = [_squeezed(text) for text, _ in pages]
+    quotes = [q.text for theme in summarize(run, quotes_per_code=12) for c in theme.codes for q in c.quotes]
+    assert len(quotes) > 100
+    split = [q for q in quotes if not any(_squeezed(f"“{q}”") in page for page in squeezed)]
+    assert not split, f"{len(split)} quote rows split across pages, e.g. {split[0]!r}"
+
     export_report(run, tmp_path / "report.docx", format="docx")
-    export_quote_docx(run, tmp_path / "quotes.docx")
-    for name in ("report", "quotes"):
-        done = subprocess.run(
-            ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf", "--outdir", str(tmp_path), str(tmp_path / f"{name}.docx")],
-            capture_output=True, text=True, timeout=180,
-        )
-        assert done.returncode == 0, done.stderr
-        assert (tmp_path / f"{name}.pdf").stat().st_size > 10_000
+    pages = _rendered_pages(tmp_path / "report.docx", tmp_path)
+    first, pictures = pages[0]
+    # the first page holds the methods, the first theme and its first chart, not a title alone
+    assert "This summary draws on 8 interview transcripts" in first
+    assert "Figure 1: The keyworker experience: keyworkers mentioning each code" in " ".join(first.split())
+    assert pictures >= 1
+    captioned = [(text.count("Figure "), pictures) for text, pictures in pages if "Figure " in text]
+    assert sum(n for n, _ in captioned) == 8 == sum(pictures for _, pictures in pages)
+    assert all(pictures == n for n, pictures in captioned), "a chart is on another page than its caption"
+    assert not any("Notes on transcripts" in text for text, _ in pages)
 
 
 @pytest.mark.slow

@@ -39,6 +39,7 @@ __all__ = [
     "RunRecorder",
     "RunSettings",
     "RunStats",
+    "content_settings",
     "excerpts_frame",
     "segments_frame",
 ]
@@ -149,6 +150,21 @@ class RunRecorder(Protocol):
     def record_run(self, run: Run, *, folder: Path | None = None) -> Any: ...
 
 
+def content_settings(settings: RunSettings) -> dict[str, Any]:
+    """The settings as the run id hashes them: descriptions of where files sit left out.
+
+    ``embedding.model`` (the model's folder) and ``gold.path`` are dropped, and the embedding ``identity``
+    (``kind:folder name:weights hash``) is kept as its kind and weights hash."""
+    basis: dict[str, Any] = dict(settings)
+    if "embedding" in settings:
+        identity = settings["embedding"]["identity"]
+        kind, _, rest = identity.partition(":")
+        basis["embedding"] = {"identity": f"{kind}:{rest.rpartition(':')[2]}"}
+    if "gold" in settings:
+        basis["gold"] = {"sha256": settings["gold"]["sha256"]}
+    return basis
+
+
 @dataclass
 class Run:
     """The result of coding a corpus with a codebook."""
@@ -172,11 +188,15 @@ class Run:
 
     @property
     def id(self) -> str:
-        """A content hash of what the run depends on: same inputs and settings, same id."""
+        """A content hash of what the run depends on: same inputs and settings, same id.
+
+        Only content counts: the codebook's and transcripts' hashes, the settings, and the embedding model by its
+        weights hash. Where things sit on disk (the model's install folder, the gold file's path) is described in
+        run.json but left out, so the same run on two machines gets the same id."""
         basis = {
             "codebook": self.codebook.sha256,
             "transcripts": sorted(t.sha256 for t in self.corpus),
-            "settings": self.settings,
+            "settings": content_settings(self.settings),
             "themekit": __version__,
         }
         return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:12]

@@ -132,16 +132,21 @@ def test_hostile_refi_selection_out_of_range(tmp_path):
 
 
 def test_hostile_refi_missing_and_misplaced_sources(tmp_path):
-    project = make_qdpx(tmp_path / "p.qdpx", project_qde())
-    assert import_error(tmp_path, project) == (
-        f"Error [E800]: {project}: source 'Interview 1.docx' refers to {SOURCE}, which is not in the archive. "
-        "Export the project again with its sources included."
-    )
+    # a source kept outside the archive is listed as missing, never read from the disk
     outside = make_qdpx(tmp_path / "o.qdpx", project_qde(source_path="absolute:///home/me/interview.txt"))
-    assert import_error(tmp_path, outside) == (
-        f"Error [E800]: {outside}: source 'Interview 1.docx' is kept outside the project "
-        '(plainTextPath="absolute:///home/me/interview.txt"); themekit reads only sources inside the .qdpx. '
-        "Export the project again with its sources embedded in the archive."
+    result = import_qdpx(outside, tmp_path / "o")
+    assert result.missing_sources == ["source 'Interview 1.docx' (kept outside the project: absolute:///home/me/interview.txt)"]
+    assert [p.name for p in result.transcripts] == ["README_source.txt"]
+    # nothing to import at all (no codebook, no source text): one clear error, nothing written
+    empty = make_qdpx(
+        tmp_path / "e.qdpx",
+        '<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="x"><Sources>'
+        '<TextSource guid="aaaaaaaa-0000-4000-8000-000000000001" name="Interview 1.docx" '
+        'plainTextPath="internal://aaaaaaaa-0000-4000-8000-000000000001.txt"/></Sources></Project>',
+    )
+    assert import_error(tmp_path, empty) == (
+        f"Error [E800]: {empty}: holds no source texts (missing: source 'Interview 1.docx' ({SOURCE.lower()})) and no "
+        "codebook, so there is nothing to import. Export the project again with its sources included."
     )
     binary = make_qdpx(tmp_path / "b.qdpx", project_qde(), {SOURCE: b"\xff\xfe\x00caf\xe9"})
     assert f"source 'Interview 1.docx' ({SOURCE}) is not UTF-8 text (byte 0)" in import_error(tmp_path, binary)
@@ -153,7 +158,7 @@ def test_hostile_refi_zip_entries_cannot_escape_the_output_folder(tmp_path):
     traversal = make_qdpx(work / "t.qdpx", project_qde(source_path="internal://../../../escaped.txt"), {"../../../escaped.txt": INTERVIEW})
     assert import_error(work, traversal) == (
         f"Error [E800]: {traversal}: source 'Interview 1.docx' points at \"internal://../../../escaped.txt\", outside the "
-        "archive's Sources folder; refused. Export the project again from your QDA program."
+        "archive's sources folder; refused. Export the project again from your QDA program."
     )
     # a genuine project whose archive also carries entries named to land elsewhere: they are never touched
     project = make_qdpx(

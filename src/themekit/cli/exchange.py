@@ -72,6 +72,9 @@ def export_report_cmd(
     out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="File to write (default: report.FORMAT).")] = None,
     theme: Annotated[Optional[str], typer.Option("--theme", help="Only this theme (its id).")] = None,
     charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Embed the code frequency and heatmap charts.")] = True,
+    appendix: Annotated[
+        bool, typer.Option("--appendix", help="Add themekit's notes (transcripts not read, speaker detection) as an appendix.")
+    ] = False,
     pseudonymise: PseudonymiseOption = False,
     redact: RedactOption = None,
     config: ConfigOption = None,
@@ -88,6 +91,7 @@ def export_report_cmd(
             settings=settings,
             theme_id=theme,
             charts=charts,
+            appendix=appendix,
             privacy=privacy,
         )
     _privacy_line(privacy, redact)

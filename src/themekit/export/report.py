@@ -16,6 +16,8 @@ from themekit._version import __version__
 from themekit.analysis.summarize import CodeSummary, ThemeSummary, summarize
 from themekit.config import ReportSettings
 from themekit.export.privacy import Privacy
+from themekit.export.word import add_caption, text_width_inches
+from themekit.render.charts import CHART_DPI
 from themekit.run import Run
 from themekit.util.sanitize import xml_safe
 
@@ -109,9 +111,13 @@ def report_blocks(
     theme_id: str | None = None,
     charts: bool = True,
     notes: bool = False,
+    appendix: bool = False,
     privacy: Privacy | None = None,
 ) -> list[Block]:
-    """The report for ``run`` (one theme with ``theme_id``) as blocks; ``privacy`` pseudonymises and redacts."""
+    """The report for ``run`` (one theme with ``theme_id``) as blocks; ``privacy`` pseudonymises and redacts.
+
+    ``notes`` adds themekit's own notes (transcripts not coded, speaker detection and other reading notes) at the
+    end; with ``appendix`` they go under one "Appendix: notes on the transcripts" heading."""
     settings = settings or ReportSettings()
     privacy = privacy or Privacy()
     themes = themes if themes is not None else summarize(run, settings=settings)
@@ -126,23 +132,46 @@ def report_blocks(
         themes = chosen
     noun = run.codebook.spec.participant_noun
     blocks = [Block("title", f"{run.codebook.name}: theme summary"), Block("para", runs=[(methods_paragraph(run, settings), False)])]
-    if charts:
-        from themekit.render.charts import frequency_chart, heatmap_chart
-
-        blocks.append(Block("image", "Code frequency: participants mentioning each code", image=frequency_chart(run)))
-        blocks.append(Block("image", "Excerpts per code and participant", image=heatmap_chart(run, rename=privacy.pseudonyms)))
     for theme in themes:
         blocks.append(Block("heading", theme.label))
         if theme.description:
             blocks.append(Block("para", runs=[(theme.description, False)]))
+        if charts:
+            blocks += _theme_charts(run, theme, settings, noun, privacy)
         for code in theme.codes:
             blocks.extend(_code_blocks(code, run, settings, noun, privacy))
-    if notes and run.corpus.failures:
-        blocks.append(Block("heading", "Transcripts not coded"))
-        blocks += [Block("note", privacy.text(reason)) for _, reason in run.corpus.failures]
+    if notes:
+        blocks += _note_blocks(run, privacy, appendix=appendix)
+    return blocks
+
+
+def _theme_charts(run: Run, theme: ThemeSummary, settings: ReportSettings, noun: str, privacy: Privacy) -> list[Block]:
+    """A theme's two charts, below its description: how many participants mention each of its codes, and excerpts
+    per code and participant. One theme's codes at a time, so each chart fits below its paragraph at 9 pt."""
+    from themekit.render.charts import frequency_chart, heatmap_chart
+
+    codes = [c.id for c in run.codebook.codes_of(theme.theme_id)]
+    if not codes:
+        return []
+    people, person = settings.noun_for(2, noun), settings.noun_for(1, noun)
+    return [
+        Block("image", f"{theme.label}: {people} mentioning each code", image=frequency_chart(run, codes=codes)),
+        Block("image", f"{theme.label}: excerpts per code and {person}", image=heatmap_chart(run, rename=privacy.pseudonyms, codes=codes)),
+    ]
+
+
+def _note_blocks(run: Run, privacy: Privacy, *, appendix: bool) -> list[Block]:
+    """Transcripts not coded and themekit's notes on the others; under one appendix heading with ``appendix``."""
     warned = [f"{t.id}: {w}" for t in run.corpus for w in t.warnings]
-    if notes and warned:
-        blocks.append(Block("heading", "Notes on transcripts"))
+    if not run.corpus.failures and not warned:
+        return []
+    level = "subheading" if appendix else "heading"
+    blocks = [Block("heading", "Appendix: notes on the transcripts")] if appendix else []
+    if run.corpus.failures:
+        blocks.append(Block(level, "Transcripts not coded"))
+        blocks += [Block("note", privacy.text(reason)) for _, reason in run.corpus.failures]
+    if warned:
+        blocks.append(Block(level, "Notes on transcripts"))
         blocks += [Block("note", privacy.text(w)) for w in warned]
     return blocks
 
@@ -179,7 +208,7 @@ def to_markdown(blocks: list[Block], *, image_dir: Path | None = None) -> str:
             name = f"chart-{images}.png"
             image_dir.mkdir(parents=True, exist_ok=True)
             (image_dir / name).write_bytes(b.image)
-            lines += [f"![{_md_escape(b.text)}]({image_dir.name}/{name})", ""]
+            lines += [f"![{_md_escape(b.text)}]({image_dir.name}/{name})", "", f"*Figure {images}: {_md_escape(b.text)}*", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -203,6 +232,7 @@ def to_html(blocks: list[Block]) -> str:
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
     ]
     tags = {"title": "h1", "heading": "h2", "subheading": "h3", "minor": "h4"}
+    figures = 0
     for b in blocks:
         if b.kind in tags:
             parts.append(f"<{tags[b.kind]}>{html.escape(b.text)}</{tags[b.kind]}>")
@@ -216,24 +246,27 @@ def to_html(blocks: list[Block]) -> str:
         elif b.kind == "note":
             parts.append(f"<p class=\"note\">{html.escape(b.text)}</p>")
         elif b.kind == "image":
+            figures += 1
             data = base64.b64encode(b.image).decode("ascii")
             parts.append(
                 f'<figure><img alt="{html.escape(b.text)}" src="data:image/png;base64,{data}">'
-                f"<figcaption>{html.escape(b.text)}</figcaption></figure>"
+                f"<figcaption>Figure {figures}: {html.escape(b.text)}</figcaption></figure>"
             )
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
 
 def to_docx(blocks: list[Block]):
-    """A python-docx Document with Word's own Title, Heading and Quote styles."""
-    import io
+    """A python-docx Document with Word's own Title, Heading, Quote and Caption styles.
+
+    Charts are placed at the size they were drawn (never scaled past the text width), so their 9-point labels
+    print at 9 points, each kept on the page of its numbered caption below it ("Figure 1: …")."""
 
     import docx
-    from docx.shared import Inches
 
     document = docx.Document()
     levels = {"title": 0, "heading": 1, "subheading": 2, "minor": 3}
+    figures = 0
     for b in blocks:
         if b.kind in levels:
             document.add_heading(xml_safe(b.text), level=levels[b.kind])
@@ -248,9 +281,24 @@ def to_docx(blocks: list[Block]):
         elif b.kind == "note":
             document.add_paragraph(xml_safe(b.text), style="List Bullet")
         elif b.kind == "image":
-            document.add_picture(io.BytesIO(b.image), width=Inches(6))
-            document.add_paragraph(xml_safe(b.text), style="Caption")
+            figures += 1
+            _add_chart(document, b.image)
+            add_caption(document, "Figure", figures, xml_safe(b.text))
     return document
+
+
+def _add_chart(document, image: bytes) -> None:
+    """The PNG at its drawn size (its dpi), shrunk only to fit the text width, kept with the caption after it."""
+    import io
+
+    from docx.shared import Inches
+    from PIL import Image
+
+    with Image.open(io.BytesIO(image)) as picture:
+        dpi = picture.info.get("dpi", (CHART_DPI, CHART_DPI))[0] or CHART_DPI
+        width = picture.width / dpi
+    document.add_picture(io.BytesIO(image), width=Inches(min(width, text_width_inches(document))))
+    document.paragraphs[-1].paragraph_format.keep_with_next = True
 
 
 def export_report(
@@ -261,16 +309,22 @@ def export_report(
     settings: ReportSettings | None = None,
     theme_id: str | None = None,
     charts: bool = True,
+    appendix: bool = False,
     privacy: Privacy | None = None,
 ) -> Path:
-    """Write the report as Markdown (charts as PNGs beside it), HTML or Word; atomically."""
+    """Write the report as Markdown (charts as PNGs beside it), HTML or Word; atomically.
+
+    The report holds what a reader of the study needs; themekit's own notes (transcripts it could not read, how
+    it told speakers apart) are added as an appendix only with ``appendix``."""
     from themekit.errors import OptionError
     from themekit.util.atomic import atomic_write_bytes, atomic_write_text
 
     if format not in REPORT_FORMATS:
         raise OptionError(f"unknown report format '{format}'; choose from: {', '.join(REPORT_FORMATS)}", param="format")
     out = Path(out)
-    blocks = report_blocks(run, settings=settings, theme_id=theme_id, charts=charts, notes=True, privacy=privacy)
+    blocks = report_blocks(
+        run, settings=settings, theme_id=theme_id, charts=charts, notes=appendix, appendix=True, privacy=privacy
+    )
     if format == "md":
         return atomic_write_text(out, to_markdown(blocks, image_dir=out.with_name(out.stem + "_charts") if charts else None))
     if format == "html":

@@ -14,7 +14,7 @@ Character positions
 -------------------
 A ``PlainTextSelection``'s ``startPosition`` and ``endPosition`` count
 **Unicode code points** of the source's plain text (the UTF-8 file in
-``Sources/``, without a byte-order mark), from 0, the end exclusive: the
+``sources/``, without a byte-order mark), from 0, the end exclusive: the
 selected text is ``text[startPosition:endPosition]`` in Python. They are
 neither UTF-8 bytes nor UTF-16 code units, so "😀" (one code point, two
 UTF-16 units) moves later positions by one, an "é" written as "e" plus a

@@ -18,7 +18,7 @@ from themekit._version import __version__
 from themekit.codebook import Codebook
 from themekit.errors import RefiError
 from themekit.refi.codebook import codes_element, item_guid
-from themekit.refi.standard import CODEBOOK_NS, PROJECT_NS, guid
+from themekit.refi.standard import CODEBOOK_NS, PROJECT_NS, SOURCES_FOLDER, guid
 from themekit.run import Run
 from themekit.runfolder import read_run
 from themekit.util.atomic import atomic_write_bytes
@@ -143,7 +143,8 @@ def export_qdpx(
     """Write a run as a REFI-QDA project (``.qdpx``) that NVivo, ATLAS.ti, MAXQDA and QualCoder open.
 
     ``run`` is a :class:`~themekit.Run` or a run folder. The archive holds
-    ``project.qde`` (validated by Project.xsd) and ``Sources/<guid>.txt``:
+    ``project.qde`` (validated by Project.xsd) and ``sources/<guid>.txt`` (the folder
+    named as the standard names it):
     each transcript's normalised text (UTF-8), so selection positions are
     themekit's own character offsets (Unicode code points, see
     :mod:`themekit.refi`). Codings become ``PlainTextSelection`` elements (one
@@ -283,7 +284,7 @@ def _add_sources(
             _add_selection(source, selection_guid, text[moved[start] : moved[end]], (moved[start], moved[end]), codings, codebook.name, labels)
             n_codings += len(codings)
             n_selections += 1
-        files.append((f"Sources/{source_guid}.txt", text.encode("utf-8")))
+        files.append((f"{SOURCES_FOLDER}/{source_guid}.txt", text.encode("utf-8")))
     return files, n_codings, n_selections
 
 

@@ -20,6 +20,7 @@ from themekit.ingest import PARTICIPANTS_FILE, apply_folder_roles, read_transcri
 from themekit.models import Transcript
 from themekit.refi.codebook import ImportedCodebook, build_codebook, write_codebook_yaml
 from themekit.refi.standard import (
+    SOURCES_FOLDER,
     CodeNode,
     local,
     norm_guid,
@@ -141,7 +142,7 @@ class _Archive:
     def find(self, name: str) -> zipfile.ZipInfo | None:
         found = self.entries.get(name.casefold())
         if found and len(found) > 1:
-            raise RefiError(self.path, f"holds the entry {name} {len(found)} times", "The archive is damaged; export the project again")
+            raise RefiError(self.path, f"holds the entry {found[0].filename} {len(found)} times", "The archive is damaged; export the project again")
         return found[0] if found else None
 
     def read(self, info: zipfile.ZipInfo, limit: int, what: str) -> bytes:
@@ -328,6 +329,8 @@ class QdpxImport:
     codes: int = 0
     matched_codes: int = 0
     notes: list[str] = field(default_factory=list)
+    #: sources the project names whose text is not in the archive (name and where it should be); left out with their codings
+    missing_sources: list[str] = field(default_factory=list)
 
 
 def _children(element: ET.Element, name: str) -> list[ET.Element]:
@@ -373,8 +376,12 @@ def _int_attr(element: ET.Element, name: str, path: Path, where: str) -> int:
         ) from None
 
 
-def _read_sources(root: ET.Element, archive: _Archive, notes: list[str]) -> tuple[list[_Source], list[_RawCoding], dict[str, str]]:
-    """The project's text sources (their text, variable values and coded selections) and its variables by GUID."""
+def _read_sources(
+    root: ET.Element, archive: _Archive, notes: list[str], missing: list[str]
+) -> tuple[list[_Source], list[_RawCoding], dict[str, str]]:
+    """The project's text sources (their text, variable values and coded selections) and its variables by GUID.
+
+    A source whose text is not in the archive is listed in ``missing`` and left out with its codings."""
     users = {norm_guid(u.get("guid")): (u.get("name") or u.get("id") or "").strip() for u in _children(_child(root, "Users") or ET.Element("x"), "User")}
     sources: list[_Source] = []
     codings: list[_RawCoding] = []
@@ -388,7 +395,10 @@ def _read_sources(root: ET.Element, archive: _Archive, notes: list[str]) -> tupl
             continue
         name = (element.get("name") or "").strip()
         label = f"source '{name or element.get('guid')}'"
-        source = _Source(norm_guid(element.get("guid")), name, _source_text(element, label, archive))
+        text = _source_text(element, label, archive, missing)
+        if text is None:
+            continue
+        source = _Source(norm_guid(element.get("guid")), name, text)
         index = len(sources)
         sources.append(source)
         for value in _children(element, "VariableValue"):
@@ -410,45 +420,50 @@ def _read_sources(root: ET.Element, archive: _Archive, notes: list[str]) -> tupl
     return sources, codings, variables
 
 
-def _source_text(element: ET.Element, label: str, archive: _Archive) -> str:
-    """A TextSource's plain text: its file inside the archive (``internal://``), or its PlainTextContent."""
+def _source_text(element: ET.Element, label: str, archive: _Archive, missing: list[str]) -> str | None:
+    """A TextSource's plain text: its file inside the archive (``internal://``, in the sources folder in any case), or
+    its PlainTextContent; None (and the source listed in ``missing``) when the archive does not hold it."""
     path = archive.path
     content = _child(element, "PlainTextContent")
     text_path = (element.get("plainTextPath") or "").strip()
     if text_path:
         if not text_path.casefold().startswith("internal://"):
-            raise RefiError(
-                path,
-                f"{label} is kept outside the project (plainTextPath=\"{text_path}\"); themekit reads only sources inside the .qdpx",
-                "Export the project again with its sources embedded in the archive",
-            )
+            if content is None:
+                missing.append(f"{label} (kept outside the project: {text_path})")
+                return None
+            return _content_text(content, label, path)
         file_name = text_path[len("internal://") :]
         if not file_name or any(x in file_name for x in ("/", "\\", "\x00")) or file_name in (".", ".."):
             raise RefiError(
                 path,
-                f"{label} points at \"{text_path}\", outside the archive's Sources folder; refused",
+                f"{label} points at \"{text_path}\", outside the archive's {SOURCES_FOLDER} folder; refused",
                 "Export the project again from your QDA program",
             )
-        info = archive.find(f"Sources/{file_name}")
+        info = archive.find(f"{SOURCES_FOLDER}/{file_name}")
         if info is None:
-            raise RefiError(
-                path,
-                f"{label} refers to Sources/{file_name}, which is not in the archive",
-                "Export the project again with its sources included",
-            )
+            if content is not None:
+                return _content_text(content, label, path)
+            missing.append(f"{label} ({SOURCES_FOLDER}/{file_name})")
+            return None
         data = archive.read(info, limits.MAX_FILE_BYTES, label)
         try:
             return data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise RefiError(
-                path, f"{label} (Sources/{file_name}) is not UTF-8 text (byte {exc.start})", "REFI-QDA plain text is UTF-8; export the project again"
+                path, f"{label} ({info.filename}) is not UTF-8 text (byte {exc.start})", "REFI-QDA plain text is UTF-8; export the project again"
             ) from None
     if content is not None:
-        text = content.text or ""
-        if len(text.encode("utf-8")) > limits.MAX_FILE_BYTES:
-            raise RefiError(path, f"{label} is over {format_size(limits.MAX_FILE_BYTES)} of text", "Split the source in the QDA program")
-        return text
-    raise RefiError(path, f"{label} has neither a plainTextPath nor PlainTextContent, so its text is missing", "Export the project again")
+        return _content_text(content, label, path)
+    missing.append(f"{label} (neither a plainTextPath nor PlainTextContent)")
+    return None
+
+
+def _content_text(content: ET.Element, label: str, path: Path) -> str:
+    """A source's text held in project.qde itself (PlainTextContent), bounded like a source file."""
+    text = content.text or ""
+    if len(text.encode("utf-8")) > limits.MAX_FILE_BYTES:
+        raise RefiError(path, f"{label} is over {format_size(limits.MAX_FILE_BYTES)} of text", "Split the source in the QDA program")
+    return text
 
 
 def _selection_codings(
@@ -614,6 +629,7 @@ def import_qdpx(
         codes=imported.code_count if imported else 0,
         matched_codes=imported.matched if imported else 0,
         notes=notes,
+        missing_sources=project.missing,
     )
 
 
@@ -626,6 +642,8 @@ class _Project:
     sources: list[_Source]
     codings: list[_RawCoding]
     variables: dict[str, str]
+    #: sources named in project.qde whose text the archive does not hold
+    missing: list[str] = field(default_factory=list)
 
 
 def _read_project(path: Path, notes: list[str]) -> _Project:
@@ -644,10 +662,24 @@ def _read_project(path: Path, notes: list[str]) -> _Project:
         book = _child(root, "CodeBook")
         codes_el = _child(book, "Codes") if book is not None else None
         roots = read_code_tree(codes_el, path, what="the project's codebook") if codes_el is not None else []
-        sources, codings, variables = _read_sources(root, archive, notes)
+        missing: list[str] = []
+        sources, codings, variables = _read_sources(root, archive, notes, missing)
     finally:
         archive.close()
-    return _Project(root, roots, sources, codings, variables)
+    if missing and not sources and not roots:
+        raise RefiError(
+            path,
+            f"holds no source texts (missing: {'; '.join(missing)}) and no codebook, so there is nothing to import",
+            "Export the project again with its sources included",
+        )
+    if missing:
+        count = f"{len(missing)} source{'s' if len(missing) != 1 else ''}"
+        notes.append(
+            f"{count} named in the project {'are' if len(missing) != 1 else 'is'} not in the archive, so "
+            f"{'their' if len(missing) != 1 else 'its'} text and codings were not imported "
+            f"(the codebook and code tree were): {'; '.join(missing)}"
+        )
+    return _Project(root, roots, sources, codings, variables, missing)
 
 
 def _imported_codebook(project: _Project, path: Path, match: Codebook | None) -> ImportedCodebook | None:

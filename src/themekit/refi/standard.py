@@ -14,6 +14,7 @@ from themekit.errors import RefiError
 __all__ = [
     "CODEBOOK_NS",
     "PROJECT_NS",
+    "SOURCES_FOLDER",
     "THEMEKIT_NAMESPACE",
     "guid",
     "parse_xml",
@@ -22,6 +23,10 @@ __all__ = [
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 PROJECT_NS = "urn:QDA-XML:project:1.0"
+
+#: The folder of a .qdpx archive that holds its source files, named as the REFI-QDA standard names it (lower case;
+#: qualitative-coding looks for exactly this name). Readers match it in any case.
+SOURCES_FOLDER = "sources"
 
 #: GUIDs themekit writes are UUID5s in this namespace, so the same codebook, code
 #: or transcript gets the same GUID in every export (re-exports are byte-identical).

@@ -1,26 +1,78 @@
-"""Charts for reports, as PNG bytes: the notebook plots (:mod:`themekit.render.plot`) rendered for a page."""
+"""Charts for reports, as PNG bytes: the notebook plots (:mod:`themekit.render.plot`) drawn for a page.
+
+A report chart is drawn at the size it is printed (:data:`CHART_WIDTH` wide, its height from the number of
+codes, at most :data:`CHART_MAX_HEIGHT` while the codes fit at 9 pt; a report draws one theme's codes at a time), with every label at :data:`CHART_FONT_PT`,
+so a Word or HTML page that shows it at that width shows readable labels. :func:`chart_size` gives the size.
+"""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 from themekit.render.plot import RunPlots
 from themekit.run import Run
 
-__all__ = ["frequency_chart", "heatmap_chart"]
+__all__ = [
+    "CHART_DPI",
+    "CHART_FONT_PT",
+    "CHART_MAX_HEIGHT",
+    "CHART_WIDTH",
+    "chart_size",
+    "frequency_chart",
+    "frequency_figure",
+    "heatmap_chart",
+    "heatmap_figure",
+]
+
+#: inches: the text width of a portrait Letter or A4 page with 1.25-inch side margins
+CHART_WIDTH = 6.0
+#: inches: what fits below a title and a paragraph on the first page (a taller chart leaves the page nearly empty)
+CHART_MAX_HEIGHT = 5.6
+#: points: the size of every label, tick and count on a report chart
+CHART_FONT_PT = 9.0
+CHART_DPI = 200
+#: inches per bar or heatmap row at 9 pt (a 9-point line needs 0.125 in; the rest is the gap)
+_ROW = 0.16
+
+
+def chart_size(kind: str, rows: int) -> tuple[float, float]:
+    """(width, height) in inches of a report chart of ``rows`` codes: ``kind`` "frequency" or "heatmap".
+
+    The height holds every row at 9 pt plus the axes; it is at most CHART_MAX_HEIGHT unless the rows need more
+    (then the chart takes a page of its own rather than shrinking its labels)."""
+    axes = 0.75 if kind == "frequency" else 1.45  # x labels and axis title (the heatmap's are rotated names)
+    wanted = axes + max(rows, 1) * 0.22
+    needed = axes + max(rows, 1) * _ROW
+    return CHART_WIDTH, round(max(2.2, needed, min(wanted, CHART_MAX_HEIGHT)), 2)
 
 
 def _png(fig) -> bytes:
+    """The figure at its own size (no cropping), so its labels print at the point size they were drawn."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=130, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(buffer, format="png", dpi=CHART_DPI, metadata={"Software": None})
     return buffer.getvalue()
 
 
-def heatmap_chart(run: Run, *, rename: dict[str, str] | None = None) -> bytes:
-    """A heatmap of excerpts per code and participant (participants renamed by ``rename``), as PNG bytes."""
-    return _png(RunPlots(run).heatmap(rename=rename, title="Excerpts per code and participant"))
+def heatmap_figure(run: Run, *, rename: dict[str, str] | None = None, codes: Sequence[str] | None = None):
+    """The report's heatmap of excerpts per code (``codes``, default all) and participant (renamed by ``rename``),
+    as a Figure of its printed size with 9-point labels."""
+    size = chart_size("heatmap", len(codes) if codes is not None else len(run.codebook))
+    return RunPlots(run).heatmap(rename=rename, title="", fontsize=CHART_FONT_PT, size=size, codes=codes)
 
 
-def frequency_chart(run: Run) -> bytes:
-    """Horizontal bars: participants mentioning each code, as PNG bytes."""
-    return _png(RunPlots(run).frequencies())
+def frequency_figure(run: Run, *, codes: Sequence[str] | None = None):
+    """The report's bars of participants mentioning each code (``codes``, default all), as a Figure of its printed
+    size with 9-point labels."""
+    size = chart_size("frequency", len(codes) if codes is not None else len(run.codebook))
+    return RunPlots(run).frequencies(title="", fontsize=CHART_FONT_PT, size=size, codes=codes)
+
+
+def heatmap_chart(run: Run, *, rename: dict[str, str] | None = None, codes: Sequence[str] | None = None) -> bytes:
+    """:func:`heatmap_figure` as PNG bytes."""
+    return _png(heatmap_figure(run, rename=rename, codes=codes))
+
+
+def frequency_chart(run: Run, *, codes: Sequence[str] | None = None) -> bytes:
+    """:func:`frequency_figure` as PNG bytes."""
+    return _png(frequency_figure(run, codes=codes))

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Literal
 from themekit.analysis.frames import cooccurrence, framework_matrix
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import pandas as pd
     from matplotlib.figure import Figure
 
@@ -34,31 +36,56 @@ def _figure(**kwargs) -> Figure:
     return ShownFigure(**kwargs)
 
 
+def _only(matrix: pd.DataFrame, codes: Sequence[str] | None) -> pd.DataFrame:
+    """The rows of ``matrix`` for ``codes`` (all of them when None), in the matrix's order."""
+    if codes is None:
+        return matrix
+    wanted = set(codes)
+    return matrix.loc[[c for c in matrix.index if c in wanted]]
+
+
 def _labels(run: Run, codes, label: str) -> list[str]:
     if label == "id":
         return [str(c) for c in codes]
     return [run.codebook.code(c).label for c in codes]
 
 
-def _heat(matrix: pd.DataFrame, rows: list[str], columns: list[str], *, title: str, xlabel: str, ylabel: str, colourbar: str) -> Figure:
+def _heat(
+    matrix: pd.DataFrame,
+    rows: list[str],
+    columns: list[str],
+    *,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    colourbar: str,
+    fontsize: float = 8,
+    size: tuple[float, float] | None = None,
+) -> Figure:
+    """A heatmap with counts in its cells; ``fontsize`` for every label (cell counts one point smaller, at least 9
+    when labels are 9 or more), ``size`` in inches (default: grows with the rows and columns)."""
     import numpy as np
 
     values = matrix.to_numpy()
     widest = max((len(r) for r in rows), default=0)
     width = 2.0 + 0.07 * min(widest, 60) + max(2.5, 0.55 * len(columns))
-    fig = _figure(figsize=(width, 1.5 + 0.28 * len(rows)), layout="constrained")
+    fig = _figure(figsize=size or (width, 1.5 + 0.28 * len(rows)), layout="constrained")
     ax = fig.add_subplot()
     image = ax.imshow(values, aspect="auto", cmap="Blues", vmin=0)
-    ax.set_xticks(range(len(columns)), columns, rotation=45, ha="right")
-    ax.set_yticks(range(len(rows)), rows, fontsize=8)
+    ax.set_xticks(range(len(columns)), columns, rotation=45, ha="right", fontsize=fontsize)
+    ax.set_yticks(range(len(rows)), rows, fontsize=fontsize)
     top = values.max() if values.size else 0
+    small = fontsize if fontsize >= 9 else fontsize - 1
     for (i, j), v in np.ndenumerate(values):
         if v:
-            ax.text(j, i, str(v), ha="center", va="center", fontsize=7, color="white" if v > top / 2 else "black")
-    ax.set_title(title)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    fig.colorbar(image, ax=ax, shrink=0.6, label=colourbar)
+            ax.text(j, i, str(v), ha="center", va="center", fontsize=small, color="white" if v > top / 2 else "black")
+    if title:
+        ax.set_title(title, fontsize=fontsize + 2)
+    ax.set_xlabel(xlabel, fontsize=fontsize)
+    ax.set_ylabel(ylabel, fontsize=fontsize)
+    bar = fig.colorbar(image, ax=ax, shrink=0.6)
+    bar.set_label(colourbar, fontsize=fontsize)
+    bar.ax.tick_params(labelsize=fontsize)
     return fig
 
 
@@ -76,11 +103,16 @@ class RunPlots:
         label: Literal["label", "id"] = "label",
         rename: dict[str, str] | None = None,
         title: str | None = None,
+        fontsize: float = 8,
+        size: tuple[float, float] | None = None,
+        codes: Sequence[str] | None = None,
     ) -> Figure:
         """The framework matrix (:meth:`Run.matrix`) as a heatmap: codes down, cases (or groups) across.
 
-        ``rename`` maps column names to the names shown (pseudonyms in a report); ``title`` replaces the default."""
-        matrix = framework_matrix(self._run, by=by, values=values)
+        ``rename`` maps column names to the names shown (pseudonyms in a report); ``title`` replaces the default
+        ("" for none); ``fontsize`` sets every label, ``size`` the figure in inches (default: grows with the matrix);
+        ``codes`` keeps only those codes (a theme's, say)."""
+        matrix = _only(framework_matrix(self._run, by=by, values=values), codes)
         what = "segments coded" if values == "segments" else "participants mentioning"
         if values == "present" and by in ("participant", "transcript"):
             what = "mentioned (1) or not (0)"
@@ -88,27 +120,41 @@ class RunPlots:
             matrix,
             _labels(self._run, matrix.index, label),
             [(rename or {}).get(str(c), str(c)) for c in matrix.columns],
-            title=title or f"Codes by {by}",
+            title=f"Codes by {by}" if title is None else title,
             xlabel=by,
             ylabel="code",
             colourbar=what,
+            fontsize=fontsize,
+            size=size,
         )
 
-    def frequencies(self, *, label: Literal["label", "id"] = "label") -> Figure:
-        """Horizontal bars: how many participants mention each code (codebook order)."""
-        matrix = framework_matrix(self._run, values="present")
+    def frequencies(
+        self,
+        *,
+        label: Literal["label", "id"] = "label",
+        title: str = "Code frequency",
+        fontsize: float = 8,
+        size: tuple[float, float] | None = None,
+        codes: Sequence[str] | None = None,
+    ) -> Figure:
+        """Horizontal bars: how many participants mention each code (codebook order); ``title`` ("" for none),
+        ``fontsize`` for every label, ``size`` in inches (default: grows with the codes), ``codes`` to keep only those."""
+        matrix = _only(framework_matrix(self._run, values="present"), codes)
         people = matrix.sum(axis=1)
         labels = _labels(self._run, matrix.index, label)
         total = len(matrix.columns)
-        fig = _figure(figsize=(7, 1.0 + 0.28 * len(labels)), layout="constrained")
+        fig = _figure(figsize=size or (7, 1.0 + 0.28 * len(labels)), layout="constrained")
         ax = fig.add_subplot()
         ax.barh(range(len(labels)), people.to_numpy(), color="#3b6ea5")
-        ax.set_yticks(range(len(labels)), labels, fontsize=8)
+        ax.set_yticks(range(len(labels)), labels, fontsize=fontsize)
+        ax.tick_params(axis="x", labelsize=fontsize)
         ax.invert_yaxis()
         ax.set_xlim(0, max(1, total))
-        ax.set_xlabel(f"participants mentioning the code (of {total})")
-        ax.set_ylabel("code")
-        ax.set_title("Code frequency")
+        ax.set_ylim(len(labels) - 0.5, -0.5)
+        ax.set_xlabel(f"participants mentioning the code (of {total})", fontsize=fontsize)
+        ax.set_ylabel("code", fontsize=fontsize)
+        if title:
+            ax.set_title(title, fontsize=fontsize + 2)
         return fig
 
     def cooccurrence(self, *, by: Literal["segment", "participant"] = "segment", label: Literal["label", "id"] = "label") -> Figure:
