@@ -132,3 +132,33 @@ def test_hostile_front_matter_alias_bomb_is_refused(tmp_path):
     path = write(tmp_path / "P01.md", "---\n" + "\n".join(levels) + "\n---\n\nP01: Hello there, this is my answer.\n")
     with pytest.raises(TranscriptError, match="has front matter with more than 20 YAML aliases"):
         read_transcript(path)
+
+
+def test_hostile_utf8_with_a_bad_byte_stays_utf8_with_a_warning(tmp_path):
+    """One invalid byte in a UTF-8 file must not turn 'café' into 'cafÃ©' by reading it all as Windows-1252."""
+    path = tmp_path / "P01.txt"
+    good = "Interviewer: Où était le café?\n\nP01: Au coin, naïve que j'étais.\n\n"
+    path.write_bytes(good.encode() + b"Interviewer: Et \xff puis?\n\nP01: Fin.\n")
+    t = read_transcript(path)
+    assert t.encoding == "utf-8"
+    assert "café" in t.text and "naïve" in t.text and "Ã" not in t.text
+    assert "Et \ufffd puis?" in t.text
+    assert any("P01.txt is UTF-8 but for 1 invalid byte sequence at line 5" in w for w in t.warnings)
+
+
+def test_hostile_utf8_with_a_lone_surrogate_stays_utf8_with_a_warning(tmp_path):
+    path = tmp_path / "P02.txt"
+    path.write_bytes("Interviewer: Déjà vu?\n\nP02: Oui, ".encode() + b"\xed\xa0\x80" + " très.\n".encode())
+    t = read_transcript(path)
+    assert t.encoding == "utf-8"
+    assert "Déjà" in t.text and "très" in t.text
+    assert any("P02.txt is UTF-8 but for" in w and "line 3" in w for w in t.warnings)
+
+
+def test_hostile_windows_1252_fallback_is_never_silent(tmp_path):
+    path = tmp_path / "P03.txt"
+    path.write_bytes("Interviewer: Le café?\n\nP03: Très bon.\n".encode("cp1252"))
+    t = read_transcript(path)
+    assert t.encoding == "cp1252"
+    assert "café" in t.text
+    assert any("P03.txt is not UTF-8 (first invalid byte at line 1): read as Windows-1252" in w for w in t.warnings)

@@ -119,7 +119,7 @@ def read_participants(path: str | Path) -> dict[str, dict[str, str]]:
     import pandas as pd
 
     path = Path(path)
-    text, _ = decode_bytes(path.read_bytes(), path)
+    text, _, _ = decode_bytes(path.read_bytes(), path)
     text = normalise_text(text)
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
