@@ -162,3 +162,19 @@ def test_hostile_windows_1252_fallback_is_never_silent(tmp_path):
     assert t.encoding == "cp1252"
     assert "café" in t.text
     assert any("P03.txt is not UTF-8 (first invalid byte at line 1): read as Windows-1252" in w for w in t.warnings)
+
+
+def test_hostile_turn_longer_than_spacy_limit_is_coded_in_pieces(tmp_path, tiny_corpus, tiny_codebook):
+    """A 1.1 MB notes file without speaker labels is one turn over spaCy's 1,000,000 characters: it is coded, and so
+    are the other transcripts (before: spaCy's E088 ended the whole run in a traceback)."""
+    filler = "We talked about the weather and the garden for a while. " * 20_000
+    write(tiny_corpus / "N01.txt", filler + "In the end the debts piled up again and I felt so isolated.\n")
+    assert (tiny_corpus / "N01.txt").stat().st_size > 1_100_000
+    run = code(tiny_corpus, tiny_codebook, methods="rule")
+    assert run.corpus.failures == ()
+    long = [c for c in run.codings if c.segment.transcript.id == "N01"]
+    assert {c.code_id for c in long} >= {"debt", "loneliness"}
+    for c in long:
+        assert c.segment.text == c.segment.transcript.text[c.segment.start : c.segment.end]
+    assert "debts piled up again" in next(c for c in long if c.code_id == "debt").segment.text
+    assert {c.segment.transcript.id for c in run.codings} >= {"P01", "P02", "N01"}
