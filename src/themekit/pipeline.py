@@ -160,7 +160,7 @@ def code(
     context = CoderContext(
         nlp=nlp, embedder=embedding, cache_dir=Path(cache_dir) if cache_dir else None, min_score=min_score, human=human
     )
-    stats: RunStats = {}
+    stats: RunStats = {"warnings": batches.warnings} if batches.warnings else {}
     if passages:
         segmentation = _passages(segmentation, nlp, context, stats, timings)
     raw, final = _run_coders(names, context, segmentation, codebook, batches.codings, timings, progress, stats)
@@ -278,6 +278,7 @@ class _Batches:
     segments: list[Segment] = field(default_factory=list)
     codings: dict[str, list[Coding]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _run_batches(
@@ -311,6 +312,7 @@ def _run_batches(
             for key, value in seconds.items():
                 result.timings[key] = result.timings.get(key, 0.0) + value
             for outcome in outcomes:
+                result.warnings.extend(w for w in outcome.warnings if w not in result.warnings)
                 if (given is not None or not gathered.refuse_duplicate(outcome.path)) and gathered.add(
                     outcome.path, outcome.transcript, error=outcome.error
                 ):
@@ -427,7 +429,7 @@ class _ProjectDecisions:
         codings, report = apply_decisions(units, codings, self.codebook, self.decisions, history=self.history)
         stats["decisions"] = report.as_dict()
         if self.warnings:
-            stats["warnings"] = list(self.warnings)
+            stats["warnings"] = [*stats.get("warnings", []), *self.warnings]
         return codings
 
 
