@@ -19,7 +19,7 @@ from themekit.models import Coding, Corpus, Segment, SourceMap, Transcript, Turn
 from themekit.run import Run
 from themekit.util.atomic import built_folder
 from themekit.util.gcpause import paused_gc
-from themekit.util.sanitize import spreadsheet_safe
+from themekit.util.sanitize import safe_frame
 
 __all__ = ["RUN_SCHEMA_VERSION", "check_run_folder", "read_run", "run_record", "write_run_folder"]
 
@@ -130,12 +130,9 @@ def _write_files(run: Run, tmp: Path, extra: Mapping[str, tuple[str, Callable[[]
 
 
 def _spreadsheet_safe_frame(frame):
-    """The CSV copy for spreadsheets: text that would run as a formula gets a leading apostrophe.
-    The Parquet copy keeps the text exactly."""
-    frame = frame.copy()
-    for column in ("text", "evidence", "speaker", "transcript"):
-        frame[column] = frame[column].map(spreadsheet_safe)
-    return frame
+    """The CSV copy for spreadsheets: text that would run as a formula gets a leading apostrophe, in every column
+    (code and theme labels, case attributes). The Parquet copy keeps the text exactly."""
+    return safe_frame(frame)
 
 
 def _transcripts_frame(run: Run):

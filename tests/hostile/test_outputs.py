@@ -52,3 +52,69 @@ def test_hostile_formula_html_and_xml_in_every_export(tmp_path, tiny_codebook):
     assert "<b>bold</b>" not in page and "&lt;b&gt;bold&lt;/b&gt; &amp;" in page
     cell = docx.Document(tmp_path / "q.docx").tables[0].rows[1].cells[0].text
     assert "\x0b" not in cell and "lonely" in cell
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _live_cells(path):
+    """Every cell of every sheet of a workbook (or every field of a CSV) that a spreadsheet would run as a formula."""
+    import csv
+
+    from openpyxl import load_workbook
+
+    if path.suffix == ".csv":
+        with path.open(encoding="utf-8", newline="") as fh:
+            return [(path.name, n, v) for n, row in enumerate(csv.reader(fh), 1) for v in row if v.startswith(_FORMULA_STARTS)]
+    book = load_workbook(path)
+    return [
+        (f"{path.name}:{sheet.title}", cell.coordinate, cell.value)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith(_FORMULA_STARTS))
+    ]
+
+
+def test_hostile_no_cell_of_any_spreadsheet_runs_as_a_formula(tmp_path):
+    """Codebook labels and definitions (a YAML codebook or one imported from .qdpx) and case attributes are as
+    hostile as quotes: every sheet of every workbook and every spreadsheet CSV themekit writes is neutralised."""
+    from themekit import code, export_xlsx
+    from themekit.store import Project, export_review
+
+    book = write(
+        tmp_path / "codebook.yaml",
+        """\
+        schema_version: 1
+        name: Hostile
+        version: 0.1.0
+        themes:
+          - id: barriers
+            label: '=HYPERLINK("http://evil.example","click")'
+            codes:
+              - id: loneliness
+                label: "=cmd|' /C calc'!A0"
+                definition: '+SUM(1,1) feeling alone'
+                keywords: [lonely]
+              - id: debt
+                label: '@debt'
+                definition: '-1+2 debts'
+                keywords: [debt]
+        """,
+    )
+    folder = tmp_path / "t"
+    write(folder / "P01.txt", "Interviewer: How was it?\n\nP01: =1+1 I felt lonely and the debt grew every month.\n")
+    write(folder / "participants.csv", "transcript,group\nP01,-2+3\n")
+    project = Project(tmp_path / "project.db")
+    run = code(folder, book, project=project, methods="rule")
+    assert {c.code_id for c in run.codings} == {"loneliness", "debt"}
+    run.save(tmp_path / "run")
+    export_xlsx(run, tmp_path / "excerpts.xlsx")
+    export_review(run, tmp_path / "review.xlsx", project)
+    export_review(run, tmp_path / "review.csv", project)
+    written = [tmp_path / "run" / "excerpts.csv", tmp_path / "excerpts.xlsx", tmp_path / "review.xlsx", tmp_path / "review.csv"]
+    assert [cell for path in written for cell in _live_cells(path)] == []
+    from openpyxl import load_workbook
+
+    codes = load_workbook(tmp_path / "review.xlsx")["codes"]
+    assert [c.value for c in codes[2]] == ["loneliness", "'=cmd|' /C calc'!A0", "barriers", "'+SUM(1,1) feeling alone"]

@@ -11,7 +11,7 @@ from themekit.errors import OptionError
 from themekit.export.privacy import Privacy
 from themekit.run import Run
 from themekit.util.atomic import atomic_write_bytes
-from themekit.util.sanitize import spreadsheet_safe, xml_safe
+from themekit.util.sanitize import safe_workbook, spreadsheet_safe, xml_safe
 
 __all__ = ["export_quote_docx", "export_xlsx", "quote_position"]
 
@@ -124,5 +124,5 @@ def export_xlsx(run: Run, out: str | Path, *, theme_id: str | None = None, priva
         for cell in sheet["I"][1:]:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    safe_workbook(workbook).save(buffer)
     return atomic_write_bytes(Path(out), buffer.getvalue())
