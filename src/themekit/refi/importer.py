@@ -189,6 +189,7 @@ _SPLIT = "Split the project, or check the file is a genuine export"
 _LIMIT_FIXES = {
     "size": _SPLIT,
     "ratio": "Check where the file came from and export the project again",
+    "total_ratio": "Check where the file came from and export the project again",
     "overrun": "The archive is damaged or crafted; export the project again",
 }
 
