@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from themekit.cli import app
@@ -118,3 +119,92 @@ def test_hostile_no_cell_of_any_spreadsheet_runs_as_a_formula(tmp_path):
 
     codes = load_workbook(tmp_path / "review.xlsx")["codes"]
     assert [c.value for c in codes[2]] == ["loneliness", "'=cmd|' /C calc'!A0", "barriers", "'+SUM(1,1) feeling alone"]
+
+
+def _code(folder, codebook, out, *extra):
+    return CliRunner().invoke(app, ["code", str(folder), "-c", str(codebook), "-o", str(out), "-q", "--method", "rule", *extra])
+
+
+def test_hostile_killed_replacement_never_loses_both_runs(tmp_path, tiny_corpus, tiny_codebook):
+    """kill -9 between the two renames of a --force replacement left no run folder, the old one hidden as .old and
+    the next run writing over its place. Now the next command puts the old one back, says so, and removes what the
+    killed process left."""
+    out = tmp_path / "R"
+    assert _code(tiny_corpus, tiny_codebook, out).exit_code == 0
+    before = (out / "excerpts.csv").read_bytes()
+    # what a process killed mid-replacement leaves: the old run aside, the new one complete but still hidden
+    out.rename(tmp_path / ".R.0badc0de.old")
+    (tmp_path / ".R.999999999-abc.partial").mkdir()
+    (tmp_path / ".R.999999999-abc.partial" / "excerpts.csv").write_text("new\n")
+    result = _code(tiny_corpus, tiny_codebook, out)
+    assert result.exit_code == 1
+    assert f"Note: {out}: put back the earlier run that an interrupted replacement had moved aside" in result.output
+    assert "a run folder already exists there" in result.output
+    assert (out / "excerpts.csv").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".R")) == []
+
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["one-step-swap", "two-renames"])
+def test_hostile_interrupt_after_the_swap_tells_the_truth(tmp_path, tiny_corpus, tiny_codebook, monkeypatch, exchange):
+    if not exchange:
+        monkeypatch.setattr("themekit.util.atomic._exchange", lambda a, b: False)
+    out = tmp_path / "R"
+    assert _code(tiny_corpus, tiny_codebook, out).exit_code == 0
+    (tiny_corpus / "P03.txt").write_text("Interviewer: And?\n\nP03: I trust her, she is the only one I trust.\n")
+    import shutil
+
+    real = shutil.rmtree
+
+    def interrupted(path, *args, **kwargs):
+        if ".partial" in str(path) or ".old" in str(path):
+            real(path, *args, **kwargs)
+            raise KeyboardInterrupt
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr("themekit.util.atomic.shutil.rmtree", interrupted)
+    result = _code(tiny_corpus, tiny_codebook, out, "--force")
+    assert result.exit_code == 130
+    assert f"Interrupted: {out} had been written in full; nothing after that was done." in " ".join(result.output.split())
+    assert "P03" in (out / "excerpts.csv").read_text()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".R")] == []
+
+
+def test_hostile_second_run_to_one_out_refuses_while_the_first_writes(tmp_path, tiny_corpus, tiny_codebook):
+    import subprocess
+    import sys
+
+    lock = tmp_path / ".R.lock"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", (f"import fcntl,os,time; fd=os.open({str(lock)!r}, os.O_RDWR|os.O_CREAT); "
+         "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)")],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = _code(tiny_corpus, tiny_codebook, tmp_path / "R")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 1
+    assert (
+        f"Error [E300]: {tmp_path / 'R'}: another themekit process is writing this folder (it holds .R.lock). "
+        "Wait for it to finish, or choose another --out path."
+    ) in " ".join(result.output.split())
+    assert not (tmp_path / "R").exists()
+    assert _code(tiny_corpus, tiny_codebook, tmp_path / "R").exit_code == 0
+    assert not lock.exists()
+
+
+def test_hostile_nothing_is_written_to_the_system_temp_folder(tmp_path, tiny_corpus, tiny_codebook, monkeypatch):
+    """Every temporary file sits beside what it becomes; the system temp folder is never used (here: it is gone)."""
+    import tempfile
+
+    from themekit.refi import import_qdc
+
+    from ..test_refi import NVIVO_QDC
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-system-temp"))
+    assert _code(tiny_corpus, tiny_codebook, tmp_path / "R").exit_code == 0
+    assert _code(tiny_corpus, tiny_codebook, tmp_path / "R", "--force").exit_code == 0
+    assert import_qdc(write(tmp_path / "nvivo.qdc", NVIVO_QDC)).name == "nvivo"
+    assert not (tmp_path / "no-system-temp").exists()

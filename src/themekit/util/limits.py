@@ -16,9 +16,9 @@ __all__ = [
     "MAX_PROJECT_BYTES",
     "MAX_PROJECT_TOTAL_BYTES",
     "MAX_ZIP_ENTRIES",
-    "RATIO_FREE_TOTAL_BYTES",
     "MB",
     "RATIO_CHECKED_FROM_BYTES",
+    "RATIO_FREE_TOTAL_BYTES",
     "format_size",
 ]
 
