@@ -178,3 +178,31 @@ def test_hostile_turn_longer_than_spacy_limit_is_coded_in_pieces(tmp_path, tiny_
         assert c.segment.text == c.segment.transcript.text[c.segment.start : c.segment.end]
     assert "debts piled up again" in next(c for c in long if c.code_id == "debt").segment.text
     assert {c.segment.transcript.id for c in run.codings} >= {"P01", "P02", "N01"}
+
+
+@pytest.mark.parametrize(
+    "doctype",
+    [
+        '<!DOCTYPE w:document [<!ENTITY name "Alex">]>',
+        '<!DOCTYPE w:document [<!ENTITY name SYSTEM "file:///etc/passwd">]>',
+    ],
+)
+def test_hostile_docx_with_a_dtd_entity_is_refused_not_cut_short(tmp_path, doctype):
+    """lxml keeps an entity it does not expand as a node, so the words after it were silently lost."""
+    data = io.BytesIO(_docx_bytes("Interviewer: Who helped?\nP01: It was &name; who helped me most.\n"))
+    out = io.BytesIO()
+    with zipfile.ZipFile(data) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "word/document.xml":
+                head, sep, rest = body.partition(b"?>")
+                body = head + sep + doctype.encode() + rest.replace(b"&amp;name;", b"&name;")
+            dst.writestr(info, body)
+    path = tmp_path / "P01.docx"
+    path.write_bytes(out.getvalue())
+    with pytest.raises(TranscriptError) as info:
+        read_transcript(path)
+    assert str(info.value) == (
+        f"{path}: declares a DTD or entities in word/document.xml, which Word documents never need; refused for safety "
+        "(nothing was read). Open it in Word and save it as a new .docx"
+    )

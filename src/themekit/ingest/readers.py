@@ -168,6 +168,8 @@ class DocxReader:
                 guard = ZipGuard(zf, max_entries=limits.MAX_ZIP_ENTRIES, max_total_bytes=limits.MAX_DOCX_BYTES)
                 guard.check_declared_total()
                 paragraphs = _docx_paragraphs(guard)
+        except _DocxDtdError as exc:
+            raise _dtd_refused(path, str(exc)) from None
         except ZipLimitError:
             raise TranscriptError(
                 path,
@@ -215,6 +217,19 @@ _ZIP_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
+class _DocxDtdError(Exception):
+    """A part of a Word package declares a DTD (entities): Word never writes one, and lxml would drop the text
+    after an entity it does not expand."""
+
+
+def _dtd_refused(path: Path, part: str) -> TranscriptError:
+    return TranscriptError(
+        path,
+        f"declares a DTD or entities in {part}, which Word documents never need; refused for safety (nothing was read)",
+        "Open it in Word and save it as a new .docx",
+    )
+
+
 def _unreadable_docx(path: Path) -> TranscriptError:
     return TranscriptError(path, "is not a readable Word document (corrupt or truncated)", "Open and re-save it in Word")
 
@@ -227,7 +242,10 @@ def _python_docx_paragraphs(data: bytes, path: Path) -> list:
     from lxml.etree import XMLSyntaxError
 
     try:
-        return docx.Document(io.BytesIO(data)).paragraphs
+        document = docx.Document(io.BytesIO(data))
+        if document.element.getroottree().docinfo.doctype:
+            raise _dtd_refused(path, "its main part")
+        return document.paragraphs
     # python-docx's own errors, the zip's and lxml's, and what python-docx trips over in a package whose XML lacks
     # what it expects (AttributeError on a missing attribute, TypeError, IndexError): only its call is in this try
     except (*_ZIP_ERRORS, XMLSyntaxError, OpcError, PythonDocxError, AttributeError, TypeError, IndexError) as exc:
@@ -259,9 +277,12 @@ def _docx_paragraphs(guard: ZipGuard) -> list[_DocxParagraph] | None:
 
     def part(name: str):
         try:
-            return etree.fromstring(guard.read(guard.archive.getinfo(name)), parser)
+            root = etree.fromstring(guard.read(guard.archive.getinfo(name)), parser)
         except (*_ZIP_ERRORS, etree.XMLSyntaxError):  # missing, damaged or not XML
             return None
+        if root.getroottree().docinfo.doctype:
+            raise _DocxDtdError(name)
+        return root
 
     rels = part("_rels/.rels")
     if rels is None:
