@@ -206,3 +206,18 @@ def test_hostile_docx_with_a_dtd_entity_is_refused_not_cut_short(tmp_path, docty
         f"{path}: declares a DTD or entities in word/document.xml, which Word documents never need; refused for safety "
         "(nothing was read). Open it in Word and save it as a new .docx"
     )
+
+
+def test_hostile_link_to_a_file_outside_the_folder_is_skipped_with_a_message(tmp_path, tiny_corpus, tiny_codebook):
+    outside = tmp_path / "elsewhere" / "secret.txt"
+    write(outside, "Interviewer: Private?\n\nP09: These are someone else's private notes about debt.\n")
+    (tiny_corpus / "P09.txt").symlink_to(outside)
+    (tiny_corpus / "P02-copy.txt").symlink_to(tiny_corpus / "P02.txt")  # a link inside the folder is read
+    corpus = read_corpus(tiny_corpus)
+    assert sorted(t.id for t in corpus) == ["P01", "P02", "P02-copy"]
+    assert [reason for _, reason in corpus.failures] == [
+        f"{tiny_corpus / 'P09.txt'}: is a link to {outside}, outside the folder; skipped. Copy the file into the folder to read it"
+    ]
+    run = code(tiny_corpus, tiny_codebook, methods="rule")
+    assert "P09" not in {c.segment.transcript.id for c in run.codings}
+    assert [p.name for p, _ in run.corpus.failures] == ["P09.txt"]
