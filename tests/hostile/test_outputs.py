@@ -208,3 +208,40 @@ def test_hostile_nothing_is_written_to_the_system_temp_folder(tmp_path, tiny_cor
     assert _code(tiny_corpus, tiny_codebook, tmp_path / "R", "--force").exit_code == 0
     assert import_qdc(write(tmp_path / "nvivo.qdc", NVIVO_QDC)).name == "nvivo"
     assert not (tmp_path / "no-system-temp").exists()
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_hostile_report_charts_of_a_huge_codebook_are_bounded_and_quiet(tmp_path, capfd):
+    """A report's charts for a codebook of thousands of codes ran for minutes into page-high images, and labels in
+    a script the font lacks printed matplotlib's glyph warnings on stderr."""
+    import warnings
+
+    from themekit import code
+    from themekit.export.report import report_blocks
+    from themekit.render.charts import MAX_CHART_CODES
+
+    codes = "".join(
+        f'      - id: c{k}\n        label: "{"信任 " if k % 5 == 0 else ""}Code {k}"\n        definition: Code {k}.\n'
+        f"        keywords: [word{k}]\n"
+        for k in range(120)
+    )
+    book = write(tmp_path / "big.yaml", f"schema_version: 1\nname: Big\nversion: 0.1.0\nthemes:\n  - id: t\n    label: T\n    codes:\n{codes}")
+    folder = tmp_path / "t"
+    for p in range(3):
+        words = " ".join(f"word{(p * 7 + i) % 120}" for i in range(90))
+        write(folder / f"P0{p}.txt", f"Interviewer: Tell me.\n\nP0{p}: {words}.\n")
+    run = code(folder, book, methods="rule")
+    assert len({c.code_id for c in run.codings}) > MAX_CHART_CODES
+    capfd.readouterr()
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        blocks = report_blocks(run)
+    assert [str(w.message) for w in seen if "Glyph" in str(w.message)] == []
+    assert "Glyph" not in capfd.readouterr().err
+    images = [b for b in blocks if b.kind == "image"]
+    assert all(_png_size(b.image)[1] < 2500 for b in images), [_png_size(b.image) for b in images]
+    notes = [b.text for b in blocks if b.kind == "note"]
+    assert f"The charts show the {MAX_CHART_CODES} codes coded most often of 120; the text below covers every code." in notes

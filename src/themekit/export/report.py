@@ -127,10 +127,12 @@ def report_blocks(
     noun = run.codebook.spec.participant_noun
     blocks = [Block("title", f"{run.codebook.name}: theme summary"), Block("para", runs=[(methods_paragraph(run, settings), False)])]
     if charts:
-        from themekit.render.charts import frequency_chart, heatmap_chart
+        from themekit.render.charts import chart_note, frequency_chart, heatmap_chart
 
         blocks.append(Block("image", "Code frequency: participants mentioning each code", image=frequency_chart(run)))
         blocks.append(Block("image", "Excerpts per code and participant", image=heatmap_chart(run, rename=privacy.pseudonyms)))
+        if (note := chart_note(run)) is not None:
+            blocks.append(Block("note", note))
     for theme in themes:
         blocks.append(Block("heading", theme.label))
         if theme.description:
