@@ -36,6 +36,8 @@ class Outcome:
     segments: list[Segment] = field(default_factory=list)
     #: codings of the batch's coders, by method
     codings: dict[str, list[Coding]] = field(default_factory=dict)
+    #: the coders' warnings for the batch (a pattern switched off for taking too long), on its first outcome
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -113,8 +115,10 @@ class BatchJob:
             started = time.perf_counter()
             for outcome in read:
                 outcome.codings[name] = []
-            for coding in METHODS[name].build(context).code(segmentation, self.codebook).codings:
+            coded = METHODS[name].build(context).code(segmentation, self.codebook)
+            for coding in coded.codings:
                 by_transcript[id(coding.segment.transcript)].codings[name].append(coding)
+            read[0].warnings.extend(coded.stats.get("warnings", []))
             seconds[f"code:{name}"] = time.perf_counter() - started
         return outcomes, seconds
 

@@ -315,8 +315,9 @@ class ZipLimitError(ThemekitError):
     """A zip archive breaks one of the guard's limits.
 
     ``kind`` is ``entries`` (too many), ``total`` (too much in all),
-    ``size`` (one entry's header over its limit), ``ratio`` (one entry packed
-    too tightly) or ``overrun`` (one entry unpacked to more than its header
+    ``total_ratio`` (everything read, an entry read twice counting twice, far
+    more than the archive's packed size), ``size`` (one entry's header over
+    its limit), ``ratio`` (one entry packed too tightly) or ``overrun`` (one entry unpacked to more than its header
     said, over its limit); ``found`` and ``limit`` are the numbers compared.
     """
 

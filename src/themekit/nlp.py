@@ -33,7 +33,7 @@ from spacy.vocab import Vocab
 
 from themekit.errors import ModelError
 
-__all__ = ["BLANK", "BlankAnnotator", "load_pipeline", "shared_vocab", "stem", "uses_torch"]
+__all__ = ["BLANK", "BlankAnnotator", "load_pipeline", "pipe_texts", "shared_vocab", "stem", "uses_torch"]
 
 BLANK = "blank"
 _stemmer = snowballstemmer.stemmer("english")
@@ -192,3 +192,39 @@ def uses_torch(nlp: Language) -> bool:
         if any(isinstance(shim, PyTorchShim) for node in model.walk() for shim in node.shims):
             return True
     return False
+
+
+def pipe_texts(nlp: Language, texts: Iterable[str], *, batch_size: int = 64) -> Iterator[Doc]:
+    """``nlp.pipe(texts)``, except that a text longer than ``nlp.max_length`` (a turn of a million characters) is
+    processed in pieces cut at line, sentence or word ends and joined into one Doc whose text is the whole text,
+    so character offsets stay true and no spaCy length error ends the run."""
+    limit = nlp.max_length
+    pending: list[str] = []
+    for text in texts:
+        if len(text) < limit:
+            pending.append(text)
+            continue
+        yield from nlp.pipe(pending, batch_size=batch_size)
+        pending = []
+        pieces = list(nlp.pipe(_pieces(text, limit // 2), batch_size=1))
+        yield Doc.from_docs(pieces, ensure_whitespace=False)  # its text is the pieces' texts joined: the whole text
+    yield from nlp.pipe(pending, batch_size=batch_size)
+
+
+def _pieces(text: str, size: int) -> Iterator[str]:
+    """``text`` in consecutive pieces of at most ``size`` characters, cut after a newline, a sentence end or a
+    space where there is one in the piece's second half, else at ``size``."""
+    start = 0
+    while len(text) - start > size:
+        end = start + size
+        cut = -1
+        for mark in ("\n", ". ", "? ", "! ", " "):
+            found = text.rfind(mark, start + size // 2, end)
+            if found >= 0:
+                cut = found + len(mark)
+                break
+        if cut < 0:
+            cut = end
+        yield text[start:cut]
+        start = cut
+    yield text[start:]

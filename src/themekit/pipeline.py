@@ -160,7 +160,7 @@ def code(
     context = CoderContext(
         nlp=nlp, embedder=embedding, cache_dir=Path(cache_dir) if cache_dir else None, min_score=min_score, human=human
     )
-    stats: RunStats = {}
+    stats: RunStats = {"warnings": batches.warnings} if batches.warnings else {}
     if passages:
         segmentation = _passages(segmentation, nlp, context, stats, timings)
     raw, final = _run_coders(names, context, segmentation, codebook, batches.codings, timings, progress, stats)
@@ -278,6 +278,7 @@ class _Batches:
     segments: list[Segment] = field(default_factory=list)
     codings: dict[str, list[Coding]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _run_batches(
@@ -293,17 +294,18 @@ def _run_batches(
 ) -> _Batches:
     """Read, segment and code in batches (see :class:`~themekit.batch.BatchJob`) on the chosen engine."""
     started = time.perf_counter()
+    skipped: list[tuple[Path, str]] = []
     if isinstance(corpus, Corpus):
         root, items, sizes = corpus.root, list(corpus.transcripts), [len(t.text) for t in corpus.transcripts]
     else:
-        root, items, job.participants = corpus_files(corpus)
+        root, items, job.participants, skipped = corpus_files(corpus)
         sizes = [_file_size(p) for p in items]
     # local workers that never run a PyTorch model start without importing torch (seconds per worker)
     blocked = () if uses_torch(nlp) else ("torch",)
     runner = _choose_engine(engine, workers=workers, scheduler=scheduler, input_bytes=sum(sizes), block_imports=blocked)
     size = batch_size or max(1, min(16, -(-len(items) // (4 * runner.workers))))
     given = corpus if isinstance(corpus, Corpus) else None
-    gathered = CorpusGatherer(root, given.failures if given else (), interviewer_labels=job.interviewer_labels)
+    gathered = CorpusGatherer(root, given.failures if given else skipped, interviewer_labels=job.interviewer_labels)
     result = _Batches(given if given is not None else Corpus(root, ()), codings={name: [] for name in job.coders})
     kept: list[Outcome] = []
     try:
@@ -311,6 +313,7 @@ def _run_batches(
             for key, value in seconds.items():
                 result.timings[key] = result.timings.get(key, 0.0) + value
             for outcome in outcomes:
+                result.warnings.extend(w for w in outcome.warnings if w not in result.warnings)
                 if (given is not None or not gathered.refuse_duplicate(outcome.path)) and gathered.add(
                     outcome.path, outcome.transcript, error=outcome.error
                 ):

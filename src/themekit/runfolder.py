@@ -17,9 +17,9 @@ from themekit.codebook import Codebook
 from themekit.errors import RunFolderError
 from themekit.models import Coding, Corpus, Segment, SourceMap, Transcript, Turn
 from themekit.run import Run
-from themekit.util.atomic import built_folder
+from themekit.util.atomic import built_folder, folder_lock, recover_folder
 from themekit.util.gcpause import paused_gc
-from themekit.util.sanitize import spreadsheet_safe
+from themekit.util.sanitize import safe_frame
 
 __all__ = ["RUN_SCHEMA_VERSION", "check_run_folder", "read_run", "run_record", "write_run_folder"]
 
@@ -102,9 +102,11 @@ def write_run_folder(
     folder and an existing run is only replaced (with ``force``) once the new
     one is complete. A run coded with a project store is recorded there.
     """
-    out = check_run_folder(out, force=force)
-    with built_folder(out) as tmp, paused_gc():
-        _write_files(run, tmp, extra or {})
+    with folder_lock(out):  # the check and the swap under one lock: a second writer refuses, never replaces
+        recover_folder(out)
+        out = check_run_folder(out, force=force)
+        with built_folder(out) as tmp, paused_gc():
+            _write_files(run, tmp, extra or {})
     if run.project is not None:
         run.project.record_run(run, folder=out)
     return out
@@ -130,12 +132,9 @@ def _write_files(run: Run, tmp: Path, extra: Mapping[str, tuple[str, Callable[[]
 
 
 def _spreadsheet_safe_frame(frame):
-    """The CSV copy for spreadsheets: text that would run as a formula gets a leading apostrophe.
-    The Parquet copy keeps the text exactly."""
-    frame = frame.copy()
-    for column in ("text", "evidence", "speaker", "transcript"):
-        frame[column] = frame[column].map(spreadsheet_safe)
-    return frame
+    """The CSV copy for spreadsheets: text that would run as a formula gets a leading apostrophe, in every column
+    (code and theme labels, case attributes). The Parquet copy keeps the text exactly."""
+    return safe_frame(frame)
 
 
 def _transcripts_frame(run: Run):

@@ -25,6 +25,7 @@ from spacy.tokens import Doc
 
 from themekit.errors import OptionError
 from themekit.models import Role, Segment, Transcript, Turn
+from themekit.nlp import pipe_texts
 from themekit.util.gcpause import paused_gc
 
 __all__ = [
@@ -158,7 +159,7 @@ def segment_corpus(
         texts = [transcript.turn_text(t) for t in turns]
         index = 0
         # a Doc's text is the text it was made from: use that string, not Doc.text (rebuilt from every token)
-        for turn, text, doc in zip(turns, texts, nlp.pipe(texts, batch_size=batch_size)):
+        for turn, text, doc in zip(turns, texts, pipe_texts(nlp, texts, batch_size=batch_size)):
             key = (transcript.id, turn.index)
             result.docs[key] = doc
             if unit == "turn":
@@ -276,6 +277,6 @@ def segmentation_of(segments: Sequence[Segment], nlp: Language, *, batch_size: i
     for segment in segments:
         result.by_turn.setdefault((segment.transcript.id, segment.turn_index), []).append(segment)
     turns = [(key, group[0].transcript.turn_text(group[0].turn)) for key, group in result.by_turn.items()]
-    for (key, _), doc in zip(turns, nlp.pipe([text for _, text in turns], batch_size=batch_size)):
+    for (key, _), doc in zip(turns, pipe_texts(nlp, [text for _, text in turns], batch_size=batch_size)):
         result.docs[key] = doc
     return result

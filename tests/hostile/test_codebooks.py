@@ -91,3 +91,57 @@ def test_hostile_codebook_deep_brackets_are_refused_quickly(tmp_path):
     error, _ = _problems(path)
     assert time.perf_counter() - started < 5
     assert "brackets are nested 200000 deep, more than the 50 allowed" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("regex", "why"),
+    [
+        ("^(a|a)+$", "a repeated choice whose branches can match the same text"),
+        ("^(a|aa)+$", "a repeated choice whose branches can match the same text"),
+        ("(\\\\w|\\\\d)+", "a repeated choice whose branches can match the same text"),
+        ("\\\\w*" * 10, "10 unbounded repeats in a row that can match the same characters"),
+    ],
+)
+def test_hostile_codebook_catastrophic_shapes_are_refused_naming_code_and_pattern(tmp_path, regex, why):
+    text = TINY_CODEBOOK.replace(
+        "          - [{LOWER: \"owe\"}, {LIKE_NUM: true}]\n",
+        f"          - [{{LOWER: \"owe\"}}, {{LIKE_NUM: true}}]\n          - [{{TEXT: {{REGEX: \"{regex}\"}}}}]\n",
+    )
+    _, problems = _problems(write(tmp_path / "regex.yaml", text))
+    [(where, message)] = [(p, m) for (p, _), m in problems.items()]
+    shown = regex.replace("\\\\", "\\")
+    assert where == "themes[0].codes[1].patterns[1]"
+    assert message.startswith(f"code 'debt': regular expression {shown!r} is refused: {why}"), message
+
+
+def test_hostile_codebook_slow_regex_is_switched_off_not_hung(tmp_path, tiny_corpus, monkeypatch):
+    """A pattern no static check refuses still cannot hang a run: each search has a time limit, and one that runs
+    out switches the expression off for the run, with a warning naming the code and the expression."""
+    from themekit.util import saferegex
+
+    monkeypatch.setattr(saferegex, "REGEX_TIMEOUT", 0.05)
+    monkeypatch.setattr("themekit.codebook.catastrophic_shape", lambda regex: None)  # a shape the check does not know
+    slow = "^(a|aa)+$"
+    text = TINY_CODEBOOK.replace(
+        "          - [{LOWER: \"owe\"}, {LIKE_NUM: true}]\n",
+        f"          - [{{LOWER: \"owe\"}}, {{LIKE_NUM: true}}]\n          - [{{TEXT: {{REGEX: \"{slow}\"}}}}]\n",
+    )
+    path = write(tmp_path / "slow.yaml", text)
+    validate_codebook(path)
+    (tiny_corpus / "P03.txt").write_text("Interviewer: Go on.\n\nP03: " + "a" * 40 + "b and I still owe 300 in debts.\n")
+    started = time.perf_counter()
+    run = code(tiny_corpus, path, methods="rule")
+    assert time.perf_counter() - started < 30
+    assert any(c.code_id == "debt" and c.segment.transcript.id == "P03" for c in run.codings)
+    assert f"code 'debt': regular expression {slow!r} took over 0.05 s on one word" in " ".join(run.stats["warnings"])
+
+
+def test_hostile_codebook_guarded_regex_matches_as_spacy_would(tmp_path, tiny_corpus):
+    text = TINY_CODEBOOK.replace(
+        "          - [{LOWER: \"owe\"}, {LIKE_NUM: true}]\n",
+        "          - [{LOWER: {REGEX: \"^arrear\", NOT_IN: [\"arrearage\"]}}, {TEXT: {REGEX: \"^of$\"}, OP: \"?\"}]\n",
+    )
+    (tiny_corpus / "P03.txt").write_text("Interviewer: Go on.\n\nP03: We fell into Arrears with the gas company that winter.\n")
+    run = code(tiny_corpus, write(tmp_path / "arrears.yaml", text), methods="rule")
+    [hit] = [c for c in run.codings if c.segment.transcript.id == "P03"]
+    assert (hit.code_id, hit.evidence) == ("debt", "matched: Arrears (pattern 1)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import zipfile
 from pathlib import Path
 
@@ -228,3 +229,20 @@ def test_hostile_refi_deeply_nested_codes(tmp_path):
     )
     with pytest.raises(RefiError, match="codes 'A' and 'B' share the guid 00000000-0000-4000-8000-000000000001"):
         import_qdc(shared)
+
+
+def test_hostile_refi_small_entry_read_many_times_is_refused_fast(tmp_path):
+    """A 7 KB project naming one tightly packed 1 MiB source (just under the per-entry ratio check) as 950 sources
+    would unpack to ~1 GB: everything read together is held to the ratio, so it is refused after 32 MB."""
+    sources = "".join(
+        f'<TextSource guid="bbbbbbbb-0000-4000-8000-{n:012d}" name="S{n}" plainTextPath="internal://aaaaaaaa-0000-4000-8000-000000000001.txt"/>'
+        for n in range(950)
+    )
+    qde = f'<?xml version="1.0" encoding="utf-8"?>\n<Project xmlns="urn:QDA-XML:project:1.0" name="bomb"><Sources>{sources}</Sources></Project>'
+    bomb = make_qdpx(tmp_path / "bomb.qdpx", qde, {SOURCE: "P01: " + "a" * (2**20 - 6) + "\n"})
+    assert bomb.stat().st_size < 8 * 1024
+    started = time.perf_counter()
+    message = import_error(tmp_path, bomb)
+    assert time.perf_counter() - started < 10
+    assert message.startswith(f"Error [E800]: {bomb}: would unpack to more than ")
+    assert "times its packed size in all" in message and "a sign of a zip bomb; refused" in message

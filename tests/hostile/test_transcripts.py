@@ -132,3 +132,92 @@ def test_hostile_front_matter_alias_bomb_is_refused(tmp_path):
     path = write(tmp_path / "P01.md", "---\n" + "\n".join(levels) + "\n---\n\nP01: Hello there, this is my answer.\n")
     with pytest.raises(TranscriptError, match="has front matter with more than 20 YAML aliases"):
         read_transcript(path)
+
+
+def test_hostile_utf8_with_a_bad_byte_stays_utf8_with_a_warning(tmp_path):
+    """One invalid byte in a UTF-8 file must not turn 'café' into 'cafÃ©' by reading it all as Windows-1252."""
+    path = tmp_path / "P01.txt"
+    good = "Interviewer: Où était le café?\n\nP01: Au coin, naïve que j'étais.\n\n"
+    path.write_bytes(good.encode() + b"Interviewer: Et \xff puis?\n\nP01: Fin.\n")
+    t = read_transcript(path)
+    assert t.encoding == "utf-8"
+    assert "café" in t.text and "naïve" in t.text and "Ã" not in t.text
+    assert "Et \ufffd puis?" in t.text
+    assert any("P01.txt is UTF-8 but for 1 invalid byte sequence at line 5" in w for w in t.warnings)
+
+
+def test_hostile_utf8_with_a_lone_surrogate_stays_utf8_with_a_warning(tmp_path):
+    path = tmp_path / "P02.txt"
+    path.write_bytes("Interviewer: Déjà vu?\n\nP02: Oui, ".encode() + b"\xed\xa0\x80" + " très.\n".encode())
+    t = read_transcript(path)
+    assert t.encoding == "utf-8"
+    assert "Déjà" in t.text and "très" in t.text
+    assert any("P02.txt is UTF-8 but for" in w and "line 3" in w for w in t.warnings)
+
+
+def test_hostile_windows_1252_fallback_is_never_silent(tmp_path):
+    path = tmp_path / "P03.txt"
+    path.write_bytes("Interviewer: Le café?\n\nP03: Très bon.\n".encode("cp1252"))
+    t = read_transcript(path)
+    assert t.encoding == "cp1252"
+    assert "café" in t.text
+    assert any("P03.txt is not UTF-8 (first invalid byte at line 1): read as Windows-1252" in w for w in t.warnings)
+
+
+def test_hostile_turn_longer_than_spacy_limit_is_coded_in_pieces(tmp_path, tiny_corpus, tiny_codebook):
+    """A 1.1 MB notes file without speaker labels is one turn over spaCy's 1,000,000 characters: it is coded, and so
+    are the other transcripts (before: spaCy's E088 ended the whole run in a traceback)."""
+    filler = "We talked about the weather and the garden for a while. " * 20_000
+    write(tiny_corpus / "N01.txt", filler + "In the end the debts piled up again and I felt so isolated.\n")
+    assert (tiny_corpus / "N01.txt").stat().st_size > 1_100_000
+    run = code(tiny_corpus, tiny_codebook, methods="rule")
+    assert run.corpus.failures == ()
+    long = [c for c in run.codings if c.segment.transcript.id == "N01"]
+    assert {c.code_id for c in long} >= {"debt", "loneliness"}
+    for c in long:
+        assert c.segment.text == c.segment.transcript.text[c.segment.start : c.segment.end]
+    assert "debts piled up again" in next(c for c in long if c.code_id == "debt").segment.text
+    assert {c.segment.transcript.id for c in run.codings} >= {"P01", "P02", "N01"}
+
+
+@pytest.mark.parametrize(
+    "doctype",
+    [
+        '<!DOCTYPE w:document [<!ENTITY name "Alex">]>',
+        '<!DOCTYPE w:document [<!ENTITY name SYSTEM "file:///etc/passwd">]>',
+    ],
+)
+def test_hostile_docx_with_a_dtd_entity_is_refused_not_cut_short(tmp_path, doctype):
+    """lxml keeps an entity it does not expand as a node, so the words after it were silently lost."""
+    data = io.BytesIO(_docx_bytes("Interviewer: Who helped?\nP01: It was &name; who helped me most.\n"))
+    out = io.BytesIO()
+    with zipfile.ZipFile(data) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "word/document.xml":
+                head, sep, rest = body.partition(b"?>")
+                body = head + sep + doctype.encode() + rest.replace(b"&amp;name;", b"&name;")
+            dst.writestr(info, body)
+    path = tmp_path / "P01.docx"
+    path.write_bytes(out.getvalue())
+    with pytest.raises(TranscriptError) as info:
+        read_transcript(path)
+    assert str(info.value) == (
+        f"{path}: declares a DTD or entities in word/document.xml, which Word documents never need; refused for safety "
+        "(nothing was read). Open it in Word and save it as a new .docx"
+    )
+
+
+def test_hostile_link_to_a_file_outside_the_folder_is_skipped_with_a_message(tmp_path, tiny_corpus, tiny_codebook):
+    outside = tmp_path / "elsewhere" / "secret.txt"
+    write(outside, "Interviewer: Private?\n\nP09: These are someone else's private notes about debt.\n")
+    (tiny_corpus / "P09.txt").symlink_to(outside)
+    (tiny_corpus / "P02-copy.txt").symlink_to(tiny_corpus / "P02.txt")  # a link inside the folder is read
+    corpus = read_corpus(tiny_corpus)
+    assert sorted(t.id for t in corpus) == ["P01", "P02", "P02-copy"]
+    assert [reason for _, reason in corpus.failures] == [
+        f"{tiny_corpus / 'P09.txt'}: is a link to {outside}, outside the folder; skipped. Copy the file into the folder to read it"
+    ]
+    run = code(tiny_corpus, tiny_codebook, methods="rule")
+    assert "P09" not in {c.segment.transcript.id for c in run.codings}
+    assert [p.name for p, _ in run.corpus.failures] == ["P09.txt"]

@@ -46,6 +46,7 @@ from themekit.models import Corpus, Segment
 from themekit.pipeline import code, resolve_embedder
 from themekit.run import Run
 from themekit.util.atomic import atomic_write_text
+from themekit.util.sanitize import safe_frame
 
 __all__ = [
     "MIN_SEGMENTS",
@@ -221,7 +222,7 @@ class Suggestions:
         targets = {
             "suggestions.yaml": self.to_yaml(),
             "suggestions.md": self.to_markdown(),
-            "topics.csv": self.frame.to_csv(index=False, lineterminator="\n"),
+            "topics.csv": safe_frame(self.frame).to_csv(index=False, lineterminator="\n"),
         }
         if folder.exists() and not folder.is_dir():
             raise OutputError(f"{folder}: exists and is not a folder. Choose another out=.", param="out")

@@ -82,7 +82,11 @@ def as_flags(message: str, params: Iterable[str]) -> str:
 
 @contextmanager
 def _user_errors():
-    """Turn themekit's errors and Ctrl-C into a message and an exit code; with ``--debug``, the traceback too."""
+    """Turn themekit's errors and Ctrl-C into a message and an exit code; with ``--debug``, the traceback too.
+    After Ctrl-C the message says which folders had already been written in full, if any."""
+    from themekit.util.atomic import COMPLETED
+
+    written = len(COMPLETED)
     try:
         yield
     except ThemekitError as exc:
@@ -92,7 +96,12 @@ def _user_errors():
         err.print(f"[bold red]Error {code}:[/] {escape(as_flags(str(exc), exc.params))}")
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
-        err.print("[bold red]Interrupted:[/] nothing was written; earlier runs are untouched.")
+        done = COMPLETED[written:]
+        if done:
+            names = ", ".join(str(p) for p in done)
+            err.print(f"[bold red]Interrupted:[/] {escape(names)} had been written in full; nothing after that was done.")
+        else:
+            err.print("[bold red]Interrupted:[/] nothing was written; earlier runs are untouched.")
         raise typer.Exit(130) from None
 
 

@@ -66,38 +66,42 @@ def code_cmd(
     from themekit.api import code
     from themekit.config import load_settings
     from themekit.runfolder import check_run_folder
+    from themekit.util.atomic import folder_lock, recover_folder
 
     progress = _Progress(enabled=not quiet)
     with _user_errors():
         settings = load_settings(config)
-        check_run_folder(out_dir, force=force)
-        try:
-            run = code(
-                transcripts,
-                codebook,
-                unit=unit,  # type: ignore[arg-type]
-                methods=method,
-                spacy_model=spacy_model,
-                interviewer_labels=interviewer_label,
-                max_file_bytes=int(max_file_mb * 1024 * 1024),
-                text_column=text_column,
-                speaker_column=speaker_column,
-                gold=gold,
-                embedding_model=embedding_model,
-                embedding_sha256=embedding_sha256,
-                cache_dir=None if no_cache else cache_dir,
-                min_score=min_score,
-                strict=strict,
-                project=project,
-                config=settings,
-                progress=progress,
-                workers=workers,
-                engine=engine,
-                scheduler=scheduler,
-            )
-            run.save(out_dir, force=force, settings=settings.report)
-        finally:
-            progress.close()
+        with folder_lock(out_dir):
+            for note in recover_folder(out_dir):
+                err.print(f"[yellow]Note:[/] {escape(note)}")
+            check_run_folder(out_dir, force=force)
+            try:
+                run = code(
+                    transcripts,
+                    codebook,
+                    unit=unit,  # type: ignore[arg-type]
+                    methods=method,
+                    spacy_model=spacy_model,
+                    interviewer_labels=interviewer_label,
+                    max_file_bytes=int(max_file_mb * 1024 * 1024),
+                    text_column=text_column,
+                    speaker_column=speaker_column,
+                    gold=gold,
+                    embedding_model=embedding_model,
+                    embedding_sha256=embedding_sha256,
+                    cache_dir=None if no_cache else cache_dir,
+                    min_score=min_score,
+                    strict=strict,
+                    project=project,
+                    config=settings,
+                    progress=progress,
+                    workers=workers,
+                    engine=engine,
+                    scheduler=scheduler,
+                )
+                run.save(out_dir, force=force, settings=settings.report)
+            finally:
+                progress.close()
     _report_run(run, out_dir, quiet=quiet)
 
 

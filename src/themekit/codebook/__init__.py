@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from themekit.codebook.schema import SCHEMA_VERSION, CodebookSpec, CodeSpec, ThemeSpec
 from themekit.errors import CodebookError, CodebookProblem, YamlError
 from themekit.util import limits
+from themekit.util.saferegex import GuardedRegex, catastrophic_shape
 from themekit.util.yamlfile import line_of, load_yaml, yaml_path
 
 __all__ = ["Code", "Codebook", "SCHEMA_VERSION", "validate_codebook"]
@@ -280,47 +281,15 @@ def _regexes(value: object) -> Iterator[str]:
             yield from _regexes(inner)
 
 
-def _catastrophic(regex: str) -> str | None:
-    """Why a regular expression could backtrack catastrophically (nested or adjacent unbounded repeats), or None."""
-    import re
-    import re._parser as sre_parse  # the standard library's own regex parser
-
-    repeat_ops = {sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT, getattr(sre_parse, "POSSESSIVE_REPEAT", None)}
-
-    def has_repeat(items) -> bool:
-        for op, av in items:
-            if op in repeat_ops and av[1] > 1:
-                return True
-            if op in (sre_parse.SUBPATTERN,) and has_repeat(av[-1]):
-                return True
-            if op == sre_parse.BRANCH and any(has_repeat(b) for b in av[1]):
-                return True
-        return False
-
-    def walk(items) -> str | None:
-        for op, av in items:
-            if op in repeat_ops:
-                low, high, body = av
-                if high > 1 and has_repeat(body):
-                    return "a repeated group that itself repeats (like (a+)+)"
-                found = walk(body)
-                if found:
-                    return found
-            elif op == sre_parse.SUBPATTERN:
-                found = walk(av[-1])
-                if found:
-                    return found
-            elif op == sre_parse.BRANCH:
-                for branch in av[1]:
-                    found = walk(branch)
-                    if found:
-                        return found
-        return None
+def _guard_problem(regex: str) -> str | None:
+    """Why the guarded engine (the ``regex`` package) cannot run ``regex``, or None."""
+    import regex as regex_package
 
     try:
-        return walk(sre_parse.parse(regex))
-    except (re.error, RecursionError, OverflowError) as exc:
-        return f"not a valid regular expression ({exc})"
+        GuardedRegex(regex)
+    except (regex_package.error, ValueError, OverflowError, RecursionError) as exc:
+        return f"not a valid regular expression for themekit's guarded matcher ({exc})"
+    return None
 
 
 def _pattern_problems(code_id: str, path: str, patterns: list, lines: dict[str, int]) -> list[CodebookProblem]:
@@ -337,8 +306,13 @@ def _pattern_problems(code_id: str, path: str, patterns: list, lines: dict[str, 
         for regex in _regexes(pattern):
             if len(regex) > MAX_REGEX_CHARS:
                 bad.append(f"a regular expression is {len(regex)} characters long, over the {MAX_REGEX_CHARS} allowed")
-            elif (why := _catastrophic(regex)) is not None:
-                bad.append(f"regular expression {regex!r} is refused: {why} can take forever on some words; simplify it")
+            elif (why := catastrophic_shape(regex) or _guard_problem(regex)) is not None and why.startswith("not a valid"):
+                bad.append(f"code '{code_id}': {regex!r} is {why}")
+            elif why is not None:
+                bad.append(
+                    f"code '{code_id}': regular expression {regex!r} is refused: {why} can take forever on some words; "
+                    "simplify it"
+                )
         if bad:
             problems.extend(CodebookProblem(where, message, line_of(where, lines)) for message in bad)
             continue

@@ -32,7 +32,7 @@ class Coder(Protocol):
 
 def merge_stats(total: dict[str, Any], stats: dict[str, Any]) -> None:
     """Add a coder's statistics to the run's: a count already there is summed (cache hits of every method that
-    embeds), a mapping merged the same way, anything else set."""
+    embeds), a mapping merged the same way, lists joined (warnings), anything else set."""
     for key, value in stats.items():
         old = total.get(key)
         if isinstance(old, dict) and isinstance(value, dict):
@@ -41,5 +41,7 @@ def merge_stats(total: dict[str, Any], stats: dict[str, Any]) -> None:
             total[key] = merged
         elif type(old) is int and type(value) is int:
             total[key] = old + value
+        elif isinstance(old, list) and isinstance(value, list):
+            total[key] = [*old, *value]
         else:
             total[key] = value

@@ -22,6 +22,7 @@ from themekit.coding.base import Coded
 from themekit.models import Coding, Segment
 from themekit.segment import Segmentation
 from themekit.util.gcpause import paused_gc
+from themekit.util.saferegex import GuardedRegex
 
 __all__ = ["RuleCoder", "NEGATIONS"]
 
@@ -38,6 +39,63 @@ class _Hits:
 
     def add(self, term: str, negated: bool) -> None:
         self.terms[term] = self.terms.get(term, True) and negated
+
+
+#: The token text a REGEX predicate on each attribute reads (spaCy's own choice of string per attribute).
+_REGEX_ATTRS = {
+    "ORTH": "orth_", "TEXT": "text", "LOWER": "lower_", "NORM": "norm_", "LEMMA": "lemma_", "SHAPE": "shape_",
+    "PREFIX": "prefix_", "SUFFIX": "suffix_", "POS": "pos_", "TAG": "tag_", "DEP": "dep_", "ENT_TYPE": "ent_type_",
+    "ENT_IOB": "ent_iob_", "MORPH": "morph",
+}  # fmt: skip
+
+
+class _GuardedPatterns:
+    """Rewrites token patterns so that every ``{"ATTR": {"REGEX": r}}`` runs as a token extension searching with
+    :class:`GuardedRegex` (bounded time, switched off after a timeout) instead of spaCy's unbounded ``re``."""
+
+    def __init__(self) -> None:
+        self.guards: dict[str, tuple[str, GuardedRegex]] = {}  # extension name -> (code id, guard)
+
+    def rewrite(self, code_id: str, pattern: list[dict]) -> list[dict]:
+        rewritten = []
+        for spec in pattern:
+            spec = dict(spec)
+            extensions = dict(spec["_"]) if isinstance(spec.get("_"), dict) else {}
+            for attr, value in list(spec.items()):
+                field_name = _REGEX_ATTRS.get(str(attr).upper())
+                if field_name is None or not isinstance(value, dict) or not isinstance(value.get("REGEX"), str):
+                    continue
+                rest = {k: v for k, v in value.items() if k != "REGEX"}
+                if rest:
+                    spec[attr] = rest
+                else:
+                    del spec[attr]
+                extensions[self._extension(code_id, field_name, value["REGEX"])] = True
+            if extensions:
+                spec["_"] = extensions
+            rewritten.append(spec)
+        return rewritten
+
+    def _extension(self, code_id: str, field_name: str, regex: str) -> str:
+        from hashlib import sha1
+
+        from spacy.tokens import Token
+
+        name = "themekit_re_" + sha1(f"{field_name}\x1f{regex}".encode()).hexdigest()[:16]
+        if name not in self.guards:
+            guard = GuardedRegex(regex)
+            self.guards[name] = (code_id, guard)
+            Token.set_extension(name, getter=lambda token: guard.search(str(getattr(token, field_name))), force=True)
+        return name
+
+    def warnings(self) -> list[str]:
+        """One message per regular expression that timed out in this run."""
+        return [
+            f"code '{code_id}': regular expression {guard.pattern!r} took over {guard.timeout} s on one word and was "
+            "switched off for the rest of the run; simplify it"
+            for code_id, guard in self.guards.values()
+            if guard.timed_out
+        ]
 
 
 def _evidence_order(term: str) -> tuple[str, str]:
@@ -64,8 +122,10 @@ class RuleCoder:
 
     def __init__(self, nlp: Language) -> None:
         self.nlp = nlp
+        self._guarded = _GuardedPatterns()
 
     def _matchers(self, codebook: Codebook) -> tuple[PhraseMatcher, Matcher]:
+        self._guarded = _GuardedPatterns()
         phrases = PhraseMatcher(self.nlp.vocab, attr="NORM")
         patterns = Matcher(self.nlp.vocab)
         for code in codebook:
@@ -75,12 +135,15 @@ class RuleCoder:
                     for term, doc in zip(terms, self.nlp.pipe(terms)):
                         phrases.add(_SEP.join((code.id, kind, term)), [doc])
             for p, pattern in enumerate(code.spec.patterns):
-                patterns.add(_SEP.join((code.id, "patterns", str(p))), [pattern])
+                patterns.add(_SEP.join((code.id, "patterns", str(p))), [self._guarded.rewrite(code.id, pattern)])
         return phrases, patterns
 
     def code(self, segmentation: Segmentation, codebook: Codebook) -> Coded:
-        """Every code whose keywords or patterns match in a segment and no exclude keyword vetoes."""
-        return Coded(self.codings(segmentation, codebook))
+        """Every code whose keywords or patterns match in a segment and no exclude keyword vetoes; a pattern's
+        regular expression that timed out is named in ``stats["warnings"]``."""
+        codings = self.codings(segmentation, codebook)
+        warnings = self._guarded.warnings()
+        return Coded(codings, {"warnings": warnings} if warnings else {})
 
     @paused_gc()
     def codings(self, segmentation: Segmentation, codebook: Codebook) -> list[Coding]:

@@ -44,6 +44,7 @@ from themekit.coding.base import Coded
 from themekit.coding.context import question_vectors, turn_vectors
 from themekit.embed import Embedder, EmbeddingCache, embed_texts
 from themekit.models import Coding, Segment
+from themekit.nlp import pipe_texts
 from themekit.segment import Segmentation, sentence_spans
 
 __all__ = ["SemanticCoder", "CorpusScale", "Reference", "references", "default_thresholds", "calibrate"]
@@ -272,7 +273,7 @@ class SemanticCoder:
         missing = list(dict.fromkeys((s.transcript, s.turn_index) for s in segments if (s.transcript.id, s.turn_index) not in docs))
         if missing and self.nlp is not None:
             texts = [t.turn_text(t.turns[i]) for t, i in missing]
-            for (t, i), doc in zip(missing, self.nlp.pipe(texts, batch_size=64)):
+            for (t, i), doc in zip(missing, pipe_texts(self.nlp, texts, batch_size=64)):
                 docs[(t.id, i)] = doc
         keys = {(s.transcript.id, s.turn_index) for s in segments}
         return {key: sentence_spans(doc, PART_MIN_WORDS) for key, doc in docs.items() if key in keys}

@@ -148,16 +148,18 @@ def report_blocks(
 def _theme_charts(run: Run, theme: ThemeSummary, settings: ReportSettings, noun: str, privacy: Privacy) -> list[Block]:
     """A theme's two charts, below its description: how many participants mention each of its codes, and excerpts
     per code and participant. One theme's codes at a time, so each chart fits below its paragraph at 9 pt."""
-    from themekit.render.charts import frequency_chart, heatmap_chart
+    from themekit.render.charts import chart_note, frequency_chart, heatmap_chart
 
     codes = [c.id for c in run.codebook.codes_of(theme.theme_id)]
     if not codes:
         return []
     people, person = settings.noun_for(2, noun), settings.noun_for(1, noun)
-    return [
+    blocks = [
         Block("image", f"{theme.label}: {people} mentioning each code", image=frequency_chart(run, codes=codes)),
         Block("image", f"{theme.label}: excerpts per code and {person}", image=heatmap_chart(run, rename=privacy.pseudonyms, codes=codes)),
     ]
+    note = chart_note(run, codes)
+    return [*blocks, Block("note", note)] if note is not None else blocks
 
 
 def _note_blocks(run: Run, privacy: Privacy, *, appendix: bool) -> list[Block]:

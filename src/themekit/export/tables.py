@@ -20,7 +20,7 @@ from themekit.export.word import (
 )
 from themekit.run import Run
 from themekit.util.atomic import atomic_write_bytes
-from themekit.util.sanitize import spreadsheet_safe, xml_safe
+from themekit.util.sanitize import safe_workbook, spreadsheet_safe, xml_safe
 
 __all__ = ["SHEET_NAME_MAX", "export_quote_docx", "export_xlsx", "quote_position", "sheet_name"]
 
@@ -181,7 +181,7 @@ def export_xlsx(run: Run, out: str | Path, *, theme_id: str | None = None, priva
             records.append({k: None if (isinstance(v, float) and math.isnan(v)) else v for k, v in record.items()})
         _fill_sheet(sheet, records)
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    safe_workbook(workbook).save(buffer)
     return atomic_write_bytes(Path(out), buffer.getvalue())
 
 

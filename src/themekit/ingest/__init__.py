@@ -119,7 +119,7 @@ def read_participants(path: str | Path) -> dict[str, dict[str, str]]:
     import pandas as pd
 
     path = Path(path)
-    text, _ = decode_bytes(path.read_bytes(), path)
+    text, _, _ = decode_bytes(path.read_bytes(), path)
     text = normalise_text(text)
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
@@ -147,32 +147,39 @@ def read_participants(path: str | Path) -> dict[str, dict[str, str]]:
     return result
 
 
-def corpus_files(path: str | Path) -> tuple[Path, list[Path], dict[str, dict[str, str]]]:
-    """The transcript files :func:`read_corpus` reads (in its order) and the folder's case attributes."""
+def corpus_files(path: str | Path) -> tuple[Path, list[Path], dict[str, dict[str, str]], list[tuple[Path, str]]]:
+    """The transcript files :func:`read_corpus` reads (in its order), the folder's case attributes, and the files
+    skipped with the reason: links to files outside the folder (a link to a system file is not a transcript)."""
     root = Path(path)
     if not root.exists():
         raise CorpusError(f"{root}: no such folder. Give the folder that holds the transcripts.")
+    skipped: list[tuple[Path, str]] = []
     if root.is_file():
         files = [root]
         folder = root.parent
     else:
         folder = root
-        files = sorted(
-            p
-            for p in root.iterdir()
-            if p.is_file()
-            and not p.name.startswith((".", "~$"))
-            and p.name.casefold() not in RESERVED_FILES
-            and p.stem.casefold() != "readme"
-            and reader_for(p) is not None
-        )
-    if not files:
+        files = []
+        for p in sorted(root.iterdir()):
+            if not (
+                p.is_file()
+                and not p.name.startswith((".", "~$"))
+                and p.name.casefold() not in RESERVED_FILES
+                and p.stem.casefold() != "readme"
+                and reader_for(p) is not None
+            ):
+                continue
+            if p.is_symlink() and not p.resolve().is_relative_to(root.resolve()):
+                skipped.append((p, f"{p}: is a link to {p.resolve()}, outside the folder; skipped. Copy the file into the folder to read it"))
+                continue
+            files.append(p)
+    if not files and not skipped:
         raise CorpusError(
             f"{root}: no transcripts found. Add files ending in {', '.join(supported_extensions())}."
         )
     participants_path = folder / PARTICIPANTS_FILE
     participants = read_participants(participants_path) if participants_path.is_file() else {}
-    return root, files, participants
+    return root, files, participants, skipped
 
 
 def read_corpus(
@@ -191,8 +198,8 @@ def read_corpus(
     a speaker who interviews in most transcripts is the interviewer in all of them,
     unless ``interviewer_labels`` are given. ``text_column``/``speaker_column``: see :func:`read_transcript`.
     """
-    root, files, participants = corpus_files(path)
-    gathered = CorpusGatherer(root, interviewer_labels=interviewer_labels)
+    root, files, participants, skipped = corpus_files(path)
+    gathered = CorpusGatherer(root, skipped, interviewer_labels=interviewer_labels)
     with paused_gc():  # parsing makes many small objects: see themekit.util.gcpause
         for file in files:
             if gathered.refuse_duplicate(file):

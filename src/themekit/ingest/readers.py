@@ -82,12 +82,16 @@ class TextReader:
     def read(
         self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset(), columns: TableColumns = TableColumns()
     ) -> RawTranscript:
-        text, encoding = decode_bytes(data, path)
+        text, encoding, notes = decode_bytes(data, path)
         lines = normalise_text(text).split("\n")
         attributes, head, foot = otter_header(lines)
         body = "\n".join(lines[head : len(lines) - foot])
         return RawTranscript(
-            parse_labelled_text(body, known_labels=labels | header_speakers(attributes)), encoding, attributes, source_text=text
+            parse_labelled_text(body, known_labels=labels | header_speakers(attributes)),
+            encoding,
+            attributes,
+            warnings=notes,
+            source_text=text,
         )
 
 
@@ -120,7 +124,7 @@ class MarkdownReader:
     def read(
         self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset(), columns: TableColumns = TableColumns()
     ) -> RawTranscript:
-        source, encoding = decode_bytes(data, path)
+        source, encoding, notes = decode_bytes(data, path)
         text = normalise_text(source)
         attributes: dict[str, str] = {}
         m = _FRONT_MATTER.match(text)
@@ -138,7 +142,9 @@ class MarkdownReader:
         lines = [ln for ln in text.split("\n") if not ln.lstrip().startswith("#")]
         body = _MD_BOLD_LABEL.sub(lambda mm: mm.group("label").strip() + ": ", "\n".join(lines))
         bold = frozenset(mm.group("label").strip() for mm in _MD_BOLD_LABEL.finditer("\n".join(lines)))
-        return RawTranscript(parse_labelled_text(body, known_labels=bold | labels), encoding, attributes, source_text=source)
+        return RawTranscript(
+            parse_labelled_text(body, known_labels=bold | labels), encoding, attributes, warnings=notes, source_text=source
+        )
 
 
 class DocxReader:
@@ -162,6 +168,8 @@ class DocxReader:
                 guard = ZipGuard(zf, max_entries=limits.MAX_ZIP_ENTRIES, max_total_bytes=limits.MAX_DOCX_BYTES)
                 guard.check_declared_total()
                 paragraphs = _docx_paragraphs(guard)
+        except _DocxDtdError as exc:
+            raise _dtd_refused(path, str(exc)) from None
         except ZipLimitError:
             raise TranscriptError(
                 path,
@@ -209,6 +217,19 @@ _ZIP_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
+class _DocxDtdError(Exception):
+    """A part of a Word package declares a DTD (entities): Word never writes one, and lxml would drop the text
+    after an entity it does not expand."""
+
+
+def _dtd_refused(path: Path, part: str) -> TranscriptError:
+    return TranscriptError(
+        path,
+        f"declares a DTD or entities in {part}, which Word documents never need; refused for safety (nothing was read)",
+        "Open it in Word and save it as a new .docx",
+    )
+
+
 def _unreadable_docx(path: Path) -> TranscriptError:
     return TranscriptError(path, "is not a readable Word document (corrupt or truncated)", "Open and re-save it in Word")
 
@@ -221,7 +242,10 @@ def _python_docx_paragraphs(data: bytes, path: Path) -> list:
     from lxml.etree import XMLSyntaxError
 
     try:
-        return docx.Document(io.BytesIO(data)).paragraphs
+        document = docx.Document(io.BytesIO(data))
+        if document.element.getroottree().docinfo.doctype:
+            raise _dtd_refused(path, "its main part")
+        return document.paragraphs
     # python-docx's own errors, the zip's and lxml's, and what python-docx trips over in a package whose XML lacks
     # what it expects (AttributeError on a missing attribute, TypeError, IndexError): only its call is in this try
     except (*_ZIP_ERRORS, XMLSyntaxError, OpcError, PythonDocxError, AttributeError, TypeError, IndexError) as exc:
@@ -253,9 +277,12 @@ def _docx_paragraphs(guard: ZipGuard) -> list[_DocxParagraph] | None:
 
     def part(name: str):
         try:
-            return etree.fromstring(guard.read(guard.archive.getinfo(name)), parser)
+            root = etree.fromstring(guard.read(guard.archive.getinfo(name)), parser)
         except (*_ZIP_ERRORS, etree.XMLSyntaxError):  # missing, damaged or not XML
             return None
+        if root.getroottree().docinfo.doctype:
+            raise _DocxDtdError(name)
+        return root
 
     rels = part("_rels/.rels")
     if rels is None:
@@ -378,7 +405,7 @@ class _CaptionReader:
     ) -> RawTranscript:
         import webvtt
 
-        source, encoding = decode_bytes(data, path)
+        source, encoding, notes = decode_bytes(data, path)
         text = normalise_text(source)
         if self.webvtt_format == "vtt" and not text.lstrip().startswith("WEBVTT"):
             raise TranscriptError(path, "is not a WebVTT file (no 'WEBVTT' header)", "Export the captions again as .vtt")
@@ -387,7 +414,7 @@ class _CaptionReader:
         except Exception as exc:  # webvtt raises its own error types for broken files
             raise TranscriptError(path, f"is not a valid {self.format.upper()} file ({exc})", "Export it again") from exc
         cue_lines = sum(1 for ln in text.split("\n") if "-->" in ln)
-        warnings = []
+        warnings = list(notes)
         if cue_lines > len(captions):
             warnings.append(f"{cue_lines - len(captions)} cue(s) with malformed timestamps were skipped")
         if not len(captions):
@@ -453,18 +480,18 @@ def _named_column(path: Path, columns: list[str], name: str, param: str, what: s
 
 
 def _table_frame(data: bytes, path: Path):
-    """The table as strings, the encoding of a CSV and its decoded text (``None`` for .xlsx)."""
+    """The table as strings, the encoding of a CSV, its decoded text (``None`` for .xlsx) and decoding warnings."""
     import pandas as pd
 
     if path.suffix.lower() == ".xlsx":
         try:
-            return pd.read_excel(io.BytesIO(data), dtype=str, engine="openpyxl"), None, None
+            return pd.read_excel(io.BytesIO(data), dtype=str, engine="openpyxl"), None, None, []
         except Exception as exc:  # openpyxl raises many kinds of error for a damaged workbook
             raise TranscriptError(path, f"could not be read as a table ({exc})", "Re-save it as CSV (UTF-8) or .xlsx") from exc
-    source, encoding = decode_bytes(data, path)
+    source, encoding, notes = decode_bytes(data, path)
     text = normalise_text(source)
     try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False), encoding, source
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False), encoding, source, notes
     except ValueError as exc:  # pandas' ParserError and EmptyDataError
         raise TranscriptError(path, f"could not be read as a table ({exc})", "Re-save it as CSV (UTF-8) or .xlsx") from exc
 
@@ -478,7 +505,7 @@ class TableReader:
     def read(
         self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset(), columns: TableColumns = TableColumns()
     ) -> RawTranscript:
-        frame, encoding, source = _table_frame(data, path)
+        frame, encoding, source, notes = _table_frame(data, path)
         names = [str(c) for c in frame.columns]
         frame.columns = names
         if columns.text is not None:
@@ -497,7 +524,9 @@ class TableReader:
         else:
             speaker_col = _find_column(names, _SPEAKER_COLUMNS)
         time_col = _find_column(names, _TIME_COLUMNS)
-        return RawTranscript(_table_blocks(frame, names, text_col, speaker_col, time_col), encoding, source_text=source)
+        return RawTranscript(
+            _table_blocks(frame, names, text_col, speaker_col, time_col), encoding, warnings=notes, source_text=source
+        )
 
 
 def _table_blocks(frame, columns: list[str], text_col: str, speaker_col: str | None, time_col: str | None) -> list[Block]:

@@ -15,7 +15,15 @@ from themekit.refi.standard import CodeNode, guid, slug_id
 from themekit.util.atomic import atomic_write_text
 from themekit.util.sanitize import xml_safe
 
-__all__ = ["NO_DESCRIPTION", "ImportedCodebook", "build_codebook", "codes_element", "item_guid", "write_codebook_yaml"]
+__all__ = [
+    "NO_DESCRIPTION",
+    "ImportedCodebook",
+    "build_codebook",
+    "checked_codebook",
+    "codes_element",
+    "item_guid",
+    "write_codebook_yaml",
+]
 
 #: The definition given to a code whose source had no description (the schema needs one).
 NO_DESCRIPTION = "(no description in the source codebook)"
@@ -213,14 +221,20 @@ def write_codebook_yaml(data: dict[str, Any], out: Path, *, source: Path, force:
         raise OutputError(f"{out}: is a folder. Give out= a file name such as codebook.yaml.", param="out")
     if out.exists() and not force:
         raise OutputError(f"{out}: already exists. Choose another out= file, or add force=True to replace it.", param=("out", "force"))
+    text, _ = checked_codebook(data, out, source=source)
+    atomic_write_text(out, text)
+    return Codebook.load(out)
+
+
+def checked_codebook(data: dict[str, Any], out: Path, *, source: Path) -> tuple[str, Codebook]:
+    """The codebook's YAML text and the codebook, in memory, once :func:`validate_codebook` accepts it as the file
+    ``out`` (nothing is written: no temporary file anywhere)."""
     text = _yaml(data, source)
     try:
-        validate_codebook(out, text=text)
+        return text, validate_codebook(out, text=text)
     except CodebookError as exc:
         raise RefiError(
             source,
             "the codebook made from this file does not pass themekit's checks:\n" + "\n".join(f"  - {p}" for p in exc.problems),
             "Report this as a themekit bug, with the file",
         ) from None
-    atomic_write_text(out, text)
-    return Codebook.load(out)

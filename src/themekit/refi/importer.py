@@ -6,7 +6,6 @@ import bisect
 import csv
 import io
 import re
-import tempfile
 import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from themekit.codebook import Codebook
 from themekit.errors import OutputError, RefiError, ThemekitError
 from themekit.ingest import PARTICIPANTS_FILE, apply_folder_roles, read_transcript
 from themekit.models import Transcript
-from themekit.refi.codebook import ImportedCodebook, build_codebook, write_codebook_yaml
+from themekit.refi.codebook import ImportedCodebook, build_codebook, checked_codebook, write_codebook_yaml
 from themekit.refi.standard import (
     SOURCES_FOLDER,
     CodeNode,
@@ -107,9 +106,8 @@ def import_qdc(path: str | Path, out: str | Path | None = None, *, force: bool =
     )
     if out is not None:
         return write_codebook_yaml(imported.data, Path(out), source=path, force=force)
-    with tempfile.TemporaryDirectory(prefix="themekit-qdc-") as tmp:
-        loaded = write_codebook_yaml(imported.data, Path(tmp) / "codebook.yaml", source=path)
-        return Codebook(loaded.spec)
+    _, loaded = checked_codebook(imported.data, path.with_suffix(".yaml"), source=path)
+    return Codebook(loaded.spec)
 
 
 # ---------------------------------------------------------------------------
@@ -190,6 +188,7 @@ _SPLIT = "Split the project, or check the file is a genuine export"
 _LIMIT_FIXES = {
     "size": _SPLIT,
     "ratio": "Check where the file came from and export the project again",
+    "total_ratio": "Check where the file came from and export the project again",
     "overrun": "The archive is damaged or crafted; export the project again",
 }
 

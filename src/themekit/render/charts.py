@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from themekit.render.plot import RunPlots
+from themekit.render.plot import RunPlots, quiet_glyphs
 from themekit.run import Run
 
 __all__ = [
@@ -18,6 +18,9 @@ __all__ = [
     "CHART_FONT_PT",
     "CHART_MAX_HEIGHT",
     "CHART_WIDTH",
+    "MAX_CHART_CASES",
+    "MAX_CHART_CODES",
+    "chart_note",
     "chart_size",
     "frequency_chart",
     "frequency_figure",
@@ -32,6 +35,11 @@ CHART_MAX_HEIGHT = 5.6
 #: points: the size of every label, tick and count on a report chart
 CHART_FONT_PT = 9.0
 CHART_DPI = 200
+#: A report's chart shows at most this many codes (those coded most), so a codebook of thousands of codes gives a
+#: readable chart in seconds instead of a page-high image after minutes; the report says so.
+MAX_CHART_CODES = 40
+#: ... and the heatmap at most this many participants (those with the most excerpts).
+MAX_CHART_CASES = 60
 #: inches per bar or heatmap row at 9 pt (a 9-point line needs 0.125 in; the rest is the gap)
 _ROW = 0.16
 
@@ -50,22 +58,25 @@ def chart_size(kind: str, rows: int) -> tuple[float, float]:
 def _png(fig) -> bytes:
     """The figure at its own size (no cropping), so its labels print at the point size they were drawn."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=CHART_DPI, metadata={"Software": None})
+    with quiet_glyphs():
+        fig.savefig(buffer, format="png", dpi=CHART_DPI, metadata={"Software": None})
     return buffer.getvalue()
 
 
 def heatmap_figure(run: Run, *, rename: dict[str, str] | None = None, codes: Sequence[str] | None = None):
     """The report's heatmap of excerpts per code (``codes``, default all) and participant (renamed by ``rename``),
     as a Figure of its printed size with 9-point labels."""
-    size = chart_size("heatmap", len(codes) if codes is not None else len(run.codebook))
-    return RunPlots(run).heatmap(rename=rename, title="", fontsize=CHART_FONT_PT, size=size, codes=codes)
+    size = chart_size("heatmap", min(len(codes) if codes is not None else len(run.codebook), MAX_CHART_CODES))
+    return RunPlots(run).heatmap(
+        rename=rename, title="", fontsize=CHART_FONT_PT, size=size, codes=codes, top=MAX_CHART_CODES, top_columns=MAX_CHART_CASES
+    )
 
 
 def frequency_figure(run: Run, *, codes: Sequence[str] | None = None):
     """The report's bars of participants mentioning each code (``codes``, default all), as a Figure of its printed
     size with 9-point labels."""
-    size = chart_size("frequency", len(codes) if codes is not None else len(run.codebook))
-    return RunPlots(run).frequencies(title="", fontsize=CHART_FONT_PT, size=size, codes=codes)
+    size = chart_size("frequency", min(len(codes) if codes is not None else len(run.codebook), MAX_CHART_CODES))
+    return RunPlots(run).frequencies(title="", fontsize=CHART_FONT_PT, size=size, codes=codes, top=MAX_CHART_CODES)
 
 
 def heatmap_chart(run: Run, *, rename: dict[str, str] | None = None, codes: Sequence[str] | None = None) -> bytes:
@@ -76,3 +87,16 @@ def heatmap_chart(run: Run, *, rename: dict[str, str] | None = None, codes: Sequ
 def frequency_chart(run: Run, *, codes: Sequence[str] | None = None) -> bytes:
     """:func:`frequency_figure` as PNG bytes."""
     return _png(frequency_figure(run, codes=codes))
+
+
+def chart_note(run: Run, codes: Sequence[str] | None = None) -> str | None:
+    """What the report says when a chart of ``codes`` (default: all) leaves codes or participants out, or None."""
+    count, cases = len(codes) if codes is not None else len(run.codebook), len(run.corpus)
+    left_out = []
+    if count > MAX_CHART_CODES:
+        left_out.append(f"the {MAX_CHART_CODES} codes coded most often of {count:,}")
+    if cases > MAX_CHART_CASES:
+        left_out.append(f"the {MAX_CHART_CASES} participants with the most excerpts of {cases:,}")
+    if not left_out:
+        return None
+    return f"The charts show {' and '.join(left_out)}; the text below covers every code."

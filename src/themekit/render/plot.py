@@ -8,6 +8,9 @@ Jupyter shows it, and ``fig.savefig("chart.png")`` writes it.
 from __future__ import annotations
 
 import io
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Literal
 
 from themekit.analysis.frames import cooccurrence, framework_matrix
@@ -20,7 +23,7 @@ if TYPE_CHECKING:
 
     from themekit.run import Run
 
-__all__ = ["RunPlots"]
+__all__ = ["RunPlots", "quiet_glyphs"]
 
 
 def _figure(**kwargs) -> Figure:
@@ -30,7 +33,8 @@ def _figure(**kwargs) -> Figure:
     class ShownFigure(Figure):
         def _repr_png_(self) -> bytes:
             buffer = io.BytesIO()
-            self.savefig(buffer, format="png", dpi=100)
+            with quiet_glyphs():
+                self.savefig(buffer, format="png", dpi=100)
             return buffer.getvalue()
 
     return ShownFigure(**kwargs)
@@ -42,6 +46,35 @@ def _only(matrix: pd.DataFrame, codes: Sequence[str] | None) -> pd.DataFrame:
         return matrix
     wanted = set(codes)
     return matrix.loc[[c for c in matrix.index if c in wanted]]
+
+
+@contextmanager
+def quiet_glyphs() -> Iterator[None]:
+    """Drawing without matplotlib's "Glyph … missing from font" warnings on stderr: a label in a script the font
+    lacks is drawn as boxes, which the chart shows; the warning only adds noise to a command's output."""
+    import logging
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from (current )?font", category=UserWarning)
+        warnings.filterwarnings("ignore", message=r"Matplotlib currently does not support", category=UserWarning)
+        logger = logging.getLogger("matplotlib.font_manager")
+        level = logger.level
+        logger.setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            logger.setLevel(level)
+
+
+def _top(matrix: pd.DataFrame, top: int | None, *, axis: int = 1) -> pd.DataFrame:
+    """The ``top`` rows (axis=1) or columns (axis=0) with the largest totals, in their own order; all when fewer."""
+    size = matrix.shape[0] if axis == 1 else matrix.shape[1]
+    if top is None or size <= top:
+        return matrix
+    keep = set(matrix.sum(axis=axis).sort_values(ascending=False, kind="stable").index[:top])
+    if axis == 1:
+        return matrix.loc[[i for i in matrix.index if i in keep]]
+    return matrix[[c for c in matrix.columns if c in keep]]
 
 
 def _labels(run: Run, codes, label: str) -> list[str]:
@@ -106,13 +139,17 @@ class RunPlots:
         fontsize: float = 8,
         size: tuple[float, float] | None = None,
         codes: Sequence[str] | None = None,
+        top: int | None = None,
+        top_columns: int | None = None,
     ) -> Figure:
         """The framework matrix (:meth:`Run.matrix`) as a heatmap: codes down, cases (or groups) across.
 
         ``rename`` maps column names to the names shown (pseudonyms in a report); ``title`` replaces the default
         ("" for none); ``fontsize`` sets every label, ``size`` the figure in inches (default: grows with the matrix);
-        ``codes`` keeps only those codes (a theme's, say)."""
+        ``codes`` keeps only those codes (a theme's, say); ``top`` and ``top_columns`` keep only the codes and the
+        columns with the largest totals."""
         matrix = _only(framework_matrix(self._run, by=by, values=values), codes)
+        matrix = _top(_top(matrix, top), top_columns, axis=0)
         what = "segments coded" if values == "segments" else "participants mentioning"
         if values == "present" and by in ("participant", "transcript"):
             what = "mentioned (1) or not (0)"
@@ -136,13 +173,16 @@ class RunPlots:
         fontsize: float = 8,
         size: tuple[float, float] | None = None,
         codes: Sequence[str] | None = None,
+        top: int | None = None,
     ) -> Figure:
         """Horizontal bars: how many participants mention each code (codebook order); ``title`` ("" for none),
-        ``fontsize`` for every label, ``size`` in inches (default: grows with the codes), ``codes`` to keep only those."""
+        ``fontsize`` for every label, ``size`` in inches (default: grows with the codes), ``codes`` to keep only
+        those, ``top``: only the codes most participants mention."""
         matrix = _only(framework_matrix(self._run, values="present"), codes)
+        total = len(matrix.columns)
+        matrix = _top(matrix, top)
         people = matrix.sum(axis=1)
         labels = _labels(self._run, matrix.index, label)
-        total = len(matrix.columns)
         fig = _figure(figsize=size or (7, 1.0 + 0.28 * len(labels)), layout="constrained")
         ax = fig.add_subplot()
         ax.barh(range(len(labels)), people.to_numpy(), color="#3b6ea5")

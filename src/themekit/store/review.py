@@ -150,7 +150,7 @@ def _xlsx_bytes(rows: list[dict[str, Any]], run: Run) -> bytes:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from themekit.util.sanitize import xml_safe
+    from themekit.util.sanitize import safe_workbook, xml_safe
 
     book = Workbook()
     sheet = book.active
@@ -207,7 +207,7 @@ def _xlsx_bytes(rows: list[dict[str, Any]], run: Run) -> bytes:
         help_sheet.append([line])
     help_sheet.column_dimensions["A"].width = 120
     buffer = io.BytesIO()
-    book.save(buffer)
+    safe_workbook(book).save(buffer)  # every sheet, the codes sheet included: labels and definitions can be formulas
     return buffer.getvalue()
 
 

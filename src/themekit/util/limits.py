@@ -18,6 +18,7 @@ __all__ = [
     "MAX_ZIP_ENTRIES",
     "MB",
     "RATIO_CHECKED_FROM_BYTES",
+    "RATIO_FREE_TOTAL_BYTES",
     "format_size",
 ]
 
@@ -37,6 +38,9 @@ MAX_ZIP_ENTRIES = 10_000
 MAX_COMPRESSION_RATIO = 100
 #: Entries up to this size are not held to the compression ratio (small XML parts pack very tightly).
 RATIO_CHECKED_FROM_BYTES = 1 * MB
+#: A REFI-QDA archive may unpack to this much in all before everything read from it (an entry read twice counts
+#: twice) is held to MAX_COMPRESSION_RATIO times the archive's packed entries.
+RATIO_FREE_TOTAL_BYTES = 32 * MB
 #: A Word document whose parts unpack to more than this in all is refused before it is unpacked.
 MAX_DOCX_BYTES = 200 * MB
 #: project.qde of a REFI-QDA project larger than this (unpacked) is refused.

@@ -31,7 +31,10 @@ class ZipGuard:
     ``max_total_bytes`` bounds everything :meth:`read` returns together (and
     each entry, unless a smaller limit is given); ``max_ratio`` (optional)
     bounds how many times its packed size an entry above
-    :data:`~themekit.util.limits.RATIO_CHECKED_FROM_BYTES` may unpack to.
+    :data:`~themekit.util.limits.RATIO_CHECKED_FROM_BYTES` may unpack to, and
+    how many times the archive's packed entries everything read together may
+    come to past :data:`~themekit.util.limits.RATIO_FREE_TOTAL_BYTES` (small
+    entries, or one entry read many times, cannot add up to a bomb).
     """
 
     def __init__(self, archive: zipfile.ZipFile, *, max_entries: int, max_total_bytes: int, max_ratio: int | None = None) -> None:
@@ -47,6 +50,9 @@ class ZipGuard:
         self.max_total_bytes = max_total_bytes
         self.max_ratio = max_ratio
         self.read_total = 0
+        packed = sum(max(info.compress_size, 1) for info in self.infos)
+        #: what everything read may come to before the archive counts as a zip bomb (``None``: no ratio is kept)
+        self.ratio_total = None if max_ratio is None else max(limits.RATIO_FREE_TOTAL_BYTES, max_ratio * packed)
 
     def check_declared_total(self) -> None:
         """Refuse the archive when its entries' headers add up to more than the total: for readers that unpack it all."""
@@ -65,9 +71,14 @@ class ZipGuard:
         label = f"{what} ({info.filename})" if what else info.filename
         self._check_header(info, limit, label)
         remaining = self.max_total_bytes - self.read_total
-        cap = min(limit, remaining)
+        bomb = self.ratio_total - self.read_total if self.ratio_total is not None else remaining
+        if min(info.file_size, limit) > bomb and bomb < remaining:
+            self._refuse_total_ratio(info.file_size)
+        cap = min(limit, remaining, bomb)
         data = _read_at_most(self.archive, info, cap + 1)
         if len(data) > cap:
+            if cap == bomb and bomb < min(limit, remaining):
+                self._refuse_total_ratio(len(data))
             if cap == remaining:
                 raise ZipLimitError(
                     "total",
@@ -83,6 +94,16 @@ class ZipGuard:
             )
         self.read_total += len(data)
         return data
+
+    def _refuse_total_ratio(self, more: int) -> None:
+        packed = max(sum(info.compress_size for info in self.infos), 1)
+        raise ZipLimitError(
+            "total_ratio",
+            f"would unpack to more than {(self.read_total + more) // packed:,} times its packed size in all "
+            f"({format_size(packed)} packed; an entry read again counts again), a sign of a zip bomb; refused",
+            found=self.read_total + more,
+            limit=self.ratio_total or 0,
+        )
 
     def _check_header(self, info: zipfile.ZipInfo, limit: int, label: str) -> None:
         if info.file_size > limit:
