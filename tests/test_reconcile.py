@@ -209,3 +209,12 @@ def test_reconcile_sheet_with_a_bad_final_decision_names_the_row(disputed, tmp_p
     result = import_reconcile(filled, project, coder="carol")
     assert result.recorded == 0
     assert result.problems == [(2, "final_decision 'maybe' is not accept (the code is given) or reject (it is not)")]
+
+
+def test_reconcile_gold_from_decisions_keeps_only_what_coders_agree_on(disputed, tmp_path):
+    result = runner.invoke(app, ["review", "gold", "-o", str(tmp_path / "gold.csv"), "--project", str(tmp_path / "project.db")])
+    assert result.exit_code == 0, result.output
+    gold = {(r["text"][:15], r["code"]) for r in read(tmp_path / "gold.csv")}
+    assert ("I felt isolated", "loneliness") in gold and ("The debts piled", "debt") in gold
+    assert ("I never felt lo", "loneliness") in gold  # one coder's decision on a quote only they decided
+    assert not {q for q, _ in gold} & {"Honestly the is", "I trust her com"}  # disputed: nobody's decision teaches

@@ -409,7 +409,7 @@ class _ProjectDecisions:
     """The project's decisions for one coding: as human codings for the classifier, then applied to the codings."""
 
     def __init__(self, project: Project, codebook: Codebook) -> None:
-        from themekit.store import decisions_gold
+        from themekit.store import decisions_gold, settled
 
         self.project = project
         self.codebook = codebook
@@ -418,7 +418,7 @@ class _ProjectDecisions:
         digest = hashlib.sha256(json.dumps([d.id for d in self.decisions]).encode()).hexdigest()[:16]
         self.fingerprint = {"count": len(self.decisions), "sha256": digest}
         self.history = [project.codebook(row["sha256"]) for row in project.codebooks() if row["sha256"] != codebook.sha256]
-        human = HumanCodings.from_frame(decisions_gold(project, codebook, decisions=self.decisions), "project decisions")
+        human = HumanCodings.from_frame(decisions_gold(project, codebook, decisions=settled(self.decisions)), "project decisions")
         self.human: HumanCodings | None = human if human.has_codes else None
 
     def apply(self, units: list[Segment], codings: list[Coding], stats: RunStats) -> list[Coding]:

@@ -122,12 +122,12 @@ def review_gold_cmd(
     project: ProjectOption = Path(".themekit/project.db"),
 ) -> None:
     """Write people's decisions as a gold file, for 'themekit evaluate --gold' or 'themekit code --gold'."""
-    from themekit.store import decisions_gold, open_project
+    from themekit.store import decisions_gold, open_project, settled
     from themekit.util.atomic import atomic_write_text
 
     with _user_errors():
         with open_project(project) as store:
-            frame = decisions_gold(store)
+            frame = decisions_gold(store, decisions=settled(store.decisions()))
         atomic_write_text(out_file, frame.to_csv(index=False))
     out.print(f"{int((frame['code'] != '').sum())} human-confirmed coding(s) → {escape(str(out_file))}")
 

@@ -22,6 +22,7 @@ from themekit.store.reconcile import (
     export_reconcile,
     import_reconcile,
     is_reconcile_sheet,
+    settled,
 )
 from themekit.store.review import (
     REVIEW_COLUMNS,
@@ -56,4 +57,5 @@ __all__ = [
     "open_project",
     "resolve_code_ids",
     "review_status",
+    "settled",
 ]

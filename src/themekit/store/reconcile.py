@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,7 +31,7 @@ from themekit.store.review import ReviewImport, _item_id, _read_sheet, _same_tex
 if TYPE_CHECKING:
     from themekit.run import Run
 
-__all__ = ["RECONCILE_COLUMNS", "Quote", "coder_quotes", "disagreements", "export_reconcile", "import_reconcile", "is_reconcile_sheet"]
+__all__ = ["RECONCILE_COLUMNS", "Quote", "coder_quotes", "disagreements", "export_reconcile", "import_reconcile", "is_reconcile_sheet", "settled"]
 
 #: The reconciler's column; a sheet with it is a reconcile sheet.
 FINAL = "final_decision"
@@ -82,11 +83,14 @@ def coder_quotes(project: Project, run: Run | str | int | None = None) -> list[Q
     """Every quote of a recorded run (default: the latest) that someone decided, with each coder's latest
     decisions; decisions on other transcripts, or on another version of the run's transcripts, are left out."""
     texts = project.run_transcripts(run)
-    quotes: dict[tuple[str, int, int], Quote] = {}
-    for d in project.decisions():
-        if texts.get(d.transcript) != d.transcript_sha256:
-            continue
-        quote = quotes.setdefault((d.transcript, d.start, d.end), Quote(d.transcript, d.transcript_sha256, d.start, d.end, d.quote))
+    return _quotes(d for d in project.decisions() if texts.get(d.transcript) == d.transcript_sha256)
+
+
+def _quotes(decisions: Iterable[Decision]) -> list[Quote]:
+    quotes: dict[tuple[str, str, int, int], Quote] = {}
+    for d in decisions:
+        where = (d.transcript, d.transcript_sha256, d.start, d.end)
+        quote = quotes.setdefault(where, Quote(*where, d.quote))
         codes = [d.code] + ([d.new_code] if d.decision == "change" and d.new_code else [])
         for code in codes:
             if d.final:
@@ -96,6 +100,21 @@ def coder_quotes(project: Project, run: Run | str | int | None = None) -> list[Q
         if not d.final:
             quote.readers.add(d.coder)
     return [quotes[k] for k in sorted(quotes)]
+
+
+def settled(decisions: list[Decision]) -> list[Decision]:
+    """``decisions`` without the coders' decisions on codings they decided differently and nobody reconciled:
+    what people's decisions teach (the classifier, ``themekit review gold``) is what they agree on."""
+    open_codes = {
+        (q.transcript, q.transcript_sha256, q.start, q.end, code)
+        for q in _quotes(decisions) for code in q.disputed() if code not in q.final
+    }
+    keep = []
+    for d in decisions:
+        codes = [d.code] + ([d.new_code] if d.decision == "change" and d.new_code else [])
+        if d.final or not any((d.transcript, d.transcript_sha256, d.start, d.end, c) in open_codes for c in codes):
+            keep.append(d)
+    return keep
 
 
 def _said(decision: Decision | None, code: str) -> str:
