@@ -91,7 +91,7 @@ def test_reconcile_blind_sheet_leaves_out_what_the_coder_decided_and_needs_a_cod
     project, tmp_path, rerun = two_coders
     assert export_review(rerun, tmp_path / "alice-again.csv", project, coder="alice", blind=True) == 1
     assert [r["quote"][:15] for r in read(tmp_path / "alice-again.csv")] == ["I never felt lo"]
-    with pytest.raises(OptionError, match="give coder="):
+    with pytest.raises(OptionError, match="a blind sheet is for one coder: give coder=NAME"):
         export_review(rerun, tmp_path / "x.csv", project, blind=True)
 
 
@@ -218,3 +218,23 @@ def test_reconcile_gold_from_decisions_keeps_only_what_coders_agree_on(disputed,
     assert ("I felt isolated", "loneliness") in gold and ("The debts piled", "debt") in gold
     assert ("I never felt lo", "loneliness") in gold  # one coder's decision on a quote only they decided
     assert not {q for q, _ in gold} & {"Honestly the is", "I trust her com"}  # disputed: nobody's decision teaches
+
+
+def test_reconcile_xlsx_sheet_has_a_drop_down_and_round_trips(disputed, tmp_path):
+    from openpyxl import load_workbook
+
+    from themekit.store import import_reconcile, is_reconcile_sheet
+
+    project, _, _ = disputed
+    export_reconcile(project, tmp_path / "reconcile.xlsx")
+    book = load_workbook(tmp_path / "reconcile.xlsx")
+    sheet = book["reconcile"]
+    header = [c.value for c in sheet[1]]
+    assert header[-2:] == ["final_decision", "note"]
+    assert [v.formula1 for v in sheet.data_validations.dataValidation] == ['"accept,reject"']
+    for row in sheet.iter_rows(min_row=2):
+        row[header.index("final_decision")].value = "Reject"
+    book.save(tmp_path / "filled.xlsx")
+    assert is_reconcile_sheet(tmp_path / "filled.xlsx") and not is_reconcile_sheet(tmp_path / "bob.csv")
+    result = import_reconcile(tmp_path / "filled.xlsx", project, coder="kim")
+    assert result.counts["reject"] == 3 and not result.problems

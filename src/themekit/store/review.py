@@ -127,7 +127,7 @@ def export_review(
     if fmt not in (".xlsx", ".csv"):
         raise OptionError(f"{path}: a review sheet is .xlsx or .csv. Give a file name ending in one of them.", param="path")
     if blind and not (coder or "").strip():
-        raise OptionError("a blind sheet is for one coder: give coder= (--coder NAME), the name they will import it with", param="coder")
+        raise OptionError("a blind sheet is for one coder: give coder=NAME, the name they will import the sheet with", param="coder")
     key = project.run_key(run)
     rows = review_rows(run, include_reviewed=include_reviewed or blind)
     if blind:
