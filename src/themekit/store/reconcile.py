@@ -26,7 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 from themekit.errors import OptionError, ReviewSheetError
 from themekit.store.db import Decision, Project
-from themekit.store.review import ReviewImport, _item_id, _read_sheet, _same_text, _short
+from themekit.store.review import (
+    ReviewImport,
+    _item_id,
+    _read_sheet,
+    _same_text,
+    _short,
+)
 
 if TYPE_CHECKING:
     from themekit.run import Run
