@@ -80,6 +80,7 @@ def code(
     max_file_bytes: int = MAX_FILE_BYTES,
     text_column: str | None = None,
     speaker_column: str | None = None,
+    unit_column: str | None = None,
     embedding_model: str | Path | None = None,
     embedding_sha256: str | None = None,
     cache_dir: str | Path | None = DEFAULT_CACHE_DIR,
@@ -99,6 +100,8 @@ def code(
 
     ``corpus`` and ``codebook`` may be paths (a transcript folder, a YAML file); ``text_column`` and
     ``speaker_column`` name a table transcript's speech and speaker columns (default: found by name).
+    ``unit_column`` reads ``corpus`` (one .csv or .xlsx file) as survey responses, one unit per row named by
+    that column, its answer in ``text_column`` and its other columns as attributes (:mod:`themekit.ingest.survey`).
     ``methods`` chooses coders (default: all: rule, semantic); the semantic
     coder embeds with ``embedding_model`` (a model folder or an installed
     package; default: the first known installed package, else a TF-IDF + SVD
@@ -133,6 +136,8 @@ def code(
     embedding_model = embedding_model or config.embedding.model
     embedding_sha256 = embedding_sha256 or config.embedding.sha256
     text_column, speaker_column = text_column or config.transcripts.text_column, speaker_column or config.transcripts.speaker_column
+    if unit_column is not None:
+        corpus = _responses(corpus, unit_column, text_column, max_file_bytes)
     if not isinstance(codebook, Codebook):
         codebook = Codebook.load(codebook)
     decided = _project_decisions(project, codebook, corpus)
@@ -172,9 +177,18 @@ def code(
 
     settings = _settings(
         unit, min_words, names, min_score, spacy_model, interviewer_labels, code_interviewer, strict, human, decided, embedding.loaded,
-        columns=(text_column, speaker_column),
+        columns=(text_column, speaker_column, unit_column),
     )
     return Run(corpus, codebook, segmentation.segments, codings, settings, timings, stats, project=decided.project if decided else None)
+
+
+def _responses(corpus: Corpus | str | Path, unit_column: str, text_column: str | None, max_bytes: int) -> Corpus:
+    """A table of survey responses (one per row) read as a corpus of one unit per response."""
+    from themekit.ingest.survey import read_responses
+
+    if isinstance(corpus, Corpus):
+        raise OptionError("unit_column= reads a table of responses: give the path of its .csv or .xlsx file", param="unit_column")
+    return read_responses(corpus, unit_column=unit_column, text_column=text_column, max_bytes=max_bytes)
 
 
 def _settings(
@@ -190,7 +204,7 @@ def _settings(
     decided: _ProjectDecisions | None,
     embedder: Embedder | None,
     *,
-    columns: tuple[str | None, str | None] = (None, None),
+    columns: tuple[str | None, str | None, str | None] = (None, None, None),
 ) -> RunSettings:
     """The run's settings as run.json records them (and the run id hashes them): what decides its codings."""
     settings: RunSettings = {
@@ -206,6 +220,8 @@ def _settings(
     }
     if any(columns):  # recorded only when named, so runs of folders without tables keep their ids
         settings["table_columns"] = {"text": columns[0], "speaker": columns[1]}
+        if columns[2]:  # survey responses as units
+            settings["table_columns"]["unit"] = columns[2]
     if human is not None:
         settings["gold"] = {"path": human.source, "sha256": human.sha256}
     if decided is not None:
