@@ -100,8 +100,7 @@ def code(
 
     ``corpus`` and ``codebook`` may be paths (a transcript folder, a YAML file); ``text_column`` and
     ``speaker_column`` name a table transcript's speech and speaker columns (default: found by name).
-    ``unit_column`` reads ``corpus`` (one .csv or .xlsx file) as survey responses, one unit per row named by
-    that column, its answer in ``text_column`` and its other columns as attributes (:mod:`themekit.ingest.survey`).
+    ``unit_column``: ``corpus`` is one table of survey responses, a unit per row (:mod:`themekit.ingest.survey`).
     ``methods`` chooses coders (default: all: rule, semantic); the semantic
     coder embeds with ``embedding_model`` (a model folder or an installed
     package; default: the first known installed package, else a TF-IDF + SVD
@@ -122,12 +121,10 @@ def code(
     ``None``: no project) applies the human decisions stored there — accepted codings
     stay, rejected ones never come back, human codings are kept; decisions on
     text that changed are reported as orphaned in ``run.stats["decisions"]`` —
-    and, when no ``gold`` is given, trains the classifier on them. Saving the
-    run records it in the project.
+    and, when no ``gold`` is given, trains the classifier on them. Saving the run records it in the project.
 
-    ``batch_size``, ``engine``, ``workers`` and ``scheduler`` say where the
-    batches run (see the module's documentation); the result is the same
-    whichever runs them.
+    ``batch_size``, ``engine``, ``workers`` and ``scheduler`` say where the batches run (see the module's
+    documentation); the result is the same whichever runs them.
     """
     if unit not in UNITS:
         raise OptionError(f"unknown coding unit {unit!r} (unit=); choose from: {', '.join(UNITS)}", param="unit")
@@ -136,8 +133,7 @@ def code(
     embedding_model = embedding_model or config.embedding.model
     embedding_sha256 = embedding_sha256 or config.embedding.sha256
     text_column, speaker_column = text_column or config.transcripts.text_column, speaker_column or config.transcripts.speaker_column
-    if unit_column is not None:
-        corpus = _responses(corpus, unit_column, text_column, max_file_bytes)
+    corpus = _responses(corpus, unit_column, text_column, max_file_bytes) if unit_column is not None else corpus
     if not isinstance(codebook, Codebook):
         codebook = Codebook.load(codebook)
     decided = _project_decisions(project, codebook, corpus)
