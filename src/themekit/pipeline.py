@@ -80,6 +80,7 @@ def code(
     max_file_bytes: int = MAX_FILE_BYTES,
     text_column: str | None = None,
     speaker_column: str | None = None,
+    unit_column: str | None = None,
     embedding_model: str | Path | None = None,
     embedding_sha256: str | None = None,
     cache_dir: str | Path | None = DEFAULT_CACHE_DIR,
@@ -99,6 +100,7 @@ def code(
 
     ``corpus`` and ``codebook`` may be paths (a transcript folder, a YAML file); ``text_column`` and
     ``speaker_column`` name a table transcript's speech and speaker columns (default: found by name).
+    ``unit_column``: ``corpus`` is one table of survey responses, a unit per row (:mod:`themekit.ingest.survey`).
     ``methods`` chooses coders (default: all: rule, semantic); the semantic
     coder embeds with ``embedding_model`` (a model folder or an installed
     package; default: the first known installed package, else a TF-IDF + SVD
@@ -119,12 +121,10 @@ def code(
     ``None``: no project) applies the human decisions stored there — accepted codings
     stay, rejected ones never come back, human codings are kept; decisions on
     text that changed are reported as orphaned in ``run.stats["decisions"]`` —
-    and, when no ``gold`` is given, trains the classifier on them. Saving the
-    run records it in the project.
+    and, when no ``gold`` is given, trains the classifier on them. Saving the run records it in the project.
 
-    ``batch_size``, ``engine``, ``workers`` and ``scheduler`` say where the
-    batches run (see the module's documentation); the result is the same
-    whichever runs them.
+    ``batch_size``, ``engine``, ``workers`` and ``scheduler`` say where the batches run (see the module's
+    documentation); the result is the same whichever runs them.
     """
     if unit not in UNITS:
         raise OptionError(f"unknown coding unit {unit!r} (unit=); choose from: {', '.join(UNITS)}", param="unit")
@@ -133,6 +133,7 @@ def code(
     embedding_model = embedding_model or config.embedding.model
     embedding_sha256 = embedding_sha256 or config.embedding.sha256
     text_column, speaker_column = text_column or config.transcripts.text_column, speaker_column or config.transcripts.speaker_column
+    corpus = _responses(corpus, unit_column, text_column, max_file_bytes) if unit_column is not None else corpus
     if not isinstance(codebook, Codebook):
         codebook = Codebook.load(codebook)
     decided = _project_decisions(project, codebook, corpus)
@@ -172,9 +173,18 @@ def code(
 
     settings = _settings(
         unit, min_words, names, min_score, spacy_model, interviewer_labels, code_interviewer, strict, human, decided, embedding.loaded,
-        columns=(text_column, speaker_column),
+        columns=(text_column, speaker_column, unit_column),
     )
     return Run(corpus, codebook, segmentation.segments, codings, settings, timings, stats, project=decided.project if decided else None)
+
+
+def _responses(corpus: Corpus | str | Path, unit_column: str, text_column: str | None, max_bytes: int) -> Corpus:
+    """A table of survey responses (one per row) read as a corpus of one unit per response."""
+    from themekit.ingest.survey import read_responses
+
+    if isinstance(corpus, Corpus):
+        raise OptionError("unit_column= reads a table of responses: give the path of its .csv or .xlsx file", param="unit_column")
+    return read_responses(corpus, unit_column=unit_column, text_column=text_column, max_bytes=max_bytes)
 
 
 def _settings(
@@ -190,7 +200,7 @@ def _settings(
     decided: _ProjectDecisions | None,
     embedder: Embedder | None,
     *,
-    columns: tuple[str | None, str | None] = (None, None),
+    columns: tuple[str | None, str | None, str | None] = (None, None, None),
 ) -> RunSettings:
     """The run's settings as run.json records them (and the run id hashes them): what decides its codings."""
     settings: RunSettings = {
@@ -206,6 +216,8 @@ def _settings(
     }
     if any(columns):  # recorded only when named, so runs of folders without tables keep their ids
         settings["table_columns"] = {"text": columns[0], "speaker": columns[1]}
+        if columns[2]:  # survey responses as units
+            settings["table_columns"]["unit"] = columns[2]
     if human is not None:
         settings["gold"] = {"path": human.source, "sha256": human.sha256}
     if decided is not None:
@@ -412,7 +424,7 @@ class _ProjectDecisions:
     """The project's decisions for one coding: as human codings for the classifier, then applied to the codings."""
 
     def __init__(self, project: Project, codebook: Codebook) -> None:
-        from themekit.store import decisions_gold
+        from themekit.store import decisions_gold, settled
 
         self.project = project
         self.codebook = codebook
@@ -421,7 +433,7 @@ class _ProjectDecisions:
         digest = hashlib.sha256(json.dumps([d.id for d in self.decisions]).encode()).hexdigest()[:16]
         self.fingerprint = {"count": len(self.decisions), "sha256": digest}
         self.history = [project.codebook(row["sha256"]) for row in project.codebooks() if row["sha256"] != codebook.sha256]
-        human = HumanCodings.from_frame(decisions_gold(project, codebook, decisions=self.decisions), "project decisions")
+        human = HumanCodings.from_frame(decisions_gold(project, codebook, decisions=settled(self.decisions)), "project decisions")
         self.human: HumanCodings | None = human if human.has_codes else None
 
     def apply(self, units: list[Segment], codings: list[Coding], stats: RunStats) -> list[Coding]:

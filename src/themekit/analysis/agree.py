@@ -45,7 +45,7 @@ from themekit.run import Run
 from themekit.runfolder import read_run
 from themekit.util.atomic import atomic_write_text
 
-__all__ = ["MIN_SHARED_UNITS", "WARNING_PARAMS", "Agreement", "agree", "code_at_level", "near_duplicate_codes"]
+__all__ = ["MIN_SHARED_UNITS", "WARNING_PARAMS", "Agreement", "agree", "agree_project", "code_at_level", "near_duplicate_codes"]
 
 #: Fewer units coded by every coder than this, and the figures get a warning.
 MIN_SHARED_UNITS = 10
@@ -198,6 +198,59 @@ def agree(
     for coder in coders:
         coder.rows = coder.rows.assign(code=[code_at_level(c, level, separator) for c in coder.rows["code"]])
     return _compare(coders, texts, run=run is not None, level=level, separator=separator, absent_means_no_code=absent_means_no_code, strict=strict)
+
+
+def agree_project(
+    project: Any,
+    *,
+    run: Any = None,
+    coders: list[str] | None = None,
+    level: int | None = None,
+    separator: str = "->",
+    strict: bool = False,
+) -> Agreement:
+    """Agreement between the coders whose review decisions the project store holds, on a recorded run's
+    quotes (``run``: a Run, its id or a run folder; default the latest run).
+
+    A unit is a quote a review sheet showed (``transcript``, ``start-end``); a coder who decided any row of a
+    quote gave it the codes they accepted, added or changed to, and no other; a quote a coder did not decide
+    is missing for them (as in :func:`agree`). ``coders`` picks coders by name (default: all who decided).
+    """
+    from themekit.store import Project, coder_quotes, open_project
+
+    store = project if isinstance(project, Project) else open_project(project)
+    if isinstance(run, (str, Path)) and (Path(run) / "run.json").is_file():
+        run = json.loads((Path(run) / "run.json").read_text(encoding="utf-8"))["run_id"]
+    elif isinstance(run, Path):
+        run = str(run)
+    if level is not None and level < 1:
+        raise OptionError(f"level={level} is not a depth; give 1 for the top of each code's path, 2 for the next", param="level")
+    quotes = coder_quotes(store, run)
+    found = sorted({c for q in quotes for c in q.readers})
+    names = found if not coders else list(dict.fromkeys(coders))
+    unknown = [n for n in names if n not in found]
+    if unknown or len(names) < 2:
+        who = ", ".join(found) or "nobody"
+        raise OptionError(
+            (f"no decisions by {', '.join(unknown)} on this run's quotes (decided by: {who}). " if unknown else
+             f"agreement needs two coders' decisions on this run's quotes; {store.path} has decisions by {who}. ")
+            + "Give each coder a blind sheet (themekit review export RUN --to FILE --coder NAME --blind) and import "
+            "each filled sheet with its coder's name.",
+            param="coders",
+        )
+    texts, result = {}, []
+    for name in names:
+        rows = []
+        for q in quotes:
+            if name in q.readers:
+                unit = (q.transcript, f"{q.start}-{q.end}")
+                texts[unit] = q.quote
+                rows += [(*unit, code) for code in q.given_by(name) or [""]]
+        frame = pd.DataFrame(rows, columns=["transcript", "unit", "code"])
+        frame["code"] = [code_at_level(c, level, separator) for c in frame["code"]]
+        where = Path(f"{store.path}#{name}")
+        result.append(_Coder(name, where, frame, "run segment", CoderFile(frame, file_rows=len(frame))))
+    return _compare(result, texts, run=True, level=level, separator=separator, absent_means_no_code=False, strict=strict)
 
 
 def _compare(

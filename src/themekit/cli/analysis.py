@@ -122,8 +122,17 @@ def evaluate_cmd(
 
 @app.command("agree")
 def agree_cmd(
-    coder_files: Annotated[list[Path], typer.Argument(help="Two or more coder files (CSV or .xlsx, long or wide); coder names are the file names.")],
-    run_dir: Annotated[Optional[Path], typer.Option("--run", help="Map spans onto this run's segments, so near-identical spans agree.")] = None,
+    coder_files: Annotated[
+        Optional[list[Path]],
+        typer.Argument(help="Two or more coder files (CSV or .xlsx, long or wide); coder names are the file names. None with --project."),
+    ] = None,
+    run_dir: Annotated[
+        Optional[Path], typer.Option("--run", help="Map spans onto this run's segments, so near-identical spans agree (with --project: the run whose quotes to compare).")
+    ] = None,
+    project: Annotated[
+        Optional[Path], typer.Option("--project", help="Compare the coders' review decisions in this project store (e.g. .themekit/project.db) instead of files.")
+    ] = None,
+    coder: Annotated[Optional[list[str]], typer.Option("--coder", help="With --project: only these coders (repeat the option).")] = None,
     codebook: Annotated[Optional[Path], typer.Option("--codebook", "-c", help="Check codes against this codebook.")] = None,
     unit_column: UnitColumn = None,
     code_columns: CodeColumns = None,
@@ -139,13 +148,22 @@ def agree_cmd(
     show_disagreements: Annotated[int, typer.Option(help="How many disagreements to list.")] = 10,
 ) -> None:
     """Agreement between coders: percent agreement, Cohen's kappa (two coders), Krippendorff's alpha."""
-    from themekit.analysis.agree import agree
+    from themekit.analysis.agree import agree, agree_project
+    from themekit.errors import OptionError
 
     with _user_errors():
-        result = agree(
-            coder_files, run=run_dir, codebook=codebook, layout=_layout(unit_column, code_columns, text_column), sheet=sheet,
-            level=level, separator=separator, absent_means_no_code=absent_means_no_code, strict=strict,
-        )
+        if project is not None:
+            if coder_files:
+                raise OptionError("give coder files or --project, not both: --project compares the decisions stored in the project")
+            from themekit.store import open_project
+
+            with open_project(project) as store:
+                result = agree_project(store, run=run_dir, coders=coder, level=level, separator=separator, strict=strict)
+        else:
+            result = agree(
+                coder_files or [], run=run_dir, codebook=codebook, layout=_layout(unit_column, code_columns, text_column), sheet=sheet,
+                level=level, separator=separator, absent_means_no_code=absent_means_no_code, strict=strict,
+            )
         written = result.save(out_file) if out_file else None
     _print_agreement(result, show_disagreements)
     if written:

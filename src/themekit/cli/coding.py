@@ -39,6 +39,9 @@ def code_cmd(
         str | None, typer.Option(help="Speech column of table transcripts (default: text, words, utterance, content, transcript, speech...).")
     ] = None,
     speaker_column: Annotated[str | None, typer.Option(help="Speaker column of table transcripts (default: speaker, name, who...).")] = None,
+    unit_column: Annotated[
+        str | None, typer.Option(help="Code a table of survey responses (one .csv/.xlsx): the column naming each response; the answer is --text-column.")
+    ] = None,
     embedding_model: Annotated[
         Optional[str], typer.Option(help="Sentence-transformers model folder or installed package (default: first installed known one).")
     ] = None,
@@ -86,6 +89,7 @@ def code_cmd(
                     max_file_bytes=int(max_file_mb * 1024 * 1024),
                     text_column=text_column,
                     speaker_column=speaker_column,
+                    unit_column=unit_column,
                     gold=gold,
                     embedding_model=embedding_model,
                     embedding_sha256=embedding_sha256,
@@ -109,7 +113,7 @@ def _report_run(run, out_dir: Path, *, quiet: bool) -> None:
     """What ``themekit code`` says when a run is written: skipped files, warnings, orphaned decisions, and unless
     ``quiet`` what ran, on what, and what came of it."""
     for _, reason in run.corpus.failures:
-        err.print(f"[yellow]Skipped:[/] {escape(as_flags(reason, ('text_column', 'speaker_column')))}")
+        err.print(f"[yellow]Skipped:[/] {escape(as_flags(reason, ('text_column', 'speaker_column', 'unit_column')))}")
     for warning in run.stats.get("warnings", []):
         err.print(f"[yellow]Warning:[/] {escape(warning)}")
     decisions = run.stats.get("decisions")

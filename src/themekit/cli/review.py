@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 from rich.markup import escape
@@ -18,6 +18,10 @@ def review_export_cmd(
     run_dir: Annotated[Path, typer.Argument(help="Run folder written by 'themekit code'.")],
     to: Annotated[Path, typer.Option("--to", help="Review sheet to write: .xlsx (with drop-downs) or .csv.")],
     include_reviewed: Annotated[bool, typer.Option("--all", help="Also list codings already accepted, rejected or added.")] = False,
+    coder: Annotated[Optional[str], typer.Option("--coder", help="Who will fill the sheet (with --blind: leaves out what they already decided).")] = None,
+    blind: Annotated[
+        bool, typer.Option("--blind", help="For double coding: every machine suggestion, with no trace of other coders' decisions.")
+    ] = False,
     project: ProjectOption = Path(".themekit/project.db"),
 ) -> None:
     """Write a review sheet: one row per suggested coding, with decision, code and note columns to fill."""
@@ -27,8 +31,10 @@ def review_export_cmd(
     with _user_errors():
         run = read_run(run_dir)
         with open_project(project) as store:
-            rows = export_review(run, to, store, include_reviewed=include_reviewed)
-    out.print(f"{rows} coding(s) to review → {escape(str(to))}. Then: themekit review import {escape(str(to))} --coder NAME")
+            rows = export_review(run, to, store, include_reviewed=include_reviewed, coder=coder, blind=blind)
+    who = escape(coder.strip()) if coder and coder.strip() else "NAME"
+    kind = f"blind sheet for {who}: " if blind else ""
+    out.print(f"{kind}{rows} coding(s) to review → {escape(str(to))}. Then: themekit review import {escape(str(to))} --coder {who}")
 
 
 @review_app.command("import")
@@ -37,15 +43,20 @@ def review_import_cmd(
     coder: Annotated[str, typer.Option("--coder", help="Who made these decisions.")],
     project: ProjectOption = Path(".themekit/project.db"),
 ) -> None:
-    """Record the decisions of a filled review sheet; bad rows are listed and left out, good rows kept."""
-    from themekit.store import import_review, open_project
+    """Record the decisions of a filled review sheet (or the final decisions of a reconcile sheet); bad rows are
+    listed and left out, good rows kept."""
+    from themekit.store import import_reconcile, import_review, is_reconcile_sheet, open_project
 
     with _user_errors():
         with open_project(project) as store:
-            result = import_review(sheet, store, coder=coder)
-        counts = ", ".join(f"{n} {k}" for k, n in result.counts.items())
+            if is_reconcile_sheet(sheet):
+                result = import_reconcile(sheet, store, coder=coder)
+            else:
+                result = import_review(sheet, store, coder=coder)
+        counts = ", ".join(f"{n} {k}" for k, n in result.counts.items() if n or not result.final)
+        kind = "final decision(s), reconciled" if result.final else "decision(s)"
         out.print(
-            f"Recorded {result.recorded} decision(s) by {escape(result.coder)}: {counts}; "
+            f"Recorded {result.recorded} {kind} by {escape(result.coder)}: {counts or 'none'}; "
             f"{result.unchanged} already recorded, {result.blank} row(s) left blank."
         )
         if result.legacy:
@@ -55,6 +66,34 @@ def review_import_cmd(
             )
         if result.problems:
             raise ReviewSheetError(result.problem_message())
+
+
+@review_app.command("reconcile")
+def review_reconcile_cmd(
+    to: Annotated[Path, typer.Option("--to", "--out", "-o", help="Reconcile sheet to write: .xlsx (with a drop-down) or .csv.")],
+    run: Annotated[Optional[str], typer.Option("--run", help="Run folder or run id (default: the project's latest run).")] = None,
+    project: ProjectOption = Path(".themekit/project.db"),
+) -> None:
+    """Write every disagreement between coders: the quote, the code, each coder's decision and a final_decision to fill."""
+    from themekit.store import export_reconcile, open_project
+
+    with _user_errors():
+        with open_project(project) as store:
+            rows = export_reconcile(store, to, run=_run_id(run))
+    if rows:
+        out.print(f"{rows} disagreement(s) to reconcile → {escape(str(to))}. Fill final_decision (accept or reject), "
+                  f"then: themekit review import {escape(str(to))} --coder NAME")
+    else:
+        out.print(f"No disagreements between coders on this run → {escape(str(to))} (header only).")
+
+
+def _run_id(run: str | None) -> str | None:
+    """A run id from a run folder (its run.json) or as given."""
+    import json
+
+    if run is not None and (Path(run) / "run.json").is_file():
+        return json.loads((Path(run) / "run.json").read_text(encoding="utf-8"))["run_id"]
+    return run
 
 
 @review_app.command("status")
@@ -83,12 +122,12 @@ def review_gold_cmd(
     project: ProjectOption = Path(".themekit/project.db"),
 ) -> None:
     """Write people's decisions as a gold file, for 'themekit evaluate --gold' or 'themekit code --gold'."""
-    from themekit.store import decisions_gold, open_project
+    from themekit.store import decisions_gold, open_project, settled
     from themekit.util.atomic import atomic_write_text
 
     with _user_errors():
         with open_project(project) as store:
-            frame = decisions_gold(store)
+            frame = decisions_gold(store, decisions=settled(store.decisions()))
         atomic_write_text(out_file, frame.to_csv(index=False))
     out.print(f"{int((frame['code'] != '').sum())} human-confirmed coding(s) → {escape(str(out_file))}")
 

@@ -11,9 +11,18 @@ from themekit.store.db import (
 )
 from themekit.store.decisions import (
     DecisionReport,
+    Dispute,
     Orphan,
     apply_decisions,
     resolve_code_ids,
+)
+from themekit.store.reconcile import (
+    Quote,
+    coder_quotes,
+    export_reconcile,
+    import_reconcile,
+    is_reconcile_sheet,
+    settled,
 )
 from themekit.store.review import (
     REVIEW_COLUMNS,
@@ -31,15 +40,22 @@ __all__ = [
     "SCHEMA_VERSION",
     "Decision",
     "DecisionReport",
+    "Dispute",
     "Orphan",
     "Project",
+    "Quote",
     "ReviewImport",
     "apply_decisions",
+    "coder_quotes",
     "decisions_gold",
+    "export_reconcile",
     "export_review",
     "find_project",
+    "import_reconcile",
     "import_review",
+    "is_reconcile_sheet",
     "open_project",
     "resolve_code_ids",
     "review_status",
+    "settled",
 ]

@@ -131,6 +131,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE review_items ADD COLUMN scheme INTEGER NOT NULL DEFAULT 1;
     CREATE INDEX decisions_item ON decisions (item, coder);
     """,
+    # 3: several coders: a reconciled decision (final = 1) settles what coders decided differently
+    """
+    ALTER TABLE decisions ADD COLUMN final INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -155,6 +159,8 @@ class Decision:
     coder: str
     at: str
     note: str = ""
+    #: a reconciled decision: settles what the coders decided differently (``themekit review reconcile``)
+    final: bool = False
 
 
 def _now() -> str:
@@ -416,18 +422,20 @@ class Project:
     # -- decisions ----------------------------------------------------------------------------
 
     def decisions(self) -> list[Decision]:
-        """Every decision, oldest first (later decisions on the same coding win)."""
+        """Every decision, oldest first (a coder's later decision on the same coding wins over their earlier one;
+        how several coders' decisions combine: :func:`themekit.store.decisions.apply_decisions`)."""
         return [
             Decision(r["id"], r["transcript"], r["transcript_sha256"], r["start"], r["end"], r["quote"], r["code"],
-                     r["decision"], r["new_code"], r["coder"], r["at"], r["note"])
+                     r["decision"], r["new_code"], r["coder"], r["at"], r["note"], bool(r["final"]))
             for r in self._query('SELECT id, transcript, transcript_sha256, start, "end", quote, code, decision, '
-                                 "new_code, coder, at, note FROM decisions ORDER BY id")
+                                 "new_code, coder, at, note, final FROM decisions ORDER BY id")
         ]
 
     def add_decisions(self, decisions: Iterable[dict[str, Any]], *, coder: str, source: str = "", source_sha256: str = "",
-                      counts: dict[str, Any] | None = None) -> int:
+                      counts: dict[str, Any] | None = None, final: bool = False) -> int:
         """Record decisions (dicts with transcript, transcript_sha256, start, end, quote, code, decision,
-        new_code, note, item) by ``coder`` in one transaction; returns how many were recorded."""
+        new_code, note, item) by ``coder`` in one transaction; returns how many were recorded.
+        ``final``: reconciled decisions, which settle what coders decided differently."""
         rows = list(decisions)
         at = _now()
         with self.transaction("recording the decisions") as conn:
@@ -437,22 +445,24 @@ class Project:
             ).lastrowid
             conn.executemany(
                 'INSERT INTO decisions (transcript, transcript_sha256, start, "end", quote, code, decision, new_code, '
-                "coder, at, note, item, import) VALUES (:transcript, :transcript_sha256, :start, :end, :quote, :code, "
-                ":decision, :new_code, :coder, :at, :note, :item, :import)",
-                [{"new_code": None, "note": "", "item": None, **row, "coder": coder, "at": at, "import": import_id} for row in rows],
+                "coder, at, note, item, import, final) VALUES (:transcript, :transcript_sha256, :start, :end, :quote, :code, "
+                ":decision, :new_code, :coder, :at, :note, :item, :import, :final)",
+                [{"new_code": None, "note": "", "item": None, **row, "coder": coder, "at": at, "import": import_id,
+                  "final": int(final)} for row in rows],
             )
         return len(rows)
 
-    def latest_decisions(self, items: Iterable[str], coder: str) -> dict[str, tuple[str, str | None, str]]:
-        """The latest (decision, new_code, note) of ``coder`` on each review item of ``items`` that has one."""
+    def latest_decisions(self, items: Iterable[str], coder: str | None, *, final: bool = False) -> dict[str, tuple[str, str | None, str]]:
+        """The latest (decision, new_code, note) of ``coder`` on each review item of ``items`` that has one;
+        ``final``: the latest reconciled decision instead (by anyone, when ``coder`` is ``None``)."""
         wanted = sorted(set(items))
         latest: dict[str, tuple[str, str | None, str]] = {}
         for k in range(0, len(wanted), 500):
             chunk = wanted[k : k + 500]
             for row in self._query(
                 f"SELECT item, decision, new_code, note FROM decisions WHERE item IN ({','.join('?' * len(chunk))}) "
-                "AND coder = ? ORDER BY id",
-                [*chunk, coder],
+                f"AND final = ?{'' if coder is None else ' AND coder = ?'} ORDER BY id",
+                [*chunk, int(final), *([] if coder is None else [coder])],
             ):
                 latest[row[0]] = (row[1], row[2], row[3])
         return latest
@@ -494,6 +504,11 @@ class Project:
                 (key,),
             )
         ]
+
+    def run_transcripts(self, run: Run | str | int | None = None) -> dict[str, str]:
+        """The transcripts a recorded run (default: the latest) coded: name → sha256 of the text it coded."""
+        key = self.run_key(run)
+        return {r[0]: r[1] for r in self._query("SELECT transcript, sha256 FROM run_transcripts WHERE run = ?", (key,))}
 
     def integrity_check(self) -> str:
         return self._query("PRAGMA integrity_check")[0][0]

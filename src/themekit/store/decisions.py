@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from themekit.codebook import Codebook
     from themekit.store.db import Decision
 
-__all__ = ["DecisionReport", "Orphan", "apply_decisions", "resolve_code_ids"]
+__all__ = ["DecisionReport", "Dispute", "Orphan", "apply_decisions", "resolve_code_ids"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,27 @@ class Orphan:
         return f"{d.transcript} \"{quote}\" ({what}, by {d.coder} {d.at[:10]}): {self.reason}"
 
 
+@dataclass(frozen=True)
+class Dispute:
+    """A coding that coders decided differently and nobody has reconciled: left as the machine had it."""
+
+    transcript: str
+    segment: int
+    code: str
+    #: coder → their decision on the coding (``None``: they decided other codings of the segment, not this one)
+    decisions: dict[str, Decision | None]
+
+    def __str__(self) -> str:
+        said = []
+        for coder, d in self.decisions.items():
+            if d is None:
+                said.append(f"{coder}: not given")
+            else:
+                gives = d.decision in ("accept", "add") or (d.decision == "change" and d.new_code == self.code)
+                said.append(f"{coder}: {'given' if gives else 'not given'} ({d.decision})")
+        return f"{self.transcript} segment {self.segment} code {self.code}: {'; '.join(said)}"
+
+
 @dataclass
 class DecisionReport:
     """How stored decisions met this run."""
@@ -51,6 +72,8 @@ class DecisionReport:
     followed: dict[str, str] = field(default_factory=dict)
     #: stored decisions on this run's transcripts (by name, or followed by content)
     for_this_run: int = 0
+    #: codings several coders decided differently, not yet reconciled (left as the machine had them)
+    disputed: list[Dispute] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -60,6 +83,7 @@ class DecisionReport:
             "orphaned": [str(o) for o in self.orphans],
             "followed": dict(self.followed),
             "for_this_run": self.for_this_run,
+            "disputed": [str(d) for d in self.disputed],
         }
 
     def notes(self) -> list[str]:
@@ -68,6 +92,11 @@ class DecisionReport:
             f"decisions on transcript {old!r} follow its text to {new!r} (renamed or moved, same content)"
             for old, new in sorted(self.followed.items())
         ]
+        if self.disputed:
+            lines.append(
+                f"{len(self.disputed)} coding(s) were decided differently by different coders and are left as the machine "
+                "had them (decisions the coders agree on are applied); settle them with 'themekit review reconcile --to FILE'"
+            )
         if self.for_this_run and not any(self.applied.values()):
             lines.append(
                 f"0 of {self.for_this_run} stored decision(s) on these transcripts were applied"
@@ -141,52 +170,84 @@ def _segment_for(units: list[Segment], start: int, end: int) -> Segment | None:
     return None
 
 
+def _placed(
+    d: Decision, by_transcript: dict[str, list[Segment]], moves: dict[str, str | list[str]], ids: dict[str, str],
+    codebook: Codebook, report: DecisionReport,
+) -> tuple[Decision, Segment, list[tuple[str, str]]] | None:
+    """Where decision ``d`` lands in this run: (the decision, its segment, [(code, status)]); ``None`` if it
+    does not land (reported as orphaned, or on a transcript this run does not have)."""
+    move = moves.get(d.transcript)
+    if isinstance(move, list):
+        report.for_this_run += 1
+        report.orphans.append(Orphan(d, f"the transcript is not in this run and its text is in several files ({', '.join(move)})"))
+        return None
+    if move is not None:
+        report.followed[d.transcript] = move
+        d = replace(d, transcript=move)
+    segments = by_transcript.get(d.transcript)
+    if segments is None:
+        report.other_transcripts += 1
+        return None
+    report.for_this_run += 1
+    transcript = segments[0].transcript
+    place = _anchor(d, transcript.text, transcript.sha256)
+    if isinstance(place, str):
+        report.orphans.append(Orphan(d, place))
+        return None
+    if place != (d.start, d.end):
+        report.moved += 1
+    seg = _segment_for(segments, *place)
+    if seg is None:
+        report.orphans.append(Orphan(d, "no segment of this run covers this text (was the coding unit changed?)"))
+        return None
+    wanted = [d.code] + ([d.new_code] if d.decision == "change" and d.new_code else [])
+    missing = [c for c in wanted if c not in ids]
+    if missing:
+        report.orphans.append(Orphan(d, f"code {missing[0]!r} is not in codebook {codebook.name} {codebook.version}"))
+        return None
+    code = ids[d.code]
+    status = {"accept": "accepted", "reject": "rejected", "add": "human", "change": "rejected"}[d.decision]
+    given = [(code, status)] + ([(ids[d.new_code], "human")] if d.decision == "change" else [])  # type: ignore[index]
+    return d, seg, given
+
+
 def _verdicts(
     decisions: list[Decision], by_transcript: dict[str, list[Segment]], ids: dict[str, str], codebook: Codebook, report: DecisionReport
 ) -> dict[tuple[str, int, str], tuple[str, Decision]]:
-    """(transcript, segment index, code) → (status, decision) for every decision placed in this run; the rest reported."""
-    final: dict[tuple[str, int, str], tuple[str, Decision]] = {}
+    """(transcript, segment index, code) → (status, decision) for every decision placed in this run; the rest reported.
+
+    Each coder's latest decision on a coding counts. A reconciled (``final``) decision settles its coding. Else a
+    segment one coder decided gets that coder's decisions; a segment several coders decided gets, per code, the
+    decision they agree on, a coder who decided other codings of the segment counting as not giving the code;
+    codes they decided differently are left as the machine had them and listed in ``report.disputed``.
+    """
     moves = _renamed(decisions, by_transcript)
-    for d in decisions:
-        move = moves.get(d.transcript)
-        if isinstance(move, list):
-            report.for_this_run += 1
-            report.orphans.append(Orphan(d, f"the transcript is not in this run and its text is in several files ({', '.join(move)})"))
+    finals: dict[tuple[str, int, str], tuple[str, Decision]] = {}
+    by_coder: dict[tuple[str, int, str], dict[str, tuple[str, Decision]]] = {}
+    readers: dict[tuple[str, int], set[str]] = {}
+    for decision in decisions:
+        placed = _placed(decision, by_transcript, moves, ids, codebook, report)
+        if placed is None:
             continue
-        if move is not None:
-            report.followed[d.transcript] = move
-            d = replace(d, transcript=move)
-        segments = by_transcript.get(d.transcript)
-        if segments is None:
-            report.other_transcripts += 1
+        d, seg, given = placed
+        for code, status in given:
+            key = (d.transcript, seg.index, code)
+            if d.final:
+                finals[key] = (status, d)
+            else:
+                by_coder.setdefault(key, {})[d.coder] = (status, d)
+        if not d.final:
+            readers.setdefault((d.transcript, seg.index), set()).add(d.coder)
+    final = dict(finals)
+    for key, verdicts in by_coder.items():
+        if key in finals:
             continue
-        report.for_this_run += 1
-        transcript = segments[0].transcript
-        place = _anchor(d, transcript.text, transcript.sha256)
-        if isinstance(place, str):
-            report.orphans.append(Orphan(d, place))
+        coders = readers[key[:2]]
+        gives = {c: c in verdicts and verdicts[c][0] != "rejected" for c in coders}
+        if len(set(gives.values())) > 1:
+            report.disputed.append(Dispute(*key, {c: verdicts[c][1] if c in verdicts else None for c in sorted(coders)}))
             continue
-        if place != (d.start, d.end):
-            report.moved += 1
-        seg = _segment_for(segments, *place)
-        if seg is None:
-            report.orphans.append(Orphan(d, "no segment of this run covers this text (was the coding unit changed?)"))
-            continue
-        wanted = [d.code] + ([d.new_code] if d.decision == "change" and d.new_code else [])
-        missing = [c for c in wanted if c not in ids]
-        if missing:
-            report.orphans.append(Orphan(d, f"code {missing[0]!r} is not in codebook {codebook.name} {codebook.version}"))
-            continue
-        code = ids[d.code]
-        if d.decision == "accept":
-            final[(d.transcript, seg.index, code)] = ("accepted", d)
-        elif d.decision == "reject":
-            final[(d.transcript, seg.index, code)] = ("rejected", d)
-        elif d.decision == "add":
-            final[(d.transcript, seg.index, code)] = ("human", d)
-        elif d.decision == "change":
-            final[(d.transcript, seg.index, code)] = ("rejected", d)
-            final[(d.transcript, seg.index, ids[d.new_code])] = ("human", d)  # type: ignore[index]
+        final[key] = max(verdicts.values(), key=lambda v: v[1].id)  # the latest of the decisions that agree
     return final
 
 
@@ -198,7 +259,8 @@ def apply_decisions(
     *,
     history: list[Codebook] = (),  # type: ignore[assignment]
 ) -> tuple[list[Coding], DecisionReport]:
-    """The run's codings with stored decisions applied (latest decision per coding wins):
+    """The run's codings with stored decisions applied (each coder's latest decision per coding counts; with
+    several coders, a reconciled decision wins, else what they agree on applies: see :func:`_verdicts`):
 
     - ``accept``: the coding is ``accepted``; if the machine no longer gives it, it is kept as a human coding;
     - ``reject``: the coding stays in the output with status ``rejected`` and never counts again;

@@ -18,6 +18,7 @@ import csv
 import difflib
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -110,24 +111,51 @@ def review_rows(run: Run, *, include_reviewed: bool = False) -> list[dict[str, A
     return rows
 
 
-def export_review(run: Run, path: str | Path, project: Project, *, include_reviewed: bool = False) -> int:
+def export_review(
+    run: Run, path: str | Path, project: Project, *, include_reviewed: bool = False, coder: str | None = None, blind: bool = False
+) -> int:
     """Write the review sheet for ``run`` to ``path`` (``.xlsx`` or ``.csv``); returns the number of rows.
 
     The run must be recorded in ``project`` (``themekit code`` does that), so
     the rows' ids can be traced back when the sheet is imported.
+    ``blind=True`` (with ``coder``) writes a sheet for double coding: every coding the machine suggested,
+    whatever other coders decided, shown as suggested and with no trace of their decisions; the codings
+    ``coder`` already decided are left out unless ``include_reviewed``.
     """
     path = Path(path)
     fmt = path.suffix.lower()
     if fmt not in (".xlsx", ".csv"):
         raise OptionError(f"{path}: a review sheet is .xlsx or .csv. Give a file name ending in one of them.", param="path")
+    if blind and not (coder or "").strip():
+        raise OptionError("a blind sheet is for one coder: give coder=NAME, the name they will import the sheet with", param="coder")
     key = project.run_key(run)
-    rows = review_rows(run, include_reviewed=include_reviewed)
+    rows = review_rows(run, include_reviewed=include_reviewed or blind)
+    if blind:
+        rows = _blind(rows, run, project, coder.strip(), include_reviewed=include_reviewed)  # type: ignore[union-attr]
     project.add_review_items([{**r["_item"], "run": key} for r in rows])
     from themekit.util.atomic import atomic_write_bytes
 
-    data = _xlsx_bytes(rows, run) if fmt == ".xlsx" else _csv_bytes(rows)
+    data = _xlsx_bytes(rows, run, coder=coder) if fmt == ".xlsx" else _csv_bytes(rows)
     atomic_write_bytes(path, data)
     return len(rows)
+
+
+#: What a stored decision adds to a coding's evidence (``themekit.store.decisions``), to be hidden on a blind sheet.
+_DECIDED = re.compile(r"(?:^| \| )(?:accepted|rejected|added|changed) by .+? \d{4}-\d{2}-\d{2}(?:: .*?)?(?=(?: \(negated\))?$)", re.DOTALL)
+
+
+def _blind(rows: list[dict[str, Any]], run: Run, project: Project, coder: str, *, include_reviewed: bool) -> list[dict[str, Any]]:
+    """The rows of the machine's suggestions only, each shown as suggested and with no other coder's decision;
+    without ``include_reviewed``, those ``coder`` has not decided yet."""
+    machine = {
+        _item_id(c.segment.transcript.id, c.segment.transcript.sha256, c.segment.start, c.segment.end, c.code_id)
+        for c in run.codings if c.method != "human"
+    }
+    rows = [r for r in rows if r["id"] in machine]
+    if not include_reviewed:
+        mine = project.latest_decisions((r["id"] for r in rows), coder)
+        rows = [r for r in rows if r["id"] not in mine]
+    return [{**r, "status": "suggested", "evidence": _DECIDED.sub("", r["evidence"])} for r in rows]
 
 
 def _cells(row: dict[str, Any]) -> list[Any]:
@@ -144,7 +172,7 @@ def _csv_bytes(rows: list[dict[str, Any]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def _xlsx_bytes(rows: list[dict[str, Any]], run: Run) -> bytes:
+def _xlsx_bytes(rows: list[dict[str, Any]], run: Run, *, coder: str | None = None) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -202,7 +230,7 @@ def _xlsx_bytes(rows: list[dict[str, Any]], run: Run) -> bytes:
         "          add (keep the suggestion as it is and also give the code in 'code').",
         "code: the code to give for change and add, from the 'codes' sheet. note: anything worth keeping.",
         "Do not edit or delete the 'id' column: it ties each decision to the exact words you read.",
-        "Then: themekit review import THIS_FILE --coder YOUR_NAME",
+        f"Then: themekit review import THIS_FILE --coder {coder.strip() if coder else 'YOUR_NAME'}",
     ):
         help_sheet.append([line])
     help_sheet.column_dimensions["A"].width = 120
@@ -223,6 +251,8 @@ class ReviewImport:
     #: rows whose ids came from a sheet exported before ids named their transcript (matched by the transcript column)
     legacy: int = 0
     problems: list[tuple[int, str]] = field(default_factory=list)
+    #: a reconcile sheet's final decisions (``themekit.store.reconcile``), not one coder's review
+    final: bool = False
 
     @property
     def recorded(self) -> int:
@@ -237,7 +267,7 @@ class ReviewImport:
         return "\n".join(lines)
 
 
-def _read_sheet(path: Path) -> list[tuple[int, dict[str, str]]]:
+def _read_sheet(path: Path, *, required: tuple[str, ...] = ("id", "decision", "code", "note")) -> list[tuple[int, dict[str, str]]]:
     """(row number, {column: text}) for every data row; row numbers as a spreadsheet shows them (header = 1)."""
     fmt = path.suffix.lower()
     if not path.is_file():
@@ -263,7 +293,7 @@ def _read_sheet(path: Path) -> list[tuple[int, dict[str, str]]]:
     if not records:
         raise ReviewSheetError(f"{path}: the sheet is empty. Import the sheet 'themekit review export' wrote.")
     header = [h.strip().casefold() for h in records[0]]
-    missing = [c for c in ("id", "decision", "code", "note") if c not in header]
+    missing = [c for c in required if c not in header]
     if missing:
         raise ReviewSheetError(
             f"{path}: missing column(s) {', '.join(missing)} in the header row (found: {', '.join(h for h in header if h) or 'none'}). "

@@ -1,0 +1,289 @@
+"""Several coders on one study: what each coder decided per quote, their disagreements, and reconciling them.
+
+Every coder's decisions are kept under their name (an import never touches
+another coder's). Per quote (a segment a review sheet showed) and code, a
+coder *gives* the code (accept, add, change to it) or *does not* (reject,
+change from it, or decide other rows of the same quote and leave this code
+out: a coder who decided any row of a quote is taken to have read it). A
+quote only some coders decided is *missing* for the others, not "no code".
+
+Where coders who read a quote differ on a code, the reconcile sheet lists
+it: the quote, the code, each coder's decision, and a ``final_decision``
+column (accept: the code is given; reject: it is not). Importing the filled
+sheet (``themekit review import FILE --coder NAME``) records the final
+decisions, which later runs apply over every coder's own.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from themekit.errors import OptionError, ReviewSheetError
+from themekit.store.db import Decision, Project
+from themekit.store.review import (
+    ReviewImport,
+    _item_id,
+    _read_sheet,
+    _same_text,
+    _short,
+)
+
+if TYPE_CHECKING:
+    from themekit.run import Run
+
+__all__ = ["RECONCILE_COLUMNS", "Quote", "coder_quotes", "disagreements", "export_reconcile", "import_reconcile", "is_reconcile_sheet", "settled"]
+
+#: The reconciler's column; a sheet with it is a reconcile sheet.
+FINAL = "final_decision"
+#: Columns of a reconcile sheet before the coders' columns, and after them.
+RECONCILE_COLUMNS = ("id", "transcript", "quote", "code", "code_label")
+_AFTER = (FINAL, "note")
+_FINAL_WORDS = {"accept": "accept", "accepted": "accept", "yes": "accept", "give": "accept", "reject": "reject",
+                "rejected": "reject", "no": "reject", "drop": "reject"}
+
+
+def gives(decision: Decision, code: str) -> bool:
+    """Whether ``decision`` gives ``code`` (accept, add, change to it) rather than leaving it out."""
+    if decision.decision == "change":
+        return decision.new_code == code
+    return decision.decision in ("accept", "add")
+
+
+@dataclass
+class Quote:
+    """One quote (transcript version and characters) and what each coder decided about its codes."""
+
+    transcript: str
+    transcript_sha256: str
+    start: int
+    end: int
+    quote: str
+    #: coders who decided any row of this quote
+    readers: set[str] = field(default_factory=set)
+    #: code → coder → their latest decision on it
+    decided: dict[str, dict[str, Decision]] = field(default_factory=dict)
+    #: code → the latest reconciled decision on it
+    final: dict[str, Decision] = field(default_factory=dict)
+
+    def given_by(self, coder: str) -> list[str]:
+        """The codes ``coder`` gave this quote (empty if they read it and gave none)."""
+        return sorted(code for code, by in self.decided.items() if coder in by and gives(by[coder], code))
+
+    def disputed(self) -> list[str]:
+        """The codes that the coders who read this quote decided differently."""
+        if len(self.readers) < 2:
+            return []
+        return sorted(
+            code for code, by in self.decided.items()
+            if len({coder in by and gives(by[coder], code) for coder in self.readers}) > 1
+        )
+
+
+def coder_quotes(project: Project, run: Run | str | int | None = None) -> list[Quote]:
+    """Every quote of a recorded run (default: the latest) that someone decided, with each coder's latest
+    decisions; decisions on other transcripts, or on another version of the run's transcripts, are left out."""
+    texts = project.run_transcripts(run)
+    return _quotes(d for d in project.decisions() if texts.get(d.transcript) == d.transcript_sha256)
+
+
+def _quotes(decisions: Iterable[Decision]) -> list[Quote]:
+    quotes: dict[tuple[str, str, int, int], Quote] = {}
+    for d in decisions:
+        where = (d.transcript, d.transcript_sha256, d.start, d.end)
+        quote = quotes.setdefault(where, Quote(*where, d.quote))
+        codes = [d.code] + ([d.new_code] if d.decision == "change" and d.new_code else [])
+        for code in codes:
+            if d.final:
+                quote.final[code] = d
+            else:
+                quote.decided.setdefault(code, {})[d.coder] = d
+        if not d.final:
+            quote.readers.add(d.coder)
+    return [quotes[k] for k in sorted(quotes)]
+
+
+def settled(decisions: list[Decision]) -> list[Decision]:
+    """``decisions`` without the coders' decisions on codings they decided differently and nobody reconciled:
+    what people's decisions teach (the classifier, ``themekit review gold``) is what they agree on."""
+    open_codes = {
+        (q.transcript, q.transcript_sha256, q.start, q.end, code)
+        for q in _quotes(decisions) for code in q.disputed() if code not in q.final
+    }
+    keep = []
+    for d in decisions:
+        codes = [d.code] + ([d.new_code] if d.decision == "change" and d.new_code else [])
+        if d.final or not any((d.transcript, d.transcript_sha256, d.start, d.end, c) in open_codes for c in codes):
+            keep.append(d)
+    return keep
+
+
+def _said(decision: Decision | None, code: str) -> str:
+    """What a coder's cell on the reconcile sheet says."""
+    if decision is None:
+        return "not given (decided other rows of this quote)"
+    if decision.decision == "change":
+        what = f"change to {decision.new_code}" if decision.new_code != code else f"change from {decision.code}"
+    else:
+        what = decision.decision
+    verdict = "given" if gives(decision, code) else "not given"
+    return f"{verdict}: {what}" + (f" ({decision.note})" if decision.note else "")
+
+
+def disagreements(quotes: list[Quote]) -> list[dict[str, Any]]:
+    """One row per (quote, code) the coders decided differently: the quote, the code, each coder's decision
+    (``coders``: coder → cell text) and the final decision so far ('' before reconciliation)."""
+    rows = []
+    for q in quotes:
+        for code in q.disputed():
+            by = q.decided[code]
+            final = q.final.get(code)
+            rows.append({
+                "id": _item_id(q.transcript, q.transcript_sha256, q.start, q.end, code),
+                "transcript": q.transcript, "transcript_sha256": q.transcript_sha256, "start": q.start, "end": q.end,
+                "quote": q.quote, "code": code,
+                "coders": {c: _said(by.get(c), code) for c in sorted(q.readers)},
+                FINAL: final.decision if final else "", "note": final.note if final else "",
+            })
+    return rows
+
+
+def export_reconcile(project: Project, path: str | Path, *, run: Run | str | int | None = None) -> int:
+    """Write the reconcile sheet (``.xlsx`` or ``.csv``) of a recorded run (default: the latest): every
+    disagreement between coders, with a final decision to fill (already reconciled ones show theirs).
+    Returns the number of rows."""
+    path = Path(path)
+    if path.suffix.lower() not in (".xlsx", ".csv"):
+        raise OptionError(f"{path}: a reconcile sheet is .xlsx or .csv. Give a file name ending in one of them.", param="path")
+    key = project.run_key(run)
+    rows = disagreements(coder_quotes(project, key))
+    book_sha = next(r["codebook_sha256"] for r in project.runs() if r["id"] == key)
+    labels = {c.id: c.label for c in project.codebook(book_sha)}
+    coders = sorted({c for r in rows for c in r["coders"]})
+    project.add_review_items([
+        {k: r[k] for k in ("id", "transcript", "transcript_sha256", "start", "end", "quote", "code")}
+        | {"run": key, "codebook_sha256": book_sha}
+        for r in rows
+    ])
+    header = [*RECONCILE_COLUMNS, *coders, *_AFTER]
+    table = [
+        [r["id"], r["transcript"], r["quote"], r["code"], labels.get(r["code"], ""),
+         *(r["coders"].get(c, "(did not decide this quote)") for c in coders), r[FINAL], r["note"]]
+        for r in rows
+    ]
+    from themekit.util.atomic import atomic_write_bytes
+
+    atomic_write_bytes(path, _xlsx(header, table) if path.suffix.lower() == ".xlsx" else _csv(header, table))
+    return len(rows)
+
+
+def _safe(value: Any) -> Any:
+    from themekit.util.sanitize import spreadsheet_safe, xml_safe
+
+    return spreadsheet_safe(xml_safe(value)) if isinstance(value, str) else value
+
+
+def _csv(header: list[str], table: list[list[Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([_safe(v) for v in row] for row in table)
+    return buffer.getvalue().encode("utf-8")
+
+
+def _xlsx(header: list[str], table: list[list[Any]]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "reconcile"
+    sheet.append(header)
+    for row in table:
+        sheet.append([_safe(v) for v in row])
+    for k, name in enumerate(header, start=1):
+        sheet.column_dimensions[get_column_letter(k)].width = {"id": 18, "quote": 60, "note": 30}.get(name, 22)
+        sheet.cell(row=1, column=k).font = Font(bold=True)
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    last = max(2, len(table) + 1)
+    col = get_column_letter(header.index(FINAL) + 1)
+    for (cell,) in sheet[f"{col}2:{col}{last}"]:
+        cell.fill = PatternFill("solid", fgColor="FFF2CC")
+    choice = DataValidation(type="list", formula1='"accept,reject"', allow_blank=True, showErrorMessage=True,
+                            errorTitle=FINAL, error="Choose accept (the code is given) or reject (it is not).")
+    choice.add(f"{col}2:{col}{last}")
+    sheet.add_data_validation(choice)
+    sheet.freeze_panes = "B2"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def is_reconcile_sheet(path: str | Path) -> bool:
+    """Whether ``path`` is a reconcile sheet (it has a final_decision column), not a review sheet."""
+    path = Path(path)
+    if not path.is_file() or path.suffix.lower() not in (".csv", ".xlsx"):
+        return False
+    try:
+        _read_sheet(path, required=("id", FINAL))
+    except ReviewSheetError:
+        return False
+    return True
+
+
+def import_reconcile(path: str | Path, project: Project, *, coder: str) -> ReviewImport:
+    """Record the final decisions of a filled reconcile sheet, made by ``coder``; bad rows are listed in the
+    result and left out, the good rows recorded together. A final decision already recorded is not recorded twice."""
+    path = Path(path)
+    coder = coder.strip()
+    if not coder:
+        raise OptionError("coder= is empty. Give the name of who reconciled, e.g. coder=alex.", param="coder")
+    rows = _read_sheet(path, required=("id", "quote", "code", FINAL, "note"))
+    result = ReviewImport(path, coder, final=True)
+    items = project.review_items(cells["id"] for _, cells in rows if cells.get("id"))
+    latest = project.latest_decisions(items, None, final=True)
+    good = []
+    for number, cells in rows:
+        word = cells.get(FINAL, "").casefold()
+        note = cells.get("note", "").removeprefix("'")
+        if not word:
+            result.blank += 1
+            continue
+        item = items.get(cells.get("id", ""))
+        problem = _check(cells, word, item, project)
+        if problem:
+            result.problems.append((number, problem))
+            continue
+        decision = _FINAL_WORDS[word]
+        if latest.get(item["id"]) == (decision, None, note):  # type: ignore[index]
+            result.unchanged += 1
+            continue
+        good.append({**{k: item[k] for k in ("transcript", "transcript_sha256", "start", "end", "quote", "code")},  # type: ignore[index]
+                     "decision": decision, "note": note, "item": item["id"]})  # type: ignore[index]
+        result.counts[decision] += 1
+    if good:
+        project.add_decisions(good, coder=coder, source=str(path.resolve()), source_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+                              counts={**result.counts, "problems": len(result.problems)}, final=True)
+    return result
+
+
+def _check(cells: dict[str, str], word: str, item: dict[str, Any] | None, project: Project) -> str | None:
+    """Why a reconcile row cannot be recorded, or ``None``."""
+    if item is None:
+        return f"id {cells.get('id', '')!r} is not from a reconcile sheet exported from this project ({project.path}); keep the id column themekit wrote"
+    if word not in _FINAL_WORDS:
+        return f"{FINAL} {cells.get(FINAL)!r} is not accept (the code is given) or reject (it is not)"
+    if not (_same_text(cells.get("quote", ""), item["quote"]) and cells.get("code", "") in ("", item["code"])):
+        return (f"id {item['id']} names {item['transcript']} \"{_short(item['quote'])}\" and code {item['code']}, but this row shows "
+                f"\"{_short(cells.get('quote', ''))}\" and code {cells.get('code') or '(none)'}: has the id column shifted? "
+                "Copy the row's id back from the exported sheet")
+    return None
