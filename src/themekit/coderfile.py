@@ -90,7 +90,7 @@ def _read_csv(data: bytes, path: Path) -> pd.DataFrame:
     import pandas as pd
 
     try:
-        text, _ = decode_bytes(data, path)
+        text, _, _ = decode_bytes(data, path)  # the encoding notes of a coder file are not kept
     except TranscriptError as exc:
         raise GoldFileError(path, f"{exc.reason}. Save it as CSV (UTF-8) or .xlsx") from None
     try:
