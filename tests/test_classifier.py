@@ -71,7 +71,7 @@ def test_classifier_learns_from_gold_and_reports_cross_validation(study, embeddi
     report = run.stats["classifier"]
     assert report["transport"]["trained"] is True
     assert report["transport"]["positives"] == 12 and report["transport"]["negatives"] == 12
-    assert report["transport"]["cv_folds"] == 4  # folds grouped by transcript: one per interview
+    assert report["transport"]["cv_folds"] == 3  # folds grouped by transcript: the four interviews dealt into three
     # every transport sentence is about the bus, and no other is: held-out interviews are coded right
     assert report["transport"]["cv_f1"] >= 0.9
     assert report["money"] == {
@@ -170,3 +170,51 @@ def test_classifier_has_the_last_word_on_codes_it_learned(tiny_codebook):
         ("I owe 300.", "debt", "rule"),  # no model for debt: the rules stand
     ]
     assert len(combine(codings, codebook)) == 3  # without models every method counts
+
+
+FILLER_TALK = [
+    "Um, you know, the bus, kind of, never came, like, on time, yeah.",
+    "Erm, I mean, the bus was, sort of, always late, you know.",
+    "Yeah, um, okay, so the bus fare was, like, too much, erm.",
+]
+
+
+@pytest.mark.slow
+def test_classifier_never_learns_filler(tmp_path, embedding_cache):
+    # every transport answer is full of disfluencies; other answers are not: filler must not become the evidence
+    folder = tmp_path / "study"
+    rows = ["transcript,char_start,char_end,code"]
+    from themekit import read_transcript
+
+    for n in range(4):
+        lines = []
+        for k in range(6):
+            sentence = FILLER_TALK[(n + k) % 3] if k % 2 == 0 else OTHER[(n + k) % 6]
+            lines.append(f"Interviewer: And then?\n\nP0{n}: {sentence}\n")
+        t = read_transcript(write(folder / f"P0{n}.txt", "\n".join(lines)))
+        rows += [f"P0{n},{u.start},{u.end},transport" for u in t.participant_turns if t.turn_text(u) in FILLER_TALK]
+    write(folder / "gold.csv", "\n".join(rows) + "\n")
+    run = code(folder, write(tmp_path / "codebook.yaml", CODEBOOK), methods="classifier", cache_dir=embedding_cache)
+    import re
+
+    terms = {t for c in run.codings if c.method == "classifier" for t in re.findall(r"'([^']+)'", c.evidence)}
+    assert "bus" in terms
+    fillers = {"um", "erm", "yeah", "okay", "like", "so", "you", "know", "kind", "sort", "mean"}
+    assert not {word for term in terms for word in term.split()} & fillers, terms
+    from themekit.coding.classifier import FILLER, _without_filler
+
+    assert _without_filler("You know, it was kind of hard").split() == [",", "it", "was", "hard"]
+    assert {"um", "erm", "yeah", "like", "okay"} <= FILLER
+
+
+@pytest.mark.slow
+def test_classifier_learns_no_code_from_what_a_coder_read_and_left(study, embedding_cache):
+    # the gold file gives only the transport turns; the coder read the whole interviews, so every other turn
+    # is a negative, as many as if each had been listed with an empty code
+    folder, codebook = study
+    gold = folder / "gold.csv"
+    lines = gold.read_text().splitlines()
+    write(gold, "\n".join([lines[0], *[line for line in lines[1:] if ",transport," in line]]) + "\n")
+    run = code(folder, codebook, methods="classifier", cache_dir=embedding_cache)
+    assert run.stats["classifier"]["transport"]["positives"] == 12
+    assert run.stats["classifier"]["transport"]["negatives"] == 12

@@ -325,6 +325,11 @@ def _quote_pattern(quote: str, speakers: Collection[str] = (), *, flags: int = 0
     return re.compile(rf"[\s\S]{{0,{_ELIDED_CHARS}}}?".join(parts), flags)
 
 
+def _plain(text: str) -> str:
+    """Text with its whitespace collapsed, in any case: how a quote and its span are compared first."""
+    return " ".join(text.casefold().split())
+
+
 def _short(text: str, limit: int = 60) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -360,6 +365,8 @@ def _mismatch(
         held = " ".join(transcript.text[a:b] for a, b in transcript.source_map.pieces(start, end))
     else:
         held = transcript.text[start:end]
+    if _plain(_EDGES.sub("", quote)) in _plain(held):  # the common case, without building a pattern
+        return []
     pattern = _quote_pattern(quote, {t.speaker for t in transcript.turns}, flags=re.IGNORECASE, trim=True)
     if pattern is None or pattern.search(held):
         return []

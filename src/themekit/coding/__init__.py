@@ -82,7 +82,7 @@ def _classifier(ctx: CoderContext) -> Coder:
         )
     embedder, cache = ctx.embedding()
     return ClassifierCoder(
-        embedder, human=ctx.human, cache=cache, min_score=ctx.min_score, rule_codings=ctx.earlier.get("rule", ())
+        embedder, human=ctx.human, cache=cache, min_score=ctx.min_score, rule_codings=ctx.earlier.get("rule", ()), nlp=ctx.nlp
     )
 
 

@@ -1,45 +1,57 @@
 """Learned coding: one scikit-learn model per code, trained on human codings.
 
-Training data are the segments a gold/decisions file covers (see
-:func:`themekit.gold.load_gold`): a segment is a positive for every code
-a person gave it and a negative for the rest. Rows about transcripts that are
-not in the corpus being coded (coded earlier, elsewhere) are learned from
-their ``text`` column, so a model trained on one batch of interviews codes
-the next. Features are TF-IDF word
-n-grams (readable, so the evidence can name them) next to the segment's
-sentence embedding and its context (see :mod:`themekit.coding.context`): the
-mean embedding of its turn and, at half weight, the embedding of the
-interviewer question before it; and, per code, whether the rules gave it,
-so a model learns how far to trust a code's keywords. Excerpts learned from
-their ``text`` column have no context; their own embedding stands in for the
-turn.
+Training data are the segments human codings cover (see
+:func:`themekit.gold.load_gold`): a segment is a positive for every code a
+person gave it and a negative for the rest. A gold file's coder read whole
+transcripts, so every segment of a transcript it names counts, a segment with
+no code being a negative for every code; review decisions teach only the
+segments decided. Rows about transcripts that are not in the corpus being
+coded (coded earlier, elsewhere) are learned from their ``text`` column, so a
+model trained on one batch of interviews codes the next.
+
+Features are TF-IDF word n-grams without stop words, disfluencies and filler
+("um", "you know", "kind of"…: see ``FILLER``), readable, so the evidence can
+name them; the segment's sentence embedding and its context (see
+:mod:`themekit.coding.context`): the mean embedding of its turn and, at half
+weight, the embedding of the interviewer question before it; per code,
+whether the rules gave it, so a model learns how far to trust a code's
+keywords; and per code how distinctive the segment's similarity to the code's
+definition, criteria and examples is in this corpus (standard deviations
+above the corpus mean, as the semantic coder reads it), so a model starts
+from what the codebook says. Excerpts learned from their ``text`` column have
+no context; their own embedding stands in for the turn.
 
 A code gets a model once it has ``MIN_POSITIVES`` positives; each model is
-cross-validated at training time with folds grouped by transcript, so no
-interview is both learned from and tested on, and the figures are kept in
-``report``. One decision threshold for all codes is chosen from those
-cross-validated probabilities (the cut-off with the best mean F1,
-``decision_threshold``), and the score is the model's probability calibrated
-so that this threshold scores 0.5, the meaning ``--min-score`` has for every
-method.
+cross-validated at training time with ``CV_FOLDS`` folds grouped by
+transcript, so no interview is both learned from and tested on, and the
+figures are kept in ``report``. One decision threshold for all codes is
+chosen from those cross-validated probabilities (the cut-off with the best
+mean F1, ``decision_threshold``), and the score is the model's probability
+calibrated so that this threshold scores 0.5, the meaning ``--min-score`` has
+for every method. Codes are trained side by side on the machine's cores.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from themekit.codebook import Codebook
 from themekit.coding.base import Coded
 from themekit.coding.context import question_vectors, turn_vectors
+from themekit.coding.semantic import SemanticCoder
 from themekit.embed import Embedder, EmbeddingCache, embed_texts
 from themekit.gold import HumanCodings, load_gold
 from themekit.models import Coding
 from themekit.segment import Segmentation
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 __all__ = ["ClassifierCoder", "MIN_POSITIVES"]
 
@@ -47,6 +59,23 @@ __all__ = ["ClassifierCoder", "MIN_POSITIVES"]
 MIN_POSITIVES = 5
 #: Weight of the interviewer question's embedding among the features.
 QUESTION_WEIGHT = 0.5
+#: Cross-validation folds (grouped by transcript) for each code's figures and the decision threshold.
+CV_FOLDS = 3
+#: Regularisation of the logistic regressions (smaller: simpler models; a few hundred codings call for little).
+C = 0.5
+#: Weight of the codebook's reading (standard deviations above the corpus mean) among the features: at full
+#: weight its scale slows the fits threefold.
+DISTINCT_WEIGHT = 0.25
+#: Disfluencies and filler: never features, never evidence. Phrases are removed before words are split.
+FILLER_PHRASES = ("you know", "kind of", "sort of", "i mean", "i guess", "a bit", "and stuff", "or something")
+FILLER = frozenset(
+    "um umm uh uhh uhm erm er ah ahh eh hmm mm mmm mhm huh oh ok okay yeah yep yes no like right so well just really "
+    "actually basically literally obviously totally kinda sorta gonna wanna gotta thing things stuff quite pretty "
+    "definitely probably maybe sure think know say said mean guess suppose lot bit going got get went "
+    # what is left of contractions once words are split at apostrophes ("didn't" gives "didn")
+    "didn don doesn isn wasn weren couldn wouldn shouldn haven hasn hadn aren won ve ll re".split()
+)
+_FILLER_RE = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in FILLER_PHRASES) + r")\b")
 #: Probability cut-offs tried when choosing the decision threshold from cross-validation.
 THRESHOLD_GRID = tuple(round(0.2 + 0.05 * k, 2) for k in range(11))
 
@@ -64,8 +93,10 @@ class ClassifierCoder:
         cache: EmbeddingCache | None = None,
         min_score: float = 0.5,
         rule_codings: Sequence[Coding] = (),
+        nlp: Language | None = None,
     ) -> None:
         self.embedder = embedder
+        self.nlp = nlp
         self.rule_codings = rule_codings
         self.decision_threshold = 0.5
         self.human = human
@@ -120,9 +151,8 @@ class ClassifierCoder:
         self.trained_on = {t: sha.get(t) for t in sorted(set(examples.groups))}
         if not examples.texts:
             return []
-        data = self._features(segments, codebook, examples)
-        trained = self._cross_validate(codebook, data, examples)
-        return self._code_with(trained, segments, data)
+        data = self._features(segmentation, codebook, examples)
+        return self._code_with(self._learn(codebook, data, examples), segments, data)
 
     def _examples(self, segments: list, codebook: Codebook) -> _Examples:
         """The training excerpts: segments of the corpus the human codings cover, then excerpts of other
@@ -139,6 +169,9 @@ class ClassifierCoder:
         gold = load_gold(self.human.source, frame, codes, frame=self.human.of_transcripts(ids), transcripts=transcripts)
         row_of = {(t, i): n for n, (t, i) in enumerate(zip(frame["transcript"], frame["segment"]))}
         covered = sorted({row_of[(t, s)] for t, s in zip(gold["transcript"], gold["segment"])})
+        if self.human.whole_transcripts:  # the coder read these transcripts whole: their uncoded segments hold no code
+            named = set(gold["transcript"])
+            covered = [n for n, t in enumerate(frame["transcript"]) if t in named]
         examples = _Examples(
             covered=covered,
             texts=[segments[i].text for i in covered],
@@ -155,20 +188,26 @@ class ClassifierCoder:
             examples.labels.append(label)
         return examples
 
-    def _features(self, segments: list, codebook: Codebook, examples: _Examples) -> _Features:
-        """TF-IDF n-grams beside the embeddings, context and rule matches: for the corpus and the training excerpts."""
+    def _features(self, segmentation: Segmentation, codebook: Codebook, examples: _Examples) -> _Features:
+        """TF-IDF n-grams beside the embeddings, context, rule matches and the codebook's reading of each segment:
+        for the corpus and the training excerpts."""
         from scipy.sparse import csr_matrix, hstack
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
+        segments = segmentation.segments
         texts_all = [s.text for s in segments]
         covered = examples.covered
-        tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, lowercase=True)
+        tfidf = TfidfVectorizer(
+            ngram_range=(1, 2), min_df=2, sublinear_tf=True, preprocessor=_without_filler,
+            stop_words=sorted(ENGLISH_STOP_WORDS | FILLER), token_pattern=r"(?u)\b[^\W\d_]{2,}\b",
+        )  # fmt: skip
         tfidf.fit(texts_all + examples.texts[len(covered) :])
         words = tfidf.transform(texts_all)
-        dense = np.hstack([self._dense(segments), self._rule_matches(segments, codebook)])
+        distinct = SemanticCoder(self.embedder, cache=self.cache, nlp=self.nlp).distinctiveness(segmentation, codebook)
+        dense = np.hstack([self._dense(segments), self._rule_matches(segments, codebook), DISTINCT_WEIGHT * distinct])
         outside = self._embed(examples.texts[len(covered) :])
         outside_dense = (
-            np.hstack([outside, outside, np.zeros_like(outside), np.zeros((len(outside), len(codebook)), np.float32)])
+            np.hstack([outside, outside, np.zeros_like(outside), np.zeros((len(outside), 2 * len(codebook)), np.float32)])
             if len(outside)
             else dense[:0]
         )
@@ -180,15 +219,15 @@ class ClassifierCoder:
             train=hstack([train_words, csr_matrix(np.vstack([dense[covered], outside_dense]))]).tocsr(),
         )
 
-    def _cross_validate(self, codebook: Codebook, data: _Features, examples: _Examples) -> list[tuple[Any, np.ndarray]]:
-        """Which codes can be learned, how each does under cross-validation grouped by transcript, and the one
-        decision threshold the cross-validated probabilities favour; (code, labels) of every learnable code."""
+    def _learn(self, codebook: Codebook, data: _Features, examples: _Examples) -> list[tuple[Any, _Learned]]:
+        """A model per learnable code, cross-validated by transcript where the data allow, all codes side by side on
+        the machine's cores; sets the report and the one decision threshold the cross-validated probabilities favour."""
+        from joblib import Parallel, delayed
         from sklearn.metrics import precision_recall_fscore_support
-        from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
+        from sklearn.model_selection import StratifiedGroupKFold
 
         groups = np.array(examples.groups)
-        trained: list[tuple[Any, np.ndarray]] = []
-        held_out: list[tuple[np.ndarray, np.ndarray, dict[str, Any]]] = []
+        jobs: list[tuple[Any, np.ndarray, list]] = []
         for code in codebook:
             y = np.array([code.id in label for label in examples.labels], dtype=int)
             entry: dict[str, Any] = {"positives": int(y.sum()), "negatives": int(len(y) - y.sum())}
@@ -197,37 +236,37 @@ class ClassifierCoder:
                 entry["trained"] = False
                 entry["reason"] = f"needs at least {MIN_POSITIVES} positive and {MIN_POSITIVES} negative human codings"
                 continue
-            folds = min(5, int(y.sum()), len(set(groups[y == 1])))
+            folds = min(CV_FOLDS, int(y.sum()), len(set(groups[y == 1])))
             splits = list(StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=0).split(data.train, y, groups)) if folds >= 2 else []
             # a split whose training part holds one class only cannot train: cross-validate only when none does
-            if splits and all(0 < y[train].sum() < len(train) for train, _ in splits):
-                predicted = cross_val_predict(_model(), data.train, y, cv=splits, method="predict_proba")[:, 1]
-                entry["cv_folds"] = folds
-                held_out.append((y, predicted, entry))
-            trained.append((code, y))
+            if not (splits and all(0 < y[train].sum() < len(train) for train, _ in splits)):
+                splits = []
+            jobs.append((code, y, splits))
+        n_words = data.words.shape[1]
+        learned = Parallel(n_jobs=min(len(jobs), _cores()) or 1, prefer="threads")(
+            delayed(_fit)(data.train, y, splits, data.corpus, n_words) for _, y, splits in jobs
+        )
+        held_out = [(y, fit.predicted, self.report[code.id]) for (code, y, _), fit in zip(jobs, learned) if fit.predicted is not None]
+        for (code, _, splits), fit in zip(jobs, learned):
+            self.report[code.id]["trained"] = True
+            if splits:
+                self.report[code.id]["cv_folds"] = len(splits)
         self.decision_threshold = _decision_threshold([(y, p) for y, p, _ in held_out])
         for y, predicted, entry in held_out:
             p, r, f, _ = precision_recall_fscore_support(y, predicted >= self.decision_threshold, average="binary", zero_division=0)
             entry.update(cv_precision=round(float(p), 4), cv_recall=round(float(r), 4), cv_f1=round(float(f), 4))
-        return trained
+        return [(code, fit) for (code, _, _), fit in zip(jobs, learned)]
 
-    def _code_with(self, trained: list[tuple[Any, np.ndarray]], segments: list, data: _Features) -> list[Coding]:
-        """Each model learns from every human coding and codes the corpus; its telling words are the evidence."""
-        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
+    def _code_with(self, learned: list[tuple[Any, _Learned]], segments: list, data: _Features) -> list[Coding]:
+        """Each model codes the corpus; its telling words are the evidence."""
         codings: list[Coding] = []
-        n_words = data.words.shape[1]
-        for code, y in trained:
-            model = _model().fit(data.train, y)
-            self.report[code.id]["trained"] = True
-            proba = model.predict_proba(data.corpus)[:, 1]
-            scores = _calibrate(proba, self.decision_threshold)
-            weights = model.coef_[0][:n_words]
+        for code, fit in learned:
+            scores = _calibrate(fit.proba, self.decision_threshold)
             for i in np.flatnonzero(scores >= self.min_score):
                 row = data.words[i]
-                contributions = row.data * weights[row.indices]
+                contributions = row.data * fit.word_weights[row.indices]
                 ranked = [row.indices[j] for j in np.argsort(-contributions) if contributions[j] > 0]
-                top = [data.vocabulary[k] for k in ranked if not set(data.vocabulary[k].split()) <= ENGLISH_STOP_WORDS][:3]
+                top = [data.vocabulary[k] for k in ranked[:3]]
                 terms = ", ".join(f"'{t}'" for t in top) if top else "(meaning only, no telling words)"
                 codings.append(
                     Coding(
@@ -236,10 +275,38 @@ class ClassifierCoder:
                         theme_id=code.theme_id,
                         method="classifier",
                         score=round(float(scores[i]), 4),
-                        evidence=f"top features: {terms}; p={proba[i]:.2f}",
+                        evidence=f"top features: {terms}; p={fit.proba[i]:.2f}",
                     )
                 )
         return codings
+
+
+@dataclass
+class _Learned:
+    """What one code's model gave: cross-validated probabilities of the training excerpts (``None`` when not
+    cross-validated), probabilities of the corpus' segments, and the weights of the word features."""
+
+    predicted: np.ndarray | None
+    proba: np.ndarray
+    word_weights: np.ndarray
+
+
+def _fit(train: Any, y: np.ndarray, splits: list, corpus: Any, n_words: int) -> _Learned:
+    """Cross-validate one code's model on ``splits`` (if any), then learn from every excerpt and code the corpus."""
+    predicted = None
+    if splits:
+        predicted = np.empty(len(y))
+        for fit_rows, test_rows in splits:
+            predicted[test_rows] = _model().fit(train[fit_rows], y[fit_rows]).predict_proba(train[test_rows])[:, 1]
+    model = _model().fit(train, y)
+    return _Learned(predicted, model.predict_proba(corpus)[:, 1], model.coef_[0][:n_words].copy())
+
+
+def _cores() -> int:
+    """The CPUs this process may use."""
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 @dataclass
@@ -263,7 +330,12 @@ class _Features:
 def _model() -> Any:
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000)
+    return LogisticRegression(C=C, class_weight="balanced", max_iter=1000)
+
+
+def _without_filler(text: str) -> str:
+    """Lower-cased text without the filler phrases (filler words are dropped as stop words)."""
+    return _FILLER_RE.sub(" ", text.lower())
 
 
 def _decision_threshold(held_out: list[tuple[np.ndarray, np.ndarray]]) -> float:
