@@ -1480,3 +1480,11 @@ def test_ingest_read_corpus_passes_table_columns_to_the_reader(tmp_path):
     refused = read_corpus(folder, text_column="speech")
     assert not refused.transcripts
     assert "has no column 'speech' for the speech (columns are: spoken_by, line)" in refused.failures[0][1]
+
+
+def test_ingest_a_file_starting_with_an_invalid_byte_is_decoded_with_a_warning(tmp_path):
+    from themekit.ingest.text import decode_bytes
+
+    text, encoding, notes = decode_bytes(b"\x80 Interviewer: hello", tmp_path / "a.txt")
+    assert (text, encoding) == ("€ Interviewer: hello", "cp1252")
+    assert notes and "a.txt is not UTF-8 (first invalid byte at line 1" in notes[0]

@@ -148,7 +148,7 @@ def _invalid_utf8(data: bytes) -> list[int]:
     """Offsets of the runs of invalid UTF-8 bytes in ``data`` (at most ``MAX_REPLACED_BYTES`` + 1 of them)."""
     bad: list[int] = []
     view = memoryview(data)
-    pos = end = 0
+    pos, end = 0, -1  # end of the last run of bad bytes (none yet)
     while len(bad) <= MAX_REPLACED_BYTES:
         try:
             codecs.utf_8_decode(view[pos:], "strict", True)
