@@ -20,6 +20,7 @@ from themekit.export import write_run
 from themekit.render.display import CodedTranscript, run_html
 from themekit.render.plot import RunPlots
 from themekit.runfolder import read_run
+from themekit.util.progress import TqdmProgress, in_notebook
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,4 +68,10 @@ class Run(run_data.Run):
 
 @functools.wraps(pipeline.code)
 def code(*args: Any, **kwargs: Any) -> Run:
-    return Run.of(pipeline.code(*args, **kwargs))
+    if "progress" in kwargs or not in_notebook():
+        return Run.of(pipeline.code(*args, **kwargs))
+    bars = TqdmProgress()  # in Jupyter: live bars for the stages that take a while, gone when done
+    try:
+        return Run.of(pipeline.code(*args, progress=bars, **kwargs))
+    finally:
+        bars.close()
