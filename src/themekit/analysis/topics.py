@@ -623,7 +623,8 @@ def _drafts(
     n_examples: int,
 ) -> list[DraftCode]:
     """One draft per topic that spans enough interviews (:data:`MIN_DRAFT_TRANSCRIPTS`, or every interview of a
-    smaller corpus), largest first; its key terms, label and id from terms said in several of its interviews."""
+    smaller corpus) and has a key term, largest first; its key terms, label and id from terms said in several of
+    its interviews. Topics of filler and back-channel alone ("Yeah, exactly.") give no draft."""
     taken = {c.id for c in codebook} | {old for c in codebook for old in (*c.spec.renamed_from, *c.spec.merged_from)}
     noun = codebook.spec.participant_noun
     labels = {c.id: c.label for c in codebook}
@@ -639,7 +640,9 @@ def _drafts(
         if spans < wide:
             continue
         terms = _key_terms(model, topic, _said_in(model, members, pool), min(MIN_TERM_TRANSCRIPTS, spans))
-        words = [t for t, _ in terms] or [f"topic {topic}"]
+        if not terms:
+            continue  # all filler and back-channel ("Yeah, exactly."): nothing a researcher would name
+        words = [t for t, _ in terms]
         centre = vectors[members].mean(axis=0)
         centre /= np.linalg.norm(centre) or 1.0
         about = ", ".join(words[:2]) + (f" and {words[2]}" if len(words) > 2 else "")
