@@ -61,12 +61,40 @@ def test_progress_tqdm_bars_show_time_left_and_raise_no_warning(monkeypatch):
         warnings.simplefilter("error")  # tqdm's "IProgress not found" would fail here
         bars("embed", 10, 100)
         bars("embed", 40, 200)
-        bars("code:semantic", 0, 1)
-        assert (bars.bars["embed"].n, bars.bars["embed"].total) == (50, 200)
+        assert (bars.bar.n, bars.bar.total) == (50, 200)
+        bars("code:semantic", 0, 1)  # one bar at a time: the stage that reported last
+        bars("embed", 25, 200)
+        assert (bars.stage, bars.bar.n, bars.bar.total) == ("embed", 75, 200)
         bars.close()
     text = shown.getvalue()
     assert "embedding:" in text and "/200 [00:00<" in text  # tqdm's [elapsed<remaining]
     assert "coding: semantic" in text
+
+
+def test_progress_importing_tqdm_auto_in_jupyter_without_ipywidgets_warns_nothing(monkeypatch):
+    import importlib
+
+    from themekit.util.progress import quiet_tqdm_import
+
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)
+    # what tqdm.autonotebook takes for a Jupyter kernel
+    monkeypatch.setitem(sys.modules, "ipykernel.zmqshell", SimpleNamespace())
+    monkeypatch.setitem(sys.modules, "IPython", SimpleNamespace(get_ipython=lambda: SimpleNamespace()))
+
+    def imported(quiet: bool) -> list[str]:
+        for name in ("tqdm.auto", "tqdm.autonotebook", "tqdm.notebook"):
+            monkeypatch.delitem(sys.modules, name, raising=False)
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            if quiet:
+                with quiet_tqdm_import():
+                    importlib.import_module("tqdm.auto")
+            else:
+                importlib.import_module("tqdm.auto")
+        return [str(w.message) for w in seen if "IProgress" in str(w.message)]
+
+    assert imported(quiet=False)  # what a notebook printed in red before
+    assert imported(quiet=True) == []
 
 
 def test_progress_cli_bars_appear_after_the_delay_and_never_when_quiet():

@@ -46,8 +46,11 @@ class Run(run_data.Run):
         return framework_matrix(self, by=by, values=values)  # type: ignore[arg-type]
 
     def quotes(self, code: str, *, n: int = 5, settings: ReportSettings | None = None) -> pd.DataFrame:
-        """The quotes a report shows for ``code`` (see :func:`themekit.analysis.frames.quotes_frame`)."""
-        return quotes_frame(self, code, n=n, settings=settings)
+        """The quotes a report shows for ``code`` (see :func:`themekit.analysis.frames.quotes_frame`), shown in full
+        in Jupyter (no quote cut at pandas' column width)."""
+        from themekit.render.quotes import QuoteTable
+
+        return QuoteTable(quotes_frame(self, code, n=n, settings=settings))
 
     def cooccurrence(self, *, by: str = "segment") -> pd.DataFrame:
         """Codes x codes co-occurrence counts (see :func:`themekit.analysis.frames.cooccurrence`)."""

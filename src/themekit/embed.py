@@ -169,8 +169,11 @@ class SentenceTransformerEmbedder:
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
+            from themekit.util.progress import quiet_tqdm_import
+
+            with quiet_tqdm_import():
+                from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()
             try:

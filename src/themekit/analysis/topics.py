@@ -47,7 +47,7 @@ from themekit.models import Corpus, Segment
 from themekit.pipeline import code, resolve_embedder
 from themekit.run import Run
 from themekit.util.atomic import atomic_write_text
-from themekit.util.progress import ProgressCallback, TqdmProgress, in_notebook
+from themekit.util.progress import ProgressCallback, TqdmProgress, in_notebook, quiet_tqdm_import
 
 __all__ = [
     "MIN_DRAFT_TRANSCRIPTS",
@@ -83,7 +83,7 @@ FILLERS = frozenset(
     ah eh em uhm umm yah ya nah sure guess suppose literally obviously definitely absolutely totally exactly
     anyway whatever stuff somebody something anything everything nothing lot great nice big little huge massive
     half sort kinda sorta bloody gosh god alright cool fine use using used try trying tried take taking come came
-    let able look looking see seeing thank thanks coming saw seen tell happen ask""".split()
+    let able look looking see seeing thank thanks coming saw seen tell happen ask bye hello hi super""".split()
 )
 #: A draft spans at least this many interviews (fewer when the corpus holds fewer).
 MIN_DRAFT_TRANSCRIPTS = 3
@@ -486,8 +486,9 @@ def _source(run: Run, pool: list[Segment], topics: list[int], *, all_segments: b
 
 
 def _fit_bertopic(texts: list[str], vectors: np.ndarray, k: int, min_size: int, seed: int, embedder: Any) -> Any:
-    from bertopic import BERTopic
-    from bertopic.vectorizers import ClassTfidfTransformer
+    with quiet_tqdm_import():
+        from bertopic import BERTopic
+        from bertopic.vectorizers import ClassTfidfTransformer
     from sklearn.decomposition import PCA
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 

@@ -12,10 +12,12 @@ not found" warning.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["ProgressCallback", "TqdmProgress", "in_notebook"]
+__all__ = ["ProgressCallback", "TqdmProgress", "in_notebook", "quiet_tqdm_import"]
 
 #: ``progress(stage, advance, total)``: called as work is done, for progress bars.
 ProgressCallback = Callable[[str, int, int], None]
@@ -61,29 +63,51 @@ def _notebook_bars() -> bool:
 
 
 class TqdmProgress:
-    """Progress bars drawn by tqdm, one per stage, each shown once its stage has run ``delay`` seconds: elapsed
-    and remaining time. In Jupyter with ipywidgets: notebook widgets; otherwise text bars on stderr."""
+    """Progress drawn by tqdm: one bar at a time, for the stage that reported last (elapsed and remaining time),
+    shown once it has run ``delay`` seconds. In Jupyter with ipywidgets: a notebook widget; otherwise a text bar
+    on stderr."""
 
     def __init__(self, *, delay: float = 1.0, file: Any = None) -> None:
         self.delay = delay
         self.file = file
-        self.bars: dict[str, Any] = {}
+        self.done: dict[str, list[int]] = {}
+        self.stage: str | None = None
+        self.bar: Any = None
 
     def __call__(self, stage: str, advance: int, total: int) -> None:
-        bar = self.bars.get(stage)
-        if bar is None:
+        state = self.done.setdefault(stage, [0, total])
+        state[0] += advance
+        state[1] = total
+        if stage != self.stage or self.bar is None:
+            self._switch(stage)
+            return
+        if total != self.bar.total:
+            self.bar.total = total
+        self.bar.update(advance)
+
+    def _switch(self, stage: str) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        with quiet_tqdm_import():
             if _notebook_bars():
                 from tqdm.notebook import tqdm
             else:
                 from tqdm.std import tqdm
-            bar = tqdm(total=total, desc=stage_label(stage), delay=self.delay, file=self.file or sys.stderr, leave=False)
-            self.bars[stage] = bar
-        if total != bar.total:
-            bar.total = total
-            bar.refresh()
-        bar.update(advance)
+        completed, total = self.done[stage]
+        self.stage = stage
+        self.bar = tqdm(total=total, initial=completed, desc=stage_label(stage), delay=self.delay,
+                        file=self.file or sys.stderr, leave=False)  # fmt: skip
 
     def close(self) -> None:
-        for bar in self.bars.values():
-            bar.close()
-        self.bars.clear()
+        if self.bar is not None:
+            self.bar.close()
+        self.bar, self.stage = None, None
+
+
+@contextmanager
+def quiet_tqdm_import() -> Iterator[None]:
+    """Import libraries that import ``tqdm.auto`` (sentence-transformers, transformers, BERTopic) without tqdm's
+    "IProgress not found" warning, which it prints in Jupyter when ipywidgets is missing."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        yield
