@@ -26,11 +26,11 @@ import numpy as np
 from themekit.errors import EmbeddingCacheError, EmbeddingError
 
 __all__ = [
-    "ReportingEmbedder",
     "DEFAULT_CACHE_DIR",
     "KNOWN_MODEL_PACKAGES",
     "Embedder",
     "EmbeddingCache",
+    "ReportingEmbedder",
     "SentenceTransformerEmbedder",
     "TfidfSvdEmbedder",
     "chunk_spans",

@@ -20,6 +20,7 @@ needs UMAP's slow, machine-dependent optimisation.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import time
@@ -47,7 +48,12 @@ from themekit.models import Corpus, Segment
 from themekit.pipeline import code, resolve_embedder
 from themekit.run import Run
 from themekit.util.atomic import atomic_write_text
-from themekit.util.progress import ProgressCallback, TqdmProgress, in_notebook, quiet_tqdm_import
+from themekit.util.progress import (
+    ProgressCallback,
+    TqdmProgress,
+    in_notebook,
+    quiet_tqdm_import,
+)
 
 __all__ = [
     "MIN_DRAFT_TRANSCRIPTS",
@@ -118,7 +124,7 @@ class LemmaAnalyzer:
         words = [self.lemma(w) for w in raw]
         keep = [w if _topical(w, r, self.stop_words) else None for w, r in zip(words, raw)]
         terms = [w for w in keep if w]
-        terms += [f"{a} {b}" for a, b in zip(keep, keep[1:]) if a and b and a != b]
+        terms += [f"{a} {b}" for a, b in itertools.pairwise(keep) if a and b and a != b]
         return terms
 
 

@@ -10,8 +10,8 @@ from rich.markup import escape
 
 from themekit.cli.app import (
     ConfigOption,
-    ProjectOption,
     EngineName,
+    ProjectOption,
     Unit,
     _check_methods,
     _Progress,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -17,9 +17,9 @@ from themekit.models import STATUSES
 def review_export_cmd(
     run_dir: Annotated[Path, typer.Argument(help="Run folder written by 'themekit code'.")],
     out_file: Annotated[
-        Optional[Path], typer.Option("--out", "-o", help="Review sheet to write: .xlsx (with drop-downs) or .csv.")
+        Path | None, typer.Option("--out", "-o", help="Review sheet to write: .xlsx (with drop-downs) or .csv.")
     ] = None,
-    to: Annotated[Optional[Path], typer.Option("--to", hidden=True, help="Old name of --out.")] = None,
+    to: Annotated[Path | None, typer.Option("--to", hidden=True, help="Old name of --out.")] = None,
     include_reviewed: Annotated[bool, typer.Option("--all", help="Also list codings already accepted, rejected or added.")] = False,
     project: ProjectOption = Path(".themekit/project.db"),
 ) -> None:
@@ -68,7 +68,7 @@ def review_import_cmd(
 @review_app.command("status")
 def review_status_cmd(
     run: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--run", help="The run: its folder, its id or its number in 'themekit history' (default: the latest recorded)."
         ),

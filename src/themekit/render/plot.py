@@ -67,9 +67,8 @@ def _heat(
     when labels are 9 or more), ``size`` in inches (default: grows with the rows and columns). With
     ``diagonal=False`` (a code with itself) the diagonal is grey, its counts still written, and the colour scale
     is set by the other cells."""
-    import numpy as np
-
     import matplotlib
+    import numpy as np
 
     values = matrix.to_numpy()
     off = not diagonal and values.shape[0] == values.shape[1]

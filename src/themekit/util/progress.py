@@ -46,7 +46,7 @@ def in_notebook() -> bool:
         return False
     try:
         ip = shell.get_ipython()  # type: ignore[attr-defined]
-    except Exception:
+    except AttributeError:
         return False
     return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
 
