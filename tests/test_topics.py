@@ -56,7 +56,16 @@ def test_drafts_are_codes_in_the_codebook_schema(sample_suggestions, sample_rule
         assert 1 <= draft.transcripts <= 8
     src = suggestions.source
     assert src["scope"] == "uncoded"
-    assert sum(d.size for d in suggestions.drafts) + src["outliers"] == src["clustered"]
+    assert sum(d.size for d in suggestions.drafts) + src["outliers"] + src["not_drafted"] == src["clustered"]
+    # drafts a researcher would keep: 3+ interviews each, key terms without filler or a second form of a word
+    from themekit.analysis.topics import FILLERS
+
+    for draft in suggestions.drafts:
+        words = [w for term, _ in draft.key_terms for w in term.split()]
+        assert draft.transcripts >= 3 and not set(words) & (FILLERS | {"um", "erm", "yeah", "okay", "like", "know"})
+        assert not {w + "s" for w in words} & set(words)  # no counsellor / counsellors
+        assert 0 < draft.coherence <= 1
+    assert all("coherence" in d["topic"] for d in suggestions.to_dict()["drafts"])
     # What was clustered is exactly what the rules left uncoded.
     run = sample_rule_run
     coded = {(c.segment.transcript.id, c.segment.index) for c in run.codings}

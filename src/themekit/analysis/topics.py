@@ -284,7 +284,8 @@ class Suggestions:
             "",
             f"{src['clustered']} {'participant' if src['scope'] == 'all' else 'uncoded participant'} segments from "
             f"{src['transcripts']} transcripts were clustered into {len(self.drafts)} topics "
-            f"({src['outliers']} segments fit no topic).",
+            f"({src['outliers']} segments fit no topic; {src.get('not_drafted', 0)} were in topics of fewer than "
+            f"{src.get('min_transcripts', 1)} interviews or of filler alone, which give no draft).",
             "",
         ]
         for d in self.drafts:
@@ -455,6 +456,9 @@ def suggest_topics(
     settings = {"methods": list(run.settings["methods"]), "unit": unit, "topics": k, "min_topic_size": min_size,
                 "examples": examples, "seed": seed, "embedding": embedder.identity}
     source = _source(run, pool, topics, all_segments=all_segments, settings=settings)
+    drafted = {d.topic for d in drafts}
+    # segments of topics too narrow (fewer interviews than min_transcripts) or of filler alone: no draft
+    source["not_drafted"] = sum(1 for t in topics if t != -1 and t not in drafted)
     stats = {"hits": cache.hits, "misses": cache.misses} if cache else None
     return Suggestions(drafts, model, pool, topics, vectors, codebook, source, timings, stats)
 

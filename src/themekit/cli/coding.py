@@ -247,5 +247,5 @@ def suggest_cmd(
             )
         err.print(
             f"{len(suggestions.drafts)} draft codes from {src['clustered']} {'' if src['scope'] == 'all' else 'uncoded '}"
-            f"segments ({src['outliers']} fit no topic) → {escape(str(out_dir / 'suggestions.yaml'))}"
+            f"segments ({src['outliers']} fit no topic, {src.get('not_drafted', 0)} in topics too narrow or of filler alone) → {escape(str(out_dir / 'suggestions.yaml'))}"
         )
