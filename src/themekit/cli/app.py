@@ -178,6 +178,12 @@ class _Progress:
             self.tasks[stage] = self.bar.add_task(stage_label(stage), total=total)
         self.bar.update(self.tasks[stage], completed=completed, total=total)
 
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         with self.lock:
             self.enabled = False
@@ -185,6 +191,7 @@ class _Progress:
                 self.timer.cancel()
             if self.bar is not None:
                 self.bar.stop()
+                self.bar = None
 
 
 def _version(value: bool) -> None:

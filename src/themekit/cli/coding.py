@@ -216,7 +216,7 @@ def suggest_cmd(
     from themekit.config import load_settings
 
     progress = _Progress(enabled=not quiet)
-    with _user_errors():
+    with _user_errors(), progress:
         settings = load_settings(config)
         suggestions = suggest_topics(
             transcripts,
@@ -236,7 +236,7 @@ def suggest_cmd(
             cache_dir=None if no_cache else cache_dir,
             progress=progress,
         )
-        progress.close()
+        progress.close()  # before anything is printed
         suggestions.save(out_dir, force=force)
     if not quiet:
         src = suggestions.source
