@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 
@@ -38,7 +39,11 @@ def test_cli_code_sample_quick_start_is_the_readme_library_example(tmp_path, sam
     result = invoke("code", SAMPLE, "--codebook", SAMPLE_CODEBOOK, "--out", out)
     assert result.exit_code == 0, result.output
     # the terminal says which methods ran, and what the classifier learned from
-    assert f"Classifier trained on {SAMPLE / 'gold.csv'}: 976 human-coded excerpts, models for 36 of 36 codes" in result.output
+    assert (
+        f"Classifier trained on {SAMPLE / 'gold.csv'}: 1254 human codings of 976 excerpts, models for 36 of 36 codes"
+    ) in result.output
+    # trained on the transcripts it codes (run.json: stats.classifier_trained_on), and the terminal says so
+    assert "Note: it learned from 8 of the 8 transcripts it coded (KW01, KW02, KW03, KW04, KW05, ...)" in result.output
     assert "Coded 8 transcripts with rule, semantic, classifier: 1090 segments" in result.output
     summary = (out / "summary.md").read_text()
     assert summary.count("\n> ") >= 30
@@ -92,8 +97,11 @@ def test_cli_code_skips_bad_transcript_unless_strict(tmp_path, tiny_corpus, tiny
 
 def test_cli_code_unknown_method(tmp_path, tiny_corpus, tiny_codebook):
     result = invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "run", "--method", "magic")
-    assert result.exit_code == 1
-    assert result.output.strip() == "Error [E400]: unknown coding method 'magic' (--method); choose from: rule, semantic, classifier"
+    assert result.exit_code == 2  # a usage error, like every choice outside its vocabulary, before any work
+    assert (
+        "Invalid value for '--method': unknown coding method 'magic'; choose from: rule, semantic, classifier "
+        "(comma-separated; aliases: rules = rule, embedding = semantic, embeddings = semantic, classifiers = classifier)"
+    ) in _plain(result.output)
 
 
 def test_cli_error_names_the_flags_of_the_library_parameters(tmp_path, tiny_corpus, tiny_codebook):
@@ -102,7 +110,7 @@ def test_cli_error_names_the_flags_of_the_library_parameters(tmp_path, tiny_corp
     # the library says "scheduler= is for engine='dask'; ..."; the command line names its flags
     assert result.output.strip() == "Error [E400]: --scheduler is for --engine dask; add --engine dask or leave --scheduler out"
     result = invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "run", "--engine", "spark")
-    assert result.output.strip() == "Error [E400]: unknown engine 'spark' (--engine); choose from: local, dask"
+    assert result.exit_code == 2 and "Invalid value for '--engine': Value error, 'spark' is not one of 'local', 'dask'." in _plain(result.output)
 
 
 def test_cli_debug_shows_the_cause_of_an_error(tmp_path):
@@ -192,3 +200,60 @@ def test_cli_code_takes_table_columns_from_the_settings_file(tmp_path, tiny_code
     write(tmp_path / "themekit.yaml", "transcripts:\n  text_colum: said\n")
     result = invoke("code", tmp_path / "oral", "-c", tiny_codebook, "-o", tmp_path / "run2", "--method", "rule")
     assert result.exit_code == 1 and "transcripts.text_colum" in result.output
+
+
+def _plain(text: str) -> str:
+    """CLI output with rich's box drawing and line wrapping taken out."""
+    import re
+
+    return re.sub(r"[│╭╮╰╯─\s]+", " ", text)
+
+
+def test_cli_help_lists_the_choices_of_every_fixed_vocabulary_option():
+    def helped(*command):
+        return _plain(runner.invoke(app, [*command, "--help"], env={"COLUMNS": "300"}).output)
+
+    code = helped("code")
+    assert "--unit <sentence|turn|paragraph|passage>" in code and "--engine <local|dask>" in code
+    assert "rule, semantic, classifier; aliases rules, embedding(s), classifiers" in code
+    suggest = helped("suggest")
+    assert "--unit <sentence|turn|paragraph|passage>" in suggest and "--interviewer-label" in suggest and "--quiet" in suggest
+    assert "--format -f <docx|html|md>" in helped("export", "report")
+    assert "--scope <transcript|coded>" in helped("evaluate")
+
+
+def test_cli_choices_match_the_library():
+    from themekit.analysis.evaluate import SCOPES
+    cli_app = importlib.import_module("themekit.cli.app")  # the module: the package exports the Typer app by that name
+    from themekit.coding import _ALIASES, METHODS
+    from themekit.engine import ENGINES
+    from themekit.export.report import REPORT_FORMATS
+    from themekit.segment import UNITS
+
+    assert set(cli_app.UNITS) == set(UNITS) and set(cli_app.ENGINES) == set(ENGINES)
+    assert set(cli_app.REPORT_FORMATS) == set(REPORT_FORMATS) and SCOPES == ("transcript", "coded")
+    assert cli_app.METHODS == tuple(METHODS) and cli_app.METHOD_ALIASES == _ALIASES
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--unit", "sentences"], "'sentences' is not one of 'sentence', 'turn', 'paragraph', 'passage'"),
+        (["--method", "rule,foo"], "unknown coding method 'foo'; choose from: rule, semantic, classifier"),
+        (["--engine", "spark"], "'spark' is not one of 'local', 'dask'"),
+    ],
+)
+def test_cli_unknown_choice_fails_before_any_work(tmp_path, args, said):
+    # the transcripts folder does not exist: the choice is refused before anything is read
+    result = runner.invoke(app, ["code", str(tmp_path / "nowhere"), "-c", str(tmp_path / "none.yaml"), "-o", str(tmp_path / "r"), *args])
+    assert result.exit_code == 2
+    assert said in _plain(result.output)
+    assert not (tmp_path / "r").exists()
+
+
+def test_cli_method_aliases_and_case_are_accepted(tiny_corpus, tiny_codebook, tmp_path):
+    result = runner.invoke(app, ["code", str(tiny_corpus), "-c", str(tiny_codebook), "-o", str(tmp_path / "r"), "--method", "Rules",
+                                 "--unit", "TURN", "--no-cache", "--project", str(tmp_path / "p.db")])
+    assert result.exit_code == 0, result.output
+    record = json.loads((tmp_path / "r" / "run.json").read_text())
+    assert record["settings"]["methods"] == ["rule"] and record["settings"]["unit"] == "turn"

@@ -105,3 +105,11 @@ def test_codebook_readme_example_validates(tmp_path):
     [block] = [b for b in blocks if "themes:" in b]
     cb = Codebook.load(write(tmp_path / "readme.yaml", block))
     assert cb.code("loneliness").spec.exclude_keywords == ["rural"]
+
+
+def test_codebook_codes_by_id_and_place():
+    codebook = Codebook.load(SAMPLE_CODEBOOK)
+    assert codebook["debt"].label == codebook.code("debt").label
+    assert codebook[0] is codebook.codes[0] and "debt" in codebook and "nope" not in codebook
+    with pytest.raises(KeyError, match="no code 'debts' in the codebook .*did you mean 'debt'"):
+        codebook["debts"]

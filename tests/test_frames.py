@@ -196,7 +196,11 @@ def test_plot_heatmap_and_frequencies_return_figures(tiny_run):
     assert ax.get_xlabel() == "participants mentioning the code (of 3)"
     assert [p.get_width() for p in ax.patches] == [2, 3, 2]
     together = tiny_run.plot.cooccurrence().axes[0]
-    assert together.get_images()[0].get_array().tolist() == [[3, 2, 0], [2, 3, 1], [0, 1, 2]]
+    image = together.get_images()[0]
+    assert image.get_array().data.tolist() == [[3, 2, 0], [2, 3, 1], [0, 1, 2]]
+    # a code with itself is greyed out and left out of the colour scale: the largest pair sets it
+    assert image.get_array().mask.tolist() == [[True, False, False], [False, True, False], [False, False, True]]
+    assert image.norm.vmax == 2
 
 
 def test_api_exports_the_notebook_functions():
@@ -227,3 +231,30 @@ def test_display_corpus_lists_at_most_50_transcripts(tmp_path, shown):
     html = shown(Corpus(tmp_path, transcripts))
     assert "120 transcripts" in html and "T049" in html and "T050" not in html
     assert "… 70 more transcripts not shown" in html
+
+
+def test_frames_quotes_show_whole_in_jupyter(tiny_run):
+    long = "Honestly " + "the isolation was the worst part of it and " * 4 + "nobody came."
+    table = tiny_run.quotes("debt", n=2)[["quote", "participant", "score"]]
+    table.loc[0, "quote"] = long
+    html = table._repr_html_()
+    assert long in html and "..." not in html and "…" not in html  # pandas would cut it at 50 characters
+    import pandas as pd
+
+    assert pd.get_option("display.max_colwidth") == 50  # the user's setting is left as it was
+    assert "..." in pd.DataFrame(table)._repr_html_()
+
+
+def test_display_transcript_gives_each_code_present_its_own_colour():
+    from themekit.render.display import distinct_colours
+
+    colours = distinct_colours(36)
+    assert len(set(colours)) == 36
+
+
+def test_display_transcript_legend_colours_match_its_highlights(tiny_run, shown):
+    import re
+
+    html = shown(tiny_run.transcript("P02"))
+    legend = dict(re.findall(r'<span style="background:([^;]+);padding:0 3px;white-space:nowrap">(\w+) \(', html))
+    assert len(legend) == len(set(legend.values())) >= 2  # one colour per code shown

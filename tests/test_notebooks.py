@@ -66,6 +66,9 @@ def test_notebooks_run_top_to_bottom(path, monkeypatch, tmp_path):
     client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
+    said = [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+    assert not [t for t in said if "Warning" in t], f"a cell printed a warning: {said}"
+    assert not list(tmp_path.glob("themekit-notebook-*")), "the notebook's temporary folder outlived its kernel"
     shown = [o for o in outputs if o.output_type in ("execute_result", "display_data")]
     assert any("text/html" in o.data for o in shown), "themekit objects display as HTML"
     if "attributes" in path.stem:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import signal
 import sqlite3
 import subprocess
@@ -595,3 +596,42 @@ def test_store_project_is_found_from_a_subfolder_or_beside_the_transcripts(tmp_p
     run = themekit.code(tiny_corpus, tiny_codebook, methods="rule", cache_dir=None)
     assert statuses(run)[("The bailiffs came twice in one", "debt")] == "rejected"
     assert run.project.path == tiny_corpus / ".themekit" / "project.db"
+
+
+def test_store_review_status_reports_the_run_asked_for(reviewed, tiny_corpus, tiny_codebook, tmp_path):
+    project, _ = reviewed
+    code(tiny_corpus / "P01.txt", tiny_codebook, project).save(tmp_path / "r2")  # the latest run: P01 only
+    where = ["--project", str(project.path)]
+    latest = runner.invoke(app, ["review", "status", *where])
+    assert latest.exit_code == 0, latest.output
+    assert "Run #2 (" in latest.output and "2 of 4 codings reviewed." in latest.output
+    for ref in (str(tmp_path / "r1"), "1", project.runs()[0]["run_id"]):
+        first = runner.invoke(app, ["review", "status", "--run", ref, *where])
+        assert first.exit_code == 0, first.output
+        assert "Run #1 (" in first.output and "2 of 6 codings reviewed." in first.output
+    missing = runner.invoke(app, ["review", "status", "--run", "7", *where])
+    assert missing.exit_code == 1
+    assert "no run #7 is recorded; 'themekit history' lists the runs" in missing.output
+
+
+def test_store_review_export_writes_with_out_and_still_takes_to(reviewed, tmp_path):
+    project, _ = reviewed
+    where = ["--project", str(project.path)]
+    new = runner.invoke(app, ["review", "export", str(tmp_path / "r1"), "-o", str(tmp_path / "new.csv"), "--all", *where])
+    old = runner.invoke(app, ["review", "export", str(tmp_path / "r1"), "--to", str(tmp_path / "old.csv"), "--all", *where])
+    assert new.exit_code == 0 and old.exit_code == 0, new.output + old.output
+    assert (tmp_path / "new.csv").read_bytes() == (tmp_path / "old.csv").read_bytes()
+    helped = runner.invoke(app, ["review", "export", "--help"])
+    assert "--out" in helped.output and "--to" not in helped.output
+    none = runner.invoke(app, ["review", "export", str(tmp_path / "r1"), *where])
+    said = re.sub(r"[│╭╮╰╯─\s]+", " ", none.output)
+    assert none.exit_code == 2 and "give the review sheet to write, such as --out review.xlsx" in said
+
+
+def test_store_review_sheet_shows_one_score_for_a_classifier_coding():
+    from themekit.store.review import sheet_evidence
+
+    evidence = "classifier: top features: 'bailiffs', 'council'; p=0.39 | rule: keyword 'debt'"
+    assert sheet_evidence(evidence) == "classifier: top features: 'bailiffs', 'council' | rule: keyword 'debt'"
+    semantic = 'definition: "Money owed" (similarity 0.41, in context 0.44, threshold 0.40)'
+    assert sheet_evidence(semantic) == semantic

@@ -56,7 +56,16 @@ def test_drafts_are_codes_in_the_codebook_schema(sample_suggestions, sample_rule
         assert 1 <= draft.transcripts <= 8
     src = suggestions.source
     assert src["scope"] == "uncoded"
-    assert sum(d.size for d in suggestions.drafts) + src["outliers"] == src["clustered"]
+    assert sum(d.size for d in suggestions.drafts) + src["outliers"] + src["not_drafted"] == src["clustered"]
+    # drafts a researcher would keep: 3+ interviews each, key terms without filler or a second form of a word
+    from themekit.analysis.topics import FILLERS
+
+    for draft in suggestions.drafts:
+        words = [w for term, _ in draft.key_terms for w in term.split()]
+        assert draft.transcripts >= 3 and not set(words) & (FILLERS | {"um", "erm", "yeah", "okay", "like", "know"})
+        assert not {w + "s" for w in words} & set(words)  # no counsellor / counsellors
+        assert 0 < draft.coherence <= 1
+    assert all("coherence" in d["topic"] for d in suggestions.to_dict()["drafts"])
     # What was clustered is exactly what the rules left uncoded.
     run = sample_rule_run
     coded = {(c.segment.transcript.id, c.segment.index) for c in run.codings}
@@ -228,3 +237,92 @@ def test_merge_reports_unreadable_suggestions_yaml_without_traceback(tmp_path):
     write(sugg, "drafts:\n  - id: draft_a\n    label: A\n    definition: x\n    colour: red\n")
     result = runner.invoke(app, ["codebook", "merge", str(codebook), str(sugg), "--pick", "draft_a", "--theme", "learning_points"])
     assert result.exit_code == 1 and "drafts[0].colour (line 5)" in result.output
+
+
+def _analyzer():
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from themekit.analysis.topics import FILLERS, LemmaAnalyzer
+
+    return LemmaAnalyzer(frozenset(ENGLISH_STOP_WORDS | FILLERS))
+
+
+def test_topics_key_terms_hold_no_filler_and_one_form_per_word():
+    terms = _analyzer()("Erm, you know, the counsellors were kind of, like, really helpful, yeah. Um, okay, XXXX took the counsellor's debts.")
+    assert terms == ["counsellor", "helpful", "counsellor", "debt", "counsellor debt"]
+    assert not {"erm", "um", "know", "kind", "like", "yeah", "okay", "xxxx", "took", "take"} & {w for t in terms for w in t.split()}
+    assert "counsellors" not in terms and terms.count("counsellor") == 2
+
+
+def test_topics_two_word_terms_are_words_said_side_by_side():
+    # "two and a half years": no "great half"-style pair made by dropping the words between
+    terms = _analyzer()("A great big signal after two and a half years of eye contact")
+    assert "eye contact" in terms and "signal" in terms
+    assert not [t for t in terms if t.startswith("great ") or t.endswith(" half")]
+
+
+def test_topics_coherence_is_mean_pairwise_similarity():
+    import numpy as np
+
+    from themekit.analysis.topics import coherence
+
+    same = np.tile([[1.0, 0.0]], (4, 1))
+    apart = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+    assert coherence(same) == 1.0 and coherence(apart) == pytest.approx(-1 / 3, abs=1e-3)
+
+
+class _Topics:
+    """A fitted topic model as _drafts reads it: c-TF-IDF terms per topic and the analyzer."""
+
+    def __init__(self, terms):
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        self.terms = terms
+        self.vectorizer_model = CountVectorizer(analyzer=_analyzer())
+
+    def get_topic(self, topic):
+        return self.terms[topic]
+
+
+def test_topics_drafts_span_three_interviews_and_name_terms_said_in_several(tmp_path):
+    import numpy as np
+
+    from themekit.analysis.topics import _drafts
+    from themekit.codebook import Codebook
+    from themekit.nlp import load_pipeline
+    from themekit.segment import segment_corpus
+
+    talk = {
+        "P1": "Interviewer: Hello?\n\nP1: The housing officer found us a flat. The gentleman lad rang the gentleman lad.",
+        "P2": "Interviewer: Hello?\n\nP2: The housing officer phoned twice about the flat.",
+        "P3": "Interviewer: Hello?\n\nP3: My housing officer sorted the flat out in the end.",
+        "P4": "Interviewer: Hello?\n\nP4: Football on Saturdays keeps me sane, football with my son.",
+        "P5": "Interviewer: Hello?\n\nP5: I love football matches with the lads.",
+    }
+    for name, text in talk.items():
+        write(tmp_path / "t" / f"{name}.txt", text)
+    corpus = themekit.read_corpus(tmp_path / "t")
+    pool = segment_corpus(corpus, load_pipeline("blank"), unit="turn", min_words=1).segments
+    topics = [0 if s.transcript.id in ("P1", "P2", "P3") else 1 for s in pool]
+    model = _Topics({0: [("gentleman lad", 0.9), ("housing officer", 0.5), ("flat", 0.4)], 1: [("football", 0.9)]})
+    vectors = np.eye(len(pool))
+    drafts = _drafts(model, pool, topics, vectors, Codebook.load(SAMPLE_CODEBOOK), [], np.zeros((0, len(pool))), {}, 2)
+    assert [d.transcripts for d in drafts] == [3]  # the football topic spans 2 of 5 interviews: no draft
+    assert drafts[0].keywords[:2] == ("housing officer", "flat")  # one person's "gentleman lad" is no key term
+    assert drafts[0].id == "draft_housing_officer_flat" and drafts[0].coherence == 0.0
+
+
+def test_topics_a_topic_of_back_channel_alone_gives_no_draft(tmp_path):
+    import numpy as np
+
+    from themekit.analysis.topics import _drafts
+    from themekit.codebook import Codebook
+    from themekit.nlp import load_pipeline
+    from themekit.segment import segment_corpus
+
+    for name in ("P1", "P2", "P3"):
+        write(tmp_path / "t" / f"{name}.txt", f"Interviewer: Right?\n\n{name}: Yeah, exactly, totally. Okay, yeah, you know.")
+    pool = segment_corpus(themekit.read_corpus(tmp_path / "t"), load_pipeline("blank"), unit="turn", min_words=1).segments
+    model = _Topics({0: [("exactly totally", 0.9)]})
+    vectors = np.eye(len(pool))
+    assert _drafts(model, pool, [0] * len(pool), vectors, Codebook.load(SAMPLE_CODEBOOK), [], np.zeros((0, len(pool))), {}, 2) == []

@@ -20,6 +20,7 @@ from themekit.export import write_run
 from themekit.render.display import CodedTranscript, run_html
 from themekit.render.plot import RunPlots
 from themekit.runfolder import read_run
+from themekit.util.progress import TqdmProgress, in_notebook
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,8 +46,11 @@ class Run(run_data.Run):
         return framework_matrix(self, by=by, values=values)  # type: ignore[arg-type]
 
     def quotes(self, code: str, *, n: int = 5, settings: ReportSettings | None = None) -> pd.DataFrame:
-        """The quotes a report shows for ``code`` (see :func:`themekit.analysis.frames.quotes_frame`)."""
-        return quotes_frame(self, code, n=n, settings=settings)
+        """The quotes a report shows for ``code`` (see :func:`themekit.analysis.frames.quotes_frame`), shown in full
+        in Jupyter (no quote cut at pandas' column width)."""
+        from themekit.render.quotes import QuoteTable
+
+        return QuoteTable(quotes_frame(self, code, n=n, settings=settings))
 
     def cooccurrence(self, *, by: str = "segment") -> pd.DataFrame:
         """Codes x codes co-occurrence counts (see :func:`themekit.analysis.frames.cooccurrence`)."""
@@ -67,4 +71,10 @@ class Run(run_data.Run):
 
 @functools.wraps(pipeline.code)
 def code(*args: Any, **kwargs: Any) -> Run:
-    return Run.of(pipeline.code(*args, **kwargs))
+    if "progress" in kwargs or not in_notebook():
+        return Run.of(pipeline.code(*args, **kwargs))
+    bars = TqdmProgress()  # in Jupyter: live bars for the stages that take a while, gone when done
+    try:
+        return Run.of(pipeline.code(*args, progress=bars, **kwargs))
+    finally:
+        bars.close()

@@ -17,7 +17,7 @@ import importlib
 import os
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -30,6 +30,7 @@ __all__ = [
     "KNOWN_MODEL_PACKAGES",
     "Embedder",
     "EmbeddingCache",
+    "ReportingEmbedder",
     "SentenceTransformerEmbedder",
     "TfidfSvdEmbedder",
     "chunk_spans",
@@ -168,8 +169,11 @@ class SentenceTransformerEmbedder:
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
+            from themekit.util.progress import quiet_tqdm_import
+
+            with quiet_tqdm_import():
+                from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()
             try:
@@ -274,6 +278,37 @@ def load_embedder(
             continue
         return SentenceTransformerEmbedder(package, sha256=sha256)
     return TfidfSvdEmbedder(fit_texts)
+
+
+#: Texts per progress step when an embedder reports its progress.
+PROGRESS_BATCH = 256
+
+
+class ReportingEmbedder:
+    """An embedder that encodes in steps of ``batch`` texts and reports each as ``progress("embed", n, total)``,
+    ``total`` counting every text it was asked for so far (cached texts never reach it). Everything else is the
+    wrapped embedder's: its identity, description and window; its vectors are the same."""
+
+    def __init__(self, embedder: Embedder, progress: Callable[[str, int, int], None], *, batch: int = PROGRESS_BATCH) -> None:
+        self.wrapped = embedder
+        self.progress = progress
+        self.batch = batch
+        self.total = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.wrapped, name)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return self.wrapped.encode(texts)
+        self.total += len(texts)
+        parts = []
+        for start in range(0, len(texts), self.batch):
+            step = texts[start : start + self.batch]
+            parts.append(self.wrapped.encode(step))
+            self.progress("embed", len(step), self.total)
+        return np.vstack(parts)
 
 
 def embed_texts(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache | None = None) -> np.ndarray:

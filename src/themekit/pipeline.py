@@ -19,7 +19,7 @@ import hashlib
 import importlib.util
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -58,14 +58,13 @@ from themekit.nlp import BLANK, load_pipeline, uses_torch
 from themekit.run import Run, RunSettings, RunStats
 from themekit.segment import UNITS, Segmentation, Unit, group_passages, segmentation_of
 from themekit.store import DEFAULT_PROJECT
+from themekit.util.progress import ProgressCallback
 
 if TYPE_CHECKING:
     from themekit.store import Project
 
 __all__ = ["code", "ProgressCallback"]
 
-#: ``progress(stage, advance, total)``: called as work is done, for progress bars.
-ProgressCallback = Callable[[str, int, int], None]
 
 
 def code(
@@ -158,9 +157,8 @@ def code(
     segmentation = Segmentation(segments=batches.segments)
 
     embedding = _LazyEmbedder(embedding_model, embedding_sha256, segmentation)
-    context = CoderContext(
-        nlp=nlp, embedder=embedding, cache_dir=Path(cache_dir) if cache_dir else None, min_score=min_score, human=human
-    )
+    context = CoderContext(nlp=nlp, embedder=embedding, cache_dir=Path(cache_dir) if cache_dir else None,
+                           min_score=min_score, human=human, progress=progress)  # fmt: skip
     stats: RunStats = {"warnings": batches.warnings} if batches.warnings else {}
     if passages:
         segmentation = _passages(segmentation, nlp, context, stats, timings)
@@ -393,6 +391,8 @@ def _run_coders(
         if METHODS[name].in_batches and name in batch_codings:
             coded = Coded(batch_codings[name])
         else:
+            if progress:
+                progress(f"code:{name}", 0, 1)  # its bar shows elapsed time while it runs
             started = time.perf_counter()
             coder = METHODS[name].build(context)
             coded = coder.code(segmentation, codebook)

@@ -21,7 +21,7 @@ from themekit.util.atomic import built_folder, folder_lock, recover_folder
 from themekit.util.gcpause import paused_gc
 from themekit.util.sanitize import safe_frame
 
-__all__ = ["RUN_SCHEMA_VERSION", "check_run_folder", "read_run", "run_record", "write_run_folder"]
+__all__ = ["RUN_SCHEMA_VERSION", "check_run_folder", "read_run", "read_run_id", "run_record", "write_run_folder"]
 
 #: The data files of a run folder, in the order they are written; extra files (summary.md) follow, run.json last.
 DATA_FILES = ("excerpts.csv", "excerpts.parquet", "segments.parquet", "transcripts.parquet", "codebook.yaml")
@@ -159,6 +159,18 @@ def _transcripts_frame(run: Run):
             for t in run.corpus
         ]
     )
+
+
+def read_run_id(folder: str | Path) -> str:
+    """The id of the run in a run folder, from its run.json (without reading the rest)."""
+    path = Path(folder) / "run.json"
+    try:
+        return str(json.loads(path.read_text(encoding="utf-8"))["run_id"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RunFolderError(
+            f"{folder}: not a themekit run folder ({path.name} missing or unreadable: {exc}). "
+            "Give a folder written by 'themekit code', a run id, or a number from 'themekit history'."
+        ) from exc
 
 
 def read_run(folder: str | Path) -> Run:

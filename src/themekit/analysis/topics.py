@@ -20,6 +20,7 @@ needs UMAP's slow, machine-dependent optimisation.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import time
@@ -38,6 +39,7 @@ from themekit.coding.semantic import references
 from themekit.embed import (
     DEFAULT_CACHE_DIR,
     EmbeddingCache,
+    ReportingEmbedder,
     SentenceTransformerEmbedder,
     embed_texts,
 )
@@ -47,12 +49,21 @@ from themekit.pipeline import code, resolve_embedder
 from themekit.run import Run
 from themekit.util.atomic import atomic_write_text
 from themekit.util.sanitize import safe_frame
+from themekit.util.progress import (
+    ProgressCallback,
+    TqdmProgress,
+    in_notebook,
+    quiet_tqdm_import,
+)
 
 __all__ = [
+    "MIN_DRAFT_TRANSCRIPTS",
     "MIN_SEGMENTS",
     "DraftCode",
+    "LemmaAnalyzer",
     "Overlap",
     "Suggestions",
+    "coherence",
     "suggest_topics",
 ]
 
@@ -75,8 +86,86 @@ FILLERS = frozenset(
     said say says saying want wanted wanna need needed make makes made way ll ve re don didn doesn isn wasn
     aren weren couldn wouldn shouldn won ain im ive youre dont cant wont thats theres theyre also still even
     maybe probably quite pretty right well good time times day days week weeks year years people person honest
-    honestly laughs laughing laughter sighs pause pauses inaudible crosstalk unclear""".split()
+    honestly laughs laughing laughter sighs pause pauses inaudible crosstalk unclear unintelligible mm mhm hm
+    ah eh em uhm umm yah ya nah sure guess suppose literally obviously definitely absolutely totally exactly
+    anyway whatever stuff somebody something anything everything nothing lot great nice big little huge massive
+    half sort kinda sorta bloody gosh god alright cool fine use using used try trying tried take taking come came
+    let able look looking see seeing thank thanks coming saw seen tell happen ask bye hello hi super""".split()
 )
+#: A draft spans at least this many interviews (fewer when the corpus holds fewer).
+MIN_DRAFT_TRANSCRIPTS = 3
+#: A key term is said in at least this many of the topic's interviews (fewer when the topic spans fewer).
+MIN_TERM_TRANSCRIPTS = 2
+_WORD = re.compile(r"(?u)\b[a-zA-Z][a-zA-Z'’]*[a-zA-Z]\b")
+
+
+class LemmaAnalyzer:
+    """CountVectorizer analyzer: lower-cased lemmas (``counsellors`` → ``counsellor``, spaCy's lookup table),
+    stop words and fillers dropped, and two-word terms only of words said side by side (so no "great half" is
+    made by dropping the words between "great" and "half")."""
+
+    def __init__(self, stop_words: frozenset[str]) -> None:
+        self.stop_words = stop_words
+        self._lemmas: dict[str, str] | None = None
+
+    def lemma(self, word: str) -> str:
+        if self._lemmas is None:
+            self._lemmas = _lemma_table()
+        found = self._lemmas.get(word)
+        if found is not None:
+            return found
+        if len(word) > 4 and word.endswith("ies"):
+            return word[:-3] + "y"
+        if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+            return word[:-1]  # a plural the table does not list: "employers" → "employer"
+        return word
+
+    def __call__(self, text: str) -> list[str]:
+        raw = [w.lower().replace("’", "'").split("'")[0] for w in _WORD.findall(text)]
+        words = [self.lemma(w) for w in raw]
+        keep = [w if _topical(w, r, self.stop_words) else None for w, r in zip(words, raw)]
+        terms = [w for w in keep if w]
+        terms += [f"{a} {b}" for a, b in itertools.pairwise(keep) if a and b and a != b]
+        return terms
+
+
+def _topical(lemma: str, word: str, stop_words: frozenset[str]) -> bool:
+    """Whether a word can name a topic: not a stop word or filler, not a redaction ("XXXX"), not one letter."""
+    return len(lemma) > 1 and lemma not in stop_words and word not in stop_words and set(word) != {"x"}
+
+
+def _lemma_table() -> dict[str, str]:
+    """English lemmas from spacy-lookups-data (installed with spaCy's lookups): nouns from its lookup table, verb
+    forms from its verb exceptions ("took" → "take") and -ed rules checked against its verb list ("needed" →
+    "need"; -ing words stay, as many are nouns: housing, training); empty if the package is missing."""
+    try:
+        from spacy.lookups import load_lookups
+
+        lookups = load_lookups("en", ["lemma_lookup", "lemma_exc", "lemma_index", "lemma_rules"])
+    except (ImportError, ValueError, KeyError):
+        return {}
+    table = dict(lookups.get_table("lemma_lookup").items())
+    verbs = set(lookups.get_table("lemma_index").get("verb", []))
+    for form, lemmas in lookups.get_table("lemma_exc").get("verb", {}).items():
+        table[form] = lemmas[0]
+    rules = [(old, new) for old, new in lookups.get_table("lemma_rules").get("verb", []) if old == "ed"]
+    return _VerbForms(table, verbs, rules)
+
+
+class _VerbForms(dict):
+    """The lemma table, and for a word it lacks ending in -ed, the verb a suffix rule gives, if a verb."""
+
+    def __init__(self, table: dict[str, str], verbs: set[str], rules: list[tuple[str, str]]) -> None:
+        super().__init__(table)
+        self.verbs, self.rules = verbs, rules
+
+    def get(self, word: str, default: Any = None) -> Any:  # type: ignore[override]
+        if word in self:
+            return self[word]
+        for old, new in self.rules:
+            if word.endswith(old) and (word[: -len(old)] + new) in self.verbs:
+                return word[: -len(old)] + new
+        return default
 
 
 @dataclass(frozen=True)
@@ -104,6 +193,8 @@ class DraftCode:
     transcripts: int
     key_terms: tuple[tuple[str, float], ...]
     overlaps: tuple[Overlap, ...] = ()
+    #: mean pairwise cosine similarity of its segments' embeddings (0-1: how much they say the same thing)
+    coherence: float = 0.0
 
     def code_spec(self) -> dict[str, Any]:
         """The draft in the codebook's schema (what ``codebook merge`` adds)."""
@@ -162,6 +253,7 @@ class Suggestions:
                         "number": d.topic,
                         "size": d.size,
                         "transcripts": d.transcripts,
+                        "coherence": d.coherence,
                         "key_terms": [term for term, _ in d.key_terms],
                         "example_sources": list(d.example_sources),
                         "overlaps": [
@@ -193,14 +285,16 @@ class Suggestions:
             "",
             f"{src['clustered']} {'participant' if src['scope'] == 'all' else 'uncoded participant'} segments from "
             f"{src['transcripts']} transcripts were clustered into {len(self.drafts)} topics "
-            f"({src['outliers']} segments fit no topic).",
+            f"({src['outliers']} segments fit no topic; {src.get('not_drafted', 0)} were in topics of fewer than "
+            f"{src.get('min_transcripts', 1)} interviews or of filler alone, which give no draft).",
             "",
         ]
         for d in self.drafts:
             lines += [
                 f"## {d.label} (`{d.id}`)",
                 "",
-                f"{d.size} segments from {d.transcripts} {noun if d.transcripts == 1 else noun + 's'}. "
+                f"{d.size} segments from {d.transcripts} {noun if d.transcripts == 1 else noun + 's'}; "
+                f"coherence {d.coherence:.2f} (mean similarity of its segments). "
                 f"Key terms: {', '.join(f'**{t}**' for t, _ in d.key_terms[:8])}.",
                 "",
             ]
@@ -303,6 +397,7 @@ def suggest_topics(
     cache_dir: str | Path | None = DEFAULT_CACHE_DIR,
     gold: str | Path | None = None,
     seed: int = 0,
+    progress: ProgressCallback | None = None,
     **code_options: Any,
 ) -> Suggestions:
     """Draft codes for what ``codebook`` misses in ``corpus``.
@@ -312,23 +407,35 @@ def suggest_topics(
     ``all_segments=True``) are clustered by BERTopic into ``n_topics`` topics
     (default: chosen from the corpus size); topics under ``min_topic_size``
     segments are left out. Embeddings come from the same model and cache as
-    coding, so after a coding run nothing is embedded again.
+    coding, so after a coding run nothing is embedded again. ``progress(stage, advance, total)`` is told of
+    coding, embedding and clustering as they run (see :mod:`themekit.util.progress`).
     """
     if examples < 1:
         raise OptionError("examples= must be at least 1.", param="examples")
     if n_topics is not None and n_topics < 1:
         raise OptionError("the number of topics (n_topics=) must be at least 1.", param="n_topics")
+    if progress is None and in_notebook():
+        bars = TqdmProgress()  # in Jupyter: live bars, gone when done
+        try:
+            return suggest_topics(corpus, codebook, all_segments=all_segments, n_topics=n_topics, min_topic_size=min_topic_size,
+                                  examples=examples, methods=methods, unit=unit, min_words=min_words, embedding_model=embedding_model,
+                                  embedding_sha256=embedding_sha256, cache_dir=cache_dir, gold=gold, seed=seed, progress=bars,
+                                  **code_options)  # fmt: skip
+        finally:
+            bars.close()
     timings: dict[str, float] = {}
     started = time.perf_counter()
     code_options.setdefault("project", None)  # suggestions read the machine's codings, not a project's decisions
     run = code(corpus, codebook, methods=methods, unit=unit, min_words=min_words, embedding_model=embedding_model,  # type: ignore[arg-type]
-               embedding_sha256=embedding_sha256, cache_dir=cache_dir, gold=gold, **code_options)
+               embedding_sha256=embedding_sha256, cache_dir=cache_dir, gold=gold, progress=progress, **code_options)
     codebook = run.codebook
     timings["code"] = time.perf_counter() - started
     coded, pool = _clustering_pool(run, all_segments=all_segments)
 
     started = time.perf_counter()
     embedder = resolve_embedder(embedding_model, embedding_sha256, tuple(s.text for s in run.units))
+    if progress is not None:
+        embedder = ReportingEmbedder(embedder, progress)
     cache = EmbeddingCache(cache_dir, embedder.identity) if cache_dir else None
     vectors = embed_texts([s.text for s in pool], embedder, cache)
     refs = [r for c in codebook for r in references(c)]
@@ -338,14 +445,21 @@ def suggest_topics(
     started = time.perf_counter()
     k = n_topics or auto_topics(len(pool))
     min_size = min_topic_size or auto_min_size(len(pool))
-    model = _fit_bertopic([s.text for s in pool], vectors, k, min_size, seed, embedder)
+    if progress is not None:
+        progress("cluster", 0, 1)
+    model = _fit_bertopic([s.text for s in pool], vectors, k, min_size, seed, getattr(embedder, "wrapped", embedder))
     topics = [int(t) for t in model.topics_]
+    if progress is not None:
+        progress("cluster", 1, 1)
     timings["cluster"] = time.perf_counter() - started
 
     drafts = _drafts(model, pool, topics, vectors, codebook, refs, ref_vectors, coded, examples)
     settings = {"methods": list(run.settings["methods"]), "unit": unit, "topics": k, "min_topic_size": min_size,
                 "examples": examples, "seed": seed, "embedding": embedder.identity}
     source = _source(run, pool, topics, all_segments=all_segments, settings=settings)
+    drafted = {d.topic for d in drafts}
+    # segments of topics too narrow (fewer interviews than min_transcripts) or of filler alone: no draft
+    source["not_drafted"] = sum(1 for t in topics if t != -1 and t not in drafted)
     stats = {"hits": cache.hits, "misses": cache.misses} if cache else None
     return Suggestions(drafts, model, pool, topics, vectors, codebook, source, timings, stats)
 
@@ -377,26 +491,27 @@ def _source(run: Run, pool: list[Segment], topics: list[int], *, all_segments: b
         "scope": "all" if all_segments else "uncoded",
         "clustered": len(pool),
         "outliers": sum(1 for t in topics if t == -1),
+        "min_transcripts": min(MIN_DRAFT_TRANSCRIPTS, len({s.transcript.id for s in pool})),
         "settings": settings,
     }
 
 
 def _fit_bertopic(texts: list[str], vectors: np.ndarray, k: int, min_size: int, seed: int, embedder: Any) -> Any:
-    from bertopic import BERTopic
-    from bertopic.vectorizers import ClassTfidfTransformer
+    with quiet_tqdm_import():
+        from bertopic import BERTopic
+        from bertopic.vectorizers import ClassTfidfTransformer
     from sklearn.decomposition import PCA
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
+    stop = frozenset(ENGLISH_STOP_WORDS | FILLERS)
     dimensions = max(1, min(PCA_DIMENSIONS, len(texts) - 1, vectors.shape[1]))
     model = BERTopic(
         embedding_model=embedder._load() if isinstance(embedder, SentenceTransformerEmbedder) else None,
         umap_model=PCA(n_components=dimensions, svd_solver="full", random_state=seed),
         hdbscan_model=WardTopics(k, min_size),
-        vectorizer_model=CountVectorizer(
-            stop_words=sorted(ENGLISH_STOP_WORDS | FILLERS), ngram_range=(1, 2), token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b"
-        ),
+        vectorizer_model=CountVectorizer(analyzer=LemmaAnalyzer(stop)),
         ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
-        top_n_words=10,
+        top_n_words=30,
         calculate_probabilities=False,
         verbose=False,
     )
@@ -417,17 +532,44 @@ def _unique_id(terms: list[str], taken: set[str]) -> str:
     return candidate
 
 
-def _key_terms(model: Any, topic: int) -> list[tuple[str, float]]:
-    """The topic's c-TF-IDF terms, skipping any that repeat a word of a higher-ranked term."""
+def _key_terms(model: Any, topic: int, said_in: dict[str, set[str]], need: int) -> list[tuple[str, float]]:
+    """The topic's c-TF-IDF terms said in at least ``need`` of its interviews (``said_in``: term → interviews),
+    weighted by the share of its interviews that say them (a term one talkative person repeats sinks), skipping
+    any that repeat a word of a higher-ranked term."""
+    spans = max((len(v) for v in said_in.values()), default=1)
+    ranked = sorted(
+        ((term, weight * len(said_in.get(term, ())) / spans) for term, weight in model.get_topic(topic) or []),
+        key=lambda tw: -tw[1],
+    )
     kept: list[tuple[str, float]] = []
     seen: set[str] = set()
-    for term, weight in model.get_topic(topic) or []:
+    for term, weight in ranked:
         words = set(term.split())
-        if not term or weight <= 0 or words & seen:
+        if not term or weight <= 0 or words & seen or len(said_in.get(term, ())) < need:
             continue
         seen |= words
         kept.append((term, round(float(weight), 4)))
-    return kept
+    return kept[:10]
+
+
+def _said_in(model: Any, members: list[int], pool: list[Segment]) -> dict[str, set[str]]:
+    """Each term of the topic's segments (as the topic model's analyzer reads them) → the interviews saying it."""
+    analyze = model.vectorizer_model.build_analyzer()
+    said: dict[str, set[str]] = {}
+    for i in members:
+        for term in set(analyze(pool[i].text)):
+            said.setdefault(term, set()).add(pool[i].transcript.id)
+    return said
+
+
+def coherence(vectors: np.ndarray) -> float:
+    """Mean pairwise cosine similarity of unit ``vectors`` (a topic's segments): 1 when all say the same thing,
+    near 0 for unrelated ones. From the sum vector: sum of all pairs = |Σv|² - n."""
+    n = len(vectors)
+    if n < 2:
+        return 1.0
+    total = vectors.astype(np.float64).sum(axis=0)
+    return round(float((total @ total - n) / (n * (n - 1))), 3)
 
 
 def _examples(
@@ -458,6 +600,29 @@ def _tidy(quote: str) -> str:
     return quote
 
 
+def _overlaps(
+    members: list[int], centre: np.ndarray, pool: list[Segment], refs: list, ref_vectors: np.ndarray,
+    coded: dict[tuple[str, int], set[str]], labels: dict[str, str],
+) -> list[Overlap]:  # fmt: skip
+    """The existing codes a topic resembles by meaning or shares segments with, closest first."""
+    if not len(refs):
+        return []
+    best: dict[str, float] = {}
+    for ref, sim in zip(refs, ref_vectors @ centre):
+        best[ref.code_id] = max(best.get(ref.code_id, -1.0), float(sim))
+    counts: dict[str, int] = {}
+    for i in members:
+        for code_id in coded.get((pool[i].transcript.id, pool[i].index), ()):
+            counts[code_id] = counts.get(code_id, 0) + 1
+    overlaps = []
+    for code_id, sim in best.items():
+        shared = counts.get(code_id, 0) / len(members)
+        if sim >= OVERLAP_SIMILARITY or shared >= OVERLAP_SHARE:
+            overlaps.append(Overlap(code_id, labels[code_id], round(sim, 2), round(shared, 2)))
+    overlaps.sort(key=lambda o: (-o.shared, -o.similarity, o.code_id))
+    return overlaps
+
+
 def _drafts(
     model: Any,
     pool: list[Segment],
@@ -469,9 +634,13 @@ def _drafts(
     coded: dict[tuple[str, int], set[str]],
     n_examples: int,
 ) -> list[DraftCode]:
+    """One draft per topic that spans enough interviews (:data:`MIN_DRAFT_TRANSCRIPTS`, or every interview of a
+    smaller corpus) and has a key term, largest first; its key terms, label and id from terms said in several of
+    its interviews. Topics of filler and back-channel alone ("Yeah, exactly.") give no draft."""
     taken = {c.id for c in codebook} | {old for c in codebook for old in (*c.spec.renamed_from, *c.spec.merged_from)}
     noun = codebook.spec.participant_noun
     labels = {c.id: c.label for c in codebook}
+    wide = min(MIN_DRAFT_TRANSCRIPTS, len({s.transcript.id for s in pool}))
     by_topic: dict[int, list[int]] = {}
     for i, t in enumerate(topics):
         if t != -1:
@@ -479,25 +648,15 @@ def _drafts(
     drafts = []
     for topic in sorted(by_topic, key=lambda t: (-len(by_topic[t]), t)):
         members = by_topic[topic]
-        terms = _key_terms(model, topic)
-        words = [t for t, _ in terms] or [f"topic {topic}"]
+        spans = len({pool[i].transcript.id for i in members})
+        if spans < wide:
+            continue
+        terms = _key_terms(model, topic, _said_in(model, members, pool), min(MIN_TERM_TRANSCRIPTS, spans))
+        if not terms:
+            continue  # all filler and back-channel ("Yeah, exactly."): nothing a researcher would name
+        words = [t for t, _ in terms]
         centre = vectors[members].mean(axis=0)
         centre /= np.linalg.norm(centre) or 1.0
-        overlaps = []
-        if len(refs):
-            sims = ref_vectors @ centre
-            best: dict[str, float] = {}
-            for ref, sim in zip(refs, sims):
-                best[ref.code_id] = max(best.get(ref.code_id, -1.0), float(sim))
-            counts: dict[str, int] = {}
-            for i in members:
-                for code_id in coded.get((pool[i].transcript.id, pool[i].index), ()):
-                    counts[code_id] = counts.get(code_id, 0) + 1
-            for code_id, sim in best.items():
-                shared = counts.get(code_id, 0) / len(members)
-                if sim >= OVERLAP_SIMILARITY or shared >= OVERLAP_SHARE:
-                    overlaps.append(Overlap(code_id, labels[code_id], round(sim, 2), round(shared, 2)))
-            overlaps.sort(key=lambda o: (-o.shared, -o.similarity, o.code_id))
         about = ", ".join(words[:2]) + (f" and {words[2]}" if len(words) > 2 else "")
         chosen = _examples(members, centre, pool, vectors, n_examples)
         drafts.append(
@@ -513,9 +672,10 @@ def _drafts(
                 example_sources=tuple(s for _, s in chosen),
                 topic=topic,
                 size=len(members),
-                transcripts=len({pool[i].transcript.id for i in members}),
+                transcripts=spans,
                 key_terms=tuple(terms),
-                overlaps=tuple(overlaps[:3]),
+                overlaps=tuple(_overlaps(members, centre, pool, refs, ref_vectors, coded, labels)[:3]),
+                coherence=coherence(vectors[members]),
             )
         )
     return drafts

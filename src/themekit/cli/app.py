@@ -10,12 +10,12 @@ set them (``--unit``, ``--force``).
 from __future__ import annotations
 
 import re
-import time
+import threading
 import traceback
 from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional, get_args
 
 import typer
 from rich.console import Console
@@ -46,6 +46,31 @@ ProjectOption = Annotated[
 ConfigOption = Annotated[
     Optional[Path], typer.Option("--config", help="Settings file (default: themekit.yaml in the working folder, if any).")
 ]
+
+#: Options with a fixed vocabulary, as ``--help`` lists them and as they are checked before any work. Kept here so
+#: the CLI starts without importing spaCy; tests check each matches the library's own list.
+Unit = Literal["sentence", "turn", "paragraph", "passage"]
+EngineName = Literal["local", "dask"]
+ReportFormat = Literal["docx", "html", "md"]
+UNITS, ENGINES, REPORT_FORMATS = get_args(Unit), get_args(EngineName), get_args(ReportFormat)
+METHODS = ("rule", "semantic", "classifier")
+METHOD_ALIASES = {"rules": "rule", "embedding": "semantic", "embeddings": "semantic", "classifiers": "classifier"}
+
+
+def _check_methods(value: str | None) -> str | None:
+    """``--method``: comma-separated method names or their aliases, checked before any work."""
+    if value is None:
+        return None
+    names = [m.strip().lower() for m in value.split(",") if m.strip()]
+    unknown = [m for m in names if m not in METHODS and m not in METHOD_ALIASES]
+    if unknown or not names:
+        aliases = ", ".join(f"{a} = {n}" for a, n in METHOD_ALIASES.items())
+        raise typer.BadParameter(
+            f"unknown coding method {', '.join(map(repr, unknown)) or '(none)'}; choose from: {', '.join(METHODS)} "
+            f"(comma-separated; aliases: {aliases})"
+        )
+    return ",".join(names)
+
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -106,41 +131,76 @@ def _user_errors():
 
 
 class _Progress:
-    """A rich progress bar on stderr that appears only once a run has taken a while."""
+    """Rich progress bars on stderr, one per stage (elapsed and remaining time), shown once a run has taken
+    ``delay`` seconds, and kept up to date from then on, also while a stage runs without reporting."""
 
     def __init__(self, *, enabled: bool, delay: float = 2.0) -> None:
         self.enabled = enabled
         self.delay = delay
-        self.started = time.monotonic()
         self.bar = None
         self.tasks: dict[str, int] = {}
+        self.done: dict[str, list[int]] = {}
+        self.lock = threading.Lock()
+        self.timer: threading.Timer | None = None
 
     def __call__(self, stage: str, advance: int, total: int) -> None:
         if not self.enabled:
             return
-        if self.bar is None:
-            if time.monotonic() - self.started < self.delay:
-                return
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-            )
+        with self.lock:
+            state = self.done.setdefault(stage, [0, total])
+            state[0] += advance
+            state[1] = total
+            if self.bar is not None:
+                self._update(stage)
+            elif self.timer is None:
+                self.timer = threading.Timer(self.delay, self._show)
+                self.timer.daemon = True
+                self.timer.start()
 
+    def _show(self) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        with self.lock:
+            if self.bar is not None or not self.enabled:
+                return
             self.bar = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
                 console=err, transient=True,
-            )
+            )  # fmt: skip
             self.bar.start()
+            for stage in self.done:
+                self._update(stage)
+
+    def _update(self, stage: str) -> None:
+        from themekit.util.progress import stage_label
+
+        completed, total = self.done[stage]
         if stage not in self.tasks:
-            self.tasks[stage] = self.bar.add_task(stage, total=total)
-        self.bar.update(self.tasks[stage], advance=advance)
+            self.tasks[stage] = self.bar.add_task(stage_label(stage), total=total)
+        self.bar.update(self.tasks[stage], completed=completed, total=total)
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+        with self.lock:
+            self.enabled = False
+            if self.timer is not None:
+                self.timer.cancel()
+            if self.bar is not None:
+                self.bar.stop()
+                self.bar = None
 
 
 def _version(value: bool) -> None:

@@ -10,7 +10,10 @@ from rich.markup import escape
 
 from themekit.cli.app import (
     ConfigOption,
+    EngineName,
     ProjectOption,
+    Unit,
+    _check_methods,
     _Progress,
     _user_errors,
     app,
@@ -25,8 +28,16 @@ def code_cmd(
     transcripts: Annotated[Path, typer.Argument(help="Folder of transcripts (or one transcript file).")],
     codebook: Annotated[Path, typer.Option("--codebook", "-c", help="Codebook YAML file.")],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Run folder to create.")],
-    unit: Annotated[str, typer.Option(help="Coding unit: sentence, passage, turn or paragraph.")] = "sentence",
-    method: Annotated[Optional[str], typer.Option(help="Coding methods, comma-separated (default: all available).")] = None,
+    unit: Annotated[Unit, typer.Option(case_sensitive=False, help="Coding unit.")] = "sentence",
+    method: Annotated[
+        Optional[str],
+        typer.Option(
+            callback=_check_methods,
+            metavar="METHOD,...",
+            help="Coding methods, comma-separated: rule, semantic, classifier; aliases rules, embedding(s), classifiers "
+            "(default: rule and semantic, and classifier when there are human codings).",
+        ),
+    ] = None,
     interviewer_label: Annotated[
         Optional[list[str]],
         typer.Option("--interviewer-label", help="Speaker label of the interviewer (repeatable; replaces the defaults)."),
@@ -58,7 +69,7 @@ def code_cmd(
     workers: Annotated[
         Optional[int], typer.Option(min=1, help="Processes coding (this one and N-1 started; default: one per core; 1: no pool; small corpora run in process).")
     ] = None,
-    engine: Annotated[str, typer.Option(help="Where transcripts are processed: local, or dask (a Dask cluster).")] = "local",
+    engine: Annotated[EngineName, typer.Option(case_sensitive=False, help="Where transcripts are processed: local, or dask (a Dask cluster).")] = "local",
     scheduler: Annotated[
         Optional[str], typer.Option(help="Dask scheduler address tcp://HOST:PORT (with --engine dask; default: a local cluster).")
     ] = None,
@@ -135,14 +146,8 @@ def _report_run(run, out_dir: Path, *, quiet: bool) -> None:
     if chunked:
         err.print(f"{chunked} segment(s) longer than the embedding model's window were embedded in chunks and pooled")
     learned = run.stats.get("classifier")
-    if learned is not None and "gold" in run.settings:
-        entry = next(iter(learned.values()), {})
-        trained = sum(1 for e in learned.values() if e.get("trained"))
-        err.print(
-            f"Classifier trained on {escape(run.settings['gold']['path'])}: "
-            f"{entry.get('positives', 0) + entry.get('negatives', 0)} human-coded excerpts, "
-            f"models for {trained} of {len(run.codebook)} codes"
-        )
+    if learned is not None:
+        err.print(_classifier_line(run, learned))
     if decisions and any(decisions["applied"].values()):
         applied = decisions["applied"]
         err.print(
@@ -156,6 +161,29 @@ def _report_run(run, out_dir: Path, *, quiet: bool) -> None:
     )
 
 
+def _classifier_line(run, learned: dict) -> str:
+    """What the classifier learned from: which file, how many codings, how many codes got a model, and whether
+    it learned from the very transcripts it coded (its codings there echo the people's, not a measure)."""
+    source = run.settings.get("gold", {}).get("path") or "the project's review decisions"
+    entry = next(iter(learned.values()), {})
+    examples = entry.get("positives", 0) + entry.get("negatives", 0)
+    codings = sum(e.get("positives", 0) for e in learned.values())
+    trained = sum(1 for e in learned.values() if e.get("trained"))
+    line = (
+        f"Classifier trained on {escape(str(source))}: {codings} human codings of {examples} excerpts, "
+        f"models for {trained} of {len(run.codebook)} codes"
+    )
+    seen = run.stats.get("classifier_trained_on") or {}
+    same = [t.id for t in run.corpus if t.id in seen and seen[t.id] in (None, t.sha256)]
+    if same:
+        line += (
+            f"\n[yellow]Note:[/] it learned from {len(same)} of the {len(run.corpus.transcripts)} transcripts it coded "
+            f"({escape(', '.join(same[:5]))}{', ...' if len(same) > 5 else ''}): its codings there repeat the human "
+            "ones. For a fair measure: themekit evaluate RUN --gold FILE --cv 5; to code without it: --method rule,semantic"
+        )
+    return line
+
+
 @app.command("suggest")
 def suggest_cmd(
     transcripts: Annotated[Path, typer.Argument(help="Folder of transcripts (or one transcript file).")],
@@ -165,8 +193,19 @@ def suggest_cmd(
     topics: Annotated[Optional[int], typer.Option("--topics", min=1, help="Number of topics (default: from the corpus size).")] = None,
     min_topic_size: Annotated[Optional[int], typer.Option(min=1, help="Smallest topic to suggest (default: 1% of segments, at least 5).")] = None,
     examples: Annotated[int, typer.Option(min=1, max=10, help="Example quotes per draft code.")] = 5,
-    method: Annotated[Optional[str], typer.Option(help="Coding methods that decide what is uncoded (default: as 'themekit code').")] = None,
-    unit: Annotated[str, typer.Option(help="Coding unit: sentence, passage, turn or paragraph.")] = "sentence",
+    method: Annotated[
+        Optional[str],
+        typer.Option(
+            callback=_check_methods,
+            metavar="METHOD,...",
+            help="Coding methods that decide what is uncoded, comma-separated: rule, semantic, classifier (default: as 'themekit code').",
+        ),
+    ] = None,
+    unit: Annotated[Unit, typer.Option(case_sensitive=False, help="Coding unit.")] = "sentence",
+    interviewer_label: Annotated[
+        Optional[list[str]],
+        typer.Option("--interviewer-label", help="Speaker label of the interviewer (repeatable; replaces the defaults)."),
+    ] = None,
     gold: Annotated[Optional[Path], typer.Option("--gold", help="Human codings for the classifier (default: gold.csv beside the transcripts).")] = None,
     embedding_model: Annotated[Optional[str], typer.Option(help="Sentence-transformers model folder or installed package.")] = None,
     text_column: Annotated[
@@ -177,14 +216,15 @@ def suggest_cmd(
     cache_dir: Annotated[Path, typer.Option(help="Embedding cache folder (shared with 'themekit code').")] = Path(".themekit/cache"),
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the embedding cache.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace suggestions already in the folder.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary lines.")] = False,
     config: ConfigOption = None,
 ) -> None:
     """Suggest draft codes for what the codebook misses: BERTopic over uncoded participant segments."""
     from themekit.analysis.topics import suggest_topics
     from themekit.config import load_settings
 
-    with _user_errors():
+    progress = _Progress(enabled=not quiet)
+    with _user_errors(), progress:
         settings = load_settings(config)
         suggestions = suggest_topics(
             transcripts,
@@ -196,19 +236,24 @@ def suggest_cmd(
             methods=method,
             unit=unit,
             gold=gold,
+            interviewer_labels=interviewer_label,
             text_column=text_column or settings.transcripts.text_column,
             speaker_column=speaker_column or settings.transcripts.speaker_column,
             embedding_model=embedding_model or settings.embedding.model,
             embedding_sha256=embedding_sha256 or settings.embedding.sha256,
             cache_dir=None if no_cache else cache_dir,
+            progress=progress,
         )
+        progress.close()  # before anything is printed
         suggestions.save(out_dir, force=force)
     if not quiet:
         src = suggestions.source
         for d in suggestions.drafts:
             near = f" — overlaps {d.overlaps[0].code_id}" if d.overlaps else ""
-            err.print(f"  {escape(d.id)}: {d.size} segments, {d.transcripts} transcripts{escape(near)}")
+            err.print(
+                f"  {escape(d.id)}: {d.size} segments, {d.transcripts} transcripts, coherence {d.coherence:.2f}{escape(near)}"
+            )
         err.print(
             f"{len(suggestions.drafts)} draft codes from {src['clustered']} {'' if src['scope'] == 'all' else 'uncoded '}"
-            f"segments ({src['outliers']} fit no topic) → {escape(str(out_dir / 'suggestions.yaml'))}"
+            f"segments ({src['outliers']} fit no topic, {src.get('not_drafted', 0)} in topics too narrow or of filler alone) → {escape(str(out_dir / 'suggestions.yaml'))}"
         )

@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from themekit.cli.app import (
     ConfigOption,
+    ReportFormat,
     _user_errors,
     as_flags,
     err,
@@ -68,7 +69,7 @@ def export_docx_cmd(
 @export_app.command("report")
 def export_report_cmd(
     run_dir: Annotated[Path, typer.Argument(help="Run folder written by 'themekit code'.")],
-    format: Annotated[str, typer.Option("--format", "-f", help="docx, html or md.")] = "docx",
+    format: Annotated[ReportFormat, typer.Option("--format", "-f", case_sensitive=False, help="Report format.")] = "docx",
     out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="File to write (default: report.FORMAT).")] = None,
     theme: Annotated[Optional[str], typer.Option("--theme", help="Only this theme (its id).")] = None,
     charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Embed the code frequency and heatmap charts.")] = True,

@@ -9,14 +9,17 @@ import typer
 from rich.markup import escape
 
 from themekit.cli.app import ProjectOption, _user_errors, app, out, review_app
-from themekit.errors import ReviewSheetError
+from themekit.errors import ProjectError, ReviewSheetError
 from themekit.models import STATUSES
 
 
 @review_app.command("export")
 def review_export_cmd(
     run_dir: Annotated[Path, typer.Argument(help="Run folder written by 'themekit code'.")],
-    to: Annotated[Path, typer.Option("--to", help="Review sheet to write: .xlsx (with drop-downs) or .csv.")],
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Review sheet to write: .xlsx (with drop-downs) or .csv.")
+    ] = None,
+    to: Annotated[Path | None, typer.Option("--to", hidden=True, help="Old name of --out.")] = None,
     include_reviewed: Annotated[bool, typer.Option("--all", help="Also list codings already accepted, rejected or added.")] = False,
     coder: Annotated[Optional[str], typer.Option("--coder", help="Who will fill the sheet (with --blind: leaves out what they already decided).")] = None,
     blind: Annotated[
@@ -28,6 +31,11 @@ def review_export_cmd(
     from themekit.runfolder import read_run
     from themekit.store import export_review, open_project
 
+    if out_file is not None and to is not None and out_file != to:
+        raise typer.BadParameter("give the sheet once, as --out (--to is its old name)", param_hint="--out")
+    to = out_file or to
+    if to is None:
+        raise typer.BadParameter("give the review sheet to write, such as --out review.xlsx", param_hint="--out")
     with _user_errors():
         run = read_run(run_dir)
         with open_project(project) as store:
@@ -98,22 +106,51 @@ def _run_id(run: str | None) -> str | None:
 
 @review_app.command("status")
 def review_status_cmd(
+    run: Annotated[
+        str | None,
+        typer.Option(
+            "--run", help="The run: its folder, its id or its number in 'themekit history' (default: the latest recorded)."
+        ),
+    ] = None,
     project: ProjectOption = Path(".themekit/project.db"),
 ) -> None:
-    """How much of the latest run is reviewed, per code."""
+    """How much of a run (default: the latest) is reviewed, per code."""
     from rich.table import Table
 
     from themekit.store import open_project, review_status
 
     with _user_errors():
         with open_project(project) as store:
-            frame = review_status(store)
+            key = store.run_key(_run_ref(run, store))
+            recorded = next((r for r in store.runs() if r["id"] == key), None)
+            if recorded is None:
+                raise ProjectError(
+                    f"{store.path}: no run #{key} is recorded; 'themekit history' lists the runs (#, id and folder) to give as --run."
+                )
+            frame = review_status(store, key)
+    folder = f", {escape(recorded['folder'])}" if recorded["folder"] else ""
+    out.print(f"Run #{key} ({recorded['run_id']}{folder}), codebook {escape(recorded['codebook_version'])}:")
     table = Table("code", "codings", "to review", "accepted", "rejected", "human", "reviewed")
     for code, row in frame.iterrows():
         table.add_row(escape(str(code)), *(str(int(row[k])) for k in ("codings", *STATUSES)), f"{row['reviewed_pct']:.0f}%")
     out.print(table)
     total, todo = int(frame["codings"].sum()), int(frame["suggested"].sum())
     out.print(f"{total - todo} of {total} codings reviewed.")
+
+
+def _run_ref(run: str | None, store) -> str | int | None:
+    """``--run`` as the store names runs: a run folder → the id in its run.json; a recorded id as it is; a number
+    that is no recorded id → that row of 'themekit history'."""
+    if run is None:
+        return None
+    folder = Path(run)
+    if folder.is_dir():
+        from themekit.runfolder import read_run_id
+
+        return read_run_id(folder)
+    if run.isdigit() and not any(r["run_id"] == run for r in store.runs()):
+        return int(run)
+    return run
 
 
 @review_app.command("gold")

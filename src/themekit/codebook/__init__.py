@@ -111,6 +111,20 @@ class Codebook:
     def __iter__(self) -> Iterator[Code]:
         return iter(self.codes)
 
+    def __getitem__(self, key: str | int) -> Code:
+        """A code by its id (``codebook["debt"]``) or by its place in the codebook (``codebook[0]``)."""
+        if isinstance(key, int):
+            return self.codes[key]
+        try:
+            return self._by_id[key]
+        except (KeyError, TypeError):
+            close = difflib.get_close_matches(str(key), list(self._by_id), n=3)
+            hint = f"; did you mean {', '.join(map(repr, close))}?" if close else f"; its codes are: {', '.join(list(self._by_id)[:12])}"
+            raise KeyError(f"no code {key!r} in the codebook {self.name!r}{hint}") from None
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._by_id
+
     def __len__(self) -> int:
         return len(self.codes)
 

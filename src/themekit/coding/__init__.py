@@ -21,7 +21,7 @@ from themekit.coding.base import Coded, Coder, merge_stats
 from themekit.coding.classifier import ClassifierCoder
 from themekit.coding.rules import RuleCoder
 from themekit.coding.semantic import SemanticCoder, noisy_or
-from themekit.embed import Embedder, EmbeddingCache
+from themekit.embed import Embedder, EmbeddingCache, ReportingEmbedder
 from themekit.errors import OptionError
 from themekit.gold import HumanCodings
 from themekit.models import Coding
@@ -53,15 +53,28 @@ class CoderContext:
     human: HumanCodings | None = None
     #: Codings of the methods already run, by method: the classifier learns from the rules' as features.
     earlier: dict[str, Sequence[Coding]] = field(default_factory=dict)
+    #: ``progress(stage, advance, total)`` for live progress bars (see :mod:`themekit.util.progress`), or None.
+    #: Embedding reports itself through it (stage ``"embed"``, per batch of texts). A coder with steps of its own
+    #: reports them here too: the classifier, once per code trained, ``progress("classifier", 1, n_codes)``
+    #: (and per fold, ``progress("classifier:folds", 1, n_folds)``).
+    progress: Callable[[str, int, int], None] | None = None
 
     def embedding(self) -> tuple[Embedder, EmbeddingCache | None]:
-        """The run's embedder and its cache (none for the TF-IDF fallback, refitted on every corpus)."""
+        """The run's embedder and its cache (none for the TF-IDF fallback, refitted on every corpus); with
+        ``progress``, an embedder that reports each batch it encodes."""
         if self.embedder is None:
             raise OptionError("this coding method embeds text, and no embedder was given")
         embedder = self.embedder()
+        if self.progress is not None:
+            embedder = ReportingEmbedder(embedder, self.progress)
         if self.cache_dir is None or embedder.identity.startswith("tfidf-svd:"):
             return embedder, None
         return embedder, EmbeddingCache(self.cache_dir, embedder.identity)
+
+    def report(self, stage: str, advance: int, total: int) -> None:
+        """Report progress of ``stage`` when a progress callback was given (a no-op otherwise)."""
+        if self.progress is not None:
+            self.progress(stage, advance, total)
 
 
 def _rule(ctx: CoderContext) -> Coder:

@@ -108,10 +108,17 @@ def corpus_html(corpus: Corpus, *, max_rows: int = MAX_ROWS) -> str:
     return "\n".join(parts)
 
 
-def _code_colours(codebook: Codebook | None) -> dict[str, str]:
-    if codebook is None:
-        return {}
-    return {c.id: _PALETTE[i % len(_PALETTE)] for i, c in enumerate(codebook)}
+def distinct_colours(n: int) -> list[str]:
+    """``n`` light background colours, no two alike: the palette, then hues spread by the golden angle at two
+    lightnesses."""
+    extra = [f"hsl({(i * 137.508) % 360:.0f}, 75%, {82 if i % 2 else 72}%)" for i in range(max(0, n - len(_PALETTE)))]
+    return [*_PALETTE, *extra][:n]
+
+
+def _code_colours(codebook: Codebook | None, codes: Sequence[str] | None = None) -> dict[str, str]:
+    """A colour per code: per code of ``codes`` (those shown) when given, so the codes on view never share one."""
+    ids = list(codes) if codes is not None else [c.id for c in codebook] if codebook is not None else []
+    return dict(zip(ids, distinct_colours(len(ids))))
 
 
 def _spans(codings: Sequence[Coding], start: int, end: int) -> list[tuple[int, int, list[Coding]]]:
@@ -144,9 +151,12 @@ def transcript_html(
     max_turns: int = MAX_TURNS,
     max_chars: int = MAX_TRANSCRIPT_CHARS,
 ) -> str:
-    """The transcript turn by turn; the spans of ``codings`` highlighted, their codes shown on hover (``title``)."""
-    colours = _code_colours(codebook)
+    """The transcript turn by turn; the spans of ``codings`` highlighted, each code in a colour of its own (a
+    legend lists them), their codes shown on hover (``title``)."""
     mine = [c for c in codings if c.segment.transcript is transcript or c.segment.transcript.id == transcript.id]
+    order = [c.id for c in codebook] if codebook is not None else []
+    present = {c.code_id for c in mine}
+    colours = _code_colours(codebook, [k for k in order if k in present] + sorted(present - set(order)))
     header = (
         f"<div><strong>{_e(transcript.id)}</strong> ({_e(transcript.format)}, {len(transcript.turns)} turns, "
         f"{transcript.word_count} words{f', {len(mine)} codings' if codings else ''})"
@@ -158,7 +168,6 @@ def transcript_html(
         counts: dict[str, int] = {}
         for c in mine:
             counts[c.code_id] = counts.get(c.code_id, 0) + 1
-        order = [c.id for c in codebook] if codebook is not None else []
         keys = [k for k in order if k in counts] + sorted(k for k in counts if k not in order)
         legend = " ".join(
             f'<span style="background:{colours.get(k, _PALETTE[0])};padding:0 3px;white-space:nowrap">{_e(k)} ({counts[k]})</span>'

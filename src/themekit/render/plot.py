@@ -94,30 +94,38 @@ def _heat(
     colourbar: str,
     fontsize: float = 8,
     size: tuple[float, float] | None = None,
+    diagonal: bool = True,
 ) -> Figure:
     """A heatmap with counts in its cells; ``fontsize`` for every label (cell counts one point smaller, at least 9
-    when labels are 9 or more), ``size`` in inches (default: grows with the rows and columns)."""
+    when labels are 9 or more), ``size`` in inches (default: grows with the rows and columns). With
+    ``diagonal=False`` (a code with itself) the diagonal is grey, its counts still written, and the colour scale
+    is set by the other cells."""
+    import matplotlib
     import numpy as np
 
     values = matrix.to_numpy()
+    off = not diagonal and values.shape[0] == values.shape[1]
+    shown = np.ma.masked_array(values, mask=np.eye(len(values), dtype=bool) if off else False)
     widest = max((len(r) for r in rows), default=0)
     width = 2.0 + 0.07 * min(widest, 60) + max(2.5, 0.55 * len(columns))
     fig = _figure(figsize=size or (width, 1.5 + 0.28 * len(rows)), layout="constrained")
     ax = fig.add_subplot()
-    image = ax.imshow(values, aspect="auto", cmap="Blues", vmin=0)
+    top = shown.max() if shown.count() else 0
+    cmap = matplotlib.colormaps["Blues"].with_extremes(bad="#d9d9d9")
+    image = ax.imshow(shown, aspect="auto", cmap=cmap, vmin=0, vmax=max(top, 1))
     ax.set_xticks(range(len(columns)), columns, rotation=45, ha="right", fontsize=fontsize)
     ax.set_yticks(range(len(rows)), rows, fontsize=fontsize)
-    top = values.max() if values.size else 0
     small = fontsize if fontsize >= 9 else fontsize - 1
     for (i, j), v in np.ndenumerate(values):
         if v:
-            ax.text(j, i, str(v), ha="center", va="center", fontsize=small, color="white" if v > top / 2 else "black")
+            dark = not (off and i == j) and v > top / 2
+            ax.text(j, i, str(v), ha="center", va="center", fontsize=small, color="white" if dark else "black")
     if title:
         ax.set_title(title, fontsize=fontsize + 2)
     ax.set_xlabel(xlabel, fontsize=fontsize)
     ax.set_ylabel(ylabel, fontsize=fontsize)
     bar = fig.colorbar(image, ax=ax, shrink=0.6)
-    bar.set_label(colourbar, fontsize=fontsize)
+    bar.set_label(f"{colourbar} (grey diagonal: each code's own count)" if off else colourbar, fontsize=fontsize)
     bar.ax.tick_params(labelsize=fontsize)
     return fig
 
@@ -204,4 +212,6 @@ class RunPlots:
         table = table.loc[used, used]
         names = _labels(self._run, used, label)
         unit = "segments" if by == "segment" else "participants"
-        return _heat(table, names, names, title=f"Codes together ({unit})", xlabel="code", ylabel="code", colourbar=unit)
+        return _heat(
+            table, names, names, title=f"Codes together ({unit})", xlabel="code", ylabel="code", colourbar=unit, diagonal=False
+        )

@@ -71,6 +71,16 @@ def _context(text: str, start: int, end: int) -> tuple[str, str]:
     return " ".join(before.split()), " ".join(after.split())
 
 
+#: A method's own uncalibrated probability in its evidence ("; p=0.39"): the sheet shows one score, the calibrated one.
+_RAW_PROBABILITY = re.compile(r";\s*p=\d+(?:\.\d+)?")
+
+
+def sheet_evidence(evidence: str) -> str:
+    """The evidence as the review sheet shows it: what the methods saw, without a second, raw probability beside
+    the sheet's score column (the classifier's "p=0.39" next to its calibrated 0.53)."""
+    return _RAW_PROBABILITY.sub("", evidence)
+
+
 def review_rows(run: Run, *, include_reviewed: bool = False) -> list[dict[str, Any]]:
     """One row per coding to review (status ``suggested``; every status with ``include_reviewed``)."""
     labels = {c.id: c.label for c in run.codebook}
@@ -91,7 +101,7 @@ def review_rows(run: Run, *, include_reviewed: bool = False) -> list[dict[str, A
                 "suggested_code": c.code_id,
                 "code_label": labels[c.code_id],
                 "score": round(c.score, 3),
-                "evidence": c.evidence + (" (negated)" if c.negated else ""),
+                "evidence": sheet_evidence(c.evidence) + (" (negated)" if c.negated else ""),
                 "status": c.status,
                 "decision": "",
                 "code": "",
