@@ -34,7 +34,7 @@ for every method. Codes are trained side by side on the machine's cores.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -94,8 +94,11 @@ class ClassifierCoder:
         min_score: float = 0.5,
         rule_codings: Sequence[Coding] = (),
         nlp: Language | None = None,
+        report: Callable[[str, int, int], None] | None = None,
     ) -> None:
         self.embedder = embedder
+        #: called with ("classifier", 1, codes) as each code's model is trained (progress bars)
+        self.report_progress = report
         self.nlp = nlp
         self.rule_codings = rule_codings
         self.decision_threshold = 0.5
@@ -243,9 +246,13 @@ class ClassifierCoder:
                 splits = []
             jobs.append((code, y, splits))
         n_words = data.words.shape[1]
-        learned = Parallel(n_jobs=min(len(jobs), _cores()) or 1, prefer="threads")(
+        learned = []
+        for fit in Parallel(n_jobs=min(len(jobs), _cores()) or 1, prefer="threads", return_as="generator")(
             delayed(_fit)(data.train, y, splits, data.corpus, n_words) for _, y, splits in jobs
-        )
+        ):
+            learned.append(fit)
+            if self.report_progress is not None:
+                self.report_progress("classifier", 1, len(jobs))
         held_out = [(y, fit.predicted, self.report[code.id]) for (code, y, _), fit in zip(jobs, learned) if fit.predicted is not None]
         for (code, _, splits), fit in zip(jobs, learned):
             self.report[code.id]["trained"] = True
