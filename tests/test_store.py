@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 import themekit
 from themekit.cli import app
 from themekit.errors import ProjectBusyError, ProjectError
-from themekit.store import Project, export_review, import_review, review_status
+from themekit.store import Project, export_review, import_review, open_project, review_status
 
 from .conftest import SAMPLE, SAMPLE_CODEBOOK, TINY_CODEBOOK, write
 
@@ -635,3 +635,31 @@ def test_store_review_sheet_shows_one_score_for_a_classifier_coding():
     assert sheet_evidence(evidence) == "classifier: top features: 'bailiffs', 'council' | rule: keyword 'debt'"
     semantic = 'definition: "Money owed" (similarity 0.41, in context 0.44, threshold 0.40)'
     assert sheet_evidence(semantic) == semantic
+
+
+def test_store_a_run_folder_not_recorded_can_be_recorded_later(tmp_path, tiny_corpus, tiny_codebook, monkeypatch):
+    # the store is busy when the finished run is to be recorded: the folder is whole, the message says how to record it
+    from themekit.errors import ProjectBusyError
+    from themekit.store.db import Project
+
+    project_path, folder = tmp_path / "project.db", tmp_path / "r1"
+    original = Project.record_run
+
+    def busy(self, run, *, folder=None):
+        raise ProjectBusyError(f"{self.path}: another themekit process is using the project store.")
+
+    monkeypatch.setattr(Project, "record_run", busy)
+    result = runner.invoke(app, ["code", str(tiny_corpus), "-c", str(tiny_codebook), "-o", str(folder), "--method", "rule",
+                                 "--no-cache", "--project", str(project_path)])
+    assert result.exit_code == 1
+    assert "is complete but not recorded in the project" in result.output
+    assert f"themekit history --record {folder}" in " ".join(result.output.split()).replace(" \n", "")
+    assert (folder / "run.json").is_file() and (folder / "excerpts.csv").is_file()
+    monkeypatch.setattr(Project, "record_run", original)
+    result = runner.invoke(app, ["history", "--record", str(folder), "--project", str(project_path)])
+    assert result.exit_code == 0, result.output
+    assert "Recorded run " in result.output and "r1" in result.output
+    again = runner.invoke(app, ["history", "--record", str(folder), "--project", str(project_path)])
+    assert "is already recorded" in again.output
+    with open_project(project_path) as store:
+        assert [r["folder"] for r in store.runs()] == [str(folder.resolve())]

@@ -14,7 +14,7 @@ from typing import Any
 
 from themekit._version import __version__
 from themekit.codebook import Codebook
-from themekit.errors import RunFolderError
+from themekit.errors import ProjectError, RunFolderError
 from themekit.models import Coding, Corpus, Segment, SourceMap, Transcript, Turn
 from themekit.run import Run
 from themekit.util.atomic import built_folder, folder_lock, recover_folder
@@ -108,7 +108,13 @@ def write_run_folder(
         with built_folder(out) as tmp, paused_gc():
             _write_files(run, tmp, extra or {})
     if run.project is not None:
-        run.project.record_run(run, folder=out)
+        try:
+            run.project.record_run(run, folder=out)
+        except ProjectError as exc:  # the folder is whole: say so, and how to record it once the store can be used
+            raise type(exc)(
+                f"{exc.message} The run folder {out} is complete but not recorded in the project; "
+                f"once the store can be used, record it with: themekit history --record {out}"
+            ) from exc
     return out
 
 

@@ -172,6 +172,10 @@ def review_gold_cmd(
 @app.command("history")
 def history_cmd(
     project: ProjectOption = Path(".themekit/project.db"),
+    record: Annotated[
+        Optional[Path],
+        typer.Option("--record", help="First record this run folder: one written whole but not recorded (the store was busy or full)."),
+    ] = None,
 ) -> None:
     """List the project's runs with their codebook versions and headline counts."""
     from rich.table import Table
@@ -180,6 +184,8 @@ def history_cmd(
 
     with _user_errors():
         with open_project(project) as store:
+            if record is not None:
+                out.print(_record_folder(store, record))
             runs, where = store.runs(), store.path
     table = Table("#", "created (UTC)", "run", "codebook", "transcripts", "segments", "codings", "accepted", "rejected", "human", "folder")
     for r in runs:
@@ -192,3 +198,15 @@ def history_cmd(
     out.print(table)
     if not runs:
         out.print(f"No runs recorded in {escape(str(where))} yet.")
+
+
+def _record_folder(store, folder: Path) -> str:
+    """Record a run folder in the store unless that run is already recorded with that folder; what was done."""
+    from themekit.runfolder import read_run
+
+    run = read_run(folder)
+    where = str(folder.resolve())
+    if any(r["run_id"] == run.id and r["folder"] == where for r in store.runs()):
+        return f"Run {run.id} in {escape(str(folder))} is already recorded."
+    store.record_run(run, folder=folder)
+    return f"Recorded run {run.id} from {escape(str(folder))}."
