@@ -225,7 +225,7 @@ class ClassifierCoder:
     def _learn(self, codebook: Codebook, data: _Features, examples: _Examples) -> list[tuple[Any, _Learned]]:
         """A model per learnable code, cross-validated by transcript where the data allow, all codes side by side on
         the machine's cores; sets the report and the one decision threshold the cross-validated probabilities favour."""
-        from joblib import Parallel, delayed
+        from joblib import Parallel, cpu_count, delayed
         from sklearn.metrics import precision_recall_fscore_support
         from sklearn.model_selection import StratifiedGroupKFold
 
@@ -247,14 +247,14 @@ class ClassifierCoder:
             jobs.append((code, y, splits))
         n_words = data.words.shape[1]
         learned = []
-        for fit in Parallel(n_jobs=min(len(jobs), _cores()) or 1, prefer="threads", return_as="generator")(
+        for fit in Parallel(n_jobs=min(len(jobs), cpu_count()) or 1, prefer="threads", return_as="generator")(
             delayed(_fit)(data.train, y, splits, data.corpus, n_words) for _, y, splits in jobs
         ):
             learned.append(fit)
             if self.report_progress is not None:
                 self.report_progress("classifier", 1, len(jobs))
         held_out = [(y, fit.predicted, self.report[code.id]) for (code, y, _), fit in zip(jobs, learned) if fit.predicted is not None]
-        for (code, _, splits), fit in zip(jobs, learned):
+        for code, _, splits in jobs:
             self.report[code.id]["trained"] = True
             if splits:
                 self.report[code.id]["cv_folds"] = len(splits)
@@ -307,13 +307,6 @@ def _fit(train: Any, y: np.ndarray, splits: list, corpus: Any, n_words: int) -> 
             predicted[test_rows] = _model().fit(train[fit_rows], y[fit_rows]).predict_proba(train[test_rows])[:, 1]
     model = _model().fit(train, y)
     return _Learned(predicted, model.predict_proba(corpus)[:, 1], model.coef_[0][:n_words].copy())
-
-
-def _cores() -> int:
-    """The CPUs this process may use."""
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 @dataclass
