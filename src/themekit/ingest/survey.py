@@ -51,7 +51,7 @@ def read_responses(
     if path.stat().st_size > max_bytes:
         raise CorpusError(f"{path}: is {path.stat().st_size / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB limit. "
                           "Split it, or raise the limit with max_file_bytes=")
-    frame, encoding, _ = _table_frame(path.read_bytes(), path)
+    frame, encoding, _, notes = _table_frame(path.read_bytes(), path)
     names = [str(c) for c in frame.columns]
     frame.columns = names
     unit_col = _named_column(path, names, unit_column, "unit_column", "response ids")
@@ -77,6 +77,7 @@ def read_responses(
         transcripts.append(Transcript(
             id=uid, source=path, sha256=hashlib.sha256(text.encode()).hexdigest(), format=path.suffix.lower().lstrip("."),
             encoding=encoding, text=text, turns=turns, attributes=attributes,
+            warnings=() if transcripts else tuple(notes),  # how the file was decoded, said once (with the first response)
         ))
     if problems:
         more = f"\n  … and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
