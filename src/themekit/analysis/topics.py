@@ -130,7 +130,7 @@ class LemmaAnalyzer:
 
 
 def _topical(lemma: str, word: str, stop_words: frozenset[str]) -> bool:
-    """Whether a word can name a topic: not a stop word or filler, not a redaction ("XXXX"), not one letter."""
+    """Whether a word can name a topic: not a stop word or filler, not a redaction (a run of the letter x), not one letter."""
     return len(lemma) > 1 and lemma not in stop_words and word not in stop_words and set(word) != {"x"}
 
 
