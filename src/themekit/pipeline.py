@@ -154,7 +154,7 @@ def code(
     batches = _run_batches(job, corpus, nlp, engine=engine, workers=workers, scheduler=scheduler, batch_size=batch_size, progress=progress)
     timings.update(batches.timings)
     corpus = _checked_corpus(batches.corpus, strict=strict)
-    segmentation = Segmentation(segments=batches.segments)
+    segmentation = Segmentation(segments=batches.segments, unit=job.unit)
 
     embedding = _LazyEmbedder(embedding_model, embedding_sha256, segmentation)
     context = CoderContext(nlp=nlp, embedder=embedding, cache_dir=Path(cache_dir) if cache_dir else None,
@@ -232,7 +232,7 @@ def _passages(sentences: Segmentation, nlp: Any, context: CoderContext, stats: R
     vectors = embed_texts([s.text for s in sentences.segments], embedder, cache)
     if cache is not None:
         stats["embedding_cache"] = cache.stats()  # type: ignore[typeddict-item]
-    grouped = segmentation_of(group_passages(sentences.segments, vectors), nlp)
+    grouped = segmentation_of(group_passages(sentences.segments, vectors), nlp, unit="passage")
     timings["passages"] = time.perf_counter() - started
     return grouped
 

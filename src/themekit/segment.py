@@ -53,12 +53,14 @@ class Segmentation:
     """Segments of a corpus, with the spaCy Doc of every segmented turn.
 
     ``docs`` maps (transcript id, turn index) to the Doc of that turn's speech;
-    coders use them so text is tokenised once.
+    coders use them so text is tokenised once. ``unit`` names the coding unit
+    (``None`` when not known): a coder need not split a ``sentence`` again.
     """
 
     segments: list[Segment] = field(default_factory=list)
     docs: dict[tuple[str, int], Doc] = field(default_factory=dict)
     by_turn: dict[tuple[str, int], list[Segment]] = field(default_factory=dict)
+    unit: str | None = None
 
 
 _OPENERS = frozenset({"[", "(", "{", "\"", "“", "‘"})
@@ -153,7 +155,7 @@ def segment_corpus(
             "group_passages with the sentences' embeddings, or use themekit.code(unit='passage')",
             param="unit",
         )
-    result = Segmentation()
+    result = Segmentation(unit=unit)
     for transcript in transcripts:
         turns: list[Turn] = [t for t in transcript.turns if t.role in roles and t.end > t.start]
         texts = [transcript.turn_text(t) for t in turns]
@@ -271,9 +273,12 @@ def group_passages(
     return passages
 
 
-def segmentation_of(segments: Sequence[Segment], nlp: Language, *, batch_size: int = 64) -> Segmentation:
-    """A Segmentation of ``segments`` made elsewhere, with the Doc of every turn they lie in (for the rule coder)."""
-    result = Segmentation(segments=list(segments))
+def segmentation_of(
+    segments: Sequence[Segment], nlp: Language, *, unit: str | None = None, batch_size: int = 64
+) -> Segmentation:
+    """A Segmentation of ``segments`` (of ``unit``) made elsewhere, with the Doc of every turn they lie in (for the
+    rule coder)."""
+    result = Segmentation(segments=list(segments), unit=unit)
     for segment in segments:
         result.by_turn.setdefault((segment.transcript.id, segment.turn_index), []).append(segment)
     turns = [(key, group[0].transcript.turn_text(group[0].turn)) for key, group in result.by_turn.items()]

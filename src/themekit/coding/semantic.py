@@ -285,6 +285,8 @@ class SemanticCoder:
         segment of one sentence), and per segment whether it has several sentences. Each sentence of a longer
         segment is embedded on its own."""
         sims = seg_vectors @ ref_vectors.T
+        if segmentation.unit == "sentence":  # each segment is one sentence already: nothing to split again
+            return sims, np.zeros(len(segments), dtype=bool)
         owners: list[int] = []
         texts: list[str] = []
         spans = self._sentences(segments, segmentation)
