@@ -218,3 +218,29 @@ def test_classifier_learns_no_code_from_what_a_coder_read_and_left(study, embedd
     run = code(folder, codebook, methods="classifier", cache_dir=embedding_cache)
     assert run.stats["classifier"]["transport"]["positives"] == 12
     assert run.stats["classifier"]["transport"]["negatives"] == 12
+
+
+@pytest.mark.slow
+def test_classifier_reads_back_an_identical_fit_and_trains_again_when_the_codings_change(study, tmp_path, embedding_cache):
+    import shutil
+
+    folder, codebook = study
+    cache = tmp_path / "cache"
+    shutil.copytree(embedding_cache, cache, dirs_exist_ok=True)
+    shutil.rmtree(cache / "classifier", ignore_errors=True)
+    first = code(folder, codebook, methods="classifier", cache_dir=cache, project=None)
+    assert first.stats["classifier_fit_cache"]["misses"] == 1 and first.stats["classifier_fit_cache"]["hits"] == 0
+    again = code(folder, codebook, methods="classifier", cache_dir=cache, project=None)
+    assert again.stats["classifier_fit_cache"]["hits"] == 1 and again.stats["classifier_fit_cache"]["misses"] == 0
+    assert [(c.segment.text, c.code_id, c.score, c.evidence) for c in again.codings] == [
+        (c.segment.text, c.code_id, c.score, c.evidence) for c in first.codings
+    ]
+    assert again.stats["classifier"] == first.stats["classifier"]
+    # a person takes back one coding: the model learns again from what they now say
+    gold = (folder / "gold.csv").read_text().splitlines()
+    row = next(k for k, line in enumerate(gold) if ",transport," in line)
+    gold[row] = gold[row].replace(",transport,", ",,")
+    (folder / "gold.csv").write_text("\n".join(gold) + "\n")
+    changed = code(folder, codebook, methods="classifier", cache_dir=cache, project=None)
+    assert changed.stats["classifier_fit_cache"] == {**first.stats["classifier_fit_cache"], "misses": 1, "hits": 0}
+    assert changed.stats["classifier"]["transport"]["positives"] == 11

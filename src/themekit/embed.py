@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import os
 import re
 import sqlite3
@@ -162,6 +163,7 @@ class SentenceTransformerEmbedder:
         self.description = f"sentence-transformers model {self.model_dir} (weights sha256 {actual[:12]})"
         self.batch_size = batch_size
         self._model = None
+        self._light: tuple[Any, int] | None = None
 
     def _load(self):
         if self._model is None:
@@ -184,8 +186,40 @@ class SentenceTransformerEmbedder:
 
     def window(self) -> int:
         """How many word pieces of a text the model reads (its ``max_seq_length`` less its special tokens)."""
+        light = self._word_pieces()
+        if light is not None:
+            return light[1]
         model = self._load()
         return int(model.max_seq_length) - model.tokenizer.num_special_tokens_to_add(pair=False)
+
+    def _word_pieces(self) -> tuple[Any, int] | None:
+        """The model's own tokenizer (its ``tokenizer.json``, read by the tokenizers library) and its window, without
+        loading the model, so counting long texts costs no model load when every vector is cached; ``None`` when the
+        model is already loaded or its folder does not state both (the loaded model's tokenizer is used then)."""
+        if self._model is not None:
+            return None
+        if self._light is None:
+            self._light = (None, 0)
+            try:
+                config = json.loads((self.model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
+                from tokenizers import Tokenizer
+
+                tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+                tokenizer.no_truncation()
+                tokenizer.no_padding()
+                special = tokenizer.post_processor.num_special_tokens_to_add(False) if tokenizer.post_processor else 0
+                self._light = (tokenizer, int(config["max_seq_length"]) - special)
+            except Exception:  # tokenizers raises a bare Exception on a file it cannot read: the loaded model decides
+                self._light = (None, 0)
+        return self._light if self._light[0] is not None else None
+
+    def _offsets(self, texts: list[str]) -> list[list[tuple[int, int]]]:
+        """Each text's word pieces as (char start, char end), without special tokens or truncation."""
+        light = self._word_pieces()
+        if light is not None:
+            return [list(e.offsets) for e in light[0].encode_batch(texts, add_special_tokens=False)]
+        tokens = self._load().tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False)
+        return list(tokens["offset_mapping"])
 
     def _chunks(self, texts: Sequence[str]) -> dict[int, list[tuple[int, int, int]]]:
         """The chunks (char start, char end, word pieces) of each text longer than the window, by position."""
@@ -194,12 +228,8 @@ class SentenceTransformerEmbedder:
         long = [i for i, text in enumerate(texts) if len(text) > limit]
         if not long:
             return {}
-        tokens = self._load().tokenizer(
-            [texts[i] for i in long], add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False
-        )
-        return {
-            i: chunk_spans(texts[i], offsets, limit) for i, offsets in zip(long, tokens["offset_mapping"]) if len(offsets) > limit
-        }
+        offsets_of = self._offsets([texts[i] for i in long])
+        return {i: chunk_spans(texts[i], offsets, limit) for i, offsets in zip(long, offsets_of) if len(offsets) > limit}
 
     def chunked(self, texts: Sequence[str]) -> int:
         """How many of ``texts`` are longer than the model's window, so are embedded in chunks."""

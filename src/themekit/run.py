@@ -138,6 +138,8 @@ class RunStats(TypedDict, total=False):
     classifier_threshold: float
     #: the transcripts whose human codings trained the classifier: id → sha256 of its source (None: learned from text)
     classifier_trained_on: dict[str, str | None]
+    #: fitted classifier models read back from the fit cache (``hits``) or trained (``misses``)
+    classifier_fit_cache: CacheStats
     decisions: DecisionStats
     warnings: list[str]
     #: transcripts with two speakers or more where no interviewer was identified (all their speakers are coded)

@@ -173,6 +173,9 @@ def _classifier_line(run, learned: dict) -> str:
         f"Classifier trained on {escape(str(source))}: {codings} human codings of {examples} excerpts, "
         f"models for {trained} of {len(run.codebook)} codes"
     )
+    reused = (run.stats.get("classifier_fit_cache") or {}).get("hits", 0)
+    if reused:
+        line += f" ({reused} read back from an identical earlier fit, not trained again)"
     seen = run.stats.get("classifier_trained_on") or {}
     same = [t.id for t in run.corpus if t.id in seen and seen[t.id] in (None, t.sha256)]
     if same:

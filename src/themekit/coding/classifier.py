@@ -44,6 +44,7 @@ import numpy as np
 from themekit.codebook import Codebook
 from themekit.coding.base import Coded
 from themekit.coding.context import question_vectors, turn_vectors
+from themekit.coding.fitcache import FitCache, digest_arrays
 from themekit.coding.semantic import SemanticCoder
 from themekit.embed import Embedder, EmbeddingCache, embed_texts
 from themekit.gold import HumanCodings, load_gold
@@ -104,6 +105,8 @@ class ClassifierCoder:
         self.decision_threshold = 0.5
         self.human = human
         self.cache = cache
+        #: fitted models of earlier runs, beside the embedding cache: an identical fit is read back, not redone
+        self.fits = FitCache(cache.directory / "classifier") if cache is not None else None
         self.min_score = min_score
         self.report: dict[str, Any] = {}
         #: the transcripts whose human codings the models learned from: id → sha256 of the transcript's source
@@ -142,6 +145,8 @@ class ClassifierCoder:
         stats["classifier"] = self.report
         stats["classifier_threshold"] = self.decision_threshold
         stats["classifier_trained_on"] = self.trained_on if self.trained_codes else {}
+        if self.fits is not None:
+            stats["classifier_fit_cache"] = self.fits.stats()
         return Coded(codings, stats, final_codes=frozenset(self.trained_codes))
 
     def _codings(self, segmentation: Segmentation, codebook: Codebook) -> list[Coding]:
@@ -246,11 +251,18 @@ class ClassifierCoder:
                 splits = []
             jobs.append((code, y, splits))
         n_words = data.words.shape[1]
-        learned = []
-        for fit in Parallel(n_jobs=min(len(jobs), cpu_count()) or 1, prefer="threads", return_as="generator")(
-            delayed(_fit)(data.train, y, splits, data.corpus, n_words) for _, y, splits in jobs
-        ):
-            learned.append(fit)
+        keys = self._fit_keys(data, jobs)
+        learned: list[_Learned | None] = [self._cached_fit(key) for key in keys]
+        todo = [k for k, fit in enumerate(learned) if fit is None]
+        if self.report_progress is not None and len(todo) < len(jobs):
+            self.report_progress("classifier", len(jobs) - len(todo), len(jobs))
+        fits = Parallel(n_jobs=min(len(todo), cpu_count()) or 1, prefer="threads", return_as="generator")(
+            delayed(_fit)(data.train, jobs[k][1], jobs[k][2], data.corpus, n_words) for k in todo
+        )
+        for k, fit in zip(todo, fits):
+            learned[k] = fit
+            if self.fits is not None:
+                self.fits.put(keys[k], {"predicted": fit.predicted, "proba": fit.proba, "word_weights": fit.word_weights})
             if self.report_progress is not None:
                 self.report_progress("classifier", 1, len(jobs))
         held_out = [(y, fit.predicted, self.report[code.id]) for (code, y, _), fit in zip(jobs, learned) if fit.predicted is not None]
@@ -263,6 +275,22 @@ class ClassifierCoder:
             p, r, f, _ = precision_recall_fscore_support(y, predicted >= self.decision_threshold, average="binary", zero_division=0)
             entry.update(cv_precision=round(float(p), 4), cv_recall=round(float(r), 4), cv_f1=round(float(f), 4))
         return [(code, fit) for (code, _, _), fit in zip(jobs, learned)]
+
+    def _fit_keys(self, data: _Features, jobs: list[tuple[Any, np.ndarray, list]]) -> list[str]:
+        """Each job's key in the fit cache: its features, labels, splits, the model's settings and scikit-learn's version."""
+        if self.fits is None:
+            return ["" for _ in jobs]
+        import sklearn
+
+        common = digest_arrays([data.train, data.corpus, data.words.shape[1], repr(sorted(_model().get_params().items())),
+                                sklearn.__version__])  # fmt: skip
+        return [digest_arrays([common, y, *(part for split in splits for part in split)]) for _, y, splits in jobs]
+
+    def _cached_fit(self, key: str) -> _Learned | None:
+        stored = self.fits.get(key) if self.fits is not None else None
+        if stored is None:
+            return None
+        return _Learned(stored["predicted"], stored["proba"], stored["word_weights"])  # type: ignore[arg-type]
 
     def _code_with(self, learned: list[tuple[Any, _Learned]], segments: list, data: _Features) -> list[Coding]:
         """Each model codes the corpus; its telling words are the evidence."""
