@@ -93,7 +93,7 @@ def decisions(project):
 
 
 def test_web_browser_keyboard_decisions_and_a_selection_land_in_the_store(live, page):
-    url, project, run = live
+    url, project, _ = live
     page.goto(f"{url}/t/P01")
     first = page.locator(".chip.focus")
     first_code = first.get_attribute("data-code")
