@@ -89,3 +89,18 @@ def test_benchmarks_review_import_records_every_row_of_a_small_sheet(tmp_path):
     report = json.loads((tmp_path / "review_import.json").read_text(encoding="utf-8"))
     assert (report["rows"], report["decisions_in_store"]) == (200, 1000)
     assert report["csv_median_s"] > 0 and report["xlsx_median_s"] > 0
+
+
+@pytest.mark.slow
+def test_benchmarks_review_serve_times_a_small_transcript(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(Path(themekit.__file__).resolve().parents[1])}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "review_serve.py"), "--words", "1200", "--codings", "60", "--repeats", "2",
+         "--json", str(tmp_path / "review_serve.json")],
+        capture_output=True, text=True, env=env, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((tmp_path / "review_serve.json").read_text(encoding="utf-8"))
+    assert report["words"] >= 1100 and 40 <= report["codings"] <= 80
+    assert report["render_ms_median"] > 0 and report["decision_ms_median"] > 0
+    assert "decision round trip" in result.stdout

@@ -337,7 +337,7 @@ def test_decisions_import_looks_decisions_up_by_index_in_stores_old_and_new(tmp_
         conn.execute("INSERT INTO review_items VALUES ('abc', 1, 'P01', 's', 0, 5, 'trust', 'hello', 'c')")
     for path in (old, tmp_path / "new.db"):
         project = Project(path)
-        assert project.schema_version == db.SCHEMA_VERSION == 3
+        assert project.schema_version == db.SCHEMA_VERSION == 4
         plan = " ".join(row[-1] for row in project._conn.execute(
             "EXPLAIN QUERY PLAN SELECT item, decision FROM decisions WHERE item IN ('a', 'b') AND coder = 'x' ORDER BY id"))
         assert "USING INDEX decisions_item" in plan, plan

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from themekit.cli.app import ProjectOption, _user_errors, app, out, review_app
+from themekit.cli.app import ProjectOption, _user_errors, app, err, out, review_app
 from themekit.errors import ProjectError, ReviewSheetError
 from themekit.models import STATUSES
 
@@ -151,6 +151,27 @@ def _run_ref(run: str | None, store) -> str | int | None:
     if run.isdigit() and not any(r["run_id"] == run for r in store.runs()):
         return int(run)
     return run
+
+
+@review_app.command("serve")
+def review_serve_cmd(
+    run: Annotated[
+        str | None,
+        typer.Argument(help="The run: its folder, its id or its number in 'themekit history' (default: the latest recorded)."),
+    ] = None,
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8765,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; anything but 127.0.0.1 lets other computers in.")] = "127.0.0.1",
+    coder: Annotated[str | None, typer.Option("--coder", help="Who decides (else each browser gives a name once).")] = None,
+    blind: Annotated[bool, typer.Option("--blind", help="Each coder sees only their own decisions (double coding).")] = False,
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the app in the web browser.")] = False,
+    project: ProjectOption = Path(".themekit/project.db"),
+) -> None:
+    """Read, code and review a run in the web browser: every decision lands in the project store at once."""
+    from themekit.web import serve
+
+    with _user_errors():
+        serve(project, run, host=host, port=port, coder=coder, blind=blind, open_browser=open_browser,
+              say=lambda text: out.print(escape(text)), warn=lambda text: err.print(f"[bold yellow]Warning:[/] {escape(text)}"))
 
 
 @review_app.command("gold")

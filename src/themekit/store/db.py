@@ -33,12 +33,15 @@ if TYPE_CHECKING:
     from themekit.codebook import Codebook
     from themekit.run import Run
 
-__all__ = ["DECISIONS", "DEFAULT_PROJECT", "SCHEMA_VERSION", "Decision", "Project", "find_project", "open_project"]
+__all__ = ["DECISIONS", "DEFAULT_PROJECT", "SCHEMA_VERSION", "WITHDRAW", "Decision", "Project", "find_project", "open_project"]
 
 #: Where ``themekit`` keeps the project store unless ``--project`` says otherwise.
 DEFAULT_PROJECT = Path(".themekit/project.db")
 #: What a reviewer can decide about a coding.
 DECISIONS = ("accept", "reject", "change", "add")
+#: The record that withdraws a coder's earlier decisions on one coding (undo): history keeps both, and every
+#: reader of the decisions (:meth:`Project.decisions`) sees neither.
+WITHDRAW = "withdraw"
 
 #: Forward migrations: ``MIGRATIONS[k]`` brings schema version k to k + 1.
 MIGRATIONS: tuple[str, ...] = (
@@ -134,6 +137,33 @@ MIGRATIONS: tuple[str, ...] = (
     # 3: several coders: a reconciled decision (final = 1) settles what coders decided differently
     """
     ALTER TABLE decisions ADD COLUMN final INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 4: a decision can be withdrawn (undo in 'themekit review serve'): a 'withdraw' row cancels its coder's earlier
+    # decisions on the same coding; SQLite changes a CHECK constraint only by rebuilding the table
+    """
+    CREATE TABLE decisions_4 (
+        id INTEGER PRIMARY KEY,
+        transcript TEXT NOT NULL,
+        transcript_sha256 TEXT NOT NULL,
+        start INTEGER NOT NULL,
+        "end" INTEGER NOT NULL,
+        quote TEXT NOT NULL,
+        code TEXT NOT NULL,
+        decision TEXT NOT NULL CHECK (decision IN ('accept', 'reject', 'change', 'add', 'withdraw')),
+        new_code TEXT,
+        coder TEXT NOT NULL,
+        at TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        item TEXT REFERENCES review_items (id),
+        import INTEGER REFERENCES imports (id),
+        final INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO decisions_4 SELECT id, transcript, transcript_sha256, start, "end", quote, code, decision, new_code,
+        coder, at, note, item, import, final FROM decisions;
+    DROP TABLE decisions;
+    ALTER TABLE decisions_4 RENAME TO decisions;
+    CREATE INDEX decisions_transcript ON decisions (transcript);
+    CREATE INDEX decisions_item ON decisions (item, coder);
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -421,15 +451,31 @@ class Project:
 
     # -- decisions ----------------------------------------------------------------------------
 
-    def decisions(self) -> list[Decision]:
-        """Every decision, oldest first (a coder's later decision on the same coding wins over their earlier one;
-        how several coders' decisions combine: :func:`themekit.store.decisions.apply_decisions`)."""
-        return [
+    def decisions(self, *, withdrawn: bool = False) -> list[Decision]:
+        """Every decision in force, oldest first (a coder's later decision on the same coding wins over their earlier
+        one; how several coders' decisions combine: :func:`themekit.store.decisions.apply_decisions`).
+
+        A ``withdraw`` record cancels its coder's earlier decisions on the same coding (transcript, its hash,
+        characters and code): neither it nor they are returned. ``withdrawn=True``: the whole history, as recorded."""
+        every = [
             Decision(r["id"], r["transcript"], r["transcript_sha256"], r["start"], r["end"], r["quote"], r["code"],
                      r["decision"], r["new_code"], r["coder"], r["at"], r["note"], bool(r["final"]))
             for r in self._query('SELECT id, transcript, transcript_sha256, start, "end", quote, code, decision, '
                                  "new_code, coder, at, note, final FROM decisions ORDER BY id")
         ]
+        if withdrawn:
+            return every
+        live: dict[int, Decision] = {}
+        by_coding: dict[tuple[Any, ...], list[int]] = {}
+        for d in every:
+            key = (d.coder, d.final, d.transcript, d.transcript_sha256, d.start, d.end, d.code)
+            if d.decision == WITHDRAW:
+                for k in by_coding.pop(key, []):
+                    live.pop(k, None)
+                continue
+            live[d.id] = d
+            by_coding.setdefault(key, []).append(d.id)
+        return list(live.values())
 
     def add_decisions(self, decisions: Iterable[dict[str, Any]], *, coder: str, source: str = "", source_sha256: str = "",
                       counts: dict[str, Any] | None = None, final: bool = False) -> int:
@@ -452,6 +498,11 @@ class Project:
             )
         return len(rows)
 
+    def decisions_mark(self) -> tuple[int, int]:
+        """(how many decision rows, the highest id): changes whenever anyone records a decision, here or elsewhere."""
+        row = self._query("SELECT count(*), coalesce(max(id), 0) FROM decisions")[0]
+        return int(row[0]), int(row[1])
+
     def latest_decisions(self, items: Iterable[str], coder: str | None, *, final: bool = False) -> dict[str, tuple[str, str | None, str]]:
         """The latest (decision, new_code, note) of ``coder`` on each review item of ``items`` that has one;
         ``final``: the latest reconciled decision instead (by anyone, when ``coder`` is ``None``)."""
@@ -464,7 +515,10 @@ class Project:
                 f"AND final = ?{'' if coder is None else ' AND coder = ?'} ORDER BY id",
                 [*chunk, int(final), *([] if coder is None else [coder])],
             ):
-                latest[row[0]] = (row[1], row[2], row[3])
+                if row[1] == WITHDRAW:
+                    latest.pop(row[0], None)
+                else:
+                    latest[row[0]] = (row[1], row[2], row[3])
         return latest
 
     # -- review items ---------------------------------------------------------------------------
