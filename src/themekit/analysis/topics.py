@@ -25,7 +25,7 @@ import itertools
 import math
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,6 +114,8 @@ _GENERIC_WORDS = """zero one two three four five six seven eight nine ten eleven
 GENERIC = frozenset(_GENERIC_WORDS.split())
 #: A segment with fewer distinct content words than this is small talk ("Erm, it's a big part of it.") and is not clustered.
 MIN_CONTENT_WORDS = 2
+#: Fewer segments than this left once small talk is set aside are too few to cluster.
+MIN_SAID = 10
 #: A topic whose segments are less similar than this on average (see :func:`coherence`) gives no draft.
 MIN_COHERENCE = 0.2
 #: A draft spans at least this many interviews (fewer when the corpus holds fewer).
@@ -466,8 +468,9 @@ def auto_topics(n: int) -> int:
 
 
 def auto_min_size(n: int) -> int:
-    """Smallest topic worth suggesting: 1% of the segments, at least 5."""
-    return max(5, n // 100)
+    """Smallest topic worth suggesting: 1% of the segments, at least 5 (3 under 100 segments: a study's few
+    uncoded segments still show a topic three people raise)."""
+    return max(3, min(5, n // 20), n // 100)
 
 
 def suggest_topics(
@@ -545,7 +548,8 @@ def suggest_topics(
         progress("cluster", 1, 1)
     timings["cluster"] = time.perf_counter() - started
 
-    drafts, dropped = _drafts(model, pool, topics, vectors, codebook, refs, ref_vectors, coded, examples, min_coherence=min_coherence)
+    drafts, dropped = _drafts(model, pool, topics, vectors, codebook, refs, ref_vectors, coded, examples,
+                              min_coherence=min_coherence, embed=lambda terms: embed_texts(terms, embedder, cache))  # fmt: skip
     settings = {"methods": list(run.settings["methods"]), "unit": unit, "topics": k, "min_topic_size": min_size,
                 "examples": examples, "seed": seed, "min_coherence": min_coherence, "embedding": embedder.identity}
     source = _source(run, pool, topics, all_segments=all_segments, settings=settings)
@@ -575,10 +579,10 @@ def _clustering_pool(run: Run, *, all_segments: bool) -> tuple[dict[tuple[str, i
         )
     analyzer = LemmaAnalyzer(stop_words())
     said = [s for s in pool if content_words(analyzer, s.text) >= MIN_CONTENT_WORDS]
-    if len(said) < MIN_SEGMENTS:
+    if len(said) < MIN_SAID:
         raise TooFewSegmentsError(
             f"{run.corpus.root}: {len(pool)} {what}, but only {len(said)} say more than small talk (at least "
-            f"{MIN_CONTENT_WORDS} content words); topic suggestions need at least {MIN_SEGMENTS}. {hint}.",
+            f"{MIN_CONTENT_WORDS} content words); topic suggestions need at least {MIN_SAID} such. {hint}.",
             param="all_segments",
         )
     return coded, said, len(pool) - len(said)
@@ -654,12 +658,18 @@ def _key_terms(model: Any, topic: int, said_in: dict[str, set[str]], need: int) 
     return kept[:10]
 
 
-def _label_terms(terms: list[str], nouns: frozenset[str]) -> list[str]:
-    """The 2-3 terms a draft is named by: of its six strongest key terms, those ending in a noun first
-    ("Housing, rent" rather than "Expensive, housing"), each group in rank order."""
-    top = terms[:6]
-    named = sorted(top, key=lambda t: t.split()[-1] not in nouns)
-    return named[:3]
+def _label_terms(
+    terms: list[str], nouns: frozenset[str], centre: np.ndarray, embed: Callable[[list[str]], np.ndarray] | None
+) -> list[str]:
+    """The 2-3 terms a draft is named by: of its eight strongest key terms, the three whose meaning is nearest the
+    topic's (unit) ``centre`` (KeyBERT's idea, with the embedding model already loaded), or without ``embed``
+    those ending in a noun first ("Housing, rent" rather than "Expensive, housing"); in that order."""
+    top = terms[:8]
+    if embed is None or len(top) < 2:
+        return sorted(top, key=lambda t: t.split()[-1] not in nouns)[:3]
+    sims = embed(top) @ centre
+    order = sorted(range(len(top)), key=lambda j: (-round(float(sims[j]), 6), j))
+    return [top[j] for j in order[:3]]
 
 
 def _said_in(model: Any, members: list[int], pool: list[Segment]) -> dict[str, set[str]]:
@@ -745,11 +755,13 @@ def _drafts(
     n_examples: int,
     *,
     min_coherence: float = MIN_COHERENCE,
+    embed: Callable[[list[str]], np.ndarray] | None = None,
 ) -> tuple[list[DraftCode], list[dict[str, Any]]]:
     """One draft per topic that spans enough interviews (:data:`MIN_DRAFT_TRANSCRIPTS`, or every interview of a
     smaller corpus), has a key term and a coherence of at least ``min_coherence``, largest first; its key terms,
     label and id from terms said in several of its interviews. Topics of filler and back-channel alone ("Yeah,
-    exactly.") give no draft. Also returns the topics dropped for low coherence (what they were, for the report)."""
+    exactly.") give no draft. ``embed`` (texts → unit vectors) names each draft by the key terms nearest its centre.
+    Also returns the topics dropped for low coherence (what they were, for the report)."""
     taken = {c.id for c in codebook} | {old for c in codebook for old in (*c.spec.renamed_from, *c.spec.merged_from)}
     labels = {c.id: c.label for c in codebook}
     nouns = _lexicon().nouns
@@ -775,7 +787,7 @@ def _drafts(
         centre = vectors[members].mean(axis=0)
         centre /= np.linalg.norm(centre) or 1.0
         chosen = _examples(members, centre, pool, vectors, n_examples)
-        named = _label_terms([t for t, _ in terms], nouns)
+        named = _label_terms([t for t, _ in terms], nouns, centre, embed)
         drafts.append(
             DraftCode(
                 id=_unique_id(named, taken),
