@@ -406,20 +406,20 @@ def _small_talk_and_dropped(src: dict[str, Any]) -> list[str]:
     """What ``suggestions.md`` says of the segments and topics left out before any draft: small talk, incoherent topics."""
     lines = []
     if src.get("small_talk"):
-        lines += [
+        said = (
             f"{src['small_talk']} more segments were small talk (fewer than {MIN_CONTENT_WORDS} content words once "
-            "fillers, hedges, numbers and time words are left out) and were not clustered.",
-            "",
-        ]
+            "fillers, hedges, numbers and time words are left out) and were not clustered."
+        )
+        lines += [said, ""]
     dropped = src.get("dropped") or []
     if dropped:
         floor = src.get("settings", {}).get("min_coherence", MIN_COHERENCE)
         listed = "; ".join(f"{', '.join(d['key_terms'][:3])} ({d['size']} segments, coherence {d['coherence']:.2f})" for d in dropped)
-        lines += [
+        said = (
             f"{len(dropped)} {'topic was' if len(dropped) == 1 else 'topics were'} dropped as incoherent: their segments "
-            f"say unrelated things (coherence below {floor:.2f}): {listed}.",
-            "",
-        ]
+            f"say unrelated things (coherence below {floor:.2f}): {listed}."
+        )
+        lines += [said, ""]
     return lines
 
 

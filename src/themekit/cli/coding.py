@@ -192,7 +192,7 @@ def suggest_cmd(
     all_segments: Annotated[bool, typer.Option("--all", help="Cluster every participant segment, not only the uncoded ones.")] = False,
     topics: Annotated[Optional[int], typer.Option("--topics", min=1, help="Number of topics (default: from the corpus size).")] = None,
     min_topic_size: Annotated[Optional[int], typer.Option(min=1, help="Smallest topic to suggest (default: 1% of segments, at least 5).")] = None,
-    min_coherence: Annotated[Optional[float], typer.Option(min=-1.0, max=1.0, help="Drop topics whose segments are less similar than this on average (default: 0.2; -1 keeps all).")] = None,
+    min_coherence: Annotated[float | None, typer.Option(min=-1.0, max=1.0, help="Drop topics whose segments are less similar than this on average (default: 0.2; -1 keeps all).")] = None,
     examples: Annotated[int, typer.Option(min=1, max=10, help="Example quotes per draft code.")] = 5,
     method: Annotated[
         Optional[str],
