@@ -66,10 +66,10 @@ def test_drafts_are_codes_in_the_codebook_schema(sample_suggestions, sample_rule
         assert not {w + "s" for w in words} & set(words)  # no counsellor / counsellors
         assert 0 < draft.coherence <= 1
     assert all("coherence" in d["topic"] for d in suggestions.to_dict()["drafts"])
-    # What was clustered is exactly what the rules left uncoded.
+    # What was clustered is exactly what the rules left uncoded, less the small talk.
     run = sample_rule_run
     coded = {(c.segment.transcript.id, c.segment.index) for c in run.codings}
-    assert src["clustered"] == len(run.units) - len(coded)
+    assert src["clustered"] + src["small_talk"] == len(run.units) - len(coded) and src["small_talk"] > 0
     assert not any((s.transcript.id, s.index) in coded for s in suggestions.segments)
 
     folder = suggestions.save(tmp_path / "sugg")
@@ -240,11 +240,9 @@ def test_merge_reports_unreadable_suggestions_yaml_without_traceback(tmp_path):
 
 
 def _analyzer():
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+    from themekit.analysis.topics import LemmaAnalyzer, stop_words
 
-    from themekit.analysis.topics import FILLERS, LemmaAnalyzer
-
-    return LemmaAnalyzer(frozenset(ENGLISH_STOP_WORDS | FILLERS))
+    return LemmaAnalyzer(stop_words())
 
 
 def test_topics_key_terms_hold_no_filler_and_one_form_per_word():
@@ -306,7 +304,8 @@ def test_topics_drafts_span_three_interviews_and_name_terms_said_in_several(tmp_
     topics = [0 if s.transcript.id in ("P1", "P2", "P3") else 1 for s in pool]
     model = _Topics({0: [("gentleman lad", 0.9), ("housing officer", 0.5), ("flat", 0.4)], 1: [("football", 0.9)]})
     vectors = np.eye(len(pool))
-    drafts = _drafts(model, pool, topics, vectors, Codebook.load(SAMPLE_CODEBOOK), [], np.zeros((0, len(pool))), {}, 2)
+    drafts, _ = _drafts(model, pool, topics, vectors, Codebook.load(SAMPLE_CODEBOOK), [], np.zeros((0, len(pool))), {}, 2,
+                        min_coherence=-1)  # fmt: skip
     assert [d.transcripts for d in drafts] == [3]  # the football topic spans 2 of 5 interviews: no draft
     assert drafts[0].keywords[:2] == ("housing officer", "flat")  # one person's "gentleman lad" is no key term
     assert drafts[0].id == "draft_housing_officer_flat" and drafts[0].coherence == 0.0
@@ -325,4 +324,99 @@ def test_topics_a_topic_of_back_channel_alone_gives_no_draft(tmp_path):
     pool = segment_corpus(themekit.read_corpus(tmp_path / "t"), load_pipeline("blank"), unit="turn", min_words=1).segments
     model = _Topics({0: [("exactly totally", 0.9)]})
     vectors = np.eye(len(pool))
-    assert _drafts(model, pool, [0] * len(pool), vectors, Codebook.load(SAMPLE_CODEBOOK), [], np.zeros((0, len(pool))), {}, 2) == []
+    assert _drafts(model, pool, [0] * len(pool), vectors, Codebook.load(SAMPLE_CODEBOOK), [], np.zeros((0, len(pool))), {}, 2) == ([], [])
+
+
+def test_topics_key_terms_are_content_words_not_hedges_numbers_or_time():
+    terms = _analyzer()(
+        "I genuinely feel, honestly, that one gentleman eighteen months ago completely lost his housing benefit "
+        "two and a half years in, and I was thinking about his glasses."
+    )
+    words = {w for t in terms for w in t.split()}
+    assert {"housing", "benefit", "lose", "glass"} <= words
+    assert not words & {"genuinely", "completely", "feel", "thinking", "gentleman", "eighteen", "month", "ago", "half", "year", "glasse"}
+
+
+_SUBJECTS = {
+    "housing": [
+        "The council housing officer never answered about the damp flat and the rent arrears.",
+        "Our landlord put the rent up again, so the housing benefit no longer covers the flat.",
+        "Finding a flat with a landlord who accepts housing benefit is nearly impossible here.",
+        "The damp in the bedroom of the council flat made my asthma worse every winter.",
+        "Rent arrears piled up while the housing benefit claim sat with the council.",
+        "Eviction notices from the landlord came after the rent went up twice.",
+    ],
+    "transport": [
+        "The bus to the job centre runs twice a day, so missing it means missing the appointment.",
+        "Train fares into the city cost more than a shift at the warehouse pays.",
+        "Without a car or a driving licence the bus timetable decides which jobs are possible.",
+        "The last bus leaves the village before evening shifts at the factory finish.",
+        "Bus fares went up and the rural route to the college was cut.",
+        "A bike from the charity got him to the warehouse when the bus route closed.",
+    ],
+}
+_SMALL_TALK = [
+    "Yeah, erm, it's, it's a big part of it, really.",
+    "Um, I mean, you know, it is what it is, honestly.",
+    "So that was, erm, two and a half years ago now.",
+    "Oh yeah, definitely, I'd say so, yeah.",
+    "Right, okay, I think that's it, basically.",
+    "[laughs] Erm, yeah, it's kind of hard to say.",
+]
+
+
+@pytest.mark.slow
+def test_topics_small_talk_is_not_clustered_and_drafts_name_the_subjects(tmp_path, embedding_cache):
+    """Two subjects and filler-heavy small talk in six interviews: the drafts are the two subjects, named by content
+    words, each key term one lemma with one form; the small talk is counted, not clustered."""
+    import yaml as _yaml
+
+    for n in range(6):
+        lines = [f"P{n}: {_SUBJECTS['housing'][n]}", f"P{n}: {_SUBJECTS['transport'][n]}"]
+        lines += [f"P{n}: {_SMALL_TALK[(n + k) % 6]}" for k in range(4)]
+        lines += [f"P{n}: {_SUBJECTS[s][(n + 3) % 6]}" for s in ("housing", "transport")]
+        write(tmp_path / "t" / f"P{n}.txt", "Interviewer: Tell me more?\n\n" + "\n\nInterviewer: And?\n\n".join(lines) + "\n")
+    suggestions = suggest_topics(tmp_path / "t", SAMPLE_CODEBOOK, methods="rule", all_segments=True, n_topics=2,
+                                 cache_dir=embedding_cache)  # fmt: skip
+    src = suggestions.source
+    assert src["small_talk"] == 24 and src["clustered"] == 24
+    assert not any(t.startswith(("Yeah", "Um,", "Oh", "Right", "[laughs]", "So that")) for t in (s.text for s in suggestions.segments))
+    named = {frozenset(w for term, _ in d.key_terms for w in term.split()) for d in suggestions.drafts}
+    assert len(suggestions.drafts) == 2
+    assert any({"housing", "rent", "landlord", "flat"} & words for words in named)
+    assert any({"bus", "fare", "train", "route"} & words for words in named)
+    blocked = {"erm", "yeah", "um", "part", "half", "year", "honestly", "basically", "laugh", "big"}
+    for draft in suggestions.drafts:
+        words = [w for term, _ in draft.key_terms for w in term.split()] + draft.label.lower().replace(",", "").split()
+        assert not set(words) & blocked, draft.label
+        assert "fares" not in words and "landlords" not in words  # lemmas, not word forms
+        stems = [themekit.nlp.stem(w) for term, _ in draft.key_terms for w in term.split()]
+        assert len(stems) == len(set(stems)), draft.key_terms  # no word repeated in another form
+        assert draft.coherence >= 0.2
+    assert "24 more segments were small talk" in suggestions.to_markdown()
+    assert _yaml.safe_load(suggestions.to_yaml())["source"]["small_talk"] == 24
+
+
+def test_topics_a_topic_below_the_coherence_floor_is_reported_as_dropped(tmp_path):
+    import numpy as np
+
+    from themekit.analysis.topics import MIN_COHERENCE, Suggestions, _drafts
+    from themekit.codebook import Codebook
+    from themekit.nlp import load_pipeline
+    from themekit.segment import segment_corpus
+
+    for name in ("P1", "P2", "P3"):
+        write(tmp_path / "t" / f"{name}.txt", f"Interviewer: And?\n\n{name}: The housing officer found the flat at last.")
+    pool = segment_corpus(themekit.read_corpus(tmp_path / "t"), load_pipeline("blank"), unit="turn", min_words=1).segments
+    model = _Topics({0: [("housing officer", 0.9), ("flat", 0.5)]})
+    apart = np.eye(len(pool))  # three segments that say unrelated things: coherence 0
+    codebook = Codebook.load(SAMPLE_CODEBOOK)
+    drafts, dropped = _drafts(model, pool, [0] * len(pool), apart, codebook, [], np.zeros((0, len(pool))), {}, 2)
+    assert drafts == [] and dropped == [{"size": 3, "transcripts": 3, "coherence": 0.0, "key_terms": ["housing officer", "flat"]}]
+    source = {"clustered": 3, "scope": "all", "transcripts": 3, "outliers": 0, "not_drafted": 3, "min_transcripts": 3,
+              "small_talk": 0, "dropped": dropped, "settings": {"min_coherence": MIN_COHERENCE}}  # fmt: skip
+    text = Suggestions([], model, pool, [0] * 3, apart, codebook, source).to_markdown()
+    assert "1 topic was dropped as incoherent" in text and "housing officer, flat (3 segments, coherence 0.00)" in text
+    together = np.tile([[1.0, 0.0, 0.0]], (3, 1))
+    drafts, dropped = _drafts(model, pool, [0] * 3, together, codebook, [], np.zeros((0, 3)), {}, 2)
+    assert [d.label for d in drafts] == ["Housing officer, flat"] and dropped == []

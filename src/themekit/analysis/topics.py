@@ -20,11 +20,12 @@ needs UMAP's slow, machine-dependent optimisation.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ from themekit.embed import (
 )
 from themekit.errors import OptionError, OutputError, TooFewSegmentsError
 from themekit.models import Corpus, Segment
+from themekit.nlp import stem
 from themekit.pipeline import code, resolve_embedder
 from themekit.run import Run
 from themekit.util.atomic import atomic_write_text
@@ -57,6 +59,10 @@ from themekit.util.progress import (
 )
 
 __all__ = [
+    "FILLERS",
+    "GENERIC",
+    "MIN_COHERENCE",
+    "MIN_CONTENT_WORDS",
     "MIN_DRAFT_TRANSCRIPTS",
     "MIN_SEGMENTS",
     "DraftCode",
@@ -64,6 +70,8 @@ __all__ = [
     "Overlap",
     "Suggestions",
     "coherence",
+    "content_words",
+    "stop_words",
     "suggest_topics",
 ]
 
@@ -92,6 +100,24 @@ FILLERS = frozenset(
     half sort kinda sorta bloody gosh god alright cool fine use using used try trying tried take taking come came
     let able look looking see seeing thank thanks coming saw seen tell happen ask bye hello hi super""".split()
 )
+#: Words that say when, how many or who, not what about: numbers, time spans, dates and words for a person
+#: ("two and a half years", "eighteen months ago", "one gentleman"). They name no topic either.
+_GENERIC_WORDS = """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
+    seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million
+    first second third fourth fifth sixth last next half quarter dozen couple odd
+    minute hour month decade ago today tomorrow yesterday morning afternoon evening night tonight weekend
+    monday tuesday wednesday thursday friday saturday sunday january february march april june july august
+    september october november december fortnight spring summer autumn winter early late
+    gentleman lady lad guy bloke fella chap man woman girl boy folk everybody everyone anybody anyone nobody
+    feel felt feeling sense thinking thought reckon imagine wonder remember mention mentioned talk talking
+    start started end ended different same whole certain particular main biggest"""
+GENERIC = frozenset(_GENERIC_WORDS.split())
+#: A segment with fewer distinct content words than this is small talk ("Erm, it's a big part of it.") and is not clustered.
+MIN_CONTENT_WORDS = 2
+#: Fewer segments than this left once small talk is set aside are too few to cluster.
+MIN_SAID = 10
+#: A topic whose segments are less similar than this on average (see :func:`coherence`) gives no draft.
+MIN_COHERENCE = 0.2
 #: A draft spans at least this many interviews (fewer when the corpus holds fewer).
 MIN_DRAFT_TRANSCRIPTS = 3
 #: A key term is said in at least this many of the topic's interviews (fewer when the topic spans fewer).
@@ -100,30 +126,44 @@ _WORD = re.compile(r"(?u)\b[a-zA-Z][a-zA-Z'’]*[a-zA-Z]\b")
 
 
 class LemmaAnalyzer:
-    """CountVectorizer analyzer: lower-cased lemmas (``counsellors`` → ``counsellor``, spaCy's lookup table),
-    stop words and fillers dropped, and two-word terms only of words said side by side (so no "great half" is
-    made by dropping the words between "great" and "half")."""
+    """CountVectorizer analyzer: lower-cased lemmas (``counsellors`` → ``counsellor``, spaCy's lookup table) of
+    content words only — stop words, fillers, :data:`GENERIC` words and adverbs (``genuinely``, ``completely``)
+    dropped — and two-word terms only of words said side by side (so no "great half" is made by dropping the
+    words between "great" and "half")."""
 
     def __init__(self, stop_words: frozenset[str]) -> None:
         self.stop_words = stop_words
-        self._lemmas: dict[str, str] | None = None
+        self._lexicon: _Lexicon | None = None
+
+    @property
+    def lexicon(self) -> _Lexicon:
+        if self._lexicon is None:
+            self._lexicon = _lexicon()
+        return self._lexicon
 
     def lemma(self, word: str) -> str:
-        if self._lemmas is None:
-            self._lemmas = _lemma_table()
-        found = self._lemmas.get(word)
+        found = self.lexicon.lemmas.get(word)
         if found is not None:
             return found
         if len(word) > 4 and word.endswith("ies"):
             return word[:-3] + "y"
+        if len(word) > 4 and word.endswith(("sses", "shes", "ches", "xes")):
+            return word[:-2]  # "glasses" → "glass", "approaches" → "approach"
         if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
             return word[:-1]  # a plural the table does not list: "employers" → "employer"
         return word
 
-    def __call__(self, text: str) -> list[str]:
+    def content(self, text: str) -> list[str | None]:
+        """Each word of ``text`` in order: its lemma if it is a content word, else None."""
         raw = [w.lower().replace("’", "'").split("'")[0] for w in _WORD.findall(text)]
-        words = [self.lemma(w) for w in raw]
-        keep = [w if _topical(w, r, self.stop_words) else None for w, r in zip(words, raw)]
+        adverbs = self.lexicon.adverbs
+        return [
+            lemma if _topical(lemma, r, self.stop_words) and lemma not in adverbs and r not in adverbs else None
+            for lemma, r in ((self.lemma(r), r) for r in raw)
+        ]
+
+    def __call__(self, text: str) -> list[str]:
+        keep = self.content(text)
         terms = [w for w in keep if w]
         terms += [f"{a} {b}" for a, b in itertools.pairwise(keep) if a and b and a != b]
         return terms
@@ -134,22 +174,36 @@ def _topical(lemma: str, word: str, stop_words: frozenset[str]) -> bool:
     return len(lemma) > 1 and lemma not in stop_words and word not in stop_words and set(word) != {"x"}
 
 
-def _lemma_table() -> dict[str, str]:
-    """English lemmas from spacy-lookups-data (installed with spaCy's lookups): nouns from its lookup table, verb
+@dataclass(frozen=True)
+class _Lexicon:
+    """What spaCy's English lookup tables say of a word: its lemma, whether it is only ever an adverb, whether a noun."""
+
+    lemmas: dict[str, str]
+    adverbs: frozenset[str]
+    nouns: frozenset[str]
+
+
+@functools.lru_cache(maxsize=1)
+def _lexicon() -> _Lexicon:
+    """English lemmas and word classes from spacy-lookups-data (no model): nouns from its lemma lookup table, verb
     forms from its verb exceptions ("took" → "take") and -ed rules checked against its verb list ("needed" →
-    "need"; -ing words stay, as many are nouns: housing, training); empty if the package is missing."""
+    "need"; -ing words stay, as many are nouns: housing, training); adverbs are words its index lists only as
+    adverbs ("genuinely", "regularly"). Empty if the package is missing."""
     try:
         from spacy.lookups import load_lookups
 
         lookups = load_lookups("en", ["lemma_lookup", "lemma_exc", "lemma_index", "lemma_rules"])
     except (ImportError, ValueError, KeyError):
-        return {}
+        return _Lexicon({}, frozenset(), frozenset())
+    index = lookups.get_table("lemma_index")
     table = dict(lookups.get_table("lemma_lookup").items())
-    verbs = set(lookups.get_table("lemma_index").get("verb", []))
+    verbs = set(index.get("verb", []))
     for form, lemmas in lookups.get_table("lemma_exc").get("verb", {}).items():
         table[form] = lemmas[0]
     rules = [(old, new) for old, new in lookups.get_table("lemma_rules").get("verb", []) if old == "ed"]
-    return _VerbForms(table, verbs, rules)
+    other = set(index.get("noun", [])) | verbs | set(index.get("adj", []))
+    adverbs = frozenset(w for w in index.get("adv", []) if w not in other)
+    return _Lexicon(_VerbForms(table, verbs, rules), adverbs, frozenset(index.get("noun", [])))
 
 
 class _VerbForms(dict):
@@ -166,6 +220,19 @@ class _VerbForms(dict):
             if word.endswith(old) and (word[: -len(old)] + new) in self.verbs:
                 return word[: -len(old)] + new
         return default
+
+
+@functools.lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """What key terms leave out: English stop words (scikit-learn's list), :data:`FILLERS` and :data:`GENERIC`."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS | FILLERS | GENERIC)
+
+
+def content_words(analyzer: LemmaAnalyzer, text: str) -> int:
+    """How many distinct content words (lemmas) ``text`` holds."""
+    return len({w for w in analyzer.content(text) if w})
 
 
 @dataclass(frozen=True)
@@ -283,12 +350,15 @@ class Suggestions:
         lines = [
             f"# Topic suggestions: {self.codebook.name} {self.codebook.version}",
             "",
-            f"{src['clustered']} {'participant' if src['scope'] == 'all' else 'uncoded participant'} segments from "
-            f"{src['transcripts']} transcripts were clustered into {len(self.drafts)} topics "
-            f"({src['outliers']} segments fit no topic; {src.get('not_drafted', 0)} were in topics of fewer than "
-            f"{src.get('min_transcripts', 1)} interviews or of filler alone, which give no draft).",
+            (
+                f"{src['clustered']} {'participant' if src['scope'] == 'all' else 'uncoded participant'} segments from "
+                f"{src['transcripts']} transcripts were clustered into {len(self.drafts)} topics "
+                f"({src['outliers']} segments fit no topic; {src.get('not_drafted', 0)} were in topics of fewer than "
+                f"{src.get('min_transcripts', 1)} interviews, of filler alone or incoherent, which give no draft)."
+            ),
             "",
         ]
+        lines += _small_talk_and_dropped(src)
         for d in self.drafts:
             lines += [
                 f"## {d.label} (`{d.id}`)",
@@ -330,6 +400,27 @@ class Suggestions:
         for name, text in targets.items():
             atomic_write_text(folder / name, text)
         return folder
+
+
+def _small_talk_and_dropped(src: dict[str, Any]) -> list[str]:
+    """What ``suggestions.md`` says of the segments and topics left out before any draft: small talk, incoherent topics."""
+    lines = []
+    if src.get("small_talk"):
+        said = (
+            f"{src['small_talk']} more segments were small talk (fewer than {MIN_CONTENT_WORDS} content words once "
+            "fillers, hedges, numbers and time words are left out) and were not clustered."
+        )
+        lines += [said, ""]
+    dropped = src.get("dropped") or []
+    if dropped:
+        floor = src.get("settings", {}).get("min_coherence", MIN_COHERENCE)
+        listed = "; ".join(f"{', '.join(d['key_terms'][:3])} ({d['size']} segments, coherence {d['coherence']:.2f})" for d in dropped)
+        said = (
+            f"{len(dropped)} {'topic was' if len(dropped) == 1 else 'topics were'} dropped as incoherent: their segments "
+            f"say unrelated things (coherence below {floor:.2f}): {listed}."
+        )
+        lines += [said, ""]
+    return lines
 
 
 class WardTopics:
@@ -377,8 +468,9 @@ def auto_topics(n: int) -> int:
 
 
 def auto_min_size(n: int) -> int:
-    """Smallest topic worth suggesting: 1% of the segments, at least 5."""
-    return max(5, n // 100)
+    """Smallest topic worth suggesting: 1% of the segments, at least 5 (3 under 100 segments: a study's few
+    uncoded segments still show a topic three people raise)."""
+    return max(3, min(5, n // 20), n // 100)
 
 
 def suggest_topics(
@@ -397,6 +489,7 @@ def suggest_topics(
     cache_dir: str | Path | None = DEFAULT_CACHE_DIR,
     gold: str | Path | None = None,
     seed: int = 0,
+    min_coherence: float = MIN_COHERENCE,
     progress: ProgressCallback | None = None,
     **code_options: Any,
 ) -> Suggestions:
@@ -405,8 +498,10 @@ def suggest_topics(
     The corpus is coded with ``methods`` (default: as ``themekit code``), then
     the participant segments left uncoded (every segment with
     ``all_segments=True``) are clustered by BERTopic into ``n_topics`` topics
-    (default: chosen from the corpus size); topics under ``min_topic_size``
-    segments are left out. Embeddings come from the same model and cache as
+    (default: chosen from the corpus size); segments of fewer than
+    :data:`MIN_CONTENT_WORDS` content words are small talk and not clustered;
+    topics under ``min_topic_size`` segments, or less coherent than
+    ``min_coherence``, are left out. Embeddings come from the same model and cache as
     coding, so after a coding run nothing is embedded again. ``progress(stage, advance, total)`` is told of
     coding, embedding and clustering as they run (see :mod:`themekit.util.progress`).
     """
@@ -419,7 +514,7 @@ def suggest_topics(
         try:
             return suggest_topics(corpus, codebook, all_segments=all_segments, n_topics=n_topics, min_topic_size=min_topic_size,
                                   examples=examples, methods=methods, unit=unit, min_words=min_words, embedding_model=embedding_model,
-                                  embedding_sha256=embedding_sha256, cache_dir=cache_dir, gold=gold, seed=seed, progress=bars,
+                                  embedding_sha256=embedding_sha256, cache_dir=cache_dir, gold=gold, seed=seed, min_coherence=min_coherence, progress=bars,
                                   **code_options)  # fmt: skip
         finally:
             bars.close()
@@ -430,7 +525,7 @@ def suggest_topics(
                embedding_sha256=embedding_sha256, cache_dir=cache_dir, gold=gold, progress=progress, **code_options)
     codebook = run.codebook
     timings["code"] = time.perf_counter() - started
-    coded, pool = _clustering_pool(run, all_segments=all_segments)
+    coded, pool, small_talk = _clustering_pool(run, all_segments=all_segments)
 
     started = time.perf_counter()
     embedder = resolve_embedder(embedding_model, embedding_sha256, tuple(s.text for s in run.units))
@@ -453,32 +548,44 @@ def suggest_topics(
         progress("cluster", 1, 1)
     timings["cluster"] = time.perf_counter() - started
 
-    drafts = _drafts(model, pool, topics, vectors, codebook, refs, ref_vectors, coded, examples)
+    drafts, dropped = _drafts(model, pool, topics, vectors, codebook, refs, ref_vectors, coded, examples,
+                              min_coherence=min_coherence, embed=lambda terms: embed_texts(terms, embedder, cache))  # fmt: skip
     settings = {"methods": list(run.settings["methods"]), "unit": unit, "topics": k, "min_topic_size": min_size,
-                "examples": examples, "seed": seed, "embedding": embedder.identity}
+                "examples": examples, "seed": seed, "min_coherence": min_coherence, "embedding": embedder.identity}
     source = _source(run, pool, topics, all_segments=all_segments, settings=settings)
+    source["small_talk"] = small_talk
     drafted = {d.topic for d in drafts}
-    # segments of topics too narrow (fewer interviews than min_transcripts) or of filler alone: no draft
+    # segments of topics too narrow (fewer interviews than min_transcripts), of filler alone or incoherent: no draft
     source["not_drafted"] = sum(1 for t in topics if t != -1 and t not in drafted)
+    source["dropped"] = dropped
     stats = {"hits": cache.hits, "misses": cache.misses} if cache else None
     return Suggestions(drafts, model, pool, topics, vectors, codebook, source, timings, stats)
 
 
-def _clustering_pool(run: Run, *, all_segments: bool) -> tuple[dict[tuple[str, int], set[str]], list[Segment]]:
-    """The codes of each coded segment (by transcript id and index), and the segments to cluster: the uncoded ones, or all."""
+def _clustering_pool(run: Run, *, all_segments: bool) -> tuple[dict[tuple[str, int], set[str]], list[Segment], int]:
+    """The codes of each coded segment (by transcript id and index), the segments to cluster (the uncoded ones, or
+    all; small talk of fewer than :data:`MIN_CONTENT_WORDS` content words left out) and how many were small talk."""
     coded: dict[tuple[str, int], set[str]] = {}
     for coding in run.codings:
         coded.setdefault((coding.segment.transcript.id, coding.segment.index), set()).add(coding.code_id)
     pool = [s for s in run.units if all_segments or (s.transcript.id, s.index) not in coded]
+    what = "participant segments" if all_segments else "uncoded participant segments"
+    hint = "Add transcripts" + ("" if all_segments else ", or cluster every participant segment (all_segments=True)")
     if len(pool) < MIN_SEGMENTS:
-        what = "participant segments" if all_segments else "uncoded participant segments"
-        hint = "Add transcripts" + ("" if all_segments else ", or cluster every participant segment (all_segments=True)")
         raise TooFewSegmentsError(
             f"{run.corpus.root}: {len(pool)} {what} ({len(run.units)} in all); topic suggestions need at least "
             f"{MIN_SEGMENTS}. {hint}.",
             param="all_segments",
         )
-    return coded, pool
+    analyzer = LemmaAnalyzer(stop_words())
+    said = [s for s in pool if content_words(analyzer, s.text) >= MIN_CONTENT_WORDS]
+    if len(said) < MIN_SAID:
+        raise TooFewSegmentsError(
+            f"{run.corpus.root}: {len(pool)} {what}, but only {len(said)} say more than small talk (at least "
+            f"{MIN_CONTENT_WORDS} content words); topic suggestions need at least {MIN_SAID} such. {hint}.",
+            param="all_segments",
+        )
+    return coded, said, len(pool) - len(said)
 
 
 def _source(run: Run, pool: list[Segment], topics: list[int], *, all_segments: bool, settings: dict[str, Any]) -> dict[str, Any]:
@@ -501,15 +608,14 @@ def _fit_bertopic(texts: list[str], vectors: np.ndarray, k: int, min_size: int, 
         from bertopic import BERTopic
         from bertopic.vectorizers import ClassTfidfTransformer
     from sklearn.decomposition import PCA
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+    from sklearn.feature_extraction.text import CountVectorizer
 
-    stop = frozenset(ENGLISH_STOP_WORDS | FILLERS)
     dimensions = max(1, min(PCA_DIMENSIONS, len(texts) - 1, vectors.shape[1]))
     model = BERTopic(
         embedding_model=embedder._load() if isinstance(embedder, SentenceTransformerEmbedder) else None,
         umap_model=PCA(n_components=dimensions, svd_solver="full", random_state=seed),
         hdbscan_model=WardTopics(k, min_size),
-        vectorizer_model=CountVectorizer(analyzer=LemmaAnalyzer(stop)),
+        vectorizer_model=CountVectorizer(analyzer=LemmaAnalyzer(stop_words())),
         ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
         top_n_words=30,
         calculate_probabilities=False,
@@ -544,12 +650,26 @@ def _key_terms(model: Any, topic: int, said_in: dict[str, set[str]], need: int) 
     kept: list[tuple[str, float]] = []
     seen: set[str] = set()
     for term, weight in ranked:
-        words = set(term.split())
+        words = {stem(w) for w in term.split()}  # "highlighting" repeats "highlight", "importance" "important"
         if not term or weight <= 0 or words & seen or len(said_in.get(term, ())) < need:
             continue
         seen |= words
         kept.append((term, round(float(weight), 4)))
     return kept[:10]
+
+
+def _label_terms(
+    terms: list[str], nouns: frozenset[str], centre: np.ndarray, embed: Callable[[list[str]], np.ndarray] | None
+) -> list[str]:
+    """The 2-3 terms a draft is named by: of its eight strongest key terms, the three whose meaning is nearest the
+    topic's (unit) ``centre`` (KeyBERT's idea, with the embedding model already loaded), or without ``embed``
+    those ending in a noun first ("Housing, rent" rather than "Expensive, housing"); in that order."""
+    top = terms[:8]
+    if embed is None or len(top) < 2:
+        return sorted(top, key=lambda t: t.split()[-1] not in nouns)[:3]
+    sims = embed(top) @ centre
+    order = sorted(range(len(top)), key=lambda j: (-round(float(sims[j]), 6), j))
+    return [top[j] for j in order[:3]]
 
 
 def _said_in(model: Any, members: list[int], pool: list[Segment]) -> dict[str, set[str]]:
@@ -633,19 +753,24 @@ def _drafts(
     ref_vectors: np.ndarray,
     coded: dict[tuple[str, int], set[str]],
     n_examples: int,
-) -> list[DraftCode]:
+    *,
+    min_coherence: float = MIN_COHERENCE,
+    embed: Callable[[list[str]], np.ndarray] | None = None,
+) -> tuple[list[DraftCode], list[dict[str, Any]]]:
     """One draft per topic that spans enough interviews (:data:`MIN_DRAFT_TRANSCRIPTS`, or every interview of a
-    smaller corpus) and has a key term, largest first; its key terms, label and id from terms said in several of
-    its interviews. Topics of filler and back-channel alone ("Yeah, exactly.") give no draft."""
+    smaller corpus), has a key term and a coherence of at least ``min_coherence``, largest first; its key terms,
+    label and id from terms said in several of its interviews. Topics of filler and back-channel alone ("Yeah,
+    exactly.") give no draft. ``embed`` (texts → unit vectors) names each draft by the key terms nearest its centre.
+    Also returns the topics dropped for low coherence (what they were, for the report)."""
     taken = {c.id for c in codebook} | {old for c in codebook for old in (*c.spec.renamed_from, *c.spec.merged_from)}
-    noun = codebook.spec.participant_noun
     labels = {c.id: c.label for c in codebook}
+    nouns = _lexicon().nouns
     wide = min(MIN_DRAFT_TRANSCRIPTS, len({s.transcript.id for s in pool}))
     by_topic: dict[int, list[int]] = {}
     for i, t in enumerate(topics):
         if t != -1:
             by_topic.setdefault(t, []).append(i)
-    drafts = []
+    drafts, dropped = [], []
     for topic in sorted(by_topic, key=lambda t: (-len(by_topic[t]), t)):
         members = by_topic[topic]
         spans = len({pool[i].transcript.id for i in members})
@@ -654,20 +779,21 @@ def _drafts(
         terms = _key_terms(model, topic, _said_in(model, members, pool), min(MIN_TERM_TRANSCRIPTS, spans))
         if not terms:
             continue  # all filler and back-channel ("Yeah, exactly."): nothing a researcher would name
-        words = [t for t, _ in terms]
+        together = coherence(vectors[members])
+        if together < min_coherence:  # its segments say unrelated things: a bin, not a topic
+            dropped.append({"size": len(members), "transcripts": spans, "coherence": together,
+                            "key_terms": [t for t, _ in terms[:5]]})  # fmt: skip
+            continue
         centre = vectors[members].mean(axis=0)
         centre /= np.linalg.norm(centre) or 1.0
-        about = ", ".join(words[:2]) + (f" and {words[2]}" if len(words) > 2 else "")
         chosen = _examples(members, centre, pool, vectors, n_examples)
+        named = _label_terms([t for t, _ in terms], nouns, centre, embed)
         drafts.append(
             DraftCode(
-                id=_unique_id(words, taken),
-                label=", ".join(words[:3]).capitalize(),
-                definition=(
-                    f"DRAFT from topic suggestions: {noun} talk about {about}. "
-                    "Replace with a definition (what the code means, when to apply it) before coding with it."
-                ),
-                keywords=tuple(words[:5]),
+                id=_unique_id(named, taken),
+                label=", ".join(named).capitalize(),
+                definition=_definition(codebook.spec.participant_noun, named),
+                keywords=tuple(t for t, _ in terms[:5]),
                 examples=tuple(q for q, _ in chosen),
                 example_sources=tuple(s for _, s in chosen),
                 topic=topic,
@@ -675,7 +801,15 @@ def _drafts(
                 transcripts=spans,
                 key_terms=tuple(terms),
                 overlaps=tuple(_overlaps(members, centre, pool, refs, ref_vectors, coded, labels)[:3]),
-                coherence=coherence(vectors[members]),
+                coherence=together,
             )
         )
-    return drafts
+    return drafts, dropped
+
+
+def _definition(noun: str, named: list[str]) -> str:
+    about = ", ".join(named[:2]) + (f" and {named[2]}" if len(named) > 2 else "")
+    return (
+        f"DRAFT from topic suggestions: {noun} talk about {about}. "
+        "Replace with a definition (what the code means, when to apply it) before coding with it."
+    )

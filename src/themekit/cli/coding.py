@@ -195,6 +195,7 @@ def suggest_cmd(
     all_segments: Annotated[bool, typer.Option("--all", help="Cluster every participant segment, not only the uncoded ones.")] = False,
     topics: Annotated[Optional[int], typer.Option("--topics", min=1, help="Number of topics (default: from the corpus size).")] = None,
     min_topic_size: Annotated[Optional[int], typer.Option(min=1, help="Smallest topic to suggest (default: 1% of segments, at least 5).")] = None,
+    min_coherence: Annotated[float | None, typer.Option(min=-1.0, max=1.0, help="Drop topics whose segments are less similar than this on average (default: 0.2; -1 keeps all).")] = None,
     examples: Annotated[int, typer.Option(min=1, max=10, help="Example quotes per draft code.")] = 5,
     method: Annotated[
         Optional[str],
@@ -223,7 +224,7 @@ def suggest_cmd(
     config: ConfigOption = None,
 ) -> None:
     """Suggest draft codes for what the codebook misses: BERTopic over uncoded participant segments."""
-    from themekit.analysis.topics import suggest_topics
+    from themekit.analysis.topics import MIN_COHERENCE, suggest_topics
     from themekit.config import load_settings
 
     progress = _Progress(enabled=not quiet)
@@ -235,6 +236,7 @@ def suggest_cmd(
             all_segments=all_segments,
             n_topics=topics,
             min_topic_size=min_topic_size,
+            min_coherence=MIN_COHERENCE if min_coherence is None else min_coherence,
             examples=examples,
             methods=method,
             unit=unit,
@@ -258,5 +260,6 @@ def suggest_cmd(
             )
         err.print(
             f"{len(suggestions.drafts)} draft codes from {src['clustered']} {'' if src['scope'] == 'all' else 'uncoded '}"
-            f"segments ({src['outliers']} fit no topic, {src.get('not_drafted', 0)} in topics too narrow or of filler alone) → {escape(str(out_dir / 'suggestions.yaml'))}"
+            f"segments ({src['outliers']} fit no topic, {src.get('not_drafted', 0)} in topics too narrow, of filler alone or incoherent; "
+            f"{src.get('small_talk', 0)} small talk not clustered; {len(src.get('dropped', []))} incoherent topics dropped) → {escape(str(out_dir / 'suggestions.yaml'))}"
         )
