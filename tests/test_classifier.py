@@ -146,36 +146,30 @@ def test_classifier_reports_its_decision_threshold(study, embedding_cache):
         assert (p >= threshold - 0.005) == (coding.score >= 0.5)
 
 
-def test_classifier_codes_pool_every_methods_evidence(tiny_codebook):
+def test_classifier_has_the_last_word_on_codes_it_learned(tiny_codebook):
     from pathlib import Path
 
     from themekit import Codebook
     from themekit.coding import combine
     from themekit.models import Coding, Segment, Transcript, Turn
 
-    text = "P01: I trust her. I trust the bus. I owe 300. She helps. I rely on her."
+    text = "P01: I trust her. I trust the bus. I owe 300."
     turn = Turn(index=0, speaker="P01", role="participant", start=5, end=len(text))
     transcript = Transcript("P01", Path("P01.txt"), "0" * 64, "txt", "utf-8", text, (turn,))
-    spans = [(5, 17), (18, 34), (35, 45), (46, 56), (57, 71)]
-    first, second, third, fourth, fifth = (Segment(transcript, i, 0, s, e) for i, (s, e) in enumerate(spans))
+    first, second, third = (Segment(transcript, i, 0, s, e) for i, (s, e) in enumerate([(5, 17), (18, 34), (35, 45)]))
     codings = [
         Coding(first, "trust", "support", "rule", 0.8, "matched: trust"),
-        Coding(first, "trust", "support", "classifier", 0.3, "top features: 'trust her'; p=0.25"),
-        Coding(second, "trust", "support", "rule", 0.8, "matched: trust"),  # the classifier did not report it
+        Coding(first, "trust", "support", "classifier", 0.6, "top features: 'trust her'; p=0.55"),
+        Coding(second, "trust", "support", "rule", 0.8, "matched: trust"),
         Coding(third, "debt", "barriers", "rule", 0.8, "matched: owe 300"),
-        Coding(third, "debt", "barriers", "semantic", 0.3, "nearest example: ..."),  # weak: no model for debt
-        Coding(fourth, "trust", "support", "classifier", 0.6, "top features: 'helps'; p=0.5"),  # alone, not enough
-        Coding(fifth, "trust", "support", "classifier", 0.6, "top features: 'rely'; p=0.5"),
-        Coding(fifth, "trust", "support", "semantic", 0.3, "nearest example: ..."),  # a weak reading that agrees
     ]
     codebook = Codebook.load(tiny_codebook)
     merged = combine(codings, codebook, final={"trust": "classifier"})
-    assert [(c.segment.text, c.code_id, c.method, c.score) for c in merged] == [
-        ("I trust her.", "trust", "rule+classifier", 0.7667),  # pooled 0.86: past the learned cut 0.7
-        ("I owe 300.", "debt", "rule", 0.8),  # no model for debt: each method counts at 0.5 or more, as ever
-        ("I rely on her.", "trust", "classifier+semantic", 0.5333),  # pooled 0.72
+    assert [(c.segment.text, c.code_id, c.method) for c in merged] == [
+        ("I trust her.", "trust", "rule+classifier"),
+        ("I owe 300.", "debt", "rule"),  # no model for debt: the rules stand
     ]
-    assert len(combine(codings, codebook)) == 5  # without models every method counts at 0.5 or more
+    assert len(combine(codings, codebook)) == 3  # without models every method counts
 
 
 FILLER_TALK = [

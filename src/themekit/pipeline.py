@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 from themekit.batch import BatchJob, Outcome, batched
 from themekit.codebook import Codebook
 from themekit.coding import (
-    EVIDENCE_FLOOR,
     METHODS,
     Coded,
     CoderContext,
@@ -158,10 +157,8 @@ def code(
     segmentation = Segmentation(segments=batches.segments, unit=job.unit)
 
     embedding = _LazyEmbedder(embedding_model, embedding_sha256, segmentation)
-    # with a classifier, the methods report weaker evidence too: it counts, pooled, for the codes the classifier learns
-    floor = min(min_score, EVIDENCE_FLOOR) if "classifier" in names else min_score
     context = CoderContext(nlp=nlp, embedder=embedding, cache_dir=Path(cache_dir) if cache_dir else None,
-                           min_score=floor, human=human, progress=progress)  # fmt: skip
+                           min_score=min_score, human=human, progress=progress)  # fmt: skip
     stats: RunStats = {"warnings": batches.warnings} if batches.warnings else {}
     if passages:
         segmentation = _passages(segmentation, nlp, context, stats, timings)
@@ -385,9 +382,9 @@ def _run_coders(
     progress: ProgressCallback | None,
     stats: RunStats,
 ) -> tuple[list[Coding], dict[str, str]]:
-    """Every chosen method's codings, in registry order (their statistics added to ``stats``); which method
-    learned which code (those codes are given on the pooled evidence). A method that ran in the batches has its
-    codings already; the others code the whole corpus here, once, so the embedding cache has one writer."""
+    """Every chosen method's codings, in registry order (their statistics added to ``stats``); which method has
+    the last word on which code. A method that ran in the batches has its codings already; the others code the
+    whole corpus here, once, so the embedding cache has one writer."""
     raw: list[Coding] = []
     final: dict[str, str] = {}
     for name in names:

@@ -35,10 +35,7 @@ __all__ = [
     "MethodSpec",
     "RuleCoder",
     "SemanticCoder",
-    "EVIDENCE_FLOOR",
-    "LEARNED_CUT",
     "combine",
-    "learned_score",
     "merge_stats",
     "method_names",
 ]
@@ -144,22 +141,6 @@ def method_names(methods: str | Sequence[str] | None, *, have_gold: bool = False
     return [m for m in METHODS if m in names]
 
 
-#: For a code with a classifier trained on human codings, the methods' pooled evidence (noisy-OR of the classifier's,
-#: the rules' and the semantic scores) that codes a segment. Pooled so: the classifier alone must be well past its
-#: cross-validated threshold (a model trained on every coded interview is surer than the fold models that chose the
-#: threshold), and less where the codebook's reading agrees. Measured on a plateau from 0.6 to 0.75.
-LEARNED_CUT = 0.7
-#: When a classifier runs, the scores the other methods report down to this, for codes it learns.
-EVIDENCE_FLOOR = 0.05
-
-
-def learned_score(pooled: float) -> float:
-    """A learned code's pooled evidence on the common scale: ``LEARNED_CUT`` scores 0.5, linearly on each side."""
-    if pooled < LEARNED_CUT:
-        return 0.5 * pooled / LEARNED_CUT
-    return 0.5 + 0.5 * (pooled - LEARNED_CUT) / (1.0 - LEARNED_CUT)
-
-
 def combine(
     codings: list[Coding], codebook: Codebook, *, min_score: float = 0.5, final: Mapping[str, str] | None = None
 ) -> list[Coding]:
@@ -167,27 +148,21 @@ def combine(
     combined by noisy-OR, evidence kept from each, a negation flag kept if any
     method raised it; then ``min_score`` applied.
 
-    ``final`` maps a code to the method that learned it (a classifier trained
-    on human codings of that code). Such a code is given where that method
-    reported it, with the evidence of every method pooled: their noisy-OR, put
-    on the common scale by :func:`learned_score` (``LEARNED_CUT`` scores 0.5).
-    Other codes take only what each method reported at ``min_score`` or more
-    (scores below it are gathered for learned codes only)."""
+    ``final`` maps a code to the method that has the last word on it (a
+    classifier trained on human codings of that code: it has learned from the
+    rule matches and the embeddings how far to trust them), so a coding of
+    such a code stands only where that method gave it too."""
     final = final or {}
     groups: dict[tuple[int, str], list[Coding]] = {}
     for c in codings:
         groups.setdefault((id(c.segment), c.code_id), []).append(c)
     merged: list[Coding] = []
     for (_, code_id), group in groups.items():
-        learned = code_id in final
-        if learned and all(c.method != final[code_id] for c in group):
+        if code_id in final and all(c.method != final[code_id] for c in group):
             continue
-        if not learned:
-            group = [c for c in group if c.score >= min_score]
-            if not group:
-                continue
-        best = group[0]
-        if len(group) > 1:
+        if len(group) == 1:
+            best = group[0]
+        else:
             best = replace(
                 group[0],
                 method="+".join(c.method for c in group),
@@ -196,8 +171,6 @@ def combine(
                 # similarity cannot tell "never lonely" from "lonely": a negation the rules saw stays flagged
                 negated=any(c.negated for c in group),
             )
-        if learned:
-            best = replace(best, score=round(learned_score(best.score), 4))
         if best.score >= min_score:
             merged.append(best)
     order = {c.id: k for k, c in enumerate(codebook)}

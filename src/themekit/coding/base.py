@@ -14,8 +14,8 @@ __all__ = ["Coded", "Coder", "merge_stats"]
 
 @dataclass
 class Coded:
-    """What a coder found: its codings, its statistics (merged into ``run.stats``) and the codes it learned (a
-    classifier's: they are given on every method's evidence pooled, where it reported them; see ``combine``)."""
+    """What a coder found: its codings, its statistics (merged into ``run.stats``) and the codes it has the last
+    word on (a classifier's learned codes: another method's coding of them stands only where it agrees)."""
 
     codings: list[Coding]
     stats: dict[str, Any] = field(default_factory=dict)

@@ -139,8 +139,7 @@ class ClassifierCoder:
         return matches
 
     def code(self, segmentation: Segmentation, codebook: Codebook) -> Coded:
-        """A model per code with enough human codings; each codes the corpus. The codes it learned are given where
-        the pooled evidence of every method reaches the learned cut (see :func:`themekit.coding.combine`)."""
+        """A model per code with enough human codings; each codes the corpus. Its decision on those codes is final."""
         codings = self._codings(segmentation, codebook)
         stats: dict[str, Any] = {"embedding_cache": self.cache.stats()} if self.cache is not None else {}
         stats["classifier"] = self.report
