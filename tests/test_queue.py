@@ -38,16 +38,23 @@ def test_queue_order_without_a_model_uses_the_scores_nearest_the_threshold():
     assert ids(queue_order(rows, {}, {"debt": 50})) == ["a2", "a3", "a1"]
 
 
-def test_queue_order_serves_codes_with_few_decisions_first_round_robin():
+def test_queue_order_serves_codes_short_of_positives_first_round_robin():
     rows = rows_of(
         ("d1", "debt", 0.51), ("d2", "debt", 0.52),
         ("t1", "trust", 0.9), ("t2", "trust", 0.8), ("t3", "trust", 0.7),
         ("l1", "lonely", 0.95), ("l2", "lonely", 0.6),
     )  # fmt: skip
     order = ids(queue_order(rows, {}, {"debt": 30, "trust": 0, "lonely": 1}, few=2))
-    # trust (no decisions) then lonely (one), each its least certain first; trust lacks two decisions, lonely one
-    assert order[:3] == ["t3", "l2", "t2"]
-    assert order[3:] == ["d1", "d2", "t1", "l1"] or order[3:5] == ["d1", "d2"]
+    # trust (no positives) then lonely (one), each its likeliest positive first; trust lacks two positives, lonely one;
+    # then the rest by uncertainty, debt's stretched by its 30 decisions
+    assert order == ["t1", "l1", "t2", "d1", "d2", "l2", "t3"]
+
+
+def test_queue_order_lets_a_code_whose_suggestions_keep_failing_drop_back():
+    rows = rows_of(("d1", "debt", 0.9), ("t1", "trust", 0.56))
+    # debt: 5 decisions, none positive (under PATIENCE (3) x few (2): still served first); then 7, and it drops back
+    assert ids(queue_order(rows, {}, {"debt": 5, "trust": 9}, positive_counts={"debt": 0, "trust": 9}, few=2)) == ["d1", "t1"]
+    assert ids(queue_order(rows, {}, {"debt": 7, "trust": 9}, positive_counts={"debt": 0, "trust": 9}, few=2)) == ["t1", "d1"]
 
 
 def test_queue_order_brings_codes_with_fewer_decisions_forward():
@@ -136,14 +143,15 @@ def test_queue_learner_note_decision_returns_while_training_runs_and_queues_one_
         inverse = {v: k for k, v in debt.items()}
         return [inverse[i] for i in ids(learner.order(rows)) if i in inverse]
 
-    assert debt_order() == ["P03", "P02", "P01"]  # cold start: the score nearest the threshold first
+    assert debt_order() == ["P01", "P02", "P03"]  # cold start, debt without positives: the likeliest positive first
     assert not learner.training and trainer.calls == 0  # no decisions: nothing to learn yet
-    decide(project, tiny_run, {("P01", 1, "debt"): "accept", ("P02", 1, "debt"): "accept"})
+    decide(project, tiny_run, {(t, i, "debt"): "accept" for t, i in [("P01", 0), ("P01", 1), ("P01", 2), ("P02", 0), ("P02", 1)]})
     learner.note_decision()
     assert not learner.training
     learner.note_decision()  # the second: a retrain starts, and the call has returned while it waits at the gate
     assert trainer.started.wait(30) and learner.training
-    assert debt_order() == ["P03", "P02", "P01"]  # no finished model yet: still the scores, without waiting
+    # five positives: debt is ordered by uncertainty now, still by the scores (no finished model), without waiting
+    assert debt_order() == ["P03", "P02", "P01"]
     for _ in range(6):  # three more retrains asked for while one runs: one more run after it, not three
         learner.note_decision()
     trainer.gate.set()

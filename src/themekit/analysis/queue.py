@@ -6,14 +6,18 @@ classifier's where that code has a model, else the suggestion's own score
 (every method's score is calibrated the same way), which is the cold start
 before any model. Then:
 
-1. Codes with fewer than ``few`` decisions (:data:`FEW_DECISIONS`) come first,
-   round-robin: the code with the fewest decisions (then codebook order) gives
-   its most uncertain suggestion, then the next code, and so on; each such code
-   gives at most as many suggestions as it lacks decisions. A model needs
-   positives and negatives of every code, and this is where they come from.
-2. Then every other suggestion, least certain first: by its distance from the
-   threshold, ``|p - 0.5|``, stretched by ``sqrt((1 + n) / (1 + few))`` where
-   ``n`` is its code's decisions, so codes with few decisions come forward.
+1. Codes with fewer than ``few`` positives (:data:`FEW_POSITIVES`, the
+   classifier's own minimum to train a code) come first, round-robin: the code
+   with the fewest positives (then codebook order) gives its likeliest positive
+   (highest probability), then the next code, and so on; each gives at most as
+   many suggestions as it lacks positives. A code has no model to be unsure
+   about until it has positives, and negatives come with every decision on
+   other codes. A code whose suggestions keep being rejected leaves this group
+   after ``PATIENCE`` x ``few`` decisions.
+2. Then every other suggestion, least certain first (uncertainty sampling):
+   by its distance from the threshold, ``|p - 0.5|``, stretched by
+   ``sqrt((1 + n) / (1 + few))`` where ``n`` is its code's decisions, so codes
+   with few decisions come forward.
 
 Ties go to transcript order (the order the rows were given in).
 
@@ -51,6 +55,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +63,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from themekit.coding.classifier import MIN_POSITIVES
 from themekit.embed import DEFAULT_CACHE_DIR
 from themekit.errors import OptionError
 from themekit.gold import HumanCodings
@@ -67,12 +73,15 @@ if TYPE_CHECKING:
     from themekit.coding.classifier import SegmentFit
     from themekit.store import Decision, Project
 
-__all__ = ["FEW_DECISIONS", "MIN_AGREEMENT", "READY_KAPPA", "READY_POSITIVES", "QueueLearner", "queue_order"]
+__all__ = ["FEW_POSITIVES", "MIN_AGREEMENT", "PATIENCE", "READY_KAPPA", "READY_POSITIVES", "QueueLearner", "queue_order"]
 
-#: Codes with fewer decisions than this come first in the queue, round-robin.
-FEW_DECISIONS = 5
+#: Codes with fewer positives than this come first in the queue, round-robin: the classifier's minimum to train one.
+FEW_POSITIVES = MIN_POSITIVES
+#: A code stays among the first while it has fewer positives than ``FEW_POSITIVES`` and fewer decisions than this
+#: many times it.
+PATIENCE = 3
 #: Positive and negative decided segments a code needs before its agreement is measured.
-MIN_AGREEMENT = 5
+MIN_AGREEMENT = MIN_POSITIVES
 #: Cross-validated Cohen's kappa at which a code is ready: the classifier may code it alone.
 READY_KAPPA = 0.6
 #: Positives a code needs, besides its kappa, to be ready.
@@ -86,27 +95,29 @@ def queue_order(
     probabilities: Mapping[str, float],
     decision_counts: Mapping[str, int],
     *,
-    few: int = FEW_DECISIONS,
+    positive_counts: Mapping[str, int] | None = None,
+    few: int = FEW_POSITIVES,
     codes: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """``rows`` (review rows: ``id``, ``suggested_code``, ``score``) most teaching first, by the rule in the module's
     documentation. ``probabilities``: row id → the current model's calibrated probability for the row's code (rows
-    left out use their ``score``); ``decision_counts``: code → decisions so far; ``codes``: codebook order, for ties."""
+    left out use their ``score``); ``decision_counts``, ``positive_counts``: code → decisions and positives so far
+    (positives default to the decisions); ``codes``: codebook order, for ties."""
+    positives = decision_counts if positive_counts is None else positive_counts
     rank = {code: k for k, code in enumerate(codes)}
     by_code: dict[str, list[tuple[float, int]]] = {}
     for k, row in enumerate(rows):
-        p = float(probabilities.get(row["id"], row["score"]))
-        by_code.setdefault(row["suggested_code"], []).append((abs(p - 0.5), k))
+        by_code.setdefault(row["suggested_code"], []).append((float(probabilities.get(row["id"], row["score"])), k))
+    lacking = [c for c in by_code if positives.get(c, 0) < few and decision_counts.get(c, 0) < PATIENCE * few]
+    lacking.sort(key=lambda c: (positives.get(c, 0), rank.get(c, len(rank)), min(k for _, k in by_code[c])))
+    turns = {c: [k for _, k in sorted(by_code[c], key=lambda e: (-e[0], e[1]))][: few - positives.get(c, 0)] for c in lacking}
     first: list[int] = []
-    lacking = [c for c in by_code if decision_counts.get(c, 0) < few]
-    lacking.sort(key=lambda c: (decision_counts.get(c, 0), rank.get(c, len(rank)), min(k for _, k in by_code[c])))
-    turns = {c: sorted(by_code[c])[: few - decision_counts.get(c, 0)] for c in lacking}
     for depth in range(max((len(t) for t in turns.values()), default=0)):
-        first.extend(turns[c][depth][1] for c in lacking if depth < len(turns[c]))
+        first.extend(turns[c][depth] for c in lacking if depth < len(turns[c]))
     taken = set(first)
     rest = [
-        (distance * math.sqrt((1 + decision_counts.get(code, 0)) / (1 + few)), k)
-        for code, entries in by_code.items() for distance, k in entries if k not in taken
+        (abs(p - 0.5) * math.sqrt((1 + decision_counts.get(code, 0)) / (1 + few)), k)
+        for code, entries in by_code.items() for p, k in entries if k not in taken
     ]  # fmt: skip
     return [rows[k] for k in first] + [rows[k] for _, k in sorted(rest)]
 
@@ -163,6 +174,8 @@ class QueueLearner:
         self._since = 0
         #: the message of the last retrain that failed (``None`` after one succeeds)
         self.error: str | None = None
+        #: seconds the last finished retrain took (``None`` before one)
+        self.training_seconds: float | None = None
         if self._decisions():
             self._retrain()
 
@@ -178,8 +191,9 @@ class QueueLearner:
             i = self._row_of.get((item["transcript"], item["start"], item["end"]))
             if scores is not None and i is not None:
                 probabilities[row["id"]] = float(scores[i])
-        counts = {code: n for code, (n, _) in self._tally().items()}
-        return queue_order(rows, probabilities, counts, codes=[c.id for c in self.run.codebook])
+        tally = self._tally()
+        counts, positives = {c: n for c, (n, _) in tally.items()}, {c: p for c, (_, p) in tally.items()}
+        return queue_order(rows, probabilities, counts, positive_counts=positives, codes=[c.id for c in self.run.codebook])
 
     def note_decision(self) -> None:
         """Count a recorded decision; every ``retrain_every`` of them start a retrain in the background."""
@@ -249,9 +263,11 @@ class QueueLearner:
 
     def _work(self) -> None:
         while True:
+            started = time.perf_counter()
             try:
                 self._model = self._train()
                 self.error = None
+                self.training_seconds = round(time.perf_counter() - started, 3)
             except Exception as exc:
                 log.exception("retraining the review queue's classifier failed")
                 self.error = f"retraining failed: {exc}"
