@@ -145,7 +145,11 @@ def test_queue_learner_note_decision_returns_while_training_runs_and_queues_one_
 
     assert debt_order() == ["P01", "P02", "P03"]  # cold start, debt without positives: the likeliest positive first
     assert not learner.training and trainer.calls == 0  # no decisions: nothing to learn yet
-    decide(project, tiny_run, {(t, i, "debt"): "accept" for t, i in [("P01", 0), ("P01", 1), ("P01", 2), ("P02", 0), ("P02", 1)]})
+    # five debt positives, none on the suggestions in the queue (a decided suggestion goes to the end)
+    decide(project, tiny_run, {(t, i, "debt"): "add" for t, i in [("P01", 0), ("P01", 2), ("P02", 0), ("P02", 2)]})
+    first = tiny_run.units[0]
+    project.add_decisions([{"transcript": "P01", "transcript_sha256": first.transcript.sha256, "start": first.start,
+                            "end": first.start + 8, "quote": first.text[:8], "code": "debt", "decision": "add"}], coder="alex")
     learner.note_decision()
     assert not learner.training
     learner.note_decision()  # the second: a retrain starts, and the call has returned while it waits at the gate
@@ -159,6 +163,20 @@ def test_queue_learner_note_decision_returns_while_training_runs_and_queues_one_
     assert trainer.calls == 2
     # the model's probabilities now: P02 0.49 (the uncertain one), P01 0.99, P03 0.0
     assert debt_order() == ["P02", "P01", "P03"]
+    learner.close()
+
+
+def test_queue_learner_puts_the_coders_decided_suggestions_last(tiny_run, tmp_path):
+    project = Project(tmp_path / "project.db")
+    learner = QueueLearner(project, tiny_run, coder="alex", trainer=GatedTrainer(a_fit(tiny_run, {})))
+    rows = review_rows(tiny_run)
+    before = learner.order(rows)
+    decide(project, tiny_run, {("P01", 0, "loneliness"): "reject"}, coder="sam")  # someone else's: no change
+    assert ids(learner.order(rows)) == ids(before)
+    decide(project, tiny_run, {("P01", 0, "loneliness"): "reject"})
+    after = learner.order(rows)
+    assert (after[-1]["transcript"], after[-1]["suggested_code"], after[-1]["quote"]) == ("P01", "loneliness", tiny_run.units[0].text)
+    assert sorted(ids(after)) == sorted(ids(rows))
     learner.close()
 
 

@@ -182,7 +182,8 @@ class QueueLearner:
     # -- the request side: never waits for training -----------------------------------------------------------------
 
     def order(self, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-        """``rows`` (from :func:`themekit.store.review.review_rows`), most teaching first, by the latest model."""
+        """``rows`` (from :func:`themekit.store.review.review_rows`), most teaching first, by the latest model;
+        rows whose coding the teaching decisions already decided go last, in the order given."""
         model = self._model
         probabilities: dict[str, float] = {}
         for row in rows:
@@ -191,9 +192,12 @@ class QueueLearner:
             i = self._row_of.get((item["transcript"], item["start"], item["end"]))
             if scores is not None and i is not None:
                 probabilities[row["id"]] = float(scores[i])
-        tally = self._tally()
+        tally, decided = self._tally()
         counts, positives = {c: n for c, (n, _) in tally.items()}, {c: p for c, (_, p) in tally.items()}
-        return queue_order(rows, probabilities, counts, positive_counts=positives, codes=[c.id for c in self.run.codebook])
+        key = lambda row: (row["_item"]["transcript"], row["_item"]["start"], row["_item"]["end"], row["_item"]["code"])
+        open_rows = [r for r in rows if key(r) not in decided]
+        ordered = queue_order(open_rows, probabilities, counts, positive_counts=positives, codes=[c.id for c in self.run.codebook])
+        return ordered + [r for r in rows if key(r) in decided]
 
     def note_decision(self) -> None:
         """Count a recorded decision; every ``retrain_every`` of them start a retrain in the background."""
@@ -208,7 +212,7 @@ class QueueLearner:
     def status(self) -> list[dict[str, Any]]:
         """Per code of the run's codebook: decisions and positives so far, the classifier's cross-validated F1
         and kappa against the coder (``None`` until measured), and whether the code is ready."""
-        model, tally = self._model, self._tally()
+        model, (tally, _) = self._model, self._tally()
         rows = []
         for code in self.run.codebook:
             decided, positives = tally.get(code.id, (0, 0))
@@ -297,8 +301,9 @@ class QueueLearner:
         mine = [d for d in decisions if (self.coder is None or d.coder == self.coder) and self._sha.get(d.transcript) == d.transcript_sha256]
         return settled(mine)
 
-    def _tally(self) -> dict[str, tuple[int, int]]:
-        """Per code: (decided spans, spans given the code), from each span's latest decision on the code."""
+    def _tally(self) -> tuple[dict[str, tuple[int, int]], set[tuple[str, int, int, str]]]:
+        """Per code: (decided spans, spans given the code), from each span's latest decision on the code; and the
+        (transcript, start, end, code) of every coding decided."""
         from themekit.store import resolve_code_ids
 
         ids = resolve_code_ids(self.run.codebook)
@@ -315,7 +320,7 @@ class QueueLearner:
                     entry = counts.setdefault(ids[code], [0, 0])
                     entry[0] += 1
                     entry[1] += given
-        return {code: (n, p) for code, (n, p) in counts.items()}
+        return {code: (n, p) for code, (n, p) in counts.items()}, set(latest)
 
 
 def _agreement(fit: SegmentFit) -> dict[str, tuple[float, float]]:
