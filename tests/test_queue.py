@@ -271,3 +271,15 @@ def test_queue_learner_trains_the_classifier_on_decisions(tiny_codebook, tmp_pat
         assert sorted(ids(ranked)) == sorted(ids(review_rows(run)))
     finally:
         learner.close()
+
+
+def test_queue_learner_sees_decisions_recorded_after_it_started(tiny_run, tmp_path):
+    project = Project(tmp_path / "project.db")
+    learner = QueueLearner(project, tiny_run, coder="alex", trainer=GatedTrainer(a_fit(tiny_run, {})))
+    assert {s["code"]: s["decisions"] for s in learner.status()}["trust"] == 0
+    decide(project, tiny_run, {("P01", 2, "trust"): "accept"})  # recorded elsewhere (a sheet), not noted: still seen
+    assert {s["code"]: s["decisions"] for s in learner.status()}["trust"] == 1
+    decide(project, tiny_run, {("P01", 2, "trust"): "reject"})
+    learner.note_decision()
+    assert {s["code"]: (s["decisions"], s["positives"]) for s in learner.status()}["trust"] == (1, 0)
+    learner.close()

@@ -172,6 +172,7 @@ class QueueLearner:
         self._again = False
         self._closed = False
         self._since = 0
+        self._read: tuple[tuple[int, int], list[Decision]] | None = None
         #: the message of the last retrain that failed (``None`` after one succeeds)
         self.error: str | None = None
         #: seconds the last finished retrain took (``None`` before one)
@@ -201,6 +202,7 @@ class QueueLearner:
 
     def note_decision(self) -> None:
         """Count a recorded decision; every ``retrain_every`` of them start a retrain in the background."""
+        self._read = None  # read the decisions again, whatever the store's mark says
         with self._lock:
             self._since += 1
             due = self._since >= self.retrain_every
@@ -293,13 +295,20 @@ class QueueLearner:
     # -- the decisions ------------------------------------------------------------------------------------------------
 
     def _decisions(self) -> list[Decision]:
-        """The decisions that teach (see the module's documentation), read with a connection of this thread's own."""
+        """The decisions that teach (see the module's documentation), read with a connection of this thread's own;
+        read again only when the store's mark (count, latest id) moved or a decision was noted since."""
         from themekit.store import Project, settled
 
         with Project(self.project_path) as project:
+            mark = project.decisions_mark()
+            cached = self._read
+            if cached is not None and cached[0] == mark:
+                return cached[1]  # nothing recorded since: no need to read them all again
             decisions = project.decisions()
         mine = [d for d in decisions if (self.coder is None or d.coder == self.coder) and self._sha.get(d.transcript) == d.transcript_sha256]
-        return settled(mine)
+        teaching = settled(mine)
+        self._read = (mark, teaching)  # one assignment: a thread reading it sees the old pair or the new
+        return teaching
 
     def _tally(self) -> tuple[dict[str, tuple[int, int]], set[tuple[str, int, int, str]]]:
         """Per code: (decided spans, spans given the code), from each span's latest decision on the code; and the

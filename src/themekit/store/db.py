@@ -431,6 +431,11 @@ class Project:
                                  "new_code, coder, at, note, final FROM decisions ORDER BY id")
         ]
 
+    def decisions_mark(self) -> tuple[int, int]:
+        """(how many decisions, the latest one's id): changes whenever a decision is recorded, read in one query."""
+        row = self._query("SELECT COUNT(*) AS n, COALESCE(MAX(id), 0) AS last FROM decisions")[0]
+        return int(row["n"]), int(row["last"])
+
     def add_decisions(self, decisions: Iterable[dict[str, Any]], *, coder: str, source: str = "", source_sha256: str = "",
                       counts: dict[str, Any] | None = None, final: bool = False) -> int:
         """Record decisions (dicts with transcript, transcript_sha256, start, end, quote, code, decision,
