@@ -244,3 +244,29 @@ def test_classifier_reads_back_an_identical_fit_and_trains_again_when_the_coding
     changed = code(folder, codebook, methods="classifier", cache_dir=cache, project=None)
     assert changed.stats["classifier_fit_cache"] == {**first.stats["classifier_fit_cache"], "misses": 1, "hits": 0}
     assert changed.stats["classifier"]["transport"]["positives"] == 11
+
+
+def test_classifier_fit_corpus_learns_again_from_features_computed_once(study):
+    import pandas as pd
+
+    from themekit.coding.classifier import ClassifierCoder
+    from themekit.embed import TfidfSvdEmbedder
+    from themekit.gold import HumanCodings
+    from themekit.segment import Segmentation
+
+    folder, codebook = study
+    run = code(folder, codebook, methods="rule", cache_dir=None, project=None)
+    units = list(run.units)
+    embedder = TfidfSvdEmbedder([s.text for s in units])
+    gold = pd.read_csv(folder / "gold.csv", dtype=str, keep_default_na=False)
+    coder = ClassifierCoder(embedder, human=HumanCodings.from_frame(gold.iloc[:0], "none"))
+    features = coder.corpus_features(Segmentation(units, unit="sentence"), run.codebook)
+    assert coder.fit_corpus(features, run.codebook).probabilities == {}  # nothing decided: nothing learned
+    coder = ClassifierCoder(embedder, human=HumanCodings.from_frame(gold, "decisions"))
+    fit = coder.fit_corpus(features, run.codebook)
+    assert list(fit.probabilities) == ["transport"] and fit.report["money"]["trained"] is False
+    y, held_out = fit.held_out["transport"]
+    assert int(y.sum()) == 12 and len(held_out) == 24 and fit.report["transport"]["cv_folds"] == 3
+    bus = np.array([s.text in TRANSPORT for s in units])
+    scores = fit.scores("transport")
+    assert scores[bus].min() > 0.5 > scores[~bus].max()

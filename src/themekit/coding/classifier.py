@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,7 +54,7 @@ from themekit.segment import Segmentation
 if TYPE_CHECKING:
     from spacy.language import Language
 
-__all__ = ["ClassifierCoder", "MIN_POSITIVES"]
+__all__ = ["MIN_POSITIVES", "ClassifierCoder", "CorpusFeatures", "SegmentFit"]
 
 #: A code needs at least this many human-coded positive segments to get a model.
 MIN_POSITIVES = 5
@@ -213,19 +213,46 @@ class ClassifierCoder:
         words = tfidf.transform(texts_all)
         distinct = SemanticCoder(self.embedder, cache=self.cache, nlp=self.nlp).distinctiveness(segmentation, codebook)
         dense = np.hstack([self._dense(segments), self._rule_matches(segments, codebook), DISTINCT_WEIGHT * distinct])
-        outside = self._embed(examples.texts[len(covered) :])
-        outside_dense = (
-            np.hstack([outside, outside, np.zeros_like(outside), np.zeros((len(outside), 2 * len(codebook)), np.float32)])
-            if len(outside)
-            else dense[:0]
-        )
-        train_words = tfidf.transform(examples.texts)
+        outside_dense = dense[:0]
+        if len(examples.texts) > len(covered):
+            outside = self._embed(examples.texts[len(covered) :])
+            outside_dense = np.hstack([outside, outside, np.zeros_like(outside), np.zeros((len(outside), 2 * len(codebook)), np.float32)])
+        train_words = tfidf.transform(examples.texts) if examples.texts else words[:0]
         return _Features(
             vocabulary=np.array(tfidf.get_feature_names_out()),
             words=words,
             corpus=hstack([words, csr_matrix(dense)]).tocsr(),
             train=hstack([train_words, csr_matrix(np.vstack([dense[covered], outside_dense]))]).tocsr(),
         )
+
+    def corpus_features(self, segmentation: Segmentation, codebook: Codebook) -> CorpusFeatures:
+        """Every feature of the corpus' segments (embeddings through the cache), to learn from again and again
+        with :meth:`fit_corpus` as human codings grow, without embedding the corpus again."""
+        return CorpusFeatures(segmentation, self._features(segmentation, codebook, _Examples([], [], [], [])))
+
+    def fit_corpus(self, features: CorpusFeatures, codebook: Codebook) -> SegmentFit:
+        """Learn from the human codings of the corpus' own segments (rows about other transcripts are left out)
+        and give each code's probabilities for every segment, with the cross-validated figures.
+
+        As :meth:`code` learns, except the folds: grouped by transcript when the codings cover two transcripts
+        or more, else by segment, so a first interview's decisions are cross-validated too."""
+        segments = features.segmentation.segments
+        self.report = {}
+        examples = self._examples(segments, codebook) if segments else _Examples([], [], [], [])
+        n = len(examples.covered)
+        groups = examples.groups[:n] if len(set(examples.groups[:n])) >= 2 else [str(row) for row in examples.covered]
+        examples = _Examples(examples.covered, examples.texts[:n], groups, examples.labels[:n])
+        if not n:
+            return SegmentFit(0.5, {}, {c.id: {"positives": 0, "negatives": 0, "trained": False} for c in codebook}, {}, [])
+        data = replace(features.data, train=features.data.corpus[examples.covered])
+        self.fits = None  # decisions grow between fits: keeping each set's models on disk would only fill it
+        learned = self._learn(codebook, data, examples)
+        held_out = {
+            code.id: (np.array([code.id in label for label in examples.labels], dtype=int), fit.predicted)
+            for code, fit in learned if fit.predicted is not None
+        }  # fmt: skip
+        probabilities = {code.id: fit.proba for code, fit in learned}
+        return SegmentFit(self.decision_threshold, probabilities, self.report, held_out, list(examples.covered))
 
     def _learn(self, codebook: Codebook, data: _Features, examples: _Examples) -> list[tuple[Any, _Learned]]:
         """A model per learnable code, cross-validated by transcript where the data allow, all codes side by side on
@@ -335,6 +362,33 @@ def _fit(train: Any, y: np.ndarray, splits: list, corpus: Any, n_words: int) -> 
             predicted[test_rows] = _model().fit(train[fit_rows], y[fit_rows]).predict_proba(train[test_rows])[:, 1]
     model = _model().fit(train, y)
     return _Learned(predicted, model.predict_proba(corpus)[:, 1], model.coef_[0][:n_words].copy())
+
+
+@dataclass(frozen=True)
+class CorpusFeatures:
+    """The features of a corpus' segments (:meth:`ClassifierCoder.corpus_features`), computed once."""
+
+    segmentation: Segmentation
+    data: _Features
+
+
+@dataclass(frozen=True)
+class SegmentFit:
+    """What :meth:`ClassifierCoder.fit_corpus` learned: the decision threshold; per trained code its probability
+    for every segment of the corpus (segmentation order); per code the counts and cross-validated figures (as
+    ``stats.classifier`` reports them); per cross-validated code the labels and held-out probabilities of the
+    segments learned from (``rows``: their positions in the corpus)."""
+
+    threshold: float
+    probabilities: dict[str, np.ndarray]
+    report: dict[str, dict[str, Any]]
+    held_out: dict[str, tuple[np.ndarray, np.ndarray]]
+    rows: list[int]
+
+    def scores(self, code_id: str) -> np.ndarray | None:
+        """The code's probabilities calibrated so the decision threshold scores 0.5 (``None``: no model)."""
+        proba = self.probabilities.get(code_id)
+        return None if proba is None else _calibrate(proba, self.threshold)
 
 
 @dataclass

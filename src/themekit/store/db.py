@@ -477,6 +477,11 @@ class Project:
             by_coding.setdefault(key, []).append(d.id)
         return list(live.values())
 
+    def decisions_mark(self) -> tuple[int, int]:
+        """(how many decisions, the latest one's id): changes whenever a decision is recorded, read in one query."""
+        row = self._query("SELECT COUNT(*) AS n, COALESCE(MAX(id), 0) AS last FROM decisions")[0]
+        return int(row["n"]), int(row["last"])
+
     def add_decisions(self, decisions: Iterable[dict[str, Any]], *, coder: str, source: str = "", source_sha256: str = "",
                       counts: dict[str, Any] | None = None, final: bool = False) -> int:
         """Record decisions (dicts with transcript, transcript_sha256, start, end, quote, code, decision,
@@ -497,11 +502,6 @@ class Project:
                   "final": int(final)} for row in rows],
             )
         return len(rows)
-
-    def decisions_mark(self) -> tuple[int, int]:
-        """(how many decision rows, the highest id): changes whenever anyone records a decision, here or elsewhere."""
-        row = self._query("SELECT count(*), coalesce(max(id), 0) FROM decisions")[0]
-        return int(row[0]), int(row[1])
 
     def latest_decisions(self, items: Iterable[str], coder: str | None, *, final: bool = False) -> dict[str, tuple[str, str | None, str]]:
         """The latest (decision, new_code, note) of ``coder`` on each review item of ``items`` that has one;
