@@ -143,3 +143,21 @@ def test_web_browser_screenshot_shows_many_highlight_colours(live, page):
     order = [c.id for c in run.codebook]
     shown = [code for code in codes if counts.get(COLOURS[order.index(code)], 0) >= 30]  # each code's underline colour
     assert len(codes) >= 4 and sorted(shown) == sorted(codes), (codes, shown)
+
+
+def test_web_browser_killed_mid_request_leaves_the_server_serving_and_the_store_whole(live, page):
+    import socket
+    import urllib.request
+
+    url, project, _ = live
+    host, port = url.removeprefix("http://").split(":")
+    # a browser killed while it sends a decision: the request stops half way and the connection drops
+    with socket.create_connection((host, int(port))) as sock:
+        sock.sendall(b"POST /api/decide HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 500\r\n\r\n{\"id\": \"")  # fmt: skip
+    # and a browser killed with the page open
+    page.goto(f"{url}/t/P01")
+    page.context.browser.close()
+    with urllib.request.urlopen(f"{url}/t/P01", timeout=10) as response:
+        assert response.status == 200 and b"P01" in response.read()
+    assert decisions(project) == []  # nothing half-made was recorded
