@@ -9,8 +9,10 @@ State-changing requests carry the per-session token (header ``X-Themekit-Token``
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -214,6 +216,19 @@ async def _body(request: Request) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+def _posted(action: Callable[[Request, _State, dict[str, Any]], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    """A state-changing request: its JSON body read, refused (403) without the session's token or (400) a coder."""
+
+    @functools.wraps(action)
+    async def checked(request: Request) -> Response:
+        body = await _body(request)
+        if (refused := _forbidden(request, body)) is not None:
+            return refused
+        return await action(request, request.app.state.review, body)
+
+    return checked
+
+
 def _recorded(request: Request, done: Recorded) -> JSONResponse:
     state: _State = request.app.state.review
     stack = state.undo.setdefault(done.coder, [])
@@ -226,12 +241,9 @@ def _recorded(request: Request, done: Recorded) -> JSONResponse:
     return JSONResponse({"ok": True, "decision": done.record["decision"], "statuses": now, "undo": len(stack)})
 
 
-async def decide_action(request: Request) -> Response:
+@_posted
+async def decide_action(request: Request, state: _State, body: dict[str, Any]) -> Response:
     """Accept, reject, change or add on one coding: ``{"id", "decision", "code", "note"}``."""
-    state: _State = request.app.state.review
-    body = await _body(request)
-    if (refused := _forbidden(request, body)) is not None:
-        return refused
     coder = _coder(request)
     coding = next((c for c in state.codings(coder) if coding_id(c) == body.get("id")), None)
     if coding is None:
@@ -244,12 +256,9 @@ async def decide_action(request: Request) -> Response:
     return _recorded(request, done)
 
 
-async def code_action(request: Request) -> Response:
+@_posted
+async def code_action(request: Request, state: _State, body: dict[str, Any]) -> Response:
     """A human coding of selected text: ``{"transcript", "start", "end", "code", "note"}``."""
-    state: _State = request.app.state.review
-    body = await _body(request)
-    if (refused := _forbidden(request, body)) is not None:
-        return refused
     t = state.transcripts.get(str(body.get("transcript", "")))
     start, end, code = body.get("start"), body.get("end"), str(body.get("code", ""))
     if t is None or not isinstance(start, int) or not isinstance(end, int):
@@ -263,12 +272,9 @@ async def code_action(request: Request) -> Response:
     return _recorded(request, done)
 
 
-async def undo_action(request: Request) -> Response:
+@_posted
+async def undo_action(request: Request, state: _State, body: dict[str, Any]) -> Response:
     """Undo the coder's latest decision made in this app: records the state before it again."""
-    state: _State = request.app.state.review
-    body = await _body(request)
-    if (refused := _forbidden(request, body)) is not None:
-        return refused
     stack = state.undo.get(_coder(request), [])  # type: ignore[arg-type]
     if not stack:
         return JSONResponse({"error": "Nothing to undo: no decision of yours since the app started."}, 400)
