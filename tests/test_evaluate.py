@@ -122,7 +122,7 @@ def test_evaluate_reads_overlapping_and_interviewer_crossing_spans_as_people_cod
     assert rows.loc["loneliness", "support"] == 1 and rows.loc["debt", "support"] == 1 and rows.loc["trust", "support"] == 0
     assert rows.loc["debt", "tp"] == 1
     assert result.overall["skipped"] == [f"row 5: span {question}-{question + 10} of P01 is interviewer speech only; left out"]
-    bad = write(tmp_path / "b.csv", "transcript,quote\nP01,hello\n")
+    bad = write(tmp_path / "b.csv", "transcript,words\nP01,hello\n")
     with pytest.raises(GoldError, match=r"missing column\(s\): code, a location \(char_start and char_end, source_start and source_end, segment, or text\)"):
         evaluate(folder, bad)
 
@@ -240,3 +240,33 @@ def test_evaluate_scores_transcripts_the_classifier_never_saw_apart(tmp_path, em
 def _only(rows, transcripts, path):
     rows[rows["transcript"].isin(transcripts)].to_csv(path, index=False)
     return path
+
+
+def test_evaluate_reads_another_tools_export_as_it_is(tmp_path, tiny_codebook):
+    """Columns named as QDA tools name them, codes as paths and labels, documents with their file names, and
+    offsets into the files as they are on disk (themekit re-renders an Otter transcript's speaker lines)."""
+    source = (
+        "Dana  0:05\nHow have things been since you moved?\n\n"
+        "P01  0:12\nHonestly the isolation was the worst part of it. I felt isolated every single day.\n\n"
+        "Dana  0:40\nAnd money?\n\n"
+        "P01  0:44\nThe debts piled up and I still owe 300 to the council. The bailiffs came twice in one month.\n"
+    )
+    write(tmp_path / "otter" / "P01.txt", source)
+    run = code(tmp_path / "otter", tiny_codebook, methods="rule", interviewer_labels=["Dana"], project=None)
+    text = run.corpus.transcripts[0].text
+    quotes = [("Barriers > Loneliness > Feeling cut off", "I felt isolated every single day."),
+              ("Debt", "The bailiffs came twice in one month.")]  # fmt: skip
+    assert all(source.index(q) != text.index(q) for _, q in quotes)  # the file's offsets are not themekit's
+    rows = "".join(f'P01.txt,{path},"{q}",{source.index(q)},{source.index(q) + len(q)}\n' for path, q in quotes)
+    gold = write(tmp_path / "maxqda.csv", "Document,Code path,Coded text,char_start,char_end\n" + rows)
+    result = evaluate(run.save(tmp_path / "run"), gold, min_support=1)
+    assert result.overall["skipped"] == []
+    assert result.overall["columns_read_as"] == [
+        "column 'Document' as transcript", "column 'Code path' as code", "column 'Coded text' as text",
+        "char_start/char_end as offsets into the transcript files as they are on disk (source_start/source_end): "
+        "the quoted text is found there, not at those characters of themekit's text",
+    ]
+    support = result.per_code.set_index("code")["support"]
+    assert support["loneliness"] == 1 and support["debt"] == 1  # the sub-code counts as the code above it
+    gold_rows = result.errors  # every gold coding lands on the segment that says it: the rules find both
+    assert gold_rows.query("kind == 'miss'").empty

@@ -29,7 +29,7 @@ from themekit.ingest.text import decode_bytes
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["CoderFile", "WideLayout", "read_coder_file", "read_table"]
+__all__ = ["COLUMN_ALIASES", "CoderFile", "WideLayout", "canonical_columns", "read_coder_file", "read_table"]
 
 
 @dataclass(frozen=True)
@@ -114,14 +114,48 @@ def _delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
+#: What other tools call the columns of a long file (QualCoder, NVivo, MAXQDA, ATLAS.ti exports and hand-made
+#: sheets), by themekit's name, most specific first; compared without case, spaces, underscores or hyphens.
+COLUMN_ALIASES = {
+    "transcript": ("document", "documentname", "file", "filename", "source", "sourcename", "interview"),
+    "code": ("codepath", "codename", "node", "nodes", "category", "theme", "codes", "topcode"),
+    "text": ("codedtext", "codedsegment", "segmenttext", "seltext", "selection", "quote", "quotation"),
+    "source_start": ("pos0",),
+    "source_end": ("pos1",),
+}
+
+
+def _squeezed(name: str) -> str:
+    return "".join(ch for ch in name.casefold() if ch not in " _-")
+
+
+def canonical_columns(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The table with other tools' column names read as themekit's (``code_path`` as ``code``, ``Document`` as
+    ``transcript``, QualCoder's ``pos0``/``pos1`` as source offsets…) where themekit's own is absent, and a note
+    for each column so read."""
+    have = {_squeezed(c) for c in table.columns}
+    renames: dict[str, str] = {}
+    for name, aliases in COLUMN_ALIASES.items():
+        if _squeezed(name) in have:
+            continue
+        found = next((c for alias in aliases for c in table.columns if _squeezed(c) == alias and c not in renames), None)
+        if found is not None:
+            renames[found] = name
+    notes = [f"column '{old}' as {new}" for old, new in renames.items()]
+    return (table.rename(columns=renames) if renames else table), notes
+
+
 def read_coder_file(
     path: str | Path, *, layout: WideLayout | None = None, sheet: str | None = None, keep_uncoded: bool = False
 ) -> CoderFile:
-    """A coder file as long rows: as it is for a long file, converted for a wide one (``layout``)."""
+    """A coder file as long rows: as it is for a long file (other tools' column names read as themekit's, see
+    :func:`canonical_columns`), converted for a wide one (``layout``)."""
     table = read_table(path, sheet=sheet)
     if layout is None:
+        table, notes = canonical_columns(table)
         table.insert(0, "_row", range(2, len(table) + 2))
-        return CoderFile(table, None, len(table))
+        table.attrs["read_as"] = notes  # carried with the rows, so whoever scores them can say how they were read
+        return CoderFile(table, None, len(table), notes)
     return _unpivot(Path(path), table, layout, keep_uncoded)
 
 

@@ -17,9 +17,9 @@ import hashlib
 import io
 import re
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,7 +30,7 @@ from themekit.models import Transcript
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["HumanCodings", "MappedGold", "load_gold", "map_gold", "read_gold"]
+__all__ = ["CodeNames", "HumanCodings", "MappedGold", "load_gold", "map_gold", "read_gold", "transcript_name"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,7 +81,8 @@ class HumanCodings:
         column = next((c for c in self.rows.columns if c.strip().casefold() == "transcript"), None)
         if column is None:
             return self.rows if keep else self.rows.iloc[:0]
-        inside = self.rows[column].str.strip().isin(set(transcripts))
+        known = set(transcripts)
+        inside = self.rows[column].str.strip().map(lambda name: transcript_name(name, known)).isin(known)
         return self.rows[inside if keep else ~inside]
 
     @property
@@ -101,6 +102,44 @@ def read_gold(path: str | Path, *, layout: WideLayout | None = None, sheet: str 
     return read_coder_file(path, layout=layout, sheet=sheet).rows
 
 
+#: Separators of code paths in other tools' exports ("Theme > Code", MAXQDA's "Theme\\Code", "Theme/Code").
+_PATH_SEPARATORS = re.compile(r"\s*(?:>|\\|/|::)\s*")
+
+
+class CodeNames:
+    """How people name a codebook's codes in their files: by id, by label (case ignored), or by a path of codes
+    from another tool ("Theme > Code"), read from its deepest part up, so a sub-code the codebook does not hold
+    counts as the nearest code above it that it does (sub-codes roll up to their code)."""
+
+    def __init__(self, codes: Iterable[Any]) -> None:
+        self.ids: set[str] = set()
+        self._names: dict[str, str] = {}
+        for code in codes:
+            code_id, label = (code, "") if isinstance(code, str) else (code.id, getattr(code, "label", ""))
+            self.ids.add(code_id)
+            for name in (label, code_id):
+                if name:
+                    self._names[_name_key(name)] = code_id
+
+    def resolve(self, name: str) -> str | None:
+        """The codebook id ``name`` means, or ``None``."""
+        if name in self.ids:
+            return name
+        found = self._names.get(_name_key(name))
+        if found is not None:
+            return found
+        parts = [p for p in _PATH_SEPARATORS.split(name) if p]
+        for part in reversed(parts if len(parts) > 1 else []):
+            found = part if part in self.ids else self._names.get(_name_key(part))
+            if found is not None:
+                return found
+        return None
+
+
+def _name_key(name: str) -> str:
+    return " ".join(re.sub(r"[_\-]+", " ", name).casefold().split())
+
+
 @dataclass
 class MappedGold:
     """Human codings mapped onto a run's segments, and the rows left out."""
@@ -110,12 +149,14 @@ class MappedGold:
     #: each problem with its row number (the header is row 1): rows left out and why, and rows scored whose
     #: ``text`` does not match the span they locate
     skipped: list[str]
+    #: how the file's columns were read, where that was not as they are named (offsets into the source files)
+    read_as: list[str] = field(default_factory=list)
 
 
 def load_gold(
     path: str | Path,
     segments: pd.DataFrame,
-    codebook_codes: set[str] | None = None,
+    codebook_codes: Collection[str] | CodeNames | None = None,
     *,
     frame: pd.DataFrame | None = None,
     turns: pd.DataFrame | None = None,
@@ -133,7 +174,7 @@ LOCATIONS = "char_start and char_end, source_start and source_end, segment, or t
 def map_gold(
     path: str | Path,
     segments: pd.DataFrame,
-    codebook_codes: set[str] | None = None,
+    codebook_codes: Collection[str] | CodeNames | None = None,
     *,
     frame: pd.DataFrame | None = None,
     turns: pd.DataFrame | None = None,
@@ -174,17 +215,60 @@ def map_gold(
         raise GoldError(path, [f"missing column(s): {', '.join(missing)} (columns are: {', '.join(columns.values()) or 'none'})"])
     if transcripts is not None and not isinstance(transcripts, Mapping):
         transcripts = {t.id: t for t in transcripts}
+    names = codebook_codes if isinstance(codebook_codes, CodeNames) or codebook_codes is None else CodeNames(codebook_codes)
     by_transcript = {tid: g.sort_values("start") for tid, g in segments.groupby("transcript", observed=True)}
     speech = _speech_by_transcript(turns)
+    records = frame.to_dict(orient="records")
+    read_as = []
+    if _offsets_are_source(records, columns, transcripts):
+        columns = {**{k: v for k, v in columns.items() if k not in ("char_start", "char_end")},
+                   "source_start": columns["char_start"], "source_end": columns["char_end"]}  # fmt: skip
+        read_as.append(
+            "char_start/char_end as offsets into the transcript files as they are on disk (source_start/source_end): "
+            "the quoted text is found there, not at those characters of themekit's text"
+        )
     rows: list[tuple[str, int, str]] = []
     problems: list[str] = []
-    for record in frame.to_dict(orient="records"):
-        placed, notes = _place_row(record, columns, by_transcript, speech, codebook_codes, transcripts)
+    for record in records:
+        placed, notes = _place_row(record, columns, by_transcript, speech, names, transcripts)
         rows.extend(placed)
         problems.extend(f"row {record['_row']}: {note}" for note in notes)
     if problems and strict:
         raise GoldError(path, problems)
-    return MappedGold(pd.DataFrame(rows, columns=["transcript", "segment", "code"]).drop_duplicates(), problems)
+    return MappedGold(pd.DataFrame(rows, columns=["transcript", "segment", "code"]).drop_duplicates(), problems, read_as)
+
+
+#: Rows checked to tell offsets into themekit's text from offsets into the source files.
+_OFFSET_SAMPLE = 200
+
+
+def _offsets_are_source(records: list[dict], columns: dict[str, str], transcripts: Mapping[str, Transcript] | None) -> bool:
+    """Whether a file's ``char_start``/``char_end`` are offsets into the source files (as other tools export
+    them): its rows quote their text, and of a sample of them, more quote what lies at those offsets of the source
+    than at those of themekit's text, which fewer than half match."""
+    if transcripts is None or "source_start" in columns or not _has(columns, "char_start", "char_end", "text"):
+        return False
+    as_text = as_source = tried = 0
+    for record in records[:_OFFSET_SAMPLE]:
+        quote = _cell(record, columns, "text")
+        transcript = transcripts.get(transcript_name(_cell(record, columns, "transcript"), transcripts))
+        span = _offsets(record, columns, "char_start", "char_end")
+        if not quote or transcript is None or isinstance(span, str) or not transcript.source_map:
+            continue
+        tried += 1
+        as_text += not _mismatch(quote, transcript, span, "", transcript.id)
+        mapped = transcript.from_source(*span)
+        as_source += mapped is not None and not _mismatch(quote, transcript, mapped, "", transcript.id, mapped_only=True)
+    return tried > 0 and as_text < tried / 2 and as_source > as_text
+
+
+def transcript_name(name: str, known: Collection[str]) -> str:
+    """A transcript as a file names it, as themekit names it: the same, or without its file extension
+    ("P1.txt" is transcript P1) when only that is known."""
+    if name in known:
+        return name
+    stem = Path(name).stem if Path(name).suffix else name
+    return stem if stem in known else name
 
 
 def _has(columns: dict[str, str], *names: str) -> bool:
@@ -212,17 +296,20 @@ def _place_row(
     columns: dict[str, str],
     by_transcript: dict,
     speech: dict | None,
-    codebook_codes: set[str] | None,
+    names: CodeNames | None,
     transcripts: Mapping[str, Transcript] | None,
 ) -> tuple[list[tuple[str, int, str]], list[str]]:
     """The (transcript, segment, code) rows one gold row gives, and its problems (why it gives none, or that
     its text does not match its span)."""
-    tid = _cell(record, columns, "transcript")
+    tid = transcript_name(_cell(record, columns, "transcript"), by_transcript)
     code = _cell(record, columns, "code")
     if tid not in by_transcript:
         return [], [f"unknown transcript '{tid}' (the run has: {', '.join(sorted(by_transcript))})"]
-    if code and codebook_codes is not None and code not in codebook_codes:
-        return [], [f"code '{code}' is not in the codebook"]
+    if code and names is not None:
+        resolved = names.resolve(code)
+        if resolved is None:
+            return [], [f"code '{code}' is not in the codebook"]
+        code = resolved
     segs = by_transcript[tid]
     transcript = transcripts.get(tid) if transcripts is not None else None
     located = _locate(record, columns, tid, transcript)

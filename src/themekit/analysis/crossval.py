@@ -26,7 +26,7 @@ from themekit.analysis.evaluate import Evaluation, Scope, evaluate_frames
 from themekit.coderfile import WideLayout
 from themekit.embed import DEFAULT_CACHE_DIR
 from themekit.errors import OptionError
-from themekit.gold import HumanCodings
+from themekit.gold import HumanCodings, transcript_name
 from themekit.run import Run
 from themekit.runfolder import read_run
 from themekit.util.atomic import atomic_write_text
@@ -104,7 +104,8 @@ def cross_validate(
 def _folds(run: Run, human: HumanCodings, folds: int) -> list[list[str]]:
     """The transcripts the human codings name, dealt in name order into at most ``folds`` groups."""
     column = next((c for c in human.rows.columns if c.strip().casefold() == "transcript"), None)
-    named = set(human.rows[column].str.strip()) if column else set()
+    ids = {t.id for t in run.corpus}
+    named = {transcript_name(name, ids) for name in human.rows[column].str.strip()} if column else set()
     coded = sorted(t.id for t in run.corpus if t.id in named)
     if folds < 2:
         raise OptionError(f"cross-validation needs at least 2 folds (folds={folds}).", param="folds")

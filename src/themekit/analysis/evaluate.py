@@ -24,7 +24,7 @@ import pandas as pd
 from themekit.codebook import Codebook
 from themekit.coderfile import WideLayout
 from themekit.errors import GoldError, OptionError
-from themekit.gold import HumanCodings, map_gold
+from themekit.gold import CodeNames, HumanCodings, map_gold
 from themekit.models import Transcript
 from themekit.run import Run
 from themekit.runfolder import read_run
@@ -105,6 +105,9 @@ def evaluate(
         excerpts, segments, gold, run.codebook, min_support=min_support, turns=turns, strict=strict, scope=scope, frame=human.rows,
         transcripts=run.corpus,
     )
+    read_as = [*human.rows.attrs.get("read_as", []), *result.overall.pop("read_as", [])]
+    if read_as:
+        result.overall["columns_read_as"] = read_as
     seen = _learned_from(run, result)
     if seen:
         # the classifier learned from some of the scored transcripts (same id and content): score the others apart
@@ -181,7 +184,7 @@ def evaluate_frames(
     ``frame``: the gold rows (as :func:`themekit.gold.read_gold` gives them) instead of reading ``gold_path``.
     ``transcripts`` (the run's corpus) lets rows locate their span by source offsets or by their quoted text.
     """
-    mapped = map_gold(gold_path, segments, {c.id for c in codebook}, frame=frame, turns=turns, transcripts=transcripts, strict=strict)
+    mapped = map_gold(gold_path, segments, CodeNames(codebook), frame=frame, turns=turns, transcripts=transcripts, strict=strict)
     gold = mapped.codings
     if gold.empty:
         reason = "it has no rows" if not mapped.skipped else f"none of its {len(mapped.skipped)} rows could be placed"
@@ -242,6 +245,7 @@ def evaluate_frames(
         "min_support": min_support,
         "codes_scored": int(len(eligible)),
         "skipped": mapped.skipped,
+        "read_as": mapped.read_as,
         "micro": {"precision": round(micro_p, 4), "recall": round(micro_r, 4), "f1": round(micro_f1, 4)},
         "macro": {
             "precision": round(float(eligible["precision"].mean()), 4) if len(eligible) else None,

@@ -109,6 +109,8 @@ def evaluate_cmd(
             f"on the {u['segments_scored']} segments of transcripts the classifier did not learn from: macro P/R/F1 "
             f"{u['macro']['precision'] or 0:.2f}/{u['macro']['recall'] or 0:.2f}/{u['macro']['f1'] or 0:.2f}"
         )
+    if o.get("columns_read_as"):
+        out.print(f"[dim]Read the gold file's {escape('; and '.join(o['columns_read_as']))}[/]")
     if o["skipped"]:
         err.print(f"[yellow]{len(o['skipped'])} gold row(s) left out or not matching their text[/] (listed in evaluation.json; --strict refuses such a file):")
         for line in o["skipped"][:show_errors]:

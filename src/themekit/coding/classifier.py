@@ -47,7 +47,7 @@ from themekit.coding.context import question_vectors, turn_vectors
 from themekit.coding.fitcache import FitCache, digest_arrays
 from themekit.coding.semantic import SemanticCoder
 from themekit.embed import Embedder, EmbeddingCache, embed_texts
-from themekit.gold import HumanCodings, load_gold
+from themekit.gold import CodeNames, HumanCodings, load_gold
 from themekit.models import Coding
 from themekit.segment import Segmentation
 
@@ -171,7 +171,7 @@ class ClassifierCoder:
             [(s.transcript.id, s.index, s.start, s.end, s.text) for s in segments],
             columns=["transcript", "segment", "start", "end", "text"],
         )
-        codes = {c.id for c in codebook}
+        codes = CodeNames(codebook)
         ids = set(frame["transcript"])
         transcripts = {s.transcript.id: s.transcript for s in segments}
         gold = load_gold(self.human.source, frame, codes, frame=self.human.of_transcripts(ids), transcripts=transcripts)
@@ -445,7 +445,7 @@ def _calibrate(proba: np.ndarray, cut: float) -> np.ndarray:
     return np.where(proba < cut, 0.5 * proba / cut, 0.5 + 0.5 * (proba - cut) / (1.0 - cut))
 
 
-def _outside_rows(path: Path, rows, codes: set[str]):
+def _outside_rows(path: Path, rows, codes: CodeNames):
     """(text, transcript, codes) per excerpt of transcripts outside the corpus; problems raised together."""
     from themekit.errors import GoldError
 
@@ -467,9 +467,10 @@ def _outside_rows(path: Path, rows, codes: set[str]):
         if not text:
             problems.append(f"row {row}: empty text")
             continue
-        if code and code not in codes:
+        if code and codes.resolve(code) is None:
             problems.append(f"row {row}: code '{code}' is not in the codebook")
             continue
+        code = codes.resolve(code) or ""
         label = grouped.setdefault((str(tid).strip(), text), set())
         if code:
             label.add(code)
