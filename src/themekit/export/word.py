@@ -43,37 +43,36 @@ def add_caption(document: Any, kind: str, number: int, text: str, *, keep_with_n
     return paragraph
 
 
-def repeat_header_row(table: Any) -> None:
-    """Mark the first row as a header row, repeated at the top of every page the table runs onto."""
+#: The row properties (``w:trPr``) Word reads, in the order its schema requires them.
+_ROW_PROPERTIES = ("cnfStyle", "divId", "gridBefore", "gridAfter", "wBefore", "wAfter", "cantSplit", "trHeight",
+                   "tblHeader", "tblCellSpacing", "jc", "hidden")  # fmt: skip
+
+
+def _set_row_property(row: Any, name: str) -> None:
+    """Switch on the row property ``name`` (``w:<name> w:val="true"``), in its place in the schema's order."""
     from docx.oxml.ns import qn
 
-    props = table.rows[0]._tr.get_or_add_trPr()
-    if props.find(qn("w:tblHeader")) is None:
-        # schema order: ... cantSplit, trHeight, tblHeader, tblCellSpacing, jc, hidden
-        later = [props.find(qn(f"w:{t}")) for t in ("tblCellSpacing", "jc", "hidden")]
-        following = next((e for e in later if e is not None), None)
-        header = _el("w:tblHeader", val="true")
-        if following is None:
-            props.append(header)
-        else:
-            following.addprevious(header)
+    props = row._tr.get_or_add_trPr()
+    if props.find(qn(f"w:{name}")) is not None:
+        return
+    later = [props.find(qn(f"w:{t}")) for t in _ROW_PROPERTIES[_ROW_PROPERTIES.index(name) + 1 :]]
+    following = next((e for e in later if e is not None), None)
+    element = _el(f"w:{name}", val="true")
+    if following is None:
+        props.append(element)
+    else:
+        following.addprevious(element)
+
+
+def repeat_header_row(table: Any) -> None:
+    """Mark the first row as a header row, repeated at the top of every page the table runs onto."""
+    _set_row_property(table.rows[0], "tblHeader")
 
 
 def keep_rows_whole(table: Any) -> None:
     """Every row stays on one page (Word moves a row that does not fit to the next page instead of splitting it)."""
-    from docx.oxml.ns import qn
-
     for row in table.rows:
-        props = row._tr.get_or_add_trPr()
-        if props.find(qn("w:cantSplit")) is None:
-            # schema order: cnfStyle, divId, gridBefore, gridAfter, wBefore, wAfter, cantSplit, trHeight, tblHeader, ...
-            later = [props.find(qn(f"w:{t}")) for t in ("trHeight", "tblHeader", "tblCellSpacing", "jc", "hidden")]
-            following = next((e for e in later if e is not None), None)
-            keep = _el("w:cantSplit", val="true")
-            if following is None:
-                props.append(keep)
-            else:
-                following.addprevious(keep)
+        _set_row_property(row, "cantSplit")
 
 
 def set_column_widths(table: Any, widths: list[float]) -> None:
