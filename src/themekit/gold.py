@@ -149,7 +149,8 @@ class MappedGold:
     #: each problem with its row number (the header is row 1): rows left out and why, and rows scored whose
     #: ``text`` does not match the span they locate
     skipped: list[str]
-    #: how the file's columns were read, where that was not as they are named (offsets into the source files)
+    #: how the file's columns were read, where that was not as they are named (another tool's column names,
+    #: offsets into the source files)
     read_as: list[str] = field(default_factory=list)
 
 
@@ -219,7 +220,7 @@ def map_gold(
     by_transcript = {tid: g.sort_values("start") for tid, g in segments.groupby("transcript", observed=True)}
     speech = _speech_by_transcript(turns)
     records = frame.to_dict(orient="records")
-    read_as = []
+    read_as = list(frame.attrs.get("read_as", []))  # other tools' column names, as the file reader read them
     if _offsets_are_source(records, columns, transcripts):
         columns = {**{k: v for k, v in columns.items() if k not in ("char_start", "char_end")},
                    "source_start": columns["char_start"], "source_end": columns["char_end"]}  # fmt: skip

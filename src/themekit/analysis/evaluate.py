@@ -105,9 +105,6 @@ def evaluate(
         excerpts, segments, gold, run.codebook, min_support=min_support, turns=turns, strict=strict, scope=scope, frame=human.rows,
         transcripts=run.corpus,
     )
-    read_as = [*human.rows.attrs.get("read_as", []), *result.overall.pop("read_as", [])]
-    if read_as:
-        result.overall["columns_read_as"] = read_as
     seen = _learned_from(run, result)
     if seen:
         # the classifier learned from some of the scored transcripts (same id and content): score the others apart
@@ -245,7 +242,6 @@ def evaluate_frames(
         "min_support": min_support,
         "codes_scored": int(len(eligible)),
         "skipped": mapped.skipped,
-        "read_as": mapped.read_as,
         "micro": {"precision": round(micro_p, 4), "recall": round(micro_r, 4), "f1": round(micro_f1, 4)},
         "macro": {
             "precision": round(float(eligible["precision"].mean()), 4) if len(eligible) else None,
@@ -254,4 +250,6 @@ def evaluate_frames(
             "kappa": round(float(eligible["kappa"].mean()), 4) if len(eligible) else None,
         },
     }
+    if mapped.read_as:
+        overall["columns_read_as"] = mapped.read_as
     return Evaluation(per_code, overall, pd.DataFrame.from_records(errors, columns=["kind", "code", "transcript", "segment", "text"]))

@@ -63,10 +63,7 @@ class FitCache:
         try:
             with np.load(path, allow_pickle=False) as stored:
                 arrays: dict[str, np.ndarray | None] = {name: stored[name] for name in stored.files}
-        except FileNotFoundError:
-            self.misses += 1
-            return None
-        except (OSError, ValueError, zipfile.BadZipFile):  # a damaged entry is a miss; the fit rewrites it
+        except (OSError, ValueError, zipfile.BadZipFile):  # none yet, or a damaged entry: the fit (re)writes it
             self.misses += 1
             return None
         for name in [n for n in arrays if n.endswith("__none")]:
