@@ -12,7 +12,10 @@ code, segment by segment (the run's unit), with ``scope="transcript"``: every pa
 every interview counts, a segment the authors left uncoded being "no code". Units of different sizes
 are also scored on one footing, turn by turn: a turn has the codes of any of its units.
 
-    python benchmarks/quality_real.py [--data PATH] [--unit turn] [--json results.json]
+    python benchmarks/quality_real.py [--data PATH] [--unit turn] [--json results.json] [--curve 2,3,4,7]
+
+``--curve`` adds a learning curve: the learned figures with K folds for each K given, so with more
+interviews to learn from each time (K folds of 7 interviews: each model learns from 7 - 7/K of them).
 
 Without the data (a clone without ../shared) it says so and exits 0.
 """
@@ -97,6 +100,7 @@ def main() -> int:
     parser.add_argument("--unit", default="turn", choices=["turn", "paragraph", "sentence", "passage"])
     parser.add_argument("--methods", default="rule,semantic")
     parser.add_argument("--cv", type=int, default=2, help="folds for the learned figures (2: half the interviews each way; 0: none)")
+    parser.add_argument("--curve", default="", help="fold counts for a learning curve, e.g. 2,3,4,7 (7: leave one interview out)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if not (args.data / "coded_segments.csv").is_file():
@@ -149,6 +153,17 @@ def main() -> int:
                 "macro": o["macro"],
                 "skipped": len(o["skipped"]),
                 "seconds": round(time.perf_counter() - started_cv, 1),
+            }
+        for k in [int(k) for k in args.curve.split(",") if k.strip()]:
+            crossed = cross_validate(run, gold, folds=k, min_support=5, scope="transcript", cache_dir=ROOT / ".themekit" / "cache")
+            o = crossed.pooled.overall
+            learned_from = sum(len(run.corpus) - len(f["transcripts"]) for f in crossed.folds) / len(crossed.folds)
+            results[f"learned, {k}-fold by transcript ({learned_from:.1f} interviews learned from)"] = {
+                "segments": o["segments_scored"],
+                "codes_scored": o["codes_scored"],
+                "micro": o["micro"],
+                "macro": o["macro"],
+                "skipped": len(o["skipped"]),
             }
     print(f"PDPilot interviews: {len(run.corpus)} transcripts, unit {args.unit}, methods {args.methods}, coded in {seconds:.1f} s")
     print(f"machine: {platform.processor() or platform.machine()}, Python {sys.version.split()[0]}")
