@@ -194,6 +194,103 @@ def test_ingest_txt_otter_style_label_and_time_on_own_line(tmp_path):
     assert [turn.timestamp for turn in t.turns] == [1.0, 9.0, 3723.0]
 
 
+def test_ingest_txt_name_then_bracketed_time_trint_style(tmp_path):
+    path = _txt(
+        tmp_path,
+        "trint.txt",
+        """\
+        Jane Smith [00:00:05] Thanks for coming. What brought you to the programme?
+
+        Alex Brown [00:00:12] My job centre adviser sent me.
+
+        Jane Smith [00:00:25]
+        And how did the first weeks go?
+
+        Alex Brown [00:00:30] Slowly, the bus fares were a problem.
+        """,
+    )
+    t = read_transcript(path)
+    assert _turns(t) == [
+        ("Jane Smith", "interviewer", "Thanks for coming. What brought you to the programme?"),
+        ("Alex Brown", "participant", "My job centre adviser sent me."),
+        ("Jane Smith", "interviewer", "And how did the first weeks go?"),
+        ("Alex Brown", "participant", "Slowly, the bus fares were a problem."),
+    ]
+    assert [turn.timestamp for turn in t.turns] == [5.0, 12.0, 25.0, 30.0]
+
+
+def test_ingest_txt_time_then_name_on_own_line(tmp_path):
+    path = _txt(
+        tmp_path,
+        "timefirst.txt",
+        """\
+        00:00:05 Jane Smith
+        What brought you to the programme?
+
+        00:00:12 Alex Brown
+        My job centre adviser sent me.
+
+        00:00:25 Jane Smith
+        How did the first weeks go?
+
+        00:00:30 Alex Brown
+        Slowly.
+        """,
+    )
+    t = read_transcript(path)
+    assert [(s, r) for s, r, _ in _turns(t)] == [
+        ("Jane Smith", "interviewer"), ("Alex Brown", "participant"), ("Jane Smith", "interviewer"), ("Alex Brown", "participant"),
+    ]  # fmt: skip
+    assert t.turn_text(t.turns[1]) == "My job centre adviser sent me."
+    assert [turn.timestamp for turn in t.turns] == [5.0, 12.0, 25.0, 30.0]
+
+
+def test_ingest_txt_role_and_name_in_one_label(tmp_path):
+    # three speakers and no question pattern to go by: the role in the label decides
+    path = _txt(
+        tmp_path,
+        "roles.txt",
+        """\
+        Interviewer (Jane): Tell me about the course.
+        Alex: It was fine.
+        Sam: Mostly useful.
+        Interviewer (Jane): Anything else.
+        Alex: The travel costs.
+        Sam: Same for me.
+        """,
+    )
+    t = read_transcript(path)
+    assert [(s, r) for s, r, _ in _turns(t)][:3] == [("Interviewer (Jane)", "interviewer"), ("Alex", "participant"), ("Sam", "participant")]
+    path = _txt(tmp_path, "roles2.txt", "Jane (interviewer): Tell me more.\nAlex: It was fine.\nJane (interviewer): Anything else.\nAlex: No.\n")
+    assert [turn.role for turn in read_transcript(path).turns] == ["interviewer", "participant", "interviewer", "participant"]
+
+
+def test_ingest_txt_focus_group_speaker_who_speaks_once_is_a_speaker(tmp_path):
+    # a speaker per line: Sam and Tom speak once, yet their words are theirs, not the facilitator's or Priya's
+    path = _txt(
+        tmp_path,
+        "focus.txt",
+        """\
+        Facilitator: What did you all think of the training?
+        Sam: It was useful, especially the interview practice.
+        Priya: I found the IT sessions too basic.
+        Tom: Same, but the mentor was great.
+        Facilitator: And the travel?
+        Priya: The bus fares were a problem.
+        Note: recording paused here.
+        """,
+    )
+    t = read_transcript(path)
+    assert _turns(t) == [
+        ("Facilitator", "interviewer", "What did you all think of the training?"),
+        ("Sam", "participant", "It was useful, especially the interview practice."),
+        ("Priya", "participant", "I found the IT sessions too basic."),
+        ("Tom", "participant", "Same, but the mentor was great."),
+        ("Facilitator", "interviewer", "And the travel?"),
+        ("Priya", "participant", "The bus fares were a problem. Note: recording paused here."),
+    ]
+
+
 def test_ingest_txt_colon_inside_sentence_is_not_a_label(tmp_path):
     path = _txt(
         tmp_path,

@@ -13,6 +13,7 @@ import codecs
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,14 +45,22 @@ DEFAULT_INTERVIEWER_LABELS: frozenset[str] = frozenset(
 
 _TS = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
 _LABEL = r"[A-Za-z][\w.'’-]*(?: [\w.'’-]+){0,3}"
+# a label may name a role and a person: "Interviewer (Jane)", "Jane (interviewer)"
+_ROLE_NOTE = r"(?:\s*\((?![\d:.,\s]+\))[^()\n]{1,30}\))?"
+# a name alone: capitalised words, as speaker labels are written when no colon follows ("Jane Smith", "P3")
+_NAME = r"[A-Z][\w'’-]*\.?(?: [A-Z0-9][\w'’-]*\.?){0,3}"
 # [00:01:23] Speaker 1: text
 _RE_TS_FIRST = re.compile(rf"^\[(?P<ts>{_TS})\]\s*(?P<label>{_LABEL})\s*:\s*(?P<text>.*)$")
 # Speaker 1 (00:01:23): text
 _RE_TS_AFTER = re.compile(rf"^(?P<label>{_LABEL})\s*\((?P<ts>{_TS})\)\s*:\s*(?P<text>.*)$")
-# Speaker 1  0:01   (Otter: label and time alone on a line, speech below)
-_RE_OTTER = re.compile(rf"^(?P<label>{_LABEL})\s+(?P<ts>{_TS})\s*$")
+# Speaker 1  0:01   (Otter: label and time alone on a line, speech below); Jane Smith (00:01:23) alone on a line
+_RE_OTTER = re.compile(rf"^(?P<label>{_LABEL})\s+(?:(?P<ts>{_TS})|\((?P<pts>{_TS})\))\s*$")
+# Jane Smith [00:01:23] text   (Trint, Descript: the time in brackets after the name, speech on or below the line)
+_RE_TS_BRACKET_AFTER = re.compile(rf"^(?P<label>{_NAME})\s+\[(?P<ts>{_TS})\]\s*:?(?:\s+(?P<text>.*)|\s*)$")
+# 00:01:23 Jane Smith   (time, then the name alone on a line, speech below)
+_RE_TS_THEN_NAME = re.compile(rf"^\[?(?P<ts>{_TS})\]?\s+(?P<label>{_NAME})\s*$")
 # Label: text
-_RE_PLAIN = re.compile(rf"^(?P<label>{_LABEL})\s*:(?:\s+(?P<text>.*)|\s*)$")
+_RE_PLAIN = re.compile(rf"^(?P<label>{_LABEL}{_ROLE_NOTE})\s*:(?:\s+(?P<text>.*)|\s*)$")
 # Labels recognised even if they occur once: Interviewer, INT, I, Q, A, R, P01,
 # Participant 3, KW03, Speaker 1, Respondent...
 _RE_KNOWN_LABEL = re.compile(
@@ -220,13 +229,13 @@ def parse_timestamp(value: str) -> float | None:
 
 def _match_label(line: str) -> tuple[str, float | None, str | None] | None:
     """Return (label, timestamp, speech-or-None) if the line starts a turn."""
-    for regex in (_RE_TS_FIRST, _RE_TS_AFTER, _RE_OTTER, _RE_PLAIN):
+    for regex in (_RE_TS_FIRST, _RE_TS_AFTER, _RE_OTTER, _RE_TS_BRACKET_AFTER, _RE_TS_THEN_NAME, _RE_PLAIN):
         m = regex.match(line)
         if m:
             label = m.group("label").strip()
             if len(label) > _MAX_LABEL_CHARS:
                 return None
-            ts = m.groupdict().get("ts")
+            ts = m.groupdict().get("ts") or m.groupdict().get("pts")
             text = m.groupdict().get("text")
             return label, parse_timestamp(ts) if ts else None, text
     return None
@@ -252,7 +261,12 @@ def parse_labelled_text(text: str, *, known_labels: frozenset[str] = frozenset()
 
     def accepted(label: str) -> bool:
         key = label.casefold()
-        return key in known or bool(_RE_KNOWN_LABEL.match(label)) or counts.get(key, 0) >= 2
+        return key in known or any(_RE_KNOWN_LABEL.match(part) for part in _label_parts(label)) or counts.get(key, 0) >= 2
+
+    if _speaker_per_line(lines, candidates, accepted):
+        # most lines open with a speaker label (a focus group, say): a name that speaks once is a speaker too
+        once = {c[0].casefold() for c in candidates if c and not accepted(c[0]) and _name_like(c[0])}
+        known |= once
 
     blocks: list[Block] = []
     current: Block | None = None
@@ -282,6 +296,26 @@ def parse_labelled_text(text: str, *, known_labels: frozenset[str] = frozenset()
         paragraph.append(line)
     flush_paragraph()
     return [b for b in blocks if b.paragraphs or b.speaker is not None]
+
+
+#: Words that open a line with a colon in speech or notes without naming a speaker.
+_NOT_SPEAKERS = frozenset(
+    "note notes nb ps edit edited comment comments transcriber transcription summary keywords speakers title date "
+    "time location place duration subject re example examples yes no well so okay ok honestly basically also and "
+    "but first second third then now today anyway actually update warning tip source link".split()
+)
+
+
+def _name_like(label: str) -> bool:
+    """Whether a label is written as a name: capitalised words ("Sam", "Dr. Lee", "Participant B"), no common word."""
+    return re.fullmatch(_NAME, label) is not None and label.rstrip(".").casefold() not in _NOT_SPEAKERS
+
+
+def _speaker_per_line(lines: list[str], candidates: list, accepted: Callable[[str], bool]) -> bool:
+    """Whether the text is written a speaker per line: at least 3 lines open with an accepted label and they are at
+    least 40% of the lines with text."""
+    labelled = sum(1 for c in candidates if c and accepted(c[0]))
+    return labelled >= 3 and labelled >= 0.4 * sum(1 for line in lines if line.strip())
 
 
 #: Otter's export header: a title and a date line, then these headings, each followed by one line of values.
@@ -345,10 +379,17 @@ def speaker_key(label: str) -> str:
     return " ".join(label.split()).casefold()
 
 
+def _label_parts(label: str) -> list[str]:
+    """The label, and for "Interviewer (Jane)" or "Jane (interviewer)" each of its two parts."""
+    m = re.fullmatch(r"(.+?)\s*\((.+)\)", label.strip())
+    return [label] if m is None else [label, m.group(1), m.group(2)]
+
+
 def is_interviewer_label(label: str, interviewer_labels: frozenset[str]) -> bool:
-    """Whether ``label`` is one of ``interviewer_labels`` (case-insensitive, a trailing number ignored)."""
+    """Whether ``label`` is one of ``interviewer_labels`` (case-insensitive, a trailing number ignored), or names
+    one in parentheses beside a person's name ("Interviewer (Jane)", "Jane (interviewer)")."""
     labels = {_role_key(x) for x in interviewer_labels} | {x.casefold() for x in interviewer_labels}
-    return label.casefold() in labels or _role_key(label) in labels
+    return any(part.casefold() in labels or _role_key(part) in labels for part in _label_parts(label))
 
 
 def question_guess_note(speaker: str) -> str:
