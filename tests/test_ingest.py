@@ -219,6 +219,50 @@ def test_ingest_txt_name_then_bracketed_time_trint_style(tmp_path):
     assert [turn.timestamp for turn in t.turns] == [5.0, 12.0, 25.0, 30.0]
 
 
+def test_ingest_txt_teams_cue_times_above_names(tmp_path):
+    path = _txt(
+        tmp_path,
+        "teams.txt",
+        """\
+        0:0:0.0 --> 0:0:5.320
+        Jane Smith
+        What brought you to the programme?
+
+        0:0:6.0 --> 0:0:15.100
+        Alex Brown
+        My job centre adviser sent me.
+
+        0:0:16.0 --> 0:0:19.0
+        Jane Smith
+        How did the first weeks go?
+        """,
+    )
+    t = read_transcript(path)
+    assert _turns(t) == [
+        ("Jane Smith", "interviewer", "What brought you to the programme?"),
+        ("Alex Brown", "participant", "My job centre adviser sent me."),
+        ("Jane Smith", "interviewer", "How did the first weeks go?"),
+    ]
+    assert [turn.timestamp for turn in t.turns] == [0.0, 6.0, 16.0]
+
+
+@pytest.mark.parametrize("name", ["teams", "trint"])
+def test_ingest_speech_offsets_point_into_the_file_whatever_the_label_layout(tmp_path, name):
+    # the first turn's label is written differently in the file and in themekit's text: speech still maps back
+    source = {
+        "teams": "0:0:0.0 --> 0:0:5.3\nJane Smith\nThanks: what brought you here?\n\n0:0:6.0 --> 0:0:9.0\nAlex Brown\nMy adviser.\n",
+        "trint": "Jane Smith [00:00:05] Jane here: what brought you here?\n\nAlex Brown [00:00:12] My adviser, Jane.\n\n"
+        "Jane Smith [00:00:20] And then?\n\nAlex Brown [00:00:22] Alex Brown started the course.\n",
+    }[name]
+    path = tmp_path / f"{name}.txt"
+    path.write_text(source, encoding="utf-8")
+    t = read_transcript(path)
+    assert [turn.speaker for turn in t.turns][:2] == ["Jane Smith", "Alex Brown"]
+    for turn in t.turns:
+        start, end = t.to_source(turn.start, turn.end)
+        assert source[start:end] == t.turn_text(turn)
+
+
 def test_ingest_txt_time_then_name_on_own_line(tmp_path):
     path = _txt(
         tmp_path,

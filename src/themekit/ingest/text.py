@@ -251,13 +251,13 @@ def parse_labelled_text(text: str, *, known_labels: frozenset[str] = frozenset()
     thing is: ..." is not mistaken for a speaker. Lines before the first label
     form a block with speaker ``None``; blank lines separate paragraphs.
     """
-    lines = text.split("\n")
+    lines, cue_names = _cue_names(text.split("\n"))
     candidates = [_match_label(line.strip()) for line in lines]
     counts: dict[str, int] = {}
     for cand in candidates:
         if cand:
             counts[cand[0].casefold()] = counts.get(cand[0].casefold(), 0) + 1
-    known = {k.casefold() for k in known_labels}
+    known = {k.casefold() for k in known_labels} | cue_names
 
     def accepted(label: str) -> bool:
         key = label.casefold()
@@ -296,6 +296,26 @@ def parse_labelled_text(text: str, *, known_labels: frozenset[str] = frozenset()
         paragraph.append(line)
     flush_paragraph()
     return [b for b in blocks if b.paragraphs or b.speaker is not None]
+
+
+# 0:0:5.320 --> 0:0:9.1   (a cue's times, as Teams writes them in a .docx transcript, the speaker's name below)
+_RE_CUE = re.compile(r"^(?P<ts>\d{1,2}:\d{1,2}(?::\d{1,2})?(?:[.,]\d{1,3})?)\s*-->\s*\d{1,2}:\d{1,2}(?::\d{1,2})?(?:[.,]\d{1,3})?$")
+
+
+def _cue_names(lines: list[str]) -> tuple[list[str], set[str]]:
+    """Lines with each cue time line that stands above a name alone on its line read as ``[time] Name:``, the rest
+    as they are; and those names (case-folded), speaker labels by their place even if they speak once."""
+    out = list(lines)
+    names: set[str] = set()
+    for k, line in enumerate(lines[:-1]):
+        m = _RE_CUE.match(line.strip())
+        name = lines[k + 1].strip()
+        if m and len(name) <= _MAX_LABEL_CHARS and re.fullmatch(_NAME, name):
+            seconds = parse_timestamp(m.group("ts"))
+            out[k] = ""
+            out[k + 1] = f"[{_format_ts(seconds or 0.0)}] {name}:"
+            names.add(name.casefold())
+    return out, names
 
 
 #: Words that open a line with a colon in speech or notes without naming a speaker.
@@ -505,6 +525,28 @@ def _common_prefix(text: str, p: int, line: str, known: int) -> int:
     return lo
 
 
+def _copied(text: str, p: int, b: int, word: str, source: str, q: int) -> int:
+    """How many characters from ``text[p]`` (up to ``b``) the source holds at ``q``, within the source's line."""
+    n = len(word)
+    line_end = source.find("\n", q)
+    line = source[q : min(line_end if line_end >= 0 else len(source), q + b - p)].rstrip()
+    return _common_prefix(text, p, line, n) if len(line) > n else n
+
+
+def _best_start(text: str, p: int, b: int, word: str, source: str, q: int, limit: int, tries: int = 8) -> int:
+    """Of the first few places ``word`` stands in the source from ``q`` (before ``limit``), the one from which the
+    source copies most of the text (the earliest among equals)."""
+    best, best_n = q, _copied(text, p, b, word, source, q)
+    for _ in range(tries - 1):
+        q = source.find(word, q + 1, limit)
+        if q < 0:
+            break
+        n = _copied(text, p, b, word, source, q)
+        if n > best_n:
+            best, best_n = q, n
+    return best
+
+
 def align_source(text: str, turns: tuple[Turn, ...], source: str) -> SourceMap:
     """Where the speech in ``text`` (rendered by :func:`build_turns`) came from in ``source``, the file's decoded text.
 
@@ -516,7 +558,9 @@ def align_source(text: str, turns: tuple[Turn, ...], source: str) -> SourceMap:
     text_starts: list[int] = []
     source_starts: list[int] = []
     lengths: list[int] = []
-    regions = [(0, turns[0].start)] if turns and turns[0].start else []
+    # text before the first turn's label (a preamble) is speech; the label itself is rendered text
+    head = text.rfind("\n\n", 0, turns[0].start) if turns else -1
+    regions = [(0, head)] if head > 0 else []
     regions += [(t.start, t.end) for t in turns]
     cursor = 0
     for a, b in regions:
@@ -528,12 +572,10 @@ def align_source(text: str, turns: tuple[Turn, ...], source: str) -> SourceMap:
             if q < 0:
                 m = _TOKEN.search(text, m.end(), b)
                 continue
+            if window == _TURN_WINDOW:  # a turn's first word may also stand in its label ("Jane Smith [0:05] Jane here")
+                q = _best_start(text, p, b, word, source, q, cursor + window + len(word))
             window = _WORD_WINDOW
-            n = len(word)
-            line_end = source.find("\n", q)
-            line = source[q : min(line_end if line_end >= 0 else len(source), q + b - p)].rstrip()
-            if len(line) > n:
-                n = _common_prefix(text, p, line, n)  # as much of the source line as the text copies
+            n = _copied(text, p, b, word, source, q)
             if lengths and p - text_starts[-1] == q - source_starts[-1] and text[text_starts[-1] + lengths[-1] : p] == source[
                 source_starts[-1] + lengths[-1] : q
             ]:
