@@ -801,6 +801,25 @@ def test_ingest_docx_typed_labels(tmp_path):
     ]
 
 
+def test_ingest_docx_teams_transcript_cue_times_names_and_speech(tmp_path):
+    # a Teams transcript saved as .docx: a paragraph of cue times, the speaker's name, the speech
+    path = _docx(
+        tmp_path / "teams.docx",
+        [
+            "0:0:0.0 --> 0:0:5.320", "Jane Smith", "What does a good week look like?",
+            "0:0:6.0 --> 0:0:15.100", "Alex Brown", "When nobody is in crisis.",
+            "0:0:16.0 --> 0:0:19.0", "Jane Smith", "How often is that?",
+        ],
+    )  # fmt: skip
+    t = read_transcript(path)
+    assert _turns(t) == [
+        ("Jane Smith", "interviewer", "What does a good week look like?"),
+        ("Alex Brown", "participant", "When nobody is in crisis."),
+        ("Jane Smith", "interviewer", "How often is that?"),
+    ]
+    assert [turn.timestamp for turn in t.turns] == [0.0, 6.0, 16.0]
+
+
 def test_ingest_docx_bold_labels(tmp_path):
     path = _docx(
         tmp_path / "KW04.docx",

@@ -309,11 +309,14 @@ def _cue_names(lines: list[str]) -> tuple[list[str], set[str]]:
     names: set[str] = set()
     for k, line in enumerate(lines[:-1]):
         m = _RE_CUE.match(line.strip())
-        name = lines[k + 1].strip()
-        if m and len(name) <= _MAX_LABEL_CHARS and re.fullmatch(_NAME, name):
-            seconds = parse_timestamp(m.group("ts"))
+        if m is None:
+            continue
+        # the name on the next line, or the one after a blank line (a .docx paragraph's lines are spaced)
+        at = k + 1 if lines[k + 1].strip() or k + 2 >= len(lines) else k + 2
+        name = lines[at].strip()
+        if len(name) <= _MAX_LABEL_CHARS and re.fullmatch(_NAME, name):
             out[k] = ""
-            out[k + 1] = f"[{_format_ts(seconds or 0.0)}] {name}:"
+            out[at] = f"[{_format_ts(parse_timestamp(m.group('ts')) or 0.0)}] {name}:"
             names.add(name.casefold())
     return out, names
 
