@@ -94,6 +94,12 @@ def turn_frames(run) -> tuple[pd.DataFrame, pd.DataFrame]:
     return excerpts, segments
 
 
+def _figures(o: dict, **extra) -> dict:
+    """The headline figures of one evaluation's ``overall``."""
+    figures = {"segments": o["segments_scored"], "codes_scored": o["codes_scored"], "micro": o["micro"], "macro": o["macro"]}
+    return {**figures, "skipped": len(o["skipped"]), **extra}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
@@ -125,46 +131,21 @@ def main() -> int:
         results = {}
         for scope in ("transcript", "coded"):
             o = evaluate(run, gold, min_support=5, scope=scope).overall
-            results[scope] = {
-                "segments": o["segments_scored"],
-                "codes_scored": o["codes_scored"],
-                "micro": o["micro"],
-                "macro": o["macro"],
-                "skipped": len(o["skipped"]),
-            }
+            results[scope] = _figures(o)
         # every unit scored on one footing: a turn has the codes of any of its units, the authors' spans mapped to turns
         by_turn, segments = turn_frames(run)
         o = evaluate_frames(by_turn, segments, gold, run.codebook, min_support=5, turns=run.corpus.turns, scope="transcript", transcripts=run.corpus).overall
-        results["transcript, turn by turn"] = {
-            "segments": o["segments_scored"],
-            "codes_scored": o["codes_scored"],
-            "micro": o["micro"],
-            "macro": o["macro"],
-            "skipped": len(o["skipped"]),
-        }
+        results["transcript, turn by turn"] = _figures(o)
         if args.cv:
             started_cv = time.perf_counter()
             crossed = cross_validate(run, gold, folds=args.cv, min_support=5, scope="transcript", cache_dir=ROOT / ".themekit" / "cache")
             o = crossed.pooled.overall
-            results[f"learned, {args.cv}-fold by transcript"] = {
-                "segments": o["segments_scored"],
-                "codes_scored": o["codes_scored"],
-                "micro": o["micro"],
-                "macro": o["macro"],
-                "skipped": len(o["skipped"]),
-                "seconds": round(time.perf_counter() - started_cv, 1),
-            }
+            results[f"learned, {args.cv}-fold by transcript"] = _figures(o, seconds=round(time.perf_counter() - started_cv, 1))
         for k in [int(k) for k in args.curve.split(",") if k.strip()]:
             crossed = cross_validate(run, gold, folds=k, min_support=5, scope="transcript", cache_dir=ROOT / ".themekit" / "cache")
             o = crossed.pooled.overall
             learned_from = sum(len(run.corpus) - len(f["transcripts"]) for f in crossed.folds) / len(crossed.folds)
-            results[f"learned, {k}-fold by transcript ({learned_from:.1f} interviews learned from)"] = {
-                "segments": o["segments_scored"],
-                "codes_scored": o["codes_scored"],
-                "micro": o["micro"],
-                "macro": o["macro"],
-                "skipped": len(o["skipped"]),
-            }
+            results[f"learned, {k}-fold by transcript ({learned_from:.1f} interviews learned from)"] = _figures(o)
     print(f"PDPilot interviews: {len(run.corpus)} transcripts, unit {args.unit}, methods {args.methods}, coded in {seconds:.1f} s")
     print(f"machine: {platform.processor() or platform.machine()}, Python {sys.version.split()[0]}")
     print("| scope | segments | codes | micro P/R/F1 | macro P/R/F1 | mean kappa |")
