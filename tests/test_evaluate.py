@@ -237,6 +237,39 @@ def test_evaluate_scores_transcripts_the_classifier_never_saw_apart(tmp_path, em
     assert o["unseen"]["macro"] == held_out.overall["macro"]
 
 
+@pytest.mark.parametrize("tool", ["maxqda", "atlas"])
+def test_evaluate_reads_maxqda_and_atlas_exports_located_by_their_quoted_words(tmp_path, coded, tool):
+    """MAXQDA's coded segments ("Document name", "Code", "Segment" holding the words, paragraph numbers in
+    Begin/End) and ATLAS.ti's quotations ("Document", "Quotation Content", a quotation's codes a line each in
+    "Codes"): every coding is found by its quoted words and scored as themekit's own gold file would be."""
+    run, folder = coded
+    quotes = [("P01", "Honestly the isolation", "loneliness"), ("P01", "The debts piled up", "debt"),
+              ("P02", "I trust her", "trust")]  # fmt: skip
+    texts = {q: next(s.text for s in run.units if s.transcript.id == t and s.text.startswith(q)) for t, q, _ in quotes}
+    pd.DataFrame(
+        [(t, *_span(run, t, q), c) for t, q, c in quotes] + [("P01", *_span(run, "P01", "The debts piled up"), "loneliness")],
+        columns=["transcript", "char_start", "char_end", "code"],
+    ).to_csv(tmp_path / "ours.csv", index=False)
+    if tool == "maxqda":
+        table = pd.DataFrame(
+            [(t, f"Life > {c}", 4, 4, texts[q]) for t, q, c in quotes] + [("P01", "loneliness", 6, 6, texts["The debts piled up"])],
+            columns=["Document name", "Code", "Begin", "End", "Segment"],
+        )
+    else:
+        table = pd.DataFrame(
+            [(1, "P01.txt", texts["Honestly the isolation"], "loneliness"), (2, "P01.txt", texts["The debts piled up"], "debt\nloneliness"),
+             (3, "P02.txt", texts["I trust her"], "trust")],
+            columns=["ID", "Document", "Quotation Content", "Codes"],
+        )  # fmt: skip
+    table.to_excel(tmp_path / f"{tool}.xlsx", index=False)
+    theirs = evaluate(folder, tmp_path / f"{tool}.xlsx", min_support=1)
+    assert theirs.overall["skipped"] == []
+    expected = evaluate(folder, tmp_path / "ours.csv", min_support=1)
+    assert theirs.per_code.equals(expected.per_code)
+    read_as = " ".join(theirs.overall["columns_read_as"])
+    assert ("column 'Segment' as text" in read_as) if tool == "maxqda" else ("1 row naming several codes" in read_as)
+
+
 def _only(rows, transcripts, path):
     rows[rows["transcript"].isin(transcripts)].to_csv(path, index=False)
     return path

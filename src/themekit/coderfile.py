@@ -119,7 +119,7 @@ def _delimiter(text: str) -> str:
 COLUMN_ALIASES = {
     "transcript": ("document", "documentname", "file", "filename", "source", "sourcename", "interview"),
     "code": ("codepath", "codename", "node", "nodes", "category", "theme", "codes", "topcode"),
-    "text": ("codedtext", "codedsegment", "segmenttext", "seltext", "selection", "quote", "quotation"),
+    "text": ("codedtext", "codedsegment", "segmenttext", "seltext", "selection", "quote", "quotation", "quotationcontent", "content"),
     "source_start": ("pos0",),
     "source_end": ("pos1",),
 }
@@ -141,8 +141,23 @@ def canonical_columns(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         found = next((c for alias in aliases for c in table.columns if _squeezed(c) == alias and c not in renames), None)
         if found is not None:
             renames[found] = name
+    segment = next((c for c in table.columns if _squeezed(c) == "segment"), None)
+    if segment is not None and "text" not in have and "text" not in renames.values() and not _numbers(table[segment]):
+        renames[segment] = "text"  # MAXQDA's "Segment" holds the coded words, not a themekit segment number
     notes = [f"column '{old}' as {new}" for old, new in renames.items()]
-    return (table.rename(columns=renames) if renames else table), notes
+    table = table.rename(columns=renames) if renames else table
+    code = next((c for c in table.columns if _squeezed(c) == "code"), None)
+    several = int(table[code].str.strip().str.contains("\n").sum()) if code is not None else 0
+    if several:  # ATLAS.ti lists a quotation's codes in one cell, a line each
+        table = table.assign(**{code: table[code].str.strip().str.split(r"\s*\n\s*")}).explode(code, ignore_index=False)
+        notes.append(f"{several} row{'s' if several != 1 else ''} naming several codes (a line each) as one coding per code")
+    return table, notes
+
+
+def _numbers(column: pd.Series) -> bool:
+    """Whether the column's filled cells are mostly whole numbers (themekit's segment numbers)."""
+    filled = column[column.str.strip() != ""]
+    return filled.empty or bool(filled.str.strip().str.fullmatch(r"\d+").mean() >= 0.5)
 
 
 def read_coder_file(
@@ -152,8 +167,9 @@ def read_coder_file(
     :func:`canonical_columns`), converted for a wide one (``layout``)."""
     table = read_table(path, sheet=sheet)
     if layout is None:
-        table, notes = canonical_columns(table)
         table.insert(0, "_row", range(2, len(table) + 2))
+        table, notes = canonical_columns(table)
+        table = table.reset_index(drop=True)
         table.attrs["read_as"] = notes  # carried with the rows, so whoever scores them can say how they were read
         return CoderFile(table, None, len(table), notes)
     return _unpivot(Path(path), table, layout, keep_uncoded)
