@@ -142,7 +142,7 @@ def _fast_load(text: str, *, max_aliases: int, max_expanded: int) -> YamlDocumen
         return _document(_FAST_LOADER(text), max_expanded)
     except YamlError:
         raise
-    except Exception:  # every failure is read again by the pure-Python loader, which words it
+    except Exception:  # noqa: BLE001 - every failure is read again by the pure-Python loader, which words it
         return None
 
 
