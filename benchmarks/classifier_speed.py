@@ -2,7 +2,7 @@
 
 Two studies: the real PDPilot interviews in ../shared/dev-data (7 interviews coded by turn, 261 codings of
 9 codes by the study's authors; skipped when the data are not there) and the bundled sample (8 interviews by
-sentence, its gold.csv of 1,341 rows, 1,265 of them coded). Each is coded ``--repeat`` times (after one run that fills
+sentence, its codings/gold.csv of 1,341 rows, 1,265 of them coded). Each is coded ``--repeat`` times (after one run that fills
 the embedding cache) and the median time of the classifier stage (features, cross-validation, training and
 coding: ``run.timings["code:classifier"]``) is printed.
 
@@ -57,8 +57,8 @@ def main() -> int:
     else:
         print(f"no real interviews at {data}: skipped")
     sample = ROOT / "transcripts_sample"
-    seconds, what = _time(sample, ROOT / "codebooks" / "ati-keyworker.yaml", sample / "gold.csv", args.repeat)
-    print(f"bundled sample (gold.csv, by sentence): median {seconds:.1f} s {what}")
+    seconds, what = _time(sample, ROOT / "codebooks" / "ati-keyworker.yaml", sample / "codings" / "gold.csv", args.repeat)
+    print(f"bundled sample (codings/gold.csv, by sentence): median {seconds:.1f} s {what}")
     return 0
 
 

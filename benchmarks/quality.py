@@ -30,7 +30,7 @@ from themekit.analysis.evaluate import evaluate_frames
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "transcripts_sample"
 CODEBOOK = ROOT / "codebooks" / "ati-keyworker.yaml"
-GOLD = SAMPLE / "gold.csv"
+GOLD = SAMPLE / "codings" / "gold.csv"
 
 
 def score(excerpts: pd.DataFrame, segments: pd.DataFrame, codebook) -> dict:

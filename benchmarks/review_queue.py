@@ -2,7 +2,7 @@
 
 The bundled sample is coded once by rules and semantic similarity (no
 classifier). An oracle reviewer then answers the suggestions one by one from
-the sample's gold.csv, starting from no decisions: accept when gold gives the
+the sample's codings/gold.csv, starting from no decisions: accept when gold gives the
 suggested code to that segment, change to the segment's first gold code when
 gold gives it others, else reject. The same suggestions are reviewed in the
 order of :class:`themekit.analysis.queue.QueueLearner` (retraining in the
@@ -45,7 +45,7 @@ from themekit.store.review import review_rows
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "transcripts_sample"
 CODEBOOK = ROOT / "codebooks" / "ati-keyworker.yaml"
-GOLD = SAMPLE / "gold.csv"
+GOLD = SAMPLE / "codings" / "gold.csv"
 #: How long each of the queue's retrains took.
 TRAINING_SECONDS: list[float] = []
 

@@ -18,6 +18,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "transcripts_sample"
 SAMPLE_CODEBOOK = ROOT / "codebooks" / "ati-keyworker.yaml"
+#: The sample's human codings: in a subfolder, so coding the sample does not find them beside the transcripts.
+SAMPLE_GOLD = SAMPLE / "codings" / "gold.csv"
 
 TINY_CODEBOOK = """\
 schema_version: 1
@@ -130,11 +132,12 @@ def embedding_cache(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def sample_run(embedding_cache):
-    """The bundled sample coded once for the session as the README's quick start codes it: rules, semantic
-    similarity and the classifier trained on the sample's gold.csv. Slow: tests using it are marked slow."""
+    """The bundled sample coded once for the session as the README's quick start codes it with learned coding
+    added (``--gold transcripts_sample/codings/gold.csv``): rules, semantic similarity and the classifier trained
+    on the sample's human codings. Slow: tests using it are marked slow."""
     import themekit
 
-    return themekit.code(SAMPLE, SAMPLE_CODEBOOK, cache_dir=embedding_cache)
+    return themekit.code(SAMPLE, SAMPLE_CODEBOOK, gold=SAMPLE_GOLD, cache_dir=embedding_cache)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from themekit.cli import app
 
-from .conftest import SAMPLE, SAMPLE_CODEBOOK, write
+from .conftest import SAMPLE, SAMPLE_CODEBOOK, SAMPLE_GOLD, write
 
 runner = CliRunner()
 
@@ -30,29 +30,65 @@ def test_cli_code_writes_run_folder(tmp_path, tiny_corpus, tiny_codebook):
 
 
 @pytest.mark.slow
-def test_cli_code_sample_quick_start_is_the_readme_library_example(tmp_path, sample_run, sample_folder, embedding_cache):
-    """The README's quick start command codes the sample exactly as its library example does (every method):
-    the same defaults (gold.csv beside the transcripts, the project store, themekit.yaml if any), so the same run."""
+def test_cli_code_sample_with_its_codings_is_the_readme_library_example(tmp_path, sample_run, sample_folder, embedding_cache):
+    """The README's quick start with learned coding added (--gold) codes the sample exactly as its library example
+    does (every method): the same defaults (the project store, themekit.yaml if any), so the same run."""
     # the session's embeddings, copied to the default cache folder (in the working folder): nothing is embedded twice
     shutil.copytree(embedding_cache, tmp_path / ".themekit" / "cache")
     out = tmp_path / "sample"
-    result = invoke("code", SAMPLE, "--codebook", SAMPLE_CODEBOOK, "--out", out)
+    result = invoke("code", SAMPLE, "--codebook", SAMPLE_CODEBOOK, "--out", out, "--gold", SAMPLE_GOLD)
     assert result.exit_code == 0, result.output
     # the terminal says which methods ran, and what the classifier learned from
     assert (
-        f"Classifier trained on {SAMPLE / 'gold.csv'}: 1254 human codings of 1090 excerpts, models for 36 of 36 codes"
+        f"Classifier trained on {SAMPLE_GOLD}: 1254 human codings of 1090 excerpts, models for 36 of 36 codes"
     ) in result.output
     # trained on the transcripts it codes (run.json: stats.classifier_trained_on), and the terminal says so
     assert "Note: it learned from 8 of the 8 transcripts it coded (KW01, KW02, KW03, KW04, KW05, ...)" in result.output
     assert "Coded 8 transcripts with rule, semantic, classifier: 1090 segments" in result.output
+    assert "No human codings" not in result.output
     summary = (out / "summary.md").read_text()
     assert summary.count("\n> ") >= 30
     # the library's run (themekit.code on the same folder) is the same run, byte for byte
     assert json.loads((out / "run.json").read_text())["run_id"] == sample_run.id
-    assert sample_run.settings["gold"]["path"] == str(SAMPLE / "gold.csv")
+    assert sample_run.settings["gold"]["path"] == str(SAMPLE_GOLD)
     for name in ("excerpts.csv", "summary.md"):
         assert (out / name).read_bytes() == (sample_folder / name).read_bytes(), name
     assert set(pd.read_csv(out / "excerpts.csv")["method"]) >= {"rule+semantic+classifier", "classifier"}
+
+
+@pytest.mark.slow
+def test_cli_code_sample_quick_start_trains_nothing_and_says_how_to_add_codings(tmp_path, embedding_cache):
+    """The README's quick start as written: the sample's human codings sit in a subfolder, so no classifier trains."""
+    shutil.copytree(embedding_cache, tmp_path / ".themekit" / "cache")
+    result = invoke("code", SAMPLE, "--codebook", SAMPLE_CODEBOOK, "--out", tmp_path / "sample")
+    assert result.exit_code == 0, result.output
+    assert "Coded 8 transcripts with rule, semantic: 1090 segments" in result.output
+    assert "Classifier trained" not in result.output
+    assert result.output.rstrip().endswith(
+        "No human codings: the classifier did not run (add --gold FILE, e.g. transcripts_sample/codings/gold.csv)"
+    )
+    record = json.loads((tmp_path / "sample" / "run.json").read_text())
+    assert record["settings"]["methods"] == ["rule", "semantic"] and "gold" not in record["settings"]
+
+
+def test_cli_code_says_how_to_add_human_codings_and_learns_from_a_gold_csv_beside_the_transcripts(
+    tmp_path, tiny_corpus, tiny_codebook, monkeypatch
+):
+    monkeypatch.setattr("themekit.pipeline.KNOWN_MODEL_PACKAGES", ("no_such_model_package_xyz",))  # TF-IDF: fast
+    hint = "No human codings: the classifier did not run (add --gold FILE, e.g. transcripts_sample/codings/gold.csv)"
+    default = invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "r1")
+    assert default.exit_code == 0, default.output
+    assert "Coded 2 transcripts with rule, semantic: " in default.output
+    assert default.output.rstrip().endswith(hint)
+    chosen = invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "r2", "--method", "rule,semantic")
+    assert chosen.exit_code == 0 and "No human codings" not in chosen.output  # the user chose: nothing to suggest
+    assert "No human codings" not in invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "r3", "-q").output
+    # a gold.csv beside the transcripts is found, and the terminal says the classifier learned from it
+    write(tiny_corpus / "gold.csv", "transcript,code,text\nP01,loneliness,Honestly the isolation was the worst part of it.\n")
+    found = invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "r4")
+    assert found.exit_code == 0, found.output
+    assert f"Classifier trained on {tiny_corpus / 'gold.csv'}: 1 human codings of " in found.output
+    assert "Coded 2 transcripts with rule, semantic, classifier: " in found.output and "No human codings" not in found.output
 
 
 def test_cli_code_refuses_existing_run(tmp_path, tiny_corpus, tiny_codebook):

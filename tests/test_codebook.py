@@ -113,3 +113,19 @@ def test_codebook_codes_by_id_and_place():
     assert codebook[0] is codebook.codes[0] and "debt" in codebook and "nope" not in codebook
     with pytest.raises(KeyError, match="no code 'debts' in the codebook .*did you mean 'debt'"):
         codebook["debts"]
+
+
+def test_codebook_yaml_text_is_the_file_while_it_holds_what_was_loaded(tmp_path, monkeypatch):
+    import themekit.codebook as codebook_module
+
+    path = write(tmp_path / "cb.yaml", "# kept\n" + TINY_CODEBOOK)
+    cb = Codebook.load(path)
+    calls = []
+    real = codebook_module.validate_codebook
+    monkeypatch.setattr(codebook_module, "validate_codebook", lambda *a, **k: calls.append(a) or real(*a, **k))
+    assert cb.yaml_text() == path.read_text() and cb.yaml_text().startswith("# kept\n")
+    assert calls == []  # the bytes it was loaded from: not parsed again
+    path.write_text("# a new comment\n" + TINY_CODEBOOK)  # same content, other bytes: checked, still the file
+    assert cb.yaml_text().startswith("# a new comment\n") and len(calls) == 1
+    path.write_text(TINY_CODEBOOK.replace("Debts and arrears.", "Debts, arrears."))  # other content: the loaded one
+    assert "Debts and arrears." in cb.yaml_text() and "# a new comment" not in cb.yaml_text()

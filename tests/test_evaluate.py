@@ -160,10 +160,10 @@ def test_evaluate_cli_writes_evaluation_json(tmp_path, coded):
 
 
 def test_evaluate_sample_gold_maps_onto_the_sample(sample_rule_run):
-    from .conftest import SAMPLE
+    from .conftest import SAMPLE_GOLD
 
-    result = evaluate(sample_rule_run, SAMPLE / "gold.csv")
-    gold = pd.read_csv(SAMPLE / "gold.csv", keep_default_na=False)
+    result = evaluate(sample_rule_run, SAMPLE_GOLD)
+    gold = pd.read_csv(SAMPLE_GOLD, keep_default_na=False)
     assert len(gold) >= 300 and gold["transcript"].nunique() == 8
     assert result.overall["segments_scored"] >= 300
     assert result.overall["codes_scored"] >= 25
@@ -175,9 +175,9 @@ def test_evaluate_cross_validation_holds_each_fold_out_of_training(tmp_path, sam
 
     from themekit.analysis.crossval import cross_validate
 
-    from .conftest import SAMPLE, copy_run
+    from .conftest import SAMPLE_GOLD, copy_run
 
-    gold = SAMPLE / "gold.csv"
+    gold = SAMPLE_GOLD
     result = cross_validate(sample_rule_folder, gold, folds=2, cache_dir=embedding_cache)
     # the eight interviews dealt into two folds, each scored by a classifier that never saw its codings
     assert [f["transcripts"] for f in result.folds] == [["KW01", "KW03", "KW05", "KW07"], ["KW02", "KW04", "KW06", "KW08"]]
@@ -198,11 +198,11 @@ def test_evaluate_cross_validation_holds_each_fold_out_of_training(tmp_path, sam
 
 @pytest.mark.slow
 def test_evaluate_catches_a_classifier_trained_on_the_scored_transcripts_by_content(tmp_path, sample_folder):
-    from .conftest import SAMPLE
+    from .conftest import SAMPLE_GOLD
 
     # the sample's gold under another name and with its rows reordered: not the file the classifier trained on,
     # but the same transcripts' codings
-    rows = pd.read_csv(SAMPLE / "gold.csv", dtype=str, keep_default_na=False)
+    rows = pd.read_csv(SAMPLE_GOLD, dtype=str, keep_default_na=False)
     other = tmp_path / "second-coder.csv"
     rows.iloc[::-1].to_csv(other, index=False)
     result = evaluate(sample_folder, other)
@@ -216,14 +216,14 @@ def test_evaluate_catches_a_classifier_trained_on_the_scored_transcripts_by_cont
 def test_evaluate_scores_transcripts_the_classifier_never_saw_apart(tmp_path, embedding_cache):
     import themekit
 
-    from .conftest import SAMPLE, SAMPLE_CODEBOOK
+    from .conftest import SAMPLE, SAMPLE_CODEBOOK, SAMPLE_GOLD
 
-    rows = pd.read_csv(SAMPLE / "gold.csv", dtype=str, keep_default_na=False)
+    rows = pd.read_csv(SAMPLE_GOLD, dtype=str, keep_default_na=False)
     half = tmp_path / "half.csv"
     rows[rows["transcript"].isin(["KW01", "KW02", "KW03", "KW04"])].to_csv(half, index=False)
     run = themekit.code(SAMPLE, SAMPLE_CODEBOOK, methods="rule,classifier", gold=half, cache_dir=embedding_cache, project=None)
     assert sorted(run.stats["classifier_trained_on"]) == ["KW01", "KW02", "KW03", "KW04"]
-    result = evaluate(run, SAMPLE / "gold.csv")
+    result = evaluate(run, SAMPLE_GOLD)
     o = result.overall
     assert o["trained_on_scored_transcripts"] == ["KW01", "KW02", "KW03", "KW04"]
     # the figures on KW05-KW08 alone: what the classifier does on interviews it never learned from

@@ -9,7 +9,7 @@ import pytest
 
 from themekit import EXCERPT_COLUMNS, RunFolderError, code, write_run
 
-from .conftest import SAMPLE, write
+from .conftest import SAMPLE, SAMPLE_GOLD, write
 
 
 def test_export_run_folder_contents(sample_rule_folder, sample_rule_run):
@@ -87,10 +87,10 @@ def test_export_run_json_records_hashes_settings_and_timings(sample_rule_folder,
 
 @pytest.mark.slow
 def test_export_run_json_of_the_default_run_records_every_method(sample_folder, sample_run):
-    """The sample coded with defaults: its gold.csv trains the classifier, and run.json says so."""
+    """The sample coded with its human codings (--gold): the classifier trains, and run.json says so."""
     record = json.loads((sample_folder / "run.json").read_text())
     assert record["settings"]["methods"] == ["rule", "semantic", "classifier"]
-    gold = SAMPLE / "gold.csv"
+    gold = SAMPLE_GOLD
     assert record["settings"]["gold"] == {"path": str(gold), "sha256": hashlib.sha256(gold.read_bytes()).hexdigest()}
     assert record["settings"]["embedding"]["identity"].startswith("st:")
     assert set(record["stats"]["classifier"]) == {c.id for c in sample_run.codebook}

@@ -1250,6 +1250,9 @@ def test_ingest_corpus_joins_participant_attributes(tmp_path):
         """,
     )
     _txt(tmp_path, "README.md", "# About these transcripts\n\nInterviewer: this is not a transcript.\n")
+    (tmp_path / "codings").mkdir()  # a subfolder (the sample keeps its human codings in one) is not read
+    _txt(tmp_path, "codings/gold.csv", "transcript,code,text\nKW01,trust,Hello.\n")
+    _txt(tmp_path, "codings/KW09.txt", "Interviewer: Hi?\nKW09: Not read.\n")
     corpus = read_corpus(tmp_path)
     assert [t.id for t in corpus] == ["KW01", "KW03", "kw02"]  # file-name order
     assert len(corpus) == 3

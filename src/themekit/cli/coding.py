@@ -117,12 +117,19 @@ def code_cmd(
                 run.save(out_dir, force=force, settings=settings.report)
             finally:
                 progress.close()
-    _report_run(run, out_dir, quiet=quiet)
+    _report_run(run, out_dir, quiet=quiet, methods_chosen=method is not None)
 
 
-def _report_run(run, out_dir: Path, *, quiet: bool) -> None:
+#: The closing line of a run whose methods were left to the default and that had no human codings to learn from.
+NO_HUMAN_CODINGS = (
+    "No human codings: the classifier did not run (add --gold FILE, e.g. transcripts_sample/codings/gold.csv)"
+)
+
+
+def _report_run(run, out_dir: Path, *, quiet: bool, methods_chosen: bool = True) -> None:
     """What ``themekit code`` says when a run is written: skipped files, warnings, orphaned decisions, and unless
-    ``quiet`` what ran, on what, and what came of it."""
+    ``quiet`` what ran, on what, and what came of it (with the default methods and no human codings, how to add
+    them)."""
     for _, reason in run.corpus.failures:
         err.print(f"[yellow]Skipped:[/] {escape(as_flags(reason, ('text_column', 'speaker_column', 'unit_column')))}")
     for warning in run.stats.get("warnings", []):
@@ -159,6 +166,8 @@ def _report_run(run, out_dir: Path, *, quiet: bool) -> None:
         f"Coded {len(run.corpus.transcripts)} transcripts with {', '.join(run.settings['methods'])}: "
         f"{len(run.units)} segments, {len(run.codings)} codings with {used} of {len(run.codebook)} codes → {escape(str(out_dir))}"
     )
+    if not methods_chosen and "classifier" not in run.settings["methods"]:
+        err.print(escape(NO_HUMAN_CODINGS))
 
 
 def _classifier_line(run, learned: dict) -> str:

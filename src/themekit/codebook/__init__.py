@@ -57,6 +57,8 @@ class Codebook:
         self.source = source
         self.codes: tuple[Code, ...] = tuple(_flatten(spec))
         self._by_id = {c.id: c for c in self.codes}
+        #: (sha256 of the source file's bytes, content hash of the codebook they hold) when loaded from a file
+        self._read: tuple[str, str] | None = None
 
     @classmethod
     def load(cls, path: str | Path) -> Codebook:
@@ -89,12 +91,20 @@ class Codebook:
         source = self.source
         if source is not None and source.is_file():
             try:
-                if validate_codebook(source).sha256 == self.sha256:
-                    return source.read_bytes().decode("utf-8")
+                data = source.read_bytes()
+                if self._holds_this(source, data):
+                    return data.decode("utf-8")
             except (CodebookError, OSError, UnicodeDecodeError):  # edited since loading: dump the loaded content
                 pass
         data = self.spec.model_dump(mode="json", exclude_defaults=True)
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+    def _holds_this(self, source: Path, data: bytes) -> bool:
+        """Whether ``data``, the bytes of ``source``, hold this codebook's content: known without parsing them
+        again when they are the bytes it was loaded from."""
+        if self._read is not None and self._read[0] == hashlib.sha256(data).hexdigest():
+            return self._read[1] == self.sha256
+        return validate_codebook(source).sha256 == self.sha256
 
     def code(self, code_id: str) -> Code:
         return self._by_id[code_id]
@@ -350,10 +360,19 @@ def read_guarded_yaml(path: str | Path, *, text: str | None = None) -> tuple[obj
     mapping lines (duplicate keys); unreadable files raise :class:`CodebookError`.
     """
     path = Path(path)
+    return _parse_guarded(path, _codebook_bytes(path, text))
+
+
+def _codebook_bytes(path: Path, text: str | None) -> bytes:
+    """The bytes of the codebook file ``path``, or of ``text``; an unreadable file raises :class:`CodebookError`."""
     try:
-        data = path.read_bytes() if text is None else text.encode("utf-8")
+        return path.read_bytes() if text is None else text.encode("utf-8")
     except OSError as exc:
         raise CodebookError(path, [CodebookProblem("", f"cannot read the file ({exc.strerror}); check the path")]) from None
+
+
+def _parse_guarded(path: Path, data: bytes) -> tuple[object, dict[str, int], list[CodebookProblem]]:
+    """:func:`read_guarded_yaml` of the bytes read."""
     if len(data) > limits.MAX_CODEBOOK_BYTES:
         raise CodebookError(path, [CodebookProblem("", f"file is over {limits.MAX_CODEBOOK_BYTES // limits.MB} MB; a codebook is never this large")])
     try:
@@ -378,7 +397,8 @@ def validate_codebook(path: str | Path, *, text: str | None = None) -> Codebook:
     With ``text``, that YAML is checked as if it were the file ``path`` (nothing is read or written); the codebook
     returned then has no source file."""
     path = Path(path)
-    raw, lines, problems = read_guarded_yaml(path, text=text)
+    data = _codebook_bytes(path, text)
+    raw, lines, problems = _parse_guarded(path, data)
     if not isinstance(raw, dict):
         raise CodebookError(path, [CodebookProblem("", "the file must be a YAML mapping with name, version and themes")])
     spec = None
@@ -393,4 +413,7 @@ def validate_codebook(path: str | Path, *, text: str | None = None) -> Codebook:
         problems.sort(key=lambda p: (p.line or 0, p.path))
         raise CodebookError(path, problems)
     assert spec is not None
-    return Codebook(spec, source=path if text is None else None)
+    codebook = Codebook(spec, source=path if text is None else None)
+    if text is None:
+        codebook._read = (hashlib.sha256(data).hexdigest(), codebook.sha256)
+    return codebook

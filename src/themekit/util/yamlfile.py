@@ -4,7 +4,14 @@ Untrusted YAML can be slow or huge to parse (deeply nested brackets, alias
 "billion laughs"), so cheap checks run before PyYAML builds anything; the
 document is composed once to record the line of every YAML path (so messages
 can say ``themes[2].codes[0].keywords (line 14)``) and to find duplicate keys,
-which ``yaml.safe_load`` would silently collapse.
+which ``yaml.safe_load`` would silently collapse, and the data is built from
+that same composed document.
+
+Parsing uses libyaml (``yaml.CSafeLoader``, about ten times faster) when PyYAML
+has it. Anything libyaml does not read through to the end, and any document
+nested deeper than :data:`FAST_MAX_NESTING` (libyaml's composer recurses in C,
+where Python's recursion limit does not stop it), is read again with the
+pure-Python loader, so every message is the one that loader gives.
 """
 
 from __future__ import annotations
@@ -16,9 +23,14 @@ import yaml
 
 from themekit.errors import YamlError
 
-__all__ = ["YamlDocument", "alias_count", "bracket_depth", "line_of", "load_yaml", "yaml_path"]
+__all__ = ["FAST_MAX_NESTING", "YamlDocument", "alias_count", "bracket_depth", "line_of", "load_yaml", "yaml_path"]
 
 _BRACKETS = re.compile(r"[\[\]{}]")
+#: libyaml's loader, or None when PyYAML was built without it.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+#: Deepest nesting of collections read with libyaml; deeper documents go to the pure-Python loader, whose recursion
+#: limit turns them into a clear error instead of a crash.
+FAST_MAX_NESTING = 100
 
 
 def bracket_depth(text: str) -> int:
@@ -63,17 +75,14 @@ def load_yaml(text: str, *, max_depth: int = 50, max_aliases: int = 100, max_exp
     depth = bracket_depth(text)
     if depth > max_depth:
         raise YamlError(f"brackets are nested {depth} deep, more than the {max_depth} allowed", kind="depth")
+    fast = _fast_load(text, max_aliases=max_aliases, max_expanded=max_expanded)
+    if fast is not None:
+        return fast
     try:
         aliases = alias_count(text)
         if aliases > max_aliases:
             raise YamlError(f"uses {aliases} YAML aliases (*name), more than the {max_aliases} allowed", kind="aliases")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        if _expanded_size(node) > max_expanded:
-            raise YamlError(f"expands to over {max_expanded:,} values through YAML aliases (*name)", kind="aliases")
-        document = YamlDocument(None)
-        if node is not None:
-            _record_lines(node, "", document)
-        document.data = yaml.safe_load(text)
+        document = _document(yaml.SafeLoader(text), max_expanded)
     except YamlError:
         raise
     except (ValueError, KeyError, IndexError, AttributeError, TypeError, RecursionError) as exc:
@@ -95,6 +104,46 @@ def load_yaml(text: str, *, max_depth: int = 50, max_aliases: int = 100, max_exp
             column=mark.column + 1 if mark else None,
         ) from exc
     return document
+
+
+def _document(loader: yaml.SafeLoader, max_expanded: int) -> YamlDocument:
+    """Compose the loader's one document, record its lines and duplicate keys, then build its data from the same nodes."""
+    try:
+        node = loader.get_single_node()
+        if _expanded_size(node) > max_expanded:
+            raise YamlError(f"expands to over {max_expanded:,} values through YAML aliases (*name)", kind="aliases")
+        document = YamlDocument(None)
+        if node is not None:
+            _record_lines(node, "", document)
+            document.data = loader.construct_document(node)
+        return document
+    finally:
+        loader.dispose()
+
+
+def _fast_load(text: str, *, max_aliases: int, max_expanded: int) -> YamlDocument | None:
+    """The document read with libyaml, or None: no libyaml, too many aliases, nesting deeper than
+    :data:`FAST_MAX_NESTING`, or anything libyaml or the constructors refuse (the pure-Python loader then reads it
+    and words the message). A document that expands too far through aliases is refused here as there."""
+    if _FAST_LOADER is None:
+        return None
+    try:
+        aliases = nesting = deepest = 0
+        for event in yaml.parse(text, Loader=_FAST_LOADER):
+            if isinstance(event, yaml.AliasEvent):
+                aliases += 1
+            elif isinstance(event, yaml.CollectionStartEvent):
+                nesting += 1
+                deepest = max(deepest, nesting)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                nesting -= 1
+        if aliases > max_aliases or deepest > FAST_MAX_NESTING:
+            return None
+        return _document(_FAST_LOADER(text), max_expanded)
+    except YamlError:
+        raise
+    except Exception:  # noqa: BLE001 - every failure is read again by the pure-Python loader, which words it
+        return None
 
 
 def yaml_path(loc: tuple) -> str:
