@@ -64,9 +64,7 @@ def test_cli_code_sample_quick_start_trains_nothing_and_says_how_to_add_codings(
     assert result.exit_code == 0, result.output
     assert "Coded 8 transcripts with rule, semantic: 1090 segments" in result.output
     assert "Classifier trained" not in result.output
-    assert result.output.rstrip().endswith(
-        "No human codings: the classifier did not run (add --gold FILE, e.g. transcripts_sample/codings/gold.csv)"
-    )
+    assert result.output.rstrip().endswith(f"No human codings: the classifier did not run (add --gold FILE, e.g. {SAMPLE_GOLD})")
     record = json.loads((tmp_path / "sample" / "run.json").read_text())
     assert record["settings"]["methods"] == ["rule", "semantic"] and "gold" not in record["settings"]
 
@@ -75,7 +73,7 @@ def test_cli_code_says_how_to_add_human_codings_and_learns_from_a_gold_csv_besid
     tmp_path, tiny_corpus, tiny_codebook, monkeypatch
 ):
     monkeypatch.setattr("themekit.pipeline.KNOWN_MODEL_PACKAGES", ("no_such_model_package_xyz",))  # TF-IDF: fast
-    hint = "No human codings: the classifier did not run (add --gold FILE, e.g. transcripts_sample/codings/gold.csv)"
+    hint = "No human codings: the classifier did not run (add --gold FILE of human codings)"
     default = invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "r1")
     assert default.exit_code == 0, default.output
     assert "Coded 2 transcripts with rule, semantic: " in default.output

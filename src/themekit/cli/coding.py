@@ -121,9 +121,15 @@ def code_cmd(
 
 
 #: The closing line of a run whose methods were left to the default and that had no human codings to learn from.
-NO_HUMAN_CODINGS = (
-    "No human codings: the classifier did not run (add --gold FILE, e.g. transcripts_sample/codings/gold.csv)"
-)
+NO_HUMAN_CODINGS = "No human codings: the classifier did not run (add --gold FILE{example})"
+
+
+def _no_human_codings(run) -> str:
+    """The closing hint, naming the human codings kept in a ``codings/`` subfolder of the transcripts (as the
+    bundled sample keeps its own) when there are some."""
+    root = Path(getattr(run.corpus, "root", "") or ".")
+    found = root / "codings" / "gold.csv" if root.is_dir() else None
+    return NO_HUMAN_CODINGS.format(example=f", e.g. {found}" if found is not None and found.is_file() else " of human codings")
 
 
 def _report_run(run, out_dir: Path, *, quiet: bool, methods_chosen: bool = True) -> None:
@@ -167,7 +173,7 @@ def _report_run(run, out_dir: Path, *, quiet: bool, methods_chosen: bool = True)
         f"{len(run.units)} segments, {len(run.codings)} codings with {used} of {len(run.codebook)} codes → {escape(str(out_dir))}"
     )
     if not methods_chosen and "classifier" not in run.settings["methods"]:
-        err.print(escape(NO_HUMAN_CODINGS))
+        err.print(escape(_no_human_codings(run)))
 
 
 def _classifier_line(run, learned: dict) -> str:
