@@ -237,11 +237,12 @@ def test_evaluate_scores_transcripts_the_classifier_never_saw_apart(tmp_path, em
     assert o["unseen"]["macro"] == held_out.overall["macro"]
 
 
-@pytest.mark.parametrize("tool", ["maxqda", "atlas"])
-def test_evaluate_reads_maxqda_and_atlas_exports_located_by_their_quoted_words(tmp_path, coded, tool):
+@pytest.mark.parametrize("tool", ["maxqda", "atlas", "taguette"])
+def test_evaluate_reads_maxqda_atlas_and_taguette_exports_located_by_their_quoted_words(tmp_path, coded, tool):
     """MAXQDA's coded segments ("Document name", "Code", "Segment" holding the words, paragraph numbers in
-    Begin/End) and ATLAS.ti's quotations ("Document", "Quotation Content", a quotation's codes a line each in
-    "Codes"): every coding is found by its quoted words and scored as themekit's own gold file would be."""
+    Begin/End), ATLAS.ti's quotations ("Document", "Quotation Content", a quotation's codes a line each in
+    "Codes") and Taguette's highlights ("document", "tag", "content"): every coding is found by its quoted words
+    and scored as themekit's own gold file would be."""
     run, folder = coded
     quotes = [("P01", "Honestly the isolation", "loneliness"), ("P01", "The debts piled up", "debt"),
               ("P02", "I trust her", "trust")]  # fmt: skip
@@ -255,6 +256,11 @@ def test_evaluate_reads_maxqda_and_atlas_exports_located_by_their_quoted_words(t
             [(t, f"Life > {c}", 4, 4, texts[q]) for t, q, c in quotes] + [("P01", "loneliness", 6, 6, texts["The debts piled up"])],
             columns=["Document name", "Code", "Begin", "End", "Segment"],
         )
+    elif tool == "taguette":
+        table = pd.DataFrame(
+            [(t, c, texts[q]) for t, q, c in quotes] + [("P01", "loneliness", texts["The debts piled up"])],
+            columns=["document", "tag", "content"],
+        )
     else:
         table = pd.DataFrame(
             [(1, "P01.txt", texts["Honestly the isolation"], "loneliness"), (2, "P01.txt", texts["The debts piled up"], "debt\nloneliness"),
@@ -267,7 +273,7 @@ def test_evaluate_reads_maxqda_and_atlas_exports_located_by_their_quoted_words(t
     expected = evaluate(folder, tmp_path / "ours.csv", min_support=1)
     assert theirs.per_code.equals(expected.per_code)
     read_as = " ".join(theirs.overall["columns_read_as"])
-    assert ("column 'Segment' as text" in read_as) if tool == "maxqda" else ("1 row naming several codes" in read_as)
+    assert {"maxqda": "column 'Segment' as text", "atlas": "1 row naming several codes", "taguette": "column 'tag' as code"}[tool] in read_as
 
 
 def _only(rows, transcripts, path):

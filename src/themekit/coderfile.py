@@ -118,7 +118,7 @@ def _delimiter(text: str) -> str:
 #: sheets), by themekit's name, most specific first; compared without case, spaces, underscores or hyphens.
 COLUMN_ALIASES = {
     "transcript": ("document", "documentname", "file", "filename", "source", "sourcename", "interview"),
-    "code": ("codepath", "codename", "node", "nodes", "category", "theme", "codes", "topcode"),
+    "code": ("codepath", "codename", "node", "nodes", "category", "theme", "codes", "topcode", "tag", "tags"),
     "text": ("codedtext", "codedsegment", "segmenttext", "seltext", "selection", "quote", "quotation", "quotationcontent", "content"),
     "source_start": ("pos0",),
     "source_end": ("pos1",),
