@@ -12,7 +12,7 @@ from themekit import code
 from themekit.analysis.evaluate import evaluate
 from themekit.cli import app
 from themekit.errors import GoldError
-from themekit.gold import map_gold
+from themekit.gold import map_gold, transcript_name
 from themekit.ingest import read_transcript
 from themekit.models import SourceMap
 from themekit.runfolder import read_run
@@ -195,3 +195,14 @@ def test_gold_source_map_snaps_spans_to_characters_from_the_file(tmp_path):
     start, end = _source("I felt\nisolated")
     assert t.text[slice(*t.from_source(start, end))] == "I felt isolated"
     assert t.from_source(*_source("Sam Jones  0:05")) is None
+
+
+def test_gold_transcript_names_as_other_tools_write_them():
+    known = {"P01", "KW02", "Interview 3"}
+    assert transcript_name("P01", known) == "P01"
+    assert transcript_name("P01.docx", known) == "P01"  # a document named with its file's extension
+    assert transcript_name("kw02.TXT", known) == "KW02"  # and in another case
+    assert transcript_name("interview 3", known) == "Interview 3"
+    assert transcript_name("P02.txt", known) == "P02.txt"  # not in the corpus: kept as written, so it is listed
+    assert transcript_name("p1", {"P1", "p1x"}) == "P1"
+    assert transcript_name("ab", {"AB", "Ab"}) == "ab"  # two transcripts differ only by case: no guess

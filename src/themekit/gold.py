@@ -266,11 +266,15 @@ def _offsets_are_source(records: list[dict], columns: dict[str, str], transcript
 
 def transcript_name(name: str, known: Collection[str]) -> str:
     """A transcript as a file names it, as themekit names it: the same, or without its file extension
-    ("P1.txt" is transcript P1) when only that is known."""
+    ("P1.txt" is transcript P1) when only that is known, or either in another case ("p1.TXT") when only one
+    known transcript matches so."""
     if name in known:
         return name
     stem = Path(name).stem if Path(name).suffix else name
-    return stem if stem in known else name
+    if stem in known:
+        return stem
+    folded = [k for k in known if k.casefold() in (name.casefold(), stem.casefold())]
+    return folded[0] if len(folded) == 1 else name
 
 
 def _has(columns: dict[str, str], *names: str) -> bool:
