@@ -223,6 +223,27 @@ def test_cli_code_warns_of_a_transcript_without_an_interviewer(tmp_path, tiny_co
     assert any(w.startswith("no interviewer identified") for w in record["transcripts"][1]["warnings"])
 
 
+def test_cli_code_warns_of_a_transcript_without_labels_in_a_folder_of_interviews(tmp_path, tiny_codebook):
+    # P02's labels are written in a form themekit does not read: its questions would be coded as P02's words
+    folder = tmp_path / "t"
+    write(folder / "P01.txt", "Interviewer: What was hardest?\n\nP01: The bailiffs came twice.\n")
+    write(folder / "P02.txt", "Interviewer - What was hardest?\nP02 - The debts kept growing.\n")
+    result = invoke("code", folder, "-c", tiny_codebook, "-o", tmp_path / "run", "--method", "rule")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert (
+        "Warning: P02: no speaker labels found; all text is taken as one participant turn by 'P02', while other "
+        "transcripts of the folder have an interviewer; if this one has one too, write its speaker labels in a form "
+        "themekit reads (README, Transcripts)"
+    ) in said
+    assert "P01: no speaker labels" not in said
+    # a folder of monologues, none with an interviewer: nothing to warn of
+    write(tmp_path / "m" / "M01.txt", "The bailiffs came twice.\n")
+    write(tmp_path / "m" / "M02.txt", "The debts kept growing.\n")
+    quiet = invoke("code", tmp_path / "m", "-c", tiny_codebook, "-o", tmp_path / "run2", "--method", "rule")
+    assert quiet.exit_code == 0 and "no speaker labels" not in quiet.output
+
+
 def test_cli_code_takes_table_columns_from_the_settings_file(tmp_path, tiny_codebook):
     write(tmp_path / "themekit.yaml", "transcripts:\n  text_column: said\n")
     write(tmp_path / "oral" / "OH01.csv", "speaker,said,tags\nInterviewer,What was hardest?,x\nNarrator,The bailiffs came twice.,debt\n")

@@ -45,6 +45,8 @@ MIN_TRANSCRIPTS = 3
 FOLDER_NOTE = "taken as the interviewer by the folder rule"
 #: The start of the warning a transcript with several speakers and no interviewer gets.
 NO_INTERVIEWER_NOTE = "no interviewer identified"
+#: How a transcript without any speaker label is noted (see :func:`themekit.ingest.text.build_turns`).
+NO_LABELS_NOTE = "no speaker labels found"
 
 
 #: Labels naming a position in the conversation rather than a person: never taken as the interviewer by the rule.
@@ -171,10 +173,17 @@ def apply_folder_roles(transcripts: Iterable[Transcript], *, interviewer_labels:
 
 
 def interviewer_notes(transcripts: Iterable[Transcript]) -> list[str]:
-    """The role warnings of the folder rule, as ``<transcript id>: <warning>``, for the terminal and run.json."""
-    return [
-        f"{t.id}: {w}"
-        for t in transcripts
-        for w in t.warnings
-        if FOLDER_NOTE in w or w.startswith(NO_INTERVIEWER_NOTE)
-    ]
+    """The role warnings of the folder rule, as ``<transcript id>: <warning>``, for the terminal and run.json; and,
+    where other transcripts of the folder have an interviewer, each transcript in which no speaker label was found
+    (its interviewer's questions, if it has any, are coded as a participant's words)."""
+    transcripts = list(transcripts)
+    interviews = any(turn.role == "interviewer" for t in transcripts for turn in t.turns)
+    notes = []
+    for t in transcripts:
+        for w in t.warnings:
+            if FOLDER_NOTE in w or w.startswith(NO_INTERVIEWER_NOTE):
+                notes.append(f"{t.id}: {w}")
+            elif interviews and w.startswith(NO_LABELS_NOTE):
+                notes.append(f"{t.id}: {w}, while other transcripts of the folder have an interviewer; if this one has "
+                             "one too, write its speaker labels in a form themekit reads (README, Transcripts)")  # fmt: skip
+    return notes
