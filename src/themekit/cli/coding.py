@@ -127,9 +127,8 @@ NO_HUMAN_CODINGS = "No human codings: the classifier did not run (add --gold FIL
 def _no_human_codings(run) -> str:
     """The closing hint, naming the human codings kept in a ``codings/`` subfolder of the transcripts (as the
     bundled sample keeps its own) when there are some."""
-    root = Path(getattr(run.corpus, "root", "") or ".")
-    found = root / "codings" / "gold.csv" if root.is_dir() else None
-    return NO_HUMAN_CODINGS.format(example=f", e.g. {found}" if found is not None and found.is_file() else " of human codings")
+    found = Path(run.corpus.root) / "codings" / "gold.csv"
+    return NO_HUMAN_CODINGS.format(example=f", e.g. {found}" if found.is_file() else " of human codings")
 
 
 def _report_run(run, out_dir: Path, *, quiet: bool, methods_chosen: bool = True) -> None:

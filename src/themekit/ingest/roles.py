@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 
 from themekit.ingest.text import (
     DEFAULT_INTERVIEWER_LABELS,
+    NO_LABELS_NOTE,
     is_interviewer_label,
     question_guess_note,
     speaker_key,
@@ -45,8 +46,6 @@ MIN_TRANSCRIPTS = 3
 FOLDER_NOTE = "taken as the interviewer by the folder rule"
 #: The start of the warning a transcript with several speakers and no interviewer gets.
 NO_INTERVIEWER_NOTE = "no interviewer identified"
-#: How a transcript without any speaker label is noted (see :func:`themekit.ingest.text.build_turns`).
-NO_LABELS_NOTE = "no speaker labels found"
 
 
 #: Labels naming a position in the conversation rather than a person: never taken as the interviewer by the rule.

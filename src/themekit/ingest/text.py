@@ -23,6 +23,7 @@ from themekit.models import Role, SourceMap, Turn
 __all__ = [
     "Block",
     "DEFAULT_INTERVIEWER_LABELS",
+    "NO_LABELS_NOTE",
     "align_source",
     "build_turns",
     "decode_bytes",
@@ -42,6 +43,9 @@ __all__ = [
 DEFAULT_INTERVIEWER_LABELS: frozenset[str] = frozenset(
     {"interviewer", "int", "i", "q", "iv", "ir", "researcher", "moderator", "facilitator", "question"}
 )
+
+#: The start of the warning a transcript without any speaker label gets.
+NO_LABELS_NOTE = "no speaker labels found"
 
 _TS = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
 _LABEL = r"[A-Za-z][\w.'’-]*(?: [\w.'’-]+){0,3}"
@@ -457,7 +461,7 @@ def build_turns(
     labelled = [b for b in blocks if b.speaker is not None]
     if not labelled and blocks:
         warnings.append(
-            f"no speaker labels found; all text is taken as one participant turn by '{fallback_speaker}'"
+            f"{NO_LABELS_NOTE}; all text is taken as one participant turn by '{fallback_speaker}'"
         )
         blocks = [Block(speaker=fallback_speaker, paragraphs=[p for b in blocks for p in b.paragraphs])]
     preamble: list[str] = []
