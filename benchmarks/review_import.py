@@ -50,7 +50,7 @@ def build_store(folder: Path, *, items: int, decisions: int) -> tuple[Path, list
     """A project store with ``decisions`` decisions on the first items, and the review rows of the others."""
     from themekit.codebook import validate_codebook
     from themekit.store import Project
-    from themekit.store.review import _item_id
+    from themekit.review.sheets import _item_id
 
     codebook = validate_codebook("codebook.yaml", text=CODEBOOK)
     path = folder / "project.db"
@@ -107,7 +107,8 @@ def write_sheets(folder: Path, rows: list[dict[str, str]]) -> dict[str, Path]:
 
 
 def time_import(store: Path, sheet: Path, work: Path) -> tuple[float, int]:
-    from themekit.store import import_review, open_project
+    from themekit.review.sheets import import_review
+    from themekit.store import open_project
 
     copy = work / "copy.db"
     for suffix in ("", "-wal", "-shm"):

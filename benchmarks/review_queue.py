@@ -5,7 +5,7 @@ classifier). An oracle reviewer then answers the suggestions one by one from
 the sample's codings/gold.csv, starting from no decisions: accept when gold gives the
 suggested code to that segment, change to the segment's first gold code when
 gold gives it others, else reject. The same suggestions are reviewed in the
-order of :class:`themekit.analysis.queue.QueueLearner` (retraining in the
+order of :class:`themekit.review.queue.QueueLearner` (retraining in the
 background after every batch of decisions, waited for) and in random orders
 (several seeds).
 
@@ -33,14 +33,14 @@ from pathlib import Path
 import numpy as np
 
 import themekit
-from themekit.analysis.queue import QueueLearner
+from themekit.review.queue import QueueLearner
 from themekit.coding import METHODS, CoderContext
-from themekit.gold import HumanCodings, load_gold
-from themekit.nlp import load_pipeline
-from themekit.pipeline import resolve_embedder
-from themekit.segment import Segmentation
+from themekit.human.gold import HumanCodings, load_gold
+from themekit.nlp.language import load_pipeline
+from themekit.pipeline.steps import resolve_embedder
+from themekit.nlp.segment import Segmentation
 from themekit.store import Project, decisions_gold
-from themekit.store.review import review_rows
+from themekit.review.sheets import review_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "transcripts_sample"

@@ -124,13 +124,13 @@ def main() -> None:
 
     import themekit
     from themekit.coding import RuleCoder, SemanticCoder, combine
-    from themekit.embed import EmbeddingCache, load_embedder, resolve_model_dir
+    from themekit.nlp.embed import EmbeddingCache, load_embedder, resolve_model_dir
     from themekit.export import write_run
     from themekit.models import Corpus
-    from themekit.nlp import load_pipeline
-    from themekit.pipeline import _model_embedder
+    from themekit.nlp.language import load_pipeline
+    from themekit.pipeline.steps import _model_embedder
     from themekit.api import Run
-    from themekit.segment import segment_corpus
+    from themekit.nlp.segment import segment_corpus
     from themekit.analysis.summarize import summarize
     from themekit.analysis.topics import suggest_topics
 

@@ -57,10 +57,10 @@ def main() -> None:
     from sklearn.metrics import adjusted_rand_score
 
     import themekit
-    from themekit.embed import SentenceTransformerEmbedder
-    from themekit.nlp import load_pipeline
-    from themekit.pipeline import _model_embedder
-    from themekit.segment import segment_corpus
+    from themekit.nlp.embed import SentenceTransformerEmbedder
+    from themekit.nlp.language import load_pipeline
+    from themekit.pipeline.steps import _model_embedder
+    from themekit.nlp.segment import segment_corpus
     from themekit.analysis.topics import suggest_topics
 
     codebook = themekit.Codebook.load(ROOT / "codebooks" / "ati-keyworker.yaml")

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from themekit.analysis.agree import agree, code_at_level, near_duplicate_codes
 from themekit.cli import app
-from themekit.coderfile import WideLayout
+from themekit.human.coderfile import WideLayout
 from themekit.errors import GoldError
 
 from .conftest import write

@@ -250,9 +250,9 @@ def test_classifier_fit_corpus_learns_again_from_features_computed_once(study):
     import pandas as pd
 
     from themekit.coding.classifier import ClassifierCoder
-    from themekit.embed import TfidfSvdEmbedder
-    from themekit.gold import HumanCodings
-    from themekit.segment import Segmentation
+    from themekit.nlp.embed import TfidfSvdEmbedder
+    from themekit.human.gold import HumanCodings
+    from themekit.nlp.segment import Segmentation
 
     folder, codebook = study
     run = code(folder, codebook, methods="rule", cache_dir=None, project=None)

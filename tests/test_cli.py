@@ -72,7 +72,7 @@ def test_cli_code_sample_quick_start_trains_nothing_and_says_how_to_add_codings(
 def test_cli_code_says_how_to_add_human_codings_and_learns_from_a_gold_csv_beside_the_transcripts(
     tmp_path, tiny_corpus, tiny_codebook, monkeypatch
 ):
-    monkeypatch.setattr("themekit.pipeline.KNOWN_MODEL_PACKAGES", ("no_such_model_package_xyz",))  # TF-IDF: fast
+    monkeypatch.setattr("themekit.pipeline.steps.KNOWN_MODEL_PACKAGES", ("no_such_model_package_xyz",))  # TF-IDF: fast
     hint = "No human codings: the classifier did not run (add --gold FILE of human codings)"
     default = invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "r1")
     assert default.exit_code == 0, default.output
@@ -281,9 +281,9 @@ def test_cli_choices_match_the_library():
     from themekit.analysis.evaluate import SCOPES
     cli_app = importlib.import_module("themekit.cli.app")  # the module: the package exports the Typer app by that name
     from themekit.coding import _ALIASES, METHODS
-    from themekit.engine import ENGINES
+    from themekit.pipeline.engine import ENGINES
     from themekit.export.report import REPORT_FORMATS
-    from themekit.segment import UNITS
+    from themekit.nlp.segment import UNITS
 
     assert set(cli_app.UNITS) == set(UNITS) and set(cli_app.ENGINES) == set(ENGINES)
     assert set(cli_app.REPORT_FORMATS) == set(REPORT_FORMATS) and SCOPES == ("transcript", "coded")

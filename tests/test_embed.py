@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from themekit.embed import (
+from themekit.nlp.embed import (
     EmbeddingCache,
     SentenceTransformerEmbedder,
     TfidfSvdEmbedder,
@@ -52,7 +52,7 @@ def test_embed_missing_and_incomplete_model_dirs(tmp_path):
 
 
 def test_embed_fallback_is_used_when_no_model_is_installed(monkeypatch):
-    monkeypatch.setattr("themekit.embed.KNOWN_MODEL_PACKAGES", ("no_such_model_package_xyz",))
+    monkeypatch.setattr("themekit.nlp.embed.KNOWN_MODEL_PACKAGES", ("no_such_model_package_xyz",))
     texts = ["the bus was late again", "buses are expensive", "she felt lonely at home", "nobody to talk to at home"]
     embedder = load_embedder(None, fit_texts=texts)
     assert isinstance(embedder, TfidfSvdEmbedder)

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import themekit
 from themekit.cli import app
-from themekit.engine import DaskEngine, SerialEngine, make_engine
+from themekit.pipeline.engine import DaskEngine, SerialEngine, make_engine
 from themekit.errors import ThemekitError
 
 from .conftest import SAMPLE, SAMPLE_CODEBOOK
@@ -107,9 +107,9 @@ class Probe:
 
 
 def test_engine_local_workers_share_batches_and_start_without_torch_or_pandas(tmp_path, monkeypatch):
-    from themekit.batch import BatchJob
+    from themekit.pipeline.batch import BatchJob
     from themekit.codebook import Codebook
-    from themekit.engine import ProcessEngine
+    from themekit.pipeline.engine import ProcessEngine
 
     (tmp_path / "themekit_probe.py").write_text(PROBE, encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))

@@ -9,7 +9,7 @@ import pytest
 import themekit
 from themekit import errors
 from themekit.cli.app import as_flags
-from themekit.engine import make_engine
+from themekit.pipeline.engine import make_engine
 
 from .conftest import ROOT
 

@@ -51,7 +51,7 @@ def test_frames_segments_have_categorical_transcript_speaker_role(tiny_run):
 
 
 def test_frames_excerpts_csv_is_unchanged_by_categoricals(tiny_run, tmp_path):
-    from themekit.runfolder import _spreadsheet_safe_frame
+    from themekit.runs.folder import _spreadsheet_safe_frame
 
     out = tiny_run.save(tmp_path / "run")
     frame = tiny_run.excerpts

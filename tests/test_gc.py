@@ -29,11 +29,11 @@ def test_gc_paused_leaves_a_disabled_collector_disabled():
 
 
 def test_gc_paused_while_a_batch_runs(tmp_path, tiny_codebook, monkeypatch):
-    from themekit.batch import BatchJob
+    from themekit.pipeline.batch import BatchJob
     from themekit.codebook import Codebook
 
     seen = []
-    import themekit.segment as segment
+    import themekit.nlp.segment as segment
 
     real = segment.segment_corpus
 

@@ -12,10 +12,10 @@ from themekit import code
 from themekit.analysis.evaluate import evaluate
 from themekit.cli import app
 from themekit.errors import GoldError
-from themekit.gold import map_gold, transcript_name
+from themekit.human.gold import map_gold, transcript_name
 from themekit.ingest import read_transcript
 from themekit.models import SourceMap
-from themekit.runfolder import read_run
+from themekit.runs.folder import read_run
 
 # Otter's layout: the label and time alone on a line, speech below, long speech wrapped over lines
 OTTER = (

@@ -43,3 +43,19 @@ def test_layout_no_function_is_over_80_lines():
                 if lines > 80:
                     long.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name} ({lines} lines)")
     assert not long, long
+
+
+def test_layout_top_level_keeps_only_the_public_face_and_plain_data():
+    # everything else sits in a package whose name says its layer (nlp/, runs/, human/, pipeline/, review/ ...)
+    loose = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert loose == ["__init__.py", "__main__.py", "_version.py", "api.py", "config.py", "errors.py", "models.py"]
+
+
+def test_layout_one_class_per_name():
+    names: dict[str, list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                names.setdefault(node.name, []).append(str(path.relative_to(PACKAGE)))
+    twice = {name: where for name, where in names.items() if len(where) > 1}
+    assert not twice, twice

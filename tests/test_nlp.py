@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from themekit.ingest import read_corpus
-from themekit.nlp import load_pipeline
-from themekit.segment import segment_corpus
+from themekit.nlp.language import load_pipeline
+from themekit.nlp.segment import segment_corpus
 
 SAMPLE = Path(__file__).resolve().parent.parent / "transcripts_sample"
 
@@ -80,7 +80,7 @@ def test_nlp_blank_annotator_matches_spacy_components_on_any_text(texts, batch_s
 
 
 def test_nlp_missing_lookup_tables_say_what_to_install(monkeypatch):
-    import themekit.nlp as nlp_module
+    import themekit.nlp.language as nlp_module
     from themekit.errors import ThemekitError
 
     def no_tables(**_):
@@ -111,7 +111,7 @@ class _TorchComponent:
 def test_nlp_uses_torch_only_for_pipelines_running_pytorch_models():
     from spacy.language import Language
 
-    from themekit.nlp import uses_torch
+    from themekit.nlp.language import uses_torch
 
     if "themekit_test_torch" not in Language.factories:
         Language.factory("themekit_test_torch", func=lambda nlp, name: _TorchComponent())

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from themekit.embed import ReportingEmbedder
+from themekit.nlp.embed import ReportingEmbedder
 
 
 class _Fake:
@@ -36,7 +36,7 @@ def test_progress_embedding_reports_each_batch_with_a_growing_total():
 
 def test_progress_coder_context_hands_coders_a_reporting_embedder(tmp_path):
     from themekit.coding import CoderContext
-    from themekit.nlp import load_pipeline
+    from themekit.nlp.language import load_pipeline
 
     calls = []
     context = CoderContext(load_pipeline("blank"), embedder=_Fake, cache_dir=tmp_path, progress=lambda *a: calls.append(a))

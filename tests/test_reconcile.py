@@ -11,7 +11,9 @@ from typer.testing import CliRunner
 import themekit
 from themekit.cli import app
 from themekit.errors import OptionError
-from themekit.store import Project, export_reconcile, export_review, import_review
+from themekit.review.reconcile import export_reconcile
+from themekit.review.sheets import export_review, import_review
+from themekit.store import Project
 
 runner = CliRunner()
 
@@ -200,7 +202,7 @@ def test_reconcile_import_makes_the_final_decision_what_reruns_apply(disputed, t
 
 
 def test_reconcile_sheet_with_a_bad_final_decision_names_the_row(disputed, tmp_path):
-    from themekit.store import import_reconcile
+    from themekit.review.reconcile import import_reconcile
 
     project, _, _ = disputed
     export_reconcile(project, tmp_path / "reconcile.csv")
@@ -223,7 +225,7 @@ def test_reconcile_gold_from_decisions_keeps_only_what_coders_agree_on(disputed,
 def test_reconcile_xlsx_sheet_has_a_drop_down_and_round_trips(disputed, tmp_path):
     from openpyxl import load_workbook
 
-    from themekit.store import import_reconcile, is_reconcile_sheet
+    from themekit.review.reconcile import import_reconcile, is_reconcile_sheet
 
     project, _, _ = disputed
     export_reconcile(project, tmp_path / "reconcile.xlsx")

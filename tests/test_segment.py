@@ -5,8 +5,8 @@ import pytest
 
 from themekit import read_transcript
 from themekit.errors import OptionError
-from themekit.nlp import load_pipeline
-from themekit.segment import group_passages, passage_bounds, segment_corpus
+from themekit.nlp.language import load_pipeline
+from themekit.nlp.segment import group_passages, passage_bounds, segment_corpus
 
 from .conftest import write
 

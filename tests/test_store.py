@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 import themekit
 from themekit.cli import app
 from themekit.errors import ProjectBusyError, ProjectError
-from themekit.store import Project, export_review, import_review, open_project, review_status
+from themekit.review.sheets import export_review, import_review, review_status
+from themekit.store import Project, open_project
 
 from .conftest import SAMPLE, SAMPLE_CODEBOOK, TINY_CODEBOOK, write
 
@@ -629,7 +630,7 @@ def test_store_review_export_writes_with_out_and_still_takes_to(reviewed, tmp_pa
 
 
 def test_store_review_sheet_shows_one_score_for_a_classifier_coding():
-    from themekit.store.review import sheet_evidence
+    from themekit.review.sheets import sheet_evidence
 
     evidence = "classifier: top features: 'bailiffs', 'council'; p=0.39 | rule: keyword 'debt'"
     assert sheet_evidence(evidence) == "classifier: top features: 'bailiffs', 'council' | rule: keyword 'debt'"

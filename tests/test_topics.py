@@ -287,8 +287,8 @@ def test_topics_drafts_span_three_interviews_and_name_terms_said_in_several(tmp_
 
     from themekit.analysis.topics import _drafts
     from themekit.codebook import Codebook
-    from themekit.nlp import load_pipeline
-    from themekit.segment import segment_corpus
+    from themekit.nlp.language import load_pipeline
+    from themekit.nlp.segment import segment_corpus
 
     talk = {
         "P1": "Interviewer: Hello?\n\nP1: The housing officer found us a flat. The gentleman lad rang the gentleman lad.",
@@ -316,8 +316,8 @@ def test_topics_a_topic_of_back_channel_alone_gives_no_draft(tmp_path):
 
     from themekit.analysis.topics import _drafts
     from themekit.codebook import Codebook
-    from themekit.nlp import load_pipeline
-    from themekit.segment import segment_corpus
+    from themekit.nlp.language import load_pipeline
+    from themekit.nlp.segment import segment_corpus
 
     for name in ("P1", "P2", "P3"):
         write(tmp_path / "t" / f"{name}.txt", f"Interviewer: Right?\n\n{name}: Yeah, exactly, totally. Okay, yeah, you know.")
@@ -390,7 +390,7 @@ def test_topics_small_talk_is_not_clustered_and_drafts_name_the_subjects(tmp_pat
         words = [w for term, _ in draft.key_terms for w in term.split()] + draft.label.lower().replace(",", "").split()
         assert not set(words) & blocked, draft.label
         assert "fares" not in words and "landlords" not in words  # lemmas, not word forms
-        stems = [themekit.nlp.stem(w) for term, _ in draft.key_terms for w in term.split()]
+        stems = [themekit.nlp.language.stem(w) for term, _ in draft.key_terms for w in term.split()]
         assert len(stems) == len(set(stems)), draft.key_terms  # no word repeated in another form
         assert draft.coherence >= 0.2
     assert "24 more segments were small talk" in suggestions.to_markdown()
@@ -402,8 +402,8 @@ def test_topics_a_topic_below_the_coherence_floor_is_reported_as_dropped(tmp_pat
 
     from themekit.analysis.topics import MIN_COHERENCE, Suggestions, _drafts
     from themekit.codebook import Codebook
-    from themekit.nlp import load_pipeline
-    from themekit.segment import segment_corpus
+    from themekit.nlp.language import load_pipeline
+    from themekit.nlp.segment import segment_corpus
 
     for name in ("P1", "P2", "P3"):
         write(tmp_path / "t" / f"{name}.txt", f"Interviewer: And?\n\n{name}: The housing officer found the flat at last.")

@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 
 import themekit
 from themekit.cli import app as cli
-from themekit.store import Project, export_review, import_review
-from themekit.store.decide import current_codings
+from themekit.review.sheets import export_review, import_review
+from themekit.store import Project
+from themekit.review.decide import current_codings
 from themekit.web import create_app
 
 from .conftest import write
@@ -27,7 +28,7 @@ TOKEN = "test-token-123"
 
 
 class FakeLearner:
-    """A stand-in for themekit.analysis.queue.QueueLearner (its interface): rows by lowest score first."""
+    """A stand-in for themekit.review.queue.QueueLearner (its interface): rows by lowest score first."""
 
     made: ClassVar[list[FakeLearner]] = []
 
@@ -51,9 +52,9 @@ class FakeLearner:
 
 @pytest.fixture(autouse=True)
 def fake_queue(monkeypatch):
-    module = types.ModuleType("themekit.analysis.queue")
+    module = types.ModuleType("themekit.review.queue")
     module.QueueLearner = FakeLearner
-    monkeypatch.setitem(sys.modules, "themekit.analysis.queue", module)
+    monkeypatch.setitem(sys.modules, "themekit.review.queue", module)
     FakeLearner.made = []
 
 

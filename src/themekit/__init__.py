@@ -70,7 +70,7 @@ if _typing.TYPE_CHECKING:
     from themekit.ingest import read_corpus, read_transcript
     from themekit.models import Coding, Corpus, Segment, Transcript, Turn
     from themekit.refi import export_qdc, export_qdpx, import_qdc, import_qdpx
-    from themekit.run import EXCERPT_COLUMNS
+    from themekit.runs.record import EXCERPT_COLUMNS
 
 #: Where each public name is defined. Names are imported on first use, so ``import themekit`` stays light and a
 #: worker process that only reads, segments and rule-codes never loads pandas, scikit-learn or BERTopic.
@@ -114,7 +114,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     ".ingest": ("read_corpus", "read_transcript"),
     ".models": ("Coding", "Corpus", "Segment", "Transcript", "Turn"),
     ".refi": ("export_qdc", "export_qdpx", "import_qdc", "import_qdpx"),
-    ".run": ("EXCERPT_COLUMNS",),
+    ".runs.record": ("EXCERPT_COLUMNS",),
 }
 _LAZY = {name: module for module, names in _SOURCES.items() for name in names}
 
@@ -125,7 +125,7 @@ def __getattr__(name: str) -> _typing.Any:
         value = getattr(_import_module(module, __name__), name)
         globals()[name] = value
         return value
-    try:  # ``themekit.pipeline`` and the other submodules, as with an eager import
+    try:  # ``themekit.pipeline.steps`` and the other submodules, as with an eager import
         return _import_module(f"{__name__}.{name}")
     except ModuleNotFoundError as exc:
         if exc.name != f"{__name__}.{name}":
@@ -149,69 +149,5 @@ def _show_views_in_jupyter() -> None:
 
 _show_views_in_jupyter()
 
-
-__all__ = [
-    "EXCERPT_COLUMNS",
-    "Agreement",
-    "agree",
-    "Evaluation",
-    "GoldError",
-    "evaluate",
-    "export_quote_docx",
-    "export_report",
-    "export_xlsx",
-    "export_qdc",
-    "export_qdpx",
-    "import_qdc",
-    "import_qdpx",
-    "Code",
-    "CodeSummary",
-    "Codebook",
-    "CodebookError",
-    "CodebookProblem",
-    "Coding",
-    "Corpus",
-    "CorpusError",
-    "Quote",
-    "Run",
-    "RunFolderError",
-    "Segment",
-    "Suggestions",
-    "Summary",
-    "DraftCode",
-    "ThemeSummary",
-    "ThemekitError",
-    "CodebookEditError",
-    "EmbeddingCacheError",
-    "EmbeddingError",
-    "EngineError",
-    "GoldFileError",
-    "ModelError",
-    "OptionError",
-    "OutputError",
-    "ProjectBusyError",
-    "ProjectDamagedError",
-    "ProjectError",
-    "ProjectStorageError",
-    "RedactionListError",
-    "RefiError",
-    "ReviewSheetError",
-    "SettingsError",
-    "SuggestionsError",
-    "TooFewSegmentsError",
-    "Transcript",
-    "TranscriptError",
-    "Turn",
-    "YamlError",
-    "ZipLimitError",
-    "__version__",
-    "code",
-    "prevalence_word",
-    "read_corpus",
-    "read_transcript",
-    "suggest_topics",
-    "summarize",
-    "summary_markdown",
-    "validate_codebook",
-    "write_run",
-]
+#: The public API: every name of ``_SOURCES`` (the one list), and the version.
+__all__ = sorted(_LAZY) + ["__version__"]

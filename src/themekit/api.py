@@ -1,9 +1,9 @@
 """The notebook face of a run: :class:`Run` with its tables, charts, views and saving, and :func:`code`.
 
-:class:`themekit.run.Run` is the data a run produced; this :class:`Run` adds
+:class:`themekit.runs.record.RunRecord` is the data a run produced; this :class:`Run` adds
 what an analyst calls on it in Jupyter, each a thin call into the layer that
 does the work (analysis, render, export). :func:`code` is
-:func:`themekit.pipeline.code` returning this class.
+:func:`themekit.pipeline.steps.code` returning this class.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from themekit import pipeline
-from themekit import run as run_data
+from themekit.pipeline import steps as pipeline
+from themekit.runs.record import RunRecord
 from themekit.analysis.frames import cooccurrence, framework_matrix, quotes_frame
 from themekit.config import ReportSettings
 from themekit.export import write_run
 from themekit.render.display import CodedTranscript, run_html
 from themekit.render.plot import RunPlots
-from themekit.runfolder import read_run
+from themekit.runs.folder import read_run
 from themekit.util.progress import TqdmProgress, in_notebook
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["Run", "code"]
 
 
-class Run(run_data.Run):
+class Run(RunRecord):
     """The result of coding a corpus with a codebook: ``run.excerpts`` and ``run.segments`` (pandas), tables,
     charts and views for notebooks, and ``run.save()`` / ``Run.load()`` for run folders."""
 

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 import themekit
 from themekit.cli import app
 from themekit.errors import ProjectStorageError
-from themekit.store import Project, export_review, import_review, review_status
+from themekit.review.sheets import export_review, import_review, review_status
+from themekit.store import Project
 
 from ..conftest import write
 

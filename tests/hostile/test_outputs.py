@@ -81,7 +81,8 @@ def test_hostile_no_cell_of_any_spreadsheet_runs_as_a_formula(tmp_path):
     """Codebook labels and definitions (a YAML codebook or one imported from .qdpx) and case attributes are as
     hostile as quotes: every sheet of every workbook and every spreadsheet CSV themekit writes is neutralised."""
     from themekit import code, export_xlsx
-    from themekit.store import Project, export_review
+    from themekit.review.sheets import export_review
+    from themekit.store import Project
 
     book = write(
         tmp_path / "codebook.yaml",

@@ -42,8 +42,8 @@ from hypothesis import strategies as st
 import themekit
 from themekit.errors import CodebookError, ThemekitError, TranscriptError
 from themekit.ingest.text import normalise_text
-from themekit.nlp import load_pipeline
-from themekit.segment import UNITS, group_passages, segment_corpus, segmentation_of
+from themekit.nlp.language import load_pipeline
+from themekit.nlp.segment import UNITS, group_passages, segment_corpus, segmentation_of
 
 from ..conftest import TINY_CODEBOOK
 

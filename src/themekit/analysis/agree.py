@@ -1,7 +1,7 @@
 """Agreement between human coders: percent agreement, Cohen's kappa, Krippendorff's alpha.
 
 Each coder's file is read by the same reader as gold files
-(:mod:`themekit.coderfile`): long (``transcript``, ``code`` and
+(:mod:`themekit.human.coderfile`): long (``transcript``, ``code`` and
 ``char_start``/``char_end`` or ``segment``) or wide (one row per unit, its id
 in one column and its codes in several: ``layout``), CSV in any common
 encoding with ``,`` or ``;``, or .xlsx. The units compared are the excerpts
@@ -37,12 +37,12 @@ import numpy as np
 import pandas as pd
 
 from themekit.codebook import Codebook
-from themekit.coderfile import CoderFile, WideLayout, read_coder_file
+from themekit.human.coderfile import CoderFile, WideLayout, read_coder_file
 from themekit.errors import GoldError, OptionError
-from themekit.gold import load_gold
+from themekit.human.gold import load_gold
 from themekit.models import Corpus
-from themekit.run import Run
-from themekit.runfolder import read_run
+from themekit.runs.record import RunRecord
+from themekit.runs.folder import read_run
 from themekit.util.atomic import atomic_write_text
 
 __all__ = ["MIN_SHARED_UNITS", "WARNING_PARAMS", "Agreement", "agree", "agree_project", "code_at_level", "near_duplicate_codes"]
@@ -153,8 +153,8 @@ def _units_without_run(path: Path, file: CoderFile, codes: set[str] | None) -> t
     return pd.DataFrame(rows, columns=["transcript", "unit", "code", "text"]), "span" if span else "segment"
 
 
-def _run_segments(run: Run | str | Path) -> tuple[pd.DataFrame, set[str], Corpus]:
-    if not isinstance(run, Run):
+def _run_segments(run: RunRecord | str | Path) -> tuple[pd.DataFrame, set[str], Corpus]:
+    if not isinstance(run, RunRecord):
         run = read_run(run)
     return run.segments, {c.id for c in run.codebook}, run.corpus
 
@@ -210,7 +210,7 @@ def agree_project(
     strict: bool = False,
 ) -> Agreement:
     """Agreement between the coders whose review decisions the project store holds, on a recorded run's
-    quotes (``run``: a Run, its id or a run folder; default the latest run).
+    quotes (``run``: a RunRecord, its id or a run folder; default the latest run).
 
     A unit is a quote a review sheet showed (``transcript``, ``start-end``); a coder who decided any row of a
     quote gave it the codes they accepted, added or changed to, and no other; a quote a coder did not decide

@@ -21,14 +21,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from themekit import pipeline
+from themekit.pipeline import steps as pipeline
 from themekit.analysis.evaluate import Evaluation, Scope, evaluate_frames
-from themekit.coderfile import WideLayout
-from themekit.embed import DEFAULT_CACHE_DIR
+from themekit.human.coderfile import WideLayout
+from themekit.nlp.embed import DEFAULT_CACHE_DIR
 from themekit.errors import OptionError
-from themekit.gold import HumanCodings, transcript_name
-from themekit.run import Run
-from themekit.runfolder import read_run
+from themekit.human.gold import HumanCodings, transcript_name
+from themekit.runs.record import RunRecord
+from themekit.runs.folder import read_run
 from themekit.util.atomic import atomic_write_text
 
 __all__ = ["CrossValidation", "cross_validate"]
@@ -55,7 +55,7 @@ class CrossValidation:
 
 
 def cross_validate(
-    run: Run | str | Path,
+    run: RunRecord | str | Path,
     gold: str | Path,
     *,
     folds: int = 5,
@@ -73,7 +73,7 @@ def cross_validate(
     kept, the classifier is added to its methods, and no project store is
     used, so stored decisions cannot leak into the figures.
     """
-    if not isinstance(run, Run):
+    if not isinstance(run, RunRecord):
         run = read_run(run)
     human = HumanCodings.from_file(gold, layout=layout, sheet=sheet)
     groups = _folds(run, human, folds)
@@ -101,7 +101,7 @@ def cross_validate(
     return CrossValidation(pooled, [_fold_entry(t, r) for t, r in summaries], _spread(summaries))
 
 
-def _folds(run: Run, human: HumanCodings, folds: int) -> list[list[str]]:
+def _folds(run: RunRecord, human: HumanCodings, folds: int) -> list[list[str]]:
     """The transcripts the human codings name, dealt in name order into at most ``folds`` groups."""
     column = next((c for c in human.rows.columns if c.strip().casefold() == "transcript"), None)
     ids = {t.id for t in run.corpus}
@@ -119,7 +119,7 @@ def _folds(run: Run, human: HumanCodings, folds: int) -> list[list[str]]:
     return [coded[i::k] for i in range(k)]
 
 
-def _code_without(run: Run, human: HumanCodings, held_out: list[str], k: int, **options: Any) -> Run:
+def _code_without(run: RunRecord, human: HumanCodings, held_out: list[str], k: int, **options: Any) -> RunRecord:
     """The run's corpus coded again, the classifier trained without the held-out transcripts' codings."""
     rows = human.of_transcripts(held_out, keep=False)
     digest = hashlib.sha256(rows.to_csv(index=False).encode("utf-8")).hexdigest()

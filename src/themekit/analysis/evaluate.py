@@ -22,12 +22,12 @@ import numpy as np
 import pandas as pd
 
 from themekit.codebook import Codebook
-from themekit.coderfile import WideLayout
+from themekit.human.coderfile import WideLayout
 from themekit.errors import GoldError, OptionError
-from themekit.gold import CodeNames, HumanCodings, map_gold
+from themekit.human.gold import CodeNames, HumanCodings, map_gold
 from themekit.models import Transcript
-from themekit.run import Run
-from themekit.runfolder import read_run
+from themekit.runs.record import RunRecord
+from themekit.runs.folder import read_run
 
 __all__ = ["SCOPES", "Evaluation", "Scope", "evaluate", "evaluate_frames"]
 
@@ -74,7 +74,7 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
 
 
 def evaluate(
-    run: Run | str | Path,
+    run: RunRecord | str | Path,
     gold: str | Path,
     *,
     min_support: int = 5,
@@ -90,14 +90,14 @@ def evaluate(
     it, so the machine's false alarms on talk the coder left uncoded count. ``scope="coded"`` scores only the
     segments the gold file touches.
 
-    Human codings are read as other tools leave them (see :func:`themekit.gold.map_gold`): spans of one code
+    Human codings are read as other tools leave them (see :func:`themekit.human.gold.map_gold`): spans of one code
     that overlap merge, spans running from the interviewer's question into the answer are trimmed to the
     participant's speech; the file may be CSV in any common encoding with ``,`` or ``;``, or .xlsx (``sheet``),
-    and wide (one row per unit, several code columns: ``layout``, see :mod:`themekit.coderfile`); rows that
+    and wide (one row per unit, several code columns: ``layout``, see :mod:`themekit.human.coderfile`); rows that
     cannot be placed are left out and listed in ``overall["skipped"]``, and
     ``strict=True`` refuses the file instead.
     """
-    if not isinstance(run, Run):
+    if not isinstance(run, RunRecord):
         run = read_run(run)
     human = HumanCodings.from_file(gold, layout=layout, sheet=sheet)  # read once: its rows are scored, its hash tells the classifier's own file
     excerpts, segments, turns = run.excerpts, run.segments, run.corpus.turns
@@ -122,7 +122,7 @@ def evaluate(
     return _warn_if_trained_on(result, run.settings, human.sha256)
 
 
-def _learned_from(run: Run, result: Evaluation) -> list[str]:
+def _learned_from(run: RunRecord, result: Evaluation) -> list[str]:
     """The scored transcripts whose human codings trained the run's classifier, matched by id and content."""
     trained = run.stats.get("classifier_trained_on") or {}
     scored = set(result.overall["transcripts"])
@@ -178,7 +178,7 @@ def evaluate_frames(
 
     Macro figures average the codes with at least ``min_support`` gold segments. ``turns`` (the corpus' turn
     table) lets spans be trimmed to participant speech; ``strict`` refuses a file with any row left out.
-    ``frame``: the gold rows (as :func:`themekit.gold.read_gold` gives them) instead of reading ``gold_path``.
+    ``frame``: the gold rows (as :func:`themekit.human.gold.read_gold` gives them) instead of reading ``gold_path``.
     ``transcripts`` (the run's corpus) lets rows locate their span by source offsets or by their quoted text.
     """
     mapped = map_gold(gold_path, segments, CodeNames(codebook), frame=frame, turns=turns, transcripts=transcripts, strict=strict)

@@ -3,7 +3,7 @@
 The thin methods on :class:`~themekit.Run` (``run.matrix()``,
 ``run.quotes()``, ``run.cooccurrence()``) call the functions here; the run's
 own tables (``run.excerpts``, ``run.segments``) are built in
-:mod:`themekit.run`, the corpus' (``corpus.turns``, ``corpus.attributes``)
+:mod:`themekit.runs.record`, the corpus' (``corpus.turns``, ``corpus.attributes``)
 in :mod:`themekit.models`.
 
 Counts leave out negated mentions ("I never felt lonely") and codings a
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from themekit.config import ReportSettings
-    from themekit.run import Run
+    from themekit.runs.record import RunRecord
 
 __all__ = [
     "QUOTE_COLUMNS",
@@ -37,13 +37,13 @@ __all__ = [
 QUOTE_COLUMNS = ("quote", "participant", "score", "transcript", "speaker", "turn", "start", "end", "timestamp", "trimmed")
 
 
-def counted_codings(run: Run):
+def counted_codings(run: RunRecord):
     """The codings that count (:attr:`themekit.models.Coding.counts`): not negated and not rejected."""
     return [c for c in run.codings if c.counts]
 
 
 def framework_matrix(
-    run: Run,
+    run: RunRecord,
     *,
     by: str = "participant",
     values: Literal["segments", "present"] = "segments",
@@ -106,7 +106,7 @@ def _group_order(column: pd.Series) -> list:
     return values + [ATTRIBUTE_MISSING]
 
 
-def cooccurrence(run: Run, *, by: Literal["segment", "participant"] = "segment") -> pd.DataFrame:
+def cooccurrence(run: RunRecord, *, by: Literal["segment", "participant"] = "segment") -> pd.DataFrame:
     """Codes x codes (codebook order): how often two codes occur together.
 
     ``by="segment"``: the number of segments coded with both codes; the
@@ -134,7 +134,7 @@ def cooccurrence(run: Run, *, by: Literal["segment", "participant"] = "segment")
     return pd.DataFrame(table, index=pd.Index(codes, name="code"), columns=pd.Index(codes, name="code"))
 
 
-def resolve_code(run: Run, code: str) -> str:
+def resolve_code(run: RunRecord, code: str) -> str:
     """The code id for ``code`` (an id or a label, any case); unknown → OptionError with near matches."""
     ids = [c.id for c in run.codebook]
     if code in ids:
@@ -149,7 +149,7 @@ def resolve_code(run: Run, code: str) -> str:
     raise OptionError(f"no code {code!r} in codebook {run.codebook.name!r} {run.codebook.version}; {hint}", param="code")
 
 
-def quotes_frame(run: Run, code: str, *, n: int = 5, settings: ReportSettings | None = None) -> pd.DataFrame:
+def quotes_frame(run: RunRecord, code: str, *, n: int = 5, settings: ReportSettings | None = None) -> pd.DataFrame:
     """The ``n`` quotes a report would show for ``code``, best first, as a DataFrame.
 
     Chosen exactly as :func:`themekit.analysis.summarize` chooses them (strongest

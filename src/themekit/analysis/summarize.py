@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from themekit.config import DEFAULT_PREVALENCE, ReportSettings
 from themekit.models import Coding
-from themekit.run import Run
+from themekit.runs.record import RunRecord
 
 __all__ = [
     "DEFAULT_PREVALENCE",
@@ -173,7 +173,7 @@ def select_quotes(codings: list[Coding], n: int = 2, *, words: tuple[int, int] =
     return tuple(chosen)
 
 
-def summarize(run: Run, *, settings: ReportSettings | None = None, quotes_per_code: int | None = None) -> Summary:
+def summarize(run: RunRecord, *, settings: ReportSettings | None = None, quotes_per_code: int | None = None) -> Summary:
     """Per theme and code: excerpts, transcripts mentioning it, prevalence, key terms,
     co-occurring codes and representative quotes. Negated and rejected codings are not counted."""
     settings = settings or ReportSettings()

@@ -37,7 +37,7 @@ import yaml
 from themekit.analysis.summarize import trim_quote
 from themekit.codebook import Codebook
 from themekit.coding.semantic import references
-from themekit.embed import (
+from themekit.nlp.embed import (
     DEFAULT_CACHE_DIR,
     EmbeddingCache,
     ReportingEmbedder,
@@ -46,9 +46,9 @@ from themekit.embed import (
 )
 from themekit.errors import OptionError, OutputError, TooFewSegmentsError
 from themekit.models import Corpus, Segment
-from themekit.nlp import stem
-from themekit.pipeline import code, resolve_embedder
-from themekit.run import Run
+from themekit.nlp.language import stem
+from themekit.pipeline.steps import code, resolve_embedder
+from themekit.runs.record import RunRecord
 from themekit.util.atomic import atomic_write_text
 from themekit.util.sanitize import safe_frame
 from themekit.util.progress import (
@@ -562,7 +562,7 @@ def suggest_topics(
     return Suggestions(drafts, model, pool, topics, vectors, codebook, source, timings, stats)
 
 
-def _clustering_pool(run: Run, *, all_segments: bool) -> tuple[dict[tuple[str, int], set[str]], list[Segment], int]:
+def _clustering_pool(run: RunRecord, *, all_segments: bool) -> tuple[dict[tuple[str, int], set[str]], list[Segment], int]:
     """The codes of each coded segment (by transcript id and index), the segments to cluster (the uncoded ones, or
     all; small talk of fewer than :data:`MIN_CONTENT_WORDS` content words left out) and how many were small talk."""
     coded: dict[tuple[str, int], set[str]] = {}
@@ -588,7 +588,7 @@ def _clustering_pool(run: Run, *, all_segments: bool) -> tuple[dict[tuple[str, i
     return coded, said, len(pool) - len(said)
 
 
-def _source(run: Run, pool: list[Segment], topics: list[int], *, all_segments: bool, settings: dict[str, Any]) -> dict[str, Any]:
+def _source(run: RunRecord, pool: list[Segment], topics: list[int], *, all_segments: bool, settings: dict[str, Any]) -> dict[str, Any]:
     """What the suggestions were made from: the codebook, the corpus, what was clustered, and the settings."""
     codebook = run.codebook
     return {

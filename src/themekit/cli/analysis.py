@@ -13,7 +13,7 @@ from themekit.cli.app import _Progress, _user_errors, app, as_flags, err, out
 
 def _layout(unit_column: str | None, code_columns: str | None, text_column: str | None):
     """The wide layout the flags name, or ``None`` for a long file; both --unit-column and --code-columns or neither."""
-    from themekit.coderfile import WideLayout
+    from themekit.human.coderfile import WideLayout
     from themekit.errors import OptionError
 
     if unit_column is None and code_columns is None:

@@ -79,7 +79,7 @@ def code_cmd(
     Human decisions stored in the project are applied, and the run is recorded there."""
     from themekit.api import code
     from themekit.config import load_settings
-    from themekit.runfolder import check_run_folder
+    from themekit.runs.folder import check_run_folder
     from themekit.util.atomic import folder_lock, recover_folder
 
     progress = _Progress(enabled=not quiet)

@@ -30,7 +30,7 @@ RedactOption = Annotated[
 def _load_run(run_dir: Path, config: Optional[Path], pseudonymise: bool = False, redact: Optional[Path] = None):
     from themekit.config import load_settings
     from themekit.export.privacy import Privacy
-    from themekit.runfolder import read_run
+    from themekit.runs.folder import read_run
 
     run = read_run(run_dir)
     settings = load_settings(config).report

@@ -28,8 +28,9 @@ def review_export_cmd(
     project: ProjectOption = Path(".themekit/project.db"),
 ) -> None:
     """Write a review sheet: one row per suggested coding, with decision, code and note columns to fill."""
-    from themekit.runfolder import read_run
-    from themekit.store import export_review, open_project
+    from themekit.runs.folder import read_run
+    from themekit.review.sheets import export_review
+    from themekit.store import open_project
 
     if out_file is not None and to is not None and out_file != to:
         raise typer.BadParameter("give the sheet once, as --out (--to is its old name)", param_hint="--out")
@@ -53,7 +54,9 @@ def review_import_cmd(
 ) -> None:
     """Record the decisions of a filled review sheet (or the final decisions of a reconcile sheet); bad rows are
     listed and left out, good rows kept."""
-    from themekit.store import import_reconcile, import_review, is_reconcile_sheet, open_project
+    from themekit.review.reconcile import import_reconcile, is_reconcile_sheet
+    from themekit.review.sheets import import_review
+    from themekit.store import open_project
 
     with _user_errors():
         with open_project(project) as store:
@@ -83,7 +86,8 @@ def review_reconcile_cmd(
     project: ProjectOption = Path(".themekit/project.db"),
 ) -> None:
     """Write every disagreement between coders: the quote, the code, each coder's decision and a final_decision to fill."""
-    from themekit.store import export_reconcile, open_project
+    from themekit.review.reconcile import export_reconcile
+    from themekit.store import open_project
 
     with _user_errors():
         with open_project(project) as store:
@@ -117,7 +121,8 @@ def review_status_cmd(
     """How much of a run (default: the latest) is reviewed, per code."""
     from rich.table import Table
 
-    from themekit.store import open_project, review_status
+    from themekit.review.sheets import review_status
+    from themekit.store import open_project
 
     with _user_errors():
         with open_project(project) as store:
@@ -145,7 +150,7 @@ def _run_ref(run: str | None, store) -> str | int | None:
         return None
     folder = Path(run)
     if folder.is_dir():
-        from themekit.runfolder import read_run_id
+        from themekit.runs.folder import read_run_id
 
         return read_run_id(folder)
     if run.isdigit() and not any(r["run_id"] == run for r in store.runs()):
@@ -223,7 +228,7 @@ def history_cmd(
 
 def _record_folder(store, folder: Path) -> str:
     """Record a run folder in the store unless that run is already recorded with that folder; what was done."""
-    from themekit.runfolder import read_run
+    from themekit.runs.folder import read_run
 
     run = read_run(folder)
     where = str(folder.resolve())

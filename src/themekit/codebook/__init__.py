@@ -319,7 +319,7 @@ def _guard_problem(regex: str) -> str | None:
 def _pattern_problems(code_id: str, path: str, patterns: list, lines: dict[str, int]) -> list[CodebookProblem]:
     from spacy.matcher import Matcher
 
-    from themekit.nlp import shared_vocab
+    from themekit.nlp.language import shared_vocab
 
     problems = []
     for p, pattern in enumerate(patterns):

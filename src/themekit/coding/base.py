@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from themekit.codebook import Codebook
 from themekit.models import Coding
-from themekit.segment import Segmentation
+from themekit.nlp.segment import Segmentation
 
 __all__ = ["Coded", "Coder", "merge_stats"]
 

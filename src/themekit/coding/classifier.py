@@ -1,7 +1,7 @@
 """Learned coding: one scikit-learn model per code, trained on human codings.
 
 Training data are the segments human codings cover (see
-:func:`themekit.gold.load_gold`): a segment is a positive for every code a
+:func:`themekit.human.gold.load_gold`): a segment is a positive for every code a
 person gave it and a negative for the rest. A gold file's coder read whole
 transcripts, so every segment of a transcript it names counts, a segment with
 no code being a negative for every code; review decisions teach only the
@@ -46,10 +46,10 @@ from themekit.coding.base import Coded
 from themekit.coding.context import question_vectors, turn_vectors
 from themekit.coding.fitcache import FitCache, digest_arrays
 from themekit.coding.semantic import SemanticCoder
-from themekit.embed import Embedder, EmbeddingCache, embed_texts
-from themekit.gold import CodeNames, HumanCodings, load_gold
+from themekit.nlp.embed import Embedder, EmbeddingCache, embed_texts
+from themekit.human.gold import CodeNames, HumanCodings, load_gold
 from themekit.models import Coding
-from themekit.segment import Segmentation
+from themekit.nlp.segment import Segmentation
 
 if TYPE_CHECKING:
     from spacy.language import Language

@@ -1,6 +1,6 @@
 """Rule coding: codebook keywords and spaCy token patterns.
 
-Keywords are matched on stemmed lemmas (token ``norm_``, see ``themekit.nlp``),
+Keywords are matched on stemmed lemmas (token ``norm_``, see ``themekit.nlp.language``),
 so a keyword matches its inflections and word family. ``exclude_keywords`` of
 a code veto it in a segment where they occur. A keyword preceded by a
 negation in the same clause ("I never felt isolated") is still coded, with a
@@ -20,7 +20,7 @@ from spacy.tokens import Doc
 from themekit.codebook import Codebook
 from themekit.coding.base import Coded
 from themekit.models import Coding, Segment
-from themekit.segment import Segmentation
+from themekit.nlp.segment import Segmentation
 from themekit.util.gcpause import paused_gc
 from themekit.util.saferegex import GuardedRegex
 

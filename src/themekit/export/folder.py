@@ -1,4 +1,4 @@
-"""The run folder a researcher opens: the run's data files (:mod:`themekit.runfolder`) and its summary.md."""
+"""The run folder a researcher opens: the run's data files (:mod:`themekit.runs.folder`) and its summary.md."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from pathlib import Path
 from themekit.config import ReportSettings, load_settings
 from themekit.errors import RunFolderError
 from themekit.export.markdown import summary_markdown
-from themekit.run import Run
-from themekit.runfolder import write_run_folder
+from themekit.runs.record import RunRecord
+from themekit.runs.folder import write_run_folder
 
 __all__ = ["write_run"]
 
 
-def write_run(run: Run, out: str | Path, *, force: bool = False, settings: ReportSettings | None = None) -> Path:
+def write_run(run: RunRecord, out: str | Path, *, force: bool = False, settings: ReportSettings | None = None) -> Path:
     """Write excerpts.csv, excerpts.parquet, segments.parquet, transcripts.parquet, codebook.yaml, summary.md and
-    run.json into ``out``, atomically (see :func:`themekit.runfolder.write_run_folder`).
+    run.json into ``out``, atomically (see :func:`themekit.runs.folder.write_run_folder`).
 
     ``settings`` (report settings) shape summary.md; by default those of ``themekit.yaml`` in the working folder,
     if there is one, as for ``themekit code``.

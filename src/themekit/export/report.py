@@ -18,10 +18,10 @@ from themekit.config import ReportSettings
 from themekit.export.privacy import Privacy
 from themekit.export.word import add_caption, text_width_inches
 from themekit.render.charts import CHART_DPI
-from themekit.run import Run
+from themekit.runs.record import RunRecord
 from themekit.util.sanitize import xml_safe
 
-__all__ = ["Block", "report_blocks", "to_markdown", "to_html", "to_docx", "export_report", "REPORT_FORMATS"]
+__all__ = ["ReportBlock", "report_blocks", "to_markdown", "to_html", "to_docx", "export_report", "REPORT_FORMATS"]
 
 REPORT_FORMATS = ("md", "html", "docx")
 
@@ -33,7 +33,7 @@ _METHOD_WORDS = {
 
 
 @dataclass
-class Block:
+class ReportBlock:
     """One piece of the report. ``runs`` are (text, bold) pairs for paragraphs."""
 
     kind: str  # title | heading | subheading | minor | para | quote | image | note
@@ -61,12 +61,12 @@ def _who(code: CodeSummary, settings: ReportSettings, noun: str) -> str:
     return f"{code.prevalence[:1].upper()}{code.prevalence[1:]} {plural}"
 
 
-def _code_blocks(code: CodeSummary, run: Run, settings: ReportSettings, noun: str, privacy: Privacy) -> list[Block]:
+def _code_blocks(code: CodeSummary, run: RunRecord, settings: ReportSettings, noun: str, privacy: Privacy) -> list[ReportBlock]:
     kind = "subheading" if code.depth == 0 else "minor"
-    blocks = [Block(kind, code.label)]
+    blocks = [ReportBlock(kind, code.label)]
     if code.n_transcripts == 0:
         plural = settings.noun_for(2, noun)
-        blocks.append(Block("para", runs=[(f"No {plural} (0 of {code.total_transcripts}) were coded with this code.", False)]))
+        blocks.append(ReportBlock("para", runs=[(f"No {plural} (0 of {code.total_transcripts}) were coded with this code.", False)]))
         return blocks
     excerpts = f"{code.excerpts} excerpt{'s' if code.excerpts != 1 else ''}"
     runs = [(f"{_who(code, settings, noun)} ({code.n_transcripts} of {code.total_transcripts}) mentioned this: {excerpts}", False)]
@@ -76,15 +76,15 @@ def _code_blocks(code: CodeSummary, run: Run, settings: ReportSettings, noun: st
         labels = [run.codebook.code(c).label.lower() for c, _ in code.cooccurring]
         runs.append(("; often together with " + ", ".join(labels), False))
     runs.append((".", False))
-    blocks.append(Block("para", runs=runs))
+    blocks.append(ReportBlock("para", runs=runs))
     for quote in code.quotes:
         who = privacy.who(quote.transcript)
         attribution = quote.attribution(settings.attribution, participant=who if who != quote.transcript else None)
-        blocks.append(Block("quote", privacy.text(quote.text), attribution=attribution))
+        blocks.append(ReportBlock("quote", privacy.text(quote.text), attribution=attribution))
     return blocks
 
 
-def methods_paragraph(run: Run, settings: ReportSettings) -> str:
+def methods_paragraph(run: RunRecord, settings: ReportSettings) -> str:
     cb = run.codebook
     noun = settings.noun_for(2, cb.spec.participant_noun)
     n = len(run.corpus.transcripts)
@@ -104,7 +104,7 @@ def methods_paragraph(run: Run, settings: ReportSettings) -> str:
 
 
 def report_blocks(
-    run: Run,
+    run: RunRecord,
     *,
     settings: ReportSettings | None = None,
     themes: list[ThemeSummary] | None = None,
@@ -113,7 +113,7 @@ def report_blocks(
     notes: bool = False,
     appendix: bool = False,
     privacy: Privacy | None = None,
-) -> list[Block]:
+) -> list[ReportBlock]:
     """The report for ``run`` (one theme with ``theme_id``) as blocks; ``privacy`` pseudonymises and redacts.
 
     ``notes`` adds themekit's own notes (transcripts not coded, speaker detection and other reading notes) at the
@@ -131,11 +131,11 @@ def report_blocks(
             )
         themes = chosen
     noun = run.codebook.spec.participant_noun
-    blocks = [Block("title", f"{run.codebook.name}: theme summary"), Block("para", runs=[(methods_paragraph(run, settings), False)])]
+    blocks = [ReportBlock("title", f"{run.codebook.name}: theme summary"), ReportBlock("para", runs=[(methods_paragraph(run, settings), False)])]
     for theme in themes:
-        blocks.append(Block("heading", theme.label))
+        blocks.append(ReportBlock("heading", theme.label))
         if theme.description:
-            blocks.append(Block("para", runs=[(theme.description, False)]))
+            blocks.append(ReportBlock("para", runs=[(theme.description, False)]))
         if charts:
             blocks += _theme_charts(run, theme, settings, noun, privacy)
         for code in theme.codes:
@@ -145,7 +145,7 @@ def report_blocks(
     return blocks
 
 
-def _theme_charts(run: Run, theme: ThemeSummary, settings: ReportSettings, noun: str, privacy: Privacy) -> list[Block]:
+def _theme_charts(run: RunRecord, theme: ThemeSummary, settings: ReportSettings, noun: str, privacy: Privacy) -> list[ReportBlock]:
     """A theme's two charts, below its description: how many participants mention each of its codes, and excerpts
     per code and participant. One theme's codes at a time, so each chart fits below its paragraph at 9 pt."""
     from themekit.render.charts import chart_note, frequency_chart, heatmap_chart
@@ -155,26 +155,26 @@ def _theme_charts(run: Run, theme: ThemeSummary, settings: ReportSettings, noun:
         return []
     people, person = settings.noun_for(2, noun), settings.noun_for(1, noun)
     blocks = [
-        Block("image", f"{theme.label}: {people} mentioning each code", image=frequency_chart(run, codes=codes)),
-        Block("image", f"{theme.label}: excerpts per code and {person}", image=heatmap_chart(run, rename=privacy.pseudonyms, codes=codes)),
+        ReportBlock("image", f"{theme.label}: {people} mentioning each code", image=frequency_chart(run, codes=codes)),
+        ReportBlock("image", f"{theme.label}: excerpts per code and {person}", image=heatmap_chart(run, rename=privacy.pseudonyms, codes=codes)),
     ]
     note = chart_note(run, codes)
-    return [*blocks, Block("note", note)] if note is not None else blocks
+    return [*blocks, ReportBlock("note", note)] if note is not None else blocks
 
 
-def _note_blocks(run: Run, privacy: Privacy, *, appendix: bool) -> list[Block]:
+def _note_blocks(run: RunRecord, privacy: Privacy, *, appendix: bool) -> list[ReportBlock]:
     """Transcripts not coded and themekit's notes on the others; under one appendix heading with ``appendix``."""
     warned = [f"{t.id}: {w}" for t in run.corpus for w in t.warnings]
     if not run.corpus.failures and not warned:
         return []
     level = "subheading" if appendix else "heading"
-    blocks = [Block("heading", "Appendix: notes on the transcripts")] if appendix else []
+    blocks = [ReportBlock("heading", "Appendix: notes on the transcripts")] if appendix else []
     if run.corpus.failures:
-        blocks.append(Block(level, "Transcripts not coded"))
-        blocks += [Block("note", privacy.text(reason)) for _, reason in run.corpus.failures]
+        blocks.append(ReportBlock(level, "Transcripts not coded"))
+        blocks += [ReportBlock("note", privacy.text(reason)) for _, reason in run.corpus.failures]
     if warned:
-        blocks.append(Block(level, "Notes on transcripts"))
-        blocks += [Block("note", privacy.text(w)) for w in warned]
+        blocks.append(ReportBlock(level, "Notes on transcripts"))
+        blocks += [ReportBlock("note", privacy.text(w)) for w in warned]
     return blocks
 
 
@@ -186,7 +186,7 @@ def _md_escape(text: str) -> str:
     return out.replace("\r", " ").replace("\n", " ")
 
 
-def to_markdown(blocks: list[Block], *, image_dir: Path | None = None) -> str:
+def to_markdown(blocks: list[ReportBlock], *, image_dir: Path | None = None) -> str:
     lines: list[str] = []
     images = 0
     for b in blocks:
@@ -224,7 +224,7 @@ figure{margin:1.2em 0}figure img{max-width:100%}figcaption{font-size:.9em;color:
 """.strip()
 
 
-def to_html(blocks: list[Block]) -> str:
+def to_html(blocks: list[ReportBlock]) -> str:
     """A single self-contained page: styles inline, charts embedded as data URIs, all text escaped."""
     title = next((b.text for b in blocks if b.kind == "title"), "themekit report")
     parts = [
@@ -258,7 +258,7 @@ def to_html(blocks: list[Block]) -> str:
     return "\n".join(parts) + "\n"
 
 
-def to_docx(blocks: list[Block]):
+def to_docx(blocks: list[ReportBlock]):
     """A python-docx Document with Word's own Title, Heading, Quote and Caption styles.
 
     Charts are placed at the size they were drawn (never scaled past the text width), so their 9-point labels
@@ -304,7 +304,7 @@ def _add_chart(document, image: bytes) -> None:
 
 
 def export_report(
-    run: Run,
+    run: RunRecord,
     out: str | Path,
     *,
     format: str = "docx",

@@ -18,7 +18,7 @@ from themekit.export.word import (
     set_column_widths,
     text_width_inches,
 )
-from themekit.run import Run
+from themekit.runs.record import RunRecord
 from themekit.util.atomic import atomic_write_bytes
 from themekit.util.sanitize import safe_workbook, spreadsheet_safe, xml_safe
 
@@ -33,7 +33,7 @@ def quote_position(quote) -> str:
     return where
 
 
-def _themes(run: Run, settings: ReportSettings, theme_id: str | None, per_code: int | None) -> list[ThemeSummary]:
+def _themes(run: RunRecord, settings: ReportSettings, theme_id: str | None, per_code: int | None) -> list[ThemeSummary]:
     themes = summarize(run, settings=settings, quotes_per_code=per_code)
     if theme_id is None:
         return themes
@@ -50,7 +50,7 @@ _QUOTE_COLUMNS = (("Quote", 0.62), ("Participant", 0.2), ("Position", 0.18))
 
 
 def export_quote_docx(
-    run: Run,
+    run: RunRecord,
     out: str | Path,
     *,
     settings: ReportSettings | None = None,
@@ -153,7 +153,7 @@ def _row_height(values: dict[str, object]) -> float:
     return round(min(409.0, lines * _LINE_POINTS + 3), 1)
 
 
-def export_xlsx(run: Run, out: str | Path, *, theme_id: str | None = None, privacy: Privacy | None = None) -> Path:
+def export_xlsx(run: RunRecord, out: str | Path, *, theme_id: str | None = None, privacy: Privacy | None = None) -> Path:
     """An Excel workbook: a sheet per theme (named by its label, shortened at a word), every coded participant excerpt
     with text wrapped and rows tall enough to show it, header frozen, filters on."""
     privacy = privacy or Privacy()

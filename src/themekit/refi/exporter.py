@@ -19,8 +19,8 @@ from themekit.codebook import Codebook
 from themekit.errors import RefiError
 from themekit.refi.codebook import codes_element, item_guid
 from themekit.refi.standard import CODEBOOK_NS, PROJECT_NS, SOURCES_FOLDER, guid
-from themekit.run import Run
-from themekit.runfolder import read_run
+from themekit.runs.record import RunRecord
+from themekit.runs.folder import read_run
 from themekit.util.atomic import atomic_write_bytes
 from themekit.util.sanitize import xml_safe
 
@@ -134,7 +134,7 @@ def _describe(coding: Coding, label: str) -> str:
 
 
 def export_qdpx(
-    run: Run | str | Path,
+    run: RunRecord | str | Path,
     path: str | Path,
     *,
     include_suggested: bool = False,
@@ -158,7 +158,7 @@ def export_qdpx(
     transcript names and speakers and redacts terms in the text; selection
     positions are moved to match.
     """
-    if not isinstance(run, Run):
+    if not isinstance(run, RunRecord):
         run = read_run(run)
     chosen, statuses, negated = _chosen_codings(run.codings, include_suggested)
     has_human = any(c.method == "human" for codings in chosen.values() for c in codings)
@@ -205,7 +205,7 @@ def _chosen_codings(codings: Iterable[Coding], include_suggested: bool) -> tuple
     return chosen, statuses, negated
 
 
-def _project_element(run: Run, *, has_human: bool) -> ET.Element:
+def _project_element(run: RunRecord, *, has_human: bool) -> ET.Element:
     """The Project element with its users and the run's codebook."""
     codebook = run.codebook
     project = ET.Element(

@@ -11,7 +11,7 @@ import io
 from collections.abc import Sequence
 
 from themekit.render.plot import RunPlots, quiet_glyphs
-from themekit.run import Run
+from themekit.runs.record import RunRecord
 
 __all__ = [
     "CHART_DPI",
@@ -63,7 +63,7 @@ def _png(fig) -> bytes:
     return buffer.getvalue()
 
 
-def heatmap_figure(run: Run, *, rename: dict[str, str] | None = None, codes: Sequence[str] | None = None):
+def heatmap_figure(run: RunRecord, *, rename: dict[str, str] | None = None, codes: Sequence[str] | None = None):
     """The report's heatmap of excerpts per code (``codes``, default all) and participant (renamed by ``rename``),
     as a Figure of its printed size with 9-point labels."""
     size = chart_size("heatmap", min(len(codes) if codes is not None else len(run.codebook), MAX_CHART_CODES))
@@ -72,24 +72,24 @@ def heatmap_figure(run: Run, *, rename: dict[str, str] | None = None, codes: Seq
     )
 
 
-def frequency_figure(run: Run, *, codes: Sequence[str] | None = None):
+def frequency_figure(run: RunRecord, *, codes: Sequence[str] | None = None):
     """The report's bars of participants mentioning each code (``codes``, default all), as a Figure of its printed
     size with 9-point labels."""
     size = chart_size("frequency", min(len(codes) if codes is not None else len(run.codebook), MAX_CHART_CODES))
     return RunPlots(run).frequencies(title="", fontsize=CHART_FONT_PT, size=size, codes=codes, top=MAX_CHART_CODES)
 
 
-def heatmap_chart(run: Run, *, rename: dict[str, str] | None = None, codes: Sequence[str] | None = None) -> bytes:
+def heatmap_chart(run: RunRecord, *, rename: dict[str, str] | None = None, codes: Sequence[str] | None = None) -> bytes:
     """:func:`heatmap_figure` as PNG bytes."""
     return _png(heatmap_figure(run, rename=rename, codes=codes))
 
 
-def frequency_chart(run: Run, *, codes: Sequence[str] | None = None) -> bytes:
+def frequency_chart(run: RunRecord, *, codes: Sequence[str] | None = None) -> bytes:
     """:func:`frequency_figure` as PNG bytes."""
     return _png(frequency_figure(run, codes=codes))
 
 
-def chart_note(run: Run, codes: Sequence[str] | None = None) -> str | None:
+def chart_note(run: RunRecord, codes: Sequence[str] | None = None) -> str | None:
     """What the report says when a chart of ``codes`` (default: all) leaves codes or participants out, or None."""
     count, cases = len(codes) if codes is not None else len(run.codebook), len(run.corpus)
     left_out = []

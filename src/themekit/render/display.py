@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from themekit.analysis.summarize import ThemeSummary
     from themekit.codebook import Codebook
     from themekit.models import Coding, Corpus, Transcript
-    from themekit.run import Run
+    from themekit.runs.record import RunRecord
 
 __all__ = [
     "MAX_CODES",
@@ -251,7 +251,7 @@ def codebook_html(codebook: Codebook, *, max_codes: int = MAX_CODES) -> str:
     return "\n".join(parts)
 
 
-def run_html(run: Run, *, max_codes: int = MAX_CODES) -> str:
+def run_html(run: RunRecord, *, max_codes: int = MAX_CODES) -> str:
     """Headline counts of a run, then per code: segments coded and participants mentioning it."""
     from themekit.analysis.frames import framework_matrix
     from themekit.analysis.summarize import prevalence_word
@@ -349,7 +349,7 @@ class CodedTranscript:
     codebook: Codebook
 
     @classmethod
-    def of(cls, run: Run, transcript_id: str) -> CodedTranscript:
+    def of(cls, run: RunRecord, transcript_id: str) -> CodedTranscript:
         ids = [t.id for t in run.corpus]
         if transcript_id not in ids:
             import difflib

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-    from themekit.run import Run
+    from themekit.runs.record import RunRecord
 
 __all__ = ["RunPlots", "quiet_glyphs"]
 
@@ -77,7 +77,7 @@ def _top(matrix: pd.DataFrame, top: int | None, *, axis: int = 1) -> pd.DataFram
     return matrix[[c for c in matrix.columns if c in keep]]
 
 
-def _labels(run: Run, codes, label: str) -> list[str]:
+def _labels(run: RunRecord, codes, label: str) -> list[str]:
     if label == "id":
         return [str(c) for c in codes]
     return [run.codebook.code(c).label for c in codes]
@@ -133,7 +133,7 @@ def _heat(
 class RunPlots:
     """``run.plot``: charts of one run. Counts leave out negated and rejected codings."""
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: RunRecord) -> None:
         self._run = run
 
     def heatmap(
@@ -150,7 +150,7 @@ class RunPlots:
         top: int | None = None,
         top_columns: int | None = None,
     ) -> Figure:
-        """The framework matrix (:meth:`Run.matrix`) as a heatmap: codes down, cases (or groups) across.
+        """The framework matrix (:meth:`themekit.Run.matrix`) as a heatmap: codes down, cases (or groups) across.
 
         ``rename`` maps column names to the names shown (pseudonyms in a report); ``title`` replaces the default
         ("" for none); ``fontsize`` sets every label, ``size`` the figure in inches (default: grows with the matrix);
@@ -206,7 +206,7 @@ class RunPlots:
         return fig
 
     def cooccurrence(self, *, by: Literal["segment", "participant"] = "segment", label: Literal["label", "id"] = "label") -> Figure:
-        """The co-occurrence table (:meth:`Run.cooccurrence`) as a heatmap; codes never used are left out."""
+        """The co-occurrence table (:meth:`themekit.Run.cooccurrence`) as a heatmap; codes never used are left out."""
         table = cooccurrence(self._run, by=by)
         used = [c for c in table.index if table.loc[c, c] > 0]
         table = table.loc[used, used]

@@ -31,7 +31,7 @@ from themekit.models import STATUSES
 
 if TYPE_CHECKING:
     from themekit.codebook import Codebook
-    from themekit.run import Run
+    from themekit.runs.record import RunRecord
 
 __all__ = ["DECISIONS", "DEFAULT_PROJECT", "SCHEMA_VERSION", "WITHDRAW", "Decision", "Project", "find_project", "open_project"]
 
@@ -376,7 +376,7 @@ class Project:
 
     # -- runs ---------------------------------------------------------------------------------
 
-    def record_run(self, run: Run, *, folder: str | Path | None = None) -> int:
+    def record_run(self, run: RunRecord, *, folder: str | Path | None = None) -> int:
         """Record a completed run (settings, codebook, transcript hashes, segments, codings) in one transaction."""
         counts = _status_counts(run)
         with self.transaction("recording the run") as conn:
@@ -430,8 +430,8 @@ class Project:
     def last_run(self) -> int | None:
         return self._query("SELECT max(id) FROM runs")[0][0]
 
-    def run_key(self, run: Run | str | int | None) -> int:
-        """The store's key of ``run`` (a Run, its id, a key, or ``None`` for the latest)."""
+    def run_key(self, run: RunRecord | str | int | None) -> int:
+        """The store's key of ``run`` (a RunRecord, its id, a key, or ``None`` for the latest)."""
         if run is None:
             key = self.last_run()
             if key is None:
@@ -546,7 +546,7 @@ class Project:
                 found[row["id"]] = dict(row)
         return found
 
-    def run_codings(self, run: Run | str | int | None = None) -> list[dict[str, Any]]:
+    def run_codings(self, run: RunRecord | str | int | None = None) -> list[dict[str, Any]]:
         """The codings recorded for a run (default: the latest), with their segment spans."""
         key = self.run_key(run)
         return [
@@ -559,7 +559,7 @@ class Project:
             )
         ]
 
-    def run_transcripts(self, run: Run | str | int | None = None) -> dict[str, str]:
+    def run_transcripts(self, run: RunRecord | str | int | None = None) -> dict[str, str]:
         """The transcripts a recorded run (default: the latest) coded: name → sha256 of the text it coded."""
         key = self.run_key(run)
         return {r[0]: r[1] for r in self._query("SELECT transcript, sha256 FROM run_transcripts WHERE run = ?", (key,))}
@@ -585,7 +585,7 @@ def _is_busy(exc: sqlite3.Error) -> bool:
     return "locked" in text or "busy" in text
 
 
-def _status_counts(run: Run) -> dict[str, int]:
+def _status_counts(run: RunRecord) -> dict[str, int]:
     counts = {"transcripts": len(run.corpus.transcripts), "segments": len(run.units), "codings": len(run.codings)}
     for status in STATUSES:
         counts[status] = sum(1 for c in run.codings if c.status == status)

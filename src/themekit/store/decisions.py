@@ -13,15 +13,17 @@ content (a transcript renamed or moved), and the report says so.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from themekit.models import Coding, Segment
 
 if TYPE_CHECKING:
-    from themekit.codebook import Codebook
-    from themekit.store.db import Decision
+    import pandas as pd
 
-__all__ = ["DecisionReport", "Dispute", "Orphan", "apply_decisions", "resolve_code_ids"]
+    from themekit.codebook import Codebook
+    from themekit.store.db import Decision, Project
+
+__all__ = ["DecisionReport", "Dispute", "Orphan", "apply_decisions", "decisions_gold", "resolve_code_ids"]
 
 
 @dataclass(frozen=True)
@@ -300,3 +302,35 @@ def _with_decision(evidence: str, status: str, d: Decision) -> str:
     verb = {"accepted": "accepted", "rejected": "rejected", "human": "added" if d.decision == "add" else "changed"}[status]
     tail = f"{verb} by {d.coder} {d.at[:10]}" + (f": {d.note}" if d.note else "")
     return f"{evidence} | {tail}" if evidence else tail
+
+
+def decisions_gold(project: Project, codebook: Any = None, *, decisions: list[Decision] | None = None) -> pd.DataFrame:
+    """People's decisions as a span-level gold table (transcript, char_start, char_end, code, text):
+    accepted, changed-to and added codes are positives; a rejected coding marks its excerpt as read.
+    ``decisions``: the project's decisions when the caller has already read them."""
+    import pandas as pd
+
+    ids = resolve_code_ids(codebook) if codebook is not None else None
+    latest: dict[tuple[str, int, int, str], Any] = {}
+    for d in project.decisions() if decisions is None else decisions:
+        latest[(d.transcript, d.start, d.end, d.code)] = d
+    rows = []
+    for (transcript, start, end, code), d in latest.items():
+        if d.decision in ("accept", "add"):
+            given = code
+        elif d.decision == "change":
+            given = d.new_code or ""
+        else:
+            given = ""
+        if ids is not None and given:
+            given = ids.get(given, "")
+            if not given:
+                continue
+        rows.append({"transcript": transcript, "char_start": start, "char_end": end, "code": given, "text": d.quote})
+    frame = pd.DataFrame(rows, columns=["transcript", "char_start", "char_end", "code", "text"])
+    # a span read and given codes needs no "read, nothing here" row
+    positives = frame[frame["code"] != ""]
+    coded = set(zip(positives["transcript"], positives["char_start"], positives["char_end"]))
+    keep = (frame["code"] != "") | ~pd.Series([k in coded for k in zip(frame["transcript"], frame["char_start"], frame["char_end"])], dtype=bool)
+    return frame[keep].drop_duplicates().sort_values(["transcript", "char_start", "code"]).reset_index(drop=True)
+

@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from themekit.errors import ThemekitError
 from themekit.store.db import Project
-from themekit.store.decide import (
+from themekit.review.decide import (
     Recorded,
     coding_record,
     current_codings,
@@ -36,7 +36,7 @@ from themekit.store.decide import (
     span_record,
     undo,
 )
-from themekit.store.review import review_rows
+from themekit.review.sheets import review_rows
 from themekit.web._pages import (
     codebook_panel,
     coding_id,
@@ -47,7 +47,7 @@ from themekit.web._pages import (
 
 if TYPE_CHECKING:
     from themekit.models import Coding
-    from themekit.run import Run
+    from themekit.runs.record import RunRecord
 
 __all__ = ["COOKIE", "TOKEN_HEADER", "create_app"]
 
@@ -67,7 +67,7 @@ class _State:
     """What the app keeps between requests: the store's connection, the codings as they stand, undo stacks,
     one learning queue per coder."""
 
-    def __init__(self, project_path: str | Path, run: Run, *, coder: str | None, blind: bool, token: str) -> None:
+    def __init__(self, project_path: str | Path, run: RunRecord, *, coder: str | None, blind: bool, token: str) -> None:
         self.project_path, self.run, self.coder, self.blind, self.token = Path(project_path), run, coder, blind, token
         self._project: Project | None = None
         self._codings: dict[Any, list[Coding]] = {}
@@ -94,7 +94,7 @@ class _State:
 
     def learner(self, coder: str) -> Any:
         if coder not in self.learners:
-            from themekit.analysis.queue import QueueLearner
+            from themekit.review.queue import QueueLearner
 
             self.learners[coder] = QueueLearner(Project(self.project_path), self.run, coder=coder, blind=self.blind)
         return self.learners[coder]
@@ -308,7 +308,7 @@ class _Headers:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(project_path: str | Path, run: Run, *, coder: str | None = None, blind: bool = False, token: str | None = None,
+def create_app(project_path: str | Path, run: RunRecord, *, coder: str | None = None, blind: bool = False, token: str | None = None,
                allowed_hosts: list[str] | None = None) -> Starlette:
     """The review app for ``run`` (recorded in the project store at ``project_path``).
 

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-from themekit.store.review import _item_id
+from themekit.review.sheets import _item_id
 from themekit.web._palette import code_style, highlight_style
 
 if TYPE_CHECKING:
     from themekit.codebook import Codebook
     from themekit.models import Coding, Transcript, Turn
-    from themekit.run import Run
+    from themekit.runs.record import RunRecord
 
 __all__ = ["Chip", "Piece", "codebook_panel", "coding_id", "search", "transcript_list", "transcript_turns"]
 
@@ -42,7 +42,7 @@ def code_index(codebook: Codebook) -> dict[str, int]:
     return {c.id: k for k, c in enumerate(codebook)}
 
 
-def transcript_list(run: Run, codings: list[Coding]) -> list[dict[str, Any]]:
+def transcript_list(run: RunRecord, codings: list[Coding]) -> list[dict[str, Any]]:
     """One row per transcript: words, segments, codings that count, suggested and decided codings."""
     segments: dict[str, int] = defaultdict(int)
     for seg in run.units:
@@ -115,7 +115,7 @@ def _turn_pieces(t: Transcript, turn: Turn, spans: list[tuple[int, int, list[Cod
     return pieces
 
 
-def transcript_turns(run: Run, transcript: Transcript, codings: Iterable[Coding], *,
+def transcript_turns(run: RunRecord, transcript: Transcript, codings: Iterable[Coding], *,
                      hit: tuple[int, int] | None = None) -> list[dict[str, Any]]:
     """The transcript's turns, each with its speaker, role, time and pieces of text with their codings."""
     labels = {c.id: c.label for c in run.codebook}
@@ -154,7 +154,7 @@ def codebook_panel(codebook: Codebook) -> list[dict[str, Any]]:
     return themes
 
 
-def search(run: Run, query: str) -> tuple[list[dict[str, Any]], bool]:
+def search(run: RunRecord, query: str) -> tuple[list[dict[str, Any]], bool]:
     """Every place ``query`` (words, any case) occurs in the transcripts: transcript, speaker, the words around it,
     offsets; and whether there were more than :data:`MAX_HITS`."""
     needle = " ".join(query.split()).casefold()

@@ -27,10 +27,10 @@ def _folder_of(store: Project, recorded: dict) -> Path:
     return Path(folder)
 
 
-def open_run(store: Project, ref: str | None = None):  # -> themekit.run.Run
+def open_run(store: Project, ref: str | None = None):  # -> themekit.runs.record.Run
     """The run ``ref`` names, read from its run folder: a run folder, a recorded run id, a number in
     ``themekit history``, or (``None``) the latest recorded run. The run must be recorded in ``store``."""
-    from themekit.runfolder import read_run
+    from themekit.runs.folder import read_run
 
     runs = store.runs()
     if ref is not None and Path(ref).is_dir():

@@ -1,7 +1,7 @@
 """Decisions one at a time, as ``themekit review serve`` records them: the codings as they stand now, one decision
 recorded at once, and undo that records a new decision instead of deleting one.
 
-A decision made here is the record a review sheet's row makes (:func:`themekit.store.review.import_review`):
+A decision made here is the record a review sheet's row makes (:func:`themekit.review.sheets.import_review`):
 transcript name and sha256, character offsets into themekit's text of the transcript, the quote, the code, the
 decision, the new code, the note and the review item; so the next ``themekit code`` run applies it as it applies
 a sheet's. Text selected in a transcript and given a code is an ``add`` on those characters, as a sheet's ``add``.
@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 from themekit.errors import OptionError
 from themekit.store.db import DECISIONS, WITHDRAW, Project
 from themekit.store.decisions import apply_decisions
-from themekit.store.review import _DECIDED, _item_id
+from themekit.review.sheets import _DECIDED, _item_id
 
 if TYPE_CHECKING:
     from themekit.codebook import Codebook
     from themekit.models import Coding, Transcript
-    from themekit.run import Run
+    from themekit.runs.record import RunRecord
 
 __all__ = ["SOURCE", "Recorded", "coding_record", "current_codings", "decide", "register_items", "span_record", "undo"]
 
@@ -44,7 +44,7 @@ class Recorded:
     before: tuple[str, str | None, str] | None
 
 
-def machine_codings(run: Run) -> list[Coding]:
+def machine_codings(run: RunRecord) -> list[Coding]:
     """The run's codings as the machine gave them: every one suggested, without people's decisions or their trace."""
     return [
         replace(c, status="suggested", evidence=_DECIDED.sub("", c.evidence))
@@ -52,7 +52,7 @@ def machine_codings(run: Run) -> list[Coding]:
     ]
 
 
-def current_codings(run: Run, project: Project, *, coder: str | None = None, blind: bool = False) -> list[Coding]:
+def current_codings(run: RunRecord, project: Project, *, coder: str | None = None, blind: bool = False) -> list[Coding]:
     """The run's codings with the decisions in force now applied, as the next ``themekit code`` run applies them;
     ``blind``: ``coder``'s decisions only."""
     decisions = project.decisions()
@@ -91,7 +91,7 @@ def span_record(transcript: Transcript, start: int, end: int, code: str) -> dict
             "quote": text[start:end], "code": code, "item": None}
 
 
-def register_items(project: Project, run: Run) -> None:
+def register_items(project: Project, run: RunRecord) -> None:
     """Record the review items of every machine coding of ``run`` (as a sheet export does), so decisions made
     in the browser name the same items as a sheet's rows; the run must be recorded in ``project``."""
     key = project.run_key(run)

@@ -1,4 +1,4 @@
-"""The coding pipeline: corpus + codebook → Run (ingest → segment → code), as a short sequence of named steps.
+"""The coding pipeline: corpus + codebook → RunRecord (ingest → segment → code), as a short sequence of named steps.
 
 Transcripts are read, segmented and coded by the methods that need one
 transcript at a time (the rules) in batches of ``batch_size`` (default: chosen
@@ -6,7 +6,7 @@ from the corpus size) by ``engine``: ``"local"`` with ``workers`` processes
 (default: one per core; 1 runs in this process; by default a corpus under
 :data:`PARALLEL_MIN_BYTES` runs here), ``"dask"`` on the cluster at
 ``scheduler`` (default: a LocalCluster), or any
-:class:`themekit.engine.Engine`. The result is the same whichever runs it.
+:class:`themekit.pipeline.engine.Engine`. The result is the same whichever runs it.
 The other methods (embedding, the semantic coder and the classifier) then
 run once in this process over the whole corpus, so the embedding cache has
 one writer. Every method is a registered coder (:data:`themekit.coding.METHODS`);
@@ -25,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from themekit.batch import BatchJob, Outcome, batched
+from themekit.pipeline.batch import BatchJob, Outcome, batched
 from themekit.codebook import Codebook
 from themekit.coding import (
     METHODS,
@@ -36,16 +36,16 @@ from themekit.coding import (
     method_names,
 )
 from themekit.config import Settings, load_settings
-from themekit.embed import (
+from themekit.nlp.embed import (
     DEFAULT_CACHE_DIR,
     KNOWN_MODEL_PACKAGES,
     Embedder,
     embed_texts,
     load_embedder,
 )
-from themekit.engine import Engine, SerialEngine, make_engine
+from themekit.pipeline.engine import Engine, SerialEngine, make_engine
 from themekit.errors import CorpusError, GoldFileError, OptionError
-from themekit.gold import HumanCodings
+from themekit.human.gold import HumanCodings
 from themekit.ingest import (
     MAX_FILE_BYTES,
     CorpusGatherer,
@@ -54,9 +54,9 @@ from themekit.ingest import (
     lacks_interviewer,
 )
 from themekit.models import Coding, Corpus, Segment
-from themekit.nlp import BLANK, load_pipeline, uses_torch
-from themekit.run import Run, RunSettings, RunStats
-from themekit.segment import UNITS, Segmentation, Unit, group_passages, segmentation_of
+from themekit.nlp.language import BLANK, load_pipeline, uses_torch
+from themekit.runs.record import RunRecord, RunSettings, RunStats
+from themekit.nlp.segment import UNITS, Segmentation, Unit, group_passages, segmentation_of
 from themekit.store import DEFAULT_PROJECT
 from themekit.util.progress import ProgressCallback
 
@@ -94,7 +94,7 @@ def code(
     engine: str | Engine = "local",
     scheduler: str | None = None,
     batch_size: int | None = None,
-) -> Run:
+) -> RunRecord:
     """Code every participant segment of ``corpus`` with ``codebook``.
 
     ``corpus`` and ``codebook`` may be paths (a transcript folder, a YAML file); ``text_column`` and
@@ -173,7 +173,7 @@ def code(
         unit, min_words, names, min_score, spacy_model, interviewer_labels, code_interviewer, strict, human, decided, embedding.loaded,
         columns=(text_column, speaker_column, unit_column),
     )
-    return Run(corpus, codebook, segmentation.segments, codings, settings, timings, stats, project=decided.project if decided else None)
+    return RunRecord(corpus, codebook, segmentation.segments, codings, settings, timings, stats, project=decided.project if decided else None)
 
 
 def _responses(corpus: Corpus | str | Path, unit_column: str, text_column: str | None, max_bytes: int) -> Corpus:
@@ -302,7 +302,7 @@ def _run_batches(
     batch_size: int | None,
     progress: ProgressCallback | None,
 ) -> _Batches:
-    """Read, segment and code in batches (see :class:`~themekit.batch.BatchJob`) on the chosen engine."""
+    """Read, segment and code in batches (see :class:`~themekit.pipeline.batch.BatchJob`) on the chosen engine."""
     started = time.perf_counter()
     skipped: list[tuple[Path, str]] = []
     if isinstance(corpus, Corpus):

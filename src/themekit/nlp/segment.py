@@ -25,7 +25,7 @@ from spacy.tokens import Doc
 
 from themekit.errors import OptionError
 from themekit.models import Role, Segment, Transcript, Turn
-from themekit.nlp import pipe_texts
+from themekit.nlp.language import pipe_texts
 from themekit.util.gcpause import paused_gc
 
 __all__ = [

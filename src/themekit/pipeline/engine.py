@@ -64,7 +64,7 @@ class ProcessEngine:
     that may hold torch threads).
 
     A started worker first runs ``func.prepare()`` when ``func`` has one (a
-    :class:`~themekit.batch.BatchJob` imports spaCy and builds its pipeline
+    :class:`~themekit.pipeline.batch.BatchJob` imports spaCy and builds its pipeline
     there), then takes batches; this process runs a batch itself whenever the
     oldest batch sent to a worker is not back yet, so nothing waits for workers
     to start and a small corpus is not slower with workers than without.

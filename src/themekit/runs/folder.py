@@ -1,4 +1,4 @@
-"""The run folder: its data files written atomically, and read back into a :class:`~themekit.run.Run`.
+"""The run folder: its data files written atomically, and read back into a :class:`~themekit.runs.record.Run`.
 
 This is the one reader of run folders. :func:`themekit.export.write_run` adds
 the summary (summary.md) to what :func:`write_run_folder` writes."""
@@ -16,7 +16,7 @@ from themekit._version import __version__
 from themekit.codebook import Codebook
 from themekit.errors import ProjectError, RunFolderError
 from themekit.models import Coding, Corpus, Segment, SourceMap, Transcript, Turn
-from themekit.run import Run
+from themekit.runs.record import RunRecord
 from themekit.util.atomic import built_folder, folder_lock, recover_folder
 from themekit.util.gcpause import paused_gc
 from themekit.util.sanitize import safe_frame
@@ -42,7 +42,7 @@ def check_run_folder(out: str | Path, *, force: bool = False) -> Path:
     return out
 
 
-def run_record(run: Run, *, timings: dict[str, float] | None = None, outputs: list[str] | None = None) -> dict[str, Any]:
+def run_record(run: RunRecord, *, timings: dict[str, float] | None = None, outputs: list[str] | None = None) -> dict[str, Any]:
     """What ``run.json`` holds: enough to reproduce and audit the run."""
     seg_counts: dict[str, int] = {}
     for s in run.units:
@@ -93,7 +93,7 @@ def run_record(run: Run, *, timings: dict[str, float] | None = None, outputs: li
 
 
 def write_run_folder(
-    run: Run, out: str | Path, *, force: bool = False, extra: Mapping[str, tuple[str, Callable[[], str]]] | None = None
+    run: RunRecord, out: str | Path, *, force: bool = False, extra: Mapping[str, tuple[str, Callable[[], str]]] | None = None
 ) -> Path:
     """Write the run's data files and run.json into ``out``, with ``extra`` files: ``{name: (timing key, make text)}``.
 
@@ -118,7 +118,7 @@ def write_run_folder(
     return out
 
 
-def _write_files(run: Run, tmp: Path, extra: Mapping[str, tuple[str, Callable[[], str]]]) -> None:
+def _write_files(run: RunRecord, tmp: Path, extra: Mapping[str, tuple[str, Callable[[], str]]]) -> None:
     """The run folder's files, written into ``tmp``."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -143,7 +143,7 @@ def _spreadsheet_safe_frame(frame):
     return safe_frame(frame)
 
 
-def _transcripts_frame(run: Run):
+def _transcripts_frame(run: RunRecord):
     """Each transcript's normalised text, turns and attributes: the run folder stands alone."""
     import pandas as pd
 
@@ -179,8 +179,8 @@ def read_run_id(folder: str | Path) -> str:
         ) from exc
 
 
-def read_run(folder: str | Path) -> Run:
-    """Load a run folder written by :func:`write_run` back into a :class:`Run`."""
+def read_run(folder: str | Path) -> RunRecord:
+    """Load a run folder written by :func:`write_run` back into a :class:`RunRecord`."""
     import pandas as pd
 
     folder = Path(folder)
@@ -221,7 +221,7 @@ def read_run(folder: str | Path) -> Run:
     ]
     failures = tuple((Path(f["path"]), f["reason"]) for f in record.get("failures", []))
     corpus = Corpus(Path(record["transcripts"][0]["path"]).parent if record["transcripts"] else folder, tuple(transcripts.values()), failures)
-    return Run(
+    return RunRecord(
         corpus,
         codebook,
         list(segments.values()),

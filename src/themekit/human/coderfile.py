@@ -1,7 +1,7 @@
 """Coder and gold files as people have them: long or wide, CSV in any common encoding, or .xlsx.
 
 A *long* file has one row per coding (``transcript``, ``code`` and a
-location; see :mod:`themekit.gold`). A *wide* file has one row per unit (a
+location; see :mod:`themekit.human.gold`). A *wide* file has one row per unit (a
 survey response, an excerpt): a column naming the unit, several code columns
 (``Code 1`` … ``Code 8``), perhaps the unit's text; :class:`WideLayout` names
 them, and :func:`read_coder_file` turns such a file into long rows (the unit

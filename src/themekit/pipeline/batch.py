@@ -60,8 +60,8 @@ class BatchJob:
         """Import what a batch needs and build the spaCy pipeline: a worker's start-up, done before its first batch."""
         from themekit.coding import METHODS  # noqa: F401
         from themekit.ingest import read_transcript  # noqa: F401
-        from themekit.nlp import load_pipeline
-        from themekit.segment import segment_corpus  # noqa: F401
+        from themekit.nlp.language import load_pipeline
+        from themekit.nlp.segment import segment_corpus  # noqa: F401
 
         load_pipeline(self.spacy_model)
 
@@ -72,8 +72,8 @@ class BatchJob:
     def _run(self, items: Sequence[Path | Transcript]) -> tuple[list[Outcome], dict[str, float]]:
         from themekit.coding import METHODS, CoderContext
         from themekit.ingest import read_transcript
-        from themekit.nlp import load_pipeline
-        from themekit.segment import segment_corpus
+        from themekit.nlp.language import load_pipeline
+        from themekit.nlp.segment import segment_corpus
 
         seconds: dict[str, float] = {"ingest": 0.0, "segment": 0.0, **{f"code:{name}": 0.0 for name in self.coders}}
         started = time.perf_counter()

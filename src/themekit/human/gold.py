@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from themekit.coderfile import WideLayout, read_coder_file
+from themekit.human.coderfile import WideLayout, read_coder_file
 from themekit.errors import GoldError, GoldFileError
 from themekit.models import Transcript
 
@@ -97,7 +97,7 @@ def read_gold(path: str | Path, *, layout: WideLayout | None = None, sheet: str 
 
     CSV in any common encoding with ``,`` or ``;``, or .xlsx (first sheet, or ``sheet``); a wide file (one row
     per unit, several code columns: ``layout``) gives one row per filled code cell, the unit id as transcript
-    (see :mod:`themekit.coderfile`).
+    (see :mod:`themekit.human.coderfile`).
     """
     return read_coder_file(path, layout=layout, sheet=sheet).rows
 

@@ -64,10 +64,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from themekit.coding.classifier import MIN_POSITIVES
-from themekit.embed import DEFAULT_CACHE_DIR
+from themekit.nlp.embed import DEFAULT_CACHE_DIR
 from themekit.errors import OptionError
-from themekit.gold import HumanCodings
-from themekit.run import Run
+from themekit.human.gold import HumanCodings
+from themekit.runs.record import RunRecord
 
 if TYPE_CHECKING:
     from themekit.coding.classifier import SegmentFit
@@ -147,7 +147,7 @@ class QueueLearner:
     def __init__(
         self,
         project: Project,
-        run: Run,
+        run: RunRecord,
         *,
         coder: str | None = None,
         retrain_every: int = 10,
@@ -183,7 +183,7 @@ class QueueLearner:
     # -- the request side: never waits for training -----------------------------------------------------------------
 
     def order(self, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-        """``rows`` (from :func:`themekit.store.review.review_rows`), most teaching first, by the latest model;
+        """``rows`` (from :func:`themekit.review.sheets.review_rows`), most teaching first, by the latest model;
         rows whose coding the teaching decisions already decided go last, in the order given."""
         model = self._model
         probabilities: dict[str, float] = {}
@@ -350,7 +350,7 @@ class _ClassifierTrainer:
     """The classifier as the pipeline builds it for ``run`` (its rules' codings as features), learning again from
     each set of decisions; the features of the run's segments are computed on the first fit, in its thread."""
 
-    def __init__(self, run: Run, embedding_model: str | Path | None, cache_dir: str | Path | None) -> None:
+    def __init__(self, run: RunRecord, embedding_model: str | Path | None, cache_dir: str | Path | None) -> None:
         self.run, self.embedding_model, self.cache_dir = run, embedding_model, cache_dir
         self._context: Any = None
         self._features: Any = None
@@ -358,9 +358,9 @@ class _ClassifierTrainer:
     def _setup(self) -> None:
         from themekit.coding import CoderContext
         from themekit.config import load_settings
-        from themekit.nlp import load_pipeline
-        from themekit.pipeline import resolve_embedder
-        from themekit.segment import Segmentation
+        from themekit.nlp.language import load_pipeline
+        from themekit.pipeline.steps import resolve_embedder
+        from themekit.nlp.segment import Segmentation
 
         config = load_settings(None)
         model, sha = self.embedding_model or config.embedding.model, config.embedding.sha256

@@ -30,9 +30,9 @@ from themekit.store.db import DECISIONS, Decision, Project
 if TYPE_CHECKING:
     import pandas as pd
 
-    from themekit.run import Run
+    from themekit.runs.record import RunRecord
 
-__all__ = ["REVIEW_COLUMNS", "ReviewImport", "export_review", "import_review", "review_status", "decisions_gold"]
+__all__ = ["REVIEW_COLUMNS", "ReviewImport", "export_review", "import_review", "review_status"]
 
 #: Columns of a review sheet, in order; the last three are the reviewer's.
 REVIEW_COLUMNS = (
@@ -81,7 +81,7 @@ def sheet_evidence(evidence: str) -> str:
     return _RAW_PROBABILITY.sub("", evidence)
 
 
-def review_rows(run: Run, *, include_reviewed: bool = False) -> list[dict[str, Any]]:
+def review_rows(run: RunRecord, *, include_reviewed: bool = False) -> list[dict[str, Any]]:
     """One row per coding to review (status ``suggested``; every status with ``include_reviewed``)."""
     labels = {c.id: c.label for c in run.codebook}
     rows = []
@@ -122,7 +122,7 @@ def review_rows(run: Run, *, include_reviewed: bool = False) -> list[dict[str, A
 
 
 def export_review(
-    run: Run, path: str | Path, project: Project, *, include_reviewed: bool = False, coder: str | None = None, blind: bool = False
+    run: RunRecord, path: str | Path, project: Project, *, include_reviewed: bool = False, coder: str | None = None, blind: bool = False
 ) -> int:
     """Write the review sheet for ``run`` to ``path`` (``.xlsx`` or ``.csv``); returns the number of rows.
 
@@ -154,7 +154,7 @@ def export_review(
 _DECIDED = re.compile(r"(?:^| \| )(?:accepted|rejected|added|changed) by .+? \d{4}-\d{2}-\d{2}(?:: .*?)?(?=(?: \(negated\))?$)", re.DOTALL)
 
 
-def _blind(rows: list[dict[str, Any]], run: Run, project: Project, coder: str, *, include_reviewed: bool) -> list[dict[str, Any]]:
+def _blind(rows: list[dict[str, Any]], run: RunRecord, project: Project, coder: str, *, include_reviewed: bool) -> list[dict[str, Any]]:
     """The rows of the machine's suggestions only, each shown as suggested and with no other coder's decision;
     without ``include_reviewed``, those ``coder`` has not decided yet."""
     machine = {
@@ -182,7 +182,7 @@ def _csv_bytes(rows: list[dict[str, Any]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def _xlsx_bytes(rows: list[dict[str, Any]], run: Run, *, coder: str | None = None) -> bytes:
+def _xlsx_bytes(rows: list[dict[str, Any]], run: RunRecord, *, coder: str | None = None) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -261,7 +261,7 @@ class ReviewImport:
     #: rows whose ids came from a sheet exported before ids named their transcript (matched by the transcript column)
     legacy: int = 0
     problems: list[tuple[int, str]] = field(default_factory=list)
-    #: a reconcile sheet's final decisions (``themekit.store.reconcile``), not one coder's review
+    #: a reconcile sheet's final decisions (``themekit.review.reconcile``), not one coder's review
     final: bool = False
 
     @property
@@ -488,7 +488,7 @@ def _check_row(
     return None, code
 
 
-def review_status(project: Project, run: Run | str | int | None = None) -> pd.DataFrame:
+def review_status(project: Project, run: RunRecord | str | int | None = None) -> pd.DataFrame:
     """Per code of a recorded run (default: the latest): codings, how many are reviewed, and how."""
     import pandas as pd
 
@@ -512,37 +512,3 @@ def review_status(project: Project, run: Run | str | int | None = None) -> pd.Da
     frame = frame.fillna(0).astype("int64")
     frame["reviewed_pct"] = (100 * (frame["codings"] - frame["suggested"]) / frame["codings"].where(frame["codings"] > 0)).round(1).fillna(0.0)
     return frame.sort_values(["reviewed_pct", "codings"], ascending=[True, False])
-
-
-def decisions_gold(project: Project, codebook: Any = None, *, decisions: list[Decision] | None = None) -> pd.DataFrame:
-    """People's decisions as a span-level gold table (transcript, char_start, char_end, code, text):
-    accepted, changed-to and added codes are positives; a rejected coding marks its excerpt as read.
-    ``decisions``: the project's decisions when the caller has already read them."""
-    import pandas as pd
-
-    from themekit.store.decisions import resolve_code_ids
-
-    ids = resolve_code_ids(codebook) if codebook is not None else None
-    latest: dict[tuple[str, int, int, str], Any] = {}
-    for d in project.decisions() if decisions is None else decisions:
-        latest[(d.transcript, d.start, d.end, d.code)] = d
-    rows = []
-    for (transcript, start, end, code), d in latest.items():
-        if d.decision in ("accept", "add"):
-            given = code
-        elif d.decision == "change":
-            given = d.new_code or ""
-        else:
-            given = ""
-        if ids is not None and given:
-            given = ids.get(given, "")
-            if not given:
-                continue
-        rows.append({"transcript": transcript, "char_start": start, "char_end": end, "code": given, "text": d.quote})
-    frame = pd.DataFrame(rows, columns=["transcript", "char_start", "char_end", "code", "text"])
-    # a span read and given codes needs no "read, nothing here" row
-    positives = frame[frame["code"] != ""]
-    coded = set(zip(positives["transcript"], positives["char_start"], positives["char_end"]))
-    keep = (frame["code"] != "") | ~pd.Series([k in coded for k in zip(frame["transcript"], frame["char_start"], frame["char_end"])], dtype=bool)
-    return frame[keep].drop_duplicates().sort_values(["transcript", "char_start", "code"]).reset_index(drop=True)
-

@@ -1,6 +1,6 @@
 """What a run produced: the corpus, the codebook, every segment and coding, and how they were made.
 
-:class:`Run` is plain data with its two tables (``excerpts``, ``segments``).
+:class:`RunRecord` is plain data with its two tables (``excerpts``, ``segments``).
 The pipeline makes one, the run folder stores and reads one; the notebook
 conveniences (``run.matrix()``, ``run.quotes()``, ``run.save()``, …) belong to
 :class:`themekit.Run`, which adds them on top (``themekit/api.py``).
@@ -35,7 +35,7 @@ __all__ = [
     "DecisionStats",
     "EmbeddingInfo",
     "GoldSource",
-    "Run",
+    "RunRecord",
     "RunRecorder",
     "RunSettings",
     "RunStats",
@@ -44,7 +44,7 @@ __all__ = [
     "segments_frame",
 ]
 
-#: Columns of ``Run.excerpts`` and ``excerpts.csv``, in order.
+#: Columns of ``RunRecord.excerpts`` and ``excerpts.csv``, in order.
 EXCERPT_COLUMNS = (
     "run_id",
     "transcript",
@@ -69,7 +69,7 @@ EXCERPT_COLUMNS = (
     "codebook_version",
     "codebook_sha256",
 )
-#: Columns of ``Run.segments`` and ``segments.parquet``, in order.
+#: Columns of ``RunRecord.segments`` and ``segments.parquet``, in order.
 SEGMENT_COLUMNS = ("transcript", "segment", "turn", "speaker", "role", "start", "end", "timestamp", "text")
 
 
@@ -149,7 +149,7 @@ class RunStats(TypedDict, total=False):
 class RunRecorder(Protocol):
     """Where a saved run is recorded: the project store (:class:`themekit.store.Project`)."""
 
-    def record_run(self, run: Run, *, folder: Path | None = None) -> Any: ...
+    def record_run(self, run: RunRecord, *, folder: Path | None = None) -> Any: ...
 
 
 def content_settings(settings: RunSettings) -> dict[str, Any]:
@@ -168,7 +168,7 @@ def content_settings(settings: RunSettings) -> dict[str, Any]:
 
 
 @dataclass
-class Run:
+class RunRecord:
     """The result of coding a corpus with a codebook."""
 
     corpus: Corpus
@@ -182,11 +182,11 @@ class Run:
     project: RunRecorder | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def of(cls, run: Run) -> Run:
+    def of(cls, run: RunRecord) -> RunRecord:
         """This class's view of ``run``: the same data, shared, not copied."""
         if type(run) is cls:
             return run
-        return cls(**{f.name: getattr(run, f.name) for f in fields(Run)})
+        return cls(**{f.name: getattr(run, f.name) for f in fields(RunRecord)})
 
     @property
     def id(self) -> str:
@@ -223,7 +223,7 @@ class Run:
         )
 
 
-def excerpts_frame(run: Run) -> pd.DataFrame:
+def excerpts_frame(run: RunRecord) -> pd.DataFrame:
     """One row per (segment, code), columns as in :data:`EXCERPT_COLUMNS`.
 
     ``code`` and ``theme`` are categoricals in codebook order (every code,
@@ -288,7 +288,7 @@ def excerpts_frame(run: Run) -> pd.DataFrame:
 _NO_SOURCE = (None, None)
 
 
-def _source_spans(run: Run) -> dict[Segment, tuple[int, int] | tuple[None, None]]:
+def _source_spans(run: RunRecord) -> dict[Segment, tuple[int, int] | tuple[None, None]]:
     """Each coded segment's offsets into its source file's decoded text (``None``s where they are not known)."""
     spans: dict[Segment, tuple[int, int] | tuple[None, None]] = {}
     for c in run.codings:
@@ -298,7 +298,7 @@ def _source_spans(run: Run) -> dict[Segment, tuple[int, int] | tuple[None, None]
     return spans
 
 
-def segments_frame(run: Run) -> pd.DataFrame:
+def segments_frame(run: RunRecord) -> pd.DataFrame:
     """Every segment of ``run``: columns as in :data:`SEGMENT_COLUMNS`; ``transcript``, ``speaker``, ``role`` categoricals."""
     import pandas as pd
 

@@ -19,14 +19,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from themekit.errors import OptionError, ReviewSheetError
+from themekit.store.consensus import QuoteDecisions, coder_quotes, gives, settled
 from themekit.store.db import Decision, Project
-from themekit.store.review import (
+from themekit.review.sheets import (
     ReviewImport,
     _item_id,
     _read_sheet,
@@ -35,9 +35,9 @@ from themekit.store.review import (
 )
 
 if TYPE_CHECKING:
-    from themekit.run import Run
+    from themekit.runs.record import RunRecord
 
-__all__ = ["RECONCILE_COLUMNS", "Quote", "coder_quotes", "disagreements", "export_reconcile", "import_reconcile", "is_reconcile_sheet", "settled"]
+__all__ = ["RECONCILE_COLUMNS", "disagreements", "export_reconcile", "import_reconcile", "is_reconcile_sheet"]
 
 #: The reconciler's column; a sheet with it is a reconcile sheet.
 FINAL = "final_decision"
@@ -46,81 +46,6 @@ RECONCILE_COLUMNS = ("id", "transcript", "quote", "code", "code_label")
 _AFTER = (FINAL, "note")
 _FINAL_WORDS = {"accept": "accept", "accepted": "accept", "yes": "accept", "give": "accept", "reject": "reject",
                 "rejected": "reject", "no": "reject", "drop": "reject"}
-
-
-def gives(decision: Decision, code: str) -> bool:
-    """Whether ``decision`` gives ``code`` (accept, add, change to it) rather than leaving it out."""
-    if decision.decision == "change":
-        return decision.new_code == code
-    return decision.decision in ("accept", "add")
-
-
-@dataclass
-class Quote:
-    """One quote (transcript version and characters) and what each coder decided about its codes."""
-
-    transcript: str
-    transcript_sha256: str
-    start: int
-    end: int
-    quote: str
-    #: coders who decided any row of this quote
-    readers: set[str] = field(default_factory=set)
-    #: code → coder → their latest decision on it
-    decided: dict[str, dict[str, Decision]] = field(default_factory=dict)
-    #: code → the latest reconciled decision on it
-    final: dict[str, Decision] = field(default_factory=dict)
-
-    def given_by(self, coder: str) -> list[str]:
-        """The codes ``coder`` gave this quote (empty if they read it and gave none)."""
-        return sorted(code for code, by in self.decided.items() if coder in by and gives(by[coder], code))
-
-    def disputed(self) -> list[str]:
-        """The codes that the coders who read this quote decided differently."""
-        if len(self.readers) < 2:
-            return []
-        return sorted(
-            code for code, by in self.decided.items()
-            if len({coder in by and gives(by[coder], code) for coder in self.readers}) > 1
-        )
-
-
-def coder_quotes(project: Project, run: Run | str | int | None = None) -> list[Quote]:
-    """Every quote of a recorded run (default: the latest) that someone decided, with each coder's latest
-    decisions; decisions on other transcripts, or on another version of the run's transcripts, are left out."""
-    texts = project.run_transcripts(run)
-    return _quotes(d for d in project.decisions() if texts.get(d.transcript) == d.transcript_sha256)
-
-
-def _quotes(decisions: Iterable[Decision]) -> list[Quote]:
-    quotes: dict[tuple[str, str, int, int], Quote] = {}
-    for d in decisions:
-        where = (d.transcript, d.transcript_sha256, d.start, d.end)
-        quote = quotes.setdefault(where, Quote(*where, d.quote))
-        codes = [d.code] + ([d.new_code] if d.decision == "change" and d.new_code else [])
-        for code in codes:
-            if d.final:
-                quote.final[code] = d
-            else:
-                quote.decided.setdefault(code, {})[d.coder] = d
-        if not d.final:
-            quote.readers.add(d.coder)
-    return [quotes[k] for k in sorted(quotes)]
-
-
-def settled(decisions: list[Decision]) -> list[Decision]:
-    """``decisions`` without the coders' decisions on codings they decided differently and nobody reconciled:
-    what people's decisions teach (the classifier, ``themekit review gold``) is what they agree on."""
-    open_codes = {
-        (q.transcript, q.transcript_sha256, q.start, q.end, code)
-        for q in _quotes(decisions) for code in q.disputed() if code not in q.final
-    }
-    keep = []
-    for d in decisions:
-        codes = [d.code] + ([d.new_code] if d.decision == "change" and d.new_code else [])
-        if d.final or not any((d.transcript, d.transcript_sha256, d.start, d.end, c) in open_codes for c in codes):
-            keep.append(d)
-    return keep
 
 
 def _said(decision: Decision | None, code: str) -> str:
@@ -135,7 +60,7 @@ def _said(decision: Decision | None, code: str) -> str:
     return f"{verdict}: {what}" + (f" ({decision.note})" if decision.note else "")
 
 
-def disagreements(quotes: list[Quote]) -> list[dict[str, Any]]:
+def disagreements(quotes: list[QuoteDecisions]) -> list[dict[str, Any]]:
     """One row per (quote, code) the coders decided differently: the quote, the code, each coder's decision
     (``coders``: coder → cell text) and the final decision so far ('' before reconciliation)."""
     rows = []
@@ -153,7 +78,7 @@ def disagreements(quotes: list[Quote]) -> list[dict[str, Any]]:
     return rows
 
 
-def export_reconcile(project: Project, path: str | Path, *, run: Run | str | int | None = None) -> int:
+def export_reconcile(project: Project, path: str | Path, *, run: RunRecord | str | int | None = None) -> int:
     """Write the reconcile sheet (``.xlsx`` or ``.csv``) of a recorded run (default: the latest): every
     disagreement between coders, with a final decision to fill (already reconciled ones show theirs).
     Returns the number of rows."""

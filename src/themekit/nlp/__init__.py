@@ -1,0 +1,1 @@
+"""Language: the spaCy pipeline (:mod:`.language`), units of coding (:mod:`.segment`) and sentence embeddings (:mod:`.embed`)."""

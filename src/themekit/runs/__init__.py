@@ -1,0 +1,1 @@
+"""A run: the data it produced (:mod:`.record`) and its folder on disk (:mod:`.folder`)."""
