@@ -280,7 +280,8 @@ def test_cli_help_lists_the_choices_of_every_fixed_vocabulary_option():
 def test_cli_choices_match_the_library():
     from themekit.analysis.evaluate import SCOPES
     cli_app = importlib.import_module("themekit.cli.app")  # the module: the package exports the Typer app by that name
-    from themekit.coding import _ALIASES, METHODS
+    from themekit.coding import METHODS
+    from themekit.coding.registry import _ALIASES
     from themekit.pipeline.engine import ENGINES
     from themekit.export.report import REPORT_FORMATS
     from themekit.nlp.segment import UNITS

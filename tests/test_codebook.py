@@ -116,7 +116,7 @@ def test_codebook_codes_by_id_and_place():
 
 
 def test_codebook_yaml_text_is_the_file_while_it_holds_what_was_loaded(tmp_path, monkeypatch):
-    import themekit.codebook as codebook_module
+    import themekit.codebook.book as codebook_module
 
     path = write(tmp_path / "cb.yaml", "# kept\n" + TINY_CODEBOOK)
     cb = Codebook.load(path)

@@ -120,7 +120,7 @@ def test_hostile_codebook_slow_regex_is_switched_off_not_hung(tmp_path, tiny_cor
     from themekit.util import saferegex
 
     monkeypatch.setattr(saferegex, "REGEX_TIMEOUT", 0.05)
-    monkeypatch.setattr("themekit.codebook.catastrophic_shape", lambda regex: None)  # a shape the check does not know
+    monkeypatch.setattr("themekit.codebook.book.catastrophic_shape", lambda regex: None)  # a shape the check does not know
     slow = "^(a|aa)+$"
     text = TINY_CODEBOOK.replace(
         "          - [{LOWER: \"owe\"}, {LIKE_NUM: true}]\n",

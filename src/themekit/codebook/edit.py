@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from themekit.codebook import (
+from themekit.codebook.book import (
     read_guarded_yaml,
     validate_codebook,
 )

@@ -317,7 +317,7 @@ def summary_html(themes: Sequence[ThemeSummary], *, max_codes: int = MAX_CODES) 
 HTML_VIEWS: dict[tuple[str, str], str] = {
     ("themekit.models", "Transcript"): "transcript_html",
     ("themekit.models", "Corpus"): "corpus_html",
-    ("themekit.codebook", "Codebook"): "codebook_html",
+    ("themekit.codebook.book", "Codebook"): "codebook_html",
     ("themekit.analysis.summarize", "ThemeSummary"): "theme_html",
     ("themekit.analysis.summarize", "Summary"): "summary_html",
 }
