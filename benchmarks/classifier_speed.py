@@ -30,15 +30,23 @@ import quality_real  # noqa: E402  (the dev data's codebook and gold, as the qua
 
 def _time(corpus, codebook, gold, repeat: int, **options) -> tuple[float, dict]:
     cache = ROOT / ".themekit" / "cache"
-    run = themekit.code(corpus, codebook, methods="rule,classifier", gold=gold, cache_dir=cache, project=None, **options)
+    run = themekit.code(
+        corpus, codebook, methods="rule,classifier", gold=gold, cache_dir=cache, project=None, **options
+    )
     times = []
     for _ in range(repeat):
-        run = themekit.code(corpus, codebook, methods="rule,classifier", gold=gold, cache_dir=cache, project=None, **options)
+        run = themekit.code(
+            corpus, codebook, methods="rule,classifier", gold=gold, cache_dir=cache, project=None, **options
+        )
         times.append(run.timings["code:classifier"])
     report = run.stats["classifier"]
     trained = sum(1 for entry in report.values() if entry.get("trained"))
     examples = next((e["positives"] + e["negatives"] for e in report.values()), 0)
-    return statistics.median(times), {"codes trained": trained, "training excerpts": examples, "segments": len(run.segments)}
+    return statistics.median(times), {
+        "codes trained": trained,
+        "training excerpts": examples,
+        "segments": len(run.segments),
+    }
 
 
 def main() -> int:
@@ -52,12 +60,16 @@ def main() -> int:
             book = Path(tmp) / "codebook.yaml"
             book.write_text(yaml.safe_dump(quality_real.codebook_from_code_system(data), sort_keys=False))
             gold = quality_real.gold_from_coded_segments(data, Path(tmp) / "gold.csv")
-            seconds, what = _time(data / "transcripts", book, gold, args.repeat, unit="turn", interviewer_labels=["Dan"])
+            seconds, what = _time(
+                data / "transcripts", book, gold, args.repeat, unit="turn", interviewer_labels=["Dan"]
+            )
         print(f"PDPilot interviews (261 codings, by turn): median {seconds:.1f} s {what}")
     else:
         print(f"no real interviews at {data}: skipped")
     sample = ROOT / "transcripts_sample"
-    seconds, what = _time(sample, ROOT / "codebooks" / "ati-keyworker.yaml", sample / "codings" / "gold.csv", args.repeat)
+    seconds, what = _time(
+        sample, ROOT / "codebooks" / "ati-keyworker.yaml", sample / "codings" / "gold.csv", args.repeat
+    )
     print(f"bundled sample (codings/gold.csv, by sentence): median {seconds:.1f} s {what}")
     return 0
 

@@ -37,11 +37,21 @@ def main() -> None:
         copies = 3
         for k in range(copies):
             for f in (ROOT / "transcripts_sample").iterdir():
-                if f.suffix in {".txt", ".md", ".docx", ".vtt", ".srt"} or (f.suffix == ".csv" and f.stem.startswith("KW")):
+                if f.suffix in {".txt", ".md", ".docx", ".vtt", ".srt"} or (
+                    f.suffix == ".csv" and f.stem.startswith("KW")
+                ):
                     shutil.copy(f, corpus_dir / f"{f.stem}_{k}{f.suffix}")
-        run = themekit.code(corpus_dir, ROOT / "codebooks" / "ati-keyworker.yaml", methods="rule,semantic", cache_dir=tmp / "cache", project=None)
+        run = themekit.code(
+            corpus_dir,
+            ROOT / "codebooks" / "ati-keyworker.yaml",
+            methods="rule,semantic",
+            cache_dir=tmp / "cache",
+            project=None,
+        )
         per_code = 1
-        while sum(len(c.quotes) for t in themekit.summarize(run, quotes_per_code=per_code) for c in t.codes) < args.quotes:
+        while (
+            sum(len(c.quotes) for t in themekit.summarize(run, quotes_per_code=per_code) for c in t.codes) < args.quotes
+        ):
             per_code += 1
         quotes = [q for t in themekit.summarize(run, quotes_per_code=per_code) for c in t.codes for q in c.quotes]
         themekit_times, bare_times = [], []
@@ -57,8 +67,12 @@ def main() -> None:
                 cells[0].text, cells[1].text, cells[2].text = q.text, q.transcript, f"turn {q.turn + 1}"
             document.save(tmp / "bare.docx")
             bare_times.append(time.perf_counter() - started)
-    print(f"machine: {platform.machine()}, Python {platform.python_version()}; {len(quotes)} quotes ({per_code} per code)")
-    print(f"themekit export docx (summary + tables): median {statistics.median(themekit_times):.2f} s over {args.repeat} runs")
+    print(
+        f"machine: {platform.machine()}, Python {platform.python_version()}; {len(quotes)} quotes ({per_code} per code)"
+    )
+    print(
+        f"themekit export docx (summary + tables): median {statistics.median(themekit_times):.2f} s over {args.repeat} runs"
+    )
     print(f"python-docx alone, same rows:            median {statistics.median(bare_times):.2f} s")
 
 

@@ -37,7 +37,12 @@ def score(excerpts: pd.DataFrame, segments: pd.DataFrame, codebook) -> dict:
     # the sample's gold covers nearly every segment; "coded" keeps these regression figures comparable across sessions
     result = evaluate_frames(excerpts, segments, GOLD, codebook, min_support=5, scope="coded")
     o = result.overall
-    return {"micro": o["micro"], "macro": o["macro"], "codes_scored": o["codes_scored"], "segments": o["segments_scored"]}
+    return {
+        "micro": o["micro"],
+        "macro": o["macro"],
+        "codes_scored": o["codes_scored"],
+        "segments": o["segments_scored"],
+    }
 
 
 def held_out(corpus, codebook, methods: str, cache: Path) -> tuple[pd.DataFrame, pd.DataFrame, float]:
@@ -73,7 +78,9 @@ def main() -> None:
             results[methods] = score(run.excerpts, run.segments, codebook) | {"seconds": round(seconds, 2)}
         for methods in filter(wanted, ("classifier", "rule,semantic,classifier")):
             excerpts, segments, seconds = held_out(corpus, codebook, methods, Path(cache))
-            results[f"{methods} (held out)"] = score(excerpts, segments, codebook) | {"seconds": round(seconds / len(corpus), 2)}
+            results[f"{methods} (held out)"] = score(excerpts, segments, codebook) | {
+                "seconds": round(seconds / len(corpus), 2)
+            }
     print(f"Sample gold set: {GOLD.relative_to(ROOT)}; machine: {platform.machine()}, {platform.python_version()}")
     header = f"{'methods':34} {'micro P':>7} {'R':>5} {'F1':>5} | {'macro P':>7} {'R':>5} {'F1':>5} {'kappa':>6} | {'s/run':>6}"
     print(header)
@@ -85,7 +92,9 @@ def main() -> None:
             f"{ma['precision']:7.2f} {ma['recall']:5.2f} {ma['f1']:5.2f} {ma['kappa']:6.2f} | {r['seconds']:6.2f}"
         )
     some = next(iter(results.values()))
-    print(f"({some['segments']} gold-covered segments; macro over {some['codes_scored']} codes with >= 5 gold segments)")
+    print(
+        f"({some['segments']} gold-covered segments; macro over {some['codes_scored']} codes with >= 5 gold segments)"
+    )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
 

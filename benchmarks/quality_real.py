@@ -53,7 +53,9 @@ def codebook_from_code_system(data: Path) -> dict:
     tops = [r for r in rows if ">" not in r["code_path"]]
     codes = []
     for top in tops:
-        children = [r["code_path"].split(" > ")[-1] for r in rows if r["code_path"].startswith(top["code_path"] + " > ")]
+        children = [
+            r["code_path"].split(" > ")[-1] for r in rows if r["code_path"].startswith(top["code_path"] + " > ")
+        ]
         codes.append(
             {
                 "id": _slug(top["code_path"]),
@@ -78,7 +80,9 @@ def gold_from_coded_segments(data: Path, out: Path) -> Path:
         writer.writerow(["transcript", "source_start", "source_end", "code", "text"])
         for row in csv.DictReader(fh):
             if row["char_start"]:
-                writer.writerow([row["transcript"], row["char_start"], row["char_end"], _slug(row["top_code"]), row["text"]])
+                writer.writerow(
+                    [row["transcript"], row["char_start"], row["char_end"], _slug(row["top_code"]), row["text"]]
+                )
     return out
 
 
@@ -86,7 +90,11 @@ def turn_frames(run) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The run's codings and segments seen turn by turn: each turn one segment (from its first unit's start to its
     last unit's end), with the codes of all its units."""
     units = run.segments
-    turns = units.groupby(["transcript", "turn"], observed=True).agg(start=("start", "min"), end=("end", "max")).reset_index()
+    turns = (
+        units.groupby(["transcript", "turn"], observed=True)
+        .agg(start=("start", "min"), end=("end", "max"))
+        .reset_index()
+    )
     text = {t.id: t.text for t in run.corpus}
     turns["text"] = [text[str(t)][a:b] for t, a, b in zip(turns["transcript"], turns["start"], turns["end"])]
     segments = turns.rename(columns={"turn": "segment"})[["transcript", "segment", "start", "end", "text"]]
@@ -96,7 +104,12 @@ def turn_frames(run) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def _figures(o: dict, **extra) -> dict:
     """The headline figures of one evaluation's ``overall``."""
-    figures = {"segments": o["segments_scored"], "codes_scored": o["codes_scored"], "micro": o["micro"], "macro": o["macro"]}
+    figures = {
+        "segments": o["segments_scored"],
+        "codes_scored": o["codes_scored"],
+        "micro": o["micro"],
+        "macro": o["macro"],
+    }
     return {**figures, "skipped": len(o["skipped"]), **extra}
 
 
@@ -105,8 +118,12 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--unit", default="turn", choices=["turn", "paragraph", "sentence", "passage"])
     parser.add_argument("--methods", default="rule,semantic")
-    parser.add_argument("--cv", type=int, default=2, help="folds for the learned figures (2: half the interviews each way; 0: none)")
-    parser.add_argument("--curve", default="", help="fold counts for a learning curve, e.g. 2,3,4,7 (7: leave one interview out)")
+    parser.add_argument(
+        "--cv", type=int, default=2, help="folds for the learned figures (2: half the interviews each way; 0: none)"
+    )
+    parser.add_argument(
+        "--curve", default="", help="fold counts for a learning curve, e.g. 2,3,4,7 (7: leave one interview out)"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if not (args.data / "coded_segments.csv").is_file():
@@ -134,19 +151,36 @@ def main() -> int:
             results[scope] = _figures(o)
         # every unit scored on one footing: a turn has the codes of any of its units, the authors' spans mapped to turns
         by_turn, segments = turn_frames(run)
-        o = evaluate_frames(by_turn, segments, gold, run.codebook, min_support=5, turns=run.corpus.turns, scope="transcript", transcripts=run.corpus).overall
+        o = evaluate_frames(
+            by_turn,
+            segments,
+            gold,
+            run.codebook,
+            min_support=5,
+            turns=run.corpus.turns,
+            scope="transcript",
+            transcripts=run.corpus,
+        ).overall
         results["transcript, turn by turn"] = _figures(o)
         if args.cv:
             started_cv = time.perf_counter()
-            crossed = cross_validate(run, gold, folds=args.cv, min_support=5, scope="transcript", cache_dir=ROOT / ".themekit" / "cache")
+            crossed = cross_validate(
+                run, gold, folds=args.cv, min_support=5, scope="transcript", cache_dir=ROOT / ".themekit" / "cache"
+            )
             o = crossed.pooled.overall
-            results[f"learned, {args.cv}-fold by transcript"] = _figures(o, seconds=round(time.perf_counter() - started_cv, 1))
+            results[f"learned, {args.cv}-fold by transcript"] = _figures(
+                o, seconds=round(time.perf_counter() - started_cv, 1)
+            )
         for k in [int(k) for k in args.curve.split(",") if k.strip()]:
-            crossed = cross_validate(run, gold, folds=k, min_support=5, scope="transcript", cache_dir=ROOT / ".themekit" / "cache")
+            crossed = cross_validate(
+                run, gold, folds=k, min_support=5, scope="transcript", cache_dir=ROOT / ".themekit" / "cache"
+            )
             o = crossed.pooled.overall
             learned_from = sum(len(run.corpus) - len(f["transcripts"]) for f in crossed.folds) / len(crossed.folds)
             results[f"learned, {k}-fold by transcript ({learned_from:.1f} interviews learned from)"] = _figures(o)
-    print(f"PDPilot interviews: {len(run.corpus)} transcripts, unit {args.unit}, methods {args.methods}, coded in {seconds:.1f} s")
+    print(
+        f"PDPilot interviews: {len(run.corpus)} transcripts, unit {args.unit}, methods {args.methods}, coded in {seconds:.1f} s"
+    )
     print(f"machine: {platform.processor() or platform.machine()}, Python {sys.version.split()[0]}")
     print("| scope | segments | codes | micro P/R/F1 | macro P/R/F1 | mean kappa |")
     print("| --- | --- | --- | --- | --- | --- |")
@@ -157,7 +191,9 @@ def main() -> int:
             f"{M['precision']:.2f}/{M['recall']:.2f}/{M['f1']:.2f} | {M['kappa']:.2f} |"
         )
     if args.json:
-        args.json.write_text(json.dumps({"unit": args.unit, "methods": args.methods, "results": results}, indent=2) + "\n")
+        args.json.write_text(
+            json.dumps({"unit": args.unit, "methods": args.methods, "results": results}, indent=2) + "\n"
+        )
     return 0
 
 

@@ -63,25 +63,62 @@ def build_store(folder: Path, *, items: int, decisions: int) -> tuple[Path, list
         code = CODES[k % 3]
         sha = f"{k // 100:064x}"
         quote = f"Participant {k} said the waiting list was long and the staff were kind to them {rng.random():.6f}."
-        records.append({"id": _item_id(transcript, sha, start, start + len(quote), code), "run": 1, "transcript": transcript,
-                        "transcript_sha256": sha, "start": start, "end": start + len(quote), "code": code, "quote": quote,
-                        "codebook_sha256": codebook.sha256})
+        records.append(
+            {
+                "id": _item_id(transcript, sha, start, start + len(quote), code),
+                "run": 1,
+                "transcript": transcript,
+                "transcript_sha256": sha,
+                "start": start,
+                "end": start + len(quote),
+                "code": code,
+                "quote": quote,
+                "codebook_sha256": codebook.sha256,
+            }
+        )
     with project.transaction() as conn:
-        conn.execute("INSERT INTO runs (id, run_id, created, codebook_sha256, settings, counts, warnings) "
-                     "VALUES (1, 'bench', '2026-01-01', ?, '{}', '{}', '[]')", (codebook.sha256,))
-        conn.executemany('INSERT INTO review_items (id, run, transcript, transcript_sha256, start, "end", code, quote, '
-                         "codebook_sha256, scheme) VALUES (:id, :run, :transcript, :transcript_sha256, :start, :end, :code, "
-                         ":quote, :codebook_sha256, 2)", records)
-    decided = [{**{k: r[k] for k in ("transcript", "transcript_sha256", "start", "end", "quote", "code")},
-                "decision": rng.choice(("accept", "reject")), "item": r["id"]} for r in records[:decisions]]
+        conn.execute(
+            "INSERT INTO runs (id, run_id, created, codebook_sha256, settings, counts, warnings) "
+            "VALUES (1, 'bench', '2026-01-01', ?, '{}', '{}', '[]')",
+            (codebook.sha256,),
+        )
+        conn.executemany(
+            'INSERT INTO review_items (id, run, transcript, transcript_sha256, start, "end", code, quote, '
+            "codebook_sha256, scheme) VALUES (:id, :run, :transcript, :transcript_sha256, :start, :end, :code, "
+            ":quote, :codebook_sha256, 2)",
+            records,
+        )
+    decided = [
+        {
+            **{k: r[k] for k in ("transcript", "transcript_sha256", "start", "end", "quote", "code")},
+            "decision": rng.choice(("accept", "reject")),
+            "item": r["id"],
+        }
+        for r in records[:decisions]
+    ]
     for k, coder in enumerate(("alex", "sam", "kim")):
         project.add_decisions(decided[k::3], coder=coder)
     project._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     project.close()
-    sheet = [{"id": r["id"], "transcript": r["transcript"], "speaker": r["transcript"], "before": "", "quote": r["quote"],
-              "after": "", "suggested_code": r["code"], "code_label": r["code"].title(), "score": "0.8", "evidence": "",
-              "status": "suggested", "decision": rng.choice(("accept", "reject", "change")), "code": "", "note": ""}
-             for r in records[decisions:]]
+    sheet = [
+        {
+            "id": r["id"],
+            "transcript": r["transcript"],
+            "speaker": r["transcript"],
+            "before": "",
+            "quote": r["quote"],
+            "after": "",
+            "suggested_code": r["code"],
+            "code_label": r["code"].title(),
+            "score": "0.8",
+            "evidence": "",
+            "status": "suggested",
+            "decision": rng.choice(("accept", "reject", "change")),
+            "code": "",
+            "note": "",
+        }
+        for r in records[decisions:]
+    ]
     for row in sheet:
         if row["decision"] == "change":
             row["code"] = next(c for c in CODES if c != row["suggested_code"])
@@ -144,9 +181,14 @@ def main() -> None:
         store, rows = build_store(work, items=args.decisions + args.rows, decisions=args.decisions)
         sheets = write_sheets(work, rows)
         built = time.perf_counter() - started
-        report = {"rows": args.rows, "decisions_in_store": args.decisions, "repeats": args.repeats,
-                  "store_mb": round(store.stat().st_size / 2**20, 1), "build_s": round(built, 1),
-                  "machine": f"{_cpu()}, {os.cpu_count()} cores, Python {platform.python_version()}"}
+        report = {
+            "rows": args.rows,
+            "decisions_in_store": args.decisions,
+            "repeats": args.repeats,
+            "store_mb": round(store.stat().st_size / 2**20, 1),
+            "build_s": round(built, 1),
+            "machine": f"{_cpu()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        }
         for kind, sheet in sheets.items():
             times = []
             for _ in range(args.repeats):

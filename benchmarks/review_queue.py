@@ -68,7 +68,11 @@ class Scorer:
         self.context = CoderContext(nlp=load_pipeline("blank"), embedder=lambda: embedder, cache_dir=cache)
         self.context.earlier["rule"] = [c for c in run.codings if "rule" in c.method.split("+")]
         self.context.human = HumanCodings.from_frame(decisions_gold(None, run.codebook, decisions=[]), "none")
-        self.features = METHODS["classifier"].build(self.context).corpus_features(Segmentation(list(units), unit="sentence"), run.codebook)
+        self.features = (
+            METHODS["classifier"]
+            .build(self.context)
+            .corpus_features(Segmentation(list(units), unit="sentence"), run.codebook)
+        )
         counts: dict[str, int] = {}
         for codes in self.gold.values():
             for c in codes:
@@ -79,7 +83,9 @@ class Scorer:
         predicted: dict[int, set[str]] = {}
         for fold in self.folds:
             train = [d for d in decisions if d.transcript not in fold]
-            self.context.human = HumanCodings.from_frame(decisions_gold(None, self.run.codebook, decisions=train), "decisions")
+            self.context.human = HumanCodings.from_frame(
+                decisions_gold(None, self.run.codebook, decisions=train), "decisions"
+            )
             fit = METHODS["classifier"].build(self.context).fit_corpus(self.features, self.run.codebook)
             for code, proba in fit.probabilities.items():
                 for i in np.flatnonzero(proba >= fit.threshold):
@@ -108,7 +114,9 @@ def answer(row, gold: dict[int, set[str]], index: dict, codebook_order: list[str
             "decision": decision, "new_code": new_code, "note": "", "item": item["id"]}  # fmt: skip
 
 
-def review(run, scorer: Scorer, project_path: Path, cache: Path, *, seed: int | None, batch: int, steps: int) -> list[float]:
+def review(
+    run, scorer: Scorer, project_path: Path, cache: Path, *, seed: int | None, batch: int, steps: int
+) -> list[float]:
     """Macro-F1 after each batch of decisions, reviewing in queue order (``seed`` None) or a random order."""
     rows = review_rows(run)
     index = {(s.transcript.id, s.start, s.end): i for i, s in enumerate(run.units)}

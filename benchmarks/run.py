@@ -113,11 +113,15 @@ class Meter:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=list(SIZES), default="small")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="workers for the parallel end-to-end run")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="workers for the parallel end-to-end run"
+    )
     parser.add_argument("--no-semantic", action="store_true", help="skip semantic coding (cold and warm)")
     parser.add_argument("--suggest-words", type=int, default=50_000)
     parser.add_argument("--out", type=Path, default=ROOT / "results", help="folder for <size>.json")
-    parser.add_argument("--keep", type=Path, help="generate the corpus here (and keep it) instead of a temporary folder")
+    parser.add_argument(
+        "--keep", type=Path, help="generate the corpus here (and keep it) instead of a temporary folder"
+    )
     args = parser.parse_args()
 
     import spacy
@@ -143,7 +147,9 @@ def main() -> None:
     codebook_path = generator.write_codebook(work / "codebook.yaml")
     folder = work / "transcripts"
     codebook = themekit.Codebook.load(codebook_path)
-    print(f"{args.size}: {n} transcripts of about {words_each:,} words in {folder} ({time.perf_counter() - started:.1f} s)")
+    print(
+        f"{args.size}: {n} transcripts of about {words_each:,} words in {folder} ({time.perf_counter() - started:.1f} s)"
+    )
     meter = Meter()
 
     # --- stages, one at a time -------------------------------------------------------------------
@@ -216,8 +222,12 @@ def main() -> None:
     for workers in sorted({1, args.workers}):
         target = work / f"e2e-{workers}"
         shutil.rmtree(target, ignore_errors=True)
-        with meter.stage(f"end to end, {workers} worker{'s' if workers > 1 else ''}", words,
-                         reference="spacy.blank tokenisation", note="ingest + segment + rules + run folder"):
+        with meter.stage(
+            f"end to end, {workers} worker{'s' if workers > 1 else ''}",
+            words,
+            reference="spacy.blank tokenisation",
+            note="ingest + segment + rules + run folder",
+        ):
             themekit.code(folder, codebook, methods="rule", workers=workers, cache_dir=None, project=None).save(target)
     if args.workers > 1:
         for name in ("excerpts.csv", "segments.parquet", "excerpts.parquet"):
@@ -254,8 +264,10 @@ def main() -> None:
 
 
 def print_table(result: dict) -> None:
-    print(f"\n{result['size']}: {result['transcripts']} transcripts, {result['words']:,} words — {result['machine']}, "
-          f"Python {result['python']}")
+    print(
+        f"\n{result['size']}: {result['transcripts']} transcripts, {result['words']:,} words — {result['machine']}, "
+        f"Python {result['python']}"
+    )
     print("| stage | seconds | words/s | peak RSS MB | vs reference |")
     print("| --- | ---: | ---: | ---: | --- |")
     for row in result["stages"]:
@@ -263,7 +275,9 @@ def print_table(result: dict) -> None:
         if "vs_reference" in row:
             kind = "× spaCy blank speed" if row["reference"].startswith("spacy") else "× faster than BERTopic default"
             vs = f"{row['vs_reference']:.2f} {kind}"
-        print(f"| {row['stage']} | {row['seconds']:.2f} | {row['words_per_second']:,} | {row['peak_rss_mb']:,.0f} | {vs} |")
+        print(
+            f"| {row['stage']} | {row['seconds']:.2f} | {row['words_per_second']:,} | {row['peak_rss_mb']:,.0f} | {vs} |"
+        )
     print(f"\n{result['notes']}")
 
 

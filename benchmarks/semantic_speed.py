@@ -75,18 +75,26 @@ def main() -> None:
         cold = themekit.code(corpus, cb_path, methods="semantic", cache_dir=tmp / "cache", project=None)
         cold_s = time.perf_counter() - started
         cb_path.write_text(
-            codebook.replace("Limited, infrequent or expensive public transport", "Scarce, slow or costly public transport"),
+            codebook.replace(
+                "Limited, infrequent or expensive public transport", "Scarce, slow or costly public transport"
+            ),
             encoding="utf-8",
         )
         started = time.perf_counter()
         warm = themekit.code(corpus, cb_path, methods="semantic", cache_dir=tmp / "cache", project=None)
         warm_s = time.perf_counter() - started
-    print(f"machine: {platform.machine()}, Python {platform.python_version()}, {words:,} participant words, "
-          f"{len(cold.units):,} segments")
-    print(f"cold (empty cache, model load included): {cold_s:6.1f} s  ({words / cold_s:,.0f} words/s); "
-          f"cache {cold.stats['embedding_cache']}")
-    print(f"warm (one definition changed):           {warm_s:6.1f} s; cache hits {warm.stats['embedding_cache']['hits']:,}, "
-          f"new {warm.stats['embedding_cache']['misses']}")
+    print(
+        f"machine: {platform.machine()}, Python {platform.python_version()}, {words:,} participant words, "
+        f"{len(cold.units):,} segments"
+    )
+    print(
+        f"cold (empty cache, model load included): {cold_s:6.1f} s  ({words / cold_s:,.0f} words/s); "
+        f"cache {cold.stats['embedding_cache']}"
+    )
+    print(
+        f"warm (one definition changed):           {warm_s:6.1f} s; cache hits {warm.stats['embedding_cache']['hits']:,}, "
+        f"new {warm.stats['embedding_cache']['misses']}"
+    )
 
 
 if __name__ == "__main__":

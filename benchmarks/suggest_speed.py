@@ -74,8 +74,11 @@ def main() -> None:
     texts = [s.text for s in segments]
     theme_at = {(p.transcript, p.start): p.theme for p in planted}
     truth = [theme_at.get((s.transcript.id, s.start), "none") for s in segments]
-    print(f"{len(texts)} participant segments, {sum(len(t.split()) for t in texts):,} words, "
-          f"{len(set(truth)) - 1} planted themes + general talk", flush=True)
+    print(
+        f"{len(texts)} participant segments, {sum(len(t.split()) for t in texts):,} words, "
+        f"{len(set(truth)) - 1} planted themes + general talk",
+        flush=True,
+    )
 
     times: dict[str, list[float]] = {"default": [], "themekit cold": [], "themekit warm": [], "embedding alone": []}
     quality: dict[str, float] = {}
@@ -134,14 +137,20 @@ def main() -> None:
     print()
     print("| pipeline | median s | topics | outliers | ARI vs planted |")
     print("| --- | ---: | ---: | ---: | ---: |")
-    print(f"| BERTopic default (MiniLM + UMAP + HDBSCAN) | {median['default']:.1f} | {topics_found['default']} | "
-          f"{outliers['default']} | {quality['default']:.3f} |")
-    print(f"| themekit suggest, cold | {median['themekit cold']:.1f} | {topics_found['themekit']} | "
-          f"{outliers['themekit']} | {quality['themekit']:.3f} |")
+    print(
+        f"| BERTopic default (MiniLM + UMAP + HDBSCAN) | {median['default']:.1f} | {topics_found['default']} | "
+        f"{outliers['default']} | {quality['default']:.3f} |"
+    )
+    print(
+        f"| themekit suggest, cold | {median['themekit cold']:.1f} | {topics_found['themekit']} | "
+        f"{outliers['themekit']} | {quality['themekit']:.3f} |"
+    )
     print(f"| themekit suggest, warm cache | {median['themekit warm']:.1f} | | | |")
     print(f"| model load + embedding alone (the cold floor) | {median['embedding alone']:.1f} | | | |")
-    print(f"\nspeed-up: {result['speedup_cold']}x cold, {result['speedup_warm']}x warm; "
-          f"embedding alone bounds any cold pipeline at {result['speedup_bound_cold']}x")
+    print(
+        f"\nspeed-up: {result['speedup_cold']}x cold, {result['speedup_warm']}x warm; "
+        f"embedding alone bounds any cold pipeline at {result['speedup_bound_cold']}x"
+    )
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 

@@ -192,7 +192,11 @@ TINY_SENTENCES = {
     ],
     "P03": ["Lonely and in debt, that was me for the best part of two years."],
 }
-TINY_ATTRIBUTES = {"P01": {"works_alone": "yes", "team_size": "1"}, "P02": {"works_alone": "no", "team_size": "4"}, "P03": {}}
+TINY_ATTRIBUTES = {
+    "P01": {"works_alone": "yes", "team_size": "1"},
+    "P02": {"works_alone": "no", "team_size": "4"},
+    "P03": {},
+}
 # (transcript, segment, code, score, negated, status)
 TINY_CODINGS = [
     ("P01", 0, "loneliness", 0.90, False, "suggested"),

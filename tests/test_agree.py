@@ -96,7 +96,14 @@ def test_agree_bad_files_and_cli(tmp_path, tiny_codebook):
     one = runner.invoke(app, ["agree", str(a)])
     assert one.exit_code == 1 and "agreement needs at least two coder files" in one.output
     good = runner.invoke(
-        app, ["agree", str(write(tmp_path / "x.csv", A)), str(write(tmp_path / "y.csv", B)), "--out", str(tmp_path / "agreement.json")]
+        app,
+        [
+            "agree",
+            str(write(tmp_path / "x.csv", A)),
+            str(write(tmp_path / "y.csv", B)),
+            "--out",
+            str(tmp_path / "agreement.json"),
+        ],
     )
     assert good.exit_code == 0, good.output
     assert "units coded: x 5, y 6; coded by all coders: 5 (of 6)" in good.output and "3 codes used" in good.output

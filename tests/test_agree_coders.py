@@ -75,7 +75,17 @@ def test_agree_wide_survey_double_coded_subset_matches_references(tmp_path, leve
     second = tmp_path / "coder_b.csv"
     second.write_bytes(_wide_csv(b, ids, sep=";").encode("cp1252"))
     out = tmp_path / "agreement.json"
-    args = ["agree", str(first), str(second), "--unit-column", "ResponseId", "--code-columns", "Code *", "--text-column", "Answer"]
+    args = [
+        "agree",
+        str(first),
+        str(second),
+        "--unit-column",
+        "ResponseId",
+        "--code-columns",
+        "Code *",
+        "--text-column",
+        "Answer",
+    ]
     result = CliRunner().invoke(app, [*args, "--out", str(out), *(["--level", str(level)] if level else [])])
     assert result.exit_code == 0, result.output
     record = json.loads(out.read_text())
@@ -104,7 +114,9 @@ def test_agree_wide_xlsx_sheet_and_level_separator(tmp_path):
     b = {"R1": ["Teaching/feedback"], "R2": ["Teaching/feedback"], "R3": ["Env/quiet"]}
     paths = []
     for name, codings in (("ann", a), ("bob", b)):
-        frame = pd.DataFrame([{"Id": r, "Code A": c[0], "Code B": c[1] if len(c) > 1 else None} for r, c in codings.items()])
+        frame = pd.DataFrame(
+            [{"Id": r, "Code A": c[0], "Code B": c[1] if len(c) > 1 else None} for r, c in codings.items()]
+        )
         path = tmp_path / f"{name}.xlsx"
         with pd.ExcelWriter(path) as writer:
             pd.DataFrame({"x": [1]}).to_excel(writer, sheet_name="Notes", index=False)
@@ -115,7 +127,9 @@ def test_agree_wide_xlsx_sheet_and_level_separator(tmp_path):
     assert list(top.index) == ["Env", "Teaching"] and top.loc["Teaching", "percent_agreement"] == 1.0
     full = agree(paths, layout=layout, sheet="Q1").per_code.set_index("code")
     assert full.loc["Teaching/pace", "n_ann"] == 1 and full.loc["Teaching/pace", "n_bob"] == 0
-    missing = CliRunner().invoke(app, ["agree", *map(str, paths), "--unit-column", "id", "--code-columns", "Code *", "--sheet", "Q2"])
+    missing = CliRunner().invoke(
+        app, ["agree", *map(str, paths), "--unit-column", "id", "--code-columns", "Code *", "--sheet", "Q2"]
+    )
     assert missing.exit_code == 1
     assert "has no sheet 'Q2' (its sheets are: Notes, Q1); give one of them as --sheet" in missing.output
 
@@ -151,10 +165,14 @@ def test_agree_warns_no_shared_and_few_shared_units(tmp_path):
     a = _long(tmp_path, "ann", [("P01", i, "debt") for i in range(5)])
     b = _long(tmp_path, "bob", [("P02", i, "debt") for i in range(5)])
     [none] = [w for w in agree([a, b]).warnings if "share no unit" in w]
-    assert "ann coded 5, bob coded 5" in none and "ann's look like 'P01 0'" in none and "bob's look like 'P02 0'" in none
+    assert (
+        "ann coded 5, bob coded 5" in none and "ann's look like 'P01 0'" in none and "bob's look like 'P02 0'" in none
+    )
     c = _long(tmp_path, "cat", [("P01", i, "debt" if i % 2 else "") for i in range(3)])
     few = agree([a, c]).warnings
-    assert few == ["only 3 unit(s) are coded by every coder; agreement on fewer than 10 units says little: have more units double-coded"]
+    assert few == [
+        "only 3 unit(s) are coded by every coder; agreement on fewer than 10 units says little: have more units double-coded"
+    ]
     with pytest.raises(GoldError, match="only 3 unit"):
         agree([a, c], strict=True)
 
@@ -163,8 +181,14 @@ def test_agree_warns_id_case_clashes_and_mixed_locations(tmp_path):
     a = _long(tmp_path, "ann", [("P01", i, "debt") for i in range(11)])
     b = _long(tmp_path, "bob", [("p01" if i == 3 else "P01", i, "debt") for i in range(11)])
     [clash] = agree([a, b]).warnings
-    assert clash.startswith("1 unit id(s) differ only in case ('P01 3' and 'p01 3')") and "write each id the same way" in clash
-    spans = write(tmp_path / "cat.csv", "transcript,char_start,char_end,code\n" + "".join(f"P01,{i * 10},{i * 10 + 9},debt\n" for i in range(10)))
+    assert (
+        clash.startswith("1 unit id(s) differ only in case ('P01 3' and 'p01 3')")
+        and "write each id the same way" in clash
+    )
+    spans = write(
+        tmp_path / "cat.csv",
+        "transcript,char_start,char_end,code\n" + "".join(f"P01,{i * 10},{i * 10 + 9},debt\n" for i in range(10)),
+    )
     cli = CliRunner().invoke(app, ["agree", str(a), str(spans)])
     assert cli.exit_code == 0
     assert "the files locate units in different ways (ann.csv by segment, cat.csv by span)" in cli.output
@@ -172,7 +196,9 @@ def test_agree_warns_id_case_clashes_and_mixed_locations(tmp_path):
 
 
 def test_agree_warns_one_unit_id_on_different_answers(tmp_path):
-    text = "ResponseId,Answer,Code 1\nR1,I liked it,pace\nR1,Too slow for me,pace\n" + "".join(f"R{i},fine,pace\n" for i in range(2, 12))
+    text = "ResponseId,Answer,Code 1\nR1,I liked it,pace\nR1,Too slow for me,pace\n" + "".join(
+        f"R{i},fine,pace\n" for i in range(2, 12)
+    )
     a, b = write(tmp_path / "ann.csv", text), write(tmp_path / "bob.csv", text)
     result = agree([a, b], layout=WIDE)
     assert "ann.csv: ResponseId 'R1' is on rows 2, 3 with different Answer texts" in result.warnings[0]
@@ -181,18 +207,34 @@ def test_agree_warns_one_unit_id_on_different_answers(tmp_path):
 
 def test_agree_flags_near_duplicate_codes_and_never_truncates_them(tmp_path):
     long_a, long_b = "students_select_enviroment_for_group_work", "students_select_environment_for_group_work"
-    a = _long(tmp_path, "ann", [("P01", i, c) for i, c in enumerate([long_a] * 4 + ["Debt"] * 3 + ["self care"] * 3 + ["pace"] * 2)])
-    b = _long(tmp_path, "bob", [("P01", i, c) for i, c in enumerate([long_b] * 4 + ["debt"] * 3 + ["self_care"] * 3 + ["race"] * 2)])
+    a = _long(
+        tmp_path,
+        "ann",
+        [("P01", i, c) for i, c in enumerate([long_a] * 4 + ["Debt"] * 3 + ["self care"] * 3 + ["pace"] * 2)],
+    )
+    b = _long(
+        tmp_path,
+        "bob",
+        [("P01", i, c) for i, c in enumerate([long_b] * 4 + ["debt"] * 3 + ["self_care"] * 3 + ["race"] * 2)],
+    )
     near = {tuple(n["codes"]): n for n in agree([a, b]).near_duplicates}
     assert near[("Debt", "debt")]["kind"] == "case"
     assert near[("Debt", "debt")]["counts"] == {"ann": {"Debt": 3, "debt": 0}, "bob": {"Debt": 0, "debt": 3}}
     assert near[("self care", "self_care")]["kind"] == "whitespace"
     assert near[(long_a, long_b)]["kind"] == "spelling (1 edit)"
     assert ("pace", "race") not in near  # too short to call a slip
-    numbered = near_duplicate_codes({"ann": Counter(["question_1->pace", "question_2->pace", "teaching->feedbak"]), "bob": Counter(["teaching->feedback"])})
+    numbered = near_duplicate_codes(
+        {
+            "ann": Counter(["question_1->pace", "question_2->pace", "teaching->feedbak"]),
+            "bob": Counter(["teaching->feedback"]),
+        }
+    )
     assert [n["codes"] for n in numbered] == [["teaching->feedback", "teaching->feedbak"]]  # Q1 and Q2 are not a slip
     cli = CliRunner().invoke(app, ["agree", str(a), str(b)], env={"COLUMNS": "60"})
-    assert f"'{long_a}' and '{long_b}' differ only in spelling (1 edit) (given ann 4 and 0; bob 0 and 4 times)" in cli.output
+    assert (
+        f"'{long_a}' and '{long_b}' differ only in spelling (1 edit) (given ann 4 and 0; bob 0 and 4 times)"
+        in cli.output
+    )
     cells: list[str] = []
     for line in cli.output.splitlines():
         if line.startswith("│"):
@@ -210,11 +252,16 @@ def test_agree_wide_file_errors_name_the_flags(tmp_path):
     runner = CliRunner()
     b = write(tmp_path / "bob.csv", "ResponseId,Answer,Code 1\nR1,x,pace\n")
     wrong = runner.invoke(app, ["agree", str(a), str(b), "--unit-column", "Id", "--code-columns", "Code *"])
-    assert "has no column 'Id' for the unit ids (columns are: ResponseId, Answer, Code 1); give one of them as --unit-column" in wrong.output
+    assert (
+        "has no column 'Id' for the unit ids (columns are: ResponseId, Answer, Code 1); give one of them as --unit-column"
+        in wrong.output
+    )
     pattern = runner.invoke(app, ["agree", str(a), str(b), "--unit-column", "ResponseId", "--code-columns", "Theme*"])
     assert "no column matches 'Theme*' for the codes" in pattern.output and "--code-columns" in pattern.output
     half = runner.invoke(app, ["agree", str(a), str(b), "--unit-column", "ResponseId"])
-    assert half.exit_code == 1 and "a wide file needs both --unit-column (the unit id) and --code-columns" in half.output
+    assert (
+        half.exit_code == 1 and "a wide file needs both --unit-column (the unit id) and --code-columns" in half.output
+    )
     long = runner.invoke(app, ["agree", str(a), str(b)])
     assert long.exit_code == 1 and "missing column(s): transcript, code" in long.output
     assert "several code columns give --unit-column and --code-columns" in long.output

@@ -31,7 +31,16 @@ STAGES = {
 def test_benchmarks_run_small_size_reports_every_stage(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(Path(themekit.__file__).resolve().parents[1])}
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--size", "small", "--workers", "1", "--out", str(tmp_path)],
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "run.py"),
+            "--size",
+            "small",
+            "--workers",
+            "1",
+            "--out",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -51,10 +60,15 @@ def test_benchmarks_run_small_size_reports_every_stage(tmp_path):
 def test_benchmarks_real_interviews_say_so_when_the_data_is_absent(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "quality_real.py"), "--data", str(tmp_path / "nowhere")],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == f"no real interviews at {tmp_path / 'nowhere'}: nothing measured (the data lives in ../shared/dev-data)."
+    assert (
+        result.stdout.strip()
+        == f"no real interviews at {tmp_path / 'nowhere'}: nothing measured (the data lives in ../shared/dev-data)."
+    )
 
 
 def test_benchmarks_real_interviews_codebook_comes_from_the_code_system_only(tmp_path):

@@ -60,7 +60,10 @@ def study(tmp_path):
             speech = t.turn_text(turn)
             gold_rows.append(f"P0{n},{turn.start},{turn.end},{'transport' if speech in TRANSPORT else ''},{speech}")
     write(folder / "gold.csv", "\n".join(gold_rows) + "\n")
-    write(folder / "unseen" / "P99.txt", "Interviewer: Anything else?\n\nP99: Honestly the bus is the biggest thing stopping him.\n")
+    write(
+        folder / "unseen" / "P99.txt",
+        "Interviewer: Anything else?\n\nP99: Honestly the bus is the biggest thing stopping him.\n",
+    )
     return folder, write(tmp_path / "codebook.yaml", CODEBOOK)
 
 
@@ -82,7 +85,9 @@ def test_classifier_learns_from_gold_and_reports_cross_validation(study, embeddi
     }
     assert run.settings["gold"]["path"].endswith("gold.csv")
     # what it learned carries over to an interview it has not seen
-    unseen = code(folder / "unseen", codebook, methods="classifier", gold=folder / "gold.csv", cache_dir=embedding_cache)
+    unseen = code(
+        folder / "unseen", codebook, methods="classifier", gold=folder / "gold.csv", cache_dir=embedding_cache
+    )
     [coding] = [c for c in unseen.codings if c.code_id == "transport"]
     assert coding.segment.text.startswith("Honestly the bus")
     assert coding.evidence.startswith("top features: ") and "'bus'" in coding.evidence
@@ -95,7 +100,9 @@ def test_classifier_gold_outside_the_corpus_needs_text(study, tmp_path):
     no_text = write(tmp_path / "no_text.csv", "transcript,char_start,char_end,code\nP00,0,10,transport\n")
     with pytest.raises(ThemekitError) as info:
         code(folder / "unseen", codebook, methods="classifier", gold=no_text, cache_dir=None)
-    assert "row 2: transcript 'P00' is not in the corpus being coded, and the file has no 'text' column" in str(info.value)
+    assert "row 2: transcript 'P00' is not in the corpus being coded, and the file has no 'text' column" in str(
+        info.value
+    )
 
 
 @pytest.mark.slow
@@ -105,7 +112,9 @@ def test_classifier_is_a_default_method_only_when_gold_exists(study, tmp_path, e
     assert with_gold.settings["methods"] == ["rule", "semantic", "classifier"]
     without = code(folder / "unseen", codebook, cache_dir=embedding_cache)
     assert without.settings["methods"] == ["rule", "semantic"]
-    with pytest.raises(ThemekitError, match="the classifier method learns from human codings: give a gold/decisions file as gold="):
+    with pytest.raises(
+        ThemekitError, match="the classifier method learns from human codings: give a gold/decisions file as gold="
+    ):
         code(folder / "unseen", codebook, methods="classifier")
     with pytest.raises(ThemekitError, match="nope.csv: no such gold/decisions file"):
         code(folder, codebook, gold=tmp_path / "nope.csv")
@@ -119,7 +128,9 @@ def test_classifier_evaluation_on_its_own_gold_is_flagged(study, embedding_cache
     run = code(folder, codebook, cache_dir=embedding_cache)
     result = evaluate(run, folder / "gold.csv", min_support=1)
     assert "trained on this gold file" in result.overall["warning"]
-    fair = evaluate(code(folder, codebook, methods="rule,semantic", cache_dir=embedding_cache), folder / "gold.csv", min_support=1)
+    fair = evaluate(
+        code(folder, codebook, methods="rule,semantic", cache_dir=embedding_cache), folder / "gold.csv", min_support=1
+    )
     assert "warning" not in fair.overall
 
 
@@ -221,7 +232,9 @@ def test_classifier_learns_no_code_from_what_a_coder_read_and_left(study, embedd
 
 
 @pytest.mark.slow
-def test_classifier_reads_back_an_identical_fit_and_trains_again_when_the_codings_change(study, tmp_path, embedding_cache):
+def test_classifier_reads_back_an_identical_fit_and_trains_again_when_the_codings_change(
+    study, tmp_path, embedding_cache
+):
     import shutil
 
     folder, codebook = study

@@ -30,7 +30,9 @@ def test_cli_code_writes_run_folder(tmp_path, tiny_corpus, tiny_codebook):
 
 
 @pytest.mark.slow
-def test_cli_code_sample_with_its_codings_is_the_readme_library_example(tmp_path, sample_run, sample_folder, embedding_cache):
+def test_cli_code_sample_with_its_codings_is_the_readme_library_example(
+    tmp_path, sample_run, sample_folder, embedding_cache
+):
     """The README's quick start with learned coding added (--gold) codes the sample exactly as its library example
     does (every method): the same defaults (the project store, themekit.yaml if any), so the same run."""
     # the session's embeddings, copied to the default cache folder (in the working folder): nothing is embedded twice
@@ -64,7 +66,9 @@ def test_cli_code_sample_quick_start_trains_nothing_and_says_how_to_add_codings(
     assert result.exit_code == 0, result.output
     assert "Coded 8 transcripts with rule, semantic: 1090 segments" in result.output
     assert "Classifier trained" not in result.output
-    assert result.output.rstrip().endswith(f"No human codings: the classifier did not run (add --gold FILE, e.g. {SAMPLE_GOLD})")
+    assert result.output.rstrip().endswith(
+        f"No human codings: the classifier did not run (add --gold FILE, e.g. {SAMPLE_GOLD})"
+    )
     record = json.loads((tmp_path / "sample" / "run.json").read_text())
     assert record["settings"]["methods"] == ["rule", "semantic"] and "gold" not in record["settings"]
 
@@ -80,13 +84,21 @@ def test_cli_code_says_how_to_add_human_codings_and_learns_from_a_gold_csv_besid
     assert default.output.rstrip().endswith(hint)
     chosen = invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "r2", "--method", "rule,semantic")
     assert chosen.exit_code == 0 and "No human codings" not in chosen.output  # the user chose: nothing to suggest
-    assert "No human codings" not in invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "r3", "-q").output
+    assert (
+        "No human codings" not in invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "r3", "-q").output
+    )
     # a gold.csv beside the transcripts is found, and the terminal says the classifier learned from it
-    write(tiny_corpus / "gold.csv", "transcript,code,text\nP01,loneliness,Honestly the isolation was the worst part of it.\n")
+    write(
+        tiny_corpus / "gold.csv",
+        "transcript,code,text\nP01,loneliness,Honestly the isolation was the worst part of it.\n",
+    )
     found = invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "r4")
     assert found.exit_code == 0, found.output
     assert f"Classifier trained on {tiny_corpus / 'gold.csv'}: 1 human codings of " in found.output
-    assert "Coded 2 transcripts with rule, semantic, classifier: " in found.output and "No human codings" not in found.output
+    assert (
+        "Coded 2 transcripts with rule, semantic, classifier: " in found.output
+        and "No human codings" not in found.output
+    )
 
 
 def test_cli_code_refuses_existing_run(tmp_path, tiny_corpus, tiny_codebook):
@@ -97,13 +109,18 @@ def test_cli_code_refuses_existing_run(tmp_path, tiny_corpus, tiny_codebook):
     assert result.output.strip() == (
         f"Error [E300]: {out}: a run folder already exists there. Choose a new --out path, or add --force to replace it."
     )
-    assert invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", out, "--force", "-q", "--method", "rule").exit_code == 0
+    assert (
+        invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", out, "--force", "-q", "--method", "rule").exit_code == 0
+    )
 
 
 def test_cli_code_missing_folder_is_one_line_error(tmp_path, tiny_codebook):
     result = invoke("code", tmp_path / "nope", "-c", tiny_codebook, "-o", tmp_path / "run")
     assert result.exit_code == 1
-    assert result.output.strip() == f"Error [E101]: {tmp_path / 'nope'}: no such folder. Give the folder that holds the transcripts."
+    assert (
+        result.output.strip()
+        == f"Error [E101]: {tmp_path / 'nope'}: no such folder. Give the folder that holds the transcripts."
+    )
     assert "Traceback" not in result.output
 
 
@@ -139,12 +156,20 @@ def test_cli_code_unknown_method(tmp_path, tiny_corpus, tiny_codebook):
 
 
 def test_cli_error_names_the_flags_of_the_library_parameters(tmp_path, tiny_corpus, tiny_codebook):
-    result = invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "run", "--scheduler", "tcp://127.0.0.1:8786")
+    result = invoke(
+        "code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "run", "--scheduler", "tcp://127.0.0.1:8786"
+    )
     assert result.exit_code == 1
     # the library says "scheduler= is for engine='dask'; ..."; the command line names its flags
-    assert result.output.strip() == "Error [E400]: --scheduler is for --engine dask; add --engine dask or leave --scheduler out"
+    assert (
+        result.output.strip()
+        == "Error [E400]: --scheduler is for --engine dask; add --engine dask or leave --scheduler out"
+    )
     result = invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "run", "--engine", "spark")
-    assert result.exit_code == 2 and "Invalid value for '--engine': Value error, 'spark' is not one of 'local', 'dask'." in _plain(result.output)
+    assert (
+        result.exit_code == 2
+        and "Invalid value for '--engine': Value error, 'spark' is not one of 'local', 'dask'." in _plain(result.output)
+    )
 
 
 def test_cli_debug_shows_the_cause_of_an_error(tmp_path):
@@ -166,7 +191,10 @@ def test_cli_codebook_validate(tmp_path, tiny_codebook):
     ok = invoke("codebook", "validate", tiny_codebook)
     assert ok.exit_code == 0
     assert ok.output.strip() == f"{tiny_codebook}: valid — Tiny study 0.1.0, 2 themes, 3 codes."
-    bad = write(tmp_path / "bad.yaml", "name: x\nversion: 1.0.0\nthemes:\n  - id: a\n    label: A\n    codes:\n      - id: a\n        label: A\n")
+    bad = write(
+        tmp_path / "bad.yaml",
+        "name: x\nversion: 1.0.0\nthemes:\n  - id: a\n    label: A\n    codes:\n      - id: a\n        label: A\n",
+    )
     result = invoke("codebook", "validate", bad)
     assert result.exit_code == 1
     assert "themes[0].codes[0].id (line 7): duplicate id 'a' (first at line 4)" in result.output
@@ -195,13 +223,28 @@ def test_cli_code_reads_named_table_columns_and_names_a_missing_one(tmp_path, ti
         "0:04,Narrator,The bailiffs came twice and the debts kept growing.,debt\n",
     )
     out = tmp_path / "run"
-    result = invoke("code", folder, "-c", tiny_codebook, "-o", out, "--method", "rule", "--text-column", "said", "--speaker-column", "who")
+    result = invoke(
+        "code",
+        folder,
+        "-c",
+        tiny_codebook,
+        "-o",
+        out,
+        "--method",
+        "rule",
+        "--text-column",
+        "said",
+        "--speaker-column",
+        "who",
+    )
     assert result.exit_code == 0, result.output
     record = json.loads((out / "run.json").read_text())
     assert record["transcripts"][0]["speakers"] == ["Interviewer (interviewer)", "Narrator (participant)"]
     assert record["settings"]["table_columns"] == {"text": "said", "speaker": "who"}
     assert record["counts"]["codings"] == 1
-    result = invoke("code", folder, "-c", tiny_codebook, "-o", tmp_path / "run2", "--method", "rule", "--text-column", "words")
+    result = invoke(
+        "code", folder, "-c", tiny_codebook, "-o", tmp_path / "run2", "--method", "rule", "--text-column", "words"
+    )
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert (
@@ -213,11 +256,16 @@ def test_cli_code_reads_named_table_columns_and_names_a_missing_one(tmp_path, ti
 def test_cli_code_warns_of_a_transcript_without_an_interviewer(tmp_path, tiny_codebook):
     folder = tmp_path / "t"
     write(folder / "P01.txt", "Interviewer: What was hardest?\n\nP01: The bailiffs came twice.\n")
-    write(folder / "P02.txt", "Sam: The bailiffs came twice.\n\nKim: And the debts kept growing.\n\nSam: Yes.\n\nKim: Then they stopped.\n")
+    write(
+        folder / "P02.txt",
+        "Sam: The bailiffs came twice.\n\nKim: And the debts kept growing.\n\nSam: Yes.\n\nKim: Then they stopped.\n",
+    )
     out = tmp_path / "run"
     result = invoke("code", folder, "-c", tiny_codebook, "-o", out, "--method", "rule")
     assert result.exit_code == 0, result.output
-    assert "Warning: P02: no interviewer identified among its speakers ('Sam', 'Kim')" in " ".join(result.output.split())
+    assert "Warning: P02: no interviewer identified among its speakers ('Sam', 'Kim')" in " ".join(
+        result.output.split()
+    )
     record = json.loads((out / "run.json").read_text())
     assert record["stats"]["no_interviewer"] == ["P02"]
     assert any(w.startswith("no interviewer identified") for w in record["transcripts"][1]["warnings"])
@@ -246,7 +294,10 @@ def test_cli_code_warns_of_a_transcript_without_labels_in_a_folder_of_interviews
 
 def test_cli_code_takes_table_columns_from_the_settings_file(tmp_path, tiny_codebook):
     write(tmp_path / "themekit.yaml", "transcripts:\n  text_column: said\n")
-    write(tmp_path / "oral" / "OH01.csv", "speaker,said,tags\nInterviewer,What was hardest?,x\nNarrator,The bailiffs came twice.,debt\n")
+    write(
+        tmp_path / "oral" / "OH01.csv",
+        "speaker,said,tags\nInterviewer,What was hardest?,x\nNarrator,The bailiffs came twice.,debt\n",
+    )
     result = invoke("code", tmp_path / "oral", "-c", tiny_codebook, "-o", tmp_path / "run", "--method", "rule")
     assert result.exit_code == 0, result.output
     record = json.loads((tmp_path / "run" / "run.json").read_text())
@@ -272,13 +323,18 @@ def test_cli_help_lists_the_choices_of_every_fixed_vocabulary_option():
     assert "--unit <sentence|turn|paragraph|passage>" in code and "--engine <local|dask>" in code
     assert "rule, semantic, classifier; aliases rules, embedding(s), classifiers" in code
     suggest = helped("suggest")
-    assert "--unit <sentence|turn|paragraph|passage>" in suggest and "--interviewer-label" in suggest and "--quiet" in suggest
+    assert (
+        "--unit <sentence|turn|paragraph|passage>" in suggest
+        and "--interviewer-label" in suggest
+        and "--quiet" in suggest
+    )
     assert "--format -f <docx|html|md>" in helped("export", "report")
     assert "--scope <transcript|coded>" in helped("evaluate")
 
 
 def test_cli_choices_match_the_library():
     from themekit.analysis.evaluate import SCOPES
+
     cli_app = importlib.import_module("themekit.cli.app")  # the module: the package exports the Typer app by that name
     from themekit.coding import METHODS
     from themekit.coding.registry import _ALIASES
@@ -301,15 +357,33 @@ def test_cli_choices_match_the_library():
 )
 def test_cli_unknown_choice_fails_before_any_work(tmp_path, args, said):
     # the transcripts folder does not exist: the choice is refused before anything is read
-    result = runner.invoke(app, ["code", str(tmp_path / "nowhere"), "-c", str(tmp_path / "none.yaml"), "-o", str(tmp_path / "r"), *args])
+    result = runner.invoke(
+        app, ["code", str(tmp_path / "nowhere"), "-c", str(tmp_path / "none.yaml"), "-o", str(tmp_path / "r"), *args]
+    )
     assert result.exit_code == 2
     assert said in _plain(result.output)
     assert not (tmp_path / "r").exists()
 
 
 def test_cli_method_aliases_and_case_are_accepted(tiny_corpus, tiny_codebook, tmp_path):
-    result = runner.invoke(app, ["code", str(tiny_corpus), "-c", str(tiny_codebook), "-o", str(tmp_path / "r"), "--method", "Rules",
-                                 "--unit", "TURN", "--no-cache", "--project", str(tmp_path / "p.db")])
+    result = runner.invoke(
+        app,
+        [
+            "code",
+            str(tiny_corpus),
+            "-c",
+            str(tiny_codebook),
+            "-o",
+            str(tmp_path / "r"),
+            "--method",
+            "Rules",
+            "--unit",
+            "TURN",
+            "--no-cache",
+            "--project",
+            str(tmp_path / "p.db"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     record = json.loads((tmp_path / "r" / "run.json").read_text())
     assert record["settings"]["methods"] == ["rule"] and record["settings"]["unit"] == "turn"

@@ -20,7 +20,13 @@ def test_coderfile_reads_csv_in_common_encodings_and_delimiters(tmp_path, encodi
     path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
     rows = read_gold(path)
     assert list(rows.columns) == ["_row", "transcript", "segment", "code", "text"]
-    assert rows.iloc[0].to_dict() == {"_row": 2, "transcript": "P01", "segment": "2", "code": "débt", "text": "Café, twice; yes"}
+    assert rows.iloc[0].to_dict() == {
+        "_row": 2,
+        "transcript": "P01",
+        "segment": "2",
+        "code": "débt",
+        "text": "Café, twice; yes",
+    }
 
 
 def test_coderfile_reads_xlsx_first_sheet_or_named(tmp_path):
@@ -28,9 +34,15 @@ def test_coderfile_reads_xlsx_first_sheet_or_named(tmp_path):
 
     path = tmp_path / "gold.xlsx"
     with pd.ExcelWriter(path) as writer:
-        pd.DataFrame({"transcript": ["P01"], "segment": [3], "code": ["debt"]}).to_excel(writer, sheet_name="Coding", index=False)
-        pd.DataFrame({"transcript": ["P02", "P02"], "segment": [1, 2], "code": ["", "trust"]}).to_excel(writer, sheet_name="Later", index=False)
-    assert read_gold(path).to_dict(orient="records") == [{"_row": 2, "transcript": "P01", "segment": "3", "code": "debt"}]
+        pd.DataFrame({"transcript": ["P01"], "segment": [3], "code": ["debt"]}).to_excel(
+            writer, sheet_name="Coding", index=False
+        )
+        pd.DataFrame({"transcript": ["P02", "P02"], "segment": [1, 2], "code": ["", "trust"]}).to_excel(
+            writer, sheet_name="Later", index=False
+        )
+    assert read_gold(path).to_dict(orient="records") == [
+        {"_row": 2, "transcript": "P01", "segment": "3", "code": "debt"}
+    ]
     later = read_gold(path, sheet="Later")
     assert list(later["code"]) == ["", "trust"] and list(later["_row"]) == [2, 3]
     with pytest.raises(GoldFileError, match="has no sheet 'Q1' \\(its sheets are: Coding, Later\\)"):
@@ -94,6 +106,8 @@ def test_coderfile_evaluate_reads_semicolon_cp1252_gold(tmp_path, tiny_corpus, t
     gold = tmp_path / "gold.csv"
     gold.write_bytes(f"transcript;segment;code;note\nP01;{seg.index};debt;Sché\n".encode("cp1252"))
     folder = run.save(tmp_path / "run")
-    result = CliRunner().invoke(app, ["evaluate", str(folder), "--gold", str(gold), "--min-support", "1", "--scope", "coded"])
+    result = CliRunner().invoke(
+        app, ["evaluate", str(folder), "--gold", str(gold), "--min-support", "1", "--scope", "coded"]
+    )
     assert result.exit_code == 0, result.output
     assert "1 segments scored" in result.output

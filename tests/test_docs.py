@@ -21,7 +21,9 @@ def _commands(typer_app, prefix: str = "themekit") -> list[str]:
 def test_docs_every_cli_command_is_in_the_readme():
     commands = _commands(app)
     # every group is walked: the export and import groups' commands are checked too
-    assert {"themekit export docx", "themekit import qdpx", "themekit codebook bump", "themekit review gold"} <= set(commands)
+    assert {"themekit export docx", "themekit import qdpx", "themekit codebook bump", "themekit review gold"} <= set(
+        commands
+    )
     missing = [command for command in commands if f"`{command}" not in README]
     assert not missing, missing
 

@@ -171,12 +171,17 @@ def test_embed_run_json_counts_units_embedded_in_chunks(tmp_path, tiny_codebook,
     from .conftest import write
 
     folder = tmp_path / "long"
-    write(folder / "P01.txt", f"Interviewer: Tell me about your week.\n\nP01: {LONG_ANSWER}\n\nInterviewer: Thanks.\n\nP01: I felt lonely.\n")
+    write(
+        folder / "P01.txt",
+        f"Interviewer: Tell me about your week.\n\nP01: {LONG_ANSWER}\n\nInterviewer: Thanks.\n\nP01: I felt lonely.\n",
+    )
     run = code(folder, tiny_codebook, unit="turn", methods="semantic", cache_dir=embedding_cache, project=None)
     assert run.stats["embedding_chunked"] == 1
     record = json.loads((run.save(tmp_path / "run") / "run.json").read_text())
     assert record["stats"]["embedding_chunked"] == 1
-    sentences = code(folder, tiny_codebook, unit="sentence", methods="semantic", cache_dir=embedding_cache, project=None)
+    sentences = code(
+        folder, tiny_codebook, unit="sentence", methods="semantic", cache_dir=embedding_cache, project=None
+    )
     assert sentences.stats["embedding_chunked"] == 0
 
 

@@ -18,7 +18,14 @@ from themekit.errors import ThemekitError
 from .conftest import SAMPLE, SAMPLE_CODEBOOK
 
 #: Files of a run folder that must be the same bytes whoever ran it.
-SAME_BYTES = ("excerpts.csv", "excerpts.parquet", "segments.parquet", "transcripts.parquet", "summary.md", "codebook.yaml")
+SAME_BYTES = (
+    "excerpts.csv",
+    "excerpts.parquet",
+    "segments.parquet",
+    "transcripts.parquet",
+    "summary.md",
+    "codebook.yaml",
+)
 
 
 def run_json(folder: Path) -> dict:
@@ -70,7 +77,11 @@ def test_engine_batch_size_does_not_change_results(tmp_path):
 
 def test_engine_rule_evidence_order_is_the_same_in_every_process(sample_rule_run):
     """Evidence terms differing only by case ("Debt", "debt") used to follow the hash seed."""
-    evidence = [c.evidence for c in sample_rule_run.codings if c.code_id == "debt" and "Debt" in c.evidence and "debt," in c.evidence]
+    evidence = [
+        c.evidence
+        for c in sample_rule_run.codings
+        if c.code_id == "debt" and "Debt" in c.evidence and "debt," in c.evidence
+    ]
     assert evidence and all(e.index("Debt") < e.index("debt,") for e in evidence)
 
 
@@ -144,8 +155,19 @@ def test_engine_cli_workers_two_writes_the_same_folder(tmp_path, tiny_corpus, ti
     for workers in ("1", "2"):
         result = runner.invoke(
             app,
-            ["code", str(tiny_corpus), "--codebook", str(tiny_codebook), "--out", str(tmp_path / f"w{workers}"),
-             "--method", "rule", "--workers", workers, "--quiet"],
+            [
+                "code",
+                str(tiny_corpus),
+                "--codebook",
+                str(tiny_codebook),
+                "--out",
+                str(tmp_path / f"w{workers}"),
+                "--method",
+                "rule",
+                "--workers",
+                workers,
+                "--quiet",
+            ],
         )
         assert result.exit_code == 0, result.output
     assert_same_run(tmp_path / "w1", tmp_path / "w2")
@@ -166,8 +188,18 @@ def test_engine_semantic_run_with_workers_matches_serial(tmp_path, tiny_corpus, 
 def test_engine_cli_unreachable_scheduler_is_one_line_error(tmp_path, tiny_corpus, tiny_codebook):
     result = CliRunner().invoke(
         app,
-        ["code", str(tiny_corpus), "--codebook", str(tiny_codebook), "--out", str(tmp_path / "run"),
-         "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9"],
+        [
+            "code",
+            str(tiny_corpus),
+            "--codebook",
+            str(tiny_codebook),
+            "--out",
+            str(tmp_path / "run"),
+            "--engine",
+            "dask",
+            "--scheduler",
+            "tcp://127.0.0.1:9",
+        ],
     )
     assert result.exit_code == 1
     assert "no Dask scheduler answered at tcp://127.0.0.1:9" in result.output
@@ -223,7 +255,9 @@ def test_engine_dask_run_survives_a_killed_worker(tmp_path, dask_client):
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers need not import the tests
     marker = tmp_path / "killed"
     themekit.code(SAMPLE, SAMPLE_CODEBOOK, methods="rule", workers=1).save(tmp_path / "serial")
-    run = themekit.code(SAMPLE, SAMPLE_CODEBOOK, methods="rule", engine=_KillingEngine(dask_client, marker), batch_size=3)
+    run = themekit.code(
+        SAMPLE, SAMPLE_CODEBOOK, methods="rule", engine=_KillingEngine(dask_client, marker), batch_size=3
+    )
     run.save(tmp_path / "dask")
     assert marker.is_file()  # a worker really died mid-run
     assert int(marker.read_text()) != os.getpid()

@@ -46,7 +46,9 @@ def test_errors_every_class_is_public():
 
 
 def test_errors_str_is_the_message_and_coded_adds_the_code():
-    error = errors.OptionError("unknown coding unit 'word' (unit=); choose from: sentence, turn, paragraph", param="unit")
+    error = errors.OptionError(
+        "unknown coding unit 'word' (unit=); choose from: sentence, turn, paragraph", param="unit"
+    )
     assert str(error) == "unknown coding unit 'word' (unit=); choose from: sentence, turn, paragraph"
     assert error.coded() == "[E400] unknown coding unit 'word' (unit=); choose from: sentence, turn, paragraph"
     assert error.params == ("unit",)
@@ -54,7 +56,9 @@ def test_errors_str_is_the_message_and_coded_adds_the_code():
     transcript = errors.TranscriptError("P01.txt", "is empty", "Add the text")
     assert str(transcript) == "P01.txt: is empty. Add the text"
     assert transcript.coded() == "[E100] P01.txt: is empty. Add the text"
-    again = pickle.loads(pickle.dumps(errors.RunFolderError("runs/r1: exists", param="out")))  # crosses worker processes
+    again = pickle.loads(
+        pickle.dumps(errors.RunFolderError("runs/r1: exists", param="out"))
+    )  # crosses worker processes
     assert str(again) == "runs/r1: exists" and again.code == "E300"
 
 
@@ -64,7 +68,10 @@ def test_errors_library_messages_name_parameters_the_cli_names_flags():
     message = str(info.value)
     assert message == "scheduler= is for engine='dask'; add engine='dask' or leave scheduler= out"
     assert "--" not in message
-    assert as_flags(message, info.value.params) == "--scheduler is for --engine dask; add --engine dask or leave --scheduler out"
+    assert (
+        as_flags(message, info.value.params)
+        == "--scheduler is for --engine dask; add --engine dask or leave --scheduler out"
+    )
     assert as_flags("Choose a new out= path, or add force=True to replace it.", ["out", "force"]) == (
         "Choose a new --out path, or add --force to replace it."
     )

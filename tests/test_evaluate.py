@@ -91,7 +91,10 @@ def test_evaluate_bad_gold_rows_are_listed_and_skipped_or_with_strict_refused(tm
 
     shown = CliRunner().invoke(app, ["evaluate", str(folder), "--gold", str(gold), "--min-support", "1"])
     assert shown.exit_code == 0, shown.output
-    assert "4 gold row(s) left out or not matching their text (listed in evaluation.json; --strict refuses such a file):" in shown.output
+    assert (
+        "4 gold row(s) left out or not matching their text (listed in evaluation.json; --strict refuses such a file):"
+        in shown.output
+    )
     assert "  - row 2: unknown transcript 'P99' (the run has: P01, P02)" in shown.output
     refused = CliRunner().invoke(app, ["evaluate", str(folder), "--gold", str(gold), "--strict"])
     assert refused.exit_code == 1 and refused.output.startswith(f"Error [E500]: {gold}: 4 problems"), refused.output
@@ -119,11 +122,20 @@ def test_evaluate_reads_overlapping_and_interviewer_crossing_spans_as_people_cod
     )
     result = evaluate(folder, gold, min_support=1)
     rows = result.per_code.set_index("code")
-    assert rows.loc["loneliness", "support"] == 1 and rows.loc["debt", "support"] == 1 and rows.loc["trust", "support"] == 0
+    assert (
+        rows.loc["loneliness", "support"] == 1
+        and rows.loc["debt", "support"] == 1
+        and rows.loc["trust", "support"] == 0
+    )
     assert rows.loc["debt", "tp"] == 1
-    assert result.overall["skipped"] == [f"row 5: span {question}-{question + 10} of P01 is interviewer speech only; left out"]
+    assert result.overall["skipped"] == [
+        f"row 5: span {question}-{question + 10} of P01 is interviewer speech only; left out"
+    ]
     bad = write(tmp_path / "b.csv", "transcript,words\nP01,hello\n")
-    with pytest.raises(GoldError, match=r"missing column\(s\): code, a location \(char_start and char_end, source_start and source_end, segment, or text\)"):
+    with pytest.raises(
+        GoldError,
+        match=r"missing column\(s\): code, a location \(char_start and char_end, source_start and source_end, segment, or text\)",
+    ):
         evaluate(folder, bad)
 
 
@@ -146,7 +158,10 @@ def test_evaluate_cli_writes_evaluation_json(tmp_path, coded):
 
     run, folder = coded
     s = _span(run, "P02", "I trust her")
-    gold = write(tmp_path / "gold.csv", f"transcript,segment,code\nP02,{[x for x in run.units if x.start == s[0]][0].index},trust\n")
+    gold = write(
+        tmp_path / "gold.csv",
+        f"transcript,segment,code\nP02,{[x for x in run.units if x.start == s[0]][0].index},trust\n",
+    )
     result = CliRunner().invoke(app, ["evaluate", str(folder), "--gold", str(gold), "--min-support", "1"])
     assert result.exit_code == 0, result.output
     assert "3 segments scored (scope: transcript)" in result.output
@@ -156,7 +171,10 @@ def test_evaluate_cli_writes_evaluation_json(tmp_path, coded):
     (tmp_path / "empty").mkdir()
     not_run = CliRunner().invoke(app, ["evaluate", str(tmp_path / "empty"), "--gold", str(gold)])
     assert not_run.exit_code == 1
-    assert "not a complete themekit run folder (missing run.json, codebook.yaml, transcripts.parquet, segments.parquet, excerpts.parquet)" in not_run.output
+    assert (
+        "not a complete themekit run folder (missing run.json, codebook.yaml, transcripts.parquet, segments.parquet, excerpts.parquet)"
+        in not_run.output
+    )
 
 
 def test_evaluate_sample_gold_maps_onto_the_sample(sample_rule_run):
@@ -180,7 +198,10 @@ def test_evaluate_cross_validation_holds_each_fold_out_of_training(tmp_path, sam
     gold = SAMPLE_GOLD
     result = cross_validate(sample_rule_folder, gold, folds=2, cache_dir=embedding_cache)
     # the eight interviews dealt into two folds, each scored by a classifier that never saw its codings
-    assert [f["transcripts"] for f in result.folds] == [["KW01", "KW03", "KW05", "KW07"], ["KW02", "KW04", "KW06", "KW08"]]
+    assert [f["transcripts"] for f in result.folds] == [
+        ["KW01", "KW03", "KW05", "KW07"],
+        ["KW02", "KW04", "KW06", "KW08"],
+    ]
     assert result.pooled.overall["folds"] == 2 and result.pooled.overall["scope"] == "transcript"
     assert result.pooled.overall["segments_scored"] == sum(f["segments_scored"] for f in result.folds) == 1090
     assert 0.3 < result.pooled.overall["macro"]["f1"] < 0.9
@@ -221,16 +242,21 @@ def test_evaluate_scores_transcripts_the_classifier_never_saw_apart(tmp_path, em
     rows = pd.read_csv(SAMPLE_GOLD, dtype=str, keep_default_na=False)
     half = tmp_path / "half.csv"
     rows[rows["transcript"].isin(["KW01", "KW02", "KW03", "KW04"])].to_csv(half, index=False)
-    run = themekit.code(SAMPLE, SAMPLE_CODEBOOK, methods="rule,classifier", gold=half, cache_dir=embedding_cache, project=None)
+    run = themekit.code(
+        SAMPLE, SAMPLE_CODEBOOK, methods="rule,classifier", gold=half, cache_dir=embedding_cache, project=None
+    )
     assert sorted(run.stats["classifier_trained_on"]) == ["KW01", "KW02", "KW03", "KW04"]
     result = evaluate(run, SAMPLE_GOLD)
     o = result.overall
     assert o["trained_on_scored_transcripts"] == ["KW01", "KW02", "KW03", "KW04"]
     # the figures on KW05-KW08 alone: what the classifier does on interviews it never learned from
     held_out = themekit.evaluate(
-        dataclasses.replace(run, corpus=dataclasses.replace(run.corpus, transcripts=run.corpus.transcripts[4:]),
-                            units=[s for s in run.units if s.transcript.id >= "KW05"],
-                            codings=[c for c in run.codings if c.segment.transcript.id >= "KW05"]),
+        dataclasses.replace(
+            run,
+            corpus=dataclasses.replace(run.corpus, transcripts=run.corpus.transcripts[4:]),
+            units=[s for s in run.units if s.transcript.id >= "KW05"],
+            codings=[c for c in run.codings if c.segment.transcript.id >= "KW05"],
+        ),
         _only(rows, ["KW05", "KW06", "KW07", "KW08"], tmp_path / "rest.csv"),
     )
     assert o["unseen"]["segments_scored"] == held_out.overall["segments_scored"] > 0
@@ -248,12 +274,14 @@ def test_evaluate_reads_maxqda_atlas_and_taguette_exports_located_by_their_quote
               ("P02", "I trust her", "trust")]  # fmt: skip
     texts = {q: next(s.text for s in run.units if s.transcript.id == t and s.text.startswith(q)) for t, q, _ in quotes}
     pd.DataFrame(
-        [(t, *_span(run, t, q), c) for t, q, c in quotes] + [("P01", *_span(run, "P01", "The debts piled up"), "loneliness")],
+        [(t, *_span(run, t, q), c) for t, q, c in quotes]
+        + [("P01", *_span(run, "P01", "The debts piled up"), "loneliness")],
         columns=["transcript", "char_start", "char_end", "code"],
     ).to_csv(tmp_path / "ours.csv", index=False)
     if tool == "maxqda":
         table = pd.DataFrame(
-            [(t, f"Life > {c}", 4, 4, texts[q]) for t, q, c in quotes] + [("P01", "loneliness", 6, 6, texts["The debts piled up"])],
+            [(t, f"Life > {c}", 4, 4, texts[q]) for t, q, c in quotes]
+            + [("P01", "loneliness", 6, 6, texts["The debts piled up"])],
             columns=["Document name", "Code", "Begin", "End", "Segment"],
         )
     elif tool == "taguette":
@@ -273,7 +301,11 @@ def test_evaluate_reads_maxqda_atlas_and_taguette_exports_located_by_their_quote
     expected = evaluate(folder, tmp_path / "ours.csv", min_support=1)
     assert theirs.per_code.equals(expected.per_code)
     read_as = " ".join(theirs.overall["columns_read_as"])
-    assert {"maxqda": "column 'Segment' as text", "atlas": "1 row naming several codes", "taguette": "column 'tag' as code"}[tool] in read_as
+    assert {
+        "maxqda": "column 'Segment' as text",
+        "atlas": "1 row naming several codes",
+        "taguette": "column 'tag' as code",
+    }[tool] in read_as
 
 
 def _only(rows, transcripts, path):
@@ -301,7 +333,9 @@ def test_evaluate_reads_another_tools_export_as_it_is(tmp_path, tiny_codebook):
     result = evaluate(run.save(tmp_path / "run"), gold, min_support=1)
     assert result.overall["skipped"] == []
     assert result.overall["columns_read_as"] == [
-        "column 'Document' as transcript", "column 'Code path' as code", "column 'Coded text' as text",
+        "column 'Document' as transcript",
+        "column 'Code path' as code",
+        "column 'Coded text' as text",
         "char_start/char_end as offsets into the transcript files as they are on disk (source_start/source_end): "
         "the quoted text is found there, not at those characters of themekit's text",
     ]

@@ -59,7 +59,9 @@ def test_export_run_id_depends_on_content_not_install_paths(tiny_run):
         return dataclasses.replace(tiny_run, settings=settings)
 
     here = with_settings("/home/ana/models/all-MiniLM-L6-v2", "1" * 16, "/home/ana/study/gold.csv")
-    there = with_settings("/opt/venv/lib/python3.11/site-packages/gt/models--x/snapshots/c9745ed1", "1" * 16, "C:/study/gold.csv")
+    there = with_settings(
+        "/opt/venv/lib/python3.11/site-packages/gt/models--x/snapshots/c9745ed1", "1" * 16, "C:/study/gold.csv"
+    )
     assert here.id == there.id
     other_weights = with_settings("/home/ana/models/all-MiniLM-L6-v2", "2" * 16, "/home/ana/study/gold.csv")
     assert other_weights.id != here.id
@@ -128,7 +130,9 @@ def test_export_refuses_existing_run_and_force_replaces(tmp_path, tiny_corpus, t
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".") and p.name != ".themekit"] == []
 
 
-def test_export_interrupted_write_leaves_no_folder_and_old_run_intact(tmp_path, tiny_corpus, tiny_codebook, monkeypatch):
+def test_export_interrupted_write_leaves_no_folder_and_old_run_intact(
+    tmp_path, tiny_corpus, tiny_codebook, monkeypatch
+):
     run = code(tiny_corpus, tiny_codebook, methods="rule")
     old = run.save(tmp_path / "r1")
     before = (old / "excerpts.csv").read_bytes()

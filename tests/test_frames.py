@@ -36,7 +36,9 @@ def test_frames_excerpts_columns_are_categoricals_in_codebook_order(tiny_run):
     assert list(frame["transcript"].cat.categories) == ["P01", "P02", "P03"]
     assert list(frame["status"].cat.categories) == ["suggested", "accepted", "rejected", "human"]
     assert frame["score"].dtype == "float64" and frame["start"].dtype == "int64" and frame["negated"].dtype == bool
-    only_debt = Run(tiny_run.corpus, tiny_run.codebook, tiny_run.units, [c for c in tiny_run.codings if c.code_id == "debt"], {})
+    only_debt = Run(
+        tiny_run.corpus, tiny_run.codebook, tiny_run.units, [c for c in tiny_run.codings if c.code_id == "debt"], {}
+    )
     counts = only_debt.excerpts["code"].value_counts(sort=False)
     assert counts.to_dict() == {"loneliness": 0, "debt": 4, "trust": 0}
 
@@ -65,9 +67,21 @@ def test_frames_excerpts_csv_is_unchanged_by_categoricals(tiny_run, tmp_path):
 
 def test_frames_corpus_turns_and_attributes_have_types(tiny_run):
     turns = tiny_run.corpus.turns
-    assert list(turns.columns) == ["transcript", "turn", "speaker", "role", "start", "end", "timestamp", "words", "text"]
+    assert list(turns.columns) == [
+        "transcript",
+        "turn",
+        "speaker",
+        "role",
+        "start",
+        "end",
+        "timestamp",
+        "words",
+        "text",
+    ]
     assert len(turns) == 6
-    assert isinstance(turns["speaker"].dtype, pd.CategoricalDtype) and isinstance(turns["role"].dtype, pd.CategoricalDtype)
+    assert isinstance(turns["speaker"].dtype, pd.CategoricalDtype) and isinstance(
+        turns["role"].dtype, pd.CategoricalDtype
+    )
     assert turns["words"].dtype == "int64"
     first = turns[(turns["transcript"] == "P03") & (turns["role"] == "participant")].iloc[0]
     assert first["text"] == SENTENCES["P03"][0] and first["words"] == 14
@@ -117,13 +131,24 @@ def test_frames_cooccurrence_is_symmetric_with_hand_counts(tiny_run):
     assert table.loc["debt", "trust"] == 1
     assert table.loc["loneliness", "trust"] == 0
     people = tiny_run.cooccurrence(by="participant")
-    assert people.loc["loneliness", "trust"] == 1 and people.loc["debt", "trust"] == 2 and people.loc["debt", "debt"] == 3
+    assert (
+        people.loc["loneliness", "trust"] == 1 and people.loc["debt", "trust"] == 2 and people.loc["debt", "debt"] == 3
+    )
 
 
 def test_frames_quotes_are_the_reports_quotes(tiny_run):
     quotes = tiny_run.quotes("debt", n=2)
     assert list(quotes.columns) == [
-        "quote", "participant", "score", "transcript", "speaker", "turn", "start", "end", "timestamp", "trimmed"
+        "quote",
+        "participant",
+        "score",
+        "transcript",
+        "speaker",
+        "turn",
+        "start",
+        "end",
+        "timestamp",
+        "trimmed",
     ]
     [theme] = [t for t in themekit.summarize(tiny_run, quotes_per_code=2) if t.theme_id == "barriers"]
     [debt] = [c for c in theme.codes if c.code_id == "debt"]
@@ -172,7 +197,10 @@ def test_display_corpus_codebook_run_and_summary_views(tiny_run, shown):
     assert codebook.index("Loneliness") < codebook.index("Debt") < codebook.index("Trust")
     run = shown(tiny_run)
     assert "3 transcripts, 7 segments, 10 codings" in run
-    assert "<td style=\"border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top\">2 of 3 (a few)</td>" in run
+    assert (
+        '<td style="border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top">2 of 3 (a few)</td>'
+        in run
+    )
     summary = themekit.summarize(tiny_run)
     assert isinstance(summary, list)
     html = shown(summary)
@@ -207,8 +235,22 @@ def test_api_exports_the_notebook_functions():
     from themekit import cli  # noqa: F401  (the CLI calls the same functions)
     from themekit.export import export_quote_docx, export_report, export_xlsx
 
-    for name in ("read_corpus", "Codebook", "code", "Run", "suggest_topics", "summarize", "evaluate", "agree",
-                 "export_report", "export_quote_docx", "export_xlsx", "write_run", "summary_markdown", "export_qdpx"):
+    for name in (
+        "read_corpus",
+        "Codebook",
+        "code",
+        "Run",
+        "suggest_topics",
+        "summarize",
+        "evaluate",
+        "agree",
+        "export_report",
+        "export_quote_docx",
+        "export_xlsx",
+        "write_run",
+        "summary_markdown",
+        "export_qdpx",
+    ):
         assert name in themekit.__all__, name
     assert themekit.export_report is export_report
     assert themekit.export_quote_docx is export_quote_docx
@@ -225,7 +267,15 @@ def test_display_transcript_lists_its_codes_in_a_legend(tiny_run, shown):
 
 def test_display_corpus_lists_at_most_50_transcripts(tmp_path, shown):
     transcripts = tuple(
-        Transcript(f"T{i:03d}", Path(f"T{i:03d}.txt"), "0" * 64, "txt", "utf-8", "T: hello there", (Turn(0, "T", "participant", 3, 14),))
+        Transcript(
+            f"T{i:03d}",
+            Path(f"T{i:03d}.txt"),
+            "0" * 64,
+            "txt",
+            "utf-8",
+            "T: hello there",
+            (Turn(0, "T", "participant", 3, 14),),
+        )
         for i in range(120)
     )
     html = shown(Corpus(tmp_path, transcripts))

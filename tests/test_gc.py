@@ -43,7 +43,9 @@ def test_gc_paused_while_a_batch_runs(tmp_path, tiny_codebook, monkeypatch):
 
     monkeypatch.setattr(segment, "segment_corpus", spy)
     path = tmp_path / "P1.txt"
-    path.write_text("Interviewer: How was it?\nP1: I felt isolated and alone after the move to the new flat.\n", encoding="utf-8")
+    path.write_text(
+        "Interviewer: How was it?\nP1: I felt isolated and alone after the move to the new flat.\n", encoding="utf-8"
+    )
     job = BatchJob(Codebook.load(tiny_codebook), "blank", "sentence", 5, ("participant",), coders=("rule",))
     [outcome], _ = job([path])
     assert seen == [False]

@@ -57,7 +57,9 @@ def _source(quote: str, text: str = OTTER) -> tuple[int, int]:
     return start, start + len(quote)
 
 
-def _gold(tmp_path: Path, rows: list[list[object]], header: str = "transcript,source_start,source_end,code,text") -> Path:
+def _gold(
+    tmp_path: Path, rows: list[list[object]], header: str = "transcript,source_start,source_end,code,text"
+) -> Path:
     path = tmp_path / "gold.csv"
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
@@ -179,7 +181,9 @@ def test_gold_excerpts_csv_source_offsets_slice_the_file_to_the_excerpt(otter_ru
     for row in rows:
         source = files[row["transcript"]][int(row["source_start"]) : int(row["source_end"])]
         assert source.split() == row["text"].split()
-    assert any("\r\n" in files["C02"][int(r["source_start"]) : int(r["source_end"])] for r in rows if r["transcript"] == "C02")
+    assert any(
+        "\r\n" in files["C02"][int(r["source_start"]) : int(r["source_end"])] for r in rows if r["transcript"] == "C02"
+    )
     assert read_run(folder).corpus["O01"].source_map == run.corpus["O01"].source_map
 
 

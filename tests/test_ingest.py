@@ -304,9 +304,22 @@ def test_ingest_txt_role_and_name_in_one_label(tmp_path):
         """,
     )
     t = read_transcript(path)
-    assert [(s, r) for s, r, _ in _turns(t)][:3] == [("Interviewer (Jane)", "interviewer"), ("Alex", "participant"), ("Sam", "participant")]
-    path = _txt(tmp_path, "roles2.txt", "Jane (interviewer): Tell me more.\nAlex: It was fine.\nJane (interviewer): Anything else.\nAlex: No.\n")
-    assert [turn.role for turn in read_transcript(path).turns] == ["interviewer", "participant", "interviewer", "participant"]
+    assert [(s, r) for s, r, _ in _turns(t)][:3] == [
+        ("Interviewer (Jane)", "interviewer"),
+        ("Alex", "participant"),
+        ("Sam", "participant"),
+    ]
+    path = _txt(
+        tmp_path,
+        "roles2.txt",
+        "Jane (interviewer): Tell me more.\nAlex: It was fine.\nJane (interviewer): Anything else.\nAlex: No.\n",
+    )
+    assert [turn.role for turn in read_transcript(path).turns] == [
+        "interviewer",
+        "participant",
+        "interviewer",
+        "participant",
+    ]
 
 
 def test_ingest_txt_focus_group_speaker_who_speaks_once_is_a_speaker(tmp_path):
@@ -1401,11 +1414,15 @@ def _rich_docx(path: Path) -> Path:
     p.add_run(":\tWhere did you\u00a0hear of it?")
     p = document.add_paragraph()
     p._p.append(parse_xml(f'<w:r {w}><w:rPr><w:b w:val="on"/></w:rPr><w:t xml:space="preserve">KW30: </w:t></w:r>'))
-    p._p.append(parse_xml(f'<w:hyperlink {w}><w:r><w:t>the council site</w:t></w:r><w:r><w:t>, page</w:t></w:r></w:hyperlink>'))
-    p._p.append(parse_xml(
-        f'<w:r {w}><w:t xml:space="preserve"> two</w:t><w:br/><w:t>next</w:t><w:br w:type="page"/><w:cr/>'
-        '<w:noBreakHyphen/><w:ptab w:relativeTo="margin" w:alignment="right" w:leader="none"/><w:t/></w:r>'
-    ))
+    p._p.append(
+        parse_xml(f"<w:hyperlink {w}><w:r><w:t>the council site</w:t></w:r><w:r><w:t>, page</w:t></w:r></w:hyperlink>")
+    )
+    p._p.append(
+        parse_xml(
+            f'<w:r {w}><w:t xml:space="preserve"> two</w:t><w:br/><w:t>next</w:t><w:br w:type="page"/><w:cr/>'
+            '<w:noBreakHyphen/><w:ptab w:relativeTo="margin" w:alignment="right" w:leader="none"/><w:t/></w:r>'
+        )
+    )
     p = document.add_paragraph()
     p._p.append(parse_xml(f'<w:r {w}><w:rPr><w:b w:val="false"/></w:rPr><w:t>Interviewer: not bold</w:t></w:r>'))
     p._p.append(parse_xml(f'<w:r {w}><w:rPr><w:b w:val="0"/></w:rPr><w:t xml:space="preserve">   </w:t></w:r>'))
@@ -1439,12 +1456,16 @@ def test_ingest_docx_fast_reader_matches_python_docx(tmp_path, monkeypatch):
         SAMPLE / "KW05.docx",
         _rich_docx(tmp_path / "KW30.docx"),
         generated,
-        _docx(tmp_path / "KW04.docx", [[("Interviewer:", True), (" How?", False)], [("KW04", True), (": Well.", False)]]),
+        _docx(
+            tmp_path / "KW04.docx", [[("Interviewer:", True), (" How?", False)], [("KW04", True), (": Well.", False)]]
+        ),
         _docx(tmp_path / "KW21.docx", ["Interviewer: Was it hard?", [("It was really hard.", True), (" But.", False)]]),
     ]
     for path in files:
         with zipfile.ZipFile(path) as zf:
-            fast = readers._docx_paragraphs(ZipGuard(zf, max_entries=limits.MAX_ZIP_ENTRIES, max_total_bytes=limits.MAX_DOCX_BYTES))
+            fast = readers._docx_paragraphs(
+                ZipGuard(zf, max_entries=limits.MAX_ZIP_ENTRIES, max_total_bytes=limits.MAX_DOCX_BYTES)
+            )
         reference = docx.Document(str(path)).paragraphs
         assert fast is not None, path
         assert [(p.text, [(r.text, r.bold) for r in p.runs]) for p in fast] == [
@@ -1456,7 +1477,13 @@ def test_ingest_docx_fast_reader_matches_python_docx(tmp_path, monkeypatch):
     assert [(t.text, t.turns) for t in read_fast] == [(t.text, t.turns) for t in read_reference]
     # as python-docx gives it: a label's rest is its paragraph's runs (a link is not a run), breaks become spaces
     assert "\n\nKW30: two next -\n\nInterviewer: not bold\n\nKW30: fine, thanks\n\n" in read_fast[2].text
-    assert [turn.speaker for turn in read_fast[2].turns] == ["Interviewer", "KW30", "Interviewer", "KW30", "Interviewer"]
+    assert [turn.speaker for turn in read_fast[2].turns] == [
+        "Interviewer",
+        "KW30",
+        "Interviewer",
+        "KW30",
+        "Interviewer",
+    ]
 
 
 def test_ingest_docx_bad_bold_value_is_unreadable(tmp_path):
@@ -1465,7 +1492,9 @@ def test_ingest_docx_bad_bold_value_is_unreadable(tmp_path):
 
     w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
     document = docx.Document()
-    document.add_paragraph()._p.append(parse_xml(f'<w:r {w}><w:rPr><w:b w:val="maybe"/></w:rPr><w:t>KW31: hi</w:t></w:r>'))
+    document.add_paragraph()._p.append(
+        parse_xml(f'<w:r {w}><w:rPr><w:b w:val="maybe"/></w:rPr><w:t>KW31: hi</w:t></w:r>')
+    )
     document.save(tmp_path / "KW31.docx")
     with pytest.raises(TranscriptError, match=r"KW31.docx.*not a readable Word document.*re-save"):
         read_transcript(tmp_path / "KW31.docx")
@@ -1497,7 +1526,9 @@ def test_ingest_folder_rule_makes_the_studys_interviewer_the_interviewer_everywh
     # Jane's turns here are not phrased as questions: alone, no interviewer is found
     (folder / "P05.txt").write_text(_interview("jane smith ", "Robin", questions=False), encoding="utf-8")
     # and here the participant asks the only question, so alone they would be taken as the interviewer
-    (folder / "P06.txt").write_text(_interview("Jane Smith", "Sam", questions=False, answerer_asks=True), encoding="utf-8")
+    (folder / "P06.txt").write_text(
+        _interview("Jane Smith", "Sam", questions=False, answerer_asks=True), encoding="utf-8"
+    )
     corpus = read_corpus(folder)
     for tid, label, other in (("P05", "jane smith", "Robin"), ("P06", "Jane Smith", "Sam")):
         odd = corpus[tid]
@@ -1518,7 +1549,9 @@ def test_ingest_folder_rule_gives_way_to_interviewer_labels(tmp_path):
     corpus = read_corpus(folder, interviewer_labels=["Moderator"])
     odd = corpus["P05"]
     assert {turn.role for turn in odd.turns} == {"participant"}
-    assert any(w.startswith("no interviewer identified among its speakers ('Jane Smith', 'Robin')") for w in odd.warnings)
+    assert any(
+        w.startswith("no interviewer identified among its speakers ('Jane Smith', 'Robin')") for w in odd.warnings
+    )
 
 
 def test_ingest_folder_rule_needs_three_transcripts_and_leaves_generic_labels_alone(tmp_path):
@@ -1594,7 +1627,9 @@ def test_ingest_otter_txt_header_is_read_as_attributes(tmp_path):
 
 
 def test_ingest_text_mentioning_keywords_later_is_not_a_header(tmp_path):
-    text = "Interviewer: Any last words?\n\nP01: Yes.\n\nInterviewer: Anything else?\n\nP01: SPEAKERS\n\nP01: Loud ones.\n"
+    text = (
+        "Interviewer: Any last words?\n\nP01: Yes.\n\nInterviewer: Anything else?\n\nP01: SPEAKERS\n\nP01: Loud ones.\n"
+    )
     t = read_transcript(_txt(tmp_path, "P01.txt", text))
     assert "keywords" not in t.attributes and "speakers" not in t.attributes
     assert "SPEAKERS" in t.text
@@ -1622,9 +1657,14 @@ def test_ingest_table_words_column_is_speech_and_tags_are_not(tmp_path):
 
 
 def test_ingest_table_columns_named_by_the_user(tmp_path):
-    path = _txt(tmp_path, "OH02.csv", "who_spoke,said_text,words\nInterviewer,Where did you grow up?,5\nNarrator,On a farm.,3\n")
+    path = _txt(
+        tmp_path, "OH02.csv", "who_spoke,said_text,words\nInterviewer,Where did you grow up?,5\nNarrator,On a farm.,3\n"
+    )
     t = read_transcript(path, text_column="Said_Text", speaker_column="who_spoke")
-    assert _turns(t) == [("Interviewer", "interviewer", "Where did you grow up?"), ("Narrator", "participant", "On a farm.")]
+    assert _turns(t) == [
+        ("Interviewer", "interviewer", "Where did you grow up?"),
+        ("Narrator", "participant", "On a farm."),
+    ]
     with pytest.raises(TranscriptError) as info:
         read_transcript(path, text_column="utterance")
     assert str(info.value) == (
@@ -1637,7 +1677,9 @@ def test_ingest_table_columns_named_by_the_user(tmp_path):
 def test_ingest_read_corpus_passes_table_columns_to_the_reader(tmp_path):
     folder = tmp_path / "oral"
     folder.mkdir()
-    (folder / "OH03.csv").write_text("spoken_by,line\nInterviewer,Where did you grow up?\nNarrator,By the sea.\n", encoding="utf-8")
+    (folder / "OH03.csv").write_text(
+        "spoken_by,line\nInterviewer,Where did you grow up?\nNarrator,By the sea.\n", encoding="utf-8"
+    )
     corpus = read_corpus(folder, text_column="line", speaker_column="spoken_by")
     assert [t.speaker for t in corpus["OH03"].turns] == ["Interviewer", "Narrator"]
     refused = read_corpus(folder, text_column="speech")

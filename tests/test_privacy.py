@@ -46,13 +46,27 @@ def test_privacy_pseudonyms_are_stable_and_kept_in_the_run_folder(tmp_path, tiny
     assert all("P01" not in row[0] and "council" not in row[0] for row in cells)
     # the mapping file wins over a new ordering: edit it and exports follow it
     (folder / "pseudonyms.csv").write_text("identifier,pseudonym\nP01,Alex\nP02,Sam\n")
-    assert runner.invoke(app, ["export", "xlsx", str(folder), "-o", str(tmp_path / "x.xlsx"), "--pseudonymise"]).exit_code == 0
+    assert (
+        runner.invoke(app, ["export", "xlsx", str(folder), "-o", str(tmp_path / "x.xlsx"), "--pseudonymise"]).exit_code
+        == 0
+    )
     sheet = load_workbook(tmp_path / "x.xlsx")["Barriers"]
     header = [c.value for c in sheet[1]]
     people = {row[header.index("transcript")] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert people <= {"Alex", "Sam"}
     report = runner.invoke(
-        app, ["export", "report", str(folder), "-f", "html", "-o", str(tmp_path / "r.html"), "--pseudonymise", "--no-charts"]
+        app,
+        [
+            "export",
+            "report",
+            str(folder),
+            "-f",
+            "html",
+            "-o",
+            str(tmp_path / "r.html"),
+            "--pseudonymise",
+            "--no-charts",
+        ],
     )
     assert report.exit_code == 0
     page = (tmp_path / "r.html").read_text()

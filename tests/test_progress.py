@@ -39,7 +39,9 @@ def test_progress_coder_context_hands_coders_a_reporting_embedder(tmp_path):
     from themekit.nlp.language import load_pipeline
 
     calls = []
-    context = CoderContext(load_pipeline("blank"), embedder=_Fake, cache_dir=tmp_path, progress=lambda *a: calls.append(a))
+    context = CoderContext(
+        load_pipeline("blank"), embedder=_Fake, cache_dir=tmp_path, progress=lambda *a: calls.append(a)
+    )
     embedder, cache = context.embedding()
     cache.embed(["a", "b", "a"], embedder)
     assert calls == [("embed", 2, 2)]  # only texts not in the cache are embedded, and counted
@@ -119,7 +121,10 @@ def test_progress_cli_bars_appear_after_the_delay_and_never_when_quiet():
 
 def _run(trained_on, gold="transcripts/gold.csv"):
     transcripts = [SimpleNamespace(id="P01", sha256="aaa"), SimpleNamespace(id="P02", sha256="bbb")]
-    learned = {"debt": {"positives": 4, "negatives": 6, "trained": True}, "trust": {"positives": 2, "negatives": 8, "trained": False}}
+    learned = {
+        "debt": {"positives": 4, "negatives": 6, "trained": True},
+        "trust": {"positives": 2, "negatives": 8, "trained": False},
+    }
     return SimpleNamespace(
         settings={"gold": {"path": gold}} if gold else {},
         stats={"classifier": learned, "classifier_trained_on": trained_on},
@@ -139,7 +144,9 @@ def test_progress_terminal_says_what_the_classifier_learned_from():
     run, learned = _run({"P01": "aaa", "P02": "changed", "X9": None})
     run.corpus = Corpus(run.corpus)
     line = coding._classifier_line(run, learned)
-    assert line.startswith("Classifier trained on transcripts/gold.csv: 6 human codings of 10 excerpts, models for 1 of 3 codes")
+    assert line.startswith(
+        "Classifier trained on transcripts/gold.csv: 6 human codings of 10 excerpts, models for 1 of 3 codes"
+    )
     assert "it learned from 1 of the 2 transcripts it coded (P01)" in line  # P02 was edited since: not the same text
     run.stats["classifier_trained_on"] = {"X9": None}
     assert "Note" not in coding._classifier_line(run, learned)

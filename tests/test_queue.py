@@ -53,8 +53,14 @@ def test_queue_order_serves_codes_short_of_positives_first_round_robin():
 def test_queue_order_lets_a_code_whose_suggestions_keep_failing_drop_back():
     rows = rows_of(("d1", "debt", 0.9), ("t1", "trust", 0.56))
     # debt: 5 decisions, none positive (under PATIENCE (3) x few (2): still served first); then 7, and it drops back
-    assert ids(queue_order(rows, {}, {"debt": 5, "trust": 9}, positive_counts={"debt": 0, "trust": 9}, few=2)) == ["d1", "t1"]
-    assert ids(queue_order(rows, {}, {"debt": 7, "trust": 9}, positive_counts={"debt": 0, "trust": 9}, few=2)) == ["t1", "d1"]
+    assert ids(queue_order(rows, {}, {"debt": 5, "trust": 9}, positive_counts={"debt": 0, "trust": 9}, few=2)) == [
+        "d1",
+        "t1",
+    ]
+    assert ids(queue_order(rows, {}, {"debt": 7, "trust": 9}, positive_counts={"debt": 0, "trust": 9}, few=2)) == [
+        "t1",
+        "d1",
+    ]
 
 
 def test_queue_order_brings_codes_with_fewer_decisions_forward():
@@ -108,7 +114,9 @@ def a_fit(run, debt_scores: dict[tuple[str, int], float]) -> SegmentFit:
 
 def test_queue_learner_counts_decisions_per_code_and_reports_agreement(tiny_run, tmp_path):
     project = Project(tmp_path / "project.db")
-    decide(project, tiny_run, {("P01", 1, "debt"): "accept", ("P02", 1, "debt"): "reject", ("P01", 2, "trust"): "accept"})
+    decide(
+        project, tiny_run, {("P01", 1, "debt"): "accept", ("P02", 1, "debt"): "reject", ("P01", 2, "trust"): "accept"}
+    )
     decide(project, tiny_run, {("P01", 0, "debt"): "add"}, coder="sam")
     trainer = GatedTrainer(a_fit(tiny_run, {}))
     learner = QueueLearner(project, tiny_run, coder="alex", retrain_every=5, trainer=trainer)
@@ -148,8 +156,20 @@ def test_queue_learner_note_decision_returns_while_training_runs_and_queues_one_
     # five debt positives, none on the suggestions in the queue (a decided suggestion goes to the end)
     decide(project, tiny_run, {(t, i, "debt"): "add" for t, i in [("P01", 0), ("P01", 2), ("P02", 0), ("P02", 2)]})
     first = tiny_run.units[0]
-    project.add_decisions([{"transcript": "P01", "transcript_sha256": first.transcript.sha256, "start": first.start,
-                            "end": first.start + 8, "quote": first.text[:8], "code": "debt", "decision": "add"}], coder="alex")
+    project.add_decisions(
+        [
+            {
+                "transcript": "P01",
+                "transcript_sha256": first.transcript.sha256,
+                "start": first.start,
+                "end": first.start + 8,
+                "quote": first.text[:8],
+                "code": "debt",
+                "decision": "add",
+            }
+        ],
+        coder="alex",
+    )
     learner.note_decision()
     assert not learner.training
     learner.note_decision()  # the second: a retrain starts, and the call has returned while it waits at the gate
@@ -175,7 +195,11 @@ def test_queue_learner_puts_the_coders_decided_suggestions_last(tiny_run, tmp_pa
     assert ids(learner.order(rows)) == ids(before)
     decide(project, tiny_run, {("P01", 0, "loneliness"): "reject"})
     after = learner.order(rows)
-    assert (after[-1]["transcript"], after[-1]["suggested_code"], after[-1]["quote"]) == ("P01", "loneliness", tiny_run.units[0].text)
+    assert (after[-1]["transcript"], after[-1]["suggested_code"], after[-1]["quote"]) == (
+        "P01",
+        "loneliness",
+        tiny_run.units[0].text,
+    )
     assert sorted(ids(after)) == sorted(ids(rows))
     learner.close()
 
@@ -248,7 +272,9 @@ TRUST = [
 def test_queue_learner_trains_the_classifier_on_decisions(tiny_codebook, tmp_path, embedding_cache):
     folder = tmp_path / "transcripts"
     for k, tid in enumerate(("P01", "P02")):
-        lines = [f"Interviewer: Tell me about your work.\n\n{tid}: {DEBT[i]} {TRUST[i]}\n" for i in range(k * 3, k * 3 + 3)]
+        lines = [
+            f"Interviewer: Tell me about your work.\n\n{tid}: {DEBT[i]} {TRUST[i]}\n" for i in range(k * 3, k * 3 + 3)
+        ]
         write(folder / f"{tid}.txt", "\n".join(lines))
     project = Project(tmp_path / "project.db")
     run = themekit.code(folder, tiny_codebook, methods="rule", cache_dir=None, project=project)

@@ -68,7 +68,9 @@ def two_coders(tmp_path, tiny_corpus, tiny_codebook):
     run = code(tiny_corpus, tiny_codebook, project)
     run.save(tmp_path / "r1")  # a run is recorded in the project as it is saved
     export_review(run, tmp_path / "alice.csv", project, coder="alice", blind=True)
-    assert not import_review(fill(tmp_path / "alice.csv", tmp_path / "alice-done.csv", ALICE), project, coder="alice").problems
+    assert not import_review(
+        fill(tmp_path / "alice.csv", tmp_path / "alice-done.csv", ALICE), project, coder="alice"
+    ).problems
     rerun = code(tiny_corpus, tiny_codebook, project)
     assert {c.status for c in rerun.codings} >= {"accepted", "rejected"}  # alice's decisions are applied here
     rerun.save(tmp_path / "r2")
@@ -81,8 +83,14 @@ def test_reconcile_blind_sheet_shows_no_other_coders_decisions(two_coders):
     rows = read(tmp_path / "bob.csv")
     # every machine suggestion, including those alice decided, shown as still to decide
     assert sorted((r["quote"][:15], r["suggested_code"]) for r in rows) == sorted(
-        [("Honestly the is", "loneliness"), ("I felt isolated", "loneliness"), ("The debts piled", "debt"),
-         ("The bailiffs ca", "debt"), ("I trust her com", "trust"), ("I never felt lo", "loneliness")]
+        [
+            ("Honestly the is", "loneliness"),
+            ("I felt isolated", "loneliness"),
+            ("The debts piled", "debt"),
+            ("The bailiffs ca", "debt"),
+            ("I trust her com", "trust"),
+            ("I never felt lo", "loneliness"),
+        ]
     )
     assert {r["status"] for r in rows} == {"suggested"}
     assert not any("alice" in value for r in rows for value in r.values())
@@ -136,7 +144,9 @@ def test_reconcile_rerun_applies_what_coders_agree_on_and_lists_the_rest(dispute
 def test_reconcile_agree_project_matches_sklearn(disputed, tmp_path):
     from sklearn.metrics import cohen_kappa_score
 
-    result = runner.invoke(app, ["agree", "--project", str(tmp_path / "project.db"), "--out", str(tmp_path / "agreement.json")])
+    result = runner.invoke(
+        app, ["agree", "--project", str(tmp_path / "project.db"), "--out", str(tmp_path / "agreement.json")]
+    )
     assert result.exit_code == 0, result.output
     assert "units coded: alice 5, bob 6; coded by all coders: 5 (of 6)" in result.output
     from themekit.analysis.agree import agree_project
@@ -146,7 +156,9 @@ def test_reconcile_agree_project_matches_sklearn(disputed, tmp_path):
     # the five quotes both decided, in transcript order: P01 isolation, isolated, debts, bailiffs; P02 trust
     alice = {"loneliness": [1, 1, 0, 0, 0], "debt": [0, 0, 1, 0, 0], "trust": [0, 0, 0, 0, 1]}
     bob = {"loneliness": [0, 1, 0, 0, 1], "debt": [0, 0, 1, 0, 0], "trust": [0, 0, 0, 0, 0]}
-    assert rows.loc["loneliness", "kappa"] == pytest.approx(cohen_kappa_score(alice["loneliness"], bob["loneliness"]), abs=1e-4)
+    assert rows.loc["loneliness", "kappa"] == pytest.approx(
+        cohen_kappa_score(alice["loneliness"], bob["loneliness"]), abs=1e-4
+    )
     assert rows.loc["loneliness", "kappa"] == pytest.approx(1 / 6, abs=1e-4)
     assert rows.loc["trust", "kappa"] == pytest.approx(cohen_kappa_score(alice["trust"], bob["trust"]), abs=1e-4)
     assert rows.loc["debt", "kappa"] == 1.0
@@ -166,24 +178,48 @@ def test_reconcile_sheet_lists_each_disagreement_with_each_coders_decision(dispu
     project, _, _ = disputed
     assert export_reconcile(project, tmp_path / "reconcile.csv") == 3
     rows = read(tmp_path / "reconcile.csv")
-    assert list(rows[0]) == ["id", "transcript", "quote", "code", "code_label", "alice", "bob", "final_decision", "note"]
+    assert list(rows[0]) == [
+        "id",
+        "transcript",
+        "quote",
+        "code",
+        "code_label",
+        "alice",
+        "bob",
+        "final_decision",
+        "note",
+    ]
     got = {(r["quote"][:15], r["code"]): (r["alice"], r["bob"], r["final_decision"]) for r in rows}
     assert got == {
         ("Honestly the is", "loneliness"): ("given: accept", "not given: reject", ""),
-        ("I trust her com", "loneliness"): ("not given (decided other rows of this quote)", "given: change from trust", ""),
+        ("I trust her com", "loneliness"): (
+            "not given (decided other rows of this quote)",
+            "given: change from trust",
+            "",
+        ),
         ("I trust her com", "trust"): ("given: accept", "not given: change to loneliness", ""),
     }
 
 
 def test_reconcile_import_makes_the_final_decision_what_reruns_apply(disputed, tmp_path, tiny_corpus, tiny_codebook):
     project, _, _ = disputed
-    result = runner.invoke(app, ["review", "reconcile", "-o", str(tmp_path / "reconcile.csv"), "--project", str(tmp_path / "project.db")])
+    result = runner.invoke(
+        app, ["review", "reconcile", "-o", str(tmp_path / "reconcile.csv"), "--project", str(tmp_path / "project.db")]
+    )
     assert result.exit_code == 0 and "3 disagreement(s) to reconcile" in result.output, result.output
-    filled = fill(tmp_path / "reconcile.csv", tmp_path / "reconciled.csv",
-                  {("Honestly the isolation", "loneliness"): ("reject", ""), ("I trust her", "loneliness"): ("accept", ""),
-                   ("I trust her", "trust"): ("accept", "")},
-                  column="final_decision")
-    result = runner.invoke(app, ["review", "import", str(filled), "--coder", "carol", "--project", str(tmp_path / "project.db")])
+    filled = fill(
+        tmp_path / "reconcile.csv",
+        tmp_path / "reconciled.csv",
+        {
+            ("Honestly the isolation", "loneliness"): ("reject", ""),
+            ("I trust her", "loneliness"): ("accept", ""),
+            ("I trust her", "trust"): ("accept", ""),
+        },
+        column="final_decision",
+    )
+    result = runner.invoke(
+        app, ["review", "import", str(filled), "--coder", "carol", "--project", str(tmp_path / "project.db")]
+    )
     assert result.exit_code == 0, result.output
     assert "Recorded 3 final decision(s), reconciled by carol: 2 accept, 1 reject" in result.output
     run = code(tiny_corpus, tiny_codebook, project)
@@ -197,7 +233,9 @@ def test_reconcile_import_makes_the_final_decision_what_reruns_apply(disputed, t
     # the sheet shows the final decisions once made; importing it again records nothing twice
     export_reconcile(project, tmp_path / "again.csv")
     assert sorted(r["final_decision"] for r in read(tmp_path / "again.csv")) == ["accept", "accept", "reject"]
-    again = runner.invoke(app, ["review", "import", str(filled), "--coder", "carol", "--project", str(tmp_path / "project.db")])
+    again = runner.invoke(
+        app, ["review", "import", str(filled), "--coder", "carol", "--project", str(tmp_path / "project.db")]
+    )
     assert "Recorded 0 final decision(s)" in again.output and "3 already recorded" in again.output
 
 
@@ -206,15 +244,21 @@ def test_reconcile_sheet_with_a_bad_final_decision_names_the_row(disputed, tmp_p
 
     project, _, _ = disputed
     export_reconcile(project, tmp_path / "reconcile.csv")
-    filled = fill(tmp_path / "reconcile.csv", tmp_path / "bad.csv", {("Honestly the isolation", "loneliness"): ("maybe", "")},
-                  column="final_decision")
+    filled = fill(
+        tmp_path / "reconcile.csv",
+        tmp_path / "bad.csv",
+        {("Honestly the isolation", "loneliness"): ("maybe", "")},
+        column="final_decision",
+    )
     result = import_reconcile(filled, project, coder="carol")
     assert result.recorded == 0
     assert result.problems == [(2, "final_decision 'maybe' is not accept (the code is given) or reject (it is not)")]
 
 
 def test_reconcile_gold_from_decisions_keeps_only_what_coders_agree_on(disputed, tmp_path):
-    result = runner.invoke(app, ["review", "gold", "-o", str(tmp_path / "gold.csv"), "--project", str(tmp_path / "project.db")])
+    result = runner.invoke(
+        app, ["review", "gold", "-o", str(tmp_path / "gold.csv"), "--project", str(tmp_path / "project.db")]
+    )
     assert result.exit_code == 0, result.output
     gold = {(r["text"][:15], r["code"]) for r in read(tmp_path / "gold.csv")}
     assert ("I felt isolated", "loneliness") in gold and ("The debts piled", "debt") in gold

@@ -61,8 +61,8 @@ def test_refi_export_qdc_nests_themes_codes_and_subcodes(tmp_path):
     book = write(
         tmp_path / "cb.yaml",
         TINY_CODEBOOK.replace(
-            "        examples: [\"The debts kept piling up.\"]\n",
-            "        examples: [\"The debts kept piling up.\"]\n"
+            '        examples: ["The debts kept piling up."]\n',
+            '        examples: ["The debts kept piling up."]\n'
             "        codes:\n"
             "          - id: bailiffs\n"
             "            label: Bailiffs & enforcement\n"
@@ -112,7 +112,9 @@ def test_refi_export_qdpx_by_default_has_no_codings_and_says_so(sample_rule_fold
     cases = {c.get("name"): c for c in root.findall("q:Cases/q:Case", NS)}
     kw02 = cases["KW02"]
     assert by_guid[kw02.find("q:SourceRef", NS).get("targetGUID")] == "KW02"
-    values = {variables[v.find("q:VariableRef", NS).get("targetGUID")]: v[1].text for v in kw02.findall("q:VariableValue", NS)}
+    values = {
+        variables[v.find("q:VariableRef", NS).get("targetGUID")]: v[1].text for v in kw02.findall("q:VariableValue", NS)
+    }
     assert values["region"] == "Rural" and values["team_size"] == "1"
     assert kw02.find("q:VariableValue/q:IntegerValue", NS) is not None
 
@@ -151,7 +153,10 @@ def test_refi_export_qdpx_selections_hold_the_coded_quotes(sample_rule_folder, t
     assert exported == {(c.segment.transcript.id, c.segment.text, run.codebook.code(c.code_id).label) for c in kept}
     first = root.find(".//q:PlainTextSelection/q:Description", NS).text
     assert "themekit rule, score" in first and "matched:" in first
-    assert export_qdpx(run, tmp_path / "again.qdpx", include_suggested=True).path.read_bytes() == (tmp_path / "p.qdpx").read_bytes()
+    assert (
+        export_qdpx(run, tmp_path / "again.qdpx", include_suggested=True).path.read_bytes()
+        == (tmp_path / "p.qdpx").read_bytes()
+    )
 
 
 def test_refi_export_qdpx_exports_reviewed_codings_by_default(sample_rule_folder, tmp_path):
@@ -160,11 +165,16 @@ def test_refi_export_qdpx_exports_reviewed_codings_by_default(sample_rule_folder
     plain = [c for c in run.codings if not c.negated]
     changed = {id(plain[0]): "accepted", id(plain[1]): "rejected", id(negated): "accepted"}
     codings = [dataclasses.replace(c, status=changed.get(id(c), c.status)) for c in run.codings]
-    codings.append(dataclasses.replace(plain[2], method="human", status="human", code_id="trust", theme_id="programme_strengths"))
+    codings.append(
+        dataclasses.replace(plain[2], method="human", status="human", code_id="trust", theme_id="programme_strengths")
+    )
     run = dataclasses.replace(run, codings=codings)
     result = export_qdpx(run, tmp_path / "p.qdpx")
     assert result.codings == 3
-    assert result.notes[0] == f"{len(run.codings) - 4} suggested codings were left out (add include_suggested=True to export them)"
+    assert (
+        result.notes[0]
+        == f"{len(run.codings) - 4} suggested codings were left out (add include_suggested=True to export them)"
+    )
     assert "1 rejected codings were left out" in result.notes
     root, texts = read_project(tmp_path / "p.qdpx")
     users = {u.get("guid"): u.get("name") for u in root.findall("q:Users/q:User", NS)}
@@ -208,7 +218,9 @@ def test_refi_positions_count_unicode_code_points(tmp_path, tiny_codebook):
 
 def test_refi_export_qdpx_pseudonymised_moves_positions_with_the_text(sample_rule_folder, tmp_path):
     sample_run_dir = copy_run(sample_rule_folder, tmp_path)  # pseudonymising keeps its mapping in the run folder
-    result = invoke("export", "qdpx", sample_run_dir, "-o", tmp_path / "p.qdpx", "--include-suggested", "--pseudonymise")
+    result = invoke(
+        "export", "qdpx", sample_run_dir, "-o", tmp_path / "p.qdpx", "--include-suggested", "--pseudonymise"
+    )
     assert result.exit_code == 0, result.output
     assert "Participants pseudonymised" in result.output
     run = themekit.Run.load(sample_rule_folder)
@@ -248,7 +260,9 @@ def test_refi_round_trip_keeps_every_code_source_and_span(sample_rule_folder, tm
     result = invoke("import", "qdpx", tmp_path / "p.qdpx", "--out", tmp_path / "back", "--codebook", SAMPLE_CODEBOOK)
     assert result.exit_code == 0, result.output
     kept = [c for c in run.codings if not c.negated]
-    assert f"Imported 8 transcripts and {len(kept)} codings by 1 coder (themekit) → {tmp_path / 'back'}" in result.output
+    assert (
+        f"Imported 8 transcripts and {len(kept)} codings by 1 coder (themekit) → {tmp_path / 'back'}" in result.output
+    )
     assert f"codebook.yaml: 36 codes (36 keep their ids from {SAMPLE_CODEBOOK})" in " ".join(result.output.split())
     back = tmp_path / "back"
     # sources: each transcript's text, read back by themekit to the same offsets
@@ -290,7 +304,9 @@ def test_refi_round_trip_without_codebook_derives_ids_from_names(sample_rule_fol
     by_label = {c.label: c.id for c in codebook}
     gold = read_csv(result.gold)
     assert {(r["transcript"], int(r["char_start"]), r["code"]) for r in gold} == {
-        (c.segment.transcript.id, c.segment.start, by_label[run.codebook.code(c.code_id).label]) for c in run.codings if not c.negated
+        (c.segment.transcript.id, c.segment.start, by_label[run.codebook.code(c.code_id).label])
+        for c in run.codings
+        if not c.negated
     }
     assert result.matched_codes == 0
 
@@ -306,10 +322,15 @@ def test_refi_codebook_round_trip_and_cli(tmp_path):
     original = themekit.Codebook.load(SAMPLE_CODEBOOK)
     imported = themekit.Codebook.load(tmp_path / "cb.yaml")
     assert [(t.label, t.description) for t in imported.themes] == [(t.label, t.description) for t in original.themes]
-    assert [(c.label, c.spec.definition, c.depth) for c in imported] == [(c.label, c.spec.definition, c.depth) for c in original]
+    assert [(c.label, c.spec.definition, c.depth) for c in imported] == [
+        (c.label, c.spec.definition, c.depth) for c in original
+    ]
     again = invoke("codebook", "import", tmp_path / "cb.qdc", "--out", tmp_path / "cb.yaml")
     assert again.exit_code == 1
-    assert again.output.strip() == f"Error [E301]: {tmp_path / 'cb.yaml'}: already exists. Choose another --out file, or add --force to replace it."
+    assert (
+        again.output.strip()
+        == f"Error [E301]: {tmp_path / 'cb.yaml'}: already exists. Choose another --out file, or add --force to replace it."
+    )
     assert invoke("codebook", "import", tmp_path / "cb.qdc", "--out", tmp_path / "cb.yaml", "--force").exit_code == 0
 
 
@@ -381,19 +402,27 @@ def _at(text: str, quote: str) -> str:
     return f'startPosition="{start}" endPosition="{start + len(quote)}"'
 
 
-def project_qde(extra_selection: str = "", codes: str | None = None, source_path: str = "internal://aaaaaaaa-0000-4000-8000-000000000001.txt") -> str:
+def project_qde(
+    extra_selection: str = "",
+    codes: str | None = None,
+    source_path: str = "internal://aaaaaaaa-0000-4000-8000-000000000001.txt",
+) -> str:
     return f"""<?xml version="1.0" encoding="utf-8"?>
 <Project xmlns="urn:QDA-XML:project:1.0" name="Keyworkers (NVivo)" origin="NVivo 14">
   <Users>
     <User guid="11111111-0000-4000-8000-000000000001" name="Alice"/>
     <User guid="11111111-0000-4000-8000-000000000002" name="Bob"/>
   </Users>
-  <CodeBook><Codes>{codes if codes is not None else '''
+  <CodeBook><Codes>{
+        codes
+        if codes is not None
+        else '''
     <Code guid="22222222-0000-4000-8000-000000000001" name="Barriers" isCodable="true">
       <Code guid="22222222-0000-4000-8000-000000000002" name="Loneliness" isCodable="true"><Description>Feeling alone.</Description></Code>
       <Code guid="22222222-0000-4000-8000-000000000003" name="Debt" isCodable="true"/>
     </Code>
-    <Code guid="22222222-0000-4000-8000-000000000004" name="Trust" isCodable="true"/>'''}
+    <Code guid="22222222-0000-4000-8000-000000000004" name="Trust" isCodable="true"/>'''
+    }
   </Codes></CodeBook>
   <Variables>
     <Variable guid="33333333-0000-4000-8000-000000000001" name="age" typeOfVariable="Integer"/>
@@ -408,19 +437,27 @@ def project_qde(extra_selection: str = "", codes: str | None = None, source_path
   </Cases>
   <Sources>
     <TextSource guid="{{aaaaaaaa-0000-4000-8000-000000000001}}" name="Interview 1.docx" plainTextPath="{source_path}">
-      <PlainTextSelection guid="55555555-0000-4000-8000-000000000001" name="lonely" {_at(INTERVIEW, "I felt so lonely 😀 every day.")}>
+      <PlainTextSelection guid="55555555-0000-4000-8000-000000000001" name="lonely" {
+        _at(INTERVIEW, "I felt so lonely 😀 every day.")
+    }>
         <Coding guid="66666666-0000-4000-8000-000000000001" creatingUser="11111111-0000-4000-8000-000000000001">
           <CodeRef targetGUID="22222222-0000-4000-8000-000000000002"/></Coding>
       </PlainTextSelection>
-      <PlainTextSelection guid="55555555-0000-4000-8000-000000000002" name="lonely, bob" {_at(INTERVIEW, "I felt so lonely")} creatingUser="11111111-0000-4000-8000-000000000002">
+      <PlainTextSelection guid="55555555-0000-4000-8000-000000000002" name="lonely, bob" {
+        _at(INTERVIEW, "I felt so lonely")
+    } creatingUser="11111111-0000-4000-8000-000000000002">
         <Coding guid="66666666-0000-4000-8000-000000000002"><CodeRef targetGUID="22222222-0000-4000-8000-000000000002"/></Coding>
         <Coding guid="66666666-0000-4000-8000-000000000003"><CodeRef targetGUID="22222222-0000-4000-8000-000000000004"/></Coding>
       </PlainTextSelection>
-      <PlainTextSelection guid="55555555-0000-4000-8000-000000000003" name="debts" {_at(INTERVIEW, "the debts piled up")}>
+      <PlainTextSelection guid="55555555-0000-4000-8000-000000000003" name="debts" {
+        _at(INTERVIEW, "the debts piled up")
+    }>
         <Coding guid="66666666-0000-4000-8000-000000000004" creatingUser="11111111-0000-4000-8000-000000000001">
           <CodeRef targetGUID="22222222-0000-4000-8000-000000000003"/></Coding>
       </PlainTextSelection>
-      <PlainTextSelection guid="55555555-0000-4000-8000-000000000004" name="cafe" {_at(INTERVIEW, "cafe" + chr(0x301) + " closed")}>
+      <PlainTextSelection guid="55555555-0000-4000-8000-000000000004" name="cafe" {
+        _at(INTERVIEW, "cafe" + chr(0x301) + " closed")
+    }>
         <Coding guid="66666666-0000-4000-8000-000000000005" creatingUser="11111111-0000-4000-8000-000000000001">
           <CodeRef targetGUID="22222222-0000-4000-8000-000000000001"/></Coding>
       </PlainTextSelection>
@@ -431,7 +468,9 @@ def project_qde(extra_selection: str = "", codes: str | None = None, source_path
     </TextSource>
     <TextSource guid="aaaaaaaa-0000-4000-8000-000000000002" name="../../notes/README">
       <PlainTextContent>{NOTES}</PlainTextContent>
-      <PlainTextSelection guid="55555555-0000-4000-8000-000000000006" {_at(NOTES, "We moved on")} creatingUser="11111111-0000-4000-8000-000000000001">
+      <PlainTextSelection guid="55555555-0000-4000-8000-000000000006" {
+        _at(NOTES, "We moved on")
+    } creatingUser="11111111-0000-4000-8000-000000000001">
         <Coding guid="66666666-0000-4000-8000-000000000007"><CodeRef targetGUID="22222222-0000-4000-8000-000000000004"/></Coding>
       </PlainTextSelection>
     </TextSource>
@@ -454,13 +493,21 @@ def test_refi_import_qdpx_from_another_program(tmp_path):
     assert result.exit_code == 0, result.output
     out = tmp_path / "human"
     assert sorted(p.name for p in out.iterdir()) == [
-        "Interview 1.txt", "README_source.txt", "codebook.yaml", "coders", "gold.csv", "participants.csv"
+        "Interview 1.txt",
+        "README_source.txt",
+        "codebook.yaml",
+        "coders",
+        "gold.csv",
+        "participants.csv",
     ]
     said = " ".join(result.output.split())
     assert f"Imported 2 transcripts and 6 codings by 2 coders (Alice, Bob) → {out}" in said
     assert "Note: only text sources are imported; left out: 1 PictureSource." in said
     assert "Note: 1 codings of interviewer speech were left out (themekit codes and scores participant speech)." in said
-    assert "Note: 1 codings overlapped another of the same code and were joined in gold.csv (coders/ keeps each coder's own)." in said
+    assert (
+        "Note: 1 codings overlapped another of the same code and were joined in gold.csv (coders/ keeps each coder's own)."
+        in said
+    )
     assert f"One file per coder: themekit agree {out / 'coders' / 'Alice.csv'} {out / 'coders' / 'Bob.csv'}" in said
     # the source is kept as the project holds it; offsets are into the text themekit reads from it
     assert (out / "Interview 1.txt").read_bytes() == INTERVIEW.encode("utf-8")
@@ -504,7 +551,11 @@ def test_refi_import_qdpx_from_another_program(tmp_path):
 
 def test_refi_import_qdpx_reads_the_sources_folder_in_any_case(tmp_path):
     for folder in ("sources", "SOURCES"):
-        project = make_qdpx(tmp_path / f"{folder}.qdpx", project_qde(), {f"{folder}/aaaaaaaa-0000-4000-8000-000000000001.txt": INTERVIEW})
+        project = make_qdpx(
+            tmp_path / f"{folder}.qdpx",
+            project_qde(),
+            {f"{folder}/aaaaaaaa-0000-4000-8000-000000000001.txt": INTERVIEW},
+        )
         result = import_qdpx(project, tmp_path / folder)
         assert [p.name for p in result.transcripts] == ["Interview 1.txt", "README_source.txt"]
         assert result.missing_sources == []
@@ -555,7 +606,9 @@ def test_refi_import_qdpx_without_its_sources_imports_the_codebook_and_lists_the
     # the sources that are there are still imported, with their codings
     partial = import_qdpx(make_qdpx(tmp_path / "p.qdpx", project_qde()), tmp_path / "partial")
     assert [p.name for p in partial.transcripts] == ["README_source.txt"]
-    assert partial.codings == 1 and partial.missing_sources == ["source 'Interview 1.docx' (sources/aaaaaaaa-0000-4000-8000-000000000001.txt)"]
+    assert partial.codings == 1 and partial.missing_sources == [
+        "source 'Interview 1.docx' (sources/aaaaaaaa-0000-4000-8000-000000000001.txt)"
+    ]
 
 
 def test_refi_import_qdpx_refuses_a_non_empty_folder_unless_forced(tmp_path):

@@ -24,7 +24,18 @@ runner = CliRunner()
 def test_reports_quote_docx_tables_match_the_summary(sample_rule_folder, tmp_path):
     run = Run.load(sample_rule_folder)
     result = runner.invoke(
-        app, ["export", "docx", str(sample_rule_folder), "--out", str(tmp_path / "q.docx"), "--theme", "participant_barriers", "--per-code", "3"]
+        app,
+        [
+            "export",
+            "docx",
+            str(sample_rule_folder),
+            "--out",
+            str(tmp_path / "q.docx"),
+            "--theme",
+            "participant_barriers",
+            "--per-code",
+            "3",
+        ],
     )
     assert result.exit_code == 0, result.output
     document = docx.Document(tmp_path / "q.docx")
@@ -119,7 +130,9 @@ def test_reports_report_charts_fit_the_page_with_readable_labels(sample_rule_fol
         width, height = figure.get_size_inches()
         assert width <= 6.0 and height <= CHART_MAX_HEIGHT
         figure.canvas.draw()
-        sizes = {t.get_text(): t.get_fontsize() for t in figure.findobj(Text) if t.get_text().strip() and t.get_visible()}
+        sizes = {
+            t.get_text(): t.get_fontsize() for t in figure.findobj(Text) if t.get_text().strip() and t.get_visible()
+        }
         assert "Rewarding and enjoyable role" in sizes
         assert min(sizes.values()) >= 9, {k: v for k, v in sizes.items() if v < 9}
     export_report(run, tmp_path / "r.docx", format="docx")
@@ -136,12 +149,20 @@ def test_reports_report_charts_fit_the_page_with_readable_labels(sample_rule_fol
     assert len(captions) == 8
     # each chart sits below its theme's paragraph, with its caption right after it
     texts = [_shown(p) for p in document.paragraphs]
-    assert texts.index("The keyworker experience") < texts.index(captions[0]) < texts.index("Rewarding and enjoyable role")
+    assert (
+        texts.index("The keyworker experience") < texts.index(captions[0]) < texts.index("Rewarding and enjoyable role")
+    )
     # themekit's own notes are left out unless asked for, then in an appendix at the end
     assert not any("Notes on transcripts" in t or "Appendix" in t for t in texts)
-    result = runner.invoke(app, ["export", "report", str(sample_rule_folder), "-o", str(tmp_path / "a.docx"), "--appendix", "--no-charts"])
+    result = runner.invoke(
+        app, ["export", "report", str(sample_rule_folder), "-o", str(tmp_path / "a.docx"), "--appendix", "--no-charts"]
+    )
     assert result.exit_code == 0, result.output
-    headings = [(p.style.name, p.text) for p in docx.Document(tmp_path / "a.docx").paragraphs if p.style.name.startswith("Heading")]
+    headings = [
+        (p.style.name, p.text)
+        for p in docx.Document(tmp_path / "a.docx").paragraphs
+        if p.style.name.startswith("Heading")
+    ]
     at = headings.index(("Heading 1", "Appendix: notes on the transcripts"))
     assert headings[at + 1] == ("Heading 2", "Notes on transcripts") and at == len(headings) - 2
 
@@ -151,7 +172,12 @@ def test_reports_xlsx_sheet_per_theme_frozen_filtered(sample_rule_folder, tmp_pa
     export_xlsx(run, tmp_path / "x.xlsx")
     book = load_workbook(tmp_path / "x.xlsx")
     # cut at a word, not mid-word, within Excel's 31 characters
-    assert book.sheetnames == ["The keyworker experience", "Barriers faced by participants", "Strengths of the programme", "Learning points"]
+    assert book.sheetnames == [
+        "The keyworker experience",
+        "Barriers faced by participants",
+        "Strengths of the programme",
+        "Learning points",
+    ]
     sheet = book["Barriers faced by participants"]
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
     header = [c.value for c in sheet[1]]
@@ -210,7 +236,7 @@ def test_reports_hostile_text_is_neutralised(tmp_path, tiny_codebook):
     folder = tmp_path / "t"
     write(
         folder / "P05.txt",
-        "Interviewer: Go on?\n\nP05: =HYPERLINK(\"http://x\") I felt so lonely <script>alert(1)</script> there \x01 every day.\n",
+        'Interviewer: Go on?\n\nP05: =HYPERLINK("http://x") I felt so lonely <script>alert(1)</script> there \x01 every day.\n',
     )
     run = code(folder, tiny_codebook, methods="rule")
     [coding] = run.codings
@@ -238,13 +264,27 @@ def _rendered_pages(docx_path, tmp_path) -> list[tuple[str, int]]:
     from pypdf import PdfReader
 
     done = subprocess.run(
-        ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf", "--outdir", str(tmp_path), str(docx_path)],
-        capture_output=True, text=True, timeout=180,
+        [
+            "soffice",
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path}/lo",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(docx_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert done.returncode == 0, done.stderr
     reader = PdfReader(tmp_path / f"{docx_path.stem}.pdf")
     # pictures drawn on the page (an image's "Do" operator), not those the page's shared resources merely list
-    drawn = [len(re.findall(rb"/Im\w*\s+Do\b", page.get_contents().get_data())) if page.get_contents() is not None else 0 for page in reader.pages]
+    drawn = [
+        len(re.findall(rb"/Im\w*\s+Do\b", page.get_contents().get_data())) if page.get_contents() is not None else 0
+        for page in reader.pages
+    ]
     return [(unicodedata.normalize("NFKC", page.extract_text()), n) for page, n in zip(reader.pages, drawn)]
 
 
@@ -293,10 +333,24 @@ def test_reports_html_renders_in_chromium(sample_rule_folder, tmp_path):
     shot = ROOT / "tests" / "artifacts" / "report-html.png"
     shot.parent.mkdir(exist_ok=True)
     done = subprocess.run(
-        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path}/chrome", "--window-size=1000,1400", f"--screenshot={shot}", page.as_uri()],
-        capture_output=True, text=True, timeout=120,
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path}/chrome",
+            "--window-size=1000,1400",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert shot.stat().st_size > 20_000

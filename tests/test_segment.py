@@ -94,15 +94,18 @@ def test_segment_passage_bounds_cut_at_the_topic_shift_and_respect_word_bounds()
         words = rng.integers(3, 60, size=n).tolist()
         raw = rng.normal(size=(n, 8))
         bounds = passage_bounds(words, raw / np.linalg.norm(raw, axis=1, keepdims=True))
-        assert [a for a, _ in bounds] == [0, *[b for _, b in bounds[:-1]]] and bounds[-1][1] == n  # every sentence once, in order
+        assert [a for a, _ in bounds] == [0, *[b for _, b in bounds[:-1]]] and bounds[-1][
+            1
+        ] == n  # every sentence once, in order
         assert bounds == passage_bounds(words, raw / np.linalg.norm(raw, axis=1, keepdims=True))  # deterministic
         if len(bounds) > 1:
             assert all(sum(words[a:b]) >= 40 for a, b in bounds)
         for a, b in bounds:  # a passage over 150 words has no gap leaving 40 words on both sides
             total = sum(words[a:b])
-            assert total <= 150 or not any(
-                sum(words[a:g]) >= 40 and sum(words[g:b]) >= 40 for g in range(a + 1, b)
-            ), (words[a:b], bounds)
+            assert total <= 150 or not any(sum(words[a:g]) >= 40 and sum(words[g:b]) >= 40 for g in range(a + 1, b)), (
+                words[a:b],
+                bounds,
+            )
 
 
 def _topic_vectors(texts):
@@ -121,7 +124,11 @@ def test_segment_passages_group_one_turns_sentences_with_exact_offsets(tmp_path)
     t = read_transcript(write(tmp_path / "P03.txt", TWO_TOPICS))
     sentences = segment_corpus([t], load_pipeline()).segments
     passages = group_passages(sentences, _topic_vectors([s.text for s in sentences]))
-    assert [p.text for p in passages] == [" ".join(_LONELY), " ".join(_DEBT), "It was a hard year, honestly, but it is better now."]
+    assert [p.text for p in passages] == [
+        " ".join(_LONELY),
+        " ".join(_DEBT),
+        "It was a hard year, honestly, but it is better now.",
+    ]
     assert [(p.index, p.turn_index) for p in passages] == [(0, 1), (1, 1), (2, 3)]
     for p in passages:
         assert t.text[p.start : p.end] == p.text
@@ -138,7 +145,14 @@ def test_segment_passage_unit_through_code_splits_topics_and_codes_each(tmp_path
     import themekit
 
     write(tmp_path / "two" / "P03.txt", TWO_TOPICS)
-    run = themekit.code(tmp_path / "two", tiny_codebook, unit="passage", methods="rule,semantic", cache_dir=embedding_cache, project=None)
+    run = themekit.code(
+        tmp_path / "two",
+        tiny_codebook,
+        unit="passage",
+        methods="rule,semantic",
+        cache_dir=embedding_cache,
+        project=None,
+    )
     assert run.settings["unit"] == "passage"
     assert [u.text for u in run.units][:2] == [" ".join(_LONELY), " ".join(_DEBT)]
     rules = {(c.segment.index, c.code_id) for c in run.codings if "rule" in c.method}

@@ -54,7 +54,10 @@ def test_semantic_reads_an_answer_with_its_question(tmp_path, tiny_codebook, emb
     )
     run = code(folder, tiny_codebook, methods="semantic", cache_dir=embedding_cache)
     by_answer = {c.segment.index: c for c in run.codings}
-    assert [(c.segment.text[:10], c.code_id) for c in run.codings] == [("Yes, all t", "loneliness"), ("Yes, all t", "debt")]
+    assert [(c.segment.text[:10], c.code_id) for c in run.codings] == [
+        ("Yes, all t", "loneliness"),
+        ("Yes, all t", "debt"),
+    ]
     first = by_answer[min(by_answer)]
     assert "in context" in first.evidence and first.score >= 0.5
 

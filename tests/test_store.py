@@ -83,7 +83,11 @@ def test_store_decisions_survive_a_rerun(reviewed, tiny_corpus, tiny_codebook, t
     assert run.stats["decisions"]["applied"] == {"accepted": 1, "rejected": 1, "human": 1}
     frame = run.excerpts
     human = frame[frame["status"] == "human"].iloc[0]
-    assert (human["method"], human["score"], human["evidence"]) == ("human", 1.0, f"added by alex {time.strftime('%Y-%m-%d', time.gmtime())}")
+    assert (human["method"], human["score"], human["evidence"]) == (
+        "human",
+        1.0,
+        f"added by alex {time.strftime('%Y-%m-%d', time.gmtime())}",
+    )
     # rejected codings stay out of the summary and the prevalence counts
     debt = next(c for t in themekit.summarize(run) for c in t.codes if c.code_id == "debt")
     assert all("bailiffs" not in q.text for q in debt.quotes)
@@ -91,8 +95,12 @@ def test_store_decisions_survive_a_rerun(reviewed, tiny_corpus, tiny_codebook, t
 
 def test_store_accepted_coding_stays_when_machine_no_longer_suggests_it(reviewed, tiny_corpus, tmp_path):
     project, _ = reviewed
-    edited = write(tmp_path / "v2.yaml", TINY_CODEBOOK.replace("version: 0.1.0", "version: 0.2.0").replace(
-        "keywords: [isolation, lonely, nobody to talk to]", "keywords: [lonely, nobody to talk to]"))
+    edited = write(
+        tmp_path / "v2.yaml",
+        TINY_CODEBOOK.replace("version: 0.1.0", "version: 0.2.0").replace(
+            "keywords: [isolation, lonely, nobody to talk to]", "keywords: [lonely, nobody to talk to]"
+        ),
+    )
     run = code(tiny_corpus, edited, project)
     [kept] = [c for c in run.codings if c.segment.text.startswith("Honestly the isolation")]
     assert (kept.code_id, kept.status, kept.method) == ("loneliness", "accepted", "human")
@@ -120,18 +128,36 @@ def test_store_edited_transcript_orphans_changed_text_only(reviewed, tiny_corpus
     project, _ = reviewed
     p01 = tiny_corpus / "P01.txt"
     text = p01.read_text(encoding="utf-8")
-    text = "Interviewer: (recording restarted)\n\n" + text.replace("Honestly the isolation was the worst part of it.", "Honestly the isolation was hard.")
+    text = "Interviewer: (recording restarted)\n\n" + text.replace(
+        "Honestly the isolation was the worst part of it.", "Honestly the isolation was hard."
+    )
     p01.write_text(text, encoding="utf-8")
     run = code(tiny_corpus, tiny_codebook, project)
     report = run.stats["decisions"]
     assert len(report["orphaned"]) == 1
-    assert report["orphaned"][0].startswith('P01 "Honestly the isolation was the worst part of it." (accept loneliness, by alex')
+    assert report["orphaned"][0].startswith(
+        'P01 "Honestly the isolation was the worst part of it." (accept loneliness, by alex'
+    )
     assert report["orphaned"][0].endswith("the transcript changed and this text is no longer in it")
     assert report["re_anchored"] == 1  # the bailiffs sentence moved down but is unchanged
     assert statuses(run)[("The bailiffs came twice in one", "debt")] == "rejected"
     assert len(project.decisions()) == 3  # orphans stay in the store
-    result = runner.invoke(app, ["code", str(tiny_corpus), "-c", str(tiny_codebook), "-o", str(tmp_path / "r3"),
-                                 "--method", "rule", "--no-cache", "--project", str(project.path)])
+    result = runner.invoke(
+        app,
+        [
+            "code",
+            str(tiny_corpus),
+            "-c",
+            str(tiny_codebook),
+            "-o",
+            str(tmp_path / "r3"),
+            "--method",
+            "rule",
+            "--no-cache",
+            "--project",
+            str(project.path),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "Orphaned: 1 stored decision(s) could not be placed in this run" in result.output
     assert 'P01 "Honestly the isolation was the worst part of it."' in result.output
@@ -139,9 +165,37 @@ def test_store_edited_transcript_orphans_changed_text_only(reviewed, tiny_corpus
 
 def test_store_review_import_reports_bad_rows_and_keeps_good_ones(tmp_path, tiny_corpus, tiny_codebook):
     project_path = tmp_path / "project.db"
-    assert runner.invoke(app, ["code", str(tiny_corpus), "-c", str(tiny_codebook), "-o", str(tmp_path / "r1"), "--method", "rule",
-                               "--no-cache", "--project", str(project_path)]).exit_code == 0
-    result = runner.invoke(app, ["review", "export", str(tmp_path / "r1"), "--to", str(tmp_path / "review.csv"), "--project", str(project_path)])
+    assert (
+        runner.invoke(
+            app,
+            [
+                "code",
+                str(tiny_corpus),
+                "-c",
+                str(tiny_codebook),
+                "-o",
+                str(tmp_path / "r1"),
+                "--method",
+                "rule",
+                "--no-cache",
+                "--project",
+                str(project_path),
+            ],
+        ).exit_code
+        == 0
+    )
+    result = runner.invoke(
+        app,
+        [
+            "review",
+            "export",
+            str(tmp_path / "r1"),
+            "--to",
+            str(tmp_path / "review.csv"),
+            "--project",
+            str(project_path),
+        ],
+    )
     assert result.exit_code == 0, result.output
     with (tmp_path / "review.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
@@ -156,7 +210,9 @@ def test_store_review_import_reports_bad_rows_and_keeps_good_ones(tmp_path, tiny
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    result = runner.invoke(app, ["review", "import", str(tmp_path / "filled.csv"), "--coder", "sam", "--project", str(project_path)])
+    result = runner.invoke(
+        app, ["review", "import", str(tmp_path / "filled.csv"), "--coder", "sam", "--project", str(project_path)]
+    )
     assert result.exit_code == 1
     assert "Recorded 2 decision(s) by sam: 1 accept, 1 reject, 0 change, 0 add" in result.output
     assert "4 row(s) not imported (2 decision(s) from the other rows were recorded)" in result.output
@@ -170,7 +226,9 @@ def test_store_review_import_reports_bad_rows_and_keeps_good_ones(tmp_path, tiny
     assert sorted(d.decision for d in decisions) == ["accept", "reject"]
     assert [d.note for d in decisions if d.decision == "reject"] == ["=1+1"]
     # the same sheet again records nothing twice
-    again = runner.invoke(app, ["review", "import", str(tmp_path / "filled.csv"), "--coder", "sam", "--project", str(project_path)])
+    again = runner.invoke(
+        app, ["review", "import", str(tmp_path / "filled.csv"), "--coder", "sam", "--project", str(project_path)]
+    )
     assert "Recorded 0 decision(s)" in again.output and "2 already recorded" in again.output
 
 
@@ -254,7 +312,9 @@ def test_store_review_xlsx_has_dropdowns_and_round_trips(reviewed, tmp_path):
 @pytest.mark.slow
 def test_store_decisions_train_the_classifier(reviewed, tiny_corpus, tiny_codebook, tmp_path):
     project, _ = reviewed
-    run = themekit.code(tiny_corpus, tiny_codebook, methods="rule,semantic,classifier", cache_dir=tmp_path / "cache", project=project)
+    run = themekit.code(
+        tiny_corpus, tiny_codebook, methods="rule,semantic,classifier", cache_dir=tmp_path / "cache", project=project
+    )
     assert run.settings["gold"]["path"] == "project decisions"
     assert run.settings["decisions"]["count"] == 3
     # a fresh cache: the semantic coder embeds everything new, the classifier finds it cached; the run reports both
@@ -264,11 +324,15 @@ def test_store_decisions_train_the_classifier(reviewed, tiny_corpus, tiny_codebo
 
 def test_store_codebook_changed_without_version_bump_warns(reviewed, tiny_corpus, tmp_path):
     project, _ = reviewed
-    edited = write(tmp_path / "same-version.yaml", TINY_CODEBOOK.replace("Debts and arrears.", "Money owed, arrears, bailiffs."))
+    edited = write(
+        tmp_path / "same-version.yaml", TINY_CODEBOOK.replace("Debts and arrears.", "Money owed, arrears, bailiffs.")
+    )
     run = code(tiny_corpus, edited, project)
     [warning] = run.stats["warnings"]
-    assert warning.startswith("codebook 'Tiny study' version 0.1.0 differs from the one this project first saw under that version "
-                              "(redefined: debt (definition))")
+    assert warning.startswith(
+        "codebook 'Tiny study' version 0.1.0 differs from the one this project first saw under that version "
+        "(redefined: debt (definition))"
+    )
     assert "themekit codebook bump" in warning
 
 
@@ -291,8 +355,10 @@ def test_store_codebook_bump_keeps_comments(tmp_path):
     assert text.startswith("# our codebook\n")
     book = themekit.Codebook.load(path)
     assert book.version == "0.2.0" and book.spec.changelog[-1].changes == ["Split debt into arrears and loans."]
-    assert runner.invoke(app, ["codebook", "bump", str(path), "-m", "x"]).output.strip().endswith(
-        "say which part to bump: exactly one of --major, --minor or --patch."
+    assert (
+        runner.invoke(app, ["codebook", "bump", str(path), "-m", "x"])
+        .output.strip()
+        .endswith("say which part to bump: exactly one of --major, --minor or --patch.")
     )
 
 
@@ -301,7 +367,10 @@ def test_store_codebook_diff_lists_each_kind_of_change(tmp_path):
     new_text = (
         TINY_CODEBOOK.replace("version: 0.1.0", "version: 1.0.0")
         .replace("keywords: [debt, bailiff]", "keywords: [debt, bailiff, arrears]")
-        .replace("      - id: trust\n        label: Trust\n", "      - id: rapport\n        label: Trust\n        renamed_from: [trust]\n")
+        .replace(
+            "      - id: trust\n        label: Trust\n",
+            "      - id: rapport\n        label: Trust\n        renamed_from: [trust]\n",
+        )
         + "      - id: hope\n        label: Hope\n        definition: Looking forward.\n"
     )
     # move loneliness under support: cut it from barriers
@@ -320,12 +389,14 @@ def test_store_codebook_diff_lists_each_kind_of_change(tmp_path):
 def test_store_merged_from_moves_decisions(reviewed, tiny_corpus, tmp_path):
     project, _ = reviewed
     merged = TINY_CODEBOOK.replace("version: 0.1.0", "version: 0.3.0").replace(
-        "        examples: [\"Once they trust you, things move.\"]\n",
-        "        examples: [\"Once they trust you, things move.\"]\n        merged_from: [debt]\n",
+        '        examples: ["Once they trust you, things move."]\n',
+        '        examples: ["Once they trust you, things move."]\n        merged_from: [debt]\n',
     )
     merged = merged.replace(merged[merged.index("      - id: debt") : merged.index("  - id: support")], "")
     run = code(tiny_corpus, write(tmp_path / "v3.yaml", merged), project)
-    assert statuses(run).get(("The bailiffs came twice in one", "trust")) is None  # rejection moved to trust: nothing to reject
+    assert (
+        statuses(run).get(("The bailiffs came twice in one", "trust")) is None
+    )  # rejection moved to trust: nothing to reject
     assert not run.stats["decisions"]["orphaned"]
 
 
@@ -428,8 +499,9 @@ KILL_AT = textwrap.dedent(
 def _themekit(*args, cwd, kill_at=None):
     """``themekit ARGS`` in a new process; with ``kill_at``, killed at that point (see KILL_AT)."""
     code = ["-c", KILL_AT, kill_at] if kill_at else ["-c", "from themekit.cli import main; main()"]
-    return subprocess.Popen([sys.executable, *code, *map(str, args)], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    return subprocess.Popen(
+        [sys.executable, *code, *map(str, args)], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -473,7 +545,9 @@ def test_store_kill_during_import_leaves_store_whole(sample_project, tmp_path):
     # all of the sheet or none of it lands, never part, and what was there before stays as it was
     for point, landed in (("writing:decisions", 0), ("commit:decisions", 0), ("committed:decisions", rows)):
         coder = point.split(":")[0]
-        proc = _themekit("review", "import", "all-accept.csv", "--coder", coder, "--project", db, cwd=tmp_path, kill_at=point)
+        proc = _themekit(
+            "review", "import", "all-accept.csv", "--coder", coder, "--project", db, cwd=tmp_path, kill_at=point
+        )
         _, stderr = proc.communicate(timeout=120)
         assert proc.returncode == -signal.SIGKILL, stderr
         with Project(db) as project:
@@ -483,7 +557,9 @@ def test_store_kill_during_import_leaves_store_whole(sample_project, tmp_path):
         assert [d for d in decisions if d.coder == "first"] == earlier
     assert len(decisions) == 2 * rows
     # and a clean import afterwards works
-    result = runner.invoke(app, ["review", "import", str(tmp_path / "all-accept.csv"), "--coder", "final", "--project", str(db)])
+    result = runner.invoke(
+        app, ["review", "import", str(tmp_path / "all-accept.csv"), "--coder", "final", "--project", str(db)]
+    )
     assert result.exit_code == 0, result.output
     assert f"Recorded {rows} decision(s) by final" in result.output
     with Project(db) as project:
@@ -495,8 +571,23 @@ def test_store_kill_during_run_keeps_a_whole_run_folder(sample_project, tmp_path
     db = _copy_project(sample_project, tmp_path)
     old = {name: (tmp_path / "r1" / name).read_bytes() for name in ("excerpts.csv", "run.json", "summary.md")}
     # the new run codes paragraphs, not sentences, so the folder shows which run it holds
-    rerun = ("code", SAMPLE, "-c", SAMPLE_CODEBOOK, "-o", "r1", "--force", "--method", "rule", "--unit", "paragraph",
-             "--no-cache", "--quiet", "--project", db)
+    rerun = (
+        "code",
+        SAMPLE,
+        "-c",
+        SAMPLE_CODEBOOK,
+        "-o",
+        "r1",
+        "--force",
+        "--method",
+        "rule",
+        "--unit",
+        "paragraph",
+        "--no-cache",
+        "--quiet",
+        "--project",
+        db,
+    )
 
     # killed with the new folder complete, just before it replaces the old one: the old run stays
     proc = _themekit(*rerun, cwd=tmp_path, kill_at="swap")
@@ -529,7 +620,21 @@ def test_store_kill_during_run_keeps_a_whole_run_folder(sample_project, tmp_path
 def test_store_two_concurrent_runs_both_land(sample_project, tmp_path):
     db = _copy_project(sample_project, tmp_path)
     procs = [
-        _themekit("code", SAMPLE, "-c", SAMPLE_CODEBOOK, "-o", f"run{k}", "--method", "rule", "--no-cache", "--quiet", "--project", db, cwd=tmp_path)
+        _themekit(
+            "code",
+            SAMPLE,
+            "-c",
+            SAMPLE_CODEBOOK,
+            "-o",
+            f"run{k}",
+            "--method",
+            "rule",
+            "--no-cache",
+            "--quiet",
+            "--project",
+            db,
+            cwd=tmp_path,
+        )
         for k in (1, 2)
     ]
     results = [p.communicate(timeout=300) for p in procs]
@@ -556,9 +661,26 @@ def test_store_renamed_transcript_keeps_its_decisions_and_says_so(reviewed, tiny
     assert status[("P01_final", "Honestly the isolation", "loneliness")] == "accepted"
     assert status[("P01_final", "The bailiffs came twic", "debt")] == "rejected"
     assert run.stats["decisions"]["followed"] == {"P01": "P01_final"}
-    assert "decisions on transcript 'P01' follow its text to 'P01_final' (renamed or moved, same content)" in run.stats["warnings"]
-    result = runner.invoke(app, ["code", str(tiny_corpus), "-c", str(tiny_codebook), "-o", str(tmp_path / "r9"),
-                                 "--method", "rule", "--no-cache", "--project", str(project.path)])
+    assert (
+        "decisions on transcript 'P01' follow its text to 'P01_final' (renamed or moved, same content)"
+        in run.stats["warnings"]
+    )
+    result = runner.invoke(
+        app,
+        [
+            "code",
+            str(tiny_corpus),
+            "-c",
+            str(tiny_codebook),
+            "-o",
+            str(tmp_path / "r9"),
+            "--method",
+            "rule",
+            "--no-cache",
+            "--project",
+            str(project.path),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "Warning: decisions on transcript 'P01' follow its text to 'P01_final'" in result.output
 
@@ -567,13 +689,20 @@ def test_store_run_applying_none_of_its_decisions_says_so(reviewed, tiny_corpus,
     project, _ = reviewed
     for name in ("P01.txt", "P02.txt"):
         path = tiny_corpus / name
-        path.write_text(path.read_text(encoding="utf-8").replace(" ", "  "), encoding="utf-8")  # every quote's words re-spaced
+        path.write_text(
+            path.read_text(encoding="utf-8").replace(" ", "  "), encoding="utf-8"
+        )  # every quote's words re-spaced
     run = code(tiny_corpus, tiny_codebook, project)
     assert run.stats["decisions"]["for_this_run"] == 3
-    assert "0 of 3 stored decision(s) on these transcripts were applied (3 orphaned, listed below)" in run.stats["warnings"]
+    assert (
+        "0 of 3 stored decision(s) on these transcripts were applied (3 orphaned, listed below)"
+        in run.stats["warnings"]
+    )
 
 
-def test_store_project_is_found_from_a_subfolder_or_beside_the_transcripts(tmp_path, tiny_corpus, tiny_codebook, monkeypatch):
+def test_store_project_is_found_from_a_subfolder_or_beside_the_transcripts(
+    tmp_path, tiny_corpus, tiny_codebook, monkeypatch
+):
     study = tmp_path
     args = ["-c", str(tiny_codebook), "--method", "rule", "--no-cache", "-q"]
     assert runner.invoke(app, ["code", str(tiny_corpus), "-o", str(study / "r1"), *args]).exit_code == 0
@@ -618,8 +747,12 @@ def test_store_review_status_reports_the_run_asked_for(reviewed, tiny_corpus, ti
 def test_store_review_export_writes_with_out_and_still_takes_to(reviewed, tmp_path):
     project, _ = reviewed
     where = ["--project", str(project.path)]
-    new = runner.invoke(app, ["review", "export", str(tmp_path / "r1"), "-o", str(tmp_path / "new.csv"), "--all", *where])
-    old = runner.invoke(app, ["review", "export", str(tmp_path / "r1"), "--to", str(tmp_path / "old.csv"), "--all", *where])
+    new = runner.invoke(
+        app, ["review", "export", str(tmp_path / "r1"), "-o", str(tmp_path / "new.csv"), "--all", *where]
+    )
+    old = runner.invoke(
+        app, ["review", "export", str(tmp_path / "r1"), "--to", str(tmp_path / "old.csv"), "--all", *where]
+    )
     assert new.exit_code == 0 and old.exit_code == 0, new.output + old.output
     assert (tmp_path / "new.csv").read_bytes() == (tmp_path / "old.csv").read_bytes()
     helped = runner.invoke(app, ["review", "export", "--help"])
@@ -650,8 +783,22 @@ def test_store_a_run_folder_not_recorded_can_be_recorded_later(tmp_path, tiny_co
         raise ProjectBusyError(f"{self.path}: another themekit process is using the project store.")
 
     monkeypatch.setattr(Project, "record_run", busy)
-    result = runner.invoke(app, ["code", str(tiny_corpus), "-c", str(tiny_codebook), "-o", str(folder), "--method", "rule",
-                                 "--no-cache", "--project", str(project_path)])
+    result = runner.invoke(
+        app,
+        [
+            "code",
+            str(tiny_corpus),
+            "-c",
+            str(tiny_codebook),
+            "-o",
+            str(folder),
+            "--method",
+            "rule",
+            "--no-cache",
+            "--project",
+            str(project_path),
+        ],
+    )
     assert result.exit_code == 1
     assert "is complete but not recorded in the project" in result.output
     assert f"themekit history --record {folder}" in " ".join(result.output.split()).replace(" \n", "")

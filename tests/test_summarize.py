@@ -7,7 +7,16 @@ from themekit import code, prevalence_word, summarize
 
 @pytest.mark.parametrize(
     ("count", "total", "word"),
-    [(13, 13, "all"), (9, 13, "most"), (6, 13, "many"), (4, 13, "some"), (3, 13, "several"), (2, 13, "a few"), (1, 13, "one"), (0, 13, "no")],
+    [
+        (13, 13, "all"),
+        (9, 13, "most"),
+        (6, 13, "many"),
+        (4, 13, "some"),
+        (3, 13, "several"),
+        (2, 13, "a few"),
+        (1, 13, "one"),
+        (0, 13, "no"),
+    ],
 )
 def test_summarize_prevalence_words(count, total, word):
     assert prevalence_word(count, total) == word
@@ -93,7 +102,9 @@ def test_summarize_never_quotes_the_folders_interviewer(tmp_path, tiny_codebook)
     assert {t.role for t in run.corpus["P05"].turns if t.speaker == "Jane Smith"} == {"interviewer"}
     assert not any("Jane" in c.segment.speaker for c in run.codings)
     assert run.stats["no_interviewer"] == []
-    assert any(w.startswith("P05: 'Jane Smith' taken as the interviewer by the folder rule") for w in run.stats["warnings"])
+    assert any(
+        w.startswith("P05: 'Jane Smith' taken as the interviewer by the folder rule") for w in run.stats["warnings"]
+    )
     folder = run.save(tmp_path / "run")
     summary = (folder / "summary.md").read_text(encoding="utf-8")
     assert "I still owe 300" in summary or "The debts are still there" in summary  # Robin is quoted
@@ -126,8 +137,15 @@ def test_summarize_and_quote_tables_leave_out_coded_interviewer_speech(tmp_path,
     saved = run.save(tmp_path / "run")
     assert "the worst of it" not in (saved / "summary.md").read_text(encoding="utf-8")
     export_quote_docx(run, tmp_path / "q.docx")
-    cells = [cell.text for table in docx.Document(str(tmp_path / "q.docx")).tables for row in table.rows for cell in row.cells]
+    cells = [
+        cell.text
+        for table in docx.Document(str(tmp_path / "q.docx")).tables
+        for row in table.rows
+        for cell in row.cells
+    ]
     assert any("owe 300" in c for c in cells) and not any("the worst of it" in c for c in cells)
     export_xlsx(run, tmp_path / "q.xlsx")
-    values = [str(v) for ws in load_workbook(tmp_path / "q.xlsx") for row in ws.iter_rows(values_only=True) for v in row]
+    values = [
+        str(v) for ws in load_workbook(tmp_path / "q.xlsx") for row in ws.iter_rows(values_only=True) for v in row
+    ]
     assert any("owe 300" in v for v in values) and not any("the worst of it" in v for v in values)

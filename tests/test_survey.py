@@ -28,12 +28,32 @@ R4,What helped?,I trust my keyworker completely.,rural
 
 def test_survey_code_makes_each_response_a_unit_with_its_attributes(tmp_path, tiny_codebook):
     (tmp_path / "responses.csv").write_text(RESPONSES, encoding="utf-8")
-    result = runner.invoke(app, ["code", str(tmp_path / "responses.csv"), "-c", str(tiny_codebook), "--method", "rule",
-                                 "--unit-column", "ResponseId", "--text-column", "Answer", "--out", str(tmp_path / "run"),
-                                 "--project", str(tmp_path / "project.db")])
+    result = runner.invoke(
+        app,
+        [
+            "code",
+            str(tmp_path / "responses.csv"),
+            "-c",
+            str(tiny_codebook),
+            "--method",
+            "rule",
+            "--unit-column",
+            "ResponseId",
+            "--text-column",
+            "Answer",
+            "--out",
+            str(tmp_path / "run"),
+            "--project",
+            str(tmp_path / "project.db"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     excerpts = pd.read_csv(tmp_path / "run" / "excerpts.csv")
-    assert sorted(zip(excerpts["transcript"], excerpts["code"])) == [("R1", "loneliness"), ("R3", "debt"), ("R4", "trust")]
+    assert sorted(zip(excerpts["transcript"], excerpts["code"])) == [
+        ("R1", "loneliness"),
+        ("R3", "debt"),
+        ("R4", "trust"),
+    ]
     assert set(excerpts["text"]) >= {"I trust my keyworker completely."}
     record = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
     assert record["settings"]["table_columns"] == {"text": "Answer", "speaker": None, "unit": "ResponseId"}
@@ -45,32 +65,87 @@ def test_survey_code_makes_each_response_a_unit_with_its_attributes(tmp_path, ti
 
 
 def test_survey_ids_missing_or_repeated_are_one_message(tmp_path, tiny_codebook):
-    (tmp_path / "responses.csv").write_text("ResponseId,Answer\nR1,one answer here\nR1,another answer\n,a third answer\n", encoding="utf-8")
-    result = runner.invoke(app, ["code", str(tmp_path / "responses.csv"), "-c", str(tiny_codebook), "--method", "rule",
-                                 "--unit-column", "ResponseId", "--out", str(tmp_path / "run"), "--project", str(tmp_path / "p.db")])
+    (tmp_path / "responses.csv").write_text(
+        "ResponseId,Answer\nR1,one answer here\nR1,another answer\n,a third answer\n", encoding="utf-8"
+    )
+    result = runner.invoke(
+        app,
+        [
+            "code",
+            str(tmp_path / "responses.csv"),
+            "-c",
+            str(tiny_codebook),
+            "--method",
+            "rule",
+            "--unit-column",
+            "ResponseId",
+            "--out",
+            str(tmp_path / "run"),
+            "--project",
+            str(tmp_path / "p.db"),
+        ],
+    )
     assert result.exit_code == 1
     assert "2 row(s) have no id or an id another row has in column 'ResponseId'" in result.output
-    assert "row 3: id 'R1' is already on row 2" in result.output and "row 4: no id in column 'ResponseId'" in result.output
+    assert (
+        "row 3: id 'R1' is already on row 2" in result.output and "row 4: no id in column 'ResponseId'" in result.output
+    )
     assert "Traceback" not in result.output
 
 
 def test_survey_unit_column_needs_one_table_not_a_folder(tmp_path, tiny_corpus, tiny_codebook):
-    result = runner.invoke(app, ["code", str(tiny_corpus), "-c", str(tiny_codebook), "--unit-column", "ResponseId",
-                                 "--out", str(tmp_path / "run"), "--project", str(tmp_path / "p.db")])
+    result = runner.invoke(
+        app,
+        [
+            "code",
+            str(tiny_corpus),
+            "-c",
+            str(tiny_codebook),
+            "--unit-column",
+            "ResponseId",
+            "--out",
+            str(tmp_path / "run"),
+            "--project",
+            str(tmp_path / "p.db"),
+        ],
+    )
     assert result.exit_code == 1
     assert "--unit-column reads one table of responses; give its .csv or .xlsx file (not a folder)" in result.output
     (tmp_path / "r.csv").write_text("Id,Answer\nR1,text\n", encoding="utf-8")
-    result = runner.invoke(app, ["code", str(tmp_path / "r.csv"), "-c", str(tiny_codebook), "--unit-column", "ResponseId",
-                                 "--out", str(tmp_path / "run"), "--project", str(tmp_path / "p.db")])
-    assert result.exit_code == 1 and "has no column 'ResponseId' for the response ids (columns are: Id, Answer)" in result.output
+    result = runner.invoke(
+        app,
+        [
+            "code",
+            str(tmp_path / "r.csv"),
+            "-c",
+            str(tiny_codebook),
+            "--unit-column",
+            "ResponseId",
+            "--out",
+            str(tmp_path / "run"),
+            "--project",
+            str(tmp_path / "p.db"),
+        ],
+    )
+    assert (
+        result.exit_code == 1
+        and "has no column 'ResponseId' for the response ids (columns are: Id, Answer)" in result.output
+    )
 
 
 def test_survey_xlsx_in_cp1252_csv_and_review_decisions_follow_each_answer(tmp_path, tiny_codebook):
     frame = pd.read_csv(__import__("io").StringIO(RESPONSES), dtype=str, keep_default_na=False)
     frame.to_excel(tmp_path / "responses.xlsx", index=False)
     project = Project(tmp_path / "project.db")
-    run = themekit.code(tmp_path / "responses.xlsx", tiny_codebook, methods="rule", cache_dir=None, project=project,
-                        unit_column="ResponseId", text_column="Answer")
+    run = themekit.code(
+        tmp_path / "responses.xlsx",
+        tiny_codebook,
+        methods="rule",
+        cache_dir=None,
+        project=project,
+        unit_column="ResponseId",
+        text_column="Answer",
+    )
     run.save(tmp_path / "r1")
     export_review(run, tmp_path / "review.csv", project)
     with (tmp_path / "review.csv").open(encoding="utf-8") as handle:
@@ -85,8 +160,15 @@ def test_survey_xlsx_in_cp1252_csv_and_review_decisions_follow_each_answer(tmp_p
     # the same answers in a Windows-1252 CSV, one answer (R4) edited: the decisions on R1 and R3 still apply
     edited = RESPONSES.replace("I trust my keyworker completely.", "I trust my keyworker completely – café chats.")
     (tmp_path / "responses.csv").write_bytes(edited.encode("cp1252"))
-    again = themekit.code(tmp_path / "responses.csv", tiny_codebook, methods="rule", cache_dir=None, project=project,
-                          unit_column="ResponseId", text_column="Answer")
+    again = themekit.code(
+        tmp_path / "responses.csv",
+        tiny_codebook,
+        methods="rule",
+        cache_dir=None,
+        project=project,
+        unit_column="ResponseId",
+        text_column="Answer",
+    )
     status = {(c.segment.transcript.id, c.code_id): c.status for c in again.codings}
     assert status == {("R1", "loneliness"): "accepted", ("R3", "debt"): "rejected", ("R4", "trust"): "suggested"}
     assert "café" in again.corpus.transcripts[2].text

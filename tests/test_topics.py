@@ -108,9 +108,26 @@ def test_byte_identical_across_processes(sample_suggestions, tmp_path):
     here = (suggestions.save(tmp_path / "here") / "suggestions.yaml").read_bytes()
     shutil.copytree(cache, tmp_path / "cache")  # the other process reads a copy of the session's embeddings
     done = subprocess.run(
-        [sys.executable, "-m", "themekit", "suggest", str(SAMPLE), "-c", str(SAMPLE_CODEBOOK), "-o", str(tmp_path / "there"),
-         "--method", "rule", "--cache-dir", str(tmp_path / "cache"), "-q"],
-        capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "random"}, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "themekit",
+            "suggest",
+            str(SAMPLE),
+            "-c",
+            str(SAMPLE_CODEBOOK),
+            "-o",
+            str(tmp_path / "there"),
+            "--method",
+            "rule",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONHASHSEED": "random"},
+        timeout=600,
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "there" / "suggestions.yaml").read_bytes() == here
@@ -120,7 +137,9 @@ def test_byte_identical_across_processes(sample_suggestions, tmp_path):
 def test_planted_themes_come_back_as_topics(tmp_path):
     """A study-sized corpus (a few hundred segments) gives topics that recover planted themes."""
     planted = _planted_generator().generate(tmp_path / "planted", transcripts=8, words=700, seed=3)
-    suggestions = suggest_topics(tmp_path / "planted" / "transcripts", SAMPLE_CODEBOOK, methods="rule", all_segments=True)
+    suggestions = suggest_topics(
+        tmp_path / "planted" / "transcripts", SAMPLE_CODEBOOK, methods="rule", all_segments=True
+    )
     theme_at = {(p.transcript, p.start): p.theme for p in planted}
     truth = [theme_at.get((s.transcript.id, s.start), "none") for s in suggestions.segments]
     assert 250 <= len(truth) <= 600
@@ -133,13 +152,21 @@ def test_planted_themes_come_back_as_topics(tmp_path):
 
 
 def test_too_small_corpus_says_how_many_segments_it_needs(tmp_path, tiny_codebook):
-    write(tmp_path / "few" / "P01.txt", "Interviewer: Hello?\n\nP01: The bus was late again and I missed my appointment.\n")
+    write(
+        tmp_path / "few" / "P01.txt",
+        "Interviewer: Hello?\n\nP01: The bus was late again and I missed my appointment.\n",
+    )
     with pytest.raises(TooFewSegmentsError) as info:
         suggest_topics(tmp_path / "few", tiny_codebook, methods="rule", all_segments=True, cache_dir=None)
     assert f"1 participant segments (1 in all); topic suggestions need at least {MIN_SEGMENTS}" in str(info.value)
-    result = runner.invoke(app, ["suggest", str(tmp_path / "few"), "-c", str(tiny_codebook), "-o", "out", "--method", "rule"])
+    result = runner.invoke(
+        app, ["suggest", str(tmp_path / "few"), "-c", str(tiny_codebook), "-o", "out", "--method", "rule"]
+    )
     assert result.exit_code == 1
-    assert "uncoded participant segments" in result.output and "or cluster every participant segment (--all)" in result.output
+    assert (
+        "uncoded participant segments" in result.output
+        and "or cluster every participant segment (--all)" in result.output
+    )
     assert "Traceback" not in result.output
 
 
@@ -152,8 +179,19 @@ def test_merge_adds_picked_drafts_bumps_version_and_keeps_comments(sample_sugges
     codebook.write_text(original, encoding="utf-8")
     picks = [d.id for d in suggestions.drafts[:2]]
     result = runner.invoke(
-        app, ["codebook", "merge", str(codebook), str(folder / "suggestions.yaml"), "--pick", ",".join(picks),
-              "--theme", "emergent", "--theme-label", "Emergent themes"],
+        app,
+        [
+            "codebook",
+            "merge",
+            str(codebook),
+            str(folder / "suggestions.yaml"),
+            "--pick",
+            ",".join(picks),
+            "--theme",
+            "emergent",
+            "--theme-label",
+            "Emergent themes",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "version 1.0.0 → 1.1.0" in result.output
@@ -183,7 +221,9 @@ def test_merge_errors_name_the_fix(sample_suggestions, tmp_path):
     before = codebook.read_bytes()
     first = suggestions.drafts[0].id
 
-    result = runner.invoke(app, ["codebook", "merge", str(codebook), str(sugg), "--pick", "nope", "--theme", "learning_points"])
+    result = runner.invoke(
+        app, ["codebook", "merge", str(codebook), str(sugg), "--pick", "nope", "--theme", "learning_points"]
+    )
     assert result.exit_code == 1 and "no draft 'nope'" in result.output and first in result.output
 
     result = runner.invoke(app, ["codebook", "merge", str(codebook), str(sugg), "--pick", first, "--theme", "emergent"])
@@ -194,7 +234,9 @@ def test_merge_errors_name_the_fix(sample_suggestions, tmp_path):
     data["drafts"][0]["label"] = ""
     data["drafts"][0]["colour"] = "red"
     sugg.write_text(yaml.safe_dump(data), encoding="utf-8")
-    result = runner.invoke(app, ["codebook", "merge", str(codebook), str(sugg), "--pick", first, "--theme", "learning_points"])
+    result = runner.invoke(
+        app, ["codebook", "merge", str(codebook), str(sugg), "--pick", first, "--theme", "learning_points"]
+    )
     assert result.exit_code == 1
     assert "drafts[0].label" in result.output and "drafts[0].colour" in result.output
     assert codebook.read_bytes() == before
@@ -203,7 +245,9 @@ def test_merge_errors_name_the_fix(sample_suggestions, tmp_path):
     data["drafts"][0] = {**data["drafts"][0], "label": "Fine", "id": "transport"}
     del data["drafts"][0]["colour"]
     sugg.write_text(yaml.safe_dump(data), encoding="utf-8")
-    result = runner.invoke(app, ["codebook", "merge", str(codebook), str(sugg), "--pick", "transport", "--theme", "learning_points"])
+    result = runner.invoke(
+        app, ["codebook", "merge", str(codebook), str(sugg), "--pick", "transport", "--theme", "learning_points"]
+    )
     assert result.exit_code == 1 and "already has a code 'transport'" in result.output
     assert codebook.read_bytes() == before
 
@@ -219,23 +263,38 @@ def test_bump_version():
 def test_status_draft_is_in_the_schema_and_leaves_old_hashes_alone(tmp_path):
     text = SAMPLE_CODEBOOK.read_text(encoding="utf-8")
     plain = themekit.Codebook.load(SAMPLE_CODEBOOK)
-    explicit = write(tmp_path / "cb.yaml", re.sub(r"(\n        label: Rewarding and enjoyable role\n)", r"\1        status: active\n", text, count=1))
+    explicit = write(
+        tmp_path / "cb.yaml",
+        re.sub(r"(\n        label: Rewarding and enjoyable role\n)", r"\1        status: active\n", text, count=1),
+    )
     assert themekit.Codebook.load(explicit).sha256 == plain.sha256
-    bad = write(tmp_path / "bad.yaml", text.replace("label: Rewarding and enjoyable role\n", "label: Rewarding and enjoyable role\n        status: maybe\n", 1))
+    bad = write(
+        tmp_path / "bad.yaml",
+        text.replace(
+            "label: Rewarding and enjoyable role\n", "label: Rewarding and enjoyable role\n        status: maybe\n", 1
+        ),
+    )
     with pytest.raises(themekit.CodebookError, match="status"):
         themekit.Codebook.load(bad)
 
 
 def test_merge_reports_unreadable_suggestions_yaml_without_traceback(tmp_path):
-    sugg = write(tmp_path / "suggestions.yaml", "drafts:\n  - id: draft_a\n    label: A\n    definition: x\n    seen: 2024-02-30\n")
+    sugg = write(
+        tmp_path / "suggestions.yaml",
+        "drafts:\n  - id: draft_a\n    label: A\n    definition: x\n    seen: 2024-02-30\n",
+    )
     codebook = tmp_path / "cb.yaml"
     codebook.write_text(SAMPLE_CODEBOOK.read_text(encoding="utf-8"), encoding="utf-8")
-    result = runner.invoke(app, ["codebook", "merge", str(codebook), str(sugg), "--pick", "draft_a", "--theme", "learning_points"])
+    result = runner.invoke(
+        app, ["codebook", "merge", str(codebook), str(sugg), "--pick", "draft_a", "--theme", "learning_points"]
+    )
     assert result.exit_code == 1
     assert "impossible date" in result.output and "Traceback" not in result.output
     # Schema problems carry the line of the draft in the file.
     write(sugg, "drafts:\n  - id: draft_a\n    label: A\n    definition: x\n    colour: red\n")
-    result = runner.invoke(app, ["codebook", "merge", str(codebook), str(sugg), "--pick", "draft_a", "--theme", "learning_points"])
+    result = runner.invoke(
+        app, ["codebook", "merge", str(codebook), str(sugg), "--pick", "draft_a", "--theme", "learning_points"]
+    )
     assert result.exit_code == 1 and "drafts[0].colour (line 5)" in result.output
 
 
@@ -246,9 +305,13 @@ def _analyzer():
 
 
 def test_topics_key_terms_hold_no_filler_and_one_form_per_word():
-    terms = _analyzer()("Erm, you know, the counsellors were kind of, like, really helpful, yeah. Um, okay, XXXX took the counsellor's debts.")
+    terms = _analyzer()(
+        "Erm, you know, the counsellors were kind of, like, really helpful, yeah. Um, okay, XXXX took the counsellor's debts."
+    )
     assert terms == ["counsellor", "helpful", "counsellor", "debt", "counsellor debt"]
-    assert not {"erm", "um", "know", "kind", "like", "yeah", "okay", "xxxx", "took", "take"} & {w for t in terms for w in t.split()}
+    assert not {"erm", "um", "know", "kind", "like", "yeah", "okay", "xxxx", "took", "take"} & {
+        w for t in terms for w in t.split()
+    }
     assert "counsellors" not in terms and terms.count("counsellor") == 2
 
 
@@ -320,11 +383,18 @@ def test_topics_a_topic_of_back_channel_alone_gives_no_draft(tmp_path):
     from themekit.nlp.segment import segment_corpus
 
     for name in ("P1", "P2", "P3"):
-        write(tmp_path / "t" / f"{name}.txt", f"Interviewer: Right?\n\n{name}: Yeah, exactly, totally. Okay, yeah, you know.")
-    pool = segment_corpus(themekit.read_corpus(tmp_path / "t"), load_pipeline("blank"), unit="turn", min_words=1).segments
+        write(
+            tmp_path / "t" / f"{name}.txt",
+            f"Interviewer: Right?\n\n{name}: Yeah, exactly, totally. Okay, yeah, you know.",
+        )
+    pool = segment_corpus(
+        themekit.read_corpus(tmp_path / "t"), load_pipeline("blank"), unit="turn", min_words=1
+    ).segments
     model = _Topics({0: [("exactly totally", 0.9)]})
     vectors = np.eye(len(pool))
-    assert _drafts(model, pool, [0] * len(pool), vectors, Codebook.load(SAMPLE_CODEBOOK), [], np.zeros((0, len(pool))), {}, 2) == ([], [])
+    assert _drafts(
+        model, pool, [0] * len(pool), vectors, Codebook.load(SAMPLE_CODEBOOK), [], np.zeros((0, len(pool))), {}, 2
+    ) == ([], [])
 
 
 def test_topics_key_terms_are_content_words_not_hedges_numbers_or_time():
@@ -334,7 +404,19 @@ def test_topics_key_terms_are_content_words_not_hedges_numbers_or_time():
     )
     words = {w for t in terms for w in t.split()}
     assert {"housing", "benefit", "lose", "glass"} <= words
-    assert not words & {"genuinely", "completely", "feel", "thinking", "gentleman", "eighteen", "month", "ago", "half", "year", "glasse"}
+    assert not words & {
+        "genuinely",
+        "completely",
+        "feel",
+        "thinking",
+        "gentleman",
+        "eighteen",
+        "month",
+        "ago",
+        "half",
+        "year",
+        "glasse",
+    }
 
 
 _SUBJECTS = {
@@ -375,12 +457,18 @@ def test_topics_small_talk_is_not_clustered_and_drafts_name_the_subjects(tmp_pat
         lines = [f"P{n}: {_SUBJECTS['housing'][n]}", f"P{n}: {_SUBJECTS['transport'][n]}"]
         lines += [f"P{n}: {_SMALL_TALK[(n + k) % 6]}" for k in range(4)]
         lines += [f"P{n}: {_SUBJECTS[s][(n + 3) % 6]}" for s in ("housing", "transport")]
-        write(tmp_path / "t" / f"P{n}.txt", "Interviewer: Tell me more?\n\n" + "\n\nInterviewer: And?\n\n".join(lines) + "\n")
+        write(
+            tmp_path / "t" / f"P{n}.txt",
+            "Interviewer: Tell me more?\n\n" + "\n\nInterviewer: And?\n\n".join(lines) + "\n",
+        )
     suggestions = suggest_topics(tmp_path / "t", SAMPLE_CODEBOOK, methods="rule", all_segments=True, n_topics=2,
                                  cache_dir=embedding_cache)  # fmt: skip
     src = suggestions.source
     assert src["small_talk"] == 24 and src["clustered"] == 24
-    assert not any(t.startswith(("Yeah", "Um,", "Oh", "Right", "[laughs]", "So that")) for t in (s.text for s in suggestions.segments))
+    assert not any(
+        t.startswith(("Yeah", "Um,", "Oh", "Right", "[laughs]", "So that"))
+        for t in (s.text for s in suggestions.segments)
+    )
     named = {frozenset(w for term, _ in d.key_terms for w in term.split()) for d in suggestions.drafts}
     assert len(suggestions.drafts) == 2
     assert any({"housing", "rent", "landlord", "flat"} & words for words in named)
@@ -406,13 +494,19 @@ def test_topics_a_topic_below_the_coherence_floor_is_reported_as_dropped(tmp_pat
     from themekit.nlp.segment import segment_corpus
 
     for name in ("P1", "P2", "P3"):
-        write(tmp_path / "t" / f"{name}.txt", f"Interviewer: And?\n\n{name}: The housing officer found the flat at last.")
-    pool = segment_corpus(themekit.read_corpus(tmp_path / "t"), load_pipeline("blank"), unit="turn", min_words=1).segments
+        write(
+            tmp_path / "t" / f"{name}.txt", f"Interviewer: And?\n\n{name}: The housing officer found the flat at last."
+        )
+    pool = segment_corpus(
+        themekit.read_corpus(tmp_path / "t"), load_pipeline("blank"), unit="turn", min_words=1
+    ).segments
     model = _Topics({0: [("housing officer", 0.9), ("flat", 0.5)]})
     apart = np.eye(len(pool))  # three segments that say unrelated things: coherence 0
     codebook = Codebook.load(SAMPLE_CODEBOOK)
     drafts, dropped = _drafts(model, pool, [0] * len(pool), apart, codebook, [], np.zeros((0, len(pool))), {}, 2)
-    assert drafts == [] and dropped == [{"size": 3, "transcripts": 3, "coherence": 0.0, "key_terms": ["housing officer", "flat"]}]
+    assert drafts == [] and dropped == [
+        {"size": 3, "transcripts": 3, "coherence": 0.0, "key_terms": ["housing officer", "flat"]}
+    ]
     source = {"clustered": 3, "scope": "all", "transcripts": 3, "outliers": 0, "not_drafted": 3, "min_transcripts": 3,
               "small_talk": 0, "dropped": dropped, "settings": {"min_coherence": MIN_COHERENCE}}  # fmt: skip
     text = Suggestions([], model, pool, [0] * 3, apart, codebook, source).to_markdown()

@@ -43,8 +43,17 @@ class FakeLearner:
         self.noted += 1
 
     def status(self):
-        return [{"code": "debt", "label": "Debt", "decisions": self.noted, "positives": 1, "cv_f1": 0.75, "cv_kappa": None,
-                 "ready": True}]
+        return [
+            {
+                "code": "debt",
+                "label": "Debt",
+                "decisions": self.noted,
+                "positives": 1,
+                "cv_f1": 0.75,
+                "cv_kappa": None,
+                "ready": True,
+            }
+        ]
 
     def close(self):
         self.closed = True
@@ -72,7 +81,9 @@ def served(tmp_path, tiny_corpus, tiny_codebook):
 def chips(html: str) -> dict[tuple[str, str], str]:
     """(code, status) → the first chip's id with them, from a transcript page (in reading order)."""
     found: dict[tuple[str, str], str] = {}
-    for m in re.finditer(r'class="chip [^"]*" tabindex="-1" data-id="(\w+)" data-code="(\w+)" data-status="(\w+)"', html):
+    for m in re.finditer(
+        r'class="chip [^"]*" tabindex="-1" data-id="(\w+)" data-code="(\w+)" data-status="(\w+)"', html
+    ):
         found.setdefault((m[2], m[3]), m[1])
     return found
 
@@ -106,27 +117,47 @@ def test_web_transcript_view_shows_speakers_codings_and_codebook(served):
 def test_web_accept_and_reject_record_decisions_by_the_coder(served):
     client, project, run = served
     ids = chips(client.get("/t/P01").text)
-    answer = post(client, "/api/decide", {"id": ids[("loneliness", "suggested")], "decision": "accept", "note": "clear"})
+    answer = post(
+        client, "/api/decide", {"id": ids[("loneliness", "suggested")], "decision": "accept", "note": "clear"}
+    )
     assert answer.status_code == 200 and answer.json()["statuses"][ids[("loneliness", "suggested")]] == "accepted"
     assert post(client, "/api/decide", {"id": ids[("debt", "suggested")], "decision": "reject"}).status_code == 200
     with Project(project) as store:
         made = [(d.coder, d.quote[:22], d.code, d.decision, d.note) for d in store.decisions()]
-    assert made == [("alex", "Honestly the isolation", "loneliness", "accept", "clear"),
-                    ("alex", "The debts piled up and", "debt", "reject", "")]
+    assert made == [
+        ("alex", "Honestly the isolation", "loneliness", "accept", "clear"),
+        ("alex", "The debts piled up and", "debt", "reject", ""),
+    ]
     page = client.get("/t/P01").text
     assert ("loneliness", "accepted") in chips(page) and ("debt", "rejected") in chips(page)
     p01 = sum(1 for c in run.codings if c.segment.transcript.id == "P01")
-    assert re.search(rf">P01</a></td>(<td>\d+</td>){{2}}<td>{p01 - 1}</td><td>{p01 - 2}</td><td>2</td>", client.get("/").text)
+    assert re.search(
+        rf">P01</a></td>(<td>\d+</td>){{2}}<td>{p01 - 1}</td><td>{p01 - 2}</td><td>2</td>", client.get("/").text
+    )
 
 
 def test_web_change_add_and_span_coding(served):
     client, project, run = served
     ids = chips(client.get("/t/P01").text)
-    assert post(client, "/api/decide", {"id": ids[("debt", "suggested")], "decision": "change", "code": "trust"}).status_code == 200
+    assert (
+        post(
+            client, "/api/decide", {"id": ids[("debt", "suggested")], "decision": "change", "code": "trust"}
+        ).status_code
+        == 200
+    )
     text = next(t for t in run.corpus if t.id == "P02").text
     start = text.index("people were kind")
-    answer = post(client, "/api/code", {"transcript": "P02", "start": start - 1, "end": start + len("people were kind"),
-                                        "code": "trust", "note": "kindness"})
+    answer = post(
+        client,
+        "/api/code",
+        {
+            "transcript": "P02",
+            "start": start - 1,
+            "end": start + len("people were kind"),
+            "code": "trust",
+            "note": "kindness",
+        },
+    )
     assert answer.status_code == 200
     with Project(project) as store:
         change, add = store.decisions()
@@ -215,16 +246,26 @@ def test_web_queue_orders_by_the_learner_and_shows_its_status(served):
 
 def test_web_hostile_text_is_escaped(tmp_path, tiny_codebook):
     folder = tmp_path / "hostile"
-    write(folder / "H01.txt", """\
+    write(
+        folder / "H01.txt",
+        """\
         Interviewer: Tell me <b>about</b> it.
 
         H01: <script>alert(1)</script> the debt was awful. =HYPERLINK("http://evil.example","x") and the bailiffs came.
-        """)
+        """,
+    )
     project = tmp_path / "project.db"
     run = themekit.code(folder, tiny_codebook, methods="rule", cache_dir=None, project=project)
     run.save(tmp_path / "r1")
-    with TestClient(create_app(project, run, coder="<img src=x onerror=alert(2)>", token=TOKEN), base_url="http://127.0.0.1") as client:
-        for page in (client.get("/t/H01"), client.get("/search", params={"q": "<script>"}), client.get("/queue"), client.get("/")):
+    with TestClient(
+        create_app(project, run, coder="<img src=x onerror=alert(2)>", token=TOKEN), base_url="http://127.0.0.1"
+    ) as client:
+        for page in (
+            client.get("/t/H01"),
+            client.get("/search", params={"q": "<script>"}),
+            client.get("/queue"),
+            client.get("/"),
+        ):
             assert "<script>alert" not in page.text and "<img src=x" not in page.text and "<b>about" not in page.text
             assert "script-src 'self'" in page.headers["content-security-policy"]
         view = client.get("/t/H01").text
@@ -242,7 +283,12 @@ def test_web_name_is_asked_once_and_blind_hides_other_coders(tmp_path, tiny_corp
     with TestClient(create_app(project, run, blind=True, token=TOKEN), base_url="http://127.0.0.1") as client:
         first = client.get("/t/P01", follow_redirects=False)
         assert first.status_code == 303 and first.headers["location"] == "/coder?next=/t/P01"
-        assert client.post("/coder", data={"name": "bob", "token": TOKEN, "next": "//evil.example"}, follow_redirects=False).headers["location"] == "/"
+        assert (
+            client.post(
+                "/coder", data={"name": "bob", "token": TOKEN, "next": "//evil.example"}, follow_redirects=False
+            ).headers["location"]
+            == "/"
+        )
         ids = chips(client.get("/t/P01").text)
         post(client, "/api/decide", {"id": ids[("debt", "suggested")], "decision": "reject"})
         assert ("debt", "rejected") in chips(client.get("/t/P01").text)
@@ -290,10 +336,23 @@ def test_web_decisions_change_the_next_run_as_a_sheets_do(tmp_path, tiny_corpus,
         sheet_run = code(sheet_project)
         sheet_run.save(tmp_path / "r2")
         export_review(sheet_run, tmp_path / "review.csv", store)
-        filled = _fill(tmp_path / "review.csv", tmp_path / "filled.csv", {
-            ("Honestly the isolation", "loneliness"): ("accept", ""), ("The debts piled", "debt"): ("reject", ""),
-            ("I trust her", "trust"): ("add", "loneliness"), (next(c.segment.text for c in first.codings if c.segment.transcript.id == "P02" and c.code_id == "loneliness")[:20], "loneliness"): ("change", "trust"),
-        })
+        filled = _fill(
+            tmp_path / "review.csv",
+            tmp_path / "filled.csv",
+            {
+                ("Honestly the isolation", "loneliness"): ("accept", ""),
+                ("The debts piled", "debt"): ("reject", ""),
+                ("I trust her", "trust"): ("add", "loneliness"),
+                (
+                    next(
+                        c.segment.text
+                        for c in first.codings
+                        if c.segment.transcript.id == "P02" and c.code_id == "loneliness"
+                    )[:20],
+                    "loneliness",
+                ): ("change", "trust"),
+            },
+        )
         assert import_review(filled, store, coder="alex").recorded == 4
     columns = ["transcript", "start", "end", "code", "status", "method"]
     by_app, by_sheet = code(app_project).excerpts[columns], code(sheet_project).excerpts[columns]
@@ -307,10 +366,19 @@ def test_web_cli_serve_says_what_is_wrong(tmp_path, tiny_corpus, tiny_codebook):
     project = tmp_path / "project.db"
     themekit.code(tiny_corpus, tiny_codebook, methods="rule", cache_dir=None, project=project).save(tmp_path / "r1")
     unknown = runner.invoke(cli, ["review", "serve", "r9", "--project", str(project)])
-    assert unknown.exit_code == 1 and "r9: not a run folder, nor a run id or number of 'themekit history'" in unknown.output
+    assert (
+        unknown.exit_code == 1
+        and "r9: not a run folder, nor a run id or number of 'themekit history'" in unknown.output
+    )
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        taken = runner.invoke(cli, ["review", "serve", str(tmp_path / "r1"), "--project", str(project), "--port", str(port)])
-    assert taken.exit_code == 1 and f"--port {port} on 127.0.0.1 is in use" in taken.output and "Traceback" not in taken.output
+        taken = runner.invoke(
+            cli, ["review", "serve", str(tmp_path / "r1"), "--project", str(project), "--port", str(port)]
+        )
+    assert (
+        taken.exit_code == 1
+        and f"--port {port} on 127.0.0.1 is in use" in taken.output
+        and "Traceback" not in taken.output
+    )

@@ -19,7 +19,9 @@ from .conftest import ROOT, write
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium is not installed (.ci/run installs it from Debian)"),
+    pytest.mark.skipif(
+        shutil.which("chromium") is None, reason="Chromium is not installed (.ci/run installs it from Debian)"
+    ),
 ]
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install -e '.[dev]')")
 
@@ -45,7 +47,9 @@ themes:
 @pytest.fixture
 def live(tmp_path):
     """A coded project served by uvicorn in a thread; yields (base URL, project path, run)."""
-    write(tmp_path / "t" / "P01.txt", """\
+    write(
+        tmp_path / "t" / "P01.txt",
+        """\
         [00:00:05] Interviewer: How have things been since you moved into the flat?
 
         [00:00:12] P01: Honestly the isolation in the damp flat was the worst part, and my sister was far away. I felt isolated and lonely every day.
@@ -53,12 +57,16 @@ def live(tmp_path):
         [00:01:40] Interviewer: And money?
 
         [00:01:44] P01: The debts piled up and I still owe 300 to the landlord. The bailiffs came twice, my kids saw it. I trust my keyworker, she trusted me back and my mum helped.
-        """)
-    write(tmp_path / "t" / "P02.txt", """\
+        """,
+    )
+    write(
+        tmp_path / "t" / "P02.txt",
+        """\
         Interviewer: What helped you most?
 
         P02: People at the group were kind to me. My sister rang every week.
-        """)
+        """,
+    )
     codebook = write(tmp_path / "codebook.yaml", CODEBOOK)
     project = tmp_path / "project.db"
     run = themekit.code(tmp_path / "t", codebook, methods="rule", cache_dir=None, project=project)

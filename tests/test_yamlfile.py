@@ -40,7 +40,9 @@ def _read(text: str, monkeypatch: pytest.MonkeyPatch, *, fast: bool) -> yamlfile
 
 
 @needs_libyaml
-@pytest.mark.parametrize("text", [DOCUMENT, SAMPLE_CODEBOOK.read_text(encoding="utf-8")], ids=["shapes", "sample codebook"])
+@pytest.mark.parametrize(
+    "text", [DOCUMENT, SAMPLE_CODEBOOK.read_text(encoding="utf-8")], ids=["shapes", "sample codebook"]
+)
 def test_yamlfile_libyaml_and_python_give_the_same_data_lines_and_duplicates(text, monkeypatch):
     fast, slow = _read(text, monkeypatch, fast=True), _read(text, monkeypatch, fast=False)
     assert fast.data == slow.data
@@ -67,9 +69,15 @@ def test_yamlfile_codebook_is_read_without_the_pure_python_loader(monkeypatch):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("a:\n\tb: 1\n", "not valid YAML (found character '\\t' that cannot start any token); indent with spaces, not tabs"),
+        (
+            "a:\n\tb: 1\n",
+            "not valid YAML (found character '\\t' that cannot start any token); indent with spaces, not tabs",
+        ),
         ("a: &x [1]\nb: *x\nc: *y\n", "not valid YAML (found undefined alias 'y')"),
-        ("a: 2024-02-30\n", "a value could not be read (day is out of range for month): an impossible date, a wrong !!tag, or nesting too deep"),
+        (
+            "a: 2024-02-30\n",
+            "a value could not be read (day is out of range for month): an impossible date, a wrong !!tag, or nesting too deep",
+        ),
     ],
 )
 def test_yamlfile_refusals_are_worded_by_the_python_loader(text, message):

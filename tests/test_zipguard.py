@@ -39,7 +39,10 @@ def test_zipguard_refuses_an_entry_by_its_header():
     with pytest.raises(ZipLimitError) as info:
         guard.read(archive.getinfo("big.txt"), limit=2000, what="the source")
     assert info.value.kind == "size"
-    assert info.value.problem == "the source (big.txt) unpacks to 3,000 bytes, over the 2,000 bytes allowed; refused unread"
+    assert (
+        info.value.problem
+        == "the source (big.txt) unpacks to 3,000 bytes, over the 2,000 bytes allowed; refused unread"
+    )
     assert guard.read_total == 0
 
 
@@ -65,7 +68,9 @@ def test_zipguard_counts_every_read_towards_the_total():
         guard.read(archive.getinfo("b.txt"))
     assert info.value.kind == "total"
     assert info.value.problem == "unpacks to more than 1,000 bytes in all; refused"
-    with pytest.raises(ZipLimitError, match="unpacks to 1,200 bytes, more than the 1,000 bytes allowed; refused unread"):
+    with pytest.raises(
+        ZipLimitError, match="unpacks to 1,200 bytes, more than the 1,000 bytes allowed; refused unread"
+    ):
         guard.check_declared_total()
 
 

@@ -118,7 +118,9 @@ def load_settings(path: str | Path | None = None) -> Settings:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise SettingsError(f"{path}: cannot read the settings file ({exc.strerror}). Check the path given as config=.", param="config") from exc
+        raise SettingsError(
+            f"{path}: cannot read the settings file ({exc.strerror}). Check the path given as config=.", param="config"
+        ) from exc
     try:
         document = load_yaml(text, max_depth=20, max_aliases=20)
     except YamlError as exc:

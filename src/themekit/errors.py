@@ -228,6 +228,8 @@ class YamlError(ThemekitError):
         self.kind = kind
         self.line = line
         self.column = column
+
+
 class GoldFileError(GoldError):
     """A gold or coder file cannot be read at all: missing, or not CSV."""
 
@@ -310,6 +312,7 @@ class SuggestionsError(ThemekitError):
     """A suggestions file has no draft codes to merge."""
 
     code = "E901"
+
 
 class ZipLimitError(ThemekitError):
     """A zip archive breaks one of the guard's limits.

@@ -259,7 +259,6 @@ def categorical(values: Iterable, categories: Iterable) -> pd.Categorical:
     return pd.Categorical(values, categories=list(dict.fromkeys(categories)))
 
 
-
 def role_categories(values: Sequence[str]) -> tuple[str, ...]:
     """The categories of a ``role`` column: both roles, then any other value seen."""
     return ROLES + tuple(sorted(set(values) - set(ROLES)))

@@ -54,7 +54,10 @@ def test_hostile_codebook_renamed_from_cycles(tmp_path):
     )
     _, problems = _problems(write(tmp_path / "cycle.yaml", text))
     messages = list(problems.values())
-    assert any(m.startswith("'debt' is still a code or theme id (line 16); renames would go round in a cycle") for m in messages)
+    assert any(
+        m.startswith("'debt' is still a code or theme id (line 16); renames would go round in a cycle")
+        for m in messages
+    )
     assert "'loneliness' is this code's own id; a code cannot be renamed from itself" in messages
     assert any(m.startswith("'loneliness' is still a code or theme id") for m in messages)
     assert any(m.startswith("'isolation_old' is also claimed by themes[0].codes[0]") for m in messages)
@@ -62,8 +65,8 @@ def test_hostile_codebook_renamed_from_cycles(tmp_path):
 
 def test_hostile_codebook_catastrophic_regex_is_refused_and_cannot_hang_a_run(tmp_path, tiny_corpus):
     text = TINY_CODEBOOK.replace(
-        "          - [{LOWER: \"owe\"}, {LIKE_NUM: true}]\n",
-        "          - [{LOWER: \"owe\"}, {LIKE_NUM: true}]\n          - [{TEXT: {REGEX: \"(a+)+$\"}}]\n",
+        '          - [{LOWER: "owe"}, {LIKE_NUM: true}]\n',
+        '          - [{LOWER: "owe"}, {LIKE_NUM: true}]\n          - [{TEXT: {REGEX: "(a+)+$"}}]\n',
     )
     path = write(tmp_path / "regex.yaml", text)
     (tiny_corpus / "P03.txt").write_text("Interviewer: Go on.\n\nP03: " + "a" * 40 + "! is what I shouted.\n")
@@ -77,7 +80,9 @@ def test_hostile_codebook_catastrophic_regex_is_refused_and_cannot_hang_a_run(tm
 
 
 def test_hostile_codebook_unknown_keys_and_patterns(tmp_path):
-    text = TINY_CODEBOOK.replace("        examples: [\"I had nobody to talk to.\"]\n", "        exmaples: [x]\n        patterns: [[{FOO: 1}]]\n")
+    text = TINY_CODEBOOK.replace(
+        '        examples: ["I had nobody to talk to."]\n', "        exmaples: [x]\n        patterns: [[{FOO: 1}]]\n"
+    )
     _, problems = _problems(write(tmp_path / "bad.yaml", text))
     messages = " | ".join(problems.values())
     assert "unknown key 'exmaples'; did you mean 'examples'?" in messages
@@ -104,8 +109,8 @@ def test_hostile_codebook_deep_brackets_are_refused_quickly(tmp_path):
 )
 def test_hostile_codebook_catastrophic_shapes_are_refused_naming_code_and_pattern(tmp_path, regex, why):
     text = TINY_CODEBOOK.replace(
-        "          - [{LOWER: \"owe\"}, {LIKE_NUM: true}]\n",
-        f"          - [{{LOWER: \"owe\"}}, {{LIKE_NUM: true}}]\n          - [{{TEXT: {{REGEX: \"{regex}\"}}}}]\n",
+        '          - [{LOWER: "owe"}, {LIKE_NUM: true}]\n',
+        f'          - [{{LOWER: "owe"}}, {{LIKE_NUM: true}}]\n          - [{{TEXT: {{REGEX: "{regex}"}}}}]\n',
     )
     _, problems = _problems(write(tmp_path / "regex.yaml", text))
     [(where, message)] = [(p, m) for (p, _), m in problems.items()]
@@ -120,15 +125,19 @@ def test_hostile_codebook_slow_regex_is_switched_off_not_hung(tmp_path, tiny_cor
     from themekit.util import saferegex
 
     monkeypatch.setattr(saferegex, "REGEX_TIMEOUT", 0.05)
-    monkeypatch.setattr("themekit.codebook.book.catastrophic_shape", lambda regex: None)  # a shape the check does not know
+    monkeypatch.setattr(
+        "themekit.codebook.book.catastrophic_shape", lambda regex: None
+    )  # a shape the check does not know
     slow = "^(a|aa)+$"
     text = TINY_CODEBOOK.replace(
-        "          - [{LOWER: \"owe\"}, {LIKE_NUM: true}]\n",
-        f"          - [{{LOWER: \"owe\"}}, {{LIKE_NUM: true}}]\n          - [{{TEXT: {{REGEX: \"{slow}\"}}}}]\n",
+        '          - [{LOWER: "owe"}, {LIKE_NUM: true}]\n',
+        f'          - [{{LOWER: "owe"}}, {{LIKE_NUM: true}}]\n          - [{{TEXT: {{REGEX: "{slow}"}}}}]\n',
     )
     path = write(tmp_path / "slow.yaml", text)
     validate_codebook(path)
-    (tiny_corpus / "P03.txt").write_text("Interviewer: Go on.\n\nP03: " + "a" * 40 + "b and I still owe 300 in debts.\n")
+    (tiny_corpus / "P03.txt").write_text(
+        "Interviewer: Go on.\n\nP03: " + "a" * 40 + "b and I still owe 300 in debts.\n"
+    )
     started = time.perf_counter()
     run = code(tiny_corpus, path, methods="rule")
     assert time.perf_counter() - started < 30
@@ -138,10 +147,12 @@ def test_hostile_codebook_slow_regex_is_switched_off_not_hung(tmp_path, tiny_cor
 
 def test_hostile_codebook_guarded_regex_matches_as_spacy_would(tmp_path, tiny_corpus):
     text = TINY_CODEBOOK.replace(
-        "          - [{LOWER: \"owe\"}, {LIKE_NUM: true}]\n",
-        "          - [{LOWER: {REGEX: \"^arrear\", NOT_IN: [\"arrearage\"]}}, {TEXT: {REGEX: \"^of$\"}, OP: \"?\"}]\n",
+        '          - [{LOWER: "owe"}, {LIKE_NUM: true}]\n',
+        '          - [{LOWER: {REGEX: "^arrear", NOT_IN: ["arrearage"]}}, {TEXT: {REGEX: "^of$"}, OP: "?"}]\n',
     )
-    (tiny_corpus / "P03.txt").write_text("Interviewer: Go on.\n\nP03: We fell into Arrears with the gas company that winter.\n")
+    (tiny_corpus / "P03.txt").write_text(
+        "Interviewer: Go on.\n\nP03: We fell into Arrears with the gas company that winter.\n"
+    )
     run = code(tiny_corpus, write(tmp_path / "arrears.yaml", text), methods="rule")
     [hit] = [c for c in run.codings if c.segment.transcript.id == "P03"]
     assert (hit.code_id, hit.evidence) == ("debt", "matched: Arrears (pattern 1)")

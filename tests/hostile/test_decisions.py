@@ -87,7 +87,9 @@ def test_decisions_identical_transcripts_get_their_own_review_ids(tmp_path, twin
     # deciding both is accepted, and the ids are the same in the next run's sheet
     export_review(again, tmp_path / "again.csv", project, include_reviewed=True)
     assert {(r["transcript"], r["suggested_code"]): r["id"] for r in read_rows(tmp_path / "again.csv")} == ids
-    both = [{**r, "decision": "accept"} for r in rows if r["transcript"] == "A"] + [{**r, "decision": "reject"} for r in rows if r["transcript"] == "B"]
+    both = [{**r, "decision": "accept"} for r in rows if r["transcript"] == "A"] + [
+        {**r, "decision": "reject"} for r in rows if r["transcript"] == "B"
+    ]
     result = import_review(write_rows(tmp_path / "both.csv", both), project, coder="sam")
     assert not result.problems and result.counts["accept"] == 2 and result.counts["reject"] == 2
 
@@ -103,10 +105,12 @@ def test_decisions_sheet_exported_before_ids_named_transcripts_still_imports(tmp
     with project.transaction() as conn:
         for row in rows:
             item = items[row["id"]]
-            old = hashlib.sha256(f"{item['transcript_sha256']}:{item['start']}:{item['end']}:{item['code']}".encode()).hexdigest()[:16]
+            old = hashlib.sha256(
+                f"{item['transcript_sha256']}:{item['start']}:{item['end']}:{item['code']}".encode()
+            ).hexdigest()[:16]
             conn.execute(
                 'INSERT OR IGNORE INTO review_items (id, run, transcript, transcript_sha256, start, "end", code, quote, codebook_sha256) '
-                "SELECT ?, run, transcript, transcript_sha256, start, \"end\", code, quote, codebook_sha256 FROM review_items WHERE id = ?",
+                'SELECT ?, run, transcript, transcript_sha256, start, "end", code, quote, codebook_sha256 FROM review_items WHERE id = ?',
                 (old, row["id"]),
             )
             old_rows.append({**row, "id": old, "decision": "reject" if row["transcript"] == "B" else "accept"})
@@ -114,10 +118,14 @@ def test_decisions_sheet_exported_before_ids_named_transcripts_still_imports(tmp
     result = import_review(write_rows(tmp_path / "old.csv", old_rows), project, coder="alex")
     assert not result.problems
     assert result.legacy == 4 and result.counts["accept"] == 2 and result.counts["reject"] == 2
-    cli = CliRunner().invoke(app, ["review", "import", str(tmp_path / "old.csv"), "--coder", "sam", "--project", str(project.path)])
+    cli = CliRunner().invoke(
+        app, ["review", "import", str(tmp_path / "old.csv"), "--coder", "sam", "--project", str(project.path)]
+    )
     assert cli.exit_code == 0, cli.output
-    assert ("4 row(s) carry ids from a sheet exported by an earlier themekit (ids without the transcript's name): matched "
-            "through their transcript column and recorded under today's ids.") in cli.output
+    assert (
+        "4 row(s) carry ids from a sheet exported by an earlier themekit (ids without the transcript's name): matched "
+        "through their transcript column and recorded under today's ids."
+    ) in cli.output
     status = statuses(code(twins, tiny_codebook, project))
     assert {v for k, v in status.items() if k[0] == "A"} == {"accepted"}
     assert {v for k, v in status.items() if k[0] == "B"} == {"rejected"}
@@ -137,15 +145,17 @@ def test_decisions_shifted_id_column_is_caught_not_recorded(tmp_path, sheet):
     filled = [{**r, "decision": "accept"} for r in rows]
     # Excel "delete cell, shift up" on the id column from the second data row (sheet row 3)
     ids = [r["id"] for r in filled]
-    shifted = [{**r, "id": (ids[0] if k == 0 else ids[k + 1] if k + 1 < len(ids) else "")} for k, r in enumerate(filled)]
+    shifted = [
+        {**r, "id": (ids[0] if k == 0 else ids[k + 1] if k + 1 < len(ids) else "")} for k, r in enumerate(filled)
+    ]
     result = import_review(write_rows(tmp_path / "shifted.csv", shifted), project, coder="alex")
     assert result.counts["accept"] == 1  # only the row above the shift
     numbers = [n for n, _ in result.problems]
     assert numbers == list(range(3, len(rows) + 2))
     row3 = result.problems[0][1]
     third = rows[2]
-    assert row3.startswith(f"id {third['id']} names {third['transcript']} \"")
-    assert f"coded {third['suggested_code']}, but this row shows \"" in row3
+    assert row3.startswith(f'id {third["id"]} names {third["transcript"]} "')
+    assert f'coded {third["suggested_code"]}, but this row shows "' in row3
     assert "has the id column shifted? Copy the row's id back from the exported sheet" in row3
     assert result.problems[-1][1].startswith("no id.")
     assert len(project.decisions()) == 1
@@ -160,15 +170,20 @@ def test_decisions_id_with_leading_apostrophe_is_accepted(tmp_path, sheet):
 
 
 def test_decisions_rows_deciding_one_coding_both_ways_are_listed(tmp_path, tiny_codebook):
-    write(tmp_path / "t" / "P09.txt", "Interviewer: Go on?\n\nP09: I was lonely and the debt kept growing with nobody to talk to.\n")
+    write(
+        tmp_path / "t" / "P09.txt",
+        "Interviewer: Go on?\n\nP09: I was lonely and the debt kept growing with nobody to talk to.\n",
+    )
     project = Project(tmp_path / "project.db")
     export_review(code(tmp_path / "t", tiny_codebook, project), tmp_path / "review.csv", project)
     rows = {r["suggested_code"]: r for r in read_rows(tmp_path / "review.csv")}
     # the debt row adds loneliness to the quote, the loneliness row rejects loneliness on the same quote
     filled = [{**rows["debt"], "decision": "add", "code": "loneliness"}, {**rows["loneliness"], "decision": "reject"}]
     result = import_review(write_rows(tmp_path / "both.csv", filled), project, coder="alex")
-    message = ("rows 2, 3 decide code 'loneliness' of the same quote in P09 both ways (one gives it, "
-               "another takes it away); keep the one you mean and import again")
+    message = (
+        "rows 2, 3 decide code 'loneliness' of the same quote in P09 both ways (one gives it, "
+        "another takes it away); keep the one you mean and import again"
+    )
     assert result.problems == [(2, message), (3, message)]
     assert result.recorded == 0 and project.decisions() == []
 
@@ -191,8 +206,10 @@ def test_decisions_disk_full_during_import_says_so_and_records_nothing(tmp_path,
     with pytest.raises(ProjectStorageError) as info:
         import_review(sheet, project, coder="alex")
     message = str(info.value)
-    assert message.startswith(f"{project.path}: the disk is full (database or disk is full) while recording the decisions; "
-                              "nothing of it was recorded and the store is as it was. Free space on the disk holding ")
+    assert message.startswith(
+        f"{project.path}: the disk is full (database or disk is full) while recording the decisions; "
+        "nothing of it was recorded and the store is as it was. Free space on the disk holding "
+    )
     assert "cannot rollback" not in message
     assert project.decisions() == [] and project.integrity_check() == "ok"
 
@@ -207,9 +224,13 @@ def test_decisions_disk_full_on_the_command_line_is_one_message(tmp_path, tiny_c
         self._conn.execute(f"PRAGMA max_page_count = {self._conn.execute('PRAGMA page_count').fetchone()[0]}")
 
     monkeypatch.setattr(Project, "__init__", full)
-    result = CliRunner().invoke(app, ["review", "import", str(sheet), "--coder", "alex", "--project", str(project.path)])
+    result = CliRunner().invoke(
+        app, ["review", "import", str(sheet), "--coder", "alex", "--project", str(project.path)]
+    )
     assert result.exit_code == 1
-    assert result.output.startswith(f"Error [E704]: {project.path}: the disk is full (database or disk is full) while recording")
+    assert result.output.startswith(
+        f"Error [E704]: {project.path}: the disk is full (database or disk is full) while recording"
+    )
     assert "Traceback" not in result.output
 
 
@@ -270,12 +291,22 @@ def test_decisions_damaged_store_is_never_written_into(tmp_path, tiny_corpus, ti
     _damage(project.path)
     before = project.path.read_bytes()
     runner = CliRunner()
-    for command in (["review", "import", str(sheet), "--coder", "sam"], ["review", "status"], ["history"],
-                    ["code", str(tiny_corpus), "-c", str(tiny_codebook), "-o", str(tmp_path / "r2"), "--method", "rule", "-q"]):
+    for command in (
+        ["review", "import", str(sheet), "--coder", "sam"],
+        ["review", "status"],
+        ["history"],
+        ["code", str(tiny_corpus), "-c", str(tiny_codebook), "-o", str(tmp_path / "r2"), "--method", "rule", "-q"],
+    ):
         result = runner.invoke(app, [*command, "--project", str(project.path)])
         assert result.exit_code == 1, (command, result.output)
-        assert result.output.startswith(f"Error [E703]: {project.path}: the project store is damaged ("), (command, result.output)
-        assert f"Restore it from a backup, or save what can be read: sqlite3 {project.path} .recover | sqlite3 recovered.db" in result.output
+        assert result.output.startswith(f"Error [E703]: {project.path}: the project store is damaged ("), (
+            command,
+            result.output,
+        )
+        assert (
+            f"Restore it from a backup, or save what can be read: sqlite3 {project.path} .recover | sqlite3 recovered.db"
+            in result.output
+        )
         assert "Traceback" not in result.output
     assert project.path.read_bytes() == before
     assert not (tmp_path / "r2").exists()
@@ -313,7 +344,10 @@ def test_decisions_concurrent_codebook_bumps_take_turns(tmp_path, tiny_codebook)
     assert edit.bump_version("0.1.0") == "0.2.0"
     context = multiprocessing.get_context("fork")
     ready, results = context.Barrier(2), context.Queue()
-    workers = [context.Process(target=_bump_slowly, args=(str(tiny_codebook), note, ready, results)) for note in ("first", "second")]
+    workers = [
+        context.Process(target=_bump_slowly, args=(str(tiny_codebook), note, ready, results))
+        for note in ("first", "second")
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -339,8 +373,12 @@ def test_decisions_import_looks_decisions_up_by_index_in_stores_old_and_new(tmp_
     for path in (old, tmp_path / "new.db"):
         project = Project(path)
         assert project.schema_version == db.SCHEMA_VERSION == 4
-        plan = " ".join(row[-1] for row in project._conn.execute(
-            "EXPLAIN QUERY PLAN SELECT item, decision FROM decisions WHERE item IN ('a', 'b') AND coder = 'x' ORDER BY id"))
+        plan = " ".join(
+            row[-1]
+            for row in project._conn.execute(
+                "EXPLAIN QUERY PLAN SELECT item, decision FROM decisions WHERE item IN ('a', 'b') AND coder = 'x' ORDER BY id"
+            )
+        )
         assert "USING INDEX decisions_item" in plan, plan
     assert Project(old).review_items(["abc"])["abc"]["scheme"] == 1  # an id written before ids named their transcript
 
@@ -353,9 +391,13 @@ def test_decisions_disk_full_while_writing_a_run_is_one_message(tmp_path, tiny_c
 
     monkeypatch.setattr("themekit.export.folder.summary_markdown", full)
     out = tmp_path / "r1"
-    result = CliRunner().invoke(app, ["code", str(tiny_corpus), "-c", str(tiny_codebook), "-o", str(out), "--method", "rule", "-q"])
+    result = CliRunner().invoke(
+        app, ["code", str(tiny_corpus), "-c", str(tiny_codebook), "-o", str(out), "--method", "rule", "-q"]
+    )
     assert result.exit_code == 1, result.output
-    assert result.output.startswith(f"Error [E300]: {out}: the disk is full (No space left on device); the run folder was not "
-                                    "written and an earlier one there is untouched. Free space on the disk holding ")
+    assert result.output.startswith(
+        f"Error [E300]: {out}: the disk is full (No space left on device); the run folder was not "
+        "written and an earlier one there is untouched. Free space on the disk holding "
+    )
     assert "Traceback" not in result.output
     assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]

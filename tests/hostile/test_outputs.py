@@ -11,7 +11,12 @@ from ..conftest import write
 def test_hostile_ctrl_c_exits_cleanly_and_keeps_earlier_runs(tmp_path, tiny_corpus, tiny_codebook, monkeypatch):
     runner = CliRunner()
     earlier = tmp_path / "r1"
-    assert runner.invoke(app, ["code", str(tiny_corpus), "-c", str(tiny_codebook), "-o", str(earlier), "-q", "--method", "rule"]).exit_code == 0
+    assert (
+        runner.invoke(
+            app, ["code", str(tiny_corpus), "-c", str(tiny_codebook), "-o", str(earlier), "-q", "--method", "rule"]
+        ).exit_code
+        == 0
+    )
     before = (earlier / "excerpts.csv").read_bytes()
 
     def interrupted(*args, **kwargs):
@@ -19,7 +24,9 @@ def test_hostile_ctrl_c_exits_cleanly_and_keeps_earlier_runs(tmp_path, tiny_corp
 
     monkeypatch.setattr("themekit.export.folder.summary_markdown", interrupted)
     for out in (tmp_path / "r2", earlier):
-        result = runner.invoke(app, ["code", str(tiny_corpus), "-c", str(tiny_codebook), "-o", str(out), "--force", "--method", "rule"])
+        result = runner.invoke(
+            app, ["code", str(tiny_corpus), "-c", str(tiny_codebook), "-o", str(out), "--force", "--method", "rule"]
+        )
         assert result.exit_code == 130
         assert "Interrupted: nothing was written; earlier runs are untouched." in result.output
         assert "Traceback" not in result.output
@@ -34,9 +41,17 @@ def test_hostile_formula_html_and_xml_in_every_export(tmp_path, tiny_codebook):
     from openpyxl import load_workbook
 
     folder = tmp_path / "t"
-    write(folder / "P05.txt", "Interviewer: Go on?\n\nP05: @SUM(A1) I felt so lonely <b>bold</b> & \x0b alone every day.\n")
+    write(
+        folder / "P05.txt",
+        "Interviewer: Go on?\n\nP05: @SUM(A1) I felt so lonely <b>bold</b> & \x0b alone every day.\n",
+    )
     runner = CliRunner()
-    assert runner.invoke(app, ["code", str(folder), "-c", str(tiny_codebook), "-o", str(tmp_path / "run"), "-q", "--method", "rule"]).exit_code == 0
+    assert (
+        runner.invoke(
+            app, ["code", str(folder), "-c", str(tiny_codebook), "-o", str(tmp_path / "run"), "-q", "--method", "rule"]
+        ).exit_code
+        == 0
+    )
     assert pd.read_csv(tmp_path / "run" / "excerpts.csv")["text"].iloc[0].startswith("'@SUM(A1)")
     run_dir = str(tmp_path / "run")
     for args in (
@@ -66,7 +81,12 @@ def _live_cells(path):
 
     if path.suffix == ".csv":
         with path.open(encoding="utf-8", newline="") as fh:
-            return [(path.name, n, v) for n, row in enumerate(csv.reader(fh), 1) for v in row if v.startswith(_FORMULA_STARTS)]
+            return [
+                (path.name, n, v)
+                for n, row in enumerate(csv.reader(fh), 1)
+                for v in row
+                if v.startswith(_FORMULA_STARTS)
+            ]
     book = load_workbook(path)
     return [
         (f"{path.name}:{sheet.title}", cell.coordinate, cell.value)
@@ -114,7 +134,12 @@ def test_hostile_no_cell_of_any_spreadsheet_runs_as_a_formula(tmp_path):
     export_xlsx(run, tmp_path / "excerpts.xlsx")
     export_review(run, tmp_path / "review.xlsx", project)
     export_review(run, tmp_path / "review.csv", project)
-    written = [tmp_path / "run" / "excerpts.csv", tmp_path / "excerpts.xlsx", tmp_path / "review.xlsx", tmp_path / "review.csv"]
+    written = [
+        tmp_path / "run" / "excerpts.csv",
+        tmp_path / "excerpts.xlsx",
+        tmp_path / "review.xlsx",
+        tmp_path / "review.csv",
+    ]
     assert [cell for path in written for cell in _live_cells(path)] == []
     from openpyxl import load_workbook
 
@@ -123,7 +148,9 @@ def test_hostile_no_cell_of_any_spreadsheet_runs_as_a_formula(tmp_path):
 
 
 def _code(folder, codebook, out, *extra):
-    return CliRunner().invoke(app, ["code", str(folder), "-c", str(codebook), "-o", str(out), "-q", "--method", "rule", *extra])
+    return CliRunner().invoke(
+        app, ["code", str(folder), "-c", str(codebook), "-o", str(out), "-q", "--method", "rule", *extra]
+    )
 
 
 def test_hostile_killed_replacement_never_loses_both_runs(tmp_path, tiny_corpus, tiny_codebook):
@@ -165,7 +192,9 @@ def test_hostile_interrupt_after_the_swap_tells_the_truth(tmp_path, tiny_corpus,
     monkeypatch.setattr("themekit.util.atomic.shutil.rmtree", interrupted)
     result = _code(tiny_corpus, tiny_codebook, out, "--force")
     assert result.exit_code == 130
-    assert f"Interrupted: {out} had been written in full; nothing after that was done." in " ".join(result.output.split())
+    assert f"Interrupted: {out} had been written in full; nothing after that was done." in " ".join(
+        result.output.split()
+    )
     assert "P03" in (out / "excerpts.csv").read_text()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".R")] == []
 
@@ -229,7 +258,10 @@ def test_hostile_report_charts_of_a_huge_codebook_are_bounded_and_quiet(tmp_path
         f"        keywords: [word{k}]\n"
         for k in range(120)
     )
-    book = write(tmp_path / "big.yaml", f"schema_version: 1\nname: Big\nversion: 0.1.0\nthemes:\n  - id: t\n    label: T\n    codes:\n{codes}")
+    book = write(
+        tmp_path / "big.yaml",
+        f"schema_version: 1\nname: Big\nversion: 0.1.0\nthemes:\n  - id: t\n    label: T\n    codes:\n{codes}",
+    )
     folder = tmp_path / "t"
     for p in range(3):
         words = " ".join(f"word{(p * 7 + i) % 120}" for i in range(90))
@@ -245,4 +277,7 @@ def test_hostile_report_charts_of_a_huge_codebook_are_bounded_and_quiet(tmp_path
     images = [b for b in blocks if b.kind == "image"]
     assert all(_png_size(b.image)[1] < 2500 for b in images), [_png_size(b.image) for b in images]
     notes = [b.text for b in blocks if b.kind == "note"]
-    assert f"The charts show the {MAX_CHART_CODES} codes coded most often of 120; the text below covers every code." in notes
+    assert (
+        f"The charts show the {MAX_CHART_CODES} codes coded most often of 120; the text below covers every code."
+        in notes
+    )

@@ -71,7 +71,10 @@ def test_hostile_refi_zip_without_project(tmp_path):
 
 
 def test_hostile_refi_invalid_xml(tmp_path):
-    project = make_qdpx(tmp_path / "p.qdpx", '<?xml version="1.0"?>\n<Project xmlns="urn:QDA-XML:project:1.0" name="x">\n  <Users>\n</Project>')
+    project = make_qdpx(
+        tmp_path / "p.qdpx",
+        '<?xml version="1.0"?>\n<Project xmlns="urn:QDA-XML:project:1.0" name="x">\n  <Users>\n</Project>',
+    )
     assert import_error(tmp_path, project) == (
         f"Error [E800]: {project}: project.qde is not well-formed XML (mismatched tag at line 4, column 3). "
         "The file is damaged or not a REFI-QDA export; export it again from the QDA program."
@@ -93,13 +96,20 @@ def test_hostile_refi_invalid_xml(tmp_path):
     ],
 )
 def test_hostile_refi_dtds_and_entities_are_refused(tmp_path, doctype):
-    qde = project_qde().replace('<Project xmlns', doctype + '\n<Project xmlns', 1).replace('name="Keyworkers (NVivo)"', 'name="&d;"' if "&c;" in doctype else 'name="x"')
+    qde = (
+        project_qde()
+        .replace("<Project xmlns", doctype + "\n<Project xmlns", 1)
+        .replace('name="Keyworkers (NVivo)"', 'name="&d;"' if "&c;" in doctype else 'name="x"')
+    )
     project = make_qdpx(tmp_path / "p.qdpx", qde, {SOURCE: INTERVIEW})
     assert import_error(tmp_path, project) == (
         f"Error [E800]: {project}: project.qde declares a DTD or entities, which REFI-QDA files never need; refused for safety "
         "(nothing was read). Export the file again from the QDA program it came from."
     )
-    qdc = write(tmp_path / "c.qdc", doctype.replace("Project", "CodeBook") + '<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes/></CodeBook>')
+    qdc = write(
+        tmp_path / "c.qdc",
+        doctype.replace("Project", "CodeBook") + '<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes/></CodeBook>',
+    )
     with pytest.raises(RefiError, match="declares a DTD or entities"):
         import_qdc(qdc)
 
@@ -129,14 +139,18 @@ def test_hostile_refi_selection_out_of_range(tmp_path):
         "its sources were changed. Export it again."
     )
     bad = project_qde(extra.replace(f'startPosition="{n - 3}"', 'startPosition="ten"'))
-    assert "has startPosition='ten', which is not a whole number" in import_error(tmp_path, make_qdpx(tmp_path / "q.qdpx", bad, {SOURCE: INTERVIEW}))
+    assert "has startPosition='ten', which is not a whole number" in import_error(
+        tmp_path, make_qdpx(tmp_path / "q.qdpx", bad, {SOURCE: INTERVIEW})
+    )
 
 
 def test_hostile_refi_missing_and_misplaced_sources(tmp_path):
     # a source kept outside the archive is listed as missing, never read from the disk
     outside = make_qdpx(tmp_path / "o.qdpx", project_qde(source_path="absolute:///home/me/interview.txt"))
     result = import_qdpx(outside, tmp_path / "o")
-    assert result.missing_sources == ["source 'Interview 1.docx' (kept outside the project: absolute:///home/me/interview.txt)"]
+    assert result.missing_sources == [
+        "source 'Interview 1.docx' (kept outside the project: absolute:///home/me/interview.txt)"
+    ]
     assert [p.name for p in result.transcripts] == ["README_source.txt"]
     # nothing to import at all (no codebook, no source text): one clear error, nothing written
     empty = make_qdpx(
@@ -156,7 +170,9 @@ def test_hostile_refi_missing_and_misplaced_sources(tmp_path):
 def test_hostile_refi_zip_entries_cannot_escape_the_output_folder(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
-    traversal = make_qdpx(work / "t.qdpx", project_qde(source_path="internal://../../../escaped.txt"), {"../../../escaped.txt": INTERVIEW})
+    traversal = make_qdpx(
+        work / "t.qdpx", project_qde(source_path="internal://../../../escaped.txt"), {"../../../escaped.txt": INTERVIEW}
+    )
     assert import_error(work, traversal) == (
         f"Error [E800]: {traversal}: source 'Interview 1.docx' points at \"internal://../../../escaped.txt\", outside the "
         "archive's sources folder; refused. Export the project again from your QDA program."
@@ -197,7 +213,9 @@ def test_hostile_refi_size_and_count_limits(tmp_path, monkeypatch):
     )
     monkeypatch.setattr("themekit.util.limits.MAX_ZIP_ENTRIES", 10_000)
     monkeypatch.setattr("themekit.util.limits.MAX_PROJECT_TOTAL_BYTES", 4000)
-    assert "unpacks to more than 4,000 bytes of project and text; refused" in import_error(tmp_path, nvivo_project(tmp_path))
+    assert "unpacks to more than 4,000 bytes of project and text; refused" in import_error(
+        tmp_path, nvivo_project(tmp_path)
+    )
 
 
 def test_hostile_refi_duplicate_entries_and_broken_codings(tmp_path):
@@ -210,12 +228,17 @@ def test_hostile_refi_duplicate_entries_and_broken_codings(tmp_path):
     assert f"holds the entry {SOURCE} 2 times" in import_error(tmp_path, project)
     no_ref = project_qde().replace('<CodeRef targetGUID="22222222-0000-4000-8000-000000000003"/>', "")
     broken = make_qdpx(tmp_path / "b.qdpx", no_ref, {SOURCE: INTERVIEW})
-    assert "source 'Interview 1.docx', selection 'debts' has a Coding without a CodeRef" in import_error(tmp_path, broken)
+    assert "source 'Interview 1.docx', selection 'debts' has a Coding without a CodeRef" in import_error(
+        tmp_path, broken
+    )
 
 
 def test_hostile_refi_deeply_nested_codes(tmp_path):
     depth = 80
-    codes = "".join(f'<Code guid="00000000-0000-4000-8000-{i:012d}" name="c{i}" isCodable="true">' for i in range(depth)) + "</Code>" * depth
+    codes = (
+        "".join(f'<Code guid="00000000-0000-4000-8000-{i:012d}" name="c{i}" isCodable="true">' for i in range(depth))
+        + "</Code>" * depth
+    )
     qdc = write(tmp_path / "deep.qdc", f'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>{codes}</Codes></CodeBook>')
     result = runner.invoke(app, ["codebook", "import", str(qdc), "-o", str(tmp_path / "cb.yaml")])
     assert result.exit_code == 1

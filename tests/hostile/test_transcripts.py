@@ -57,7 +57,10 @@ def test_hostile_zip_bomb_docx_is_refused(tmp_path):
 def test_hostile_tightly_packed_docx_is_read(tmp_path):
     """Word XML of repeated paragraphs packs far tighter than 100 to 1; only a REFI-QDA project is held to that ratio."""
     w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-    turns = "<w:p><w:r><w:t>Interviewer: And then?</w:t></w:r></w:p><w:p><w:r><w:t>P01: The same again.</w:t></w:r></w:p>" * 12_000
+    turns = (
+        "<w:p><w:r><w:t>Interviewer: And then?</w:t></w:r></w:p><w:p><w:r><w:t>P01: The same again.</w:t></w:r></w:p>"
+        * 12_000
+    )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(
@@ -90,7 +93,9 @@ def test_hostile_oversized_text_is_refused_with_the_limit(tmp_path):
 
 
 def test_hostile_control_characters_line_endings_rtl_and_emoji(tmp_path):
-    text = "Interviewer: Hi?\r\nP01: I felt\x00 so lonely \u202e\u05e9\u05dc\u05d5\u05dd and 😢 every day.\rSecond line.\n"
+    text = (
+        "Interviewer: Hi?\r\nP01: I felt\x00 so lonely \u202e\u05e9\u05dc\u05d5\u05dd and 😢 every day.\rSecond line.\n"
+    )
     path = tmp_path / "P01.txt"
     path.write_bytes(text.encode("utf-8"))
     t = read_transcript(path)

@@ -45,7 +45,15 @@ from themekit.runs.record import RunRecord
 from themekit.runs.folder import read_run
 from themekit.util.atomic import atomic_write_text
 
-__all__ = ["MIN_SHARED_UNITS", "WARNING_PARAMS", "Agreement", "agree", "agree_project", "code_at_level", "near_duplicate_codes"]
+__all__ = [
+    "MIN_SHARED_UNITS",
+    "WARNING_PARAMS",
+    "Agreement",
+    "agree",
+    "agree_project",
+    "code_at_level",
+    "near_duplicate_codes",
+]
 
 #: Fewer units coded by every coder than this, and the figures get a warning.
 MIN_SHARED_UNITS = 10
@@ -105,10 +113,16 @@ def _units_without_run(path: Path, file: CoderFile, codes: set[str] | None) -> t
     """A coder's (transcript, unit, code, text) rows with exact spans, segment numbers or unit ids as units."""
     frame = file.rows
     if file.layout is not None:
-        unknown = [f"row {r}: code '{c}' is not in the codebook" for r, c in zip(frame["_row"], frame["code"]) if c and codes is not None and c not in codes]
+        unknown = [
+            f"row {r}: code '{c}' is not in the codebook"
+            for r, c in zip(frame["_row"], frame["code"])
+            if c and codes is not None and c not in codes
+        ]
         if unknown:
             raise GoldError(path, unknown)
-        return pd.DataFrame({"transcript": frame["transcript"], "unit": "", "code": frame["code"], "text": frame["text"]}), "unit id"
+        return pd.DataFrame(
+            {"transcript": frame["transcript"], "unit": "", "code": frame["code"], "text": frame["text"]}
+        ), "unit id"
     columns = {c.strip().casefold(): c for c in frame.columns if c != "_row"}
     span = "char_start" in columns and "char_end" in columns
     needed = ["transcript", "code"] + ([] if span or "segment" in columns else ["char_start and char_end (or segment)"])
@@ -128,7 +142,11 @@ def _units_without_run(path: Path, file: CoderFile, codes: set[str] | None) -> t
     problems, rows = [], []
     text_col = columns.get("text")
     for record in frame.to_dict(orient="records"):
-        row, tid, code = record["_row"], str(record[columns["transcript"]]).strip(), str(record[columns["code"]]).strip()
+        row, tid, code = (
+            record["_row"],
+            str(record[columns["transcript"]]).strip(),
+            str(record[columns["code"]]).strip(),
+        )
         if not tid:
             problems.append(f"row {row}: empty transcript")
             continue
@@ -139,7 +157,9 @@ def _units_without_run(path: Path, file: CoderFile, codes: set[str] | None) -> t
             if span:
                 start, end = int(record[columns["char_start"]]), int(record[columns["char_end"]])
                 if start < 0 or end <= start:
-                    problems.append(f"row {row}: span {start}-{end} is empty or inverted; char_end must be after char_start")
+                    problems.append(
+                        f"row {row}: span {start}-{end} is empty or inverted; char_end must be after char_start"
+                    )
                     continue
                 unit = f"{start}-{end}"
             else:
@@ -184,9 +204,13 @@ def agree(
     if len(set(names)) != len(names):
         raise OptionError(f"coder files need distinct names (got: {', '.join(names)}); rename them after their coders")
     if level is not None and level < 1:
-        raise OptionError(f"level={level} is not a depth; give 1 for the top of each code's path, 2 for the next", param="level")
+        raise OptionError(
+            f"level={level} is not a depth; give 1 for the top of each code's path, 2 for the next", param="level"
+        )
     if not separator:
-        raise OptionError("separator= is empty; give the text between a code's levels, such as '->', '>' or '/'", param="separator")
+        raise OptionError(
+            "separator= is empty; give the text between a code's levels, such as '->', '>' or '/'", param="separator"
+        )
     codes: set[str] | None = None
     if codebook is not None:
         codes = {c.id for c in (codebook if isinstance(codebook, Codebook) else Codebook.load(codebook))}
@@ -197,7 +221,15 @@ def agree(
         coders, texts = _units_as_given(names, paths, files_read, codes)
     for coder in coders:
         coder.rows = coder.rows.assign(code=[code_at_level(c, level, separator) for c in coder.rows["code"]])
-    return _compare(coders, texts, run=run is not None, level=level, separator=separator, absent_means_no_code=absent_means_no_code, strict=strict)
+    return _compare(
+        coders,
+        texts,
+        run=run is not None,
+        level=level,
+        separator=separator,
+        absent_means_no_code=absent_means_no_code,
+        strict=strict,
+    )
 
 
 def agree_project(
@@ -224,7 +256,9 @@ def agree_project(
     elif isinstance(run, Path):
         run = str(run)
     if level is not None and level < 1:
-        raise OptionError(f"level={level} is not a depth; give 1 for the top of each code's path, 2 for the next", param="level")
+        raise OptionError(
+            f"level={level} is not a depth; give 1 for the top of each code's path, 2 for the next", param="level"
+        )
     quotes = coder_quotes(store, run)
     found = sorted({c for q in quotes for c in q.readers})
     names = found if not coders else list(dict.fromkeys(coders))
@@ -232,8 +266,11 @@ def agree_project(
     if unknown or len(names) < 2:
         who = ", ".join(found) or "nobody"
         raise OptionError(
-            (f"no decisions by {', '.join(unknown)} on this run's quotes (decided by: {who}). " if unknown else
-             f"agreement needs two coders' decisions on this run's quotes; {store.path} has decisions by {who}. ")
+            (
+                f"no decisions by {', '.join(unknown)} on this run's quotes (decided by: {who}). "
+                if unknown
+                else f"agreement needs two coders' decisions on this run's quotes; {store.path} has decisions by {who}. "
+            )
             + "Give each coder a blind sheet (themekit review export RUN --to FILE --coder NAME --blind) and import "
             "each filled sheet with its coder's name.",
             param="coders",
@@ -250,12 +287,20 @@ def agree_project(
         frame["code"] = [code_at_level(c, level, separator) for c in frame["code"]]
         where = Path(f"{store.path}#{name}")
         result.append(_Coder(name, where, frame, "run segment", CoderFile(frame, file_rows=len(frame))))
-    return _compare(result, texts, run=True, level=level, separator=separator, absent_means_no_code=False, strict=strict)
+    return _compare(
+        result, texts, run=True, level=level, separator=separator, absent_means_no_code=False, strict=strict
+    )
 
 
 def _compare(
-    coders: list[_Coder], texts: dict[tuple[str, str], str], *, run: bool, level: int | None, separator: str,
-    absent_means_no_code: bool, strict: bool,
+    coders: list[_Coder],
+    texts: dict[tuple[str, str], str],
+    *,
+    run: bool,
+    level: int | None,
+    separator: str,
+    absent_means_no_code: bool,
+    strict: bool,
 ) -> Agreement:
     names = [c.name for c in coders]
     units = sorted(set().union(*(c.units for c in coders)))
@@ -271,7 +316,10 @@ def _compare(
     per_code = pd.DataFrame.from_records(records, columns=_per_code_columns(names))
     warnings = _warnings(coders, coded, units, shared, run=run)
     if strict and warnings:
-        error = GoldError(" and ".join(str(c.path) for c in coders), [*warnings, "(strict=True refuses these; leave it out to get the figures with warnings)"])
+        error = GoldError(
+            " and ".join(str(c.path) for c in coders),
+            [*warnings, "(strict=True refuses these; leave it out to get the figures with warnings)"],
+        )
         error.params = WARNING_PARAMS
         raise error
     overall = {
@@ -285,7 +333,12 @@ def _compare(
     counts = {c.name: Counter(x for x in c.rows["code"] if x) for c in coders}
     columns = ["code", "transcript", "unit", "applied_by", "not_by", "text"]
     return Agreement(
-        names, per_code, overall, pd.DataFrame.from_records(disagreements, columns=columns), warnings, near_duplicate_codes(counts)
+        names,
+        per_code,
+        overall,
+        pd.DataFrame.from_records(disagreements, columns=columns),
+        warnings,
+        near_duplicate_codes(counts),
     )
 
 
@@ -302,7 +355,9 @@ def _units_on_run(
     coders = []
     for name, path, file in zip(names, paths, files):
         gold = load_gold(path, segments, codes, transcripts=corpus, frame=file.rows)
-        rows = pd.DataFrame({"transcript": gold["transcript"], "unit": gold["segment"].astype(str), "code": gold["code"]})
+        rows = pd.DataFrame(
+            {"transcript": gold["transcript"], "unit": gold["segment"].astype(str), "code": gold["code"]}
+        )
         coders.append(_Coder(name, path, rows, "run segment", file))
     texts = {(t, str(s)): x for t, s, x in zip(segments["transcript"], segments["segment"], segments["text"])}
     return coders, texts
@@ -411,13 +466,20 @@ def _overall(per_code: pd.DataFrame, names: list[str], n_units: int) -> dict[str
 
 
 def _warnings(
-    coders: list[_Coder], coded: dict[str, set[tuple[str, str]]], units: list[tuple[str, str]], shared: set, *, run: bool
+    coders: list[_Coder],
+    coded: dict[str, set[tuple[str, str]]],
+    units: list[tuple[str, str]],
+    shared: set,
+    *,
+    run: bool,
 ) -> list[str]:
     """What may make the figures wrong, each saying what to do."""
     warnings = [note for c in coders for note in c.file.notes]
     for c in coders:
         if c.file.file_rows == 0:
-            warnings.append(f"{c.path} has no rows (a header only), so {c.name} coded nothing; give the file with {c.name}'s codings, or leave it out")
+            warnings.append(
+                f"{c.path} has no rows (a header only), so {c.name} coded nothing; give the file with {c.name}'s codings, or leave it out"
+            )
         elif not c.units:
             warnings.append(
                 f"{c.path}: every row's code cells are empty, so {c.name} coded no unit; if empty cells mean 'no code', "

@@ -84,8 +84,15 @@ def cross_validate(
         fold_excerpts = fold_run.excerpts[fold_run.excerpts["transcript"].isin(held_out)]
         fold_segments = fold_run.segments[fold_run.segments["transcript"].isin(held_out)]
         result = evaluate_frames(
-            fold_excerpts, fold_segments, human.source, run.codebook, min_support=min_support,
-            turns=fold_run.corpus.turns, strict=strict, scope=scope, frame=human.of_transcripts(held_out),
+            fold_excerpts,
+            fold_segments,
+            human.source,
+            run.codebook,
+            min_support=min_support,
+            turns=fold_run.corpus.turns,
+            strict=strict,
+            scope=scope,
+            frame=human.of_transcripts(held_out),
             transcripts=fold_run.corpus,
         )
         excerpts.append(fold_excerpts)
@@ -94,8 +101,16 @@ def cross_validate(
         if progress:
             progress("cross-validation", 1, len(groups))
     pooled = evaluate_frames(
-        pd.concat(excerpts), pd.concat(segments), human.source, run.codebook, min_support=min_support,
-        turns=run.corpus.turns, strict=strict, scope=scope, frame=human.rows, transcripts=run.corpus,
+        pd.concat(excerpts),
+        pd.concat(segments),
+        human.source,
+        run.codebook,
+        min_support=min_support,
+        turns=run.corpus.turns,
+        strict=strict,
+        scope=scope,
+        frame=human.rows,
+        transcripts=run.corpus,
     )
     pooled.overall["folds"] = len(groups)
     return CrossValidation(pooled, [_fold_entry(t, r) for t, r in summaries], _spread(summaries))
@@ -124,7 +139,10 @@ def _code_without(run: RunRecord, human: HumanCodings, held_out: list[str], k: i
     rows = human.of_transcripts(held_out, keep=False)
     digest = hashlib.sha256(rows.to_csv(index=False).encode("utf-8")).hexdigest()
     training = HumanCodings(
-        rows, f"{human.source} without fold {k} ({', '.join(held_out)})", digest, whole_transcripts=human.whole_transcripts
+        rows,
+        f"{human.source} without fold {k} ({', '.join(held_out)})",
+        digest,
+        whole_transcripts=human.whole_transcripts,
     )
     settings = run.settings
     labels = settings.get("interviewer_labels", "default")

@@ -99,10 +99,20 @@ def evaluate(
     """
     if not isinstance(run, RunRecord):
         run = read_run(run)
-    human = HumanCodings.from_file(gold, layout=layout, sheet=sheet)  # read once: its rows are scored, its hash tells the classifier's own file
+    human = HumanCodings.from_file(
+        gold, layout=layout, sheet=sheet
+    )  # read once: its rows are scored, its hash tells the classifier's own file
     excerpts, segments, turns = run.excerpts, run.segments, run.corpus.turns
     result = evaluate_frames(
-        excerpts, segments, gold, run.codebook, min_support=min_support, turns=turns, strict=strict, scope=scope, frame=human.rows,
+        excerpts,
+        segments,
+        gold,
+        run.codebook,
+        min_support=min_support,
+        turns=turns,
+        strict=strict,
+        scope=scope,
+        frame=human.rows,
         transcripts=run.corpus,
     )
     seen = _learned_from(run, result)
@@ -112,11 +122,19 @@ def evaluate(
         unseen = [t.id for t in run.corpus if t.id not in seen]
         try:
             apart = evaluate_frames(
-                excerpts[excerpts["transcript"].isin(unseen)], segments[segments["transcript"].isin(unseen)], gold,
-                run.codebook, min_support=min_support, turns=turns, scope=scope,
-                frame=human.of_transcripts(unseen), transcripts=run.corpus,
+                excerpts[excerpts["transcript"].isin(unseen)],
+                segments[segments["transcript"].isin(unseen)],
+                gold,
+                run.codebook,
+                min_support=min_support,
+                turns=turns,
+                scope=scope,
+                frame=human.of_transcripts(unseen),
+                transcripts=run.corpus,
             )
-            result.overall["unseen"] = {k: apart.overall[k] for k in ("segments_scored", "codes_scored", "micro", "macro")}
+            result.overall["unseen"] = {
+                k: apart.overall[k] for k in ("segments_scored", "codes_scored", "micro", "macro")
+            }
         except GoldError:
             result.overall["unseen"] = None  # no transcript the classifier did not learn from is in the gold file
     return _warn_if_trained_on(result, run.settings, human.sha256)
@@ -126,9 +144,7 @@ def _learned_from(run: RunRecord, result: Evaluation) -> list[str]:
     """The scored transcripts whose human codings trained the run's classifier, matched by id and content."""
     trained = run.stats.get("classifier_trained_on") or {}
     scored = set(result.overall["transcripts"])
-    return sorted(
-        t.id for t in run.corpus if t.id in trained and trained[t.id] in (None, t.sha256) and t.id in scored
-    )
+    return sorted(t.id for t in run.corpus if t.id in trained and trained[t.id] in (None, t.sha256) and t.id in scored)
 
 
 def _warn_if_trained_on(result: Evaluation, settings: dict[str, Any], gold_sha256: str) -> Evaluation:
@@ -181,7 +197,9 @@ def evaluate_frames(
     ``frame``: the gold rows (as :func:`themekit.human.gold.read_gold` gives them) instead of reading ``gold_path``.
     ``transcripts`` (the run's corpus) lets rows locate their span by source offsets or by their quoted text.
     """
-    mapped = map_gold(gold_path, segments, CodeNames(codebook), frame=frame, turns=turns, transcripts=transcripts, strict=strict)
+    mapped = map_gold(
+        gold_path, segments, CodeNames(codebook), frame=frame, turns=turns, transcripts=transcripts, strict=strict
+    )
     gold = mapped.codings
     if gold.empty:
         reason = "it has no rows" if not mapped.skipped else f"none of its {len(mapped.skipped)} rows could be placed"
@@ -227,7 +245,13 @@ def evaluate_frames(
         for k, t, p in zip(keys, y_true, y_pred):
             if t != p:
                 errors.append(
-                    {"kind": "miss" if t else "false alarm", "code": code.id, "transcript": k[0], "segment": k[1], "text": text.get(k, "")}
+                    {
+                        "kind": "miss" if t else "false alarm",
+                        "code": code.id,
+                        "transcript": k[0],
+                        "segment": k[1],
+                        "text": text.get(k, ""),
+                    }
                 )
     per_code = pd.DataFrame.from_records(records)
     eligible = per_code[per_code["support"] >= min_support]
@@ -252,4 +276,6 @@ def evaluate_frames(
     }
     if mapped.read_as:
         overall["columns_read_as"] = mapped.read_as
-    return Evaluation(per_code, overall, pd.DataFrame.from_records(errors, columns=["kind", "code", "transcript", "segment", "text"]))
+    return Evaluation(
+        per_code, overall, pd.DataFrame.from_records(errors, columns=["kind", "code", "transcript", "segment", "text"])
+    )

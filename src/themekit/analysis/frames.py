@@ -34,7 +34,18 @@ __all__ = [
 ]
 
 #: Columns of ``run.quotes(code)``, in order.
-QUOTE_COLUMNS = ("quote", "participant", "score", "transcript", "speaker", "turn", "start", "end", "timestamp", "trimmed")
+QUOTE_COLUMNS = (
+    "quote",
+    "participant",
+    "score",
+    "transcript",
+    "speaker",
+    "turn",
+    "start",
+    "end",
+    "timestamp",
+    "trimmed",
+)
 
 
 def counted_codings(run: RunRecord):
@@ -145,8 +156,14 @@ def resolve_code(run: RunRecord, code: str) -> str:
     near = difflib.get_close_matches(str(code), ids, n=3, cutoff=0.5)
     near += [folded[m] for m in difflib.get_close_matches(str(code).casefold(), list(folded), n=3, cutoff=0.5)]
     near = list(dict.fromkeys(near))[:3]
-    hint = f"did you mean {', '.join(repr(n) for n in near)}?" if near else f"the codes are: {', '.join(ids[:20])}{' …' if len(ids) > 20 else ''}."
-    raise OptionError(f"no code {code!r} in codebook {run.codebook.name!r} {run.codebook.version}; {hint}", param="code")
+    hint = (
+        f"did you mean {', '.join(repr(n) for n in near)}?"
+        if near
+        else f"the codes are: {', '.join(ids[:20])}{' …' if len(ids) > 20 else ''}."
+    )
+    raise OptionError(
+        f"no code {code!r} in codebook {run.codebook.name!r} {run.codebook.version}; {hint}", param="code"
+    )
 
 
 def quotes_frame(run: RunRecord, code: str, *, n: int = 5, settings: ReportSettings | None = None) -> pd.DataFrame:
@@ -169,10 +186,28 @@ def quotes_frame(run: RunRecord, code: str, *, n: int = 5, settings: ReportSetti
     codings = [c for c in run.codings if c.code_id == code_id and c.status != "rejected"]
     quotes = select_quotes(codings, n, words=settings.quote_words)
     rows = [
-        (q.text, q.attribution(settings.attribution), q.score, q.transcript, q.speaker, q.turn, q.start, q.end, q.timestamp, q.trimmed)
+        (
+            q.text,
+            q.attribution(settings.attribution),
+            q.score,
+            q.transcript,
+            q.speaker,
+            q.turn,
+            q.start,
+            q.end,
+            q.timestamp,
+            q.trimmed,
+        )
         for q in quotes
     ]
     frame = pd.DataFrame.from_records(rows, columns=list(QUOTE_COLUMNS))
     return frame.astype(
-        {"score": "float64", "turn": "int64", "start": "int64", "end": "int64", "timestamp": "float64", "trimmed": "bool"}
+        {
+            "score": "float64",
+            "turn": "int64",
+            "start": "int64",
+            "end": "int64",
+            "timestamp": "float64",
+            "trimmed": "bool",
+        }
     )

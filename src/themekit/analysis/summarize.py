@@ -23,6 +23,7 @@ __all__ = [
     "trim_quote",
 ]
 
+
 def prevalence_word(count: int, total: int, rules: Sequence[tuple[str, float | int]] = DEFAULT_PREVALENCE) -> str:
     """The word for ``count`` cases out of ``total``: 9 of 13 → "most"; 0 → "no"."""
     if count <= 0 or total <= 0:
@@ -60,7 +61,11 @@ class Quote:
 
 def _clock(seconds: float) -> str:
     whole = int(seconds)
-    return f"{whole // 3600:d}:{whole % 3600 // 60:02d}:{whole % 60:02d}" if whole >= 3600 else f"{whole // 60:d}:{whole % 60:02d}"
+    return (
+        f"{whole // 3600:d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+        if whole >= 3600
+        else f"{whole // 60:d}:{whole % 60:02d}"
+    )
 
 
 @dataclass(frozen=True)
@@ -168,7 +173,19 @@ def select_quotes(codings: list[Coding], n: int = 2, *, words: tuple[int, int] =
             if any(_near_duplicate(tokens, other) for other in seen):
                 continue
             text, trimmed = trim_quote(seg.text, hi)
-            chosen.append(Quote(text, seg.transcript.id, seg.speaker, seg.turn_index, seg.start, seg.end, c.score, seg.timestamp, trimmed))
+            chosen.append(
+                Quote(
+                    text,
+                    seg.transcript.id,
+                    seg.speaker,
+                    seg.turn_index,
+                    seg.start,
+                    seg.end,
+                    c.score,
+                    seg.timestamp,
+                    trimmed,
+                )
+            )
             seen.append(tokens)
     return tuple(chosen)
 

@@ -414,7 +414,9 @@ def _small_talk_and_dropped(src: dict[str, Any]) -> list[str]:
     dropped = src.get("dropped") or []
     if dropped:
         floor = src.get("settings", {}).get("min_coherence", MIN_COHERENCE)
-        listed = "; ".join(f"{', '.join(d['key_terms'][:3])} ({d['size']} segments, coherence {d['coherence']:.2f})" for d in dropped)
+        listed = "; ".join(
+            f"{', '.join(d['key_terms'][:3])} ({d['size']} segments, coherence {d['coherence']:.2f})" for d in dropped
+        )
         said = (
             f"{len(dropped)} {'topic was' if len(dropped) == 1 else 'topics were'} dropped as incoherent: their segments "
             f"say unrelated things (coherence below {floor:.2f}): {listed}."
@@ -521,8 +523,19 @@ def suggest_topics(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     code_options.setdefault("project", None)  # suggestions read the machine's codings, not a project's decisions
-    run = code(corpus, codebook, methods=methods, unit=unit, min_words=min_words, embedding_model=embedding_model,  # type: ignore[arg-type]
-               embedding_sha256=embedding_sha256, cache_dir=cache_dir, gold=gold, progress=progress, **code_options)
+    run = code(
+        corpus,
+        codebook,
+        methods=methods,
+        unit=unit,
+        min_words=min_words,
+        embedding_model=embedding_model,  # type: ignore[arg-type]
+        embedding_sha256=embedding_sha256,
+        cache_dir=cache_dir,
+        gold=gold,
+        progress=progress,
+        **code_options,
+    )
     codebook = run.codebook
     timings["code"] = time.perf_counter() - started
     coded, pool, small_talk = _clustering_pool(run, all_segments=all_segments)
@@ -550,8 +563,16 @@ def suggest_topics(
 
     drafts, dropped = _drafts(model, pool, topics, vectors, codebook, refs, ref_vectors, coded, examples,
                               min_coherence=min_coherence, embed=lambda terms: embed_texts(terms, embedder, cache))  # fmt: skip
-    settings = {"methods": list(run.settings["methods"]), "unit": unit, "topics": k, "min_topic_size": min_size,
-                "examples": examples, "seed": seed, "min_coherence": min_coherence, "embedding": embedder.identity}
+    settings = {
+        "methods": list(run.settings["methods"]),
+        "unit": unit,
+        "topics": k,
+        "min_topic_size": min_size,
+        "examples": examples,
+        "seed": seed,
+        "min_coherence": min_coherence,
+        "embedding": embedder.identity,
+    }
     source = _source(run, pool, topics, all_segments=all_segments, settings=settings)
     source["small_talk"] = small_talk
     drafted = {d.topic for d in drafts}
@@ -562,7 +583,9 @@ def suggest_topics(
     return Suggestions(drafts, model, pool, topics, vectors, codebook, source, timings, stats)
 
 
-def _clustering_pool(run: RunRecord, *, all_segments: bool) -> tuple[dict[tuple[str, int], set[str]], list[Segment], int]:
+def _clustering_pool(
+    run: RunRecord, *, all_segments: bool
+) -> tuple[dict[tuple[str, int], set[str]], list[Segment], int]:
     """The codes of each coded segment (by transcript id and index), the segments to cluster (the uncoded ones, or
     all; small talk of fewer than :data:`MIN_CONTENT_WORDS` content words left out) and how many were small talk."""
     coded: dict[tuple[str, int], set[str]] = {}
@@ -588,7 +611,9 @@ def _clustering_pool(run: RunRecord, *, all_segments: bool) -> tuple[dict[tuple[
     return coded, said, len(pool) - len(said)
 
 
-def _source(run: RunRecord, pool: list[Segment], topics: list[int], *, all_segments: bool, settings: dict[str, Any]) -> dict[str, Any]:
+def _source(
+    run: RunRecord, pool: list[Segment], topics: list[int], *, all_segments: bool, settings: dict[str, Any]
+) -> dict[str, Any]:
     """What the suggestions were made from: the codebook, the corpus, what was clustered, and the settings."""
     codebook = run.codebook
     return {
@@ -697,7 +722,10 @@ def _examples(
 ) -> list[tuple[str, str]]:
     """The ``n`` segments nearest the topic's (unit) ``centre``, one per transcript first, no near duplicates."""
     sims = vectors[members] @ centre
-    order = sorted(range(len(members)), key=lambda j: (-round(float(sims[j]), 6), pool[members[j]].transcript.id, pool[members[j]].index))
+    order = sorted(
+        range(len(members)),
+        key=lambda j: (-round(float(sims[j]), 6), pool[members[j]].transcript.id, pool[members[j]].index),
+    )
     readable = [members[j] for j in order if len(pool[members[j]].text.split()) >= 8] or [members[j] for j in order]
     chosen: list[int] = []
     for spread in (True, False):

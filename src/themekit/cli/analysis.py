@@ -21,24 +21,45 @@ def _layout(unit_column: str | None, code_columns: str | None, text_column: str 
             raise OptionError("--text-column is for wide files: give --unit-column and --code-columns with it")
         return None
     if unit_column is None or code_columns is None:
-        raise OptionError("a wide file needs both --unit-column (the unit id) and --code-columns (such as \"Code *\")")
+        raise OptionError('a wide file needs both --unit-column (the unit id) and --code-columns (such as "Code *")')
     return WideLayout(unit_column, code_columns, text_column)
 
 
-UnitColumn = Annotated[str | None, typer.Option("--unit-column", help="Wide file: the column holding each row's unit id (such as ResponseId).")]
-CodeColumns = Annotated[str | None, typer.Option("--code-columns", help='Wide file: the columns holding codes, as a pattern ("Code *").')]
-TextColumn = Annotated[str | None, typer.Option("--text-column", help="Wide file: the column holding each unit's text.")]
+UnitColumn = Annotated[
+    str | None,
+    typer.Option("--unit-column", help="Wide file: the column holding each row's unit id (such as ResponseId)."),
+]
+CodeColumns = Annotated[
+    str | None, typer.Option("--code-columns", help='Wide file: the columns holding codes, as a pattern ("Code *").')
+]
+TextColumn = Annotated[
+    str | None, typer.Option("--text-column", help="Wide file: the column holding each unit's text.")
+]
 Sheet = Annotated[str | None, typer.Option("--sheet", help="The .xlsx sheet to read (default: the first).")]
 
 
 @app.command("evaluate")
 def evaluate_cmd(
     run_dir: Annotated[Path, typer.Argument(help="Run folder written by 'themekit code'.")],
-    gold: Annotated[Path, typer.Option("--gold", "-g", help="Human codings: transcript, code, and char_start/char_end, source_start/source_end, segment or the quoted text.")],
+    gold: Annotated[
+        Path,
+        typer.Option(
+            "--gold",
+            "-g",
+            help="Human codings: transcript, code, and char_start/char_end, source_start/source_end, segment or the quoted text.",
+        ),
+    ],
     min_support: Annotated[int, typer.Option(help="Codes with fewer gold segments are left out of macro figures.")] = 5,
-    out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write evaluation.json (default: in the run folder).")] = None,
+    out_file: Annotated[
+        Optional[Path], typer.Option("--out", "-o", help="Where to write evaluation.json (default: in the run folder).")
+    ] = None,
     show_errors: Annotated[int, typer.Option(help="How many misses and false alarms to list.")] = 10,
-    strict: Annotated[bool, typer.Option("--strict", help="Refuse the gold file if any row cannot be placed (default: list and skip those rows).")] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Refuse the gold file if any row cannot be placed (default: list and skip those rows)."
+        ),
+    ] = False,
     scope: Annotated[
         Literal["transcript", "coded"],
         typer.Option(
@@ -47,7 +68,11 @@ def evaluate_cmd(
     ] = "transcript",
     cv: Annotated[
         Optional[int],
-        typer.Option("--cv", min=2, help="Cross-validate in K folds grouped by transcript: train the classifier on the others' codings, code and score each fold."),
+        typer.Option(
+            "--cv",
+            min=2,
+            help="Cross-validate in K folds grouped by transcript: train the classifier on the others' codings, code and score each fold.",
+        ),
     ] = None,
     unit_column: UnitColumn = None,
     code_columns: CodeColumns = None,
@@ -67,12 +92,22 @@ def evaluate_cmd(
         try:
             if cv:
                 crossed = cross_validate(
-                    run_dir, gold, folds=cv, min_support=min_support, strict=strict, scope=scope, progress=progress, layout=layout, sheet=sheet
+                    run_dir,
+                    gold,
+                    folds=cv,
+                    min_support=min_support,
+                    strict=strict,
+                    scope=scope,
+                    progress=progress,
+                    layout=layout,
+                    sheet=sheet,
                 )
                 result = crossed.pooled
                 written = crossed.save(out_file or run_dir / "crossvalidation.json")
             else:
-                result = evaluate(run_dir, gold, min_support=min_support, strict=strict, scope=scope, layout=layout, sheet=sheet)
+                result = evaluate(
+                    run_dir, gold, min_support=min_support, strict=strict, scope=scope, layout=layout, sheet=sheet
+                )
                 written = result.save(out_file or run_dir / "evaluation.json")
         finally:
             progress.close()
@@ -81,7 +116,13 @@ def evaluate_cmd(
         table.add_column(column, justify="left" if column == "code" else "right")
     for row in result.per_code.itertuples(index=False):
         table.add_row(
-            row.code, str(row.support), str(row.predicted), f"{row.precision:.2f}", f"{row.recall:.2f}", f"{row.f1:.2f}", f"{row.kappa:.2f}"
+            row.code,
+            str(row.support),
+            str(row.predicted),
+            f"{row.precision:.2f}",
+            f"{row.recall:.2f}",
+            f"{row.f1:.2f}",
+            f"{row.kappa:.2f}",
         )
     out.print(table)
     o = result.overall
@@ -112,13 +153,17 @@ def evaluate_cmd(
     if o.get("columns_read_as"):
         out.print(f"[dim]Read the gold file's {escape('; and '.join(o['columns_read_as']))}[/]")
     if o["skipped"]:
-        err.print(f"[yellow]{len(o['skipped'])} gold row(s) left out or not matching their text[/] (listed in evaluation.json; --strict refuses such a file):")
+        err.print(
+            f"[yellow]{len(o['skipped'])} gold row(s) left out or not matching their text[/] (listed in evaluation.json; --strict refuses such a file):"
+        )
         for line in o["skipped"][:show_errors]:
             err.print(f"  - {escape(line)}")
     if "warning" in o:
         err.print(f"[yellow]Warning:[/] {escape(as_flags(o['warning'], ['methods']))}")
     for err_row in result.errors.head(show_errors).itertuples(index=False):
-        out.print(f"[dim]{err_row.kind}[/] {escape(err_row.code)} {escape(err_row.transcript)}#{err_row.segment}: {escape(err_row.text[:120])}")
+        out.print(
+            f"[dim]{err_row.kind}[/] {escape(err_row.code)} {escape(err_row.transcript)}#{err_row.segment}: {escape(err_row.text[:120])}"
+        )
     out.print(f"Written: {escape(str(written))}")
 
 
@@ -126,26 +171,52 @@ def evaluate_cmd(
 def agree_cmd(
     coder_files: Annotated[
         Optional[list[Path]],
-        typer.Argument(help="Two or more coder files (CSV or .xlsx, long or wide); coder names are the file names. None with --project."),
+        typer.Argument(
+            help="Two or more coder files (CSV or .xlsx, long or wide); coder names are the file names. None with --project."
+        ),
     ] = None,
     run_dir: Annotated[
-        Optional[Path], typer.Option("--run", help="Map spans onto this run's segments, so near-identical spans agree (with --project: the run whose quotes to compare).")
+        Optional[Path],
+        typer.Option(
+            "--run",
+            help="Map spans onto this run's segments, so near-identical spans agree (with --project: the run whose quotes to compare).",
+        ),
     ] = None,
     project: Annotated[
-        Optional[Path], typer.Option("--project", help="Compare the coders' review decisions in this project store (e.g. .themekit/project.db) instead of files.")
+        Optional[Path],
+        typer.Option(
+            "--project",
+            help="Compare the coders' review decisions in this project store (e.g. .themekit/project.db) instead of files.",
+        ),
     ] = None,
-    coder: Annotated[Optional[list[str]], typer.Option("--coder", help="With --project: only these coders (repeat the option).")] = None,
-    codebook: Annotated[Optional[Path], typer.Option("--codebook", "-c", help="Check codes against this codebook.")] = None,
+    coder: Annotated[
+        Optional[list[str]], typer.Option("--coder", help="With --project: only these coders (repeat the option).")
+    ] = None,
+    codebook: Annotated[
+        Optional[Path], typer.Option("--codebook", "-c", help="Check codes against this codebook.")
+    ] = None,
     unit_column: UnitColumn = None,
     code_columns: CodeColumns = None,
     text_column: TextColumn = None,
     sheet: Sheet = None,
-    level: Annotated[int | None, typer.Option("--level", help="Compare hierarchical codes at this depth (1: the top of each path).")] = None,
+    level: Annotated[
+        int | None, typer.Option("--level", help="Compare hierarchical codes at this depth (1: the top of each path).")
+    ] = None,
     separator: Annotated[str, typer.Option("--separator", help="What separates a code's levels: ->, > or /.")] = "->",
     absent_means_no_code: Annotated[
-        bool, typer.Option("--absent-means-no-code", help="A unit a coder did not list (or left uncoded) counts as coded with no code, not as missing.")
+        bool,
+        typer.Option(
+            "--absent-means-no-code",
+            help="A unit a coder did not list (or left uncoded) counts as coded with no code, not as missing.",
+        ),
     ] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Refuse the files instead of warning (no rows, few or no shared units, id case clashes, mixed locations).")] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Refuse the files instead of warning (no rows, few or no shared units, id case clashes, mixed locations).",
+        ),
+    ] = False,
     out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write agreement.json here.")] = None,
     show_disagreements: Annotated[int, typer.Option(help="How many disagreements to list.")] = 10,
 ) -> None:
@@ -156,15 +227,26 @@ def agree_cmd(
     with _user_errors():
         if project is not None:
             if coder_files:
-                raise OptionError("give coder files or --project, not both: --project compares the decisions stored in the project")
+                raise OptionError(
+                    "give coder files or --project, not both: --project compares the decisions stored in the project"
+                )
             from themekit.store import open_project
 
             with open_project(project) as store:
-                result = agree_project(store, run=run_dir, coders=coder, level=level, separator=separator, strict=strict)
+                result = agree_project(
+                    store, run=run_dir, coders=coder, level=level, separator=separator, strict=strict
+                )
         else:
             result = agree(
-                coder_files or [], run=run_dir, codebook=codebook, layout=_layout(unit_column, code_columns, text_column), sheet=sheet,
-                level=level, separator=separator, absent_means_no_code=absent_means_no_code, strict=strict,
+                coder_files or [],
+                run=run_dir,
+                codebook=codebook,
+                layout=_layout(unit_column, code_columns, text_column),
+                sheet=sheet,
+                level=level,
+                separator=separator,
+                absent_means_no_code=absent_means_no_code,
+                strict=strict,
             )
         written = result.save(out_file) if out_file else None
     _print_agreement(result, show_disagreements)
@@ -198,7 +280,9 @@ def _print_agreement(result, show_disagreements: int) -> None:
     )
     for d in result.disagreements.head(show_disagreements).to_dict(orient="records"):
         where = " ".join(x for x in (d["transcript"], d["unit"]) if x)
-        out.print(f"[dim]{escape(d['code'])}[/] {escape(where)}: by {escape(d['applied_by'])}, not {escape(d['not_by'])} {escape(d['text'][:100])}")
+        out.print(
+            f"[dim]{escape(d['code'])}[/] {escape(where)}: by {escape(d['applied_by'])}, not {escape(d['not_by'])} {escape(d['text'][:100])}"
+        )
     for warning in result.warnings:
         err.print(f"[yellow]Warning:[/] {escape(as_flags(warning, WARNING_PARAMS))}")
     for near in result.near_duplicates:

@@ -33,18 +33,25 @@ app = typer.Typer(
 )
 codebook_app = typer.Typer(help="Check and read codebooks.", no_args_is_help=True)
 app.add_typer(codebook_app, name="codebook")
-export_app = typer.Typer(help="Report-ready exports of a run folder, and REFI-QDA files of a run or a codebook.", no_args_is_help=True)
+export_app = typer.Typer(
+    help="Report-ready exports of a run folder, and REFI-QDA files of a run or a codebook.", no_args_is_help=True
+)
 app.add_typer(export_app, name="export")
-import_app = typer.Typer(help="Bring work from other QDA software (REFI-QDA projects) into themekit.", no_args_is_help=True)
+import_app = typer.Typer(
+    help="Bring work from other QDA software (REFI-QDA projects) into themekit.", no_args_is_help=True
+)
 app.add_typer(import_app, name="import")
-review_app = typer.Typer(help="Human review of suggested codings: sheets out, decisions back into the project.", no_args_is_help=True)
+review_app = typer.Typer(
+    help="Human review of suggested codings: sheets out, decisions back into the project.", no_args_is_help=True
+)
 app.add_typer(review_app, name="review")
 
 ProjectOption = Annotated[
     Path, typer.Option("--project", help="Project store: runs, codebook versions and human decisions.")
 ]
 ConfigOption = Annotated[
-    Optional[Path], typer.Option("--config", help="Settings file (default: themekit.yaml in the working folder, if any).")
+    Optional[Path],
+    typer.Option("--config", help="Settings file (default: themekit.yaml in the working folder, if any)."),
 ]
 
 #: Options with a fixed vocabulary, as ``--help`` lists them and as they are checked before any work. Kept here so
@@ -124,7 +131,9 @@ def _user_errors():
         done = COMPLETED[written:]
         if done:
             names = ", ".join(str(p) for p in done)
-            err.print(f"[bold red]Interrupted:[/] {escape(names)} had been written in full; nothing after that was done.")
+            err.print(
+                f"[bold red]Interrupted:[/] {escape(names)} had been written in full; nothing after that was done."
+            )
         else:
             err.print("[bold red]Interrupted:[/] nothing was written; earlier runs are untouched.")
         raise typer.Exit(130) from None

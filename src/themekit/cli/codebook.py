@@ -29,15 +29,24 @@ def codebook_merge(
     suggestions: Annotated[Path, typer.Argument(help="suggestions.yaml written by 'themekit suggest'.")],
     pick: Annotated[str, typer.Option("--pick", help="Draft ids to add, comma-separated.")],
     theme: Annotated[str, typer.Option("--theme", help="Theme id to add them under.")],
-    theme_label: Annotated[Optional[str], typer.Option(help="Label for a new theme, when --theme names one that does not exist.")] = None,
-    out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the merged codebook here (default: update FILE).")] = None,
+    theme_label: Annotated[
+        Optional[str], typer.Option(help="Label for a new theme, when --theme names one that does not exist.")
+    ] = None,
+    out_file: Annotated[
+        Optional[Path], typer.Option("--out", "-o", help="Write the merged codebook here (default: update FILE).")
+    ] = None,
 ) -> None:
     """Add picked draft codes to a theme; bump the minor version and write a changelog entry."""
     from themekit.codebook.edit import merge_drafts
 
     with _user_errors():
         result = merge_drafts(
-            file, suggestions, [p.strip() for p in pick.split(",") if p.strip()], theme=theme, theme_label=theme_label, out=out_file
+            file,
+            suggestions,
+            [p.strip() for p in pick.split(",") if p.strip()],
+            theme=theme,
+            theme_label=theme_label,
+            out=out_file,
         )
     created = " (new theme)" if result.new_theme else ""
     out.print(
@@ -58,7 +67,10 @@ def codebook_diff_cmd(
     with _user_errors():
         before, after = Codebook.load(old), Codebook.load(new)
         diff = diff_codebooks(before, after)
-    out.print(f"{escape(before.name)} {before.version} → {after.version}: " + ("no code changes" if not diff else f"{len(diff.lines())} change(s)"))
+    out.print(
+        f"{escape(before.name)} {before.version} → {after.version}: "
+        + ("no code changes" if not diff else f"{len(diff.lines())} change(s)")
+    )
     for line in diff.lines():
         out.print(escape(line))
 
@@ -67,7 +79,9 @@ def codebook_diff_cmd(
 def codebook_bump_cmd(
     file: Annotated[Path, typer.Argument(help="Codebook YAML file.")],
     message: Annotated[str, typer.Option("--message", "-m", help="Changelog note: what changed.")],
-    major: Annotated[bool, typer.Option("--major", help="Bump the major version (codes removed or meanings changed).")] = False,
+    major: Annotated[
+        bool, typer.Option("--major", help="Bump the major version (codes removed or meanings changed).")
+    ] = False,
     minor: Annotated[bool, typer.Option("--minor", help="Bump the minor version (codes added or refined).")] = False,
     patch: Annotated[bool, typer.Option("--patch", help="Bump the patch version (wording fixes).")] = False,
 ) -> None:
@@ -78,7 +92,9 @@ def codebook_bump_cmd(
         if sum((major, minor, patch)) != 1:
             raise OptionError("say which part to bump: exactly one of --major, --minor or --patch.")
         result = bump_codebook(file, "major" if major else "minor" if minor else "patch", message)
-    out.print(f"{escape(str(result.path))}: version {result.old_version} → {result.new_version} — {escape(result.note)}")
+    out.print(
+        f"{escape(str(result.path))}: version {result.old_version} → {result.new_version} — {escape(result.note)}"
+    )
 
 
 @codebook_app.command("show")
@@ -115,7 +131,9 @@ def codebook_import_cmd(
     out.print(f"Written: {escape(str(out_file))} — {len(cb.themes)} themes, {len(cb)} codes (checked: valid).")
     undescribed = sum(1 for c in cb if c.spec.definition == NO_DESCRIPTION)
     if undescribed:
-        err.print(f"[yellow]Note:[/] {undescribed} codes had no description; write a definition for each, semantic coding reads them.")
+        err.print(
+            f"[yellow]Note:[/] {undescribed} codes had no description; write a definition for each, semantic coding reads them."
+        )
     err.print(
         "[yellow]Note:[/] keywords are empty: rule coding finds nothing until you add some, and semantic coding "
         "relies on the labels and definitions."

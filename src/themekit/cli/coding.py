@@ -40,38 +40,68 @@ def code_cmd(
     ] = None,
     interviewer_label: Annotated[
         Optional[list[str]],
-        typer.Option("--interviewer-label", help="Speaker label of the interviewer (repeatable; replaces the defaults)."),
+        typer.Option(
+            "--interviewer-label", help="Speaker label of the interviewer (repeatable; replaces the defaults)."
+        ),
     ] = None,
-    spacy_model: Annotated[str, typer.Option(help="'blank' (default, no model needed) or an installed spaCy model.")] = "blank",
+    spacy_model: Annotated[
+        str, typer.Option(help="'blank' (default, no model needed) or an installed spaCy model.")
+    ] = "blank",
     gold: Annotated[
-        Optional[Path], typer.Option("--gold", help="Human codings for the classifier (default: gold.csv beside the transcripts).")
+        Optional[Path],
+        typer.Option("--gold", help="Human codings for the classifier (default: gold.csv beside the transcripts)."),
     ] = None,
     text_column: Annotated[
-        str | None, typer.Option(help="Speech column of table transcripts (default: text, words, utterance, content, transcript, speech...).")
+        str | None,
+        typer.Option(
+            help="Speech column of table transcripts (default: text, words, utterance, content, transcript, speech...)."
+        ),
     ] = None,
-    speaker_column: Annotated[str | None, typer.Option(help="Speaker column of table transcripts (default: speaker, name, who...).")] = None,
+    speaker_column: Annotated[
+        str | None, typer.Option(help="Speaker column of table transcripts (default: speaker, name, who...).")
+    ] = None,
     unit_column: Annotated[
-        str | None, typer.Option(help="Code a table of survey responses (one .csv/.xlsx): the column naming each response; the answer is --text-column.")
+        str | None,
+        typer.Option(
+            help="Code a table of survey responses (one .csv/.xlsx): the column naming each response; the answer is --text-column."
+        ),
     ] = None,
     embedding_model: Annotated[
-        Optional[str], typer.Option(help="Sentence-transformers model folder or installed package (default: first installed known one).")
+        Optional[str],
+        typer.Option(
+            help="Sentence-transformers model folder or installed package (default: first installed known one)."
+        ),
     ] = None,
-    embedding_sha256: Annotated[Optional[str], typer.Option(help="Expected sha256 of the model's weights file.")] = None,
+    embedding_sha256: Annotated[
+        Optional[str], typer.Option(help="Expected sha256 of the model's weights file.")
+    ] = None,
     cache_dir: Annotated[Path, typer.Option(help="Embedding cache folder.")] = Path(".themekit/cache"),
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the embedding cache.")] = False,
-    min_score: Annotated[float, typer.Option(min=0.0, max=1.0, help="Drop codings scoring below this (0.5 = each method's threshold).")] = 0.5,
-    max_file_mb: Annotated[float, typer.Option(help="Refuse transcript files larger than this many MB.")] = MAX_FILE_BYTES / MB,
+    min_score: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Drop codings scoring below this (0.5 = each method's threshold).")
+    ] = 0.5,
+    max_file_mb: Annotated[
+        float, typer.Option(help="Refuse transcript files larger than this many MB.")
+    ] = MAX_FILE_BYTES / MB,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing run folder.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail if any transcript cannot be read.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary line.")] = False,
     project: ProjectOption = Path(".themekit/project.db"),
     config: ConfigOption = None,
     workers: Annotated[
-        Optional[int], typer.Option(min=1, help="Processes coding (this one and N-1 started; default: one per core; 1: no pool; small corpora run in process).")
+        Optional[int],
+        typer.Option(
+            min=1,
+            help="Processes coding (this one and N-1 started; default: one per core; 1: no pool; small corpora run in process).",
+        ),
     ] = None,
-    engine: Annotated[EngineName, typer.Option(case_sensitive=False, help="Where transcripts are processed: local, or dask (a Dask cluster).")] = "local",
+    engine: Annotated[
+        EngineName,
+        typer.Option(case_sensitive=False, help="Where transcripts are processed: local, or dask (a Dask cluster)."),
+    ] = "local",
     scheduler: Annotated[
-        Optional[str], typer.Option(help="Dask scheduler address tcp://HOST:PORT (with --engine dask; default: a local cluster).")
+        Optional[str],
+        typer.Option(help="Dask scheduler address tcp://HOST:PORT (with --engine dask; default: a local cluster)."),
     ] = None,
 ) -> None:
     """Code every participant excerpt of TRANSCRIPTS with the codebook; write a run folder.
@@ -205,11 +235,26 @@ def _classifier_line(run, learned: dict) -> str:
 def suggest_cmd(
     transcripts: Annotated[Path, typer.Argument(help="Folder of transcripts (or one transcript file).")],
     codebook: Annotated[Path, typer.Option("--codebook", "-c", help="Codebook YAML file.")],
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for suggestions.yaml, suggestions.md and topics.csv.")],
-    all_segments: Annotated[bool, typer.Option("--all", help="Cluster every participant segment, not only the uncoded ones.")] = False,
-    topics: Annotated[Optional[int], typer.Option("--topics", min=1, help="Number of topics (default: from the corpus size).")] = None,
-    min_topic_size: Annotated[Optional[int], typer.Option(min=1, help="Smallest topic to suggest (default: 1% of segments, at least 5).")] = None,
-    min_coherence: Annotated[float | None, typer.Option(min=-1.0, max=1.0, help="Drop topics whose segments are less similar than this on average (default: 0.2; -1 keeps all).")] = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for suggestions.yaml, suggestions.md and topics.csv.")
+    ],
+    all_segments: Annotated[
+        bool, typer.Option("--all", help="Cluster every participant segment, not only the uncoded ones.")
+    ] = False,
+    topics: Annotated[
+        Optional[int], typer.Option("--topics", min=1, help="Number of topics (default: from the corpus size).")
+    ] = None,
+    min_topic_size: Annotated[
+        Optional[int], typer.Option(min=1, help="Smallest topic to suggest (default: 1% of segments, at least 5).")
+    ] = None,
+    min_coherence: Annotated[
+        float | None,
+        typer.Option(
+            min=-1.0,
+            max=1.0,
+            help="Drop topics whose segments are less similar than this on average (default: 0.2; -1 keeps all).",
+        ),
+    ] = None,
     examples: Annotated[int, typer.Option(min=1, max=10, help="Example quotes per draft code.")] = 5,
     method: Annotated[
         Optional[str],
@@ -222,16 +267,32 @@ def suggest_cmd(
     unit: Annotated[Unit, typer.Option(case_sensitive=False, help="Coding unit.")] = "sentence",
     interviewer_label: Annotated[
         Optional[list[str]],
-        typer.Option("--interviewer-label", help="Speaker label of the interviewer (repeatable; replaces the defaults)."),
+        typer.Option(
+            "--interviewer-label", help="Speaker label of the interviewer (repeatable; replaces the defaults)."
+        ),
     ] = None,
-    gold: Annotated[Optional[Path], typer.Option("--gold", help="Human codings for the classifier (default: gold.csv beside the transcripts).")] = None,
-    embedding_model: Annotated[Optional[str], typer.Option(help="Sentence-transformers model folder or installed package.")] = None,
+    gold: Annotated[
+        Optional[Path],
+        typer.Option("--gold", help="Human codings for the classifier (default: gold.csv beside the transcripts)."),
+    ] = None,
+    embedding_model: Annotated[
+        Optional[str], typer.Option(help="Sentence-transformers model folder or installed package.")
+    ] = None,
     text_column: Annotated[
-        str | None, typer.Option(help="Speech column of table transcripts (default: text, words, utterance, content, transcript, speech...).")
+        str | None,
+        typer.Option(
+            help="Speech column of table transcripts (default: text, words, utterance, content, transcript, speech...)."
+        ),
     ] = None,
-    speaker_column: Annotated[str | None, typer.Option(help="Speaker column of table transcripts (default: speaker, name, who...).")] = None,
-    embedding_sha256: Annotated[Optional[str], typer.Option(help="Expected sha256 of the model's weights file.")] = None,
-    cache_dir: Annotated[Path, typer.Option(help="Embedding cache folder (shared with 'themekit code').")] = Path(".themekit/cache"),
+    speaker_column: Annotated[
+        str | None, typer.Option(help="Speaker column of table transcripts (default: speaker, name, who...).")
+    ] = None,
+    embedding_sha256: Annotated[
+        Optional[str], typer.Option(help="Expected sha256 of the model's weights file.")
+    ] = None,
+    cache_dir: Annotated[Path, typer.Option(help="Embedding cache folder (shared with 'themekit code').")] = Path(
+        ".themekit/cache"
+    ),
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the embedding cache.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace suggestions already in the folder.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary lines.")] = False,

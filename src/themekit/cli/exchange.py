@@ -20,10 +20,15 @@ from themekit.cli.app import (
 )
 
 PseudonymiseOption = Annotated[
-    bool, typer.Option("--pseudonymise", help="Replace participant identifiers with stable pseudonyms (mapping kept in the run folder).")
+    bool,
+    typer.Option(
+        "--pseudonymise",
+        help="Replace participant identifiers with stable pseudonyms (mapping kept in the run folder).",
+    ),
 ]
 RedactOption = Annotated[
-    Optional[Path], typer.Option("--redact", help="Blank out these terms (one per line), plus emails, phone numbers and UK postcodes.")
+    Optional[Path],
+    typer.Option("--redact", help="Blank out these terms (one per line), plus emails, phone numbers and UK postcodes."),
 ]
 
 
@@ -61,7 +66,9 @@ def export_docx_cmd(
 
     with _user_errors():
         run, settings, privacy = _load_run(run_dir, config, pseudonymise, redact)
-        written = export_quote_docx(run, out_file, settings=settings, theme_id=theme, per_code=per_code, privacy=privacy)
+        written = export_quote_docx(
+            run, out_file, settings=settings, theme_id=theme, per_code=per_code, privacy=privacy
+        )
     _privacy_line(privacy, redact)
     out.print(f"Written: {escape(str(written))}")
 
@@ -69,12 +76,21 @@ def export_docx_cmd(
 @export_app.command("report")
 def export_report_cmd(
     run_dir: Annotated[Path, typer.Argument(help="Run folder written by 'themekit code'.")],
-    format: Annotated[ReportFormat, typer.Option("--format", "-f", case_sensitive=False, help="Report format.")] = "docx",
-    out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="File to write (default: report.FORMAT).")] = None,
+    format: Annotated[
+        ReportFormat, typer.Option("--format", "-f", case_sensitive=False, help="Report format.")
+    ] = "docx",
+    out_file: Annotated[
+        Optional[Path], typer.Option("--out", "-o", help="File to write (default: report.FORMAT).")
+    ] = None,
     theme: Annotated[Optional[str], typer.Option("--theme", help="Only this theme (its id).")] = None,
-    charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Embed the code frequency and heatmap charts.")] = True,
+    charts: Annotated[
+        bool, typer.Option("--charts/--no-charts", help="Embed the code frequency and heatmap charts.")
+    ] = True,
     appendix: Annotated[
-        bool, typer.Option("--appendix", help="Add themekit's notes (transcripts not read, speaker detection) as an appendix.")
+        bool,
+        typer.Option(
+            "--appendix", help="Add themekit's notes (transcripts not read, speaker detection) as an appendix."
+        ),
     ] = False,
     pseudonymise: PseudonymiseOption = False,
     redact: RedactOption = None,
@@ -121,7 +137,9 @@ def export_xlsx_cmd(
 @export_app.command("qdc")
 def export_qdc_cmd(
     codebook: Annotated[Path, typer.Argument(help="Codebook YAML file.")],
-    out_file: Annotated[Path, typer.Option("--out", "-o", help="REFI-QDA codebook file to write.")] = Path("codebook.qdc"),
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="REFI-QDA codebook file to write.")] = Path(
+        "codebook.qdc"
+    ),
 ) -> None:
     """The codebook as a REFI-QDA codebook (.qdc) for NVivo, ATLAS.ti, MAXQDA or QualCoder."""
     from themekit.codebook import Codebook
@@ -136,7 +154,9 @@ def export_qdc_cmd(
 @export_app.command("qdpx")
 def export_qdpx_cmd(
     run_dir: Annotated[Path, typer.Argument(help="Run folder written by 'themekit code'.")],
-    out_file: Annotated[Path, typer.Option("--out", "-o", help="REFI-QDA project file to write.")] = Path("project.qdpx"),
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="REFI-QDA project file to write.")] = Path(
+        "project.qdpx"
+    ),
     include_suggested: Annotated[
         bool, typer.Option("--include-suggested", help="Also export suggested (not yet reviewed) machine codings.")
     ] = False,
@@ -150,7 +170,10 @@ def export_qdpx_cmd(
     with _user_errors():
         run, _, privacy = _load_run(run_dir, config, pseudonymise, redact)
         result = export_qdpx(
-            run, out_file, include_suggested=include_suggested, privacy=privacy if pseudonymise or redact is not None else None
+            run,
+            out_file,
+            include_suggested=include_suggested,
+            privacy=privacy if pseudonymise or redact is not None else None,
         )
     if pseudonymise or redact is not None:
         _privacy_line(privacy, redact)
@@ -165,9 +188,14 @@ def export_qdpx_cmd(
 @import_app.command("qdpx")
 def import_qdpx_cmd(
     file: Annotated[Path, typer.Argument(help="REFI-QDA project (.qdpx) from NVivo, ATLAS.ti, MAXQDA or QualCoder.")],
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder to create: transcripts, gold.csv, codebook.yaml.")],
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder to create: transcripts, gold.csv, codebook.yaml.")
+    ],
     codebook: Annotated[
-        Path | None, typer.Option("--codebook", "-c", help="Keep this codebook's ids for the codes it has (matched by GUID or name).")
+        Path | None,
+        typer.Option(
+            "--codebook", "-c", help="Keep this codebook's ids for the codes it has (matched by GUID or name)."
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing non-empty folder.")] = False,
 ) -> None:
@@ -178,7 +206,11 @@ def import_qdpx_cmd(
         result = import_qdpx(file, out_dir, codebook=codebook, force=force)
     for note in result.notes:
         err.print(f"[yellow]Note:[/] {escape(note)}.")
-    coders = f" by {len(result.coders)} coder{'s' if len(result.coders) != 1 else ''} ({', '.join(result.coders)})" if result.coders else ""
+    coders = (
+        f" by {len(result.coders)} coder{'s' if len(result.coders) != 1 else ''} ({', '.join(result.coders)})"
+        if result.coders
+        else ""
+    )
     out.print(
         f"Imported {len(result.transcripts)} transcripts and {result.codings} codings{escape(coders)} → {escape(str(result.out_dir))}"
     )

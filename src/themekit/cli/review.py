@@ -20,10 +20,18 @@ def review_export_cmd(
         Path | None, typer.Option("--out", "-o", help="Review sheet to write: .xlsx (with drop-downs) or .csv.")
     ] = None,
     to: Annotated[Path | None, typer.Option("--to", hidden=True, help="Old name of --out.")] = None,
-    include_reviewed: Annotated[bool, typer.Option("--all", help="Also list codings already accepted, rejected or added.")] = False,
-    coder: Annotated[Optional[str], typer.Option("--coder", help="Who will fill the sheet (with --blind: leaves out what they already decided).")] = None,
+    include_reviewed: Annotated[
+        bool, typer.Option("--all", help="Also list codings already accepted, rejected or added.")
+    ] = False,
+    coder: Annotated[
+        Optional[str],
+        typer.Option("--coder", help="Who will fill the sheet (with --blind: leaves out what they already decided)."),
+    ] = None,
     blind: Annotated[
-        bool, typer.Option("--blind", help="For double coding: every machine suggestion, with no trace of other coders' decisions.")
+        bool,
+        typer.Option(
+            "--blind", help="For double coding: every machine suggestion, with no trace of other coders' decisions."
+        ),
     ] = False,
     project: ProjectOption = Path(".themekit/project.db"),
 ) -> None:
@@ -43,7 +51,9 @@ def review_export_cmd(
             rows = export_review(run, to, store, include_reviewed=include_reviewed, coder=coder, blind=blind)
     who = escape(coder.strip()) if coder and coder.strip() else "NAME"
     kind = f"blind sheet for {who}: " if blind else ""
-    out.print(f"{kind}{rows} coding(s) to review → {escape(str(to))}. Then: themekit review import {escape(str(to))} --coder {who}")
+    out.print(
+        f"{kind}{rows} coding(s) to review → {escape(str(to))}. Then: themekit review import {escape(str(to))} --coder {who}"
+    )
 
 
 @review_app.command("import")
@@ -81,8 +91,12 @@ def review_import_cmd(
 
 @review_app.command("reconcile")
 def review_reconcile_cmd(
-    to: Annotated[Path, typer.Option("--to", "--out", "-o", help="Reconcile sheet to write: .xlsx (with a drop-down) or .csv.")],
-    run: Annotated[Optional[str], typer.Option("--run", help="Run folder or run id (default: the project's latest run).")] = None,
+    to: Annotated[
+        Path, typer.Option("--to", "--out", "-o", help="Reconcile sheet to write: .xlsx (with a drop-down) or .csv.")
+    ],
+    run: Annotated[
+        Optional[str], typer.Option("--run", help="Run folder or run id (default: the project's latest run).")
+    ] = None,
     project: ProjectOption = Path(".themekit/project.db"),
 ) -> None:
     """Write every disagreement between coders: the quote, the code, each coder's decision and a final_decision to fill."""
@@ -93,8 +107,10 @@ def review_reconcile_cmd(
         with open_project(project) as store:
             rows = export_reconcile(store, to, run=_run_id(run))
     if rows:
-        out.print(f"{rows} disagreement(s) to reconcile → {escape(str(to))}. Fill final_decision (accept or reject), "
-                  f"then: themekit review import {escape(str(to))} --coder NAME")
+        out.print(
+            f"{rows} disagreement(s) to reconcile → {escape(str(to))}. Fill final_decision (accept or reject), "
+            f"then: themekit review import {escape(str(to))} --coder NAME"
+        )
     else:
         out.print(f"No disagreements between coders on this run → {escape(str(to))} (header only).")
 
@@ -113,7 +129,8 @@ def review_status_cmd(
     run: Annotated[
         str | None,
         typer.Option(
-            "--run", help="The run: its folder, its id or its number in 'themekit history' (default: the latest recorded)."
+            "--run",
+            help="The run: its folder, its id or its number in 'themekit history' (default: the latest recorded).",
         ),
     ] = None,
     project: ProjectOption = Path(".themekit/project.db"),
@@ -137,7 +154,9 @@ def review_status_cmd(
     out.print(f"Run #{key} ({recorded['run_id']}{folder}), codebook {escape(recorded['codebook_version'])}:")
     table = Table("code", "codings", "to review", "accepted", "rejected", "human", "reviewed")
     for code, row in frame.iterrows():
-        table.add_row(escape(str(code)), *(str(int(row[k])) for k in ("codings", *STATUSES)), f"{row['reviewed_pct']:.0f}%")
+        table.add_row(
+            escape(str(code)), *(str(int(row[k])) for k in ("codings", *STATUSES)), f"{row['reviewed_pct']:.0f}%"
+        )
     out.print(table)
     total, todo = int(frame["codings"].sum()), int(frame["suggested"].sum())
     out.print(f"{total - todo} of {total} codings reviewed.")
@@ -162,12 +181,20 @@ def _run_ref(run: str | None, store) -> str | int | None:
 def review_serve_cmd(
     run: Annotated[
         str | None,
-        typer.Argument(help="The run: its folder, its id or its number in 'themekit history' (default: the latest recorded)."),
+        typer.Argument(
+            help="The run: its folder, its id or its number in 'themekit history' (default: the latest recorded)."
+        ),
     ] = None,
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8765,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on; anything but 127.0.0.1 lets other computers in.")] = "127.0.0.1",
-    coder: Annotated[str | None, typer.Option("--coder", help="Who decides (else each browser gives a name once).")] = None,
-    blind: Annotated[bool, typer.Option("--blind", help="Each coder sees only their own decisions (double coding).")] = False,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on; anything but 127.0.0.1 lets other computers in.")
+    ] = "127.0.0.1",
+    coder: Annotated[
+        str | None, typer.Option("--coder", help="Who decides (else each browser gives a name once).")
+    ] = None,
+    blind: Annotated[
+        bool, typer.Option("--blind", help="Each coder sees only their own decisions (double coding).")
+    ] = False,
     open_browser: Annotated[bool, typer.Option("--open", help="Open the app in the web browser.")] = False,
     project: ProjectOption = Path(".themekit/project.db"),
 ) -> None:
@@ -175,8 +202,17 @@ def review_serve_cmd(
     from themekit.web import serve
 
     with _user_errors():
-        serve(project, run, host=host, port=port, coder=coder, blind=blind, open_browser=open_browser,
-              say=lambda text: out.print(escape(text)), warn=lambda text: err.print(f"[bold yellow]Warning:[/] {escape(text)}"))
+        serve(
+            project,
+            run,
+            host=host,
+            port=port,
+            coder=coder,
+            blind=blind,
+            open_browser=open_browser,
+            say=lambda text: out.print(escape(text)),
+            warn=lambda text: err.print(f"[bold yellow]Warning:[/] {escape(text)}"),
+        )
 
 
 @review_app.command("gold")
@@ -200,7 +236,10 @@ def history_cmd(
     project: ProjectOption = Path(".themekit/project.db"),
     record: Annotated[
         Optional[Path],
-        typer.Option("--record", help="First record this run folder: one written whole but not recorded (the store was busy or full)."),
+        typer.Option(
+            "--record",
+            help="First record this run folder: one written whole but not recorded (the store was busy or full).",
+        ),
     ] = None,
 ) -> None:
     """List the project's runs with their codebook versions and headline counts."""
@@ -213,11 +252,26 @@ def history_cmd(
             if record is not None:
                 out.print(_record_folder(store, record))
             runs, where = store.runs(), store.path
-    table = Table("#", "created (UTC)", "run", "codebook", "transcripts", "segments", "codings", "accepted", "rejected", "human", "folder")
+    table = Table(
+        "#",
+        "created (UTC)",
+        "run",
+        "codebook",
+        "transcripts",
+        "segments",
+        "codings",
+        "accepted",
+        "rejected",
+        "human",
+        "folder",
+    )
     for r in runs:
         c = r["counts"]
         table.add_row(
-            str(r["id"]), r["created"].replace("T", " ")[:16], r["run_id"], escape(r["codebook_version"]),
+            str(r["id"]),
+            r["created"].replace("T", " ")[:16],
+            r["run_id"],
+            escape(r["codebook_version"]),
             *(str(c.get(k, 0)) for k in ("transcripts", "segments", "codings", "accepted", "rejected", "human")),
             escape(Path(r["folder"]).name if r["folder"] else ""),
         )

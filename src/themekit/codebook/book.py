@@ -129,7 +129,11 @@ class Codebook:
             return self._by_id[key]
         except (KeyError, TypeError):
             close = difflib.get_close_matches(str(key), list(self._by_id), n=3)
-            hint = f"; did you mean {', '.join(map(repr, close))}?" if close else f"; its codes are: {', '.join(list(self._by_id)[:12])}"
+            hint = (
+                f"; did you mean {', '.join(map(repr, close))}?"
+                if close
+                else f"; its codes are: {', '.join(list(self._by_id)[:12])}"
+            )
             raise KeyError(f"no code {key!r} in the codebook {self.name!r}{hint}") from None
 
     def __contains__(self, key: object) -> bool:
@@ -235,7 +239,9 @@ def _semantic_problems(raw: dict, lines: dict[str, int]) -> list[CodebookProblem
                 first = line_of(seen[identifier], lines)
                 where = f"{path}.id"
                 problems.append(
-                    CodebookProblem(where, f"duplicate id '{identifier}' (first at line {first})", line_of(where, lines))
+                    CodebookProblem(
+                        where, f"duplicate id '{identifier}' (first at line {first})", line_of(where, lines)
+                    )
                 )
             else:
                 seen[identifier] = f"{path}.id"
@@ -251,7 +257,9 @@ def _semantic_problems(raw: dict, lines: dict[str, int]) -> list[CodebookProblem
                 elif term.casefold() in terms:
                     problems.append(
                         CodebookProblem(
-                            where, f"'{term}' is listed twice (also {field}[{terms[term.casefold()]}])", line_of(where, lines)
+                            where,
+                            f"'{term}' is listed twice (also {field}[{terms[term.casefold()]}])",
+                            line_of(where, lines),
                         )
                     )
                 else:
@@ -275,7 +283,9 @@ def _rename_problems(raw: dict, lines: dict[str, int], live: dict[str, str]) -> 
             if not isinstance(old, str):
                 continue
             if old == item.get("id"):
-                problems.append(CodebookProblem(where, f"'{old}' is this code's own id; a code cannot be renamed from itself", line))
+                problems.append(
+                    CodebookProblem(where, f"'{old}' is this code's own id; a code cannot be renamed from itself", line)
+                )
             elif old in live:
                 problems.append(
                     CodebookProblem(
@@ -286,7 +296,13 @@ def _rename_problems(raw: dict, lines: dict[str, int], live: dict[str, str]) -> 
                     )
                 )
             elif old in claimed:
-                problems.append(CodebookProblem(where, f"'{old}' is also claimed by {claimed[old]}; an old id can be renamed to one code only", line))
+                problems.append(
+                    CodebookProblem(
+                        where,
+                        f"'{old}' is also claimed by {claimed[old]}; an old id can be renamed to one code only",
+                        line,
+                    )
+                )
             else:
                 claimed[old] = path
     return problems
@@ -330,7 +346,9 @@ def _pattern_problems(code_id: str, path: str, patterns: list, lines: dict[str, 
         for regex in _regexes(pattern):
             if len(regex) > MAX_REGEX_CHARS:
                 bad.append(f"a regular expression is {len(regex)} characters long, over the {MAX_REGEX_CHARS} allowed")
-            elif (why := catastrophic_shape(regex) or _guard_problem(regex)) is not None and why.startswith("not a valid"):
+            elif (why := catastrophic_shape(regex) or _guard_problem(regex)) is not None and why.startswith(
+                "not a valid"
+            ):
                 bad.append(f"code '{code_id}': {regex!r} is {why}")
             elif why is not None:
                 bad.append(
@@ -343,7 +361,9 @@ def _pattern_problems(code_id: str, path: str, patterns: list, lines: dict[str, 
         vocab = shared_vocab()
         try:
             Matcher(vocab, validate=True).add(code_id, [pattern])
-        except Exception as exc:  # only spaCy's call: it reports invalid patterns as ValueError, MatchPatternError and more
+        except (
+            Exception
+        ) as exc:  # only spaCy's call: it reports invalid patterns as ValueError, MatchPatternError and more
             first = str(exc).strip().splitlines()
             detail = " ".join(x.strip() for x in first if x.strip())[:300]
             problems.append(
@@ -352,7 +372,9 @@ def _pattern_problems(code_id: str, path: str, patterns: list, lines: dict[str, 
     return problems
 
 
-def read_guarded_yaml(path: str | Path, *, text: str | None = None) -> tuple[object, dict[str, int], list[CodebookProblem]]:
+def read_guarded_yaml(
+    path: str | Path, *, text: str | None = None
+) -> tuple[object, dict[str, int], list[CodebookProblem]]:
     """Parse a codebook-like YAML file (or ``text``, named ``path`` in messages) behind the size, nesting and alias
     guards of :func:`themekit.util.yamlfile.load_yaml`.
 
@@ -368,24 +390,37 @@ def _codebook_bytes(path: Path, text: str | None) -> bytes:
     try:
         return path.read_bytes() if text is None else text.encode("utf-8")
     except OSError as exc:
-        raise CodebookError(path, [CodebookProblem("", f"cannot read the file ({exc.strerror}); check the path")]) from None
+        raise CodebookError(
+            path, [CodebookProblem("", f"cannot read the file ({exc.strerror}); check the path")]
+        ) from None
 
 
 def _parse_guarded(path: Path, data: bytes) -> tuple[object, dict[str, int], list[CodebookProblem]]:
     """:func:`read_guarded_yaml` of the bytes read."""
     if len(data) > limits.MAX_CODEBOOK_BYTES:
-        raise CodebookError(path, [CodebookProblem("", f"file is over {limits.MAX_CODEBOOK_BYTES // limits.MB} MB; a codebook is never this large")])
+        raise CodebookError(
+            path,
+            [
+                CodebookProblem(
+                    "", f"file is over {limits.MAX_CODEBOOK_BYTES // limits.MB} MB; a codebook is never this large"
+                )
+            ],
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise CodebookError(path, [CodebookProblem("", f"not UTF-8 (byte {exc.start}); save the file as UTF-8")]) from None
+        raise CodebookError(
+            path, [CodebookProblem("", f"not UTF-8 (byte {exc.start}); save the file as UTF-8")]
+        ) from None
     try:
         document = load_yaml(text, max_depth=MAX_FLOW_DEPTH, max_aliases=MAX_ALIASES, max_expanded=MAX_EXPANDED_NODES)
     except YamlError as exc:
         if exc.kind == "syntax":
             where = f"line {exc.line}, column {exc.column}: " if exc.line else ""
             raise CodebookError(path, [CodebookProblem("", f"{where}{exc.message}", None)]) from None
-        fix = {"depth": "a codebook never needs this", "aliases": "write the values out in full"}.get(exc.kind, "fix or quote it")
+        fix = {"depth": "a codebook never needs this", "aliases": "write the values out in full"}.get(
+            exc.kind, "fix or quote it"
+        )
         raise CodebookError(path, [CodebookProblem("", f"{exc.message}; {fix}")]) from None
     problems = [CodebookProblem(where, message, line) for where, line, message in document.duplicates]
     return document.data, document.lines, problems
@@ -400,7 +435,9 @@ def validate_codebook(path: str | Path, *, text: str | None = None) -> Codebook:
     data = _codebook_bytes(path, text)
     raw, lines, problems = _parse_guarded(path, data)
     if not isinstance(raw, dict):
-        raise CodebookError(path, [CodebookProblem("", "the file must be a YAML mapping with name, version and themes")])
+        raise CodebookError(
+            path, [CodebookProblem("", "the file must be a YAML mapping with name, version and themes")]
+        )
     spec = None
     try:
         spec = CodebookSpec.model_validate(raw)

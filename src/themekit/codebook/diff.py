@@ -11,7 +11,18 @@ if TYPE_CHECKING:
 __all__ = ["CodebookDiff", "diff_codebooks", "id_map"]
 
 #: Fields whose change alters what a code means (and so what it should be given to).
-MEANING_FIELDS = ("label", "definition", "include", "exclude", "keywords", "exclude_keywords", "patterns", "examples", "threshold", "status")
+MEANING_FIELDS = (
+    "label",
+    "definition",
+    "include",
+    "exclude",
+    "keywords",
+    "exclude_keywords",
+    "patterns",
+    "examples",
+    "threshold",
+    "status",
+)
 
 
 @dataclass(frozen=True)
@@ -35,8 +46,14 @@ class CodebookDiff:
     def changed_codes(self) -> list[str]:
         """Every code id the diff touches, in order of first mention."""
         seen: dict[str, None] = {}
-        for item in (*self.added, *self.removed, *(n for _, n in self.renamed), *(n for _, n in self.merged),
-                     *(i for i, _, _ in self.moved), *(i for i, _ in self.redefined)):
+        for item in (
+            *self.added,
+            *self.removed,
+            *(n for _, n in self.renamed),
+            *(n for _, n in self.merged),
+            *(i for i, _, _ in self.moved),
+            *(i for i, _ in self.redefined),
+        ):
             seen.setdefault(item, None)
         return list(seen)
 

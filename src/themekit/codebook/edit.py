@@ -84,7 +84,11 @@ def read_drafts(path: str | Path) -> list[dict[str, Any]]:
     checked = []
     for i, draft in enumerate(drafts):
         if not isinstance(draft, dict):
-            problems.append(CodebookProblem(f"drafts[{i}]", "must be a mapping with id, label and definition", line_of(f"drafts[{i}]", lines)))
+            problems.append(
+                CodebookProblem(
+                    f"drafts[{i}]", "must be a mapping with id, label and definition", line_of(f"drafts[{i}]", lines)
+                )
+            )
             continue
         spec = {k: v for k, v in draft.items() if k != "topic"}
         try:
@@ -155,7 +159,9 @@ def merge_drafts(
     ``out`` (default: the codebook file itself) only if it validates.
     """
     with _editing(Path(codebook)):
-        return _merge_drafts(Path(codebook), suggestions, pick, theme=theme, theme_label=theme_label, out=out, today=today)
+        return _merge_drafts(
+            Path(codebook), suggestions, pick, theme=theme, theme_label=theme_label, out=out, today=today
+        )
 
 
 def _merge_drafts(
@@ -171,7 +177,9 @@ def _merge_drafts(
     current = validate_codebook(path)
     drafts = {d["id"]: d for d in read_drafts(suggestions)}
     if not pick:
-        raise OptionError(f"no drafts picked. Give pick= with ids from {suggestions}: {', '.join(drafts) or '(none)'}.", param="pick")
+        raise OptionError(
+            f"no drafts picked. Give pick= with ids from {suggestions}: {', '.join(drafts) or '(none)'}.", param="pick"
+        )
     unknown = [p for p in pick if p not in drafts]
     if unknown:
         raise OptionError(
@@ -216,7 +224,19 @@ def _merge_drafts(
 def _commented(draft: dict[str, Any]):
     from ruamel.yaml.comments import CommentedMap
 
-    order = ["id", "label", "status", "definition", "include", "exclude", "keywords", "exclude_keywords", "patterns", "examples", "threshold"]
+    order = [
+        "id",
+        "label",
+        "status",
+        "definition",
+        "include",
+        "exclude",
+        "keywords",
+        "exclude_keywords",
+        "patterns",
+        "examples",
+        "threshold",
+    ]
     keys = [k for k in order if k in draft] + [k for k in draft if k not in order]
     return CommentedMap((k, draft[k]) for k in keys)
 

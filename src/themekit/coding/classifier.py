@@ -190,7 +190,9 @@ class ClassifierCoder:
         for t, s, c in gold.itertuples(index=False):
             if c:
                 examples.labels[position[row_of[(t, s)]]].add(c)
-        for text, transcript, label in _outside_rows(Path(self.human.source), self.human.of_transcripts(ids, keep=False), codes):
+        for text, transcript, label in _outside_rows(
+            Path(self.human.source), self.human.of_transcripts(ids, keep=False), codes
+        ):
             examples.texts.append(text)
             examples.groups.append(transcript)
             examples.labels.append(label)
@@ -216,7 +218,9 @@ class ClassifierCoder:
         outside_dense = dense[:0]
         if len(examples.texts) > len(covered):
             outside = self._embed(examples.texts[len(covered) :])
-            outside_dense = np.hstack([outside, outside, np.zeros_like(outside), np.zeros((len(outside), 2 * len(codebook)), np.float32)])
+            outside_dense = np.hstack(
+                [outside, outside, np.zeros_like(outside), np.zeros((len(outside), 2 * len(codebook)), np.float32)]
+            )
         train_words = tfidf.transform(examples.texts) if examples.texts else words[:0]
         return _Features(
             vocabulary=np.array(tfidf.get_feature_names_out()),
@@ -243,7 +247,9 @@ class ClassifierCoder:
         groups = examples.groups[:n] if len(set(examples.groups[:n])) >= 2 else [str(row) for row in examples.covered]
         examples = _Examples(examples.covered, examples.texts[:n], groups, examples.labels[:n])
         if not n:
-            return SegmentFit(0.5, {}, {c.id: {"positives": 0, "negatives": 0, "trained": False} for c in codebook}, {}, [])
+            return SegmentFit(
+                0.5, {}, {c.id: {"positives": 0, "negatives": 0, "trained": False} for c in codebook}, {}, []
+            )
         data = replace(features.data, train=features.data.corpus[examples.covered])
         self.fits = None  # decisions grow between fits: keeping each set's models on disk would only fill it
         learned = self._learn(codebook, data, examples)
@@ -272,7 +278,11 @@ class ClassifierCoder:
                 entry["reason"] = f"needs at least {MIN_POSITIVES} positive and {MIN_POSITIVES} negative human codings"
                 continue
             folds = min(CV_FOLDS, int(y.sum()), len(set(groups[y == 1])))
-            splits = list(StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=0).split(data.train, y, groups)) if folds >= 2 else []
+            splits = (
+                list(StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=0).split(data.train, y, groups))
+                if folds >= 2
+                else []
+            )
             # a split whose training part holds one class only cannot train: cross-validate only when none does
             if not (splits and all(0 < y[train].sum() < len(train) for train, _ in splits)):
                 splits = []
@@ -289,17 +299,25 @@ class ClassifierCoder:
         for k, fit in zip(todo, fits):
             learned[k] = fit
             if self.fits is not None:
-                self.fits.put(keys[k], {"predicted": fit.predicted, "proba": fit.proba, "word_weights": fit.word_weights})
+                self.fits.put(
+                    keys[k], {"predicted": fit.predicted, "proba": fit.proba, "word_weights": fit.word_weights}
+                )
             if self.report_progress is not None:
                 self.report_progress("classifier", 1, len(jobs))
-        held_out = [(y, fit.predicted, self.report[code.id]) for (code, y, _), fit in zip(jobs, learned) if fit.predicted is not None]
+        held_out = [
+            (y, fit.predicted, self.report[code.id])
+            for (code, y, _), fit in zip(jobs, learned)
+            if fit.predicted is not None
+        ]
         for code, _, splits in jobs:
             self.report[code.id]["trained"] = True
             if splits:
                 self.report[code.id]["cv_folds"] = len(splits)
         self.decision_threshold = _decision_threshold([(y, p) for y, p, _ in held_out])
         for y, predicted, entry in held_out:
-            p, r, f, _ = precision_recall_fscore_support(y, predicted >= self.decision_threshold, average="binary", zero_division=0)
+            p, r, f, _ = precision_recall_fscore_support(
+                y, predicted >= self.decision_threshold, average="binary", zero_division=0
+            )
             entry.update(cv_precision=round(float(p), 4), cv_recall=round(float(r), 4), cv_f1=round(float(f), 4))
         return [(code, fit) for (code, _, _), fit in zip(jobs, learned)]
 
@@ -462,7 +480,9 @@ def _outside_rows(path: Path, rows, codes: CodeNames):
             )
         raise GoldError(path, problems)
     grouped: dict[tuple[str, str], set[str]] = {}
-    for row, tid, text, code in zip(rows["_row"], rows[t_col], rows[text_col], rows[code_col] if code_col else [""] * len(rows)):
+    for row, tid, text, code in zip(
+        rows["_row"], rows[t_col], rows[text_col], rows[code_col] if code_col else [""] * len(rows)
+    ):
         text, code = " ".join(str(text).split()), str(code).strip()
         if not text:
             problems.append(f"row {row}: empty text")

@@ -95,8 +95,13 @@ def _classifier(ctx: CoderContext) -> Coder:
         )
     embedder, cache = ctx.embedding()
     return ClassifierCoder(
-        embedder, human=ctx.human, cache=cache, min_score=ctx.min_score, rule_codings=ctx.earlier.get("rule", ()), nlp=ctx.nlp,
-        report=ctx.report
+        embedder,
+        human=ctx.human,
+        cache=cache,
+        min_score=ctx.min_score,
+        rule_codings=ctx.earlier.get("rule", ()),
+        nlp=ctx.nlp,
+        report=ctx.report,
     )
 
 

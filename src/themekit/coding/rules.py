@@ -27,7 +27,9 @@ from themekit.util.saferegex import GuardedRegex
 __all__ = ["RuleCoder", "NEGATIONS"]
 
 #: Lemmas that negate a following keyword within a few tokens of the same clause.
-NEGATIONS = frozenset({"not", "no", "never", "without", "nobody", "none", "nothing", "neither", "nor", "hardly", "n't", "nt"})
+NEGATIONS = frozenset(
+    {"not", "no", "never", "without", "nobody", "none", "nothing", "neither", "nor", "hardly", "n't", "nt"}
+)
 _NEGATION_WINDOW = 4
 _SEP = "\x1f"
 

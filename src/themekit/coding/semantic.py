@@ -169,7 +169,12 @@ class SemanticCoder:
     method = "semantic"
 
     def __init__(
-        self, embedder: Embedder, *, cache: EmbeddingCache | None = None, min_score: float = 0.5, nlp: Language | None = None
+        self,
+        embedder: Embedder,
+        *,
+        cache: EmbeddingCache | None = None,
+        min_score: float = 0.5,
+        nlp: Language | None = None,
     ) -> None:
         self.embedder = embedder
         #: splits turns into sentences where the segmentation kept no Docs (without it, long segments are read whole)
@@ -203,7 +208,9 @@ class SemanticCoder:
             self.calibration = f"corpus ({len(segments)} segments)"
             near_best = scale.keep(mixed, read.several)
         else:
-            self.calibration = f"none ({len(segments)} segments, fewer than {CALIBRATION_MIN_SEGMENTS}): floor and margin"
+            self.calibration = (
+                f"none ({len(segments)} segments, fewer than {CALIBRATION_MIN_SEGMENTS}): floor and margin"
+            )
             near_best = mixed >= mixed.max(axis=1, keepdims=True) - MARGIN
         codings: list[Coding] = []
         for k, code in enumerate(codebook):
@@ -266,11 +273,15 @@ class SemanticCoder:
         mixed = (w["segment"] * best_sim + w["turn"] * turn_sim + w["question"] * question_sim) / weight[:, None]
         return _Reading(refs, ref_vectors, mixed, best_ref, best_sim, several)
 
-    def _sentences(self, segments: list[Segment], segmentation: Segmentation) -> dict[tuple[str, int], list[tuple[int, int]]]:
+    def _sentences(
+        self, segments: list[Segment], segmentation: Segmentation
+    ) -> dict[tuple[str, int], list[tuple[int, int]]]:
         """The sentence spans (in turn text) of every turn holding a segment longer than a sentence, from the
         segmentation's Docs, or split now with the run's spaCy pipeline where the Docs were not kept."""
         docs = dict(segmentation.docs)
-        missing = list(dict.fromkeys((s.transcript, s.turn_index) for s in segments if (s.transcript.id, s.turn_index) not in docs))
+        missing = list(
+            dict.fromkeys((s.transcript, s.turn_index) for s in segments if (s.transcript.id, s.turn_index) not in docs)
+        )
         if missing and self.nlp is not None:
             texts = [t.turn_text(t.turns[i]) for t, i in missing]
             for (t, i), doc in zip(missing, pipe_texts(self.nlp, texts, batch_size=64)):

@@ -42,13 +42,23 @@ class Privacy:
         self.pseudonyms = pseudonyms or {}
         self.counts: Counter[str] = Counter()
         terms = sorted({t.strip() for t in terms or [] if t.strip()}, key=len, reverse=True)
-        self._terms = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in terms) + r")(?!\w)", re.IGNORECASE) if terms else None
+        self._terms = (
+            re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in terms) + r")(?!\w)", re.IGNORECASE)
+            if terms
+            else None
+        )
         # identifiers found in quote text: ids and names, not generic labels such as "R" or "Respondent"
-        labels = sorted((x for x in self.pseudonyms if len(x) >= 3 and x.casefold() not in _GENERIC), key=len, reverse=True)
-        self._labels = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(x) for x in labels) + r")(?!\w)") if labels else None
+        labels = sorted(
+            (x for x in self.pseudonyms if len(x) >= 3 and x.casefold() not in _GENERIC), key=len, reverse=True
+        )
+        self._labels = (
+            re.compile(r"(?<!\w)(?:" + "|".join(re.escape(x) for x in labels) + r")(?!\w)") if labels else None
+        )
 
     @classmethod
-    def for_run(cls, run, folder: str | Path | None, *, pseudonymise: bool, redact: str | Path | None, noun: str) -> Privacy:
+    def for_run(
+        cls, run, folder: str | Path | None, *, pseudonymise: bool, redact: str | Path | None, noun: str
+    ) -> Privacy:
         terms = _read_terms(Path(redact)) if redact else []
         mapping = _pseudonyms(run, Path(folder) if folder else None, noun) if pseudonymise else {}
         return cls(terms=terms, pseudonyms=mapping)
@@ -79,7 +89,8 @@ def _read_terms(path: Path) -> list[str]:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except OSError as exc:
         raise RedactionListError(
-            f"{path}: cannot read the redaction list ({exc.strerror}). Give a text file, one term per line.", param="redact"
+            f"{path}: cannot read the redaction list ({exc.strerror}). Give a text file, one term per line.",
+            param="redact",
         ) from None
     except UnicodeDecodeError:
         raise RedactionListError(

@@ -61,15 +61,26 @@ def _who(code: CodeSummary, settings: ReportSettings, noun: str) -> str:
     return f"{code.prevalence[:1].upper()}{code.prevalence[1:]} {plural}"
 
 
-def _code_blocks(code: CodeSummary, run: RunRecord, settings: ReportSettings, noun: str, privacy: Privacy) -> list[ReportBlock]:
+def _code_blocks(
+    code: CodeSummary, run: RunRecord, settings: ReportSettings, noun: str, privacy: Privacy
+) -> list[ReportBlock]:
     kind = "subheading" if code.depth == 0 else "minor"
     blocks = [ReportBlock(kind, code.label)]
     if code.n_transcripts == 0:
         plural = settings.noun_for(2, noun)
-        blocks.append(ReportBlock("para", runs=[(f"No {plural} (0 of {code.total_transcripts}) were coded with this code.", False)]))
+        blocks.append(
+            ReportBlock(
+                "para", runs=[(f"No {plural} (0 of {code.total_transcripts}) were coded with this code.", False)]
+            )
+        )
         return blocks
     excerpts = f"{code.excerpts} excerpt{'s' if code.excerpts != 1 else ''}"
-    runs = [(f"{_who(code, settings, noun)} ({code.n_transcripts} of {code.total_transcripts}) mentioned this: {excerpts}", False)]
+    runs = [
+        (
+            f"{_who(code, settings, noun)} ({code.n_transcripts} of {code.total_transcripts}) mentioned this: {excerpts}",
+            False,
+        )
+    ]
     if code.key_terms:
         runs += [("; key terms ", False), *_join(list(code.key_terms))]
     if code.cooccurring:
@@ -127,11 +138,15 @@ def report_blocks(
         chosen = [t for t in themes if t.theme_id == theme_id]
         if not chosen:
             raise OptionError(
-                f"no theme '{theme_id}' in the codebook; themes are: {', '.join(t.theme_id for t in themes)}", param="theme_id"
+                f"no theme '{theme_id}' in the codebook; themes are: {', '.join(t.theme_id for t in themes)}",
+                param="theme_id",
             )
         themes = chosen
     noun = run.codebook.spec.participant_noun
-    blocks = [ReportBlock("title", f"{run.codebook.name}: theme summary"), ReportBlock("para", runs=[(methods_paragraph(run, settings), False)])]
+    blocks = [
+        ReportBlock("title", f"{run.codebook.name}: theme summary"),
+        ReportBlock("para", runs=[(methods_paragraph(run, settings), False)]),
+    ]
     for theme in themes:
         blocks.append(ReportBlock("heading", theme.label))
         if theme.description:
@@ -145,7 +160,9 @@ def report_blocks(
     return blocks
 
 
-def _theme_charts(run: RunRecord, theme: ThemeSummary, settings: ReportSettings, noun: str, privacy: Privacy) -> list[ReportBlock]:
+def _theme_charts(
+    run: RunRecord, theme: ThemeSummary, settings: ReportSettings, noun: str, privacy: Privacy
+) -> list[ReportBlock]:
     """A theme's two charts, below its description: how many participants mention each of its codes, and excerpts
     per code and participant. One theme's codes at a time, so each chart fits below its paragraph at 9 pt."""
     from themekit.render.charts import chart_note, frequency_chart, heatmap_chart
@@ -156,7 +173,11 @@ def _theme_charts(run: RunRecord, theme: ThemeSummary, settings: ReportSettings,
     people, person = settings.noun_for(2, noun), settings.noun_for(1, noun)
     blocks = [
         ReportBlock("image", f"{theme.label}: {people} mentioning each code", image=frequency_chart(run, codes=codes)),
-        ReportBlock("image", f"{theme.label}: excerpts per code and {person}", image=heatmap_chart(run, rename=privacy.pseudonyms, codes=codes)),
+        ReportBlock(
+            "image",
+            f"{theme.label}: excerpts per code and {person}",
+            image=heatmap_chart(run, rename=privacy.pseudonyms, codes=codes),
+        ),
     ]
     note = chart_note(run, codes)
     return [*blocks, ReportBlock("note", note)] if note is not None else blocks
@@ -210,7 +231,12 @@ def to_markdown(blocks: list[ReportBlock], *, image_dir: Path | None = None) -> 
             name = f"chart-{images}.png"
             image_dir.mkdir(parents=True, exist_ok=True)
             (image_dir / name).write_bytes(b.image)
-            lines += [f"![{_md_escape(b.text)}]({image_dir.name}/{name})", "", f"*Figure {images}: {_md_escape(b.text)}*", ""]
+            lines += [
+                f"![{_md_escape(b.text)}]({image_dir.name}/{name})",
+                "",
+                f"*Figure {images}: {_md_escape(b.text)}*",
+                "",
+            ]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -246,7 +272,7 @@ def to_html(blocks: list[ReportBlock]) -> str:
                 f"<blockquote><p>“{html.escape(b.text)}”</p><footer>— {html.escape(b.attribution)}</footer></blockquote>"
             )
         elif b.kind == "note":
-            parts.append(f"<p class=\"note\">{html.escape(b.text)}</p>")
+            parts.append(f'<p class="note">{html.escape(b.text)}</p>')
         elif b.kind == "image":
             figures += 1
             data = base64.b64encode(b.image).decode("ascii")
@@ -328,7 +354,9 @@ def export_report(
         run, settings=settings, theme_id=theme_id, charts=charts, notes=appendix, appendix=True, privacy=privacy
     )
     if format == "md":
-        return atomic_write_text(out, to_markdown(blocks, image_dir=out.with_name(out.stem + "_charts") if charts else None))
+        return atomic_write_text(
+            out, to_markdown(blocks, image_dir=out.with_name(out.stem + "_charts") if charts else None)
+        )
     if format == "html":
         return atomic_write_text(out, to_html(blocks))
     import io

@@ -40,7 +40,8 @@ def _themes(run: RunRecord, settings: ReportSettings, theme_id: str | None, per_
     chosen = [t for t in themes if t.theme_id == theme_id]
     if not chosen:
         raise OptionError(
-            f"no theme '{theme_id}' in the codebook; themes are: {', '.join(t.theme_id for t in themes)}", param="theme_id"
+            f"no theme '{theme_id}' in the codebook; themes are: {', '.join(t.theme_id for t in themes)}",
+            param="theme_id",
         )
     return chosen
 
@@ -96,7 +97,9 @@ def _quote_table(document, quotes, settings: ReportSettings, privacy: Privacy):
         cells = table.add_row().cells
         who = privacy.who(quote.transcript)
         cells[0].text = xml_safe(f"“{privacy.text(quote.text)}”")
-        cells[1].text = xml_safe(quote.attribution(settings.attribution, participant=who if who != quote.transcript else None))
+        cells[1].text = xml_safe(
+            quote.attribution(settings.attribution, participant=who if who != quote.transcript else None)
+        )
         cells[2].text = quote_position(quote)
     width = text_width_inches(document)
     set_column_widths(table, [round(width * share, 2) for _, share in _QUOTE_COLUMNS])
@@ -105,7 +108,22 @@ def _quote_table(document, quotes, settings: ReportSettings, privacy: Privacy):
     return table
 
 
-_XLSX_COLUMNS = ("code", "code_label", "transcript", "speaker", "turn", "start", "end", "timestamp", "text", "method", "score", "evidence", "negated", "status")
+_XLSX_COLUMNS = (
+    "code",
+    "code_label",
+    "transcript",
+    "speaker",
+    "turn",
+    "start",
+    "end",
+    "timestamp",
+    "text",
+    "method",
+    "score",
+    "evidence",
+    "negated",
+    "status",
+)
 #: column widths in characters; the text columns wrap within them
 _XLSX_WIDTHS = {"code": 22, "code_label": 30, "transcript": 14, "speaker": 14, "text": 80, "evidence": 50}
 _XLSX_WRAPPED = ("code", "code_label", "transcript", "speaker", "text", "evidence")
@@ -153,7 +171,9 @@ def _row_height(values: dict[str, object]) -> float:
     return round(min(409.0, lines * _LINE_POINTS + 3), 1)
 
 
-def export_xlsx(run: RunRecord, out: str | Path, *, theme_id: str | None = None, privacy: Privacy | None = None) -> Path:
+def export_xlsx(
+    run: RunRecord, out: str | Path, *, theme_id: str | None = None, privacy: Privacy | None = None
+) -> Path:
     """An Excel workbook: a sheet per theme (named by its label, shortened at a word), every coded participant excerpt
     with text wrapped and rows tall enough to show it, header frozen, filters on."""
     privacy = privacy or Privacy()
@@ -164,7 +184,8 @@ def export_xlsx(run: RunRecord, out: str | Path, *, theme_id: str | None = None,
     themes = run.codebook.themes if theme_id is None else [t for t in run.codebook.themes if t.id == theme_id]
     if not themes:
         raise OptionError(
-            f"no theme '{theme_id}' in the codebook; themes are: {', '.join(t.id for t in run.codebook.themes)}", param="theme_id"
+            f"no theme '{theme_id}' in the codebook; themes are: {', '.join(t.id for t in run.codebook.themes)}",
+            param="theme_id",
         )
     workbook = Workbook()
     workbook.remove(workbook.active)

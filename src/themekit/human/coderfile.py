@@ -77,10 +77,16 @@ def _read_xlsx(data: bytes, path: Path, sheet: str | None) -> pd.DataFrame:
     try:
         book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
     except Exception as exc:  # openpyxl raises many kinds of error for a damaged workbook
-        raise GoldFileError(path, f"could not be read as an .xlsx workbook ({exc}). Re-save it from Excel, or as CSV (UTF-8)") from exc
+        raise GoldFileError(
+            path, f"could not be read as an .xlsx workbook ({exc}). Re-save it from Excel, or as CSV (UTF-8)"
+        ) from exc
     names = [str(n) for n in book.sheet_names]
     if sheet is not None and sheet not in names:
-        raise GoldFileError(path, f"has no sheet '{sheet}' (its sheets are: {', '.join(names)}); give one of them as sheet=", param="sheet")
+        raise GoldFileError(
+            path,
+            f"has no sheet '{sheet}' (its sheets are: {', '.join(names)}); give one of them as sheet=",
+            param="sheet",
+        )
     frame = pd.read_excel(book, sheet_name=sheet if sheet is not None else names[0], dtype=str)
     frame.columns = [str(c) for c in frame.columns]
     return frame.fillna("")
@@ -119,7 +125,17 @@ def _delimiter(text: str) -> str:
 COLUMN_ALIASES = {
     "transcript": ("document", "documentname", "file", "filename", "source", "sourcename", "interview"),
     "code": ("codepath", "codename", "node", "nodes", "category", "theme", "codes", "topcode", "tag", "tags"),
-    "text": ("codedtext", "codedsegment", "segmenttext", "seltext", "selection", "quote", "quotation", "quotationcontent", "content"),
+    "text": (
+        "codedtext",
+        "codedsegment",
+        "segmenttext",
+        "seltext",
+        "selection",
+        "quote",
+        "quotation",
+        "quotationcontent",
+        "content",
+    ),
     "source_start": ("pos0",),
     "source_end": ("pos1",),
 }
@@ -138,7 +154,9 @@ def canonical_columns(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     for name, aliases in COLUMN_ALIASES.items():
         if _squeezed(name) in have:
             continue
-        found = next((c for alias in aliases for c in table.columns if _squeezed(c) == alias and c not in renames), None)
+        found = next(
+            (c for alias in aliases for c in table.columns if _squeezed(c) == alias and c not in renames), None
+        )
         if found is not None:
             renames[found] = name
     segment = next((c for c in table.columns if _squeezed(c) == "segment"), None)
@@ -150,7 +168,9 @@ def canonical_columns(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     several = int(table[code].str.strip().str.contains("\n").sum()) if code is not None else 0
     if several:  # ATLAS.ti lists a quotation's codes in one cell, a line each
         table = table.assign(**{code: table[code].str.strip().str.split(r"\s*\n\s*")}).explode(code, ignore_index=False)
-        notes.append(f"{several} row{'s' if several != 1 else ''} naming several codes (a line each) as one coding per code")
+        notes.append(
+            f"{several} row{'s' if several != 1 else ''} naming several codes (a line each) as one coding per code"
+        )
     return table, notes
 
 
@@ -180,7 +200,9 @@ def _column(path: Path, columns: list[str], name: str, param: str, what: str) ->
     found = next((c for c in columns if c.strip().casefold() == wanted), None)
     if found is None:
         raise GoldFileError(
-            path, f"has no column '{name}' for the {what} (columns are: {', '.join(columns) or 'none'}); give one of them as {param}=", param=param
+            path,
+            f"has no column '{name}' for the {what} (columns are: {', '.join(columns) or 'none'}); give one of them as {param}=",
+            param=param,
         )
     return found
 

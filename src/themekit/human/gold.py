@@ -60,7 +60,9 @@ class HumanCodings:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise GoldFileError(path, "no such gold/decisions file. Check the path given as gold=", param="gold") from None
+            raise GoldFileError(
+                path, "no such gold/decisions file. Check the path given as gold=", param="gold"
+            ) from None
         except OSError as exc:
             raise GoldFileError(path, f"cannot read the gold/decisions file ({exc.strerror})") from exc
         return cls(read_gold(path, layout=layout, sheet=sheet), source or str(path), hashlib.sha256(data).hexdigest())
@@ -165,7 +167,9 @@ def load_gold(
 ) -> pd.DataFrame:
     """Map a gold file onto segments, refusing it (:class:`GoldError`, every problem with its row) if any row
     cannot be placed or does not match its text; see :func:`map_gold`."""
-    return map_gold(path, segments, codebook_codes, frame=frame, turns=turns, transcripts=transcripts, strict=True).codings
+    return map_gold(
+        path, segments, codebook_codes, frame=frame, turns=turns, transcripts=transcripts, strict=True
+    ).codings
 
 
 #: The ways a row can locate its span, in the order they are tried.
@@ -210,13 +214,22 @@ def map_gold(
         frame = read_gold(path)
     columns = {c.strip().casefold(): c for c in frame.columns if c != "_row"}
     missing = [c for c in ("transcript", "code") if c not in columns]
-    if not (_has(columns, "char_start", "char_end") or _has(columns, "source_start", "source_end") or "segment" in columns or "text" in columns):
+    if not (
+        _has(columns, "char_start", "char_end")
+        or _has(columns, "source_start", "source_end")
+        or "segment" in columns
+        or "text" in columns
+    ):
         missing.append(f"a location ({LOCATIONS})")
     if missing:
-        raise GoldError(path, [f"missing column(s): {', '.join(missing)} (columns are: {', '.join(columns.values()) or 'none'})"])
+        raise GoldError(
+            path, [f"missing column(s): {', '.join(missing)} (columns are: {', '.join(columns.values()) or 'none'})"]
+        )
     if transcripts is not None and not isinstance(transcripts, Mapping):
         transcripts = {t.id: t for t in transcripts}
-    names = codebook_codes if isinstance(codebook_codes, CodeNames) or codebook_codes is None else CodeNames(codebook_codes)
+    names = (
+        codebook_codes if isinstance(codebook_codes, CodeNames) or codebook_codes is None else CodeNames(codebook_codes)
+    )
     by_transcript = {tid: g.sort_values("start") for tid, g in segments.groupby("transcript", observed=True)}
     speech = _speech_by_transcript(turns)
     records = frame.to_dict(orient="records")
@@ -236,14 +249,18 @@ def map_gold(
         problems.extend(f"row {record['_row']}: {note}" for note in notes)
     if problems and strict:
         raise GoldError(path, problems)
-    return MappedGold(pd.DataFrame(rows, columns=["transcript", "segment", "code"]).drop_duplicates(), problems, read_as)
+    return MappedGold(
+        pd.DataFrame(rows, columns=["transcript", "segment", "code"]).drop_duplicates(), problems, read_as
+    )
 
 
 #: Rows checked to tell offsets into themekit's text from offsets into the source files.
 _OFFSET_SAMPLE = 200
 
 
-def _offsets_are_source(records: list[dict], columns: dict[str, str], transcripts: Mapping[str, Transcript] | None) -> bool:
+def _offsets_are_source(
+    records: list[dict], columns: dict[str, str], transcripts: Mapping[str, Transcript] | None
+) -> bool:
     """Whether a file's ``char_start``/``char_end`` are offsets into the source files (as other tools export
     them): its rows quote their text, and of a sample of them, at least 80% quote what lies at those offsets of
     the source, and more than quote what lies at those characters of themekit's text (where the two texts agree,
@@ -260,7 +277,9 @@ def _offsets_are_source(records: list[dict], columns: dict[str, str], transcript
         tried += 1
         as_text += not _mismatch(quote, transcript, span, "", transcript.id)
         mapped = transcript.from_source(*span)
-        as_source += mapped is not None and not _mismatch(quote, transcript, mapped, "", transcript.id, mapped_only=True)
+        as_source += mapped is not None and not _mismatch(
+            quote, transcript, mapped, "", transcript.id, mapped_only=True
+        )
     return tried > 0 and as_source >= 0.8 * tried and as_source > as_text
 
 
@@ -286,7 +305,9 @@ def _cell(record: dict, columns: dict[str, str], name: str) -> str:
     return str(record[columns[name]]).strip() if name in columns else ""
 
 
-def _speech_by_transcript(turns: pd.DataFrame | None) -> dict[str, tuple[list[tuple[int, int]], list[tuple[int, int]]]] | None:
+def _speech_by_transcript(
+    turns: pd.DataFrame | None,
+) -> dict[str, tuple[list[tuple[int, int]], list[tuple[int, int]]]] | None:
     """Per transcript: the (start, end) of its participants' turns, and of its interviewers'."""
     if turns is None:
         return None
@@ -358,7 +379,9 @@ def _locate(
         span = transcript.from_source(*given)
         if span is None:
             return f"source characters {given[0]}-{given[1]} of {tid} hold no speech themekit kept (a label, a timing line)"
-        return span, _mismatch(quote, transcript, span, f"source characters {given[0]}-{given[1]}", tid, mapped_only=True)
+        return span, _mismatch(
+            quote, transcript, span, f"source characters {given[0]}-{given[1]}", tid, mapped_only=True
+        )
     if _cell(record, columns, "segment") or not quote:
         return None
     if transcript is None:
@@ -401,7 +424,9 @@ _EDGES = re.compile(r"^[^\w]+|[^\w]+$")
 _ELIDED_CHARS = 2000
 
 
-def _quote_pattern(quote: str, speakers: Collection[str] = (), *, flags: int = 0, trim: bool = False) -> re.Pattern[str] | None:
+def _quote_pattern(
+    quote: str, speakers: Collection[str] = (), *, flags: int = 0, trim: bool = False
+) -> re.Pattern[str] | None:
     """A pattern finding ``quote`` in a transcript's text whatever its whitespace, an ellipsis standing for any
     text between. Speaker labels (``speakers`` followed by a colon, with themekit's ``[hh:mm:ss]``) are skipped
     in the quote and in the text: a quote crossing turns reads the same whether a label was kept (a new

@@ -86,7 +86,9 @@ def read_transcript(
             )
         data = path.read_bytes()
     except OSError as exc:
-        raise TranscriptError(path, f"could not be read ({exc.strerror})", "Check the file exists and is readable") from None
+        raise TranscriptError(
+            path, f"could not be read ({exc.strerror})", "Check the file exists and is readable"
+        ) from None
     if not data.strip():
         raise TranscriptError(path, "is empty", "Remove it from the folder or add the transcript text")
     labels = frozenset(interviewer_labels) if interviewer_labels is not None else DEFAULT_INTERVIEWER_LABELS
@@ -170,13 +172,16 @@ def corpus_files(path: str | Path) -> tuple[Path, list[Path], dict[str, dict[str
             ):
                 continue
             if p.is_symlink() and not p.resolve().is_relative_to(root.resolve()):
-                skipped.append((p, f"{p}: is a link to {p.resolve()}, outside the folder; skipped. Copy the file into the folder to read it"))
+                skipped.append(
+                    (
+                        p,
+                        f"{p}: is a link to {p.resolve()}, outside the folder; skipped. Copy the file into the folder to read it",
+                    )
+                )
                 continue
             files.append(p)
     if not files and not skipped:
-        raise CorpusError(
-            f"{root}: no transcripts found. Add files ending in {', '.join(supported_extensions())}."
-        )
+        raise CorpusError(f"{root}: no transcripts found. Add files ending in {', '.join(supported_extensions())}.")
     participants_path = folder / PARTICIPANTS_FILE
     participants = read_participants(participants_path) if participants_path.is_file() else {}
     return root, files, participants, skipped
@@ -239,7 +244,12 @@ class CorpusGatherer:
         """Whether ``path`` has the name of a transcript already gathered (then it is listed as a failure)."""
         if path.stem not in self.seen:
             return False
-        self.failures.append((path, f"{path}: has the same name as {self.seen[path.stem].name}. Rename one so each transcript id is unique."))
+        self.failures.append(
+            (
+                path,
+                f"{path}: has the same name as {self.seen[path.stem].name}. Rename one so each transcript id is unique.",
+            )
+        )
         return True
 
     def add(self, path: Path, transcript: Transcript | None = None, *, error: str | None = None) -> bool:

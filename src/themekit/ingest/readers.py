@@ -106,13 +106,22 @@ _MAX_FRONT_MATTER_DEPTH = 20
 def _front_matter_problem(exc: YamlError) -> tuple[str, str]:
     """(reason, fix) for front matter the YAML loader refused."""
     if exc.kind == "depth":
-        return f"has front matter with brackets nested more than {_MAX_FRONT_MATTER_DEPTH} deep", "Write the attributes as plain 'key: value' lines"
+        return (
+            f"has front matter with brackets nested more than {_MAX_FRONT_MATTER_DEPTH} deep",
+            "Write the attributes as plain 'key: value' lines",
+        )
     if exc.kind == "aliases":
-        return f"has front matter with more than {_MAX_FRONT_MATTER_ALIASES} YAML aliases (*name)", "Write the values out in full"
+        return (
+            f"has front matter with more than {_MAX_FRONT_MATTER_ALIASES} YAML aliases (*name)",
+            "Write the values out in full",
+        )
     if exc.kind == "syntax":
         where = f" at line {exc.line + 1}" if exc.line else ""  # the block starts on the line after '---'
         return f"has front matter that is not valid YAML{where}", "Fix the block between the '---' lines"
-    return "has front matter with an unreadable value (such as an impossible date) or nested too deeply", "Fix the block between the '---' lines"
+    return (
+        "has front matter with an unreadable value (such as an impossible date) or nested too deeply",
+        "Fix the block between the '---' lines",
+    )
 
 
 class MarkdownReader:
@@ -130,7 +139,9 @@ class MarkdownReader:
         m = _FRONT_MATTER.match(text)
         if m:
             try:
-                meta = load_yaml(m.group("yaml"), max_depth=_MAX_FRONT_MATTER_DEPTH, max_aliases=_MAX_FRONT_MATTER_ALIASES).data
+                meta = load_yaml(
+                    m.group("yaml"), max_depth=_MAX_FRONT_MATTER_DEPTH, max_aliases=_MAX_FRONT_MATTER_ALIASES
+                ).data
             except YamlError as exc:
                 raise TranscriptError(path, *_front_matter_problem(exc)) from None
             if meta is not None and not isinstance(meta, dict):
@@ -143,7 +154,11 @@ class MarkdownReader:
         body = _MD_BOLD_LABEL.sub(lambda mm: mm.group("label").strip() + ": ", "\n".join(lines))
         bold = frozenset(mm.group("label").strip() for mm in _MD_BOLD_LABEL.finditer("\n".join(lines)))
         return RawTranscript(
-            parse_labelled_text(body, known_labels=bold | labels), encoding, attributes, warnings=notes, source_text=source
+            parse_labelled_text(body, known_labels=bold | labels),
+            encoding,
+            attributes,
+            warnings=notes,
+            source_text=source,
         )
 
 
@@ -213,7 +228,14 @@ _ZIP_OPEN_ERRORS: tuple[type[Exception], ...] = (zipfile.BadZipFile, UnicodeDeco
 #: OSError), EOFError when a part is cut short, KeyError for a part that is not there, RuntimeError for a part
 #: encrypted or packed with a method zipfile lacks, ValueError for a name that is not valid UTF-8.
 _ZIP_ERRORS: tuple[type[Exception], ...] = (
-    zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, KeyError, RuntimeError, ValueError
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    OSError,
+    KeyError,
+    RuntimeError,
+    ValueError,
 )
 
 
@@ -231,7 +253,9 @@ def _dtd_refused(path: Path, part: str) -> TranscriptError:
 
 
 def _unreadable_docx(path: Path) -> TranscriptError:
-    return TranscriptError(path, "is not a readable Word document (corrupt or truncated)", "Open and re-save it in Word")
+    return TranscriptError(
+        path, "is not a readable Word document (corrupt or truncated)", "Open and re-save it in Word"
+    )
 
 
 def _python_docx_paragraphs(data: bytes, path: Path) -> list:
@@ -299,7 +323,11 @@ def _docx_paragraphs(guard: ZipGuard) -> list[_DocxParagraph] | None:
     if types is None:
         return None
     content_type = next(
-        (o.get("ContentType") for o in types.iter(_PKG_TYPES + "Override") if (o.get("PartName") or "").lower() == partname.lower()),
+        (
+            o.get("ContentType")
+            for o in types.iter(_PKG_TYPES + "Override")
+            if (o.get("PartName") or "").lower() == partname.lower()
+        ),
         None,
     )
     if content_type != _WORD_MAIN:
@@ -408,11 +436,15 @@ class _CaptionReader:
         source, encoding, notes = decode_bytes(data, path)
         text = normalise_text(source)
         if self.webvtt_format == "vtt" and not text.lstrip().startswith("WEBVTT"):
-            raise TranscriptError(path, "is not a WebVTT file (no 'WEBVTT' header)", "Export the captions again as .vtt")
+            raise TranscriptError(
+                path, "is not a WebVTT file (no 'WEBVTT' header)", "Export the captions again as .vtt"
+            )
         try:
             captions = webvtt.from_buffer(io.StringIO(text), format=self.webvtt_format)
         except Exception as exc:  # webvtt raises its own error types for broken files
-            raise TranscriptError(path, f"is not a valid {self.format.upper()} file ({exc})", "Export it again") from exc
+            raise TranscriptError(
+                path, f"is not a valid {self.format.upper()} file ({exc})", "Export it again"
+            ) from exc
         cue_lines = sum(1 for ln in text.split("\n") if "-->" in ln)
         warnings = list(notes)
         if cue_lines > len(captions):
@@ -453,7 +485,17 @@ class SrtReader(_CaptionReader):
 _SPEAKER_COLUMNS = ("speaker", "speaker name", "name", "who", "person", "role", "participant")
 #: Names of a speech column, tried in order (never ``tags`` or other note columns).
 _TEXT_COLUMNS = (
-    "text", "words", "utterance", "content", "transcript", "speech", "dialogue", "said", "response", "answer", "transcription"
+    "text",
+    "words",
+    "utterance",
+    "content",
+    "transcript",
+    "speech",
+    "dialogue",
+    "said",
+    "response",
+    "answer",
+    "transcription",
 )
 _TIME_COLUMNS = ("timestamp", "time", "start", "start time", "starttime", "begin", "ts", "time code", "timecode")
 
@@ -487,13 +529,17 @@ def _table_frame(data: bytes, path: Path):
         try:
             return pd.read_excel(io.BytesIO(data), dtype=str, engine="openpyxl"), None, None, []
         except Exception as exc:  # openpyxl raises many kinds of error for a damaged workbook
-            raise TranscriptError(path, f"could not be read as a table ({exc})", "Re-save it as CSV (UTF-8) or .xlsx") from exc
+            raise TranscriptError(
+                path, f"could not be read as a table ({exc})", "Re-save it as CSV (UTF-8) or .xlsx"
+            ) from exc
     source, encoding, notes = decode_bytes(data, path)
     text = normalise_text(source)
     try:
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False), encoding, source, notes
     except ValueError as exc:  # pandas' ParserError and EmptyDataError
-        raise TranscriptError(path, f"could not be read as a table ({exc})", "Re-save it as CSV (UTF-8) or .xlsx") from exc
+        raise TranscriptError(
+            path, f"could not be read as a table ({exc})", "Re-save it as CSV (UTF-8) or .xlsx"
+        ) from exc
 
 
 class TableReader:
@@ -529,7 +575,9 @@ class TableReader:
         )
 
 
-def _table_blocks(frame, columns: list[str], text_col: str, speaker_col: str | None, time_col: str | None) -> list[Block]:
+def _table_blocks(
+    frame, columns: list[str], text_col: str, speaker_col: str | None, time_col: str | None
+) -> list[Block]:
     """One block per row with speech; a blank speaker cell continues the previous speaker."""
     frame = frame.fillna("")
     blocks: list[Block] = []

@@ -124,7 +124,9 @@ def _reassigned(transcript: Transcript, interviewers: dict[str, str]) -> Transcr
             roles[turn.speaker] = "interviewer"
         else:
             roles[turn.speaker] = "participant"
-    missed = sorted({t.speaker for t in transcript.turns if t.role == "participant" and roles[t.speaker] == "interviewer"})
+    missed = sorted(
+        {t.speaker for t in transcript.turns if t.role == "participant" and roles[t.speaker] == "interviewer"}
+    )
     if not missed:
         return transcript
     demoted = {t.speaker for t in transcript.turns if t.role == "interviewer" and roles[t.speaker] == "participant"}
@@ -143,7 +145,9 @@ def lacks_interviewer(transcript: Transcript) -> bool:
 
     A transcript with one speaker (a monologue, written answers, a file without labels) is not counted: there
     is no interviewer's speech in it to keep apart."""
-    return len({speaker_key(t.speaker) for t in transcript.turns}) >= 2 and all(t.role != "interviewer" for t in transcript.turns)
+    return len({speaker_key(t.speaker) for t in transcript.turns}) >= 2 and all(
+        t.role != "interviewer" for t in transcript.turns
+    )
 
 
 def _warned(transcript: Transcript) -> Transcript:
@@ -158,7 +162,9 @@ def _warned(transcript: Transcript) -> Transcript:
     return replace(transcript, warnings=(*transcript.warnings, note))
 
 
-def apply_folder_roles(transcripts: Iterable[Transcript], *, interviewer_labels: Iterable[str] | None = None) -> list[Transcript]:
+def apply_folder_roles(
+    transcripts: Iterable[Transcript], *, interviewer_labels: Iterable[str] | None = None
+) -> list[Transcript]:
     """The transcripts of one folder, with the folder rule applied (see the module's documentation) unless
     ``interviewer_labels`` were given, and a warning on each that still has no interviewer among several speakers.
 

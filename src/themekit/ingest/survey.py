@@ -46,19 +46,28 @@ def read_responses(
     path = Path(path)
     if not path.is_file() or path.suffix.lower() not in (".csv", ".xlsx"):
         raise OptionError(
-            f"{path}: unit_column= reads one table of responses; give its .csv or .xlsx file (not a folder)", param="unit_column"
+            f"{path}: unit_column= reads one table of responses; give its .csv or .xlsx file (not a folder)",
+            param="unit_column",
         )
     if path.stat().st_size > max_bytes:
-        raise CorpusError(f"{path}: is {path.stat().st_size / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB limit. "
-                          "Split it, or raise the limit with max_file_bytes=")
+        raise CorpusError(
+            f"{path}: is {path.stat().st_size / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB limit. "
+            "Split it, or raise the limit with max_file_bytes="
+        )
     frame, encoding, _, notes = _table_frame(path.read_bytes(), path)
     names = [str(c) for c in frame.columns]
     frame.columns = names
     unit_col = _named_column(path, names, unit_column, "unit_column", "response ids")
-    text_col = (_named_column(path, names, text_column, "text_column", "answers") if text_column
-                else _find_column(names, (*_TEXT_COLUMNS, *_ANSWER_COLUMNS)))
+    text_col = (
+        _named_column(path, names, text_column, "text_column", "answers")
+        if text_column
+        else _find_column(names, (*_TEXT_COLUMNS, *_ANSWER_COLUMNS))
+    )
     if text_col is None:
-        raise OptionError(f"{path}: no answer column found (columns are: {', '.join(names)}); give it as text_column=", param="text_column")
+        raise OptionError(
+            f"{path}: no answer column found (columns are: {', '.join(names)}); give it as text_column=",
+            param="text_column",
+        )
     others = [c for c in names if c not in (unit_col, text_col)]
     transcripts, problems, seen = [], [], {}
     for number, record in enumerate(frame.fillna("").to_dict(orient="records"), start=2):
@@ -72,21 +81,37 @@ def read_responses(
             problems.append(f"row {number}: id '{uid}' is already on row {seen[uid]}")
             continue
         seen[uid] = number
-        text, turns, _ = build_turns([Block(RESPONDENT, [answer])], fallback_speaker=RESPONDENT, interviewer_labels=frozenset())
+        text, turns, _ = build_turns(
+            [Block(RESPONDENT, [answer])], fallback_speaker=RESPONDENT, interviewer_labels=frozenset()
+        )
         attributes = {c.strip(): str(record[c]).strip() for c in others if str(record[c]).strip()}
-        transcripts.append(Transcript(
-            id=uid, source=path, sha256=hashlib.sha256(text.encode()).hexdigest(), format=path.suffix.lower().lstrip("."),
-            encoding=encoding, text=text, turns=turns, attributes=attributes,
-            warnings=() if transcripts else tuple(notes),  # how the file was decoded, said once (with the first response)
-        ))
+        transcripts.append(
+            Transcript(
+                id=uid,
+                source=path,
+                sha256=hashlib.sha256(text.encode()).hexdigest(),
+                format=path.suffix.lower().lstrip("."),
+                encoding=encoding,
+                text=text,
+                turns=turns,
+                attributes=attributes,
+                warnings=()
+                if transcripts
+                else tuple(notes),  # how the file was decoded, said once (with the first response)
+            )
+        )
     if problems:
         more = f"\n  … and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
         raise CorpusError(
             f"{path}: {len(problems)} row(s) have no id or an id another row has in column '{unit_col}'. Each response needs its "
             "own id: with one row per respondent and question, give one file per question or a column naming each answer:\n"
-            + "\n".join(f"  - {p}" for p in problems[:_SHOWN]) + more,
+            + "\n".join(f"  - {p}" for p in problems[:_SHOWN])
+            + more,
             param="unit_column",
         )
     if not transcripts:
-        raise CorpusError(f"{path}: no row has an answer in column '{text_col}'. Give the answers' column as text_column=", param="text_column")
+        raise CorpusError(
+            f"{path}: no row has an answer in column '{text_col}'. Give the answers' column as text_column=",
+            param="text_column",
+        )
     return Corpus(root=path, transcripts=tuple(transcripts))

@@ -265,7 +265,9 @@ def parse_labelled_text(text: str, *, known_labels: frozenset[str] = frozenset()
 
     def accepted(label: str) -> bool:
         key = label.casefold()
-        return key in known or any(_RE_KNOWN_LABEL.match(part) for part in _label_parts(label)) or counts.get(key, 0) >= 2
+        return (
+            key in known or any(_RE_KNOWN_LABEL.match(part) for part in _label_parts(label)) or counts.get(key, 0) >= 2
+        )
 
     if _speaker_per_line(lines, candidates, accepted):
         # most lines open with a speaker label (a focus group, say): a name that speaks once is a speaker too
@@ -303,7 +305,9 @@ def parse_labelled_text(text: str, *, known_labels: frozenset[str] = frozenset()
 
 
 # 0:0:5.320 --> 0:0:9.1   (a cue's times, as Teams writes them in a .docx transcript, the speaker's name below)
-_RE_CUE = re.compile(r"^(?P<ts>\d{1,2}:\d{1,2}(?::\d{1,2})?(?:[.,]\d{1,3})?)\s*-->\s*\d{1,2}:\d{1,2}(?::\d{1,2})?(?:[.,]\d{1,3})?$")
+_RE_CUE = re.compile(
+    r"^(?P<ts>\d{1,2}:\d{1,2}(?::\d{1,2})?(?:[.,]\d{1,3})?)\s*-->\s*\d{1,2}:\d{1,2}(?::\d{1,2})?(?:[.,]\d{1,3})?$"
+)
 
 
 def _cue_names(lines: list[str]) -> tuple[list[str], set[str]]:
@@ -363,7 +367,9 @@ def otter_header(lines: list[str]) -> tuple[dict[str, str], int, int]:
     """
     filled = [i for i, line in enumerate(lines) if line.strip()]
     footer = len(lines) - filled[-1] if filled and _OTTER_TRAILER.match(lines[filled[-1]].strip()) else 0
-    headings = [n for n, i in enumerate(filled[: _OTTER_MAX_LEAD + 1]) if lines[i].strip().rstrip(":") in _OTTER_HEADINGS]
+    headings = [
+        n for n, i in enumerate(filled[: _OTTER_MAX_LEAD + 1]) if lines[i].strip().rstrip(":") in _OTTER_HEADINGS
+    ]
     if not headings:
         return {}, 0, footer
     lead = [lines[i].strip() for i in filled[: headings[0]]]
@@ -460,9 +466,7 @@ def build_turns(
     blocks = [b for b in blocks if any(p.strip() for p in b.paragraphs)]
     labelled = [b for b in blocks if b.speaker is not None]
     if not labelled and blocks:
-        warnings.append(
-            f"{NO_LABELS_NOTE}; all text is taken as one participant turn by '{fallback_speaker}'"
-        )
+        warnings.append(f"{NO_LABELS_NOTE}; all text is taken as one participant turn by '{fallback_speaker}'")
         blocks = [Block(speaker=fallback_speaker, paragraphs=[p for b in blocks for p in b.paragraphs])]
     preamble: list[str] = []
     merged: list[Block] = []
@@ -506,7 +510,9 @@ def build_turns(
         body = "\n".join(p.strip() for p in b.paragraphs if p.strip())
         start = pos
         emit(body)
-        turns.append(Turn(len(turns), label, roles[label] if label in roles else "participant", start, pos, b.timestamp))
+        turns.append(
+            Turn(len(turns), label, roles[label] if label in roles else "participant", start, pos, b.timestamp)
+        )
         emit("\n\n")
     return "".join(parts).rstrip("\n") + "\n", tuple(turns), warnings
 
@@ -579,13 +585,17 @@ def align_source(text: str, turns: tuple[Turn, ...], source: str) -> SourceMap:
             if q < 0:
                 m = _TOKEN.search(text, m.end(), b)
                 continue
-            if window == _TURN_WINDOW:  # a turn's first word may also stand in its label ("Jane Smith [0:05] Jane here")
+            if (
+                window == _TURN_WINDOW
+            ):  # a turn's first word may also stand in its label ("Jane Smith [0:05] Jane here")
                 q = _best_start(text, p, b, word, source, q, cursor + window + len(word))
             window = _WORD_WINDOW
             n = _copied(text, p, b, word, source, q)
-            if lengths and p - text_starts[-1] == q - source_starts[-1] and text[text_starts[-1] + lengths[-1] : p] == source[
-                source_starts[-1] + lengths[-1] : q
-            ]:
+            if (
+                lengths
+                and p - text_starts[-1] == q - source_starts[-1]
+                and text[text_starts[-1] + lengths[-1] : p] == source[source_starts[-1] + lengths[-1] : q]
+            ):
                 lengths[-1] = p + n - text_starts[-1]  # what lies between is the same in both: one piece
             else:
                 text_starts.append(p)

@@ -123,7 +123,9 @@ def resolve_model_dir(model: str | os.PathLike) -> Path:
     for candidate in (root / "model", root):
         if (candidate / "modules.json").is_file() or (candidate / "config.json").is_file():
             return candidate
-    raise EmbeddingError(f"{model}: the package has no model directory in {root}. Reinstall it, or give a model folder.")
+    raise EmbeddingError(
+        f"{model}: the package has no model directory in {root}. Reinstall it, or give a model folder."
+    )
 
 
 def _weights_file(model_dir: Path) -> Path:
@@ -150,7 +152,9 @@ class SentenceTransformerEmbedder:
         self.model_dir = resolve_model_dir(model)
         for needed in ("config.json",):
             if not (self.model_dir / needed).is_file():
-                raise EmbeddingError(f"{self.model_dir}: incomplete model directory (no {needed}). Copy the whole model folder.")
+                raise EmbeddingError(
+                    f"{self.model_dir}: incomplete model directory (no {needed}). Copy the whole model folder."
+                )
         weights = _weights_file(self.model_dir)
         actual = _sha256_file(weights)
         if sha256 is not None and actual.lower() != sha256.lower():
@@ -181,7 +185,9 @@ class SentenceTransformerEmbedder:
             try:
                 self._model = SentenceTransformer(str(self.model_dir), device="cpu", local_files_only=True)
             except Exception as exc:  # broken configs surface as many kinds of error
-                raise EmbeddingError(f"{self.model_dir}: the model could not be loaded ({exc}). Check the folder is complete.") from exc
+                raise EmbeddingError(
+                    f"{self.model_dir}: the model could not be loaded ({exc}). Check the folder is complete."
+                ) from exc
         return self._model
 
     def window(self) -> int:
@@ -218,7 +224,9 @@ class SentenceTransformerEmbedder:
         light = self._word_pieces()
         if light is not None:
             return [list(e.offsets) for e in light[0].encode_batch(texts, add_special_tokens=False)]
-        tokens = self._load().tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False)
+        tokens = self._load().tokenizer(
+            texts, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False
+        )
         return list(tokens["offset_mapping"])
 
     def _chunks(self, texts: Sequence[str]) -> dict[int, list[tuple[int, int, int]]]:
@@ -229,7 +237,9 @@ class SentenceTransformerEmbedder:
         if not long:
             return {}
         offsets_of = self._offsets([texts[i] for i in long])
-        return {i: chunk_spans(texts[i], offsets, limit) for i, offsets in zip(long, offsets_of) if len(offsets) > limit}
+        return {
+            i: chunk_spans(texts[i], offsets, limit) for i, offsets in zip(long, offsets_of) if len(offsets) > limit
+        }
 
     def chunked(self, texts: Sequence[str]) -> int:
         """How many of ``texts`` are longer than the model's window, so are embedded in chunks."""
@@ -319,7 +329,9 @@ class ReportingEmbedder:
     ``total`` counting every text it was asked for so far (cached texts never reach it). Everything else is the
     wrapped embedder's: its identity, description and window; its vectors are the same."""
 
-    def __init__(self, embedder: Embedder, progress: Callable[[str, int, int], None], *, batch: int = PROGRESS_BATCH) -> None:
+    def __init__(
+        self, embedder: Embedder, progress: Callable[[str, int, int], None], *, batch: int = PROGRESS_BATCH
+    ) -> None:
         self.wrapped = embedder
         self.progress = progress
         self.batch = batch
@@ -379,7 +391,8 @@ class EmbeddingCache:
             return con
         except (OSError, sqlite3.Error) as exc:
             raise EmbeddingCacheError(
-                f"{self.path}: the embedding cache cannot be opened ({exc}). Choose another cache_dir=.", param="cache_dir"
+                f"{self.path}: the embedding cache cannot be opened ({exc}). Choose another cache_dir=.",
+                param="cache_dir",
             ) from exc
 
     def embed(self, texts: Sequence[str], embedder: Embedder) -> np.ndarray:
@@ -392,7 +405,8 @@ class EmbeddingCache:
             for start in range(0, len(unique), 500):
                 chunk = unique[start : start + 500]
                 rows = con.execute(
-                    f"SELECT text_sha256, vector FROM vectors WHERE text_sha256 IN ({','.join('?' * len(chunk))})", chunk
+                    f"SELECT text_sha256, vector FROM vectors WHERE text_sha256 IN ({','.join('?' * len(chunk))})",
+                    chunk,
                 ).fetchall()
                 for key, blob in rows:
                     found[key] = np.frombuffer(blob, dtype=np.float32)

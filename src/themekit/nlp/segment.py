@@ -63,7 +63,7 @@ class Segmentation:
     unit: str | None = None
 
 
-_OPENERS = frozenset({"[", "(", "{", "\"", "“", "‘"})
+_OPENERS = frozenset({"[", "(", "{", '"', "“", "‘"})
 _OPENER_IDS = frozenset(get_string_id(text) for text in _OPENERS)
 
 
@@ -236,7 +236,11 @@ def passage_bounds(
     while todo:
         start, end = todo.pop()
         total = before[end] - before[start]
-        gaps = [g for g in range(start + 1, end) if before[g] - before[start] >= min_words and before[end] - before[g] >= min_words]
+        gaps = [
+            g
+            for g in range(start + 1, end)
+            if before[g] - before[start] >= min_words and before[end] - before[g] >= min_words
+        ]
         if total <= max_words or not gaps:
             bounds.append((start, end))
             continue
@@ -260,7 +264,11 @@ def group_passages(
     while row < len(sentences):
         first = sentences[row]
         end = row
-        while end < len(sentences) and sentences[end].transcript is first.transcript and sentences[end].turn_index == first.turn_index:
+        while (
+            end < len(sentences)
+            and sentences[end].transcript is first.transcript
+            and sentences[end].turn_index == first.turn_index
+        ):
             end += 1
         if first.transcript is not current:
             index, current = 0, first.transcript

@@ -98,13 +98,19 @@ class BatchJob:
 
         # a later file with an id already read is refused by the caller; segmenting it here would mix their Docs
         ids: set[str] = set()
-        read = [o for o in outcomes if o.transcript is not None and not (o.transcript.id in ids or ids.add(o.transcript.id))]
+        read = [
+            o for o in outcomes if o.transcript is not None and not (o.transcript.id in ids or ids.add(o.transcript.id))
+        ]
         if not read:
             return outcomes, seconds
         started = time.perf_counter()
         nlp = load_pipeline(self.spacy_model)
         segmentation = segment_corpus(
-            [o.transcript for o in read], nlp, unit=self.unit, min_words=self.min_words, roles=self.roles  # type: ignore[arg-type]
+            [o.transcript for o in read],
+            nlp,
+            unit=self.unit,
+            min_words=self.min_words,
+            roles=self.roles,  # type: ignore[arg-type]
         )
         seconds["segment"] = time.perf_counter() - started
         by_transcript: dict[int, Outcome] = {id(o.transcript): o for o in read}

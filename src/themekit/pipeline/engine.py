@@ -123,7 +123,8 @@ class ProcessEngine:
                 yield head.result()  # nothing left to run here: wait for the worker
         except BrokenProcessPool as exc:
             raise EngineError(
-                "a worker process died (out of memory?). Run again with fewer workers=, or with workers=1.", param="workers"
+                "a worker process died (out of memory?). Run again with fewer workers=, or with workers=1.",
+                param="workers",
             ) from exc
         finally:
             # every result is in (or the run failed): let the workers exit without waiting for them

@@ -66,7 +66,6 @@ if TYPE_CHECKING:
 __all__ = ["code", "ProgressCallback"]
 
 
-
 def code(
     corpus: Corpus | str | Path,
     codebook: Codebook | str | Path,
@@ -131,7 +130,10 @@ def code(
     config = config if isinstance(config, Settings) else load_settings(config)
     embedding_model = embedding_model or config.embedding.model
     embedding_sha256 = embedding_sha256 or config.embedding.sha256
-    text_column, speaker_column = text_column or config.transcripts.text_column, speaker_column or config.transcripts.speaker_column
+    text_column, speaker_column = (
+        text_column or config.transcripts.text_column,
+        speaker_column or config.transcripts.speaker_column,
+    )
     corpus = _responses(corpus, unit_column, text_column, max_file_bytes) if unit_column is not None else corpus
     if not isinstance(codebook, Codebook):
         codebook = Codebook.load(codebook)
@@ -151,7 +153,9 @@ def code(
         interviewer_labels=tuple(interviewer_labels) if interviewer_labels is not None else None,
         max_bytes=max_file_bytes, text_column=text_column, speaker_column=speaker_column,
     )  # fmt: skip
-    batches = _run_batches(job, corpus, nlp, engine=engine, workers=workers, scheduler=scheduler, batch_size=batch_size, progress=progress)
+    batches = _run_batches(
+        job, corpus, nlp, engine=engine, workers=workers, scheduler=scheduler, batch_size=batch_size, progress=progress
+    )
     timings.update(batches.timings)
     corpus = _checked_corpus(batches.corpus, strict=strict)
     segmentation = Segmentation(segments=batches.segments, unit=job.unit)
@@ -170,10 +174,29 @@ def code(
     _note_roles(corpus, stats)
 
     settings = _settings(
-        unit, min_words, names, min_score, spacy_model, interviewer_labels, code_interviewer, strict, human, decided, embedding.loaded,
+        unit,
+        min_words,
+        names,
+        min_score,
+        spacy_model,
+        interviewer_labels,
+        code_interviewer,
+        strict,
+        human,
+        decided,
+        embedding.loaded,
         columns=(text_column, speaker_column, unit_column),
     )
-    return RunRecord(corpus, codebook, segmentation.segments, codings, settings, timings, stats, project=decided.project if decided else None)
+    return RunRecord(
+        corpus,
+        codebook,
+        segmentation.segments,
+        codings,
+        settings,
+        timings,
+        stats,
+        project=decided.project if decided else None,
+    )
 
 
 def _responses(corpus: Corpus | str | Path, unit_column: str, text_column: str | None, max_bytes: int) -> Corpus:
@@ -181,7 +204,9 @@ def _responses(corpus: Corpus | str | Path, unit_column: str, text_column: str |
     from themekit.ingest.survey import read_responses
 
     if isinstance(corpus, Corpus):
-        raise OptionError("unit_column= reads a table of responses: give the path of its .csv or .xlsx file", param="unit_column")
+        raise OptionError(
+            "unit_column= reads a table of responses: give the path of its .csv or .xlsx file", param="unit_column"
+        )
     return read_responses(corpus, unit_column=unit_column, text_column=text_column, max_bytes=max_bytes)
 
 
@@ -225,7 +250,9 @@ def _settings(
     return settings
 
 
-def _passages(sentences: Segmentation, nlp: Any, context: CoderContext, stats: RunStats, timings: dict[str, float]) -> Segmentation:
+def _passages(
+    sentences: Segmentation, nlp: Any, context: CoderContext, stats: RunStats, timings: dict[str, float]
+) -> Segmentation:
     """The sentences grouped into passages by their embeddings (through the run's cache), with each turn's Doc."""
     started = time.perf_counter()
     embedder, cache = context.embedding()
@@ -344,11 +371,15 @@ def _run_batches(
     return result
 
 
-def _with_folder_roles(job: BatchJob, outcomes: list[Outcome], corpus: Corpus, timings: dict[str, float]) -> list[Outcome]:
+def _with_folder_roles(
+    job: BatchJob, outcomes: list[Outcome], corpus: Corpus, timings: dict[str, float]
+) -> list[Outcome]:
     """The outcomes, those of transcripts whose roles the folder rule changed segmented and coded again (here:
     they are few) from the corpus's transcripts, so no interviewer speech is coded as a participant's."""
     final = {t.id: t for t in corpus}
-    changed = [o.transcript for o in outcomes if o.transcript is not None and final[o.transcript.id] is not o.transcript]
+    changed = [
+        o.transcript for o in outcomes if o.transcript is not None and final[o.transcript.id] is not o.transcript
+    ]
     if not changed:
         return outcomes
     redone, seconds = job([final[t.id] for t in changed])  # type: ignore[union-attr]
@@ -368,7 +399,9 @@ def _checked_corpus(corpus: Corpus, *, strict: bool) -> Corpus:
             param=("strict", "text_column", "speaker_column"),
         )
     if not corpus.transcripts:
-        raise CorpusError(f"{corpus.root}: no transcript could be read:\n{listed}", param=("text_column", "speaker_column"))
+        raise CorpusError(
+            f"{corpus.root}: no transcript could be read:\n{listed}", param=("text_column", "speaker_column")
+        )
     return corpus
 
 
@@ -432,8 +465,12 @@ class _ProjectDecisions:
         self.decisions = project.decisions()
         digest = hashlib.sha256(json.dumps([d.id for d in self.decisions]).encode()).hexdigest()[:16]
         self.fingerprint = {"count": len(self.decisions), "sha256": digest}
-        self.history = [project.codebook(row["sha256"]) for row in project.codebooks() if row["sha256"] != codebook.sha256]
-        human = HumanCodings.from_frame(decisions_gold(project, codebook, decisions=settled(self.decisions)), "project decisions")
+        self.history = [
+            project.codebook(row["sha256"]) for row in project.codebooks() if row["sha256"] != codebook.sha256
+        ]
+        human = HumanCodings.from_frame(
+            decisions_gold(project, codebook, decisions=settled(self.decisions)), "project decisions"
+        )
         self.human: HumanCodings | None = human if human.has_codes else None
 
     def apply(self, units: list[Segment], codings: list[Coding], stats: RunStats) -> list[Coding]:
@@ -447,14 +484,18 @@ class _ProjectDecisions:
         return codings
 
 
-def _project_decisions(project: Project | str | Path | None, codebook: Codebook, corpus: Corpus | str | Path) -> _ProjectDecisions | None:
+def _project_decisions(
+    project: Project | str | Path | None, codebook: Codebook, corpus: Corpus | str | Path
+) -> _ProjectDecisions | None:
     """The project's decisions; the default project is found from the working folder up, or beside the transcripts."""
     if project is None:
         return None
     from themekit.store import Project, open_project
 
     beside = corpus if isinstance(corpus, (str, Path)) else getattr(corpus, "root", None)
-    return _ProjectDecisions(project if isinstance(project, Project) else open_project(project, beside=beside), codebook)
+    return _ProjectDecisions(
+        project if isinstance(project, Project) else open_project(project, beside=beside), codebook
+    )
 
 
 #: Below this many bytes of input (about 3 million words), default local runs stay in this process: starting
@@ -470,7 +511,12 @@ def _file_size(path: Path) -> int:
 
 
 def _choose_engine(
-    engine: str | Engine, *, workers: int | None, scheduler: str | None, input_bytes: int, block_imports: tuple[str, ...] = ()
+    engine: str | Engine,
+    *,
+    workers: int | None,
+    scheduler: str | None,
+    input_bytes: int,
+    block_imports: tuple[str, ...] = (),
 ) -> Engine:
     if engine == "local" and workers is None and not scheduler and input_bytes < PARALLEL_MIN_BYTES:
         return SerialEngine()  # the default for a small corpus; an explicit workers count is obeyed

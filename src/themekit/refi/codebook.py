@@ -48,7 +48,11 @@ def codes_element(parent: ET.Element, codebook: Codebook) -> ET.Element:
         element = ET.SubElement(
             under,
             "Code",
-            {"guid": item_guid(codebook.name, item_id), "name": xml_safe(label), "isCodable": "true" if codable else "false"},
+            {
+                "guid": item_guid(codebook.name, item_id),
+                "name": xml_safe(label),
+                "isCodable": "true" if codable else "false",
+            },
         )
         if description.strip():
             ET.SubElement(element, "Description").text = xml_safe(description.strip())
@@ -220,7 +224,9 @@ def write_codebook_yaml(data: dict[str, Any], out: Path, *, source: Path, force:
     if out.is_dir():
         raise OutputError(f"{out}: is a folder. Give out= a file name such as codebook.yaml.", param="out")
     if out.exists() and not force:
-        raise OutputError(f"{out}: already exists. Choose another out= file, or add force=True to replace it.", param=("out", "force"))
+        raise OutputError(
+            f"{out}: already exists. Choose another out= file, or add force=True to replace it.", param=("out", "force")
+        )
     text, _ = checked_codebook(data, out, source=source)
     atomic_write_text(out, text)
     return Codebook.load(out)
@@ -235,6 +241,7 @@ def checked_codebook(data: dict[str, Any], out: Path, *, source: Path) -> tuple[
     except CodebookError as exc:
         raise RefiError(
             source,
-            "the codebook made from this file does not pass themekit's checks:\n" + "\n".join(f"  - {p}" for p in exc.problems),
+            "the codebook made from this file does not pass themekit's checks:\n"
+            + "\n".join(f"  - {p}" for p in exc.problems),
             "Report this as a themekit bug, with the file",
         ) from None

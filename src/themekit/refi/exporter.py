@@ -90,7 +90,9 @@ class QdpxExport:
         if self.statuses.get("rejected"):
             notes.append(f"{self.statuses['rejected']} rejected codings were left out")
         if self.negated:
-            notes.append(f"{self.negated} negated codings (a keyword under a negation, such as 'never lonely') were left out")
+            notes.append(
+                f"{self.negated} negated codings (a keyword under a negation, such as 'never lonely') were left out"
+            )
         return notes
 
 
@@ -210,7 +212,12 @@ def _project_element(run: RunRecord, *, has_human: bool) -> ET.Element:
     codebook = run.codebook
     project = ET.Element(
         "Project",
-        {"xmlns": PROJECT_NS, "name": xml_safe(f"{codebook.name} (themekit run {run.id})"), "origin": f"themekit {__version__}", "creatingUserGUID": _THEMEKIT_USER},
+        {
+            "xmlns": PROJECT_NS,
+            "name": xml_safe(f"{codebook.name} (themekit run {run.id})"),
+            "origin": f"themekit {__version__}",
+            "creatingUserGUID": _THEMEKIT_USER,
+        },
     )
     users = _el(project, "Users")
     _el(users, "User", {"guid": _THEMEKIT_USER, "name": "themekit", "id": "themekit"})
@@ -220,7 +227,9 @@ def _project_element(run: RunRecord, *, has_human: bool) -> ET.Element:
     return project
 
 
-def _add_cases(project: ET.Element, transcripts: list[Transcript], source_guids: dict[str, str], privacy: Privacy | None) -> None:
+def _add_cases(
+    project: ET.Element, transcripts: list[Transcript], source_guids: dict[str, str], privacy: Privacy | None
+) -> None:
     """Variables (one per case attribute, typed by its values) and a Case per transcript with its values and source."""
     variables: dict[str, list[str]] = {}
     for t in transcripts:
@@ -230,7 +239,11 @@ def _add_cases(project: ET.Element, transcripts: list[Transcript], source_guids:
     if variables:
         holder = _el(project, "Variables")
         for name in variables:
-            _el(holder, "Variable", {"guid": guid("variable", name), "name": xml_safe(name), "typeOfVariable": kinds[name]})
+            _el(
+                holder,
+                "Variable",
+                {"guid": guid("variable", name), "name": xml_safe(name), "typeOfVariable": kinds[name]},
+            )
     if not transcripts:
         return
     who = _who(privacy)
@@ -278,10 +291,22 @@ def _add_sources(
                 "creatingUser": _THEMEKIT_USER,
             },
         )
-        _el(source, "Description", text=f"Transcript {who(t.id)} ({t.format}) as themekit read it: normalised text, one turn per paragraph.")
+        _el(
+            source,
+            "Description",
+            text=f"Transcript {who(t.id)} ({t.format}) as themekit read it: normalised text, one turn per paragraph.",
+        )
         for (start, end), codings in spans.items():
             selection_guid = guid("selection", source_guid, str(start), str(end))
-            _add_selection(source, selection_guid, text[moved[start] : moved[end]], (moved[start], moved[end]), codings, codebook.name, labels)
+            _add_selection(
+                source,
+                selection_guid,
+                text[moved[start] : moved[end]],
+                (moved[start], moved[end]),
+                codings,
+                codebook.name,
+                labels,
+            )
             n_codings += len(codings)
             n_selections += 1
         files.append((f"{SOURCES_FOLDER}/{source_guid}.txt", text.encode("utf-8")))

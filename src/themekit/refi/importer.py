@@ -51,7 +51,9 @@ def _read_limited_file(path: Path, limit: int, what: str) -> bytes:
         if not path.is_file():
             raise RefiError(path, "is not a file", f"Give the {what} file itself")
         if size > limit:
-            raise RefiError(path, f"is {format_size(size)}, over the {format_size(limit)} a {what} can be", f"Check it is a {what}")
+            raise RefiError(
+                path, f"is {format_size(size)}, over the {format_size(limit)} a {what} can be", f"Check it is a {what}"
+            )
         return path.read_bytes()
     except FileNotFoundError:
         raise RefiError(path, "no such file", "Check the path") from None
@@ -63,12 +65,18 @@ def _codebook_roots(path: Path) -> tuple[list[CodeNode], str | None]:
     data = _read_limited_file(path, limits.MAX_CODEBOOK_BYTES, "REFI-QDA codebook")
     if data.startswith(b"PK\x03\x04"):
         raise RefiError(
-            path, "is a zip archive (a .qdpx project?), not a REFI-QDA codebook (.qdc)", "Use 'themekit import qdpx' for projects"
+            path,
+            "is a zip archive (a .qdpx project?), not a REFI-QDA codebook (.qdc)",
+            "Use 'themekit import qdpx' for projects",
         )
     root = parse_xml(data, path, what="the codebook")
     ns = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
     if local(root.tag) == "Project":
-        raise RefiError(path, "is a REFI-QDA project file, not a codebook (.qdc)", "Use 'themekit import qdpx' with the .qdpx archive")
+        raise RefiError(
+            path,
+            "is a REFI-QDA project file, not a codebook (.qdc)",
+            "Use 'themekit import qdpx' with the .qdpx archive",
+        )
     if local(root.tag) != "CodeBook" or not ns.startswith("urn:QDA-XML:"):
         raise RefiError(
             path,
@@ -140,7 +148,11 @@ class _Archive:
     def find(self, name: str) -> zipfile.ZipInfo | None:
         found = self.entries.get(name.casefold())
         if found and len(found) > 1:
-            raise RefiError(self.path, f"holds the entry {found[0].filename} {len(found)} times", "The archive is damaged; export the project again")
+            raise RefiError(
+                self.path,
+                f"holds the entry {found[0].filename} {len(found)} times",
+                "The archive is damaged; export the project again",
+            )
         return found[0] if found else None
 
     def read(self, info: zipfile.ZipInfo, limit: int, what: str) -> bytes:
@@ -151,10 +163,14 @@ class _Archive:
         except ZipLimitError as exc:
             raise RefiError(self.path, *_limit_message(exc)) from None
         except RuntimeError:  # encrypted entry
-            raise RefiError(self.path, f"{what} ({name}) is encrypted", "Export the project again without a password") from None
+            raise RefiError(
+                self.path, f"{what} ({name}) is encrypted", "Export the project again without a password"
+            ) from None
         except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError, ValueError) as exc:
             raise RefiError(
-                self.path, f"{what} ({name}) cannot be unpacked ({exc})", "The archive is damaged; export the project again"
+                self.path,
+                f"{what} ({name}) cannot be unpacked ({exc})",
+                "The archive is damaged; export the project again",
             ) from None
 
 
@@ -165,7 +181,9 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
     except FileNotFoundError:
         raise RefiError(path, "no such file", "Check the path") from None
     except IsADirectoryError:
-        raise RefiError(path, "is a folder, not a .qdpx file", "Give the .qdpx file exported by your QDA program") from None
+        raise RefiError(
+            path, "is a folder, not a .qdpx file", "Give the .qdpx file exported by your QDA program"
+        ) from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
         try:
             with path.open("rb") as fh:
@@ -174,7 +192,9 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
             head = b""
         if b"<CodeBook" in head:
             raise RefiError(
-                path, "is a REFI-QDA codebook (.qdc), not a project (.qdpx)", "Use 'themekit codebook import' for codebooks"
+                path,
+                "is a REFI-QDA codebook (.qdc), not a project (.qdpx)",
+                "Use 'themekit codebook import' for codebooks",
             ) from None
         raise RefiError(
             path,
@@ -196,7 +216,10 @@ _LIMIT_FIXES = {
 def _limit_message(exc: ZipLimitError) -> tuple[str, str]:
     """The problem and fix of a RefiError for a limit the archive broke, in the words of a project."""
     if exc.kind == "entries":
-        return f"has {exc.found:,} entries, more than the {exc.limit:,} a project needs; refused unread", "Check the file"
+        return (
+            f"has {exc.found:,} entries, more than the {exc.limit:,} a project needs; refused unread",
+            "Check the file",
+        )
     if exc.kind == "total":
         return f"unpacks to more than {format_size(exc.limit)} of project and text; refused", _SPLIT
     return exc.problem, _LIMIT_FIXES[exc.kind]
@@ -215,7 +238,11 @@ def _project_entry(archive: _Archive) -> zipfile.ZipInfo:
             "has no project.qde inside, so it is not a REFI-QDA project",
             "Export the project again from your QDA program as a REFI-QDA project (.qdpx)",
         )
-    raise RefiError(archive.path, f"holds {len(top)} .qde project files and none is called project.qde", "Export one project per .qdpx")
+    raise RefiError(
+        archive.path,
+        f"holds {len(top)} .qde project files and none is called project.qde",
+        "Export one project per .qdpx",
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -342,7 +369,14 @@ def _child(element: ET.Element, name: str) -> ET.Element | None:
 
 def _value_text(holder: ET.Element) -> str:
     for child in holder:
-        if local(child.tag) in ("TextValue", "BooleanValue", "IntegerValue", "FloatValue", "DateValue", "DateTimeValue"):
+        if local(child.tag) in (
+            "TextValue",
+            "BooleanValue",
+            "IntegerValue",
+            "FloatValue",
+            "DateValue",
+            "DateTimeValue",
+        ):
             return (child.text or "").strip()
     return ""
 
@@ -381,7 +415,10 @@ def _read_sources(
     """The project's text sources (their text, variable values and coded selections) and its variables by GUID.
 
     A source whose text is not in the archive is listed in ``missing`` and left out with its codings."""
-    users = {norm_guid(u.get("guid")): (u.get("name") or u.get("id") or "").strip() for u in _children(_child(root, "Users") or ET.Element("x"), "User")}
+    users = {
+        norm_guid(u.get("guid")): (u.get("name") or u.get("id") or "").strip()
+        for u in _children(_child(root, "Users") or ET.Element("x"), "User")
+    }
     sources: list[_Source] = []
     codings: list[_RawCoding] = []
     skipped: dict[str, int] = {}
@@ -415,7 +452,10 @@ def _read_sources(
         notes.append(f"{whole_document} codings of whole documents were left out (gold.csv holds coded text spans)")
     if empty:
         notes.append(f"{empty} codings of empty selections were left out")
-    variables = {norm_guid(v.get("guid")): (v.get("name") or "").strip() for v in _children(_child(root, "Variables") or ET.Element("x"), "Variable")}
+    variables = {
+        norm_guid(v.get("guid")): (v.get("name") or "").strip()
+        for v in _children(_child(root, "Variables") or ET.Element("x"), "Variable")
+    }
     return sources, codings, variables
 
 
@@ -435,7 +475,7 @@ def _source_text(element: ET.Element, label: str, archive: _Archive, missing: li
         if not file_name or any(x in file_name for x in ("/", "\\", "\x00")) or file_name in (".", ".."):
             raise RefiError(
                 path,
-                f"{label} points at \"{text_path}\", outside the archive's {SOURCES_FOLDER} folder; refused",
+                f'{label} points at "{text_path}", outside the archive\'s {SOURCES_FOLDER} folder; refused',
                 "Export the project again from your QDA program",
             )
         info = archive.find(f"{SOURCES_FOLDER}/{file_name}")
@@ -449,7 +489,9 @@ def _source_text(element: ET.Element, label: str, archive: _Archive, missing: li
             return data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise RefiError(
-                path, f"{label} ({info.filename}) is not UTF-8 text (byte {exc.start})", "REFI-QDA plain text is UTF-8; export the project again"
+                path,
+                f"{label} ({info.filename}) is not UTF-8 text (byte {exc.start})",
+                "REFI-QDA plain text is UTF-8; export the project again",
             ) from None
     if content is not None:
         return _content_text(content, label, path)
@@ -461,7 +503,9 @@ def _content_text(content: ET.Element, label: str, path: Path) -> str:
     """A source's text held in project.qde itself (PlainTextContent), bounded like a source file."""
     text = content.text or ""
     if len(text.encode("utf-8")) > limits.MAX_FILE_BYTES:
-        raise RefiError(path, f"{label} is over {format_size(limits.MAX_FILE_BYTES)} of text", "Split the source in the QDA program")
+        raise RefiError(
+            path, f"{label} is over {format_size(limits.MAX_FILE_BYTES)} of text", "Split the source in the QDA program"
+        )
     return text
 
 
@@ -485,7 +529,9 @@ def _selection_codings(
         for coding in _children(selection, "Coding"):
             ref = _child(coding, "CodeRef")
             if ref is None or not ref.get("targetGUID"):
-                raise RefiError(path, f"{where} has a Coding without a CodeRef", "The project is damaged; export it again")
+                raise RefiError(
+                    path, f"{where} has a Coding without a CodeRef", "The project is damaged; export it again"
+                )
             if start == end:
                 empty += 1
                 continue
@@ -495,7 +541,9 @@ def _selection_codings(
     return codings, empty
 
 
-def _case_attributes(root: ET.Element, sources: list[_Source], variables: dict[str, str], notes: list[str]) -> dict[int, dict[str, str]]:
+def _case_attributes(
+    root: ET.Element, sources: list[_Source], variables: dict[str, str], notes: list[str]
+) -> dict[int, dict[str, str]]:
     """Attributes per source: variables of the cases that refer to it, then the source's own variable values."""
     by_guid = {s.guid: i for i, s in enumerate(sources)}
     result: dict[int, dict[str, str]] = {i: {} for i in range(len(sources))}
@@ -528,7 +576,9 @@ def _case_attributes(root: ET.Element, sources: list[_Source], variables: dict[s
         if named and (len(named) > 1 or named[0] != sources[i].file_name):
             result[i] = {"case": "; ".join(named), **result[i]}
     if conflicts:
-        notes.append(f"{conflicts} variable values differed between cases sharing a source; the first case's values were kept")
+        notes.append(
+            f"{conflicts} variable values differed between cases sharing a source; the first case's values were kept"
+        )
     return result
 
 
@@ -541,7 +591,8 @@ def _check_out_dir(out: Path, force: bool) -> None:
         raise OutputError(f"{out}: exists and is not a folder. Choose another out= path.", param="out")
     if out.is_dir() and any(out.iterdir()) and not force:
         raise OutputError(
-            f"{out}: the folder is not empty. Choose a new out= folder, or add force=True to replace it.", param=("out", "force")
+            f"{out}: the folder is not empty. Choose a new out= folder, or add force=True to replace it.",
+            param=("out", "force"),
         )
 
 
@@ -730,7 +781,9 @@ def _write_sources(tmp: Path, sources: list[_Source], notes: list[str]) -> list[
         try:
             transcripts.append(read_transcript(file, max_bytes=limits.MAX_FILE_BYTES + 1))
         except ThemekitError as exc:
-            notes.append(f"{file.name}: themekit cannot read it as a transcript ({exc.message.split(': ', 1)[-1]}); its codings are left out")
+            notes.append(
+                f"{file.name}: themekit cannot read it as a transcript ({exc.message.split(': ', 1)[-1]}); its codings are left out"
+            )
             transcripts.append(None)
     # roles as themekit code will decide them over the folder: the study's interviewer is never a participant
     decided = iter(apply_folder_roles(t for t in transcripts if t is not None))
@@ -749,7 +802,9 @@ _GoldRow = tuple[str, int, int, str, str]  # transcript file name, start, end, c
 _GOLD_HEADER = ["transcript", "char_start", "char_end", "code", "coder", "text"]
 
 
-def _gold_rows(project: _Project, read: list[_Readable | None], imported: ImportedCodebook | None, notes: list[str]) -> list[_GoldRow]:
+def _gold_rows(
+    project: _Project, read: list[_Readable | None], imported: ImportedCodebook | None, notes: list[str]
+) -> list[_GoldRow]:
     """The codings moved to themekit's text; those of unreadable sources, of text themekit does not keep and of interviewer speech left out."""
     rows: list[_GoldRow] = []
     lost = asked = 0
@@ -766,9 +821,13 @@ def _gold_rows(project: _Project, read: list[_Readable | None], imported: Import
             continue
         rows.append((project.sources[c.source].file_name, start, end, imported.codes[c.code][1], c.coder))
     if lost:
-        notes.append(f"{lost} codings cover only text themekit does not keep as speech (such as speaker labels or timestamps) and were left out")
+        notes.append(
+            f"{lost} codings cover only text themekit does not keep as speech (such as speaker labels or timestamps) and were left out"
+        )
     if asked:
-        notes.append(f"{asked} codings of interviewer speech were left out (themekit codes and scores participant speech)")
+        notes.append(
+            f"{asked} codings of interviewer speech were left out (themekit codes and scores participant speech)"
+        )
     return rows
 
 
@@ -796,7 +855,9 @@ def _write_gold(
         names: set[str] = set()
         for coder in coders:
             file_name = _safe_name(coder, names, "coder") + ".csv"
-            (tmp / "coders" / file_name).write_text(_gold_table([r for r in rows if r[4] == coder], order, text_of)[0], encoding="utf-8")
+            (tmp / "coders" / file_name).write_text(
+                _gold_table([r for r in rows if r[4] == coder], order, text_of)[0], encoding="utf-8"
+            )
             coder_files.append(out / "coders" / file_name)
     return out / "gold.csv", coders, coder_files
 
@@ -808,7 +869,9 @@ def _gold_table(selected: list[_GoldRow], order: dict[str, int], text_of: dict[s
     return _csv([_GOLD_HEADER, *[[t, s, e, c, who, text_of[t][s:e]] for t, s, e, c, who in merged]]), joined
 
 
-def _write_codebook(tmp: Path, out: Path, imported: ImportedCodebook | None, path: Path, notes: list[str]) -> Path | None:
+def _write_codebook(
+    tmp: Path, out: Path, imported: ImportedCodebook | None, path: Path, notes: list[str]
+) -> Path | None:
     """``codebook.yaml``, once themekit's checks pass it; None (and a note) when the project has no codebook."""
     if imported is None:
         notes.append("the project has no codebook, so no codebook.yaml was written")
@@ -817,7 +880,9 @@ def _write_codebook(tmp: Path, out: Path, imported: ImportedCodebook | None, pat
     return out / "codebook.yaml"
 
 
-def _write_participants(tmp: Path, out: Path, sources: list[_Source], attributes: dict[int, dict[str, str]]) -> Path | None:
+def _write_participants(
+    tmp: Path, out: Path, sources: list[_Source], attributes: dict[int, dict[str, str]]
+) -> Path | None:
     """``participants.csv`` from the sources' case attributes; None (nothing written) when they have none."""
     columns: list[str] = []
     for i in range(len(sources)):
@@ -828,6 +893,8 @@ def _write_participants(tmp: Path, out: Path, sources: list[_Source], attributes
         return None
     # the first column joins rows to transcripts; a variable of that name is renamed
     header_names = [f"{c} (variable)" if c.strip().casefold() == "transcript" else c for c in columns]
-    body = [["transcript", *header_names]] + [[s.file_name, *(attributes[i].get(c, "") for c in columns)] for i, s in enumerate(sources)]
+    body = [["transcript", *header_names]] + [
+        [s.file_name, *(attributes[i].get(c, "") for c in columns)] for i, s in enumerate(sources)
+    ]
     (tmp / PARTICIPANTS_FILE).write_text(_csv(body), encoding="utf-8")
     return out / PARTICIPANTS_FILE

@@ -76,7 +76,9 @@ def parse_xml(data: bytes, path: str | Path, *, what: str) -> ET.Element:
             "The file is damaged or not a REFI-QDA export; export it again from the QDA program",
         ) from None
     except (ValueError, RecursionError) as exc:
-        raise RefiError(path, f"{what} could not be parsed as XML ({exc})", "Export the file again from the QDA program") from None
+        raise RefiError(
+            path, f"{what} could not be parsed as XML ({exc})", "Export the file again from the QDA program"
+        ) from None
 
 
 def slug_id(name: str, taken: set[str], *, fallback: str = "code") -> str:
@@ -128,13 +130,17 @@ def read_code_tree(codes_element: ET.Element, path: str | Path, *, what: str) ->
         element, siblings, depth = stack.pop()
         if depth > MAX_CODE_DEPTH:
             raise RefiError(
-                path, f"{what} nests codes more than {MAX_CODE_DEPTH} levels deep", "Flatten the code tree in the QDA program and export again"
+                path,
+                f"{what} nests codes more than {MAX_CODE_DEPTH} levels deep",
+                "Flatten the code tree in the QDA program and export again",
             )
         raw_guid = element.get("guid")
         name = (element.get("name") or "").strip()
         if not raw_guid:
             raise RefiError(
-                path, f"{what}: the code '{name or '(unnamed)'}' has no guid attribute", "Export the codebook again from the QDA program"
+                path,
+                f"{what}: the code '{name or '(unnamed)'}' has no guid attribute",
+                "Export the codebook again from the QDA program",
             )
         key = norm_guid(raw_guid)
         if key in seen:
@@ -149,7 +155,9 @@ def read_code_tree(codes_element: ET.Element, path: str | Path, *, what: str) ->
             if local(child.tag) == "Description":
                 description = (child.text or "").strip()
                 break
-        node = CodeNode(key, name, description, (element.get("isCodable") or "true").strip().lower() not in ("false", "0"))
+        node = CodeNode(
+            key, name, description, (element.get("isCodable") or "true").strip().lower() not in ("false", "0")
+        )
         siblings.append(node)
         children = [c for c in element if local(c.tag) == "Code"]
         stack.extend((c, node.children, depth + 1) for c in reversed(children))

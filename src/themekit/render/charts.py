@@ -68,7 +68,13 @@ def heatmap_figure(run: RunRecord, *, rename: dict[str, str] | None = None, code
     as a Figure of its printed size with 9-point labels."""
     size = chart_size("heatmap", min(len(codes) if codes is not None else len(run.codebook), MAX_CHART_CODES))
     return RunPlots(run).heatmap(
-        rename=rename, title="", fontsize=CHART_FONT_PT, size=size, codes=codes, top=MAX_CHART_CODES, top_columns=MAX_CHART_CASES
+        rename=rename,
+        title="",
+        fontsize=CHART_FONT_PT,
+        size=size,
+        codes=codes,
+        top=MAX_CHART_CODES,
+        top_columns=MAX_CHART_CASES,
     )
 
 

@@ -51,7 +51,18 @@ MAX_TURNS = 150
 #: Most characters of speech shown in a transcript view.
 MAX_TRANSCRIPT_CHARS = 60_000
 
-_PALETTE = ("#fde68a", "#bfdbfe", "#bbf7d0", "#fecaca", "#ddd6fe", "#fbcfe8", "#a5f3fc", "#fed7aa", "#d9f99d", "#e5e7eb")
+_PALETTE = (
+    "#fde68a",
+    "#bfdbfe",
+    "#bbf7d0",
+    "#fecaca",
+    "#ddd6fe",
+    "#fbcfe8",
+    "#a5f3fc",
+    "#fed7aa",
+    "#d9f99d",
+    "#e5e7eb",
+)
 _TABLE = 'style="border-collapse:collapse;font-size:0.9em"'
 _CELL = 'style="border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top"'
 
@@ -98,7 +109,11 @@ def corpus_html(corpus: Corpus, *, max_rows: int = MAX_ROWS) -> str:
         _table(("transcript", "format", "turns", "participant turns", "words", "attributes", "warnings"), rows),
     ]
     if len(corpus.transcripts) > max_rows:
-        parts.append(_note(f"… {len(corpus.transcripts) - max_rows} more transcripts not shown; corpus.turns and corpus.attributes hold them all."))
+        parts.append(
+            _note(
+                f"… {len(corpus.transcripts) - max_rows} more transcripts not shown; corpus.turns and corpus.attributes hold them all."
+            )
+        )
     if corpus.failures:
         failed = "".join(f"<li>{_e(reason)}</li>" for _, reason in corpus.failures[:max_rows])
         more = len(corpus.failures) - max_rows
@@ -160,7 +175,11 @@ def transcript_html(
     header = (
         f"<div><strong>{_e(transcript.id)}</strong> ({_e(transcript.format)}, {len(transcript.turns)} turns, "
         f"{transcript.word_count} words{f', {len(mine)} codings' if codings else ''})"
-        + (f"<br><span style='color:#555'>{_e(_attributes(transcript.attributes))}</span>" if transcript.attributes else "")
+        + (
+            f"<br><span style='color:#555'>{_e(_attributes(transcript.attributes))}</span>"
+            if transcript.attributes
+            else ""
+        )
         + "</div>"
     )
     parts = [header]
@@ -173,7 +192,9 @@ def transcript_html(
             f'<span style="background:{colours.get(k, _PALETTE[0])};padding:0 3px;white-space:nowrap">{_e(k)} ({counts[k]})</span>'
             for k in keys
         )
-        parts.append(f'<div style="font-size:0.85em;margin:0.3em 0">Codes here (hover a highlighted span for its codes): {legend}</div>')
+        parts.append(
+            f'<div style="font-size:0.85em;margin:0.3em 0">Codes here (hover a highlighted span for its codes): {legend}</div>'
+        )
     if transcript.warnings:
         parts.append(_note("; ".join(transcript.warnings)))
     shown_chars = 0
@@ -281,7 +302,9 @@ def run_html(run: RunRecord, *, max_codes: int = MAX_CODES) -> str:
     parts = [head, _table(("theme", "code", "id", "segments", "participants"), rows)]
     if len(run.codebook) > max_codes:
         parts.append(_note(f"… {len(run.codebook) - max_codes} more codes not shown; run.matrix() has them all."))
-    parts.append(_note("Negated and rejected codings are not counted. run.transcript(id) shows one interview with its codes."))
+    parts.append(
+        _note("Negated and rejected codings are not counted. run.transcript(id) shows one interview with its codes.")
+    )
     return "\n".join(parts)
 
 
@@ -355,14 +378,20 @@ class CodedTranscript:
             import difflib
 
             near = difflib.get_close_matches(str(transcript_id), ids, n=3, cutoff=0.5)
-            hint = f"did you mean {', '.join(repr(n) for n in near)}?" if near else f"the transcripts are: {', '.join(ids[:20])}."
+            hint = (
+                f"did you mean {', '.join(repr(n) for n in near)}?"
+                if near
+                else f"the transcripts are: {', '.join(ids[:20])}."
+            )
             raise OptionError(f"no transcript {transcript_id!r} in this run; {hint}", param="transcript_id")
         transcript = run.corpus[transcript_id]
         codings = tuple(c for c in run.codings if c.segment.transcript.id == transcript_id and c.status != "rejected")
         return cls(transcript, codings, run.codebook)
 
     def html(self, *, max_turns: int = MAX_TURNS, max_chars: int = MAX_TRANSCRIPT_CHARS) -> str:
-        return transcript_html(self.transcript, self.codings, codebook=self.codebook, max_turns=max_turns, max_chars=max_chars)
+        return transcript_html(
+            self.transcript, self.codings, codebook=self.codebook, max_turns=max_turns, max_chars=max_chars
+        )
 
     def _repr_html_(self) -> str:
         return self.html()

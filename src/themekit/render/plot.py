@@ -205,7 +205,9 @@ class RunPlots:
             ax.set_title(title, fontsize=fontsize + 2)
         return fig
 
-    def cooccurrence(self, *, by: Literal["segment", "participant"] = "segment", label: Literal["label", "id"] = "label") -> Figure:
+    def cooccurrence(
+        self, *, by: Literal["segment", "participant"] = "segment", label: Literal["label", "id"] = "label"
+    ) -> Figure:
         """The co-occurrence table (:meth:`themekit.Run.cooccurrence`) as a heatmap; codes never used are left out."""
         table = cooccurrence(self._run, by=by)
         used = [c for c in table.index if table.loc[c, c] > 0]
@@ -213,5 +215,12 @@ class RunPlots:
         names = _labels(self._run, used, label)
         unit = "segments" if by == "segment" else "participants"
         return _heat(
-            table, names, names, title=f"Codes together ({unit})", xlabel="code", ylabel="code", colourbar=unit, diagonal=False
+            table,
+            names,
+            names,
+            title=f"Codes together ({unit})",
+            xlabel="code",
+            ylabel="code",
+            colourbar=unit,
+            diagonal=False,
         )

@@ -48,7 +48,8 @@ def machine_codings(run: RunRecord) -> list[Coding]:
     """The run's codings as the machine gave them: every one suggested, without people's decisions or their trace."""
     return [
         replace(c, status="suggested", evidence=_DECIDED.sub("", c.evidence))
-        for c in run.codings if c.method != "human"
+        for c in run.codings
+        if c.method != "human"
     ]
 
 
@@ -66,8 +67,13 @@ def coding_record(coding: Coding, codebook: Codebook) -> dict[str, Any]:
     """The record of a decision on ``coding``, as a review sheet's row anchors it (its review item's id included)."""
     seg, t = coding.segment, coding.segment.transcript
     return {
-        "transcript": t.id, "transcript_sha256": t.sha256, "start": seg.start, "end": seg.end, "quote": seg.text,
-        "code": coding.code_id, "item": _item_id(t.id, t.sha256, seg.start, seg.end, coding.code_id),
+        "transcript": t.id,
+        "transcript_sha256": t.sha256,
+        "start": seg.start,
+        "end": seg.end,
+        "quote": seg.text,
+        "code": coding.code_id,
+        "item": _item_id(t.id, t.sha256, seg.start, seg.end, coding.code_id),
         "codebook_sha256": codebook.sha256,
     }
 
@@ -76,8 +82,11 @@ def span_record(transcript: Transcript, start: int, end: int, code: str) -> dict
     """The record of a human coding of characters ``start:end`` of ``transcript``'s text (trimmed of white space)."""
     text = transcript.text
     if not (0 <= start < end <= len(text)):
-        raise OptionError(f"{transcript.id}: characters {start}-{end} are not in the transcript (0-{len(text)}); "
-                          "select text in the transcript again", param="start")
+        raise OptionError(
+            f"{transcript.id}: characters {start}-{end} are not in the transcript (0-{len(text)}); "
+            "select text in the transcript again",
+            param="start",
+        )
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
@@ -85,10 +94,18 @@ def span_record(transcript: Transcript, start: int, end: int, code: str) -> dict
     if start == end:
         raise OptionError(f"{transcript.id}: the selection holds only white space; select words to code", param="start")
     if end - start > MAX_SPAN:
-        raise OptionError(f"{transcript.id}: a selection of {end - start} characters; code at most {MAX_SPAN} at once",
-                          param="start")
-    return {"transcript": transcript.id, "transcript_sha256": transcript.sha256, "start": start, "end": end,
-            "quote": text[start:end], "code": code, "item": None}
+        raise OptionError(
+            f"{transcript.id}: a selection of {end - start} characters; code at most {MAX_SPAN} at once", param="start"
+        )
+    return {
+        "transcript": transcript.id,
+        "transcript_sha256": transcript.sha256,
+        "start": start,
+        "end": end,
+        "quote": text[start:end],
+        "code": code,
+        "item": None,
+    }
 
 
 def register_items(project: Project, run: RunRecord) -> None:
@@ -98,8 +115,16 @@ def register_items(project: Project, run: RunRecord) -> None:
     items = []
     for c in machine_codings(run):
         record = coding_record(c, run.codebook)
-        items.append({**{k: record[k] for k in ("transcript", "transcript_sha256", "start", "end", "code", "quote",
-                                                "codebook_sha256")}, "id": record["item"], "run": key})
+        items.append(
+            {
+                **{
+                    k: record[k]
+                    for k in ("transcript", "transcript_sha256", "start", "end", "code", "quote", "codebook_sha256")
+                },
+                "id": record["item"],
+                "run": key,
+            }
+        )
     project.add_review_items(items)
 
 
@@ -113,8 +138,16 @@ def _in_force(project: Project, record: dict[str, Any], coder: str) -> tuple[str
     return found
 
 
-def decide(project: Project, codebook: Codebook, record: dict[str, Any], decision: str, *, coder: str,
-           new_code: str | None = None, note: str = "") -> Recorded:
+def decide(
+    project: Project,
+    codebook: Codebook,
+    record: dict[str, Any],
+    decision: str,
+    *,
+    coder: str,
+    new_code: str | None = None,
+    note: str = "",
+) -> Recorded:
     """Record ``coder``'s ``decision`` on the coding ``record`` names (:func:`coding_record`, :func:`span_record`),
     in one transaction. ``change`` and ``add`` give ``new_code``; ``add`` records the new code on the same
     characters, as a review sheet's ``add`` does."""
@@ -126,12 +159,17 @@ def decide(project: Project, codebook: Codebook, record: dict[str, Any], decisio
     known = {c.id for c in codebook}
     if decision in ("change", "add"):
         if not new_code or new_code not in known:
-            raise OptionError(f"decision {decision} needs a code of codebook {codebook.name} {codebook.version}; "
-                              f"{new_code!r} is not one", param="new_code")
+            raise OptionError(
+                f"decision {decision} needs a code of codebook {codebook.name} {codebook.version}; "
+                f"{new_code!r} is not one",
+                param="new_code",
+            )
         if new_code == record["code"] and record.get("item"):
             raise OptionError(f"{decision} to the suggested code {new_code!r} itself; use accept", param="new_code")
     elif record["code"] not in known:
-        raise OptionError(f"code {record['code']!r} is not in codebook {codebook.name} {codebook.version}", param="code")
+        raise OptionError(
+            f"code {record['code']!r} is not in codebook {codebook.name} {codebook.version}", param="code"
+        )
     else:
         new_code = None
     row = {k: record[k] for k in ("transcript", "transcript_sha256", "start", "end", "quote", "code", "item")}

@@ -73,7 +73,15 @@ if TYPE_CHECKING:
     from themekit.coding.classifier import SegmentFit
     from themekit.store import Decision, Project
 
-__all__ = ["FEW_POSITIVES", "MIN_AGREEMENT", "PATIENCE", "READY_KAPPA", "READY_POSITIVES", "QueueLearner", "queue_order"]
+__all__ = [
+    "FEW_POSITIVES",
+    "MIN_AGREEMENT",
+    "PATIENCE",
+    "READY_KAPPA",
+    "READY_POSITIVES",
+    "QueueLearner",
+    "queue_order",
+]
 
 #: Codes with fewer positives than this come first in the queue, round-robin: the classifier's minimum to train one.
 FEW_POSITIVES = MIN_POSITIVES
@@ -110,7 +118,9 @@ def queue_order(
         by_code.setdefault(row["suggested_code"], []).append((float(probabilities.get(row["id"], row["score"])), k))
     lacking = [c for c in by_code if positives.get(c, 0) < few and decision_counts.get(c, 0) < PATIENCE * few]
     lacking.sort(key=lambda c: (positives.get(c, 0), rank.get(c, len(rank)), min(k for _, k in by_code[c])))
-    turns = {c: [k for _, k in sorted(by_code[c], key=lambda e: (-e[0], e[1]))][: few - positives.get(c, 0)] for c in lacking}
+    turns = {
+        c: [k for _, k in sorted(by_code[c], key=lambda e: (-e[0], e[1]))][: few - positives.get(c, 0)] for c in lacking
+    }
     first: list[int] = []
     for depth in range(max((len(t) for t in turns.values()), default=0)):
         first.extend(turns[c][depth] for c in lacking if depth < len(turns[c]))
@@ -160,7 +170,9 @@ class QueueLearner:
         if blind and coder is None:
             raise OptionError("a blind queue is for one coder: give coder=NAME", param="coder")
         if retrain_every < 1:
-            raise OptionError(f"retrain_every={retrain_every}: retrain after at least 1 decision", param="retrain_every")
+            raise OptionError(
+                f"retrain_every={retrain_every}: retrain after at least 1 decision", param="retrain_every"
+            )
         self.project_path = Path(project.path)
         self.run, self.coder, self.blind, self.retrain_every = run, coder, blind, retrain_every
         self._trainer = trainer or _ClassifierTrainer(run, embedding_model, cache_dir)
@@ -197,7 +209,9 @@ class QueueLearner:
         counts, positives = {c: n for c, (n, _) in tally.items()}, {c: p for c, (_, p) in tally.items()}
         key = lambda row: (row["_item"]["transcript"], row["_item"]["start"], row["_item"]["end"], row["_item"]["code"])
         open_rows = [r for r in rows if key(r) not in decided]
-        ordered = queue_order(open_rows, probabilities, counts, positive_counts=positives, codes=[c.id for c in self.run.codebook])
+        ordered = queue_order(
+            open_rows, probabilities, counts, positive_counts=positives, codes=[c.id for c in self.run.codebook]
+        )
         return ordered + [r for r in rows if key(r) in decided]
 
     def note_decision(self) -> None:
@@ -262,7 +276,9 @@ class QueueLearner:
             if self._closed:
                 return
             if self._thread is not None:
-                self._again = True  # the running retrain may have read the decisions before the latest: once more after it
+                self._again = (
+                    True  # the running retrain may have read the decisions before the latest: once more after it
+                )
                 return
             self._thread = threading.Thread(target=self._work, name="themekit-queue-retrain", daemon=True)
             self._thread.start()
@@ -287,7 +303,9 @@ class QueueLearner:
         from themekit.store import decisions_gold
 
         decisions = self._decisions()
-        human = HumanCodings.from_frame(decisions_gold(None, self.run.codebook, decisions=decisions), "project decisions")  # type: ignore[arg-type]
+        human = HumanCodings.from_frame(
+            decisions_gold(None, self.run.codebook, decisions=decisions), "project decisions"
+        )  # type: ignore[arg-type]
         fit = self._trainer(human)
         scores = {code: s for code in fit.probabilities if (s := fit.scores(code)) is not None}
         return _Model(scores, _agreement(fit), len(decisions))
@@ -305,7 +323,11 @@ class QueueLearner:
             if cached is not None and cached[0] == mark:
                 return cached[1]  # nothing recorded since: no need to read them all again
             decisions = project.decisions()
-        mine = [d for d in decisions if (self.coder is None or d.coder == self.coder) and self._sha.get(d.transcript) == d.transcript_sha256]
+        mine = [
+            d
+            for d in decisions
+            if (self.coder is None or d.coder == self.coder) and self._sha.get(d.transcript) == d.transcript_sha256
+        ]
         teaching = settled(mine)
         self._read = (mark, teaching)  # one assignment: a thread reading it sees the old pair or the new
         return teaching

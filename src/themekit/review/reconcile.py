@@ -44,8 +44,16 @@ FINAL = "final_decision"
 #: Columns of a reconcile sheet before the coders' columns, and after them.
 RECONCILE_COLUMNS = ("id", "transcript", "quote", "code", "code_label")
 _AFTER = (FINAL, "note")
-_FINAL_WORDS = {"accept": "accept", "accepted": "accept", "yes": "accept", "give": "accept", "reject": "reject",
-                "rejected": "reject", "no": "reject", "drop": "reject"}
+_FINAL_WORDS = {
+    "accept": "accept",
+    "accepted": "accept",
+    "yes": "accept",
+    "give": "accept",
+    "reject": "reject",
+    "rejected": "reject",
+    "no": "reject",
+    "drop": "reject",
+}
 
 
 def _said(decision: Decision | None, code: str) -> str:
@@ -68,13 +76,20 @@ def disagreements(quotes: list[QuoteDecisions]) -> list[dict[str, Any]]:
         for code in q.disputed():
             by = q.decided[code]
             final = q.final.get(code)
-            rows.append({
-                "id": _item_id(q.transcript, q.transcript_sha256, q.start, q.end, code),
-                "transcript": q.transcript, "transcript_sha256": q.transcript_sha256, "start": q.start, "end": q.end,
-                "quote": q.quote, "code": code,
-                "coders": {c: _said(by.get(c), code) for c in sorted(q.readers)},
-                FINAL: final.decision if final else "", "note": final.note if final else "",
-            })
+            rows.append(
+                {
+                    "id": _item_id(q.transcript, q.transcript_sha256, q.start, q.end, code),
+                    "transcript": q.transcript,
+                    "transcript_sha256": q.transcript_sha256,
+                    "start": q.start,
+                    "end": q.end,
+                    "quote": q.quote,
+                    "code": code,
+                    "coders": {c: _said(by.get(c), code) for c in sorted(q.readers)},
+                    FINAL: final.decision if final else "",
+                    "note": final.note if final else "",
+                }
+            )
     return rows
 
 
@@ -84,21 +99,33 @@ def export_reconcile(project: Project, path: str | Path, *, run: RunRecord | str
     Returns the number of rows."""
     path = Path(path)
     if path.suffix.lower() not in (".xlsx", ".csv"):
-        raise OptionError(f"{path}: a reconcile sheet is .xlsx or .csv. Give a file name ending in one of them.", param="path")
+        raise OptionError(
+            f"{path}: a reconcile sheet is .xlsx or .csv. Give a file name ending in one of them.", param="path"
+        )
     key = project.run_key(run)
     rows = disagreements(coder_quotes(project, key))
     book_sha = next(r["codebook_sha256"] for r in project.runs() if r["id"] == key)
     labels = {c.id: c.label for c in project.codebook(book_sha)}
     coders = sorted({c for r in rows for c in r["coders"]})
-    project.add_review_items([
-        {k: r[k] for k in ("id", "transcript", "transcript_sha256", "start", "end", "quote", "code")}
-        | {"run": key, "codebook_sha256": book_sha}
-        for r in rows
-    ])
+    project.add_review_items(
+        [
+            {k: r[k] for k in ("id", "transcript", "transcript_sha256", "start", "end", "quote", "code")}
+            | {"run": key, "codebook_sha256": book_sha}
+            for r in rows
+        ]
+    )
     header = [*RECONCILE_COLUMNS, *coders, *_AFTER]
     table = [
-        [r["id"], r["transcript"], r["quote"], r["code"], labels.get(r["code"], ""),
-         *(r["coders"].get(c, "(did not decide this quote)") for c in coders), r[FINAL], r["note"]]
+        [
+            r["id"],
+            r["transcript"],
+            r["quote"],
+            r["code"],
+            labels.get(r["code"], ""),
+            *(r["coders"].get(c, "(did not decide this quote)") for c in coders),
+            r[FINAL],
+            r["note"],
+        ]
         for r in rows
     ]
     from themekit.util.atomic import atomic_write_bytes
@@ -143,8 +170,14 @@ def _xlsx(header: list[str], table: list[list[Any]]) -> bytes:
     col = get_column_letter(header.index(FINAL) + 1)
     for (cell,) in sheet[f"{col}2:{col}{last}"]:
         cell.fill = PatternFill("solid", fgColor="FFF2CC")
-    choice = DataValidation(type="list", formula1='"accept,reject"', allow_blank=True, showErrorMessage=True,
-                            errorTitle=FINAL, error="Choose accept (the code is given) or reject (it is not).")
+    choice = DataValidation(
+        type="list",
+        formula1='"accept,reject"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle=FINAL,
+        error="Choose accept (the code is given) or reject (it is not).",
+    )
     choice.add(f"{col}2:{col}{last}")
     sheet.add_data_validation(choice)
     sheet.freeze_panes = "B2"
@@ -192,12 +225,24 @@ def import_reconcile(path: str | Path, project: Project, *, coder: str) -> Revie
         if latest.get(item["id"]) == (decision, None, note):  # type: ignore[index]
             result.unchanged += 1
             continue
-        good.append({**{k: item[k] for k in ("transcript", "transcript_sha256", "start", "end", "quote", "code")},  # type: ignore[index]
-                     "decision": decision, "note": note, "item": item["id"]})  # type: ignore[index]
+        good.append(
+            {
+                **{k: item[k] for k in ("transcript", "transcript_sha256", "start", "end", "quote", "code")},  # type: ignore[index]
+                "decision": decision,
+                "note": note,
+                "item": item["id"],
+            }
+        )  # type: ignore[index]
         result.counts[decision] += 1
     if good:
-        project.add_decisions(good, coder=coder, source=str(path.resolve()), source_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
-                              counts={**result.counts, "problems": len(result.problems)}, final=True)
+        project.add_decisions(
+            good,
+            coder=coder,
+            source=str(path.resolve()),
+            source_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+            counts={**result.counts, "problems": len(result.problems)},
+            final=True,
+        )
     return result
 
 
@@ -208,7 +253,9 @@ def _check(cells: dict[str, str], word: str, item: dict[str, Any] | None, projec
     if word not in _FINAL_WORDS:
         return f"{FINAL} {cells.get(FINAL)!r} is not accept (the code is given) or reject (it is not)"
     if not (_same_text(cells.get("quote", ""), item["quote"]) and cells.get("code", "") in ("", item["code"])):
-        return (f"id {item['id']} names {item['transcript']} \"{_short(item['quote'])}\" and code {item['code']}, but this row shows "
-                f"\"{_short(cells.get('quote', ''))}\" and code {cells.get('code') or '(none)'}: has the id column shifted? "
-                "Copy the row's id back from the exported sheet")
+        return (
+            f'id {item["id"]} names {item["transcript"]} "{_short(item["quote"])}" and code {item["code"]}, but this row shows '
+            f'"{_short(cells.get("quote", ""))}" and code {cells.get("code") or "(none)"}: has the id column shifted? '
+            "Copy the row's id back from the exported sheet"
+        )
     return None

@@ -122,7 +122,13 @@ def review_rows(run: RunRecord, *, include_reviewed: bool = False) -> list[dict[
 
 
 def export_review(
-    run: RunRecord, path: str | Path, project: Project, *, include_reviewed: bool = False, coder: str | None = None, blind: bool = False
+    run: RunRecord,
+    path: str | Path,
+    project: Project,
+    *,
+    include_reviewed: bool = False,
+    coder: str | None = None,
+    blind: bool = False,
 ) -> int:
     """Write the review sheet for ``run`` to ``path`` (``.xlsx`` or ``.csv``); returns the number of rows.
 
@@ -135,9 +141,13 @@ def export_review(
     path = Path(path)
     fmt = path.suffix.lower()
     if fmt not in (".xlsx", ".csv"):
-        raise OptionError(f"{path}: a review sheet is .xlsx or .csv. Give a file name ending in one of them.", param="path")
+        raise OptionError(
+            f"{path}: a review sheet is .xlsx or .csv. Give a file name ending in one of them.", param="path"
+        )
     if blind and not (coder or "").strip():
-        raise OptionError("a blind sheet is for one coder: give coder=NAME, the name they will import the sheet with", param="coder")
+        raise OptionError(
+            "a blind sheet is for one coder: give coder=NAME, the name they will import the sheet with", param="coder"
+        )
     key = project.run_key(run)
     rows = review_rows(run, include_reviewed=include_reviewed or blind)
     if blind:
@@ -151,15 +161,20 @@ def export_review(
 
 
 #: What a stored decision adds to a coding's evidence (``themekit.store.decisions``), to be hidden on a blind sheet.
-_DECIDED = re.compile(r"(?:^| \| )(?:accepted|rejected|added|changed) by .+? \d{4}-\d{2}-\d{2}(?:: .*?)?(?=(?: \(negated\))?$)", re.DOTALL)
+_DECIDED = re.compile(
+    r"(?:^| \| )(?:accepted|rejected|added|changed) by .+? \d{4}-\d{2}-\d{2}(?:: .*?)?(?=(?: \(negated\))?$)", re.DOTALL
+)
 
 
-def _blind(rows: list[dict[str, Any]], run: RunRecord, project: Project, coder: str, *, include_reviewed: bool) -> list[dict[str, Any]]:
+def _blind(
+    rows: list[dict[str, Any]], run: RunRecord, project: Project, coder: str, *, include_reviewed: bool
+) -> list[dict[str, Any]]:
     """The rows of the machine's suggestions only, each shown as suggested and with no other coder's decision;
     without ``include_reviewed``, those ``coder`` has not decided yet."""
     machine = {
         _item_id(c.segment.transcript.id, c.segment.transcript.sha256, c.segment.start, c.segment.end, c.code_id)
-        for c in run.codings if c.method != "human"
+        for c in run.codings
+        if c.method != "human"
     }
     rows = [r for r in rows if r["id"] in machine]
     if not include_reviewed:
@@ -224,11 +239,23 @@ def _xlsx_bytes(rows: list[dict[str, Any]], run: RunRecord, *, coder: str | None
 
     decision_col = get_column_letter(REVIEW_COLUMNS.index("decision") + 1)
     code_col = get_column_letter(REVIEW_COLUMNS.index("code") + 1)
-    decisions = DataValidation(type="list", formula1=f'"{",".join(DECISIONS)}"', allow_blank=True, showErrorMessage=True,
-                               errorTitle="decision", error="Choose accept, reject, change or add.")
+    decisions = DataValidation(
+        type="list",
+        formula1=f'"{",".join(DECISIONS)}"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="decision",
+        error="Choose accept, reject, change or add.",
+    )
     decisions.add(f"{decision_col}2:{decision_col}{last}")
-    code_list = DataValidation(type="list", formula1=f"codes!$A$2:$A${len(run.codebook) + 1}", allow_blank=True,
-                               showErrorMessage=True, errorTitle="code", error="Choose a code from the 'codes' sheet.")
+    code_list = DataValidation(
+        type="list",
+        formula1=f"codes!$A$2:$A${len(run.codebook) + 1}",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="code",
+        error="Choose a code from the 'codes' sheet.",
+    )
     code_list.add(f"{code_col}2:{code_col}{last}")
     sheet.add_data_validation(decisions)
     sheet.add_data_validation(code_list)
@@ -277,7 +304,9 @@ class ReviewImport:
         return "\n".join(lines)
 
 
-def _read_sheet(path: Path, *, required: tuple[str, ...] = ("id", "decision", "code", "note")) -> list[tuple[int, dict[str, str]]]:
+def _read_sheet(
+    path: Path, *, required: tuple[str, ...] = ("id", "decision", "code", "note")
+) -> list[tuple[int, dict[str, str]]]:
     """(row number, {column: text}) for every data row; row numbers as a spreadsheet shows them (header = 1)."""
     fmt = path.suffix.lower()
     if not path.is_file():
@@ -286,7 +315,9 @@ def _read_sheet(path: Path, *, required: tuple[str, ...] = ("id", "decision", "c
         try:
             text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:
-            raise ReviewSheetError(f"{path}: is not UTF-8 text. Save the sheet as CSV UTF-8 and import it again.") from None
+            raise ReviewSheetError(
+                f"{path}: is not UTF-8 text. Save the sheet as CSV UTF-8 and import it again."
+            ) from None
         records = list(csv.reader(io.StringIO(text)))
     elif fmt == ".xlsx":
         from openpyxl import load_workbook
@@ -294,7 +325,9 @@ def _read_sheet(path: Path, *, required: tuple[str, ...] = ("id", "decision", "c
         try:
             book = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
-            raise ReviewSheetError(f"{path}: cannot be read as an Excel workbook ({exc}). Save it again as .xlsx.") from exc
+            raise ReviewSheetError(
+                f"{path}: cannot be read as an Excel workbook ({exc}). Save it again as .xlsx."
+            ) from exc
         sheet = book["review"] if "review" in book.sheetnames else book.worksheets[0]
         records = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
         book.close()
@@ -356,7 +389,9 @@ def import_review(path: str | Path, project: Project, *, coder: str) -> ReviewIm
         if item["id"] in seen:  # type: ignore[index]
             earlier, verdict = seen[item["id"]]  # type: ignore[index]
             if verdict == (decision, new_code, note):
-                result.problems.append((number, f"id {item['id']} is already decided on row {earlier}; keep one row per id"))  # type: ignore[index]
+                result.problems.append(
+                    (number, f"id {item['id']} is already decided on row {earlier}; keep one row per id")
+                )  # type: ignore[index]
                 continue
         seen.setdefault(item["id"], (number, (decision, new_code, note)))  # type: ignore[index]
         checked.append((number, item, decision, new_code, note))  # type: ignore[arg-type]
@@ -366,7 +401,9 @@ def import_review(path: str | Path, project: Project, *, coder: str) -> ReviewIm
     return result
 
 
-def _current_item(item: dict[str, Any] | None, cells: dict[str, str], same_content: dict[str, set[str]]) -> dict[str, Any] | None:
+def _current_item(
+    item: dict[str, Any] | None, cells: dict[str, str], same_content: dict[str, set[str]]
+) -> dict[str, Any] | None:
     """The review item a row's id names; an id from a sheet written before ids named their transcript is given
     the row's transcript (when that transcript has the same content) and today's id."""
     if item is None or item["scheme"] != 1:
@@ -378,7 +415,9 @@ def _current_item(item: dict[str, Any] | None, cells: dict[str, str], same_conte
     return {**item, "id": new_id, "scheme": 2, "legacy": item["id"]}
 
 
-def _record(checked: list[tuple[int, dict[str, Any], str, str | None, str]], result: ReviewImport, project: Project, path: Path) -> None:
+def _record(
+    checked: list[tuple[int, dict[str, Any], str, str | None, str]], result: ReviewImport, project: Project, path: Path
+) -> None:
     """Record the checked rows that differ from the coder's latest decision on the same item, in one transaction."""
     latest = project.latest_decisions((item["id"] for _, item, *_ in checked), result.coder)
     good: list[dict[str, Any]] = []
@@ -386,8 +425,20 @@ def _record(checked: list[tuple[int, dict[str, Any], str, str | None, str]], res
     for _, item, decision, new_code, note in checked:
         if "legacy" in item:
             result.legacy += 1
-            legacy[item["id"]] = {k: item[k] for k in ("id", "run", "transcript", "transcript_sha256", "start", "end", "code",
-                                                         "quote", "codebook_sha256")}
+            legacy[item["id"]] = {
+                k: item[k]
+                for k in (
+                    "id",
+                    "run",
+                    "transcript",
+                    "transcript_sha256",
+                    "start",
+                    "end",
+                    "code",
+                    "quote",
+                    "codebook_sha256",
+                )
+            }
         record = {k: item[k] for k in ("transcript", "transcript_sha256", "start", "end", "quote", "code")}
         if decision == "add":
             # "add": the suggestion stands as it is, and the reviewer's code is given too
@@ -401,8 +452,13 @@ def _record(checked: list[tuple[int, dict[str, Any], str, str | None, str]], res
         project.add_review_items(legacy.values())
     if good:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        project.add_decisions(good, coder=result.coder, source=str(path.resolve()), source_sha256=digest,
-                              counts={**result.counts, "problems": len(result.problems)})
+        project.add_decisions(
+            good,
+            coder=result.coder,
+            source=str(path.resolve()),
+            source_sha256=digest,
+            counts={**result.counts, "problems": len(result.problems)},
+        )
 
 
 def _without_conflicts(
@@ -412,8 +468,12 @@ def _without_conflicts(
     verdicts: dict[tuple[str, int, int, str], dict[int, bool]] = {}
     for number, item, decision, new_code, _ in checked:
         where = (item["transcript"], item["start"], item["end"])
-        given = {"accept": [(item["code"], True)], "reject": [(item["code"], False)],
-                 "change": [(item["code"], False), (new_code, True)], "add": [(new_code, True)]}[decision]
+        given = {
+            "accept": [(item["code"], True)],
+            "reject": [(item["code"], False)],
+            "change": [(item["code"], False), (new_code, True)],
+            "add": [(new_code, True)],
+        }[decision]
         for code, keep in given:
             verdicts.setdefault((*where, code), {})[number] = keep  # type: ignore[index]
     bad: dict[int, str] = {}
@@ -421,8 +481,11 @@ def _without_conflicts(
         if len(set(rows.values())) > 1:
             listed = ", ".join(str(n) for n in sorted(rows))
             for number in rows:
-                bad.setdefault(number, f"rows {listed} decide code {code!r} of the same quote in {transcript} both ways "
-                                       "(one gives it, another takes it away); keep the one you mean and import again")
+                bad.setdefault(
+                    number,
+                    f"rows {listed} decide code {code!r} of the same quote in {transcript} both ways "
+                    "(one gives it, another takes it away); keep the one you mean and import again",
+                )
     result.problems.extend(bad.items())
     return [row for row in checked if row[0] not in bad]
 
@@ -466,9 +529,11 @@ def _check_row(
         return f"decision {cells.get('decision')!r} is not one of: {', '.join(DECISIONS)}", None
     quote, suggested = cells.get("quote", ""), cells.get("suggested_code", "")
     if (quote or suggested) and not (_same_text(quote, item["quote"]) and suggested in ("", item["code"])):
-        return (f"id {cells['id']} names {item['transcript']} \"{_short(item['quote'])}\" coded {item['code']}, but this row "
-                f"shows \"{_short(quote)}\" coded {suggested or '(none)'}: has the id column shifted? Copy the row's id back "
-                "from the exported sheet; nothing from this row is recorded"), None
+        return (
+            f'id {cells["id"]} names {item["transcript"]} "{_short(item["quote"])}" coded {item["code"]}, but this row '
+            f'shows "{_short(quote)}" coded {suggested or "(none)"}: has the id column shifted? Copy the row\'s id back '
+            "from the exported sheet; nothing from this row is recorded"
+        ), None
     book = codebooks.get(item["codebook_sha256"])
     if book is None:
         book = codebooks[item["codebook_sha256"]] = project.codebook(item["codebook_sha256"])
@@ -505,10 +570,16 @@ def review_status(project: Project, run: RunRecord | str | int | None = None) ->
         row = records.setdefault(c["code"], {"codings": 0, "suggested": 0, "accepted": 0, "rejected": 0, "human": 0})
         row["codings"] += 1
         verdict = decided.get((c["transcript"], c["transcript_sha256"], c["start"], c["end"], c["code"]))
-        status = {"accept": "accepted", "reject": "rejected", "change": "rejected", "add": "human"}.get(verdict or "", c["status"])
+        status = {"accept": "accepted", "reject": "rejected", "change": "rejected", "add": "human"}.get(
+            verdict or "", c["status"]
+        )
         row[status] += 1
     frame = pd.DataFrame.from_dict(records, orient="index", columns=["codings", *STATUSES])
     frame.index.name = "code"
     frame = frame.fillna(0).astype("int64")
-    frame["reviewed_pct"] = (100 * (frame["codings"] - frame["suggested"]) / frame["codings"].where(frame["codings"] > 0)).round(1).fillna(0.0)
+    frame["reviewed_pct"] = (
+        (100 * (frame["codings"] - frame["suggested"]) / frame["codings"].where(frame["codings"] > 0))
+        .round(1)
+        .fillna(0.0)
+    )
     return frame.sort_values(["reviewed_pct", "codings"], ascending=[True, False])

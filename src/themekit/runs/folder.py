@@ -42,7 +42,9 @@ def check_run_folder(out: str | Path, *, force: bool = False) -> Path:
     return out
 
 
-def run_record(run: RunRecord, *, timings: dict[str, float] | None = None, outputs: list[str] | None = None) -> dict[str, Any]:
+def run_record(
+    run: RunRecord, *, timings: dict[str, float] | None = None, outputs: list[str] | None = None
+) -> dict[str, Any]:
     """What ``run.json`` holds: enough to reproduce and audit the run."""
     seg_counts: dict[str, int] = {}
     for s in run.units:
@@ -93,7 +95,11 @@ def run_record(run: RunRecord, *, timings: dict[str, float] | None = None, outpu
 
 
 def write_run_folder(
-    run: RunRecord, out: str | Path, *, force: bool = False, extra: Mapping[str, tuple[str, Callable[[], str]]] | None = None
+    run: RunRecord,
+    out: str | Path,
+    *,
+    force: bool = False,
+    extra: Mapping[str, tuple[str, Callable[[], str]]] | None = None,
 ) -> Path:
     """Write the run's data files and run.json into ``out``, with ``extra`` files: ``{name: (timing key, make text)}``.
 
@@ -196,7 +202,8 @@ def read_run(folder: str | Path) -> RunRecord:
     transcripts = {}
     for row in pd.read_parquet(folder / "transcripts.parquet").to_dict(orient="records"):
         turns = tuple(
-            Turn(i, speaker, role, start, end, ts) for i, (speaker, role, start, end, ts) in enumerate(json.loads(row["turns"]))
+            Turn(i, speaker, role, start, end, ts)
+            for i, (speaker, role, start, end, ts) in enumerate(json.loads(row["turns"]))
         )
         transcripts[row["id"]] = Transcript(
             id=row["id"],
@@ -216,11 +223,24 @@ def read_run(folder: str | Path) -> RunRecord:
     ].itertuples(index=False):
         segments[(tid, int(index))] = Segment(transcripts[tid], int(index), int(turn), int(start), int(end))
     codings = [
-        Coding(segments[(r.transcript, int(r.segment))], r.code, r.theme, r.method, float(r.score), r.evidence, r.status, bool(r.negated))
+        Coding(
+            segments[(r.transcript, int(r.segment))],
+            r.code,
+            r.theme,
+            r.method,
+            float(r.score),
+            r.evidence,
+            r.status,
+            bool(r.negated),
+        )
         for r in pd.read_parquet(folder / "excerpts.parquet").itertuples(index=False)
     ]
     failures = tuple((Path(f["path"]), f["reason"]) for f in record.get("failures", []))
-    corpus = Corpus(Path(record["transcripts"][0]["path"]).parent if record["transcripts"] else folder, tuple(transcripts.values()), failures)
+    corpus = Corpus(
+        Path(record["transcripts"][0]["path"]).parent if record["transcripts"] else folder,
+        tuple(transcripts.values()),
+        failures,
+    )
     return RunRecord(
         corpus,
         codebook,

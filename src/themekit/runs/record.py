@@ -303,10 +303,13 @@ def segments_frame(run: RunRecord) -> pd.DataFrame:
     import pandas as pd
 
     rows = [
-        (s.transcript.id, s.index, s.turn_index, s.speaker, s.role, s.start, s.end, s.timestamp, s.text) for s in run.units
+        (s.transcript.id, s.index, s.turn_index, s.speaker, s.role, s.start, s.end, s.timestamp, s.text)
+        for s in run.units
     ]
     frame = pd.DataFrame.from_records(rows, columns=list(SEGMENT_COLUMNS))
-    frame = frame.astype({"segment": "int64", "turn": "int64", "start": "int64", "end": "int64", "timestamp": "float64"})
+    frame = frame.astype(
+        {"segment": "int64", "turn": "int64", "start": "int64", "end": "int64", "timestamp": "float64"}
+    )
     frame["transcript"] = categorical(frame["transcript"], [t.id for t in run.corpus])
     frame["speaker"] = categorical(frame["speaker"], sorted(set(frame["speaker"])))
     frame["role"] = categorical(frame["role"], role_categories(frame["role"]))

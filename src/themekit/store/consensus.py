@@ -54,7 +54,8 @@ class QuoteDecisions:
         if len(self.readers) < 2:
             return []
         return sorted(
-            code for code, by in self.decided.items()
+            code
+            for code, by in self.decided.items()
             if len({coder in by and gives(by[coder], code) for coder in self.readers}) > 1
         )
 
@@ -87,7 +88,9 @@ def settled(decisions: list[Decision]) -> list[Decision]:
     what people's decisions teach (the classifier, ``themekit review gold``) is what they agree on."""
     open_codes = {
         (q.transcript, q.transcript_sha256, q.start, q.end, code)
-        for q in _quotes(decisions) for code in q.disputed() if code not in q.final
+        for q in _quotes(decisions)
+        for code in q.disputed()
+        if code not in q.final
     }
     keep = []
     for d in decisions:

@@ -33,7 +33,16 @@ if TYPE_CHECKING:
     from themekit.codebook import Codebook
     from themekit.runs.record import RunRecord
 
-__all__ = ["DECISIONS", "DEFAULT_PROJECT", "SCHEMA_VERSION", "WITHDRAW", "Decision", "Project", "find_project", "open_project"]
+__all__ = [
+    "DECISIONS",
+    "DEFAULT_PROJECT",
+    "SCHEMA_VERSION",
+    "WITHDRAW",
+    "Decision",
+    "Project",
+    "find_project",
+    "open_project",
+]
 
 #: Where ``themekit`` keeps the project store unless ``--project`` says otherwise.
 DEFAULT_PROJECT = Path(".themekit/project.db")
@@ -205,7 +214,9 @@ class Project:
         self.wait = wait
         self._checked = False
         if self.path.exists() and not self.path.is_file():
-            raise ProjectError(f"{self.path}: is not a file. Give project= the path of a project database file.", param="project")
+            raise ProjectError(
+                f"{self.path}: is not a file. Give project= the path of a project database file.", param="project"
+            )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -372,7 +383,12 @@ class Project:
 
     def codebooks(self) -> list[dict[str, Any]]:
         """Every codebook version the project has seen, oldest first."""
-        return [dict(r) for r in self._query("SELECT sha256, name, version, source, first_seen FROM codebooks ORDER BY first_seen, rowid")]
+        return [
+            dict(r)
+            for r in self._query(
+                "SELECT sha256, name, version, source, first_seen FROM codebooks ORDER BY first_seen, rowid"
+            )
+        ]
 
     # -- runs ---------------------------------------------------------------------------------
 
@@ -406,7 +422,17 @@ class Project:
                 "INSERT INTO codings (run, transcript, segment, code, method, score, evidence, status, negated) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (key, c.segment.transcript.id, c.segment.index, c.code_id, c.method, c.score, c.evidence, c.status, int(c.negated))
+                    (
+                        key,
+                        c.segment.transcript.id,
+                        c.segment.index,
+                        c.code_id,
+                        c.method,
+                        c.score,
+                        c.evidence,
+                        c.status,
+                        int(c.negated),
+                    )
                     for c in run.codings
                 ],
             )
@@ -458,10 +484,25 @@ class Project:
         A ``withdraw`` record cancels its coder's earlier decisions on the same coding (transcript, its hash,
         characters and code): neither it nor they are returned. ``withdrawn=True``: the whole history, as recorded."""
         every = [
-            Decision(r["id"], r["transcript"], r["transcript_sha256"], r["start"], r["end"], r["quote"], r["code"],
-                     r["decision"], r["new_code"], r["coder"], r["at"], r["note"], bool(r["final"]))
-            for r in self._query('SELECT id, transcript, transcript_sha256, start, "end", quote, code, decision, '
-                                 "new_code, coder, at, note, final FROM decisions ORDER BY id")
+            Decision(
+                r["id"],
+                r["transcript"],
+                r["transcript_sha256"],
+                r["start"],
+                r["end"],
+                r["quote"],
+                r["code"],
+                r["decision"],
+                r["new_code"],
+                r["coder"],
+                r["at"],
+                r["note"],
+                bool(r["final"]),
+            )
+            for r in self._query(
+                'SELECT id, transcript, transcript_sha256, start, "end", quote, code, decision, '
+                "new_code, coder, at, note, final FROM decisions ORDER BY id"
+            )
         ]
         if withdrawn:
             return every
@@ -482,8 +523,16 @@ class Project:
         row = self._query("SELECT COUNT(*) AS n, COALESCE(MAX(id), 0) AS last FROM decisions")[0]
         return int(row["n"]), int(row["last"])
 
-    def add_decisions(self, decisions: Iterable[dict[str, Any]], *, coder: str, source: str = "", source_sha256: str = "",
-                      counts: dict[str, Any] | None = None, final: bool = False) -> int:
+    def add_decisions(
+        self,
+        decisions: Iterable[dict[str, Any]],
+        *,
+        coder: str,
+        source: str = "",
+        source_sha256: str = "",
+        counts: dict[str, Any] | None = None,
+        final: bool = False,
+    ) -> int:
         """Record decisions (dicts with transcript, transcript_sha256, start, end, quote, code, decision,
         new_code, note, item) by ``coder`` in one transaction; returns how many were recorded.
         ``final``: reconciled decisions, which settle what coders decided differently."""
@@ -498,12 +547,25 @@ class Project:
                 'INSERT INTO decisions (transcript, transcript_sha256, start, "end", quote, code, decision, new_code, '
                 "coder, at, note, item, import, final) VALUES (:transcript, :transcript_sha256, :start, :end, :quote, :code, "
                 ":decision, :new_code, :coder, :at, :note, :item, :import, :final)",
-                [{"new_code": None, "note": "", "item": None, **row, "coder": coder, "at": at, "import": import_id,
-                  "final": int(final)} for row in rows],
+                [
+                    {
+                        "new_code": None,
+                        "note": "",
+                        "item": None,
+                        **row,
+                        "coder": coder,
+                        "at": at,
+                        "import": import_id,
+                        "final": int(final),
+                    }
+                    for row in rows
+                ],
             )
         return len(rows)
 
-    def latest_decisions(self, items: Iterable[str], coder: str | None, *, final: bool = False) -> dict[str, tuple[str, str | None, str]]:
+    def latest_decisions(
+        self, items: Iterable[str], coder: str | None, *, final: bool = False
+    ) -> dict[str, tuple[str, str | None, str]]:
         """The latest (decision, new_code, note) of ``coder`` on each review item of ``items`` that has one;
         ``final``: the latest reconciled decision instead (by anyone, when ``coder`` is ``None``)."""
         wanted = sorted(set(items))
@@ -574,7 +636,8 @@ class Project:
         for k in range(0, len(wanted), 500):
             chunk = wanted[k : k + 500]
             for row in self._query(
-                f"SELECT DISTINCT sha256, transcript FROM run_transcripts WHERE sha256 IN ({','.join('?' * len(chunk))})", chunk
+                f"SELECT DISTINCT sha256, transcript FROM run_transcripts WHERE sha256 IN ({','.join('?' * len(chunk))})",
+                chunk,
             ):
                 names.setdefault(row[0], set()).add(row[1])
         return names

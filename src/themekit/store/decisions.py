@@ -38,7 +38,7 @@ class Orphan:
         quote = " ".join(d.quote.split())
         quote = quote if len(quote) <= 70 else quote[:67] + "…"
         what = f"{d.decision} {d.code}" + (f" → {d.new_code}" if d.new_code else "")
-        return f"{d.transcript} \"{quote}\" ({what}, by {d.coder} {d.at[:10]}): {self.reason}"
+        return f'{d.transcript} "{quote}" ({what}, by {d.coder} {d.at[:10]}): {self.reason}'
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,11 @@ class DecisionReport:
         if self.for_this_run and not any(self.applied.values()):
             lines.append(
                 f"0 of {self.for_this_run} stored decision(s) on these transcripts were applied"
-                + (f" ({len(self.orphans)} orphaned, listed below)" if self.orphans else " (the codings they decide are no longer suggested)")
+                + (
+                    f" ({len(self.orphans)} orphaned, listed below)"
+                    if self.orphans
+                    else " (the codings they decide are no longer suggested)"
+                )
             )
         return lines
 
@@ -173,15 +177,21 @@ def _segment_for(units: list[Segment], start: int, end: int) -> Segment | None:
 
 
 def _placed(
-    d: Decision, by_transcript: dict[str, list[Segment]], moves: dict[str, str | list[str]], ids: dict[str, str],
-    codebook: Codebook, report: DecisionReport,
+    d: Decision,
+    by_transcript: dict[str, list[Segment]],
+    moves: dict[str, str | list[str]],
+    ids: dict[str, str],
+    codebook: Codebook,
+    report: DecisionReport,
 ) -> tuple[Decision, Segment, list[tuple[str, str]]] | None:
     """Where decision ``d`` lands in this run: (the decision, its segment, [(code, status)]); ``None`` if it
     does not land (reported as orphaned, or on a transcript this run does not have)."""
     move = moves.get(d.transcript)
     if isinstance(move, list):
         report.for_this_run += 1
-        report.orphans.append(Orphan(d, f"the transcript is not in this run and its text is in several files ({', '.join(move)})"))
+        report.orphans.append(
+            Orphan(d, f"the transcript is not in this run and its text is in several files ({', '.join(move)})")
+        )
         return None
     if move is not None:
         report.followed[d.transcript] = move
@@ -214,7 +224,11 @@ def _placed(
 
 
 def _verdicts(
-    decisions: list[Decision], by_transcript: dict[str, list[Segment]], ids: dict[str, str], codebook: Codebook, report: DecisionReport
+    decisions: list[Decision],
+    by_transcript: dict[str, list[Segment]],
+    ids: dict[str, str],
+    codebook: Codebook,
+    report: DecisionReport,
 ) -> dict[tuple[str, int, str], tuple[str, Decision]]:
     """(transcript, segment index, code) → (status, decision) for every decision placed in this run; the rest reported.
 
@@ -247,7 +261,9 @@ def _verdicts(
         coders = readers[key[:2]]
         gives = {c: c in verdicts and verdicts[c][0] != "rejected" for c in coders}
         if len(set(gives.values())) > 1:
-            report.disputed.append(Dispute(*key, {c: verdicts[c][1] if c in verdicts else None for c in sorted(coders)}))
+            report.disputed.append(
+                Dispute(*key, {c: verdicts[c][1] if c in verdicts else None for c in sorted(coders)})
+            )
             continue
         final[key] = max(verdicts.values(), key=lambda v: v[1].id)  # the latest of the decisions that agree
     return final
@@ -299,7 +315,9 @@ def apply_decisions(
 
 
 def _with_decision(evidence: str, status: str, d: Decision) -> str:
-    verb = {"accepted": "accepted", "rejected": "rejected", "human": "added" if d.decision == "add" else "changed"}[status]
+    verb = {"accepted": "accepted", "rejected": "rejected", "human": "added" if d.decision == "add" else "changed"}[
+        status
+    ]
     tail = f"{verb} by {d.coder} {d.at[:10]}" + (f": {d.note}" if d.note else "")
     return f"{evidence} | {tail}" if evidence else tail
 
@@ -331,6 +349,7 @@ def decisions_gold(project: Project, codebook: Any = None, *, decisions: list[De
     # a span read and given codes needs no "read, nothing here" row
     positives = frame[frame["code"] != ""]
     coded = set(zip(positives["transcript"], positives["char_start"], positives["char_end"]))
-    keep = (frame["code"] != "") | ~pd.Series([k in coded for k in zip(frame["transcript"], frame["char_start"], frame["char_end"])], dtype=bool)
+    keep = (frame["code"] != "") | ~pd.Series(
+        [k in coded for k in zip(frame["transcript"], frame["char_start"], frame["char_end"])], dtype=bool
+    )
     return frame[keep].drop_duplicates().sort_values(["transcript", "char_start", "code"]).reset_index(drop=True)
-

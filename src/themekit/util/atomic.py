@@ -158,7 +158,8 @@ def recover_folder(out: str | Path) -> list[str]:
         return done
     stem = re.escape(f".{out.name}.")
     aside = sorted(
-        (p for p in out.parent.iterdir() if re.fullmatch(stem + r"[0-9a-f]{8}\.old", p.name)), key=lambda p: p.stat().st_mtime
+        (p for p in out.parent.iterdir() if re.fullmatch(stem + r"[0-9a-f]{8}\.old", p.name)),
+        key=lambda p: p.stat().st_mtime,
     )
     if aside and not out.exists():
         os.replace(aside.pop(), out)
@@ -203,7 +204,9 @@ def folder_lock(out: str | Path) -> Iterator[None]:
         out.parent.mkdir(parents=True, exist_ok=True)
         fd = _locked(lock, fcntl)
     except OSError as exc:
-        raise RunFolderError(f"{out}: cannot write here ({exc.strerror}). Choose another out= path.", param="out") from None
+        raise RunFolderError(
+            f"{out}: cannot write here ({exc.strerror}). Choose another out= path.", param="out"
+        ) from None
     if fd is None:
         raise RunFolderError(
             f"{out}: another themekit process is writing this folder (it holds {lock.name}). Wait for it to finish, "

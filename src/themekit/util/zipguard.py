@@ -23,8 +23,6 @@ __all__ = ["ZipGuard", "ZipLimitError"]
 _CHUNK = limits.MB
 
 
-
-
 class ZipGuard:
     """Bounded reading of an open zip archive's entries.
 
@@ -37,7 +35,9 @@ class ZipGuard:
     entries, or one entry read many times, cannot add up to a bomb).
     """
 
-    def __init__(self, archive: zipfile.ZipFile, *, max_entries: int, max_total_bytes: int, max_ratio: int | None = None) -> None:
+    def __init__(
+        self, archive: zipfile.ZipFile, *, max_entries: int, max_total_bytes: int, max_ratio: int | None = None
+    ) -> None:
         self.archive = archive
         self.infos = archive.infolist()
         if len(self.infos) > max_entries:

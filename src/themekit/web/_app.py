@@ -57,8 +57,10 @@ TOKEN_HEADER = "x-themekit-token"
 UNDO_DEPTH = 200
 #: Cards the queue page shows at once.
 QUEUE_PAGE = 40
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]", "::1"]
 _FILES = Path(__file__).parent
 
@@ -121,15 +123,24 @@ def _good_name(name: str) -> bool:
 def _render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     state: _State = request.app.state.review
     page = request.app.state.templates.get_template(template).render(
-        request=request, token=state.token, coder=_coder(request), fixed_coder=bool(state.coder), blind=state.blind,
-        run=state.run, codebook=codebook_panel(state.run.codebook), quote=quote, **context,
+        request=request,
+        token=state.token,
+        coder=_coder(request),
+        fixed_coder=bool(state.coder),
+        blind=state.blind,
+        run=state.run,
+        codebook=codebook_panel(state.run.codebook),
+        quote=quote,
+        **context,
     )
     return HTMLResponse(page, status_code=status_code)
 
 
 def _needs_coder(request: Request) -> Response | None:
     if _coder(request) is None:
-        return RedirectResponse(f"/coder?next={quote(request.url.path + ('?' + request.url.query if request.url.query else ''))}", 303)
+        return RedirectResponse(
+            f"/coder?next={quote(request.url.path + ('?' + request.url.query if request.url.query else ''))}", 303
+        )
     return None
 
 
@@ -173,8 +184,14 @@ async def queue_page(request: Request) -> Response:
     learner = state.learner(coder)  # type: ignore[arg-type]
     rows = review_rows(replace(state.run, codings=state.codings(coder)))
     ordered = learner.order(rows)
-    return _render(request, "queue.html", rows=ordered[:QUEUE_PAGE], total=len(ordered), status=learner.status(),
-                   training=learner.training)
+    return _render(
+        request,
+        "queue.html",
+        rows=ordered[:QUEUE_PAGE],
+        total=len(ordered),
+        status=learner.status(),
+        training=learner.training,
+    )
 
 
 async def coder_page(request: Request) -> Response:
@@ -202,7 +219,9 @@ def _forbidden(request: Request, body: dict[str, Any]) -> JSONResponse | None:
     state: _State = request.app.state.review
     given = request.headers.get(TOKEN_HEADER) or str(body.get("token", ""))
     if not secrets.compare_digest(given, state.token):
-        return JSONResponse({"error": "This request does not carry this themekit session's token. Reload the page."}, 403)
+        return JSONResponse(
+            {"error": "This request does not carry this themekit session's token. Reload the page."}, 403
+        )
     if _coder(request) is None:
         return JSONResponse({"error": "Give your name first (reload the page)."}, 400)
     return None
@@ -216,7 +235,9 @@ async def _body(request: Request) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def _posted(action: Callable[[Request, _State, dict[str, Any]], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+def _posted(
+    action: Callable[[Request, _State, dict[str, Any]], Awaitable[Response]],
+) -> Callable[[Request], Awaitable[Response]]:
     """A state-changing request: its JSON body read, refused (403) without the session's token or (400) a coder."""
 
     @functools.wraps(action)
@@ -249,8 +270,15 @@ async def decide_action(request: Request, state: _State, body: dict[str, Any]) -
     if coding is None:
         return JSONResponse({"error": "That coding is not in this run as it stands now. Reload the page."}, 404)
     try:
-        done = decide(state.project, state.run.codebook, coding_record(coding, state.run.codebook), str(body.get("decision", "")),
-                      coder=coder, new_code=body.get("code") or None, note=str(body.get("note", ""))[:2000])  # type: ignore[arg-type]
+        done = decide(
+            state.project,
+            state.run.codebook,
+            coding_record(coding, state.run.codebook),
+            str(body.get("decision", "")),
+            coder=coder,
+            new_code=body.get("code") or None,
+            note=str(body.get("note", ""))[:2000],
+        )  # type: ignore[arg-type]
     except ThemekitError as exc:
         return JSONResponse({"error": str(exc)}, 400)
     return _recorded(request, done)
@@ -265,8 +293,15 @@ async def code_action(request: Request, state: _State, body: dict[str, Any]) -> 
         return JSONResponse({"error": "Select text in a transcript of this run, then choose a code."}, 400)
     try:
         record = span_record(t, start, end, code)
-        done = decide(state.project, state.run.codebook, record, "add", coder=_coder(request), new_code=code,  # type: ignore[arg-type]
-                      note=str(body.get("note", ""))[:2000])
+        done = decide(
+            state.project,
+            state.run.codebook,
+            record,
+            "add",
+            coder=_coder(request),
+            new_code=code,  # type: ignore[arg-type]
+            note=str(body.get("note", ""))[:2000],
+        )
     except ThemekitError as exc:
         return JSONResponse({"error": str(exc)}, 400)
     return _recorded(request, done)
@@ -301,15 +336,26 @@ class _Headers:
         async def send_with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
-                message["headers"] += [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
-                                       (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY")]
+                message["headers"] += [
+                    (b"content-security-policy", CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"x-frame-options", b"DENY"),
+                ]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(project_path: str | Path, run: RunRecord, *, coder: str | None = None, blind: bool = False, token: str | None = None,
-               allowed_hosts: list[str] | None = None) -> Starlette:
+def create_app(
+    project_path: str | Path,
+    run: RunRecord,
+    *,
+    coder: str | None = None,
+    blind: bool = False,
+    token: str | None = None,
+    allowed_hosts: list[str] | None = None,
+) -> Starlette:
     """The review app for ``run`` (recorded in the project store at ``project_path``).
 
     ``coder``: everyone's name is this one (else each browser gives a name once, kept in a cookie); ``blind``: a
@@ -318,14 +364,23 @@ def create_app(project_path: str | Path, run: RunRecord, *, coder: str | None = 
     """
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(_FILES / "templates"), autoescape=True,
-                             undefined=jinja2.StrictUndefined)
-    state = _State(project_path, run, coder=(coder or "").strip() or None, blind=blind, token=token or secrets.token_urlsafe(32))
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_FILES / "templates"), autoescape=True, undefined=jinja2.StrictUndefined
+    )
+    state = _State(
+        project_path, run, coder=(coder or "").strip() or None, blind=blind, token=token or secrets.token_urlsafe(32)
+    )
     routes = [
-        Route("/", index), Route("/t/{tid:path}", transcript), Route("/search", search_page), Route("/queue", queue_page),
-        Route("/coder", coder_page, methods=["GET", "POST"]), Route("/api/decide", decide_action, methods=["POST"]),
-        Route("/api/code", code_action, methods=["POST"]), Route("/api/undo", undo_action, methods=["POST"]),
-        _asset("app.js", "text/javascript"), _asset("app.css", "text/css"),
+        Route("/", index),
+        Route("/t/{tid:path}", transcript),
+        Route("/search", search_page),
+        Route("/queue", queue_page),
+        Route("/coder", coder_page, methods=["GET", "POST"]),
+        Route("/api/decide", decide_action, methods=["POST"]),
+        Route("/api/code", code_action, methods=["POST"]),
+        Route("/api/undo", undo_action, methods=["POST"]),
+        _asset("app.js", "text/javascript"),
+        _asset("app.css", "text/css"),
     ]
 
     @contextlib.asynccontextmanager
@@ -333,8 +388,14 @@ def create_app(project_path: str | Path, run: RunRecord, *, coder: str | None = 
         yield
         state.close()
 
-    app = Starlette(routes=routes, middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or LOOPBACK_HOSTS),
-                                               Middleware(_Headers)], lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or LOOPBACK_HOSTS),
+            Middleware(_Headers),
+        ],
+        lifespan=lifespan,
+    )
     app.state.review = state
     app.state.templates = env
     return app

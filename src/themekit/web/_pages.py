@@ -54,8 +54,13 @@ def transcript_list(run: RunRecord, codings: list[Coding]) -> list[dict[str, Any
         row["suggested"] += c.status == "suggested"
         row["decided"] += c.status != "suggested"
     return [
-        {"id": t.id, "words": t.word_count, "segments": segments[t.id], **counts[t.id],
-         "attributes": ", ".join(f"{k}: {v}" for k, v in t.attributes.items())}
+        {
+            "id": t.id,
+            "words": t.word_count,
+            "segments": segments[t.id],
+            **counts[t.id],
+            "attributes": ", ".join(f"{k}: {v}" for k, v in t.attributes.items()),
+        }
         for t in run.corpus
     ]
 
@@ -92,12 +97,27 @@ class Piece:
 
 def _chip(c: Coding, labels: dict[str, str], index: dict[str, int]) -> Chip:
     k = index.get(c.code_id, 0)
-    return Chip(coding_id(c), c.code_id, labels.get(c.code_id, c.code_id), k, c.status, c.method, round(c.score, 2),
-                c.evidence, code_style(k)["swatch"])
+    return Chip(
+        coding_id(c),
+        c.code_id,
+        labels.get(c.code_id, c.code_id),
+        k,
+        c.status,
+        c.method,
+        round(c.score, 2),
+        c.evidence,
+        code_style(k)["swatch"],
+    )
 
 
-def _turn_pieces(t: Transcript, turn: Turn, spans: list[tuple[int, int, list[Coding]]], labels: dict[str, str],
-                 index: dict[str, int], hit: tuple[int, int] | None) -> list[Piece]:
+def _turn_pieces(
+    t: Transcript,
+    turn: Turn,
+    spans: list[tuple[int, int, list[Coding]]],
+    labels: dict[str, str],
+    index: dict[str, int],
+    hit: tuple[int, int] | None,
+) -> list[Piece]:
     cuts = {turn.start, turn.end}
     for start, end, _ in spans:
         cuts.update(p for p in (start, end) if turn.start < p < turn.end)
@@ -108,15 +128,21 @@ def _turn_pieces(t: Transcript, turn: Turn, spans: list[tuple[int, int, list[Cod
     for a, b in pairwise(edges):
         over = [c for s, e, cs in spans if s <= a and b <= e for c in cs if c.status != "rejected"]
         codes = sorted({c.code_id for c in over}, key=lambda x: index.get(x, 0))
-        piece = Piece(a, t.text[a:b], highlight_style([index.get(x, 0) for x in codes]), codes,
-                      hit=bool(hit) and hit[0] <= a and b <= hit[1])
+        piece = Piece(
+            a,
+            t.text[a:b],
+            highlight_style([index.get(x, 0) for x in codes]),
+            codes,
+            hit=bool(hit) and hit[0] <= a and b <= hit[1],
+        )
         piece.chips = [_chip(c, labels, index) for s, e, cs in spans if e == b for c in cs]
         pieces.append(piece)
     return pieces
 
 
-def transcript_turns(run: RunRecord, transcript: Transcript, codings: Iterable[Coding], *,
-                     hit: tuple[int, int] | None = None) -> list[dict[str, Any]]:
+def transcript_turns(
+    run: RunRecord, transcript: Transcript, codings: Iterable[Coding], *, hit: tuple[int, int] | None = None
+) -> list[dict[str, Any]]:
     """The transcript's turns, each with its speaker, role, time and pieces of text with their codings."""
     labels = {c.id: c.label for c in run.codebook}
     index = code_index(run.codebook)
@@ -134,8 +160,14 @@ def transcript_turns(run: RunRecord, transcript: Transcript, codings: Iterable[C
             if span[0] >= turn.end:
                 break
             inside.append(span)
-        turns.append({"speaker": turn.speaker, "role": turn.role, "time": clock(turn.timestamp),
-                      "pieces": _turn_pieces(transcript, turn, inside, labels, index, hit)})
+        turns.append(
+            {
+                "speaker": turn.speaker,
+                "role": turn.role,
+                "time": clock(turn.timestamp),
+                "pieces": _turn_pieces(transcript, turn, inside, labels, index, hit),
+            }
+        )
     first = next((p for turn in turns for p in turn["pieces"] if p.hit), None)
     if first is not None:
         first.anchor = True
@@ -147,9 +179,19 @@ def codebook_panel(codebook: Codebook) -> list[dict[str, Any]]:
     index = code_index(codebook)
     themes = []
     for theme in codebook.themes:
-        codes = [{"id": c.id, "label": c.label, "depth": c.depth, "definition": c.spec.definition,
-                  "include": c.spec.include, "exclude": c.spec.exclude, "examples": c.spec.examples,
-                  **code_style(index[c.id])} for c in codebook.codes_of(theme.id)]
+        codes = [
+            {
+                "id": c.id,
+                "label": c.label,
+                "depth": c.depth,
+                "definition": c.spec.definition,
+                "include": c.spec.include,
+                "exclude": c.spec.exclude,
+                "examples": c.spec.examples,
+                **code_style(index[c.id]),
+            }
+            for c in codebook.codes_of(theme.id)
+        ]
         themes.append({"id": theme.id, "label": theme.label, "codes": codes})
     return themes
 
@@ -171,9 +213,16 @@ def search(run: RunRecord, query: str) -> tuple[list[dict[str, Any]], bool]:
                 return hits, True
             end = at + len(needle)
             speaker = next((u.speaker for u in t.turns if u.start <= at < u.end), "")
-            hits.append({"transcript": t.id, "speaker": speaker, "start": at, "end": end,
-                         "before": " ".join(t.text[max(0, at - HIT_CONTEXT):at].split()),
-                         "match": t.text[at:end], "after": " ".join(t.text[end:end + HIT_CONTEXT].split())})
+            hits.append(
+                {
+                    "transcript": t.id,
+                    "speaker": speaker,
+                    "start": at,
+                    "end": end,
+                    "before": " ".join(t.text[max(0, at - HIT_CONTEXT) : at].split()),
+                    "match": t.text[at:end],
+                    "after": " ".join(t.text[end : end + HIT_CONTEXT].split()),
+                }
+            )
             at = folded.find(needle, end)
     return hits, False
-

@@ -10,10 +10,26 @@ __all__ = ["COLOURS", "PATTERNS", "code_style", "highlight_style", "swatch_style
 
 #: Twenty hues far apart (after Kelly's and Tableau's lists), dark enough for a 3-pixel underline.
 COLOURS = (
-    (230, 25, 75), (60, 150, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180),
-    (70, 190, 190), (220, 50, 220), (150, 170, 20), (200, 140, 140), (0, 110, 110),
-    (170, 110, 40), (128, 0, 0), (80, 160, 120), (128, 128, 0), (0, 0, 128),
-    (128, 128, 128), (255, 190, 0), (100, 80, 200), (255, 100, 100), (30, 80, 30),
+    (230, 25, 75),
+    (60, 150, 75),
+    (0, 130, 200),
+    (245, 130, 48),
+    (145, 30, 180),
+    (70, 190, 190),
+    (220, 50, 220),
+    (150, 170, 20),
+    (200, 140, 140),
+    (0, 110, 110),
+    (170, 110, 40),
+    (128, 0, 0),
+    (80, 160, 120),
+    (128, 128, 0),
+    (0, 0, 128),
+    (128, 128, 128),
+    (255, 190, 0),
+    (100, 80, 200),
+    (255, 100, 100),
+    (30, 80, 30),
 )
 PATTERNS = ("solid", "dashed", "dotted")
 #: Underlines drawn per piece of text; a piece with more codings says how many in its tooltip.
@@ -48,8 +64,10 @@ def highlight_style(indices: Sequence[int]) -> str:
     layers = [_band(k) for k in shown] + [f"linear-gradient({_rgb(shown[0], 0.16)},{_rgb(shown[0], 0.16)})"]
     sizes = ["100% 3px"] * len(shown) + ["100% 100%"]
     positions = [f"0 calc(100% - {k * BAND}px)" for k in range(len(shown))] + ["0 0"]
-    return (f"background-image:{','.join(layers)};background-size:{','.join(sizes)};"
-            f"background-position:{','.join(positions)};padding-bottom:{len(shown) * BAND}px")
+    return (
+        f"background-image:{','.join(layers)};background-size:{','.join(sizes)};"
+        f"background-position:{','.join(positions)};padding-bottom:{len(shown) * BAND}px"
+    )
 
 
 def swatch_style(index: int) -> str:
