@@ -49,8 +49,8 @@ CODES = ("waiting", "staff", "money")
 def build_store(folder: Path, *, items: int, decisions: int) -> tuple[Path, list[dict[str, str]]]:
     """A project store with ``decisions`` decisions on the first items, and the review rows of the others."""
     from themekit.codebook import validate_codebook
-    from themekit.store import Project
     from themekit.review.sheets import _item_id
+    from themekit.store import Project
 
     codebook = validate_codebook("codebook.yaml", text=CODEBOOK)
     path = folder / "project.db"

@@ -33,14 +33,14 @@ from pathlib import Path
 import numpy as np
 
 import themekit
-from themekit.review.queue import QueueLearner
 from themekit.coding import METHODS, CoderContext
 from themekit.human.gold import HumanCodings, load_gold
 from themekit.nlp.language import load_pipeline
-from themekit.pipeline.steps import resolve_embedder
 from themekit.nlp.segment import Segmentation
-from themekit.store import Project, decisions_gold
+from themekit.pipeline.steps import resolve_embedder
+from themekit.review.queue import QueueLearner
 from themekit.review.sheets import review_rows
+from themekit.store import Project, decisions_gold
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "transcripts_sample"

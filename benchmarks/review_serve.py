@@ -76,9 +76,9 @@ def main() -> dict:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
-    import themekit
     from starlette.testclient import TestClient
 
+    import themekit
     from themekit.web import create_app
 
     with tempfile.TemporaryDirectory() as tmp:

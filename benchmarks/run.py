@@ -127,16 +127,16 @@ def main() -> None:
     import spacy
 
     import themekit
-    from themekit.coding import RuleCoder, SemanticCoder, combine
-    from themekit.nlp.embed import EmbeddingCache, load_embedder, resolve_model_dir
-    from themekit.export import write_run
-    from themekit.models import Corpus
-    from themekit.nlp.language import load_pipeline
-    from themekit.pipeline.steps import _model_embedder
-    from themekit.api import Run
-    from themekit.nlp.segment import segment_corpus
     from themekit.analysis.summarize import summarize
     from themekit.analysis.topics import suggest_topics
+    from themekit.api import Run
+    from themekit.coding import RuleCoder, SemanticCoder, combine
+    from themekit.export import write_run
+    from themekit.models import Corpus
+    from themekit.nlp.embed import EmbeddingCache, load_embedder, resolve_model_dir
+    from themekit.nlp.language import load_pipeline
+    from themekit.nlp.segment import segment_corpus
+    from themekit.pipeline.steps import _model_embedder
 
     n, words_each = SIZES[args.size]
     work = args.keep or Path(tempfile.mkdtemp(prefix=f"themekit-bench-{args.size}-"))

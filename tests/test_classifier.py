@@ -263,8 +263,8 @@ def test_classifier_fit_corpus_learns_again_from_features_computed_once(study):
     import pandas as pd
 
     from themekit.coding.classifier import ClassifierCoder
-    from themekit.nlp.embed import TfidfSvdEmbedder
     from themekit.human.gold import HumanCodings
+    from themekit.nlp.embed import TfidfSvdEmbedder
     from themekit.nlp.segment import Segmentation
 
     folder, codebook = study

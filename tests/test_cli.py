@@ -338,9 +338,9 @@ def test_cli_choices_match_the_library():
     cli_app = importlib.import_module("themekit.cli.app")  # the module: the package exports the Typer app by that name
     from themekit.coding import METHODS
     from themekit.coding.registry import _ALIASES
-    from themekit.pipeline.engine import ENGINES
     from themekit.export.report import REPORT_FORMATS
     from themekit.nlp.segment import UNITS
+    from themekit.pipeline.engine import ENGINES
 
     assert set(cli_app.UNITS) == set(UNITS) and set(cli_app.ENGINES) == set(ENGINES)
     assert set(cli_app.REPORT_FORMATS) == set(REPORT_FORMATS) and SCOPES == ("transcript", "coded")

@@ -6,8 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from themekit.cli import app
-from themekit.human.coderfile import WideLayout, read_coder_file
 from themekit.errors import GoldError, GoldFileError
+from themekit.human.coderfile import WideLayout, read_coder_file
 from themekit.human.gold import read_gold
 
 from .conftest import write

@@ -6,6 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
+from themekit.errors import EmbeddingError
 from themekit.nlp.embed import (
     EmbeddingCache,
     SentenceTransformerEmbedder,
@@ -14,7 +15,6 @@ from themekit.nlp.embed import (
     load_embedder,
     resolve_model_dir,
 )
-from themekit.errors import EmbeddingError
 
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 

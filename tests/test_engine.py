@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 import themekit
 from themekit.cli import app
-from themekit.pipeline.engine import DaskEngine, SerialEngine, make_engine
 from themekit.errors import ThemekitError
+from themekit.pipeline.engine import DaskEngine, SerialEngine, make_engine
 
 from .conftest import SAMPLE, SAMPLE_CODEBOOK
 
@@ -118,8 +118,8 @@ class Probe:
 
 
 def test_engine_local_workers_share_batches_and_start_without_torch_or_pandas(tmp_path, monkeypatch):
-    from themekit.pipeline.batch import BatchJob
     from themekit.codebook import Codebook
+    from themekit.pipeline.batch import BatchJob
     from themekit.pipeline.engine import ProcessEngine
 
     (tmp_path / "themekit_probe.py").write_text(PROBE, encoding="utf-8")

@@ -8,8 +8,8 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 
 from themekit import code
-from themekit.cli import app
 from themekit.analysis.evaluate import evaluate
+from themekit.cli import app
 from themekit.errors import GoldError
 
 from .conftest import write
@@ -149,7 +149,7 @@ def test_evaluate_header_only_or_empty_gold_is_one_message(tmp_path, coded):
     empty = write(tmp_path / "e.csv", "")
     for gold in (header_only, empty):
         result = CliRunner().invoke(app, ["evaluate", str(folder), "--gold", str(gold)])
-        assert result.exit_code == 1 and result.output.startswith(f"Error [E50"), result.output
+        assert result.exit_code == 1 and result.output.startswith("Error [E50"), result.output
         assert "Traceback" not in result.output
 
 

@@ -29,8 +29,8 @@ def test_gc_paused_leaves_a_disabled_collector_disabled():
 
 
 def test_gc_paused_while_a_batch_runs(tmp_path, tiny_codebook, monkeypatch):
-    from themekit.pipeline.batch import BatchJob
     from themekit.codebook import Codebook
+    from themekit.pipeline.batch import BatchJob
 
     seen = []
     import themekit.nlp.segment as segment

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 import themekit
-from themekit.review.queue import READY_KAPPA, QueueLearner, queue_order
 from themekit.coding.classifier import SegmentFit
 from themekit.errors import OptionError
-from themekit.store import Project
+from themekit.review.queue import READY_KAPPA, QueueLearner, queue_order
 from themekit.review.sheets import review_rows
+from themekit.store import Project
 
 from .conftest import write
 

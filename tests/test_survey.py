@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 import themekit
 from themekit.analysis.frames import framework_matrix
 from themekit.cli import app
-from themekit.runs.folder import read_run
 from themekit.review.sheets import export_review, import_review
+from themekit.runs.folder import read_run
 from themekit.store import Project
 
 runner = CliRunner()

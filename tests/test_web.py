@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 import themekit
 from themekit.cli import app as cli
+from themekit.review.decide import current_codings
 from themekit.review.sheets import export_review, import_review
 from themekit.store import Project
-from themekit.review.decide import current_codings
 from themekit.web import create_app
 
 from .conftest import write

@@ -17,61 +17,6 @@ from importlib import import_module as _import_module
 
 from themekit._version import __version__
 
-if _typing.TYPE_CHECKING:
-    from themekit.analysis.agree import Agreement, agree
-    from themekit.analysis.evaluate import Evaluation, evaluate
-    from themekit.analysis.summarize import (
-        CodeSummary,
-        Quote,
-        Summary,
-        ThemeSummary,
-        prevalence_word,
-        summarize,
-    )
-    from themekit.analysis.topics import DraftCode, Suggestions, suggest_topics
-    from themekit.api import Run, code
-    from themekit.codebook import Code, Codebook, validate_codebook
-    from themekit.errors import (
-        CodebookEditError,
-        CodebookError,
-        CodebookProblem,
-        CorpusError,
-        EmbeddingCacheError,
-        EmbeddingError,
-        EngineError,
-        GoldError,
-        GoldFileError,
-        ModelError,
-        OptionError,
-        OutputError,
-        ProjectBusyError,
-        ProjectDamagedError,
-        ProjectError,
-        ProjectStorageError,
-        RedactionListError,
-        RefiError,
-        ReviewSheetError,
-        RunFolderError,
-        SettingsError,
-        SuggestionsError,
-        ThemekitError,
-        TooFewSegmentsError,
-        TranscriptError,
-        YamlError,
-        ZipLimitError,
-    )
-    from themekit.export import (
-        export_quote_docx,
-        export_report,
-        export_xlsx,
-        summary_markdown,
-        write_run,
-    )
-    from themekit.ingest import read_corpus, read_transcript
-    from themekit.models import Coding, Corpus, Segment, Transcript, Turn
-    from themekit.refi import export_qdc, export_qdpx, import_qdc, import_qdpx
-    from themekit.runs.record import EXCERPT_COLUMNS
-
 #: Where each public name is defined. Names are imported on first use, so ``import themekit`` stays light and a
 #: worker process that only reads, segments and rule-codes never loads pandas, scikit-learn or BERTopic.
 _SOURCES: dict[str, tuple[str, ...]] = {

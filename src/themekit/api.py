@@ -12,14 +12,14 @@ import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from themekit.pipeline import steps as pipeline
-from themekit.runs.record import RunRecord
 from themekit.analysis.frames import cooccurrence, framework_matrix, quotes_frame
 from themekit.config import ReportSettings
 from themekit.export import write_run
+from themekit.pipeline import steps as pipeline
 from themekit.render.display import CodedTranscript, run_html
 from themekit.render.plot import RunPlots
 from themekit.runs.folder import read_run
+from themekit.runs.record import RunRecord
 from themekit.util.progress import TqdmProgress, in_notebook
 
 if TYPE_CHECKING:

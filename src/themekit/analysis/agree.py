@@ -37,12 +37,12 @@ import numpy as np
 import pandas as pd
 
 from themekit.codebook import Codebook
-from themekit.human.coderfile import CoderFile, WideLayout, read_coder_file
 from themekit.errors import GoldError, OptionError
+from themekit.human.coderfile import CoderFile, WideLayout, read_coder_file
 from themekit.human.gold import load_gold
 from themekit.models import Corpus
-from themekit.runs.record import RunRecord
 from themekit.runs.folder import read_run
+from themekit.runs.record import RunRecord
 from themekit.util.atomic import atomic_write_text
 
 __all__ = [

@@ -21,14 +21,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from themekit.pipeline import steps as pipeline
 from themekit.analysis.evaluate import Evaluation, Scope, evaluate_frames
-from themekit.human.coderfile import WideLayout
-from themekit.nlp.embed import DEFAULT_CACHE_DIR
 from themekit.errors import OptionError
+from themekit.human.coderfile import WideLayout
 from themekit.human.gold import HumanCodings, transcript_name
-from themekit.runs.record import RunRecord
+from themekit.nlp.embed import DEFAULT_CACHE_DIR
+from themekit.pipeline import steps as pipeline
 from themekit.runs.folder import read_run
+from themekit.runs.record import RunRecord
 from themekit.util.atomic import atomic_write_text
 
 __all__ = ["CrossValidation", "cross_validate"]

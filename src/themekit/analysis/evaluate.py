@@ -22,12 +22,12 @@ import numpy as np
 import pandas as pd
 
 from themekit.codebook import Codebook
-from themekit.human.coderfile import WideLayout
 from themekit.errors import GoldError, OptionError
+from themekit.human.coderfile import WideLayout
 from themekit.human.gold import CodeNames, HumanCodings, map_gold
 from themekit.models import Transcript
-from themekit.runs.record import RunRecord
 from themekit.runs.folder import read_run
+from themekit.runs.record import RunRecord
 
 __all__ = ["SCOPES", "Evaluation", "Scope", "evaluate", "evaluate_frames"]
 

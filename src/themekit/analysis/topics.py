@@ -37,6 +37,8 @@ import yaml
 from themekit.analysis.summarize import trim_quote
 from themekit.codebook import Codebook
 from themekit.coding.semantic import references
+from themekit.errors import OptionError, OutputError, TooFewSegmentsError
+from themekit.models import Corpus, Segment
 from themekit.nlp.embed import (
     DEFAULT_CACHE_DIR,
     EmbeddingCache,
@@ -44,19 +46,17 @@ from themekit.nlp.embed import (
     SentenceTransformerEmbedder,
     embed_texts,
 )
-from themekit.errors import OptionError, OutputError, TooFewSegmentsError
-from themekit.models import Corpus, Segment
 from themekit.nlp.language import stem
 from themekit.pipeline.steps import code, resolve_embedder
 from themekit.runs.record import RunRecord
 from themekit.util.atomic import atomic_write_text
-from themekit.util.sanitize import safe_frame
 from themekit.util.progress import (
     ProgressCallback,
     TqdmProgress,
     in_notebook,
     quiet_tqdm_import,
 )
+from themekit.util.sanitize import safe_frame
 
 __all__ = [
     "FILLERS",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 import typer
 from rich.markup import escape
@@ -13,8 +13,8 @@ from themekit.cli.app import _Progress, _user_errors, app, as_flags, err, out
 
 def _layout(unit_column: str | None, code_columns: str | None, text_column: str | None):
     """The wide layout the flags name, or ``None`` for a long file; both --unit-column and --code-columns or neither."""
-    from themekit.human.coderfile import WideLayout
     from themekit.errors import OptionError
+    from themekit.human.coderfile import WideLayout
 
     if unit_column is None and code_columns is None:
         if text_column is not None:
@@ -51,7 +51,7 @@ def evaluate_cmd(
     ],
     min_support: Annotated[int, typer.Option(help="Codes with fewer gold segments are left out of macro figures.")] = 5,
     out_file: Annotated[
-        Optional[Path], typer.Option("--out", "-o", help="Where to write evaluation.json (default: in the run folder).")
+        Path | None, typer.Option("--out", "-o", help="Where to write evaluation.json (default: in the run folder).")
     ] = None,
     show_errors: Annotated[int, typer.Option(help="How many misses and false alarms to list.")] = 10,
     strict: Annotated[
@@ -67,7 +67,7 @@ def evaluate_cmd(
         ),
     ] = "transcript",
     cv: Annotated[
-        Optional[int],
+        int | None,
         typer.Option(
             "--cv",
             min=2,
@@ -170,30 +170,30 @@ def evaluate_cmd(
 @app.command("agree")
 def agree_cmd(
     coder_files: Annotated[
-        Optional[list[Path]],
+        list[Path] | None,
         typer.Argument(
             help="Two or more coder files (CSV or .xlsx, long or wide); coder names are the file names. None with --project."
         ),
     ] = None,
     run_dir: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(
             "--run",
             help="Map spans onto this run's segments, so near-identical spans agree (with --project: the run whose quotes to compare).",
         ),
     ] = None,
     project: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(
             "--project",
             help="Compare the coders' review decisions in this project store (e.g. .themekit/project.db) instead of files.",
         ),
     ] = None,
     coder: Annotated[
-        Optional[list[str]], typer.Option("--coder", help="With --project: only these coders (repeat the option).")
+        list[str] | None, typer.Option("--coder", help="With --project: only these coders (repeat the option).")
     ] = None,
     codebook: Annotated[
-        Optional[Path], typer.Option("--codebook", "-c", help="Check codes against this codebook.")
+        Path | None, typer.Option("--codebook", "-c", help="Check codes against this codebook.")
     ] = None,
     unit_column: UnitColumn = None,
     code_columns: CodeColumns = None,
@@ -217,7 +217,7 @@ def agree_cmd(
             help="Refuse the files instead of warning (no rows, few or no shared units, id case clashes, mixed locations).",
         ),
     ] = False,
-    out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write agreement.json here.")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write agreement.json here.")] = None,
     show_disagreements: Annotated[int, typer.Option(help="How many disagreements to list.")] = 10,
 ) -> None:
     """Agreement between coders: percent agreement, Cohen's kappa (two coders), Krippendorff's alpha."""

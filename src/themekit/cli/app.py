@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Literal, Optional, get_args
+from typing import Annotated, Literal, get_args
 
 import typer
 from rich.console import Console
@@ -50,7 +50,7 @@ ProjectOption = Annotated[
     Path, typer.Option("--project", help="Project store: runs, codebook versions and human decisions.")
 ]
 ConfigOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--config", help="Settings file (default: themekit.yaml in the working folder, if any)."),
 ]
 
@@ -108,7 +108,7 @@ def as_flags(message: str, params: Iterable[str]) -> str:
     for name in params:
         flag = FLAGS.get(name) or "--" + name.replace("_", "-")
         pattern = re.compile(rf"(?<![\w./\\-]){re.escape(name)}=(?:True\b|'([^'\s]*)'|\"([^\"\s]*)\"|([\w.:/,+-]*\w))?")
-        message = pattern.sub(lambda m: flag + "".join(f" {v}" for v in m.groups() if v), message)
+        message = pattern.sub(lambda m, flag=flag: flag + "".join(f" {v}" for v in m.groups() if v), message)
     return message
 
 

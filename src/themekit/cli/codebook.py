@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -30,10 +30,10 @@ def codebook_merge(
     pick: Annotated[str, typer.Option("--pick", help="Draft ids to add, comma-separated.")],
     theme: Annotated[str, typer.Option("--theme", help="Theme id to add them under.")],
     theme_label: Annotated[
-        Optional[str], typer.Option(help="Label for a new theme, when --theme names one that does not exist.")
+        str | None, typer.Option(help="Label for a new theme, when --theme names one that does not exist.")
     ] = None,
     out_file: Annotated[
-        Optional[Path], typer.Option("--out", "-o", help="Write the merged codebook here (default: update FILE).")
+        Path | None, typer.Option("--out", "-o", help="Write the merged codebook here (default: update FILE).")
     ] = None,
 ) -> None:
     """Add picked draft codes to a theme; bump the minor version and write a changelog entry."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -30,7 +30,7 @@ def code_cmd(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Run folder to create.")],
     unit: Annotated[Unit, typer.Option(case_sensitive=False, help="Coding unit.")] = "sentence",
     method: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             callback=_check_methods,
             metavar="METHOD,...",
@@ -39,7 +39,7 @@ def code_cmd(
         ),
     ] = None,
     interviewer_label: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option(
             "--interviewer-label", help="Speaker label of the interviewer (repeatable; replaces the defaults)."
         ),
@@ -48,7 +48,7 @@ def code_cmd(
         str, typer.Option(help="'blank' (default, no model needed) or an installed spaCy model.")
     ] = "blank",
     gold: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--gold", help="Human codings for the classifier (default: gold.csv beside the transcripts)."),
     ] = None,
     text_column: Annotated[
@@ -67,14 +67,12 @@ def code_cmd(
         ),
     ] = None,
     embedding_model: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             help="Sentence-transformers model folder or installed package (default: first installed known one)."
         ),
     ] = None,
-    embedding_sha256: Annotated[
-        Optional[str], typer.Option(help="Expected sha256 of the model's weights file.")
-    ] = None,
+    embedding_sha256: Annotated[str | None, typer.Option(help="Expected sha256 of the model's weights file.")] = None,
     cache_dir: Annotated[Path, typer.Option(help="Embedding cache folder.")] = Path(".themekit/cache"),
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the embedding cache.")] = False,
     min_score: Annotated[
@@ -89,7 +87,7 @@ def code_cmd(
     project: ProjectOption = Path(".themekit/project.db"),
     config: ConfigOption = None,
     workers: Annotated[
-        Optional[int],
+        int | None,
         typer.Option(
             min=1,
             help="Processes coding (this one and N-1 started; default: one per core; 1: no pool; small corpora run in process).",
@@ -100,7 +98,7 @@ def code_cmd(
         typer.Option(case_sensitive=False, help="Where transcripts are processed: local, or dask (a Dask cluster)."),
     ] = "local",
     scheduler: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(help="Dask scheduler address tcp://HOST:PORT (with --engine dask; default: a local cluster)."),
     ] = None,
 ) -> None:
@@ -242,10 +240,10 @@ def suggest_cmd(
         bool, typer.Option("--all", help="Cluster every participant segment, not only the uncoded ones.")
     ] = False,
     topics: Annotated[
-        Optional[int], typer.Option("--topics", min=1, help="Number of topics (default: from the corpus size).")
+        int | None, typer.Option("--topics", min=1, help="Number of topics (default: from the corpus size).")
     ] = None,
     min_topic_size: Annotated[
-        Optional[int], typer.Option(min=1, help="Smallest topic to suggest (default: 1% of segments, at least 5).")
+        int | None, typer.Option(min=1, help="Smallest topic to suggest (default: 1% of segments, at least 5).")
     ] = None,
     min_coherence: Annotated[
         float | None,
@@ -257,7 +255,7 @@ def suggest_cmd(
     ] = None,
     examples: Annotated[int, typer.Option(min=1, max=10, help="Example quotes per draft code.")] = 5,
     method: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             callback=_check_methods,
             metavar="METHOD,...",
@@ -266,17 +264,17 @@ def suggest_cmd(
     ] = None,
     unit: Annotated[Unit, typer.Option(case_sensitive=False, help="Coding unit.")] = "sentence",
     interviewer_label: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option(
             "--interviewer-label", help="Speaker label of the interviewer (repeatable; replaces the defaults)."
         ),
     ] = None,
     gold: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--gold", help="Human codings for the classifier (default: gold.csv beside the transcripts)."),
     ] = None,
     embedding_model: Annotated[
-        Optional[str], typer.Option(help="Sentence-transformers model folder or installed package.")
+        str | None, typer.Option(help="Sentence-transformers model folder or installed package.")
     ] = None,
     text_column: Annotated[
         str | None,
@@ -287,9 +285,7 @@ def suggest_cmd(
     speaker_column: Annotated[
         str | None, typer.Option(help="Speaker column of table transcripts (default: speaker, name, who...).")
     ] = None,
-    embedding_sha256: Annotated[
-        Optional[str], typer.Option(help="Expected sha256 of the model's weights file.")
-    ] = None,
+    embedding_sha256: Annotated[str | None, typer.Option(help="Expected sha256 of the model's weights file.")] = None,
     cache_dir: Annotated[Path, typer.Option(help="Embedding cache folder (shared with 'themekit code').")] = Path(
         ".themekit/cache"
     ),

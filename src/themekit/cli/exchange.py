@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -27,12 +27,12 @@ PseudonymiseOption = Annotated[
     ),
 ]
 RedactOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--redact", help="Blank out these terms (one per line), plus emails, phone numbers and UK postcodes."),
 ]
 
 
-def _load_run(run_dir: Path, config: Optional[Path], pseudonymise: bool = False, redact: Optional[Path] = None):
+def _load_run(run_dir: Path, config: Path | None, pseudonymise: bool = False, redact: Path | None = None):
     from themekit.config import load_settings
     from themekit.export.privacy import Privacy
     from themekit.runs.folder import read_run
@@ -44,7 +44,7 @@ def _load_run(run_dir: Path, config: Optional[Path], pseudonymise: bool = False,
     return run, settings, privacy
 
 
-def _privacy_line(privacy, redact: Optional[Path]) -> None:
+def _privacy_line(privacy, redact: Path | None) -> None:
     if redact is not None or privacy.pseudonyms:
         parts = ["participants pseudonymised"] if privacy.pseudonyms else []
         parts.append(privacy.summary())
@@ -55,8 +55,8 @@ def _privacy_line(privacy, redact: Optional[Path]) -> None:
 def export_docx_cmd(
     run_dir: Annotated[Path, typer.Argument(help="Run folder written by 'themekit code'.")],
     out_file: Annotated[Path, typer.Option("--out", "-o", help="Word file to write.")] = Path("quotes.docx"),
-    theme: Annotated[Optional[str], typer.Option("--theme", help="Only this theme (its id).")] = None,
-    per_code: Annotated[Optional[int], typer.Option(min=1, help="Quotes per code (default: from settings, 2).")] = None,
+    theme: Annotated[str | None, typer.Option("--theme", help="Only this theme (its id).")] = None,
+    per_code: Annotated[int | None, typer.Option(min=1, help="Quotes per code (default: from settings, 2).")] = None,
     pseudonymise: PseudonymiseOption = False,
     redact: RedactOption = None,
     config: ConfigOption = None,
@@ -80,9 +80,9 @@ def export_report_cmd(
         ReportFormat, typer.Option("--format", "-f", case_sensitive=False, help="Report format.")
     ] = "docx",
     out_file: Annotated[
-        Optional[Path], typer.Option("--out", "-o", help="File to write (default: report.FORMAT).")
+        Path | None, typer.Option("--out", "-o", help="File to write (default: report.FORMAT).")
     ] = None,
-    theme: Annotated[Optional[str], typer.Option("--theme", help="Only this theme (its id).")] = None,
+    theme: Annotated[str | None, typer.Option("--theme", help="Only this theme (its id).")] = None,
     charts: Annotated[
         bool, typer.Option("--charts/--no-charts", help="Embed the code frequency and heatmap charts.")
     ] = True,
@@ -119,7 +119,7 @@ def export_report_cmd(
 def export_xlsx_cmd(
     run_dir: Annotated[Path, typer.Argument(help="Run folder written by 'themekit code'.")],
     out_file: Annotated[Path, typer.Option("--out", "-o", help="Excel file to write.")] = Path("excerpts.xlsx"),
-    theme: Annotated[Optional[str], typer.Option("--theme", help="Only this theme (its id).")] = None,
+    theme: Annotated[str | None, typer.Option("--theme", help="Only this theme (its id).")] = None,
     pseudonymise: PseudonymiseOption = False,
     redact: RedactOption = None,
     config: ConfigOption = None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -24,7 +24,7 @@ def review_export_cmd(
         bool, typer.Option("--all", help="Also list codings already accepted, rejected or added.")
     ] = False,
     coder: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--coder", help="Who will fill the sheet (with --blind: leaves out what they already decided)."),
     ] = None,
     blind: Annotated[
@@ -36,8 +36,8 @@ def review_export_cmd(
     project: ProjectOption = Path(".themekit/project.db"),
 ) -> None:
     """Write a review sheet: one row per suggested coding, with decision, code and note columns to fill."""
-    from themekit.runs.folder import read_run
     from themekit.review.sheets import export_review
+    from themekit.runs.folder import read_run
     from themekit.store import open_project
 
     if out_file is not None and to is not None and out_file != to:
@@ -95,7 +95,7 @@ def review_reconcile_cmd(
         Path, typer.Option("--to", "--out", "-o", help="Reconcile sheet to write: .xlsx (with a drop-down) or .csv.")
     ],
     run: Annotated[
-        Optional[str], typer.Option("--run", help="Run folder or run id (default: the project's latest run).")
+        str | None, typer.Option("--run", help="Run folder or run id (default: the project's latest run).")
     ] = None,
     project: ProjectOption = Path(".themekit/project.db"),
 ) -> None:
@@ -235,7 +235,7 @@ def review_gold_cmd(
 def history_cmd(
     project: ProjectOption = Path(".themekit/project.db"),
     record: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(
             "--record",
             help="First record this run folder: one written whole but not recorded (the store was busy or full).",

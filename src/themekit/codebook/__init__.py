@@ -1,9 +1,9 @@
 """Codebooks: load and validate YAML (every problem at once, with paths and lines)."""
 
 from themekit.codebook.book import (
+    SCHEMA_VERSION,
     Code,
     Codebook,
-    SCHEMA_VERSION,
     validate_codebook,
 )
 

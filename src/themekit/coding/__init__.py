@@ -1,11 +1,11 @@
 """Coders: one per method, all behind the :class:`Coder` protocol, registered in :data:`METHODS`, and their combination."""
 
 from themekit.coding.registry import (
+    METHODS,
     ClassifierCoder,
     Coded,
     Coder,
     CoderContext,
-    METHODS,
     MethodSpec,
     RuleCoder,
     SemanticCoder,

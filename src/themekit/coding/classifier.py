@@ -46,9 +46,9 @@ from themekit.coding.base import Coded
 from themekit.coding.context import question_vectors, turn_vectors
 from themekit.coding.fitcache import FitCache, digest_arrays
 from themekit.coding.semantic import SemanticCoder
-from themekit.nlp.embed import Embedder, EmbeddingCache, embed_texts
 from themekit.human.gold import CodeNames, HumanCodings, load_gold
 from themekit.models import Coding
+from themekit.nlp.embed import Embedder, EmbeddingCache, embed_texts
 from themekit.nlp.segment import Segmentation
 
 if TYPE_CHECKING:

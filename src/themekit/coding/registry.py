@@ -21,10 +21,10 @@ from themekit.coding.base import Coded, Coder, merge_stats
 from themekit.coding.classifier import ClassifierCoder
 from themekit.coding.rules import RuleCoder
 from themekit.coding.semantic import SemanticCoder, noisy_or
-from themekit.nlp.embed import Embedder, EmbeddingCache, ReportingEmbedder
 from themekit.errors import OptionError
 from themekit.human.gold import HumanCodings
 from themekit.models import Coding
+from themekit.nlp.embed import Embedder, EmbeddingCache, ReportingEmbedder
 
 __all__ = [
     "METHODS",

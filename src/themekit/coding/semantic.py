@@ -42,8 +42,8 @@ from spacy.language import Language
 from themekit.codebook import Code, Codebook
 from themekit.coding.base import Coded
 from themekit.coding.context import question_vectors, turn_vectors
-from themekit.nlp.embed import Embedder, EmbeddingCache, embed_texts
 from themekit.models import Coding, Segment
+from themekit.nlp.embed import Embedder, EmbeddingCache, embed_texts
 from themekit.nlp.language import pipe_texts
 from themekit.nlp.segment import Segmentation, sentence_spans
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from themekit.config import ReportSettings, load_settings
 from themekit.errors import RunFolderError
 from themekit.export.markdown import summary_markdown
-from themekit.runs.record import RunRecord
 from themekit.runs.folder import write_run_folder
+from themekit.runs.record import RunRecord
 
 __all__ = ["write_run"]
 

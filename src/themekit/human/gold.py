@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from themekit.human.coderfile import WideLayout, read_coder_file
 from themekit.errors import GoldError, GoldFileError
+from themekit.human.coderfile import WideLayout, read_coder_file
 from themekit.models import Transcript
 
 if TYPE_CHECKING:

@@ -1,12 +1,12 @@
 """Reading transcripts: a folder of files in any supported format → a Corpus."""
 
 from themekit.ingest.corpus import (
-    CorpusGatherer,
     DEFAULT_INTERVIEWER_LABELS,
     MAX_FILE_BYTES,
     PARTICIPANTS_FILE,
     READERS,
     RESERVED_FILES,
+    CorpusGatherer,
     Reader,
     TableColumns,
     apply_folder_roles,

@@ -25,7 +25,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from themekit.pipeline.batch import BatchJob, Outcome, batched
 from themekit.codebook import Codebook
 from themekit.coding import (
     METHODS,
@@ -36,14 +35,6 @@ from themekit.coding import (
     method_names,
 )
 from themekit.config import Settings, load_settings
-from themekit.nlp.embed import (
-    DEFAULT_CACHE_DIR,
-    KNOWN_MODEL_PACKAGES,
-    Embedder,
-    embed_texts,
-    load_embedder,
-)
-from themekit.pipeline.engine import Engine, SerialEngine, make_engine
 from themekit.errors import CorpusError, GoldFileError, OptionError
 from themekit.human.gold import HumanCodings
 from themekit.ingest import (
@@ -54,9 +45,18 @@ from themekit.ingest import (
     lacks_interviewer,
 )
 from themekit.models import Coding, Corpus, Segment
+from themekit.nlp.embed import (
+    DEFAULT_CACHE_DIR,
+    KNOWN_MODEL_PACKAGES,
+    Embedder,
+    embed_texts,
+    load_embedder,
+)
 from themekit.nlp.language import BLANK, load_pipeline, uses_torch
-from themekit.runs.record import RunRecord, RunSettings, RunStats
 from themekit.nlp.segment import UNITS, Segmentation, Unit, group_passages, segmentation_of
+from themekit.pipeline.batch import BatchJob, Outcome, batched
+from themekit.pipeline.engine import Engine, SerialEngine, make_engine
+from themekit.runs.record import RunRecord, RunSettings, RunStats
 from themekit.store import DEFAULT_PROJECT
 from themekit.util.progress import ProgressCallback
 

@@ -19,8 +19,8 @@ from themekit.codebook import Codebook
 from themekit.errors import RefiError
 from themekit.refi.codebook import codes_element, item_guid
 from themekit.refi.standard import CODEBOOK_NS, PROJECT_NS, SOURCES_FOLDER, guid
-from themekit.runs.record import RunRecord
 from themekit.runs.folder import read_run
+from themekit.runs.record import RunRecord
 from themekit.util.atomic import atomic_write_bytes
 from themekit.util.sanitize import xml_safe
 

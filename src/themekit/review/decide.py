@@ -17,9 +17,9 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from themekit.errors import OptionError
+from themekit.review.sheets import _DECIDED, _item_id
 from themekit.store.db import DECISIONS, WITHDRAW, Project
 from themekit.store.decisions import apply_decisions
-from themekit.review.sheets import _DECIDED, _item_id
 
 if TYPE_CHECKING:
     from themekit.codebook import Codebook

@@ -64,9 +64,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from themekit.coding.classifier import MIN_POSITIVES
-from themekit.nlp.embed import DEFAULT_CACHE_DIR
 from themekit.errors import OptionError
 from themekit.human.gold import HumanCodings
+from themekit.nlp.embed import DEFAULT_CACHE_DIR
 from themekit.runs.record import RunRecord
 
 if TYPE_CHECKING:
@@ -381,8 +381,8 @@ class _ClassifierTrainer:
         from themekit.coding import CoderContext
         from themekit.config import load_settings
         from themekit.nlp.language import load_pipeline
-        from themekit.pipeline.steps import resolve_embedder
         from themekit.nlp.segment import Segmentation
+        from themekit.pipeline.steps import resolve_embedder
 
         config = load_settings(None)
         model, sha = self.embedding_model or config.embedding.model, config.embedding.sha256

@@ -19,13 +19,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from themekit.errors import OptionError, ReviewSheetError
-from themekit.store.consensus import QuoteDecisions, coder_quotes, gives, settled
-from themekit.store.db import Decision, Project
 from themekit.review.sheets import (
     ReviewImport,
     _item_id,
@@ -33,6 +30,8 @@ from themekit.review.sheets import (
     _same_text,
     _short,
 )
+from themekit.store.consensus import QuoteDecisions, coder_quotes, gives
+from themekit.store.db import Decision, Project
 
 if TYPE_CHECKING:
     from themekit.runs.record import RunRecord

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from themekit.errors import OptionError, ReviewSheetError
 from themekit.models import STATUSES
-from themekit.store.db import DECISIONS, Decision, Project
+from themekit.store.db import DECISIONS, Project
 
 if TYPE_CHECKING:
     import pandas as pd

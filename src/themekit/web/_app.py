@@ -26,7 +26,6 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from themekit.errors import ThemekitError
-from themekit.store.db import Project
 from themekit.review.decide import (
     Recorded,
     coding_record,
@@ -37,6 +36,7 @@ from themekit.review.decide import (
     undo,
 )
 from themekit.review.sheets import review_rows
+from themekit.store.db import Project
 from themekit.web._pages import (
     codebook_panel,
     coding_id,
