@@ -97,13 +97,13 @@ def test_codebook_duplicate_yaml_keys_are_reported(tmp_path):
     assert (problem.path, problem.line, problem.message) == ("name", 3, "duplicate key 'name' (first at line 2)")
 
 
-def test_codebook_readme_example_validates(tmp_path):
+def test_codebook_docs_example_validates(tmp_path):
     from .conftest import ROOT
 
-    readme = (ROOT / "README.md").read_text()
-    blocks = [part.split("```", 1)[0] for part in readme.split("```yaml\n")[1:]]
+    page = (ROOT / "docs" / "reference" / "codebook.md").read_text()
+    blocks = [part.split("```", 1)[0] for part in page.split("```yaml\n")[1:]]
     [block] = [b for b in blocks if "themes:" in b]
-    cb = Codebook.load(write(tmp_path / "readme.yaml", block))
+    cb = Codebook.load(write(tmp_path / "example.yaml", block))
     assert cb.code("loneliness").spec.exclude_keywords == ["rural"]
 
 

@@ -24,13 +24,15 @@ def _classes() -> list[type[errors.ThemekitError]]:
     ]
 
 
-def test_errors_every_class_has_a_unique_code_in_the_readme_table():
+def test_errors_every_class_has_a_unique_code_in_the_docs_table():
+    from .test_docs import rendered_page
+
     classes = _classes()
     assert len(classes) >= 20
     codes = [cls.__dict__.get("code") for cls in classes]
     assert all(isinstance(code, str) and re.fullmatch(r"E\d{3}", code) for code in codes), codes
     assert len(set(codes)) == len(codes), sorted(codes)
-    table = README.split("## Errors", 1)[1]
+    table = rendered_page("reference/errors.md").split("## Error codes", 1)[1]
     rows = dict(re.findall(r"^\| (E\d{3}) \| `(\w+)` \|", table, flags=re.MULTILINE))
     assert rows == {cls.code: cls.__name__ for cls in classes}
 
