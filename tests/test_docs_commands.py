@@ -10,7 +10,6 @@ import shlex
 import shutil
 from pathlib import Path
 
-import click
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
