@@ -102,15 +102,30 @@ def turn_frames(run) -> tuple[pd.DataFrame, pd.DataFrame]:
     return excerpts, segments
 
 
-def _figures(o: dict, **extra) -> dict:
-    """The headline figures of one evaluation's ``overall``."""
+def _figures(result, **extra) -> dict:
+    """The headline figures of one evaluation: its ``overall``, and how densely it codes beside the coder: codes per
+    unit (machine and human) and the largest ratio of a code's machine count to its human count (codes with at
+    least 5 human units)."""
+    o, per_code = result.overall, result.per_code
+    eligible = per_code[per_code["support"] >= 5]
     figures = {
         "segments": o["segments_scored"],
         "codes_scored": o["codes_scored"],
         "micro": o["micro"],
         "macro": o["macro"],
+        "codes_per_unit": round(float(per_code["predicted"].sum()) / max(o["segments_scored"], 1), 3),
+        "human_codes_per_unit": round(float(per_code["support"].sum()) / max(o["segments_scored"], 1), 3),
+        "max_prevalence_ratio": round(float((eligible["predicted"] / eligible["support"]).max()), 2),
+        "per_code": per_code[["code", "support", "predicted", "precision", "recall", "f1", "kappa"]].to_dict("records"),
     }
     return {**figures, "skipped": len(o["skipped"]), **extra}
+
+
+def _calibration(crossed) -> dict:
+    """The classifier's expected calibration error, each fold's measured by cross-validation within its training
+    interviews, as the mean over folds."""
+    eces = [f["classifier"]["cv_ece"] for f in crossed.folds if f["classifier"].get("cv_ece") is not None]
+    return {"ece": round(sum(eces) / len(eces), 4) if eces else None}
 
 
 def main() -> int:
@@ -147,11 +162,10 @@ def main() -> int:
         seconds = time.perf_counter() - started
         results = {}
         for scope in ("transcript", "coded"):
-            o = evaluate(run, gold, min_support=5, scope=scope).overall
-            results[scope] = _figures(o)
+            results[scope] = _figures(evaluate(run, gold, min_support=5, scope=scope))
         # every unit scored on one footing: a turn has the codes of any of its units, the authors' spans mapped to turns
         by_turn, segments = turn_frames(run)
-        o = evaluate_frames(
+        turn_result = evaluate_frames(
             by_turn,
             segments,
             gold,
@@ -160,36 +174,51 @@ def main() -> int:
             turns=run.corpus.turns,
             scope="transcript",
             transcripts=run.corpus,
-        ).overall
-        results["transcript, turn by turn"] = _figures(o)
+        )
+        results["transcript, turn by turn"] = _figures(turn_result)
         if args.cv:
             started_cv = time.perf_counter()
             crossed = cross_validate(
                 run, gold, folds=args.cv, min_support=5, scope="transcript", cache_dir=ROOT / ".themekit" / "cache"
             )
-            o = crossed.pooled.overall
             results[f"learned, {args.cv}-fold by transcript"] = _figures(
-                o, seconds=round(time.perf_counter() - started_cv, 1)
+                crossed.pooled, seconds=round(time.perf_counter() - started_cv, 1), **_calibration(crossed)
             )
         for k in [int(k) for k in args.curve.split(",") if k.strip()]:
             crossed = cross_validate(
                 run, gold, folds=k, min_support=5, scope="transcript", cache_dir=ROOT / ".themekit" / "cache"
             )
-            o = crossed.pooled.overall
             learned_from = sum(len(run.corpus) - len(f["transcripts"]) for f in crossed.folds) / len(crossed.folds)
-            results[f"learned, {k}-fold by transcript ({learned_from:.1f} interviews learned from)"] = _figures(o)
+            results[f"learned, {k}-fold by transcript ({learned_from:.1f} interviews learned from)"] = _figures(
+                crossed.pooled, **_calibration(crossed)
+            )
     print(
         f"PDPilot interviews: {len(run.corpus)} transcripts, unit {args.unit}, methods {args.methods}, coded in {seconds:.1f} s"
     )
     print(f"machine: {platform.processor() or platform.machine()}, Python {sys.version.split()[0]}")
-    print("| scope | segments | codes | micro P/R/F1 | macro P/R/F1 | mean kappa |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print(
+        "| scope | segments | codes | micro P/R/F1 | macro P/R/F1 | mean kappa | codes per unit (human) "
+        "| largest code / human | ECE |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for scope, r in results.items():
         m, M = r["micro"], r["macro"]
+        ece = "" if r.get("ece") is None else f"{r['ece']:.3f}"
         print(
             f"| {scope} | {r['segments']} | {r['codes_scored']} | {m['precision']:.2f}/{m['recall']:.2f}/{m['f1']:.2f} | "
-            f"{M['precision']:.2f}/{M['recall']:.2f}/{M['f1']:.2f} | {M['kappa']:.2f} |"
+            f"{M['precision']:.2f}/{M['recall']:.2f}/{M['f1']:.2f} | {M['kappa']:.2f} | "
+            f"{r['codes_per_unit']:.2f} ({r['human_codes_per_unit']:.2f}) | {r['max_prevalence_ratio']:.2f}x | {ece} |"
         )
+    for scope, r in results.items():
+        if scope.startswith("learned") or scope == "transcript":
+            print(
+                f"\nper code, {scope}:\n| code | human | machine | P | R | F1 | kappa |\n| --- | --- | --- | --- | --- | --- | --- |"
+            )
+            for c in r["per_code"]:
+                print(
+                    f"| {c['code']} | {c['support']} | {c['predicted']} | {c['precision']:.2f} | {c['recall']:.2f} | "
+                    f"{c['f1']:.2f} | {c['kappa']:.2f} |"
+                )
     if args.json:
         args.json.write_text(
             json.dumps({"unit": args.unit, "methods": args.methods, "results": results}, indent=2) + "\n"

@@ -149,12 +149,60 @@ def test_classifier_decision_threshold_comes_from_cross_validation():
 def test_classifier_reports_its_decision_threshold(study, embedding_cache):
     folder, codebook = study
     run = code(folder, codebook, methods="classifier", cache_dir=embedding_cache)
-    threshold = run.stats["classifier_threshold"]
-    assert 0.2 <= threshold <= 0.7
+    assert 0.2 <= run.stats["classifier_threshold"] <= 0.7
+    report = run.stats["classifier"]
     assert run.codings  # what follows checks each of them
     for coding in run.codings:
+        # a code's own threshold, chosen by cross-validation on its calibrated probabilities
+        threshold = report[coding.code_id].get("threshold", run.stats["classifier_threshold"])
         p = float(coding.evidence.rsplit("p=", 1)[1])
         assert (p >= threshold - 0.005) == (coding.score >= 0.5)
+
+
+def test_classifier_code_threshold_keeps_a_code_near_its_human_prevalence():
+    from themekit.coding.classifier import _code_threshold
+
+    # 10 positives among 100, 8 of them scored 0.6 and 2 scored 0.25 among 20 negatives: the cut-off that finds all
+    # ten (0.25) would give the code to 30 segments; at most 1.5 times the coder's 10 are allowed
+    y = np.array([1] * 10 + [0] * 90)
+    p = np.concatenate([np.full(8, 0.6), np.full(2, 0.25), np.full(18, 0.25), np.full(72, 0.05)])
+    cut = _code_threshold(y, p, shared=0.2)
+    assert (p >= cut).sum() <= 15
+    assert (p[y == 1] >= cut).sum() == 8
+    # a code with fewer than 10 positives takes the shared cut-off, raised only as far as the ratio needs
+    few = np.array([1] * 4 + [0] * 96)
+    q = np.concatenate([np.full(4, 0.7), np.full(96, 0.1)])
+    assert _code_threshold(few, q, shared=0.35) == 0.35
+
+
+def test_classifier_calibration_makes_probabilities_mean_what_they_say():
+    from themekit.coding.classifier import Calibration, expected_calibration_error
+
+    rng = np.random.default_rng(0)
+    truth = rng.random(4000) < 0.15
+    # an over-confident model: positives around 0.8, negatives around 0.45 (a balanced model's usual habit)
+    raw = np.clip(np.where(truth, rng.normal(0.8, 0.1, 4000), rng.normal(0.45, 0.15, 4000)), 0.01, 0.99)
+    assert expected_calibration_error(truth, raw) > 0.2
+    calibrated = Calibration.fit(truth, raw)(raw)
+    assert expected_calibration_error(truth, calibrated) < 0.05
+    # of the segments it scores about 0.5, about half are the code's
+    middle = (calibrated > 0.4) & (calibrated < 0.6)
+    assert 0.35 < truth[middle].mean() < 0.65
+
+
+def test_classifier_keeps_as_many_codes_per_segment_as_the_coder_gives():
+    from themekit.coding.classifier import _max_codes, _most_probable
+
+    # the coder gave one code to most segments, two to a few, none to many
+    labels = [{"a"}] * 60 + [{"a", "b"}] * 3 + [set()] * 40
+    assert _max_codes(labels) == 1
+    assert _max_codes([{"a", "b"}] * 10 + [{"a"}] * 10) == 2
+    given = {"a": np.array([True, True, False]), "b": np.array([True, False, False]), "c": np.array([True] * 3)}
+    proba = {"a": np.array([0.9, 0.2, 0.1]), "b": np.array([0.6, 0.1, 0.1]), "c": np.array([0.7, 0.8, 0.1])}
+    kept = _most_probable(given, proba, 1)
+    assert [k for k in kept if kept[k][0]] == ["a"]  # the most probable of the three
+    assert [k for k in kept if kept[k][1]] == ["c"]
+    assert [k for k in kept if kept[k][2]] == ["c"]  # given alone: kept
 
 
 def test_classifier_has_the_last_word_on_codes_it_learned(tiny_codebook):

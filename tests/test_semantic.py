@@ -4,7 +4,9 @@ shared cache, except where a test counts the cache's hits and misses."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 
+import numpy as np
 import pytest
 
 from themekit import code
@@ -193,3 +195,27 @@ def test_semantic_on_a_corpus_too_small_to_calibrate(tmp_path, embedding_cache):
     run = code(folder, codebook, methods="semantic", unit="turn", cache_dir=embedding_cache)
     assert run.stats["semantic_calibration"].startswith("none (6 segments, fewer than 30)")
     assert set(run.stats["semantic_thresholds"].values()) == {0.2}
+
+
+def test_semantic_gives_a_segment_at_most_its_three_most_distinctive_codes():
+    from themekit.coding.semantic import CorpusScale, _most_distinctive
+
+    rng = np.random.default_rng(1)
+    mixed = rng.normal(0.3, 0.05, size=(40, 6))
+    mixed[0] = 0.9  # one long answer that resembles every code
+    scale = CorpusScale.of(mixed)
+    kept = _most_distinctive(mixed, scale, 3)
+    assert kept[0].sum() == 3
+    assert kept.sum(axis=1).max() == 3
+    # its three kept are the codes it stands out on most against each code's corpus spread
+    z = (mixed[0] - scale.mean) / scale.spread
+    assert set(np.flatnonzero(kept[0])) == set(np.argsort(-z)[:3])
+
+
+@pytest.mark.slow
+def test_semantic_codes_no_sample_segment_with_more_than_three_codes(sample_run):
+    per_segment = Counter(
+        (c.segment.transcript.id, c.segment.index) for c in sample_run.codings if "semantic" in c.method
+    )
+    assert max(per_segment.values()) <= 3
+    assert sample_run.stats["semantic_max_codes"] == 3

@@ -97,7 +97,7 @@ def cross_validate(
         )
         excerpts.append(fold_excerpts)
         segments.append(fold_segments)
-        summaries.append((held_out, result))
+        summaries.append((held_out, result, _calibration_stats(fold_run.stats)))
         if progress:
             progress("cross-validation", 1, len(groups))
     pooled = evaluate_frames(
@@ -113,7 +113,9 @@ def cross_validate(
         transcripts=run.corpus,
     )
     pooled.overall["folds"] = len(groups)
-    return CrossValidation(pooled, [_fold_entry(t, r) for t, r in summaries], _spread(summaries))
+    return CrossValidation(
+        pooled, [_fold_entry(t, r, c) for t, r, c in summaries], _spread([(t, r) for t, r, _ in summaries])
+    )
 
 
 def _folds(run: RunRecord, human: HumanCodings, folds: int) -> list[list[str]]:
@@ -160,7 +162,18 @@ def _code_without(run: RunRecord, human: HumanCodings, held_out: list[str], k: i
     )
 
 
-def _fold_entry(transcripts: list[str], result: Evaluation) -> dict[str, Any]:
+def _calibration_stats(stats: Any) -> dict[str, Any]:
+    """How a fold's classifier was calibrated to its training coder: per code threshold, the most codes a segment
+    keeps, and the expected calibration error measured by cross-validation within the fold's training part."""
+    report = stats.get("classifier") or {}
+    return {
+        "max_codes": stats.get("classifier_max_codes"),
+        "cv_ece": stats.get("classifier_cv_ece"),
+        "thresholds": {code: entry["threshold"] for code, entry in report.items() if "threshold" in entry},
+    }
+
+
+def _fold_entry(transcripts: list[str], result: Evaluation, calibration: dict[str, Any]) -> dict[str, Any]:
     o = result.overall
     return {
         "transcripts": transcripts,
@@ -168,6 +181,7 @@ def _fold_entry(transcripts: list[str], result: Evaluation) -> dict[str, Any]:
         "codes_scored": o["codes_scored"],
         "micro": o["micro"],
         "macro": o["macro"],
+        "classifier": calibration,
     }
 
 

@@ -79,6 +79,14 @@ FILLER = frozenset(
 _FILLER_RE = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in FILLER_PHRASES) + r")\b")
 #: Probability cut-offs tried when choosing the decision threshold from cross-validation.
 THRESHOLD_GRID = tuple(round(0.2 + 0.05 * k, 2) for k in range(11))
+#: Cut-offs tried for a code's own threshold, on its calibrated probabilities.
+CODE_THRESHOLD_GRID = tuple(round(0.05 * k, 2) for k in range(2, 19))
+#: A code gets a threshold of its own from cross-validation once it has this many positives; with fewer, its
+#: held-out F1 is too noisy to choose by and it takes the threshold chosen for all codes together.
+OWN_THRESHOLD_POSITIVES = 10
+#: A code's threshold may not give it more than this many times as many held-out segments as the coder gave it:
+#: a code given to far more talk than the coder gave it is what a researcher sees first.
+MAX_PREVALENCE_RATIO = 1.5
 
 
 class ClassifierCoder:
@@ -103,6 +111,13 @@ class ClassifierCoder:
         self.nlp = nlp
         self.rule_codings = rule_codings
         self.decision_threshold = 0.5
+        #: per trained code, its decision threshold on calibrated probabilities (cross-validated, see _learn)
+        self.thresholds: dict[str, float] = {}
+        #: the most codes one segment keeps: as many as the coder gave nearly every segment
+        self.max_codes = 0
+        #: expected calibration error of the calibrated probabilities over every trained code, each held-out fold
+        #: calibrated by the others (None until cross-validated)
+        self.cv_ece: float | None = None
         self.human = human
         self.cache = cache
         #: fitted models of earlier runs, beside the embedding cache: an identical fit is read back, not redone
@@ -144,6 +159,9 @@ class ClassifierCoder:
         stats: dict[str, Any] = {"embedding_cache": self.cache.stats()} if self.cache is not None else {}
         stats["classifier"] = self.report
         stats["classifier_threshold"] = self.decision_threshold
+        if self.trained_codes:
+            stats["classifier_max_codes"] = self.max_codes
+            stats["classifier_cv_ece"] = self.cv_ece
         stats["classifier_trained_on"] = self.trained_on if self.trained_codes else {}
         if self.fits is not None:
             stats["classifier_fit_cache"] = self.fits.stats()
@@ -254,17 +272,20 @@ class ClassifierCoder:
         self.fits = None  # decisions grow between fits: keeping each set's models on disk would only fill it
         learned = self._learn(codebook, data, examples)
         held_out = {
-            code.id: (np.array([code.id in label for label in examples.labels], dtype=int), fit.predicted)
-            for code, fit in learned if fit.predicted is not None
-        }  # fmt: skip
-        probabilities = {code.id: fit.proba for code, fit in learned}
+            code.id: (
+                np.array([code.id in label for label in examples.labels], dtype=int),
+                fit.predicted if fit.calibration is None else fit.calibration(fit.predicted),
+            )
+            for code, fit in learned
+            if fit.predicted is not None
+        }
+        probabilities = {code.id: fit.probability() for code, fit in learned}
         return SegmentFit(self.decision_threshold, probabilities, self.report, held_out, list(examples.covered))
 
     def _learn(self, codebook: Codebook, data: _Features, examples: _Examples) -> list[tuple[Any, _Learned]]:
         """A model per learnable code, cross-validated by transcript where the data allow, all codes side by side on
         the machine's cores; sets the report and the one decision threshold the cross-validated probabilities favour."""
         from joblib import Parallel, cpu_count, delayed
-        from sklearn.metrics import precision_recall_fscore_support
         from sklearn.model_selection import StratifiedGroupKFold
 
         groups = np.array(examples.groups)
@@ -304,22 +325,57 @@ class ClassifierCoder:
                 )
             if self.report_progress is not None:
                 self.report_progress("classifier", 1, len(jobs))
-        held_out = [
-            (y, fit.predicted, self.report[code.id])
-            for (code, y, _), fit in zip(jobs, learned)
-            if fit.predicted is not None
-        ]
         for code, _, splits in jobs:
             self.report[code.id]["trained"] = True
             if splits:
                 self.report[code.id]["cv_folds"] = len(splits)
-        self.decision_threshold = _decision_threshold([(y, p) for y, p, _ in held_out])
-        for y, predicted, entry in held_out:
-            p, r, f, _ = precision_recall_fscore_support(
-                y, predicted >= self.decision_threshold, average="binary", zero_division=0
-            )
-            entry.update(cv_precision=round(float(p), 4), cv_recall=round(float(r), 4), cv_f1=round(float(f), 4))
+        self._calibrate_codes(jobs, learned, examples)
         return [(code, fit) for (code, _, _), fit in zip(jobs, learned)]
+
+    def _calibrate_codes(self, jobs: list[tuple[Any, np.ndarray, list]], learned: list, examples: _Examples) -> None:
+        """Calibrate each cross-validated code's probabilities to its coder (Platt scaling on the held-out
+        probabilities), choose its threshold and the most codes a segment keeps, and report them with each code's
+        cross-validated figures and calibration error."""
+        from sklearn.metrics import precision_recall_fscore_support
+
+        calibrations = {
+            code.id: Calibration.fit(y, fit.predicted)
+            for (code, y, _), fit in zip(jobs, learned)
+            if fit.predicted is not None
+        }
+        calibrated = [
+            (y, calibrations[code.id](fit.predicted))
+            for (code, y, _), fit in zip(jobs, learned)
+            if fit.predicted is not None
+        ]
+        self.decision_threshold = _decision_threshold(calibrated)
+        self.max_codes = _max_codes(examples.labels)
+        self.thresholds = {}
+        honest: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for (code, y, _), fit in zip(jobs, learned):
+            calibration = calibrations.get(code.id)
+            entry = self.report[code.id]
+            if calibration is None:
+                self.thresholds[code.id] = self.decision_threshold
+                continue
+            held = calibration(fit.predicted)
+            splits = next(split for c, _, split in jobs if c.id == code.id)
+            honest[code.id] = (y, _cross_fitted(y, fit.predicted, splits))
+            threshold = _code_threshold(y, held, self.decision_threshold)
+            self.thresholds[code.id] = threshold
+            fit.calibration = calibration
+            p, r, f, _ = precision_recall_fscore_support(y, held >= threshold, average="binary", zero_division=0)
+            entry.update(
+                cv_precision=round(float(p), 4),
+                cv_recall=round(float(r), 4),
+                cv_f1=round(float(f), 4),
+                threshold=threshold,
+                cv_ece=round(expected_calibration_error(*honest[code.id]), 4),
+                calibration=calibration.describe(),
+            )
+        self.cv_ece = (
+            round(expected_calibration_error(*map(np.concatenate, zip(*honest.values()))), 4) if honest else None
+        )
 
     def _fit_keys(self, data: _Features, jobs: list[tuple[Any, np.ndarray, list]]) -> list[str]:
         """Each job's key in the fit cache: its features, labels, splits, the model's settings and scikit-learn's version."""
@@ -338,11 +394,20 @@ class ClassifierCoder:
         return _Learned(stored["predicted"], stored["proba"], stored["word_weights"])  # type: ignore[arg-type]
 
     def _code_with(self, learned: list[tuple[Any, _Learned]], segments: list, data: _Features) -> list[Coding]:
-        """Each model codes the corpus; its telling words are the evidence."""
+        """Each model codes the corpus with its code's threshold, and a segment keeps at most as many codes as the
+        coder gave such segments (:func:`_max_codes`), its most probable ones; its telling words are the evidence."""
         codings: list[Coding] = []
+        probabilities = {code.id: fit.probability() for code, fit in learned}
+        given = {
+            code.id: _calibrate(probabilities[code.id], self.thresholds.get(code.id, self.decision_threshold))
+            >= self.min_score
+            for code, _ in learned
+        }
+        kept = _most_probable(given, probabilities, self.max_codes)
         for code, fit in learned:
-            scores = _calibrate(fit.proba, self.decision_threshold)
-            for i in np.flatnonzero(scores >= self.min_score):
+            proba = probabilities[code.id]
+            scores = _calibrate(proba, self.thresholds.get(code.id, self.decision_threshold))
+            for i in np.flatnonzero(kept[code.id]):
                 row = data.words[i]
                 contributions = row.data * fit.word_weights[row.indices]
                 ranked = [row.indices[j] for j in np.argsort(-contributions) if contributions[j] > 0]
@@ -355,7 +420,7 @@ class ClassifierCoder:
                         theme_id=code.theme_id,
                         method="classifier",
                         score=round(float(scores[i]), 4),
-                        evidence=f"top features: {terms}; p={fit.proba[i]:.2f}",
+                        evidence=f"top features: {terms}; p={proba[i]:.2f}",
                     )
                 )
         return codings
@@ -369,6 +434,12 @@ class _Learned:
     predicted: np.ndarray | None
     proba: np.ndarray
     word_weights: np.ndarray
+    #: maps the model's probabilities to calibrated ones (fitted on the held-out probabilities; none without them)
+    calibration: Calibration | None = None
+
+    def probability(self) -> np.ndarray:
+        """The corpus' probabilities, calibrated where cross-validation allowed."""
+        return self.proba if self.calibration is None else self.calibration(self.proba)
 
 
 def _fit(train: Any, y: np.ndarray, splits: list, corpus: Any, n_words: int) -> _Learned:
@@ -456,6 +527,106 @@ def _decision_threshold(held_out: list[tuple[np.ndarray, np.ndarray]]) -> float:
         if float(np.mean(f1s)) > best_f1 + 1e-9:
             best, best_f1 = cut, float(np.mean(f1s))
     return best
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Platt scaling of one code's probabilities: ``sigmoid(a * logit(p) + b)``, fitted on its held-out
+    probabilities, so that of the segments scored 0.3 about 30% are ones the coder gave the code."""
+
+    a: float
+    b: float
+
+    @classmethod
+    def fit(cls, y: np.ndarray, predicted: np.ndarray) -> Calibration:
+        from sklearn.linear_model import LogisticRegression
+
+        model = LogisticRegression(C=1.0).fit(_logit(predicted)[:, None], y)
+        return cls(float(model.coef_[0][0]), float(model.intercept_[0]))
+
+    def __call__(self, proba: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(self.a * _logit(proba) + self.b)))
+
+    def describe(self) -> dict[str, float]:
+        return {"a": round(self.a, 4), "b": round(self.b, 4)}
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+    """The mean gap between predicted probability and observed share, over ``bins`` equal-width bins weighted by
+    how many predictions fall in each."""
+    y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
+    if not len(y):
+        return 0.0
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    gap = 0.0
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            gap += inside.sum() * abs(p[inside].mean() - y[inside].mean())
+    return float(gap / len(y))
+
+
+def _cross_fitted(y: np.ndarray, predicted: np.ndarray, splits: list) -> np.ndarray:
+    """The held-out probabilities, each fold's calibrated by a calibration fitted on the other folds only: what
+    the calibration's reliability is measured on (fitted and measured on the same rows, it would flatter)."""
+    out = np.empty(len(y))
+    for _, rows in splits:
+        rest = np.setdiff1d(np.arange(len(y)), rows)
+        if 0 < y[rest].sum() < len(rest):
+            out[rows] = Calibration.fit(y[rest], predicted[rest])(predicted[rows])
+        else:
+            out[rows] = predicted[rows]
+    return out
+
+
+def _code_threshold(y: np.ndarray, p: np.ndarray, shared: float) -> float:
+    """A code's threshold on its calibrated held-out probabilities: the cut-off with the best F1 among those that
+    give it at most ``MAX_PREVALENCE_RATIO`` times the coder's segments; ``shared`` for a code with fewer than
+    ``OWN_THRESHOLD_POSITIVES`` positives, raised if needed to keep within that ratio. Ties go nearest 0.5."""
+    positives = int(y.sum())
+    allowed = [c for c in CODE_THRESHOLD_GRID if (p >= c).sum() <= MAX_PREVALENCE_RATIO * positives]
+    if not allowed:
+        return CODE_THRESHOLD_GRID[-1]
+    if positives < OWN_THRESHOLD_POSITIVES:
+        return shared if shared >= allowed[0] else allowed[0]
+    best, best_f1 = allowed[0], -1.0
+    for cut in sorted(allowed, key=lambda c: (abs(c - 0.5), c)):
+        tp = int(((p >= cut) & (y == 1)).sum())
+        f1 = 2 * tp / (int((p >= cut).sum()) + positives)
+        if f1 > best_f1 + 1e-9:
+            best, best_f1 = cut, f1
+    return best
+
+
+def _max_codes(labels: Sequence[set[str]]) -> int:
+    """The most codes a segment keeps: the number of codes the coder gave 95% of the segments they gave any code
+    (at least 1), so a segment is coded about as densely as the coder codes."""
+    counts = sorted(len(label) for label in labels if label)
+    if not counts:
+        return 1
+    return max(1, counts[min(len(counts) - 1, int(np.ceil(0.95 * len(counts))) - 1)])
+
+
+def _most_probable(
+    given: dict[str, np.ndarray], probabilities: dict[str, np.ndarray], most: int
+) -> dict[str, np.ndarray]:
+    """``given`` with each segment left with at most ``most`` codes, those of highest probability."""
+    if not given or most <= 0:
+        return given
+    ids = list(given)
+    chosen = np.stack([given[c] for c in ids], axis=1)
+    proba = np.stack([probabilities[c] for c in ids], axis=1)
+    ranked = np.where(chosen, proba, -np.inf)
+    order = np.argsort(-ranked, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(len(ids))[None, :].repeat(len(order), axis=0), axis=1)
+    keep = chosen & (rank < most)
+    return {c: keep[:, k] for k, c in enumerate(ids)}
 
 
 def _calibrate(proba: np.ndarray, cut: float) -> np.ndarray:

@@ -74,6 +74,9 @@ PART_MIN_WORDS = 5
 CONTEXT_WEIGHTS = {"segment": 1.0, "turn": 1.0, "question": 0.5}
 #: Segments with fewer words are too short to judge by meaning.
 MIN_WORDS = 4
+#: The most codes one segment gets by meaning, its most distinctive ones: a long answer touching every code a
+#: little is not about all of them (real oral histories had one turn given 14 of 15 codes without it).
+MAX_CODES = 3
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,18 @@ class CorpusScale:
         return z >= z.max(axis=1, keepdims=True) - margin
 
 
+def _most_distinctive(mixed: np.ndarray, scale: CorpusScale | None, most: int) -> np.ndarray:
+    """Per segment and code, whether the code is among the segment's ``most`` most distinctive codes (standard
+    deviations above the code's corpus mean; the similarity itself on a corpus too small to calibrate on)."""
+    z = mixed if scale is None else (mixed - scale.mean) / scale.spread
+    if most <= 0 or most >= z.shape[1]:
+        return np.ones_like(z, dtype=bool)
+    order = np.argsort(-z, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(z.shape[1])[None, :].repeat(len(z), axis=0), axis=1)
+    return rank < most
+
+
 def _short(text: str, limit: int = 80) -> str:
     text = " ".join(text.split())
     if len(text) <= limit:
@@ -194,6 +209,7 @@ class SemanticCoder:
         stats: dict[str, Any] = {"embedding_cache": self.cache.stats()} if self.cache is not None else {}
         stats["semantic_thresholds"] = {k: round(v, 4) for k, v in self.thresholds.items()}
         stats["semantic_calibration"] = self.calibration
+        stats["semantic_max_codes"] = MAX_CODES
         return Coded(codings, stats)
 
     def _codings(self, segmentation: Segmentation, codebook: Codebook) -> list[Coding]:
@@ -212,11 +228,14 @@ class SemanticCoder:
                 f"none ({len(segments)} segments, fewer than {CALIBRATION_MIN_SEGMENTS}): floor and margin"
             )
             near_best = mixed >= mixed.max(axis=1, keepdims=True) - MARGIN
+        thresholds = np.array([self.thresholds[code.id] for code in codebook])
+        given = (calibrate(mixed, thresholds[None, :]) >= self.min_score) & near_best
+        given &= _most_distinctive(mixed, scale, MAX_CODES)
         codings: list[Coding] = []
         for k, code in enumerate(codebook):
             threshold = self.thresholds[code.id]
             scores = calibrate(mixed[:, k], threshold)
-            for i in np.flatnonzero((scores >= self.min_score) & near_best[:, k]):
+            for i in np.flatnonzero(given[:, k]):
                 ref = refs[read.best_ref[i, k]]
                 what = "definition" if ref.kind == "definition" else f"nearest {ref.kind}"
                 evidence = (

@@ -133,9 +133,17 @@ class RunStats(TypedDict, total=False):
     embedding_chunked: int
     #: per code, the semantic coder's similarity threshold
     semantic_thresholds: dict[str, float]
+    #: how the semantic thresholds were set (corpus calibration or floor and margin)
+    semantic_calibration: str
+    #: the most codes the semantic coder gives one segment
+    semantic_max_codes: int
     #: per code, the classifier's training counts and cross-validated figures
     classifier: dict[str, dict[str, Any]]
     classifier_threshold: float
+    #: the most codes the classifier leaves a segment: as many as the training coder gave 95% of coded segments
+    classifier_max_codes: int
+    #: expected calibration error of the classifier's probabilities, measured by cross-validation on its training
+    classifier_cv_ece: float | None
     #: the transcripts whose human codings trained the classifier: id → sha256 of its source (None: learned from text)
     classifier_trained_on: dict[str, str | None]
     #: fitted classifier models read back from the fit cache (``hits``) or trained (``misses``)
