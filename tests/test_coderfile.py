@@ -81,7 +81,7 @@ def test_coderfile_unreadable_files_are_one_message(tmp_path):
         read_gold(tmp_path / "none.csv")
     broken = tmp_path / "coder.xlsx"
     broken.write_bytes(b"not a workbook")
-    with pytest.raises(GoldFileError, match="could not be read as an .xlsx workbook"):
+    with pytest.raises(GoldFileError, match="cannot be read as an Excel workbook \\(File is not a zip file\\)"):
         read_gold(broken)
 
 

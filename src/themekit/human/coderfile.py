@@ -9,27 +9,26 @@ id as ``transcript``, one row per filled code cell). A wide row whose code
 cells are all empty is a unit the coder did not code: it is left out, unless
 ``keep_uncoded`` says empty cells mean "no code" (a row with code '').
 
-CSV files are decoded as transcripts are (BOMs, UTF-16, UTF-8, Windows-1252,
-then a best guess) and split on ``,``, ``;`` or tabs, whichever the header
-uses; .xlsx files are read from their first sheet, or the one named.
+Files are read by :func:`themekit.util.tables.read_table`: CSV decoded as
+transcripts are (BOMs, UTF-16, UTF-8, Windows-1252, then a best guess) and
+split on ``,``, ``;`` or tabs, whichever the header uses; .xlsx read from its
+first sheet, or the one named. ``_row`` is each row's number in the file.
 """
 
 from __future__ import annotations
 
-import csv
 import fnmatch
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from themekit.errors import GoldError, GoldFileError, TranscriptError
-from themekit.ingest.text import decode_bytes
+from themekit.errors import GoldError, GoldFileError
+from themekit.util.tables import UserTable, read_table
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["COLUMN_ALIASES", "CoderFile", "WideLayout", "canonical_columns", "read_coder_file", "read_table"]
+__all__ = ["COLUMN_ALIASES", "CoderFile", "WideLayout", "canonical_columns", "read_coder_file"]
 
 
 @dataclass(frozen=True)
@@ -55,69 +54,14 @@ class CoderFile:
     notes: list[str] = field(default_factory=list)
 
 
-def read_table(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
-    """The table in a CSV or .xlsx file, every cell a string ('' for empty)."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise GoldFileError(path, "no such file. Check the path.") from None
-    except OSError as exc:
-        raise GoldFileError(path, f"cannot be read ({exc.strerror})") from exc
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return _read_xlsx(data, path, sheet)
-    if sheet is not None:
-        raise GoldFileError(path, "is not an .xlsx workbook, so it has no sheets; leave sheet= out", param="sheet")
-    return _read_csv(data, path)
+def _gold_file_error(path: Path, reason: str, fix: str, *, param: str | None = None) -> GoldFileError:
+    """What is raised for a coder or gold file that cannot be read at all."""
+    return GoldFileError(path, f"{reason}. {fix}" if fix else reason, param=param)
 
 
-def _read_xlsx(data: bytes, path: Path, sheet: str | None) -> pd.DataFrame:
-    import pandas as pd
-
-    try:
-        book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many kinds of error for a damaged workbook
-        raise GoldFileError(
-            path, f"could not be read as an .xlsx workbook ({exc}). Re-save it from Excel, or as CSV (UTF-8)"
-        ) from exc
-    names = [str(n) for n in book.sheet_names]
-    if sheet is not None and sheet not in names:
-        raise GoldFileError(
-            path,
-            f"has no sheet '{sheet}' (its sheets are: {', '.join(names)}); give one of them as sheet=",
-            param="sheet",
-        )
-    frame = pd.read_excel(book, sheet_name=sheet if sheet is not None else names[0], dtype=str)
-    frame.columns = [str(c) for c in frame.columns]
-    return frame.fillna("")
-
-
-def _read_csv(data: bytes, path: Path) -> pd.DataFrame:
-    import pandas as pd
-
-    try:
-        text, _, _ = decode_bytes(data, path)  # the encoding notes of a coder file are not kept
-    except TranscriptError as exc:
-        raise GoldFileError(path, f"{exc.reason}. Save it as CSV (UTF-8) or .xlsx") from None
-    try:
-        return pd.read_csv(io.StringIO(text), sep=_delimiter(text), dtype=str, keep_default_na=False)
-    except ValueError as exc:  # pandas' parser errors and EmptyDataError
-        raise GoldFileError(path, f"could not be read as CSV ({exc}). Save it as CSV (UTF-8) or .xlsx") from exc
-
-
-def _delimiter(text: str) -> str:
-    """The delimiter the header row uses most, outside quotes: ``,``, ``;`` or a tab."""
-    header = next(csv.reader(io.StringIO(text[:65536]), delimiter="\x00"), [""])
-    line = header[0] if header else ""
-    counts = {d: 0 for d in ",;\t"}
-    quoted = False
-    for char in line:
-        if char == '"':
-            quoted = not quoted
-        elif not quoted and char in counts:
-            counts[char] += 1
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
+def _read(path: str | Path, sheet: str | None) -> UserTable:
+    """The table in a coder or gold file: CSV split on ``,``, ``;`` or tabs (whichever its header uses), or .xlsx."""
+    return read_table(path, sheet=sheet, error=_gold_file_error)
 
 
 #: What other tools call the columns of a long file (QualCoder, NVivo, MAXQDA, ATLAS.ti exports and hand-made
@@ -185,14 +129,13 @@ def read_coder_file(
 ) -> CoderFile:
     """A coder file as long rows: as it is for a long file (other tools' column names read as themekit's, see
     :func:`canonical_columns`), converted for a wide one (``layout``)."""
-    table = read_table(path, sheet=sheet)
+    read = _read(path, sheet)
     if layout is None:
-        table.insert(0, "_row", range(2, len(table) + 2))
-        table, notes = canonical_columns(table)
+        table, notes = canonical_columns(read.frame(row_column="_row"))
         table = table.reset_index(drop=True)
         table.attrs["read_as"] = notes  # carried with the rows, so whoever scores them can say how they were read
         return CoderFile(table, None, len(table), notes)
-    return _unpivot(Path(path), table, layout, keep_uncoded)
+    return _unpivot(Path(path), read, layout, keep_uncoded)
 
 
 def _column(path: Path, columns: list[str], name: str, param: str, what: str) -> str:
@@ -207,11 +150,12 @@ def _column(path: Path, columns: list[str], name: str, param: str, what: str) ->
     return found
 
 
-def _unpivot(path: Path, table: pd.DataFrame, layout: WideLayout, keep_uncoded: bool) -> CoderFile:
+def _unpivot(path: Path, table: UserTable, layout: WideLayout, keep_uncoded: bool) -> CoderFile:
     """A wide table as long rows: transcript (the unit id), code, text, _row."""
     import pandas as pd
 
-    columns = [str(c) for c in table.columns]
+    columns = table.columns
+    records = table.records()
     unit = _column(path, columns, layout.unit_column, "unit_column", "unit ids")
     text = _column(path, columns, layout.text_column, "text_column", "units' text") if layout.text_column else None
     pattern = layout.code_columns.strip().casefold()
@@ -224,10 +168,10 @@ def _unpivot(path: Path, table: pd.DataFrame, layout: WideLayout, keep_uncoded: 
             param="code_columns",
         )
     rows, problems, texts = [], [], {}
-    for number, record in enumerate(table.to_dict(orient="records"), start=2):
-        uid = str(record[unit]).strip()
-        given = list(dict.fromkeys(str(record[c]).strip() for c in codes if str(record[c]).strip()))
-        said = str(record[text]).strip() if text else ""
+    for number, record in records:
+        uid = record[unit].strip()
+        given = list(dict.fromkeys(record[c].strip() for c in codes if record[c].strip()))
+        said = record[text].strip() if text else ""
         if not uid:
             if given:
                 problems.append(f"row {number}: codes but no {unit}; fill in the unit id")
@@ -245,4 +189,4 @@ def _unpivot(path: Path, table: pd.DataFrame, layout: WideLayout, keep_uncoded: 
         if len({" ".join(s.split()) for _, s in seen}) > 1
     ]
     frame = pd.DataFrame.from_records(rows, columns=["_row", "transcript", "code", "text"])
-    return CoderFile(frame, layout, len(table), notes)
+    return CoderFile(frame, layout, len(records), notes)

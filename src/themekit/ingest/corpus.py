@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -18,12 +17,11 @@ from themekit.ingest.text import (
     DEFAULT_INTERVIEWER_LABELS,
     align_source,
     build_turns,
-    decode_bytes,
-    normalise_text,
 )
 from themekit.models import Corpus, SourceMap, Transcript
 from themekit.util.gcpause import paused_gc
 from themekit.util.limits import MAX_FILE_BYTES
+from themekit.util.tables import TABLE_FIX, read_table
 
 __all__ = [
     "CorpusGatherer",
@@ -118,35 +116,33 @@ def read_participants(path: str | Path) -> dict[str, dict[str, str]]:
     The join column is ``transcript`` or ``id`` (matched to file stems,
     case-insensitively); every other column becomes an attribute.
     """
-    import pandas as pd
-
     path = Path(path)
-    text, _, _ = decode_bytes(path.read_bytes(), path)
-    text = normalise_text(text)
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except ValueError as exc:  # pandas' ParserError and EmptyDataError
-        raise CorpusError(f"{path}: could not be read as CSV ({exc}). Re-save it as CSV (UTF-8).") from exc
-    columns = {str(c).strip().casefold(): c for c in frame.columns}
+    table = read_table(path, normalise=True, error=_participants_error)
+    columns = {c.strip().casefold(): c for c in table.columns}
     key = columns.get("transcript") or columns.get("id")
     if key is None:
         raise CorpusError(
-            f"{path}: no 'transcript' or 'id' column to join on (columns are: {', '.join(map(str, frame.columns))}). "
+            f"{path}: no 'transcript' or 'id' column to join on (columns are: {', '.join(table.columns) or 'none'}). "
             "Add a 'transcript' column holding each transcript's file name without extension."
         )
     result: dict[str, dict[str, str]] = {}
     bad: list[str] = []
-    for row, record in enumerate(frame.to_dict(orient="records"), start=2):
-        tid = str(record[key]).strip()
+    for row, record in table.records():
+        tid = record[key].strip()
         if any(sep in tid for sep in ("/", "\\", "\x00")) or tid.startswith(".") or (len(tid) > 1 and tid[1] == ":"):
             bad.append(f"row {row}: '{tid}' is not a transcript name")
         elif tid:
-            result[tid.casefold()] = {str(k): str(v) for k, v in record.items() if k != key}
+            result[tid.casefold()] = {k: v for k, v in record.items() if k != key}
     if bad:
         raise CorpusError(
             f"{path}: " + "; ".join(bad) + ". The transcript column holds file names without extension, never paths."
         )
     return result
+
+
+def _participants_error(path: Path, reason: str, fix: str, *, param: str | None = None) -> CorpusError:
+    """What is raised for a participants file that cannot be read: a CSV file, so the fix is to re-save it as one."""
+    return CorpusError(f"{path}: {reason}. {'Re-save it as CSV (UTF-8)' if fix == TABLE_FIX else fix}.", param=param)
 
 
 def corpus_files(path: str | Path) -> tuple[Path, list[Path], dict[str, dict[str, str]], list[tuple[Path, str]]]:

@@ -30,6 +30,7 @@ from themekit.ingest.text import (
     parse_timestamp,
 )
 from themekit.util import limits
+from themekit.util.tables import UserTable, read_table
 from themekit.util.yamlfile import load_yaml
 from themekit.util.zipguard import ZipGuard, ZipLimitError
 
@@ -521,25 +522,9 @@ def _named_column(path: Path, columns: list[str], name: str, param: str, what: s
     return found
 
 
-def _table_frame(data: bytes, path: Path):
-    """The table as strings, the encoding of a CSV, its decoded text (``None`` for .xlsx) and decoding warnings."""
-    import pandas as pd
-
-    if path.suffix.lower() == ".xlsx":
-        try:
-            return pd.read_excel(io.BytesIO(data), dtype=str, engine="openpyxl"), None, None, []
-        except Exception as exc:  # openpyxl raises many kinds of error for a damaged workbook
-            raise TranscriptError(
-                path, f"could not be read as a table ({exc})", "Re-save it as CSV (UTF-8) or .xlsx"
-            ) from exc
-    source, encoding, notes = decode_bytes(data, path)
-    text = normalise_text(source)
-    try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False), encoding, source, notes
-    except ValueError as exc:  # pandas' ParserError and EmptyDataError
-        raise TranscriptError(
-            path, f"could not be read as a table ({exc})", "Re-save it as CSV (UTF-8) or .xlsx"
-        ) from exc
+def _table(data: bytes, path: Path) -> UserTable:
+    """The table of a transcript or survey file (CSV decoded and normalised as transcripts are, or .xlsx)."""
+    return read_table(path, data=data, normalise=True, error=TranscriptError)
 
 
 class TableReader:
@@ -551,9 +536,8 @@ class TableReader:
     def read(
         self, data: bytes, path: Path, *, labels: frozenset[str] = frozenset(), columns: TableColumns = TableColumns()
     ) -> RawTranscript:
-        frame, encoding, source, notes = _table_frame(data, path)
-        names = [str(c) for c in frame.columns]
-        frame.columns = names
+        table = _table(data, path)
+        names = table.columns
         if columns.text is not None:
             text_col: str | None = _named_column(path, names, columns.text, "text_column", "speech")
         else:
@@ -570,26 +554,23 @@ class TableReader:
         else:
             speaker_col = _find_column(names, _SPEAKER_COLUMNS)
         time_col = _find_column(names, _TIME_COLUMNS)
-        return RawTranscript(
-            _table_blocks(frame, names, text_col, speaker_col, time_col), encoding, warnings=notes, source_text=source
-        )
+        blocks = _table_blocks(table.records(), text_col, speaker_col, time_col)
+        return RawTranscript(blocks, table.encoding, warnings=table.notes, source_text=table.text)
 
 
 def _table_blocks(
-    frame, columns: list[str], text_col: str, speaker_col: str | None, time_col: str | None
+    records: list[tuple[int, dict[str, str]]], text_col: str, speaker_col: str | None, time_col: str | None
 ) -> list[Block]:
     """One block per row with speech; a blank speaker cell continues the previous speaker."""
-    frame = frame.fillna("")
     blocks: list[Block] = []
     speaker: str | None = None
-    for row in frame.itertuples(index=False):
-        record = dict(zip(columns, row))
-        if speaker_col and str(record[speaker_col]).strip():
-            speaker = str(record[speaker_col]).strip()
-        speech = normalise_text(str(record[text_col])).strip()
+    for _, record in records:
+        if speaker_col and record[speaker_col].strip():
+            speaker = record[speaker_col].strip()
+        speech = normalise_text(record[text_col]).strip()
         if not speech:
             continue
-        ts = parse_timestamp(str(record[time_col])) if time_col else None
+        ts = parse_timestamp(record[time_col]) if time_col else None
         paragraphs = [p.strip() for p in speech.split("\n") if p.strip()]
         blocks.append(Block(speaker=speaker, paragraphs=paragraphs, timestamp=ts))
     return blocks

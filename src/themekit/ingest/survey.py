@@ -19,7 +19,7 @@ from themekit.ingest.readers import (
     _TEXT_COLUMNS,
     _find_column,
     _named_column,
-    _table_frame,
+    _table,
 )
 from themekit.ingest.text import Block, build_turns, normalise_text
 from themekit.models import Corpus, Transcript
@@ -54,9 +54,8 @@ def read_responses(
             f"{path}: is {path.stat().st_size / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB limit. "
             "Split it, or raise the limit with max_file_bytes="
         )
-    frame, encoding, _, notes = _table_frame(path.read_bytes(), path)
-    names = [str(c) for c in frame.columns]
-    frame.columns = names
+    table = _table(path.read_bytes(), path)
+    encoding, notes, names = table.encoding, table.notes, table.columns
     unit_col = _named_column(path, names, unit_column, "unit_column", "response ids")
     text_col = (
         _named_column(path, names, text_column, "text_column", "answers")
@@ -70,8 +69,8 @@ def read_responses(
         )
     others = [c for c in names if c not in (unit_col, text_col)]
     transcripts, problems, seen = [], [], {}
-    for number, record in enumerate(frame.fillna("").to_dict(orient="records"), start=2):
-        uid, answer = str(record[unit_col]).strip(), normalise_text(str(record[text_col])).strip()
+    for number, record in table.records():
+        uid, answer = record[unit_col].strip(), normalise_text(record[text_col]).strip()
         if not answer:
             continue
         if not uid:
@@ -84,7 +83,7 @@ def read_responses(
         text, turns, _ = build_turns(
             [Block(RESPONDENT, [answer])], fallback_speaker=RESPONDENT, interviewer_labels=frozenset()
         )
-        attributes = {c.strip(): str(record[c]).strip() for c in others if str(record[c]).strip()}
+        attributes = {c.strip(): record[c].strip() for c in others if record[c].strip()}
         transcripts.append(
             Transcript(
                 id=uid,

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from themekit.errors import OptionError, ReviewSheetError
 from themekit.models import STATUSES
 from themekit.store.db import DECISIONS, Project
+from themekit.util.tables import read_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -311,31 +312,12 @@ def _read_sheet(
     fmt = path.suffix.lower()
     if not path.is_file():
         raise ReviewSheetError(f"{path}: no such review sheet. Check the path.")
-    if fmt == ".csv":
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise ReviewSheetError(
-                f"{path}: is not UTF-8 text. Save the sheet as CSV UTF-8 and import it again."
-            ) from None
-        records = list(csv.reader(io.StringIO(text)))
-    elif fmt == ".xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
-            raise ReviewSheetError(
-                f"{path}: cannot be read as an Excel workbook ({exc}). Save it again as .xlsx."
-            ) from exc
-        sheet = book["review"] if "review" in book.sheetnames else book.worksheets[0]
-        records = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        book.close()
-    else:
+    if fmt not in (".csv", ".xlsx"):
         raise ReviewSheetError(f"{path}: a review sheet is .xlsx or .csv.")
-    if not records:
+    table = read_table(path, preferred_sheet="review", error=_sheet_error)
+    if not table.header:
         raise ReviewSheetError(f"{path}: the sheet is empty. Import the sheet 'themekit review export' wrote.")
-    header = [h.strip().casefold() for h in records[0]]
+    header = [h.strip().casefold() for h in table.header]
     missing = [c for c in required if c not in header]
     if missing:
         raise ReviewSheetError(
@@ -343,10 +325,16 @@ def _read_sheet(
             "Import the sheet 'themekit review export' wrote, with its header row intact."
         )
     rows = []
-    for number, record in enumerate(records[1:], start=2):
+    for number, record in table.rows:
         cells = {name: (record[k].strip() if k < len(record) else "") for k, name in enumerate(header) if name}
         rows.append((number, cells))
     return rows
+
+
+def _sheet_error(path: Path, reason: str, fix: str, *, param: str | None = None) -> ReviewSheetError:
+    """What is raised for a review sheet that cannot be read."""
+    end = "" if not fix or fix.endswith((".", "!", "?")) else "."
+    return ReviewSheetError(f"{path}: {reason}. {fix}{end}" if fix else f"{path}: {reason}", param=param)
 
 
 def import_review(path: str | Path, project: Project, *, coder: str) -> ReviewImport:

@@ -1,0 +1,311 @@
+"""The one reader of the tables users hand in: CSV in any common encoding, or an .xlsx workbook.
+
+Transcripts as tables, ``participants.csv``, survey answers, gold and coder
+files and review sheets are all read by :func:`read_table`, so they decode,
+split, number their rows and refuse a damaged file the same way:
+
+- CSV is decoded as transcripts are (:func:`~themekit.util.decoding.decode_bytes`:
+  BOMs, UTF-16, UTF-8, Windows-1252, then a best guess) and split on ``,``,
+  ``;`` or tabs, whichever the header row uses most; a cell may be as long as
+  the file (Python's csv module stops at 131,072 characters unless told
+  otherwise). A row with text beyond the header's last column, or a quoted
+  cell never closed, is refused rather than read shifted.
+- .xlsx (and .xlsm) is read with openpyxl, read-only and values only (a
+  formula gives the value Excel last saved): the sheet named, else the
+  first one. Numbers read as Excel shows them (``3``, not ``3.0``), error
+  cells (``#N/A``) as empty.
+- Every row keeps its number as a spreadsheet shows it (the first row is 1),
+  so a message names the file's own row; a quoted cell spanning lines is one row.
+
+What cannot be read raises the error the caller gives (``error=``, built from
+the file, what is wrong and how to fix it), so each kind of file keeps its own
+error class.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple, Protocol
+
+from themekit.errors import ThemekitError, TranscriptError
+from themekit.util.decoding import decode_bytes, normalise_text
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["TABLE_FIX", "TableErrorFactory", "TableRow", "UserTable", "WORKBOOK_SUFFIXES", "read_table"]
+
+#: The fix every message about a table that cannot be read gives.
+TABLE_FIX = "Re-save it as CSV (UTF-8) or .xlsx"
+#: File endings read as Excel workbooks; everything else is read as CSV.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+#: The most a C long holds on every platform: the highest field size limit the csv module takes everywhere.
+_MAX_FIELD_LIMIT = 2**31 - 1
+
+
+class TableErrorFactory(Protocol):
+    """Builds the error to raise for a table that cannot be read: ``reason`` says what is wrong (it follows the
+    file's name), ``fix`` how to put it right ('' when ``reason`` says it); ``param`` names the parameter the
+    message names. :class:`~themekit.errors.TranscriptError` is one."""
+
+    def __call__(self, path: Path, reason: str, fix: str, *, param: str | None = None) -> Exception: ...
+
+
+def _plain_error(path: Path, reason: str, fix: str, *, param: str | None = None) -> Exception:
+    return ThemekitError(f"{path}: {reason}. {fix}" if fix else f"{path}: {reason}", param=param)
+
+
+class TableRow(NamedTuple):
+    """One row of a table: its number as a spreadsheet shows it (the first row is 1) and its cells as text."""
+
+    number: int
+    cells: list[str]
+
+    @property
+    def blank(self) -> bool:
+        """An empty line: no cells, or one empty cell (a row of several empty cells is a row, as pandas reads it)."""
+        return not self.cells or (len(self.cells) == 1 and not self.cells[0].strip())
+
+
+@dataclass
+class UserTable:
+    """A table as a user handed it in: the header row and every row below it (blank ones included), as text."""
+
+    path: Path
+    #: the header row's cells as written ([] for a file with no rows)
+    header: list[str]
+    #: every row below the header, in order, with its number in the file
+    rows: list[TableRow]
+    #: the encoding a CSV file was decoded from (``None`` for a workbook)
+    encoding: str | None = None
+    #: a CSV file's decoded text, before any normalisation (``None`` for a workbook)
+    text: str | None = None
+    #: how the file was decoded, where that was not clean Unicode
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def columns(self) -> list[str]:
+        """The header's names made unique as pandas makes them: an empty name is ``Unnamed: 3`` (its position),
+        a repeated one ``text.1``."""
+        names = [name if name != "" else f"Unnamed: {k}" for k, name in enumerate(self.header)]
+        counts: dict[str, int] = {}
+        for k, name in enumerate(names):
+            count = counts.get(name, 0)
+            while count > 0:
+                counts[name] = count + 1
+                name = f"{name}.{count}"
+                count = counts.get(name, 0)
+            names[k] = name
+            counts[name] = count + 1
+        return names
+
+    def records(self) -> list[tuple[int, dict[str, str]]]:
+        """(row number, {column: cell}) for every row that is not an empty line; short rows padded with ''."""
+        columns = self.columns
+        width = len(columns)
+        return [
+            (row.number, dict(zip(columns, row.cells + [""] * (width - len(row.cells)))))
+            for row in self.rows
+            if not row.blank
+        ]
+
+    def frame(self, *, row_column: str | None = None) -> pd.DataFrame:
+        """The rows that are not empty lines as a DataFrame of strings ('' for empty), columns as :attr:`columns`;
+        ``row_column`` adds each row's number in the file as the first column."""
+        import pandas as pd
+
+        records = self.records()
+        frame = pd.DataFrame([list(cells.values()) for _, cells in records], columns=self.columns, dtype=object)
+        if row_column is not None:
+            frame.insert(0, row_column, pd.Series([number for number, _ in records], dtype="int64"))
+        return frame
+
+
+def read_table(
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    preferred_sheet: str | None = None,
+    data: bytes | None = None,
+    normalise: bool = False,
+    error: TableErrorFactory = _plain_error,
+) -> UserTable:
+    """The table in a CSV or .xlsx file (see the module's notes).
+
+    ``sheet``: the workbook's sheet to read (refused for a CSV file); ``preferred_sheet``: a sheet read when the
+    workbook has it, else the first (``sheet`` wins). ``data``: the file's bytes, when the caller has read them
+    (``path`` then only names the file). ``normalise``: control characters dropped and Unicode composed (NFC) before
+    the CSV is split, as transcripts are (line breaks are read as ``\\n`` either way). ``error``: builds what is
+    raised when the file cannot be read.
+    """
+    path = Path(path)
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise error(path, "no such file", "Check the path") from None
+        except OSError as exc:
+            raise error(path, f"cannot be read ({exc.strerror})", "Check the file exists and is readable") from exc
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        return _read_workbook(data, path, sheet if sheet is not None else preferred_sheet, sheet is not None, error)
+    if sheet is not None:
+        raise error(path, "is not an .xlsx workbook, so it has no sheets; leave sheet= out", "", param="sheet")
+    try:
+        text, encoding, notes = decode_bytes(data, path)
+    except TranscriptError as exc:
+        raise error(path, exc.reason, TABLE_FIX) from None
+    records = _split_csv(normalise_text(text) if normalise else _universal_newlines(text), path, error)
+    return _table(path, records, encoding=encoding, text=text, notes=notes)
+
+
+def _table(path: Path, records: list[list[str]], **kwargs) -> UserTable:
+    """The table of ``records`` (the file's rows, in order): its header is the first row that is not an empty line."""
+    rows = [TableRow(number, cells) for number, cells in enumerate(records, start=1)]
+    first = next((k for k, row in enumerate(rows) if not row.blank), None)
+    if first is None:
+        return UserTable(path, [], [], **kwargs)
+    return UserTable(path, rows[first].cells, rows[first + 1 :], **kwargs)
+
+
+_FIELD_LIMIT_LOCK = threading.Lock()
+
+
+@contextmanager
+def _field_limit(chars: int) -> Iterator[None]:
+    """The csv module's field size limit raised to ``chars`` for the duration, then put back (one reader at a time:
+    the limit is the whole process's)."""
+    with _FIELD_LIMIT_LOCK:
+        before = csv.field_size_limit()
+        csv.field_size_limit(max(before, min(chars, _MAX_FIELD_LIMIT)))
+        try:
+            yield
+        finally:
+            csv.field_size_limit(before)
+
+
+class _Lines:
+    """The lines of a text for csv.reader, noting when they run out (a record read after that is a quoted cell
+    left open at the end of the file)."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = iter(io.StringIO(text, newline=""))
+        self.done = False
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            return next(self._lines)
+        except StopIteration:
+            self.done = True
+            raise
+
+
+def _universal_newlines(text: str) -> str:
+    """Line breaks as ``\n``, whether written ``\r\n`` (Windows) or ``\r``: as Python reads text files."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _split_csv(text: str, path: Path, error: TableErrorFactory) -> list[list[str]]:
+    """The rows of CSV text; a row with text beyond the header's columns, or a quoted cell never closed, is refused."""
+    records: list[list[str]] = []
+    width: int | None = None
+    with _field_limit(len(text) + 1):
+        delimiter = _delimiter(text)
+        lines = _Lines(text)
+        try:
+            for record in csv.reader(lines, delimiter=delimiter):
+                number = len(records) + 1
+                if lines.done:
+                    raise error(
+                        path, f"could not be read as CSV (a quoted cell on row {number} is never closed)", TABLE_FIX
+                    )
+                if width is None and record and (len(record) > 1 or record[0].strip()):
+                    width = len(record)  # the header row
+                elif width is not None and len(record) > width and any(c.strip() for c in record[width:]):
+                    raise error(
+                        path,
+                        f"could not be read as CSV (row {number} has {len(record)} cells, the header {width}: "
+                        f"a cell holding {_DELIMITER_NAMES[delimiter]} needs quotes)",
+                        TABLE_FIX,
+                    )
+                records.append(record[:width] if width is not None and len(record) > width else record)
+        except csv.Error as exc:
+            raise error(path, f"could not be read as CSV ({exc})", TABLE_FIX) from exc
+    return records
+
+
+_DELIMITER_NAMES = {",": "a comma", ";": "a semicolon", "\t": "a tab"}
+
+
+def _delimiter(text: str) -> str:
+    """The delimiter the header row uses most, outside quotes: ``,``, ``;`` or a tab (``,`` when it has none)."""
+    header = next(csv.reader(io.StringIO(text[:65536]), delimiter="\x00"), [""])
+    line = header[0] if header else ""
+    counts = dict.fromkeys(",;\t", 0)
+    quoted = False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _read_workbook(data: bytes, path: Path, sheet: str | None, required: bool, error: TableErrorFactory) -> UserTable:
+    """A workbook's sheet (``sheet``, refused when ``required`` and missing; else the first) as a table. A sheet's
+    rows are padded to its widest, so a header shorter than its rows gets unnamed columns, as pandas reads it."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+        try:
+            names = list(book.sheetnames)
+            missing = sheet is not None and sheet not in names and required
+            chosen = book[sheet] if sheet is not None and sheet in names else book.worksheets[0]
+            records = [] if missing else [_row_text(row) for row in chosen.iter_rows()]
+        finally:
+            book.close()
+    except Exception as exc:  # noqa: BLE001 - openpyxl, zipfile and lxml raise many kinds for a damaged file
+        raise error(
+            path,
+            f"cannot be read as an Excel workbook ({exc})",
+            "Open it in Excel and save it again as .xlsx, or save it as CSV (UTF-8)",
+        ) from exc
+    if missing:
+        raise error(
+            path,
+            f"has no sheet '{sheet}' (its sheets are: {', '.join(names)}); give one of them as sheet=",
+            "",
+            param="sheet",
+        )
+    while records and not records[-1]:
+        records.pop()  # rows below the data that Excel keeps only for their formatting
+    width = max((len(r) for r in records), default=0)
+    return _table(path, [r + [""] * (width - len(r)) for r in records])
+
+
+def _row_text(row) -> list[str]:
+    """A worksheet row as text, trailing empty cells dropped."""
+    cells = [_cell_text(cell) for cell in row]
+    while cells and cells[-1] == "":
+        cells.pop()
+    return cells
+
+
+def _cell_text(cell) -> str:
+    """A cell as Excel shows its value: '' for empty or an error (#N/A), a whole number without '.0'."""
+    value = cell.value
+    if value is None or getattr(cell, "data_type", None) == "e":
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
