@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from themekit.analysis.evaluate import Evaluation, Scope, evaluate_frames
+from themekit.analysis.evaluate import Evaluation, Scope, beside_second_coder, evaluate_frames
 from themekit.errors import OptionError
 from themekit.human.coderfile import WideLayout
 from themekit.human.gold import HumanCodings, transcript_name
@@ -66,12 +66,16 @@ def cross_validate(
     progress: Callable[[str, int, int], None] | None = None,
     layout: WideLayout | None = None,
     sheet: str | None = None,
+    second_coder: str | Path | None = None,
 ) -> CrossValidation:
     """Train on the human codings of all folds but one, code and score the held-out fold; every fold in turn.
 
     The run's settings (unit, methods, spaCy model, interviewer labels) are
     kept, the classifier is added to its methods, and no project store is
     used, so stored decisions cannot leak into the figures.
+
+    ``second_coder``: a second person's codings of the same interviews: the pooled held-out figures gain, per
+    code, the second coder's kappa beside the machine's (see :func:`themekit.analysis.evaluate.beside_second_coder`).
     """
     if not isinstance(run, RunRecord):
         run = read_run(run)
@@ -113,6 +117,11 @@ def cross_validate(
         transcripts=run.corpus,
     )
     pooled.overall["folds"] = len(groups)
+    if second_coder is not None:
+        pooled = beside_second_coder(
+            pooled, pd.concat(excerpts), pd.concat(segments), human, second_coder, run, min_support=min_support,
+            scope=scope,
+        )  # fmt: skip
     return CrossValidation(
         pooled, [_fold_entry(t, r, c) for t, r, c in summaries], _spread([(t, r) for t, r, _ in summaries])
     )

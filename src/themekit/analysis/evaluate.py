@@ -29,11 +29,13 @@ from themekit.models import Transcript
 from themekit.runs.folder import read_run
 from themekit.runs.record import RunRecord
 
-__all__ = ["SCOPES", "Evaluation", "Scope", "evaluate", "evaluate_frames"]
+__all__ = ["SCOPES", "TAKE_OVER_MARGIN", "Evaluation", "Scope", "beside_second_coder", "evaluate", "evaluate_frames"]
 
 Scope = Literal["transcript", "coded"]
 #: Which segments are scored: every participant segment of the transcripts a gold file names, or only those it touches.
 SCOPES: tuple[str, ...] = ("transcript", "coded")
+#: The machine can take a code over when its kappa with the coder is within this of the second coder's.
+TAKE_OVER_MARGIN = 0.1
 
 
 @dataclass
@@ -82,6 +84,7 @@ def evaluate(
     scope: Scope = "transcript",
     layout: WideLayout | None = None,
     sheet: str | None = None,
+    second_coder: str | Path | None = None,
 ) -> Evaluation:
     """Score a run (a :class:`~themekit.Run` or a run folder) against a gold file.
 
@@ -96,6 +99,9 @@ def evaluate(
     and wide (one row per unit, several code columns: ``layout``, see :mod:`themekit.human.coderfile`); rows that
     cannot be placed are left out and listed in ``overall["skipped"]``, and
     ``strict=True`` refuses the file instead.
+
+    ``second_coder``: a second person's codings of the same interviews (same formats): per code, the machine's
+    kappa with the coder is set beside the two coders' own (see :func:`beside_second_coder`).
     """
     if not isinstance(run, RunRecord):
         run = read_run(run)
@@ -137,7 +143,82 @@ def evaluate(
             }
         except GoldError:
             result.overall["unseen"] = None  # no transcript the classifier did not learn from is in the gold file
+    if second_coder is not None:
+        result = beside_second_coder(
+            result, excerpts, segments, human, second_coder, run, min_support=min_support, scope=scope
+        )
     return _warn_if_trained_on(result, run.settings, human.sha256)
+
+
+def beside_second_coder(
+    result: Evaluation,
+    excerpts: pd.DataFrame,
+    segments: pd.DataFrame,
+    human: HumanCodings,
+    second_coder: str | Path,
+    run: RunRecord,
+    *,
+    min_support: int = 5,
+    scope: Scope = "transcript",
+) -> Evaluation:
+    """Can the machine take a code over? Per code, the machine's kappa with the coder beside the second coder's
+    kappa with the same coder, both on the interviews both people coded.
+
+    ``result`` (the machine against the coder, from :func:`evaluate` or cross-validation's pooled figures) gains
+    per code ``second_coder_kappa``, ``machine_kappa_both`` (the machine on those same interviews) and
+    ``takes_over`` (the machine within ``TAKE_OVER_MARGIN`` of the second coder, and the code coded by the
+    coder at least ``min_support`` times there); ``overall["second_coder"]`` gives the file, the interviews, the
+    macro kappas and the codes the machine could take over."""
+    second = HumanCodings.from_file(second_coder)
+    mapped = map_gold(
+        second.source,
+        segments,
+        CodeNames(run.codebook),
+        frame=second.rows,
+        turns=run.corpus.turns,
+        transcripts=run.corpus,
+    )
+    both = sorted(set(result.overall["transcripts"]) & set(mapped.codings["transcript"].astype(str)))
+    if not both:
+        raise GoldError(
+            second.source,
+            ["no interview is coded in both files: give the second coder's codings of the same transcripts"],
+        )
+    in_both = segments["transcript"].astype(str).isin(both)
+    common = dict(min_support=min_support, turns=run.corpus.turns, scope=scope, transcripts=run.corpus)
+    frame = human.of_transcripts(both)
+    theirs = mapped.codings[mapped.codings["code"] != ""]
+    second_result = evaluate_frames(theirs, segments[in_both], human.source, run.codebook, frame=frame, **common)
+    machine = evaluate_frames(
+        excerpts[excerpts["transcript"].astype(str).isin(both)],
+        segments[in_both],
+        human.source,
+        run.codebook,
+        frame=frame,
+        **common,
+    )
+    per_code = result.per_code.copy()
+    second_kappa = second_result.per_code.set_index("code")["kappa"]
+    machine_kappa = machine.per_code.set_index("code")["kappa"]
+    support = machine.per_code.set_index("code")["support"]
+    per_code["second_coder_kappa"] = per_code["code"].map(second_kappa)
+    per_code["machine_kappa_both"] = per_code["code"].map(machine_kappa)
+    per_code["takes_over"] = (
+        (per_code["machine_kappa_both"] >= per_code["second_coder_kappa"] - TAKE_OVER_MARGIN)
+        & (per_code["code"].map(support) >= min_support)
+    ).astype(bool)
+    eligible = per_code[per_code["code"].map(support) >= min_support]
+    overall = dict(result.overall)
+    overall["second_coder"] = {
+        "file": str(second.source),
+        "transcripts": both,
+        "skipped": mapped.skipped,
+        "macro_kappa_second_coder": round(float(eligible["second_coder_kappa"].mean()), 4) if len(eligible) else None,
+        "macro_kappa_machine": round(float(eligible["machine_kappa_both"].mean()), 4) if len(eligible) else None,
+        "takes_over": sorted(per_code.loc[per_code["takes_over"], "code"]),
+        "margin": TAKE_OVER_MARGIN,
+    }
+    return Evaluation(per_code, overall, result.errors)
 
 
 def _learned_from(run: RunRecord, result: Evaluation) -> list[str]:
