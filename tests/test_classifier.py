@@ -163,11 +163,11 @@ def test_classifier_code_threshold_keeps_a_code_near_its_human_prevalence():
     from themekit.coding.classifier import _code_threshold
 
     # 10 positives among 100, 8 of them scored 0.6 and 2 scored 0.25 among 20 negatives: the cut-off that finds all
-    # ten (0.25) would give the code to 30 segments; at most 1.5 times the coder's 10 are allowed
+    # ten (0.25) would give the code to 30 segments; at most 1.75 times the coder's 10 are allowed
     y = np.array([1] * 10 + [0] * 90)
     p = np.concatenate([np.full(8, 0.6), np.full(2, 0.25), np.full(18, 0.25), np.full(72, 0.05)])
     cut = _code_threshold(y, p, shared=0.2)
-    assert (p >= cut).sum() <= 15
+    assert (p >= cut).sum() <= 17
     assert (p[y == 1] >= cut).sum() == 8
     # a code with fewer than 10 positives takes the shared cut-off, raised only as far as the ratio needs
     few = np.array([1] * 4 + [0] * 96)

@@ -86,7 +86,7 @@ CODE_THRESHOLD_GRID = tuple(round(0.05 * k, 2) for k in range(2, 19))
 OWN_THRESHOLD_POSITIVES = 10
 #: A code's threshold may not give it more than this many times as many held-out segments as the coder gave it:
 #: a code given to far more talk than the coder gave it is what a researcher sees first.
-MAX_PREVALENCE_RATIO = 1.5
+MAX_PREVALENCE_RATIO = 1.75
 
 
 class ClassifierCoder:
