@@ -240,7 +240,7 @@ def test_docs_double_coding_walk_through_runs_as_written(docs_project):
         output = _run(command).output
         if command[1:3] == ["review", "export"]:
             coder = command[command.index("--coder") + 1]
-            sheet = command[command.index("--to") + 1]
+            sheet = command[command.index("--out") + 1]
             _fill(sheet, "decision", "accept" if coder == "alex" else (lambda n: "reject" if n % 2 == 0 else "accept"))
         if command[1] == "agree":
             assert "alex" in output and "sam" in output, output

@@ -1,4 +1,4 @@
-"""The ``themekit`` application: its command groups, consoles, shared options, errors and progress bar.
+"""The ``themekit`` application: its command groups, consoles, errors and progress bar (shared options: ``cli.options``).
 
 User mistakes surface as :class:`~themekit.errors.ThemekitError`; they are
 printed as one message on stderr, ``Error [E201]: …``, with exit code 1,
