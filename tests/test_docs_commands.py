@@ -43,12 +43,12 @@ RUN_BY = {
     **{
         command: "test_docs_commands.py::test_docs_double_coding_walk_through_runs_as_written"
         for command in [
-            "themekit review export runs/r1 --to alex.xlsx --coder alex --blind",
-            "themekit review export runs/r1 --to sam.xlsx --coder sam --blind",
+            "themekit review export runs/r1 --out alex.xlsx --coder alex --blind",
+            "themekit review export runs/r1 --out sam.xlsx --coder sam --blind",
             "themekit review import alex.xlsx --coder alex",
             "themekit review import sam.xlsx --coder sam",
             "themekit agree --project .themekit/project.db",
-            "themekit review reconcile --to reconcile.xlsx",
+            "themekit review reconcile --out reconcile.xlsx",
             "themekit review import reconcile.xlsx --coder kim",
         ]
     },
@@ -154,7 +154,7 @@ def test_docs_every_command_shown_is_a_valid_command_line():
 def test_docs_parse_refuses_what_themekit_refuses():
     assert parse(["themekit", "review", "status", "--run", "runs/r1"]) == ("themekit", "review", "status")
     for wrong in (
-        ["themekit", "code", "t/", "--codebook", "cb.yaml", "--out", "r", "--unit", "sentences"],
+        ["themekit", "code", "t/", "--codebook", "cb.yaml", "--out", "r", "--min-score", "2"],
         ["themekit", "review", "exprot", "runs/r1"],
         ["themekit", "review", "export", "runs/r1", "--blindly"],
         ["themekit", "codebook", "merge", "cb.yaml"],
@@ -240,7 +240,7 @@ def test_docs_double_coding_walk_through_runs_as_written(docs_project):
         output = _run(command).output
         if command[1:3] == ["review", "export"]:
             coder = command[command.index("--coder") + 1]
-            sheet = command[command.index("--to") + 1]
+            sheet = command[command.index("--out") + 1]
             _fill(sheet, "decision", "accept" if coder == "alex" else (lambda n: "reject" if n % 2 == 0 else "accept"))
         if command[1] == "agree":
             assert "alex" in output and "sam" in output, output

@@ -117,7 +117,9 @@ def test_frames_matrix_groups_by_attribute_and_joins(tiny_run):
     assert joined.loc["P01", "works_alone"] == "yes" and joined.loc["P01", "loneliness"] == 2
     with pytest.raises(ThemekitError, match=r"no case attribute 'age'.*works_alone, team_size"):
         tiny_run.matrix(by="age")
-    with pytest.raises(ThemekitError, match="choose 'segments' or 'present'"):
+    with pytest.raises(
+        ThemekitError, match=r"unknown matrix values 'words' \(values=\); choose from: segments, present"
+    ):
         tiny_run.matrix(values="words")
 
 

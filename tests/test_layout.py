@@ -57,7 +57,9 @@ def test_layout_no_function_is_over_55_statements():
 def test_layout_top_level_keeps_only_the_public_face_and_plain_data():
     # everything else sits in a package whose name says its layer (nlp/, runs/, human/, pipeline/, review/ ...)
     loose = sorted(p.name for p in PACKAGE.glob("*.py"))
-    assert loose == ["__init__.py", "__main__.py", "_version.py", "api.py", "config.py", "errors.py", "models.py"]
+    assert loose == ["__init__.py", "__main__.py", "_version.py", "api.py", "errors.py", "models.py"]
+    # settings and coding options: one package at the config layer
+    assert sorted(p.name for p in (PACKAGE / "config").glob("*.py")) == ["__init__.py", "options.py", "settings.py"]
 
 
 def test_layout_one_class_per_name():

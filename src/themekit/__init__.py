@@ -58,6 +58,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     ".export": ("export_quote_docx", "export_report", "export_xlsx", "summary_markdown", "write_run"),
     ".ingest": ("read_corpus", "read_transcript"),
     ".models": ("Coding", "Corpus", "Segment", "Transcript", "Turn"),
+    ".config.options": ("CodingOptions",),
     ".refi": ("export_qdc", "export_qdpx", "import_qdc", "import_qdpx"),
     ".runs.record": ("EXCERPT_COLUMNS",),
 }

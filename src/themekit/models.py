@@ -10,7 +10,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,6 +22,7 @@ __all__ = [
     "ROLES",
     "STATUSES",
     "TURN_COLUMNS",
+    "UNITS",
     "Coding",
     "Corpus",
     "Method",
@@ -31,6 +32,7 @@ __all__ = [
     "Status",
     "Transcript",
     "Turn",
+    "Unit",
     "attributes_frame",
     "categorical",
     "role_categories",
@@ -40,6 +42,8 @@ __all__ = [
 Role = Literal["interviewer", "participant"]
 Status = Literal["suggested", "accepted", "rejected", "human"]
 Method = Literal["rule", "semantic", "classifier", "human"]
+#: What a segment is: a sentence, a speaker's turn, a paragraph of one, or a passage of sentences on one topic.
+Unit = Literal["sentence", "turn", "paragraph", "passage"]
 
 #: The speaker roles, in the order of the ``role`` categories.
 ROLES: tuple[Role, ...] = ("interviewer", "participant")
@@ -49,6 +53,8 @@ STATUSES: tuple[Status, ...] = ("suggested", "accepted", "rejected", "human")
 REVIEWED: frozenset[Status] = frozenset({"accepted", "rejected", "human"})
 #: The coding methods, in the order they run.
 METHODS: tuple[Method, ...] = ("rule", "semantic", "classifier", "human")
+#: The coding units, as ``unit=`` and ``--unit`` name them.
+UNITS: tuple[Unit, ...] = get_args(Unit)
 #: Columns of ``corpus.turns``, in order.
 TURN_COLUMNS = ("transcript", "turn", "speaker", "role", "start", "end", "timestamp", "words", "text")
 #: The group of cases with no value for an attribute that a table groups by.

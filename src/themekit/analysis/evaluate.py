@@ -22,18 +22,18 @@ import numpy as np
 import pandas as pd
 
 from themekit.codebook import Codebook
-from themekit.errors import GoldError, OptionError
+from themekit.config.options import SCOPES
+from themekit.errors import GoldError
 from themekit.human.coderfile import WideLayout
 from themekit.human.gold import CodeNames, HumanCodings, map_gold
 from themekit.models import Transcript
 from themekit.runs.folder import read_run
 from themekit.runs.record import RunRecord
+from themekit.util.choices import check_choice
 
 __all__ = ["SCOPES", "TAKE_OVER_MARGIN", "Evaluation", "Scope", "beside_second_coder", "evaluate", "evaluate_frames"]
 
 Scope = Literal["transcript", "coded"]
-#: Which segments are scored: every participant segment of the transcripts a gold file names, or only those it touches.
-SCOPES: tuple[str, ...] = ("transcript", "coded")
 #: The machine can take a code over when its kappa with the coder is within this of the second coder's.
 TAKE_OVER_MARGIN = 0.1
 
@@ -285,8 +285,7 @@ def evaluate_frames(
     if gold.empty:
         reason = "it has no rows" if not mapped.skipped else f"none of its {len(mapped.skipped)} rows could be placed"
         raise GoldError(gold_path, [f"nothing to score: {reason}", *mapped.skipped])
-    if scope not in SCOPES:
-        raise OptionError(f"unknown scope {scope!r} (scope=); choose from: {', '.join(SCOPES)}", param="scope")
+    check_choice(scope, SCOPES, what="scope", param="scope")
     covered_keys = _scored_segments(gold, segments, scope)
     truth: dict[tuple[str, int], set[str]] = {k: set() for k in covered_keys}
     for tid, seg, code in gold.itertuples(index=False):

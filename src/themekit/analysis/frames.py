@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 from themekit.errors import OptionError
 from themekit.models import ATTRIBUTE_MISSING, attributes_frame
+from themekit.util.choices import check_choice
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,8 +73,7 @@ def framework_matrix(
     """
     import pandas as pd
 
-    if values not in ("segments", "present"):
-        raise OptionError(f"unknown matrix values {values!r}; choose 'segments' or 'present'.", param="values")
+    check_choice(values, ("segments", "present"), what="matrix values", param="values")
     import numpy as np
 
     codes = [c.id for c in run.codebook]
@@ -128,8 +128,7 @@ def cooccurrence(run: RunRecord, *, by: Literal["segment", "participant"] = "seg
     import numpy as np
     import pandas as pd
 
-    if by not in ("segment", "participant"):
-        raise OptionError(f"unknown co-occurrence unit {by!r}; choose 'segment' or 'participant'.", param="by")
+    check_choice(by, ("segment", "participant"), what="co-occurrence unit", param="by")
     codes = [c.id for c in run.codebook]
     position = {code: i for i, code in enumerate(codes)}
     units: dict[tuple, set[int]] = {}

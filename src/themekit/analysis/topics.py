@@ -25,7 +25,7 @@ import itertools
 import math
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,10 +37,11 @@ import yaml
 from themekit.analysis.summarize import trim_quote
 from themekit.codebook import Codebook
 from themekit.coding.semantic import references
+from themekit.config import Settings, load_settings
+from themekit.config.options import CodingOptions, coding_options, with_option_keywords
 from themekit.errors import OptionError, OutputError, TooFewSegmentsError
 from themekit.models import Corpus, Segment
 from themekit.nlp.embed import (
-    DEFAULT_CACHE_DIR,
     EmbeddingCache,
     ReportingEmbedder,
     SentenceTransformerEmbedder,
@@ -475,6 +476,7 @@ def auto_min_size(n: int) -> int:
     return max(3, min(5, n // 20), n // 100)
 
 
+@with_option_keywords
 def suggest_topics(
     corpus: Corpus | str | Path,
     codebook: Codebook | str | Path,
@@ -483,22 +485,20 @@ def suggest_topics(
     n_topics: int | None = None,
     min_topic_size: int | None = None,
     examples: int = 5,
-    methods: str | Sequence[str] | None = None,
-    unit: str = "sentence",
-    min_words: int = 5,
-    embedding_model: str | Path | None = None,
-    embedding_sha256: str | None = None,
-    cache_dir: str | Path | None = DEFAULT_CACHE_DIR,
-    gold: str | Path | None = None,
     seed: int = 0,
     min_coherence: float = MIN_COHERENCE,
+    options: CodingOptions | None = None,
+    gold: str | Path | None = None,
+    project: Any = None,
+    config: Settings | str | Path | None = None,
     progress: ProgressCallback | None = None,
-    **code_options: Any,
+    **option_values: Any,
 ) -> Suggestions:
     """Draft codes for what ``codebook`` misses in ``corpus``.
 
-    The corpus is coded with ``methods`` (default: as ``themekit code``), then
-    the participant segments left uncoded (every segment with
+    The corpus is coded as :func:`themekit.code` codes it, with ``options`` or the coding options given by name
+    (``methods=``, ``unit=``, ...; default: as ``themekit code``), but without a project's decisions unless
+    ``project`` is given; then the participant segments left uncoded (every segment with
     ``all_segments=True``) are clustered by BERTopic into ``n_topics`` topics
     (default: chosen from the corpus size); segments of fewer than
     :data:`MIN_CONTENT_WORDS` content words are small talk and not clustered;
@@ -511,40 +511,30 @@ def suggest_topics(
         raise OptionError("examples= must be at least 1.", param="examples")
     if n_topics is not None and n_topics < 1:
         raise OptionError("the number of topics (n_topics=) must be at least 1.", param="n_topics")
+    config = config if isinstance(config, Settings) else load_settings(config)
+    options = coding_options(options, **option_values).with_settings(config)
     if progress is None and in_notebook():
         bars = TqdmProgress()  # in Jupyter: live bars, gone when done
         try:
             return suggest_topics(corpus, codebook, all_segments=all_segments, n_topics=n_topics, min_topic_size=min_topic_size,
-                                  examples=examples, methods=methods, unit=unit, min_words=min_words, embedding_model=embedding_model,
-                                  embedding_sha256=embedding_sha256, cache_dir=cache_dir, gold=gold, seed=seed, min_coherence=min_coherence, progress=bars,
-                                  **code_options)  # fmt: skip
+                                  examples=examples, seed=seed, min_coherence=min_coherence, options=options, gold=gold,
+                                  project=project, config=config, progress=bars)  # fmt: skip
         finally:
             bars.close()
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    code_options.setdefault("project", None)  # suggestions read the machine's codings, not a project's decisions
-    run = code(
-        corpus,
-        codebook,
-        methods=methods,
-        unit=unit,
-        min_words=min_words,
-        embedding_model=embedding_model,  # type: ignore[arg-type]
-        embedding_sha256=embedding_sha256,
-        cache_dir=cache_dir,
-        gold=gold,
-        progress=progress,
-        **code_options,
-    )
+    # suggestions read the machine's codings, not a project's decisions (unless one is given)
+    run = code(corpus, codebook, options=options, gold=gold, project=project, config=config, progress=progress)
     codebook = run.codebook
     timings["code"] = time.perf_counter() - started
     coded, pool, small_talk = _clustering_pool(run, all_segments=all_segments)
 
     started = time.perf_counter()
-    embedder = resolve_embedder(embedding_model, embedding_sha256, tuple(s.text for s in run.units))
+    embedding = options.embedding
+    embedder = resolve_embedder(embedding.model, embedding.sha256, tuple(s.text for s in run.units))
     if progress is not None:
         embedder = ReportingEmbedder(embedder, progress)
-    cache = EmbeddingCache(cache_dir, embedder.identity) if cache_dir else None
+    cache = EmbeddingCache(embedding.cache_dir, embedder.identity) if embedding.cache_dir else None
     vectors = embed_texts([s.text for s in pool], embedder, cache)
     refs = [r for c in codebook for r in references(c)]
     ref_vectors = embed_texts([r.text for r in refs], embedder, cache) if refs else np.zeros((0, vectors.shape[1]))
@@ -565,7 +555,7 @@ def suggest_topics(
                               min_coherence=min_coherence, embed=lambda terms: embed_texts(terms, embedder, cache))  # fmt: skip
     settings = {
         "methods": list(run.settings["methods"]),
-        "unit": unit,
+        "unit": options.segment.unit,
         "topics": k,
         "min_topic_size": min_size,
         "examples": examples,

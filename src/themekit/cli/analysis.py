@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 
 from themekit.cli.app import _Progress, _user_errors, app, as_flags, err, out
+from themekit.cli.options import QuietOption, gold_option, out_option
+from themekit.config.options import SCOPES
 
 
 def _layout(unit_column: str | None, code_columns: str | None, text_column: str | None):
@@ -43,16 +45,12 @@ def evaluate_cmd(
     run_dir: Annotated[Path, typer.Argument(help="Run folder written by 'themekit code'.")],
     gold: Annotated[
         Path,
-        typer.Option(
-            "--gold",
-            "-g",
-            help="Human codings: transcript, code, and char_start/char_end, source_start/source_end, segment or the quoted text.",
+        gold_option(
+            "Human codings: transcript, code, and char_start/char_end, source_start/source_end, segment or the quoted text."
         ),
     ],
     min_support: Annotated[int, typer.Option(help="Codes with fewer gold segments are left out of macro figures.")] = 5,
-    out_file: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Where to write evaluation.json (default: in the run folder).")
-    ] = None,
+    out_file: Annotated[Path | None, out_option("Where to write evaluation.json (default: in the run folder).")] = None,
     show_errors: Annotated[int, typer.Option(help="How many misses and false alarms to list.")] = 10,
     strict: Annotated[
         bool,
@@ -61,8 +59,9 @@ def evaluate_cmd(
         ),
     ] = False,
     scope: Annotated[
-        Literal["transcript", "coded"],
+        str,
         typer.Option(
+            metavar=f"<{'|'.join(SCOPES)}>",
             help="transcript: every participant segment of the transcripts the gold file names (uncoded = no code); coded: only segments it touches.",
         ),
     ] = "transcript",
@@ -78,7 +77,7 @@ def evaluate_cmd(
     code_columns: CodeColumns = None,
     text_column: TextColumn = None,
     sheet: Sheet = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Compare a run with human codings: precision, recall, F1 and Cohen's kappa per code."""
     from rich.table import Table
@@ -164,7 +163,8 @@ def evaluate_cmd(
         out.print(
             f"[dim]{err_row.kind}[/] {escape(err_row.code)} {escape(err_row.transcript)}#{err_row.segment}: {escape(err_row.text[:120])}"
         )
-    out.print(f"Written: {escape(str(written))}")
+    if not quiet:
+        out.print(f"Written: {escape(str(written))}")
 
 
 @app.command("agree")
@@ -217,8 +217,9 @@ def agree_cmd(
             help="Refuse the files instead of warning (no rows, few or no shared units, id case clashes, mixed locations).",
         ),
     ] = False,
-    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write agreement.json here.")] = None,
+    out_file: Annotated[Path | None, out_option("Write agreement.json here.")] = None,
     show_disagreements: Annotated[int, typer.Option(help="How many disagreements to list.")] = 10,
+    quiet: QuietOption = False,
 ) -> None:
     """Agreement between coders: percent agreement, Cohen's kappa (two coders), Krippendorff's alpha."""
     from themekit.analysis.agree import agree, agree_project
@@ -250,7 +251,7 @@ def agree_cmd(
             )
         written = result.save(out_file) if out_file else None
     _print_agreement(result, show_disagreements)
-    if written:
+    if written and not quiet:
         out.print(f"Written: {escape(str(written))}")
 
 

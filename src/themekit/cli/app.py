@@ -1,4 +1,4 @@
-"""The ``themekit`` application: its command groups, consoles, shared options, errors and progress bar.
+"""The ``themekit`` application: its command groups, consoles, errors and progress bar (shared options: ``cli.options``).
 
 User mistakes surface as :class:`~themekit.errors.ThemekitError`; they are
 printed as one message on stderr, ``Error [E201]: …``, with exit code 1,
@@ -14,8 +14,7 @@ import threading
 import traceback
 from collections.abc import Iterable
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Annotated, Literal, get_args
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -45,39 +44,6 @@ review_app = typer.Typer(
     help="Human review of suggested codings: sheets out, decisions back into the project.", no_args_is_help=True
 )
 app.add_typer(review_app, name="review")
-
-ProjectOption = Annotated[
-    Path, typer.Option("--project", help="Project store: runs, codebook versions and human decisions.")
-]
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", help="Settings file (default: themekit.yaml in the working folder, if any)."),
-]
-
-#: Options with a fixed vocabulary, as ``--help`` lists them and as they are checked before any work. Kept here so
-#: the CLI starts without importing spaCy; tests check each matches the library's own list.
-Unit = Literal["sentence", "turn", "paragraph", "passage"]
-EngineName = Literal["local", "dask"]
-ReportFormat = Literal["docx", "html", "md"]
-UNITS, ENGINES, REPORT_FORMATS = get_args(Unit), get_args(EngineName), get_args(ReportFormat)
-METHODS = ("rule", "semantic", "classifier")
-METHOD_ALIASES = {"rules": "rule", "embedding": "semantic", "embeddings": "semantic", "classifiers": "classifier"}
-
-
-def _check_methods(value: str | None) -> str | None:
-    """``--method``: comma-separated method names or their aliases, checked before any work."""
-    if value is None:
-        return None
-    names = [m.strip().lower() for m in value.split(",") if m.strip()]
-    unknown = [m for m in names if m not in METHODS and m not in METHOD_ALIASES]
-    if unknown or not names:
-        aliases = ", ".join(f"{a} = {n}" for a, n in METHOD_ALIASES.items())
-        raise typer.BadParameter(
-            f"unknown coding method {', '.join(map(repr, unknown)) or '(none)'}; choose from: {', '.join(METHODS)} "
-            f"(comma-separated; aliases: {aliases})"
-        )
-    return ",".join(names)
-
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)

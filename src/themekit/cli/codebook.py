@@ -10,21 +10,25 @@ from rich.markup import escape
 from rich.tree import Tree
 
 from themekit.cli.app import _user_errors, codebook_app, err, out
+from themekit.cli.options import QuietOption, out_option
 from themekit.errors import OptionError
 
 
 @codebook_app.command("validate")
-def codebook_validate(file: Annotated[Path, typer.Argument(help="Codebook YAML file.")]) -> None:
+def codebook_validate_cmd(
+    file: Annotated[Path, typer.Argument(help="Codebook YAML file.")], quiet: QuietOption = False
+) -> None:
     """Check a codebook and list every problem at once, with YAML paths and lines."""
     from themekit.codebook import Codebook
 
     with _user_errors():
         cb = Codebook.load(file)
-    out.print(f"{escape(str(file))}: valid — {cb.name} {cb.version}, {len(cb.themes)} themes, {len(cb)} codes.")
+    if not quiet:
+        out.print(f"{escape(str(file))}: valid — {cb.name} {cb.version}, {len(cb.themes)} themes, {len(cb)} codes.")
 
 
 @codebook_app.command("merge")
-def codebook_merge(
+def codebook_merge_cmd(
     file: Annotated[Path, typer.Argument(help="Codebook YAML file to add the drafts to.")],
     suggestions: Annotated[Path, typer.Argument(help="suggestions.yaml written by 'themekit suggest'.")],
     pick: Annotated[str, typer.Option("--pick", help="Draft ids to add, comma-separated.")],
@@ -32,9 +36,8 @@ def codebook_merge(
     theme_label: Annotated[
         str | None, typer.Option(help="Label for a new theme, when --theme names one that does not exist.")
     ] = None,
-    out_file: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write the merged codebook here (default: update FILE).")
-    ] = None,
+    out_file: Annotated[Path | None, out_option("Write the merged codebook here (default: update FILE).")] = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Add picked draft codes to a theme; bump the minor version and write a changelog entry."""
     from themekit.codebook.edit import merge_drafts
@@ -48,6 +51,8 @@ def codebook_merge(
             theme_label=theme_label,
             out=out_file,
         )
+    if quiet:
+        return
     created = " (new theme)" if result.new_theme else ""
     out.print(
         f"Added {', '.join(result.added)} under {escape(result.theme)}{created}; version {result.old_version} → "
@@ -84,6 +89,7 @@ def codebook_bump_cmd(
     ] = False,
     minor: Annotated[bool, typer.Option("--minor", help="Bump the minor version (codes added or refined).")] = False,
     patch: Annotated[bool, typer.Option("--patch", help="Bump the patch version (wording fixes).")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Bump the codebook's version and add a changelog entry (comments and layout are kept)."""
     from themekit.codebook.edit import bump_codebook
@@ -92,13 +98,14 @@ def codebook_bump_cmd(
         if sum((major, minor, patch)) != 1:
             raise OptionError("say which part to bump: exactly one of --major, --minor or --patch.")
         result = bump_codebook(file, "major" if major else "minor" if minor else "patch", message)
-    out.print(
-        f"{escape(str(result.path))}: version {result.old_version} → {result.new_version} — {escape(result.note)}"
-    )
+    if not quiet:
+        out.print(
+            f"{escape(str(result.path))}: version {result.old_version} → {result.new_version} — {escape(result.note)}"
+        )
 
 
 @codebook_app.command("show")
-def codebook_show(file: Annotated[Path, typer.Argument(help="Codebook YAML file.")]) -> None:
+def codebook_show_cmd(file: Annotated[Path, typer.Argument(help="Codebook YAML file.")]) -> None:
     """Print the codebook's themes and codes as a tree."""
     from themekit.codebook import Codebook
 
@@ -120,15 +127,17 @@ def codebook_show(file: Annotated[Path, typer.Argument(help="Codebook YAML file.
 @codebook_app.command("import")
 def codebook_import_cmd(
     file: Annotated[Path, typer.Argument(help="REFI-QDA codebook (.qdc) from NVivo, ATLAS.ti, MAXQDA or QualCoder.")],
-    out_file: Annotated[Path, typer.Option("--out", "-o", help="Codebook YAML file to write.")],
+    out_file: Annotated[Path, out_option("Codebook YAML file to write.")],
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Turn a REFI-QDA codebook (.qdc) into a themekit codebook."""
     from themekit.refi import NO_DESCRIPTION, import_qdc
 
     with _user_errors():
         cb = import_qdc(file, out_file, force=force)
-    out.print(f"Written: {escape(str(out_file))} — {len(cb.themes)} themes, {len(cb)} codes (checked: valid).")
+    if not quiet:
+        out.print(f"Written: {escape(str(out_file))} — {len(cb.themes)} themes, {len(cb)} codes (checked: valid).")
     undescribed = sum(1 for c in cb if c.spec.definition == NO_DESCRIPTION)
     if undescribed:
         err.print(

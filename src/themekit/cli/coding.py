@@ -8,73 +8,55 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from themekit.cli.app import (
+from themekit.cli.app import _Progress, _user_errors, app, as_flags, err
+from themekit.cli.options import (
+    DEFAULT_CACHE_DIR,
+    DEFAULT_PROJECT,
+    CacheDirOption,
+    CodebookOption,
     ConfigOption,
-    EngineName,
+    EmbeddingModelOption,
+    EmbeddingSha256Option,
+    EngineOption,
+    InterviewerLabelOption,
+    MethodOption,
+    NoCacheOption,
     ProjectOption,
-    Unit,
-    _check_methods,
-    _Progress,
-    _user_errors,
-    app,
-    as_flags,
-    err,
+    QuietOption,
+    SpacyModelOption,
+    SpeakerColumnOption,
+    TextColumnOption,
+    TranscriptsArgument,
+    UnitOption,
+    coding_options,
+    gold_option,
+    out_option,
 )
 from themekit.util.limits import MAX_FILE_BYTES, MB
 
 
 @app.command("code")
 def code_cmd(
-    transcripts: Annotated[Path, typer.Argument(help="Folder of transcripts (or one transcript file).")],
-    codebook: Annotated[Path, typer.Option("--codebook", "-c", help="Codebook YAML file.")],
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Run folder to create.")],
-    unit: Annotated[Unit, typer.Option(case_sensitive=False, help="Coding unit.")] = "sentence",
-    method: Annotated[
-        str | None,
-        typer.Option(
-            callback=_check_methods,
-            metavar="METHOD,...",
-            help="Coding methods, comma-separated: rule, semantic, classifier; aliases rules, embedding(s), classifiers "
-            "(default: rule and semantic, and classifier when there are human codings).",
-        ),
-    ] = None,
-    interviewer_label: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--interviewer-label", help="Speaker label of the interviewer (repeatable; replaces the defaults)."
-        ),
-    ] = None,
-    spacy_model: Annotated[
-        str, typer.Option(help="'blank' (default, no model needed) or an installed spaCy model.")
-    ] = "blank",
-    gold: Annotated[
-        Path | None,
-        typer.Option("--gold", help="Human codings for the classifier (default: gold.csv beside the transcripts)."),
-    ] = None,
-    text_column: Annotated[
-        str | None,
-        typer.Option(
-            help="Speech column of table transcripts (default: text, words, utterance, content, transcript, speech...)."
-        ),
-    ] = None,
-    speaker_column: Annotated[
-        str | None, typer.Option(help="Speaker column of table transcripts (default: speaker, name, who...).")
-    ] = None,
+    transcripts: TranscriptsArgument,
+    codebook: CodebookOption,
+    out_dir: Annotated[Path, out_option("Run folder to create.")],
+    unit: UnitOption = "sentence",
+    method: MethodOption = None,
+    interviewer_label: InterviewerLabelOption = None,
+    spacy_model: SpacyModelOption = "blank",
+    gold: Annotated[Path | None, gold_option()] = None,
+    text_column: TextColumnOption = None,
+    speaker_column: SpeakerColumnOption = None,
     unit_column: Annotated[
         str | None,
         typer.Option(
             help="Code a table of survey responses (one .csv/.xlsx): the column naming each response; the answer is --text-column."
         ),
     ] = None,
-    embedding_model: Annotated[
-        str | None,
-        typer.Option(
-            help="Sentence-transformers model folder or installed package (default: first installed known one)."
-        ),
-    ] = None,
-    embedding_sha256: Annotated[str | None, typer.Option(help="Expected sha256 of the model's weights file.")] = None,
-    cache_dir: Annotated[Path, typer.Option(help="Embedding cache folder.")] = Path(".themekit/cache"),
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the embedding cache.")] = False,
+    embedding_model: EmbeddingModelOption = None,
+    embedding_sha256: EmbeddingSha256Option = None,
+    cache_dir: CacheDirOption = DEFAULT_CACHE_DIR,
+    no_cache: NoCacheOption = False,
     min_score: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Drop codings scoring below this (0.5 = each method's threshold).")
     ] = 0.5,
@@ -83,8 +65,8 @@ def code_cmd(
     ] = MAX_FILE_BYTES / MB,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing run folder.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail if any transcript cannot be read.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary line.")] = False,
-    project: ProjectOption = Path(".themekit/project.db"),
+    quiet: QuietOption = False,
+    project: ProjectOption = DEFAULT_PROJECT,
     config: ConfigOption = None,
     workers: Annotated[
         int | None,
@@ -93,10 +75,7 @@ def code_cmd(
             help="Processes coding (this one and N-1 started; default: one per core; 1: no pool; small corpora run in process).",
         ),
     ] = None,
-    engine: Annotated[
-        EngineName,
-        typer.Option(case_sensitive=False, help="Where transcripts are processed: local, or dask (a Dask cluster)."),
-    ] = "local",
+    engine: EngineOption = "local",
     scheduler: Annotated[
         str | None,
         typer.Option(help="Dask scheduler address tcp://HOST:PORT (with --engine dask; default: a local cluster)."),
@@ -112,6 +91,13 @@ def code_cmd(
 
     progress = _Progress(enabled=not quiet)
     with _user_errors():
+        options = coding_options(
+            unit=unit, method=method, interviewer_label=interviewer_label, spacy_model=spacy_model,
+            max_file_bytes=int(max_file_mb * MB), text_column=text_column, speaker_column=speaker_column,
+            unit_column=unit_column, embedding_model=embedding_model, embedding_sha256=embedding_sha256,
+            cache_dir=cache_dir, no_cache=no_cache, min_score=min_score, strict=strict,
+            workers=workers, engine=engine, scheduler=scheduler,
+        )  # fmt: skip
         settings = load_settings(config)
         with folder_lock(out_dir):
             for note in recover_folder(out_dir):
@@ -121,26 +107,11 @@ def code_cmd(
                 run = code(
                     transcripts,
                     codebook,
-                    unit=unit,  # type: ignore[arg-type]
-                    methods=method,
-                    spacy_model=spacy_model,
-                    interviewer_labels=interviewer_label,
-                    max_file_bytes=int(max_file_mb * 1024 * 1024),
-                    text_column=text_column,
-                    speaker_column=speaker_column,
-                    unit_column=unit_column,
+                    options=options,
                     gold=gold,
-                    embedding_model=embedding_model,
-                    embedding_sha256=embedding_sha256,
-                    cache_dir=None if no_cache else cache_dir,
-                    min_score=min_score,
-                    strict=strict,
                     project=project,
                     config=settings,
                     progress=progress,
-                    workers=workers,
-                    engine=engine,
-                    scheduler=scheduler,
                 )
                 run.save(out_dir, force=force, settings=settings.report)
             finally:
@@ -231,11 +202,9 @@ def _classifier_line(run, learned: dict) -> str:
 
 @app.command("suggest")
 def suggest_cmd(
-    transcripts: Annotated[Path, typer.Argument(help="Folder of transcripts (or one transcript file).")],
-    codebook: Annotated[Path, typer.Option("--codebook", "-c", help="Codebook YAML file.")],
-    out_dir: Annotated[
-        Path, typer.Option("--out", "-o", help="Folder for suggestions.yaml, suggestions.md and topics.csv.")
-    ],
+    transcripts: TranscriptsArgument,
+    codebook: CodebookOption,
+    out_dir: Annotated[Path, out_option("Folder for suggestions.yaml, suggestions.md and topics.csv.")],
     all_segments: Annotated[
         bool, typer.Option("--all", help="Cluster every participant segment, not only the uncoded ones.")
     ] = False,
@@ -254,53 +223,30 @@ def suggest_cmd(
         ),
     ] = None,
     examples: Annotated[int, typer.Option(min=1, max=10, help="Example quotes per draft code.")] = 5,
-    method: Annotated[
-        str | None,
-        typer.Option(
-            callback=_check_methods,
-            metavar="METHOD,...",
-            help="Coding methods that decide what is uncoded, comma-separated: rule, semantic, classifier (default: as 'themekit code').",
-        ),
-    ] = None,
-    unit: Annotated[Unit, typer.Option(case_sensitive=False, help="Coding unit.")] = "sentence",
-    interviewer_label: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--interviewer-label", help="Speaker label of the interviewer (repeatable; replaces the defaults)."
-        ),
-    ] = None,
-    gold: Annotated[
-        Path | None,
-        typer.Option("--gold", help="Human codings for the classifier (default: gold.csv beside the transcripts)."),
-    ] = None,
-    embedding_model: Annotated[
-        str | None, typer.Option(help="Sentence-transformers model folder or installed package.")
-    ] = None,
-    text_column: Annotated[
-        str | None,
-        typer.Option(
-            help="Speech column of table transcripts (default: text, words, utterance, content, transcript, speech...)."
-        ),
-    ] = None,
-    speaker_column: Annotated[
-        str | None, typer.Option(help="Speaker column of table transcripts (default: speaker, name, who...).")
-    ] = None,
-    embedding_sha256: Annotated[str | None, typer.Option(help="Expected sha256 of the model's weights file.")] = None,
-    cache_dir: Annotated[Path, typer.Option(help="Embedding cache folder (shared with 'themekit code').")] = Path(
-        ".themekit/cache"
-    ),
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the embedding cache.")] = False,
+    method: MethodOption = None,
+    unit: UnitOption = "sentence",
+    interviewer_label: InterviewerLabelOption = None,
+    gold: Annotated[Path | None, gold_option()] = None,
+    embedding_model: EmbeddingModelOption = None,
+    text_column: TextColumnOption = None,
+    speaker_column: SpeakerColumnOption = None,
+    embedding_sha256: EmbeddingSha256Option = None,
+    cache_dir: CacheDirOption = DEFAULT_CACHE_DIR,
+    no_cache: NoCacheOption = False,
     force: Annotated[bool, typer.Option("--force", help="Replace suggestions already in the folder.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary lines.")] = False,
+    quiet: QuietOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Suggest draft codes for what the codebook misses: BERTopic over uncoded participant segments."""
     from themekit.analysis.topics import MIN_COHERENCE, suggest_topics
-    from themekit.config import load_settings
 
     progress = _Progress(enabled=not quiet)
     with _user_errors(), progress:
-        settings = load_settings(config)
+        options = coding_options(
+            unit=unit, method=method, interviewer_label=interviewer_label, text_column=text_column,
+            speaker_column=speaker_column, embedding_model=embedding_model, embedding_sha256=embedding_sha256,
+            cache_dir=cache_dir, no_cache=no_cache,
+        )  # fmt: skip
         suggestions = suggest_topics(
             transcripts,
             codebook,
@@ -309,15 +255,9 @@ def suggest_cmd(
             min_topic_size=min_topic_size,
             min_coherence=MIN_COHERENCE if min_coherence is None else min_coherence,
             examples=examples,
-            methods=method,
-            unit=unit,
+            options=options,
             gold=gold,
-            interviewer_labels=interviewer_label,
-            text_column=text_column or settings.transcripts.text_column,
-            speaker_column=speaker_column or settings.transcripts.speaker_column,
-            embedding_model=embedding_model or settings.embedding.model,
-            embedding_sha256=embedding_sha256 or settings.embedding.sha256,
-            cache_dir=None if no_cache else cache_dir,
+            config=config,
             progress=progress,
         )
         progress.close()  # before anything is printed

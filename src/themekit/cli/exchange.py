@@ -8,16 +8,9 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from themekit.cli.app import (
-    ConfigOption,
-    ReportFormat,
-    _user_errors,
-    as_flags,
-    err,
-    export_app,
-    import_app,
-    out,
-)
+from themekit.cli.app import _user_errors, as_flags, err, export_app, import_app, out
+from themekit.cli.options import ConfigOption, QuietOption, out_option
+from themekit.config.options import REPORT_FORMATS
 
 PseudonymiseOption = Annotated[
     bool,
@@ -54,12 +47,13 @@ def _privacy_line(privacy, redact: Path | None) -> None:
 @export_app.command("docx")
 def export_docx_cmd(
     run_dir: Annotated[Path, typer.Argument(help="Run folder written by 'themekit code'.")],
-    out_file: Annotated[Path, typer.Option("--out", "-o", help="Word file to write.")] = Path("quotes.docx"),
+    out_file: Annotated[Path, out_option("Word file to write.")] = Path("quotes.docx"),
     theme: Annotated[str | None, typer.Option("--theme", help="Only this theme (its id).")] = None,
     per_code: Annotated[int | None, typer.Option(min=1, help="Quotes per code (default: from settings, 2).")] = None,
     pseudonymise: PseudonymiseOption = False,
     redact: RedactOption = None,
     config: ConfigOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Quote tables for Word: a heading per theme, a table per code (quote, participant, position)."""
     from themekit.export import export_quote_docx
@@ -69,19 +63,18 @@ def export_docx_cmd(
         written = export_quote_docx(
             run, out_file, settings=settings, theme_id=theme, per_code=per_code, privacy=privacy
         )
-    _privacy_line(privacy, redact)
-    out.print(f"Written: {escape(str(written))}")
+    if not quiet:
+        _privacy_line(privacy, redact)
+        out.print(f"Written: {escape(str(written))}")
 
 
 @export_app.command("report")
 def export_report_cmd(
     run_dir: Annotated[Path, typer.Argument(help="Run folder written by 'themekit code'.")],
     format: Annotated[
-        ReportFormat, typer.Option("--format", "-f", case_sensitive=False, help="Report format.")
+        str, typer.Option("--format", "-f", metavar=f"<{'|'.join(REPORT_FORMATS)}>", help="Report format.")
     ] = "docx",
-    out_file: Annotated[
-        Path | None, typer.Option("--out", "-o", help="File to write (default: report.FORMAT).")
-    ] = None,
+    out_file: Annotated[Path | None, out_option("File to write (default: report.FORMAT).")] = None,
     theme: Annotated[str | None, typer.Option("--theme", help="Only this theme (its id).")] = None,
     charts: Annotated[
         bool, typer.Option("--charts/--no-charts", help="Embed the code frequency and heatmap charts.")
@@ -95,6 +88,7 @@ def export_report_cmd(
     pseudonymise: PseudonymiseOption = False,
     redact: RedactOption = None,
     config: ConfigOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """A narrative report skeleton: theme headings, prevalence sentences, quotes, methods, charts."""
     from themekit.export import export_report
@@ -111,18 +105,20 @@ def export_report_cmd(
             appendix=appendix,
             privacy=privacy,
         )
-    _privacy_line(privacy, redact)
-    out.print(f"Written: {escape(str(written))}")
+    if not quiet:
+        _privacy_line(privacy, redact)
+        out.print(f"Written: {escape(str(written))}")
 
 
 @export_app.command("xlsx")
 def export_xlsx_cmd(
     run_dir: Annotated[Path, typer.Argument(help="Run folder written by 'themekit code'.")],
-    out_file: Annotated[Path, typer.Option("--out", "-o", help="Excel file to write.")] = Path("excerpts.xlsx"),
+    out_file: Annotated[Path, out_option("Excel file to write.")] = Path("excerpts.xlsx"),
     theme: Annotated[str | None, typer.Option("--theme", help="Only this theme (its id).")] = None,
     pseudonymise: PseudonymiseOption = False,
     redact: RedactOption = None,
     config: ConfigOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Every coded excerpt in Excel: a sheet per theme, header frozen, filters on."""
     from themekit.export import export_xlsx
@@ -130,16 +126,16 @@ def export_xlsx_cmd(
     with _user_errors():
         run, _, privacy = _load_run(run_dir, config, pseudonymise, redact)
         written = export_xlsx(run, out_file, theme_id=theme, privacy=privacy)
-    _privacy_line(privacy, redact)
-    out.print(f"Written: {escape(str(written))}")
+    if not quiet:
+        _privacy_line(privacy, redact)
+        out.print(f"Written: {escape(str(written))}")
 
 
 @export_app.command("qdc")
 def export_qdc_cmd(
     codebook: Annotated[Path, typer.Argument(help="Codebook YAML file.")],
-    out_file: Annotated[Path, typer.Option("--out", "-o", help="REFI-QDA codebook file to write.")] = Path(
-        "codebook.qdc"
-    ),
+    out_file: Annotated[Path, out_option("REFI-QDA codebook file to write.")] = Path("codebook.qdc"),
+    quiet: QuietOption = False,
 ) -> None:
     """The codebook as a REFI-QDA codebook (.qdc) for NVivo, ATLAS.ti, MAXQDA or QualCoder."""
     from themekit.codebook import Codebook
@@ -148,21 +144,21 @@ def export_qdc_cmd(
     with _user_errors():
         cb = Codebook.load(codebook)
         written = export_qdc(cb, out_file)
-    out.print(f"Written: {escape(str(written))} ({len(cb)} codes under {len(cb.themes)} themes)")
+    if not quiet:
+        out.print(f"Written: {escape(str(written))} ({len(cb)} codes under {len(cb.themes)} themes)")
 
 
 @export_app.command("qdpx")
 def export_qdpx_cmd(
     run_dir: Annotated[Path, typer.Argument(help="Run folder written by 'themekit code'.")],
-    out_file: Annotated[Path, typer.Option("--out", "-o", help="REFI-QDA project file to write.")] = Path(
-        "project.qdpx"
-    ),
+    out_file: Annotated[Path, out_option("REFI-QDA project file to write.")] = Path("project.qdpx"),
     include_suggested: Annotated[
         bool, typer.Option("--include-suggested", help="Also export suggested (not yet reviewed) machine codings.")
     ] = False,
     pseudonymise: PseudonymiseOption = False,
     redact: RedactOption = None,
     config: ConfigOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """The run as a REFI-QDA project (.qdpx): transcripts, codebook, cases and reviewed codings."""
     from themekit.refi import export_qdpx
@@ -175,10 +171,12 @@ def export_qdpx_cmd(
             include_suggested=include_suggested,
             privacy=privacy if pseudonymise or redact is not None else None,
         )
-    if pseudonymise or redact is not None:
+    if (pseudonymise or redact is not None) and not quiet:
         _privacy_line(privacy, redact)
     for note in result.notes:
         err.print(f"[yellow]Note:[/] {escape(as_flags(note, ['include_suggested']))}.")
+    if quiet:
+        return
     out.print(
         f"Written: {escape(str(result.path))} ({result.sources} transcripts, {result.codings} codings "
         f"of {result.selections} excerpts)"
@@ -188,9 +186,7 @@ def export_qdpx_cmd(
 @import_app.command("qdpx")
 def import_qdpx_cmd(
     file: Annotated[Path, typer.Argument(help="REFI-QDA project (.qdpx) from NVivo, ATLAS.ti, MAXQDA or QualCoder.")],
-    out_dir: Annotated[
-        Path, typer.Option("--out", "-o", help="Folder to create: transcripts, gold.csv, codebook.yaml.")
-    ],
+    out_dir: Annotated[Path, out_option("Folder to create: transcripts, gold.csv, codebook.yaml.")],
     codebook: Annotated[
         Path | None,
         typer.Option(
@@ -198,6 +194,7 @@ def import_qdpx_cmd(
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing non-empty folder.")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Unpack a REFI-QDA project: transcripts, human codings as gold.csv, codebook.yaml, participants.csv."""
     from themekit.refi import import_qdpx
@@ -206,6 +203,8 @@ def import_qdpx_cmd(
         result = import_qdpx(file, out_dir, codebook=codebook, force=force)
     for note in result.notes:
         err.print(f"[yellow]Note:[/] {escape(note)}.")
+    if quiet:
+        return
     coders = (
         f" by {len(result.coders)} coder{'s' if len(result.coders) != 1 else ''} ({', '.join(result.coders)})"
         if result.coders

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from themekit.cli.app import ProjectOption, _user_errors, app, err, out, review_app
+from themekit.cli.app import _user_errors, app, err, out, review_app
+from themekit.cli.options import DEFAULT_PROJECT, ProjectOption, QuietOption, out_option
 from themekit.errors import ProjectError, ReviewSheetError
 from themekit.models import STATUSES
 
@@ -16,9 +17,7 @@ from themekit.models import STATUSES
 @review_app.command("export")
 def review_export_cmd(
     run_dir: Annotated[Path, typer.Argument(help="Run folder written by 'themekit code'.")],
-    out_file: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Review sheet to write: .xlsx (with drop-downs) or .csv.")
-    ] = None,
+    out_file: Annotated[Path | None, out_option("Review sheet to write: .xlsx (with drop-downs) or .csv.")] = None,
     to: Annotated[Path | None, typer.Option("--to", hidden=True, help="Old name of --out.")] = None,
     include_reviewed: Annotated[
         bool, typer.Option("--all", help="Also list codings already accepted, rejected or added.")
@@ -33,22 +32,21 @@ def review_export_cmd(
             "--blind", help="For double coding: every machine suggestion, with no trace of other coders' decisions."
         ),
     ] = False,
-    project: ProjectOption = Path(".themekit/project.db"),
+    project: ProjectOption = DEFAULT_PROJECT,
+    quiet: QuietOption = False,
 ) -> None:
     """Write a review sheet: one row per suggested coding, with decision, code and note columns to fill."""
     from themekit.review.sheets import export_review
     from themekit.runs.folder import read_run
     from themekit.store import open_project
 
-    if out_file is not None and to is not None and out_file != to:
-        raise typer.BadParameter("give the sheet once, as --out (--to is its old name)", param_hint="--out")
-    to = out_file or to
-    if to is None:
-        raise typer.BadParameter("give the review sheet to write, such as --out review.xlsx", param_hint="--out")
+    to = _out_or_to(out_file, to, "give the review sheet to write, such as --out review.xlsx")
     with _user_errors():
         run = read_run(run_dir)
         with open_project(project) as store:
             rows = export_review(run, to, store, include_reviewed=include_reviewed, coder=coder, blind=blind)
+    if quiet:
+        return
     who = escape(coder.strip()) if coder and coder.strip() else "NAME"
     kind = f"blind sheet for {who}: " if blind else ""
     out.print(
@@ -60,7 +58,8 @@ def review_export_cmd(
 def review_import_cmd(
     sheet: Annotated[Path, typer.Argument(help="Filled review sheet (.xlsx or .csv).")],
     coder: Annotated[str, typer.Option("--coder", help="Who made these decisions.")],
-    project: ProjectOption = Path(".themekit/project.db"),
+    project: ProjectOption = DEFAULT_PROJECT,
+    quiet: QuietOption = False,
 ) -> None:
     """Record the decisions of a filled review sheet (or the final decisions of a reconcile sheet); bad rows are
     listed and left out, good rows kept."""
@@ -76,11 +75,12 @@ def review_import_cmd(
                 result = import_review(sheet, store, coder=coder)
         counts = ", ".join(f"{n} {k}" for k, n in result.counts.items() if n or not result.final)
         kind = "final decision(s), reconciled" if result.final else "decision(s)"
-        out.print(
-            f"Recorded {result.recorded} {kind} by {escape(result.coder)}: {counts or 'none'}; "
-            f"{result.unchanged} already recorded, {result.blank} row(s) left blank."
-        )
-        if result.legacy:
+        if not quiet:
+            out.print(
+                f"Recorded {result.recorded} {kind} by {escape(result.coder)}: {counts or 'none'}; "
+                f"{result.unchanged} already recorded, {result.blank} row(s) left blank."
+            )
+        if result.legacy and not quiet:
             out.print(
                 f"{result.legacy} row(s) carry ids from a sheet exported by an earlier themekit (ids without the "
                 "transcript's name): matched through their transcript column and recorded under today's ids."
@@ -91,21 +91,24 @@ def review_import_cmd(
 
 @review_app.command("reconcile")
 def review_reconcile_cmd(
-    to: Annotated[
-        Path, typer.Option("--to", "--out", "-o", help="Reconcile sheet to write: .xlsx (with a drop-down) or .csv.")
-    ],
+    out_file: Annotated[Path | None, out_option("Reconcile sheet to write: .xlsx (with a drop-down) or .csv.")] = None,
+    to: Annotated[Path | None, typer.Option("--to", hidden=True, help="Old name of --out.")] = None,
     run: Annotated[
         str | None, typer.Option("--run", help="Run folder or run id (default: the project's latest run).")
     ] = None,
-    project: ProjectOption = Path(".themekit/project.db"),
+    project: ProjectOption = DEFAULT_PROJECT,
+    quiet: QuietOption = False,
 ) -> None:
     """Write every disagreement between coders: the quote, the code, each coder's decision and a final_decision to fill."""
     from themekit.review.reconcile import export_reconcile
     from themekit.store import open_project
 
+    to = _out_or_to(out_file, to, "give the reconcile sheet to write, such as --out reconcile.xlsx")
     with _user_errors():
         with open_project(project) as store:
             rows = export_reconcile(store, to, run=_run_id(run))
+    if quiet:
+        return
     if rows:
         out.print(
             f"{rows} disagreement(s) to reconcile → {escape(str(to))}. Fill final_decision (accept or reject), "
@@ -113,6 +116,15 @@ def review_reconcile_cmd(
         )
     else:
         out.print(f"No disagreements between coders on this run → {escape(str(to))} (header only).")
+
+
+def _out_or_to(out_file: Path | None, to: Path | None, missing: str) -> Path:
+    """The sheet to write: ``--out``, or ``--to``, its old name, still taken."""
+    if out_file is not None and to is not None and out_file != to:
+        raise typer.BadParameter("give the sheet once, as --out (--to is its old name)", param_hint="--out")
+    if out_file is None and to is None:
+        raise typer.BadParameter(missing, param_hint="--out")
+    return out_file or to  # type: ignore[return-value]
 
 
 def _run_id(run: str | None) -> str | None:
@@ -133,7 +145,7 @@ def review_status_cmd(
             help="The run: its folder, its id or its number in 'themekit history' (default: the latest recorded).",
         ),
     ] = None,
-    project: ProjectOption = Path(".themekit/project.db"),
+    project: ProjectOption = DEFAULT_PROJECT,
 ) -> None:
     """How much of a run (default: the latest) is reviewed, per code."""
     from rich.table import Table
@@ -196,7 +208,7 @@ def review_serve_cmd(
         bool, typer.Option("--blind", help="Each coder sees only their own decisions (double coding).")
     ] = False,
     open_browser: Annotated[bool, typer.Option("--open", help="Open the app in the web browser.")] = False,
-    project: ProjectOption = Path(".themekit/project.db"),
+    project: ProjectOption = DEFAULT_PROJECT,
 ) -> None:
     """Read, code and review a run in the web browser: every decision lands in the project store at once."""
     from themekit.web import serve
@@ -217,8 +229,9 @@ def review_serve_cmd(
 
 @review_app.command("gold")
 def review_gold_cmd(
-    out_file: Annotated[Path, typer.Option("--out", "-o", help="Gold CSV to write.")],
-    project: ProjectOption = Path(".themekit/project.db"),
+    out_file: Annotated[Path, out_option("Gold CSV to write.")],
+    project: ProjectOption = DEFAULT_PROJECT,
+    quiet: QuietOption = False,
 ) -> None:
     """Write people's decisions as a gold file, for 'themekit evaluate --gold' or 'themekit code --gold'."""
     from themekit.store import decisions_gold, open_project, settled
@@ -228,12 +241,13 @@ def review_gold_cmd(
         with open_project(project) as store:
             frame = decisions_gold(store, decisions=settled(store.decisions()))
         atomic_write_text(out_file, frame.to_csv(index=False))
-    out.print(f"{int((frame['code'] != '').sum())} human-confirmed coding(s) → {escape(str(out_file))}")
+    if not quiet:
+        out.print(f"{int((frame['code'] != '').sum())} human-confirmed coding(s) → {escape(str(out_file))}")
 
 
 @app.command("history")
 def history_cmd(
-    project: ProjectOption = Path(".themekit/project.db"),
+    project: ProjectOption = DEFAULT_PROJECT,
     record: Annotated[
         Path | None,
         typer.Option(

@@ -34,6 +34,7 @@ from themekit.errors import (
     SuggestionsError,
 )
 from themekit.util.atomic import atomic_write_text
+from themekit.util.choices import choice_error
 from themekit.util.yamlfile import line_of, yaml_path
 
 __all__ = ["BumpResult", "MergeResult", "bump_codebook", "bump_version", "merge_drafts", "read_drafts"]
@@ -71,7 +72,7 @@ def bump_version(version: str, part: str = "minor") -> str:
         return f"{major}.{minor + 1}.0"
     if part == "patch":
         return f"{major}.{minor}.{patch + 1}"
-    raise OptionError(f"unknown version part {part!r}; choose major, minor or patch.", param="part")
+    raise choice_error([part], ("major", "minor", "patch"), what="version part", param="part")
 
 
 def read_drafts(path: str | Path) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from themekit.coding.base import Coded, Coder, merge_stats
 from themekit.coding.classifier import ClassifierCoder
 from themekit.coding.rules import RuleCoder
 from themekit.coding.semantic import SemanticCoder, noisy_or
+from themekit.config.options import METHOD_NAMES, parse_methods
 from themekit.errors import OptionError
 from themekit.human.gold import HumanCodings
 from themekit.models import Coding
@@ -119,31 +120,22 @@ class MethodSpec:
     in_batches: bool = False
 
 
-#: Every coding method, in the order they run.
-METHODS: dict[str, MethodSpec] = {
-    spec.name: spec
-    for spec in (
-        MethodSpec("rule", _rule, in_batches=True),
-        MethodSpec("semantic", _semantic),
-        MethodSpec("classifier", _classifier, needs_human=True, uses=("rule",)),
-    )
-}
-_ALIASES = {"rules": "rule", "embedding": "semantic", "embeddings": "semantic", "classifiers": "classifier"}
+_SPECS = (
+    MethodSpec("rule", _rule, in_batches=True),
+    MethodSpec("semantic", _semantic),
+    MethodSpec("classifier", _classifier, needs_human=True, uses=("rule",)),
+)
+#: Every coding method, in the order they run: one spec for each name of :data:`themekit.config.options.METHOD_NAMES`.
+METHODS: dict[str, MethodSpec] = {name: next(s for s in _SPECS if s.name == name) for name in METHOD_NAMES}
 
 
 def method_names(methods: str | Sequence[str] | None, *, have_gold: bool = False) -> list[str]:
-    """Validated method names, in registry order; ``None`` means every method whose inputs exist."""
-    if methods is None:
+    """Checked method names (see :func:`themekit.config.options.parse_methods`), in registry order; ``None`` means every
+    method whose inputs exist."""
+    chosen = parse_methods(methods)
+    if chosen is None:
         return [m for m, spec in METHODS.items() if have_gold or not spec.needs_human]
-    raw = [m.strip() for m in (methods.split(",") if isinstance(methods, str) else methods) if m.strip()]
-    names = [_ALIASES.get(m, m) for m in raw]
-    unknown = [m for m, n in zip(raw, names) if n not in METHODS]
-    if unknown or not names:
-        raise OptionError(
-            f"unknown coding method {', '.join(map(repr, unknown)) or '(none)'} (methods=); choose from: {', '.join(METHODS)}",
-            param="methods",
-        )
-    return [m for m in METHODS if m in names]
+    return list(chosen)
 
 
 def combine(

@@ -15,15 +15,16 @@ from pathlib import Path
 from themekit._version import __version__
 from themekit.analysis.summarize import CodeSummary, ThemeSummary, summarize
 from themekit.config import ReportSettings
+from themekit.config.options import REPORT_FORMATS
 from themekit.export.privacy import Privacy
 from themekit.export.word import add_caption, text_width_inches
 from themekit.render.charts import CHART_DPI
 from themekit.runs.record import RunRecord
+from themekit.util.choices import check_choice
 from themekit.util.sanitize import xml_safe
 
 __all__ = ["ReportBlock", "report_blocks", "to_markdown", "to_html", "to_docx", "export_report", "REPORT_FORMATS"]
 
-REPORT_FORMATS = ("md", "html", "docx")
 
 _METHOD_WORDS = {
     "rule": "codebook keywords and token patterns",
@@ -344,11 +345,9 @@ def export_report(
 
     The report holds what a reader of the study needs; themekit's own notes (transcripts it could not read, how
     it told speakers apart) are added as an appendix only with ``appendix``."""
-    from themekit.errors import OptionError
     from themekit.util.atomic import atomic_write_bytes, atomic_write_text
 
-    if format not in REPORT_FORMATS:
-        raise OptionError(f"unknown report format '{format}'; choose from: {', '.join(REPORT_FORMATS)}", param="format")
+    check_choice(format, REPORT_FORMATS, what="report format", param="format")
     out = Path(out)
     blocks = report_blocks(
         run, settings=settings, theme_id=theme_id, charts=charts, notes=appendix, appendix=True, privacy=privacy

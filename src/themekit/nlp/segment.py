@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH, ORTH, SENT_START
@@ -24,8 +23,9 @@ from spacy.strings import get_string_id
 from spacy.tokens import Doc
 
 from themekit.errors import OptionError
-from themekit.models import Role, Segment, Transcript, Turn
+from themekit.models import UNITS, Role, Segment, Transcript, Turn, Unit
 from themekit.nlp.language import pipe_texts
+from themekit.util.choices import check_choice
 from themekit.util.gcpause import paused_gc
 
 __all__ = [
@@ -40,8 +40,6 @@ __all__ = [
     "sentence_spans",
 ]
 
-Unit = Literal["sentence", "turn", "paragraph", "passage"]
-UNITS: tuple[str, ...] = ("sentence", "turn", "paragraph", "passage")
 #: A passage's length in words: a turn longer than the most is cut into passages of at least the least.
 PASSAGE_WORDS = (40, 150)
 #: Sentences on each side of a gap whose mean vectors are compared (TextTiling's block size).
@@ -147,8 +145,7 @@ def segment_corpus(
     batch_size: int = 64,
 ) -> Segmentation:
     """Split the chosen speakers' turns into segments; ``progress(n)`` is called per transcript."""
-    if unit not in UNITS:
-        raise OptionError(f"unknown coding unit {unit!r} (unit=); choose from: {', '.join(UNITS)}", param="unit")
+    check_choice(unit, UNITS, what="coding unit", param="unit")
     if unit == "passage":
         raise OptionError(
             "passages are grouped from sentence vectors (unit='passage'): segment with unit='sentence', then call "

@@ -18,15 +18,14 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol, TypeVar
 
+from themekit.config.options import ENGINES
 from themekit.errors import EngineError, OptionError
+from themekit.util.choices import check_choice
 
 __all__ = ["ENGINES", "Engine", "SerialEngine", "ProcessEngine", "DaskEngine", "make_engine", "default_workers"]
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-#: Engine names ``themekit code --engine`` accepts.
-ENGINES: tuple[str, ...] = ("local", "dask")
 
 
 def default_workers() -> int:
@@ -245,8 +244,7 @@ def make_engine(
     """
     if not isinstance(engine, str):
         return engine
-    if engine not in ENGINES:
-        raise OptionError(f"unknown engine {engine!r} (engine=); choose from: {', '.join(ENGINES)}", param="engine")
+    check_choice(engine, ENGINES, what="engine", param="engine")
     if workers is not None and workers < 1:
         raise OptionError(f"workers= must be 1 or more, not {workers}", param="workers")
     if engine == "dask":

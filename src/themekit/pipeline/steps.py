@@ -19,7 +19,7 @@ import hashlib
 import importlib.util
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -35,10 +35,10 @@ from themekit.coding import (
     method_names,
 )
 from themekit.config import Settings, load_settings
+from themekit.config.options import CodingOptions, coding_options, with_option_keywords
 from themekit.errors import CorpusError, GoldFileError, OptionError
 from themekit.human.gold import HumanCodings
 from themekit.ingest import (
-    MAX_FILE_BYTES,
     CorpusGatherer,
     corpus_files,
     interviewer_notes,
@@ -46,17 +46,16 @@ from themekit.ingest import (
 )
 from themekit.models import Coding, Corpus, Segment
 from themekit.nlp.embed import (
-    DEFAULT_CACHE_DIR,
     KNOWN_MODEL_PACKAGES,
     Embedder,
     embed_texts,
     load_embedder,
 )
-from themekit.nlp.language import BLANK, load_pipeline, uses_torch
-from themekit.nlp.segment import UNITS, Segmentation, Unit, group_passages, segmentation_of
+from themekit.nlp.language import load_pipeline, uses_torch
+from themekit.nlp.segment import Segmentation, group_passages, segmentation_of
 from themekit.pipeline.batch import BatchJob, Outcome, batched
 from themekit.pipeline.engine import Engine, SerialEngine, make_engine
-from themekit.runs.record import RunRecord, RunSettings, RunStats
+from themekit.runs.record import RunRecord, RunStats, run_settings
 from themekit.store import DEFAULT_PROJECT
 from themekit.util.progress import ProgressCallback
 
@@ -66,35 +65,22 @@ if TYPE_CHECKING:
 __all__ = ["code", "ProgressCallback"]
 
 
+@with_option_keywords
 def code(
     corpus: Corpus | str | Path,
     codebook: Codebook | str | Path,
     *,
-    unit: Unit = "sentence",
-    min_words: int = 5,
-    methods: str | Sequence[str] | None = None,
-    spacy_model: str = BLANK,
-    interviewer_labels: Iterable[str] | None = None,
-    max_file_bytes: int = MAX_FILE_BYTES,
-    text_column: str | None = None,
-    speaker_column: str | None = None,
-    unit_column: str | None = None,
-    embedding_model: str | Path | None = None,
-    embedding_sha256: str | None = None,
-    cache_dir: str | Path | None = DEFAULT_CACHE_DIR,
-    min_score: float = 0.5,
+    options: CodingOptions | None = None,
     gold: HumanCodings | str | Path | None = None,
-    code_interviewer: bool = False,
-    strict: bool = False,
     project: Project | str | Path | None = DEFAULT_PROJECT,
     config: Settings | str | Path | None = None,
     progress: ProgressCallback | None = None,
-    workers: int | None = None,
-    engine: str | Engine = "local",
-    scheduler: str | None = None,
-    batch_size: int | None = None,
+    **option_values: Any,
 ) -> RunRecord:
     """Code every participant segment of ``corpus`` with ``codebook``.
+
+    How is set by ``options`` (a :class:`themekit.config.options.CodingOptions`) or by its options by name, which
+    change it: ``code(corpus, codebook, unit="turn", methods="rule")``. Every value is checked before any work.
 
     ``corpus`` and ``codebook`` may be paths (a transcript folder, a YAML file); ``text_column`` and
     ``speaker_column`` name a table transcript's speech and speaker columns (default: found by name).
@@ -111,7 +97,8 @@ def code(
     ``config`` is a :class:`themekit.config.Settings` or the path of a
     settings file (default: ``themekit.yaml`` in the working folder, if any);
     its embedding model and weights hash apply where ``embedding_model`` and
-    ``embedding_sha256`` are not given (and its table columns where ``text_column``/``speaker_column`` are not). With ``strict=True`` any transcript that could not be read fails the run;
+    ``embedding_sha256`` are not given (and its table columns where ``text_column``/``speaker_column`` are not).
+    With ``strict=True`` any transcript that could not be read fails the run;
     otherwise it is listed in the run's failures and the rest are coded.
 
     ``project`` (a :class:`themekit.store.Project` or the path of its
@@ -124,68 +111,63 @@ def code(
     ``batch_size``, ``engine``, ``workers`` and ``scheduler`` say where the batches run (see the module's
     documentation); the result is the same whichever runs them.
     """
-    if unit not in UNITS:
-        raise OptionError(f"unknown coding unit {unit!r} (unit=); choose from: {', '.join(UNITS)}", param="unit")
+    options = coding_options(options, **option_values)
     gold = _gold_file(gold, corpus)
     config = config if isinstance(config, Settings) else load_settings(config)
-    embedding_model = embedding_model or config.embedding.model
-    embedding_sha256 = embedding_sha256 or config.embedding.sha256
-    text_column, speaker_column = (
-        text_column or config.transcripts.text_column,
-        speaker_column or config.transcripts.speaker_column,
-    )
-    corpus = _responses(corpus, unit_column, text_column, max_file_bytes) if unit_column is not None else corpus
+    options = options.with_settings(config)
+    ingest, segment, execution = options.ingest, options.segment, options.execution
+    if ingest.unit_column is not None:
+        corpus = _responses(corpus, ingest.unit_column, ingest.text_column, ingest.max_file_bytes)
     if not isinstance(codebook, Codebook):
         codebook = Codebook.load(codebook)
     decided = _project_decisions(project, codebook, corpus)
-    names = method_names(methods, have_gold=gold is not None or (decided is not None and decided.human is not None))
+    names = method_names(
+        options.coding.methods, have_gold=gold is not None or (decided is not None and decided.human is not None)
+    )
     human = _human_codings(gold, decided) if any(METHODS[name].needs_human for name in names) else None
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    nlp = load_pipeline(spacy_model)
+    nlp = load_pipeline(segment.spacy_model)
     timings["load_pipeline"] = time.perf_counter() - started
 
-    passages = unit == "passage"  # grouped from sentence vectors after the batches, then every method codes them here
+    passages = segment.unit == "passage"  # grouped from sentence vectors after the batches, then coded here
     job = BatchJob(
-        codebook, spacy_model, "sentence" if passages else unit, min_words,
-        ("participant", "interviewer") if code_interviewer else ("participant",),
+        codebook, segment.spacy_model, "sentence" if passages else segment.unit, segment.min_words,
+        ("participant", "interviewer") if segment.code_interviewer else ("participant",),
         coders=() if passages else _batch_methods(names),
-        interviewer_labels=tuple(interviewer_labels) if interviewer_labels is not None else None,
-        max_bytes=max_file_bytes, text_column=text_column, speaker_column=speaker_column,
+        interviewer_labels=ingest.interviewer_labels,
+        max_bytes=ingest.max_file_bytes, text_column=ingest.text_column, speaker_column=ingest.speaker_column,
     )  # fmt: skip
     batches = _run_batches(
-        job, corpus, nlp, engine=engine, workers=workers, scheduler=scheduler, batch_size=batch_size, progress=progress
-    )
+        job, corpus, nlp, engine=execution.engine, workers=execution.workers, scheduler=execution.scheduler,
+        batch_size=execution.batch_size, progress=progress,
+    )  # fmt: skip
     timings.update(batches.timings)
-    corpus = _checked_corpus(batches.corpus, strict=strict)
+    corpus = _checked_corpus(batches.corpus, strict=ingest.strict)
     segmentation = Segmentation(segments=batches.segments, unit=job.unit)
 
-    embedding = _LazyEmbedder(embedding_model, embedding_sha256, segmentation)
+    cache_dir = options.embedding.cache_dir
+    embedding = _LazyEmbedder(options.embedding.model, options.embedding.sha256, segmentation)
     context = CoderContext(nlp=nlp, embedder=embedding, cache_dir=Path(cache_dir) if cache_dir else None,
-                           min_score=min_score, human=human, progress=progress)  # fmt: skip
+                           min_score=options.coding.min_score, human=human, progress=progress)  # fmt: skip
     stats: RunStats = {"warnings": batches.warnings} if batches.warnings else {}
     if passages:
         segmentation = _passages(segmentation, nlp, context, stats, timings)
     raw, final = _run_coders(names, context, segmentation, codebook, batches.codings, timings, progress, stats)
     _count_chunked(stats, embedding.loaded, segmentation.segments)
-    codings = combine(raw, codebook, min_score=min_score, final=final)
+    codings = combine(raw, codebook, min_score=options.coding.min_score, final=final)
     if decided is not None:
         codings = decided.apply(segmentation.segments, codings, stats)
     _note_roles(corpus, stats)
 
-    settings = _settings(
-        unit,
-        min_words,
-        names,
-        min_score,
-        spacy_model,
-        interviewer_labels,
-        code_interviewer,
-        strict,
-        human,
-        decided,
-        embedding.loaded,
-        columns=(text_column, speaker_column, unit_column),
+    loaded = embedding.loaded
+    settings = run_settings(
+        options,
+        methods=names,
+        spacy_version=_spacy_version(),
+        gold={"path": human.source, "sha256": human.sha256} if human is not None else None,
+        decisions=decided.fingerprint if decided is not None else None,
+        embedding={"identity": loaded.identity, "model": loaded.description} if loaded is not None else None,
     )
     return RunRecord(
         corpus,
@@ -208,46 +190,6 @@ def _responses(corpus: Corpus | str | Path, unit_column: str, text_column: str |
             "unit_column= reads a table of responses: give the path of its .csv or .xlsx file", param="unit_column"
         )
     return read_responses(corpus, unit_column=unit_column, text_column=text_column, max_bytes=max_bytes)
-
-
-def _settings(
-    unit: str,
-    min_words: int,
-    methods: list[str],
-    min_score: float,
-    spacy_model: str,
-    interviewer_labels: Iterable[str] | None,
-    code_interviewer: bool,
-    strict: bool,
-    human: HumanCodings | None,
-    decided: _ProjectDecisions | None,
-    embedder: Embedder | None,
-    *,
-    columns: tuple[str | None, str | None, str | None] = (None, None, None),
-) -> RunSettings:
-    """The run's settings as run.json records them (and the run id hashes them): what decides its codings."""
-    settings: RunSettings = {
-        "unit": unit,
-        "min_words": min_words,
-        "methods": methods,
-        "min_score": min_score,
-        "spacy_model": spacy_model,
-        "spacy_version": _spacy_version(),
-        "interviewer_labels": sorted(interviewer_labels) if interviewer_labels is not None else "default",
-        "code_interviewer": code_interviewer,
-        "strict": strict,
-    }
-    if any(columns):  # recorded only when named, so runs of folders without tables keep their ids
-        settings["table_columns"] = {"text": columns[0], "speaker": columns[1]}
-        if columns[2]:  # survey responses as units
-            settings["table_columns"]["unit"] = columns[2]
-    if human is not None:
-        settings["gold"] = {"path": human.source, "sha256": human.sha256}
-    if decided is not None:
-        settings["decisions"] = decided.fingerprint
-    if embedder is not None:
-        settings["embedding"] = {"identity": embedder.identity, "model": embedder.description}
-    return settings
 
 
 def _passages(

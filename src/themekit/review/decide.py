@@ -20,6 +20,7 @@ from themekit.errors import OptionError
 from themekit.review.sheets import _DECIDED, _item_id
 from themekit.store.db import DECISIONS, WITHDRAW, Project
 from themekit.store.decisions import apply_decisions
+from themekit.util.choices import check_choice
 
 if TYPE_CHECKING:
     from themekit.codebook import Codebook
@@ -154,8 +155,7 @@ def decide(
     coder = coder.strip()
     if not coder:
         raise OptionError("coder= is empty. Give the reviewer's name, e.g. coder=alex.", param="coder")
-    if decision not in DECISIONS:
-        raise OptionError(f"decision {decision!r} is not one of: {', '.join(DECISIONS)}", param="decision")
+    check_choice(decision, DECISIONS, what="decision", param="decision")
     known = {c.id for c in codebook}
     if decision in ("change", "add"):
         if not new_code or new_code not in known:

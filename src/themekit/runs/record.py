@@ -28,6 +28,8 @@ from themekit.models import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from themekit.config.options import CodingOptions
+
 __all__ = [
     "EXCERPT_COLUMNS",
     "SEGMENT_COLUMNS",
@@ -41,6 +43,7 @@ __all__ = [
     "RunStats",
     "content_settings",
     "excerpts_frame",
+    "run_settings",
     "segments_frame",
 ]
 
@@ -158,6 +161,44 @@ class RunRecorder(Protocol):
     """Where a saved run is recorded: the project store (:class:`themekit.store.Project`)."""
 
     def record_run(self, run: RunRecord, *, folder: Path | None = None) -> Any: ...
+
+
+def run_settings(
+    options: CodingOptions,
+    *,
+    methods: list[str],
+    spacy_version: str,
+    gold: GoldSource | None = None,
+    decisions: dict[str, Any] | None = None,
+    embedding: EmbeddingInfo | None = None,
+) -> RunSettings:
+    """The settings of a run coded with ``options`` by ``methods`` as run.json records them (and the run id hashes
+    them): only what decides its codings, each recorded only when it can (a table's columns, the human codings
+    learned from, the project's decisions, the embedding model), so earlier runs keep their ids."""
+    ingest, segment = options.ingest, options.segment
+    labels = ingest.interviewer_labels
+    settings: RunSettings = {
+        "unit": segment.unit,
+        "min_words": segment.min_words,
+        "methods": methods,
+        "min_score": options.coding.min_score,
+        "spacy_model": segment.spacy_model,
+        "spacy_version": spacy_version,
+        "interviewer_labels": sorted(labels) if labels is not None else "default",
+        "code_interviewer": segment.code_interviewer,
+        "strict": ingest.strict,
+    }
+    if ingest.text_column or ingest.speaker_column or ingest.unit_column:
+        settings["table_columns"] = {"text": ingest.text_column, "speaker": ingest.speaker_column}
+        if ingest.unit_column:  # survey responses as units
+            settings["table_columns"]["unit"] = ingest.unit_column
+    if gold is not None:
+        settings["gold"] = gold
+    if decisions is not None:
+        settings["decisions"] = decisions
+    if embedding is not None:
+        settings["embedding"] = embedding
+    return settings
 
 
 def content_settings(settings: RunSettings) -> dict[str, Any]:
