@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
 
@@ -63,3 +64,31 @@ def test_second_coder_who_coded_other_interviews_is_refused_with_a_reason(sample
     path.write_text("transcript,char_start,char_end,code,text\nKW99,0,5,keyworker_wellbeing,hello\n", encoding="utf-8")
     with pytest.raises(GoldError, match="no interview is coded in both files"):
         evaluate(sample_rule_run, SAMPLE_GOLD, second_coder=str(path))
+
+
+def test_second_coder_on_the_command_line(sample_rule_folder, tmp_path):
+    from typer.testing import CliRunner
+
+    from themekit.cli import app
+
+    second = _second_coder(tmp_path, drop="keyworker_wellbeing")
+    result = CliRunner().invoke(
+        app,
+        [
+            "evaluate",
+            str(sample_rule_folder),
+            "-g",
+            str(SAMPLE_GOLD),
+            "--second-coder",
+            second,
+            "-o",
+            str(tmp_path / "e.json"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "on 8 interviews both coded" in said
+    assert "keyworker_wellbeing" in said.split("the machine is within 0.1 kappa of the second coder on:")[1]
+    written = json.loads((tmp_path / "e.json").read_text())
+    assert written["overall"]["second_coder"]["transcripts"] == [f"KW0{n}" for n in range(1, 9)]
+    assert {row["code"]: row["second_coder_kappa"] for row in written["per_code"]}["keyworker_wellbeing"] == 0.0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -38,6 +38,37 @@ TextColumn = Annotated[
     str | None, typer.Option("--text-column", help="Wide file: the column holding each unit's text.")
 ]
 Sheet = Annotated[str | None, typer.Option("--sheet", help="The .xlsx sheet to read (default: the first).")]
+
+
+def _evaluation_table(result: Any, title: str) -> Any:
+    """Per code: support, machine count, P/R/F1 and kappa; with a second coder, their kappa with the coder ("2nd
+    coder") and whether the machine could take the code over."""
+    from rich.table import Table
+
+    beside = "second_coder_kappa" in result.per_code
+    table = Table(title=title)
+    columns = ["code", "support", "predicted", "precision", "recall", "F1", "kappa"]
+    columns += ["2nd coder", "take over"] if beside else []
+    for column in columns:
+        table.add_column(column, justify="left" if column == "code" else "right")
+    for row in result.per_code.to_dict("records"):
+        cells = [row["code"], str(row["support"]), str(row["predicted"])]
+        cells += [f"{row['precision']:.2f}", f"{row['recall']:.2f}", f"{row['f1']:.2f}", f"{row['kappa']:.2f}"]
+        if beside:
+            second = row["second_coder_kappa"]
+            cells += ["" if second != second else f"{second:.2f}", "yes" if row["takes_over"] else ""]
+        table.add_row(*cells)
+    return table
+
+
+def _beside_second_coder(second: dict[str, Any]) -> str:
+    """The closing line of a comparison with a second coder."""
+    codes = ", ".join(second["takes_over"]) or "none"
+    return (
+        f"Beside the second coder ({second['file']}, on {len(second['transcripts'])} interviews both coded): mean "
+        f"kappa {second['macro_kappa_machine']:.2f} for the machine, {second['macro_kappa_second_coder']:.2f} "
+        f"between the coders; the machine is within {second['margin']} kappa of the second coder on: {codes}"
+    )
 
 
 @app.command("evaluate")
@@ -77,10 +108,17 @@ def evaluate_cmd(
     code_columns: CodeColumns = None,
     text_column: TextColumn = None,
     sheet: Sheet = None,
+    second_coder: Annotated[
+        Path | None,
+        typer.Option(
+            "--second-coder",
+            help="A second person's codings of the same interviews: per code, the machine's kappa beside theirs, "
+            "and the codes the machine could take over (within 0.1 kappa).",
+        ),
+    ] = None,
     quiet: QuietOption = False,
 ) -> None:
     """Compare a run with human codings: precision, recall, F1 and Cohen's kappa per code."""
-    from rich.table import Table
 
     from themekit.analysis.crossval import cross_validate
     from themekit.analysis.evaluate import evaluate
@@ -100,30 +138,25 @@ def evaluate_cmd(
                     progress=progress,
                     layout=layout,
                     sheet=sheet,
+                    second_coder=second_coder,
                 )
                 result = crossed.pooled
                 written = crossed.save(out_file or run_dir / "crossvalidation.json")
             else:
                 result = evaluate(
-                    run_dir, gold, min_support=min_support, strict=strict, scope=scope, layout=layout, sheet=sheet
+                    run_dir,
+                    gold,
+                    min_support=min_support,
+                    strict=strict,
+                    scope=scope,
+                    layout=layout,
+                    sheet=sheet,
+                    second_coder=second_coder,
                 )
                 written = result.save(out_file or run_dir / "evaluation.json")
         finally:
             progress.close()
-    table = Table(title=f"Run {run_dir} against {gold}")
-    for column in ("code", "support", "predicted", "precision", "recall", "F1", "kappa"):
-        table.add_column(column, justify="left" if column == "code" else "right")
-    for row in result.per_code.itertuples(index=False):
-        table.add_row(
-            row.code,
-            str(row.support),
-            str(row.predicted),
-            f"{row.precision:.2f}",
-            f"{row.recall:.2f}",
-            f"{row.f1:.2f}",
-            f"{row.kappa:.2f}",
-        )
-    out.print(table)
+    out.print(_evaluation_table(result, f"Run {run_dir} against {gold}"))
     o = result.overall
     out.print(
         f"{o['segments_scored']} segments scored (scope: {o['scope']}); micro P/R/F1 {o['micro']['precision']:.2f}/{o['micro']['recall']:.2f}/"
@@ -149,6 +182,8 @@ def evaluate_cmd(
             f"on the {u['segments_scored']} segments of transcripts the classifier did not learn from: macro P/R/F1 "
             f"{u['macro']['precision'] or 0:.2f}/{u['macro']['recall'] or 0:.2f}/{u['macro']['f1'] or 0:.2f}"
         )
+    if o.get("second_coder"):
+        out.print(_beside_second_coder(o["second_coder"]))
     if o.get("columns_read_as"):
         out.print(f"[dim]Read the gold file's {escape('; and '.join(o['columns_read_as']))}[/]")
     if o["skipped"]:
