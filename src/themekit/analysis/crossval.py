@@ -24,7 +24,7 @@ import pandas as pd
 from themekit.analysis.evaluate import Evaluation, Scope, evaluate_frames
 from themekit.errors import OptionError
 from themekit.human.coderfile import WideLayout
-from themekit.human.gold import HumanCodings, transcript_name
+from themekit.human.gold import HumanCodings, map_gold, transcript_name
 from themekit.nlp.embed import DEFAULT_CACHE_DIR
 from themekit.pipeline import steps as pipeline
 from themekit.runs.folder import read_run
@@ -41,6 +41,11 @@ class CrossValidation:
     pooled: Evaluation
     folds: list[dict[str, Any]]
     per_code: pd.DataFrame
+
+    @property
+    def skipped(self) -> list[str]:
+        """The gold rows left out of training and scoring (or not matching their text), each with its row number."""
+        return self.pooled.overall["skipped"]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,17 +71,26 @@ def cross_validate(
     progress: Callable[[str, int, int], None] | None = None,
     layout: WideLayout | None = None,
     sheet: str | None = None,
+    level: int | None = None,
+    separator: str | None = None,
 ) -> CrossValidation:
     """Train on the human codings of all folds but one, code and score the held-out fold; every fold in turn.
 
     The run's settings (unit, methods, spaCy model, interviewer labels) are
     kept, the classifier is added to its methods, and no project store is
     used, so stored decisions cannot leak into the figures.
+
+    Human codings are read as :func:`~themekit.analysis.evaluate.evaluate` reads them: rows that cannot be placed
+    are left out of training and scoring alike and listed in ``pooled.overall["skipped"]`` (``strict=True``
+    refuses the file before any fold is coded); ``level``/``separator`` say how code paths are read.
     """
     if not isinstance(run, RunRecord):
         run = read_run(run)
-    human = HumanCodings.from_file(gold, layout=layout, sheet=sheet)
+    human = HumanCodings.from_file(gold, layout=layout, sheet=sheet, level=level, separator=separator)
     groups = _folds(run, human, folds)
+    if strict:  # refuse the file now, not after coding a fold
+        map_gold(human.source, run.segments, human.code_names(run.codebook), frame=human.rows,
+                 turns=run.corpus.turns, transcripts=run.corpus, strict=True)  # fmt: skip
     methods = list(dict.fromkeys([*run.settings.get("methods", ["rule", "semantic"]), "classifier"]))
     excerpts, segments, summaries = [], [], []
     for k, held_out in enumerate(groups, start=1):
@@ -94,6 +108,8 @@ def cross_validate(
             scope=scope,
             frame=human.of_transcripts(held_out),
             transcripts=fold_run.corpus,
+            level=level,
+            separator=separator,
         )
         excerpts.append(fold_excerpts)
         segments.append(fold_segments)
@@ -111,6 +127,8 @@ def cross_validate(
         scope=scope,
         frame=human.rows,
         transcripts=run.corpus,
+        level=level,
+        separator=separator,
     )
     pooled.overall["folds"] = len(groups)
     return CrossValidation(
@@ -145,6 +163,8 @@ def _code_without(run: RunRecord, human: HumanCodings, held_out: list[str], k: i
         f"{human.source} without fold {k} ({', '.join(held_out)})",
         digest,
         whole_transcripts=human.whole_transcripts,
+        level=human.level,
+        separator=human.separator,
     )
     settings = run.settings
     labels = settings.get("interviewer_labels", "default")
@@ -170,6 +190,8 @@ def _calibration_stats(stats: Any) -> dict[str, Any]:
         "max_codes": stats.get("classifier_max_codes"),
         "cv_ece": stats.get("classifier_cv_ece"),
         "thresholds": {code: entry["threshold"] for code, entry in report.items() if "threshold" in entry},
+        # the training rows left out (listed with the pooled figures' skipped rows)
+        "rows_skipped": len(stats.get("classifier_skipped") or []),
     }
 
 

@@ -36,6 +36,17 @@ TextColumn = Annotated[
     str | None, typer.Option("--text-column", help="Wide file: the column holding each unit's text.")
 ]
 Sheet = Annotated[str | None, typer.Option("--sheet", help="The .xlsx sheet to read (default: the first).")]
+#: How the human codings' code paths are read (``evaluate``, ``code --gold``).
+CodeLevel = Annotated[
+    int | None, typer.Option("--level", min=1, help="Read the --gold file's code paths at this depth (1: the top).")
+]
+CodeSeparator = Annotated[
+    str | None,
+    typer.Option(
+        "--separator",
+        help="One more separator of the --gold file's code paths, such as ' - ' (>, / and \\ always are).",
+    ),
+]
 
 
 @app.command("evaluate")
@@ -78,6 +89,8 @@ def evaluate_cmd(
     code_columns: CodeColumns = None,
     text_column: TextColumn = None,
     sheet: Sheet = None,
+    level: CodeLevel = None,
+    separator: CodeSeparator = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Compare a run with human codings: precision, recall, F1 and Cohen's kappa per code."""
@@ -101,13 +114,14 @@ def evaluate_cmd(
                     progress=progress,
                     layout=layout,
                     sheet=sheet,
+                    level=level,
+                    separator=separator,
                 )
                 result = crossed.pooled
                 written = crossed.save(out_file or run_dir / "crossvalidation.json")
             else:
-                result = evaluate(
-                    run_dir, gold, min_support=min_support, strict=strict, scope=scope, layout=layout, sheet=sheet
-                )
+                result = evaluate(run_dir, gold, min_support=min_support, strict=strict, scope=scope, layout=layout,
+                                  sheet=sheet, level=level, separator=separator)  # fmt: skip
                 written = result.save(out_file or run_dir / "evaluation.json")
         finally:
             progress.close()
@@ -154,7 +168,7 @@ def evaluate_cmd(
         out.print(f"[dim]Read the gold file's {escape('; and '.join(o['columns_read_as']))}[/]")
     if o["skipped"]:
         err.print(
-            f"[yellow]{len(o['skipped'])} gold row(s) left out or not matching their text[/] (listed in evaluation.json; --strict refuses such a file):"
+            f"[yellow]{len(o['skipped'])} gold row(s) left out or not matching their text[/] (listed in {escape(written.name)}; --strict refuses such a file):"
         )
         for line in o["skipped"][:show_errors]:
             err.print(f"  - {escape(line)}")

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from themekit.cli.analysis import CodeLevel, CodeSeparator
 from themekit.cli.app import (
     ConfigOption,
     EngineName,
@@ -51,6 +52,8 @@ def code_cmd(
         Path | None,
         typer.Option("--gold", help="Human codings for the classifier (default: gold.csv beside the transcripts)."),
     ] = None,
+    level: CodeLevel = None,
+    separator: CodeSeparator = None,
     text_column: Annotated[
         str | None,
         typer.Option(
@@ -107,6 +110,7 @@ def code_cmd(
     Human decisions stored in the project are applied, and the run is recorded there."""
     from themekit.api import code
     from themekit.config import load_settings
+    from themekit.human.gold import HumanCodings
     from themekit.runs.folder import check_run_folder
     from themekit.util.atomic import folder_lock, recover_folder
 
@@ -129,7 +133,9 @@ def code_cmd(
                     text_column=text_column,
                     speaker_column=speaker_column,
                     unit_column=unit_column,
-                    gold=gold,
+                    gold=HumanCodings.from_file(gold, level=level, separator=separator)
+                    if gold and (level or separator)
+                    else gold,
                     embedding_model=embedding_model,
                     embedding_sha256=embedding_sha256,
                     cache_dir=None if no_cache else cache_dir,
@@ -175,6 +181,14 @@ def _report_run(run, out_dir: Path, *, quiet: bool, methods_chosen: bool = True)
         )
         for orphan in decisions["orphaned"]:
             err.print(f"  - {escape(orphan)}")
+    skipped = run.stats.get("classifier_skipped") or []
+    if skipped:
+        rows = len({line.partition(":")[0] for line in skipped})
+        err.print(
+            f"[yellow]Human codings:[/] {rows} row(s) left out or not matching their text (listed in run.json under stats.classifier_skipped):"
+        )
+        for line in skipped[:10] + ([f"… and {len(skipped) - 10} more"] if len(skipped) > 10 else []):
+            err.print(f"  - {escape(line)}")
     if quiet:
         return
     if "embedding" in run.settings and run.settings["embedding"]["identity"].startswith("tfidf-svd:"):
