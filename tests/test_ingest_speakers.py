@@ -1,8 +1,14 @@
-"""One speaker however an interview writes their label ("DB", "DB:", "DB :", "Devin Becker:")."""
+"""One speaker however an interview writes their label ("DB", "DB:", "DB :", "Devin Becker:"), and a warning when
+a speaker coded as a participant asks most of the questions."""
 
 from __future__ import annotations
 
-from themekit import read_transcript
+import json
+
+from typer.testing import CliRunner
+
+from themekit import read_corpus, read_transcript
+from themekit.cli import app
 from themekit.ingest.text import Block, build_turns, speaker_names
 
 from .conftest import write
@@ -77,3 +83,47 @@ def test_ingest_speakers_role_abbreviations_and_unclear_initials_stay_apart():
 def test_ingest_speakers_interviewer_label_given_as_initials_names_the_whole_speaker(tmp_path):
     t = read_transcript(write(tmp_path / "A01.txt", BECKER), interviewer_labels=["DB"])
     assert {(x.speaker, x.role) for x in t.turns} == {("Devin Becker", "interviewer"), ("Maria Lopez", "participant")}
+
+
+ASKING = (
+    "Interviewer: Welcome, and thank you for coming.\n\n"
+    "Sam: Can I ask what this is for?\n\n"
+    "Interviewer: It is a study of keyworkers.\n\n"
+    "Sam: Who will read it?\n\n"
+    "Interviewer: Only the team.\n\n"
+    "Sam: Will my name be used?\n\n"
+    "Interviewer: No, never.\n"
+)
+WARNING = (
+    "A02: 'Sam' asks most of the questions but is coded as a participant (3 of 3 turns end with '?'), so those "
+    "questions are coded and quoted as answers; if this speaker interviews, name them with interviewer labels"
+)
+
+
+def test_ingest_speakers_a_participant_asking_most_questions_is_warned_of(tmp_path, tiny_codebook):
+    folder = tmp_path / "t"
+    write(folder / "A02.txt", ASKING)
+    write(folder / "A01.txt", BECKER)  # the interviewer asks: nothing to warn of
+    corpus = read_corpus(folder)
+    [a01, a02] = corpus.transcripts
+    assert not any("asks most of the questions but" in w for w in a01.warnings)
+    assert [w for w in a02.warnings if "asks most" in w] == [WARNING.removeprefix("A02: ")]
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["code", str(folder), "-c", str(tiny_codebook), "-o", str(out), "--method", "rule",
+                                      "--project", str(tmp_path / "p.db")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert f"Warning: {WARNING}" in " ".join(result.output.split())
+    assert WARNING in json.loads((out / "run.json").read_text())["stats"]["warnings"]
+
+
+def test_ingest_speakers_a_participant_with_few_questions_is_not_warned_of(tmp_path):
+    folder = tmp_path / "t"
+    # two questions only: too few turns to say
+    write(folder / "A03.txt", "Interviewer: Hello.\n\nSam: Is this on?\n\nInterviewer: Yes.\n\nSam: Shall I start?\n")
+    # most of Kim's turns are questions, but the interviewer asks more
+    write(
+        folder / "A04.txt",
+        "Interviewer: How are you?\n\nKim: Fine, why?\n\nInterviewer: And work?\n\nKim: Do you mean now?\n\n"
+        "Interviewer: Yes, now?\n\nKim: Busy. Is that enough?\n\nInterviewer: What about home?\n\nKim: Quiet.\n",
+    )
+    assert not any("asks most" in w for t in read_corpus(folder) for w in t.warnings)
