@@ -24,7 +24,7 @@ import pandas as pd
 from themekit.analysis.evaluate import Evaluation, Scope, beside_second_coder, evaluate_frames
 from themekit.errors import OptionError
 from themekit.human.coderfile import WideLayout
-from themekit.human.gold import HumanCodings, transcript_name
+from themekit.human.gold import HumanCodings, map_gold, transcript_name
 from themekit.nlp.embed import DEFAULT_CACHE_DIR
 from themekit.pipeline import steps as pipeline
 from themekit.runs.folder import read_run
@@ -41,6 +41,11 @@ class CrossValidation:
     pooled: Evaluation
     folds: list[dict[str, Any]]
     per_code: pd.DataFrame
+
+    @property
+    def skipped(self) -> list[str]:
+        """The gold rows left out of training and scoring (or not matching their text), each with its row number."""
+        return self.pooled.overall["skipped"]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +72,8 @@ def cross_validate(
     layout: WideLayout | None = None,
     sheet: str | None = None,
     second_coder: str | Path | None = None,
+    level: int | None = None,
+    separator: str | None = None,
 ) -> CrossValidation:
     """Train on the human codings of all folds but one, code and score the held-out fold; every fold in turn.
 
@@ -74,13 +81,20 @@ def cross_validate(
     kept, the classifier is added to its methods, and no project store is
     used, so stored decisions cannot leak into the figures.
 
+    Human codings are read as :func:`~themekit.analysis.evaluate.evaluate` reads them: rows that cannot be placed
+    are left out of training and scoring alike and listed in ``pooled.overall["skipped"]`` (``strict=True``
+    refuses the file before any fold is coded); ``level``/``separator`` say how code paths are read.
+
     ``second_coder``: a second person's codings of the same interviews: the pooled held-out figures gain, per
     code, the second coder's kappa beside the machine's (see :func:`themekit.analysis.evaluate.beside_second_coder`).
     """
     if not isinstance(run, RunRecord):
         run = read_run(run)
-    human = HumanCodings.from_file(gold, layout=layout, sheet=sheet)
+    human = HumanCodings.from_file(gold, layout=layout, sheet=sheet, level=level, separator=separator)
     groups = _folds(run, human, folds)
+    if strict:  # refuse the file now, not after coding a fold
+        map_gold(human.source, run.segments, human.code_names(run.codebook), frame=human.rows,
+                 turns=run.corpus.turns, transcripts=run.corpus, strict=True)  # fmt: skip
     methods = list(dict.fromkeys([*run.settings.get("methods", ["rule", "semantic"]), "classifier"]))
     excerpts, segments, summaries = [], [], []
     for k, held_out in enumerate(groups, start=1):
@@ -98,6 +112,8 @@ def cross_validate(
             scope=scope,
             frame=human.of_transcripts(held_out),
             transcripts=fold_run.corpus,
+            level=level,
+            separator=separator,
         )
         excerpts.append(fold_excerpts)
         segments.append(fold_segments)
@@ -115,6 +131,8 @@ def cross_validate(
         scope=scope,
         frame=human.rows,
         transcripts=run.corpus,
+        level=level,
+        separator=separator,
     )
     pooled.overall["folds"] = len(groups)
     if second_coder is not None:
@@ -154,6 +172,8 @@ def _code_without(run: RunRecord, human: HumanCodings, held_out: list[str], k: i
         f"{human.source} without fold {k} ({', '.join(held_out)})",
         digest,
         whole_transcripts=human.whole_transcripts,
+        level=human.level,
+        separator=human.separator,
     )
     settings = run.settings
     labels = settings.get("interviewer_labels", "default")
@@ -179,6 +199,8 @@ def _calibration_stats(stats: Any) -> dict[str, Any]:
         "max_codes": stats.get("classifier_max_codes"),
         "cv_ece": stats.get("classifier_cv_ece"),
         "thresholds": {code: entry["threshold"] for code, entry in report.items() if "threshold" in entry},
+        # the training rows left out (listed with the pooled figures' skipped rows)
+        "rows_skipped": len(stats.get("classifier_skipped") or []),
     }
 
 

@@ -85,6 +85,8 @@ def evaluate(
     layout: WideLayout | None = None,
     sheet: str | None = None,
     second_coder: str | Path | None = None,
+    level: int | None = None,
+    separator: str | None = None,
 ) -> Evaluation:
     """Score a run (a :class:`~themekit.Run` or a run folder) against a gold file.
 
@@ -97,17 +99,19 @@ def evaluate(
     that overlap merge, spans running from the interviewer's question into the answer are trimmed to the
     participant's speech; the file may be CSV in any common encoding with ``,`` or ``;``, or .xlsx (``sheet``),
     and wide (one row per unit, several code columns: ``layout``, see :mod:`themekit.human.coderfile`); rows that
-    cannot be placed are left out and listed in ``overall["skipped"]``, and
-    ``strict=True`` refuses the file instead.
+    cannot be placed are left out and listed in ``overall["skipped"]`` (each with its row number in the file and
+    the row's own offsets or quote), and ``strict=True`` refuses the file instead. A cell naming several codes (a
+    line each, or separated by ';') gives a coding per code; ``separator`` splits code paths at one more
+    separator (``" - "`` for "Theme - Code") and ``level`` reads them at that depth (see
+    :class:`themekit.human.gold.CodeNames`).
 
     ``second_coder``: a second person's codings of the same interviews (same formats): per code, the machine's
     kappa with the coder is set beside the two coders' own (see :func:`beside_second_coder`).
     """
     if not isinstance(run, RunRecord):
         run = read_run(run)
-    human = HumanCodings.from_file(
-        gold, layout=layout, sheet=sheet
-    )  # read once: its rows are scored, its hash tells the classifier's own file
+    # read once: its rows are scored, its hash tells the classifier's own file
+    human = HumanCodings.from_file(gold, layout=layout, sheet=sheet, level=level, separator=separator)
     excerpts, segments, turns = run.excerpts, run.segments, run.corpus.turns
     result = evaluate_frames(
         excerpts,
@@ -120,6 +124,8 @@ def evaluate(
         scope=scope,
         frame=human.rows,
         transcripts=run.corpus,
+        level=level,
+        separator=separator,
     )
     seen = _learned_from(run, result)
     if seen:
@@ -137,6 +143,8 @@ def evaluate(
                 scope=scope,
                 frame=human.of_transcripts(unseen),
                 transcripts=run.corpus,
+                level=level,
+                separator=separator,
             )
             result.overall["unseen"] = {
                 k: apart.overall[k] for k in ("segments_scored", "codes_scored", "micro", "macro")
@@ -270,6 +278,8 @@ def evaluate_frames(
     scope: Scope = "transcript",
     frame: pd.DataFrame | None = None,
     transcripts: Iterable[Transcript] | None = None,
+    level: int | None = None,
+    separator: str | None = None,
 ) -> Evaluation:
     """Score machine codings (``excerpts``) against a gold file on the segments it covers.
 
@@ -277,10 +287,10 @@ def evaluate_frames(
     table) lets spans be trimmed to participant speech; ``strict`` refuses a file with any row left out.
     ``frame``: the gold rows (as :func:`themekit.human.gold.read_gold` gives them) instead of reading ``gold_path``.
     ``transcripts`` (the run's corpus) lets rows locate their span by source offsets or by their quoted text.
+    ``level``/``separator``: how the rows' code paths are read (see :class:`themekit.human.gold.CodeNames`).
     """
-    mapped = map_gold(
-        gold_path, segments, CodeNames(codebook), frame=frame, turns=turns, transcripts=transcripts, strict=strict
-    )
+    names = CodeNames(codebook, level=level, separator=separator)
+    mapped = map_gold(gold_path, segments, names, frame=frame, turns=turns, transcripts=transcripts, strict=strict)
     gold = mapped.codings
     if gold.empty:
         reason = "it has no rows" if not mapped.skipped else f"none of its {len(mapped.skipped)} rows could be placed"
@@ -356,6 +366,8 @@ def evaluate_frames(
     }
     if mapped.read_as:
         overall["columns_read_as"] = mapped.read_as
+    if level is not None or separator is not None:
+        overall["code_paths"] = {"level": level, "separator": separator}
     return Evaluation(
         per_code, overall, pd.DataFrame.from_records(errors, columns=["kind", "code", "transcript", "segment", "text"])
     )

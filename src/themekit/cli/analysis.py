@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from themekit.cli.app import _Progress, _user_errors, app, as_flags, err, out
-from themekit.cli.options import QuietOption, gold_option, out_option
+from themekit.cli.options import CodeLevel, CodeSeparator, QuietOption, gold_option, out_option
 from themekit.config.options import SCOPES
 
 
@@ -116,6 +116,8 @@ def evaluate_cmd(
             "and the codes the machine could take over (within 0.1 kappa).",
         ),
     ] = None,
+    level: CodeLevel = None,
+    separator: CodeSeparator = None,
     quiet: QuietOption = False,
 ) -> None:
     """Compare a run with human codings: precision, recall, F1 and Cohen's kappa per code."""
@@ -139,6 +141,8 @@ def evaluate_cmd(
                     layout=layout,
                     sheet=sheet,
                     second_coder=second_coder,
+                    level=level,
+                    separator=separator,
                 )
                 result = crossed.pooled
                 written = crossed.save(out_file or run_dir / "crossvalidation.json")
@@ -152,6 +156,8 @@ def evaluate_cmd(
                     layout=layout,
                     sheet=sheet,
                     second_coder=second_coder,
+                    level=level,
+                    separator=separator,
                 )
                 written = result.save(out_file or run_dir / "evaluation.json")
         finally:
@@ -188,7 +194,7 @@ def evaluate_cmd(
         out.print(f"[dim]Read the gold file's {escape('; and '.join(o['columns_read_as']))}[/]")
     if o["skipped"]:
         err.print(
-            f"[yellow]{len(o['skipped'])} gold row(s) left out or not matching their text[/] (listed in evaluation.json; --strict refuses such a file):"
+            f"[yellow]{len(o['skipped'])} gold row(s) left out or not matching their text[/] (listed in {escape(written.name)}; --strict refuses such a file):"
         )
         for line in o["skipped"][:show_errors]:
             err.print(f"  - {escape(line)}")

@@ -14,6 +14,8 @@ from themekit.cli.options import (
     DEFAULT_PROJECT,
     CacheDirOption,
     CodebookOption,
+    CodeLevel,
+    CodeSeparator,
     ConfigOption,
     EmbeddingModelOption,
     EmbeddingSha256Option,
@@ -45,6 +47,8 @@ def code_cmd(
     interviewer_label: InterviewerLabelOption = None,
     spacy_model: SpacyModelOption = "blank",
     gold: Annotated[Path | None, gold_option()] = None,
+    level: CodeLevel = None,
+    separator: CodeSeparator = None,
     text_column: TextColumnOption = None,
     speaker_column: SpeakerColumnOption = None,
     unit_column: Annotated[
@@ -86,6 +90,7 @@ def code_cmd(
     Human decisions stored in the project are applied, and the run is recorded there."""
     from themekit.api import code
     from themekit.config import load_settings
+    from themekit.human.gold import HumanCodings
     from themekit.runs.folder import check_run_folder
     from themekit.util.atomic import folder_lock, recover_folder
 
@@ -108,7 +113,9 @@ def code_cmd(
                     transcripts,
                     codebook,
                     options=options,
-                    gold=gold,
+                    gold=HumanCodings.from_file(gold, level=level, separator=separator)
+                    if gold and (level or separator)
+                    else gold,
                     project=project,
                     config=settings,
                     progress=progress,
@@ -146,6 +153,14 @@ def _report_run(run, out_dir: Path, *, quiet: bool, methods_chosen: bool = True)
         )
         for orphan in decisions["orphaned"]:
             err.print(f"  - {escape(orphan)}")
+    skipped = run.stats.get("classifier_skipped") or []
+    if skipped:
+        rows = len({line.partition(":")[0] for line in skipped})
+        err.print(
+            f"[yellow]Human codings:[/] {rows} row(s) left out or not matching their text (listed in run.json under stats.classifier_skipped):"
+        )
+        for line in skipped[:10] + ([f"… and {len(skipped) - 10} more"] if len(skipped) > 10 else []):
+            err.print(f"  - {escape(line)}")
     if quiet:
         return
     if "embedding" in run.settings and run.settings["embedding"]["identity"].startswith("tfidf-svd:"):

@@ -118,3 +118,16 @@ def coding_options(
     return CodingOptions(
         cache_dir=None if no_cache else cache_dir, interviewer_labels=interviewer_label, methods=method, **flags
     )
+
+
+#: How the human codings' code paths are read (``evaluate``, ``code --gold``).
+CodeLevel = Annotated[
+    int | None, typer.Option("--level", min=1, help="Read the --gold file's code paths at this depth (1: the top).")
+]
+CodeSeparator = Annotated[
+    str | None,
+    typer.Option(
+        "--separator",
+        help="One more separator of the --gold file's code paths, such as ' - ' (>, / and \\ always are).",
+    ),
+]

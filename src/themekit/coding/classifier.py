@@ -35,8 +35,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -46,7 +45,7 @@ from themekit.coding.base import Coded
 from themekit.coding.context import question_vectors, turn_vectors
 from themekit.coding.fitcache import FitCache, digest_arrays
 from themekit.coding.semantic import SemanticCoder
-from themekit.human.gold import CodeNames, HumanCodings, load_gold
+from themekit.human.gold import CodeNames, HumanCodings, map_gold
 from themekit.models import Coding
 from themekit.nlp.embed import Embedder, EmbeddingCache, embed_texts
 from themekit.nlp.segment import Segmentation
@@ -127,6 +126,9 @@ class ClassifierCoder:
         #: the transcripts whose human codings the models learned from: id → sha256 of the transcript's source
         #: (None for excerpts of transcripts outside the corpus, learned from their text)
         self.trained_on: dict[str, str | None] = {}
+        #: the human codings' rows left out of training (each with its row number in the file and why), and rows
+        #: learned from whose text does not match the span they locate
+        self.skipped: list[str] = []
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         return embed_texts(texts, self.embedder, self.cache)
@@ -163,6 +165,8 @@ class ClassifierCoder:
             stats["classifier_max_codes"] = self.max_codes
             stats["classifier_cv_ece"] = self.cv_ece
         stats["classifier_trained_on"] = self.trained_on if self.trained_codes else {}
+        if self.skipped:
+            stats["classifier_skipped"] = self.skipped
         if self.fits is not None:
             stats["classifier_fit_cache"] = self.fits.stats()
         return Coded(codings, stats, final_codes=frozenset(self.trained_codes))
@@ -173,6 +177,11 @@ class ClassifierCoder:
         if not segments:
             return []
         examples = self._examples(segments, codebook)
+        if not examples.texts and self.skipped:  # rows, and none placed: a file for other interviews, or misread
+            from themekit.errors import GoldError
+
+            reason = f"none of its {len(self.skipped)} rows could be placed"
+            raise GoldError(self.human.source, [f"nothing to learn from: {reason}", *self.skipped])
         sha = {s.transcript.id: s.transcript.sha256 for s in segments}
         self.trained_on = {t: sha.get(t) for t in sorted(set(examples.groups))}
         if not examples.texts:
@@ -182,17 +191,25 @@ class ClassifierCoder:
 
     def _examples(self, segments: list, codebook: Codebook) -> _Examples:
         """The training excerpts: segments of the corpus the human codings cover, then excerpts of other
-        transcripts learned from their ``text``; with their transcripts (the folds' groups) and codes."""
+        transcripts learned from their ``text``; with their transcripts (the folds' groups) and codes. Rows that
+        cannot be placed are left out and listed in ``skipped``, as ``evaluate`` leaves them out of its scores."""
         import pandas as pd
 
         frame = pd.DataFrame(
             [(s.transcript.id, s.index, s.start, s.end, s.text) for s in segments],
             columns=["transcript", "segment", "start", "end", "text"],
         )
-        codes = CodeNames(codebook)
+        codes = self.human.code_names(codebook)
         ids = set(frame["transcript"])
         transcripts = {s.transcript.id: s.transcript for s in segments}
-        gold = load_gold(self.human.source, frame, codes, frame=self.human.of_transcripts(ids), transcripts=transcripts)
+        turns = pd.DataFrame(
+            [(t.id, turn.role, turn.start, turn.end) for t in transcripts.values() for turn in t.turns],
+            columns=["transcript", "role", "start", "end"],
+        )  # as evaluate reads them: spans trimmed to participant speech, interviewer speech left out
+        mapped = map_gold(
+            self.human.source, frame, codes, frame=self.human.of_transcripts(ids), turns=turns, transcripts=transcripts
+        )
+        gold = mapped.codings
         row_of = {(t, i): n for n, (t, i) in enumerate(zip(frame["transcript"], frame["segment"]))}
         covered = sorted({row_of[(t, s)] for t, s in zip(gold["transcript"], gold["segment"])})
         if self.human.whole_transcripts:  # the coder read these transcripts whole: their uncoded segments hold no code
@@ -208,12 +225,12 @@ class ClassifierCoder:
         for t, s, c in gold.itertuples(index=False):
             if c:
                 examples.labels[position[row_of[(t, s)]]].add(c)
-        for text, transcript, label in _outside_rows(
-            Path(self.human.source), self.human.of_transcripts(ids, keep=False), codes
-        ):
+        outside, left_out = _outside_rows(self.human.of_transcripts(ids, keep=False), codes)
+        for text, transcript, label in outside:
             examples.texts.append(text)
             examples.groups.append(transcript)
             examples.labels.append(label)
+        self.skipped = _by_row([*mapped.skipped, *left_out])
         return examples
 
     def _features(self, segmentation: Segmentation, codebook: Codebook, examples: _Examples) -> _Features:
@@ -260,14 +277,16 @@ class ClassifierCoder:
         or more, else by segment, so a first interview's decisions are cross-validated too."""
         segments = features.segmentation.segments
         self.report = {}
+        self.skipped = []
         examples = self._examples(segments, codebook) if segments else _Examples([], [], [], [])
         n = len(examples.covered)
         groups = examples.groups[:n] if len(set(examples.groups[:n])) >= 2 else [str(row) for row in examples.covered]
         examples = _Examples(examples.covered, examples.texts[:n], groups, examples.labels[:n])
         if not n:
             return SegmentFit(
-                0.5, {}, {c.id: {"positives": 0, "negatives": 0, "trained": False} for c in codebook}, {}, []
-            )
+                0.5, {}, {c.id: {"positives": 0, "negatives": 0, "trained": False} for c in codebook}, {}, [],
+                list(self.skipped),
+            )  # fmt: skip
         data = replace(features.data, train=features.data.corpus[examples.covered])
         self.fits = None  # decisions grow between fits: keeping each set's models on disk would only fill it
         learned = self._learn(codebook, data, examples)
@@ -280,7 +299,9 @@ class ClassifierCoder:
             if fit.predicted is not None
         }
         probabilities = {code.id: fit.probability() for code, fit in learned}
-        return SegmentFit(self.decision_threshold, probabilities, self.report, held_out, list(examples.covered))
+        return SegmentFit(
+            self.decision_threshold, probabilities, self.report, held_out, list(examples.covered), list(self.skipped)
+        )
 
     def _learn(self, codebook: Codebook, data: _Features, examples: _Examples) -> list[tuple[Any, _Learned]]:
         """A model per learnable code, cross-validated by transcript where the data allow, all codes side by side on
@@ -473,6 +494,8 @@ class SegmentFit:
     report: dict[str, dict[str, Any]]
     held_out: dict[str, tuple[np.ndarray, np.ndarray]]
     rows: list[int]
+    #: the human codings' rows left out, each with its row number and why (as ``stats.classifier_skipped``)
+    skipped: list[str] = field(default_factory=list)
 
     def scores(self, code_id: str) -> np.ndarray | None:
         """The code's probabilities calibrated so the decision threshold scores 0.5 (``None``: no model)."""
@@ -634,37 +657,38 @@ def _calibrate(proba: np.ndarray, cut: float) -> np.ndarray:
     return np.where(proba < cut, 0.5 * proba / cut, 0.5 + 0.5 * (proba - cut) / (1.0 - cut))
 
 
-def _outside_rows(path: Path, rows, codes: CodeNames):
-    """(text, transcript, codes) per excerpt of transcripts outside the corpus; problems raised together."""
-    from themekit.errors import GoldError
-
+def _outside_rows(rows, codes: CodeNames) -> tuple[list[tuple[str, str, set[str]]], list[str]]:
+    """(text, transcript, codes) per excerpt of transcripts outside the corpus, and the rows left out and why."""
     if rows.empty:
-        return []
+        return [], []
     columns = {c.strip().casefold(): c for c in rows.columns}
     text_col, code_col, t_col = columns.get("text"), columns.get("code"), columns.get("transcript")
-    problems = []
     if text_col is None:
-        for row, tid in zip(rows["_row"], rows[t_col]):
-            problems.append(
-                f"row {row}: transcript '{tid}' is not in the corpus being coded, and the file has no 'text' "
-                "column to learn from; add the excerpt's text, or code that transcript too"
-            )
-        raise GoldError(path, problems)
+        return [], [
+            f"row {row}: transcript '{tid}' is not in the corpus being coded, and the file has no 'text' column to "
+            "learn from; add the excerpt's text, or code that transcript too"
+            for row, tid in zip(rows["_row"], rows[t_col])
+        ]
+    problems = []
     grouped: dict[tuple[str, str], set[str]] = {}
     for row, tid, text, code in zip(
         rows["_row"], rows[t_col], rows[text_col], rows[code_col] if code_col else [""] * len(rows)
     ):
         text, code = " ".join(str(text).split()), str(code).strip()
         if not text:
-            problems.append(f"row {row}: empty text")
+            problems.append(f"row {row}: transcript '{tid}' is not in the corpus being coded, and the row has no text")
             continue
         if code and codes.resolve(code) is None:
-            problems.append(f"row {row}: code '{code}' is not in the codebook")
+            problems.append(f"row {row}: {codes.unknown(code)}")
             continue
         code = codes.resolve(code) or ""
         label = grouped.setdefault((str(tid).strip(), text), set())
         if code:
             label.add(code)
-    if problems:
-        raise GoldError(path, problems)
-    return [(text, tid, label) for (tid, text), label in grouped.items()]
+    return [(text, tid, label) for (tid, text), label in grouped.items()], problems
+
+
+def _by_row(problems: list[str]) -> list[str]:
+    """Problems in the order of their rows in the file ("row 12: …" before "row 103: …")."""
+    number = re.compile(r"row (\d+):")
+    return sorted(problems, key=lambda p: int(m.group(1)) if (m := number.match(p)) else 0)

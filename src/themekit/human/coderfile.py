@@ -18,6 +18,7 @@ first sheet, or the one named. ``_row`` is each row's number in the file.
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,7 +29,7 @@ from themekit.util.tables import UserTable, read_table
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["COLUMN_ALIASES", "CoderFile", "WideLayout", "canonical_columns", "read_coder_file"]
+__all__ = ["COLUMN_ALIASES", "CoderFile", "WideLayout", "canonical_columns", "read_coder_file", "split_codes"]
 
 
 @dataclass(frozen=True)
@@ -109,13 +110,24 @@ def canonical_columns(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     notes = [f"column '{old}' as {new}" for old, new in renames.items()]
     table = table.rename(columns=renames) if renames else table
     code = next((c for c in table.columns if _squeezed(c) == "code"), None)
-    several = int(table[code].str.strip().str.contains("\n").sum()) if code is not None else 0
-    if several:  # ATLAS.ti lists a quotation's codes in one cell, a line each
-        table = table.assign(**{code: table[code].str.strip().str.split(r"\s*\n\s*")}).explode(code, ignore_index=False)
-        notes.append(
-            f"{several} row{'s' if several != 1 else ''} naming several codes (a line each) as one coding per code"
-        )
+    if code is not None and table[code].str.contains(r"[\n;]").any():
+        # ATLAS.ti lists a quotation's codes in one cell, a line each; people write "a; b"
+        parts = table[code].map(split_codes)
+        several = int((parts.map(len) > 1).sum())
+        table = table.assign(**{code: parts}).explode(code, ignore_index=False)
+        if several:
+            notes.append(
+                f"{several} row{'s' if several != 1 else ''} naming several codes (a line each, or separated by "
+                "';') as one coding per code"
+            )
     return table, notes
+
+
+def split_codes(cell: str) -> list[str]:
+    """The codes a cell names: one, or several a line each or separated by ';' (empty parts left out; a cell
+    naming none gives one empty code, "read, no code")."""
+    parts = [p for p in re.split(r"\s*(?:\n|;)\s*", cell.strip()) if p]
+    return list(dict.fromkeys(parts)) or [""]
 
 
 def _numbers(column: pd.Series) -> bool:
@@ -170,7 +182,7 @@ def _unpivot(path: Path, table: UserTable, layout: WideLayout, keep_uncoded: boo
     rows, problems, texts = [], [], {}
     for number, record in records:
         uid = record[unit].strip()
-        given = list(dict.fromkeys(record[c].strip() for c in codes if record[c].strip()))
+        given = list(dict.fromkeys(part for c in codes if record[c].strip() for part in split_codes(record[c])))
         said = record[text].strip() if text else ""
         if not uid:
             if given:

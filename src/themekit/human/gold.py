@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from themekit.errors import GoldError, GoldFileError
+from themekit.errors import GoldError, GoldFileError, OptionError
 from themekit.human.coderfile import WideLayout, read_coder_file
 from themekit.models import Transcript
 
@@ -49,13 +49,23 @@ class HumanCodings:
     #: the coder read every transcript the rows name, so a segment of one with no code holds none (a gold file);
     #: False for review decisions, made on the machine's suggestions only
     whole_transcripts: bool = True
+    #: how the rows' code paths are read (see :class:`CodeNames`): at this depth, split at this separator too
+    level: int | None = None
+    separator: str | None = None
 
     @classmethod
     def from_file(
-        cls, path: str | Path, *, source: str | None = None, layout: WideLayout | None = None, sheet: str | None = None
+        cls,
+        path: str | Path,
+        *,
+        source: str | None = None,
+        layout: WideLayout | None = None,
+        sheet: str | None = None,
+        level: int | None = None,
+        separator: str | None = None,
     ) -> HumanCodings:
         """The codings of a gold/decisions file (CSV or .xlsx, long or wide: ``layout``); ``source`` names it
-        (default: the path)."""
+        (default: the path); ``level``/``separator`` say how its code paths are read (see :class:`CodeNames`)."""
         path = Path(path)
         try:
             data = path.read_bytes()
@@ -65,7 +75,13 @@ class HumanCodings:
             ) from None
         except OSError as exc:
             raise GoldFileError(path, f"cannot read the gold/decisions file ({exc.strerror})") from exc
-        return cls(read_gold(path, layout=layout, sheet=sheet), source or str(path), hashlib.sha256(data).hexdigest())
+        CodeNames((), level=level, separator=separator)  # a bad level or separator is refused before any work
+        rows = read_gold(path, layout=layout, sheet=sheet)
+        return cls(rows, source or str(path), hashlib.sha256(data).hexdigest(), level=level, separator=separator)
+
+    def code_names(self, codes: Iterable[Any]) -> CodeNames:
+        """How these rows name ``codes`` (a codebook, or code ids)."""
+        return CodeNames(codes, level=self.level, separator=self.separator)
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, source: str) -> HumanCodings:
@@ -111,9 +127,25 @@ _PATH_SEPARATORS = re.compile(r"\s*(?:>|\\|/|::)\s*")
 class CodeNames:
     """How people name a codebook's codes in their files: by id, by label (case ignored), or by a path of codes
     from another tool ("Theme > Code"), read from its deepest part up, so a sub-code the codebook does not hold
-    counts as the nearest code above it that it does (sub-codes roll up to their code)."""
+    counts as the nearest code above it that it does (sub-codes roll up to their code).
 
-    def __init__(self, codes: Iterable[Any]) -> None:
+    Paths are split at ``>``, ``\\``, ``/`` and ``::``, and at ``separator`` when given (``" - "`` reads
+    "Theme - Code"; spaces around it are required where it has them, so " - " does not split "self-esteem").
+    ``level`` keeps the first ``level`` parts of a path ("A > B > C" at level 2 is "A > B") before it is read."""
+
+    def __init__(self, codes: Iterable[Any], *, level: int | None = None, separator: str | None = None) -> None:
+        if level is not None and level < 1:
+            raise OptionError(
+                f"level={level} is not a depth; give 1 for the top of each code's path, 2 for the next", param="level"
+            )
+        if separator is not None and not separator.strip():
+            raise OptionError(
+                "separator= is empty; give the text between a code's levels, such as ' - ', '>' or '/'",
+                param="separator",
+            )
+        self.level = level
+        self.separator = separator
+        self._split = _path_separators(separator)
         self.ids: set[str] = set()
         self._names: dict[str, str] = {}
         for code in codes:
@@ -123,19 +155,44 @@ class CodeNames:
                 if name:
                     self._names[_name_key(name)] = code_id
 
+    def path(self, name: str) -> str:
+        """``name`` as it is read: cut to ``level`` parts of its path (the parts joined by " > "), else as given."""
+        if self.level is None:
+            return name
+        parts = [p for p in self._split.split(name) if p]
+        return " > ".join(parts[: self.level]) if len(parts) > self.level else name
+
     def resolve(self, name: str) -> str | None:
         """The codebook id ``name`` means, or ``None``."""
+        name = self.path(name)
         if name in self.ids:
             return name
         found = self._names.get(_name_key(name))
         if found is not None:
             return found
-        parts = [p for p in _PATH_SEPARATORS.split(name) if p]
+        parts = [p for p in self._split.split(name) if p]
         for part in reversed(parts if len(parts) > 1 else []):
             found = part if part in self.ids else self._names.get(_name_key(part))
             if found is not None:
                 return found
         return None
+
+    def unknown(self, name: str) -> str:
+        """Why ``name`` gives no code: what a skipped row says."""
+        cut = self.path(name)
+        at = f" (at level {self.level}: '{cut}')" if cut != name else ""
+        return f"code '{name}'{at} is not in the codebook"
+
+
+def _path_separators(separator: str | None) -> re.Pattern[str]:
+    """The pattern splitting code paths: other tools' separators, and ``separator`` (whitespace around it as it
+    has it: required where it has some, allowed where not)."""
+    if not separator:
+        return _PATH_SEPARATORS
+    core = re.escape(separator.strip())
+    before = r"\s+" if separator[:1].isspace() else r"\s*"
+    after = r"\s+" if separator[-1:].isspace() else r"\s*"
+    return re.compile(rf"{before}{core}{after}|{_PATH_SEPARATORS.pattern}")
 
 
 def _name_key(name: str) -> str:
@@ -335,7 +392,7 @@ def _place_row(
     if code and names is not None:
         resolved = names.resolve(code)
         if resolved is None:
-            return [], [f"code '{code}' is not in the codebook"]
+            return [], [names.unknown(code)]
         code = resolved
     segs = by_transcript[tid]
     transcript = transcripts.get(tid) if transcripts is not None else None
@@ -350,8 +407,8 @@ def _place_row(
         if seg not in set(segs["segment"]):
             return [], [f"{tid} has no segment {seg}"]
         return [(tid, seg, code)], []
-    (start, end), notes = located
-    placed = _segments_of_span(start, end, tid, segs, speech)
+    (start, end), notes, where = located
+    placed = _segments_of_span(start, end, where, tid, segs, speech)
     if isinstance(placed, str):
         return [], [*notes, placed]
     return [(tid, seg, code) for seg in placed], notes
@@ -359,14 +416,16 @@ def _place_row(
 
 def _locate(
     record: dict, columns: dict[str, str], tid: str, transcript: Transcript | None
-) -> tuple[tuple[int, int], list[str]] | str | None:
-    """The row's span in the transcript's text and notes on it, why it has none, or ``None`` to use its segment."""
+) -> tuple[tuple[int, int], list[str], str] | str | None:
+    """The row's span in the transcript's text, notes on it and how the row gave it (its own offsets or quote, as
+    messages name it); why it has none; or ``None`` to use its segment."""
     quote = _cell(record, columns, "text")
     if _cell(record, columns, "char_start"):
         span = _offsets(record, columns, "char_start", "char_end")
         if isinstance(span, str):
             return span
-        return span, _mismatch(quote, transcript, span, f"characters {span[0]}-{span[1]}", tid)
+        where = f"characters {span[0]}-{span[1]}"
+        return span, _mismatch(quote, transcript, span, where, tid), f"span {span[0]}-{span[1]} of {tid}"
     if _cell(record, columns, "source_start"):
         given = _offsets(record, columns, "source_start", "source_end")
         if isinstance(given, str):
@@ -379,14 +438,15 @@ def _locate(
         span = transcript.from_source(*given)
         if span is None:
             return f"source characters {given[0]}-{given[1]} of {tid} hold no speech themekit kept (a label, a timing line)"
-        return span, _mismatch(
-            quote, transcript, span, f"source characters {given[0]}-{given[1]}", tid, mapped_only=True
-        )
+        where = f"source characters {given[0]}-{given[1]}"
+        notes = _mismatch(quote, transcript, span, where, tid, mapped_only=True)
+        return span, notes, f"source span {given[0]}-{given[1]} of {tid}"
     if _cell(record, columns, "segment") or not quote:
         return None
     if transcript is None:
         return f"{tid}: a quote can only be found with the run's transcripts; give char_start/char_end"
-    return _find_quote(quote, transcript)
+    found = _find_quote(quote, transcript)
+    return found if isinstance(found, str) else (*found, f"quote '{_short(quote)}' in {tid}")
 
 
 def _offsets(record: dict, columns: dict[str, str], first: str, last: str) -> tuple[int, int] | str:
@@ -399,14 +459,17 @@ def _offsets(record: dict, columns: dict[str, str], first: str, last: str) -> tu
     return start, end
 
 
-def _segments_of_span(start: int, end: int, tid: str, segs: pd.DataFrame, speech: dict | None) -> list[int] | str:
-    """The segments a span of the transcript's text covers (trimmed to participant speech), or why none."""
+def _segments_of_span(
+    start: int, end: int, where: str, tid: str, segs: pd.DataFrame, speech: dict | None
+) -> list[int] | str:
+    """The segments a span of the transcript's text covers (trimmed to participant speech), or why none (naming the
+    span as the row gave it: ``where``)."""
     pieces = [(start, end)]
     if speech is not None and tid in speech:
         participant, interviewer = speech[tid]
         pieces = [(max(start, s), min(end, e)) for s, e in participant if s < end and start < e]
         if not pieces and any(s < end and start < e for s, e in interviewer):
-            return f"span {start}-{end} of {tid} is interviewer speech only; left out"
+            return f"{where} is interviewer speech only; left out"
     matched: set[int] = set()
     for s, e in pieces:
         overlap = np.minimum(segs["end"].to_numpy(), e) - np.maximum(segs["start"].to_numpy(), s)
@@ -414,7 +477,7 @@ def _segments_of_span(start: int, end: int, tid: str, segs: pd.DataFrame, speech
         hit = (overlap > 0) & ((overlap * 2 >= length) | (overlap * 2 >= e - s))
         matched.update(int(x) for x in segs["segment"].to_numpy()[hit])
     if not matched:
-        return f"span {start}-{end} of {tid} matches no coded participant segment"
+        return f"{where} matches no coded participant segment"
     return sorted(matched)
 
 

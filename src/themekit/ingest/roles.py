@@ -31,6 +31,7 @@ from themekit.ingest.text import (
 from themekit.models import Role, Transcript
 
 __all__ = [
+    "ASKS_NOTE",
     "FOLDER_NOTE",
     "MIN_TRANSCRIPTS",
     "NO_INTERVIEWER_NOTE",
@@ -46,6 +47,10 @@ MIN_TRANSCRIPTS = 3
 FOLDER_NOTE = "taken as the interviewer by the folder rule"
 #: The start of the warning a transcript with several speakers and no interviewer gets.
 NO_INTERVIEWER_NOTE = "no interviewer identified"
+#: What the warning says of a speaker coded as a participant who asks most of an interview's questions.
+ASKS_NOTE = "asks most of the questions but is coded as a participant"
+#: A participant is warned about once they have this many turns, more than half of them questions.
+ASKS_MIN_TURNS = 3
 
 
 #: Labels naming a position in the conversation rather than a person: never taken as the interviewer by the rule.
@@ -162,11 +167,41 @@ def _warned(transcript: Transcript) -> Transcript:
     return replace(transcript, warnings=(*transcript.warnings, note))
 
 
+def _asking_participants(transcript: Transcript) -> Transcript:
+    """``transcript`` with a warning for each participant who asks most of its questions: at least
+    :data:`ASKS_MIN_TURNS` turns, more than half of them ending in '?', more questions than any other speaker,
+    while another speaker answers (a turn that is not a question). Their questions are coded as answers."""
+    turns: dict[str, list[bool]] = {}
+    for turn in transcript.turns:
+        turns.setdefault(turn.speaker, []).append(transcript.turn_text(turn).rstrip().endswith("?"))
+    roles = {t.speaker: t.role for t in transcript.turns}
+    notes = []
+    for speaker, asked in turns.items():
+        questions = sum(asked)
+        others = [sum(a) for s, a in turns.items() if s != speaker]
+        answered = any(not q for s, a in turns.items() if s != speaker for q in a)
+        if (
+            roles[speaker] == "participant"
+            and len(asked) >= ASKS_MIN_TURNS
+            and questions * 2 > len(asked)
+            and all(questions > n for n in others)
+            and answered
+        ):
+            note = (
+                f"'{speaker}' {ASKS_NOTE} ({questions} of {len(asked)} turns end with '?'), so those questions are "
+                "coded and quoted as answers; if this speaker interviews, name them with interviewer labels"
+            )
+            if note not in transcript.warnings:
+                notes.append(note)
+    return replace(transcript, warnings=(*transcript.warnings, *notes)) if notes else transcript
+
+
 def apply_folder_roles(
     transcripts: Iterable[Transcript], *, interviewer_labels: Iterable[str] | None = None
 ) -> list[Transcript]:
     """The transcripts of one folder, with the folder rule applied (see the module's documentation) unless
-    ``interviewer_labels`` were given, and a warning on each that still has no interviewer among several speakers.
+    ``interviewer_labels`` were given, and a warning on each that still has no interviewer among several speakers
+    and on each where a participant asks most of the questions.
 
     Transcripts that change are new objects (a Transcript is frozen); the others are returned as they are."""
     transcripts = list(transcripts)
@@ -174,11 +209,12 @@ def apply_folder_roles(
         interviewers = folder_interviewers(transcripts)
         if interviewers:
             transcripts = [_reassigned(t, interviewers) for t in transcripts]
-    return [_warned(t) for t in transcripts]
+    return [_asking_participants(_warned(t)) for t in transcripts]
 
 
 def interviewer_notes(transcripts: Iterable[Transcript]) -> list[str]:
-    """The role warnings of the folder rule, as ``<transcript id>: <warning>``, for the terminal and run.json; and,
+    """The role warnings of the folder rule and of participants asking most of the questions, as
+    ``<transcript id>: <warning>``, for the terminal and run.json; and,
     where other transcripts of the folder have an interviewer, each transcript in which no speaker label was found
     (its interviewer's questions, if it has any, are coded as a participant's words)."""
     transcripts = list(transcripts)
@@ -186,7 +222,7 @@ def interviewer_notes(transcripts: Iterable[Transcript]) -> list[str]:
     notes = []
     for t in transcripts:
         for w in t.warnings:
-            if FOLDER_NOTE in w or w.startswith(NO_INTERVIEWER_NOTE):
+            if FOLDER_NOTE in w or w.startswith(NO_INTERVIEWER_NOTE) or ASKS_NOTE in w:
                 notes.append(f"{t.id}: {w}")
             elif interviews and w.startswith(NO_LABELS_NOTE):
                 notes.append(f"{t.id}: {w}, while other transcripts of the folder have an interviewer; if this one has "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from themekit.models import Role, SourceMap, Turn
 from themekit.util.decoding import decode_bytes, normalise_text
@@ -34,6 +34,7 @@ __all__ = [
     "parse_timestamp",
     "question_guess_note",
     "speaker_key",
+    "speaker_names",
 ]
 
 #: Speaker labels (compared case-insensitively, trailing numbers ignored) that
@@ -132,11 +133,18 @@ def parse_labelled_text(text: str, *, known_labels: frozenset[str] = frozenset()
             counts[cand[0].casefold()] = counts.get(cand[0].casefold(), 0) + 1
     known = {k.casefold() for k in known_labels} | cue_names
 
+    named: set[str | None] = set()
+
     def accepted(label: str) -> bool:
         key = label.casefold()
         return (
-            key in known or any(_RE_KNOWN_LABEL.match(part) for part in _label_parts(label)) or counts.get(key, 0) >= 2
+            key in known
+            or any(_RE_KNOWN_LABEL.match(part) for part in _label_parts(label))
+            or counts.get(key, 0) >= 2
+            or _initials_of(label) in named  # "DB" once, where "Devin Becker" speaks
         )
+
+    named = {_initials_of(c[0], full=True) for c in candidates if c and accepted(c[0])} - {None}  # full names
 
     if _speaker_per_line(lines, candidates, accepted):
         # most lines open with a speaker label (a focus group, say): a name that speaks once is a speaker too
@@ -303,11 +311,19 @@ def question_guess_note(speaker: str) -> str:
 
 
 def assign_roles(
-    speakers: list[str], speech: dict[str, list[str]], interviewer_labels: frozenset[str]
+    speakers: list[str],
+    speech: dict[str, list[str]],
+    interviewer_labels: frozenset[str],
+    aliases: dict[str, list[str]] | None = None,
 ) -> tuple[dict[str, Role], str | None]:
-    """Map each speaker to a role; returns (roles, note) where note explains a guess."""
+    """Map each speaker to a role; returns (roles, note) where note explains a guess. A speaker is the interviewer
+    when its label, or any other label it was written with (``aliases``), is an interviewer label."""
+    aliases = aliases or {}
     roles: dict[str, Role] = {
-        s: "interviewer" if is_interviewer_label(s, interviewer_labels) else "participant" for s in speakers
+        s: "interviewer"
+        if any(is_interviewer_label(x, interviewer_labels) for x in [s, *aliases.get(s, [])])
+        else "participant"
+        for s in speakers
     }
     if len(speakers) >= 2 and "interviewer" not in roles.values():
         # No label says who asks the questions: take the speaker whose turns
@@ -324,15 +340,84 @@ def assign_roles(
     return roles, None
 
 
+_TRAILING_COLONS = re.compile(r"[\s:]+$")
+#: Initials written as a speaker label: "DB", "D.B.", "D. B."
+_INITIALS = re.compile(r"(?:[A-Z]\.?\s?){2,4}")
+#: A full name written as a speaker label: two to four capitalised words ("Devin Becker", "Mary-Jane O'Neil")
+_FULL_NAME = re.compile(r"[A-Z][\w'’-]*(?: [A-Z][\w'’-]*){1,3}")
+
+
+def _initials_of(label: str, *, full: bool = False) -> str | None:
+    """The letters of a label written as initials ("D.B." gives "DB"), or with ``full`` the initials of a label
+    written as a full name ("Devin Becker (interviewer)" gives "DB"); ``None`` when it is not written so. Role
+    abbreviations ("IV", "INT") are not initials."""
+    if full:
+        parts = _label_parts(label)
+        person = parts[1] if len(parts) > 1 else label
+        if not _FULL_NAME.fullmatch(person) or _INITIALS.fullmatch(person):  # "K W" is initials, not a name
+            return None
+        return "".join(word[0] for word in person.split()).upper()
+    if not _INITIALS.fullmatch(label) or _role_key(label) in DEFAULT_INTERVIEWER_LABELS:
+        return None
+    return re.sub(r"[.\s]", "", label)
+
+
+def _quoted(label: str) -> str:
+    return f"'{label}'"
+
+
+def _label_as_written(label: str) -> str:
+    """A speaker label without a trailing colon or the spaces around it, its inner spaces single ("DB :" is "DB")."""
+    return " ".join(_TRAILING_COLONS.sub("", label.strip()).split())
+
+
+def speaker_names(labels: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Each label (in the order spoken) as the speaker it names, and a note for each set of initials read as a name.
+
+    Labels that differ only in spacing, case or a trailing colon ("DB", "DB:", "DB :", "db") are one speaker,
+    written as first seen. Initials ("DB", "D.B.") that are those of exactly one full name used in the same
+    interview ("Devin Becker") are that speaker, named in full. Role abbreviations ("IV", "INT") are never read
+    as initials."""
+    written: dict[str, str] = {}
+    for label in labels:
+        written.setdefault(speaker_key(_label_as_written(label)), _label_as_written(label))
+    full: dict[str, list[str]] = {}
+    for name in written.values():
+        initials = _initials_of(name, full=True)
+        if initials is not None:
+            full.setdefault(initials, []).append(name)
+    initials: dict[str, list[str]] = {}
+    for key, name in list(written.items()):
+        letters = _initials_of(name)
+        matches = [n for n in full.get(letters, []) if n != name] if letters is not None else []
+        if len(matches) == 1:
+            written[key] = matches[0]
+            initials.setdefault(matches[0], []).append(name)
+    notes = [
+        f"speaker labels {', '.join(map(_quoted, short))} and '{name}' are taken as one speaker, '{name}'"
+        for name, short in initials.items()
+    ]
+    return {label: written[speaker_key(_label_as_written(label))] for label in labels}, notes
+
+
 def build_turns(
     blocks: list[Block],
     *,
     fallback_speaker: str,
     interviewer_labels: frozenset[str] = DEFAULT_INTERVIEWER_LABELS,
 ) -> tuple[str, tuple[Turn, ...], list[str]]:
-    """Merge blocks into turns and render the normalised text; returns (text, turns, warnings)."""
+    """Merge blocks into turns and render the normalised text; returns (text, turns, warnings).
+
+    A speaker written several ways in one interview is one speaker (see :func:`speaker_names`): its turns merge
+    and are labelled one way."""
     warnings: list[str] = []
     blocks = [b for b in blocks if any(p.strip() for p in b.paragraphs)]
+    names, merged_names = speaker_names([b.speaker for b in blocks if b.speaker is not None])
+    aliases: dict[str, list[str]] = {}
+    for label, name in names.items():
+        aliases.setdefault(name, []).append(label)
+    blocks = [replace(b, speaker=names[b.speaker]) if b.speaker is not None else b for b in blocks]
+    warnings.extend(merged_names)
     labelled = [b for b in blocks if b.speaker is not None]
     if not labelled and blocks:
         warnings.append(f"{NO_LABELS_NOTE}; all text is taken as one participant turn by '{fallback_speaker}'")
@@ -357,7 +442,7 @@ def build_turns(
     speech: dict[str, list[str]] = {s: [] for s in speakers}
     for b in merged:
         speech[b.speaker].append(" ".join(b.paragraphs))  # type: ignore[index]
-    roles, note = assign_roles(speakers, speech, interviewer_labels)
+    roles, note = assign_roles(speakers, speech, interviewer_labels, aliases)
     if note:
         warnings.append(note)
 

@@ -189,6 +189,8 @@ class QueueLearner:
         self.error: str | None = None
         #: seconds the last finished retrain took (``None`` before one)
         self.training_seconds: float | None = None
+        #: the decisions the last retrain could not place on the run's segments, each with why (left out, not fatal)
+        self.skipped: list[str] = []
         if self._decisions():
             self._retrain()
 
@@ -307,6 +309,7 @@ class QueueLearner:
             decisions_gold(None, self.run.codebook, decisions=decisions), "project decisions"
         )  # type: ignore[arg-type]
         fit = self._trainer(human)
+        self.skipped = list(getattr(fit, "skipped", []))
         scores = {code: s for code in fit.probabilities if (s := fit.scores(code)) is not None}
         return _Model(scores, _agreement(fit), len(decisions))
 

@@ -149,6 +149,9 @@ class RunStats(TypedDict, total=False):
     classifier_cv_ece: float | None
     #: the transcripts whose human codings trained the classifier: id → sha256 of its source (None: learned from text)
     classifier_trained_on: dict[str, str | None]
+    #: the human codings' rows the classifier left out (unknown transcript or code, a span matching no segment…)
+    #: or learned from though their text does not match their span, each as "row N: why" (N: the row in the file)
+    classifier_skipped: list[str]
     #: fitted classifier models read back from the fit cache (``hits``) or trained (``misses``)
     classifier_fit_cache: CacheStats
     decisions: DecisionStats
