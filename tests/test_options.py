@@ -130,7 +130,10 @@ def test_options_code_signature_lists_every_option():
     parameters = inspect.signature(themekit.code).parameters
     for name in CodingOptions.names():
         assert name in parameters, name
-    assert parameters["unit"].default == "sentence" and parameters["project"].default == DEFAULT_PROJECT
+    # unit None: a sentence of an interview, a whole response of a survey table
+    assert parameters["unit"].default is None and parameters["project"].default == DEFAULT_PROJECT
+    assert CodingOptions().unit == "sentence" and CodingOptions(unit_column="ResponseId").unit == "turn"
+    assert CodingOptions(unit_column="ResponseId", unit="paragraph").unit == "paragraph"
     assert "unit" in inspect.signature(themekit.suggest_topics).parameters
 
 

@@ -6,6 +6,7 @@ import csv
 import json
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 import themekit
@@ -64,33 +65,65 @@ def test_survey_code_makes_each_response_a_unit_with_its_attributes(tmp_path, ti
     assert set(by_group.columns) == {"rural", "urban"}
 
 
-def test_survey_ids_missing_or_repeated_are_one_message(tmp_path, tiny_codebook):
+def test_survey_ids_missing_are_one_message(tmp_path, tiny_codebook):
     (tmp_path / "responses.csv").write_text(
-        "ResponseId,Answer\nR1,one answer here\nR1,another answer\n,a third answer\n", encoding="utf-8"
+        "ResponseId,Answer\nR1,one answer here\n,a second answer\n,a third answer\n", encoding="utf-8"
     )
     result = runner.invoke(
         app,
-        [
-            "code",
-            str(tmp_path / "responses.csv"),
-            "-c",
-            str(tiny_codebook),
-            "--method",
-            "rule",
-            "--unit-column",
-            "ResponseId",
-            "--out",
-            str(tmp_path / "run"),
-            "--project",
-            str(tmp_path / "p.db"),
-        ],
-    )
+        ["code", str(tmp_path / "responses.csv"), "-c", str(tiny_codebook), "--method", "rule", "--unit-column",
+         "ResponseId", "--out", str(tmp_path / "run"), "--project", str(tmp_path / "p.db")],
+    )  # fmt: skip
     assert result.exit_code == 1
-    assert "2 row(s) have no id or an id another row has in column 'ResponseId'" in result.output
-    assert (
-        "row 3: id 'R1' is already on row 2" in result.output and "row 4: no id in column 'ResponseId'" in result.output
-    )
+    assert "2 row(s) have no id in column 'ResponseId'" in result.output
+    assert "row 3: no id in column 'ResponseId'" in result.output and "row 4: no id" in result.output
     assert "Traceback" not in result.output
+
+
+def test_survey_a_repeated_id_is_a_warning_and_no_answer_is_lost(tmp_path, tiny_codebook):
+    (tmp_path / "responses.csv").write_text(
+        "ResponseId,Answer\nR1,I trust my keyworker.\nR1,The debts piled up.\nR1,Nobody to talk to and so lonely.\n",
+        encoding="utf-8",
+    )
+    run = themekit.code(
+        tmp_path / "responses.csv", tiny_codebook, methods="rule", unit_column="ResponseId", project=None
+    )
+    assert [t.id for t in run.corpus] == ["R1", "R1-2", "R1-3"]
+    warnings = [w for t in run.corpus for w in t.warnings]
+    assert "row 3: id 'R1' is already on row 2; this answer is coded as 'R1-2'" in warnings[0]
+    # a whole response is the unit: one segment per answer, each its own row's text
+    assert run.settings["unit"] == "turn"
+    assert [s.text for s in run.units] == [
+        "I trust my keyworker.",
+        "The debts piled up.",
+        "Nobody to talk to and so lonely.",
+    ]
+
+
+def test_survey_a_chosen_unit_still_wins(tmp_path, tiny_codebook):
+    (tmp_path / "responses.csv").write_text(
+        "ResponseId,Answer\nR1,I trust my keyworker with everything. The debts piled up very fast though.\n",
+        encoding="utf-8",
+    )
+    whole = themekit.code(
+        tmp_path / "responses.csv", tiny_codebook, methods="rule", unit_column="ResponseId", project=None
+    )
+    assert [s.text for s in whole.units] == [
+        "I trust my keyworker with everything. The debts piled up very fast though."
+    ]
+    split = themekit.code(
+        tmp_path / "responses.csv",
+        tiny_codebook,
+        methods="rule",
+        unit_column="ResponseId",
+        unit="sentence",
+        project=None,
+    )
+    assert split.settings["unit"] == "sentence"
+    assert [s.text for s in split.units] == [
+        "I trust my keyworker with everything.",
+        "The debts piled up very fast though.",
+    ]
 
 
 def test_survey_unit_column_needs_one_table_not_a_folder(tmp_path, tiny_corpus, tiny_codebook):
@@ -172,3 +205,34 @@ def test_survey_xlsx_in_cp1252_csv_and_review_decisions_follow_each_answer(tmp_p
     status = {(c.segment.transcript.id, c.code_id): c.status for c in again.codings}
     assert status == {("R1", "loneliness"): "accepted", ("R3", "debt"): "rejected", ("R4", "trust"): "suggested"}
     assert "café" in again.corpus.transcripts[2].text
+
+
+@pytest.mark.slow
+def test_survey_code_gold_reads_a_wide_coder_file_per_response(tmp_path, tiny_codebook, embedding_cache):
+    debt = [
+        "The debts piled up and the bailiffs came.",
+        "I owed money on every card I had.",
+        "Bills and arrears kept me awake at night.",
+        "The loan payments took all my wages.",
+        "We were in debt to three different lenders.",
+        "Money troubles and debt were constant.",
+    ]
+    other = ["The garden at the centre was lovely.", "I started a course at the college.",
+             "My sister visits on Sundays now.", "We went walking by the river often.",
+             "The staff were friendly at the office.", "I like cooking for my family."]  # fmt: skip
+    rows = [f"R{n},{text}" for n, text in enumerate(debt + other, start=1)]
+    (tmp_path / "responses.csv").write_text("ResponseId,Answer\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    wide = ["ResponseId,Code 1,Code 2"] + [f"R{n}," + ("debt," if n <= 6 else ",") for n in range(1, 13)]
+    (tmp_path / "coder.csv").write_text("\n".join(wide) + "\n", encoding="utf-8")
+    result = runner.invoke(
+        app,
+        ["code", str(tmp_path / "responses.csv"), "-c", str(tiny_codebook), "--method", "classifier",
+         "--unit-column", "ResponseId", "--gold", str(tmp_path / "coder.csv"), "--code-columns", "Code *",
+         "--cache-dir", str(embedding_cache), "-o", str(tmp_path / "run"), "--project", str(tmp_path / "p.db")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    record = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
+    # counted per response: 6 responses coded debt, 6 read and given no code
+    assert record["stats"]["classifier"]["debt"]["positives"] == 6
+    assert record["stats"]["classifier"]["debt"]["negatives"] == 6
+    assert record["settings"]["unit"] == "turn"

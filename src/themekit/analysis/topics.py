@@ -555,7 +555,7 @@ def suggest_topics(
                               min_coherence=min_coherence, embed=lambda terms: embed_texts(terms, embedder, cache))  # fmt: skip
     settings = {
         "methods": list(run.settings["methods"]),
-        "unit": options.segment.unit,
+        "unit": options.unit,
         "topics": k,
         "min_topic_size": min_size,
         "examples": examples,

@@ -9,35 +9,19 @@ import typer
 from rich.markup import escape
 
 from themekit.cli.app import _Progress, _user_errors, app, as_flags, err, out
-from themekit.cli.options import CodeLevel, CodeSeparator, QuietOption, gold_option, out_option
+from themekit.cli.options import (
+    CodeColumns,
+    CodeLevel,
+    CodeSeparator,
+    QuietOption,
+    Sheet,
+    TextColumn,
+    UnitColumn,
+    _layout,
+    gold_option,
+    out_option,
+)
 from themekit.config.options import SCOPES
-
-
-def _layout(unit_column: str | None, code_columns: str | None, text_column: str | None):
-    """The wide layout the flags name, or ``None`` for a long file; both --unit-column and --code-columns or neither."""
-    from themekit.errors import OptionError
-    from themekit.human.coderfile import WideLayout
-
-    if unit_column is None and code_columns is None:
-        if text_column is not None:
-            raise OptionError("--text-column is for wide files: give --unit-column and --code-columns with it")
-        return None
-    if unit_column is None or code_columns is None:
-        raise OptionError('a wide file needs both --unit-column (the unit id) and --code-columns (such as "Code *")')
-    return WideLayout(unit_column, code_columns, text_column)
-
-
-UnitColumn = Annotated[
-    str | None,
-    typer.Option("--unit-column", help="Wide file: the column holding each row's unit id (such as ResponseId)."),
-]
-CodeColumns = Annotated[
-    str | None, typer.Option("--code-columns", help='Wide file: the columns holding codes, as a pattern ("Code *").')
-]
-TextColumn = Annotated[
-    str | None, typer.Option("--text-column", help="Wide file: the column holding each unit's text.")
-]
-Sheet = Annotated[str | None, typer.Option("--sheet", help="The .xlsx sheet to read (default: the first).")]
 
 
 def _evaluation_table(result: Any, title: str) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -14,6 +14,7 @@ from themekit.cli.options import (
     DEFAULT_PROJECT,
     CacheDirOption,
     CodebookOption,
+    CodeColumns,
     CodeLevel,
     CodeSeparator,
     ConfigOption,
@@ -30,6 +31,7 @@ from themekit.cli.options import (
     TextColumnOption,
     TranscriptsArgument,
     UnitOption,
+    _layout,
     coding_options,
     gold_option,
     out_option,
@@ -37,18 +39,35 @@ from themekit.cli.options import (
 from themekit.util.limits import MAX_FILE_BYTES, MB
 
 
+def _human_codings(
+    gold: Path | None, unit_column: str | None, code_columns: str | None, level: int | None, separator: str | None
+) -> Any:
+    """The --gold file as the flags say to read it: a wide file of survey codes (``--unit-column`` and
+    ``--code-columns``, as ``evaluate`` and ``agree`` read one), code paths at ``--level``/``--separator``."""
+    from themekit.human.gold import HumanCodings
+
+    if gold is None or not (code_columns or level or separator):
+        return gold
+    layout = _layout(unit_column, code_columns, None) if code_columns else None
+    # a coder's sheet of responses: a row left without codes was read and given none, and teaches that
+    return HumanCodings.from_file(
+        gold, layout=layout, level=level, separator=separator, keep_uncoded=layout is not None
+    )
+
+
 @app.command("code")
 def code_cmd(
     transcripts: TranscriptsArgument,
     codebook: CodebookOption,
     out_dir: Annotated[Path, out_option("Run folder to create.")],
-    unit: UnitOption = "sentence",
+    unit: UnitOption = None,
     method: MethodOption = None,
     interviewer_label: InterviewerLabelOption = None,
     spacy_model: SpacyModelOption = "blank",
     gold: Annotated[Path | None, gold_option()] = None,
     level: CodeLevel = None,
     separator: CodeSeparator = None,
+    code_columns: CodeColumns = None,
     text_column: TextColumnOption = None,
     speaker_column: SpeakerColumnOption = None,
     unit_column: Annotated[
@@ -90,7 +109,6 @@ def code_cmd(
     Human decisions stored in the project are applied, and the run is recorded there."""
     from themekit.api import code
     from themekit.config import load_settings
-    from themekit.human.gold import HumanCodings
     from themekit.runs.folder import check_run_folder
     from themekit.util.atomic import folder_lock, recover_folder
 
@@ -113,9 +131,7 @@ def code_cmd(
                     transcripts,
                     codebook,
                     options=options,
-                    gold=HumanCodings.from_file(gold, level=level, separator=separator)
-                    if gold and (level or separator)
-                    else gold,
+                    gold=_human_codings(gold, unit_column, code_columns, level, separator),
                     project=project,
                     config=settings,
                     progress=progress,
@@ -239,7 +255,7 @@ def suggest_cmd(
     ] = None,
     examples: Annotated[int, typer.Option(min=1, max=10, help="Example quotes per draft code.")] = 5,
     method: MethodOption = None,
-    unit: UnitOption = "sentence",
+    unit: UnitOption = None,
     interviewer_label: InterviewerLabelOption = None,
     gold: Annotated[Path | None, gold_option()] = None,
     embedding_model: EmbeddingModelOption = None,

@@ -73,7 +73,10 @@ ConfigOption = Annotated[
 
 TranscriptsArgument = Annotated[Path, typer.Argument(help="Folder of transcripts (or one transcript file).")]
 CodebookOption = Annotated[Path, typer.Option("--codebook", "-c", help="Codebook YAML file.")]
-UnitOption = Annotated[str, typer.Option(metavar=_choices(UNITS), help="Coding unit.")]
+UnitOption = Annotated[
+    str | None,
+    typer.Option(metavar=_choices(UNITS), help="Coding unit (default: sentence; a whole response with --unit-column)."),
+]
 MethodOption = Annotated[
     str | None,
     typer.Option(
@@ -131,3 +134,31 @@ CodeSeparator = Annotated[
         help="One more separator of the --gold file's code paths, such as ' - ' (>, / and \\ always are).",
     ),
 ]
+
+
+#: A wide file of human codings (one row per unit, its codes in several columns): ``evaluate``, ``agree``, ``code --gold``.
+UnitColumn = Annotated[
+    str | None,
+    typer.Option("--unit-column", help="Wide file: the column holding each row's unit id (such as ResponseId)."),
+]
+CodeColumns = Annotated[
+    str | None, typer.Option("--code-columns", help='Wide file: the columns holding codes, as a pattern ("Code *").')
+]
+TextColumn = Annotated[
+    str | None, typer.Option("--text-column", help="Wide file: the column holding each unit's text.")
+]
+Sheet = Annotated[str | None, typer.Option("--sheet", help="The .xlsx sheet to read (default: the first).")]
+
+
+def _layout(unit_column: str | None, code_columns: str | None, text_column: str | None):
+    """The wide layout the flags name, or ``None`` for a long file; both --unit-column and --code-columns or neither."""
+    from themekit.errors import OptionError
+    from themekit.human.coderfile import WideLayout
+
+    if unit_column is None and code_columns is None:
+        if text_column is not None:
+            raise OptionError("--text-column is for wide files: give --unit-column and --code-columns with it")
+        return None
+    if unit_column is None or code_columns is None:
+        raise OptionError('a wide file needs both --unit-column (the unit id) and --code-columns (such as "Code *")')
+    return WideLayout(unit_column, code_columns, text_column)

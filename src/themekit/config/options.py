@@ -137,7 +137,9 @@ class SegmentOptions(_Options):
 
     section: ClassVar[str] = "segment"
 
-    unit: Unit = "sentence"
+    #: ``None``: the input's own unit, a sentence of an interview or a whole survey response (see
+    #: :attr:`CodingOptions.unit`)
+    unit: Unit | None = None
     min_words: int = 5
     spacy_model: str = "blank"
     code_interviewer: bool = False
@@ -145,7 +147,7 @@ class SegmentOptions(_Options):
     @field_validator("unit", mode="before")
     @classmethod
     def _unit(cls, value: Any) -> Any:
-        return check_choice(_lower(value), UNITS, what="coding unit", param="unit")
+        return None if value is None else check_choice(_lower(value), UNITS, what="coding unit", param="unit")
 
 
 class MethodOptions(_Options):
@@ -243,6 +245,14 @@ class CodingOptions(_Options):
             text_column=self.ingest.text_column or settings.transcripts.text_column,
             speaker_column=self.ingest.speaker_column or settings.transcripts.speaker_column,
         )
+
+    @property
+    def unit(self) -> Unit:
+        """The unit coded: the one chosen, else a whole response for survey answers (``unit_column``), else a
+        sentence."""
+        if self.segment.unit is not None:
+            return self.segment.unit
+        return "turn" if self.ingest.unit_column is not None else "sentence"
 
     @classmethod
     def names(cls) -> dict[str, tuple[str, str]]:

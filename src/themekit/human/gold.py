@@ -63,9 +63,12 @@ class HumanCodings:
         sheet: str | None = None,
         level: int | None = None,
         separator: str | None = None,
+        keep_uncoded: bool = False,
     ) -> HumanCodings:
         """The codings of a gold/decisions file (CSV or .xlsx, long or wide: ``layout``); ``source`` names it
-        (default: the path); ``level``/``separator`` say how its code paths are read (see :class:`CodeNames`)."""
+        (default: the path); ``level``/``separator`` say how its code paths are read (see :class:`CodeNames`);
+        ``keep_uncoded``: a wide file's row with every code cell empty is a unit read and given no code (else it
+        is left out, as a unit the coder did not code)."""
         path = Path(path)
         try:
             data = path.read_bytes()
@@ -76,7 +79,7 @@ class HumanCodings:
         except OSError as exc:
             raise GoldFileError(path, f"cannot read the gold/decisions file ({exc.strerror})") from exc
         CodeNames((), level=level, separator=separator)  # a bad level or separator is refused before any work
-        rows = read_gold(path, layout=layout, sheet=sheet)
+        rows = read_gold(path, layout=layout, sheet=sheet, keep_uncoded=keep_uncoded)
         return cls(rows, source or str(path), hashlib.sha256(data).hexdigest(), level=level, separator=separator)
 
     def code_names(self, codes: Iterable[Any]) -> CodeNames:
@@ -110,14 +113,16 @@ class HumanCodings:
         return column is not None and bool((self.rows[column].str.strip() != "").any())
 
 
-def read_gold(path: str | Path, *, layout: WideLayout | None = None, sheet: str | None = None) -> pd.DataFrame:
+def read_gold(
+    path: str | Path, *, layout: WideLayout | None = None, sheet: str | None = None, keep_uncoded: bool = False
+) -> pd.DataFrame:
     """The gold file as strings, with each row's number in the file (header is row 1) as ``_row``.
 
     CSV in any common encoding with ``,`` or ``;``, or .xlsx (first sheet, or ``sheet``); a wide file (one row
     per unit, several code columns: ``layout``) gives one row per filled code cell, the unit id as transcript
     (see :mod:`themekit.human.coderfile`).
     """
-    return read_coder_file(path, layout=layout, sheet=sheet).rows
+    return read_coder_file(path, layout=layout, sheet=sheet, keep_uncoded=keep_uncoded).rows
 
 
 #: Separators of code paths in other tools' exports ("Theme > Code", MAXQDA's "Theme\\Code", "Theme/Code").
@@ -400,6 +405,9 @@ def _place_row(
     if isinstance(located, str):
         return [], [located]
     if located is None:
+        if not _cell(record, columns, "segment") and len(segs) == 1:
+            # a unit coded whole (a survey response, as a wide coder file names it): its one segment
+            return [(tid, int(segs["segment"].iloc[0]), code)], []
         try:
             seg = int(_cell(record, columns, "segment"))
         except ValueError:

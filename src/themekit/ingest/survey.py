@@ -41,8 +41,9 @@ def read_responses(
     """A table of survey responses (.csv in any common encoding, or .xlsx) as a corpus of one unit per row.
 
     ``unit_column`` names each response's id; ``text_column`` its answer (default: a column named text, answer,
-    response, comment …). Rows with an empty answer are left out; rows without an id, and ids on two rows, are
-    refused in one message listing them."""
+    response, comment …). Rows with an empty answer are left out; rows without an id are refused in one message
+    listing them; an id already used by an earlier row is a warning, and that answer is coded under the id with
+    ``-2`` (``-3`` …) added, so no answer is lost."""
     path = Path(path)
     if not path.is_file() or path.suffix.lower() not in (".csv", ".xlsx"):
         raise OptionError(
@@ -76,9 +77,13 @@ def read_responses(
         if not uid:
             problems.append(f"row {number}: no id in column '{unit_col}'")
             continue
+        warnings = [] if transcripts else list(notes)  # how the file was decoded, said once (with the first)
         if uid in seen:
-            problems.append(f"row {number}: id '{uid}' is already on row {seen[uid]}")
-            continue
+            first, uid = uid, _free_id(uid, seen)
+            warnings.append(
+                f"row {number}: id '{first}' is already on row {seen[first]}; this answer is coded as '{uid}' "
+                f"(give each answer its own id in column '{unit_col}' to name it yourself)"
+            )
         seen[uid] = number
         text, turns, _ = build_turns(
             [Block(RESPONDENT, [answer])], fallback_speaker=RESPONDENT, interviewer_labels=frozenset()
@@ -94,16 +99,14 @@ def read_responses(
                 text=text,
                 turns=turns,
                 attributes=attributes,
-                warnings=()
-                if transcripts
-                else tuple(notes),  # how the file was decoded, said once (with the first response)
+                warnings=tuple(warnings),
             )
         )
     if problems:
         more = f"\n  … and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
         raise CorpusError(
-            f"{path}: {len(problems)} row(s) have no id or an id another row has in column '{unit_col}'. Each response needs its "
-            "own id: with one row per respondent and question, give one file per question or a column naming each answer:\n"
+            f"{path}: {len(problems)} row(s) have no id in column '{unit_col}'. Each response needs an id: "
+            "with one row per respondent and question, give one file per question or a column naming each answer:\n"
             + "\n".join(f"  - {p}" for p in problems[:_SHOWN])
             + more,
             param="unit_column",
@@ -114,3 +117,11 @@ def read_responses(
             param="text_column",
         )
     return Corpus(root=path, transcripts=tuple(transcripts))
+
+
+def _free_id(uid: str, taken: dict[str, int]) -> str:
+    """``uid`` with the first suffix ``-2``, ``-3`` … no other response has."""
+    n = 2
+    while f"{uid}-{n}" in taken:
+        n += 1
+    return f"{uid}-{n}"

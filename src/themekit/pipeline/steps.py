@@ -130,9 +130,9 @@ def code(
     nlp = load_pipeline(segment.spacy_model)
     timings["load_pipeline"] = time.perf_counter() - started
 
-    passages = segment.unit == "passage"  # grouped from sentence vectors after the batches, then coded here
+    passages = options.unit == "passage"  # grouped from sentence vectors after the batches, then coded here
     job = BatchJob(
-        codebook, segment.spacy_model, "sentence" if passages else segment.unit, segment.min_words,
+        codebook, segment.spacy_model, "sentence" if passages else options.unit, segment.min_words,
         ("participant", "interviewer") if segment.code_interviewer else ("participant",),
         coders=() if passages else _batch_methods(names),
         interviewer_labels=ingest.interviewer_labels,

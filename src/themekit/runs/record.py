@@ -181,7 +181,7 @@ def run_settings(
     ingest, segment = options.ingest, options.segment
     labels = ingest.interviewer_labels
     settings: RunSettings = {
-        "unit": segment.unit,
+        "unit": options.unit,
         "min_words": segment.min_words,
         "methods": methods,
         "min_score": options.coding.min_score,
