@@ -124,7 +124,7 @@ def _figures(result, **extra) -> dict:
 def _calibration(crossed) -> dict:
     """The classifier's expected calibration error, each fold's measured by cross-validation within its training
     interviews, as the mean over folds."""
-    eces = [f["classifier"]["cv_ece"] for f in crossed.folds if f["classifier"].get("cv_ece") is not None]
+    eces = [f["classifier"]["cv_ece"] for f in crossed.folds if (f.get("classifier") or {}).get("cv_ece") is not None]
     return {"ece": round(sum(eces) / len(eces), 4) if eces else None}
 
 

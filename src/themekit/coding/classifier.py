@@ -86,6 +86,8 @@ OWN_THRESHOLD_POSITIVES = 10
 #: A code's threshold may not give it more than this many times as many held-out segments as the coder gave it:
 #: a code given to far more talk than the coder gave it is what a researcher sees first.
 MAX_PREVALENCE_RATIO = 1.75
+#: A segment keeps at most as many codes as the coder gave this share of the segments they coded.
+CARDINALITY_QUANTILE = 0.99
 
 
 class ClassifierCoder:
@@ -627,12 +629,12 @@ def _code_threshold(y: np.ndarray, p: np.ndarray, shared: float) -> float:
 
 
 def _max_codes(labels: Sequence[set[str]]) -> int:
-    """The most codes a segment keeps: the number of codes the coder gave 95% of the segments they gave any code
-    (at least 1), so a segment is coded about as densely as the coder codes."""
+    """The most codes a segment keeps: the number of codes the coder gave ``CARDINALITY_QUANTILE`` of the segments
+    they gave any code (at least 1), so no segment is coded more densely than the coder codes."""
     counts = sorted(len(label) for label in labels if label)
     if not counts:
         return 1
-    return max(1, counts[min(len(counts) - 1, int(np.ceil(0.95 * len(counts))) - 1)])
+    return max(1, counts[min(len(counts) - 1, int(np.ceil(CARDINALITY_QUANTILE * len(counts))) - 1)])
 
 
 def _most_probable(

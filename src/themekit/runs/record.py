@@ -143,7 +143,7 @@ class RunStats(TypedDict, total=False):
     #: per code, the classifier's training counts and cross-validated figures
     classifier: dict[str, dict[str, Any]]
     classifier_threshold: float
-    #: the most codes the classifier leaves a segment: as many as the training coder gave 95% of coded segments
+    #: the most codes the classifier leaves a segment: as many as the training coder gave 99% of coded segments
     classifier_max_codes: int
     #: expected calibration error of the classifier's probabilities, measured by cross-validation on its training
     classifier_cv_ece: float | None
