@@ -94,10 +94,11 @@ def test_cli_code_says_how_to_add_human_codings_and_learns_from_a_gold_csv_besid
     found = invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "r4")
     assert found.exit_code == 0, found.output
     assert f"Classifier trained on {tiny_corpus / 'gold.csv'}: 1 human codings of " in found.output
-    assert (
-        "Coded 2 transcripts with rule, semantic, classifier: " in found.output
-        and "No human codings" not in found.output
-    )
+    assert "No human codings" not in found.output
+    # one human coding trains no model: the terminal says what ran, and that the classifier gave nothing and why
+    assert "Coded 2 transcripts with rule, semantic: " in found.output
+    said = " ".join(found.output.split())
+    assert "Note: classifier gave no coding: it trained models for 0 of 3 codes (a code needs 5 positive" in said
 
 
 def test_cli_code_refuses_existing_run(tmp_path, tiny_corpus, tiny_codebook):
@@ -373,3 +374,18 @@ def test_cli_method_aliases_and_case_are_accepted(tiny_corpus, tiny_codebook, tm
     assert result.exit_code == 0, result.output
     record = json.loads((tmp_path / "r" / "run.json").read_text())
     assert record["settings"]["methods"] == ["rule"] and record["settings"]["unit"] == "turn"
+
+
+def test_cli_says_which_method_gave_nothing_and_why(tmp_path, tiny_corpus):
+    codebook = write(
+        tmp_path / "bare.yaml",
+        "schema_version: 1\nname: Bare\nversion: 1.0.0\nthemes:\n  - id: t\n    label: T\n    codes:\n"
+        "      - id: trust\n        label: Trust\n        definition: Trusting the keyworker.\n",
+    )
+    result = runner.invoke(
+        app, ["code", str(tiny_corpus), "-c", str(codebook), "--method", "rule", "-o", str(tmp_path / "run")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Coded 2 transcripts with no method: " in result.output
+    said = " ".join(result.output.split())
+    assert "Note: rule gave no coding: the codebook has no keywords or patterns (add keywords: to its codes" in said
