@@ -20,6 +20,10 @@ SAMPLE = ROOT / "transcripts_sample"
 SAMPLE_CODEBOOK = ROOT / "codebooks" / "ati-keyworker.yaml"
 #: The sample's human codings: in a subfolder, so coding the sample does not find them beside the transcripts.
 SAMPLE_GOLD = SAMPLE / "codings" / "gold.csv"
+#: Seconds a test waits on another process (a themekit command, a notebook kernel, LibreOffice, a worker) before
+#: calling it hung. Only a hang comes near it: a loaded machine may run any step many times slower, and a test
+#: fails on what the step did, never on how long it took.
+HANG_GUARD = 1800
 
 TINY_CODEBOOK = """\
 schema_version: 1

@@ -10,7 +10,7 @@ import pytest
 
 import themekit
 
-from .conftest import ROOT
+from .conftest import HANG_GUARD, ROOT
 
 STAGES = {
     "ingest",
@@ -44,7 +44,7 @@ def test_benchmarks_run_small_size_reports_every_stage(tmp_path):
         capture_output=True,
         text=True,
         env=env,
-        timeout=600,
+        timeout=HANG_GUARD,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((tmp_path / "small.json").read_text(encoding="utf-8"))
@@ -97,7 +97,7 @@ def test_benchmarks_review_import_records_every_row_of_a_small_sheet(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "review_import.py"), "--rows", "200", "--decisions", "1000", "--repeats", "1",
          "--json", str(tmp_path / "review_import.json")],
-        capture_output=True, text=True, env=env, timeout=300, check=False,
+        capture_output=True, text=True, env=env, timeout=HANG_GUARD, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((tmp_path / "review_import.json").read_text(encoding="utf-8"))
@@ -111,7 +111,7 @@ def test_benchmarks_review_serve_times_a_small_transcript(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "review_serve.py"), "--words", "1200", "--codings", "60", "--repeats", "2",
          "--json", str(tmp_path / "review_serve.json")],
-        capture_output=True, text=True, env=env, timeout=300, check=False,
+        capture_output=True, text=True, env=env, timeout=HANG_GUARD, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((tmp_path / "review_serve.json").read_text(encoding="utf-8"))

@@ -16,7 +16,7 @@ from themekit.export import export_quote_docx, export_report, export_xlsx
 from themekit.export.tables import sheet_name
 from themekit.util.sanitize import spreadsheet_safe, xml_safe
 
-from .conftest import write
+from .conftest import HANG_GUARD, write
 
 runner = CliRunner()
 
@@ -276,7 +276,7 @@ def _rendered_pages(docx_path, tmp_path) -> list[tuple[str, int]]:
         ],
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=HANG_GUARD,
     )
     assert done.returncode == 0, done.stderr
     reader = PdfReader(tmp_path / f"{docx_path.stem}.pdf")
@@ -350,7 +350,7 @@ def test_reports_html_renders_in_chromium(sample_rule_folder, tmp_path):
         ],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_GUARD,
     )
     assert done.returncode == 0, done.stderr
     assert shot.stat().st_size > 20_000
