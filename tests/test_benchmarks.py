@@ -57,26 +57,28 @@ def test_benchmarks_run_small_size_reports_every_stage(tmp_path):
     assert "| end to end, 1 worker |" in result.stdout
 
 
-def test_benchmarks_real_interviews_say_so_when_the_data_is_absent(tmp_path):
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "quality_real.py"), "--data", str(tmp_path / "nowhere")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    assert (
-        result.stdout.strip()
-        == f"no real interviews at {tmp_path / 'nowhere'}: nothing measured (the data lives in ../shared/dev-data)."
-    )
-
-
-def test_benchmarks_real_interviews_codebook_comes_from_the_code_system_only(tmp_path):
+def _quality_real():
+    """benchmarks/quality_real.py, imported as a module (its main() is what running the script calls)."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
         import quality_real
     finally:
         sys.path.remove(str(ROOT / "benchmarks"))
+    return quality_real
+
+
+def test_benchmarks_real_interviews_say_so_when_the_data_is_absent(tmp_path, monkeypatch, capsys):
+    quality_real = _quality_real()
+    monkeypatch.setattr(sys, "argv", ["quality_real.py", "--data", str(tmp_path / "nowhere")])
+    assert quality_real.main() == 0
+    assert (
+        capsys.readouterr().out.strip()
+        == f"no real interviews at {tmp_path / 'nowhere'}: nothing measured (the data lives in ../shared/dev-data)."
+    )
+
+
+def test_benchmarks_real_interviews_codebook_comes_from_the_code_system_only(tmp_path):
+    quality_real = _quality_real()
     (tmp_path / "code_system.csv").write_text(
         "code_path,top_code,memo,n_segments\n"
         "Purposes,Purposes,Why people use the plots.,0\n"
