@@ -12,8 +12,12 @@ import hashlib
 import shutil
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from themekit.models import Transcript
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "transcripts_sample"
@@ -62,6 +66,32 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     return path
+
+
+# -- transcripts written by tests ----------------------------------------------------------------
+
+
+def transcript_file(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    """``text`` (dedented) written to ``tmp_path / name`` in ``encoding``: a transcript file for a reader test."""
+    path = tmp_path / name
+    path.write_bytes(textwrap.dedent(text).encode(encoding))
+    return path
+
+
+def speech_turns(t: Transcript) -> list[tuple[str, str, str]]:
+    """(speaker, role, speech) for every turn."""
+    return [(turn.speaker, turn.role, t.turn_text(turn)) for turn in t.turns]
+
+
+#: The header lines an Otter.ai export starts with (title, date, keywords, speakers), read as attributes.
+OTTER_HEADER = [
+    "Centre visit interview",
+    "Tue, 3/5 2:14PM • 41:07",
+    "SUMMARY KEYWORDS",
+    "mentors, paperwork, rota, canteen",
+    "SPEAKERS",
+    "Jane Smith, Alex Green",
+]
 
 
 @pytest.fixture(autouse=True)
