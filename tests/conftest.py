@@ -9,7 +9,11 @@ render with LibreOffice or Chromium; ``python -m pytest -m "not slow"`` leaves t
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import subprocess
+import sys
+import tempfile
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -92,6 +96,56 @@ OTTER_HEADER = [
     "SPEAKERS",
     "Jane Smith, Alex Green",
 ]
+
+
+# -- commands started in the background ----------------------------------------------------------
+#
+# A test whose whole work is one long command in another process (the benchmark's small size) starts it as
+# soon as the session knows the test will run: the rest of the suite runs in this one process, so on two
+# cores the command runs beside it instead of after it. The test runs last, waits for it and checks what it
+# wrote.
+
+
+def _start_small_benchmark(folder: Path) -> subprocess.Popen:
+    import themekit
+
+    env = {**os.environ, "PYTHONPATH": str(Path(themekit.__file__).resolve().parents[1])}
+    script = ROOT / "benchmarks" / "run.py"
+    args = [sys.executable, str(script), "--size", "small", "--workers", "1", "--out", str(folder / "report")]
+    with open(folder / "stdout.txt", "w") as out, open(folder / "stderr.txt", "w") as err:
+        return subprocess.Popen(args, cwd=folder, stdout=out, stderr=err, env=env)
+
+
+#: test name -> what starts its command in a fresh folder
+BACKGROUND = {"test_benchmarks_run_small_size_reports_every_stage": _start_small_benchmark}
+_started: dict[str, tuple[subprocess.Popen, Path]] = {}
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: item.name in BACKGROUND)  # the tests that wait for their command run last
+
+
+def pytest_collection_finish(session):
+    if session.config.option.collectonly:
+        return
+    for name in {item.name for item in session.items} & BACKGROUND.keys():
+        folder = Path(tempfile.mkdtemp(prefix="themekit-tests-"))
+        _started[name] = (BACKGROUND[name](folder), folder)
+
+
+def pytest_sessionfinish(session):
+    for proc, folder in _started.values():
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def background(request) -> tuple[subprocess.Popen, Path]:
+    """This test's command, started in the background when the session began (see BACKGROUND): the process,
+    and its folder (``stdout.txt``, ``stderr.txt``, and the command's own output in ``report``)."""
+    return _started[request.node.name]
 
 
 @pytest.fixture(autouse=True)
