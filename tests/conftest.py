@@ -9,17 +9,29 @@ render with LibreOffice or Chromium; ``python -m pytest -m "not slow"`` leaves t
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import subprocess
+import sys
+import tempfile
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from themekit.models import Transcript
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "transcripts_sample"
 SAMPLE_CODEBOOK = ROOT / "codebooks" / "ati-keyworker.yaml"
 #: The sample's human codings: in a subfolder, so coding the sample does not find them beside the transcripts.
 SAMPLE_GOLD = SAMPLE / "codings" / "gold.csv"
+#: Seconds a test waits on another process (a themekit command, a notebook kernel, LibreOffice, a worker) before
+#: calling it hung. Only a hang comes near it: a loaded machine may run any step many times slower, and a test
+#: fails on what the step did, never on how long it took.
+HANG_GUARD = 1800
 
 TINY_CODEBOOK = """\
 schema_version: 1
@@ -58,6 +70,82 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     return path
+
+
+# -- transcripts written by tests ----------------------------------------------------------------
+
+
+def transcript_file(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    """``text`` (dedented) written to ``tmp_path / name`` in ``encoding``: a transcript file for a reader test."""
+    path = tmp_path / name
+    path.write_bytes(textwrap.dedent(text).encode(encoding))
+    return path
+
+
+def speech_turns(t: Transcript) -> list[tuple[str, str, str]]:
+    """(speaker, role, speech) for every turn."""
+    return [(turn.speaker, turn.role, t.turn_text(turn)) for turn in t.turns]
+
+
+#: The header lines an Otter.ai export starts with (title, date, keywords, speakers), read as attributes.
+OTTER_HEADER = [
+    "Centre visit interview",
+    "Tue, 3/5 2:14PM • 41:07",
+    "SUMMARY KEYWORDS",
+    "mentors, paperwork, rota, canteen",
+    "SPEAKERS",
+    "Jane Smith, Alex Green",
+]
+
+
+# -- commands started in the background ----------------------------------------------------------
+#
+# A test whose whole work is one long command in another process (the benchmark's small size) starts it as
+# soon as the session knows the test will run: the rest of the suite runs in this one process, so on two
+# cores the command runs beside it instead of after it. The test runs last, waits for it and checks what it
+# wrote.
+
+
+def _start_small_benchmark(folder: Path) -> subprocess.Popen:
+    import themekit
+
+    env = {**os.environ, "PYTHONPATH": str(Path(themekit.__file__).resolve().parents[1])}
+    script = ROOT / "benchmarks" / "run.py"
+    args = [sys.executable, str(script), "--size", "small", "--workers", "1", "--out", str(folder / "report")]
+    with open(folder / "stdout.txt", "w") as out, open(folder / "stderr.txt", "w") as err:
+        return subprocess.Popen(args, cwd=folder, stdout=out, stderr=err, env=env)
+
+
+#: test name -> what starts its command in a fresh folder
+BACKGROUND = {"test_benchmarks_run_small_size_reports_every_stage": _start_small_benchmark}
+_started: dict[str, tuple[subprocess.Popen, Path]] = {}
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: item.name in BACKGROUND)  # the tests that wait for their command run last
+
+
+def pytest_collection_finish(session):
+    if session.config.option.collectonly:
+        return
+    for name in {item.name for item in session.items} & BACKGROUND.keys():
+        folder = Path(tempfile.mkdtemp(prefix="themekit-tests-"))
+        _started[name] = (BACKGROUND[name](folder), folder)
+
+
+def pytest_sessionfinish(session):
+    for proc, folder in _started.values():
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def background(request) -> tuple[subprocess.Popen, Path]:
+    """This test's command, started in the background when the session began (see BACKGROUND): the process,
+    and its folder (``stdout.txt``, ``stderr.txt``, and the command's own output in ``report``)."""
+    return _started[request.node.name]
 
 
 @pytest.fixture(autouse=True)

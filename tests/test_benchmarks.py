@@ -10,7 +10,7 @@ import pytest
 
 import themekit
 
-from .conftest import ROOT
+from .conftest import HANG_GUARD, ROOT
 
 STAGES = {
     "ingest",
@@ -28,55 +28,44 @@ STAGES = {
 
 
 @pytest.mark.slow
-def test_benchmarks_run_small_size_reports_every_stage(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(Path(themekit.__file__).resolve().parents[1])}
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "run.py"),
-            "--size",
-            "small",
-            "--workers",
-            "1",
-            "--out",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads((tmp_path / "small.json").read_text(encoding="utf-8"))
+def test_benchmarks_run_small_size_reports_every_stage(background):
+    """``benchmarks/run.py --size small --workers 1``, started when the session began (conftest: BACKGROUND)."""
+    proc, folder = background
+    returncode = proc.wait(timeout=HANG_GUARD)
+    stdout, stderr = ((folder / name).read_text(encoding="utf-8") for name in ("stdout.txt", "stderr.txt"))
+    assert returncode == 0, stderr[-3000:]
+    report = json.loads((folder / "report" / "small.json").read_text(encoding="utf-8"))
     assert report["words"] > 40_000 and report["transcripts"] == 10
     rows = {row["stage"]: row for row in report["stages"]}
     assert set(rows) == STAGES
     for row in rows.values():
         assert row["seconds"] > 0 and row["words_per_second"] > 0 and row["peak_rss_mb"] > 0, row
     assert rows["code:rule"]["vs_reference"] > 0 and rows["suggest"]["vs_reference"] > 0
-    assert "| end to end, 1 worker |" in result.stdout
+    assert "| end to end, 1 worker |" in stdout
 
 
-def test_benchmarks_real_interviews_say_so_when_the_data_is_absent(tmp_path):
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "quality_real.py"), "--data", str(tmp_path / "nowhere")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    assert (
-        result.stdout.strip()
-        == f"no real interviews at {tmp_path / 'nowhere'}: nothing measured (the data lives in ../shared/dev-data)."
-    )
-
-
-def test_benchmarks_real_interviews_codebook_comes_from_the_code_system_only(tmp_path):
+def _quality_real():
+    """benchmarks/quality_real.py, imported as a module (its main() is what running the script calls)."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
         import quality_real
     finally:
         sys.path.remove(str(ROOT / "benchmarks"))
+    return quality_real
+
+
+def test_benchmarks_real_interviews_say_so_when_the_data_is_absent(tmp_path, monkeypatch, capsys):
+    quality_real = _quality_real()
+    monkeypatch.setattr(sys, "argv", ["quality_real.py", "--data", str(tmp_path / "nowhere")])
+    assert quality_real.main() == 0
+    assert (
+        capsys.readouterr().out.strip()
+        == f"no real interviews at {tmp_path / 'nowhere'}: nothing measured (the data lives in ../shared/dev-data)."
+    )
+
+
+def test_benchmarks_real_interviews_codebook_comes_from_the_code_system_only(tmp_path):
+    quality_real = _quality_real()
     (tmp_path / "code_system.csv").write_text(
         "code_path,top_code,memo,n_segments\n"
         "Purposes,Purposes,Why people use the plots.,0\n"
@@ -97,7 +86,7 @@ def test_benchmarks_review_import_records_every_row_of_a_small_sheet(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "review_import.py"), "--rows", "200", "--decisions", "1000", "--repeats", "1",
          "--json", str(tmp_path / "review_import.json")],
-        capture_output=True, text=True, env=env, timeout=300, check=False,
+        capture_output=True, text=True, env=env, timeout=HANG_GUARD, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((tmp_path / "review_import.json").read_text(encoding="utf-8"))
@@ -111,7 +100,7 @@ def test_benchmarks_review_serve_times_a_small_transcript(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "review_serve.py"), "--words", "1200", "--codings", "60", "--repeats", "2",
          "--json", str(tmp_path / "review_serve.json")],
-        capture_output=True, text=True, env=env, timeout=300, check=False,
+        capture_output=True, text=True, env=env, timeout=HANG_GUARD, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((tmp_path / "review_serve.json").read_text(encoding="utf-8"))

@@ -75,7 +75,9 @@ def test_cli_code_sample_quick_start_trains_nothing_and_says_how_to_add_codings(
 def test_cli_code_says_how_to_add_human_codings_and_learns_from_a_gold_csv_beside_the_transcripts(
     tmp_path, tiny_corpus, tiny_codebook, monkeypatch
 ):
-    monkeypatch.setattr("themekit.pipeline.steps.KNOWN_MODEL_PACKAGES", ("no_such_model_package_xyz",))  # TF-IDF: fast
+    # no model package: the TF-IDF fallback embeds, so the model is never loaded (both modules look the package up)
+    monkeypatch.setattr("themekit.pipeline.steps.KNOWN_MODEL_PACKAGES", ("no_such_model_package_xyz",))
+    monkeypatch.setattr("themekit.nlp.embed.KNOWN_MODEL_PACKAGES", ("no_such_model_package_xyz",))
     hint = "No human codings: the classifier did not run (add --gold FILE of human codings)"
     default = invoke("code", tiny_corpus, "-c", tiny_codebook, "-o", tmp_path / "r1")
     assert default.exit_code == 0, default.output

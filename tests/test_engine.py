@@ -95,7 +95,7 @@ from pathlib import Path
 class Probe:
     \"\"\"Runs a BatchJob and reports which process ran it and which heavy modules that process had loaded.
 
-    This process runs no batch before a started worker is ready (it waits at most two minutes), so the
+    This process runs no batch before a started worker is ready (it waits up to half an hour, a hang guard), so the
     worker gets batches too, however slowly it starts.
     \"\"\"
 
@@ -108,7 +108,7 @@ class Probe:
 
     def __call__(self, batch):
         if os.getpid() == self.parent:
-            deadline = time.monotonic() + 120
+            deadline = time.monotonic() + 1800
             while not os.path.exists(self.ready) and time.monotonic() < deadline:
                 time.sleep(0.01)
         outcomes, _ = self.job(batch)

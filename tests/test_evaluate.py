@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -209,6 +210,9 @@ def test_evaluate_cross_validation_holds_each_fold_out_of_training(tmp_path, sam
     assert list(spread.columns) == ["support", "f1_mean", "f1_sd", "kappa_mean", "kappa_sd"]
     assert (spread["f1_sd"] >= 0).all() and spread.loc["debt", "support"] > 0
     folder = copy_run(sample_rule_folder, tmp_path)
+    # the session's embeddings, copied to the command's default cache folder (in the working folder): the
+    # command learns and scores the same folds without embedding the sample a second time
+    shutil.copytree(embedding_cache, tmp_path / ".themekit" / "cache")
     cli = CliRunner().invoke(app, ["evaluate", str(folder), "--gold", str(gold), "--cv", "2", "--quiet"])
     assert cli.exit_code == 0, cli.output
     assert "held out in 2 folds grouped by transcript" in cli.output

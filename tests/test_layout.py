@@ -6,7 +6,7 @@ import ast
 import subprocess
 import sys
 
-from .conftest import ROOT
+from .conftest import HANG_GUARD, ROOT
 
 PACKAGE = ROOT / "src" / "themekit"
 
@@ -23,7 +23,7 @@ def test_layout_layers_import_downwards_only():
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG_GUARD,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Contracts: 1 kept, 0 broken." in result.stdout

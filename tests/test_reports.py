@@ -4,6 +4,7 @@ import html
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import docx
 import pytest
@@ -16,9 +17,25 @@ from themekit.export import export_quote_docx, export_report, export_xlsx
 from themekit.export.tables import sheet_name
 from themekit.util.sanitize import spreadsheet_safe, xml_safe
 
-from .conftest import write
+from .conftest import HANG_GUARD, _read_only, write
 
 runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def _sample_reports(_sample_rule_folder, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("reports")
+    run = Run.load(_sample_rule_folder)
+    for fmt in ("docx", "html"):
+        export_report(run, folder / f"report.{fmt}", format=fmt)
+    return folder
+
+
+@pytest.fixture
+def sample_reports(_sample_reports):
+    """The sample's report (rules only) exported once for the module with the defaults, as ``report.docx`` and
+    ``report.html`` (drawing its eight charts takes seconds); read-only."""
+    yield from _read_only(_sample_reports)
 
 
 def test_reports_quote_docx_tables_match_the_summary(sample_rule_folder, tmp_path):
@@ -56,10 +73,9 @@ def test_reports_quote_docx_tables_match_the_summary(sample_rule_folder, tmp_pat
     assert len(first.rows) == 1 + len(coded[0].quotes)
 
 
-def test_reports_report_docx_html_md(sample_rule_folder, tmp_path):
+def test_reports_report_docx_html_md(sample_rule_folder, sample_reports, tmp_path):
     run = Run.load(sample_rule_folder)
-    export_report(run, tmp_path / "r.docx", format="docx")
-    document = docx.Document(tmp_path / "r.docx")
+    document = docx.Document(sample_reports / "report.docx")
     styles = [p.style.name for p in document.paragraphs]
     assert styles[0] == "Title" and "Quote" in styles and "Heading 1" in styles
     assert len(document.inline_shapes) == 8  # per theme: frequency bars and heatmap
@@ -69,8 +85,7 @@ def test_reports_report_docx_html_md(sample_rule_folder, tmp_path):
     sentence = next(p for p in document.paragraphs if p.text.startswith(("All keyworkers", "Most keyworkers")))
     assert any(r.bold for r in sentence.runs), "key terms are bold"
 
-    export_report(run, tmp_path / "r.html", format="html")
-    page = (tmp_path / "r.html").read_text()
+    page = (sample_reports / "report.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and page.count("data:image/png;base64,") == 8
     assert "<figcaption>Figure 1: The keyworker experience: keyworkers mentioning each code</figcaption>" in page
     assert "<blockquote>" in page and "<strong>" in page
@@ -115,7 +130,7 @@ def test_reports_quote_docx_tables_are_laid_out_for_pasting(sample_rule_folder, 
     assert body.xpath(".//w:fldSimple/@w:instr")[0].strip() == "SEQ Table \\* ARABIC"
 
 
-def test_reports_report_charts_fit_the_page_with_readable_labels(sample_rule_folder, tmp_path):
+def test_reports_report_charts_fit_the_page_with_readable_labels(sample_rule_folder, sample_reports, tmp_path):
     from matplotlib.text import Text
 
     from themekit.render.charts import (
@@ -135,8 +150,7 @@ def test_reports_report_charts_fit_the_page_with_readable_labels(sample_rule_fol
         }
         assert "Rewarding and enjoyable role" in sizes
         assert min(sizes.values()) >= 9, {k: v for k, v in sizes.items() if v < 9}
-    export_report(run, tmp_path / "r.docx", format="docx")
-    document = docx.Document(tmp_path / "r.docx")
+    document = docx.Document(sample_reports / "report.docx")
     # printed at the size drawn, so 9-point labels print at 9 points
     shape = document.inline_shapes[0]
     assert abs(shape.width.inches - 6.0) < 0.02
@@ -276,7 +290,7 @@ def _rendered_pages(docx_path, tmp_path) -> list[tuple[str, int]]:
         ],
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=HANG_GUARD,
     )
     assert done.returncode == 0, done.stderr
     reader = PdfReader(tmp_path / f"{docx_path.stem}.pdf")
@@ -294,7 +308,7 @@ def _squeezed(text: str) -> str:
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed (.ci/run installs it)")
-def test_reports_docx_rendered_by_libreoffice_reads_as_pasted(sample_rule_folder, tmp_path):
+def test_reports_docx_rendered_by_libreoffice_reads_as_pasted(sample_rule_folder, sample_reports, tmp_path):
     run = Run.load(sample_rule_folder)
     # quote tables long enough to run over pages
     export_quote_docx(run, tmp_path / "quotes.docx", per_code=12)
@@ -310,8 +324,8 @@ def test_reports_docx_rendered_by_libreoffice_reads_as_pasted(sample_rule_folder
     split = [q for q in quotes if not any(_squeezed(f"“{q}”") in page for page in squeezed)]
     assert not split, f"{len(split)} quote rows split across pages, e.g. {split[0]!r}"
 
-    export_report(run, tmp_path / "report.docx", format="docx")
-    pages = _rendered_pages(tmp_path / "report.docx", tmp_path)
+    # LibreOffice opens a private copy (it may leave a lock file beside what it opens)
+    pages = _rendered_pages(Path(shutil.copy(sample_reports / "report.docx", tmp_path / "report.docx")), tmp_path)
     first, pictures = pages[0]
     # the first page holds the methods, the first theme and its first chart, not a title alone
     assert "This summary draws on 8 interview transcripts" in first
@@ -325,11 +339,10 @@ def test_reports_docx_rendered_by_libreoffice_reads_as_pasted(sample_rule_folder
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium is not installed (.ci/run installs it)")
-def test_reports_html_renders_in_chromium(sample_rule_folder, tmp_path):
+def test_reports_html_renders_in_chromium(sample_reports, tmp_path):
     from .conftest import ROOT
 
-    run = Run.load(sample_rule_folder)
-    page = export_report(run, tmp_path / "report.html", format="html")
+    page = sample_reports / "report.html"
     shot = ROOT / "tests" / "artifacts" / "report-html.png"
     shot.parent.mkdir(exist_ok=True)
     done = subprocess.run(
@@ -350,7 +363,7 @@ def test_reports_html_renders_in_chromium(sample_rule_folder, tmp_path):
         ],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_GUARD,
     )
     assert done.returncode == 0, done.stderr
     assert shot.stat().st_size > 20_000

@@ -23,7 +23,7 @@ from themekit.errors import ProjectBusyError, ProjectError
 from themekit.review.sheets import export_review, import_review, review_status
 from themekit.store import Project, open_project
 
-from .conftest import SAMPLE, SAMPLE_CODEBOOK, TINY_CODEBOOK, write
+from .conftest import HANG_GUARD, SAMPLE, SAMPLE_CODEBOOK, TINY_CODEBOOK, write
 
 runner = CliRunner()
 
@@ -548,7 +548,7 @@ def test_store_kill_during_import_leaves_store_whole(sample_project, tmp_path):
         proc = _themekit(
             "review", "import", "all-accept.csv", "--coder", coder, "--project", db, cwd=tmp_path, kill_at=point
         )
-        _, stderr = proc.communicate(timeout=120)
+        _, stderr = proc.communicate(timeout=HANG_GUARD)
         assert proc.returncode == -signal.SIGKILL, stderr
         with Project(db) as project:
             assert project.integrity_check() == "ok"
@@ -591,7 +591,7 @@ def test_store_kill_during_run_keeps_a_whole_run_folder(sample_project, tmp_path
 
     # killed with the new folder complete, just before it replaces the old one: the old run stays
     proc = _themekit(*rerun, cwd=tmp_path, kill_at="swap")
-    _, stderr = proc.communicate(timeout=300)
+    _, stderr = proc.communicate(timeout=HANG_GUARD)
     assert proc.returncode == -signal.SIGKILL, stderr
     assert {name: (tmp_path / "r1" / name).read_bytes() for name in old} == old
     with Project(db) as project:
@@ -601,7 +601,7 @@ def test_store_kill_during_run_keeps_a_whole_run_folder(sample_project, tmp_path
     # killed half-way through recording the new run in the project (its folder is in place): the folder holds
     # the whole new run, and the project the runs it had
     proc = _themekit(*rerun, cwd=tmp_path, kill_at="writing:codings")
-    _, stderr = proc.communicate(timeout=300)
+    _, stderr = proc.communicate(timeout=HANG_GUARD)
     assert proc.returncode == -signal.SIGKILL, stderr
     record = json.loads((tmp_path / "r1" / "run.json").read_text())
     assert record["settings"]["unit"] == "paragraph"
@@ -637,7 +637,7 @@ def test_store_two_concurrent_runs_both_land(sample_project, tmp_path):
         )
         for k in (1, 2)
     ]
-    results = [p.communicate(timeout=300) for p in procs]
+    results = [p.communicate(timeout=HANG_GUARD) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], results
     with Project(db) as project:
         assert project.integrity_check() == "ok"

@@ -21,7 +21,7 @@ from themekit.cli import app
 from themekit.codebook.edit import bump_version, read_drafts
 from themekit.errors import TooFewSegmentsError
 
-from .conftest import ROOT, SAMPLE, SAMPLE_CODEBOOK, write
+from .conftest import HANG_GUARD, ROOT, SAMPLE, SAMPLE_CODEBOOK, write
 
 runner = CliRunner()
 
@@ -127,7 +127,7 @@ def test_byte_identical_across_processes(sample_suggestions, tmp_path):
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONHASHSEED": "random"},
-        timeout=600,
+        timeout=HANG_GUARD,
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "there" / "suggestions.yaml").read_bytes() == here

@@ -15,7 +15,7 @@ from themekit.web import create_app
 from themekit.web._palette import COLOURS
 from themekit.web._serve import listen
 
-from .conftest import ROOT, write
+from .conftest import HANG_GUARD, ROOT, write
 
 pytestmark = [
     pytest.mark.slow,
@@ -23,6 +23,8 @@ pytestmark = [
         shutil.which("chromium") is None, reason="Chromium is not installed (.ci/run installs it from Debian)"
     ),
 ]
+#: Milliseconds Playwright waits for the page (its default, 30 s, is too short for a loaded machine).
+BROWSER_WAIT_MS = 120_000
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install -e '.[dev]')")
 
 CODEBOOK = """\
@@ -77,10 +79,10 @@ def live(tmp_path):
     server = uvicorn.Server(uvicorn.Config(create_app(project, run, coder="alex"), log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    for _ in range(200):
-        if server.started:
-            break
+    deadline = time.monotonic() + HANG_GUARD
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
     yield f"http://127.0.0.1:{sock.getsockname()[1]}", project, run
     server.should_exit = True
     thread.join(10)
@@ -91,6 +93,7 @@ def page():
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox", "--disable-gpu"])
         tab = browser.new_page(viewport={"width": 1280, "height": 820})
+        tab.set_default_timeout(BROWSER_WAIT_MS)
         yield tab
         browser.close()
 
@@ -125,6 +128,9 @@ def test_web_browser_keyboard_decisions_and_a_selection_land_in_the_store(live, 
     page.fill("#picker-note", "kindness counts")
     page.press("#picker-note", "Enter")
     page.wait_for_selector('.chip.human[data-code="trust"]')
+    # the page reloaded to show the new coding: its chips are drawn before the deferred app.js has run, and a
+    # key pressed in between is lost, so wait for the script before the next key
+    page.wait_for_load_state("domcontentloaded")
     added = decisions(project)[-1]
     assert added == ("add", "trust", None, "kind to me")
 
@@ -166,6 +172,6 @@ def test_web_browser_killed_mid_request_leaves_the_server_serving_and_the_store_
     # and a browser killed with the page open
     page.goto(f"{url}/t/P01")
     page.context.browser.close()
-    with urllib.request.urlopen(f"{url}/t/P01", timeout=10) as response:
+    with urllib.request.urlopen(f"{url}/t/P01", timeout=120) as response:
         assert response.status == 200 and b"P01" in response.read()
     assert decisions(project) == []  # nothing half-made was recorded

@@ -23,9 +23,9 @@ def test_hostile_codebook_billion_laughs_is_refused_quickly(tmp_path):
         lines.append(f"{level}: &{level} [{', '.join(['*' + prev] * 9)}]")
         prev = level
     path = write(tmp_path / "bomb.yaml", "\n".join(lines) + "\n")
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: the work done, not the load on the machine
     error, _ = _problems(path)
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5
     assert "expands to over 200,000 values through YAML aliases (*name); write the values out in full" in str(error)
     many = write(tmp_path / "many.yaml", "a: &a x\nb: [" + ", ".join(["*a"] * 150) + "]\n")
     error, _ = _problems(many)
@@ -70,10 +70,10 @@ def test_hostile_codebook_catastrophic_regex_is_refused_and_cannot_hang_a_run(tm
     )
     path = write(tmp_path / "regex.yaml", text)
     (tiny_corpus / "P03.txt").write_text("Interviewer: Go on.\n\nP03: " + "a" * 40 + "! is what I shouted.\n")
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: the work done, not the load on the machine
     with pytest.raises(CodebookError) as info:
         code(tiny_corpus, path, methods="rule")
-    assert time.perf_counter() - started < 30
+    assert time.process_time() - started < 30
     assert "regular expression '(a+)+$' is refused: a repeated group that itself repeats" in str(info.value)
     ok = write(tmp_path / "ok.yaml", text.replace('"(a+)+$"', '"^debt(s|or)?$"'))
     validate_codebook(ok)
@@ -92,9 +92,9 @@ def test_hostile_codebook_unknown_keys_and_patterns(tmp_path):
 def test_hostile_codebook_deep_brackets_are_refused_quickly(tmp_path):
     path = tmp_path / "deep.yaml"
     path.write_text("name: x\nthemes: " + "[" * 200_000 + "]" * 200_000 + "\n")
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: the work done, not the load on the machine
     error, _ = _problems(path)
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5
     assert "brackets are nested 200000 deep, more than the 50 allowed" in str(error)
 
 
@@ -138,9 +138,9 @@ def test_hostile_codebook_slow_regex_is_switched_off_not_hung(tmp_path, tiny_cor
     (tiny_corpus / "P03.txt").write_text(
         "Interviewer: Go on.\n\nP03: " + "a" * 40 + "b and I still owe 300 in debts.\n"
     )
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: the work done, not the load on the machine
     run = code(tiny_corpus, path, methods="rule")
-    assert time.perf_counter() - started < 30
+    assert time.process_time() - started < 30
     assert any(c.code_id == "debt" and c.segment.transcript.id == "P03" for c in run.codings)
     assert f"code 'debt': regular expression {slow!r} took over 0.05 s on one word" in " ".join(run.stats["warnings"])
 

@@ -16,7 +16,7 @@ from themekit.errors import ProjectStorageError
 from themekit.review.sheets import export_review, import_review, review_status
 from themekit.store import Project
 
-from ..conftest import write
+from ..conftest import HANG_GUARD, write
 
 SURVEY = """\
 Interviewer: How was it?
@@ -351,8 +351,8 @@ def test_decisions_concurrent_codebook_bumps_take_turns(tmp_path, tiny_codebook)
     for worker in workers:
         worker.start()
     for worker in workers:
-        worker.join(60)
-    assert sorted(results.get(timeout=5) for _ in workers) == ["0.2.0", "0.3.0"]
+        worker.join(HANG_GUARD)
+    assert sorted(results.get(timeout=HANG_GUARD) for _ in workers) == ["0.2.0", "0.3.0"]
     data = yaml.safe_load(tiny_codebook.read_text(encoding="utf-8"))
     assert data["version"] == "0.3.0"
     assert sorted(entry["changes"][0] for entry in data["changelog"]) == ["first", "second"]

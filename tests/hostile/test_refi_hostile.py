@@ -264,8 +264,8 @@ def test_hostile_refi_small_entry_read_many_times_is_refused_fast(tmp_path):
     qde = f'<?xml version="1.0" encoding="utf-8"?>\n<Project xmlns="urn:QDA-XML:project:1.0" name="bomb"><Sources>{sources}</Sources></Project>'
     bomb = make_qdpx(tmp_path / "bomb.qdpx", qde, {SOURCE: "P01: " + "a" * (2**20 - 6) + "\n"})
     assert bomb.stat().st_size < 8 * 1024
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: the work done, not the load on the machine
     message = import_error(tmp_path, bomb)
-    assert time.perf_counter() - started < 10
+    assert time.process_time() - started < 10
     assert message.startswith(f"Error [E800]: {bomb}: would unpack to more than ")
     assert "times its packed size in all" in message and "a sign of a zip bomb; refused" in message
