@@ -43,7 +43,7 @@ def review_export_cmd(
     to = _out_or_to(out_file, to, "give the review sheet to write, such as --out review.xlsx")
     with _user_errors():
         run = read_run(run_dir)
-        with open_project(project) as store:
+        with open_project(_store_for(run_dir, project)) as store:
             rows = export_review(run, to, store, include_reviewed=include_reviewed, coder=coder, blind=blind)
     if quiet:
         return
@@ -105,7 +105,7 @@ def review_reconcile_cmd(
 
     to = _out_or_to(out_file, to, "give the reconcile sheet to write, such as --out reconcile.xlsx")
     with _user_errors():
-        with open_project(project) as store:
+        with open_project(_store_for(run, project)) as store:
             rows = export_reconcile(store, to, run=_run_id(run))
     if quiet:
         return
@@ -125,6 +125,16 @@ def _out_or_to(out_file: Path | None, to: Path | None, missing: str) -> Path:
     if out_file is None and to is None:
         raise typer.BadParameter(missing, param_hint="--out")
     return out_file or to  # type: ignore[return-value]
+
+
+def _store_for(run: str | Path | None, project: Path) -> Path:
+    """The project store for a command about ``run``: with a run folder and no --project, the store the run was
+    recorded in (wherever the command runs from), never a new empty one; else ``project``."""
+    from themekit.store import project_of_run
+
+    if run is not None and (Path(run) / "run.json").is_file():
+        return project_of_run(run, project)
+    return project
 
 
 def _run_id(run: str | None) -> str | None:
@@ -154,7 +164,7 @@ def review_status_cmd(
     from themekit.store import open_project
 
     with _user_errors():
-        with open_project(project) as store:
+        with open_project(_store_for(run, project)) as store:
             key = store.run_key(_run_ref(run, store))
             recorded = next((r for r in store.runs() if r["id"] == key), None)
             if recorded is None:
@@ -215,7 +225,7 @@ def review_serve_cmd(
 
     with _user_errors():
         serve(
-            project,
+            _store_for(run, project),
             run,
             host=host,
             port=port,

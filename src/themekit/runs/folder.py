@@ -91,6 +91,8 @@ def run_record(
         "stats": run.stats,
         "timings_seconds": {k: round(v, 4) for k, v in {**run.timings, **(timings or {})}.items()},
         "outputs": outputs or [],
+        # the project store the run is recorded in: the review commands and the web app open this one
+        **({"project": str(Path(run.project.path).resolve())} if run.project is not None else {}),
     }
 
 

@@ -163,6 +163,9 @@ class RunStats(TypedDict, total=False):
 class RunRecorder(Protocol):
     """Where a saved run is recorded: the project store (:class:`themekit.store.Project`)."""
 
+    #: the store's database file; run.json names it, so every command finds the store the run is recorded in
+    path: Path
+
     def record_run(self, run: RunRecord, *, folder: Path | None = None) -> Any: ...
 
 

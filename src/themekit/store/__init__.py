@@ -9,6 +9,7 @@ from themekit.store.db import (
     Project,
     find_project,
     open_project,
+    project_of_run,
 )
 from themekit.store.decisions import (
     DecisionReport,
@@ -35,6 +36,7 @@ __all__ = [
     "find_project",
     "gives",
     "open_project",
+    "project_of_run",
     "resolve_code_ids",
     "settled",
 ]

@@ -42,6 +42,7 @@ __all__ = [
     "Project",
     "find_project",
     "open_project",
+    "project_of_run",
 ]
 
 #: Where ``themekit`` keeps the project store unless ``--project`` says otherwise.
@@ -699,6 +700,32 @@ def find_project(beside: str | Path | None = None, *, cwd: str | Path | None = N
             if (folder / DEFAULT_PROJECT).is_file():
                 return folder / DEFAULT_PROJECT
     return here / DEFAULT_PROJECT
+
+
+def project_of_run(run_folder: str | Path, project: str | Path | None = None) -> Path:
+    """The project store a run folder's commands use: ``project`` when one is named (not the default); else the
+    store the run was recorded in (run.json's ``project``), wherever the command is run from; else the one
+    :func:`find_project` finds from the working folder or the run folder. A store that is not there is refused,
+    never created empty: a run's decisions live in the store it was recorded in."""
+    if project is not None and Path(project) != DEFAULT_PROJECT:
+        return Path(project)
+    import json
+
+    try:
+        recorded = json.loads((Path(run_folder) / "run.json").read_text(encoding="utf-8")).get("project")
+    except (OSError, ValueError, AttributeError):
+        recorded = None
+    if recorded and Path(recorded).is_file():
+        return Path(recorded)
+    found = find_project(run_folder)
+    if found.is_file():
+        return found
+    where = f"it was recorded in {recorded}, which is not there" if recorded else "no project store was found"
+    raise ProjectError(
+        f"{run_folder}: {where} (looked in the working folder, beside the run folder and above them). "
+        "Give the project the run was coded with as --project PATH, or code the transcripts again.",
+        param="project",
+    )
 
 
 def open_project(path: str | Path | None = None, *, wait: float = 30.0, beside: str | Path | None = None) -> Project:
