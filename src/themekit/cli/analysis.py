@@ -10,6 +10,8 @@ from rich.markup import escape
 
 from themekit.cli.app import _Progress, _user_errors, app, as_flags, err, out
 from themekit.cli.options import (
+    DEFAULT_CACHE_DIR,
+    CacheDirOption,
     CodeColumns,
     CodeLevel,
     CodeSeparator,
@@ -102,6 +104,7 @@ def evaluate_cmd(
     ] = None,
     level: CodeLevel = None,
     separator: CodeSeparator = None,
+    cache_dir: CacheDirOption = DEFAULT_CACHE_DIR,
     quiet: QuietOption = False,
 ) -> None:
     """Compare a run with human codings: precision, recall, F1 and Cohen's kappa per code."""
@@ -127,6 +130,7 @@ def evaluate_cmd(
                     second_coder=second_coder,
                     level=level,
                     separator=separator,
+                    cache_dir=cache_dir,
                 )
                 result = crossed.pooled
                 written = crossed.save(out_file or run_dir / "crossvalidation.json")

@@ -360,6 +360,10 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache 
     return embedder.encode(texts)
 
 
+#: How long a command waits for another one writing the same embedding cache before going on without saving.
+CACHE_WAIT_SECONDS = 600.0
+
+
 class EmbeddingCache:
     """Vectors on disk keyed by model identity and the sha256 of the text.
 
@@ -372,28 +376,47 @@ class EmbeddingCache:
         self.identity = identity
         self.hits = 0
         self.misses = 0
+        #: new vectors not kept because another command held the cache past the wait
+        self.unsaved = 0
         name = hashlib.sha256(identity.encode()).hexdigest()[:16]
         self.path = self.directory / f"embeddings-{name}.sqlite"
 
     def stats(self) -> dict[str, Any]:
         """Where the cache is and how its look-ups went, as run.json reports them."""
-        return {"path": str(self.path), "hits": self.hits, "misses": self.misses}
+        stats = {"path": str(self.path), "hits": self.hits, "misses": self.misses}
+        return {**stats, "unsaved": self.unsaved} if self.unsaved else stats
 
     def _connect(self) -> sqlite3.Connection:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            con = sqlite3.connect(self.path)
-            con.execute("PRAGMA journal_mode=WAL")
+            # another themekit command on the same project (a `suggest` beside a `code`) may be writing: wait for
+            # it rather than fail after the work is done
+            con = sqlite3.connect(self.path, timeout=CACHE_WAIT_SECONDS)
+            if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                con.execute("PRAGMA journal_mode=WAL")
             con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             con.execute("CREATE TABLE IF NOT EXISTS vectors (text_sha256 TEXT PRIMARY KEY, dim INTEGER, vector BLOB)")
             con.execute("INSERT OR IGNORE INTO meta VALUES ('identity', ?)", (self.identity,))
             con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', '1')")
+            con.commit()  # no write lock held while this command embeds: another may use the cache meanwhile
             return con
         except (OSError, sqlite3.Error) as exc:
             raise EmbeddingCacheError(
                 f"{self.path}: the embedding cache cannot be opened ({exc}). Choose another cache_dir=.",
                 param="cache_dir",
             ) from exc
+
+    def _store(self, con: sqlite3.Connection, keys: list[str], vectors: np.ndarray) -> None:
+        """Keep new vectors; a cache still busy after the wait keeps none of them (they are computed again next
+        time), and the run goes on with the vectors it has."""
+        try:
+            with con:
+                con.executemany(
+                    "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                    [(k, int(v.shape[0]), v.astype(np.float32).tobytes()) for k, v in zip(keys, vectors)],
+                )
+        except sqlite3.OperationalError:
+            self.unsaved += len(keys)
 
     def embed(self, texts: Sequence[str], embedder: Embedder) -> np.ndarray:
         """Vectors for ``texts`` (in order), computing and storing only the missing ones."""
@@ -416,12 +439,8 @@ class EmbeddingCache:
             if missing:
                 first = {k: t for k, t in zip(keys, texts)}
                 vectors = embedder.encode([first[k] for k in missing])
-                with con:
-                    con.executemany(
-                        "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
-                        [(k, int(v.shape[0]), v.astype(np.float32).tobytes()) for k, v in zip(missing, vectors)],
-                    )
                 found.update(zip(missing, vectors))
+                self._store(con, missing, vectors)
         finally:
             con.close()
         if not keys:
