@@ -284,3 +284,25 @@ def test_reconcile_xlsx_sheet_has_a_drop_down_and_round_trips(disputed, tmp_path
     assert is_reconcile_sheet(tmp_path / "filled.xlsx") and not is_reconcile_sheet(tmp_path / "bob.csv")
     result = import_reconcile(tmp_path / "filled.xlsx", project, coder="kim")
     assert result.counts["reject"] == 3 and not result.problems
+
+
+def test_reconcile_sheet_that_decides_one_quote_both_ways_records_neither(disputed, tmp_path):
+    from themekit.review.reconcile import import_reconcile
+
+    project, _, _ = disputed
+    export_reconcile(project, tmp_path / "reconcile.csv")
+    rows = read(tmp_path / "reconcile.csv")
+    first = dict(rows[0], final_decision="reject")
+    again = dict(rows[0], final_decision="accept")  # the same id pasted twice, decided both ways
+    with (tmp_path / "both.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows([first, again])
+    result = import_reconcile(tmp_path / "both.csv", project, coder="carol")
+    assert result.recorded == 0
+    assert [number for number, _ in result.problems] == [2, 3]
+    assert (
+        "rows 2, 3 give code" in result.problems[0][1]
+        and "both final decisions (accept and reject)" in result.problems[0][1]
+    )
+    assert not [d for d in project.decisions() if d.final]

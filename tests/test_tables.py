@@ -177,3 +177,32 @@ def test_tables_transcript_table_with_cells_left_as_typed(tmp_path):
     transcript = read_transcript(path)
     last = transcript.turns[-1]
     assert (last.speaker, transcript.turn_text(last)) == ("P01", "None")
+
+
+def test_tables_review_xlsx_round_trip_of_a_quote_longer_than_a_cell(tmp_path, tiny_codebook):
+    from openpyxl import load_workbook
+
+    # one answer of about 40,000 characters: Excel's cells hold 32,767, so the sheet shows it cut
+    long_answer = "I felt lonely every day. " + "We talked about the weather and the bus timetable. " * 800
+    corpus = tmp_path / "corpus"
+    write(corpus / "P01.txt", f"Interviewer: How was it?\n\nP01: {long_answer}\n")
+    project_path = tmp_path / "project.db"
+    with Project(project_path) as project:
+        run = themekit.code(corpus, tiny_codebook, methods="rule", unit="turn", cache_dir=None, project=project)
+        run.save(tmp_path / "run")
+        export_review(run, tmp_path / "review.xlsx", project)
+    book = load_workbook(tmp_path / "review.xlsx")
+    sheet = book.active
+    header = [c.value for c in sheet[1]]
+    quote = sheet.cell(row=2, column=header.index("quote") + 1).value
+    assert len(quote) == 32_767 and len(long_answer) > 40_000
+    sheet.cell(row=2, column=header.index("decision") + 1).value = "accept"
+    book.save(tmp_path / "filled.xlsx")
+    result = runner.invoke(
+        app, ["review", "import", str(tmp_path / "filled.xlsx"), "--coder", "sam", "--project", str(project_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "has the id column shifted" not in result.output
+    with Project(project_path) as project:
+        [decision] = project.decisions()
+    assert decision.decision == "accept" and decision.code == "loneliness"

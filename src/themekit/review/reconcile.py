@@ -225,14 +225,19 @@ def import_reconcile(path: str | Path, project: Project, *, coder: str) -> Revie
             result.unchanged += 1
             continue
         good.append(
-            {
-                **{k: item[k] for k in ("transcript", "transcript_sha256", "start", "end", "quote", "code")},  # type: ignore[index]
-                "decision": decision,
-                "note": note,
-                "item": item["id"],
-            }
+            (
+                number,
+                {
+                    **{k: item[k] for k in ("transcript", "transcript_sha256", "start", "end", "quote", "code")},  # type: ignore[index]
+                    "decision": decision,
+                    "note": note,
+                    "item": item["id"],
+                },
+            )
         )  # type: ignore[index]
-        result.counts[decision] += 1
+    good = _without_contradictions(good, result)
+    for record in good:
+        result.counts[record["decision"]] += 1
     if good:
         project.add_decisions(
             good,
@@ -243,6 +248,30 @@ def import_reconcile(path: str | Path, project: Project, *, coder: str) -> Revie
             final=True,
         )
     return result
+
+
+def _without_contradictions(rows: list[tuple[int, dict[str, Any]]], result: ReviewImport) -> list[dict[str, Any]]:
+    """The final decisions no other row of the sheet contradicts, each once; rows that accept and reject one code
+    of one quote are all listed in ``result.problems`` and none of them is recorded."""
+    by_item: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for number, record in rows:
+        by_item.setdefault(record["item"], []).append((number, record))
+    kept = []
+    for same in by_item.values():
+        if len({record["decision"] for _, record in same}) > 1:
+            listed = ", ".join(str(number) for number, _ in same)
+            first = same[0][1]
+            for number, _ in same:
+                result.problems.append(
+                    (
+                        number,
+                        f"rows {listed} give code {first['code']!r} of the same quote in {first['transcript']} both "
+                        "final decisions (accept and reject); keep the one you mean and import again",
+                    )
+                )
+            continue
+        kept.append(same[-1][1])  # the same decision twice: recorded once, with the last row's note
+    return kept
 
 
 def _check(cells: dict[str, str], word: str, item: dict[str, Any] | None, project: Project) -> str | None:

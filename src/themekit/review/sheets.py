@@ -478,10 +478,18 @@ def _without_conflicts(
     return [row for row in checked if row[0] not in bad]
 
 
+#: The most characters an Excel cell holds: a longer quote comes back from a workbook cut to this length.
+EXCEL_CELL_LIMIT = 32_767
+
+
 def _same_text(cell: str, text: str) -> bool:
-    """Whether a sheet's cell shows ``text`` (as exported: apostrophe before formula-like text, spacing aside)."""
+    """Whether a sheet's cell shows ``text`` (as exported: apostrophe before formula-like text, spacing aside; a
+    quote longer than a workbook cell holds, as its first ``EXCEL_CELL_LIMIT`` characters)."""
     shown = " ".join(cell.split())
-    return shown in (" ".join(text.split()), " ".join(_spreadsheet_cell(text).split()))
+    forms = (" ".join(text.split()), " ".join(_spreadsheet_cell(text).split()))
+    if len(text) > EXCEL_CELL_LIMIT and len(cell) >= 0.9 * EXCEL_CELL_LIMIT:  # cut by the workbook, then trimmed
+        return any(form.startswith(shown) for form in forms)
+    return shown in forms
 
 
 def _spreadsheet_cell(text: str) -> str:
