@@ -382,3 +382,30 @@ def test_web_cli_serve_says_what_is_wrong(tmp_path, tiny_corpus, tiny_codebook):
         and f"--port {port} on 127.0.0.1 is in use" in taken.output
         and "Traceback" not in taken.output
     )
+
+
+def test_web_hostile_requests_get_a_message_not_a_server_error(served):
+    client, project, run = served
+    ids = chips(client.get("/t/P01").text)
+    coding = ids[("debt", "suggested")]
+    answer = post(client, "/api/decide", {"id": coding, "decision": "change", "code": {"x": 1}})
+    assert answer.status_code == 400 and "must be text" in answer.json()["error"]
+    nested = client.post(
+        "/api/decide", content=b"[" * 50_000, headers={"X-Themekit-Token": TOKEN, "content-type": "application/json"}
+    )
+    assert nested.status_code == 400  # read as no object: refused with a message, never a 500
+    huge = client.post("/api/decide", content=b" " * (1 << 20), headers={"X-Themekit-Token": TOKEN})
+    assert huge.status_code == 413
+    wrong = client.post("/api/decide", content=b" " * (1 << 20), headers={"X-Themekit-Token": "wrong"})
+    assert wrong.status_code == 403  # the token is checked before the body is read
+    text = next(t for t in run.corpus if t.id == "P02").text
+    start = text.index("people were kind")
+    flag = post(client, "/api/code", {"transcript": "P02", "start": True, "end": start + 5, "code": "trust"})
+    assert flag.status_code == 400  # true is no character offset
+    interviewer = next(t for t in next(t for t in run.corpus if t.id == "P02").turns if t.role == "interviewer")
+    asked = post(
+        client, "/api/code", {"transcript": "P02", "start": interviewer.start, "end": interviewer.end, "code": "trust"}
+    )
+    assert asked.status_code == 400 and "interviewer's speech" in asked.json()["error"]
+    with Project(project) as store:
+        assert store.decisions() == []

@@ -79,9 +79,14 @@ def coding_record(coding: Coding, codebook: Codebook) -> dict[str, Any]:
     }
 
 
-def span_record(transcript: Transcript, start: int, end: int, code: str) -> dict[str, Any]:
-    """The record of a human coding of characters ``start:end`` of ``transcript``'s text (trimmed of white space)."""
+def span_record(
+    transcript: Transcript, start: int, end: int, code: str, *, participant_only: bool = True
+) -> dict[str, Any]:
+    """The record of a human coding of characters ``start:end`` of ``transcript``'s text (trimmed of white space);
+    with ``participant_only`` (a run that does not code the interviewer) the span must lie in participants' speech."""
     text = transcript.text
+    if type(start) is not int or type(end) is not int:  # noqa: E721 (True is an int to isinstance)
+        raise OptionError(f"{transcript.id}: start and end must be character offsets", param="start")
     if not (0 <= start < end <= len(text)):
         raise OptionError(
             f"{transcript.id}: characters {start}-{end} are not in the transcript (0-{len(text)}); "
@@ -94,6 +99,14 @@ def span_record(transcript: Transcript, start: int, end: int, code: str) -> dict
         end -= 1
     if start == end:
         raise OptionError(f"{transcript.id}: the selection holds only white space; select words to code", param="start")
+    if participant_only and any(
+        turn.role != "participant" for turn in transcript.turns if turn.start < end and turn.end > start
+    ):
+        raise OptionError(
+            f"{transcript.id}: the selection takes in the interviewer's speech, which this run does not code; "
+            "select words a participant said",
+            param="start",
+        )
     if end - start > MAX_SPAN:
         raise OptionError(
             f"{transcript.id}: a selection of {end - start} characters; code at most {MAX_SPAN} at once", param="start"

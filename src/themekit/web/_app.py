@@ -227,10 +227,26 @@ def _forbidden(request: Request, body: dict[str, Any]) -> JSONResponse | None:
     return None
 
 
+#: The largest request body the app reads: a decision is a few hundred bytes.
+MAX_BODY_BYTES = 64 * 1024
+
+
+class _TooLarge(Exception):
+    pass
+
+
 async def _body(request: Request) -> dict[str, Any]:
+    """The request's JSON object (``{}`` for anything else); a body over ``MAX_BODY_BYTES`` is not read."""
+    if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
+        raise _TooLarge
+    data = b""
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > MAX_BODY_BYTES:
+            raise _TooLarge
     try:
-        body = json.loads(await request.body() or b"{}")
-    except ValueError:
+        body = json.loads(data or b"{}")
+    except (ValueError, RecursionError):
         return {}
     return body if isinstance(body, dict) else {}
 
@@ -242,7 +258,14 @@ def _posted(
 
     @functools.wraps(action)
     async def checked(request: Request) -> Response:
-        body = await _body(request)
+        state: _State = request.app.state.review
+        header = request.headers.get(TOKEN_HEADER)
+        if header is not None and not secrets.compare_digest(header, state.token):
+            return JSONResponse({"error": "This request does not carry this themekit session's token."}, 403)
+        try:
+            body = await _body(request)
+        except _TooLarge:
+            return JSONResponse({"error": f"A request of more than {MAX_BODY_BYTES} bytes is not read."}, 413)
         if (refused := _forbidden(request, body)) is not None:
             return refused
         return await action(request, request.app.state.review, body)
@@ -266,6 +289,8 @@ def _recorded(request: Request, done: Recorded) -> JSONResponse:
 async def decide_action(request: Request, state: _State, body: dict[str, Any]) -> Response:
     """Accept, reject, change or add on one coding: ``{"id", "decision", "code", "note"}``."""
     coder = _coder(request)
+    if not isinstance(body.get("code") or "", str) or not isinstance(body.get("id"), str):
+        return JSONResponse({"error": "id and code must be text."}, 400)
     coding = next((c for c in state.codings(coder) if coding_id(c) == body.get("id")), None)
     if coding is None:
         return JSONResponse({"error": "That coding is not in this run as it stands now. Reload the page."}, 404)
@@ -289,10 +314,10 @@ async def code_action(request: Request, state: _State, body: dict[str, Any]) -> 
     """A human coding of selected text: ``{"transcript", "start", "end", "code", "note"}``."""
     t = state.transcripts.get(str(body.get("transcript", "")))
     start, end, code = body.get("start"), body.get("end"), str(body.get("code", ""))
-    if t is None or not isinstance(start, int) or not isinstance(end, int):
+    if t is None or type(start) is not int or type(end) is not int:  # noqa: E721 (true is no offset)
         return JSONResponse({"error": "Select text in a transcript of this run, then choose a code."}, 400)
     try:
-        record = span_record(t, start, end, code)
+        record = span_record(t, start, end, code, participant_only=not state.run.settings.get("code_interviewer"))
         done = decide(
             state.project,
             state.run.codebook,
