@@ -109,3 +109,34 @@ def test_ingest_a_file_starting_with_an_invalid_byte_is_decoded_with_a_warning(t
     text, encoding, notes = decode_bytes(b"\x80 Interviewer: hello", tmp_path / "a.txt")
     assert (text, encoding) == ("€ Interviewer: hello", "cp1252")
     assert notes and "a.txt is not UTF-8 (first invalid byte at line 1" in notes[0]
+
+
+def test_ingest_utf8_with_bom_and_one_bad_byte_is_read_with_a_warning(tmp_path):
+    path = tmp_path / "P01.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + "Interviewer: Hi.\n\nP01: The café was warm ".encode() + b"\xff and kind.\n")
+    t = read_transcript(path)
+    assert "The café was warm \ufffd and kind." in t.text
+    assert any("is UTF-8 but for 1 invalid byte sequence at line 3" in w for w in t.warnings)
+
+
+def test_ingest_one_valid_accent_and_one_bad_byte_stays_utf8(tmp_path):
+    path = tmp_path / "P01.txt"
+    path.write_bytes("Interviewer: Hi.\n\nP01: The café was warm".encode() + b" \x81 and kind.\n")
+    t = read_transcript(path)
+    assert t.encoding == "utf-8" and "The café was warm" in t.text and "cafÃ©" not in t.text
+
+
+def test_ingest_encoding_notes_reach_the_terminal(tmp_path, tiny_codebook):
+    from typer.testing import CliRunner
+
+    from themekit.cli import app
+
+    folder = tmp_path / "t"
+    folder.mkdir()
+    (folder / "P01.txt").write_bytes("Interviewer: How was it?\n\nP01: The caf\xe9 was lonely.\n".encode("cp1252"))
+    result = CliRunner().invoke(
+        app, ["code", str(folder), "-c", str(tiny_codebook), "--method", "rule", "-o", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "Warning: P01: P01.txt is not UTF-8 (first invalid byte at line 3): read as Windows-1252" in said

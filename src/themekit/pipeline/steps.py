@@ -57,6 +57,7 @@ from themekit.pipeline.batch import BatchJob, Outcome, batched
 from themekit.pipeline.engine import Engine, SerialEngine, make_engine
 from themekit.runs.record import RunRecord, RunStats, run_settings
 from themekit.store import DEFAULT_PROJECT
+from themekit.util.decoding import UTF8_HINT
 from themekit.util.progress import ProgressCallback
 
 if TYPE_CHECKING:
@@ -218,6 +219,8 @@ def _note_roles(corpus: Corpus, stats: RunStats) -> None:
     no interviewer was identified among several speakers in ``stats["no_interviewer"]``."""
     stats["no_interviewer"] = [t.id for t in corpus if lacks_interviewer(t)]
     notes = interviewer_notes(corpus)
+    # how a file was decoded, where it was not clean UTF-8: a guessed encoding shows in every quote
+    notes += [f"{t.id}: {w}" for t in corpus for w in t.warnings if UTF8_HINT in w]
     if notes:
         stats["warnings"] = [*stats.get("warnings", []), *notes]
 

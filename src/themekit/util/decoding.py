@@ -11,13 +11,15 @@ from pathlib import Path
 
 from themekit.errors import TranscriptError
 
-__all__ = ["MAX_REPLACED_BYTES", "decode_bytes", "normalise_text"]
+__all__ = ["MAX_REPLACED_BYTES", "UTF8_HINT", "decode_bytes", "normalise_text"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
 
 
 #: at most this many runs of invalid bytes let a file that is otherwise UTF-8 stay UTF-8
 MAX_REPLACED_BYTES = 100
+#: How every note on a file that is not clean UTF-8 ends: what to do about it.
+UTF8_HINT = "re-save it as UTF-8"
 
 
 def decode_bytes(data: bytes, path: Path) -> tuple[str, str, list[str]]:
@@ -42,6 +44,10 @@ def decode_bytes(data: bytes, path: Path) -> tuple[str, str, list[str]]:
             try:
                 return data.decode(name), name, []
             except UnicodeDecodeError as exc:
+                bad = _invalid_utf8(data[len(bom) :]) if name == "utf-8-sig" else []
+                if bad and len(bad) <= MAX_REPLACED_BYTES:  # UTF-8 by its mark, with a few damaged bytes
+                    text = data[len(bom) :].decode("utf-8", errors="replace")
+                    return text, name, [_replaced_note(path, data[len(bom) :], bad)]
                 raise TranscriptError(
                     path,
                     f"starts with a {name} byte-order mark but is not valid {name} (byte {exc.start})",
@@ -64,28 +70,21 @@ def decode_bytes(data: bytes, path: Path) -> tuple[str, str, list[str]]:
     bad = _invalid_utf8(data)
     if not bad:
         return data.decode("utf-8"), "utf-8", []
-    where = _lines_of(data, bad)
     if _mostly_utf8(data, bad):
-        text = data.decode("utf-8", errors="replace")
-        n = "sequence" if len(bad) == 1 else "sequences"
-        note = (
-            f"{path.name} is UTF-8 but for {len(bad)} invalid byte {n} "
-            f"at {where}, replaced with U+FFFD; re-save it as UTF-8 to keep those characters"
-        )
-        return text, "utf-8", [note]
+        return data.decode("utf-8", errors="replace"), "utf-8", [_replaced_note(path, data, bad)]
     fallback = f"{path.name} is not UTF-8 (first invalid byte at {_lines_of(data, bad[:1])})"
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError:
         pass
     else:
-        return text, "cp1252", [f"{fallback}: read as Windows-1252; re-save it as UTF-8 if accents look wrong"]
+        return text, "cp1252", [f"{fallback}: read as Windows-1252; {UTF8_HINT} if accents look wrong"]
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
     if best is None or best.encoding is None:
         raise TranscriptError(path, "has an encoding that could not be detected", "Re-save the file as UTF-8")
-    return str(best), best.encoding, [f"{fallback}: read as {best.encoding} (a guess); re-save it as UTF-8"]
+    return str(best), best.encoding, [f"{fallback}: read as {best.encoding} (a guess); {UTF8_HINT}"]
 
 
 def _invalid_utf8(data: bytes) -> list[int]:
@@ -105,12 +104,21 @@ def _invalid_utf8(data: bytes) -> list[int]:
     return bad
 
 
+def _replaced_note(path: Path, data: bytes, bad: list[int]) -> str:
+    n = "sequence" if len(bad) == 1 else "sequences"
+    return (
+        f"{path.name} is UTF-8 but for {len(bad)} invalid byte {n} at {_lines_of(data, bad)}, replaced with U+FFFD; "
+        f"{UTF8_HINT} to keep those characters"
+    )
+
+
 def _mostly_utf8(data: bytes, bad: list[int]) -> bool:
-    """A few invalid sequences among more valid multi-byte UTF-8 characters: UTF-8 with damage, not Windows-1252."""
+    """A few invalid sequences beside at least as many valid multi-byte UTF-8 characters: UTF-8 with damage, not
+    Windows-1252 (where a lone accented byte is never valid UTF-8, and two in a row almost never)."""
     if len(bad) > MAX_REPLACED_BYTES:
         return False
-    multibyte = sum(1 for b in data if 0xC2 <= b <= 0xF4)  # lead bytes; valid ones outnumber the damage in UTF-8
-    return multibyte - len(bad) > len(bad)
+    valid = sum(1 for ch in data.decode("utf-8", errors="replace") if ord(ch) > 0x7F and ch != "\ufffd")
+    return valid >= len(bad)
 
 
 def _lines_of(data: bytes, offsets: list[int], shown: int = 5) -> str:
