@@ -138,7 +138,7 @@ def cross_validate(
     if second_coder is not None:
         pooled = beside_second_coder(
             pooled, pd.concat(excerpts), pd.concat(segments), human, second_coder, run, min_support=min_support,
-            scope=scope,
+            scope=scope, layout=layout, sheet=sheet,
         )  # fmt: skip
     return CrossValidation(
         pooled, [_fold_entry(t, r, c) for t, r, c in summaries], _spread([(t, r) for t, r, _ in summaries])

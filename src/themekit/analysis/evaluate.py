@@ -153,8 +153,9 @@ def evaluate(
             result.overall["unseen"] = None  # no transcript the classifier did not learn from is in the gold file
     if second_coder is not None:
         result = beside_second_coder(
-            result, excerpts, segments, human, second_coder, run, min_support=min_support, scope=scope
-        )
+            result, excerpts, segments, human, second_coder, run, min_support=min_support, scope=scope,
+            layout=layout, sheet=sheet,
+        )  # fmt: skip
     return _warn_if_trained_on(result, run.settings, human.sha256)
 
 
@@ -168,6 +169,8 @@ def beside_second_coder(
     *,
     min_support: int = 5,
     scope: Scope = "transcript",
+    layout: WideLayout | None = None,
+    sheet: str | None = None,
 ) -> Evaluation:
     """Can the machine take a code over? Per code, the machine's kappa with the coder beside the second coder's
     kappa with the same coder, both on the interviews both people coded.
@@ -177,11 +180,14 @@ def beside_second_coder(
     ``takes_over`` (the machine within ``TAKE_OVER_MARGIN`` of the second coder, and the code coded by the
     coder at least ``min_support`` times there); ``overall["second_coder"]`` gives the file, the interviews, the
     macro kappas and the codes the machine could take over."""
-    second = HumanCodings.from_file(second_coder)
+    # read as the first coder's file is read: the same layout and sheet, code paths at the same level
+    second = HumanCodings.from_file(
+        second_coder, layout=layout, sheet=sheet, level=human.level, separator=human.separator
+    )
     mapped = map_gold(
         second.source,
         segments,
-        CodeNames(run.codebook),
+        second.code_names(run.codebook),
         frame=second.rows,
         turns=run.corpus.turns,
         transcripts=run.corpus,
@@ -193,7 +199,14 @@ def beside_second_coder(
             ["no interview is coded in both files: give the second coder's codings of the same transcripts"],
         )
     in_both = segments["transcript"].astype(str).isin(both)
-    common = dict(min_support=min_support, turns=run.corpus.turns, scope=scope, transcripts=run.corpus)
+    common = dict(
+        min_support=min_support,
+        turns=run.corpus.turns,
+        scope=scope,
+        transcripts=run.corpus,
+        level=human.level,
+        separator=human.separator,
+    )
     frame = human.of_transcripts(both)
     theirs = mapped.codings[mapped.codings["code"] != ""]
     second_result = evaluate_frames(theirs, segments[in_both], human.source, run.codebook, frame=frame, **common)

@@ -197,7 +197,7 @@ def _report_run(run, out_dir: Path, *, quiet: bool, methods_chosen: bool = True)
             f"{applied['human']} human codings"
         )
     used = len({c.code_id for c in run.codings})
-    gave, silent = _methods_that_coded(run)
+    gave, silent = run.methods_that_coded()
     err.print(
         f"Coded {len(run.corpus.transcripts)} transcripts with {', '.join(gave) or 'no method'}: "
         f"{len(run.units)} segments, {len(run.codings)} codings with {used} of {len(run.codebook)} codes → {escape(str(out_dir))}"
@@ -206,34 +206,6 @@ def _report_run(run, out_dir: Path, *, quiet: bool, methods_chosen: bool = True)
         err.print(f"[yellow]Note:[/] {method} gave no coding: {escape(why)}")
     if not methods_chosen and "classifier" not in run.settings["methods"]:
         err.print(escape(_no_human_codings(run)))
-
-
-def _methods_that_coded(run: Any) -> tuple[list[str], list[tuple[str, str]]]:
-    """The run's methods that gave codings, and those that gave none with why, as far as the run tells."""
-    counts = {m: 0 for m in run.settings["methods"]}
-    for coding in run.codings:
-        for method in coding.method.split("+"):
-            if method in counts:
-                counts[method] += 1
-    gave = [m for m, n in counts.items() if n]
-    silent = []
-    for method in (m for m, n in counts.items() if not n):
-        if method == "rule" and not any(c.spec.keywords or c.spec.patterns for c in run.codebook):
-            why = "the codebook has no keywords or patterns (add keywords: to its codes, or use --method semantic)"
-        elif method == "rule":
-            why = "no keyword or pattern of the codebook matched a participant segment"
-        elif method == "classifier":
-            trained = sum(1 for e in (run.stats.get("classifier") or {}).values() if e.get("trained"))
-            why = (
-                f"it trained models for {trained} of {len(run.codebook)} codes (a code needs 5 positive and 5 negative "
-                "human codings)"
-                if not trained
-                else "no segment reached a trained code's threshold"
-            )
-        else:
-            why = "no segment reached a code's threshold"
-        silent.append((method, why))
-    return gave, silent
 
 
 def _classifier_line(run, learned: dict) -> str:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
+
 from themekit.codebook import Codebook
 from themekit.models import Coding
 from themekit.nlp.segment import Segmentation
 
-__all__ = ["Coded", "Coder", "merge_stats"]
+__all__ = ["Coded", "Coder", "merge_stats", "top_per_row"]
 
 
 @dataclass
@@ -45,3 +47,14 @@ def merge_stats(total: dict[str, Any], stats: dict[str, Any]) -> None:
             total[key] = [*old, *value]
         else:
             total[key] = value
+
+
+def top_per_row(scores: np.ndarray, most: int) -> np.ndarray:
+    """Per row of a (segments x codes) score matrix, whether each column is among the row's ``most`` highest
+    (ties in column order); every column when ``most`` is 0 or covers them all. How many codes one segment keeps."""
+    if most <= 0 or most >= scores.shape[1]:
+        return np.ones(scores.shape, dtype=bool)
+    order = np.argsort(-scores, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.broadcast_to(np.arange(scores.shape[1]), scores.shape), axis=1)
+    return rank < most

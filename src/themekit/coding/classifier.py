@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from themekit.codebook import Codebook
-from themekit.coding.base import Coded
+from themekit.coding.base import Coded, top_per_row
 from themekit.coding.context import question_vectors, turn_vectors
 from themekit.coding.fitcache import FitCache, digest_arrays
 from themekit.coding.semantic import SemanticCoder
@@ -366,35 +366,32 @@ class ClassifierCoder:
             for (code, y, _), fit in zip(jobs, learned)
             if fit.predicted is not None
         }
-        calibrated = [
-            (y, calibrations[code.id](fit.predicted))
-            for (code, y, _), fit in zip(jobs, learned)
-            if fit.predicted is not None
-        ]
-        self.decision_threshold = _decision_threshold(calibrated)
+        held = {  # each cross-validated code's held-out probabilities, calibrated
+            code.id: calibrations[code.id](fit.predicted)
+            for (code, _, _), fit in zip(jobs, learned)
+            if code.id in calibrations
+        }
+        self.decision_threshold = _decision_threshold([(y, held[code.id]) for code, y, _ in jobs if code.id in held])
         self.max_codes = _max_codes(examples.labels)
         self.thresholds = {}
         honest: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for (code, y, _), fit in zip(jobs, learned):
-            calibration = calibrations.get(code.id)
-            entry = self.report[code.id]
-            if calibration is None:
+        for (code, y, splits), fit in zip(jobs, learned):
+            if code.id not in held:
                 self.thresholds[code.id] = self.decision_threshold
                 continue
-            held = calibration(fit.predicted)
-            splits = next(split for c, _, split in jobs if c.id == code.id)
+            fit.calibration = calibrations[code.id]
             honest[code.id] = (y, _cross_fitted(y, fit.predicted, splits))
-            threshold = _code_threshold(y, held, self.decision_threshold)
-            self.thresholds[code.id] = threshold
-            fit.calibration = calibration
-            p, r, f, _ = precision_recall_fscore_support(y, held >= threshold, average="binary", zero_division=0)
-            entry.update(
+            threshold = self.thresholds[code.id] = _code_threshold(y, held[code.id], self.decision_threshold)
+            p, r, f, _ = precision_recall_fscore_support(
+                y, held[code.id] >= threshold, average="binary", zero_division=0
+            )
+            self.report[code.id].update(
                 cv_precision=round(float(p), 4),
                 cv_recall=round(float(r), 4),
                 cv_f1=round(float(f), 4),
                 threshold=threshold,
                 cv_ece=round(expected_calibration_error(*honest[code.id]), 4),
-                calibration=calibration.describe(),
+                calibration=fit.calibration.describe(),
             )
         self.cv_ece = (
             round(expected_calibration_error(*map(np.concatenate, zip(*honest.values()))), 4) if honest else None
@@ -542,15 +539,23 @@ def _decision_threshold(held_out: list[tuple[np.ndarray, np.ndarray]]) -> float:
     """
     if not held_out:
         return 0.5
-    best, best_f1 = 0.5, -1.0
-    for cut in sorted(THRESHOLD_GRID, key=lambda c: (abs(c - 0.5), c)):
-        f1s = []
-        for y, p in held_out:
-            tp = int(((p >= cut) & (y == 1)).sum())
-            predicted, actual = int((p >= cut).sum()), int(y.sum())
-            f1s.append(2 * tp / (predicted + actual) if predicted + actual else 0.0)
-        if float(np.mean(f1s)) > best_f1 + 1e-9:
-            best, best_f1 = cut, float(np.mean(f1s))
+    return _best_cut(THRESHOLD_GRID, lambda cut: float(np.mean([_f1_at(y, p, cut) for y, p in held_out])))
+
+
+def _f1_at(y: np.ndarray, p: np.ndarray, cut: float) -> float:
+    """F1 of giving the code where the probability ``p`` reaches ``cut``, against the coder's ``y``."""
+    given = p >= cut
+    total = int(given.sum()) + int(y.sum())
+    return 2 * int((given & (y == 1)).sum()) / total if total else 0.0
+
+
+def _best_cut(cuts: Sequence[float], f1: Callable[[float], float]) -> float:
+    """The cut-off of ``cuts`` with the best ``f1``; ties go to the one nearest 0.5."""
+    best, best_f1 = cuts[0], -1.0
+    for cut in sorted(cuts, key=lambda c: (abs(c - 0.5), c)):
+        value = f1(cut)
+        if value > best_f1 + 1e-9:
+            best, best_f1 = cut, value
     return best
 
 
@@ -619,13 +624,7 @@ def _code_threshold(y: np.ndarray, p: np.ndarray, shared: float) -> float:
         return CODE_THRESHOLD_GRID[-1]
     if positives < OWN_THRESHOLD_POSITIVES:
         return shared if shared >= allowed[0] else allowed[0]
-    best, best_f1 = allowed[0], -1.0
-    for cut in sorted(allowed, key=lambda c: (abs(c - 0.5), c)):
-        tp = int(((p >= cut) & (y == 1)).sum())
-        f1 = 2 * tp / (int((p >= cut).sum()) + positives)
-        if f1 > best_f1 + 1e-9:
-            best, best_f1 = cut, f1
-    return best
+    return _best_cut(allowed, lambda cut: _f1_at(y, p, cut))
 
 
 def _max_codes(labels: Sequence[set[str]]) -> int:
@@ -641,16 +640,12 @@ def _most_probable(
     given: dict[str, np.ndarray], probabilities: dict[str, np.ndarray], most: int
 ) -> dict[str, np.ndarray]:
     """``given`` with each segment left with at most ``most`` codes, those of highest probability."""
-    if not given or most <= 0:
+    if not given:
         return given
     ids = list(given)
     chosen = np.stack([given[c] for c in ids], axis=1)
     proba = np.stack([probabilities[c] for c in ids], axis=1)
-    ranked = np.where(chosen, proba, -np.inf)
-    order = np.argsort(-ranked, axis=1, kind="stable")
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(len(ids))[None, :].repeat(len(order), axis=0), axis=1)
-    keep = chosen & (rank < most)
+    keep = chosen & top_per_row(np.where(chosen, proba, -np.inf), most)
     return {c: keep[:, k] for k, c in enumerate(ids)}
 
 

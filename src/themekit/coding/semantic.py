@@ -40,7 +40,7 @@ import numpy as np
 from spacy.language import Language
 
 from themekit.codebook import Code, Codebook
-from themekit.coding.base import Coded
+from themekit.coding.base import Coded, top_per_row
 from themekit.coding.context import question_vectors, turn_vectors
 from themekit.models import Coding, Segment
 from themekit.nlp.embed import Embedder, EmbeddingCache, embed_texts
@@ -161,13 +161,7 @@ class CorpusScale:
 def _most_distinctive(mixed: np.ndarray, scale: CorpusScale | None, most: int) -> np.ndarray:
     """Per segment and code, whether the code is among the segment's ``most`` most distinctive codes (standard
     deviations above the code's corpus mean; the similarity itself on a corpus too small to calibrate on)."""
-    z = mixed if scale is None else (mixed - scale.mean) / scale.spread
-    if most <= 0 or most >= z.shape[1]:
-        return np.ones_like(z, dtype=bool)
-    order = np.argsort(-z, axis=1, kind="stable")
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(z.shape[1])[None, :].repeat(len(z), axis=0), axis=1)
-    return rank < most
+    return top_per_row(mixed if scale is None else (mixed - scale.mean) / scale.spread, most)
 
 
 def _short(text: str, limit: int = 80) -> str:

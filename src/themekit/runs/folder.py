@@ -21,7 +21,15 @@ from themekit.util.atomic import built_folder, folder_lock, recover_folder
 from themekit.util.gcpause import paused_gc
 from themekit.util.sanitize import safe_frame
 
-__all__ = ["RUN_SCHEMA_VERSION", "check_run_folder", "read_run", "read_run_id", "run_record", "write_run_folder"]
+__all__ = [
+    "RUN_SCHEMA_VERSION",
+    "check_run_folder",
+    "read_run",
+    "read_run_id",
+    "read_run_project",
+    "run_record",
+    "write_run_folder",
+]
 
 #: The data files of a run folder, in the order they are written; extra files (summary.md) follow, run.json last.
 DATA_FILES = ("excerpts.csv", "excerpts.parquet", "segments.parquet", "transcripts.parquet", "codebook.yaml")
@@ -185,6 +193,16 @@ def read_run_id(folder: str | Path) -> str:
             f"{folder}: not a themekit run folder ({path.name} missing or unreadable: {exc}). "
             "Give a folder written by 'themekit code', a run id, or a number from 'themekit history'."
         ) from exc
+
+
+def read_run_project(folder: str | Path) -> str | None:
+    """The project store a run folder's run.json says the run is recorded in (``None``: none, or no readable
+    run.json), without reading the rest."""
+    try:
+        recorded = json.loads((Path(folder) / "run.json").read_text(encoding="utf-8")).get("project")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return str(recorded) if recorded else None
 
 
 def read_run(folder: str | Path) -> RunRecord:

@@ -271,6 +271,31 @@ class RunRecord:
         """
         return segments_frame(self)
 
+    def methods_that_coded(self) -> tuple[list[str], list[tuple[str, str]]]:
+        """The run's methods that gave codings, and each that gave none with why, as far as the run tells (so a
+        report says what ran, not what was only asked for)."""
+        counts = dict.fromkeys(self.settings["methods"], 0)
+        for coding in self.codings:
+            for method in coding.method.split("+"):
+                if method in counts:
+                    counts[method] += 1
+        silent = [(method, self._why_no_codings(method)) for method, n in counts.items() if not n]
+        return [method for method, n in counts.items() if n], silent
+
+    def _why_no_codings(self, method: str) -> str:
+        if method == "rule" and not any(c.spec.keywords or c.spec.patterns for c in self.codebook):
+            return "the codebook has no keywords or patterns (add keywords: to its codes, or use the semantic method)"
+        if method == "rule":
+            return "no keyword or pattern of the codebook matched a participant segment"
+        if method == "classifier" and not any(e.get("trained") for e in (self.stats.get("classifier") or {}).values()):
+            return (
+                f"it trained models for 0 of {len(self.codebook)} codes (a code needs 5 positive and 5 negative human "
+                "codings)"
+            )
+        if method == "classifier":
+            return "no segment reached a trained code's threshold"
+        return "no segment reached a code's threshold"
+
     def __repr__(self) -> str:
         return (
             f"Run({self.id}: {len(self.corpus)} transcripts, {len(self.units)} segments, "

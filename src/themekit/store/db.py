@@ -709,12 +709,9 @@ def project_of_run(run_folder: str | Path, project: str | Path | None = None) ->
     never created empty: a run's decisions live in the store it was recorded in."""
     if project is not None and Path(project) != DEFAULT_PROJECT:
         return Path(project)
-    import json
+    from themekit.runs.folder import read_run_project
 
-    try:
-        recorded = json.loads((Path(run_folder) / "run.json").read_text(encoding="utf-8")).get("project")
-    except (OSError, ValueError, AttributeError):
-        recorded = None
+    recorded = read_run_project(run_folder)
     if recorded and Path(recorded).is_file():
         return Path(recorded)
     found = find_project(run_folder)

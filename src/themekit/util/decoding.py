@@ -70,8 +70,10 @@ def decode_bytes(data: bytes, path: Path) -> tuple[str, str, list[str]]:
     bad = _invalid_utf8(data)
     if not bad:
         return data.decode("utf-8"), "utf-8", []
-    if _mostly_utf8(data, bad):
-        return data.decode("utf-8", errors="replace"), "utf-8", [_replaced_note(path, data, bad)]
+    if len(bad) <= MAX_REPLACED_BYTES:
+        text = data.decode("utf-8", errors="replace")
+        if _mostly_utf8(text, bad):
+            return text, "utf-8", [_replaced_note(path, data, bad)]
     fallback = f"{path.name} is not UTF-8 (first invalid byte at {_lines_of(data, bad[:1])})"
     try:
         text = data.decode("cp1252")
@@ -112,13 +114,11 @@ def _replaced_note(path: Path, data: bytes, bad: list[int]) -> str:
     )
 
 
-def _mostly_utf8(data: bytes, bad: list[int]) -> bool:
-    """A few invalid sequences beside at least as many valid multi-byte UTF-8 characters: UTF-8 with damage, not
-    Windows-1252 (where a lone accented byte is never valid UTF-8, and two in a row almost never)."""
-    if len(bad) > MAX_REPLACED_BYTES:
-        return False
-    valid = sum(1 for ch in data.decode("utf-8", errors="replace") if ord(ch) > 0x7F and ch != "\ufffd")
-    return valid >= len(bad)
+def _mostly_utf8(text: str, bad: list[int]) -> bool:
+    """A few invalid sequences (``text``: the bytes decoded with them replaced) beside at least as many valid
+    multi-byte UTF-8 characters: UTF-8 with damage, not Windows-1252 (where a lone accented byte is never valid
+    UTF-8, and two in a row almost never)."""
+    return sum(1 for ch in text if ord(ch) > 0x7F and ch != "\ufffd") >= len(bad)
 
 
 def _lines_of(data: bytes, offsets: list[int], shown: int = 5) -> str:
