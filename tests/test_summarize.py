@@ -149,3 +149,154 @@ def test_summarize_and_quote_tables_leave_out_coded_interviewer_speech(tmp_path,
         str(v) for ws in load_workbook(tmp_path / "q.xlsx") for row in ws.iter_rows(values_only=True) for v in row
     ]
     assert any("owe 300" in v for v in values) and not any("the worst of it" in v for v in values)
+
+
+def _hand_coded(sentences: dict[str, list[tuple[str, str, float, str]]]):
+    """Codings by hand: transcript → [(sentence, code, score, status)], one segment per sentence."""
+    from pathlib import Path
+
+    from themekit import Coding, Segment, Transcript, Turn
+
+    transcripts, codings = [], []
+    for tid, rows in sentences.items():
+        label = f"{tid}: "
+        text = label + " ".join(r[0] for r in rows)
+        transcript = Transcript(
+            tid,
+            Path(f"{tid}.txt"),
+            "0" * 64,
+            "txt",
+            "utf-8",
+            text,
+            (Turn(0, tid, "participant", len(label), len(text)),),
+        )
+        transcripts.append(transcript)
+        at = len(label)
+        for i, (sentence, code_id, score, status) in enumerate(rows):
+            segment = Segment(transcript, i, 0, at, at + len(sentence))
+            codings.append(Coding(segment, code_id, "barriers", "semantic", score, "similar", status))
+            at += len(sentence) + 1
+    return codings
+
+
+def test_summarize_quotes_stand_for_their_code_reviewed_first_never_rejected():
+    from themekit.analysis.summarize import select_quotes
+
+    codings = _hand_coded(
+        {
+            # the highest score, but its words are nothing like the code's other codings
+            "K1": [
+                (
+                    "I'm supposed to be an employment keyworker, that's what it says on the job description.",
+                    "wellbeing",
+                    0.99,
+                    "suggested",
+                )
+            ],
+            "K2": [
+                (
+                    "I was close to burnout once, the stress of the caseload was exhausting and draining.",
+                    "wellbeing",
+                    0.80,
+                    "suggested",
+                )
+            ],
+            "K3": [
+                (
+                    "Clinical supervision helps with the stress, I'd be close to burnout without it.",
+                    "wellbeing",
+                    0.78,
+                    "suggested",
+                )
+            ],
+            "K4": [
+                (
+                    "The emotional stress is draining, some weeks I go home exhausted and cry in the car.",
+                    "wellbeing",
+                    0.76,
+                    "suggested",
+                )
+            ],
+            # a reviewer accepted this one: it comes first whatever its score
+            "K5": [
+                (
+                    "Honestly my own wellbeing slipped for a while last winter and I needed time off.",
+                    "wellbeing",
+                    0.55,
+                    "accepted",
+                )
+            ],
+            # a reviewer rejected this one: never quoted, however strong
+            "K6": [
+                (
+                    "The stress and burnout and exhaustion of the job are draining, truly draining.",
+                    "wellbeing",
+                    1.0,
+                    "rejected",
+                )
+            ],
+        }
+    )
+    quotes = [q.transcript for q in select_quotes(codings, 5, words=(5, 60))]
+    assert quotes[0] == "K5"
+    assert "K6" not in quotes
+    # the off-topic quote, strongest by score, is not the first suggestion quoted: closer ones come before it
+    assert quotes[1] == "K2"
+    assert quotes.index("K1") > 1
+
+
+def test_summarize_quote_whose_segment_is_better_coded_otherwise_comes_later():
+    from themekit.analysis.summarize import QuoteRanker, select_quotes
+
+    codings = _hand_coded(
+        {
+            "K1": [
+                (
+                    "Peer support from my team keeps me going, we offload to each other every week.",
+                    "peer",
+                    0.80,
+                    "suggested",
+                )
+            ],
+            "K2": [
+                (
+                    "My colleagues in the team are my peer support, we offload after hard visits.",
+                    "peer",
+                    0.79,
+                    "suggested",
+                )
+            ],
+            # as strong for peer support, but a participant's loneliness is what it is about
+            "K3": [
+                (
+                    "One lady was so lonely and isolated she had not left the house in two years.",
+                    "peer",
+                    0.81,
+                    "suggested",
+                )
+            ],
+        }
+    )
+    k3 = codings[2]
+    codings.append(type(k3)(k3.segment, "loneliness", "barriers", "semantic", 0.97, "similar"))
+    quotes = select_quotes([c for c in codings if c.code_id == "peer"], 2, words=(5, 60), ranker=QuoteRanker(codings))
+    assert [q.transcript for q in quotes] == ["K1", "K2"]
+
+
+def test_summarize_sentences_keep_quoted_speech_whole(tmp_path, tiny_codebook):
+    folder = tmp_path / "t"
+    folder.mkdir()
+    (folder / "K1.txt").write_text(
+        "Interviewer: Who helps you?\n\n"
+        'K1: There is a keyworker network, and you can say "has anyone dealt with this?" and someone always has. '
+        "One chap said to me, \"if I go on that course, they'll say I'm fit for work.\" That stuck with me for weeks.\n",
+        encoding="utf-8",
+    )
+    run = code(folder, tiny_codebook, methods="rule")
+    sentences = run.segments["text"].tolist()
+    assert (
+        'There is a keyworker network, and you can say "has anyone dealt with this?" and someone always has.'
+        in sentences
+    )
+    assert "One chap said to me, \"if I go on that course, they'll say I'm fit for work.\"" in sentences
+    assert not any(s.startswith('"') for s in sentences)

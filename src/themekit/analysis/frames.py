@@ -175,7 +175,7 @@ def quotes_frame(run: RunRecord, code: str, *, n: int = 5, settings: ReportSetti
     """
     import pandas as pd
 
-    from themekit.analysis.summarize import select_quotes
+    from themekit.analysis.summarize import QuoteRanker, select_quotes
     from themekit.config import ReportSettings
 
     if n < 1:
@@ -183,7 +183,7 @@ def quotes_frame(run: RunRecord, code: str, *, n: int = 5, settings: ReportSetti
     settings = settings or ReportSettings()
     code_id = resolve_code(run, code)
     codings = [c for c in run.codings if c.code_id == code_id and c.status != "rejected"]
-    quotes = select_quotes(codings, n, words=settings.quote_words)
+    quotes = select_quotes(codings, n, words=settings.quote_words, ranker=QuoteRanker(run.codings))
     rows = [
         (
             q.text,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from themekit.config import DEFAULT_PREVALENCE, ReportSettings
 from themekit.models import Coding
@@ -15,6 +17,7 @@ __all__ = [
     "DEFAULT_PREVALENCE",
     "CodeSummary",
     "Quote",
+    "QuoteRanker",
     "Summary",
     "ThemeSummary",
     "prevalence_word",
@@ -140,22 +143,118 @@ def _near_duplicate(a: set[str], b: set[str]) -> bool:
     return bool(a and b) and len(a & b) / len(a | b) >= 0.6
 
 
-def select_quotes(codings: list[Coding], n: int = 2, *, words: tuple[int, int] = (8, 60)) -> tuple[Quote, ...]:
-    """Quotes a report writer would accept.
+#: How much each part counts in how well a coding stands for its code: its score, its closeness to the code's
+#: other codings, and whether the code is the strongest its segment got (each a rank among the code's codings).
+QUOTE_WEIGHTS = {"score": 1.0, "closeness": 1.0, "primary": 1.0}
+#: Statuses a person gave: these codings are quoted before any machine suggestion.
+REVIEWED = ("accepted", "human")
 
-    Participant speech only, never negated mentions; strongest codings first,
-    preferring quotes of readable length (``words``: shortest and longest);
-    one per participant before any participant gets a second; no near
-    duplicates (60% of words shared); long quotes trimmed at a sentence end
-    or a word, with an ellipsis.
+
+def _segment_key(segment) -> tuple[str, int]:
+    return (segment.transcript.id, segment.start)
+
+
+class QuoteRanker:
+    """How well each coding stands for its code, among the codings of a run.
+
+    Three things, each as a rank among the code's codings (0 worst, 1 best), so
+    that no scale dominates: the coding's score; how close its words are to the
+    code's other codings (cosine to their TF-IDF centroid, the coding itself left
+    out); and whether the code is the strongest its segment got (a segment whose
+    best code is another one stands less well for this one).
+    """
+
+    def __init__(self, codings: Iterable[Coding]) -> None:
+        self._best: dict[tuple[str, int], float] = {}
+        texts: dict[tuple[str, int], str] = {}
+        for c in codings:
+            if not c.counts:
+                continue
+            key = _segment_key(c.segment)
+            self._best[key] = max(self._best.get(key, 0.0), c.score)
+            texts.setdefault(key, c.segment.text)
+        self._vectorizer = None
+        if len(texts) >= 2:
+            from sklearn.feature_extraction.text import TfidfVectorizer
+
+            try:
+                self._vectorizer = TfidfVectorizer(sublinear_tf=True).fit(list(texts.values()))
+            except ValueError:  # no words at all (punctuation only)
+                self._vectorizer = None
+
+    def fit(self, codings: Sequence[Coding]) -> dict[int, float]:
+        """``id(coding)`` → how well it stands for its code (0-1; higher is better), for one code's codings."""
+        if not codings:
+            return {}
+        parts = {
+            "score": [c.score for c in codings],
+            "closeness": self._closeness(codings),
+            "primary": [c.score / max(self._best.get(_segment_key(c.segment), c.score), 1e-9) for c in codings],
+        }
+        total = sum(QUOTE_WEIGHTS.values())
+        fit = np.zeros(len(codings))
+        for name, values in parts.items():
+            fit += QUOTE_WEIGHTS[name] * _rank01(np.asarray(values, dtype=float))
+        return {id(c): float(f) / total for c, f in zip(codings, fit)}
+
+    def _closeness(self, codings: Sequence[Coding]) -> list[float]:
+        if self._vectorizer is None or len(codings) < 3:
+            return [0.0] * len(codings)
+        vectors = self._vectorizer.transform([c.segment.text for c in codings])
+        total = np.asarray(vectors.sum(axis=0)).ravel()
+        closeness = []
+        for i in range(len(codings)):
+            row = vectors.getrow(i).toarray().ravel()
+            others = total - row
+            norm = np.linalg.norm(others) * np.linalg.norm(row)
+            closeness.append(float(row @ others / norm) if norm else 0.0)
+        return closeness
+
+
+def _rank01(values: np.ndarray) -> np.ndarray:
+    """Each value's rank among ``values`` scaled to 0-1 (ties share their mean rank); 1 for a single value."""
+    if len(values) == 1:
+        return np.ones(1)
+    from scipy.stats import rankdata
+
+    return (rankdata(values) - 1) / (len(values) - 1)
+
+
+def select_quotes(
+    codings: list[Coding],
+    n: int = 2,
+    *,
+    words: tuple[int, int] = (8, 60),
+    ranker: QuoteRanker | None = None,
+) -> tuple[Quote, ...]:
+    """Quotes a report writer would accept, for one code's codings.
+
+    Participant speech only, never negated mentions or codings a reviewer
+    rejected; codings a person accepted or made first; then the codings that
+    stand best for the code (:class:`QuoteRanker`: score, closeness to the code's
+    other codings, the code being the segment's strongest), preferring quotes of
+    readable length (``words``: shortest and longest); one per participant before
+    any participant gets a second; no near duplicates (60% of words shared); long
+    quotes trimmed at a sentence end or a word, with an ellipsis. ``ranker`` is
+    built from the run's codings (so a segment's other codes are known); without
+    it, from ``codings`` alone.
     """
     lo, hi = words
-    candidates = [c for c in codings if c.counts]  # counts: participant speech only
+    candidates = [c for c in codings if c.counts]  # counts: participant speech, not negated, not rejected
+    fit = (ranker or QuoteRanker(candidates)).fit(candidates)
 
     def rank(c: Coding) -> tuple:
         length = len(c.segment.text.split())
         short = length < lo
-        return (short, -round(c.score, 2), abs(length - (lo + hi) / 2), c.segment.transcript.id, c.segment.start)
+        reviewed = c.status in REVIEWED
+        return (
+            not reviewed,
+            short,
+            -round(fit[id(c)], 3),
+            abs(length - (lo + hi) / 2),
+            c.segment.transcript.id,
+            c.segment.start,
+        )
 
     candidates.sort(key=rank)
     chosen: list[Quote] = []
@@ -205,6 +304,7 @@ def summarize(run: RunRecord, *, settings: ReportSettings | None = None, quotes_
         by_code.setdefault(c.code_id, []).append(c)  # negated mentions too: their words are key terms
         if c.counts:
             codes_of_segment.setdefault(id(c.segment), set()).add(c.code_id)
+    ranker = QuoteRanker(run.codings)
     themes = []
     for theme in run.codebook.themes:
         summaries = []
@@ -226,7 +326,7 @@ def summarize(run: RunRecord, *, settings: ReportSettings | None = None, quotes_
                     total_transcripts=total,
                     prevalence=prevalence_word(len(mentioned), total, rules),
                     key_terms=_key_terms(codings),
-                    quotes=select_quotes(codings, n_quotes, words=settings.quote_words),
+                    quotes=select_quotes(codings, n_quotes, words=settings.quote_words, ranker=ranker),
                     cooccurring=tuple(sorted(together.items(), key=lambda kv: (-kv[1], kv[0]))[:3]),
                 )
             )
