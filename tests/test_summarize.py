@@ -300,3 +300,41 @@ def test_summarize_sentences_keep_quoted_speech_whole(tmp_path, tiny_codebook):
     )
     assert "One chap said to me, \"if I go on that course, they'll say I'm fit for work.\"" in sentences
     assert not any(s.startswith('"') for s in sentences)
+
+
+def test_summarize_prevalence_counts_confident_codings_and_says_what_it_rests_on(tiny_run):
+    from themekit.config import ReportSettings
+
+    def codes(settings=None):
+        return {c.code_id: c for t in summarize(tiny_run, settings=settings) for c in t.codes}
+
+    confident = codes()
+    # debt: P01 0.95 and P02 0.85 count; P03's 0.70 suggestion does not; P02's rejected 0.99 never
+    assert confident["debt"].transcripts == ("P01", "P02")
+    assert (confident["debt"].unconfident, confident["debt"].basis) == (1, "machine")
+    # loneliness: P01 holds an accepted coding; P03's 0.70 suggestion is not counted
+    assert confident["loneliness"].transcripts == ("P01",)
+    assert confident["loneliness"].basis == "reviewed"
+    # trust: P02's is a person's coding, P01's a suggestion
+    assert (confident["trust"].transcripts, confident["trust"].reviewed) == (("P01", "P02"), ("P02",))
+    assert confident["trust"].basis == "mixed"
+    every = codes(ReportSettings(count="all"))
+    assert every["debt"].transcripts == ("P01", "P02", "P03") and every["debt"].unconfident == 0
+    assert every["loneliness"].basis == "mixed"
+
+
+def test_report_prevalence_sentences_say_when_they_rest_on_machine_suggestions(tiny_run, sample_rule_run):
+    from themekit.export.report import report_blocks
+
+    def sentences(run):
+        blocks = report_blocks(run, charts=False)
+        return blocks[1].runs[0][0], [b.runs[0][0] for b in blocks if b.kind == "para" and b.runs][1:]
+
+    methods, paras = sentences(tiny_run)
+    assert "machine suggestions only when they score at least 0.75" in methods
+    assert "2 suggestions scoring under 0.75 are not counted." in methods  # P03 debt, P03 loneliness
+    assert "A few participants (2 of 3) mentioned this (machine suggestions, not yet reviewed): 2 excerpts" in paras
+    assert any("(reviewed for 1 of them; the rest machine suggestions)" in p for p in paras)
+    methods, paras = sentences(sample_rule_run)
+    assert "No coding has been reviewed yet: every count below rests on machine suggestions." in methods
+    assert not any("not yet reviewed)" in p for p in paras)

@@ -19,6 +19,7 @@ __all__ = [
     "Quote",
     "QuoteRanker",
     "Summary",
+    "counted",
     "ThemeSummary",
     "prevalence_word",
     "select_quotes",
@@ -84,10 +85,25 @@ class CodeSummary:
     key_terms: tuple[str, ...]
     quotes: tuple[Quote, ...]
     cooccurring: tuple[tuple[str, int], ...] = ()
+    #: the counted transcripts with at least one coding a person made or accepted (the rest rest on machine
+    #: suggestions alone)
+    reviewed: tuple[str, ...] = ()
+    #: machine suggestions not counted: scoring under the report's ``confident_score``
+    unconfident: int = 0
 
     @property
     def n_transcripts(self) -> int:
         return len(self.transcripts)
+
+    @property
+    def basis(self) -> str:
+        """What the prevalence rests on: ``reviewed`` (a person's codings in every counted transcript),
+        ``machine`` (machine suggestions alone), ``mixed``, or ``none`` (nothing counted)."""
+        if not self.transcripts:
+            return "none"
+        if len(self.reviewed) == len(self.transcripts):
+            return "reviewed"
+        return "mixed" if self.reviewed else "machine"
 
 
 @dataclass(frozen=True)
@@ -289,9 +305,19 @@ def select_quotes(
     return tuple(chosen)
 
 
+def counted(coding: Coding, settings: ReportSettings) -> bool:
+    """Whether prevalence counts ``coding``: it counts at all (:attr:`Coding.counts`) and, unless the report's
+    ``count`` is ``all``, a person made or accepted it or its score is at least ``confident_score``."""
+    if not coding.counts:
+        return False
+    return settings.count == "all" or coding.status in REVIEWED or coding.score >= settings.confident_score
+
+
 def summarize(run: RunRecord, *, settings: ReportSettings | None = None, quotes_per_code: int | None = None) -> Summary:
     """Per theme and code: excerpts, transcripts mentioning it, prevalence, key terms,
-    co-occurring codes and representative quotes. Negated and rejected codings are not counted."""
+    co-occurring codes and representative quotes. Negated and rejected codings are not counted, nor (unless the
+    settings' ``count`` is ``all``) machine suggestions scoring under ``confident_score``; each code says which
+    of its transcripts rest on reviewed codings."""
     settings = settings or ReportSettings()
     n_quotes = quotes_per_code or settings.quotes_per_code
     rules = settings.prevalence_rules()
@@ -302,7 +328,7 @@ def summarize(run: RunRecord, *, settings: ReportSettings | None = None, quotes_
         if c.status == "rejected" or c.segment.role != "participant":  # the interviewer's words are never summarised
             continue
         by_code.setdefault(c.code_id, []).append(c)  # negated mentions too: their words are key terms
-        if c.counts:
+        if counted(c, settings):
             codes_of_segment.setdefault(id(c.segment), set()).add(c.code_id)
     ranker = QuoteRanker(run.codings)
     themes = []
@@ -310,8 +336,9 @@ def summarize(run: RunRecord, *, settings: ReportSettings | None = None, quotes_
         summaries = []
         for code in run.codebook.codes_of(theme.id):
             codings = by_code.get(code.id, [])
-            positive = [c for c in codings if c.counts]
+            positive = [c for c in codings if counted(c, settings)]
             mentioned = tuple(sorted({c.segment.transcript.id for c in positive}))
+            reviewed = tuple(sorted({c.segment.transcript.id for c in positive if c.status in REVIEWED}))
             together: Counter[str] = Counter()
             for c in positive:
                 together.update(codes_of_segment.get(id(c.segment), set()) - {code.id})
@@ -328,6 +355,8 @@ def summarize(run: RunRecord, *, settings: ReportSettings | None = None, quotes_
                     key_terms=_key_terms(codings),
                     quotes=select_quotes(codings, n_quotes, words=settings.quote_words, ranker=ranker),
                     cooccurring=tuple(sorted(together.items(), key=lambda kv: (-kv[1], kv[0]))[:3]),
+                    reviewed=reviewed,
+                    unconfident=sum(1 for c in codings if c.counts) - len(positive),
                 )
             )
         themes.append(ThemeSummary(theme.id, theme.label, theme.description, tuple(summaries)))

@@ -30,6 +30,7 @@ Unknown keys are refused, with the file, YAML path and line in the message.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -78,6 +79,10 @@ class ReportSettings(_Strict):
     attribution: str = "{participant}"
     quote_words: tuple[int, int] = (8, 60)
     prevalence: list[tuple[str, int | float]] | None = None
+    #: which codings prevalence counts: ``confident`` (a person's, and machine suggestions scoring at least
+    #: ``confident_score``) or ``all`` (every suggestion not rejected)
+    count: Literal["confident", "all"] = "confident"
+    confident_score: float = Field(default=0.75, ge=0.5, le=1.0)
 
     def noun_for(self, count: int, codebook_noun: str) -> str:
         noun = self.noun or codebook_noun

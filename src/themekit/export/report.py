@@ -62,23 +62,39 @@ def _who(code: CodeSummary, settings: ReportSettings, noun: str) -> str:
     return f"{code.prevalence[:1].upper()}{code.prevalence[1:]} {plural}"
 
 
+def basis_note(code: CodeSummary) -> str:
+    """What a prevalence sentence rests on, when not wholly on reviewed codings: " (machine suggestions, not yet
+    reviewed)" or " (reviewed for 3 of them; the rest machine suggestions)"."""
+    if code.basis == "machine":
+        return " (machine suggestions, not yet reviewed)"
+    if code.basis == "mixed":
+        return f" (reviewed for {len(code.reviewed)} of them; the rest machine suggestions)"
+    return ""
+
+
+def _low(count: int, settings: ReportSettings) -> str:
+    return f"{count} suggestion{'s' if count != 1 else ''} scoring under {settings.confident_score:g}"
+
+
 def _code_blocks(
-    code: CodeSummary, run: RunRecord, settings: ReportSettings, noun: str, privacy: Privacy
+    code: CodeSummary, run: RunRecord, settings: ReportSettings, noun: str, privacy: Privacy, *, reviewed_run: bool
 ) -> list[ReportBlock]:
+    """A code's heading, prevalence sentence and quotes; the sentence says what it rests on when the run holds
+    reviewed codings (``reviewed_run``; otherwise the methods paragraph says it once for all)."""
     kind = "subheading" if code.depth == 0 else "minor"
     blocks = [ReportBlock(kind, code.label)]
     if code.n_transcripts == 0:
         plural = settings.noun_for(2, noun)
-        blocks.append(
-            ReportBlock(
-                "para", runs=[(f"No {plural} (0 of {code.total_transcripts}) were coded with this code.", False)]
-            )
-        )
+        text = f"No {plural} (0 of {code.total_transcripts}) were coded with this code"
+        if code.unconfident:
+            text += f" with confidence ({_low(code.unconfident, settings)} not counted)"
+        blocks.append(ReportBlock("para", runs=[(text + ".", False)]))
         return blocks
     excerpts = f"{code.excerpts} excerpt{'s' if code.excerpts != 1 else ''}"
     runs = [
         (
-            f"{_who(code, settings, noun)} ({code.n_transcripts} of {code.total_transcripts}) mentioned this: {excerpts}",
+            f"{_who(code, settings, noun)} ({code.n_transcripts} of {code.total_transcripts}) mentioned this"
+            f"{basis_note(code) if reviewed_run else ''}: {excerpts}",
             False,
         )
     ]
@@ -96,7 +112,9 @@ def _code_blocks(
     return blocks
 
 
-def methods_paragraph(run: RunRecord, settings: ReportSettings) -> str:
+def methods_paragraph(run: RunRecord, settings: ReportSettings, themes: list[ThemeSummary] | None = None) -> str:
+    """The report's first paragraph: what was coded, how, and what its counts rest on (``themes``: the summary
+    the report shows, for how many codings it leaves out and whether any was reviewed)."""
     cb = run.codebook
     noun = settings.noun_for(2, cb.spec.participant_noun)
     n = len(run.corpus.transcripts)
@@ -108,8 +126,25 @@ def methods_paragraph(run: RunRecord, settings: ReportSettings) -> str:
         f"“{cb.name}” (version {cb.version}, {len(cb)} codes in {len(cb.themes)} themes) by themekit {__version__}. "
         f"Each {unit} of participant speech was coded using {methods}. "
         f"Prevalence words count the {noun} whose transcript holds at least one coded excerpt; "
-        "codings are machine suggestions unless reviewed, and negated mentions are not counted."
+        + (
+            "every machine suggestion not rejected counts"
+            if settings.count == "all"
+            else "codings a person made or accepted count, and machine suggestions only when they score at least "
+            f"{settings.confident_score:g} (of 1)"
+        )
+        + "; negated mentions are not counted."
     )
+    if themes is not None:
+        codes = [code for theme in themes for code in theme.codes]
+        low = sum(code.unconfident for code in codes)
+        if low:
+            text += (
+                f" {_low(low, settings)[0].upper()}{_low(low, settings)[1:]} {'is' if low == 1 else 'are'} not counted."
+            )
+        if not any(code.reviewed for code in codes):
+            text += " No coding has been reviewed yet: every count below rests on machine suggestions."
+        else:
+            text += " Where a count rests on machine suggestions not yet reviewed, its sentence says so."
     if failed:
         text += f" {failed} transcript{'s' if failed != 1 else ''} could not be read and {'are' if failed != 1 else 'is'} not included."
     return text + f" Run {run.id}."
@@ -144,9 +179,10 @@ def report_blocks(
             )
         themes = chosen
     noun = run.codebook.spec.participant_noun
+    reviewed_run = any(code.reviewed for theme in themes for code in theme.codes)
     blocks = [
         ReportBlock("title", f"{run.codebook.name}: theme summary"),
-        ReportBlock("para", runs=[(methods_paragraph(run, settings), False)]),
+        ReportBlock("para", runs=[(methods_paragraph(run, settings, themes), False)]),
     ]
     for theme in themes:
         blocks.append(ReportBlock("heading", theme.label))
@@ -155,7 +191,7 @@ def report_blocks(
         if charts:
             blocks += _theme_charts(run, theme, settings, noun, privacy)
         for code in theme.codes:
-            blocks.extend(_code_blocks(code, run, settings, noun, privacy))
+            blocks.extend(_code_blocks(code, run, settings, noun, privacy, reviewed_run=reviewed_run))
     if notes:
         blocks += _note_blocks(run, privacy, appendix=appendix)
     return blocks
