@@ -20,6 +20,8 @@ Everything has a default, so the file is only needed to change one::
         - [several, 3]
         - [a few, 2]
         - [one, 1]
+      count: confident                  # or all: every machine suggestion not rejected
+      confident_score: 0.75             # a machine suggestion counts in prevalence from this score
     transcripts:
       text_column: words                # a table transcript's speech column (default: found by name)
       speaker_column: speaker           # its speaker column
