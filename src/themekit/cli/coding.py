@@ -179,8 +179,12 @@ def _report_run(run, out_dir: Path, *, quiet: bool, methods_chosen: bool = True)
             err.print(f"  - {escape(line)}")
     if quiet:
         return
-    if "embedding" in run.settings and run.settings["embedding"]["identity"].startswith("tfidf-svd:"):
-        err.print(f"[yellow]Note:[/] {escape(run.settings['embedding']['model'])}")
+    fallback = run.embedding_fallback()
+    if fallback is not None:
+        err.print(
+            "[yellow]Warning:[/] semantic coding used the TF-IDF + SVD fallback, not a sentence-embedding model "
+            f"({escape(fallback)}); its suggestions are weaker"
+        )
     cache = run.stats.get("embedding_cache")
     if cache:
         err.print(f"Embedding cache: {cache['hits']} hits, {cache['misses']} new")

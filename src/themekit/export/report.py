@@ -145,6 +145,12 @@ def methods_paragraph(run: RunRecord, settings: ReportSettings, themes: list[The
             text += " No coding has been reviewed yet: every count below rests on machine suggestions."
         else:
             text += " Where a count rests on machine suggestions not yet reviewed, its sentence says so."
+    fallback = run.embedding_fallback()
+    if fallback is not None:
+        text += (
+            " Semantic similarity was measured with a TF-IDF + SVD fallback fitted on these transcripts, not a "
+            f"sentence-embedding model ({fallback}), so its suggestions are weaker."
+        )
     if failed:
         text += f" {failed} transcript{'s' if failed != 1 else ''} could not be read and {'are' if failed != 1 else 'is'} not included."
     return text + f" Run {run.id}."

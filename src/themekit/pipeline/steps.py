@@ -36,7 +36,7 @@ from themekit.coding import (
 )
 from themekit.config import Settings, load_settings
 from themekit.config.options import CodingOptions, coding_options, with_option_keywords
-from themekit.errors import CorpusError, GoldFileError, OptionError
+from themekit.errors import CorpusError, EmbeddingError, GoldFileError, OptionError
 from themekit.human.gold import HumanCodings
 from themekit.ingest import (
     CorpusGatherer,
@@ -46,8 +46,10 @@ from themekit.ingest import (
 )
 from themekit.models import Coding, Corpus, Segment
 from themekit.nlp.embed import (
+    FALLBACK_MODEL,
     KNOWN_MODEL_PACKAGES,
     Embedder,
+    default_model,
     embed_texts,
     load_embedder,
 )
@@ -168,7 +170,7 @@ def code(
         spacy_version=_spacy_version(),
         gold={"path": human.source, "sha256": human.sha256} if human is not None else None,
         decisions=decided.fingerprint if decided is not None else None,
-        embedding={"identity": loaded.identity, "model": loaded.description} if loaded is not None else None,
+        embedding=_embedding_record(loaded),
     )
     return RunRecord(
         corpus,
@@ -474,13 +476,29 @@ def _model_embedder(model: str, sha256: str | None) -> Embedder:
 
 
 def resolve_embedder(model: str | Path | None, sha256: str | None, texts: tuple[str, ...]) -> Embedder:
-    """The run's embedder; loaded models are kept for the life of the process."""
+    """The run's embedder; loaded models are kept for the life of the process. The TF-IDF fallback when asked
+    for (``FALLBACK_MODEL``), when no known model package is installed, or when the installed one cannot load."""
+    if model is not None and str(model) == FALLBACK_MODEL:
+        return load_embedder(FALLBACK_MODEL, fit_texts=texts)
     if model is None:
         for package in KNOWN_MODEL_PACKAGES:
             if importlib.util.find_spec(package) is not None:
-                return _model_embedder(package, sha256)
+                try:
+                    return _model_embedder(package, sha256)
+                except EmbeddingError:
+                    return default_model(package, sha256, texts)
         return load_embedder(None, fit_texts=texts)
     return _model_embedder(str(model), sha256)
+
+
+def _embedding_record(loaded: Embedder | None) -> dict | None:
+    """run.json's ``embedding``: the embedder's identity and description, and ``fallback`` (why) when the TF-IDF
+    fallback coded instead of a sentence-embedding model."""
+    if loaded is None:
+        return None
+    record = {"identity": loaded.identity, "model": loaded.description}
+    reason = getattr(loaded, "reason", None)
+    return {**record, "fallback": reason} if reason else record
 
 
 def _spacy_version() -> str:

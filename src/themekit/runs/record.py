@@ -271,6 +271,14 @@ class RunRecord:
         """
         return segments_frame(self)
 
+    def embedding_fallback(self) -> str | None:
+        """Why semantic coding used the TF-IDF + SVD fallback instead of a sentence-embedding model (asked for, none
+        installed, or the installed one could not load); ``None`` when a model coded or nothing was embedded."""
+        embedding = self.settings.get("embedding") or {}
+        if not str(embedding.get("identity", "")).startswith("tfidf-svd:"):
+            return None
+        return embedding.get("fallback") or embedding.get("model") or "TF-IDF + SVD fallback"
+
     def methods_that_coded(self) -> tuple[list[str], list[tuple[str, str]]]:
         """The run's methods that gave codings, and each that gave none with why, as far as the run tells (so a
         report says what ran, not what was only asked for)."""
