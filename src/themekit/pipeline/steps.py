@@ -15,9 +15,7 @@ nothing here knows one method from another.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -405,13 +403,13 @@ class _ProjectDecisions:
 
     def __init__(self, project: Project, codebook: Codebook) -> None:
         from themekit.store import decisions_gold, settled
+        from themekit.store.decisions import decisions_fingerprint
 
         self.project = project
         self.codebook = codebook
         self.warnings = project.record_codebook(codebook)
         self.decisions = project.decisions()
-        digest = hashlib.sha256(json.dumps([d.id for d in self.decisions]).encode()).hexdigest()[:16]
-        self.fingerprint = {"count": len(self.decisions), "sha256": digest}
+        self.fingerprint = decisions_fingerprint(self.decisions)
         self.history = [
             project.codebook(row["sha256"]) for row in project.codebooks() if row["sha256"] != codebook.sha256
         ]
