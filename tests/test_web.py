@@ -35,9 +35,12 @@ class FakeLearner:
 
     made: ClassVar[list[FakeLearner]] = []
     gate: ClassVar[threading.Event] = threading.Event()
+    fail: ClassVar[Exception | None] = None
 
     def __init__(self, project, run, *, coder, retrain_every=10, blind=False):
         assert FakeLearner.gate.wait(HANG_GUARD), "the test never let the learner be built"
+        if FakeLearner.fail is not None:
+            raise FakeLearner.fail
         self.coder, self.blind, self.noted, self.closed, self.training = coder, blind, 0, False, False
         self.progress = ""
         FakeLearner.made.append(self)
@@ -71,6 +74,7 @@ def fake_queue(monkeypatch):
     module.QueueLearner = FakeLearner
     monkeypatch.setitem(sys.modules, "themekit.review.queue", module)
     FakeLearner.made = []
+    FakeLearner.fail = None
     FakeLearner.gate = threading.Event()
     FakeLearner.gate.set()
 
@@ -399,6 +403,21 @@ def test_web_queue_page_answers_while_the_learner_is_built_then_the_cards_come(s
     built = queue_when_built(client)
     assert len(card_ids(built["cards"])) == len(run.codings) and "suggestion(s) to review" in built["summary"]
     assert 'data-ready="1"' in client.get("/queue").text
+
+
+def test_web_queue_that_cannot_be_built_says_why_and_is_built_again_on_the_next_visit(served):
+    client, _, run = served
+    FakeLearner.fail = themekit.OptionError("the embedding model 'nope' cannot be found")
+    assert client.get("/queue").status_code == 200
+    deadline = time.monotonic() + HANG_GUARD
+    while (answer := client.get("/api/queue", headers={"X-Themekit-Token": TOKEN})).json()["error"] is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert answer.status_code == 200 and answer.json()["ready"] is False
+    assert answer.json()["error"] == "the embedding model 'nope' cannot be found"
+    FakeLearner.fail = None
+    client.get("/queue")  # the next visit builds it again
+    assert len(card_ids(queue_when_built(client)["cards"])) == len(run.codings)
 
 
 def test_web_queue_api_refuses_bad_requests_with_a_message(served):

@@ -144,10 +144,10 @@ class _State:
             self._codings[key] = current_codings(self.run, self.project, coder=coder, blind=self.blind)
         return self._codings[key]
 
-    def build(self, coder: str) -> _LearnerBuild:
-        """``coder``'s learner, being built or built; one that failed is built again."""
+    def build(self, coder: str, *, again: bool = False) -> _LearnerBuild:
+        """``coder``'s learner, being built or built; ``again``: one that failed is built again."""
         build = self.builds.get(coder)
-        if build is None or (build.error is not None and not build.thread.is_alive()):
+        if build is None or (again and build.error is not None and not build.thread.is_alive()):
             build = self.builds[coder] = _LearnerBuild(self.project_path, self.run, coder=coder, blind=self.blind)
         return build
 
@@ -270,7 +270,7 @@ async def queue_page(request: Request) -> Response:
     if (redirect := _needs_coder(request)) is not None:
         return redirect
     coder = _coder(request)
-    build = state.build(coder)  # type: ignore[arg-type]
+    build = state.build(coder, again=True)  # type: ignore[arg-type]
     return _render(request, "queue.html", queue=_queue(state, coder, build, QUEUE_PAGE))  # type: ignore[arg-type]
 
 
