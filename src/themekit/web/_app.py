@@ -271,7 +271,8 @@ async def queue_page(request: Request) -> Response:
         return redirect
     coder = _coder(request)
     build = state.build(coder, again=True)  # type: ignore[arg-type]
-    return _render(request, "queue.html", queue=_queue(state, coder, build, QUEUE_PAGE))  # type: ignore[arg-type]
+    queue = _queue(state, coder, build, QUEUE_PAGE)  # type: ignore[arg-type]
+    return _render(request, "queue.html", queue=queue, page_size=QUEUE_PAGE)
 
 
 async def queue_api(request: Request) -> Response:

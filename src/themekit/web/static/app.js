@@ -16,6 +16,7 @@
   const toast = document.getElementById("toast");
   const saves = document.getElementById("saves");
   const queueBox = document.getElementById("queue");
+  const pageSize = queueBox ? +queueBox.dataset.page || 40 : 0; // cards the queue asks for at a time
   let items = [];
   let current = -1; // the card shown; on the queue, items.length means "the next card to come"
   let pendingNote = "";
@@ -35,7 +36,7 @@
   }
 
   function showSaves(problem) {
-    const left = Array.from(waiting.values()).reduce((a, b) => a + b, 0);
+    const left = line.filter((task) => task.run === runDecision || task.run === runCode).length;
     saves.dataset.waiting = String(left);
     saves.dataset.saved = String(saved);
     saves.dataset.failed = String(refused);
@@ -252,13 +253,13 @@
     if (moreWanted || noMore) return;
     let open = 0;
     for (let k = Math.max(0, current); k < items.length; k++) if (isOpen(items[k])) open++;
-    if (open >= 10) return;
+    if (open >= Math.min(10, pageSize)) return;
     moreWanted = true;
     enqueue({ run: loadMore });
   }
 
   async function loadMore() {
-    const data = await getQueue(items.length + 40);
+    const data = await getQueue(items.length + pageSize);
     moreWanted = false;
     if (!data || !data.ready) return;
     const before = items.length;
@@ -390,7 +391,7 @@
     const progress = document.getElementById("queue-progress");
     if (queueBox.dataset.ready !== "1") {
       for (;;) {
-        const data = await getQueue(40);
+        const data = await getQueue(pageSize);
         if (!data) return;
         if (data.ready) { if (progress) progress.remove(); queueBox.dataset.ready = "1"; showQueue(data, false); break; }
         if (data.error) { progress.innerHTML = ""; progress.append(data.error + " Reload the page to try again."); return; }
