@@ -811,3 +811,23 @@ def test_store_a_run_folder_not_recorded_can_be_recorded_later(tmp_path, tiny_co
     assert "is already recorded" in again.output
     with open_project(project_path) as store:
         assert [r["folder"] for r in store.runs()] == [str(folder.resolve())]
+
+
+def test_store_latest_records_names_the_latest_record_on_each_coding_withdrawals_included(tmp_path):
+    def row(code, decision, start=0):
+        return {"transcript": "P01", "transcript_sha256": "s", "start": start, "end": 9, "quote": "the debts",
+                "code": code, "decision": decision}  # fmt: skip
+
+    with Project(tmp_path / "project.db") as store:
+        store.add_decisions([row("debt", "accept"), row("trust", "reject")], coder="alex")
+        store.add_decisions([row("debt", "withdraw")], coder="alex")
+        store.add_decisions([row("debt", "reject", start=1)], coder="sam")
+        latest = store.latest_records()
+        assert {key[4]: (d.decision, d.coder) for key, d in latest.items() if key[2] == 0} == {
+            "debt": ("withdraw", "alex"),  # the undo is news to a page that saw the accept
+            "trust": ("reject", "alex"),
+        }
+        assert latest[("P01", "s", 1, 9, "debt")].coder == "sam"
+        assert set(store.latest_records(coder="sam")) == {("P01", "s", 1, 9, "debt")}
+        assert store.latest_records(transcript="P02") == {}
+        assert latest[("P01", "s", 0, 9, "debt")].id > latest[("P01", "s", 0, 9, "trust")].id

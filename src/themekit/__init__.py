@@ -48,6 +48,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "ReviewSheetError",
         "RunFolderError",
         "SettingsError",
+        "StaleDecisionError",
         "SuggestionsError",
         "ThemekitError",
         "TooFewSegmentsError",

@@ -38,6 +38,7 @@ E701  ProjectBusyError       another process held the project store too long
 E702  ReviewSheetError       a review sheet, or some of its rows, cannot be imported
 E703  ProjectDamagedError    the project store's file is damaged; nothing is written into it
 E704  ProjectStorageError    the project store cannot be written: disk full, read-only file or folder
+E705  StaleDecisionError     a decision on a coding that someone decided since the reviewer saw it
 E800  RefiError              a REFI-QDA file cannot be read or written as asked
 E900  TooFewSegmentsError    too few segments to suggest topics from
 E901  SuggestionsError       a suggestions file holds no draft codes
@@ -75,6 +76,7 @@ __all__ = [
     "ReviewSheetError",
     "ProjectDamagedError",
     "ProjectStorageError",
+    "StaleDecisionError",
     "RefiError",
     "TooFewSegmentsError",
     "SuggestionsError",
@@ -281,6 +283,17 @@ class ProjectStorageError(ProjectError):
     """The project store cannot be written where it is: the disk is full, or the file or its folder is read-only."""
 
     code = "E704"
+
+
+class StaleDecisionError(ProjectError):
+    """A decision on a coding that was decided since the reviewer saw it (in another tab, or by another coder);
+    nothing is recorded. ``latest`` is the record made since."""
+
+    code = "E705"
+
+    def __init__(self, message: str, *, latest: object = None, param: str | Iterable[str] | None = None) -> None:
+        super().__init__(message, param=param)
+        self.latest = latest
 
 
 class ReviewSheetError(ThemekitError):

@@ -4,7 +4,7 @@ the codings over them, the codebook, search results. No HTML here: the templates
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
@@ -17,7 +17,16 @@ if TYPE_CHECKING:
     from themekit.models import Coding, Transcript, Turn
     from themekit.runs.record import RunRecord
 
-__all__ = ["Chip", "Piece", "codebook_panel", "coding_id", "search", "transcript_list", "transcript_turns"]
+__all__ = [
+    "Chip",
+    "Piece",
+    "codebook_panel",
+    "coding_id",
+    "coding_key",
+    "search",
+    "transcript_list",
+    "transcript_turns",
+]
 
 #: Search results shown at most, and characters of context on each side of a match.
 MAX_HITS = 200
@@ -78,6 +87,9 @@ class Chip:
     score: float
     evidence: str
     swatch: str
+    #: the id of the latest decision record on the coding when the page was drawn (0: none); sent back with a
+    #: decision, so a decision made since in another tab is told, not overwritten
+    seen: int = 0
 
 
 @dataclass
@@ -95,7 +107,13 @@ class Piece:
     chips: list[Chip] = field(default_factory=list)
 
 
-def _chip(c: Coding, labels: dict[str, str], index: dict[str, int]) -> Chip:
+def coding_key(coding: Coding) -> tuple[str, str, int, int, str]:
+    """The coding as :meth:`themekit.store.db.Project.latest_records` keys it."""
+    seg, t = coding.segment, coding.segment.transcript
+    return (t.id, t.sha256, seg.start, seg.end, coding.code_id)
+
+
+def _chip(c: Coding, labels: dict[str, str], index: dict[str, int], versions: Mapping[tuple, int]) -> Chip:
     k = index.get(c.code_id, 0)
     return Chip(
         coding_id(c),
@@ -107,6 +125,7 @@ def _chip(c: Coding, labels: dict[str, str], index: dict[str, int]) -> Chip:
         round(c.score, 2),
         c.evidence,
         code_style(k)["swatch"],
+        versions.get(coding_key(c), 0),
     )
 
 
@@ -117,6 +136,7 @@ def _turn_pieces(
     labels: dict[str, str],
     index: dict[str, int],
     hit: tuple[int, int] | None,
+    versions: Mapping[tuple, int],
 ) -> list[Piece]:
     cuts = {turn.start, turn.end}
     for start, end, _ in spans:
@@ -135,15 +155,22 @@ def _turn_pieces(
             codes,
             hit=bool(hit) and hit[0] <= a and b <= hit[1],
         )
-        piece.chips = [_chip(c, labels, index) for s, e, cs in spans if e == b for c in cs]
+        piece.chips = [_chip(c, labels, index, versions) for s, e, cs in spans if e == b for c in cs]
         pieces.append(piece)
     return pieces
 
 
 def transcript_turns(
-    run: RunRecord, transcript: Transcript, codings: Iterable[Coding], *, hit: tuple[int, int] | None = None
+    run: RunRecord,
+    transcript: Transcript,
+    codings: Iterable[Coding],
+    *,
+    hit: tuple[int, int] | None = None,
+    versions: Mapping[tuple, int] | None = None,
 ) -> list[dict[str, Any]]:
-    """The transcript's turns, each with its speaker, role, time and pieces of text with their codings."""
+    """The transcript's turns, each with its speaker, role, time and pieces of text with their codings;
+    ``versions``: coding (:func:`coding_key`) → the id of its latest decision record."""
+    versions = versions or {}
     labels = {c.id: c.label for c in run.codebook}
     index = code_index(run.codebook)
     by_span: dict[tuple[int, int], list[Coding]] = defaultdict(list)
@@ -165,7 +192,7 @@ def transcript_turns(
                 "speaker": turn.speaker,
                 "role": turn.role,
                 "time": clock(turn.timestamp),
-                "pieces": _turn_pieces(transcript, turn, inside, labels, index, hit),
+                "pieces": _turn_pieces(transcript, turn, inside, labels, index, hit, versions),
             }
         )
     first = next((p for turn in turns for p in turn["pieces"] if p.hit), None)
