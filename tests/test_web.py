@@ -594,3 +594,28 @@ def test_web_hostile_requests_get_a_message_not_a_server_error(served):
     assert asked.status_code == 400 and "interviewer's speech" in asked.json()["error"]
     with Project(project) as store:
         assert store.decisions() == []
+
+
+def test_web_queue_sets_the_machines_kappa_beside_the_coders_own(served, monkeypatch):
+    from themekit.review.decide import coding_record, decide
+    from themekit.store import Project
+
+    client, project, run = served
+    store = Project(project)
+    for coding in run.codings:
+        record = {**coding_record(coding, run.codebook), "item": None}
+        decide(store, run.codebook, record, "accept", coder="alex")
+        # bea agrees with alex on debt except once, and rejects every other code
+        agrees = coding.code_id == "debt" and coding.segment.transcript.id != "P03"
+        decide(store, run.codebook, record, "accept" if agrees else "reject", coder="bea")
+    store.close()
+    from themekit.analysis.agree import agree_project
+
+    agreement = agree_project(project, run=run.id).per_code.set_index("code")["kappa"]
+    machine = round(float(agreement["debt"]) - 0.05, 2)  # within 0.1 of the coders' own
+    base = FakeLearner.status
+    monkeypatch.setattr(FakeLearner, "status", lambda self: [{**base(self)[0], "cv_kappa": machine}])
+    status = queue_when_built(client, limit=0)["status"]
+    assert "coders&#39; kappa" in status or "coders' kappa" in status
+    assert f"<td>{float(agreement['debt']):.2f}</td>" in status
+    assert '<td class="take-over">yes</td>' in status

@@ -258,9 +258,30 @@ def _queue(state: _State, coder: str, build: _LearnerBuild, limit: int) -> dict[
         "error": getattr(learner, "error", None),
         "seconds": build.seconds,
         "summary": str(macros.summary(len(rows), training, getattr(learner, "error", None))),
-        "status": str(macros.status_table(learner.status())),
+        "status": str(macros.status_table(_beside_coders(state, learner.status()))),
         "cards": str(macros.cards(cards)),
     }
+
+
+def _beside_coders(state: _State, status: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The learner's status per code with, when two or more coders decided this run's quotes, their own kappa
+    (``coders_kappa``) and whether the machine's is within ``TAKE_OVER_MARGIN`` of it (``take_over``)."""
+    from themekit.analysis.agree import agree_project
+    from themekit.analysis.evaluate import TAKE_OVER_MARGIN
+
+    try:
+        agreement = agree_project(state.project, run=state.run.id)
+    except ThemekitError:  # fewer than two coders: nothing to set beside
+        return status
+    kappas = agreement.per_code.set_index("code")["kappa"].to_dict()
+    rows = []
+    for row in status:
+        coders = kappas.get(row["code"])
+        coders = None if coders is None or coders != coders else float(coders)  # NaN: not measurable
+        machine = row["cv_kappa"]
+        close = coders is not None and machine is not None and machine >= coders - TAKE_OVER_MARGIN
+        rows.append({**row, "coders_kappa": coders, "take_over": close})
+    return rows
 
 
 async def queue_page(request: Request) -> Response:
