@@ -76,6 +76,8 @@ class _State:
         self.undo: dict[str, list[Recorded]] = {}
         self.learners: dict[str, Any] = {}
         self.transcripts = {t.id: t for t in run.corpus}
+        #: transcript id → the participant's name, as the pages show it
+        self.names = {t.id: t.participant for t in run.corpus}
 
     @property
     def project(self) -> Project:
@@ -131,6 +133,7 @@ def _render(request: Request, template: str, status_code: int = 200, **context: 
         run=state.run,
         codebook=codebook_panel(state.run.codebook),
         quote=quote,
+        names=state.names,
         **context,
     )
     return HTMLResponse(page, status_code=status_code)
