@@ -254,3 +254,11 @@ def test_names_and_times_in_the_web_app(otter_run, tmp_path):
 )
 def test_names_one_time_format(seconds, shown):
     assert clock(seconds) == shown
+
+
+def test_names_open_a_transcript_in_jupyter_by_its_participant_name(otter_run):
+    folder, _ = otter_run
+    run = themekit.Run.load(folder)
+    shown = run.transcript("QR05")
+    assert shown.transcript.id == "QR05_transcript_deidentified"
+    assert "<strong>QR05</strong> · QR05_transcript_deidentified" in shown.html() and "[0:01:43]" in shown.html()

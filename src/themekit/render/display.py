@@ -379,7 +379,11 @@ class CodedTranscript:
 
     @classmethod
     def of(cls, run: RunRecord, transcript_id: str) -> CodedTranscript:
+        """``transcript_id``: the transcript's id, or its participant's name when no other transcript has it."""
         ids = [t.id for t in run.corpus]
+        named = [t.id for t in run.corpus if t.participant == transcript_id]
+        if transcript_id not in ids and len(named) == 1:
+            transcript_id = named[0]
         if transcript_id not in ids:
             import difflib
 
