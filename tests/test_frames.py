@@ -149,7 +149,8 @@ def test_frames_quotes_are_the_reports_quotes(tiny_run):
         "turn",
         "start",
         "end",
-        "timestamp",
+        "time",
+        "seconds",
         "trimmed",
     ]
     [theme] = [t for t in themekit.summarize(tiny_run, quotes_per_code=2) if t.theme_id == "barriers"]

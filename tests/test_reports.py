@@ -195,7 +195,7 @@ def test_reports_xlsx_sheet_per_theme_frozen_filtered(sample_rule_folder, tmp_pa
     sheet = book["Barriers faced by participants"]
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
     header = [c.value for c in sheet[1]]
-    assert header[:3] == ["code", "code_label", "transcript"]
+    assert header[:4] == ["code", "code_label", "participant", "transcript"]
     expected = run.excerpts.query("theme == 'participant_barriers'")
     assert sheet.max_row == len(expected) + 1
     assert sheet.cell(2, header.index("text") + 1).value == expected["text"].iloc[0]
@@ -239,7 +239,7 @@ def test_reports_xlsx_text_wraps_and_rows_fit_it(tmp_path, tiny_codebook):
     for name in ("text", "evidence", "code_label"):
         assert sheet.cell(long_row, header.index(name) + 1).alignment.wrap_text
     # 413 characters in an 80-character column need 6 lines of 15 pt; a one-line quote keeps one line
-    width = sheet.column_dimensions["I"].width
+    width = sheet.column_dimensions["K"].width
     assert width == 80
     lines = -(-len(long) // int(width))
     assert sheet.row_dimensions[long_row].height >= lines * 15
@@ -255,7 +255,7 @@ def test_reports_hostile_text_is_neutralised(tmp_path, tiny_codebook):
     run = code(folder, tiny_codebook, methods="rule")
     [coding] = run.codings
     export_xlsx(run, tmp_path / "x.xlsx")
-    cell = load_workbook(tmp_path / "x.xlsx")["Barriers"].cell(2, 9).value
+    cell = load_workbook(tmp_path / "x.xlsx")["Barriers"].cell(2, 11).value
     assert cell.startswith("'=HYPERLINK")
     export_report(run, tmp_path / "r.html", format="html", charts=False)
     page = (tmp_path / "r.html").read_text()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 from themekit.errors import OptionError
 from themekit.models import ATTRIBUTE_MISSING, attributes_frame
 from themekit.util.choices import check_choice
+from themekit.util.clock import clock
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,7 +45,8 @@ QUOTE_COLUMNS = (
     "turn",
     "start",
     "end",
-    "timestamp",
+    "time",
+    "seconds",
     "trimmed",
 )
 
@@ -171,7 +173,8 @@ def quotes_frame(run: RunRecord, code: str, *, n: int = 5, settings: ReportSetti
     Chosen exactly as :func:`themekit.analysis.summarize` chooses them (strongest
     codings of readable length, one per participant before any second, no near
     duplicates, long quotes trimmed); columns as in :data:`QUOTE_COLUMNS`,
-    ``participant`` being the attribution a report prints.
+    ``participant`` being the attribution a report prints (the participant's name by default), ``time`` where
+    the turn starts as ``h:mm:ss`` and ``seconds`` the same as a number.
     """
     import pandas as pd
 
@@ -194,6 +197,7 @@ def quotes_frame(run: RunRecord, code: str, *, n: int = 5, settings: ReportSetti
             q.turn,
             q.start,
             q.end,
+            clock(q.timestamp) or None,
             q.timestamp,
             q.trimmed,
         )
@@ -206,7 +210,7 @@ def quotes_frame(run: RunRecord, code: str, *, n: int = 5, settings: ReportSetti
             "turn": "int64",
             "start": "int64",
             "end": "int64",
-            "timestamp": "float64",
+            "seconds": "float64",
             "trimmed": "bool",
         }
     )

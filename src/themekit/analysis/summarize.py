@@ -12,6 +12,7 @@ import numpy as np
 from themekit.config import DEFAULT_PREVALENCE, ReportSettings
 from themekit.models import Coding
 from themekit.runs.record import RunRecord
+from themekit.util.clock import clock
 
 __all__ = [
     "DEFAULT_PREVALENCE",
@@ -52,24 +53,21 @@ class Quote:
     score: float
     timestamp: float | None = None
     trimmed: bool = False
+    #: the participant's name as people read it (the transcript's ``participant``; default: the transcript id)
+    participant: str = ""
 
     def attribution(self, template: str = "{participant}", *, participant: str | None = None) -> str:
-        """``template`` may use {participant}, {transcript}, {speaker}, {turn} and {timestamp};
-        ``participant`` replaces the transcript id (a pseudonym)."""
-        ts = "" if self.timestamp is None else _clock(self.timestamp)
-        who = participant or self.transcript
+        """``template`` may use {participant}, {transcript}, {speaker}, {turn} and {timestamp} (``h:mm:ss``);
+        ``participant`` replaces the participant's name, the transcript id and the speaker (a pseudonym)."""
+        ts = "" if self.timestamp is None else clock(self.timestamp)
+        who = participant or self.participant or self.transcript
         return template.format(
-            participant=who, transcript=who, speaker=participant or self.speaker, turn=self.turn + 1, timestamp=ts
+            participant=who,
+            transcript=participant or self.transcript,
+            speaker=participant or self.speaker,
+            turn=self.turn + 1,
+            timestamp=ts,
         )
-
-
-def _clock(seconds: float) -> str:
-    whole = int(seconds)
-    return (
-        f"{whole // 3600:d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
-        if whole >= 3600
-        else f"{whole // 60:d}:{whole % 60:02d}"
-    )
 
 
 @dataclass(frozen=True)
@@ -299,6 +297,7 @@ def select_quotes(
                     c.score,
                     seg.timestamp,
                     trimmed,
+                    seg.transcript.participant,
                 )
             )
             seen.append(tokens)

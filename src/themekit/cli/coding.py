@@ -200,6 +200,10 @@ def _report_run(run, out_dir: Path, *, quiet: bool, methods_chosen: bool = True)
             f"Human decisions applied: {applied['accepted']} accepted, {applied['rejected']} rejected, "
             f"{applied['human']} human codings"
         )
+    if "unit" not in run.settings.get("table_columns", {}):  # survey answers are named by their ids
+        from themekit.ingest.names import describe_names
+
+        err.print(escape(describe_names(run.corpus)))
     used = len({c.code_id for c in run.codings})
     gave, silent = run.methods_that_coded()
     err.print(

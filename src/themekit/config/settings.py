@@ -10,7 +10,7 @@ Everything has a default, so the file is only needed to change one::
       noun: keyworker                   # "Most keyworkers (9 of 13) ..."
       plural: keyworkers                # if not just noun + "s"
       quotes_per_code: 3
-      attribution: "{participant}"      # also {transcript}, {turn}, {timestamp}
+      attribution: "{participant}"      # the name (QR05); also {transcript}, {speaker}, {turn}, {timestamp} (0:01:43)
       prevalence:                       # a share of cases (written with a point: 0.6, 1.0) or a
                                         # count (a whole number: 3); the first that holds wins
         - [all, 1.0]

@@ -219,7 +219,7 @@ def _theme_charts(
         ReportBlock(
             "image",
             f"{theme.label}: excerpts per code and {person}",
-            image=heatmap_chart(run, rename=privacy.pseudonyms, codes=codes),
+            image=heatmap_chart(run, rename=privacy.names(run.corpus), codes=codes),
         ),
     ]
     note = chart_note(run, codes)

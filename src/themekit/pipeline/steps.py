@@ -41,7 +41,9 @@ from themekit.ingest import (
     corpus_files,
     interviewer_notes,
     lacks_interviewer,
+    participant_names,
 )
+from themekit.ingest.names import FULL_NAME_NOTE
 from themekit.models import Coding, Corpus, Segment
 from themekit.nlp.embed import (
     FALLBACK_MODEL,
@@ -221,6 +223,8 @@ def _note_roles(corpus: Corpus, stats: RunStats) -> None:
     notes = interviewer_notes(corpus)
     # how a file was decoded, where it was not clean UTF-8: a guessed encoding shows in every quote
     notes += [f"{t.id}: {w}" for t in corpus for w in t.warnings if UTF8_HINT in w]
+    # two files that would have the same participant name keep their full file names
+    notes += [f"{t.id}: {w}" for t in corpus for w in t.warnings if w.startswith(FULL_NAME_NOTE)]
     if notes:
         stats["warnings"] = [*stats.get("warnings", []), *notes]
 
@@ -281,6 +285,7 @@ def _run_batches(
         root, items, sizes = corpus.root, list(corpus.transcripts), [len(t.text) for t in corpus.transcripts]
     else:
         root, items, job.participants, skipped = corpus_files(corpus)
+        job.names = participant_names((p.stem for p in items), job.participants)
         sizes = [_file_size(p) for p in items]
     # local workers that never run a PyTorch model start without importing torch (seconds per worker)
     blocked = () if uses_torch(nlp) else ("torch",)

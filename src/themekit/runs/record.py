@@ -24,6 +24,7 @@ from themekit.models import (
     categorical,
     role_categories,
 )
+from themekit.util.clock import clock
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,6 +52,7 @@ __all__ = [
 EXCERPT_COLUMNS = (
     "run_id",
     "transcript",
+    "participant",
     "speaker",
     "role",
     "turn",
@@ -59,7 +61,8 @@ EXCERPT_COLUMNS = (
     "end",
     "source_start",
     "source_end",
-    "timestamp",
+    "time",
+    "seconds",
     "text",
     "theme",
     "code",
@@ -315,8 +318,10 @@ def excerpts_frame(run: RunRecord) -> pd.DataFrame:
     """One row per (segment, code), columns as in :data:`EXCERPT_COLUMNS`.
 
     ``code`` and ``theme`` are categoricals in codebook order (every code,
-    coded or not), ``transcript`` in corpus order; ``speaker`` and ``method``
-    the values seen, sorted; ``status`` and ``role`` every value they can take.
+    coded or not), ``transcript`` (the id: the file name) and ``participant`` (the name people read, see
+    :mod:`themekit.ingest.names`) in corpus order; ``speaker`` and ``method`` the values seen, sorted; ``status``
+    and ``role`` every value they can take. ``time`` is where the turn starts in the recording as ``h:mm:ss``
+    text and ``seconds`` the same as a number, to sort by (both empty where the format has no times).
     """
     import pandas as pd
 
@@ -327,6 +332,7 @@ def excerpts_frame(run: RunRecord) -> pd.DataFrame:
         (
             run_id,
             c.segment.transcript.id,
+            c.segment.transcript.participant,
             c.segment.speaker,
             c.segment.role,
             c.segment.turn_index,
@@ -334,6 +340,7 @@ def excerpts_frame(run: RunRecord) -> pd.DataFrame:
             c.segment.start,
             c.segment.end,
             *sources.get(c.segment, _NO_SOURCE),
+            clock(c.segment.timestamp) or None,
             c.segment.timestamp,
             c.segment.text,
             c.theme_id,
@@ -358,7 +365,7 @@ def excerpts_frame(run: RunRecord) -> pd.DataFrame:
             "end": "int64",
             "source_start": "Int64",
             "source_end": "Int64",
-            "timestamp": "float64",
+            "seconds": "float64",
             "score": "float64",
             "negated": "bool",
         }
@@ -366,6 +373,7 @@ def excerpts_frame(run: RunRecord) -> pd.DataFrame:
     frame["code"] = categorical(frame["code"], [c.id for c in run.codebook])
     frame["theme"] = categorical(frame["theme"], [t.id for t in run.codebook.themes])
     frame["transcript"] = categorical(frame["transcript"], [t.id for t in run.corpus])
+    frame["participant"] = categorical(frame["participant"], [t.participant for t in run.corpus])
     frame["speaker"] = categorical(frame["speaker"], sorted(set(frame["speaker"])))
     frame["method"] = categorical(frame["method"], sorted(set(frame["method"])))
     frame["status"] = categorical(frame["status"], STATUSES + tuple(sorted(set(frame["status"]) - set(STATUSES))))

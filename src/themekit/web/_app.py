@@ -126,6 +126,8 @@ class _State:
         self.templates: Any = None
         self.builds: dict[str, _LearnerBuild] = {}
         self.transcripts = {t.id: t for t in run.corpus}
+        #: transcript id → the participant's name, as the pages show it
+        self.names = {t.id: t.participant for t in run.corpus}
 
     @property
     def project(self) -> Project:
@@ -190,6 +192,7 @@ def _render(request: Request, template: str, status_code: int = 200, **context: 
         blind=state.blind,
         run=state.run,
         codebook=codebook_panel(state.run.codebook),
+        names=state.names,
         **context,
     )
     return HTMLResponse(page, status_code=status_code)
@@ -248,7 +251,10 @@ def _queue(state: _State, coder: str, build: _LearnerBuild, limit: int) -> dict[
     rows = review_rows(replace(state.run, codings=state.codings(coder)))
     ordered = learner.order(rows) if limit else rows
     versions = state.versions(coder) if limit else {}
-    cards = [{**r, "seen": versions.get(coding_key(r["_item"]), 0)} for r in ordered[:limit]]
+    cards = [
+        {**r, "seen": versions.get(coding_key(r["_item"]), 0), "name": state.names.get(r["transcript"], r["transcript"])}
+        for r in ordered[:limit]
+    ]
     macros = state.templates.get_template("_queue.html").module
     training = getattr(learner, "progress", "") or ("retraining" if learner.training else "")
     return {

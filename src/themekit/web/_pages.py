@@ -10,6 +10,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from themekit.review.sheets import _item_id
+from themekit.util.clock import clock
 from themekit.web._palette import code_style, highlight_style
 
 if TYPE_CHECKING:
@@ -39,20 +40,13 @@ def coding_id(coding: Coding) -> str:
     return _item_id(t.id, t.sha256, seg.start, seg.end, coding.code_id)
 
 
-def clock(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    whole = int(seconds)
-    h, m, s = whole // 3600, whole // 60 % 60, whole % 60
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
 def code_index(codebook: Codebook) -> dict[str, int]:
     return {c.id: k for k, c in enumerate(codebook)}
 
 
 def transcript_list(run: RunRecord, codings: list[Coding]) -> list[dict[str, Any]]:
-    """One row per transcript: words, segments, codings that count, suggested and decided codings."""
+    """One row per transcript: its participant's name, words, segments, codings that count, suggested and decided
+    codings."""
     segments: dict[str, int] = defaultdict(int)
     for seg in run.units:
         segments[seg.transcript.id] += 1
@@ -65,6 +59,7 @@ def transcript_list(run: RunRecord, codings: list[Coding]) -> list[dict[str, Any
     return [
         {
             "id": t.id,
+            "participant": t.participant,
             "words": t.word_count,
             "segments": segments[t.id],
             **counts[t.id],
@@ -243,6 +238,7 @@ def search(run: RunRecord, query: str) -> tuple[list[dict[str, Any]], bool]:
             hits.append(
                 {
                     "transcript": t.id,
+                    "participant": t.participant,
                     "speaker": speaker,
                     "start": at,
                     "end": end,
