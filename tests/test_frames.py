@@ -240,7 +240,7 @@ def test_plot_heatmap_and_frequencies_return_figures(tiny_run):
     assert [t.get_text() for t in ax.texts] == ["2", "3", "2"], "each bar's value is written at its end"
     # the other measures, asked for by name
     talk = tiny_run.plot.frequencies(measure="talk").axes[0]
-    assert talk.get_xlabel() == "share of participants’ words coded with the code (%)"
+    assert talk.get_xlabel() == "share of participants’ words coded (%)"
     assert [round(p.get_width(), 2) for p in talk.patches] == [round(100 * n / 88, 2) for n in (40, 42, 26)]
     assert [t.get_text() for t in talk.texts] == ["45.5%", "47.7%", "29.5%"]
     excerpts = tiny_run.plot.frequencies(measure="excerpts").axes[0]

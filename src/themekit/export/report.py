@@ -345,7 +345,10 @@ def _add_chart(document, image: bytes) -> None:
     with Image.open(io.BytesIO(image)) as picture:
         dpi = picture.info.get("dpi", (CHART_DPI, CHART_DPI))[0] or CHART_DPI
         width = picture.width / dpi
-    document.add_picture(io.BytesIO(image), width=Inches(min(width, text_width_inches(document))))
+    shape = document.add_picture(io.BytesIO(image), width=Inches(min(width, text_width_inches(document))))
+    # no space around the picture: LibreOffice otherwise puts 0.125 in on its left and it runs past the right margin
+    for side in ("distT", "distB", "distL", "distR"):
+        shape._inline.set(side, "0")
     document.paragraphs[-1].paragraph_format.keep_with_next = True
 
 

@@ -13,16 +13,18 @@ of the participants' words (:func:`bars_measure`); the report's caption says whi
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from themekit.analysis.frames import framework_matrix
-from themekit.render.plot import RunPlots, frequency_measure, quiet_glyphs
+from themekit.render.plot import RunPlots, frequency_measure, quiet_glyphs, text_width
 from themekit.runs.record import RunRecord
 
 __all__ = [
     "CHART_DPI",
     "CHART_FONT_PT",
+    "CHART_HEIGHT",
     "CHART_LABEL_WIDTH",
     "CHART_MAX_HEIGHT",
     "CHART_WIDTH",
@@ -42,10 +44,12 @@ __all__ = [
 CHART_WIDTH = 6.0
 #: inches: the tallest a chart is drawn, so it and its caption fit a Letter or A4 page with 1-inch margins
 CHART_MAX_HEIGHT = 8.0
+#: inches: the height a chart keeps to while its rows can be single-spaced (a third of a page with its caption)
+CHART_HEIGHT = 3.1
 #: points: the size of every label, tick and count on a report chart
 CHART_FONT_PT = 9.0
 #: inches: the widest a code label is drawn (longer ones wrap onto a second line, then end in "…")
-CHART_LABEL_WIDTH = 2.7
+CHART_LABEL_WIDTH = 2.8
 CHART_DPI = 200
 #: A report's chart shows at most this many codes (those coded most), so a codebook of thousands of codes gives a
 #: readable chart in seconds instead of a page-high image after minutes; the report says so.
@@ -54,7 +58,11 @@ MAX_CHART_CODES = 40
 MAX_CHART_CASES = 60
 #: inches per bar or heatmap row: a 9-point line (0.125 in) and the gap to the next (a two-line label's row is 1.45
 #: rows tall); the least a row gets when a chart of many codes must fit a page
-_ROW, _ROW_LEAST = 0.2, 0.16
+_ROW, _ROW_LEAST = 0.2, 0.15
+#: codes a chart may have and still wrap their labels onto two lines
+_WRAPPED_ROWS = 12
+#: inches of white round a chart's content
+_PAD = 0.08
 
 
 @dataclass(frozen=True)
@@ -81,33 +89,51 @@ def bars_measure(run: RunRecord, codes: Sequence[str] | None = None) -> BarsMeas
 
 
 def _rows(run: RunRecord, codes: Sequence[str] | None) -> tuple[float, int]:
-    """(inches per row, lines per label) of a report chart of ``codes``: two-line labels (a row and a half) and
-    0.2-inch rows while the chart stays within :data:`CHART_MAX_HEIGHT`, else one line and thinner rows."""
+    """(inches per row, lines per label) of a report chart of ``codes``: labels may wrap onto a second line in a
+    chart of up to :data:`_WRAPPED_ROWS` codes (about :data:`CHART_HEIGHT` with 0.2-inch rows); past that they keep
+    to one line (cut with "…") and rows are as thin as that height asks, down to :data:`_ROW_LEAST`, the chart
+    growing after that."""
     rows = max(1, min(MAX_CHART_CODES if codes is None else len(codes), len(run.codebook), MAX_CHART_CODES))
-    room = CHART_MAX_HEIGHT - 1.5  # the axes' ticks and titles, a colour bar
-    if rows * 1.45 * _ROW <= room:
+    if rows <= _WRAPPED_ROWS:
         return _ROW, 2
+    room = CHART_MAX_HEIGHT - 1.5
     return max(_ROW_LEAST, min(_ROW, room / rows)), 1
 
 
 def chart_size(kind: str, rows: int) -> tuple[float, float]:
-    """A first (width, height) in inches for a report chart of ``rows`` codes, ``kind`` "frequency" or "heatmap";
-    :func:`fit_height` then sets the height its content needs."""
-    axes = 0.75 if kind == "frequency" else 1.3
-    return CHART_WIDTH, round(min(CHART_MAX_HEIGHT, axes + max(rows, 1) * _ROW), 2)
+    """The (width, height) in inches a report chart of ``rows`` codes (``kind`` "frequency" or "heatmap") is laid
+    out at first: the tallest allowed, so long column names never crowd out the cells; :func:`fit_height` then
+    sets the height its content needs."""
+    return CHART_WIDTH, CHART_MAX_HEIGHT
+
+
+@contextmanager
+def _padded() -> Iterator[None]:
+    """Figures made within lay out their content :data:`_PAD` in from every edge, so nothing is drawn at the
+    picture's edge, where it would look cut off."""
+    import matplotlib
+
+    with matplotlib.rc_context({"figure.constrained_layout.w_pad": _PAD, "figure.constrained_layout.h_pad": _PAD}):
+        yield
 
 
 def fit_height(fig, row: float) -> None:
-    """Make the figure as tall as its decorations (laid out by matplotlib's constrained layout: tick labels, axis
-    titles, colour bar) plus ``row`` inches per row of its first axes (a two-line row counts 1.45), no taller: no
-    blank band above or below the chart."""
+    """Make the figure as tall as its decorations (tick labels, axis titles, colour bar, laid out by matplotlib's
+    constrained layout within a margin of :data:`_PAD`) plus its rows, and no taller: no blank band in the chart.
+
+    Rows are ``row`` inches (a two-line row 1.45 times that) while the chart stays within :data:`CHART_HEIGHT`,
+    else as thin as :data:`_ROW_LEAST` allows: a chart Word cannot fit below the text is moved to the next page,
+    leaving blank the height it needed, so a chart of a third of a page leaves at most that."""
     ax = fig.axes[0]
     with quiet_glyphs():
         fig.draw_without_rendering()
     width, height = fig.get_size_inches()
-    plotted = ax.get_position().height * height
+    around = height - ax.get_position().height * height
     rows = abs(ax.get_ylim()[0] - ax.get_ylim()[1])
-    fig.set_size_inches(width, min(CHART_MAX_HEIGHT, max(1.0, height - plotted + rows * row)))
+    # a two-line label's row (1.45 rows) needs rows of 0.19 in or more
+    least = _ROW_LEAST if rows <= len(ax.get_yticks()) else 0.19
+    row = min(row, max(least, (CHART_HEIGHT - around) / rows))
+    fig.set_size_inches(width, min(CHART_MAX_HEIGHT, max(1.0, around + rows * row)))
 
 
 def _png(fig) -> bytes:
@@ -120,20 +146,26 @@ def _png(fig) -> bytes:
 
 def heatmap_figure(run: RunRecord, *, rename: dict[str, str] | None = None, codes: Sequence[str] | None = None):
     """The report's heatmap of excerpts per code (``codes``, default all) and participant (renamed by ``rename``),
-    as a Figure of its printed size with 9-point labels and a colour bar along its top."""
+    as a Figure of its printed size with 9-point labels and a colour bar the height of the cells beside them (along
+    their top when its label is longer than they are tall)."""
     row, lines = _rows(run, codes)
     rows = min(len(run.codebook) if codes is None else len(codes), MAX_CHART_CODES)
-    fig = RunPlots(run).heatmap(
-        rename=rename,
-        title="",
-        fontsize=CHART_FONT_PT,
-        size=chart_size("heatmap", rows),
-        codes=codes,
-        top=MAX_CHART_CODES,
-        top_columns=MAX_CHART_CASES,
-        label_width=CHART_LABEL_WIDTH,
-        label_lines=lines,
-    )
+    label = "excerpts (segments coded)"
+    # the colour bar beside the cells when its label fits their height (the least they get), else along their top
+    beside = text_width(label, CHART_FONT_PT) <= 0.9 * rows * row
+    with _padded():
+        fig = RunPlots(run).heatmap(
+            rename=rename,
+            title="",
+            fontsize=CHART_FONT_PT,
+            size=chart_size("heatmap", rows),
+            codes=codes,
+            top=MAX_CHART_CODES,
+            top_columns=MAX_CHART_CASES,
+            label_width=CHART_LABEL_WIDTH,
+            label_lines=lines,
+            colourbar_at="right" if beside else "top",
+        )
     fig.axes[0].set_ylabel("")  # the rows are plainly codes: their labels get the room
     fit_height(fig, row)
     return fig
@@ -145,17 +177,18 @@ def frequency_figure(run: RunRecord, *, codes: Sequence[str] | None = None, noun
     printed size with 9-point labels."""
     row, lines = _rows(run, codes)
     rows = min(len(run.codebook) if codes is None else len(codes), MAX_CHART_CODES)
-    fig = RunPlots(run).frequencies(
-        measure=bars_measure(run, codes).measure,
-        title="",
-        fontsize=CHART_FONT_PT,
-        size=chart_size("frequency", rows),
-        codes=codes,
-        top=MAX_CHART_CODES,
-        noun=noun,
-        label_width=CHART_LABEL_WIDTH,
-        label_lines=lines,
-    )
+    with _padded():
+        fig = RunPlots(run).frequencies(
+            measure=bars_measure(run, codes).measure,
+            title="",
+            fontsize=CHART_FONT_PT,
+            size=chart_size("frequency", rows),
+            codes=codes,
+            top=MAX_CHART_CODES,
+            noun=noun,
+            label_width=CHART_LABEL_WIDTH,
+            label_lines=lines,
+        )
     fig.axes[0].set_ylabel("")  # the rows are plainly codes: their labels get the room
     fit_height(fig, row)
     return fig

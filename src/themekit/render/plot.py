@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from themekit.runs.record import RunRecord
 
-__all__ = ["MEASURES", "RunPlots", "fit_labels", "frequency_measure", "quiet_glyphs"]
+__all__ = ["MEASURES", "RunPlots", "fit_labels", "frequency_measure", "quiet_glyphs", "text_width"]
 
 #: What :meth:`RunPlots.frequencies` can show per code: participants mentioning it, its share of the participants'
 #: words (:func:`themekit.analysis.frames.talk_share`), or its excerpts; "auto" chooses (:func:`frequency_measure`).
@@ -104,9 +104,12 @@ def fit_labels(labels: Sequence[str], *, width: float, fontsize: float, lines: i
     points (measured in the chart's font); what does not fit is cut at the end of the last line with "…"."""
 
     def fits(text: str) -> bool:
-        return _text_width(text, fontsize) <= width
+        return text_width(text, fontsize) <= width
 
     def cut(text: str) -> str:
+        """``text`` cut to fit with "…": at a word while a whole word is left, else within the word."""
+        while " " in text and not fits(text + "…"):
+            text = text.rsplit(" ", 1)[0]
         while text and not fits(text + "…"):
             text = text[:-1]
         return text.rstrip(" ,;:-") + "…"
@@ -135,7 +138,7 @@ def _labels(run: RunRecord, codes, label: str) -> list[str]:
     return [run.codebook.code(c).label for c in codes]
 
 
-def _text_width(text: str, fontsize: float) -> float:
+def text_width(text: str, fontsize: float) -> float:
     """How wide ``text`` is drawn at ``fontsize`` points in the charts' font, in inches."""
     from matplotlib.backends.backend_agg import RendererAgg
     from matplotlib.font_manager import FontProperties
@@ -166,6 +169,7 @@ def _heat(
     diagonal: bool = True,
     label_width: float | None = None,
     label_lines: int = 2,
+    colourbar_at: Literal["right", "top"] | None = None,
 ) -> Figure:
     """A heatmap with counts in its cells; ``fontsize`` for every label (cell counts one point smaller, at least 9
     when labels are 9 or more), ``size`` in inches (default: grows with the rows and columns). With
@@ -174,7 +178,7 @@ def _heat(
     cuts longer ones with "…"; a row with a two-line label is taller.
 
     The colour bar runs the full height of the cells on their right, or along their top when its label is longer
-    than they are tall; column names are turned 45° only when they are wider than a column."""
+    than they are tall (or as ``colourbar_at`` says); column names are turned 45° only when they are wider than a column."""
     import matplotlib
     import numpy as np
 
@@ -211,13 +215,26 @@ def _heat(
     label = f"{colourbar} (grey diagonal: each code's own count)" if off else colourbar
     # the cells' height, roughly: the figure less its title, column names and axis title
     tall = fig.get_size_inches()[1] - 1.3 - (0.3 if title else 0)
-    at = "right" if _text_width(label, fontsize) <= 0.9 * tall else "top"
+    at = colourbar_at or ("right" if text_width(label, fontsize) <= 0.9 * tall else "top")
     bar = fig.colorbar(mesh, ax=ax, location=at, aspect=30 if at == "right" else 40, pad=0.02)
     bar.set_label(label, fontsize=fontsize)
     bar.ax.tick_params(labelsize=fontsize)
     bar.locator = matplotlib.ticker.MaxNLocator(integer=True, nbins=6)
     bar.update_ticks()
     return fig
+
+
+def _room_for_values(fig: Figure, ax, values, texts: list[str], limit: float, fontsize: float) -> None:
+    """Widen the x axis so each bar's value, written after its end, stays inside the axes (and so the figure)."""
+    with quiet_glyphs():
+        fig.draw_without_rendering()
+    across = ax.get_window_extent().width / fig.dpi  # inches
+    right = limit * 1.02
+    for value, text in zip(values, texts):
+        room = across - text_width(text, fontsize) - 0.1  # the value and its 3-point gap, with a margin
+        if room > 0:
+            right = max(right, value * across / room)
+    ax.set_xlim(0, right)
 
 
 def _wider_than_columns(columns: list[str], width: float, fontsize: float) -> bool:
@@ -249,6 +266,7 @@ class RunPlots:
         top_columns: int | None = None,
         label_width: float | None = None,
         label_lines: int = 2,
+        colourbar_at: Literal["right", "top"] | None = None,
     ) -> Figure:
         """The framework matrix (:meth:`themekit.Run.matrix`) as a heatmap: codes down, cases (or groups) across.
 
@@ -256,7 +274,8 @@ class RunPlots:
         ("" for none); ``fontsize`` sets every label, ``size`` the figure in inches (default: grows with the matrix);
         ``codes`` keeps only those codes (a theme's, say); ``top`` and ``top_columns`` keep only the codes and the
         columns with the largest totals; ``label_width`` (inches) wraps code labels onto ``label_lines`` lines at
-        most and cuts longer ones with "…"."""
+        most and cuts longer ones with "…"; ``colourbar_at`` puts the colour bar on the "right" or the "top" (default:
+        right when its label fits the cells' height)."""
         matrix = _only(framework_matrix(self._run, by=by, values=values), codes)
         matrix = _top(_top(matrix, top), top_columns, axis=0)
         what = "excerpts (segments coded)" if values == "segments" else "participants mentioning"
@@ -274,6 +293,7 @@ class RunPlots:
             size=size,
             label_width=label_width,
             label_lines=label_lines,
+            colourbar_at=colourbar_at,
         )
 
     def frequencies(
@@ -309,15 +329,17 @@ class RunPlots:
         elif chosen == "talk":
             values = talk_share(self._run).reindex(mentions.index) * 100
             limit, shown = max(float(values.max()), 0.1), "{:.1f}%"
-            axis = f"share of {_possessive(noun)} words coded with the code (%)"
+            axis = f"share of {_possessive(noun)} words coded (%)"
         else:
             values = excerpt_counts(self._run).reindex(mentions.index)
             limit, shown = max(1, int(values.max())), "{:,.0f}"
-            axis = "excerpts (segments coded with the code)"
+            axis = "excerpts (segments coded)"
         values = _top(values.to_frame(), top).iloc[:, 0] if top is not None else values
         labels = _labels(self._run, values.index, label)
         if label_width is not None:
             labels = fit_labels(labels, width=label_width, fontsize=fontsize, lines=label_lines)
+        if label_width is not None and size is not None:  # the axis title within the bars' width (a long noun)
+            axis = fit_labels([axis], width=max(1.0, size[0] - label_width - 0.5), fontsize=fontsize)[0]
         fig = _figure(figsize=size or (7, 1.0 + 0.28 * len(labels)), layout="constrained")
         ax = fig.add_subplot()
         edges = _row_edges(labels)
@@ -326,8 +348,8 @@ class RunPlots:
         ax.bar_label(bars, labels=[shown.format(v) for v in values], padding=3, fontsize=fontsize)
         ax.set_yticks(middles, labels, fontsize=fontsize)
         ax.tick_params(axis="x", labelsize=fontsize)
-        # room right of the longest bar for its value
         ax.set_xlim(0, limit * 1.15)
+        _room_for_values(fig, ax, values.to_numpy(), [shown.format(v) for v in values], limit, fontsize)
         if chosen == "participants":  # whole numbers, none past the number of participants
             step = -(-limit // 8)
             ax.set_xticks(range(0, limit + 1, step))
