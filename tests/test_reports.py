@@ -583,9 +583,9 @@ def test_reports_bars_keep_participant_counts_while_they_differ(sample_rule_fold
 def test_reports_bars_of_the_sample_are_not_all_alike(sample_run):
     from themekit.render.charts import bars_measure, frequency_figure
 
-    # coded by all three methods, 26 of the sample's 36 codes are mentioned by all 8 keyworkers
-    mentioned = run_mentions = sample_run.matrix(values="present").sum(axis=1)
-    assert (mentioned == 8).sum() >= 20, run_mentions.to_dict()
+    # coded by all three methods, 22 of the sample’s 36 codes are mentioned by all 8 keyworkers
+    mentioned = sample_run.matrix(values="present").sum(axis=1)
+    assert (mentioned == 8).sum() >= 18, mentioned.to_dict()
     talk = 0
     for theme in sample_run.codebook.themes:
         codes = [c.id for c in sample_run.codebook.codes_of(theme.id)]
@@ -638,3 +638,15 @@ def test_reports_chart_images_have_nothing_cut_at_their_edges(sample_reports, tm
         assert images
         for png in images:
             assert not _edge_ink(png), f"{path.name}: a chart drawn up to its edge (a label cut off?)"
+
+
+def test_reports_docs_show_the_word_report_and_the_html_page():
+    from .conftest import ROOT
+
+    guide = (ROOT / "docs" / "guide" / "exports.md").read_text()
+    script = ROOT / "benchmarks" / "report_images.py"
+    assert "python benchmarks/report_images.py" in guide and script.exists()
+    for name in ("report-word.png", "report-html.png"):
+        image = ROOT / "docs" / name
+        assert f"](../{name})" in guide and f'"{name}"' in script.read_text()
+        assert 20_000 < image.stat().st_size < 300_000, f"{name}: keep the docs' pictures small"
