@@ -8,9 +8,11 @@ Jupyter shows it, and ``fig.savefig("chart.png")`` writes it.
 from __future__ import annotations
 
 import io
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 from themekit.analysis.frames import cooccurrence, excerpt_counts, framework_matrix, talk_share
@@ -138,13 +140,25 @@ def _labels(run: RunRecord, codes, label: str) -> list[str]:
     return [run.codebook.code(c).label for c in codes]
 
 
+_MEASURERS = threading.local()
+
+
+def _measurer():
+    """This thread's renderer for measuring text (at 72 dpi a pixel is a point)."""
+    if not hasattr(_MEASURERS, "renderer"):
+        from matplotlib.backends.backend_agg import RendererAgg
+
+        _MEASURERS.renderer = RendererAgg(10, 10, 72)
+    return _MEASURERS.renderer
+
+
+@lru_cache(maxsize=4096)
 def text_width(text: str, fontsize: float) -> float:
     """How wide ``text`` is drawn at ``fontsize`` points in the charts' font, in inches."""
-    from matplotlib.backends.backend_agg import RendererAgg
     from matplotlib.font_manager import FontProperties
 
-    renderer = RendererAgg(10, 10, 72)  # at 72 dpi a pixel is a point
-    return renderer.get_text_width_height_descent(text, FontProperties(size=fontsize), ismath=False)[0] / 72
+    with quiet_glyphs():
+        return _measurer().get_text_width_height_descent(text, FontProperties(size=fontsize), ismath=False)[0] / 72
 
 
 def _row_edges(labels: list[str]) -> list[float]:
