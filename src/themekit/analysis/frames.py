@@ -30,9 +30,11 @@ __all__ = [
     "QUOTE_COLUMNS",
     "cooccurrence",
     "counted_codings",
+    "excerpt_counts",
     "framework_matrix",
     "quotes_frame",
     "resolve_code",
+    "talk_share",
 ]
 
 #: Columns of ``run.quotes(code)``, in order.
@@ -109,6 +111,35 @@ def framework_matrix(
     grouped.columns = pd.Index(order, name=by)
     grouped.index.name = "code"
     return grouped.astype("int64")
+
+
+def excerpt_counts(run: RunRecord) -> pd.Series:
+    """Each code's excerpts (codebook order, every code): the segments coded with it, over all participants."""
+    return framework_matrix(run).sum(axis=1).rename("excerpts")
+
+
+def talk_share(run: RunRecord) -> pd.Series:
+    """Each code's share of the participants' talk (codebook order, every code), from 0 to 1: the words of the
+    participant segments coded with it over the words of every participant segment of the run.
+
+    Where every participant mentions a code, this still tells a code discussed at length from one touched on
+    once; a segment coded with two codes counts for both. Words are counted as ``corpus.turns`` counts them
+    (runs of text between spaces); negated and rejected codings are left out."""
+    import pandas as pd
+
+    codes = [c.id for c in run.codebook]
+    words = {(s.transcript.id, s.index): len(s.text.split()) for s in run.units if s.role == "participant"}
+    total = sum(words.values())
+    coded: dict[str, int] = dict.fromkeys(codes, 0)
+    seen: set[tuple[str, int, str]] = set()
+    for c in counted_codings(run):
+        unit = (c.segment.transcript.id, c.segment.index)
+        if unit not in words or c.code_id not in coded or (*unit, c.code_id) in seen:
+            continue
+        seen.add((*unit, c.code_id))
+        coded[c.code_id] += words[unit]
+    shares = [coded[code] / total if total else 0.0 for code in codes]
+    return pd.Series(shares, index=pd.Index(codes, name="code"), name="talk share", dtype="float64")
 
 
 def _group_order(column: pd.Series) -> list:

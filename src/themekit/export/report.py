@@ -208,14 +208,18 @@ def _theme_charts(
 ) -> list[ReportBlock]:
     """A theme's two charts, below its description: how many participants mention each of its codes, and excerpts
     per code and participant. One theme's codes at a time, so each chart fits below its paragraph at 9 pt."""
-    from themekit.render.charts import chart_note, frequency_chart, heatmap_chart
+    from themekit.render.charts import bars_measure, chart_note, frequency_chart, heatmap_chart
 
     codes = [c.id for c in run.codebook.codes_of(theme.theme_id)]
     if not codes:
         return []
     people, person = settings.noun_for(2, noun), settings.noun_for(1, noun)
     blocks = [
-        ReportBlock("image", f"{theme.label}: {people} mentioning each code", image=frequency_chart(run, codes=codes)),
+        ReportBlock(
+            "image",
+            f"{theme.label}: {_bars_caption(bars_measure(run, codes), people)}",
+            image=frequency_chart(run, codes=codes, noun=people),
+        ),
         ReportBlock(
             "image",
             f"{theme.label}: excerpts per code and {person}",
@@ -224,6 +228,21 @@ def _theme_charts(
     ]
     note = chart_note(run, codes)
     return [*blocks, ReportBlock("note", note)] if note is not None else blocks
+
+
+def _bars_caption(chosen, people: str) -> str:
+    """What the bars show, and why it is a share of words when it is (participant counts that do not differ)."""
+    if chosen.measure == "participants":
+        return f"{people} mentioning each code"
+    counts, total = chosen.mentions, chosen.total
+    words = f"share of {people}{'’' if people.endswith('s') else '’s'} words coded with each code"
+    if len(counts) > 1 and len(set(counts)) == 1:
+        why = f"all {total}" if counts[0] == total else f"{counts[0]} of {total}"
+        return f"{words} (every code is mentioned by {why} {people})"
+    if len(counts) == 1:
+        return f"{words} ({counts[0]} of {total} {people} mention it)"
+    at_most = sum(n == total for n in counts)
+    return f"{words} ({at_most} of its {len(counts)} codes are mentioned by all {total} {people})"
 
 
 def _note_blocks(run: RunRecord, privacy: Privacy, *, appendix: bool) -> list[ReportBlock]:
@@ -368,7 +387,10 @@ def _add_chart(document, image: bytes) -> None:
     with Image.open(io.BytesIO(image)) as picture:
         dpi = picture.info.get("dpi", (CHART_DPI, CHART_DPI))[0] or CHART_DPI
         width = picture.width / dpi
-    document.add_picture(io.BytesIO(image), width=Inches(min(width, text_width_inches(document))))
+    shape = document.add_picture(io.BytesIO(image), width=Inches(min(width, text_width_inches(document))))
+    # no space around the picture: LibreOffice otherwise puts 0.125 in on its left and it runs past the right margin
+    for side in ("distT", "distB", "distL", "distR"):
+        shape._inline.set(side, "0")
     document.paragraphs[-1].paragraph_format.keep_with_next = True
 
 
