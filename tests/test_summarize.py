@@ -338,3 +338,22 @@ def test_report_prevalence_sentences_say_when_they_rest_on_machine_suggestions(t
     methods, paras = sentences(sample_rule_run)
     assert "No coding has been reviewed yet: every count below rests on machine suggestions." in methods
     assert not any("not yet reviewed)" in p for p in paras)
+
+
+def test_report_charts_count_what_the_prevalence_sentences_count(tiny_run, monkeypatch):
+    import themekit.render.charts as charts
+    from themekit.export.report import report_blocks
+
+    seen = {}
+
+    def frequency_chart(run, *, codes=None, noun="participants"):
+        for code_id in codes:
+            seen[code_id] = sorted({c.segment.transcript.id for c in run.codings if c.code_id == code_id and c.counts})
+        return b""
+
+    monkeypatch.setattr(charts, "frequency_chart", frequency_chart)
+    monkeypatch.setattr(charts, "heatmap_chart", lambda run, **kw: b"")
+    report_blocks(tiny_run)
+    summary = {c.code_id: list(c.transcripts) for t in summarize(tiny_run) for c in t.codes}
+    assert seen["debt"] == summary["debt"] == ["P01", "P02"]  # P03's 0.70 suggestion is in neither
+    assert seen == summary

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import base64
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from themekit._version import __version__
-from themekit.analysis.summarize import CodeSummary, ThemeSummary, summarize
+from themekit.analysis.summarize import CodeSummary, ThemeSummary, counted, summarize
 from themekit.config import ReportSettings
 from themekit.config.options import REPORT_FORMATS
 from themekit.export.privacy import Privacy
@@ -190,12 +190,14 @@ def report_blocks(
         ReportBlock("title", f"{run.codebook.name}: theme summary"),
         ReportBlock("para", runs=[(methods_paragraph(run, settings, themes), False)]),
     ]
+    # the charts count what the prevalence sentences count (a person's codings, confident suggestions)
+    charted = replace(run, codings=[c for c in run.codings if counted(c, settings)]) if charts else run
     for theme in themes:
         blocks.append(ReportBlock("heading", theme.label))
         if theme.description:
             blocks.append(ReportBlock("para", runs=[(theme.description, False)]))
         if charts:
-            blocks += _theme_charts(run, theme, settings, noun, privacy)
+            blocks += _theme_charts(charted, theme, settings, noun, privacy)
         for code in theme.codes:
             blocks.extend(_code_blocks(code, run, settings, noun, privacy, reviewed_run=reviewed_run))
     if notes:

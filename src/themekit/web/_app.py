@@ -252,7 +252,11 @@ def _queue(state: _State, coder: str, build: _LearnerBuild, limit: int) -> dict[
     ordered = learner.order(rows) if limit else rows
     versions = state.versions(coder) if limit else {}
     cards = [
-        {**r, "seen": versions.get(coding_key(r["_item"]), 0), "name": state.names.get(r["transcript"], r["transcript"])}
+        {
+            **r,
+            "seen": versions.get(coding_key(r["_item"]), 0),
+            "name": state.names.get(r["transcript"], r["transcript"]),
+        }
         for r in ordered[:limit]
     ]
     macros = state.templates.get_template("_queue.html").module
