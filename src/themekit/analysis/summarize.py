@@ -211,18 +211,18 @@ class QuoteRanker:
             fit += QUOTE_WEIGHTS[name] * _rank01(np.asarray(values, dtype=float))
         return {id(c): float(f) / total for c, f in zip(codings, fit)}
 
-    def _closeness(self, codings: Sequence[Coding]) -> list[float]:
+    def _closeness(self, codings: Sequence[Coding]) -> np.ndarray:
+        """Each coding's cosine to the sum of the code's other codings (TF-IDF rows; the sum is the centroid's
+        direction), from sparse products: no dense row is built."""
         if self._vectorizer is None or len(codings) < 3:
-            return [0.0] * len(codings)
+            return np.zeros(len(codings))
         vectors = self._vectorizer.transform([c.segment.text for c in codings])
         total = np.asarray(vectors.sum(axis=0)).ravel()
-        closeness = []
-        for i in range(len(codings)):
-            row = vectors.getrow(i).toarray().ravel()
-            others = total - row
-            norm = np.linalg.norm(others) * np.linalg.norm(row)
-            closeness.append(float(row @ others / norm) if norm else 0.0)
-        return closeness
+        with_total = vectors @ total  # each row · the sum of all rows
+        own = np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel()  # each row · itself
+        others = np.sqrt(np.maximum(float(total @ total) - 2 * with_total + own, 0.0))  # |sum of the other rows|
+        norm = np.sqrt(own) * others
+        return np.divide(with_total - own, norm, out=np.zeros(len(codings)), where=norm > 0)
 
 
 def _rank01(values: np.ndarray) -> np.ndarray:
