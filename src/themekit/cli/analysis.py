@@ -262,10 +262,14 @@ def agree_cmd(
                 )
             from themekit.store import open_project
 
-            with open_project(project) as store:
-                result = agree_project(
-                    store, run=run_dir, coders=coder, level=level, separator=separator, strict=strict
-                )
+            with open_project(project, read_only=True) as store:
+                try:
+                    result = agree_project(
+                        store, run=run_dir, coders=coder, level=level, separator=separator, strict=strict
+                    )
+                finally:
+                    for warning in store.warnings:
+                        err.print(f"[bold yellow]Warning:[/] {escape(as_flags(warning, ['project']))}")
         else:
             result = agree(
                 coder_files or [],

@@ -1,0 +1,258 @@
+"""Saving what can be read of a damaged project store into a new one (``themekit project recover``).
+
+Two kinds of damage are met in practice. A header overwritten (the file's first 100 bytes zeroed by a failing
+copy or a program that wrote in the wrong place) leaves every page after it whole, but SQLite, and with it the
+``sqlite3`` shell's ``.recover``, refuses the file as "not a database". The header holds little that cannot be
+told again: the page size (the one that makes page 1 a readable schema of themekit's tables), the page count
+(the file's size) and the schema version (the one whose tables these are); :func:`repaired_header` rebuilds it.
+Pages overwritten in the middle lose the rows they held; :func:`recover` copies every table row by row,
+stepping over each stretch SQLite cannot read, into a new store of the current schema.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from themekit.errors import ProjectError
+
+__all__ = ["Recovered", "recover", "repaired_header"]
+
+#: The first 16 bytes of every SQLite file.
+MAGIC = b"SQLite format 3\x00"
+#: Page sizes SQLite allows, the usual one first.
+PAGE_SIZES = (4096, 1024, 2048, 8192, 16384, 32768, 65536, 512)
+#: Tables every themekit store has had since its first schema.
+STORE_TABLES = {"codebooks", "runs", "segments", "codings", "decisions"}
+#: The largest rowid SQLite gives.
+_MAX_ROWID = 2**63 - 1
+
+
+def _header(page_size: int, pages: int, user_version: int) -> bytes:
+    """An SQLite file header (see sqlite.org/fileformat.html) for a file of ``pages`` pages in rollback mode."""
+    head = bytearray(100)
+    head[0:16] = MAGIC
+    struct.pack_into(">H", head, 16, 1 if page_size == 65536 else page_size)
+    head[18:24] = bytes((1, 1, 0, 64, 32, 32))  # rollback journal, no reserved bytes, fixed payload fractions
+    struct.pack_into(">I", head, 24, 1)  # change counter …
+    struct.pack_into(">I", head, 28, pages)  # … and the page count it vouches for (offset 92 repeats it)
+    struct.pack_into(">I", head, 40, 1)  # schema cookie
+    struct.pack_into(">I", head, 44, 4)  # schema format
+    struct.pack_into(">I", head, 56, 1)  # UTF-8
+    struct.pack_into(">I", head, 60, user_version)
+    struct.pack_into(">I", head, 92, 1)
+    struct.pack_into(">I", head, 96, sqlite3.sqlite_version_info[0] * 1_000_000 + sqlite3.sqlite_version_info[1] * 1000)
+    return bytes(head)
+
+
+def _schema(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    return sorted(
+        (kind, name, " ".join((sql or "").split()))
+        for kind, name, sql in conn.execute("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL")
+    )
+
+
+def _schema_version(conn: sqlite3.Connection) -> int:
+    """The themekit schema version whose tables ``conn`` holds (0: none of them)."""
+    from themekit.store.db import MIGRATIONS
+
+    found = _schema(conn)
+    probe = sqlite3.connect(":memory:")
+    try:
+        for version, migration in enumerate(MIGRATIONS, start=1):
+            probe.executescript(migration)
+            if _schema(probe) == found:
+                return version
+    finally:
+        probe.close()
+    return 0
+
+
+def repaired_header(path: str | Path) -> bytes | None:
+    """The store's bytes with its header rebuilt, when the header is overwritten and a rebuilt one makes it a
+    themekit store again (its schema whole); ``None`` when the header is there, or the file is no such store."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return None
+    if len(data) < 512 or data.startswith(MAGIC) or data[100] not in (0x05, 0x0D):
+        return None  # page 1 holds the schema: its b-tree page header starts at byte 100
+    for size in PAGE_SIZES:
+        if len(data) % size:
+            continue
+        candidate = bytearray(_header(size, len(data) // size, 0) + data[100:])
+        conn = sqlite3.connect(":memory:")
+        try:
+            conn.deserialize(bytes(candidate))
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            version = _schema_version(conn) if STORE_TABLES <= tables else 0
+        except sqlite3.DatabaseError:
+            continue
+        finally:
+            conn.close()
+        if version:
+            struct.pack_into(">I", candidate, 60, version)
+            return bytes(candidate)
+    return None
+
+
+@dataclass
+class Recovered:
+    """What :func:`recover` saved: rows per table, the damaged stretches it stepped over, and how it read."""
+
+    source: Path
+    out: Path
+    #: the header was overwritten and rebuilt
+    header_rebuilt: bool = False
+    #: rows saved, per table
+    rows: dict[str, int] = field(default_factory=dict)
+    #: stretches of rows SQLite could not read, per table (their rows are lost)
+    damaged: dict[str, int] = field(default_factory=dict)
+    #: rows read but refused by the new store (a NOT NULL or CHECK broken by damage inside the row)
+    refused: dict[str, int] = field(default_factory=dict)
+    #: tables that could not be read at all
+    unreadable: list[str] = field(default_factory=list)
+    #: changes in the store's -wal file that were not read (its header was rebuilt)
+    wal_left: bool = False
+    #: SQLite's integrity check of the new store
+    check: str = ""
+
+    @property
+    def complete(self) -> bool:
+        """Whether everything the store held was saved."""
+        return not (any(self.damaged.values()) or any(self.refused.values()) or self.unreadable or self.wal_left)
+
+
+def _source(path: Path) -> tuple[sqlite3.Connection, bool]:
+    """A read-only connection to the damaged store, through a rebuilt header when its own is overwritten."""
+    with path.open("rb") as handle:
+        whole = handle.read(16) == MAGIC
+    if whole:
+        return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True), False
+    repaired = repaired_header(path)
+    if repaired is None:
+        raise ProjectError(
+            f"{path}: not a themekit project store, and no header rebuilt for it shows themekit's tables; nothing "
+            "can be recovered from it by themekit. Try 'sqlite3 FILE .recover', or restore it from a backup.",
+            param="project",
+        )
+    conn = sqlite3.connect(":memory:")
+    conn.deserialize(repaired)
+    return conn, True
+
+
+def _readable_from(conn: sqlite3.Connection, query: str, start: int) -> tuple[bool, int | None]:
+    """Whether the first row of ``query`` (rowid first, from rowid ``start`` on) can be read, and its rowid."""
+    try:
+        row = conn.execute(query, (start - 1,)).fetchone()
+    except sqlite3.DatabaseError:
+        return False, None
+    return True, None if row is None else row[0]
+
+
+def _next_readable(conn: sqlite3.Connection, query: str, after: int) -> int | None:
+    """The first rowid past ``after`` that can be read again, found by doubling steps over the damaged stretch,
+    then halving back to its end; ``None`` when no row past it can be read."""
+    bad, step = after, 1
+    while after + step <= _MAX_ROWID:
+        ok, _ = _readable_from(conn, query, after + step)
+        if ok:
+            good = after + step
+            while good - bad > 1:
+                middle = (bad + good) // 2
+                if _readable_from(conn, query, middle)[0]:
+                    good = middle
+                else:
+                    bad = middle
+            return _readable_from(conn, query, good)[1]
+        bad, step = after + step, step * 2
+    return None
+
+
+def _rows(conn: sqlite3.Connection, table: str, columns: list[str], stretches: list[int]) -> Iterator[tuple]:
+    """Every row of ``table`` that can be read, rowid first, in rowid order; each damaged stretch stepped over
+    is counted in ``stretches``."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    query = f'SELECT rowid, {names} FROM "{table}" WHERE rowid > ? ORDER BY rowid'
+    after = stalled = -_MAX_ROWID - 1
+    while True:
+        try:
+            for row in conn.execute(query, (after,)):
+                after = row[0]
+                yield row
+            return
+        except sqlite3.DatabaseError:
+            stretches[0] += 1
+            found = _next_readable(conn, query, after)
+            if found is None or found <= after:
+                return
+            after = found - 1
+            # the scan may read the first row of a stretch and fail on the next: step past that one at least
+            if after == stalled:
+                after = found
+            stalled = after
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')]
+
+
+def recover(path: str | Path, out: str | Path) -> Recovered:
+    """Save what can be read of the store at ``path`` into a new store at ``out`` (of the current schema): a
+    header overwritten is rebuilt, damaged stretches of rows are stepped over and counted. The store at
+    ``path`` is only read; ``out`` is written whole or not at all."""
+    from themekit.store.db import Project
+
+    path, out = Path(path), Path(out)
+    if not path.is_file():
+        raise ProjectError(f"{path}: no such project store. Give the damaged store's path.", param="project")
+    if out.exists():
+        raise ProjectError(f"{out}: already exists; give --out a new file for the recovered store.", param="out")
+    source, rebuilt = _source(path)
+    result = Recovered(path, out, header_rebuilt=rebuilt)
+    wal = path.with_name(path.name + "-wal")
+    result.wal_left = rebuilt and wal.is_file() and wal.stat().st_size > 0
+    partial = out.with_name(f".{out.name}.partial")
+    for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+        leftover.unlink(missing_ok=True)
+    Project(partial).close()
+    target = sqlite3.connect(partial, isolation_level=None)
+    try:
+        target.execute("PRAGMA foreign_keys = OFF")  # a row whose parent was on a lost page is kept all the same
+        target.execute("BEGIN")
+        tables = [r[0] for r in target.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY rowid")]
+        for table in tables:
+            wanted = _columns(target, table)
+            try:
+                have = set(_columns(source, table))
+            except sqlite3.DatabaseError:
+                have = set()
+            columns = [c for c in wanted if c in have]
+            if not columns:
+                result.unreadable.append(table)
+                continue
+            stretches, saved, refused = [0], 0, 0
+            names = ", ".join(f'"{c}"' for c in columns)
+            insert = f'INSERT INTO "{table}" (rowid, {names}) VALUES ({", ".join("?" * (len(columns) + 1))})'
+            for row in _rows(source, table, columns, stretches):
+                try:
+                    target.execute(insert, row)
+                    saved += 1
+                except sqlite3.DatabaseError:
+                    refused += 1
+            result.rows[table], result.damaged[table], result.refused[table] = saved, stretches[0], refused
+        target.execute("COMMIT")
+        result.check = "; ".join(row[0] for row in target.execute("PRAGMA integrity_check(5)"))
+    except BaseException:
+        target.close()
+        partial.unlink(missing_ok=True)
+        raise
+    finally:
+        source.close()
+    target.close()
+    os.replace(partial, out)
+    return result
