@@ -145,31 +145,30 @@ def _source(path: Path) -> tuple[sqlite3.Connection, bool]:
     return conn, True
 
 
-def _readable_from(conn: sqlite3.Connection, query: str, start: int) -> tuple[bool, int | None]:
-    """Whether the first row of ``query`` (rowid first, from rowid ``start`` on) can be read, and its rowid."""
+def _first_row(conn: sqlite3.Connection, query: str, start: int) -> tuple[bool, tuple | None]:
+    """Whether the first row of ``query`` (rowid first, from rowid ``start`` on) can be read, and that row."""
     try:
-        row = conn.execute(query, (start - 1,)).fetchone()
+        return True, conn.execute(query + " LIMIT 1", (start,)).fetchone()
     except sqlite3.DatabaseError:
         return False, None
-    return True, None if row is None else row[0]
 
 
-def _next_readable(conn: sqlite3.Connection, query: str, after: int) -> int | None:
-    """The first rowid past ``after`` that can be read again, found by doubling steps over the damaged stretch,
+def _next_readable(conn: sqlite3.Connection, query: str, start: int) -> tuple | None:
+    """The first row from rowid ``start`` on that can be read, found by doubling steps over the damaged stretch,
     then halving back to its end; ``None`` when no row past it can be read."""
-    bad, step = after, 1
-    while after + step <= _MAX_ROWID:
-        ok, _ = _readable_from(conn, query, after + step)
+    bad, step = start - 1, 1
+    while start - 1 + step <= _MAX_ROWID:
+        ok, _ = _first_row(conn, query, start - 1 + step)
         if ok:
-            good = after + step
+            good = start - 1 + step
             while good - bad > 1:
                 middle = (bad + good) // 2
-                if _readable_from(conn, query, middle)[0]:
+                if _first_row(conn, query, middle)[0]:
                     good = middle
                 else:
                     bad = middle
-            return _readable_from(conn, query, good)[1]
-        bad, step = after + step, step * 2
+            return _first_row(conn, query, good)[1]
+        bad, step = start - 1 + step, step * 2
     return None
 
 
@@ -177,24 +176,26 @@ def _rows(conn: sqlite3.Connection, table: str, columns: list[str], stretches: l
     """Every row of ``table`` that can be read, rowid first, in rowid order; each damaged stretch stepped over
     is counted in ``stretches``."""
     names = ", ".join(f'"{c}"' for c in columns)
-    query = f'SELECT rowid, {names} FROM "{table}" WHERE rowid > ? ORDER BY rowid'
-    after = stalled = -_MAX_ROWID - 1
+    # "rowid >= n" seeks n itself, where "rowid > n - 1" would seek n - 1, perhaps on the damaged page
+    query = f'SELECT rowid, {names} FROM "{table}" WHERE rowid >= ? ORDER BY rowid'
+    start = -_MAX_ROWID - 1
     while True:
         try:
-            for row in conn.execute(query, (after,)):
-                after = row[0]
+            for row in conn.execute(query, (start,)):
+                start = row[0] + 1
                 yield row
             return
         except sqlite3.DatabaseError:
-            stretches[0] += 1
-            found = _next_readable(conn, query, after)
-            if found is None or found <= after:
+            # the scan stops on the damage, or on the row after the last it gave (sqlite3 steps one row ahead):
+            # the first row that reads on its own is given, and the scan goes on after it
+            row = _next_readable(conn, query, start)
+            if row is None:
+                stretches[0] += 1
                 return
-            after = found - 1
-            # the scan may read the first row of a stretch and fail on the next: step past that one at least
-            if after == stalled:
-                after = found
-            stalled = after
+            if row[0] != start:
+                stretches[0] += 1
+            start = row[0] + 1
+            yield row
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
