@@ -491,8 +491,19 @@ def _segments_of_span(
 
 _ELLIPSIS = re.compile(r"\[?(?:\.\s*){3,}\]?|\[?…\]?")
 _EDGES = re.compile(r"^[^\w]+|[^\w]+$")
+_WORD = re.compile(r"\S+")
 #: How much text an ellipsis in a quote may stand for.
 _ELIDED_CHARS = 2000
+
+
+def _quote_texts(quote: str, speakers: Collection[str] = (), *, trim: bool = False) -> list[str]:
+    """The parts of ``quote`` to find, split at its ellipses, speaker labels (``speakers`` followed by a colon,
+    with themekit's ``[hh:mm:ss]``) left out; ``trim``: punctuation at either end of a part left out."""
+    if speakers:
+        names = "|".join(re.escape(n) for n in sorted(speakers, key=len, reverse=True))
+        quote = re.sub(rf"(?:^|\s)(?:\[[\d:]+\]\s*)?(?:{names})\s*:(?=\s|$)", " ", quote)
+    parts = [_EDGES.sub("", part) if trim else part for part in _ELLIPSIS.split(quote)]
+    return [part for part in parts if part.strip()]
 
 
 def _quote_pattern(
@@ -505,13 +516,25 @@ def _quote_pattern(
     sep = r"\s+"
     if speakers:
         names = "|".join(re.escape(n) for n in sorted(speakers, key=len, reverse=True))
-        quote = re.sub(rf"(?:^|\s)(?:\[[\d:]+\]\s*)?(?:{names})\s*:(?=\s|$)", " ", quote)
         sep = rf"\s+(?:(?:\[[\d:]+\]\s*)?(?:{names})\s*:\s+)?"
-    parts = [_EDGES.sub("", part) if trim else part for part in _ELLIPSIS.split(quote)]
-    parts = [sep.join(map(re.escape, part.split())) for part in parts if part.strip()]
+    parts = [sep.join(map(re.escape, part.split())) for part in _quote_texts(quote, speakers, trim=trim)]
     if not parts:
         return None
     return re.compile(rf"[\s\S]{{0,{_ELIDED_CHARS}}}?".join(parts), flags)
+
+
+def _too_long(quote: str, speakers: Collection[str], text: str, *, trim: bool = False) -> bool:
+    """Whether ``quote`` has more words than ``text``: each of its words is found in a word of the text of its
+    own, so such a quote is not in it, and no pattern need be built (a pattern of a quote of millions of words
+    takes minutes and gigabytes to build)."""
+    most = len(text.split())
+    words = 0
+    for part in _quote_texts(quote, speakers, trim=trim):
+        for _ in _WORD.finditer(part):  # counted, not listed: a list of millions of words takes gigabytes
+            words += 1
+            if words > most:
+                return True
+    return False
 
 
 def _plain(text: str) -> str:
@@ -520,15 +543,20 @@ def _plain(text: str) -> str:
 
 
 def _short(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
+    text = " ".join(text[: 8 * limit].split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _find_quote(quote: str, transcript: Transcript) -> tuple[tuple[int, int], list[str]] | str:
     """The one place the quote is in the transcript's text (exact case first, then any case), or why none."""
     speakers = {t.speaker for t in transcript.turns}
-    if _quote_pattern(quote) is None:
+    if not quote.split():
         return f"quote '{_short(quote)}' has no words to find"
+    if _too_long(quote, speakers, transcript.text):
+        return (
+            f"quote '{_short(quote)}' ({len(quote):,} characters) is longer than {transcript.id} "
+            f"({len(transcript.text):,} characters), so it is not in it; check the text cell holds the quote alone"
+        )
     for flags in (0, re.IGNORECASE):
         found = [m.span() for m in _quote_pattern(quote, speakers, flags=flags).finditer(transcript.text)]  # type: ignore[union-attr]
         if len(found) == 1:
@@ -556,9 +584,11 @@ def _mismatch(
         held = transcript.text[start:end]
     if _plain(_EDGES.sub("", quote)) in _plain(held):  # the common case, without building a pattern
         return []
-    pattern = _quote_pattern(quote, {t.speaker for t in transcript.turns}, flags=re.IGNORECASE, trim=True)
-    if pattern is None or pattern.search(held):
-        return []
+    speakers = {t.speaker for t in transcript.turns}
+    if not _too_long(quote, speakers, held, trim=True):
+        pattern = _quote_pattern(quote, speakers, flags=re.IGNORECASE, trim=True)
+        if pattern is None or pattern.search(held):
+            return []
     note = (
         f"text does not match its span: the row says '{_short(quote)}' but {where} of {tid} hold '{_short(held)}' "
         "(scored as located; fix the offsets or the text)"
