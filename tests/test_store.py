@@ -870,7 +870,9 @@ def test_store_damaged_store_is_read_with_a_warning_and_never_written(decided_st
     kept = int(re.search(r"(\d+) of (\d+) codings reviewed", status.output).group(1))
     assert 0 < kept <= codings - lost and f"of {codings} codings reviewed." in status.output
     # a command that writes refuses, with the same way out, and writes nothing
-    written = _cli("review", "import", decided_store.parent / "all-accept.csv", "--coder", "sam", "--project", decided_store)
+    written = _cli(
+        "review", "import", decided_store.parent / "all-accept.csv", "--coder", "sam", "--project", decided_store
+    )
     assert written.exit_code == 1
     assert written.output.startswith(f"Error [E703]: {decided_store}: the project store is damaged (")
     assert hint in written.output and "Traceback" not in written.output
@@ -882,7 +884,10 @@ def test_store_recover_saves_every_row_it_can_read_of_a_damaged_store(decided_st
     lost = _damage_leaf(decided_store, "decisions")
     result = _cli("project", "recover", decided_store, "--out", tmp_path / "recovered.db")
     assert result.exit_code == 0, result.output
-    assert f"  decisions: {len(whole['decisions']) - lost} row(s) (1 damaged stretch(es) of rows could not be read)" in result.output
+    assert (
+        f"  decisions: {len(whole['decisions']) - lost} row(s) (1 damaged stretch(es) of rows could not be read)"
+        in result.output
+    )
     assert f"  codings: {len(whole['codings'])} row(s)\n" in result.output
     assert "SQLite's check of the new store: ok. It holds what could be read; the rest is lost." in result.output
     saved = _table_rows(tmp_path / "recovered.db", "decisions")
@@ -907,7 +912,9 @@ def test_store_zeroed_header_is_recoverable_and_recovered_whole(decided_store, t
         "--project recovered.db from then on. themekit writes nothing into this file; commands that only read it "
         "(history, review status) show it as it is."
     )
-    written = _cli("review", "import", decided_store.parent / "all-accept.csv", "--coder", "sam", "--project", decided_store)
+    written = _cli(
+        "review", "import", decided_store.parent / "all-accept.csv", "--coder", "sam", "--project", decided_store
+    )
     assert written.exit_code == 1 and written.output == f"Error [E703]: {message}\n"
     assert "start a new project" not in written.output
     status = _cli("review", "status", "--project", decided_store)

@@ -146,6 +146,7 @@ def evaluate_cmd(
                     second_coder=second_coder,
                     level=level,
                     separator=separator,
+                    progress=progress,
                 )
                 written = result.save(out_file or run_dir / "evaluation.json")
         finally:
@@ -271,17 +272,19 @@ def agree_cmd(
                     for warning in store.warnings:
                         err.print(f"[bold yellow]Warning:[/] {escape(as_flags(warning, ['project']))}")
         else:
-            result = agree(
-                coder_files or [],
-                run=run_dir,
-                codebook=codebook,
-                layout=_layout(unit_column, code_columns, text_column),
-                sheet=sheet,
-                level=level,
-                separator=separator,
-                absent_means_no_code=absent_means_no_code,
-                strict=strict,
-            )
+            with _Progress(enabled=not quiet) as progress:
+                result = agree(
+                    coder_files or [],
+                    run=run_dir,
+                    codebook=codebook,
+                    layout=_layout(unit_column, code_columns, text_column),
+                    sheet=sheet,
+                    level=level,
+                    separator=separator,
+                    absent_means_no_code=absent_means_no_code,
+                    strict=strict,
+                    progress=progress,
+                )
         written = result.save(out_file) if out_file else None
     _print_agreement(result, show_disagreements)
     if written and not quiet:
