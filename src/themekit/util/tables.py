@@ -230,7 +230,7 @@ class _Lines:
 
 
 #: How many characters of a CSV file are read between two reports of progress.
-_PROGRESS_CHARS = 4_000_000
+_PROGRESS_CHARS = 1_000_000
 
 
 def _universal_newlines(text: str) -> str:
