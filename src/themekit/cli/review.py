@@ -321,6 +321,7 @@ def _warn_after(store):
 def project_recover_cmd(
     store: Annotated[Path, typer.Argument(help="The damaged project store (e.g. .themekit/project.db).")],
     out_file: Annotated[Path, out_option("New project store to write what can be read into.")],
+    quiet: QuietOption = False,
 ) -> None:
     """Save what can be read of a damaged project store into a new one: a header overwritten is rebuilt, damaged
     stretches of rows are stepped over and counted; the damaged store is only read."""
@@ -328,6 +329,13 @@ def project_recover_cmd(
 
     with _user_errors():
         result = recover(store, out_file)
+    if result.wal_left:
+        err.print(
+            f"[bold yellow]Warning:[/] {escape(str(store))}-wal holds changes made since the store was last closed; "
+            "they are not in the recovered store."
+        )
+    if quiet:
+        return
     how = " through a rebuilt header (its first 100 bytes were overwritten)" if result.header_rebuilt else ""
     out.print(f"Read {escape(str(store))}{how}; saved into {escape(str(out_file))}:")
     for table, rows in result.rows.items():
@@ -339,11 +347,6 @@ def project_recover_cmd(
         out.print(f"  {table}: {rows} row(s)" + (f" ({'; '.join(lost)})" if lost else ""))
     for table in result.unreadable:
         out.print(f"  {table}: could not be read at all")
-    if result.wal_left:
-        err.print(
-            f"[bold yellow]Warning:[/] {escape(str(store))}-wal holds changes made since the store was last closed; "
-            "they are not in the recovered store."
-        )
     verdict = "everything the store held" if result.complete else "what could be read; the rest is lost"
     out.print(
         f"SQLite's check of the new store: {escape(result.check)}. It holds {verdict}. Use it from now on with "

@@ -33,6 +33,7 @@ from themekit.errors import (
     ProjectStorageError,
 )
 from themekit.models import STATUSES
+from themekit.store.header import repaired_header
 
 if TYPE_CHECKING:
     from themekit.codebook import Codebook
@@ -282,9 +283,7 @@ class Project:
             self._conn.close()
             if not _not_a_database(exc):
                 raise self.fault(exc, "opening the project") from exc
-            from themekit.store.recover import repaired_header
-
-            repaired = repaired_header(self.path)
+            repaired = repaired_header(self.path, MIGRATIONS)
             if repaired is None:
                 raise ProjectError(
                     f"{self.path}: not a themekit project database ({exc}). "
