@@ -86,6 +86,22 @@ def test_agree_maps_spans_onto_run_segments(tmp_path, tiny_corpus, tiny_codebook
     assert within.per_code.set_index("code").loc["debt", "percent_agreement"] == 1.0
 
 
+def test_agree_on_a_run_leaves_out_rows_it_cannot_place_and_lists_them(tmp_path, tiny_corpus, tiny_codebook):
+    run = code(tiny_corpus, tiny_codebook, methods="rule")
+    [seg] = [s for s in run.units if s.text.startswith("The debts piled up")]
+    row = f"P01,{seg.start},{seg.end},debt\n"
+    a = write(tmp_path / "ann.csv", "transcript,char_start,char_end,code\n" + row)
+    b = write(tmp_path / "bob.csv", "transcript,char_start,char_end,code\n" + row + "P77,1,10,debt\n")
+    result = agree([a, b], run=run)
+    assert result.overall["units"] == 1
+    assert result.per_code.set_index("code").loc["debt", "percent_agreement"] == 1.0
+    [warning] = [w for w in result.warnings if "bob.csv" in w]
+    assert "1 problem(s) with rows placed on the run's segments" in warning
+    assert "row 3: unknown transcript 'P77'" in warning
+    with pytest.raises(GoldError, match="row 3: unknown transcript 'P77'"):
+        agree([a, b], run=run, strict=True)
+
+
 def test_agree_bad_files_and_cli(tmp_path, tiny_codebook):
     a = write(tmp_path / "ann.csv", "transcript,char_start,char_end,code\nP01,5,2,debt\nP01,1,4,nope\n")
     with pytest.raises(GoldError) as info:

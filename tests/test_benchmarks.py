@@ -107,3 +107,6 @@ def test_benchmarks_review_serve_times_a_small_transcript(tmp_path):
     assert report["words"] >= 1100 and 40 <= report["codings"] <= 80
     assert report["render_ms_median"] > 0 and report["decision_ms_median"] > 0
     assert "decision round trip" in result.stdout
+    # the queue page answers before its cards come, and they come before the first training ends
+    assert 0 < report["queue_first_s"] <= report["queue_cards_s"] <= report["queue_trained_s"]
+    assert "first /queue visit, page painted" in result.stdout

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -248,3 +249,65 @@ def test_embed_cache_busy_past_the_wait_keeps_the_vectors_and_says_so(tmp_path, 
     other.rollback()
     other.close()
     con.close()
+
+
+def test_embed_installed_model_that_cannot_load_falls_back_and_says_why(monkeypatch, tmp_path):
+    broken = tmp_path / "broken_model_pkg_xyz"
+    broken.mkdir()
+    (broken / "__init__.py").write_text("")
+    (broken / "config.json").write_text("{}")  # a model folder without its weights
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr("themekit.nlp.embed.KNOWN_MODEL_PACKAGES", ("broken_model_pkg_xyz",))
+    embedder = load_embedder(None, fit_texts=["the bus was late", "she felt lonely", "money worries", "no bus"])
+    assert isinstance(embedder, TfidfSvdEmbedder)
+    assert embedder.reason.startswith("the installed model broken_model_pkg_xyz could not load: ")
+    assert "no model.safetensors" in embedder.reason
+
+
+def test_embed_fallback_asked_for_is_named_on_the_terminal_in_run_json_and_the_summary(tmp_path, tiny_corpus):
+    import json
+
+    from typer.testing import CliRunner
+
+    from themekit.cli import app
+
+    codebook = Path(__file__).parent / ".." / "codebooks" / "ati-keyworker.yaml"
+    result = CliRunner().invoke(
+        app,
+        [
+            "code",
+            str(tiny_corpus),
+            "--codebook",
+            str(codebook),
+            "--out",
+            str(tmp_path / "r"),
+            "--embedding-model",
+            "tfidf",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "Warning: semantic coding used the TF-IDF + SVD fallback, not a sentence-embedding model (asked for with "
+        "--embedding-model tfidf)" in " ".join(result.output.split())
+    )
+    record = json.loads((tmp_path / "r" / "run.json").read_text(encoding="utf-8"))
+    assert record["settings"]["embedding"]["fallback"] == "asked for with --embedding-model tfidf"
+    summary = (tmp_path / "r" / "summary.md").read_text(encoding="utf-8")
+    assert "Semantic similarity was measured with a TF-IDF + SVD fallback" in " ".join(summary.split())
+
+
+def test_embed_default_install_codes_with_the_real_model_and_no_fallback_warning(tmp_path, tiny_corpus):
+    from typer.testing import CliRunner
+
+    from themekit import Run
+    from themekit.cli import app
+
+    codebook = Path(__file__).parent / ".." / "codebooks" / "ati-keyworker.yaml"
+    result = CliRunner().invoke(
+        app, ["code", str(tiny_corpus), "--codebook", str(codebook), "--out", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "fallback" not in result.output
+    run = Run.load(tmp_path / "r")
+    assert run.embedding_fallback() is None
+    assert run.settings["embedding"]["identity"].startswith("st:")

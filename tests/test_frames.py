@@ -23,6 +23,7 @@ from themekit import (
     Transcript,
     Turn,
 )
+from themekit.errors import OptionError
 
 from .conftest import TINY_SENTENCES as SENTENCES
 
@@ -138,6 +139,17 @@ def test_frames_cooccurrence_is_symmetric_with_hand_counts(tiny_run):
     )
 
 
+def test_frames_talk_share_is_the_coded_share_of_participant_words(tiny_run):
+    from themekit.analysis.frames import excerpt_counts, talk_share
+
+    # words of the seven participant segments: 11 15 13 | 12 13 10 | 14 = 88; the interviewer's question is left out
+    share = talk_share(tiny_run)
+    assert list(share.index) == ["loneliness", "debt", "trust"]
+    # loneliness: P01 s0 + s1, P03 s0 (P02's is negated); debt: P01 s1, P02 s1, P03 s0 (P02 s2 rejected)
+    assert share.to_dict() == pytest.approx({"loneliness": 40 / 88, "debt": 42 / 88, "trust": 26 / 88})
+    assert excerpt_counts(tiny_run).to_dict() == {"loneliness": 3, "debt": 3, "trust": 2}
+
+
 def test_frames_quotes_are_the_reports_quotes(tiny_run):
     quotes = tiny_run.quotes("debt", n=2)
     assert list(quotes.columns) == [
@@ -149,14 +161,16 @@ def test_frames_quotes_are_the_reports_quotes(tiny_run):
         "turn",
         "start",
         "end",
-        "timestamp",
+        "time",
+        "seconds",
         "trimmed",
     ]
     [theme] = [t for t in themekit.summarize(tiny_run, quotes_per_code=2) if t.theme_id == "barriers"]
     [debt] = [c for c in theme.codes if c.code_id == "debt"]
     assert quotes["quote"].tolist() == [q.text for q in debt.quotes]
-    # strongest first; the rejected 0.99 coding of P02 is never offered
-    assert quotes["transcript"].tolist() == ["P01", "P02"]
+    # the strongest first; then P03's "Lonely and in debt", closer to the code's other codings than P02's bailiff
+    # letters, whose stronger code is trust; the rejected 0.99 coding of P02 is never offered
+    assert quotes["transcript"].tolist() == ["P01", "P03"]
     assert quotes.loc[0, "quote"] == SENTENCES["P01"][1]
     assert quotes["score"].dtype == "float64"
     assert tiny_run.quotes("Debt").equals(tiny_run.quotes("debt"))  # by label, any case
@@ -218,15 +232,25 @@ def test_plot_heatmap_and_frequencies_return_figures(tiny_run):
     assert ax.get_xlabel() == "participant" and ax.get_ylabel() == "code"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["P01", "P02", "P03"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Loneliness", "Debt", "Trust"]
-    assert ax.get_images()[0].get_array().tolist() == [[2, 0, 1], [1, 1, 1], [1, 1, 0]]
+    assert ax.collections[0].get_array().tolist() == [[2, 0, 1], [1, 1, 1], [1, 1, 0]]
     grouped = tiny_run.plot.heatmap(by="works_alone", values="present").axes[0]
     assert grouped.get_xlabel() == "works_alone"
     bars = tiny_run.plot.frequencies()
     ax = bars.axes[0]
     assert ax.get_xlabel() == "participants mentioning the code (of 3)"
     assert [p.get_width() for p in ax.patches] == [2, 3, 2]
+    assert [t.get_text() for t in ax.texts] == ["2", "3", "2"], "each bar's value is written at its end"
+    # the other measures, asked for by name
+    talk = tiny_run.plot.frequencies(measure="talk").axes[0]
+    assert talk.get_xlabel() == "share of participants’ words coded (%)"
+    assert [round(p.get_width(), 2) for p in talk.patches] == [round(100 * n / 88, 2) for n in (40, 42, 26)]
+    assert [t.get_text() for t in talk.texts] == ["45.5%", "47.7%", "29.5%"]
+    excerpts = tiny_run.plot.frequencies(measure="excerpts").axes[0]
+    assert [p.get_width() for p in excerpts.patches] == [3, 3, 2]
+    with pytest.raises(OptionError, match=r"unknown frequency measure 'words' \(measure=\); choose from: auto"):
+        tiny_run.plot.frequencies(measure="words")
     together = tiny_run.plot.cooccurrence().axes[0]
-    image = together.get_images()[0]
+    image = together.collections[0]
     assert image.get_array().data.tolist() == [[3, 2, 0], [2, 3, 1], [0, 1, 2]]
     # a code with itself is greyed out and left out of the colour scale: the largest pair sets it
     assert image.get_array().mask.tolist() == [[True, False, False], [False, True, False], [False, False, True]]

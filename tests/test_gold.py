@@ -176,7 +176,7 @@ def test_gold_excerpts_csv_source_offsets_slice_the_file_to_the_excerpt(otter_ru
     run, folder = otter_run
     with (folder / "excerpts.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert rows and list(rows[0])[6:10] == ["start", "end", "source_start", "source_end"]
+    assert rows and list(rows[0])[7:11] == ["start", "end", "source_start", "source_end"]
     files = {"O01": OTTER, "C02": CRLF}
     for row in rows:
         source = files[row["transcript"]][int(row["source_start"]) : int(row["source_end"])]

@@ -128,8 +128,9 @@ def test_queue_learner_counts_decisions_per_code_and_reports_agreement(tiny_run,
         assert (status["trust"]["decisions"], status["trust"]["positives"]) == (1, 1)
         assert status["debt"]["cv_kappa"] is None  # the first retrain (decisions exist) is still waiting
         assert learner.training
+        assert trainer.started.wait(30) and learner.progress == "training the classifier on 3 decision(s)"
         trainer.gate.set()
-        assert learner.wait(30)
+        assert learner.wait(30) and learner.progress == ""
         status = {s["code"]: s for s in learner.status()}
         assert status["debt"]["cv_f1"] == pytest.approx(12 / 13, abs=1e-4)
         assert status["debt"]["cv_kappa"] == pytest.approx(5 / 6, abs=1e-4)

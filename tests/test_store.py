@@ -814,6 +814,26 @@ def test_store_a_run_folder_not_recorded_can_be_recorded_later(tmp_path, tiny_co
         assert [r["folder"] for r in store.runs()] == [str(folder.resolve())]
 
 
+def test_store_latest_records_names_the_latest_record_on_each_coding_withdrawals_included(tmp_path):
+    def row(code, decision, start=0):
+        return {"transcript": "P01", "transcript_sha256": "s", "start": start, "end": 9, "quote": "the debts",
+                "code": code, "decision": decision}  # fmt: skip
+
+    with Project(tmp_path / "project.db") as store:
+        store.add_decisions([row("debt", "accept"), row("trust", "reject")], coder="alex")
+        store.add_decisions([row("debt", "withdraw")], coder="alex")
+        store.add_decisions([row("debt", "reject", start=1)], coder="sam")
+        latest = store.latest_records()
+        assert {key[4]: (d.decision, d.coder) for key, d in latest.items() if key[2] == 0} == {
+            "debt": ("withdraw", "alex"),  # the undo is news to a page that saw the accept
+            "trust": ("reject", "alex"),
+        }
+        assert latest[("P01", "s", 1, 9, "debt")].coder == "sam"
+        assert set(store.latest_records(coder="sam")) == {("P01", "s", 1, 9, "debt")}
+        assert store.latest_records(transcript="P02") == {}
+        assert latest[("P01", "s", 0, 9, "debt")].id > latest[("P01", "s", 0, 9, "trust")].id
+
+
 # -- store faults: a full disk, a damaged file, an overwritten header, a read-only store ---------------------------
 
 
@@ -980,7 +1000,7 @@ def test_store_full_disk_is_not_called_damaged(decided_store, monkeypatch):
     monkeypatch.setattr("themekit.store.db._free_bytes", lambda path: 24 * 1024)
     folder = decided_store.parent
     full = (
-        f"Error [E705]: {decided_store}: disk full while opening the project (disk I/O error): free space on {folder} "
+        f"Error [E706]: {decided_store}: disk full while opening the project (disk I/O error): free space on {folder} "
         "and run again; nothing was lost, the store is as it was before this command.\n"
     )
     written = _cli("review", "import", folder / "all-accept.csv", "--coder", "sam", "--project", decided_store)
@@ -1014,7 +1034,7 @@ def test_store_full_disk_while_writing_or_making_the_folder_is_disk_full(decided
     monkeypatch.setattr(Project, "__init__", full)
     result = _cli("review", "import", tmp_path / "all-accept.csv", "--coder", "sam", "--project", decided_store)
     assert result.output.startswith(
-        f"Error [E705]: {decided_store}: disk full while recording the decisions (database or disk is full): "
+        f"Error [E706]: {decided_store}: disk full while recording the decisions (database or disk is full): "
         f"free space on {tmp_path} and run again; nothing was lost"
     )
     monkeypatch.setattr(Project, "__init__", opened)
@@ -1026,5 +1046,5 @@ def test_store_full_disk_while_writing_or_making_the_folder_is_disk_full(decided
     result = _cli("history", "--project", tmp_path / "new" / "project.db")
     assert result.exit_code == 1
     assert result.output.startswith(
-        f"Error [E705]: {tmp_path / 'new' / 'project.db'}: disk full while creating the project's folder ("
+        f"Error [E706]: {tmp_path / 'new' / 'project.db'}: disk full while creating the project's folder ("
     )

@@ -149,3 +149,211 @@ def test_summarize_and_quote_tables_leave_out_coded_interviewer_speech(tmp_path,
         str(v) for ws in load_workbook(tmp_path / "q.xlsx") for row in ws.iter_rows(values_only=True) for v in row
     ]
     assert any("owe 300" in v for v in values) and not any("the worst of it" in v for v in values)
+
+
+def _hand_coded(sentences: dict[str, list[tuple[str, str, float, str]]]):
+    """Codings by hand: transcript → [(sentence, code, score, status)], one segment per sentence."""
+    from pathlib import Path
+
+    from themekit import Coding, Segment, Transcript, Turn
+
+    transcripts, codings = [], []
+    for tid, rows in sentences.items():
+        label = f"{tid}: "
+        text = label + " ".join(r[0] for r in rows)
+        transcript = Transcript(
+            tid,
+            Path(f"{tid}.txt"),
+            "0" * 64,
+            "txt",
+            "utf-8",
+            text,
+            (Turn(0, tid, "participant", len(label), len(text)),),
+        )
+        transcripts.append(transcript)
+        at = len(label)
+        for i, (sentence, code_id, score, status) in enumerate(rows):
+            segment = Segment(transcript, i, 0, at, at + len(sentence))
+            codings.append(Coding(segment, code_id, "barriers", "semantic", score, "similar", status))
+            at += len(sentence) + 1
+    return codings
+
+
+def test_summarize_quotes_stand_for_their_code_reviewed_first_never_rejected():
+    from themekit.analysis.summarize import select_quotes
+
+    codings = _hand_coded(
+        {
+            # the highest score, but its words are nothing like the code's other codings
+            "K1": [
+                (
+                    "I'm supposed to be an employment keyworker, that's what it says on the job description.",
+                    "wellbeing",
+                    0.99,
+                    "suggested",
+                )
+            ],
+            "K2": [
+                (
+                    "I was close to burnout once, the stress of the caseload was exhausting and draining.",
+                    "wellbeing",
+                    0.80,
+                    "suggested",
+                )
+            ],
+            "K3": [
+                (
+                    "Clinical supervision helps with the stress, I'd be close to burnout without it.",
+                    "wellbeing",
+                    0.78,
+                    "suggested",
+                )
+            ],
+            "K4": [
+                (
+                    "The emotional stress is draining, some weeks I go home exhausted and cry in the car.",
+                    "wellbeing",
+                    0.76,
+                    "suggested",
+                )
+            ],
+            # a reviewer accepted this one: it comes first whatever its score
+            "K5": [
+                (
+                    "Honestly my own wellbeing slipped for a while last winter and I needed time off.",
+                    "wellbeing",
+                    0.55,
+                    "accepted",
+                )
+            ],
+            # a reviewer rejected this one: never quoted, however strong
+            "K6": [
+                (
+                    "The stress and burnout and exhaustion of the job are draining, truly draining.",
+                    "wellbeing",
+                    1.0,
+                    "rejected",
+                )
+            ],
+        }
+    )
+    quotes = [q.transcript for q in select_quotes(codings, 5, words=(5, 60))]
+    assert quotes[0] == "K5"
+    assert "K6" not in quotes
+    # the off-topic quote, strongest by score, is not the first suggestion quoted: closer ones come before it
+    assert quotes[1] == "K2"
+    assert quotes.index("K1") > 1
+
+
+def test_summarize_quote_whose_segment_is_better_coded_otherwise_comes_later():
+    from themekit.analysis.summarize import QuoteRanker, select_quotes
+
+    codings = _hand_coded(
+        {
+            "K1": [
+                (
+                    "Peer support from my team keeps me going, we offload to each other every week.",
+                    "peer",
+                    0.80,
+                    "suggested",
+                )
+            ],
+            "K2": [
+                (
+                    "My colleagues in the team are my peer support, we offload after hard visits.",
+                    "peer",
+                    0.79,
+                    "suggested",
+                )
+            ],
+            # as strong for peer support, but a participant's loneliness is what it is about
+            "K3": [
+                (
+                    "One lady was so lonely and isolated she had not left the house in two years.",
+                    "peer",
+                    0.81,
+                    "suggested",
+                )
+            ],
+        }
+    )
+    k3 = codings[2]
+    codings.append(type(k3)(k3.segment, "loneliness", "barriers", "semantic", 0.97, "similar"))
+    quotes = select_quotes([c for c in codings if c.code_id == "peer"], 2, words=(5, 60), ranker=QuoteRanker(codings))
+    assert [q.transcript for q in quotes] == ["K1", "K2"]
+
+
+def test_summarize_sentences_keep_quoted_speech_whole(tmp_path, tiny_codebook):
+    folder = tmp_path / "t"
+    folder.mkdir()
+    (folder / "K1.txt").write_text(
+        "Interviewer: Who helps you?\n\n"
+        'K1: There is a keyworker network, and you can say "has anyone dealt with this?" and someone always has. '
+        "One chap said to me, \"if I go on that course, they'll say I'm fit for work.\" That stuck with me for weeks.\n",
+        encoding="utf-8",
+    )
+    run = code(folder, tiny_codebook, methods="rule")
+    sentences = run.segments["text"].tolist()
+    assert (
+        'There is a keyworker network, and you can say "has anyone dealt with this?" and someone always has.'
+        in sentences
+    )
+    assert "One chap said to me, \"if I go on that course, they'll say I'm fit for work.\"" in sentences
+    assert not any(s.startswith('"') for s in sentences)
+
+
+def test_summarize_prevalence_counts_confident_codings_and_says_what_it_rests_on(tiny_run):
+    from themekit.config import ReportSettings
+
+    def codes(settings=None):
+        return {c.code_id: c for t in summarize(tiny_run, settings=settings) for c in t.codes}
+
+    confident = codes()
+    # debt: P01 0.95 and P02 0.85 count; P03's 0.70 suggestion does not; P02's rejected 0.99 never
+    assert confident["debt"].transcripts == ("P01", "P02")
+    assert (confident["debt"].unconfident, confident["debt"].basis) == (1, "machine")
+    # loneliness: P01 holds an accepted coding; P03's 0.70 suggestion is not counted
+    assert confident["loneliness"].transcripts == ("P01",)
+    assert confident["loneliness"].basis == "reviewed"
+    # trust: P02's is a person's coding, P01's a suggestion
+    assert (confident["trust"].transcripts, confident["trust"].reviewed) == (("P01", "P02"), ("P02",))
+    assert confident["trust"].basis == "mixed"
+    every = codes(ReportSettings(count="all"))
+    assert every["debt"].transcripts == ("P01", "P02", "P03") and every["debt"].unconfident == 0
+    assert every["loneliness"].basis == "mixed"
+
+
+def test_report_prevalence_sentences_say_when_they_rest_on_machine_suggestions(tiny_run, sample_rule_run):
+    from themekit.export.report import report_blocks
+
+    def sentences(run):
+        blocks = report_blocks(run, charts=False)
+        return blocks[1].runs[0][0], [b.runs[0][0] for b in blocks if b.kind == "para" and b.runs][1:]
+
+    methods, paras = sentences(tiny_run)
+    assert "machine suggestions only when they score at least 0.75" in methods
+    assert "2 suggestions scoring under 0.75 are not counted." in methods  # P03 debt, P03 loneliness
+    assert "A few participants (2 of 3) mentioned this (machine suggestions, not yet reviewed): 2 excerpts" in paras
+    assert any("(reviewed for 1 of them; the rest machine suggestions)" in p for p in paras)
+    methods, paras = sentences(sample_rule_run)
+    assert "No coding has been reviewed yet: every count below rests on machine suggestions." in methods
+    assert not any("not yet reviewed)" in p for p in paras)
+
+
+def test_report_charts_count_what_the_prevalence_sentences_count(tiny_run, monkeypatch):
+    import themekit.render.charts as charts
+    from themekit.export.report import report_blocks
+
+    seen = {}
+
+    def frequency_chart(run, *, codes=None, noun="participants"):
+        for code_id in codes:
+            seen[code_id] = sorted({c.segment.transcript.id for c in run.codings if c.code_id == code_id and c.counts})
+        return b""
+
+    monkeypatch.setattr(charts, "frequency_chart", frequency_chart)
+    monkeypatch.setattr(charts, "heatmap_chart", lambda run, **kw: b"")
+    report_blocks(tiny_run)
+    summary = {c.code_id: list(c.transcripts) for t in summarize(tiny_run) for c in t.codes}
+    assert seen["debt"] == summary["debt"] == ["P01", "P02"]  # P03's 0.70 suggestion is in neither
+    assert seen == summary

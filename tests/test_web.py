@@ -6,6 +6,8 @@ import csv
 import re
 import socket
 import sys
+import threading
+import time
 import types
 from pathlib import Path
 from typing import ClassVar
@@ -21,19 +23,26 @@ from themekit.review.sheets import export_review, import_review
 from themekit.store import Project
 from themekit.web import create_app
 
-from .conftest import write
+from .conftest import HANG_GUARD, write
 
 runner = CliRunner()
 TOKEN = "test-token-123"
 
 
 class FakeLearner:
-    """A stand-in for themekit.review.queue.QueueLearner (its interface): rows by lowest score first."""
+    """A stand-in for themekit.review.queue.QueueLearner (its interface): rows by lowest score first. While
+    ``gate`` is not set, building one waits (as loading the real classifier takes seconds)."""
 
     made: ClassVar[list[FakeLearner]] = []
+    gate: ClassVar[threading.Event] = threading.Event()
+    fail: ClassVar[Exception | None] = None
 
     def __init__(self, project, run, *, coder, retrain_every=10, blind=False):
+        assert FakeLearner.gate.wait(HANG_GUARD), "the test never let the learner be built"
+        if FakeLearner.fail is not None:
+            raise FakeLearner.fail
         self.coder, self.blind, self.noted, self.closed, self.training = coder, blind, 0, False, False
+        self.progress = ""
         FakeLearner.made.append(self)
 
     def order(self, rows):
@@ -65,6 +74,9 @@ def fake_queue(monkeypatch):
     module.QueueLearner = FakeLearner
     monkeypatch.setitem(sys.modules, "themekit.review.queue", module)
     FakeLearner.made = []
+    FakeLearner.fail = None
+    FakeLearner.gate = threading.Event()
+    FakeLearner.gate.set()
 
 
 @pytest.fixture
@@ -90,6 +102,27 @@ def chips(html: str) -> dict[tuple[str, str], str]:
 
 def post(client, url, body, token=TOKEN):
     return client.post(url, json=body, headers={"X-Themekit-Token": token} if token else {})
+
+
+def seen(html: str) -> dict[str, int]:
+    """Coding id → the id of its latest decision record as the page drew it (data-seen)."""
+    return {m[1]: int(m[2]) for m in re.finditer(r'data-id="(\w+)"[^>]*? data-seen="(\d+)"', html)}
+
+
+def queue_when_built(client, limit=40) -> dict:
+    """/api/queue's answer once the learner is built (the page asks it again and again in the same way)."""
+    deadline = time.monotonic() + HANG_GUARD
+    while time.monotonic() < deadline:
+        answer = client.get(f"/api/queue?limit={limit}", headers={"X-Themekit-Token": TOKEN})
+        assert answer.status_code == 200, answer.text
+        if answer.json()["ready"]:
+            return answer.json()
+        time.sleep(0.05)
+    raise AssertionError("the review queue was never built")
+
+
+def card_ids(html: str) -> list[str]:
+    return re.findall(r'class="card chip suggested" tabindex="-1" data-id="(\w+)"', html)
 
 
 def test_web_transcript_list_counts_codings_and_decisions(served):
@@ -211,14 +244,125 @@ def test_web_undo_restores_the_earlier_state_and_keeps_history(served):
         assert {c.status for c in current_codings(run, store) if c.code_id == "loneliness"} == {"suggested"}
 
 
-def test_web_two_tabs_deciding_one_coding_last_write_wins(served):
+def test_web_decisions_without_seen_are_all_recorded_the_last_counts(served):
     client, project, _ = served
     lonely = chips(client.get("/t/P01").text)[("loneliness", "suggested")]
-    for decision in ("accept", "accept", "reject"):  # a double submit, then a second tab
+    for decision in ("accept", "accept", "reject"):  # a client that does not say what it saw (not the page)
         assert post(client, "/api/decide", {"id": lonely, "decision": decision}).status_code == 200
     with Project(project) as store:
         assert [d.decision for d in store.decisions()] == ["accept", "accept", "reject"]
     assert ("loneliness", "rejected") in chips(client.get("/t/P01").text)
+
+
+def test_web_stale_tab_is_told_the_coding_was_decided_since(served):
+    client, project, _ = served
+    first_tab = client.get("/t/P01").text
+    second_tab = client.get("/t/P01").text
+    lonely = chips(first_tab)[("loneliness", "suggested")]
+    assert seen(first_tab)[lonely] == seen(second_tab)[lonely] == 0
+    accepted = post(client, "/api/decide", {"id": lonely, "decision": "accept", "seen": seen(first_tab)[lonely]})
+    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
+    now = accepted.json()["seen"]
+    assert now > 0 and seen(client.get("/t/P01").text)[lonely] == now
+    # the second tab still shows the coding as suggested, and rejects it
+    stale = post(client, "/api/decide", {"id": lonely, "decision": "reject", "seen": seen(second_tab)[lonely]})
+    assert stale.status_code == 409
+    body = stale.json()
+    assert "was decided since this page showed it: you accepted it at" in body["error"]
+    assert "Nothing was recorded" in body["error"]
+    assert (body["id"], body["status"], body["seen"], body["statuses"][lonely]) == (lonely, "accepted", now, "accepted")
+    # the tab, told, decides again on what it now shows
+    again = post(client, "/api/decide", {"id": lonely, "decision": "reject", "seen": body["seen"]})
+    assert again.status_code == 200 and again.json()["status"] == "rejected"
+    # a request sent twice (its answer lost on the way) is recorded once
+    repeat = post(client, "/api/decide", {"id": lonely, "decision": "reject", "seen": body["seen"]})
+    assert repeat.status_code == 200 and repeat.json()["repeat"] is True
+    with Project(project) as store:
+        assert [d.decision for d in store.decisions(withdrawn=True)] == ["accept", "reject"]
+    # undo restores the accept, and a tab that saw the reject is told of the undo
+    assert post(client, "/api/undo", {}).json()["status"] == "accepted"
+    late = post(client, "/api/decide", {"id": lonely, "decision": "accept", "seen": again.json()["seen"]})
+    assert late.status_code == 200 and late.json()["repeat"] is True  # the undo already made it accepted, by alex
+    told = post(client, "/api/decide", {"id": lonely, "decision": "reject", "seen": again.json()["seen"]})
+    assert told.status_code == 409 and "you accepted it" in told.json()["error"]
+    bad = post(client, "/api/decide", {"id": lonely, "decision": "reject", "seen": "yesterday"})
+    assert bad.status_code == 400 and "seen must be the id" in bad.json()["error"]
+
+
+def test_web_stale_tab_of_another_coder(tmp_path, tiny_corpus, tiny_codebook):
+    project = tmp_path / "project.db"
+    run = themekit.code(tiny_corpus, tiny_codebook, methods="rule", cache_dir=None, project=project)
+    run.save(tmp_path / "r1")
+    with TestClient(create_app(project, run, token=TOKEN), base_url="http://127.0.0.1") as browser:
+
+        def as_coder(name):  # each browser keeps its coder's name in a cookie
+            browser.cookies.set("themekit_coder", name)
+            return browser
+
+        page = as_coder("carol").get("/t/P01").text
+        debt = chips(page)[("debt", "suggested")]
+        assert post(as_coder("bob"), "/api/decide", {"id": debt, "decision": "reject", "seen": 0}).status_code == 200
+        stale = post(as_coder("carol"), "/api/decide", {"id": debt, "decision": "accept", "seen": seen(page)[debt]})
+        assert stale.status_code == 409 and "bob rejected it at" in stale.json()["error"]
+    with Project(project) as store:
+        assert [(d.coder, d.decision) for d in store.decisions()] == [("bob", "reject")]
+
+
+@pytest.fixture
+def labelled(tmp_path, tiny_corpus):
+    """The tiny corpus coded with a codebook whose labels have spaces, one label given to two codes."""
+    codebook = write(
+        tmp_path / "labels.yaml",
+        """        schema_version: 1
+        name: Labels
+        version: 0.1.0
+        themes:
+          - id: barriers
+            label: Barriers
+            codes:
+              - {id: loneliness, label: Loneliness, definition: Feeling alone., keywords: [isolation, lonely]}
+              - {id: debt, label: Money worries, definition: Debts., keywords: [debt, bailiff]}
+              - {id: arrears, label: Money worries, definition: Rent arrears., keywords: [arrears]}
+          - id: support
+            label: Support
+            codes:
+              - {id: consent, label: Informed consent, definition: Agreeing to take part., keywords: [agreed]}
+              - {id: trust, label: Trust, definition: Trusting the keyworker., keywords: [trust]}
+        """,
+    )
+    project = tmp_path / "project.db"
+    run = themekit.code(tiny_corpus, codebook, methods="rule", cache_dir=None, project=project)
+    run.save(tmp_path / "r1")
+    with TestClient(create_app(project, run, coder="alex", token=TOKEN), base_url="http://127.0.0.1") as client:
+        yield client, project, run
+
+
+def test_web_code_box_takes_a_label_or_an_id_in_any_case(labelled):
+    client, project, run = labelled
+    page = client.get("/t/P01").text
+    assert '<option value="Informed consent">consent</option>' in page  # completion offers labels and ids
+    assert '<option value="consent">Informed consent</option>' in page
+    ids = chips(page)
+    answer = post(
+        client, "/api/decide", {"id": ids[("debt", "suggested")], "decision": "change", "code": "informed  CONSENT"}
+    )
+    assert answer.status_code == 200
+    text = next(t for t in run.corpus if t.id == "P02").text
+    start = text.index("people were kind")
+    span = {"transcript": "P02", "start": start, "end": start + len("people were kind")}
+    assert post(client, "/api/code", {**span, "code": "TRUST"}).status_code == 200
+    shared = post(client, "/api/code", {**span, "code": "money worries"})
+    assert shared.status_code == 400
+    assert shared.json()["error"] == (
+        "'money worries' is the label of 2 codes of codebook Labels 0.1.0 (debt, arrears); give the code id, e.g. debt"
+    )
+    typo = post(client, "/api/code", {**span, "code": "Informed consnt"})
+    assert typo.status_code == 400 and "did you mean 'Informed consent'?" in typo.json()["error"]
+    with Project(project) as store:
+        assert [(d.decision, d.code, d.new_code) for d in store.decisions()] == [
+            ("change", "debt", "consent"),
+            ("add", "trust", None),
+        ]
 
 
 def test_web_search_links_into_the_transcript_at_the_match(served):
@@ -233,15 +377,56 @@ def test_web_search_links_into_the_transcript_at_the_match(served):
 
 def test_web_queue_orders_by_the_learner_and_shows_its_status(served):
     client, _, run = served
-    page = client.get("/queue").text
-    ids = re.findall(r'class="card chip suggested" tabindex="-1" data-id="(\w+)"', page)
-    assert len(ids) == len(run.codings)
-    assert "0.75" in page and "not yet" not in page and "yes" in page
+    built = queue_when_built(client)
+    ids = card_ids(built["cards"])
+    assert len(ids) == len(run.codings) and built["total"] == len(run.codings)
+    assert "0.75" in built["status"] and "not yet" not in built["status"] and "yes" in built["status"]
     learner = FakeLearner.made[0]
     assert learner.coder == "alex"
     post(client, "/api/decide", {"id": ids[0], "decision": "accept"})
     assert learner.noted == 1
-    assert len(re.findall(r'class="card chip suggested"', client.get("/queue").text)) == len(run.codings) - 1
+    page = client.get("/queue").text  # the learner is built: the page holds its cards at once
+    assert len(card_ids(page)) == len(run.codings) - 1 and ids[0] not in card_ids(page)
+    assert len(FakeLearner.made) == 1  # built once per coder
+
+
+def test_web_queue_page_answers_while_the_learner_is_built_then_the_cards_come(served):
+    client, _, run = served
+    FakeLearner.gate.clear()  # building the learner waits until the test lets it
+    page = client.get("/queue")
+    assert page.status_code == 200 and card_ids(page.text) == []
+    assert 'id="queue" data-ready="0"' in page.text and "Building the review queue" in page.text
+    building = client.get("/api/queue", headers={"X-Themekit-Token": TOKEN}).json()
+    assert building["ready"] is False and building["progress"].startswith("Building the review queue: ")
+    assert "cards" not in building and FakeLearner.made == []
+    FakeLearner.gate.set()
+    built = queue_when_built(client)
+    assert len(card_ids(built["cards"])) == len(run.codings) and "suggestion(s) to review" in built["summary"]
+    assert 'data-ready="1"' in client.get("/queue").text
+
+
+def test_web_queue_that_cannot_be_built_says_why_and_is_built_again_on_the_next_visit(served):
+    client, _, run = served
+    FakeLearner.fail = themekit.OptionError("the embedding model 'nope' cannot be found")
+    assert client.get("/queue").status_code == 200
+    deadline = time.monotonic() + HANG_GUARD
+    while (answer := client.get("/api/queue", headers={"X-Themekit-Token": TOKEN})).json()["error"] is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert answer.status_code == 200 and answer.json()["ready"] is False
+    assert answer.json()["error"] == "the embedding model 'nope' cannot be found"
+    FakeLearner.fail = None
+    client.get("/queue")  # the next visit builds it again
+    assert len(card_ids(queue_when_built(client)["cards"])) == len(run.codings)
+
+
+def test_web_queue_api_refuses_bad_requests_with_a_message(served):
+    client, _, _ = served
+    assert client.get("/api/queue").status_code == 403
+    for limit in ("x", "-1", "99999"):
+        answer = client.get(f"/api/queue?limit={limit}", headers={"X-Themekit-Token": TOKEN})
+        assert answer.status_code == 400 and "give a number of cards" in answer.json()["error"]
+    assert card_ids(queue_when_built(client, limit=0)["cards"]) == []  # the summary and the status only
 
 
 def test_web_hostile_text_is_escaped(tmp_path, tiny_codebook):
@@ -409,3 +594,28 @@ def test_web_hostile_requests_get_a_message_not_a_server_error(served):
     assert asked.status_code == 400 and "interviewer's speech" in asked.json()["error"]
     with Project(project) as store:
         assert store.decisions() == []
+
+
+def test_web_queue_sets_the_machines_kappa_beside_the_coders_own(served, monkeypatch):
+    from themekit.review.decide import coding_record, decide
+    from themekit.store import Project
+
+    client, project, run = served
+    store = Project(project)
+    for coding in run.codings:
+        record = {**coding_record(coding, run.codebook), "item": None}
+        decide(store, run.codebook, record, "accept", coder="alex")
+        # bea agrees with alex on debt except once, and rejects every other code
+        agrees = coding.code_id == "debt" and coding.segment.transcript.id != "P03"
+        decide(store, run.codebook, record, "accept" if agrees else "reject", coder="bea")
+    store.close()
+    from themekit.analysis.agree import agree_project
+
+    agreement = agree_project(project, run=run.id).per_code.set_index("code")["kappa"]
+    machine = round(float(agreement["debt"]) - 0.05, 2)  # within 0.1 of the coders' own
+    base = FakeLearner.status
+    monkeypatch.setattr(FakeLearner, "status", lambda self: [{**base(self)[0], "cv_kappa": machine}])
+    status = queue_when_built(client, limit=0)["status"]
+    assert "coders&#39; kappa" in status or "coders' kappa" in status
+    assert f"<td>{float(agreement['debt']):.2f}</td>" in status
+    assert '<td class="take-over">yes</td>' in status

@@ -1,8 +1,10 @@
 """``themekit review serve`` in a real browser: Debian's Chromium driven by Playwright against uvicorn on a free port.
-Keyboard decisions, a coding made by selecting text, and a screenshot of the highlighted view (saved for the README)."""
+Keyboard decisions (typed fast, while saves are slow), a coding made by selecting text and naming its code by label,
+a stale tab, and a screenshot of the highlighted view (saved for the README)."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import threading
 import time
@@ -12,6 +14,7 @@ import pytest
 import themekit
 from themekit.store import Project
 from themekit.web import create_app
+from themekit.web._pages import coding_id
 from themekit.web._palette import COLOURS
 from themekit.web._serve import listen
 
@@ -37,7 +40,7 @@ themes:
     codes:
       - {id: loneliness, label: Loneliness, definition: Feeling alone., keywords: [isolation, isolated, lonely]}
       - {id: debt, label: Debt, definition: Debts and arrears., keywords: [debt, debts, bailiffs, owe]}
-      - {id: housing, label: Housing, definition: The home itself., keywords: [flat, damp, landlord]}
+      - {id: housing, label: Housing conditions, definition: The home itself., keywords: [flat, damp, landlord]}
   - id: support
     label: Support
     codes:
@@ -46,9 +49,30 @@ themes:
 """
 
 
+#: Seconds the live server waits before it reads each POST: a machine busy elsewhere, so saves are slower than keys.
+SAVE_DELAY = {"seconds": 0.0}
+#: Keys a second a fast reviewer types.
+KEYS_PER_SECOND = 10
+KEYS = "aararraaraaarra"
+
+
+class SlowSaves:
+    """The app behind a wait of ``SAVE_DELAY`` before every POST."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "POST" and SAVE_DELAY["seconds"]:
+            await asyncio.sleep(SAVE_DELAY["seconds"])
+        await self.app(scope, receive, send)
+
+
 @pytest.fixture
-def live(tmp_path):
+def live(tmp_path, monkeypatch):
     """A coded project served by uvicorn in a thread; yields (base URL, project path, run)."""
+    monkeypatch.chdir(tmp_path)  # the review queue's embedding cache goes under the working folder
+    SAVE_DELAY["seconds"] = 0.0
     write(
         tmp_path / "t" / "P01.txt",
         """\
@@ -69,6 +93,15 @@ def live(tmp_path):
         P02: People at the group were kind to me. My sister rang every week.
         """,
     )
+    said = [
+        "The damp came back every winter.", "My sister drove me to the office.", "I trust the new keyworker.",
+        "The bailiffs wrote again in May.", "I felt lonely in the new flat.", "My mum sent money when she could.",
+        "The landlord never fixed the boiler.", "I still owe the council for the rent.", "My kids stayed with my sister.",
+        "I trusted the advice I got there.", "The isolation got worse in the winter.", "The debt letters kept coming.",
+        "The flat was too small for us.", "My mum came to stay for a week.", "I was isolated out in the village.",
+        "The landlord asked for more rent.", "The debts were cleared last spring.", "I trust her with the forms.",
+    ]  # fmt: skip
+    write(tmp_path / "t" / "P03.txt", "Interviewer: Tell me about the year.\n\nP03: " + " ".join(said) + "\n")
     codebook = write(tmp_path / "codebook.yaml", CODEBOOK)
     project = tmp_path / "project.db"
     run = themekit.code(tmp_path / "t", codebook, methods="rule", cache_dir=None, project=project)
@@ -76,7 +109,7 @@ def live(tmp_path):
     import uvicorn
 
     sock = listen("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(create_app(project, run, coder="alex"), log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(SlowSaves(create_app(project, run, coder="alex")), log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + HANG_GUARD
@@ -103,6 +136,100 @@ def decisions(project):
         return [(d.decision, d.code, d.new_code, d.quote) for d in store.decisions()]
 
 
+def type_fast(page, keys):
+    """``keys`` pressed at ``KEYS_PER_SECOND``, whatever the page is doing."""
+    for key in keys:
+        page.keyboard.press(key)
+        page.wait_for_timeout(1000 / KEYS_PER_SECOND)
+
+
+def all_saved(page, count):
+    """Wait until the page says ``count`` decisions are saved and none waits."""
+    page.wait_for_function(
+        "n => { const s = document.getElementById('saves'); return s.dataset.waiting === '0' && +s.dataset.saved === n; }",
+        arg=count,
+    )
+
+
+def shown(page, selector):
+    """(coding id, code) of each card or chip the page shows, in order."""
+    return page.eval_on_selector_all(selector, "els => els.map(el => [el.dataset.id, el.dataset.code])")
+
+
+def expected(run, targets, keys):
+    """The decisions ``keys`` make on ``targets`` (coding ids) in order, as the store lists them."""
+    quotes = {coding_id(c): c.segment.text for c in run.codings}
+    verb = {"a": "accept", "r": "reject"}
+    return [(verb[k], code, None, quotes[cid]) for (cid, code), k in zip(targets, keys, strict=True)]
+
+
+def test_web_browser_keys_typed_fast_on_a_transcript_are_all_saved_in_order(live, page):
+    url, project, run = live
+    SAVE_DELAY["seconds"] = 0.3  # each save takes three keys' time
+    page.goto(f"{url}/t/P03")
+    page.wait_for_selector(".chip.focus")
+    chips = shown(page, "main .chip.suggested")
+    assert len(chips) >= len(KEYS)
+    type_fast(page, KEYS)
+    all_saved(page, len(KEYS))
+    assert decisions(project) == expected(run, chips[: len(KEYS)], KEYS)
+    assert page.locator("main .chip.accepted").count() == KEYS.count("a")
+    assert page.locator("main .chip.rejected").count() == KEYS.count("r")
+    assert "All 15 decision(s) saved" in page.inner_text("#saves")
+
+
+def test_web_browser_keys_typed_fast_on_the_queue_are_all_saved_in_order(live, page, monkeypatch):
+    url, project, run = live
+    monkeypatch.setattr("themekit.web._app.QUEUE_PAGE", 8)  # more cards come while the keys are typed
+    SAVE_DELAY["seconds"] = 0.3
+    page.goto(f"{url}/queue")
+    page.wait_for_selector("li.card.focus")  # the cards came once the learner was built
+    first = shown(page, "ol.queue li.card[data-id]")
+    assert len(first) == 8 < len(KEYS)
+    type_fast(page, KEYS)
+    all_saved(page, len(KEYS))
+    cards = shown(page, "ol.queue li.card[data-id]")
+    assert cards[:8] == first and len(cards) > len(KEYS)
+    # each key decided the card shown when it was pressed: the cards in the order they are shown, each once
+    assert decisions(project) == expected(run, cards[: len(KEYS)], KEYS)
+    assert page.locator("li.card.decided").count() == len(KEYS)
+    assert page.locator("li.card.focus").get_attribute("data-id") == cards[len(KEYS)][0]  # the next card is shown
+
+
+def test_web_browser_a_failed_save_is_shown_and_tried_again(live, page):
+    url, project, run = live
+    page.goto(f"{url}/t/P03")
+    page.wait_for_selector(".chip.focus")
+    chips = shown(page, "main .chip.suggested")
+    page.route("**/api/decide", lambda route: route.abort())  # the server cannot be reached
+    type_fast(page, "ar")
+    page.wait_for_selector("#saves.bad")
+    assert "Not saved yet" in page.inner_text("#saves") and decisions(project) == []
+    page.unroute("**/api/decide")  # it can again: the two decisions are saved, in order
+    all_saved(page, 2)
+    assert decisions(project) == expected(run, chips[:2], "ar")
+
+
+def test_web_browser_a_stale_tab_is_told_and_shows_the_coding_as_it_stands(live, page):
+    url, project, _ = live
+    other = page.context.browser.new_page()  # a second window
+    other.set_default_timeout(BROWSER_WAIT_MS)
+    for tab in (page, other):
+        tab.goto(f"{url}/t/P01")
+        tab.wait_for_selector(".chip.focus")
+    first = page.locator(".chip.focus").get_attribute("data-id")
+    assert other.locator(".chip.focus").get_attribute("data-id") == first
+    page.keyboard.press("a")
+    all_saved(page, 1)
+    other.keyboard.press("r")  # the second tab still shows the coding as suggested
+    other.wait_for_selector("#toast.bad")
+    assert "was decided since this page showed it: you accepted it" in other.inner_text("#toast")
+    chip = other.locator(f'.chip[data-id="{first}"]')
+    assert "accepted" in chip.get_attribute("class") and "stale" in chip.get_attribute("class")
+    assert [d[0] for d in decisions(project)] == ["accept"]
+    assert other.get_attribute("#saves", "data-failed") == "1"
+
+
 def test_web_browser_keyboard_decisions_and_a_selection_land_in_the_store(live, page):
     url, project, _ = live
     page.goto(f"{url}/t/P01")
@@ -124,21 +251,32 @@ def test_web_browser_keyboard_decisions_and_a_selection_land_in_the_store(live, 
         getSelection().removeAllRanges(); getSelection().addRange(range);
     }""")
     page.keyboard.press("s")
-    page.fill("#picker-input", "trust")
+    page.fill("#picker-input", "housing CONDITIONS")  # a code's label, in any case, as well as its id
     page.fill("#picker-note", "kindness counts")
     page.press("#picker-note", "Enter")
-    page.wait_for_selector('.chip.human[data-code="trust"]')
-    # the page reloaded to show the new coding: its chips are drawn before the deferred app.js has run, and a
-    # key pressed in between is lost, so wait for the script before the next key
-    page.wait_for_load_state("domcontentloaded")
+    page.wait_for_selector('.chip.human[data-code="housing"]')  # the transcript is drawn again in place
     added = decisions(project)[-1]
-    assert added == ("add", "trust", None, "kind to me")
+    assert added == ("add", "housing", None, "kind to me")
 
     page.keyboard.press("u")  # undo: alex's latest decision, the selection's coding, is withdrawn
-    page.wait_for_selector('.chip.human[data-code="trust"]', state="detached")
+    page.wait_for_selector('.chip.human[data-code="housing"]', state="detached")
     with Project(project) as store:
         assert [d.decision for d in store.decisions(withdrawn=True)][-1] == "withdraw"
-    assert ("add", "trust", None, "kind to me") not in decisions(project)
+    assert ("add", "housing", None, "kind to me") not in decisions(project)
+
+    page.evaluate("""() => {
+        const piece = [...document.querySelectorAll('span.t')].find(s => s.textContent.includes('kind to me'));
+        const node = piece.firstChild, at = node.textContent.indexOf('kind to me');
+        const range = document.createRange();
+        range.setStart(node, at); range.setEnd(node, at + 'kind to me'.length);
+        getSelection().removeAllRanges(); getSelection().addRange(range);
+    }""")
+    page.keyboard.press("s")
+    page.fill("#picker-input", "Housng")  # neither a label nor an id: said, nothing recorded
+    page.press("#picker-input", "Enter")
+    page.wait_for_selector("#toast.bad")
+    assert "'Housng' is not one; did you mean 'housing'" in page.inner_text("#toast")
+    assert decisions(project)[-1][0] == "reject"
 
 
 def test_web_browser_screenshot_shows_many_highlight_colours(live, page):

@@ -49,6 +49,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "ReviewSheetError",
         "RunFolderError",
         "SettingsError",
+        "StaleDecisionError",
         "SuggestionsError",
         "ThemekitError",
         "TooFewSegmentsError",

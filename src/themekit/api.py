@@ -33,9 +33,24 @@ class Run(RunRecord):
     charts and views for notebooks, and ``run.save()`` / ``Run.load()`` for run folders."""
 
     @classmethod
-    def load(cls, folder: str | Path) -> Run:
-        """Read a run folder written by :meth:`save` (or ``themekit code``)."""
-        return cls.of(read_run(folder))
+    def load(cls, folder: str | Path, *, decisions: bool = True) -> Run:
+        """Read a run folder written by :meth:`save` (or ``themekit code``).
+
+        With ``decisions`` (the default), the run shows the decisions now in the project store it is recorded in:
+        a coding accepted, rejected or changed since the run was written (in the web app or a review sheet) has
+        its status now, and :attr:`decisions_note` says how many decisions were made since. When that store is
+        not there, a warning says the statuses may be stale; ``decisions=False`` reads the run as it was written.
+        """
+        run = cls.of(read_run(folder))
+        if decisions:
+            _show_current_decisions(run, Path(folder))
+        return run
+
+    @property
+    def decisions_note(self) -> str | None:
+        """What :meth:`load` did with the project's decisions, when the run folder's statuses were not current
+        (``None``: they were, or the run was not recorded in a project)."""
+        return self.stats.get("decisions_on_load", {}).get("note")
 
     def save(self, out: str | Path, *, force: bool = False, settings: ReportSettings | None = None) -> Path:
         """Write the run folder (see :func:`themekit.export.write_run`); ``settings``: ReportSettings for summary.md."""
@@ -67,6 +82,46 @@ class Run(RunRecord):
 
     def _repr_html_(self) -> str:
         return run_html(self)
+
+
+def _show_current_decisions(run: Run, folder: Path) -> None:
+    """Apply the decisions now in the run's project store to its codings, noting it in ``run.stats``."""
+    import warnings
+
+    from themekit.runs.folder import read_run_project
+    from themekit.store import Project, current_codings
+
+    recorded = read_run_project(folder)
+    if recorded is None:
+        return
+    path = Path(recorded)
+    if not path.is_file():
+        note = (
+            f"{folder}: the project store this run is recorded in ({path}) is not there, so decisions made since "
+            "the run was written are not shown and its statuses may be stale. Load it where that store is, or "
+            "code the transcripts again with --project."
+        )
+        warnings.warn(note, stacklevel=3)
+        run.stats = {**run.stats, "decisions_on_load": {"note": note, "project": str(path), "stale": True}}
+        return
+    project = Project(path)
+    try:
+        current = current_codings(run.units, run.codings, run.codebook, run.settings.get("decisions"), project)
+    finally:
+        project.close()
+    if current is None:
+        return
+    run.codings, report, since = current
+    news = (
+        f"{since} decision{'s' if since != 1 else ''} made since this run was written {'are' if since != 1 else 'is'}"
+        if since > 0
+        else "The project's decisions changed since this run was written; they are"
+    )
+    note = f"{news} shown (from {path}); 'themekit code' writes them into the run folder."
+    run.stats = {
+        **run.stats,
+        "decisions_on_load": {"note": note, "project": str(path), "since": since, "applied": report.as_dict()},
+    }
 
 
 @functools.wraps(pipeline.code)

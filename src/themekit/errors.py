@@ -38,7 +38,8 @@ E701  ProjectBusyError       another process held the project store too long
 E702  ReviewSheetError       a review sheet, or some of its rows, cannot be imported
 E703  ProjectDamagedError    the project store's file is damaged; nothing is written into it
 E704  ProjectStorageError    the project store cannot be written: read-only file or folder, a disk that fails
-E705  ProjectDiskFullError   the disk holding the project store is full; nothing was lost
+E705  StaleDecisionError     a decision on a coding that someone decided since the reviewer saw it
+E706  ProjectDiskFullError   the disk holding the project store is full; nothing was lost
 E800  RefiError              a REFI-QDA file cannot be read or written as asked
 E900  TooFewSegmentsError    too few segments to suggest topics from
 E901  SuggestionsError       a suggestions file holds no draft codes
@@ -77,6 +78,7 @@ __all__ = [
     "ProjectDamagedError",
     "ProjectStorageError",
     "ProjectDiskFullError",
+    "StaleDecisionError",
     "RefiError",
     "TooFewSegmentsError",
     "SuggestionsError",
@@ -289,7 +291,18 @@ class ProjectStorageError(ProjectError):
 class ProjectDiskFullError(ProjectStorageError):
     """The disk holding the project store is full: what was being written was not recorded, nothing was lost."""
 
+    code = "E706"
+
+
+class StaleDecisionError(ProjectError):
+    """A decision on a coding that was decided since the reviewer saw it (in another tab, or by another coder);
+    nothing is recorded. ``latest`` is the record made since."""
+
     code = "E705"
+
+    def __init__(self, message: str, *, latest: object = None, param: str | Iterable[str] | None = None) -> None:
+        super().__init__(message, param=param)
+        self.latest = latest
 
 
 class ReviewSheetError(ThemekitError):

@@ -154,6 +154,13 @@ class Transcript:
     warnings: tuple[str, ...] = ()
     #: where ``text`` came from in the source file's decoded text (see :class:`SourceMap`)
     source_map: SourceMap = field(default_factory=SourceMap)
+    #: the participant's name as reports, tables and the web app show it (``QR05`` for ``QR05_transcript.txt``;
+    #: see :mod:`themekit.ingest.names`); the id stays the key. Default: the id.
+    participant: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.participant:
+            object.__setattr__(self, "participant", self.id)
 
     def to_source(self, start: int, end: int) -> tuple[int, int] | None:
         """Offsets into the source file's decoded text of the span ``start``-``end`` of ``text``."""

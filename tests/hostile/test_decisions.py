@@ -229,7 +229,7 @@ def test_decisions_disk_full_on_the_command_line_is_one_message(tmp_path, tiny_c
     )
     assert result.exit_code == 1
     assert result.output.startswith(
-        f"Error [E705]: {project.path}: disk full while recording the decisions (database or disk is full): "
+        f"Error [E706]: {project.path}: disk full while recording the decisions (database or disk is full): "
         f"free space on {tmp_path} and run again; nothing was lost"
     )
     assert "Traceback" not in result.output

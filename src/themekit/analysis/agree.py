@@ -39,7 +39,7 @@ import pandas as pd
 from themekit.codebook import Codebook
 from themekit.errors import GoldError, OptionError
 from themekit.human.coderfile import CoderFile, WideLayout, read_coder_file
-from themekit.human.gold import load_gold
+from themekit.human.gold import map_gold
 from themekit.models import Corpus
 from themekit.runs.folder import read_run
 from themekit.runs.record import RunRecord
@@ -59,6 +59,8 @@ __all__ = [
 #: Fewer units coded by every coder than this, and the figures get a warning.
 MIN_SHARED_UNITS = 10
 #: The parameters the warnings name (the command line writes them as its flags).
+#: Problem rows quoted in a warning; the rest are counted.
+SKIPPED_SHOWN = 5
 WARNING_PARAMS = ("absent_means_no_code", "run", "strict", "unit_column", "code_columns")
 
 
@@ -97,6 +99,8 @@ class _Coder:
     rows: pd.DataFrame
     kind: str  # "span", "segment", "unit id" or "run segment"
     file: CoderFile
+    #: rows that could not be placed on the run's segments, each with its row number and why
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def units(self) -> set[tuple[str, str]]:
@@ -374,11 +378,14 @@ def _units_on_run(
     codes = codes or run_codes
     coders = []
     for name, path, file in zip(names, paths, files):
-        gold = load_gold(path, segments, codes, transcripts=corpus, frame=file.rows, progress=_of_coder(progress, name))
+        mapped = map_gold(
+            path, segments, codes, transcripts=corpus, frame=file.rows, progress=_of_coder(progress, name)
+        )
+        gold = mapped.codings
         rows = pd.DataFrame(
             {"transcript": gold["transcript"], "unit": gold["segment"].astype(str), "code": gold["code"]}
         )
-        coders.append(_Coder(name, path, rows, "run segment", file))
+        coders.append(_Coder(name, path, rows, "run segment", file, mapped.skipped))
     texts = {(t, str(s)): x for t, s, x in zip(segments["transcript"], segments["segment"], segments["text"])}
     return coders, texts
 
@@ -496,6 +503,12 @@ def _warnings(
     """What may make the figures wrong, each saying what to do."""
     warnings = [note for c in coders for note in c.file.notes]
     for c in coders:
+        if c.skipped:
+            shown = "; ".join(c.skipped[:SKIPPED_SHOWN]) + ("; …" if len(c.skipped) > SKIPPED_SHOWN else "")
+            warnings.append(
+                f"{c.path}: {len(c.skipped)} problem(s) with rows placed on the run's segments (rows that cannot be "
+                f"placed are left out of the figures): {shown}"
+            )
         if c.file.file_rows == 0:
             warnings.append(
                 f"{c.path} has no rows (a header only), so {c.name} coded nothing; give the file with {c.name}'s codings, or leave it out"

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 from themekit.errors import OptionError
 from themekit.models import ATTRIBUTE_MISSING, attributes_frame
 from themekit.util.choices import check_choice
+from themekit.util.clock import clock
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,9 +30,11 @@ __all__ = [
     "QUOTE_COLUMNS",
     "cooccurrence",
     "counted_codings",
+    "excerpt_counts",
     "framework_matrix",
     "quotes_frame",
     "resolve_code",
+    "talk_share",
 ]
 
 #: Columns of ``run.quotes(code)``, in order.
@@ -44,7 +47,8 @@ QUOTE_COLUMNS = (
     "turn",
     "start",
     "end",
-    "timestamp",
+    "time",
+    "seconds",
     "trimmed",
 )
 
@@ -109,6 +113,35 @@ def framework_matrix(
     return grouped.astype("int64")
 
 
+def excerpt_counts(run: RunRecord) -> pd.Series:
+    """Each code's excerpts (codebook order, every code): the segments coded with it, over all participants."""
+    return framework_matrix(run).sum(axis=1).rename("excerpts")
+
+
+def talk_share(run: RunRecord) -> pd.Series:
+    """Each code's share of the participants' talk (codebook order, every code), from 0 to 1: the words of the
+    participant segments coded with it over the words of every participant segment of the run.
+
+    Where every participant mentions a code, this still tells a code discussed at length from one touched on
+    once; a segment coded with two codes counts for both. Words are counted as ``corpus.turns`` counts them
+    (runs of text between spaces); negated and rejected codings are left out."""
+    import pandas as pd
+
+    codes = [c.id for c in run.codebook]
+    words = {(s.transcript.id, s.index): len(s.text.split()) for s in run.units if s.role == "participant"}
+    total = sum(words.values())
+    coded: dict[str, int] = dict.fromkeys(codes, 0)
+    seen: set[tuple[str, int, str]] = set()
+    for c in counted_codings(run):
+        unit = (c.segment.transcript.id, c.segment.index)
+        if unit not in words or c.code_id not in coded or (*unit, c.code_id) in seen:
+            continue
+        seen.add((*unit, c.code_id))
+        coded[c.code_id] += words[unit]
+    shares = [coded[code] / total if total else 0.0 for code in codes]
+    return pd.Series(shares, index=pd.Index(codes, name="code"), name="talk share", dtype="float64")
+
+
 def _group_order(column: pd.Series) -> list:
     if hasattr(column, "cat"):
         values = list(column.cat.categories)
@@ -171,11 +204,12 @@ def quotes_frame(run: RunRecord, code: str, *, n: int = 5, settings: ReportSetti
     Chosen exactly as :func:`themekit.analysis.summarize` chooses them (strongest
     codings of readable length, one per participant before any second, no near
     duplicates, long quotes trimmed); columns as in :data:`QUOTE_COLUMNS`,
-    ``participant`` being the attribution a report prints.
+    ``participant`` being the attribution a report prints (the participant's name by default), ``time`` where
+    the turn starts as ``h:mm:ss`` and ``seconds`` the same as a number.
     """
     import pandas as pd
 
-    from themekit.analysis.summarize import select_quotes
+    from themekit.analysis.summarize import QuoteRanker, select_quotes
     from themekit.config import ReportSettings
 
     if n < 1:
@@ -183,7 +217,7 @@ def quotes_frame(run: RunRecord, code: str, *, n: int = 5, settings: ReportSetti
     settings = settings or ReportSettings()
     code_id = resolve_code(run, code)
     codings = [c for c in run.codings if c.code_id == code_id and c.status != "rejected"]
-    quotes = select_quotes(codings, n, words=settings.quote_words)
+    quotes = select_quotes(codings, n, words=settings.quote_words, ranker=QuoteRanker(run.codings))
     rows = [
         (
             q.text,
@@ -194,6 +228,7 @@ def quotes_frame(run: RunRecord, code: str, *, n: int = 5, settings: ReportSetti
             q.turn,
             q.start,
             q.end,
+            clock(q.timestamp) or None,
             q.timestamp,
             q.trimmed,
         )
@@ -206,7 +241,7 @@ def quotes_frame(run: RunRecord, code: str, *, n: int = 5, settings: ReportSetti
             "turn": "int64",
             "start": "int64",
             "end": "int64",
-            "timestamp": "float64",
+            "seconds": "float64",
             "trimmed": "bool",
         }
     )

@@ -184,8 +184,12 @@ def _report_run(run, out_dir: Path, *, quiet: bool, methods_chosen: bool = True)
             err.print(f"  - {escape(line)}")
     if quiet:
         return
-    if "embedding" in run.settings and run.settings["embedding"]["identity"].startswith("tfidf-svd:"):
-        err.print(f"[yellow]Note:[/] {escape(run.settings['embedding']['model'])}")
+    fallback = run.embedding_fallback()
+    if fallback is not None:
+        err.print(
+            "[yellow]Warning:[/] semantic coding used the TF-IDF + SVD fallback, not a sentence-embedding model "
+            f"({escape(fallback)}); its suggestions are weaker"
+        )
     cache = run.stats.get("embedding_cache")
     if cache:
         err.print(f"Embedding cache: {cache['hits']} hits, {cache['misses']} new")
@@ -201,6 +205,10 @@ def _report_run(run, out_dir: Path, *, quiet: bool, methods_chosen: bool = True)
             f"Human decisions applied: {applied['accepted']} accepted, {applied['rejected']} rejected, "
             f"{applied['human']} human codings"
         )
+    if "unit" not in run.settings.get("table_columns", {}):  # survey answers are named by their ids
+        from themekit.ingest.names import describe_names
+
+        err.print(escape(describe_names(run.corpus)))
     used = len({c.code_id for c in run.codings})
     gave, silent = run.methods_that_coded()
     err.print(

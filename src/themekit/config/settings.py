@@ -10,7 +10,7 @@ Everything has a default, so the file is only needed to change one::
       noun: keyworker                   # "Most keyworkers (9 of 13) ..."
       plural: keyworkers                # if not just noun + "s"
       quotes_per_code: 3
-      attribution: "{participant}"      # also {transcript}, {turn}, {timestamp}
+      attribution: "{participant}"      # the name (QR05); also {transcript}, {speaker}, {turn}, {timestamp} (0:01:43)
       prevalence:                       # a share of cases (written with a point: 0.6, 1.0) or a
                                         # count (a whole number: 3); the first that holds wins
         - [all, 1.0]
@@ -20,6 +20,8 @@ Everything has a default, so the file is only needed to change one::
         - [several, 3]
         - [a few, 2]
         - [one, 1]
+      count: confident                  # or all: every machine suggestion not rejected
+      confident_score: 0.75             # a machine suggestion counts in prevalence from this score
     transcripts:
       text_column: words                # a table transcript's speech column (default: found by name)
       speaker_column: speaker           # its speaker column
@@ -30,6 +32,7 @@ Unknown keys are refused, with the file, YAML path and line in the message.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -78,6 +81,10 @@ class ReportSettings(_Strict):
     attribution: str = "{participant}"
     quote_words: tuple[int, int] = (8, 60)
     prevalence: list[tuple[str, int | float]] | None = None
+    #: which codings prevalence counts: ``confident`` (a person's, and machine suggestions scoring at least
+    #: ``confident_score``) or ``all`` (every suggestion not rejected)
+    count: Literal["confident", "all"] = "confident"
+    confident_score: float = Field(default=0.75, ge=0.5, le=1.0)
 
     def noun_for(self, count: int, codebook_noun: str) -> str:
         noun = self.noun or codebook_noun

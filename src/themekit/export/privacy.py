@@ -1,7 +1,7 @@
 """Confidentiality for exports: stable pseudonyms and redaction of identifying text.
 
-Pseudonyms replace participant identifiers (transcript ids and speaker
-labels) with "Keyworker 1", "Keyworker 2", ... in the order of the sorted
+Pseudonyms replace participant identifiers (transcript ids, participant
+names and speaker labels) with "Keyworker 1", "Keyworker 2", ... in the order of the sorted
 transcript ids. The mapping is kept in the run folder (``pseudonyms.csv``)
 the first time it is made and reused afterwards, so every export of the run
 uses the same pseudonyms; it never leaves the run folder.
@@ -66,6 +66,10 @@ class Privacy:
     def who(self, identifier: str) -> str:
         return self.pseudonyms.get(identifier, identifier)
 
+    def names(self, transcripts) -> dict[str, str]:
+        """Transcript id → the name an export shows: the pseudonym, else the participant's name."""
+        return {t.id: self.pseudonyms.get(t.id, t.participant) for t in transcripts}
+
     def text(self, text: str) -> str:
         if self._terms is not None:
             text, n = self._terms.subn(REDACTED, text)
@@ -111,6 +115,7 @@ def _pseudonyms(run, folder: Path | None, noun: str) -> dict[str, str]:
     mapping: dict[str, str] = {}
     for n, transcript in enumerate(sorted(run.corpus, key=lambda t: t.id), start=1):
         mapping[transcript.id] = f"{title} {n}"
+        mapping.setdefault(transcript.participant, f"{title} {n}")  # the name people read, found in quote text too
         for turn in transcript.participant_turns:
             mapping.setdefault(turn.speaker, f"{title} {n}")
     if path is not None:

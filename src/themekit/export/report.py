@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import base64
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from themekit._version import __version__
-from themekit.analysis.summarize import CodeSummary, ThemeSummary, summarize
+from themekit.analysis.summarize import CodeSummary, ThemeSummary, counted, summarize
 from themekit.config import ReportSettings
 from themekit.config.options import REPORT_FORMATS
 from themekit.export.privacy import Privacy
@@ -62,23 +62,39 @@ def _who(code: CodeSummary, settings: ReportSettings, noun: str) -> str:
     return f"{code.prevalence[:1].upper()}{code.prevalence[1:]} {plural}"
 
 
+def basis_note(code: CodeSummary) -> str:
+    """What a prevalence sentence rests on, when not wholly on reviewed codings: " (machine suggestions, not yet
+    reviewed)" or " (reviewed for 3 of them; the rest machine suggestions)"."""
+    if code.basis == "machine":
+        return " (machine suggestions, not yet reviewed)"
+    if code.basis == "mixed":
+        return f" (reviewed for {len(code.reviewed)} of them; the rest machine suggestions)"
+    return ""
+
+
+def _low(count: int, settings: ReportSettings) -> str:
+    return f"{count} suggestion{'s' if count != 1 else ''} scoring under {settings.confident_score:g}"
+
+
 def _code_blocks(
-    code: CodeSummary, run: RunRecord, settings: ReportSettings, noun: str, privacy: Privacy
+    code: CodeSummary, run: RunRecord, settings: ReportSettings, noun: str, privacy: Privacy, *, reviewed_run: bool
 ) -> list[ReportBlock]:
+    """A code's heading, prevalence sentence and quotes; the sentence says what it rests on when the run holds
+    reviewed codings (``reviewed_run``; otherwise the methods paragraph says it once for all)."""
     kind = "subheading" if code.depth == 0 else "minor"
     blocks = [ReportBlock(kind, code.label)]
     if code.n_transcripts == 0:
         plural = settings.noun_for(2, noun)
-        blocks.append(
-            ReportBlock(
-                "para", runs=[(f"No {plural} (0 of {code.total_transcripts}) were coded with this code.", False)]
-            )
-        )
+        text = f"No {plural} (0 of {code.total_transcripts}) were coded with this code"
+        if code.unconfident:
+            text += f" with confidence ({_low(code.unconfident, settings)} not counted)"
+        blocks.append(ReportBlock("para", runs=[(text + ".", False)]))
         return blocks
     excerpts = f"{code.excerpts} excerpt{'s' if code.excerpts != 1 else ''}"
     runs = [
         (
-            f"{_who(code, settings, noun)} ({code.n_transcripts} of {code.total_transcripts}) mentioned this: {excerpts}",
+            f"{_who(code, settings, noun)} ({code.n_transcripts} of {code.total_transcripts}) mentioned this"
+            f"{basis_note(code) if reviewed_run else ''}: {excerpts}",
             False,
         )
     ]
@@ -96,7 +112,9 @@ def _code_blocks(
     return blocks
 
 
-def methods_paragraph(run: RunRecord, settings: ReportSettings) -> str:
+def methods_paragraph(run: RunRecord, settings: ReportSettings, themes: list[ThemeSummary] | None = None) -> str:
+    """The report's first paragraph: what was coded, how, and what its counts rest on (``themes``: the summary
+    the report shows, for how many codings it leaves out and whether any was reviewed)."""
     cb = run.codebook
     noun = settings.noun_for(2, cb.spec.participant_noun)
     n = len(run.corpus.transcripts)
@@ -108,8 +126,31 @@ def methods_paragraph(run: RunRecord, settings: ReportSettings) -> str:
         f"“{cb.name}” (version {cb.version}, {len(cb)} codes in {len(cb.themes)} themes) by themekit {__version__}. "
         f"Each {unit} of participant speech was coded using {methods}. "
         f"Prevalence words count the {noun} whose transcript holds at least one coded excerpt; "
-        "codings are machine suggestions unless reviewed, and negated mentions are not counted."
+        + (
+            "every machine suggestion not rejected counts"
+            if settings.count == "all"
+            else "codings a person made or accepted count, and machine suggestions only when they score at least "
+            f"{settings.confident_score:g} (of 1)"
+        )
+        + "; negated mentions are not counted."
     )
+    if themes is not None:
+        codes = [code for theme in themes for code in theme.codes]
+        low = sum(code.unconfident for code in codes)
+        if low:
+            text += (
+                f" {_low(low, settings)[0].upper()}{_low(low, settings)[1:]} {'is' if low == 1 else 'are'} not counted."
+            )
+        if not any(code.reviewed for code in codes):
+            text += " No coding has been reviewed yet: every count below rests on machine suggestions."
+        else:
+            text += " Where a count rests on machine suggestions not yet reviewed, its sentence says so."
+    fallback = run.embedding_fallback()
+    if fallback is not None:
+        text += (
+            " Semantic similarity was measured with a TF-IDF + SVD fallback fitted on these transcripts, not a "
+            f"sentence-embedding model ({fallback}), so its suggestions are weaker."
+        )
     if failed:
         text += f" {failed} transcript{'s' if failed != 1 else ''} could not be read and {'are' if failed != 1 else 'is'} not included."
     return text + f" Run {run.id}."
@@ -144,18 +185,21 @@ def report_blocks(
             )
         themes = chosen
     noun = run.codebook.spec.participant_noun
+    reviewed_run = any(code.reviewed for theme in themes for code in theme.codes)
     blocks = [
         ReportBlock("title", f"{run.codebook.name}: theme summary"),
-        ReportBlock("para", runs=[(methods_paragraph(run, settings), False)]),
+        ReportBlock("para", runs=[(methods_paragraph(run, settings, themes), False)]),
     ]
+    # the charts count what the prevalence sentences count (a person's codings, confident suggestions)
+    charted = replace(run, codings=[c for c in run.codings if counted(c, settings)]) if charts else run
     for theme in themes:
         blocks.append(ReportBlock("heading", theme.label))
         if theme.description:
             blocks.append(ReportBlock("para", runs=[(theme.description, False)]))
         if charts:
-            blocks += _theme_charts(run, theme, settings, noun, privacy)
+            blocks += _theme_charts(charted, theme, settings, noun, privacy)
         for code in theme.codes:
-            blocks.extend(_code_blocks(code, run, settings, noun, privacy))
+            blocks.extend(_code_blocks(code, run, settings, noun, privacy, reviewed_run=reviewed_run))
     if notes:
         blocks += _note_blocks(run, privacy, appendix=appendix)
     return blocks
@@ -166,22 +210,41 @@ def _theme_charts(
 ) -> list[ReportBlock]:
     """A theme's two charts, below its description: how many participants mention each of its codes, and excerpts
     per code and participant. One theme's codes at a time, so each chart fits below its paragraph at 9 pt."""
-    from themekit.render.charts import chart_note, frequency_chart, heatmap_chart
+    from themekit.render.charts import bars_measure, chart_note, frequency_chart, heatmap_chart
 
     codes = [c.id for c in run.codebook.codes_of(theme.theme_id)]
     if not codes:
         return []
     people, person = settings.noun_for(2, noun), settings.noun_for(1, noun)
     blocks = [
-        ReportBlock("image", f"{theme.label}: {people} mentioning each code", image=frequency_chart(run, codes=codes)),
+        ReportBlock(
+            "image",
+            f"{theme.label}: {_bars_caption(bars_measure(run, codes), people)}",
+            image=frequency_chart(run, codes=codes, noun=people),
+        ),
         ReportBlock(
             "image",
             f"{theme.label}: excerpts per code and {person}",
-            image=heatmap_chart(run, rename=privacy.pseudonyms, codes=codes),
+            image=heatmap_chart(run, rename=privacy.names(run.corpus), codes=codes),
         ),
     ]
     note = chart_note(run, codes)
     return [*blocks, ReportBlock("note", note)] if note is not None else blocks
+
+
+def _bars_caption(chosen, people: str) -> str:
+    """What the bars show, and why it is a share of words when it is (participant counts that do not differ)."""
+    if chosen.measure == "participants":
+        return f"{people} mentioning each code"
+    counts, total = chosen.mentions, chosen.total
+    words = f"share of {people}{'’' if people.endswith('s') else '’s'} words coded with each code"
+    if len(counts) > 1 and len(set(counts)) == 1:
+        why = f"all {total}" if counts[0] == total else f"{counts[0]} of {total}"
+        return f"{words} (every code is mentioned by {why} {people})"
+    if len(counts) == 1:
+        return f"{words} ({counts[0]} of {total} {people} mention it)"
+    at_most = sum(n == total for n in counts)
+    return f"{words} ({at_most} of its {len(counts)} codes are mentioned by all {total} {people})"
 
 
 def _note_blocks(run: RunRecord, privacy: Privacy, *, appendix: bool) -> list[ReportBlock]:
@@ -326,7 +389,10 @@ def _add_chart(document, image: bytes) -> None:
     with Image.open(io.BytesIO(image)) as picture:
         dpi = picture.info.get("dpi", (CHART_DPI, CHART_DPI))[0] or CHART_DPI
         width = picture.width / dpi
-    document.add_picture(io.BytesIO(image), width=Inches(min(width, text_width_inches(document))))
+    shape = document.add_picture(io.BytesIO(image), width=Inches(min(width, text_width_inches(document))))
+    # no space around the picture: LibreOffice otherwise puts 0.125 in on its left and it runs past the right margin
+    for side in ("distT", "distB", "distL", "distR"):
+        shape._inline.set(side, "0")
     document.paragraphs[-1].paragraph_format.keep_with_next = True
 
 

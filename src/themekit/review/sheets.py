@@ -85,6 +85,7 @@ def sheet_evidence(evidence: str) -> str:
 def review_rows(run: RunRecord, *, include_reviewed: bool = False) -> list[dict[str, Any]]:
     """One row per coding to review (status ``suggested``; every status with ``include_reviewed``)."""
     labels = {c.id: c.label for c in run.codebook}
+    codebook_sha256 = run.codebook.sha256  # hashes the whole codebook: once, not per row
     rows = []
     for c in run.codings:
         if c.status != "suggested" and not include_reviewed:
@@ -115,7 +116,7 @@ def review_rows(run: RunRecord, *, include_reviewed: bool = False) -> list[dict[
                     "end": seg.end,
                     "code": c.code_id,
                     "quote": seg.text,
-                    "codebook_sha256": run.codebook.sha256,
+                    "codebook_sha256": codebook_sha256,
                 },
             }
         )

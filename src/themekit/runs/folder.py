@@ -73,6 +73,7 @@ def run_record(
         "transcripts": [
             {
                 "id": t.id,
+                "participant": t.participant,
                 "path": str(t.source),
                 "format": t.format,
                 "encoding": t.encoding,
@@ -167,6 +168,7 @@ def _transcripts_frame(run: RunRecord):
         [
             {
                 "id": t.id,
+                "participant": t.participant,
                 "source": str(t.source),
                 "sha256": t.sha256,
                 "format": t.format,
@@ -236,6 +238,7 @@ def read_run(folder: str | Path) -> RunRecord:
             attributes=json.loads(row["attributes"]),
             warnings=tuple(json.loads(row["warnings"])),
             source_map=SourceMap.from_list(json.loads(row.get("source_map") or "[]")),  # runs written before it: none
+            participant=row.get("participant") or row["id"],  # runs written before names: the id
         )
     segments = {}
     for tid, index, turn, start, end in pd.read_parquet(folder / "segments.parquet")[

@@ -24,6 +24,7 @@ from themekit.models import (
     categorical,
     role_categories,
 )
+from themekit.util.clock import clock
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,6 +52,7 @@ __all__ = [
 EXCERPT_COLUMNS = (
     "run_id",
     "transcript",
+    "participant",
     "speaker",
     "role",
     "turn",
@@ -59,7 +61,8 @@ EXCERPT_COLUMNS = (
     "end",
     "source_start",
     "source_end",
-    "timestamp",
+    "time",
+    "seconds",
     "text",
     "theme",
     "code",
@@ -271,6 +274,14 @@ class RunRecord:
         """
         return segments_frame(self)
 
+    def embedding_fallback(self) -> str | None:
+        """Why semantic coding used the TF-IDF + SVD fallback instead of a sentence-embedding model (asked for, none
+        installed, or the installed one could not load); ``None`` when a model coded or nothing was embedded."""
+        embedding = self.settings.get("embedding") or {}
+        if not str(embedding.get("identity", "")).startswith("tfidf-svd:"):
+            return None
+        return embedding.get("fallback") or embedding.get("model") or "TF-IDF + SVD fallback"
+
     def methods_that_coded(self) -> tuple[list[str], list[tuple[str, str]]]:
         """The run's methods that gave codings, and each that gave none with why, as far as the run tells (so a
         report says what ran, not what was only asked for)."""
@@ -307,8 +318,10 @@ def excerpts_frame(run: RunRecord) -> pd.DataFrame:
     """One row per (segment, code), columns as in :data:`EXCERPT_COLUMNS`.
 
     ``code`` and ``theme`` are categoricals in codebook order (every code,
-    coded or not), ``transcript`` in corpus order; ``speaker`` and ``method``
-    the values seen, sorted; ``status`` and ``role`` every value they can take.
+    coded or not), ``transcript`` (the id: the file name) and ``participant`` (the name people read, see
+    :mod:`themekit.ingest.names`) in corpus order; ``speaker`` and ``method`` the values seen, sorted; ``status``
+    and ``role`` every value they can take. ``time`` is where the turn starts in the recording as ``h:mm:ss``
+    text and ``seconds`` the same as a number, to sort by (both empty where the format has no times).
     """
     import pandas as pd
 
@@ -319,6 +332,7 @@ def excerpts_frame(run: RunRecord) -> pd.DataFrame:
         (
             run_id,
             c.segment.transcript.id,
+            c.segment.transcript.participant,
             c.segment.speaker,
             c.segment.role,
             c.segment.turn_index,
@@ -326,6 +340,7 @@ def excerpts_frame(run: RunRecord) -> pd.DataFrame:
             c.segment.start,
             c.segment.end,
             *sources.get(c.segment, _NO_SOURCE),
+            clock(c.segment.timestamp) or None,
             c.segment.timestamp,
             c.segment.text,
             c.theme_id,
@@ -350,7 +365,7 @@ def excerpts_frame(run: RunRecord) -> pd.DataFrame:
             "end": "int64",
             "source_start": "Int64",
             "source_end": "Int64",
-            "timestamp": "float64",
+            "seconds": "float64",
             "score": "float64",
             "negated": "bool",
         }
@@ -358,6 +373,7 @@ def excerpts_frame(run: RunRecord) -> pd.DataFrame:
     frame["code"] = categorical(frame["code"], [c.id for c in run.codebook])
     frame["theme"] = categorical(frame["theme"], [t.id for t in run.codebook.themes])
     frame["transcript"] = categorical(frame["transcript"], [t.id for t in run.corpus])
+    frame["participant"] = categorical(frame["participant"], [t.participant for t in run.corpus])
     frame["speaker"] = categorical(frame["speaker"], sorted(set(frame["speaker"])))
     frame["method"] = categorical(frame["method"], sorted(set(frame["method"])))
     frame["status"] = categorical(frame["status"], STATUSES + tuple(sorted(set(frame["status"]) - set(STATUSES))))

@@ -16,6 +16,7 @@ from themekit.store.decisions import (
     Dispute,
     Orphan,
     apply_decisions,
+    current_codings,
     decisions_gold,
     resolve_code_ids,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "QuoteDecisions",
     "apply_decisions",
     "coder_quotes",
+    "current_codings",
     "decisions_gold",
     "find_project",
     "gives",

@@ -209,6 +209,16 @@ class Decision:
     final: bool = False
 
 
+_DECISION_COLUMNS = (
+    'id, transcript, transcript_sha256, start, "end", quote, code, decision, new_code, coder, at, note, final'
+)
+
+
+def _decision(r: sqlite3.Row) -> Decision:
+    return Decision(r["id"], r["transcript"], r["transcript_sha256"], r["start"], r["end"], r["quote"], r["code"],
+                    r["decision"], r["new_code"], r["coder"], r["at"], r["note"], bool(r["final"]))  # fmt: skip
+
+
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -618,27 +628,7 @@ class Project:
 
         A ``withdraw`` record cancels its coder's earlier decisions on the same coding (transcript, its hash,
         characters and code): neither it nor they are returned. ``withdrawn=True``: the whole history, as recorded."""
-        every = [
-            Decision(
-                r["id"],
-                r["transcript"],
-                r["transcript_sha256"],
-                r["start"],
-                r["end"],
-                r["quote"],
-                r["code"],
-                r["decision"],
-                r["new_code"],
-                r["coder"],
-                r["at"],
-                r["note"],
-                bool(r["final"]),
-            )
-            for r in self._query(
-                'SELECT id, transcript, transcript_sha256, start, "end", quote, code, decision, '
-                "new_code, coder, at, note, final FROM decisions ORDER BY id"
-            )
-        ]
+        every = [_decision(r) for r in self._query(f"SELECT {_DECISION_COLUMNS} FROM decisions ORDER BY id")]
         if withdrawn:
             return every
         live: dict[int, Decision] = {}
@@ -652,6 +642,30 @@ class Project:
             live[d.id] = d
             by_coding.setdefault(key, []).append(d.id)
         return list(live.values())
+
+    def latest_records(
+        self, *, transcript: str | None = None, coder: str | None = None
+    ) -> dict[tuple[str, str, int, int, str], Decision]:
+        """The latest record on each coding that has one, withdraw records and reconciled ones included: (transcript,
+        its sha256, start, end, code) → that record. Its ``id`` changes whenever anyone records something on the
+        coding, so it tells whether a coding was decided since it was last read. ``transcript``, ``coder``: only
+        that transcript's codings, only that coder's records."""
+        where, params = [], []
+        if transcript is not None:
+            where.append("transcript = ?")
+            params.append(transcript)
+        if coder is not None:
+            where.append("coder = ?")
+            params.append(coder)
+        sql = (
+            f"SELECT {_DECISION_COLUMNS} FROM decisions WHERE id IN (SELECT MAX(id) FROM decisions"
+            f"{' WHERE ' + ' AND '.join(where) if where else ''} "
+            'GROUP BY transcript, transcript_sha256, start, "end", code)'
+        )
+        return {
+            (d.transcript, d.transcript_sha256, d.start, d.end, d.code): d
+            for d in map(_decision, self._query(sql, params))
+        }
 
     def decisions_mark(self) -> tuple[int, int]:
         """(how many decisions, the latest one's id): changes whenever a decision is recorded, read in one query."""

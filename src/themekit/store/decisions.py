@@ -23,7 +23,16 @@ if TYPE_CHECKING:
     from themekit.codebook import Codebook
     from themekit.store.db import Decision, Project
 
-__all__ = ["DecisionReport", "Dispute", "Orphan", "apply_decisions", "decisions_gold", "resolve_code_ids"]
+__all__ = [
+    "DecisionReport",
+    "Dispute",
+    "Orphan",
+    "apply_decisions",
+    "current_codings",
+    "decisions_fingerprint",
+    "decisions_gold",
+    "resolve_code_ids",
+]
 
 
 @dataclass(frozen=True)
@@ -312,6 +321,29 @@ def apply_decisions(
     order = {c.id: k for k, c in enumerate(codebook)}
     out.sort(key=lambda c: (c.segment.transcript.id, c.segment.index, order[c.code_id]))
     return out, report
+
+
+def decisions_fingerprint(decisions: list[Decision]) -> dict[str, Any]:
+    """What run.json records of the decisions a run was coded with: how many, and a hash of their ids."""
+    import hashlib
+    import json
+
+    digest = hashlib.sha256(json.dumps([d.id for d in decisions]).encode()).hexdigest()[:16]
+    return {"count": len(decisions), "sha256": digest}
+
+
+def current_codings(
+    units: list[Segment], codings: list[Coding], codebook: Codebook, recorded: dict | None, project: Project
+) -> tuple[list[Coding], DecisionReport, int] | None:
+    """A saved run's codings with the decisions now in ``project`` applied, when they differ from those it was
+    coded with (``recorded``: run.json's ``settings.decisions``); ``None`` when they are the same. Also returns
+    how many decisions were made since."""
+    decisions = project.decisions()
+    if recorded is not None and decisions_fingerprint(decisions) == recorded:
+        return None
+    history = [project.codebook(row["sha256"]) for row in project.codebooks() if row["sha256"] != codebook.sha256]
+    updated, report = apply_decisions(units, codings, codebook, decisions, history=history)
+    return updated, report, len(decisions) - int((recorded or {}).get("count", 0))
 
 
 def _with_decision(evidence: str, status: str, d: Decision) -> str:

@@ -4,12 +4,13 @@ the codings over them, the codebook, search results. No HTML here: the templates
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from themekit.review.sheets import _item_id
+from themekit.util.clock import clock
 from themekit.web._palette import code_style, highlight_style
 
 if TYPE_CHECKING:
@@ -17,7 +18,16 @@ if TYPE_CHECKING:
     from themekit.models import Coding, Transcript, Turn
     from themekit.runs.record import RunRecord
 
-__all__ = ["Chip", "Piece", "codebook_panel", "coding_id", "search", "transcript_list", "transcript_turns"]
+__all__ = [
+    "Chip",
+    "Piece",
+    "codebook_panel",
+    "coding_id",
+    "coding_key",
+    "search",
+    "transcript_list",
+    "transcript_turns",
+]
 
 #: Search results shown at most, and characters of context on each side of a match.
 MAX_HITS = 200
@@ -30,20 +40,13 @@ def coding_id(coding: Coding) -> str:
     return _item_id(t.id, t.sha256, seg.start, seg.end, coding.code_id)
 
 
-def clock(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    whole = int(seconds)
-    h, m, s = whole // 3600, whole // 60 % 60, whole % 60
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
 def code_index(codebook: Codebook) -> dict[str, int]:
     return {c.id: k for k, c in enumerate(codebook)}
 
 
 def transcript_list(run: RunRecord, codings: list[Coding]) -> list[dict[str, Any]]:
-    """One row per transcript: words, segments, codings that count, suggested and decided codings."""
+    """One row per transcript: its participant's name, words, segments, codings that count, suggested and decided
+    codings."""
     segments: dict[str, int] = defaultdict(int)
     for seg in run.units:
         segments[seg.transcript.id] += 1
@@ -56,6 +59,7 @@ def transcript_list(run: RunRecord, codings: list[Coding]) -> list[dict[str, Any
     return [
         {
             "id": t.id,
+            "participant": t.participant,
             "words": t.word_count,
             "segments": segments[t.id],
             **counts[t.id],
@@ -78,6 +82,9 @@ class Chip:
     score: float
     evidence: str
     swatch: str
+    #: the id of the latest decision record on the coding when the page was drawn (0: none); sent back with a
+    #: decision, so a decision made since in another tab is told, not overwritten
+    seen: int = 0
 
 
 @dataclass
@@ -95,7 +102,13 @@ class Piece:
     chips: list[Chip] = field(default_factory=list)
 
 
-def _chip(c: Coding, labels: dict[str, str], index: dict[str, int]) -> Chip:
+def coding_key(coding: Coding) -> tuple[str, str, int, int, str]:
+    """The coding as :meth:`themekit.store.db.Project.latest_records` keys it."""
+    seg, t = coding.segment, coding.segment.transcript
+    return (t.id, t.sha256, seg.start, seg.end, coding.code_id)
+
+
+def _chip(c: Coding, labels: dict[str, str], index: dict[str, int], versions: Mapping[tuple, int]) -> Chip:
     k = index.get(c.code_id, 0)
     return Chip(
         coding_id(c),
@@ -107,6 +120,7 @@ def _chip(c: Coding, labels: dict[str, str], index: dict[str, int]) -> Chip:
         round(c.score, 2),
         c.evidence,
         code_style(k)["swatch"],
+        versions.get(coding_key(c), 0),
     )
 
 
@@ -117,6 +131,7 @@ def _turn_pieces(
     labels: dict[str, str],
     index: dict[str, int],
     hit: tuple[int, int] | None,
+    versions: Mapping[tuple, int],
 ) -> list[Piece]:
     cuts = {turn.start, turn.end}
     for start, end, _ in spans:
@@ -135,15 +150,22 @@ def _turn_pieces(
             codes,
             hit=bool(hit) and hit[0] <= a and b <= hit[1],
         )
-        piece.chips = [_chip(c, labels, index) for s, e, cs in spans if e == b for c in cs]
+        piece.chips = [_chip(c, labels, index, versions) for s, e, cs in spans if e == b for c in cs]
         pieces.append(piece)
     return pieces
 
 
 def transcript_turns(
-    run: RunRecord, transcript: Transcript, codings: Iterable[Coding], *, hit: tuple[int, int] | None = None
+    run: RunRecord,
+    transcript: Transcript,
+    codings: Iterable[Coding],
+    *,
+    hit: tuple[int, int] | None = None,
+    versions: Mapping[tuple, int] | None = None,
 ) -> list[dict[str, Any]]:
-    """The transcript's turns, each with its speaker, role, time and pieces of text with their codings."""
+    """The transcript's turns, each with its speaker, role, time and pieces of text with their codings;
+    ``versions``: coding (:func:`coding_key`) → the id of its latest decision record."""
+    versions = versions or {}
     labels = {c.id: c.label for c in run.codebook}
     index = code_index(run.codebook)
     by_span: dict[tuple[int, int], list[Coding]] = defaultdict(list)
@@ -165,7 +187,7 @@ def transcript_turns(
                 "speaker": turn.speaker,
                 "role": turn.role,
                 "time": clock(turn.timestamp),
-                "pieces": _turn_pieces(transcript, turn, inside, labels, index, hit),
+                "pieces": _turn_pieces(transcript, turn, inside, labels, index, hit, versions),
             }
         )
     first = next((p for turn in turns for p in turn["pieces"] if p.hit), None)
@@ -216,6 +238,7 @@ def search(run: RunRecord, query: str) -> tuple[list[dict[str, Any]], bool]:
             hits.append(
                 {
                     "transcript": t.id,
+                    "participant": t.participant,
                     "speaker": speaker,
                     "start": at,
                     "end": end,
