@@ -62,7 +62,7 @@ def _source(path: Path) -> tuple[sqlite3.Connection, bool]:
     if repaired is None:
         raise ProjectError(
             f"{path}: not a themekit project store, and no header rebuilt for it shows themekit's tables; nothing "
-            "can be recovered from it by themekit. Try 'sqlite3 FILE .recover', or restore it from a backup.",
+            "can be recovered from it by themekit. Restore it from a backup.",
             param="project",
         )
     conn = sqlite3.connect(":memory:")
