@@ -23,6 +23,7 @@ DOC_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")), ROOT / 
 
 #: every ``themekit`` command in a ``bash`` block of the README or the docs, and the test that runs it
 RUN_BY = {
+    "themekit project recover .themekit/project.db --out recovered.db": "test_store.py::test_store_zeroed_header_is_recoverable_and_recovered_whole",
     "themekit code transcripts_sample --codebook codebooks/ati-keyworker.yaml --out runs/sample": "test_cli.py::test_cli_code_sample_quick_start_trains_nothing_and_says_how_to_add_codings",
     "themekit code transcripts_sample --codebook codebooks/ati-keyworker.yaml --out runs/sample-learned"
     " --gold transcripts_sample/codings/gold.csv": "test_cli.py::test_cli_code_sample_with_its_codings_is_the_readme_library_example",

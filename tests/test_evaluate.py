@@ -86,7 +86,7 @@ def test_evaluate_bad_gold_rows_are_listed_and_skipped_or_with_strict_refused(tm
         "row 2: unknown transcript 'P99' (the run has: P01, P02)",
         "row 3: code 'no_such_code' is not in the codebook",
         "row 4: span 50-40 is empty or inverted; char_end must be after char_start",
-        "row 5: span 10000-10010 of P01 matches no coded participant segment",
+        f"row 5: characters 10000-10010 lie past the end of P01, whose text is {_length(run, 'P01'):,} characters long; check the offsets were counted in this transcript",
     ]
     from typer.testing import CliRunner
 
@@ -104,7 +104,10 @@ def test_evaluate_bad_gold_rows_are_listed_and_skipped_or_with_strict_refused(tm
     message = str(info.value)
     assert message.startswith(f"{gold}: 4 problems; fix them and run again:")
     assert "row 2: unknown transcript 'P99' (the run has: P01, P02)" in message
-    assert "row 5: span 10000-10010 of P01 matches no coded participant segment" in message
+    assert (
+        f"row 5: characters 10000-10010 lie past the end of P01, whose text is {_length(run, 'P01'):,} characters long; check the offsets were counted in this transcript"
+        in message
+    )
 
 
 def test_evaluate_reads_overlapping_and_interviewer_crossing_spans_as_people_code(tmp_path, coded):
@@ -347,3 +350,8 @@ def test_evaluate_reads_another_tools_export_as_it_is(tmp_path, tiny_codebook):
     assert support["loneliness"] == 1 and support["debt"] == 1  # the sub-code counts as the code above it
     gold_rows = result.errors  # every gold coding lands on the segment that says it: the rules find both
     assert gold_rows.query("kind == 'miss'").empty
+
+
+def _length(run, transcript: str) -> int:
+    """How many characters a transcript of the run has."""
+    return len(next(t for t in run.corpus if t.id == transcript).text)

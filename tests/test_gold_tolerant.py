@@ -99,7 +99,7 @@ def test_gold_tolerant_code_learns_from_the_rows_it_can_place_and_lists_the_othe
     assert shown.exit_code == 0, shown.output
     listed = [
         f"row 26: span {question}-{question + 9} of P01 is interviewer speech only; left out",
-        "row 27: span 10000-10010 of P02 matches no coded participant segment",
+        f"row 27: characters 10000-10010 lie past the end of P02, whose text is {len(read_transcript(folder / 'P02.txt').text):,} characters long; check the offsets were counted in this transcript",
         "row 28: code 'Weather' is not in the codebook",
         "row 29: transcript 'P77' is not in the corpus being coded, and the row has no text",
     ]
@@ -147,7 +147,9 @@ def test_gold_tolerant_review_queue_fit_lists_decisions_it_cannot_place(study):
     decided.loc[len(decided) - 1] = ["P01", "10000", "10010", "transport", ""]
     coder = ClassifierCoder(coder.embedder, human=HumanCodings.from_frame(decided, "decisions"))
     fit = coder.fit_corpus(coder.corpus_features(Segmentation(units, unit="sentence"), run.codebook), run.codebook)
-    assert fit.skipped == ["row 26: span 10000-10010 of P01 matches no coded participant segment"]
+    assert fit.skipped == [
+        f"row 26: characters 10000-10010 lie past the end of P01, whose text is {_length(run, 'P01'):,} characters long; check the offsets were counted in this transcript"
+    ]
 
 
 OTTER = (
@@ -272,3 +274,8 @@ def test_gold_tolerant_map_gold_lists_rows_of_a_wide_file_by_their_own_row(tmp_p
     assert rows[["_row", "code"]].values.tolist() == [[2, "debt"], [2, "trust"], [3, "Weather"]]
     mapped = map_gold(wide, run.segments, CodeNames(run.codebook), frame=rows.assign(segment="0"))
     assert mapped.skipped == ["row 3: code 'Weather' is not in the codebook"]
+
+
+def _length(run, transcript: str) -> int:
+    """How many characters a transcript of the run has."""
+    return len(next(t for t in run.corpus if t.id == transcript).text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import re
 import signal
@@ -21,7 +22,7 @@ import themekit
 from themekit.cli import app
 from themekit.errors import ProjectBusyError, ProjectError
 from themekit.review.sheets import export_review, import_review, review_status
-from themekit.store import Project, open_project
+from themekit.store import SCHEMA_VERSION, Project, open_project
 
 from .conftest import HANG_GUARD, SAMPLE, SAMPLE_CODEBOOK, TINY_CODEBOOK, write
 
@@ -831,3 +832,219 @@ def test_store_latest_records_names_the_latest_record_on_each_coding_withdrawals
         assert set(store.latest_records(coder="sam")) == {("P01", "s", 1, 9, "debt")}
         assert store.latest_records(transcript="P02") == {}
         assert latest[("P01", "s", 0, 9, "debt")].id > latest[("P01", "s", 0, 9, "trust")].id
+
+
+# -- store faults: a full disk, a damaged file, an overwritten header, a read-only store ---------------------------
+
+
+@pytest.fixture
+def decided_store(sample_project, tmp_path) -> Path:
+    """A copy of the sample's store with every coding accepted by one coder, written through to the file."""
+    db = _copy_project(sample_project, tmp_path)
+    with Project(db) as project:
+        import_review(tmp_path / "all-accept.csv", project, coder="alex")
+        project._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return db
+
+
+def _table_rows(db: Path, table: str) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(f"SELECT rowid, * FROM {table} ORDER BY rowid").fetchall()
+
+
+def _damage_leaf(db: Path, table: str) -> int:
+    """Overwrite one leaf page in the middle of ``table`` with noise, as a failing disk would; the rows it held."""
+    with sqlite3.connect(db) as conn:
+        leaves = conn.execute(
+            "SELECT pageno, ncell FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno", (table,)
+        ).fetchall()
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+    page, cells = leaves[len(leaves) // 2]
+    with db.open("r+b") as handle:
+        handle.seek((page - 1) * size)
+        handle.write(bytes(range(256)) * (size // 256))
+    return cells
+
+
+def _cli(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_store_damaged_store_is_read_with_a_warning_and_never_written(decided_store, sample_project):
+    _, codings = sample_project
+    lost = _damage_leaf(decided_store, "decisions")
+    before = decided_store.read_bytes()
+    hint = (
+        f"Save what can be read into a new store with 'themekit project recover {decided_store} --out recovered.db' "
+        "and give --project recovered.db from then on (or restore the store from a backup)."
+    )
+    warning = f"Warning: {decided_store}: the project store is damaged (database disk image is malformed); shown here is what can still be read. {hint}"
+    history = _cli("history", "--project", decided_store)
+    assert history.exit_code == 0, history.output
+    assert warning in history.output and "│ 1 │" in history.output
+    status = _cli("review", "status", "--project", decided_store)
+    assert status.exit_code == 0, status.output
+    assert warning in status.output
+    # the decisions on the damaged page are not shown: their codings count as not reviewed, and the warning says so
+    assert "decisions stopped at a damaged page after" in status.output
+    kept = int(re.search(r"(\d+) of (\d+) codings reviewed", status.output).group(1))
+    assert 0 < kept <= codings - lost and f"of {codings} codings reviewed." in status.output
+    # a command that writes refuses, with the same way out, and writes nothing
+    written = _cli(
+        "review", "import", decided_store.parent / "all-accept.csv", "--coder", "sam", "--project", decided_store
+    )
+    assert written.exit_code == 1
+    assert written.output.startswith(f"Error [E703]: {decided_store}: the project store is damaged (")
+    assert hint in written.output and "Traceback" not in written.output
+    assert decided_store.read_bytes() == before
+
+
+def test_store_recover_saves_every_row_it_can_read_of_a_damaged_store(decided_store, tmp_path):
+    whole = {t: _table_rows(decided_store, t) for t in ("runs", "codings", "segments", "decisions", "review_items")}
+    lost = _damage_leaf(decided_store, "decisions")
+    result = _cli("project", "recover", decided_store, "--out", tmp_path / "recovered.db")
+    assert result.exit_code == 0, result.output
+    assert (
+        f"  decisions: {len(whole['decisions']) - lost} row(s) (1 damaged stretch(es) of rows could not be read)"
+        in result.output
+    )
+    assert f"  codings: {len(whole['codings'])} row(s)\n" in result.output
+    assert "SQLite's check of the new store: ok. It holds what could be read; the rest is lost." in result.output
+    saved = _table_rows(tmp_path / "recovered.db", "decisions")
+    assert len(saved) == len(whole["decisions"]) - lost and set(saved) < set(whole["decisions"])
+    for table in ("runs", "codings", "segments", "review_items"):
+        assert _table_rows(tmp_path / "recovered.db", table) == whole[table], table
+    # the recovered store is a project store like any other: review status reads it with no warning
+    status = _cli("review", "status", "--project", tmp_path / "recovered.db")
+    assert status.exit_code == 0 and "Warning" not in status.output
+
+
+def test_store_zeroed_header_is_recoverable_and_recovered_whole(decided_store, tmp_path):
+    whole = {t: _table_rows(decided_store, t) for t in ("codebooks", "runs", "codings", "decisions", "imports")}
+    with Project(decided_store) as project:
+        decisions = project.decisions()
+    with decided_store.open("r+b") as handle:
+        handle.write(bytes(100))
+    before = decided_store.read_bytes()
+    message = (
+        f"{decided_store}: the project store's header (its first 100 bytes) is overwritten, but the data after it is "
+        f"whole and can be recovered: run 'themekit project recover {decided_store} --out recovered.db' and give "
+        "--project recovered.db from then on. themekit writes nothing into this file; commands that only read it "
+        "(history, review status) show it as it is."
+    )
+    written = _cli(
+        "review", "import", decided_store.parent / "all-accept.csv", "--coder", "sam", "--project", decided_store
+    )
+    assert written.exit_code == 1 and written.output == f"Error [E703]: {message}\n"
+    assert "start a new project" not in written.output
+    status = _cli("review", "status", "--project", decided_store)
+    assert status.exit_code == 0 and f"Warning: {message}" in status.output
+    assert f"{len(decisions)} of {len(decisions)} codings reviewed." in status.output
+    result = _cli("project", "recover", decided_store, "--out", tmp_path / "recovered.db")
+    assert result.exit_code == 0, result.output
+    assert "through a rebuilt header (its first 100 bytes were overwritten)" in result.output
+    assert "It holds everything the store held." in result.output
+    for table, rows in whole.items():
+        assert _table_rows(tmp_path / "recovered.db", table) == rows, table
+    with Project(tmp_path / "recovered.db") as recovered:
+        assert recovered.schema_version == SCHEMA_VERSION and recovered.integrity_check() == "ok"
+        assert recovered.decisions() == decisions
+    assert decided_store.read_bytes() == before
+
+
+def test_store_read_only_file_or_folder_is_read_and_writes_say_how_to_fix(decided_store):
+    # tests run as root, whom the system lets write anything: themekit takes a file or folder that no one may
+    # write (chmod 444 / 555) as read-only for everyone, root included
+    folder = decided_store.parent
+    before = decided_store.read_bytes()
+    for locked, why in ((decided_store, "file mode 0444"), (folder, f"its folder {folder} is read-only")):
+        locked.chmod(0o444 if locked.is_file() else 0o555)
+        try:
+            status = _cli("review", "status", "--project", decided_store)
+            assert status.exit_code == 0, status.output
+            assert "codings reviewed." in status.output and "Warning" not in status.output
+            written = _cli("review", "import", folder / "all-accept.csv", "--coder", "sam", "--project", decided_store)
+        finally:
+            locked.chmod(0o644 if locked.is_file() else 0o755)
+        assert written.exit_code == 1
+        assert written.output == (
+            f"Error [E704]: {decided_store}: the project store is read-only ({why}), and this command writes to it; "
+            f"nothing was changed. Make it writable (chmod u+w {decided_store} {folder}: SQLite keeps its -wal and "
+            "-shm files beside it), or copy the project to a writable folder and give --project the copy. Commands "
+            "that only read it (history, review status) work as it is.\n"
+        )
+        # read-only, it was read as it stands: SQLite left no -wal or -shm file beside it
+        assert sorted(p.name for p in folder.glob("project.db*")) == ["project.db"]
+    assert decided_store.read_bytes() == before
+
+
+class _FullDisk:
+    """SQLite on a disk with a few KB left: it cannot grow its -shm file, and says "disk I/O error" (a read-only
+    connection, which SQLite opens beside nothing, still reads)."""
+
+    def __init__(self, conn):
+        self._conn = conn
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+    def execute(self, sql, *args):
+        raise sqlite3.OperationalError("disk I/O error")
+
+
+def test_store_full_disk_is_not_called_damaged(decided_store, monkeypatch):
+    real = sqlite3.connect
+    monkeypatch.setattr(
+        "themekit.store.db.sqlite3.connect", lambda *a, **k: real(*a, **k) if k.get("uri") else _FullDisk(real(*a, **k))
+    )
+    monkeypatch.setattr("themekit.store.db._free_bytes", lambda path: 24 * 1024)
+    folder = decided_store.parent
+    full = (
+        f"Error [E706]: {decided_store}: disk full while opening the project (disk I/O error): free space on {folder} "
+        "and run again; nothing was lost, the store is as it was before this command.\n"
+    )
+    written = _cli("review", "import", folder / "all-accept.csv", "--coder", "sam", "--project", decided_store)
+    assert written.exit_code == 1 and written.output == full
+    history = _cli("history", "--project", decided_store)
+    assert history.exit_code == 0 and "│ 1 │" in history.output
+    assert (
+        f"Warning: {decided_store}: the disk is full, so the store was read as it stands on disk; free space on "
+        f"{folder} before recording anything in it." in history.output
+    )
+    # with room on the disk, the same error is a disk that fails, still not a damaged store
+    monkeypatch.setattr("themekit.store.db._free_bytes", lambda path: 10 * 1024**3)
+    failing = _cli("review", "import", folder / "all-accept.csv", "--coder", "sam", "--project", decided_store)
+    assert failing.output.startswith(f"Error [E704]: {decided_store}: the disk failed while opening the project")
+    assert "damaged" not in failing.output.replace("not known to be damaged", "")
+
+
+def test_store_full_disk_while_writing_or_making_the_folder_is_disk_full(decided_store, tmp_path, monkeypatch):
+    opened = Project.__init__
+
+    def full(self, *args, **kwargs):
+        opened(self, *args, **kwargs)
+        self._conn = _Full(self._conn)
+
+    class _Full(_FullDisk):
+        def execute(self, sql, *args):
+            if sql.startswith(("INSERT", "BEGIN")):
+                raise sqlite3.OperationalError("database or disk is full")
+            return self._conn.execute(sql, *args)
+
+    monkeypatch.setattr(Project, "__init__", full)
+    result = _cli("review", "import", tmp_path / "all-accept.csv", "--coder", "sam", "--project", decided_store)
+    assert result.output.startswith(
+        f"Error [E706]: {decided_store}: disk full while recording the decisions (database or disk is full): "
+        f"free space on {tmp_path} and run again; nothing was lost"
+    )
+    monkeypatch.setattr(Project, "__init__", opened)
+
+    def no_space(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "mkdir", no_space)
+    result = _cli("history", "--project", tmp_path / "new" / "project.db")
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        f"Error [E706]: {tmp_path / 'new' / 'project.db'}: disk full while creating the project's folder ("
+    )

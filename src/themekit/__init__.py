@@ -41,6 +41,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "OutputError",
         "ProjectBusyError",
         "ProjectDamagedError",
+        "ProjectDiskFullError",
         "ProjectError",
         "ProjectStorageError",
         "RedactionListError",

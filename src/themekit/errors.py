@@ -37,8 +37,9 @@ E700  ProjectError           the project store cannot be used as asked
 E701  ProjectBusyError       another process held the project store too long
 E702  ReviewSheetError       a review sheet, or some of its rows, cannot be imported
 E703  ProjectDamagedError    the project store's file is damaged; nothing is written into it
-E704  ProjectStorageError    the project store cannot be written: disk full, read-only file or folder
+E704  ProjectStorageError    the project store cannot be written: read-only file or folder, a disk that fails
 E705  StaleDecisionError     a decision on a coding that someone decided since the reviewer saw it
+E706  ProjectDiskFullError   the disk holding the project store is full; nothing was lost
 E800  RefiError              a REFI-QDA file cannot be read or written as asked
 E900  TooFewSegmentsError    too few segments to suggest topics from
 E901  SuggestionsError       a suggestions file holds no draft codes
@@ -76,6 +77,7 @@ __all__ = [
     "ReviewSheetError",
     "ProjectDamagedError",
     "ProjectStorageError",
+    "ProjectDiskFullError",
     "StaleDecisionError",
     "RefiError",
     "TooFewSegmentsError",
@@ -274,15 +276,22 @@ class ProjectBusyError(ProjectError):
 
 
 class ProjectDamagedError(ProjectError):
-    """The project store's file is damaged (SQLite's check fails); themekit reads nothing from it and writes nothing into it."""
+    """The project store's file is damaged (SQLite's check fails, or its header is overwritten); themekit writes
+    nothing into it, read commands show what can still be read, and ``themekit project recover`` saves it."""
 
     code = "E703"
 
 
 class ProjectStorageError(ProjectError):
-    """The project store cannot be written where it is: the disk is full, or the file or its folder is read-only."""
+    """The project store cannot be written where it is: the file or its folder is read-only, or the disk fails."""
 
     code = "E704"
+
+
+class ProjectDiskFullError(ProjectStorageError):
+    """The disk holding the project store is full: what was being written was not recorded, nothing was lost."""
+
+    code = "E706"
 
 
 class StaleDecisionError(ProjectError):

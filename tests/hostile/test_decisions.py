@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import themekit
 from themekit.cli import app
-from themekit.errors import ProjectStorageError
+from themekit.errors import ProjectDiskFullError, ProjectStorageError
 from themekit.review.sheets import export_review, import_review, review_status
 from themekit.store import Project
 
@@ -203,12 +203,12 @@ def test_decisions_disk_full_during_import_says_so_and_records_nothing(tmp_path,
     # a real SQLITE_FULL: the store may not grow by a page (SQLite rolls the transaction back by itself)
     pages = project._conn.execute("PRAGMA page_count").fetchone()[0]
     project._conn.execute(f"PRAGMA max_page_count = {pages}")
-    with pytest.raises(ProjectStorageError) as info:
+    with pytest.raises(ProjectDiskFullError) as info:
         import_review(sheet, project, coder="alex")
     message = str(info.value)
-    assert message.startswith(
-        f"{project.path}: the disk is full (database or disk is full) while recording the decisions; "
-        "nothing of it was recorded and the store is as it was. Free space on the disk holding "
+    assert message == (
+        f"{project.path}: disk full while recording the decisions (database or disk is full): free space on "
+        f"{tmp_path} and run again; nothing was lost, the store is as it was before this command."
     )
     assert "cannot rollback" not in message
     assert project.decisions() == [] and project.integrity_check() == "ok"
@@ -229,7 +229,8 @@ def test_decisions_disk_full_on_the_command_line_is_one_message(tmp_path, tiny_c
     )
     assert result.exit_code == 1
     assert result.output.startswith(
-        f"Error [E704]: {project.path}: the disk is full (database or disk is full) while recording"
+        f"Error [E706]: {project.path}: disk full while recording the decisions (database or disk is full): "
+        f"free space on {tmp_path} and run again; nothing was lost"
     )
     assert "Traceback" not in result.output
 
@@ -241,9 +242,10 @@ def test_decisions_read_only_store_is_one_message_with_the_fix(tmp_path, tiny_co
     with pytest.raises(ProjectStorageError) as info:
         import_review(sheet, project, coder="alex")
     assert str(info.value) == (
-        f"{project.path}: the project store cannot be written (attempt to write a readonly database) while recording the "
-        f"decisions; nothing was recorded. Make the file and its folder {project.path.resolve().parent} writable (SQLite keeps "
-        "its -wal and -shm files beside it), or copy the project to a writable folder and give project= the copy."
+        f"{project.path}: the project store is read-only (SQLite says: attempt to write a readonly database), and "
+        "recording the decisions writes to it; nothing was changed. Make it writable (chmod u+w "
+        f"{project.path} {tmp_path}: SQLite keeps its -wal and -shm files beside it), or copy the project to a "
+        "writable folder and give project= the copy. Commands that only read it (history, review status) work as it is."
     )
 
 
@@ -270,8 +272,8 @@ def test_decisions_read_only_folder_is_not_called_a_foreign_file(tmp_path, monke
     monkeypatch.setattr("themekit.store.db.sqlite3.connect", lambda *a, **k: NoWalFiles(real(*a, **k)))
     with pytest.raises(ProjectStorageError) as info:
         Project(path)
-    assert "cannot be written (unable to open database file) while opening the project" in str(info.value)
-    assert f"Make the file and its folder {tmp_path} writable" in str(info.value)
+    assert "read-only (SQLite says: unable to open database file), and opening the project writes" in str(info.value)
+    assert f"Make it writable (chmod u+w {path} {tmp_path}:" in str(info.value)
     assert "move this file away" not in str(info.value)
 
 
@@ -293,8 +295,6 @@ def test_decisions_damaged_store_is_never_written_into(tmp_path, tiny_corpus, ti
     runner = CliRunner()
     for command in (
         ["review", "import", str(sheet), "--coder", "sam"],
-        ["review", "status"],
-        ["history"],
         ["code", str(tiny_corpus), "-c", str(tiny_codebook), "-o", str(tmp_path / "r2"), "--method", "rule", "-q"],
     ):
         result = runner.invoke(app, [*command, "--project", str(project.path)])
@@ -304,9 +304,9 @@ def test_decisions_damaged_store_is_never_written_into(tmp_path, tiny_corpus, ti
             result.output,
         )
         assert (
-            f"Restore it from a backup, or save what can be read: sqlite3 {project.path} .recover | sqlite3 recovered.db"
-            in result.output
-        )
+            f"Save what can be read into a new store with 'themekit project recover {project.path} --out "
+            "recovered.db' and give --project recovered.db from then on (or restore the store from a backup)."
+        ) in result.output
         assert "Traceback" not in result.output
     assert project.path.read_bytes() == before
     assert not (tmp_path / "r2").exists()

@@ -44,6 +44,7 @@ from themekit.models import Corpus
 from themekit.runs.folder import read_run
 from themekit.runs.record import RunRecord
 from themekit.util.atomic import atomic_write_text
+from themekit.util.progress import ProgressCallback
 
 __all__ = [
     "MIN_SHARED_UNITS",
@@ -194,12 +195,14 @@ def agree(
     separator: str = "->",
     absent_means_no_code: bool = False,
     strict: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> Agreement:
     """Agreement between the coders whose files are given (coder names are the file names' stems).
 
     ``layout`` reads wide files (one row per unit); ``sheet`` picks an .xlsx sheet; ``level``/``separator``
     compare hierarchical codes at one depth; ``absent_means_no_code`` counts a unit a coder did not list as
-    coded with no code; ``strict`` refuses what would otherwise be warnings.
+    coded with no code; ``strict`` refuses what would otherwise be warnings. ``progress(stage, advance, total)``
+    hears how much of each file is read and placed (stages ``human:read:NAME``, ``human:place:NAME``).
     """
     paths = [Path(f) for f in files]
     if len(paths) < 2:
@@ -218,9 +221,14 @@ def agree(
     codes: set[str] | None = None
     if codebook is not None:
         codes = {c.id for c in (codebook if isinstance(codebook, Codebook) else Codebook.load(codebook))}
-    files_read = [read_coder_file(p, layout=layout, sheet=sheet, keep_uncoded=absent_means_no_code) for p in paths]
+    files_read = [
+        read_coder_file(
+            p, layout=layout, sheet=sheet, keep_uncoded=absent_means_no_code, progress=_of_coder(progress, name)
+        )
+        for p, name in zip(paths, names)
+    ]
     if run is not None:
-        coders, texts = _units_on_run(run, names, paths, files_read, codes)
+        coders, texts = _units_on_run(run, names, paths, files_read, codes, progress)
     else:
         coders, texts = _units_as_given(names, paths, files_read, codes)
     for coder in coders:
@@ -350,15 +358,29 @@ def _per_code_columns(names: list[str]) -> list[str]:
     return ["code", "units", "units_with_code", *(f"n_{n}" for n in names), "percent_agreement", "kappa", "alpha"]
 
 
+def _of_coder(progress: ProgressCallback | None, name: str) -> ProgressCallback | None:
+    """``progress`` with each stage named after the coder whose file it reads: one bar per file."""
+    if progress is None:
+        return None
+    return lambda stage, advance, total: progress(f"{stage}:{name}", advance, total)
+
+
 def _units_on_run(
-    run: Any, names: list[str], paths: list[Path], files: list[CoderFile], codes: set[str] | None
+    run: Any,
+    names: list[str],
+    paths: list[Path],
+    files: list[CoderFile],
+    codes: set[str] | None,
+    progress: ProgressCallback | None = None,
 ) -> tuple[list[_Coder], dict[tuple[str, str], str]]:
     """Each coder's (transcript, unit, code) rows with the run's segments as units; segment texts."""
     segments, run_codes, corpus = _run_segments(run)
     codes = codes or run_codes
     coders = []
     for name, path, file in zip(names, paths, files):
-        mapped = map_gold(path, segments, codes, transcripts=corpus, frame=file.rows)
+        mapped = map_gold(
+            path, segments, codes, transcripts=corpus, frame=file.rows, progress=_of_coder(progress, name)
+        )
         gold = mapped.codings
         rows = pd.DataFrame(
             {"transcript": gold["transcript"], "unit": gold["segment"].astype(str), "code": gold["code"]}

@@ -90,7 +90,9 @@ def cross_validate(
     """
     if not isinstance(run, RunRecord):
         run = read_run(run)
-    human = HumanCodings.from_file(gold, layout=layout, sheet=sheet, level=level, separator=separator)
+    human = HumanCodings.from_file(
+        gold, layout=layout, sheet=sheet, level=level, separator=separator, progress=progress
+    )
     groups = _folds(run, human, folds)
     if strict:  # refuse the file now, not after coding a fold
         map_gold(human.source, run.segments, human.code_names(run.codebook), frame=human.rows,

@@ -30,6 +30,7 @@ from themekit.models import Transcript
 from themekit.runs.folder import read_run
 from themekit.runs.record import RunRecord
 from themekit.util.choices import check_choice
+from themekit.util.progress import ProgressCallback
 
 __all__ = ["SCOPES", "TAKE_OVER_MARGIN", "Evaluation", "Scope", "beside_second_coder", "evaluate", "evaluate_frames"]
 
@@ -87,6 +88,7 @@ def evaluate(
     second_coder: str | Path | None = None,
     level: int | None = None,
     separator: str | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Evaluation:
     """Score a run (a :class:`~themekit.Run` or a run folder) against a gold file.
 
@@ -107,11 +109,16 @@ def evaluate(
 
     ``second_coder``: a second person's codings of the same interviews (same formats): per code, the machine's
     kappa with the coder is set beside the two coders' own (see :func:`beside_second_coder`).
+
+    ``progress(stage, advance, total)`` hears how much of the gold file is read and placed (stages
+    ``human:read`` and ``human:place``), for a bar on a file of many rows.
     """
     if not isinstance(run, RunRecord):
         run = read_run(run)
     # read once: its rows are scored, its hash tells the classifier's own file
-    human = HumanCodings.from_file(gold, layout=layout, sheet=sheet, level=level, separator=separator)
+    human = HumanCodings.from_file(
+        gold, layout=layout, sheet=sheet, level=level, separator=separator, progress=progress
+    )
     excerpts, segments, turns = run.excerpts, run.segments, run.corpus.turns
     result = evaluate_frames(
         excerpts,
@@ -126,6 +133,7 @@ def evaluate(
         transcripts=run.corpus,
         level=level,
         separator=separator,
+        progress=progress,
     )
     seen = _learned_from(run, result)
     if seen:
@@ -293,6 +301,7 @@ def evaluate_frames(
     transcripts: Iterable[Transcript] | None = None,
     level: int | None = None,
     separator: str | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Evaluation:
     """Score machine codings (``excerpts``) against a gold file on the segments it covers.
 
@@ -303,7 +312,9 @@ def evaluate_frames(
     ``level``/``separator``: how the rows' code paths are read (see :class:`themekit.human.gold.CodeNames`).
     """
     names = CodeNames(codebook, level=level, separator=separator)
-    mapped = map_gold(gold_path, segments, names, frame=frame, turns=turns, transcripts=transcripts, strict=strict)
+    mapped = map_gold(
+        gold_path, segments, names, frame=frame, turns=turns, transcripts=transcripts, strict=strict, progress=progress
+    )
     gold = mapped.codings
     if gold.empty:
         reason = "it has no rows" if not mapped.skipped else f"none of its {len(mapped.skipped)} rows could be placed"

@@ -146,6 +146,7 @@ def evaluate_cmd(
                     second_coder=second_coder,
                     level=level,
                     separator=separator,
+                    progress=progress,
                 )
                 written = result.save(out_file or run_dir / "evaluation.json")
         finally:
@@ -262,22 +263,28 @@ def agree_cmd(
                 )
             from themekit.store import open_project
 
-            with open_project(project) as store:
-                result = agree_project(
-                    store, run=run_dir, coders=coder, level=level, separator=separator, strict=strict
-                )
+            with open_project(project, read_only=True) as store:
+                try:
+                    result = agree_project(
+                        store, run=run_dir, coders=coder, level=level, separator=separator, strict=strict
+                    )
+                finally:
+                    for warning in store.warnings:
+                        err.print(f"[bold yellow]Warning:[/] {escape(as_flags(warning, ['project']))}")
         else:
-            result = agree(
-                coder_files or [],
-                run=run_dir,
-                codebook=codebook,
-                layout=_layout(unit_column, code_columns, text_column),
-                sheet=sheet,
-                level=level,
-                separator=separator,
-                absent_means_no_code=absent_means_no_code,
-                strict=strict,
-            )
+            with _Progress(enabled=not quiet) as progress:
+                result = agree(
+                    coder_files or [],
+                    run=run_dir,
+                    codebook=codebook,
+                    layout=_layout(unit_column, code_columns, text_column),
+                    sheet=sheet,
+                    level=level,
+                    separator=separator,
+                    absent_means_no_code=absent_means_no_code,
+                    strict=strict,
+                    progress=progress,
+                )
         written = result.save(out_file) if out_file else None
     _print_agreement(result, show_disagreements)
     if written and not quiet:

@@ -44,6 +44,10 @@ review_app = typer.Typer(
     help="Human review of suggested codings: sheets out, decisions back into the project.", no_args_is_help=True
 )
 app.add_typer(review_app, name="review")
+project_app = typer.Typer(
+    help="The project store: save what can be read of a damaged one into a new store.", no_args_is_help=True
+)
+app.add_typer(project_app, name="project")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)

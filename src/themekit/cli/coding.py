@@ -40,7 +40,12 @@ from themekit.util.limits import MAX_FILE_BYTES, MB
 
 
 def _human_codings(
-    gold: Path | None, unit_column: str | None, code_columns: str | None, level: int | None, separator: str | None
+    gold: Path | None,
+    unit_column: str | None,
+    code_columns: str | None,
+    level: int | None,
+    separator: str | None,
+    progress: Any = None,
 ) -> Any:
     """The --gold file as the flags say to read it: a wide file of survey codes (``--unit-column`` and
     ``--code-columns``, as ``evaluate`` and ``agree`` read one), code paths at ``--level``/``--separator``."""
@@ -51,7 +56,7 @@ def _human_codings(
     layout = _layout(unit_column, code_columns, None) if code_columns else None
     # a coder's sheet of responses: a row left without codes was read and given none, and teaches that
     return HumanCodings.from_file(
-        gold, layout=layout, level=level, separator=separator, keep_uncoded=layout is not None
+        gold, layout=layout, level=level, separator=separator, keep_uncoded=layout is not None, progress=progress
     )
 
 
@@ -131,7 +136,7 @@ def code_cmd(
                     transcripts,
                     codebook,
                     options=options,
-                    gold=_human_codings(gold, unit_column, code_columns, level, separator),
+                    gold=_human_codings(gold, unit_column, code_columns, level, separator, progress),
                     project=project,
                     config=settings,
                     progress=progress,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from themekit.cli.app import _user_errors, app, err, out, review_app
+from themekit.cli.app import _user_errors, app, as_flags, err, out, project_app, review_app
 from themekit.cli.options import DEFAULT_PROJECT, ProjectOption, QuietOption, out_option
 from themekit.errors import ProjectError, ReviewSheetError
 from themekit.models import STATUSES
@@ -164,14 +165,15 @@ def review_status_cmd(
     from themekit.store import open_project
 
     with _user_errors():
-        with open_project(_store_for(run, project)) as store:
-            key = store.run_key(_run_ref(run, store))
-            recorded = next((r for r in store.runs() if r["id"] == key), None)
-            if recorded is None:
-                raise ProjectError(
-                    f"{store.path}: no run #{key} is recorded; 'themekit history' lists the runs (#, id and folder) to give as --run."
-                )
-            frame = review_status(store, key)
+        with open_project(_store_for(run, project), read_only=True) as store:
+            with _warn_after(store):
+                key = store.run_key(_run_ref(run, store))
+                recorded = next((r for r in store.runs() if r["id"] == key), None)
+                if recorded is None:
+                    raise ProjectError(
+                        f"{store.path}: no run #{key} is recorded; 'themekit history' lists the runs (#, id and folder) to give as --run."
+                    )
+                frame = review_status(store, key)
     folder = f", {escape(recorded['folder'])}" if recorded["folder"] else ""
     out.print(f"Run #{key} ({recorded['run_id']}{folder}), codebook {escape(recorded['codebook_version'])}:")
     table = Table("code", "codings", "to review", "accepted", "rejected", "human", "reviewed")
@@ -248,7 +250,7 @@ def review_gold_cmd(
     from themekit.util.atomic import atomic_write_text
 
     with _user_errors():
-        with open_project(project) as store:
+        with open_project(project, read_only=True) as store, _warn_after(store):
             frame = decisions_gold(store, decisions=settled(store.decisions()))
         atomic_write_text(out_file, frame.to_csv(index=False))
     if not quiet:
@@ -272,7 +274,7 @@ def history_cmd(
     from themekit.store import open_project
 
     with _user_errors():
-        with open_project(project) as store:
+        with open_project(project, read_only=record is None) as store, _warn_after(store):
             if record is not None:
                 out.print(_record_folder(store, record))
             runs, where = store.runs(), store.path
@@ -302,6 +304,54 @@ def history_cmd(
     out.print(table)
     if not runs:
         out.print(f"No runs recorded in {escape(str(where))} yet.")
+
+
+@contextmanager
+def _warn_after(store):
+    """Print what a reader of ``store`` should know (a damaged store, a store read as it stands) on stderr once the
+    command is done, or when it stops: what it showed is all that could be read."""
+    try:
+        yield
+    finally:
+        for warning in store.warnings:
+            err.print(f"[bold yellow]Warning:[/] {escape(as_flags(warning, ['project']))}")
+
+
+@project_app.command("recover")
+def project_recover_cmd(
+    store: Annotated[Path, typer.Argument(help="The damaged project store (e.g. .themekit/project.db).")],
+    out_file: Annotated[Path, out_option("New project store to write what can be read into.")],
+    quiet: QuietOption = False,
+) -> None:
+    """Save what can be read of a damaged project store into a new one: a header overwritten is rebuilt, damaged
+    stretches of rows are stepped over and counted; the damaged store is only read."""
+    from themekit.store.recover import recover
+
+    with _user_errors():
+        result = recover(store, out_file)
+    if result.wal_left:
+        err.print(
+            f"[bold yellow]Warning:[/] {escape(str(store))}-wal holds changes made since the store was last closed; "
+            "they are not in the recovered store."
+        )
+    if quiet:
+        return
+    how = " through a rebuilt header (its first 100 bytes were overwritten)" if result.header_rebuilt else ""
+    out.print(f"Read {escape(str(store))}{how}; saved into {escape(str(out_file))}:")
+    for table, rows in result.rows.items():
+        lost = []
+        if result.damaged.get(table):
+            lost.append(f"{result.damaged[table]} damaged stretch(es) of rows could not be read")
+        if result.refused.get(table):
+            lost.append(f"{result.refused[table]} damaged row(s) left out")
+        out.print(f"  {table}: {rows} row(s)" + (f" ({'; '.join(lost)})" if lost else ""))
+    for table in result.unreadable:
+        out.print(f"  {table}: could not be read at all")
+    verdict = "everything the store held" if result.complete else "what could be read; the rest is lost"
+    out.print(
+        f"SQLite's check of the new store: {escape(result.check)}. It holds {verdict}. Use it from now on with "
+        f"--project {escape(str(out_file))}, or move it to .themekit/project.db in place of the damaged one."
+    )
 
 
 def _record_folder(store, folder: Path) -> str:

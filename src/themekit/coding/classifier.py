@@ -209,8 +209,9 @@ class ClassifierCoder:
             columns=["transcript", "role", "start", "end"],
         )  # as evaluate reads them: spans trimmed to participant speech, interviewer speech left out
         mapped = map_gold(
-            self.human.source, frame, codes, frame=self.human.of_transcripts(ids), turns=turns, transcripts=transcripts
-        )
+            self.human.source, frame, codes, frame=self.human.of_transcripts(ids), turns=turns, transcripts=transcripts,
+            progress=self.report_progress,
+        )  # fmt: skip
         gold = mapped.codings
         row_of = {(t, i): n for n, (t, i) in enumerate(zip(frame["transcript"], frame["segment"]))}
         covered = sorted({row_of[(t, s)] for t, s in zip(gold["transcript"], gold["segment"])})

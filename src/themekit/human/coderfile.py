@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from themekit.errors import GoldError, GoldFileError
+from themekit.util.progress import ProgressCallback
 from themekit.util.tables import UserTable, read_table
 
 if TYPE_CHECKING:
@@ -60,9 +61,9 @@ def _gold_file_error(path: Path, reason: str, fix: str, *, param: str | None = N
     return GoldFileError(path, f"{reason}. {fix}" if fix else reason, param=param)
 
 
-def _read(path: str | Path, sheet: str | None) -> UserTable:
+def _read(path: str | Path, sheet: str | None, progress: ProgressCallback | None = None) -> UserTable:
     """The table in a coder or gold file: CSV split on ``,``, ``;`` or tabs (whichever its header uses), or .xlsx."""
-    return read_table(path, sheet=sheet, error=_gold_file_error)
+    return read_table(path, sheet=sheet, error=_gold_file_error, progress=progress)
 
 
 #: What other tools call the columns of a long file (QualCoder, NVivo, MAXQDA, ATLAS.ti exports and hand-made
@@ -137,11 +138,17 @@ def _numbers(column: pd.Series) -> bool:
 
 
 def read_coder_file(
-    path: str | Path, *, layout: WideLayout | None = None, sheet: str | None = None, keep_uncoded: bool = False
+    path: str | Path,
+    *,
+    layout: WideLayout | None = None,
+    sheet: str | None = None,
+    keep_uncoded: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> CoderFile:
     """A coder file as long rows: as it is for a long file (other tools' column names read as themekit's, see
-    :func:`canonical_columns`), converted for a wide one (``layout``)."""
-    read = _read(path, sheet)
+    :func:`canonical_columns`), converted for a wide one (``layout``). ``progress(stage, advance, total)`` hears
+    how much of a CSV file is read (stage ``human:read``)."""
+    read = _read(path, sheet, progress)
     if layout is None:
         table, notes = canonical_columns(read.frame(row_column="_row"))
         table = table.reset_index(drop=True)

@@ -16,16 +16,16 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Collection, Iterable, Mapping
+from bisect import bisect_left, bisect_right
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from themekit.errors import GoldError, GoldFileError, OptionError
 from themekit.human.coderfile import WideLayout, read_coder_file
 from themekit.models import Transcript
+from themekit.util.progress import ProgressCallback
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,11 +64,13 @@ class HumanCodings:
         level: int | None = None,
         separator: str | None = None,
         keep_uncoded: bool = False,
+        progress: ProgressCallback | None = None,
     ) -> HumanCodings:
         """The codings of a gold/decisions file (CSV or .xlsx, long or wide: ``layout``); ``source`` names it
         (default: the path); ``level``/``separator`` say how its code paths are read (see :class:`CodeNames`);
         ``keep_uncoded``: a wide file's row with every code cell empty is a unit read and given no code (else it
-        is left out, as a unit the coder did not code)."""
+        is left out, as a unit the coder did not code); ``progress(stage, advance, total)`` hears how much of the
+        file is read (stage ``human:read``)."""
         path = Path(path)
         try:
             data = path.read_bytes()
@@ -79,7 +81,7 @@ class HumanCodings:
         except OSError as exc:
             raise GoldFileError(path, f"cannot read the gold/decisions file ({exc.strerror})") from exc
         CodeNames((), level=level, separator=separator)  # a bad level or separator is refused before any work
-        rows = read_gold(path, layout=layout, sheet=sheet, keep_uncoded=keep_uncoded)
+        rows = read_gold(path, layout=layout, sheet=sheet, keep_uncoded=keep_uncoded, progress=progress)
         return cls(rows, source or str(path), hashlib.sha256(data).hexdigest(), level=level, separator=separator)
 
     def code_names(self, codes: Iterable[Any]) -> CodeNames:
@@ -114,7 +116,12 @@ class HumanCodings:
 
 
 def read_gold(
-    path: str | Path, *, layout: WideLayout | None = None, sheet: str | None = None, keep_uncoded: bool = False
+    path: str | Path,
+    *,
+    layout: WideLayout | None = None,
+    sheet: str | None = None,
+    keep_uncoded: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> pd.DataFrame:
     """The gold file as strings, with each row's number in the file (header is row 1) as ``_row``.
 
@@ -122,7 +129,7 @@ def read_gold(
     per unit, several code columns: ``layout``) gives one row per filled code cell, the unit id as transcript
     (see :mod:`themekit.human.coderfile`).
     """
-    return read_coder_file(path, layout=layout, sheet=sheet, keep_uncoded=keep_uncoded).rows
+    return read_coder_file(path, layout=layout, sheet=sheet, keep_uncoded=keep_uncoded, progress=progress).rows
 
 
 #: Separators of code paths in other tools' exports ("Theme > Code", MAXQDA's "Theme\\Code", "Theme/Code").
@@ -226,12 +233,14 @@ def load_gold(
     frame: pd.DataFrame | None = None,
     turns: pd.DataFrame | None = None,
     transcripts: Iterable[Transcript] | Mapping[str, Transcript] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> pd.DataFrame:
     """Map a gold file onto segments, refusing it (:class:`GoldError`, every problem with its row) if any row
     cannot be placed or does not match its text; see :func:`map_gold`."""
     return map_gold(
-        path, segments, codebook_codes, frame=frame, turns=turns, transcripts=transcripts, strict=True
-    ).codings
+        path, segments, codebook_codes, frame=frame, turns=turns, transcripts=transcripts, strict=True,
+        progress=progress,
+    ).codings  # fmt: skip
 
 
 #: The ways a row can locate its span, in the order they are tried.
@@ -247,6 +256,7 @@ def map_gold(
     turns: pd.DataFrame | None = None,
     transcripts: Iterable[Transcript] | Mapping[str, Transcript] | None = None,
     strict: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> MappedGold:
     """Map a gold file onto segments: one row per (transcript, segment, code); code '' for none.
 
@@ -268,7 +278,8 @@ def map_gold(
     header is row 1); with ``strict`` any problem refuses the file
     (:class:`GoldError`, all listed). Missing columns and a file without rows
     always refuse it. ``frame`` (from :func:`read_gold`, perhaps filtered) is
-    used instead of reading ``path``.
+    used instead of reading ``path``. ``progress(stage, advance, total)`` hears how many rows are placed
+    (stage ``human:place``).
     """
     import pandas as pd
 
@@ -292,9 +303,9 @@ def map_gold(
     names = (
         codebook_codes if isinstance(codebook_codes, CodeNames) or codebook_codes is None else CodeNames(codebook_codes)
     )
-    by_transcript = {tid: g.sort_values("start") for tid, g in segments.groupby("transcript", observed=True)}
+    by_transcript = _segments_by_transcript(segments)
     speech = _speech_by_transcript(turns)
-    records = frame.to_dict(orient="records")
+    records = _Records(frame)
     read_as = list(frame.attrs.get("read_as", []))  # other tools' column names, as the file reader read them
     if _offsets_are_source(records, columns, transcripts):
         columns = {**{k: v for k, v in columns.items() if k not in ("char_start", "char_end")},
@@ -303,17 +314,102 @@ def map_gold(
             "char_start/char_end as offsets into the transcript files as they are on disk (source_start/source_end): "
             "the quoted text is found there, not at those characters of themekit's text"
         )
-    rows: list[tuple[str, int, str]] = []
+    if names is not None:
+        names = _Remembered(names)  # a file names the same few codes on row after row
+    placed_rows: dict[tuple[str, int, str], None] = {}  # in order, each once
     problems: list[str] = []
-    for record in records:
+    total = len(records)
+    for done, record in enumerate(records, start=1):
         placed, notes = _place_row(record, columns, by_transcript, speech, names, transcripts)
-        rows.extend(placed)
+        placed_rows.update(dict.fromkeys(placed))
         problems.extend(f"row {record['_row']}: {note}" for note in notes)
+        if progress is not None and (done % _PROGRESS_EVERY == 0 or done == total):
+            progress("human:place", done % _PROGRESS_EVERY or _PROGRESS_EVERY, total)
     if problems and strict:
         raise GoldError(path, problems)
-    return MappedGold(
-        pd.DataFrame(rows, columns=["transcript", "segment", "code"]).drop_duplicates(), problems, read_as
-    )
+    return MappedGold(pd.DataFrame(list(placed_rows), columns=["transcript", "segment", "code"]), problems, read_as)
+
+
+#: How many rows are placed between two reports of progress.
+_PROGRESS_EVERY = 20_000
+
+
+class _Records:
+    """A table's rows one at a time, each a dict of its cells (as ``to_dict(orient="records")`` would give them
+    all at once, which for a million rows takes gigabytes)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._columns = list(frame.columns)
+        self._values = [frame[c].tolist() for c in self._columns]
+        self._length = len(frame)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __iter__(self) -> Iterator[dict]:
+        columns = self._columns
+        for values in zip(*self._values):
+            yield dict(zip(columns, values))
+
+    def __getitem__(self, cut: slice) -> list[dict]:
+        columns = self._columns
+        return [dict(zip(columns, values)) for values in zip(*(v[cut] for v in self._values))]
+
+
+class _Remembered:
+    """A :class:`CodeNames` that reads each name once."""
+
+    def __init__(self, names: CodeNames) -> None:
+        self._names = names
+        self._resolved: dict[str, str | None] = {}
+
+    def resolve(self, name: str) -> str | None:
+        if name not in self._resolved:
+            self._resolved[name] = self._names.resolve(name)
+        return self._resolved[name]
+
+    def unknown(self, name: str) -> str:
+        return self._names.unknown(name)
+
+
+@dataclass(frozen=True)
+class _Spans:
+    """Spans of one transcript (its segments, or its speakers' turns) sorted by start, for finding the ones a
+    span overlaps without looking at all of them."""
+
+    starts: list[int]
+    ends: list[int]
+    ids: list[int]
+    #: the longest span's length: no span starting that far before a point reaches it
+    longest: int
+
+    @classmethod
+    def of(cls, spans: Iterable[tuple[int, int, int]]) -> _Spans:
+        ordered = sorted(spans)
+        return cls(
+            [s for s, _, _ in ordered],
+            [e for _, e, _ in ordered],
+            [i for _, _, i in ordered],
+            max((e - s for s, e, _ in ordered), default=0),
+        )
+
+    def overlapping(self, start: int, end: int) -> Iterator[int]:
+        """The positions of the spans that share a character with ``start``-``end``."""
+        first = bisect_right(self.starts, start - self.longest)
+        for k in range(first, bisect_left(self.starts, end)):
+            if self.ends[k] > start and self.starts[k] < end:
+                yield k
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+def _segments_by_transcript(segments: pd.DataFrame) -> dict[str, _Spans]:
+    columns = [segments[c].tolist() for c in ("transcript", "start", "end", "segment")]
+    spans: dict[str, list[tuple[int, int, int]]] = {}
+    for tid, start, end, index in zip(*columns):
+        spans.setdefault(tid, []).append((int(start), int(end), int(index)))
+    return {tid: _Spans.of(found) for tid, found in spans.items()}
 
 
 #: Rows checked to tell offsets into themekit's text from offsets into the source files.
@@ -367,17 +463,16 @@ def _cell(record: dict, columns: dict[str, str], name: str) -> str:
     return str(record[columns[name]]).strip() if name in columns else ""
 
 
-def _speech_by_transcript(
-    turns: pd.DataFrame | None,
-) -> dict[str, tuple[list[tuple[int, int]], list[tuple[int, int]]]] | None:
-    """Per transcript: the (start, end) of its participants' turns, and of its interviewers'."""
+def _speech_by_transcript(turns: pd.DataFrame | None) -> dict[str, tuple[_Spans, _Spans]] | None:
+    """Per transcript: its participants' turns, and its interviewers'."""
     if turns is None:
         return None
-    speech: dict[str, tuple[list[tuple[int, int]], list[tuple[int, int]]]] = {}
-    for tid, role, start, end in turns[["transcript", "role", "start", "end"]].itertuples(index=False):
-        parts = speech.setdefault(str(tid), ([], []))
-        parts[0 if role == "participant" else 1].append((int(start), int(end)))
-    return speech
+    spans: dict[str, tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]] = {}
+    columns = [turns[c].tolist() for c in ("transcript", "role", "start", "end")]
+    for tid, role, start, end in zip(*columns):
+        parts = spans.setdefault(str(tid), ([], []))
+        parts[0 if role == "participant" else 1].append((int(start), int(end), 0))
+    return {tid: (_Spans.of(mine), _Spans.of(theirs)) for tid, (mine, theirs) in spans.items()}
 
 
 def _place_row(
@@ -407,12 +502,12 @@ def _place_row(
     if located is None:
         if not _cell(record, columns, "segment") and len(segs) == 1:
             # a unit coded whole (a survey response, as a wide coder file names it): its one segment
-            return [(tid, int(segs["segment"].iloc[0]), code)], []
+            return [(tid, segs.ids[0], code)], []
         try:
             seg = int(_cell(record, columns, "segment"))
         except ValueError:
             return [], [f"locates no span: fill {LOCATIONS} (the quoted words)"]
-        if seg not in set(segs["segment"]):
+        if seg not in segs.ids:
             return [], [f"{tid} has no segment {seg}"]
         return [(tid, seg, code)], []
     (start, end), notes, where = located
@@ -433,6 +528,11 @@ def _locate(
         if isinstance(span, str):
             return span
         where = f"characters {span[0]}-{span[1]}"
+        if transcript is not None and span[0] >= len(transcript.text):
+            return (
+                f"{where} lie past the end of {tid}, whose text is {len(transcript.text):,} characters long; check "
+                "the offsets were counted in this transcript"
+            )
         return span, _mismatch(quote, transcript, span, where, tid), f"span {span[0]}-{span[1]} of {tid}"
     if _cell(record, columns, "source_start"):
         given = _offsets(record, columns, "source_start", "source_end")
@@ -442,6 +542,12 @@ def _locate(
             return (
                 f"source_start/source_end given but {tid}'s source offsets are not known (themekit keeps them for "
                 ".txt, .md, .docx, .vtt, .srt and .csv files read by this version); give char_start/char_end or the quoted text"
+            )
+        kept_until = transcript.source_map.source_starts[-1] + transcript.source_map.lengths[-1]
+        if given[0] >= kept_until:
+            return (
+                f"source characters {given[0]}-{given[1]} lie past the end of {tid}'s speech in its source file, "
+                f"which ends at source character {kept_until:,}; check the offsets were counted in this file"
             )
         span = transcript.from_source(*given)
         if span is None:
@@ -462,28 +568,35 @@ def _offsets(record: dict, columns: dict[str, str], first: str, last: str) -> tu
         start, end = int(_cell(record, columns, first)), int(_cell(record, columns, last))
     except ValueError:
         return f"{first}/{last} must be whole numbers"
-    if start < 0 or end <= start:
+    if start < 0 or end < 0:
+        which = " and ".join(name for name, value in ((first, start), (last, end)) if value < 0)
+        return (
+            f"{which} {'is' if ' and ' not in which else 'are'} negative ({first}/{last} {start}, {end}); "
+            "offsets count characters from 0, the text's first"
+        )
+    if end <= start:
         return f"span {start}-{end} is empty or inverted; {last} must be after {first}"
     return start, end
 
 
-def _segments_of_span(
-    start: int, end: int, where: str, tid: str, segs: pd.DataFrame, speech: dict | None
-) -> list[int] | str:
+def _segments_of_span(start: int, end: int, where: str, tid: str, segs: _Spans, speech: dict | None) -> list[int] | str:
     """The segments a span of the transcript's text covers (trimmed to participant speech), or why none (naming the
     span as the row gave it: ``where``)."""
     pieces = [(start, end)]
     if speech is not None and tid in speech:
         participant, interviewer = speech[tid]
-        pieces = [(max(start, s), min(end, e)) for s, e in participant if s < end and start < e]
-        if not pieces and any(s < end and start < e for s, e in interviewer):
+        pieces = [
+            (max(start, participant.starts[k]), min(end, participant.ends[k]))
+            for k in participant.overlapping(start, end)
+        ]
+        if not pieces and any(True for _ in interviewer.overlapping(start, end)):
             return f"{where} is interviewer speech only; left out"
     matched: set[int] = set()
     for s, e in pieces:
-        overlap = np.minimum(segs["end"].to_numpy(), e) - np.maximum(segs["start"].to_numpy(), s)
-        length = (segs["end"] - segs["start"]).to_numpy()
-        hit = (overlap > 0) & ((overlap * 2 >= length) | (overlap * 2 >= e - s))
-        matched.update(int(x) for x in segs["segment"].to_numpy()[hit])
+        for k in segs.overlapping(s, e):
+            overlap = min(segs.ends[k], e) - max(segs.starts[k], s)
+            if overlap * 2 >= segs.ends[k] - segs.starts[k] or overlap * 2 >= e - s:
+                matched.add(segs.ids[k])
     if not matched:
         return f"{where} matches no coded participant segment"
     return sorted(matched)
@@ -491,8 +604,19 @@ def _segments_of_span(
 
 _ELLIPSIS = re.compile(r"\[?(?:\.\s*){3,}\]?|\[?…\]?")
 _EDGES = re.compile(r"^[^\w]+|[^\w]+$")
+_WORD = re.compile(r"\S+")
 #: How much text an ellipsis in a quote may stand for.
 _ELIDED_CHARS = 2000
+
+
+def _quote_texts(quote: str, speakers: Collection[str] = (), *, trim: bool = False) -> list[str]:
+    """The parts of ``quote`` to find, split at its ellipses, speaker labels (``speakers`` followed by a colon,
+    with themekit's ``[hh:mm:ss]``) left out; ``trim``: punctuation at either end of a part left out."""
+    if speakers:
+        names = "|".join(re.escape(n) for n in sorted(speakers, key=len, reverse=True))
+        quote = re.sub(rf"(?:^|\s)(?:\[[\d:]+\]\s*)?(?:{names})\s*:(?=\s|$)", " ", quote)
+    parts = [_EDGES.sub("", part) if trim else part for part in _ELLIPSIS.split(quote)]
+    return [part for part in parts if part.strip()]
 
 
 def _quote_pattern(
@@ -505,13 +629,25 @@ def _quote_pattern(
     sep = r"\s+"
     if speakers:
         names = "|".join(re.escape(n) for n in sorted(speakers, key=len, reverse=True))
-        quote = re.sub(rf"(?:^|\s)(?:\[[\d:]+\]\s*)?(?:{names})\s*:(?=\s|$)", " ", quote)
         sep = rf"\s+(?:(?:\[[\d:]+\]\s*)?(?:{names})\s*:\s+)?"
-    parts = [_EDGES.sub("", part) if trim else part for part in _ELLIPSIS.split(quote)]
-    parts = [sep.join(map(re.escape, part.split())) for part in parts if part.strip()]
+    parts = [sep.join(map(re.escape, part.split())) for part in _quote_texts(quote, speakers, trim=trim)]
     if not parts:
         return None
     return re.compile(rf"[\s\S]{{0,{_ELIDED_CHARS}}}?".join(parts), flags)
+
+
+def _too_long(quote: str, speakers: Collection[str], text: str, *, trim: bool = False) -> bool:
+    """Whether ``quote`` has more words than ``text``: each of its words is found in a word of the text of its
+    own, so such a quote is not in it, and no pattern need be built (a pattern of a quote of millions of words
+    takes minutes and gigabytes to build)."""
+    most = len(text.split())
+    words = 0
+    for part in _quote_texts(quote, speakers, trim=trim):
+        for _ in _WORD.finditer(part):  # counted, not listed: a list of millions of words takes gigabytes
+            words += 1
+            if words > most:
+                return True
+    return False
 
 
 def _plain(text: str) -> str:
@@ -520,15 +656,20 @@ def _plain(text: str) -> str:
 
 
 def _short(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
+    text = " ".join(text[: 8 * limit].split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _find_quote(quote: str, transcript: Transcript) -> tuple[tuple[int, int], list[str]] | str:
     """The one place the quote is in the transcript's text (exact case first, then any case), or why none."""
     speakers = {t.speaker for t in transcript.turns}
-    if _quote_pattern(quote) is None:
+    if not quote.split():
         return f"quote '{_short(quote)}' has no words to find"
+    if _too_long(quote, speakers, transcript.text):
+        return (
+            f"quote '{_short(quote)}' ({len(quote):,} characters) is longer than {transcript.id} "
+            f"({len(transcript.text):,} characters), so it is not in it; check the text cell holds the quote alone"
+        )
     for flags in (0, re.IGNORECASE):
         found = [m.span() for m in _quote_pattern(quote, speakers, flags=flags).finditer(transcript.text)]  # type: ignore[union-attr]
         if len(found) == 1:
@@ -556,9 +697,11 @@ def _mismatch(
         held = transcript.text[start:end]
     if _plain(_EDGES.sub("", quote)) in _plain(held):  # the common case, without building a pattern
         return []
-    pattern = _quote_pattern(quote, {t.speaker for t in transcript.turns}, flags=re.IGNORECASE, trim=True)
-    if pattern is None or pattern.search(held):
-        return []
+    speakers = {t.speaker for t in transcript.turns}
+    if not _too_long(quote, speakers, held, trim=True):
+        pattern = _quote_pattern(quote, speakers, flags=re.IGNORECASE, trim=True)
+        if pattern is None or pattern.search(held):
+            return []
     note = (
         f"text does not match its span: the row says '{_short(quote)}' but {where} of {tid} hold '{_short(held)}' "
         "(scored as located; fix the offsets or the text)"

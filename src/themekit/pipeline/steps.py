@@ -127,7 +127,7 @@ def code(
     names = method_names(
         options.coding.methods, have_gold=gold is not None or (decided is not None and decided.human is not None)
     )
-    human = _human_codings(gold, decided) if any(METHODS[name].needs_human for name in names) else None
+    human = _human_codings(gold, decided, progress) if any(METHODS[name].needs_human for name in names) else None
     timings: dict[str, float] = {}
     started = time.perf_counter()
     nlp = load_pipeline(segment.spacy_model)
@@ -241,12 +241,14 @@ def _gold_file(gold: HumanCodings | str | Path | None, corpus: Corpus | str | Pa
     return gold
 
 
-def _human_codings(gold: HumanCodings | str | Path | None, decided: _ProjectDecisions | None) -> HumanCodings | None:
+def _human_codings(
+    gold: HumanCodings | str | Path | None, decided: _ProjectDecisions | None, progress: ProgressCallback | None = None
+) -> HumanCodings | None:
     """What the classifier learns from: the gold file when there is one, else the project's decisions."""
     if isinstance(gold, HumanCodings):
         return gold
     if gold is not None:
-        return HumanCodings.from_file(gold, source=str(gold))
+        return HumanCodings.from_file(gold, source=str(gold), progress=progress)
     return decided.human if decided is not None else None
 
 

@@ -12,9 +12,13 @@ and a damaged file each end in one message naming the fix.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
+import re
+import shutil
 import sqlite3
+import stat
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,10 +28,12 @@ from typing import TYPE_CHECKING, Any
 from themekit.errors import (
     ProjectBusyError,
     ProjectDamagedError,
+    ProjectDiskFullError,
     ProjectError,
     ProjectStorageError,
 )
 from themekit.models import STATUSES
+from themekit.store.header import repaired_header
 
 if TYPE_CHECKING:
     from themekit.codebook import Codebook
@@ -218,12 +224,23 @@ def _now() -> str:
 
 
 class Project:
-    """The project store at ``path`` (created on first use); see :func:`open_project`."""
+    """The project store at ``path`` (created on first use); see :func:`open_project`.
 
-    def __init__(self, path: str | Path = DEFAULT_PROJECT, *, wait: float = 30.0) -> None:
+    ``read_only``: the command only reads. A store the user may not write (a read-only file or folder) is then
+    opened read-only, where a writer is refused with how to make it writable; a damaged store is read as far as
+    it can be, each problem kept in :attr:`warnings`, where a writer is refused before it writes anything; a
+    store whose header is overwritten is read through a header rebuilt in memory."""
+
+    def __init__(self, path: str | Path = DEFAULT_PROJECT, *, wait: float = 30.0, read_only: bool = False) -> None:
         self.path = Path(path)
         self.wait = wait
+        #: opened by a command that only reads: a read-only file is opened read-only, and a damaged store is read
+        #: as far as it can be, each problem kept in ``warnings`` instead of stopping the command
+        self.read_only = read_only
+        #: what a reader should know about what it was shown (a damaged store, a store read as it stands)
+        self.warnings: list[str] = []
         self._checked = False
+        self._damage: str | None = None
         if self.path.exists() and not self.path.is_file():
             raise ProjectError(
                 f"{self.path}: is not a file. Give project= the path of a project database file.", param="project"
@@ -231,27 +248,104 @@ class Project:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise self._disk_full(exc, "creating the project's folder") from None
             raise ProjectError(
                 f"{self.path}: cannot create the project's folder ({exc.strerror}). Give project= a path in a writable folder.",
                 param="project",
             ) from None
+        self._locked = _read_only_reason(self.path)
+        if self._locked and not read_only:
+            raise self._read_only(self._locked, "this command")
         try:
-            self._conn = sqlite3.connect(self.path, timeout=wait, isolation_level=None)
-            self._conn.execute("PRAGMA foreign_keys = ON")
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = FULL")
+            # read-only, nobody writes it: read it as it stands unless its -wal file holds changes, so SQLite
+            # leaves no -wal and -shm files beside it
+            self._open(("ro" if _wal_content(self.path) else "immutable") if self._locked else "rw")
+        except ProjectStorageError as exc:
+            # a full disk (no room for SQLite's -shm file) still lets a reader see the store as it stands on disk
+            if not (read_only and isinstance(exc, ProjectDiskFullError) and not _wal_content(self.path)):
+                raise
+            self._open("immutable")
+            self.warnings.append(
+                f"{self.path}: the disk is full, so the store was read as it stands on disk; free space on "
+                f"{self.path.resolve().parent} before recording anything in it."
+            )
+
+    def _open(self, how: str) -> None:
+        """Connect (``how``: "rw", "ro" for a read-only file or folder, "immutable" where SQLite may create
+        nothing beside it), bring the schema up to date and, for a reader, look the store over once."""
+        try:
+            self._conn = self._connect(how)
+        except sqlite3.Error as exc:
+            raise self.fault(exc, "opening the project") from exc
+        try:
+            if how == "rw":
+                self._conn.execute("PRAGMA foreign_keys = ON")
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                self._conn.execute("PRAGMA synchronous = FULL")
             self._migrate()
+            if self.read_only:
+                self._look_over()
         except ProjectError:
             self._conn.close()
             raise
         except sqlite3.DatabaseError as exc:
-            if "not a database" not in str(exc):
+            self._conn.close()
+            if not _not_a_database(exc):
                 raise self.fault(exc, "opening the project") from exc
-            raise ProjectError(
-                f"{self.path}: not a themekit project database ({exc}). "
-                "Give project= another path, or move this file away and run again to start a new project.",
-                param="project",
-            ) from exc
+            repaired = repaired_header(self.path, MIGRATIONS)
+            if repaired is None:
+                raise ProjectError(
+                    f"{self.path}: not a themekit project database ({exc}). "
+                    "Give project= another path, or move this file away and run again to start a new project.",
+                    param="project",
+                ) from exc
+            if not self.read_only:
+                raise self._header_damaged() from exc
+            # a reader is shown the store through a header rebuilt in memory; the file is not touched
+            self._conn = sqlite3.connect(":memory:", isolation_level=None)
+            self._conn.deserialize(repaired)
+            self._locked = self._locked or "its header is damaged"
+            self.warnings.append(str(self._header_damaged()))
+            self._look_over()
+
+    def _connect(self, how: str) -> sqlite3.Connection:
+        if how == "rw":
+            return sqlite3.connect(self.path, timeout=self.wait, isolation_level=None)
+        flags = "mode=ro" + ("&immutable=1" if how == "immutable" else "")
+        uri = f"{self.path.resolve().as_uri()}?{flags}"
+        return sqlite3.connect(uri, uri=True, timeout=self.wait, isolation_level=None)
+
+    def _look_over(self) -> None:
+        """For a reader: SQLite's quick_check once; a damaged store is read as far as it can be, with a warning."""
+        try:
+            verdict = [row[0] for row in self._conn.execute("PRAGMA quick_check(5)").fetchall()]
+        except sqlite3.DatabaseError as exc:
+            if _is_busy(exc) or not _is_damage(exc):
+                raise
+            verdict = [str(exc)]
+        if verdict == ["ok"]:
+            return
+        self._damage = "; ".join(verdict)
+        self.warnings.append(
+            f"{self.path}: the project store is damaged ({_short(self._damage)}); shown here is what can still be "
+            f"read. {self._recover_hint()}"
+        )
+
+    def _recover_hint(self) -> str:
+        return (
+            f"Save what can be read into a new store with 'themekit project recover {self.path} --out recovered.db' "
+            "and give project= recovered.db from then on (or restore the store from a backup)."
+        )
+
+    def _header_damaged(self) -> ProjectDamagedError:
+        return ProjectDamagedError(
+            f"{self.path}: the project store's header (its first 100 bytes) is overwritten, but the data after it "
+            f"is whole and can be recovered: run 'themekit project recover {self.path} --out recovered.db' and give "
+            "project= recovered.db from then on. themekit writes nothing into this file; commands that only read it "
+            "(history, review status) show it as it is.",
+            param="project",
+        )
 
     # -- connection ---------------------------------------------------------------------------
 
@@ -275,28 +369,47 @@ class Project:
         )
 
     def fault(self, exc: sqlite3.Error, doing: str) -> ProjectError:
-        """The message for an SQLite error met while ``doing`` something: busy, disk full, read-only, damaged."""
+        """The message for an SQLite error met while ``doing`` something: busy, disk full, read-only, a disk that
+        fails, damaged."""
         text = str(exc).lower()
-        folder = self.path.resolve().parent
+        name = getattr(exc, "sqlite_errorname", "") or ""
         if _is_busy(exc):
             return self._busy()
-        if "full" in text:
+        if name == "SQLITE_FULL" or "disk is full" in text or "database or disk is full" in text:
+            return self._disk_full(exc, doing)
+        if name.startswith("SQLITE_IOERR") or "disk i/o error" in text:
+            # SQLite says "disk I/O error" when it cannot grow its -shm file on a full disk
+            if name == "SQLITE_IOERR_SHMSIZE" or _free_bytes(self.path) < LOW_SPACE:
+                return self._disk_full(exc, doing)
             return ProjectStorageError(
-                f"{self.path}: the disk is full ({exc}) while {doing}; nothing of it was recorded and the store is as it "
-                f"was. Free space on the disk holding {folder} and run again.",
+                f"{self.path}: the disk failed while {doing} ({exc}); nothing of it was recorded. Check the disk or "
+                f"network drive holding {self.path.resolve().parent} and run again; the store itself is not known "
+                "to be damaged.",
                 param="project",
             )
-        if "readonly" in text or "read-only" in text or "unable to open" in text:
-            return ProjectStorageError(
-                f"{self.path}: the project store cannot be written ({exc}) while {doing}; nothing was recorded. "
-                f"Make the file and its folder {folder} writable (SQLite keeps its -wal and -shm files beside it), "
-                "or copy the project to a writable folder and give project= the copy.",
-                param="project",
-            )
+        if name.startswith("SQLITE_READONLY") or "readonly" in text or "read-only" in text or "unable to open" in text:
+            return self._read_only(f"SQLite says: {exc}", doing)
         return ProjectDamagedError(
-            f"{self.path}: the project store is damaged ({exc}); themekit writes nothing into it. Restore it from a "
-            f"backup, or save what can be read: sqlite3 {self.path} .recover | sqlite3 recovered.db, then give "
-            "project= recovered.db.",
+            f"{self.path}: the project store is damaged ({_short(str(exc))}); themekit writes nothing into it, and "
+            f"commands that only read it (history, review status) show what can still be read. {self._recover_hint()}",
+            param="project",
+        )
+
+    def _disk_full(self, exc: BaseException, doing: str) -> ProjectDiskFullError:
+        folder = self.path.resolve().parent
+        return ProjectDiskFullError(
+            f"{self.path}: disk full while {doing} ({exc}): free space on {folder} and run again; nothing was "
+            "lost, the store is as it was before this command.",
+            param="project",
+        )
+
+    def _read_only(self, why: str, doing: str) -> ProjectStorageError:
+        folder = self.path.resolve().parent
+        return ProjectStorageError(
+            f"{self.path}: the project store is read-only ({why}), and {doing} writes to it; nothing was changed. "
+            f"Make it writable (chmod u+w {self.path} {folder}: SQLite keeps its -wal and -shm files beside it), or "
+            "copy the project to a writable folder and give project= the copy. Commands that only read it (history, "
+            "review status) work as it is.",
             param="project",
         )
 
@@ -304,6 +417,10 @@ class Project:
         """SQLite's quick_check, once per process before its first write: never write into a damaged store."""
         if self._checked:
             return
+        if self._locked:
+            raise self._read_only(self._locked, "this command")
+        if self._damage is not None:
+            raise self.fault(sqlite3.DatabaseError(self._damage), "checking the store")
         try:
             verdict = [row[0] for row in self._conn.execute("PRAGMA quick_check(5)").fetchall()]
         except sqlite3.DatabaseError as exc:
@@ -335,12 +452,27 @@ class Project:
             raise
 
     def _query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        """The rows of a query; a reader of a damaged store gets the rows before the damage, with a warning."""
+        rows: list[sqlite3.Row] = []
         try:
             cursor = self._conn.execute(sql, tuple(params))
             cursor.row_factory = sqlite3.Row
-            return cursor.fetchall()
+            if self._damage is None:
+                return cursor.fetchall()
+            for row in cursor:
+                rows.append(row)
+            return rows
         except sqlite3.DatabaseError as exc:
-            raise self.fault(exc, "reading the project") from exc
+            if self._damage is None or not rows or not _is_damage(exc):
+                raise self.fault(exc, "reading the project") from exc
+            table = re.search(r"\bFROM\s+(\w+)", sql, re.IGNORECASE)
+            note = (
+                f"{self.path}: reading {table.group(1) if table else 'the store'} stopped at a damaged page after "
+                f"{len(rows)} row(s); what lies after it is not shown."
+            )
+            if note not in self.warnings:
+                self.warnings.append(note)
+            return rows
 
     def _migrate(self) -> None:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
@@ -349,6 +481,8 @@ class Project:
                 f"{self.path}: written by a newer themekit (project schema {version}, this themekit knows up to "
                 f"{SCHEMA_VERSION}). Upgrade themekit to use this project."
             )
+        if version < SCHEMA_VERSION and self._locked:
+            raise self._read_only(self._locked, f"updating it from project schema {version} to {SCHEMA_VERSION}")
         for target in range(version, SCHEMA_VERSION):
             with self.transaction("updating the project's schema") as conn:
                 # re-read inside the lock: another process may have migrated meanwhile
@@ -663,6 +797,55 @@ def _is_busy(exc: sqlite3.Error) -> bool:
     return "locked" in text or "busy" in text
 
 
+def _is_damage(exc: sqlite3.Error) -> bool:
+    """Whether SQLite's error says the file is damaged (not busy, full, read-only or failing)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc).lower()
+    return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in text or "not a database" in text
+
+
+def _not_a_database(exc: sqlite3.Error) -> bool:
+    return (getattr(exc, "sqlite_errorname", "") or "").startswith("SQLITE_NOTADB") or "not a database" in str(exc)
+
+
+#: Below this much free space an SQLite I/O error is a full disk (SQLite's -shm file alone grows by 32 KiB).
+LOW_SPACE = 1024 * 1024
+
+
+def _free_bytes(path: Path) -> int:
+    """Free space on the disk holding ``path``'s folder (-1 when it cannot be told)."""
+    try:
+        return shutil.disk_usage(path.resolve().parent).free
+    except OSError:
+        return -1
+
+
+def _short(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _wal_content(path: Path) -> bool:
+    """Whether the store's -wal file holds changes not yet in the file itself."""
+    wal = path.with_name(path.name + "-wal")
+    return wal.is_file() and wal.stat().st_size > 0
+
+
+def _read_only_reason(path: Path) -> str | None:
+    """Why the store may not be written, or ``None``: the user cannot write the file or its folder, or either is
+    marked read-only (write permission for no one, as ``chmod 444`` leaves it; a mark themekit keeps even for
+    root, whom the system would let write)."""
+    folder = path.resolve().parent
+    if path.exists():
+        mode = path.stat().st_mode
+        if not os.access(path, os.W_OK) or not mode & 0o222:
+            return f"file mode {stat.S_IMODE(mode):04o}"
+    if folder.exists():
+        mode = folder.stat().st_mode
+        if not os.access(folder, os.W_OK) or not mode & 0o222:
+            return f"its folder {folder} is read-only"
+    return None
+
+
 def _status_counts(run: RunRecord) -> dict[str, int]:
     counts = {"transcripts": len(run.corpus.transcripts), "segments": len(run.units), "codings": len(run.codings)}
     for status in STATUSES:
@@ -739,9 +922,16 @@ def project_of_run(run_folder: str | Path, project: str | Path | None = None) ->
     )
 
 
-def open_project(path: str | Path | None = None, *, wait: float = 30.0, beside: str | Path | None = None) -> Project:
+def open_project(
+    path: str | Path | None = None,
+    *,
+    wait: float = 30.0,
+    beside: str | Path | None = None,
+    read_only: bool = False,
+) -> Project:
     """Open (or create) the project store at ``path``; without one (or with the default ``.themekit/project.db``),
-    the store :func:`find_project` finds from the working folder or ``beside`` (the transcripts)."""
+    the store :func:`find_project` finds from the working folder or ``beside`` (the transcripts). ``read_only``:
+    for a command that only reads (see :class:`Project`)."""
     if path is None or Path(path) == DEFAULT_PROJECT:
         path = find_project(beside)
-    return Project(path, wait=wait)
+    return Project(path, wait=wait, read_only=read_only)

@@ -27,6 +27,8 @@ STAGE_LABELS = {
     "segment": "reading and segmenting",
     "embed": "embedding",
     "cluster": "clustering topics",
+    "human:read": "reading human codings (characters)",
+    "human:place": "placing human codings (rows)",
 }
 
 
@@ -34,6 +36,9 @@ def stage_label(stage: str) -> str:
     """A stage as its bar names it: ``code:semantic`` → ``coding: semantic``."""
     if stage.startswith("code:"):
         return "coding: " + stage.split(":", 1)[1]
+    if stage.startswith("human:") and stage.count(":") >= 2:
+        kind, name = stage.split(":", 2)[1:]
+        return f"{STAGE_LABELS.get('human:' + kind, kind)} of {name}"
     if stage.startswith("classifier"):
         return "classifier: " + stage.split(":", 1)[1] if ":" in stage else "training classifier"
     return STAGE_LABELS.get(stage, stage)

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from themekit.errors import ThemekitError, TranscriptError
 from themekit.util.decoding import decode_bytes, normalise_text
+from themekit.util.progress import ProgressCallback
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -120,10 +121,14 @@ class UserTable:
         ``row_column`` adds each row's number in the file as the first column."""
         import pandas as pd
 
-        records = self.records()
-        frame = pd.DataFrame([list(cells.values()) for _, cells in records], columns=self.columns, dtype=object)
+        columns = self.columns
+        width = len(columns)
+        kept = [row for row in self.rows if not row.blank]
+        # column by column, with no dict per row: a million rows' dicts take gigabytes
+        cells = {name: [row.cells[k] if k < len(row.cells) else "" for row in kept] for k, name in enumerate(columns)}
+        frame = pd.DataFrame(cells, columns=columns, dtype=object) if width else pd.DataFrame(index=range(len(kept)))
         if row_column is not None:
-            frame.insert(0, row_column, pd.Series([number for number, _ in records], dtype="int64"))
+            frame.insert(0, row_column, pd.Series([row.number for row in kept], dtype="int64"))
         return frame
 
 
@@ -135,6 +140,7 @@ def read_table(
     data: bytes | None = None,
     normalise: bool = False,
     error: TableErrorFactory = _plain_error,
+    progress: ProgressCallback | None = None,
 ) -> UserTable:
     """The table in a CSV or .xlsx file (see the module's notes).
 
@@ -160,7 +166,7 @@ def read_table(
         text, encoding, notes = decode_bytes(data, path)
     except TranscriptError as exc:
         raise error(path, exc.reason, TABLE_FIX) from None
-    records = _split_csv(normalise_text(text) if normalise else _universal_newlines(text), path, error)
+    records = _split_csv(normalise_text(text) if normalise else _universal_newlines(text), path, error, progress)
     return _table(path, records, encoding=encoding, text=text, notes=notes)
 
 
@@ -190,36 +196,59 @@ def _field_limit(chars: int) -> Iterator[None]:
 
 
 class _Lines:
-    """The lines of a text for csv.reader, noting when they run out (a record read after that is a quoted cell
-    left open at the end of the file)."""
+    """The lines of a text for csv.reader, each with its line break, cut from the text one at a time (a StringIO
+    of it would hold four bytes a character), noting when they run out (a record read after that is a quoted cell
+    left open at the end of the file) and how far they have come, for ``progress(stage, advance, total)``."""
 
-    def __init__(self, text: str) -> None:
-        self._lines = iter(io.StringIO(text, newline=""))
+    def __init__(self, text: str, progress: ProgressCallback | None = None) -> None:
+        self._text = text
+        self._at = 0
+        self._reported = 0
+        self._progress = progress
         self.done = False
 
     def __iter__(self) -> _Lines:
         return self
 
     def __next__(self) -> str:
-        try:
-            return next(self._lines)
-        except StopIteration:
+        text, at = self._text, self._at
+        if at >= len(text):
             self.done = True
-            raise
+            self._report(final=True)
+            raise StopIteration
+        end = text.find("\n", at)
+        end = len(text) if end < 0 else end + 1
+        self._at = end
+        if self._progress is not None and end - self._reported >= _PROGRESS_CHARS:
+            self._report()
+        return text[at:end]
+
+    def _report(self, *, final: bool = False) -> None:
+        if self._progress is not None and (self._at > self._reported or final):
+            self._progress("human:read", self._at - self._reported, len(self._text))
+            self._reported = self._at
+
+
+#: How many characters of a CSV file are read between two reports of progress.
+_PROGRESS_CHARS = 1_000_000
 
 
 def _universal_newlines(text: str) -> str:
     """Line breaks as ``\n``, whether written ``\r\n`` (Windows) or ``\r``: as Python reads text files."""
+    if "\r" not in text:
+        return text  # no copy of a large file that has none
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _split_csv(text: str, path: Path, error: TableErrorFactory) -> list[list[str]]:
+def _split_csv(
+    text: str, path: Path, error: TableErrorFactory, progress: ProgressCallback | None = None
+) -> list[list[str]]:
     """The rows of CSV text; a row with text beyond the header's columns, or a quoted cell never closed, is refused."""
     records: list[list[str]] = []
     width: int | None = None
     with _field_limit(len(text) + 1):
         delimiter = _delimiter(text)
-        lines = _Lines(text)
+        lines = _Lines(text, progress)
         try:
             for record in csv.reader(lines, delimiter=delimiter):
                 number = len(records) + 1
