@@ -47,3 +47,19 @@ def test_run_load_warns_when_its_project_store_is_gone(tmp_path, tiny_corpus, ti
     with pytest.warns(UserWarning, match=r"is not there, so decisions made since the run was written are not shown"):
         run = themekit.Run.load(folder)
     assert "its statuses may be stale" in run.decisions_note
+
+
+def test_run_load_reads_decisions_from_a_read_only_store(tmp_path, tiny_corpus, tiny_codebook):
+    project, folder = _coded(tmp_path, tiny_corpus, tiny_codebook)
+    run = themekit.Run.load(folder)
+    store = Project(project)
+    coding = next(c for c in run.codings if c.status == "suggested")
+    decide(store, run.codebook, {**coding_record(coding, run.codebook), "item": None}, "reject", coder="alex")
+    store.close()
+    project.chmod(0o444)
+    try:
+        after = themekit.Run.load(folder)
+    finally:
+        project.chmod(0o644)
+    assert after.decisions_note.startswith("1 decision made since this run was written is shown")
+    assert sum(c.status == "rejected" for c in after.codings) == 1

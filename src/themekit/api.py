@@ -88,6 +88,7 @@ def _show_current_decisions(run: Run, folder: Path) -> None:
     """Apply the decisions now in the run's project store to its codings, noting it in ``run.stats``."""
     import warnings
 
+    from themekit.errors import ThemekitError
     from themekit.runs.folder import read_run_project
     from themekit.store import Project, current_codings
 
@@ -104,11 +105,19 @@ def _show_current_decisions(run: Run, folder: Path) -> None:
         warnings.warn(note, stacklevel=3)
         run.stats = {**run.stats, "decisions_on_load": {"note": note, "project": str(path), "stale": True}}
         return
-    project = Project(path)
     try:
-        current = current_codings(run.units, run.codings, run.codebook, run.settings.get("decisions"), project)
-    finally:
-        project.close()
+        project = Project(path, read_only=True)  # read as it stands: a read-only or damaged store still shows
+        try:
+            current = current_codings(run.units, run.codings, run.codebook, run.settings.get("decisions"), project)
+        finally:
+            project.close()
+    except ThemekitError as exc:
+        note = f"{folder}: the decisions in {path} could not be read ({exc}); the statuses are as the run was written."
+        warnings.warn(note, stacklevel=3)
+        run.stats = {**run.stats, "decisions_on_load": {"note": note, "project": str(path), "stale": True}}
+        return
+    for problem in project.warnings:
+        warnings.warn(f"{path}: {problem}", stacklevel=3)
     if current is None:
         return
     run.codings, report, since = current
