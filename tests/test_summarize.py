@@ -357,3 +357,19 @@ def test_report_charts_count_what_the_prevalence_sentences_count(tiny_run, monke
     summary = {c.code_id: list(c.transcripts) for t in summarize(tiny_run) for c in t.codes}
     assert seen["debt"] == summary["debt"] == ["P01", "P02"]  # P03's 0.70 suggestion is in neither
     assert seen == summary
+
+
+def test_report_methods_paragraph_names_only_the_methods_that_coded(tmp_path, tiny_corpus):
+    from themekit.config import ReportSettings
+    from themekit.export.report import methods_paragraph
+
+    codebook = tmp_path / "one.yaml"
+    codebook.write_text(
+        "schema_version: 1\nname: One\nversion: 1.0.0\nthemes:\n  - id: money\n    label: Money\n    codes:\n"
+        "      - id: debt\n        label: Debt\n        definition: Owing money, arrears and bailiffs.\n",
+        encoding="utf-8",
+    )
+    run = code(tiny_corpus, codebook, methods="rule,semantic", cache_dir=None, project=None)
+    text = methods_paragraph(run, ReportSettings())
+    assert "(version 1.0.0, 1 code in 1 theme)" in text
+    assert "coded using semantic similarity" in text and "keywords" not in text  # no keywords: the rules gave nothing

@@ -118,12 +118,13 @@ def methods_paragraph(run: RunRecord, settings: ReportSettings, themes: list[The
     cb = run.codebook
     noun = settings.noun_for(2, cb.spec.participant_noun)
     n = len(run.corpus.transcripts)
-    methods = "; ".join(_METHOD_WORDS.get(m, m) for m in run.settings.get("methods", []))
+    coded, _ = run.methods_that_coded()  # what gave codings, not what was only asked for
+    methods = "; ".join(_METHOD_WORDS.get(m, m) for m in coded) or "no method that gave a coding"
     unit = run.settings.get("unit", "sentence")
     failed = len(run.corpus.failures)
     text = (
         f"This summary draws on {n} interview transcript{'s' if n != 1 else ''} with {noun}, coded with the codebook "
-        f"“{cb.name}” (version {cb.version}, {len(cb)} codes in {len(cb.themes)} themes) by themekit {__version__}. "
+        f"“{cb.name}” (version {cb.version}, {len(cb)} code{'s' if len(cb) != 1 else ''} in {len(cb.themes)} theme{'s' if len(cb.themes) != 1 else ''}) by themekit {__version__}. "
         f"Each {unit} of participant speech was coded using {methods}. "
         f"Prevalence words count the {noun} whose transcript holds at least one coded excerpt; "
         + (
