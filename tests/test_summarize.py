@@ -373,3 +373,25 @@ def test_report_methods_paragraph_names_only_the_methods_that_coded(tmp_path, ti
     text = methods_paragraph(run, ReportSettings())
     assert "(version 1.0.0, 1 code in 1 theme)" in text
     assert "coded using semantic similarity" in text and "keywords" not in text  # no keywords: the rules gave nothing
+
+
+def test_summarize_quotes_full_of_hesitations_come_after_readable_ones():
+    from themekit.analysis.summarize import select_quotes
+
+    codings = _hand_coded(
+        {
+            "K1": [
+                (
+                    "Uh, well, for me, uh, the bus, uh, it's, uh, it's just too, um, expensive to get to town.",
+                    "bus",
+                    0.99,
+                    "suggested",
+                )
+            ],
+            "K2": [("The bus into town costs more than I can spend in a week on food.", "bus", 0.70, "suggested")],
+            "K3": [("There was a (unintelligible) bus but it stopped running last year.", "bus", 0.95, "suggested")],
+        }
+    )
+    quotes = [q.transcript for q in select_quotes(codings, 3, words=(5, 60))]
+    assert quotes[0] == "K2"  # the one readable quote first, though the others score higher
+    assert set(quotes[1:]) == {"K1", "K3"}

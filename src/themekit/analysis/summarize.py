@@ -149,6 +149,24 @@ def trim_quote(text: str, max_words: int) -> tuple[str, bool]:
     return head.rstrip(",;:-–—") + " …", True
 
 
+#: Hesitations a transcriber writes down ("uh", "erm") and marks of speech not heard: a quote with many of them
+#: is hard to read in a report, so it comes after the readable ones.
+_HESITATION = re.compile(
+    r"\b(?:u+h+|u+m+|u+h+m+|e+r+m*|hmm+|mm+|mhm)\b|[\[(](?:unintelligible|inaudible|crosstalk)[^\])]*[\])]", re.I
+)
+#: Share of a quote's words that are hesitations from which it counts as hard to read.
+HESITATION_SHARE = 0.08
+
+
+def hard_to_read(text: str) -> bool:
+    """Whether a quote is hard to read in a report: a mark of speech not heard, or hesitations ("uh", "erm") in
+    at least ``HESITATION_SHARE`` of its words."""
+    found = _HESITATION.findall(text)
+    if any(f.startswith(("[", "(")) for f in found):
+        return True
+    return len(found) >= max(1, HESITATION_SHARE * len(text.split()))
+
+
 def _tokens(text: str) -> set[str]:
     return set(_WORD.findall(text.lower()))
 
@@ -264,6 +282,7 @@ def select_quotes(
         return (
             not reviewed,
             short,
+            hard_to_read(c.segment.text),
             -round(fit[id(c)], 3),
             abs(length - (lo + hi) / 2),
             c.segment.transcript.id,
