@@ -103,6 +103,7 @@ class ClassifierCoder:
         cache: EmbeddingCache | None = None,
         min_score: float = 0.5,
         rule_codings: Sequence[Coding] = (),
+        suggested_codings: Sequence[Coding] = (),
         nlp: Language | None = None,
         report: Callable[[str, int, int], None] | None = None,
     ) -> None:
@@ -111,6 +112,9 @@ class ClassifierCoder:
         self.report_progress = report
         self.nlp = nlp
         self.rule_codings = rule_codings
+        #: the other methods' codings (rules, semantic similarity): when the models learn from review decisions,
+        #: which are decisions on these suggestions, a model decides only on the suggestions of its code
+        self.suggested_codings = suggested_codings
         self.decision_threshold = 0.5
         #: per trained code, its decision threshold on calibrated probabilities (cross-validated, see _learn)
         self.thresholds: dict[str, float] = {}
@@ -167,6 +171,8 @@ class ClassifierCoder:
             stats["classifier_max_codes"] = self.max_codes
             stats["classifier_cv_ece"] = self.cv_ece
         stats["classifier_trained_on"] = self.trained_on if self.trained_codes else {}
+        if self.trained_codes and self.suggestions_only:
+            stats["classifier_scope"] = "suggestions: learned from review decisions, it decides on suggested codes only"
         if self.skipped:
             stats["classifier_skipped"] = self.skipped
         if self.fits is not None:
@@ -424,6 +430,8 @@ class ClassifierCoder:
             >= self.min_score
             for code, _ in learned
         }
+        if self.suggestions_only:
+            given = self._only_suggested(given, segments)
         kept = _most_probable(given, probabilities, self.max_codes)
         for code, fit in learned:
             proba = probabilities[code.id]
@@ -445,6 +453,26 @@ class ClassifierCoder:
                     )
                 )
         return codings
+
+
+    @property
+    def suggestions_only(self) -> bool:
+        """Whether the models decide only on other methods' suggestions: they learned from review decisions (not
+        from a coder who read whole transcripts) and another method suggested codes."""
+        return not self.human.whole_transcripts and bool(self.suggested_codings)
+
+    def _only_suggested(self, given: dict[str, np.ndarray], segments: list) -> dict[str, np.ndarray]:
+        """``given`` kept to the segments another method suggested each code for. Review decisions are decisions
+        on suggestions, so a model learned from them has seen suggested segments only: let loose on every segment,
+        a code learned from a few accepted suggestions (its negatives the segments decided for other codes) is
+        given to a large part of the corpus."""
+        row = {(s.transcript.id, s.index): i for i, s in enumerate(segments)}
+        suggested = {code_id: np.zeros(len(segments), dtype=bool) for code_id in given}
+        for coding in self.suggested_codings:
+            i = row.get((coding.segment.transcript.id, coding.segment.index))
+            if i is not None and coding.code_id in suggested:
+                suggested[coding.code_id][i] = True
+        return {code_id: mask & suggested[code_id] for code_id, mask in given.items()}
 
 
 @dataclass

@@ -101,6 +101,7 @@ def _classifier(ctx: CoderContext) -> Coder:
         cache=cache,
         min_score=ctx.min_score,
         rule_codings=ctx.earlier.get("rule", ()),
+        suggested_codings=[*ctx.earlier.get("rule", ()), *ctx.earlier.get("semantic", ())],
         nlp=ctx.nlp,
         report=ctx.report,
     )

@@ -155,6 +155,8 @@ class RunStats(TypedDict, total=False):
     #: the human codings' rows the classifier left out (unknown transcript or code, a span matching no segment…)
     #: or learned from though their text does not match their span, each as "row N: why" (N: the row in the file)
     classifier_skipped: list[str]
+    #: set when the classifier learned from review decisions: it decides only on the other methods' suggestions
+    classifier_scope: str
     #: fitted classifier models read back from the fit cache (``hits``) or trained (``misses``)
     classifier_fit_cache: CacheStats
     decisions: DecisionStats
