@@ -454,7 +454,6 @@ class ClassifierCoder:
                 )
         return codings
 
-
     @property
     def suggestions_only(self) -> bool:
         """Whether the models decide only on other methods' suggestions: they learned from review decisions (not
