@@ -262,3 +262,10 @@ def test_names_open_a_transcript_in_jupyter_by_its_participant_name(otter_run):
     shown = run.transcript("QR05")
     assert shown.transcript.id == "QR05_transcript_deidentified"
     assert "<strong>QR05</strong> · QR05_transcript_deidentified" in shown.html() and "[0:01:43]" in shown.html()
+
+
+def test_names_in_the_notebook_heatmap(otter_run):
+    folder, _ = otter_run
+    figure = themekit.Run.load(folder).plot.heatmap()
+    columns = [t.get_text() for t in figure.axes[0].get_xticklabels()]
+    assert "QR05" in columns and "QR05_transcript_deidentified" not in columns

@@ -284,7 +284,8 @@ class RunPlots:
     ) -> Figure:
         """The framework matrix (:meth:`themekit.Run.matrix`) as a heatmap: codes down, cases (or groups) across.
 
-        ``rename`` maps column names to the names shown (pseudonyms in a report); ``title`` replaces the default
+        ``rename`` maps column names to the names shown (pseudonyms in a report; by participant, the participants'
+        names by default); ``title`` replaces the default
         ("" for none); ``fontsize`` sets every label, ``size`` the figure in inches (default: grows with the matrix);
         ``codes`` keeps only those codes (a theme's, say); ``top`` and ``top_columns`` keep only the codes and the
         columns with the largest totals; ``label_width`` (inches) wraps code labels onto ``label_lines`` lines at
@@ -293,12 +294,15 @@ class RunPlots:
         matrix = _only(framework_matrix(self._run, by=by, values=values), codes)
         matrix = _top(_top(matrix, top), top_columns, axis=0)
         what = "excerpts (segments coded)" if values == "segments" else "participants mentioning"
+        names = rename
+        if names is None and by == "participant":
+            names = {t.id: t.participant for t in self._run.corpus}
         if values == "present" and by in ("participant", "transcript"):
             what = "mentioned (1) or not (0)"
         return _heat(
             matrix,
             _labels(self._run, matrix.index, label),
-            [(rename or {}).get(str(c), str(c)) for c in matrix.columns],
+            [(names or {}).get(str(c), str(c)) for c in matrix.columns],
             title=f"Codes by {by}" if title is None else title,
             xlabel=by,
             ylabel="code",
