@@ -295,8 +295,9 @@ def test_store_review_xlsx_has_dropdowns_and_round_trips(reviewed, tmp_path):
     header = [c.value for c in sheet[1]]
     assert header[-3:] == ["decision", "code", "note"]
     rules = {str(v.sqref): v.formula1 for v in sheet.data_validations.dataValidation}
-    assert rules["L2:L7"] == '"accept,reject,change,add"'
-    assert rules["M2:M7"] == "codes!$A$2:$A$4"
+    decision, code = (chr(ord("A") + header.index(name)) for name in ("decision", "code"))
+    assert rules[f"{decision}2:{decision}7"] == '"accept,reject,change,add"'
+    assert rules[f"{code}2:{code}7"] == "codes!$A$2:$A$4"
     assert [r[0].value for r in book["codes"].iter_rows(min_row=2)] == ["loneliness", "debt", "trust"]
     quotes = {r[header.index("quote")].value for r in sheet.iter_rows(min_row=2)}
     assert "The bailiffs came twice in one month." in quotes

@@ -39,6 +39,7 @@ __all__ = ["REVIEW_COLUMNS", "ReviewImport", "export_review", "import_review", "
 REVIEW_COLUMNS = (
     "id",
     "transcript",
+    "participant",
     "speaker",
     "before",
     "quote",
@@ -96,6 +97,7 @@ def review_rows(run: RunRecord, *, include_reviewed: bool = False) -> list[dict[
             {
                 "id": _item_id(t.id, t.sha256, seg.start, seg.end, c.code_id),
                 "transcript": t.id,
+                "participant": t.participant,
                 "speaker": seg.speaker,
                 "before": before,
                 "quote": seg.text,
