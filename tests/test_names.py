@@ -269,3 +269,12 @@ def test_names_in_the_notebook_heatmap(otter_run):
     figure = themekit.Run.load(folder).plot.heatmap()
     columns = [t.get_text() for t in figure.axes[0].get_xticklabels()]
     assert "QR05" in columns and "QR05_transcript_deidentified" not in columns
+
+
+def test_names_in_the_review_sheet(otter_run, tmp_path):
+    folder, _ = otter_run
+    sheet = tmp_path / "review.csv"
+    result = runner.invoke(cli, ["review", "export", str(folder), "--out", str(sheet)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(sheet.open(encoding="utf-8-sig")))
+    assert {(r["transcript"], r["participant"]) for r in rows} >= {("QR05_transcript_deidentified", "QR05")}
