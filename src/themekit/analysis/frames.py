@@ -178,13 +178,13 @@ def cooccurrence(run: RunRecord, *, by: Literal["segment", "participant"] = "seg
 
 
 def resolve_code(run: RunRecord, code: str) -> str:
-    """The code id for ``code`` (an id or a label, any case); unknown → OptionError with near matches."""
+    """The code id for ``code`` (an id or a label, any case: :meth:`Codebook.id_named`); unknown, or a label
+    several codes share → OptionError with near matches."""
+    found = run.codebook.id_named(code)
+    if found is not None:
+        return found
     ids = [c.id for c in run.codebook]
-    if code in ids:
-        return code
     folded = {c.id.casefold(): c.id for c in run.codebook} | {c.label.casefold(): c.id for c in run.codebook}
-    if str(code).casefold() in folded:
-        return folded[str(code).casefold()]
     near = difflib.get_close_matches(str(code), ids, n=3, cutoff=0.5)
     near += [folded[m] for m in difflib.get_close_matches(str(code).casefold(), list(folded), n=3, cutoff=0.5)]
     near = list(dict.fromkeys(near))[:3]

@@ -13,7 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from themekit.codebook.schema import SCHEMA_VERSION, CodebookSpec, CodeSpec, ThemeSpec
-from themekit.errors import CodebookError, CodebookProblem, YamlError
+from themekit.errors import CodebookError, CodebookProblem, OptionError, YamlError
 from themekit.util import limits
 from themekit.util.saferegex import GuardedRegex, catastrophic_shape
 from themekit.util.yamlfile import line_of, load_yaml, yaml_path
@@ -138,6 +138,25 @@ class Codebook:
 
     def __contains__(self, key: object) -> bool:
         return key in self._by_id
+
+    def id_named(self, name: str, *, param: str = "code") -> str | None:
+        """The id of the code ``name`` names, as people type a code: its id, else its id or its label in any case
+        and spacing; ``None`` when nothing matches. A label several codes share is refused (OptionError naming
+        their ids, for ``param``)."""
+        text = " ".join(str(name).split())
+        if text in self._by_id:
+            return text
+        folded = text.casefold()
+        matches = [c.id for c in self.codes if c.id.casefold() == folded] or [
+            c.id for c in self.codes if " ".join(c.label.split()).casefold() == folded
+        ]
+        if len(matches) > 1:
+            raise OptionError(
+                f"{text!r} is the label of {len(matches)} codes of codebook {self.name} {self.version} "
+                f"({', '.join(matches)}); give the code id, e.g. {matches[0]}",
+                param=param,
+            )
+        return matches[0] if matches else None
 
     def __len__(self) -> int:
         return len(self.codes)

@@ -177,22 +177,10 @@ def code_named(codebook: Codebook, name: str, *, what: str = "a code") -> str:
     """The id of the code ``name`` names in ``codebook``: its id, or its label (any case, spaces as typed); a label
     that several codes share is refused with their ids."""
     text = " ".join(str(name).split())
+    found = codebook.id_named(text, param="new_code")
+    if found is not None:
+        return found
     ids = [c.id for c in codebook]
-    if text in ids:
-        return text
-    folded = text.casefold()
-    for matches in (
-        [c.id for c in codebook if c.id.casefold() == folded],
-        [c.id for c in codebook if " ".join(c.label.split()).casefold() == folded],
-    ):
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
-            raise OptionError(
-                f"{text!r} is the label of {len(matches)} codes of codebook {codebook.name} {codebook.version} "
-                f"({', '.join(matches)}); give the code id, e.g. {matches[0]}",
-                param="new_code",
-            )
     names = ids + [c.label for c in codebook]
     close = difflib.get_close_matches(text, names, n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(map(repr, close))}?" if close else "; give a code's id or label"
