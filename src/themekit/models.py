@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ATTRIBUTE_MISSING",
+    "CONFIRMED",
     "METHODS",
     "REVIEWED",
     "ROLES",
@@ -51,6 +52,8 @@ ROLES: tuple[Role, ...] = ("interviewer", "participant")
 STATUSES: tuple[Status, ...] = ("suggested", "accepted", "rejected", "human")
 #: The statuses a person gave: a coding with one of them has been reviewed.
 REVIEWED: frozenset[Status] = frozenset({"accepted", "rejected", "human"})
+#: The statuses of a coding a person made or accepted: it stands on a person's word, not only the machine's.
+CONFIRMED: frozenset[Status] = frozenset({"accepted", "human"})
 #: The coding methods, in the order they run.
 METHODS: tuple[Method, ...] = ("rule", "semantic", "classifier", "human")
 #: The coding units, as ``unit=`` and ``--unit`` name them.

@@ -201,9 +201,8 @@ def resolve_code(run: RunRecord, code: str) -> str:
 def quotes_frame(run: RunRecord, code: str, *, n: int = 5, settings: ReportSettings | None = None) -> pd.DataFrame:
     """The ``n`` quotes a report would show for ``code``, best first, as a DataFrame.
 
-    Chosen exactly as :func:`themekit.analysis.summarize` chooses them (strongest
-    codings of readable length, one per participant before any second, no near
-    duplicates, long quotes trimmed); columns as in :data:`QUOTE_COLUMNS`,
+    Chosen exactly as :func:`themekit.analysis.summarize` chooses them (see
+    :func:`~themekit.analysis.summarize.select_quotes`); columns as in :data:`QUOTE_COLUMNS`,
     ``participant`` being the attribution a report prints (the participant's name by default), ``time`` where
     the turn starts as ``h:mm:ss`` and ``seconds`` the same as a number.
     """

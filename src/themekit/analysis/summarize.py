@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from themekit.config import DEFAULT_PREVALENCE, ReportSettings
-from themekit.models import Coding
+from themekit.models import CONFIRMED, Coding
 from themekit.runs.record import RunRecord
 from themekit.util.clock import clock
 
@@ -178,8 +178,6 @@ def _near_duplicate(a: set[str], b: set[str]) -> bool:
 #: How much each part counts in how well a coding stands for its code: its score, its closeness to the code's
 #: other codings, and whether the code is the strongest its segment got (each a rank among the code's codings).
 QUOTE_WEIGHTS = {"score": 1.0, "closeness": 1.0, "primary": 1.0}
-#: Statuses a person gave: these codings are quoted before any machine suggestion.
-REVIEWED = ("accepted", "human")
 
 
 def _segment_key(segment) -> tuple[str, int]:
@@ -278,7 +276,7 @@ def select_quotes(
     def rank(c: Coding) -> tuple:
         length = len(c.segment.text.split())
         short = length < lo
-        reviewed = c.status in REVIEWED
+        reviewed = c.status in CONFIRMED
         return (
             not reviewed,
             short,
@@ -328,7 +326,7 @@ def counted(coding: Coding, settings: ReportSettings) -> bool:
     ``count`` is ``all``, a person made or accepted it or its score is at least ``confident_score``."""
     if not coding.counts:
         return False
-    return settings.count == "all" or coding.status in REVIEWED or coding.score >= settings.confident_score
+    return settings.count == "all" or coding.status in CONFIRMED or coding.score >= settings.confident_score
 
 
 def summarize(run: RunRecord, *, settings: ReportSettings | None = None, quotes_per_code: int | None = None) -> Summary:
@@ -356,7 +354,7 @@ def summarize(run: RunRecord, *, settings: ReportSettings | None = None, quotes_
             codings = by_code.get(code.id, [])
             positive = [c for c in codings if counted(c, settings)]
             mentioned = tuple(sorted({c.segment.transcript.id for c in positive}))
-            reviewed = tuple(sorted({c.segment.transcript.id for c in positive if c.status in REVIEWED}))
+            reviewed = tuple(sorted({c.segment.transcript.id for c in positive if c.status in CONFIRMED}))
             together: Counter[str] = Counter()
             for c in positive:
                 together.update(codes_of_segment.get(id(c.segment), set()) - {code.id})

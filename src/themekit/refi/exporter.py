@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from themekit._version import __version__
 from themekit.codebook import Codebook
 from themekit.errors import RefiError
+from themekit.models import CONFIRMED
 from themekit.refi.codebook import codes_element, item_guid
 from themekit.refi.standard import CODEBOOK_NS, PROJECT_NS, SOURCES_FOLDER, guid
 from themekit.runs.folder import read_run
@@ -30,8 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = ["QdpxExport", "export_qdc", "export_qdpx"]
 
-#: Codings with these statuses are exported by default: a person has accepted or made them.
-REVIEWED = ("accepted", "human")
 #: The zip timestamp of every entry, so the same run always gives the same bytes.
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _SELECTION_NAME_CHARS = 60
@@ -192,7 +191,7 @@ def _who(privacy: Privacy | None) -> Callable[[str], str]:
 
 def _chosen_codings(codings: Iterable[Coding], include_suggested: bool) -> tuple[dict[str, list[Coding]], Counter, int]:
     """The codings to export by transcript id, the run's codings by status, and how many negated ones were left out."""
-    wanted = set(REVIEWED) | ({"suggested"} if include_suggested else set())
+    wanted = set(CONFIRMED) | ({"suggested"} if include_suggested else set())
     statuses: Counter = Counter()
     negated = 0
     chosen: dict[str, list[Coding]] = {}
@@ -200,7 +199,7 @@ def _chosen_codings(codings: Iterable[Coding], include_suggested: bool) -> tuple
         statuses[coding.status] += 1
         if coding.status not in wanted or coding.segment.role != "participant":  # interviewer speech is never exported
             continue
-        if coding.negated and coding.status not in REVIEWED:
+        if coding.negated and coding.status not in CONFIRMED:
             negated += 1
             continue
         chosen.setdefault(coding.segment.transcript.id, []).append(coding)
