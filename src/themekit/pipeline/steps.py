@@ -417,9 +417,7 @@ class _ProjectDecisions:
         self.warnings = project.record_codebook(codebook)
         self.decisions = project.decisions()
         self.fingerprint = decisions_fingerprint(self.decisions)
-        self.history = [
-            project.codebook(row["sha256"]) for row in project.codebooks() if row["sha256"] != codebook.sha256
-        ]
+        self.history = project.other_codebooks(codebook)
         human = HumanCodings.from_frame(
             decisions_gold(project, codebook, decisions=settled(self.decisions)), "project decisions"
         )

@@ -526,6 +526,11 @@ class Project:
             raise ProjectError(f"{self.path}: no codebook with hash {sha256[:12]} is recorded in this project.")
         return codebook_from_yaml(rows[0]["yaml"])
 
+    def other_codebooks(self, codebook: Codebook) -> list[Codebook]:
+        """Every other codebook version the project has seen, oldest first: how decisions made under them find
+        the codes of ``codebook`` (renamed and merged codes)."""
+        return [self.codebook(row["sha256"]) for row in self.codebooks() if row["sha256"] != codebook.sha256]
+
     def codebooks(self) -> list[dict[str, Any]]:
         """Every codebook version the project has seen, oldest first."""
         return [

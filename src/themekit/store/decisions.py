@@ -341,8 +341,7 @@ def current_codings(
     decisions = project.decisions()
     if recorded is not None and decisions_fingerprint(decisions) == recorded:
         return None
-    history = [project.codebook(row["sha256"]) for row in project.codebooks() if row["sha256"] != codebook.sha256]
-    updated, report = apply_decisions(units, codings, codebook, decisions, history=history)
+    updated, report = apply_decisions(units, codings, codebook, decisions, history=project.other_codebooks(codebook))
     return updated, report, len(decisions) - int((recorded or {}).get("count", 0))
 
 
