@@ -311,3 +311,8 @@ def test_embed_default_install_codes_with_the_real_model_and_no_fallback_warning
     run = Run.load(tmp_path / "r")
     assert run.embedding_fallback() is None
     assert run.settings["embedding"]["identity"].startswith("st:")
+
+
+def test_embed_installed_model_with_a_pinned_hash_that_differs_is_an_error_not_a_fallback():
+    with pytest.raises(EmbeddingError, match=f"expected {'0' * 64}"):
+        load_embedder(None, sha256="0" * 64, fit_texts=["the bus was late", "she felt lonely"])

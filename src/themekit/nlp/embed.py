@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.util
 import json
 import os
 import re
@@ -325,21 +326,27 @@ def load_embedder(
         return TfidfSvdEmbedder(fit_texts, reason=ASKED)
     if model is not None:
         return SentenceTransformerEmbedder(model, sha256=sha256)
-    for package in KNOWN_MODEL_PACKAGES:
-        try:
-            importlib.import_module(package)
-        except ImportError:
-            continue
-        return default_model(package, sha256, fit_texts)
-    return TfidfSvdEmbedder(fit_texts)
-
-
-def default_model(package: str, sha256: str | None, fit_texts: Sequence[str]) -> Embedder:
-    """The installed model ``package``, or the TF-IDF fallback (saying why) when it cannot load."""
+    package = installed_model_package()
+    if package is None:
+        return TfidfSvdEmbedder(fit_texts)
     try:
         return SentenceTransformerEmbedder(package, sha256=sha256)
     except EmbeddingError as exc:
-        return TfidfSvdEmbedder(fit_texts, reason=f"the installed model {package} could not load: {exc}")
+        return unloadable(package, exc, sha256=sha256, fit_texts=fit_texts)
+
+
+def installed_model_package(packages: Sequence[str] | None = None) -> str | None:
+    """The first of ``packages`` (default: ``KNOWN_MODEL_PACKAGES``) that is installed, or ``None``."""
+    known = KNOWN_MODEL_PACKAGES if packages is None else packages
+    return next((p for p in known if importlib.util.find_spec(p) is not None), None)
+
+
+def unloadable(package: str, exc: EmbeddingError, *, sha256: str | None, fit_texts: Sequence[str]) -> Embedder:
+    """The TF-IDF fallback, saying why, for the installed default model ``package`` that could not load; a model
+    whose weights the user pinned (``sha256``) is not replaced: its error stands."""
+    if sha256 is not None:
+        raise exc
+    return TfidfSvdEmbedder(fit_texts, reason=f"the installed model {package} could not load: {exc}")
 
 
 #: Texts per progress step when an embedder reports its progress.

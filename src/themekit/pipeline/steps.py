@@ -15,7 +15,6 @@ nothing here knows one method from another.
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -49,9 +48,11 @@ from themekit.nlp.embed import (
     FALLBACK_MODEL,
     KNOWN_MODEL_PACKAGES,
     Embedder,
-    default_model,
+    TfidfSvdEmbedder,
     embed_texts,
+    installed_model_package,
     load_embedder,
+    unloadable,
 )
 from themekit.nlp.language import load_pipeline, uses_torch
 from themekit.nlp.segment import Segmentation, group_passages, segmentation_of
@@ -479,19 +480,19 @@ def _model_embedder(model: str, sha256: str | None) -> Embedder:
 
 
 def resolve_embedder(model: str | Path | None, sha256: str | None, texts: tuple[str, ...]) -> Embedder:
-    """The run's embedder; loaded models are kept for the life of the process. The TF-IDF fallback when asked
-    for (``FALLBACK_MODEL``), when no known model package is installed, or when the installed one cannot load."""
+    """The run's embedder (:func:`~themekit.nlp.embed.load_embedder`'s choice); loaded models are kept for the
+    life of the process."""
     if model is not None and str(model) == FALLBACK_MODEL:
         return load_embedder(FALLBACK_MODEL, fit_texts=texts)
-    if model is None:
-        for package in KNOWN_MODEL_PACKAGES:
-            if importlib.util.find_spec(package) is not None:
-                try:
-                    return _model_embedder(package, sha256)
-                except EmbeddingError:
-                    return default_model(package, sha256, texts)
-        return load_embedder(None, fit_texts=texts)
-    return _model_embedder(str(model), sha256)
+    package = installed_model_package(KNOWN_MODEL_PACKAGES) if model is None else None
+    if model is None and package is None:
+        return TfidfSvdEmbedder(texts)  # no model installed: the fallback says so
+    try:
+        return _model_embedder(str(model) if model is not None else package, sha256)
+    except EmbeddingError as exc:
+        if package is None:
+            raise  # a model the user named: its error stands
+        return unloadable(package, exc, sha256=sha256, fit_texts=texts)
 
 
 def _embedding_record(loaded: Embedder | None) -> dict | None:
