@@ -59,7 +59,7 @@ class Quote:
     def attribution(self, template: str = "{participant}", *, participant: str | None = None) -> str:
         """``template`` may use {participant}, {transcript}, {speaker}, {turn} and {timestamp} (``h:mm:ss``);
         ``participant`` replaces the participant's name, the transcript id and the speaker (a pseudonym)."""
-        ts = "" if self.timestamp is None else clock(self.timestamp)
+        ts = clock(self.timestamp)
         who = participant or self.participant or self.transcript
         return template.format(
             participant=who,
