@@ -5,7 +5,7 @@ files from its human codings (``transcripts_sample/codings/gold.csv``): one of
 ``--rows`` rows (its 1,342 rows over and over, each locating its span by
 offsets and quoting its text, as exports from other tools do) and one of its
 own rows plus a row whose quote cell holds ``--cell-mb`` MB of text. Each case
-runs in a fresh Python process, which reports its time and peak memory (RSS):
+runs in a fresh Python process, which reports its time and its own peak memory (RSS high-water mark):
 
 - *read and place*: ``HumanCodings.from_file`` then ``map_gold`` onto the
   run's segments, as ``evaluate``, ``agree --run`` and the classifier do;
@@ -46,9 +46,9 @@ CHILD = textwrap.dedent(
         record = read_run(run)
         started = time.perf_counter()  # the run folder's reading is not the file's
         human = HumanCodings.from_file(gold)
-        mapped = map_gold(gold, record.segments, human.code_names(record.codebook), frame=human.rows,
+        mapped = map_gold(gold, record.segments, human.code_names(record.codebook), frame=human.placeable(),
                           turns=record.corpus.turns, transcripts=record.corpus)
-        extra = {"rows": len(human.rows), "placed": len(mapped.codings), "skipped": len(mapped.skipped)}
+        extra = {"held": human.frame is not None, "placed": len(mapped.codings), "skipped": len(mapped.skipped)}
     else:
         from themekit.cli import app
 
@@ -58,7 +58,11 @@ CHILD = textwrap.dedent(
             assert not done.code, done.code
         extra = {}
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    try:  # this process's own high-water mark (ru_maxrss keeps the parent's across exec on Linux)
+        status = open("/proc/self/status", encoding="ascii").read()
+        peak = int(status.split("VmHWM:")[1].split()[0]) / 1024
+    except (OSError, IndexError):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": round(seconds, 2), "peak_rss_mb": round(peak), **extra}))
     """
 )

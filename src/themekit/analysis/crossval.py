@@ -24,7 +24,7 @@ import pandas as pd
 from themekit.analysis.evaluate import Evaluation, Scope, beside_second_coder, evaluate_frames
 from themekit.errors import OptionError
 from themekit.human.coderfile import WideLayout
-from themekit.human.gold import HumanCodings, map_gold, transcript_name
+from themekit.human.gold import HumanCodings, map_gold
 from themekit.nlp.embed import DEFAULT_CACHE_DIR
 from themekit.pipeline import steps as pipeline
 from themekit.runs.folder import read_run
@@ -95,7 +95,7 @@ def cross_validate(
     )
     groups = _folds(run, human, folds)
     if strict:  # refuse the file now, not after coding a fold
-        map_gold(human.source, run.segments, human.code_names(run.codebook), frame=human.rows,
+        map_gold(human.source, run.segments, human.code_names(run.codebook), frame=human.placeable(),
                  turns=run.corpus.turns, transcripts=run.corpus, strict=True)  # fmt: skip
     methods = list(dict.fromkeys([*run.settings.get("methods", ["rule", "semantic"]), "classifier"]))
     excerpts, segments, summaries = [], [], []
@@ -112,7 +112,7 @@ def cross_validate(
             turns=fold_run.corpus.turns,
             strict=strict,
             scope=scope,
-            frame=human.of_transcripts(held_out),
+            frame=human.placeable(held_out),
             transcripts=fold_run.corpus,
             level=level,
             separator=separator,
@@ -131,7 +131,7 @@ def cross_validate(
         turns=run.corpus.turns,
         strict=strict,
         scope=scope,
-        frame=human.rows,
+        frame=human.placeable(),
         transcripts=run.corpus,
         level=level,
         separator=separator,
@@ -149,9 +149,7 @@ def cross_validate(
 
 def _folds(run: RunRecord, human: HumanCodings, folds: int) -> list[list[str]]:
     """The transcripts the human codings name, dealt in name order into at most ``folds`` groups."""
-    column = next((c for c in human.rows.columns if c.strip().casefold() == "transcript"), None)
-    ids = {t.id for t in run.corpus}
-    named = {transcript_name(name, ids) for name in human.rows[column].str.strip()} if column else set()
+    named = human.transcripts_named({t.id for t in run.corpus})
     coded = sorted(t.id for t in run.corpus if t.id in named)
     if folds < 2:
         raise OptionError(f"cross-validation needs at least 2 folds (folds={folds}).", param="folds")

@@ -129,7 +129,7 @@ def evaluate(
         turns=turns,
         strict=strict,
         scope=scope,
-        frame=human.rows,
+        frame=human.placeable(progress=progress),
         transcripts=run.corpus,
         level=level,
         separator=separator,
@@ -149,7 +149,7 @@ def evaluate(
                 min_support=min_support,
                 turns=turns,
                 scope=scope,
-                frame=human.of_transcripts(unseen),
+                frame=human.placeable(unseen),
                 transcripts=run.corpus,
                 level=level,
                 separator=separator,
@@ -196,7 +196,7 @@ def beside_second_coder(
         second.source,
         segments,
         second.code_names(run.codebook),
-        frame=second.rows,
+        frame=second.placeable(),
         turns=run.corpus.turns,
         transcripts=run.corpus,
     )
@@ -215,15 +215,16 @@ def beside_second_coder(
         level=human.level,
         separator=human.separator,
     )
-    frame = human.of_transcripts(both)
     theirs = mapped.codings[mapped.codings["code"] != ""]
-    second_result = evaluate_frames(theirs, segments[in_both], human.source, run.codebook, frame=frame, **common)
+    second_result = evaluate_frames(
+        theirs, segments[in_both], human.source, run.codebook, frame=human.placeable(both), **common
+    )
     machine = evaluate_frames(
         excerpts[excerpts["transcript"].astype(str).isin(both)],
         segments[in_both],
         human.source,
         run.codebook,
-        frame=frame,
+        frame=human.placeable(both),
         **common,
     )
     per_code = result.per_code.copy()

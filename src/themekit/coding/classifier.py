@@ -34,7 +34,7 @@ for every method. Codes are trained side by side on the machine's cores.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +51,7 @@ from themekit.nlp.embed import Embedder, EmbeddingCache, embed_texts
 from themekit.nlp.segment import Segmentation
 
 if TYPE_CHECKING:
+    import pandas as pd
     from spacy.language import Language
 
 __all__ = ["MIN_POSITIVES", "ClassifierCoder", "CorpusFeatures", "SegmentFit"]
@@ -215,8 +216,8 @@ class ClassifierCoder:
             columns=["transcript", "role", "start", "end"],
         )  # as evaluate reads them: spans trimmed to participant speech, interviewer speech left out
         mapped = map_gold(
-            self.human.source, frame, codes, frame=self.human.of_transcripts(ids), turns=turns, transcripts=transcripts,
-            progress=self.report_progress,
+            self.human.source, frame, codes, frame=self.human.placeable(ids, progress=self.report_progress), turns=turns,
+            transcripts=transcripts, progress=self.report_progress,
         )  # fmt: skip
         gold = mapped.codings
         row_of = {(t, i): n for n, (t, i) in enumerate(zip(frame["transcript"], frame["segment"]))}
@@ -234,7 +235,7 @@ class ClassifierCoder:
         for t, s, c in gold.itertuples(index=False):
             if c:
                 examples.labels[position[row_of[(t, s)]]].add(c)
-        outside, left_out = _outside_rows(self.human.of_transcripts(ids, keep=False), codes)
+        outside, left_out = _outside_rows(self.human.placeable(ids, keep=False), codes)
         for text, transcript, label in outside:
             examples.texts.append(text)
             examples.groups.append(transcript)
@@ -682,34 +683,44 @@ def _calibrate(proba: np.ndarray, cut: float) -> np.ndarray:
     return np.where(proba < cut, 0.5 * proba / cut, 0.5 + 0.5 * (proba - cut) / (1.0 - cut))
 
 
-def _outside_rows(rows, codes: CodeNames) -> tuple[list[tuple[str, str, set[str]]], list[str]]:
-    """(text, transcript, codes) per excerpt of transcripts outside the corpus, and the rows left out and why."""
-    if rows.empty:
-        return [], []
-    columns = {c.strip().casefold(): c for c in rows.columns}
-    text_col, code_col, t_col = columns.get("text"), columns.get("code"), columns.get("transcript")
-    if text_col is None:
-        return [], [
-            f"row {row}: transcript '{tid}' is not in the corpus being coded, and the file has no 'text' column to "
-            "learn from; add the excerpt's text, or code that transcript too"
-            for row, tid in zip(rows["_row"], rows[t_col])
-        ]
-    problems = []
+def _outside_rows(
+    rows: pd.DataFrame | Iterable[pd.DataFrame], codes: CodeNames
+) -> tuple[list[tuple[str, str, set[str]]], list[str]]:
+    """(text, transcript, codes) per excerpt of transcripts outside the corpus (the rows about them, in one table or
+    a chunk at a time), and the rows left out and why."""
+    import pandas as pd
+
+    chunks = [rows] if isinstance(rows, pd.DataFrame) else rows
+    problems: list[str] = []
     grouped: dict[tuple[str, str], set[str]] = {}
-    for row, tid, text, code in zip(
-        rows["_row"], rows[t_col], rows[text_col], rows[code_col] if code_col else [""] * len(rows)
-    ):
-        text, code = " ".join(str(text).split()), str(code).strip()
-        if not text:
-            problems.append(f"row {row}: transcript '{tid}' is not in the corpus being coded, and the row has no text")
+    for rows in chunks:
+        if rows.empty:
             continue
-        if code and codes.resolve(code) is None:
-            problems.append(f"row {row}: {codes.unknown(code)}")
+        columns = {c.strip().casefold(): c for c in rows.columns}
+        text_col, code_col, t_col = columns.get("text"), columns.get("code"), columns.get("transcript")
+        if text_col is None:
+            problems.extend(
+                f"row {row}: transcript '{tid}' is not in the corpus being coded, and the file has no 'text' column "
+                "to learn from; add the excerpt's text, or code that transcript too"
+                for row, tid in zip(rows["_row"], rows[t_col])
+            )
             continue
-        code = codes.resolve(code) or ""
-        label = grouped.setdefault((str(tid).strip(), text), set())
-        if code:
-            label.add(code)
+        for row, tid, text, code in zip(
+            rows["_row"], rows[t_col], rows[text_col], rows[code_col] if code_col else [""] * len(rows)
+        ):
+            text, code = " ".join(str(text).split()), str(code).strip()
+            if not text:
+                problems.append(
+                    f"row {row}: transcript '{tid}' is not in the corpus being coded, and the row has no text"
+                )
+                continue
+            if code and codes.resolve(code) is None:
+                problems.append(f"row {row}: {codes.unknown(code)}")
+                continue
+            code = codes.resolve(code) or ""
+            label = grouped.setdefault((str(tid).strip(), text), set())
+            if code:
+                label.add(code)
     return [(text, tid, label) for (tid, text), label in grouped.items()], problems
 
 

@@ -19,18 +19,23 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from themekit.errors import GoldError, GoldFileError
+from themekit.util import tables
 from themekit.util.progress import ProgressCallback
-from themekit.util.tables import UserTable, read_table
+from themekit.util.tables import WORKBOOK_SUFFIXES, UserTable, read_table, stream_table
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["COLUMN_ALIASES", "CoderFile", "WideLayout", "canonical_columns", "read_coder_file", "split_codes"]
+__all__ = [
+    "COLUMN_ALIASES", "CoderFile", "WideLayout", "column_renames", "read_coder_file",
+    "several_codes_note", "split_code_cells", "split_codes", "stream_coder_file",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -91,10 +96,10 @@ def _squeezed(name: str) -> str:
     return "".join(ch for ch in name.casefold() if ch not in " _-")
 
 
-def canonical_columns(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """The table with other tools' column names read as themekit's (``code_path`` as ``code``, ``Document`` as
-    ``transcript``, QualCoder's ``pos0``/``pos1`` as source offsets…) where themekit's own is absent, and a note
-    for each column so read."""
+def column_renames(table: pd.DataFrame) -> tuple[dict[str, str], list[str]]:
+    """Other tools' column names read as themekit's (``code_path`` as ``code``, ``Document`` as ``transcript``,
+    QualCoder's ``pos0``/``pos1`` as source offsets…) where themekit's own is absent: the renames, and a note for
+    each; ``table`` may be the file's first rows only (they tell a MAXQDA "Segment" of words from a number)."""
     have = {_squeezed(c) for c in table.columns}
     renames: dict[str, str] = {}
     for name, aliases in COLUMN_ALIASES.items():
@@ -108,20 +113,26 @@ def canonical_columns(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     segment = next((c for c in table.columns if _squeezed(c) == "segment"), None)
     if segment is not None and "text" not in have and "text" not in renames.values() and not _numbers(table[segment]):
         renames[segment] = "text"  # MAXQDA's "Segment" holds the coded words, not a themekit segment number
-    notes = [f"column '{old}' as {new}" for old, new in renames.items()]
-    table = table.rename(columns=renames) if renames else table
+    return renames, [f"column '{old}' as {new}" for old, new in renames.items()]
+
+
+def split_code_cells(table: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The table with a row per code where a ``code`` cell names several (a line each, as ATLAS.ti lists a
+    quotation's codes, or "a; b" as people write them), and how many rows named several."""
     code = next((c for c in table.columns if _squeezed(c) == "code"), None)
-    if code is not None and table[code].str.contains(r"[\n;]").any():
-        # ATLAS.ti lists a quotation's codes in one cell, a line each; people write "a; b"
-        parts = table[code].map(split_codes)
-        several = int((parts.map(len) > 1).sum())
-        table = table.assign(**{code: parts}).explode(code, ignore_index=False)
-        if several:
-            notes.append(
-                f"{several} row{'s' if several != 1 else ''} naming several codes (a line each, or separated by "
-                "';') as one coding per code"
-            )
-    return table, notes
+    if code is None or not table[code].str.contains(r"[\n;]").any():
+        return table, 0
+    parts = table[code].map(split_codes)
+    several = int((parts.map(len) > 1).sum())
+    return table.assign(**{code: parts}).explode(code, ignore_index=False), several
+
+
+def several_codes_note(rows: int) -> str:
+    """What is said of ``rows`` rows that each named several codes."""
+    return (
+        f"{rows} row{'s' if rows != 1 else ''} naming several codes (a line each, or separated by ';') as one coding "
+        "per code"
+    )
 
 
 def split_codes(cell: str) -> list[str]:
@@ -146,15 +157,52 @@ def read_coder_file(
     progress: ProgressCallback | None = None,
 ) -> CoderFile:
     """A coder file as long rows: as it is for a long file (other tools' column names read as themekit's, see
-    :func:`canonical_columns`), converted for a wide one (``layout``). ``progress(stage, advance, total)`` hears
+    :func:`column_renames`; a cell naming several codes gives a row per code), converted for a wide one (``layout``). ``progress(stage, advance, total)`` hears
     how much of a CSV file is read (stage ``human:read``)."""
     read = _read(path, sheet, progress)
     if layout is None:
-        table, notes = canonical_columns(read.frame(row_column="_row"))
+        frame = read.frame(row_column="_row")
+        renames, notes = column_renames(frame)
+        table, several = split_code_cells(frame.rename(columns=renames) if renames else frame)
         table = table.reset_index(drop=True)
-        table.attrs["read_as"] = notes  # carried with the rows, so whoever scores them can say how they were read
+        # carried with the rows, so whoever scores them can say how they were read
+        table.attrs.update(read_as=notes, several_codes=several)
+        notes = [*notes, *([several_codes_note(several)] if several else [])]
         return CoderFile(table, None, len(table), notes)
     return _unpivot(Path(path), read, layout, keep_uncoded)
+
+
+def stream_coder_file(
+    path: str | Path,
+    *,
+    layout: WideLayout | None = None,
+    sheet: str | None = None,
+    keep_uncoded: bool = False,
+    progress: ProgressCallback | None = None,
+) -> Iterator[pd.DataFrame]:
+    """A coder file's long rows as :func:`read_coder_file` gives them, a chunk of at most
+    :data:`~themekit.util.tables.BATCH_ROWS` file rows at a time, read from the file as they are asked for (a
+    long CSV file in UTF-8 is never held whole; a wide file or a workbook is read whole, then cut). Each chunk's
+    ``attrs`` hold ``read_as`` (the columns read as themekit's) and ``several_codes`` (its rows naming several
+    codes, each given a row per code). A file with no rows gives one empty chunk with its columns."""
+    if layout is not None or Path(path).suffix.lower() in WORKBOOK_SUFFIXES:
+        rows = read_coder_file(path, layout=layout, sheet=sheet, keep_uncoded=keep_uncoded, progress=progress).rows
+        batch = tables.BATCH_ROWS
+        for start in range(0, max(len(rows), 1), batch):
+            chunk = rows.iloc[start : start + batch]
+            chunk.attrs = {**rows.attrs, "several_codes": rows.attrs.get("several_codes", 0) if not start else 0}
+            yield chunk
+        return
+    stream = stream_table(path, sheet=sheet, error=_gold_file_error, progress=progress)
+    renames: dict[str, str] | None = None
+    notes: list[str] = []
+    for frame in stream.frames(row_column="_row"):
+        if renames is None:  # the first rows tell how the columns are read, for the whole file
+            renames, notes = column_renames(frame)
+        chunk, several = split_code_cells(frame.rename(columns=renames) if renames else frame)
+        chunk.attrs["read_as"] = notes
+        chunk.attrs["several_codes"] = several
+        yield chunk
 
 
 def _column(path: Path, columns: list[str], name: str, param: str, what: str) -> str:

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from themekit.errors import GoldError, GoldFileError, OptionError
-from themekit.human.coderfile import WideLayout, read_coder_file
+from themekit.human.coderfile import WideLayout, read_coder_file, several_codes_note, stream_coder_file
 from themekit.models import Transcript
 from themekit.util.progress import ProgressCallback
 
@@ -37,13 +38,16 @@ __all__ = ["CodeNames", "HumanCodings", "MappedGold", "load_gold", "map_gold", "
 class HumanCodings:
     """Human codings as the classifier learns from them: the rows of a gold file or of the project's decisions.
 
-    ``rows`` holds every cell as a string with each row's number in its file
-    (``_row``, the header is row 1), as :func:`read_gold` gives them; ``source``
-    names where they came from (a file path, or "project decisions") in run.json
-    and in messages; ``sha256`` identifies their content.
+    The rows are every cell as a string with each row's number in its file (``_row``, the header is row 1), as
+    :func:`read_gold` gives them. A file of more rows than one chunk (:data:`~themekit.util.tables.BATCH_ROWS`)
+    is not held: :meth:`placeable` reads it again, a chunk at a time, each time its rows are placed, so memory holds
+    a chunk whatever the file's size; :attr:`rows` reads all of it into memory when a caller needs a table.
+    ``source`` names where they came from (a file path, or "project decisions") in run.json and in messages;
+    ``sha256`` identifies their content.
     """
 
-    rows: pd.DataFrame
+    #: the rows, when held in memory (``None``: read from the file again by :meth:`placeable`)
+    frame: pd.DataFrame | None
     source: str
     sha256: str
     #: the coder read every transcript the rows name, so a segment of one with no code holds none (a gold file);
@@ -52,6 +56,8 @@ class HumanCodings:
     #: how the rows' code paths are read (see :class:`CodeNames`): at this depth, split at this separator too
     level: int | None = None
     separator: str | None = None
+    #: reads the file's rows again, a chunk at a time (with a progress callback), when they are not held
+    reader: Callable[[ProgressCallback | None], Iterator[pd.DataFrame]] | None = field(default=None, repr=False)
 
     @classmethod
     def from_file(
@@ -70,10 +76,13 @@ class HumanCodings:
         (default: the path); ``level``/``separator`` say how its code paths are read (see :class:`CodeNames`);
         ``keep_uncoded``: a wide file's row with every code cell empty is a unit read and given no code (else it
         is left out, as a unit the coder did not code); ``progress(stage, advance, total)`` hears how much of the
-        file is read (stage ``human:read``)."""
+        file is read (stage ``human:read``). The file's first chunk is read now, so a file that cannot be read is
+        refused here; a file of more rows is read again as its rows are placed (see :meth:`placeable`)."""
+
         path = Path(path)
         try:
-            data = path.read_bytes()
+            with path.open("rb") as handle:
+                digest = hashlib.file_digest(handle, "sha256").hexdigest()
         except FileNotFoundError:
             raise GoldFileError(
                 path, "no such gold/decisions file. Check the path given as gold=", param="gold"
@@ -81,8 +90,52 @@ class HumanCodings:
         except OSError as exc:
             raise GoldFileError(path, f"cannot read the gold/decisions file ({exc.strerror})") from exc
         CodeNames((), level=level, separator=separator)  # a bad level or separator is refused before any work
-        rows = read_gold(path, layout=layout, sheet=sheet, keep_uncoded=keep_uncoded, progress=progress)
-        return cls(rows, source or str(path), hashlib.sha256(data).hexdigest(), level=level, separator=separator)
+
+        def reader(heard: ProgressCallback | None) -> Iterator[pd.DataFrame]:
+            return stream_coder_file(path, layout=layout, sheet=sheet, keep_uncoded=keep_uncoded, progress=heard)
+
+        chunks = reader(progress)
+        first = next(chunks)
+        second = next(chunks, None)
+        if second is None:  # the whole file in one chunk: held, as the rows of any ordinary file are
+            rows = first.reset_index(drop=True)
+            rows.attrs.update(first.attrs)
+            return cls(rows, source or str(path), digest, level=level, separator=separator)
+        chunks.close()
+        del first, second
+        return cls(None, source or str(path), digest, level=level, separator=separator, reader=reader)
+
+    @property
+    def rows(self) -> pd.DataFrame:
+        """Every row in one table (a file that is not held is read whole: see :meth:`placeable` to read it a chunk at
+        a time)."""
+        if self.frame is not None:
+            return self.frame
+        import pandas as pd
+
+        chunks = list(self._chunks())
+        rows = pd.concat(chunks, ignore_index=True)
+        rows.attrs.update(read_as=chunks[0].attrs.get("read_as", []),
+                          several_codes=sum(c.attrs.get("several_codes", 0) for c in chunks))  # fmt: skip
+        return rows
+
+    def placeable(
+        self, transcripts: Collection[str] | None = None, *, keep: bool = True, progress: ProgressCallback | None = None
+    ) -> pd.DataFrame | Iterator[pd.DataFrame]:
+        """The rows as :func:`map_gold` takes them (``frame=``): the table when the rows are held, else the file's
+        chunks, read again as they are placed; with ``transcripts``, only the rows about them (``keep=False``:
+        about the others). ``progress`` hears the file being read again (stage ``human:read``)."""
+        if self.frame is not None:
+            return self.frame if transcripts is None else _about(self.frame, transcripts, keep)
+        return self._chunks(transcripts, keep=keep, progress=progress)
+
+    def _chunks(
+        self, transcripts: Collection[str] | None = None, *, keep: bool = True, progress: ProgressCallback | None = None
+    ) -> Iterator[pd.DataFrame]:
+        """The rows a chunk at a time (one, when they are held): at least one chunk, perhaps empty."""
+        chunks = iter([self.frame]) if self.frame is not None else self.reader(progress)  # type: ignore[misc]
+        for chunk in chunks:
+            yield chunk if transcripts is None else _about(chunk, transcripts, keep)
 
     def code_names(self, codes: Iterable[Any]) -> CodeNames:
         """How these rows name ``codes`` (a codebook, or code ids)."""
@@ -100,19 +153,49 @@ class HumanCodings:
         return cls(rows, source, hashlib.sha256(text.encode("utf-8")).hexdigest(), whole_transcripts=False)
 
     def of_transcripts(self, transcripts: Collection[str], *, keep: bool = True) -> pd.DataFrame:
-        """The rows about ``transcripts`` (``keep=False``: all the other rows)."""
-        column = next((c for c in self.rows.columns if c.strip().casefold() == "transcript"), None)
-        if column is None:
-            return self.rows if keep else self.rows.iloc[:0]
-        known = set(transcripts)
-        inside = self.rows[column].str.strip().map(lambda name: transcript_name(name, known)).isin(known)
-        return self.rows[inside if keep else ~inside]
+        """The rows about ``transcripts`` (``keep=False``: all the other rows), in one table."""
+        import pandas as pd
+
+        if self.frame is not None:
+            return _about(self.frame, transcripts, keep)
+        chunks = list(self._chunks(transcripts, keep=keep))
+        rows = pd.concat(chunks, ignore_index=True)
+        rows.attrs.update(chunks[0].attrs)
+        return rows
+
+    def transcripts_named(self, known: Collection[str]) -> set[str]:
+        """The transcripts of ``known`` that the rows name (as :func:`transcript_name` reads a name)."""
+        named: set[str] = set()
+        for chunk in self._chunks():
+            column = _transcript_column(chunk)
+            if column is not None:
+                named.update(transcript_name(name, known) for name in set(chunk[column].str.strip()))
+        return named & set(known)
 
     @property
     def has_codes(self) -> bool:
         """Whether any row gives a code (rows that only mark text as read teach nothing on their own)."""
-        column = next((c for c in self.rows.columns if c.strip().casefold() == "code"), None)
-        return column is not None and bool((self.rows[column].str.strip() != "").any())
+        for chunk in self._chunks():
+            column = next((c for c in chunk.columns if c.strip().casefold() == "code"), None)
+            if column is not None and bool((chunk[column].str.strip() != "").any()):
+                return True
+        return False
+
+
+def _transcript_column(rows: pd.DataFrame) -> str | None:
+    return next((c for c in rows.columns if c.strip().casefold() == "transcript"), None)
+
+
+def _about(rows: pd.DataFrame, transcripts: Collection[str], keep: bool) -> pd.DataFrame:
+    """The rows about ``transcripts`` (``keep=False``: the other rows)."""
+    column = _transcript_column(rows)
+    if column is None:
+        return rows if keep else rows.iloc[:0]
+    known = set(transcripts)
+    names = rows[column].str.strip()
+    read = {name: transcript_name(name, known) in known for name in set(names)}  # a file names few transcripts
+    inside = names.map(read).astype(bool)
+    return rows[inside if keep else ~inside]
 
 
 def read_gold(
@@ -230,7 +313,7 @@ def load_gold(
     segments: pd.DataFrame,
     codebook_codes: Collection[str] | CodeNames | None = None,
     *,
-    frame: pd.DataFrame | None = None,
+    frame: pd.DataFrame | Iterable[pd.DataFrame] | None = None,
     turns: pd.DataFrame | None = None,
     transcripts: Iterable[Transcript] | Mapping[str, Transcript] | None = None,
     progress: ProgressCallback | None = None,
@@ -252,7 +335,7 @@ def map_gold(
     segments: pd.DataFrame,
     codebook_codes: Collection[str] | CodeNames | None = None,
     *,
-    frame: pd.DataFrame | None = None,
+    frame: pd.DataFrame | Iterable[pd.DataFrame] | None = None,
     turns: pd.DataFrame | None = None,
     transcripts: Iterable[Transcript] | Mapping[str, Transcript] | None = None,
     strict: bool = False,
@@ -277,15 +360,22 @@ def map_gold(
     no segment) are left out and listed in ``skipped``, with row numbers (the
     header is row 1); with ``strict`` any problem refuses the file
     (:class:`GoldError`, all listed). Missing columns and a file without rows
-    always refuse it. ``frame`` (from :func:`read_gold`, perhaps filtered) is
-    used instead of reading ``path``. ``progress(stage, advance, total)`` hears how many rows are placed
-    (stage ``human:place``).
+    always refuse it. ``frame`` (from :func:`read_gold`, perhaps filtered, or
+    chunks of such rows, as :meth:`HumanCodings.placeable` reads a large file: only
+    what is placed is kept) is used instead of reading ``path``.
+    ``progress(stage, advance, total)`` hears how many rows of one table are
+    placed (stage ``human:place``).
     """
     import pandas as pd
 
     if frame is None:
         frame = read_gold(path)
-    columns = {c.strip().casefold(): c for c in frame.columns if c != "_row"}
+    whole = isinstance(frame, pd.DataFrame)  # one table: the rows placed are counted on a bar
+    chunks = iter([frame] if whole else frame)
+    first = next(chunks, None)
+    if first is None:
+        first = pd.DataFrame(columns=["_row"])
+    columns = {c.strip().casefold(): c for c in first.columns if c != "_row"}
     missing = [c for c in ("transcript", "code") if c not in columns]
     if not (
         _has(columns, "char_start", "char_end")
@@ -305,9 +395,8 @@ def map_gold(
     )
     by_transcript = _segments_by_transcript(segments)
     speech = _speech_by_transcript(turns)
-    records = _Records(frame)
-    read_as = list(frame.attrs.get("read_as", []))  # other tools' column names, as the file reader read them
-    if _offsets_are_source(records, columns, transcripts):
+    read_as = list(first.attrs.get("read_as", []))  # other tools' column names, as the file reader read them
+    if _offsets_are_source(_Records(first)[:_OFFSET_SAMPLE], columns, transcripts):
         columns = {**{k: v for k, v in columns.items() if k not in ("char_start", "char_end")},
                    "source_start": columns["char_start"], "source_end": columns["char_end"]}  # fmt: skip
         read_as.append(
@@ -318,13 +407,19 @@ def map_gold(
         names = _Remembered(names)  # a file names the same few codes on row after row
     placed_rows: dict[tuple[str, int, str], None] = {}  # in order, each once
     problems: list[str] = []
-    total = len(records)
-    for done, record in enumerate(records, start=1):
-        placed, notes = _place_row(record, columns, by_transcript, speech, names, transcripts)
-        placed_rows.update(dict.fromkeys(placed))
-        problems.extend(f"row {record['_row']}: {note}" for note in notes)
-        if progress is not None and (done % _PROGRESS_EVERY == 0 or done == total):
-            progress("human:place", done % _PROGRESS_EVERY or _PROGRESS_EVERY, total)
+    several = 0
+    for chunk in itertools.chain([first], chunks):
+        records = _Records(chunk)
+        several += chunk.attrs.get("several_codes", 0)
+        total = len(records)
+        for done, record in enumerate(records, start=1):
+            placed, notes = _place_row(record, columns, by_transcript, speech, names, transcripts)
+            placed_rows.update(dict.fromkeys(placed))
+            problems.extend(f"row {record['_row']}: {note}" for note in notes)
+            if whole and progress is not None and (done % _PROGRESS_EVERY == 0 or done == total):
+                progress("human:place", done % _PROGRESS_EVERY or _PROGRESS_EVERY, total)
+    if several:
+        read_as.append(several_codes_note(several))
     if problems and strict:
         raise GoldError(path, problems)
     return MappedGold(pd.DataFrame(list(placed_rows), columns=["transcript", "segment", "code"]), problems, read_as)
@@ -420,13 +515,13 @@ def _offsets_are_source(
     records: list[dict], columns: dict[str, str], transcripts: Mapping[str, Transcript] | None
 ) -> bool:
     """Whether a file's ``char_start``/``char_end`` are offsets into the source files (as other tools export
-    them): its rows quote their text, and of a sample of them, at least 80% quote what lies at those offsets of
-    the source, and more than quote what lies at those characters of themekit's text (where the two texts agree,
+    them): its rows quote their text, and of ``records`` (a sample of its rows), at least 80% quote what lies at
+    those offsets of the source, and more than quote what lies at those characters of themekit's text (where the two texts agree,
     both readings match)."""
     if transcripts is None or "source_start" in columns or not _has(columns, "char_start", "char_end", "text"):
         return False
     as_text = as_source = tried = 0
-    for record in records[:_OFFSET_SAMPLE]:
+    for record in records:
         quote = _cell(record, columns, "text")
         transcript = transcripts.get(transcript_name(_cell(record, columns, "transcript"), transcripts))
         span = _offsets(record, columns, "char_start", "char_end")

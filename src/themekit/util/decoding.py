@@ -89,6 +89,33 @@ def decode_bytes(data: bytes, path: Path) -> tuple[str, str, list[str]]:
     return str(best), best.encoding, [f"{fallback}: read as {best.encoding} (a guess); {UTF8_HINT}"]
 
 
+def clean_utf8(path: Path, *, block: int = 1 << 20) -> str | None:
+    """How to stream a file that :func:`decode_bytes` would read as clean UTF-8: ``"utf-8"``, or ``"utf-8-sig"``
+    when it starts with UTF-8's byte-order mark; checked a block at a time, never holding the file's text.
+    ``None`` for anything else (another byte-order mark, UTF-16 without one, binary data, a byte that is not
+    UTF-8): decode that whole with :func:`decode_bytes`, which warns and chooses."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as handle:
+        sample = handle.read(4096)
+        if any(
+            sample.startswith(bom)
+            for bom in (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+        ) and not sample.startswith(codecs.BOM_UTF8):
+            return None
+        if sample.count(0) or _looks_binary(sample):
+            return None  # UTF-16 without a mark, or not text: decode_bytes says which
+        encoding = "utf-8-sig" if sample.startswith(codecs.BOM_UTF8) else "utf-8"
+        chunk = sample
+        try:
+            while chunk:
+                decoder.decode(chunk)
+                chunk = handle.read(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return None
+    return encoding
+
+
 def _invalid_utf8(data: bytes) -> list[int]:
     """Offsets of the runs of invalid UTF-8 bytes in ``data`` (at most ``MAX_REPLACED_BYTES`` + 1 of them)."""
     bad: list[int] = []

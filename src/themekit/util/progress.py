@@ -27,7 +27,7 @@ STAGE_LABELS = {
     "segment": "reading and segmenting",
     "embed": "embedding",
     "cluster": "clustering topics",
-    "human:read": "reading human codings (characters)",
+    "human:read": "reading human codings (bytes)",
     "human:place": "placing human codings (rows)",
 }
 

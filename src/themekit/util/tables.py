@@ -27,20 +27,23 @@ from __future__ import annotations
 import csv
 import io
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from themekit.errors import ThemekitError, TranscriptError
-from themekit.util.decoding import decode_bytes, normalise_text
+from themekit.util.decoding import clean_utf8, decode_bytes, normalise_text
 from themekit.util.progress import ProgressCallback
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["TABLE_FIX", "TableErrorFactory", "TableRow", "UserTable", "WORKBOOK_SUFFIXES", "read_table"]
+__all__ = [
+    "BATCH_ROWS", "TABLE_FIX", "TableErrorFactory", "TableRow", "TableStream", "UserTable", "WORKBOOK_SUFFIXES",
+    "read_table", "stream_table", "unique_columns",
+]  # fmt: skip
 
 #: The fix every message about a table that cannot be read gives.
 TABLE_FIX = "Re-save it as CSV (UTF-8) or .xlsx"
@@ -94,17 +97,7 @@ class UserTable:
     def columns(self) -> list[str]:
         """The header's names made unique as pandas makes them: an empty name is ``Unnamed: 3`` (its position),
         a repeated one ``text.1``."""
-        names = [name if name != "" else f"Unnamed: {k}" for k, name in enumerate(self.header)]
-        counts: dict[str, int] = {}
-        for k, name in enumerate(names):
-            count = counts.get(name, 0)
-            while count > 0:
-                counts[name] = count + 1
-                name = f"{name}.{count}"
-                count = counts.get(name, 0)
-            names[k] = name
-            counts[name] = count + 1
-        return names
+        return unique_columns(self.header)
 
     def records(self) -> list[tuple[int, dict[str, str]]]:
         """(row number, {column: cell}) for every row that is not an empty line; short rows padded with ''."""
@@ -119,17 +112,73 @@ class UserTable:
     def frame(self, *, row_column: str | None = None) -> pd.DataFrame:
         """The rows that are not empty lines as a DataFrame of strings ('' for empty), columns as :attr:`columns`;
         ``row_column`` adds each row's number in the file as the first column."""
-        import pandas as pd
+        return _frame_of(self.rows, self.columns, row_column)
 
+
+def unique_columns(header: list[str]) -> list[str]:
+    """A header's names made unique as pandas makes them: an empty name is ``Unnamed: 3`` (its position), a
+    repeated one ``text.1``."""
+    names = [name if name != "" else f"Unnamed: {k}" for k, name in enumerate(header)]
+    counts: dict[str, int] = {}
+    for k, name in enumerate(names):
+        count = counts.get(name, 0)
+        while count > 0:
+            counts[name] = count + 1
+            name = f"{name}.{count}"
+            count = counts.get(name, 0)
+        names[k] = name
+        counts[name] = count + 1
+    return names
+
+
+def _frame_of(rows: list[TableRow], columns: list[str], row_column: str | None) -> pd.DataFrame:
+    """The rows that are not empty lines as a DataFrame of strings; ``row_column`` adds their numbers first."""
+    import pandas as pd
+
+    width = len(columns)
+    kept = [row for row in rows if not row.blank]
+    # column by column, with no dict per row: a million rows' dicts take gigabytes
+    cells = {name: [row.cells[k] if k < len(row.cells) else "" for row in kept] for k, name in enumerate(columns)}
+    frame = pd.DataFrame(cells, columns=columns, dtype=object) if width else pd.DataFrame(index=range(len(kept)))
+    if row_column is not None:
+        frame.insert(0, row_column, pd.Series([row.number for row in kept], dtype="int64"))
+    return frame
+
+
+@dataclass
+class TableStream:
+    """A table read a batch of rows at a time, for files too large to hold (a coder file of a million rows): its
+    header, and its rows below it in order, each batch read from the file as it is asked for (once)."""
+
+    path: Path
+    #: the header row's cells as written ([] for a file with no rows)
+    header: list[str]
+    #: the rows below the header (blank ones included), a batch at a time
+    batches: Iterator[list[TableRow]]
+    #: the encoding a CSV file was decoded from (``None`` for a workbook)
+    encoding: str | None = None
+    #: how the file was decoded, where that was not clean Unicode
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def columns(self) -> list[str]:
+        """As :attr:`UserTable.columns`."""
+        return unique_columns(self.header)
+
+    def frames(self, *, row_column: str | None = None) -> Iterator[pd.DataFrame]:
+        """Each batch's rows that are not empty lines as a DataFrame, as :meth:`UserTable.frame` gives them all (one
+        empty DataFrame for a file with no rows below its header)."""
         columns = self.columns
-        width = len(columns)
-        kept = [row for row in self.rows if not row.blank]
-        # column by column, with no dict per row: a million rows' dicts take gigabytes
-        cells = {name: [row.cells[k] if k < len(row.cells) else "" for row in kept] for k, name in enumerate(columns)}
-        frame = pd.DataFrame(cells, columns=columns, dtype=object) if width else pd.DataFrame(index=range(len(kept)))
-        if row_column is not None:
-            frame.insert(0, row_column, pd.Series([row.number for row in kept], dtype="int64"))
-        return frame
+        empty = True
+        for batch in self.batches:
+            empty = False
+            yield _frame_of(batch, columns, row_column)
+        if empty:  # a file of a header alone: its columns, no rows
+            yield _frame_of([], columns, row_column)
+
+
+#: Rows read from a streamed table at a time.
+BATCH_ROWS = 50_000
 
 
 def read_table(
@@ -166,8 +215,76 @@ def read_table(
         text, encoding, notes = decode_bytes(data, path)
     except TranscriptError as exc:
         raise error(path, exc.reason, TABLE_FIX) from None
-    records = _split_csv(normalise_text(text) if normalise else _universal_newlines(text), path, error, progress)
+    split = normalise_text(text) if normalise else _universal_newlines(text)
+    lines = _Lines([split], len(data), progress, per_char=len(data) / max(len(split), 1))
+    records = [r for batch in _csv_batches(lines, split[:65536], path, error, limit=len(split) + 1) for r in batch]
     return _table(path, records, encoding=encoding, text=text, notes=notes)
+
+
+def stream_table(
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    error: TableErrorFactory = _plain_error,
+    progress: ProgressCallback | None = None,
+    batch: int | None = None,
+) -> TableStream:
+    """The table in a CSV or .xlsx file, read ``batch`` rows at a time as they are asked for, decoded, split and
+    refused as :func:`read_table` does (a damaged row is refused when it is reached). A clean UTF-8 CSV file is
+    read from disk as it goes, so memory holds one batch whatever the file's size; a CSV file in another encoding
+    is decoded whole first (its text held, not its rows); a workbook is read whole. ``progress`` hears the
+    bytes read (stage ``human:read``); ``batch``: rows a batch (default :data:`BATCH_ROWS`)."""
+    path = Path(path)
+    batch = batch or BATCH_ROWS
+    if path.suffix.lower() in WORKBOOK_SUFFIXES or sheet is not None:
+        table = read_table(path, sheet=sheet, error=error)
+        parts = (table.rows[k : k + batch] for k in range(0, len(table.rows), batch))
+        return TableStream(path, table.header, parts, table.encoding, table.notes)
+    try:
+        encoding = clean_utf8(path)
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise error(path, "no such file", "Check the path") from None
+    except OSError as exc:
+        raise error(path, f"cannot be read ({exc.strerror})", "Check the file exists and is readable") from exc
+    if encoding is None:
+        table = read_table(path, error=error, progress=progress)
+        parts = (table.rows[k : k + batch] for k in range(0, len(table.rows), batch))
+        return TableStream(path, table.header, parts, table.encoding, table.notes)
+    with path.open(encoding=encoding) as handle:
+        head = handle.read(65536)
+    handle = path.open(encoding=encoding)  # newline=None: line breaks read as \n, as read_table reads them
+    records = _csv_batches(_Lines(handle, size, progress), head, path, error, batch=batch, limit=size + 1)
+    rows = _numbered(records, handle)
+    header: list[str] = []
+    for first in rows:  # the first row that is not an empty line is the header
+        if not first.blank:
+            header = first.cells
+            break
+    return TableStream(path, header, _batched(rows, batch), encoding)
+
+
+def _numbered(batches: Iterator[list[list[str]]], handle) -> Iterator[TableRow]:
+    """The records of a file one at a time, numbered from 1; the file is closed when they end."""
+    number = 0
+    try:
+        for batch in batches:
+            for cells in batch:
+                number += 1
+                yield TableRow(number, cells)
+    finally:
+        handle.close()
+
+
+def _batched(rows: Iterator[TableRow], size: int) -> Iterator[list[TableRow]]:
+    batch: list[TableRow] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _table(path: Path, records: list[list[str]], **kwargs) -> UserTable:
@@ -196,13 +313,21 @@ def _field_limit(chars: int) -> Iterator[None]:
 
 
 class _Lines:
-    """The lines of a text for csv.reader, each with its line break, cut from the text one at a time (a StringIO
-    of it would hold four bytes a character), noting when they run out (a record read after that is a quoted cell
-    left open at the end of the file) and how far they have come, for ``progress(stage, advance, total)``."""
+    """The lines of a text for csv.reader, each with its line break, cut one at a time from the pieces it comes in
+    (a whole text, whose StringIO would hold four bytes a character, or a file read as it goes), noting when they
+    run out (a record read after that is a quoted cell left open at the end of the file) and how far they have
+    come, for ``progress(stage, advance, total)`` in bytes of the file (``total``; ``per_char``: bytes a
+    character, on average; the last report makes up the difference)."""
 
-    def __init__(self, text: str, progress: ProgressCallback | None = None) -> None:
-        self._text = text
+    def __init__(
+        self, pieces: Iterable[str], total: int, progress: ProgressCallback | None = None, *, per_char: float = 1.0
+    ) -> None:
+        self._pieces = iter(pieces)
+        self._text = ""
         self._at = 0
+        self._read = 0
+        self._total = total
+        self._per_char = per_char
         self._reported = 0
         self._progress = progress
         self.done = False
@@ -213,24 +338,31 @@ class _Lines:
     def __next__(self) -> str:
         text, at = self._text, self._at
         if at >= len(text):
-            self.done = True
-            self._report(final=True)
-            raise StopIteration
+            text = next(self._pieces, None)
+            if not text:
+                self.done = True
+                self._report(final=True)
+                raise StopIteration
+            self._text, at = text, 0
         end = text.find("\n", at)
         end = len(text) if end < 0 else end + 1
         self._at = end
-        if self._progress is not None and end - self._reported >= _PROGRESS_CHARS:
+        self._read += end - at
+        if self._progress is not None and self._read * self._per_char - self._reported >= _PROGRESS_BYTES:
             self._report()
         return text[at:end]
 
     def _report(self, *, final: bool = False) -> None:
-        if self._progress is not None and (self._at > self._reported or final):
-            self._progress("human:read", self._at - self._reported, len(self._text))
-            self._reported = self._at
+        if self._progress is None:
+            return
+        done = self._total if final else min(int(self._read * self._per_char), self._total)
+        if done > self._reported or final:
+            self._progress("human:read", done - self._reported, self._total)
+            self._reported = done
 
 
-#: How many characters of a CSV file are read between two reports of progress.
-_PROGRESS_CHARS = 1_000_000
+#: How many bytes of a CSV file are read between two reports of progress.
+_PROGRESS_BYTES = 1_000_000
 
 
 def _universal_newlines(text: str) -> str:
@@ -240,35 +372,44 @@ def _universal_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _split_csv(
-    text: str, path: Path, error: TableErrorFactory, progress: ProgressCallback | None = None
-) -> list[list[str]]:
-    """The rows of CSV text; a row with text beyond the header's columns, or a quoted cell never closed, is refused."""
-    records: list[list[str]] = []
+def _csv_batches(
+    lines: _Lines, head: str, path: Path, error: TableErrorFactory, *, limit: int, batch: int = BATCH_ROWS
+) -> Iterator[list[list[str]]]:
+    """The rows of CSV text (``lines``, whose start is ``head``), ``batch`` at a time; a row with text beyond the
+    header's columns, or a quoted cell never closed, is refused. A cell may be as long as ``limit`` characters
+    (the text's length, or the file's size)."""
     width: int | None = None
-    with _field_limit(len(text) + 1):
-        delimiter = _delimiter(text)
-        lines = _Lines(text, progress)
-        try:
-            for record in csv.reader(lines, delimiter=delimiter):
-                number = len(records) + 1
-                if lines.done:
-                    raise error(
-                        path, f"could not be read as CSV (a quoted cell on row {number} is never closed)", TABLE_FIX
-                    )
-                if width is None and record and (len(record) > 1 or record[0].strip()):
-                    width = len(record)  # the header row
-                elif width is not None and len(record) > width and any(c.strip() for c in record[width:]):
-                    raise error(
-                        path,
-                        f"could not be read as CSV (row {number} has {len(record)} cells, the header {width}: "
-                        f"a cell holding {_DELIMITER_NAMES[delimiter]} needs quotes)",
-                        TABLE_FIX,
-                    )
-                records.append(record[:width] if width is not None and len(record) > width else record)
-        except csv.Error as exc:
-            raise error(path, f"could not be read as CSV ({exc})", TABLE_FIX) from exc
-    return records
+    number = 0
+    delimiter = _delimiter(head)
+    reader = csv.reader(lines, delimiter=delimiter)
+    while True:
+        records: list[list[str]] = []
+        with _field_limit(limit):  # held for a batch, not across yields: other readers get their turn
+            try:
+                for record in reader:
+                    number += 1
+                    if lines.done:
+                        raise error(
+                            path, f"could not be read as CSV (a quoted cell on row {number} is never closed)", TABLE_FIX
+                        )
+                    if width is None and record and (len(record) > 1 or record[0].strip()):
+                        width = len(record)  # the header row
+                    elif width is not None and len(record) > width and any(c.strip() for c in record[width:]):
+                        raise error(
+                            path,
+                            f"could not be read as CSV (row {number} has {len(record)} cells, the header {width}: "
+                            f"a cell holding {_DELIMITER_NAMES[delimiter]} needs quotes)",
+                            TABLE_FIX,
+                        )
+                    records.append(record[:width] if width is not None and len(record) > width else record)
+                    if len(records) >= batch:
+                        break
+            except csv.Error as exc:
+                raise error(path, f"could not be read as CSV ({exc})", TABLE_FIX) from exc
+        if records:
+            yield records
+        if len(records) < batch:
+            return
 
 
 _DELIMITER_NAMES = {",": "a comma", ";": "a semicolon", "\t": "a tab"}
