@@ -219,3 +219,50 @@ def test_semantic_codes_no_sample_segment_with_more_than_three_codes(sample_run)
     )
     assert max(per_segment.values()) <= 3
     assert sample_run.stats["semantic_max_codes"] == 3
+
+
+_GENERIC = [
+    "Yeah, I think so, it was fine really.",
+    "Um, yeah, I suppose it was alright, nothing more to say.",
+    "Not really, no, I think I've covered everything.",
+    "Yes, that's about it, it was okay I guess.",
+]
+
+_GENERIC_CRITERION = """\
+schema_version: 1
+name: life
+version: 1.0.0
+themes:
+  - id: life
+    label: Life after the programme
+    codes:
+      - {id: debt, label: Debt, definition: "Owing money, arrears, loans and repaying debts",
+         include: ["It was fine in the end", "Paying back what I owe"]}
+      - {id: loneliness, label: Loneliness, definition: "Feeling alone or isolated, with nobody to talk to",
+         include: ["Nobody to talk to"]}
+      - {id: housing, label: Housing, definition: "Where people live: rent, landlords, damp, temporary accommodation",
+         include: ["Problems with the landlord"]}
+      - {id: work, label: Work, definition: "Jobs, employers, shifts and looking for work", include: ["Looking for a job"]}
+      - {id: transport, label: Transport, definition: "Getting around by bus, train, car or bike", include: ["Getting the bus"]}
+"""
+
+
+def test_semantic_a_criterion_that_resembles_small_talk_does_not_code_the_small_talk(tmp_path, embedding_cache):
+    # "It was fine in the end" resembles every "yeah, it was fine" answer more than any debt talk does: it must not
+    # pull those answers into debt (real interviews had "Um, yeah, I think I've spoken about pretty much
+    # everything" coded with a theme), and it must not keep debt from the answers about debt.
+    folder = tmp_path / "t"
+    for p in range(8):
+        lines = []
+        for k, topic in enumerate(_TOPICS):
+            first, second = _TOPICS[topic][(p + k) % 4], _TOPICS[topic][(p + k + 1) % 4]
+            lines.append(f"Interviewer: Can you tell me more about that?\n\nP{p}: {first} {second}\n")
+            lines.append(f"Interviewer: Anything else on that?\n\nP{p}: {_GENERIC[(p + k) % 4]}\n")
+        write(folder / f"P{p}.txt", "\n".join(lines))
+    codebook = write(tmp_path / "codebook.yaml", _GENERIC_CRITERION)
+    run = code(folder, codebook, methods="semantic", unit="turn", cache_dir=embedding_cache)
+    small_talk = [c for c in run.codings if c.segment.text in _GENERIC]
+    assert small_talk == []  # was 30 of the 40 such answers coded debt
+    debt = {(c.segment.transcript.id, c.segment.index) for c in run.codings if c.code_id == "debt"}
+    about_debt = {(s.transcript.id, s.index) for s in run.units if any(s.text.startswith(t) for t in _TOPICS["debt"])}
+    assert debt == about_debt and len(about_debt) == 8  # was 4 of the 8

@@ -8,7 +8,14 @@ sentence about a code in a long answer is not drowned by the rest. A
 segment's similarity to a code is its highest similarity to any of that
 code's references, and it is read in context: the score mixes the segment's
 own similarity with its whole turn's and with the interviewer question before
-it (weights in ``CONTEXT_WEIGHTS``; see :mod:`themekit.coding.context`).
+it (weights in ``CONTEXT_WEIGHTS``; see :mod:`themekit.coding.context`). On a
+corpus of at least ``CALIBRATION_MIN_SEGMENTS`` segments, the segments are
+ranked per code by each reference's similarity in standard deviations from
+that reference's mean over the corpus, averaged over the code's ``RANK_TOP``
+best references, and that ranking is put on the scale of the similarity
+above: a criterion that resembles all talk ("It was fine in the end")
+no longer codes every "yeah, it was fine", and a code needs more than one
+of its references to agree.
 
 Thresholds: ``threshold:`` in the YAML if set; else, for a code with
 examples, one derived from them (:func:`default_thresholds`); else, when the
@@ -72,6 +79,11 @@ SENTENCE_Z_MARGIN = 0.1
 PART_MIN_WORDS = 5
 #: How much the segment itself, its whole turn and the interviewer question before it count.
 CONTEXT_WEIGHTS = {"segment": 1.0, "turn": 1.0, "question": 0.5}
+#: On a corpus large enough to calibrate on, segments are ranked per code by their similarity to each reference
+#: in standard deviations from that reference's mean similarity to the corpus' segments, the mean of the
+#: ``RANK_TOP`` best references: a reference that resembles all talk alike ("Not very useful", "Filtering") no
+#: longer outranks one that resembles a few segments clearly.
+RANK_TOP = 2
 #: Segments with fewer words are too short to judge by meaning.
 MIN_WORDS = 4
 #: The most codes one segment gets by meaning, its most distinctive ones: a long answer touching every code a
@@ -278,12 +290,17 @@ class SemanticCoder:
         sims, several = self._part_similarities(segments, segmentation, seg_vectors, ref_vectors)
         best_ref = np.stack([np.asarray(columns[c.id])[sims[:, columns[c.id]].argmax(axis=1)] for c in codes], axis=1)
         best_sim = np.take_along_axis(sims, best_ref, axis=1)
-        turn_sim = per_code(turn_vectors(segments, seg_vectors) @ ref_vectors.T)
+        turn_sims = turn_vectors(segments, seg_vectors) @ ref_vectors.T
         has_question = asked.any(axis=1)
-        question_sim = per_code(asked @ ref_vectors.T)  # zero where there is no question, which then weighs nothing
-        w = CONTEXT_WEIGHTS
-        weight = w["segment"] + w["turn"] + w["question"] * has_question
-        mixed = (w["segment"] * best_sim + w["turn"] * turn_sim + w["question"] * question_sim) / weight[:, None]
+        question_sims = asked @ ref_vectors.T  # zero where there is no question, which then weighs nothing
+        mixed = _in_context(best_sim, per_code(turn_sims), per_code(question_sims), has_question)
+        if len(segments) >= CALIBRATION_MIN_SEGMENTS:
+            lists = [columns[c.id] for c in codes]
+            mean, spread = sims.mean(axis=0), np.maximum(sims.std(axis=0), 1e-6)
+            ranked = _in_context(
+                *(_top_mean((part - mean) / spread, lists) for part in (sims, turn_sims, question_sims)), has_question
+            )
+            mixed = _on_scale_of(ranked, mixed)
         return _Reading(refs, ref_vectors, mixed, best_ref, best_sim, several)
 
     def _sentences(
@@ -336,6 +353,31 @@ class SemanticCoder:
         several = np.zeros(len(segments), dtype=bool)
         several[np.unique(np.asarray(owners, dtype=int))] = True
         return sims, several
+
+
+def _in_context(own: np.ndarray, turn: np.ndarray, question: np.ndarray, has_question: np.ndarray) -> np.ndarray:
+    """Per segment and code, the segment's own similarity mixed with its turn's and its question's
+    (``CONTEXT_WEIGHTS``; the question weighs nothing where there is none)."""
+    w = CONTEXT_WEIGHTS
+    weight = w["segment"] + w["turn"] + w["question"] * has_question
+    return (w["segment"] * own + w["turn"] * turn + w["question"] * question * has_question[:, None]) / weight[:, None]
+
+
+def _top_mean(standard: np.ndarray, lists: list[list[int]]) -> np.ndarray:
+    """Per code, the mean of a segment's ``RANK_TOP`` highest standardised similarities to the code's references
+    (its one reference's, for a code of one)."""
+    out = np.empty((len(standard), len(lists)), dtype=standard.dtype)
+    for k, columns in enumerate(lists):
+        part = standard[:, columns]
+        out[:, k] = np.sort(part, axis=1)[:, -RANK_TOP:].mean(axis=1) if part.shape[1] > 1 else part[:, 0]
+    return out
+
+
+def _on_scale_of(ranked: np.ndarray, mixed: np.ndarray) -> np.ndarray:
+    """``ranked``'s order of segments per code, on ``mixed``'s scale (its mean and standard deviation over the
+    corpus): thresholds, margins and scores keep their meaning, the ranking is the new one."""
+    z = (ranked - ranked.mean(axis=0)) / np.maximum(ranked.std(axis=0), 1e-6)
+    return mixed.mean(axis=0) + z * mixed.std(axis=0)
 
 
 @dataclass(frozen=True)
