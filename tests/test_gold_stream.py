@@ -92,9 +92,13 @@ def test_gold_stream_scores_a_long_file_as_the_file_held_whole(tmp_path, coded, 
 def test_gold_stream_never_holds_more_than_a_chunk_of_a_utf8_file(tmp_path, coded, small_chunks):
     run, folder = coded
     gold = _gold(tmp_path / "gold.csv", run, 1_000)
-    result = evaluate(folder, gold, min_support=1)
+    heard: list[tuple[str, int, int]] = []
+    result = evaluate(folder, gold, min_support=1, progress=lambda *report: heard.append(report))
     assert result.overall["segments_scored"] > 0
     assert small_chunks["most"] == CHUNK  # never the file's 1,000 rows in one table
+    size = gold.stat().st_size  # the reading bar goes once through the file, to its end
+    assert {(stage, total) for stage, _, total in heard} == {("human:read", size)}
+    assert sum(advance for _, advance, _ in heard) == size
 
 
 def test_gold_stream_a_damaged_row_past_the_first_chunk_is_named(tmp_path, coded, small_chunks):

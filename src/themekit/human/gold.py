@@ -78,7 +78,6 @@ class HumanCodings:
         is left out, as a unit the coder did not code); ``progress(stage, advance, total)`` hears how much of the
         file is read (stage ``human:read``). The file's first chunk is read now, so a file that cannot be read is
         refused here; a file of more rows is read again as its rows are placed (see :meth:`placeable`)."""
-
         path = Path(path)
         try:
             with path.open("rb") as handle:
@@ -94,10 +93,13 @@ class HumanCodings:
         def reader(heard: ProgressCallback | None) -> Iterator[pd.DataFrame]:
             return stream_coder_file(path, layout=layout, sheet=sheet, keep_uncoded=keep_uncoded, progress=heard)
 
-        chunks = reader(progress)
+        heard: list[tuple[str, int, int]] = []  # told to progress only if the file is held: else it is read again
+        chunks = reader(lambda stage, advance, total: heard.append((stage, advance, total)))
         first = next(chunks)
         second = next(chunks, None)
         if second is None:  # the whole file in one chunk: held, as the rows of any ordinary file are
+            for report in heard if progress is not None else ():
+                progress(*report)
             rows = first.reset_index(drop=True)
             rows.attrs.update(first.attrs)
             return cls(rows, source or str(path), digest, level=level, separator=separator)
