@@ -98,7 +98,7 @@ def turn_frames(run) -> tuple[pd.DataFrame, pd.DataFrame]:
     text = {t.id: t.text for t in run.corpus}
     turns["text"] = [text[str(t)][a:b] for t, a, b in zip(turns["transcript"], turns["start"], turns["end"])]
     segments = turns.rename(columns={"turn": "segment"})[["transcript", "segment", "start", "end", "text"]]
-    excerpts = run.excerpts[["transcript", "turn", "code", "negated"]].rename(columns={"turn": "segment"})
+    excerpts = run.excerpts[["transcript", "turn", "code", "negated", "score"]].rename(columns={"turn": "segment"})
     return excerpts, segments
 
 
@@ -116,7 +116,7 @@ def _figures(result, **extra) -> dict:
         "codes_per_unit": round(float(per_code["predicted"].sum()) / max(o["segments_scored"], 1), 3),
         "human_codes_per_unit": round(float(per_code["support"].sum()) / max(o["segments_scored"], 1), 3),
         "max_prevalence_ratio": round(float((eligible["predicted"] / eligible["support"]).max()), 2),
-        "per_code": per_code[["code", "support", "predicted", "precision", "recall", "f1", "kappa"]].to_dict("records"),
+        "per_code": result.to_dict()["per_code"],
     }
     return {**figures, "skipped": len(o["skipped"]), **extra}
 
@@ -197,27 +197,28 @@ def main() -> int:
     )
     print(f"machine: {platform.processor() or platform.machine()}, Python {sys.version.split()[0]}")
     print(
-        "| scope | segments | codes | micro P/R/F1 | macro P/R/F1 | mean kappa | codes per unit (human) "
+        "| scope | segments | codes | micro P/R/F1 | macro P/R/F1 | mean kappa | macro AP | codes per unit (human) "
         "| largest code / human | ECE |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for scope, r in results.items():
         m, M = r["micro"], r["macro"]
         ece = "" if r.get("ece") is None else f"{r['ece']:.3f}"
         print(
             f"| {scope} | {r['segments']} | {r['codes_scored']} | {m['precision']:.2f}/{m['recall']:.2f}/{m['f1']:.2f} | "
-            f"{M['precision']:.2f}/{M['recall']:.2f}/{M['f1']:.2f} | {M['kappa']:.2f} | "
+            f"{M['precision']:.2f}/{M['recall']:.2f}/{M['f1']:.2f} | {M['kappa']:.2f} | {M['average_precision']:.3f} | "
             f"{r['codes_per_unit']:.2f} ({r['human_codes_per_unit']:.2f}) | {r['max_prevalence_ratio']:.2f}x | {ece} |"
         )
     for scope, r in results.items():
         if scope.startswith("learned") or scope == "transcript":
             print(
-                f"\nper code, {scope}:\n| code | human | machine | P | R | F1 | kappa |\n| --- | --- | --- | --- | --- | --- | --- |"
+                f"\nper code, {scope}:\n| code | human | machine | P | R | F1 | kappa | AP |\n"
+                "| --- | --- | --- | --- | --- | --- | --- | --- |"
             )
             for c in r["per_code"]:
                 print(
                     f"| {c['code']} | {c['support']} | {c['predicted']} | {c['precision']:.2f} | {c['recall']:.2f} | "
-                    f"{c['f1']:.2f} | {c['kappa']:.2f} |"
+                    f"{c['f1']:.2f} | {c['kappa']:.2f} | {'' if c['average_precision'] is None else format(c['average_precision'], '.2f')} |"
                 )
     if args.json:
         args.json.write_text(

@@ -355,3 +355,31 @@ def test_evaluate_reads_another_tools_export_as_it_is(tmp_path, tiny_codebook):
 def _length(run, transcript: str) -> int:
     """How many characters a transcript of the run has."""
     return len(next(t for t in run.corpus if t.id == transcript).text)
+
+
+def test_evaluate_reports_how_well_the_scores_rank_each_codes_segments(tmp_path, coded):
+    # Average precision: the coder's loneliness segments ranked 1st and 3rd by score (a false alarm between them)
+    from themekit.analysis.evaluate import evaluate_frames
+
+    run, _ = coded
+    units = {u.text[:12]: u for u in run.units}
+    a, b, c = units["Honestly the"], units["I trust her "], units["The debts pi"]
+    gold = write(
+        tmp_path / "gold.csv",
+        "transcript,segment,code\n"
+        f"{a.transcript.id},{a.index},loneliness\n{b.transcript.id},{b.index},loneliness\n"
+        f"{c.transcript.id},{c.index},debt\n",
+    )
+    given = [(a, "loneliness", 0.9), (c, "loneliness", 0.8), (b, "loneliness", 0.6)]
+    excerpts = pd.DataFrame(
+        [(u.transcript.id, u.index, code, score, False) for u, code, score in given],
+        columns=["transcript", "segment", "code", "score", "negated"],
+    )
+    result = evaluate_frames(excerpts, run.segments, gold, run.codebook, min_support=1)
+    ap = result.per_code.set_index("code")["average_precision"]
+    assert ap["loneliness"] == round((1 / 1 + 2 / 3) / 2, 4)  # precision 1 at the first, 2/3 at the second
+    assert ap["debt"] == round(1 / 7, 4)  # never given: the coder's one segment among 7, as random order
+    assert ap.isna()["trust"]  # the coder never gave it: nothing to rank
+    assert result.overall["macro"]["average_precision"] == round((ap["loneliness"] + ap["debt"]) / 2, 4)
+    saved = json.loads(result.save(tmp_path / "evaluation.json").read_text())  # valid JSON: null, not NaN
+    assert {r["code"]: r["average_precision"] for r in saved["per_code"]}["trust"] is None

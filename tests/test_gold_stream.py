@@ -63,7 +63,7 @@ def small_chunks(monkeypatch):
 
 
 def _figures(result):
-    return result.per_code.to_dict("records"), {k: v for k, v in result.overall.items() if k != "gold"}
+    return result.to_dict()["per_code"], {k: v for k, v in result.overall.items() if k != "gold"}
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "xlsx"])

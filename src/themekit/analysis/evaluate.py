@@ -51,7 +51,8 @@ class Evaluation:
         return {
             "schema_version": 1,
             "overall": self.overall,
-            "per_code": self.per_code.to_dict(orient="records"),
+            # a figure that has no value (a code the coder never gave has no average precision) is null, not NaN
+            "per_code": self.per_code.astype(object).where(self.per_code.notna(), None).to_dict(orient="records"),
             "errors": self.errors.to_dict(orient="records"),
         }
 
@@ -59,6 +60,17 @@ class Evaluation:
         from themekit.util.atomic import atomic_write_text
 
         return atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
+
+
+def _average_precision(y_true: np.ndarray, ranked: list[float]) -> float | None:
+    """Average precision of the segments ranked by the code's scores (segments not given the code last, tied):
+    how well the scores put the coder's segments first, whatever the cut-off; ``None`` when the coder never gave
+    the code. Random order scores the code's share of the segments."""
+    if not y_true.any():
+        return None
+    from sklearn.metrics import average_precision_score
+
+    return round(float(average_precision_score(y_true, ranked)), 4)
 
 
 def _kappa(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -327,12 +339,15 @@ def evaluate_frames(
         if code:
             truth[(tid, seg)].add(code)
     predicted: dict[tuple[str, int], set[str]] = {k: set() for k in covered_keys}
+    scores: dict[tuple[str, int, str], float] = {}  # each coding's score, for the ranking's average precision
     if "negated" in excerpts:
         excerpts = excerpts[~excerpts["negated"].astype(bool)]
-    for tid, seg, code in excerpts[["transcript", "segment", "code"]].itertuples(index=False):
+    given = excerpts[["transcript", "segment", "code"]].itertuples(index=False)
+    for (tid, seg, code), score in zip(given, excerpts["score"] if "score" in excerpts else [1.0] * len(excerpts)):
         key = (str(tid), int(seg))
         if key in predicted:
             predicted[key].add(str(code))
+            scores[(*key, str(code))] = max(float(score), scores.get((*key, str(code)), 0.0))
     keys = sorted(covered_keys)
     text = segments.set_index(["transcript", "segment"])["text"]
     records, errors = [], []
@@ -343,6 +358,7 @@ def evaluate_frames(
         fp = int((~y_true & y_pred).sum())
         fn = int((y_true & ~y_pred).sum())
         precision, recall, f1 = _prf(tp, fp, fn)
+        ranked = [scores.get((*k, code.id), 0.0) for k in keys]
         records.append(
             {
                 "code": code.id,
@@ -355,6 +371,7 @@ def evaluate_frames(
                 "recall": round(recall, 4),
                 "f1": round(f1, 4),
                 "kappa": round(_kappa(y_true, y_pred), 4),
+                "average_precision": _average_precision(y_true, ranked),
             }
         )
         for k, t, p in zip(keys, y_true, y_pred):
@@ -387,6 +404,7 @@ def evaluate_frames(
             "recall": round(float(eligible["recall"].mean()), 4) if len(eligible) else None,
             "f1": round(float(eligible["f1"].mean()), 4) if len(eligible) else None,
             "kappa": round(float(eligible["kappa"].mean()), 4) if len(eligible) else None,
+            "average_precision": round(float(eligible["average_precision"].mean()), 4) if len(eligible) else None,
         },
     }
     if mapped.read_as:

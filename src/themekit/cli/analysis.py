@@ -27,19 +27,21 @@ from themekit.config.options import SCOPES
 
 
 def _evaluation_table(result: Any, title: str) -> Any:
-    """Per code: support, machine count, P/R/F1 and kappa; with a second coder, their kappa with the coder ("2nd
+    """Per code: support, machine count, P/R/F1, kappa and average precision (AP); with a second coder, their kappa with the coder ("2nd
     coder") and whether the machine could take the code over."""
     from rich.table import Table
 
     beside = "second_coder_kappa" in result.per_code
     table = Table(title=title)
-    columns = ["code", "support", "predicted", "precision", "recall", "F1", "kappa"]
+    columns = ["code", "support", "predicted", "precision", "recall", "F1", "kappa", "AP"]
     columns += ["2nd coder", "take over"] if beside else []
     for column in columns:
         table.add_column(column, justify="left" if column == "code" else "right")
     for row in result.per_code.to_dict("records"):
         cells = [row["code"], str(row["support"]), str(row["predicted"])]
         cells += [f"{row['precision']:.2f}", f"{row['recall']:.2f}", f"{row['f1']:.2f}", f"{row['kappa']:.2f}"]
+        ap = row.get("average_precision")
+        cells.append("" if ap is None or ap != ap else f"{ap:.2f}")
         if beside:
             second = row["second_coder_kappa"]
             cells += ["" if second != second else f"{second:.2f}", "yes" if row["takes_over"] else ""]
@@ -161,7 +163,8 @@ def evaluate_cmd(
         m = o["macro"]
         out.print(
             f"macro over {o['codes_scored']} codes with at least {min_support} gold segments: P/R/F1 "
-            f"{m['precision']:.2f}/{m['recall']:.2f}/{m['f1']:.2f}, mean kappa {m['kappa']:.2f}"
+            f"{m['precision']:.2f}/{m['recall']:.2f}/{m['f1']:.2f}, mean kappa {m['kappa']:.2f}, mean average "
+            f"precision {m['average_precision']:.2f}"
         )
     if cv:
         folds = crossed.folds
