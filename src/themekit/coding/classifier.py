@@ -693,20 +693,20 @@ def _outside_rows(
     chunks = [rows] if isinstance(rows, pd.DataFrame) else rows
     problems: list[str] = []
     grouped: dict[tuple[str, str], set[str]] = {}
-    for rows in chunks:
-        if rows.empty:
+    for chunk in chunks:
+        if chunk.empty:
             continue
-        columns = {c.strip().casefold(): c for c in rows.columns}
+        columns = {c.strip().casefold(): c for c in chunk.columns}
         text_col, code_col, t_col = columns.get("text"), columns.get("code"), columns.get("transcript")
         if text_col is None:
             problems.extend(
                 f"row {row}: transcript '{tid}' is not in the corpus being coded, and the file has no 'text' column "
                 "to learn from; add the excerpt's text, or code that transcript too"
-                for row, tid in zip(rows["_row"], rows[t_col])
+                for row, tid in zip(chunk["_row"], chunk[t_col])
             )
             continue
         for row, tid, text, code in zip(
-            rows["_row"], rows[t_col], rows[text_col], rows[code_col] if code_col else [""] * len(rows)
+            chunk["_row"], chunk[t_col], chunk[text_col], chunk[code_col] if code_col else [""] * len(chunk)
         ):
             text, code = " ".join(str(text).split()), str(code).strip()
             if not text:
