@@ -88,23 +88,21 @@ def bars_measure(run: RunRecord, codes: Sequence[str] | None = None) -> BarsMeas
     return BarsMeasure(frequency_measure(mentions, total), mentions, total)
 
 
-def _rows(run: RunRecord, codes: Sequence[str] | None) -> tuple[float, int]:
-    """(inches per row, lines per label) of a report chart of ``codes``: labels may wrap onto a second line in a
-    chart of up to :data:`_WRAPPED_ROWS` codes (about :data:`CHART_HEIGHT` with 0.2-inch rows); past that they keep
-    to one line (cut with "…") and rows are as thin as that height asks, down to :data:`_ROW_LEAST`, the chart
+def _rows(run: RunRecord, codes: Sequence[str] | None) -> tuple[int, float, int]:
+    """(rows, inches per row, lines per label) of a report chart of ``codes``: labels may wrap onto a second line in
+    a chart of up to :data:`_WRAPPED_ROWS` codes (about :data:`CHART_HEIGHT` with 0.2-inch rows); past that they
+    keep to one line (cut with "…") and rows are as thin as that height asks, down to :data:`_ROW_LEAST`, the chart
     growing after that."""
     rows = max(1, min(MAX_CHART_CODES if codes is None else len(codes), len(run.codebook), MAX_CHART_CODES))
     if rows <= _WRAPPED_ROWS:
-        return _ROW, 2
+        return rows, _ROW, 2
     room = CHART_MAX_HEIGHT - 1.5
-    return max(_ROW_LEAST, min(_ROW, room / rows)), 1
+    return rows, max(_ROW_LEAST, min(_ROW, room / rows)), 1
 
 
-def chart_size(kind: str, rows: int) -> tuple[float, float]:
-    """The (width, height) in inches a report chart of ``rows`` codes (``kind`` "frequency" or "heatmap") is laid
-    out at first: the tallest allowed, so long column names never crowd out the cells; :func:`fit_height` then
-    sets the height its content needs."""
-    return CHART_WIDTH, CHART_MAX_HEIGHT
+#: The (width, height) in inches a report chart is laid out at first: the tallest allowed, so long column names
+#: never crowd out the cells; :func:`fit_height` then sets the height its content needs.
+_FIRST_SIZE = (CHART_WIDTH, CHART_MAX_HEIGHT)
 
 
 @contextmanager
@@ -148,8 +146,7 @@ def heatmap_figure(run: RunRecord, *, rename: dict[str, str] | None = None, code
     """The report's heatmap of excerpts per code (``codes``, default all) and participant (renamed by ``rename``),
     as a Figure of its printed size with 9-point labels and a colour bar the height of the cells beside them (along
     their top when its label is longer than they are tall)."""
-    row, lines = _rows(run, codes)
-    rows = min(len(run.codebook) if codes is None else len(codes), MAX_CHART_CODES)
+    rows, row, lines = _rows(run, codes)
     label = "excerpts (segments coded)"
     # the colour bar beside the cells when its label fits their height (the least they get), else along their top
     beside = text_width(label, CHART_FONT_PT) <= 0.9 * rows * row
@@ -158,7 +155,7 @@ def heatmap_figure(run: RunRecord, *, rename: dict[str, str] | None = None, code
             rename=rename,
             title="",
             fontsize=CHART_FONT_PT,
-            size=chart_size("heatmap", rows),
+            size=_FIRST_SIZE,
             codes=codes,
             top=MAX_CHART_CODES,
             top_columns=MAX_CHART_CASES,
@@ -175,14 +172,13 @@ def frequency_figure(run: RunRecord, *, codes: Sequence[str] | None = None, noun
     """The report's bars for each code (``codes``, default all): participants (``noun``, plural) mentioning it, or
     its share of their words where those counts do not tell the codes apart (:func:`bars_measure`); a Figure of its
     printed size with 9-point labels."""
-    row, lines = _rows(run, codes)
-    rows = min(len(run.codebook) if codes is None else len(codes), MAX_CHART_CODES)
+    _, row, lines = _rows(run, codes)
     with _padded():
         fig = RunPlots(run).frequencies(
             measure=bars_measure(run, codes).measure,
             title="",
             fontsize=CHART_FONT_PT,
-            size=chart_size("frequency", rows),
+            size=_FIRST_SIZE,
             codes=codes,
             top=MAX_CHART_CODES,
             noun=noun,
