@@ -21,12 +21,14 @@ import argparse
 import csv
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import textwrap
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the benchmarks' own helpers
+from machine import machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "transcripts_sample"
@@ -66,14 +68,6 @@ CHILD = textwrap.dedent(
     print(json.dumps({"seconds": round(seconds, 2), "peak_rss_mb": round(peak), **extra}))
     """
 )
-
-
-def _cpu() -> str:
-    try:
-        lines = Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()
-        return next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
 
 
 def many_rows(out: Path, rows: int) -> Path:
@@ -142,7 +136,7 @@ def main() -> int:
             results.append(figures)
             print(f"| {name} | {figures['file_mb']} MB | {figures['seconds']} s | {figures['peak_rss_mb']} MB |")
     report = {
-        "machine": f"{_cpu()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": machine(),
         "rows": args.rows,
         "cell_mb": args.cell_mb,
         "cases": results,

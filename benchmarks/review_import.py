@@ -16,14 +16,16 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
-import platform
 import random
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the benchmarks' own helpers
+from machine import machine  # noqa: E402
 
 CODEBOOK = """\
 schema_version: 1
@@ -160,14 +162,6 @@ def time_import(store: Path, sheet: Path, work: Path) -> tuple[float, int]:
     return elapsed, result.recorded
 
 
-def _cpu() -> str:
-    try:
-        lines = Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()
-        return next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=10_000)
@@ -187,7 +181,7 @@ def main() -> None:
             "repeats": args.repeats,
             "store_mb": round(store.stat().st_size / 2**20, 1),
             "build_s": round(built, 1),
-            "machine": f"{_cpu()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+            "machine": machine(),
         }
         for kind, sheet in sheets.items():
             times = []

@@ -45,6 +45,9 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the benchmarks' own helpers
+from machine import cpu_name  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -246,7 +249,7 @@ def main() -> None:
         "words": words,
         "formats": list(generator.FORMATS),
         "seed": SEED,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {_cpu_name()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {cpu_name()}",
         "python": platform.python_version(),
         "themekit": themekit.__version__,
         "workers": args.workers,
@@ -279,16 +282,6 @@ def print_table(result: dict) -> None:
             f"| {row['stage']} | {row['seconds']:.2f} | {row['words_per_second']:,} | {row['peak_rss_mb']:,.0f} | {vs} |"
         )
     print(f"\n{result['notes']}")
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.platform()
 
 
 if __name__ == "__main__":
