@@ -191,6 +191,21 @@ def tiny_corpus(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.fixture
+def coded(tmp_path, tiny_corpus, tiny_codebook):
+    """The tiny corpus coded with the rules: the run, and the folder it is saved in."""
+    from themekit import code
+
+    run = code(tiny_corpus, tiny_codebook, methods="rule")
+    return run, run.save(tmp_path / "run")
+
+
+def span_of(run, tid: str, startswith: str) -> tuple[int, int]:
+    """The (start, end) of the one segment of transcript ``tid`` whose text starts with ``startswith``."""
+    [seg] = [s for s in run.units if s.transcript.id == tid and s.text.startswith(startswith)]
+    return seg.start, seg.end
+
+
 def _fingerprint(folder: Path) -> dict[str, str]:
     return {
         str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()

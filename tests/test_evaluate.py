@@ -13,26 +13,15 @@ from themekit.analysis.evaluate import evaluate
 from themekit.cli import app
 from themekit.errors import GoldError
 
-from .conftest import write
-
-
-@pytest.fixture
-def coded(tmp_path, tiny_corpus, tiny_codebook):
-    run = code(tiny_corpus, tiny_codebook, methods="rule")
-    return run, run.save(tmp_path / "run")
-
-
-def _span(run, tid, startswith):
-    [seg] = [s for s in run.units if s.transcript.id == tid and s.text.startswith(startswith)]
-    return seg.start, seg.end
+from .conftest import span_of, write
 
 
 def test_evaluate_scores_per_code_against_span_gold(tmp_path, coded):
     run, folder = coded
-    s1 = _span(run, "P01", "Honestly the isolation")
-    s2 = _span(run, "P01", "The debts piled up")
-    s3 = _span(run, "P02", "I trust her")
-    s4 = _span(run, "P02", "I never felt lonely")
+    s1 = span_of(run, "P01", "Honestly the isolation")
+    s2 = span_of(run, "P01", "The debts piled up")
+    s3 = span_of(run, "P02", "I trust her")
+    s4 = span_of(run, "P02", "I never felt lonely")
     gold = write(
         tmp_path / "gold.csv",
         "transcript,char_start,char_end,code\n"
@@ -68,7 +57,7 @@ def test_evaluate_scores_per_code_against_span_gold(tmp_path, coded):
 
 def test_evaluate_bad_gold_rows_are_listed_and_skipped_or_with_strict_refused(tmp_path, coded):
     run, folder = coded
-    s = _span(run, "P02", "I trust her")
+    s = span_of(run, "P02", "I trust her")
     gold = write(
         tmp_path / "gold.csv",
         "transcript,char_start,char_end,code\n"
@@ -113,9 +102,9 @@ def test_evaluate_bad_gold_rows_are_listed_and_skipped_or_with_strict_refused(tm
 def test_evaluate_reads_overlapping_and_interviewer_crossing_spans_as_people_code(tmp_path, coded):
     run, folder = coded
     text = run.corpus["P01"].text
-    answer = _span(run, "P01", "Honestly the isolation")
+    answer = span_of(run, "P01", "Honestly the isolation")
     question = text.index("And money?")
-    debts = _span(run, "P01", "The debts piled up")
+    debts = span_of(run, "P01", "The debts piled up")
     gold = write(
         tmp_path / "g.csv",
         "transcript,char_start,char_end,code\n"
@@ -161,7 +150,7 @@ def test_evaluate_cli_writes_evaluation_json(tmp_path, coded):
     from typer.testing import CliRunner
 
     run, folder = coded
-    s = _span(run, "P02", "I trust her")
+    s = span_of(run, "P02", "I trust her")
     gold = write(
         tmp_path / "gold.csv",
         f"transcript,segment,code\nP02,{[x for x in run.units if x.start == s[0]][0].index},trust\n",
@@ -281,8 +270,8 @@ def test_evaluate_reads_maxqda_atlas_and_taguette_exports_located_by_their_quote
               ("P02", "I trust her", "trust")]  # fmt: skip
     texts = {q: next(s.text for s in run.units if s.transcript.id == t and s.text.startswith(q)) for t, q, _ in quotes}
     pd.DataFrame(
-        [(t, *_span(run, t, q), c) for t, q, c in quotes]
-        + [("P01", *_span(run, "P01", "The debts piled up"), "loneliness")],
+        [(t, *span_of(run, t, q), c) for t, q, c in quotes]
+        + [("P01", *span_of(run, "P01", "The debts piled up"), "loneliness")],
         columns=["transcript", "char_start", "char_end", "code"],
     ).to_csv(tmp_path / "ours.csv", index=False)
     if tool == "maxqda":

@@ -7,26 +7,14 @@ import csv
 import pytest
 from typer.testing import CliRunner
 
-from themekit import code
 from themekit.analysis.agree import agree
 from themekit.analysis.evaluate import evaluate
 from themekit.cli import app
 from themekit.human import gold as gold_module
 
-from .conftest import write
+from .conftest import span_of, write
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def coded(tmp_path, tiny_corpus, tiny_codebook):
-    run = code(tiny_corpus, tiny_codebook, methods="rule")
-    return run, run.save(tmp_path / "run")
-
-
-def _span(run, tid, startswith):
-    [seg] = [s for s in run.units if s.transcript.id == tid and s.text.startswith(startswith)]
-    return seg.start, seg.end
 
 
 def _text(run, tid: str) -> str:
@@ -48,7 +36,7 @@ def no_giant_patterns(monkeypatch):
 
 def test_gold_scale_giant_quote_cell_is_judged_without_a_pattern_of_its_words(tmp_path, coded, no_giant_patterns):
     run, folder = coded
-    s = _span(run, "P01", "Honestly the isolation")
+    s = span_of(run, "P01", "Honestly the isolation")
     giant = "so it goes " * 100_000  # 300,000 words, 1.1 MB in one cell
     gold = tmp_path / "gold.csv"
     with gold.open("w", encoding="utf-8", newline="") as handle:
@@ -71,7 +59,7 @@ def test_gold_scale_giant_quote_cell_is_judged_without_a_pattern_of_its_words(tm
 
 def test_gold_scale_offsets_past_the_end_or_negative_say_so(tmp_path, coded):
     run, folder = coded
-    s = _span(run, "P02", "I trust her")
+    s = span_of(run, "P02", "I trust her")
     gold = write(
         tmp_path / "gold.csv",
         "transcript,char_start,char_end,source_start,source_end,code\n"

@@ -18,12 +18,6 @@ runner = CliRunner()
 CHUNK = 100
 
 
-@pytest.fixture
-def coded(tmp_path, tiny_corpus, tiny_codebook):
-    run = code(tiny_corpus, tiny_codebook, methods="rule")
-    return run, run.save(tmp_path / "run")
-
-
 def _gold(path, run, rows: int, *, encoding: str = "utf-8", damaged_row: int | None = None):
     """A file of ``rows`` codings of the run's segments by offsets: every third one 'loneliness', every seventh
     naming two codes in one cell, every 97th naming a transcript the run does not have."""
