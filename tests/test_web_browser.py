@@ -156,6 +156,20 @@ def shown(page, selector):
     return page.eval_on_selector_all(selector, "els => els.map(el => [el.dataset.id, el.dataset.code])")
 
 
+def select_words(page, words: str) -> None:
+    """Select ``words`` in the transcript shown, as a person drags over them."""
+    page.evaluate(
+        """words => {
+        const piece = [...document.querySelectorAll('span.t')].find(s => s.textContent.includes(words));
+        const node = piece.firstChild, at = node.textContent.indexOf(words);
+        const range = document.createRange();
+        range.setStart(node, at); range.setEnd(node, at + words.length);
+        getSelection().removeAllRanges(); getSelection().addRange(range);
+    }""",
+        words,
+    )
+
+
 def expected(run, targets, keys):
     """The decisions ``keys`` make on ``targets`` (coding ids) in order, as the store lists them."""
     quotes = {coding_id(c): c.segment.text for c in run.codings}
@@ -243,13 +257,7 @@ def test_web_browser_keyboard_decisions_and_a_selection_land_in_the_store(live, 
     assert [d[:2] for d in decisions(project)] == [("accept", first_code), ("reject", second_code)]
 
     page.goto(f"{url}/t/P02")
-    page.evaluate("""() => {
-        const piece = [...document.querySelectorAll('span.t')].find(s => s.textContent.includes('kind to me'));
-        const node = piece.firstChild, at = node.textContent.indexOf('kind to me');
-        const range = document.createRange();
-        range.setStart(node, at); range.setEnd(node, at + 'kind to me'.length);
-        getSelection().removeAllRanges(); getSelection().addRange(range);
-    }""")
+    select_words(page, "kind to me")
     page.keyboard.press("s")
     page.fill("#picker-input", "housing CONDITIONS")  # a code's label, in any case, as well as its id
     page.fill("#picker-note", "kindness counts")
@@ -264,13 +272,7 @@ def test_web_browser_keyboard_decisions_and_a_selection_land_in_the_store(live, 
         assert [d.decision for d in store.decisions(withdrawn=True)][-1] == "withdraw"
     assert ("add", "housing", None, "kind to me") not in decisions(project)
 
-    page.evaluate("""() => {
-        const piece = [...document.querySelectorAll('span.t')].find(s => s.textContent.includes('kind to me'));
-        const node = piece.firstChild, at = node.textContent.indexOf('kind to me');
-        const range = document.createRange();
-        range.setStart(node, at); range.setEnd(node, at + 'kind to me'.length);
-        getSelection().removeAllRanges(); getSelection().addRange(range);
-    }""")
+    select_words(page, "kind to me")
     page.keyboard.press("s")
     page.fill("#picker-input", "Housng")  # neither a label nor an id: said, nothing recorded
     page.press("#picker-input", "Enter")
