@@ -190,6 +190,33 @@ def test_classifier_calibration_makes_probabilities_mean_what_they_say():
     assert 0.35 < truth[middle].mean() < 0.65
 
 
+def test_classifier_ranks_with_the_codebook_where_the_codings_say_little():
+    from scipy.sparse import csr_matrix
+    from sklearn.model_selection import StratifiedKFold
+
+    from themekit.coding.classifier import _fit
+
+    rng = np.random.default_rng(0)
+    # 60 coded segments: one feature tells the code's 12 segments a little (half a standard deviation), the rest is noise
+    y = np.array([1] * 12 + [0] * 48)
+    train = rng.normal(size=(60, 6))
+    train[:, 0] += 0.5 * y
+    splits = list(StratifiedKFold(3, shuffle=True, random_state=0).split(train, y))
+    # four new segments: two the model cannot tell apart, one of them what the codebook describes (2 SD above the
+    # corpus mean) and one generic talk (1 SD below); a third with the codings' telling feature and a plain reading;
+    # a fourth with neither
+    corpus = np.zeros((4, 6))
+    corpus[2, 0] = 3.0
+    reading = np.array([2.0, -1.0, 0.0, 0.0])
+    learned = _fit(csr_matrix(train), y, splits, csr_matrix(corpus), 0, np.zeros(60), reading)
+    described, generic, telling, neither = learned.proba
+    assert described > generic  # the model alone scores them alike: the codebook decides
+    assert telling > neither  # the codings still count where the codebook says nothing
+    # without cross-validation there is no calibration for the mix: the model's own probabilities, as before
+    alone = _fit(csr_matrix(train), y, [], csr_matrix(corpus), 0, np.zeros(60), reading)
+    assert alone.proba[0] == pytest.approx(alone.proba[1])
+
+
 def test_classifier_keeps_as_many_codes_per_segment_as_the_coder_gives():
     from themekit.coding.classifier import _max_codes, _most_probable
 

@@ -24,11 +24,17 @@ no context; their own embedding stands in for the turn.
 A code gets a model once it has ``MIN_POSITIVES`` positives; each model is
 cross-validated at training time with ``CV_FOLDS`` folds grouped by
 transcript, so no interview is both learned from and tested on, and the
-figures are kept in ``report``. One decision threshold for all codes is
-chosen from those cross-validated probabilities (the cut-off with the best
-mean F1, ``decision_threshold``), and the score is the model's probability
-calibrated so that this threshold scores 0.5, the meaning ``--min-score`` has
-for every method. Codes are trained side by side on the machine's cores.
+figures are kept in ``report``. A cross-validated code ranks segments by its
+model's log-odds (in standard deviations of its cross-validated ones) plus the
+codebook's reading of the segment (``PRIOR_WEIGHT``): the model learns what
+the codings add, and the codebook keeps its say where they are few. Each
+code's ranking is then calibrated to the coder (Platt scaling on the
+cross-validated scores) and given its own threshold. One decision threshold
+for all codes is chosen from those cross-validated probabilities (the cut-off
+with the best mean F1, ``decision_threshold``), and the score is the model's
+probability calibrated so that this threshold scores 0.5, the meaning
+``--min-score`` has for every method. Codes are trained side by side on the
+machine's cores.
 """
 
 from __future__ import annotations
@@ -67,6 +73,10 @@ C = 0.5
 #: Weight of the codebook's reading (standard deviations above the corpus mean) among the features: at full
 #: weight its scale slows the fits threefold.
 DISTINCT_WEIGHT = 0.25
+#: Weight of the codebook's reading of a segment (standard deviations above the corpus mean) beside a
+#: cross-validated model's log-odds (in standard deviations of its held-out ones) in the code's ranking: the model
+#: learns what the codings add to the codebook, and the codebook keeps its say where the codings are few.
+PRIOR_WEIGHT = 1.0
 #: Disfluencies and filler: never features, never evidence. Phrases are removed before words are split.
 FILLER_PHRASES = ("you know", "kind of", "sort of", "i mean", "i guess", "a bit", "and stuff", "or something")
 FILLER = frozenset(
@@ -272,6 +282,9 @@ class ClassifierCoder:
             words=words,
             corpus=hstack([words, csr_matrix(dense)]).tocsr(),
             train=hstack([train_words, csr_matrix(np.vstack([dense[covered], outside_dense]))]).tocsr(),
+            prior_corpus=distinct,
+            # excerpts learned from their text are not in the corpus: the corpus mean (0) stands in for their reading
+            prior_train=np.vstack([distinct[covered], np.zeros((len(examples.texts) - len(covered), len(codebook)))]),
         )
 
     def corpus_features(self, segmentation: Segmentation, codebook: Codebook) -> CorpusFeatures:
@@ -297,7 +310,10 @@ class ClassifierCoder:
                 0.5, {}, {c.id: {"positives": 0, "negatives": 0, "trained": False} for c in codebook}, {}, [],
                 list(self.skipped),
             )  # fmt: skip
-        data = replace(features.data, train=features.data.corpus[examples.covered])
+        data = replace(
+            features.data, train=features.data.corpus[examples.covered],
+            prior_train=features.data.prior_corpus[examples.covered],
+        )  # fmt: skip
         self.fits = None  # decisions grow between fits: keeping each set's models on disk would only fill it
         learned = self._learn(codebook, data, examples)
         held_out = {
@@ -321,6 +337,7 @@ class ClassifierCoder:
 
         groups = np.array(examples.groups)
         jobs: list[tuple[Any, np.ndarray, list]] = []
+        column = {c.id: k for k, c in enumerate(codebook)}
         for code in codebook:
             y = np.array([code.id in label for label in examples.labels], dtype=int)
             entry: dict[str, Any] = {"positives": int(y.sum()), "negatives": int(len(y) - y.sum())}
@@ -346,7 +363,16 @@ class ClassifierCoder:
         if self.report_progress is not None and len(todo) < len(jobs):
             self.report_progress("classifier", len(jobs) - len(todo), len(jobs))
         fits = Parallel(n_jobs=min(len(todo), cpu_count()) or 1, prefer="threads", return_as="generator")(
-            delayed(_fit)(data.train, jobs[k][1], jobs[k][2], data.corpus, n_words) for k in todo
+            delayed(_fit)(
+                data.train,
+                jobs[k][1],
+                jobs[k][2],
+                data.corpus,
+                n_words,
+                data.prior_train[:, column[jobs[k][0].id]],
+                data.prior_corpus[:, column[jobs[k][0].id]],
+            )
+            for k in todo
         )
         for k, fit in zip(todo, fits):
             learned[k] = fit
@@ -412,7 +438,7 @@ class ClassifierCoder:
         import sklearn
 
         common = digest_arrays([data.train, data.corpus, data.words.shape[1], repr(sorted(_model().get_params().items())),
-                                sklearn.__version__])  # fmt: skip
+                                sklearn.__version__, f"prior weight {PRIOR_WEIGHT}"])  # fmt: skip
         return [digest_arrays([common, y, *(part for split in splits for part in split)]) for _, y, splits in jobs]
 
     def _cached_fit(self, key: str) -> _Learned | None:
@@ -491,15 +517,35 @@ class _Learned:
         return self.proba if self.calibration is None else self.calibration(self.proba)
 
 
-def _fit(train: Any, y: np.ndarray, splits: list, corpus: Any, n_words: int) -> _Learned:
-    """Cross-validate one code's model on ``splits`` (if any), then learn from every excerpt and code the corpus."""
+def _fit(
+    train: Any, y: np.ndarray, splits: list, corpus: Any, n_words: int, prior_train: np.ndarray,
+    prior_corpus: np.ndarray,
+) -> _Learned:  # fmt: skip
+    """Cross-validate one code's model on ``splits`` (if any), then learn from every excerpt and code the corpus;
+    a cross-validated code's probabilities are then ranked with the codebook's reading (:func:`_with_prior`)."""
     predicted = None
     if splits:
         predicted = np.empty(len(y))
         for fit_rows, test_rows in splits:
             predicted[test_rows] = _model().fit(train[fit_rows], y[fit_rows]).predict_proba(train[test_rows])[:, 1]
     model = _model().fit(train, y)
-    return _Learned(predicted, model.predict_proba(corpus)[:, 1], model.coef_[0][:n_words].copy())
+    learned = _Learned(predicted, model.predict_proba(corpus)[:, 1], model.coef_[0][:n_words].copy())
+    return learned if predicted is None else _with_prior(learned, prior_train, prior_corpus)
+
+
+def _with_prior(learned: _Learned, prior_train: np.ndarray, prior_corpus: np.ndarray) -> _Learned:
+    """The model's log-odds in standard deviations of its held-out ones, added to the codebook's reading of the
+    segment (standard deviations above the corpus mean; ``PRIOR_WEIGHT``), as scores in (0, 1) that calibration
+    then maps to probabilities. One transform for held-out and corpus scores, so the calibration fitted on the
+    one holds for the other."""
+    assert learned.predicted is not None
+    held = _logit(learned.predicted)
+    mean, spread = held.mean(), max(float(held.std()), 1e-6)
+
+    def blend(proba: np.ndarray, prior: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-((_logit(proba) - mean) / spread + PRIOR_WEIGHT * prior)))
+
+    return _Learned(blend(learned.predicted, prior_train), blend(learned.proba, prior_corpus), learned.word_weights)
 
 
 @dataclass(frozen=True)
@@ -547,6 +593,10 @@ class _Features:
     words: Any  # the corpus' TF-IDF rows (sparse)
     corpus: Any  # every feature of the corpus' segments (sparse)
     train: Any  # every feature of the training excerpts (sparse)
+    #: per segment and code (codebook order), the codebook's reading: standard deviations above the corpus mean
+    prior_corpus: np.ndarray
+    #: the same for the training excerpts
+    prior_train: np.ndarray
 
 
 def _model() -> Any:
