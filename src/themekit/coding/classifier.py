@@ -15,10 +15,8 @@ name them; the segment's sentence embedding and its context (see
 :mod:`themekit.coding.context`): the mean embedding of its turn and, at half
 weight, the embedding of the interviewer question before it; per code,
 whether the rules gave it, so a model learns how far to trust a code's
-keywords; and per code how distinctive the segment's similarity to the code's
-definition, criteria and examples is in this corpus (standard deviations
-above the corpus mean, as the semantic coder reads it), so a model starts
-from what the codebook says. Excerpts learned from their ``text`` column have
+keywords. What the codebook says enters beside the model, not among its
+features (see below). Excerpts learned from their ``text`` column have
 no context; their own embedding stands in for the turn.
 
 A code gets a model once it has ``MIN_POSITIVES`` positives; each model is
@@ -26,7 +24,10 @@ cross-validated at training time with ``CV_FOLDS`` folds grouped by
 transcript, so no interview is both learned from and tested on, and the
 figures are kept in ``report``. A cross-validated code ranks segments by its
 model's log-odds (in standard deviations of its cross-validated ones) plus the
-codebook's reading of the segment (``PRIOR_WEIGHT``): the model learns what
+codebook's reading of the segment (``PRIOR_WEIGHT``; how distinctive its
+similarity to the code's definition, criteria and examples is in this corpus,
+in standard deviations above the corpus mean, as the semantic coder reads
+it): the model learns what
 the codings add, and the codebook keeps its say where they are few. Each
 code's ranking is then calibrated to the coder (Platt scaling on the
 cross-validated scores) and given its own threshold. One decision threshold
@@ -70,9 +71,6 @@ QUESTION_WEIGHT = 0.5
 CV_FOLDS = 3
 #: Regularisation of the logistic regressions (smaller: simpler models; a few hundred codings call for little).
 C = 0.5
-#: Weight of the codebook's reading (standard deviations above the corpus mean) among the features: at full
-#: weight its scale slows the fits threefold.
-DISTINCT_WEIGHT = 0.25
 #: Weight of the codebook's reading of a segment (standard deviations above the corpus mean) beside a
 #: cross-validated model's log-odds (in standard deviations of its held-out ones) in the code's ranking: the model
 #: learns what the codings add to the codebook, and the codebook keeps its say where the codings are few.
@@ -254,8 +252,8 @@ class ClassifierCoder:
         return examples
 
     def _features(self, segmentation: Segmentation, codebook: Codebook, examples: _Examples) -> _Features:
-        """TF-IDF n-grams beside the embeddings, context, rule matches and the codebook's reading of each segment:
-        for the corpus and the training excerpts."""
+        """TF-IDF n-grams beside the embeddings, context and rule matches, and the codebook's reading of each
+        segment that the models' rankings add to theirs: for the corpus and the training excerpts."""
         from scipy.sparse import csr_matrix, hstack
         from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
@@ -269,12 +267,12 @@ class ClassifierCoder:
         tfidf.fit(texts_all + examples.texts[len(covered) :])
         words = tfidf.transform(texts_all)
         distinct = SemanticCoder(self.embedder, cache=self.cache, nlp=self.nlp).distinctiveness(segmentation, codebook)
-        dense = np.hstack([self._dense(segments), self._rule_matches(segments, codebook), DISTINCT_WEIGHT * distinct])
+        dense = np.hstack([self._dense(segments), self._rule_matches(segments, codebook)])
         outside_dense = dense[:0]
         if len(examples.texts) > len(covered):
             outside = self._embed(examples.texts[len(covered) :])
             outside_dense = np.hstack(
-                [outside, outside, np.zeros_like(outside), np.zeros((len(outside), 2 * len(codebook)), np.float32)]
+                [outside, outside, np.zeros_like(outside), np.zeros((len(outside), len(codebook)), np.float32)]
             )
         train_words = tfidf.transform(examples.texts) if examples.texts else words[:0]
         return _Features(
@@ -438,7 +436,7 @@ class ClassifierCoder:
         import sklearn
 
         common = digest_arrays([data.train, data.corpus, data.words.shape[1], repr(sorted(_model().get_params().items())),
-                                sklearn.__version__, f"prior weight {PRIOR_WEIGHT}"])  # fmt: skip
+                                sklearn.__version__, data.prior_train, data.prior_corpus, PRIOR_WEIGHT])  # fmt: skip
         return [digest_arrays([common, y, *(part for split in splits for part in split)]) for _, y, splits in jobs]
 
     def _cached_fit(self, key: str) -> _Learned | None:
