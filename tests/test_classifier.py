@@ -95,6 +95,40 @@ def test_classifier_learns_from_gold_and_reports_cross_validation(study, embeddi
     assert coding.score >= 0.5
 
 
+@pytest.mark.slow
+def test_classifier_probability_is_shown_beside_the_score(study, embedding_cache, tmp_path):
+    import csv
+
+    import pandas as pd
+
+    import themekit
+    from themekit.review.sheets import export_review
+    from themekit.store import Project
+
+    folder, codebook = study
+    project = tmp_path / "project.db"
+    run = code(folder, codebook, methods="semantic,classifier", cache_dir=embedding_cache, project=project)
+    saved = run.save(tmp_path / "run")
+    rows = pd.read_csv(saved / "excerpts.csv")
+    learned = rows[rows["code"] == "transport"]
+    assert len(learned) and learned["probability"].between(0, 1).all()
+    # the calibrated probability the evidence names, in its own column
+    assert [f"p={p:.2f}" for p in learned["probability"]] == [e.rsplit("; ", 1)[1] for e in learned["evidence"]]
+    # similarity ranks codings but is no probability: its codings have none
+    assert rows.loc[rows["code"] == "money", "probability"].isna().all()
+    # read back, and in the review sheet beside the score
+    loaded = themekit.Run.load(saved)
+    assert sorted(c.probability for c in loaded.codings if c.code_id == "transport") == sorted(learned["probability"])
+    sheet = tmp_path / "review.csv"
+    assert export_review(loaded, sheet, Project(project)) == len(rows)
+    with open(sheet, newline="", encoding="utf-8-sig") as f:
+        review = list(csv.DictReader(f))
+    probability = {r["quote"]: r["probability"] for r in review if r["suggested_code"] == "transport"}
+    assert probability and all(0 <= float(v) <= 1 for v in probability.values())
+    assert all("p=" not in r["evidence"] for r in review)
+    assert {r["probability"] for r in review if r["suggested_code"] == "money"} <= {""}
+
+
 def test_classifier_gold_outside_the_corpus_needs_text(study, tmp_path):
     folder, codebook = study
     no_text = write(tmp_path / "no_text.csv", "transcript,char_start,char_end,code\nP00,0,10,transport\n")

@@ -475,6 +475,7 @@ class ClassifierCoder:
                         method="classifier",
                         score=round(float(scores[i]), 4),
                         evidence=f"top features: {terms}; p={proba[i]:.2f}",
+                        probability=round(float(proba[i]), 4),
                     )
                 )
         return codings

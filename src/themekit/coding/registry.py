@@ -168,6 +168,8 @@ def combine(
                 evidence=" | ".join(f"{c.method}: {c.evidence}" for c in group),
                 # similarity cannot tell "never lonely" from "lonely": a negation the rules saw stays flagged
                 negated=any(c.negated for c in group),
+                # the learned method's calibrated probability: the other methods' scores are no probabilities
+                probability=next((c.probability for c in group if c.probability is not None), None),
             )
         if best.score >= min_score:
             merged.append(best)

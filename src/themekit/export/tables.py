@@ -122,6 +122,7 @@ _XLSX_COLUMNS = (
     "text",
     "method",
     "score",
+    "probability",
     "evidence",
     "negated",
     "status",

@@ -1,7 +1,8 @@
 """The review round trip: a sheet of suggested codings out, people's decisions back into the project.
 
 A review sheet (xlsx or csv) has one row per coding to review: the quote with
-the words around it, the suggested code, its score and evidence, and three
+the words around it, the suggested code, its score, its probability (where a
+method learned it from human codings) and evidence, and three
 columns for the reviewer: ``decision`` (accept, reject, change, add), ``code``
 (the code to give, for change and add) and ``note``. Each row carries an
 ``id`` that the project recorded when the sheet was written, so a decision is
@@ -47,6 +48,7 @@ REVIEW_COLUMNS = (
     "suggested_code",
     "code_label",
     "score",
+    "probability",
     "evidence",
     "status",
     "decision",
@@ -73,13 +75,13 @@ def _context(text: str, start: int, end: int) -> tuple[str, str]:
     return " ".join(before.split()), " ".join(after.split())
 
 
-#: A method's own uncalibrated probability in its evidence ("; p=0.39"): the sheet shows one score, the calibrated one.
+#: The classifier's probability in its evidence ("; p=0.39"): the sheet has it in its own column.
 _RAW_PROBABILITY = re.compile(r";\s*p=\d+(?:\.\d+)?")
 
 
 def sheet_evidence(evidence: str) -> str:
-    """The evidence as the review sheet shows it: what the methods saw, without a second, raw probability beside
-    the sheet's score column (the classifier's "p=0.39" next to its calibrated 0.53)."""
+    """The evidence as the review sheet shows it: what the methods saw, without the classifier's "p=0.39", which
+    the sheet's probability column holds."""
     return _RAW_PROBABILITY.sub("", evidence)
 
 
@@ -105,6 +107,7 @@ def review_rows(run: RunRecord, *, include_reviewed: bool = False) -> list[dict[
                 "suggested_code": c.code_id,
                 "code_label": labels[c.code_id],
                 "score": round(c.score, 3),
+                "probability": None if c.probability is None else round(c.probability, 3),
                 "evidence": sheet_evidence(c.evidence) + (" (negated)" if c.negated else ""),
                 "status": c.status,
                 "decision": "",
@@ -270,6 +273,9 @@ def _xlsx_bytes(rows: list[dict[str, Any]], run: RunRecord, *, coder: str | None
         "decision: accept (the code is right), reject (it is wrong), change (wrong code: put the right one in 'code'),",
         "          add (keep the suggestion as it is and also give the code in 'code').",
         "code: the code to give for change and add, from the 'codes' sheet. note: anything worth keeping.",
+        "score: how strongly the method suggests the code (0.5 = its threshold); it ranks suggestions.",
+        "probability: where a model learned the code from a coder's codings, the chance that the coder would give it",
+        "          here (of suggestions at 0.3, about 3 in 10 are right); empty for keyword and similarity suggestions.",
         "Do not edit or delete the 'id' column: it ties each decision to the exact words you read.",
         f"Then: themekit review import THIS_FILE --coder {coder.strip() if coder else 'YOUR_NAME'}",
     ):

@@ -185,6 +185,11 @@ def _transcripts_frame(run: RunRecord):
     )
 
 
+def _probability(value: Any) -> float | None:
+    """A coding's probability as the Parquet copy holds it: a number, or missing (NaN, None) for none."""
+    return None if value is None or value != value else float(value)
+
+
 def read_run_id(folder: str | Path) -> str:
     """The id of the run in a run folder, from its run.json (without reading the rest)."""
     path = Path(folder) / "run.json"
@@ -255,6 +260,7 @@ def read_run(folder: str | Path) -> RunRecord:
             r.evidence,
             r.status,
             bool(r.negated),
+            _probability(getattr(r, "probability", None)),  # runs written before the column: none
         )
         for r in pd.read_parquet(folder / "excerpts.parquet").itertuples(index=False)
     ]

@@ -69,6 +69,7 @@ EXCERPT_COLUMNS = (
     "code_label",
     "method",
     "score",
+    "probability",
     "evidence",
     "negated",
     "status",
@@ -350,6 +351,7 @@ def excerpts_frame(run: RunRecord) -> pd.DataFrame:
             labels[c.code_id],
             c.method,
             c.score,
+            c.probability,
             c.evidence,
             c.negated,
             c.status,
@@ -369,6 +371,7 @@ def excerpts_frame(run: RunRecord) -> pd.DataFrame:
             "source_end": "Int64",
             "seconds": "float64",
             "score": "float64",
+            "probability": "float64",
             "negated": "bool",
         }
     )

@@ -82,6 +82,8 @@ class Chip:
     score: float
     evidence: str
     swatch: str
+    #: the learned method's calibrated probability (``None``: rules and similarity give none)
+    probability: float | None
     #: the id of the latest decision record on the coding when the page was drawn (0: none); sent back with a
     #: decision, so a decision made since in another tab is told, not overwritten
     seen: int = 0
@@ -120,6 +122,7 @@ def _chip(c: Coding, labels: dict[str, str], index: dict[str, int], versions: Ma
         round(c.score, 2),
         c.evidence,
         code_style(k)["swatch"],
+        None if c.probability is None else round(c.probability, 2),
         versions.get(coding_key(c), 0),
     )
 
