@@ -246,6 +246,9 @@ def test_classifier_ranks_with_the_codebook_where_the_codings_say_little():
     described, generic, telling, neither = learned.proba
     assert described > generic  # the model alone scores them alike: the codebook decides
     assert telling > neither  # the codings still count where the codebook says nothing
+    # a model that learned nothing (no feature varies) leaves the ranking to the codebook
+    blank = _fit(csr_matrix(np.zeros((60, 6))), y, splits, csr_matrix(corpus), 0, np.zeros(60), reading)
+    assert list(np.argsort(-blank.proba, kind="stable")) == [0, 2, 3, 1]
     # without cross-validation there is no calibration for the mix: the model's own probabilities, as before
     alone = _fit(csr_matrix(train), y, [], csr_matrix(corpus), 0, np.zeros(60), reading)
     assert alone.proba[0] == pytest.approx(alone.proba[1])

@@ -536,13 +536,16 @@ def _with_prior(learned: _Learned, prior_train: np.ndarray, prior_corpus: np.nda
     """The model's log-odds in standard deviations of its held-out ones, added to the codebook's reading of the
     segment (standard deviations above the corpus mean; ``PRIOR_WEIGHT``), as scores in (0, 1) that calibration
     then maps to probabilities. One transform for held-out and corpus scores, so the calibration fitted on the
-    one holds for the other."""
+    one holds for the other. A model whose held-out scores do not vary tells nothing: the reading ranks alone."""
+    from scipy.special import expit
+
     assert learned.predicted is not None
     held = _logit(learned.predicted)
-    mean, spread = held.mean(), max(float(held.std()), 1e-6)
+    mean, spread = held.mean(), float(held.std())
 
     def blend(proba: np.ndarray, prior: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-((_logit(proba) - mean) / spread + PRIOR_WEIGHT * prior)))
+        model = (_logit(proba) - mean) / spread if spread > 1e-3 else 0.0
+        return expit(model + PRIOR_WEIGHT * np.asarray(prior, dtype=float))
 
     return _Learned(blend(learned.predicted, prior_train), blend(learned.proba, prior_corpus), learned.word_weights)
 
