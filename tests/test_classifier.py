@@ -75,6 +75,7 @@ def test_classifier_learns_from_gold_and_reports_cross_validation(study, embeddi
     assert report["transport"]["trained"] is True
     assert report["transport"]["positives"] == 12 and report["transport"]["negatives"] == 12
     assert report["transport"]["cv_folds"] == 3  # folds grouped by transcript: the four interviews dealt into three
+    assert run.stats["classifier_prior_weight"] == 1.0  # the codebook's say in the ranking, recorded
     # every transport sentence is about the bus, and no other is: held-out interviews are coded right
     assert report["transport"]["cv_f1"] >= 0.9
     assert report["money"] == {

@@ -179,6 +179,8 @@ class ClassifierCoder:
         if self.trained_codes:
             stats["classifier_max_codes"] = self.max_codes
             stats["classifier_cv_ece"] = self.cv_ece
+            # the weight of the codebook's reading beside each cross-validated model in its code's ranking
+            stats["classifier_prior_weight"] = PRIOR_WEIGHT
         stats["classifier_trained_on"] = self.trained_on if self.trained_codes else {}
         if self.trained_codes and self.suggestions_only:
             stats["classifier_scope"] = "suggestions: learned from review decisions, it decides on suggested codes only"
