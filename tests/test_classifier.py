@@ -194,20 +194,22 @@ def test_classifier_reports_its_decision_threshold(study, embedding_cache):
         assert (p >= threshold - 0.005) == (coding.score >= 0.5)
 
 
-def test_classifier_code_threshold_keeps_a_code_near_its_human_prevalence():
+def test_classifier_code_threshold_gives_a_code_as_often_as_the_coder_gives_it():
     from themekit.coding.classifier import _code_threshold
 
-    # 10 positives among 100, 8 of them scored 0.6 and 2 scored 0.25 among 20 negatives: the cut-off that finds all
-    # ten (0.25) would give the code to 30 segments; at most 1.75 times the coder's 10 are allowed
+    # the coder gave 10 of 100 segments; held out, 8 of them scored 0.6, two 0.3 and 0.29, and 20 others 0.25: the
+    # cut-off that finds all ten would give the code to 30 segments, the code's threshold gives it to 10
     y = np.array([1] * 10 + [0] * 90)
-    p = np.concatenate([np.full(8, 0.6), np.full(2, 0.25), np.full(18, 0.25), np.full(72, 0.05)])
-    cut = _code_threshold(y, p, shared=0.2)
-    assert (p >= cut).sum() <= 17
-    assert (p[y == 1] >= cut).sum() == 8
-    # a code with fewer than 10 positives takes the shared cut-off, raised only as far as the ratio needs
+    p = np.concatenate([np.full(8, 0.6), [0.3, 0.29], np.full(20, 0.25), np.full(70, 0.05)])
+    cut = _code_threshold(y, p)
+    assert cut == 0.29 and (p >= cut).sum() == 10
+    # a rare code (4 of 100) is given to its 4 best-scored segments, not to every segment over a shared cut-off
     few = np.array([1] * 4 + [0] * 96)
-    q = np.concatenate([np.full(4, 0.7), np.full(96, 0.1)])
-    assert _code_threshold(few, q, shared=0.35) == 0.35
+    q = np.concatenate([np.full(3, 0.7), [0.2], np.full(10, 0.15), np.full(86, 0.1)])
+    cut = _code_threshold(few, q)
+    assert (q >= cut).sum() == 4
+    # the threshold stays where the scores' mapping holds
+    assert _code_threshold(few, np.full(100, 0.999)) == 0.99
 
 
 def test_classifier_calibration_makes_probabilities_mean_what_they_say():

@@ -26,16 +26,16 @@ figures are kept in ``report``. A cross-validated code ranks segments by its
 model's log-odds (in standard deviations of its cross-validated ones) plus the
 codebook's reading of the segment (``PRIOR_WEIGHT``; how distinctive its
 similarity to the code's definition, criteria and examples is in this corpus,
-in standard deviations above the corpus mean, as the semantic coder reads
-it): the model learns what
-the codings add, and the codebook keeps its say where they are few. Each
-code's ranking is then calibrated to the coder (Platt scaling on the
-cross-validated scores) and given its own threshold. One decision threshold
-for all codes is chosen from those cross-validated probabilities (the cut-off
-with the best mean F1, ``decision_threshold``), and the score is the model's
-probability calibrated so that this threshold scores 0.5, the meaning
-``--min-score`` has for every method. Codes are trained side by side on the
-machine's cores.
+in standard deviations above the corpus mean, as the semantic coder reads it):
+the model learns what the codings add, and the codebook keeps its say where
+they are few. Each code's ranking is then calibrated to the coder (Platt
+scaling on the cross-validated scores) and given its own threshold: the
+cut-off that gives it as many cross-validated segments as the coder gave it
+(its prevalence). Codes that could not be cross-validated share one threshold,
+the cut-off with the best mean F1 (``decision_threshold``). The score is the
+model's probability calibrated so that the code's threshold scores 0.5, the
+meaning ``--min-score`` has for every method. Codes are trained side by side
+on the machine's cores.
 """
 
 from __future__ import annotations
@@ -87,14 +87,6 @@ FILLER = frozenset(
 _FILLER_RE = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in FILLER_PHRASES) + r")\b")
 #: Probability cut-offs tried when choosing the decision threshold from cross-validation.
 THRESHOLD_GRID = tuple(round(0.2 + 0.05 * k, 2) for k in range(11))
-#: Cut-offs tried for a code's own threshold, on its calibrated probabilities.
-CODE_THRESHOLD_GRID = tuple(round(0.05 * k, 2) for k in range(2, 19))
-#: A code gets a threshold of its own from cross-validation once it has this many positives; with fewer, its
-#: held-out F1 is too noisy to choose by and it takes the threshold chosen for all codes together.
-OWN_THRESHOLD_POSITIVES = 10
-#: A code's threshold may not give it more than this many times as many held-out segments as the coder gave it:
-#: a code given to far more talk than the coder gave it is what a researcher sees first.
-MAX_PREVALENCE_RATIO = 1.75
 #: A segment keeps at most as many codes as the coder gave this share of the segments they coded.
 CARDINALITY_QUANTILE = 0.99
 
@@ -415,7 +407,7 @@ class ClassifierCoder:
                 continue
             fit.calibration = calibrations[code.id]
             honest[code.id] = (y, _cross_fitted(y, fit.predicted, splits))
-            threshold = self.thresholds[code.id] = _code_threshold(y, held[code.id], self.decision_threshold)
+            threshold = self.thresholds[code.id] = _code_threshold(y, held[code.id])
             p, r, f, _ = precision_recall_fscore_support(
                 y, held[code.id] >= threshold, average="binary", zero_division=0
             )
@@ -697,17 +689,13 @@ def _cross_fitted(y: np.ndarray, predicted: np.ndarray, splits: list) -> np.ndar
     return out
 
 
-def _code_threshold(y: np.ndarray, p: np.ndarray, shared: float) -> float:
-    """A code's threshold on its calibrated held-out probabilities: the cut-off with the best F1 among those that
-    give it at most ``MAX_PREVALENCE_RATIO`` times the coder's segments; ``shared`` for a code with fewer than
-    ``OWN_THRESHOLD_POSITIVES`` positives, raised if needed to keep within that ratio. Ties go nearest 0.5."""
+def _code_threshold(y: np.ndarray, p: np.ndarray) -> float:
+    """A code's threshold on its calibrated held-out probabilities: the cut-off that gives it as many held-out
+    segments as the coder gave it, so the code is given about as often as the coder gives it (its prevalence).
+    Kept within 0.01-0.99, where the scores' mapping (0.5 at the threshold) holds."""
     positives = int(y.sum())
-    allowed = [c for c in CODE_THRESHOLD_GRID if (p >= c).sum() <= MAX_PREVALENCE_RATIO * positives]
-    if not allowed:
-        return CODE_THRESHOLD_GRID[-1]
-    if positives < OWN_THRESHOLD_POSITIVES:
-        return shared if shared >= allowed[0] else allowed[0]
-    return _best_cut(allowed, lambda cut: _f1_at(y, p, cut))
+    cut = float(np.sort(p)[-positives]) if positives else 1.0
+    return min(max(float(np.floor(cut * 1e4) / 1e4), 0.01), 0.99)  # rounded down: the cut-off's own segment stays in
 
 
 def _max_codes(labels: Sequence[set[str]]) -> int:
