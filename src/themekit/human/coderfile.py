@@ -157,8 +157,8 @@ def read_coder_file(
     progress: ProgressCallback | None = None,
 ) -> CoderFile:
     """A coder file as long rows: as it is for a long file (other tools' column names read as themekit's, see
-    :func:`column_renames`; a cell naming several codes gives a row per code), converted for a wide one (``layout``). ``progress(stage, advance, total)`` hears
-    how much of a CSV file is read (stage ``human:read``)."""
+    :func:`column_renames`; a cell naming several codes gives a row per code), converted for a wide one
+    (``layout``). ``progress(stage, advance, total)`` hears how much of a CSV file is read (stage ``human:read``)."""
     read = _read(path, sheet, progress)
     if layout is None:
         frame = read.frame(row_column="_row")

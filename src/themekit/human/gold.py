@@ -111,15 +111,7 @@ class HumanCodings:
     def rows(self) -> pd.DataFrame:
         """Every row in one table (a file that is not held is read whole: see :meth:`placeable` to read it a chunk at
         a time)."""
-        if self.frame is not None:
-            return self.frame
-        import pandas as pd
-
-        chunks = list(self._chunks())
-        rows = pd.concat(chunks, ignore_index=True)
-        rows.attrs.update(read_as=chunks[0].attrs.get("read_as", []),
-                          several_codes=sum(c.attrs.get("several_codes", 0) for c in chunks))  # fmt: skip
-        return rows
+        return self.frame if self.frame is not None else _joined(self._chunks())
 
     def placeable(
         self, transcripts: Collection[str] | None = None, *, keep: bool = True, progress: ProgressCallback | None = None
@@ -156,14 +148,9 @@ class HumanCodings:
 
     def of_transcripts(self, transcripts: Collection[str], *, keep: bool = True) -> pd.DataFrame:
         """The rows about ``transcripts`` (``keep=False``: all the other rows), in one table."""
-        import pandas as pd
-
         if self.frame is not None:
             return _about(self.frame, transcripts, keep)
-        chunks = list(self._chunks(transcripts, keep=keep))
-        rows = pd.concat(chunks, ignore_index=True)
-        rows.attrs.update(chunks[0].attrs)
-        return rows
+        return _joined(self._chunks(transcripts, keep=keep))
 
     def transcripts_named(self, known: Collection[str]) -> set[str]:
         """The transcripts of ``known`` that the rows name (as :func:`transcript_name` reads a name)."""
@@ -182,6 +169,18 @@ class HumanCodings:
             if column is not None and bool((chunk[column].str.strip() != "").any()):
                 return True
         return False
+
+
+def _joined(chunks: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Chunks of a file's rows (at least one) in one table, with how its columns were read and, summed over the
+    chunks, how many rows named several codes."""
+    import pandas as pd
+
+    parts = list(chunks)
+    rows = pd.concat(parts, ignore_index=True)
+    rows.attrs.update(read_as=parts[0].attrs.get("read_as", []),
+                      several_codes=sum(c.attrs.get("several_codes", 0) for c in parts))  # fmt: skip
+    return rows
 
 
 def _transcript_column(rows: pd.DataFrame) -> str | None:

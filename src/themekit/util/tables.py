@@ -238,8 +238,7 @@ def stream_table(
     batch = batch or BATCH_ROWS
     if path.suffix.lower() in WORKBOOK_SUFFIXES or sheet is not None:
         table = read_table(path, sheet=sheet, error=error)
-        parts = (table.rows[k : k + batch] for k in range(0, len(table.rows), batch))
-        return TableStream(path, table.header, parts, table.encoding, table.notes)
+        return TableStream(path, table.header, _batched(iter(table.rows), batch), table.encoding, table.notes)
     try:
         encoding = clean_utf8(path)
         size = path.stat().st_size
@@ -249,8 +248,7 @@ def stream_table(
         raise error(path, f"cannot be read ({exc.strerror})", "Check the file exists and is readable") from exc
     if encoding is None:
         table = read_table(path, error=error, progress=progress)
-        parts = (table.rows[k : k + batch] for k in range(0, len(table.rows), batch))
-        return TableStream(path, table.header, parts, table.encoding, table.notes)
+        return TableStream(path, table.header, _batched(iter(table.rows), batch), table.encoding, table.notes)
     with path.open(encoding=encoding) as handle:
         head = handle.read(65536)
     handle = path.open(encoding=encoding)  # newline=None: line breaks read as \n, as read_table reads them
@@ -277,6 +275,7 @@ def _numbered(batches: Iterator[list[list[str]]], handle) -> Iterator[TableRow]:
 
 
 def _batched(rows: Iterator[TableRow], size: int) -> Iterator[list[TableRow]]:
+    """``rows`` in lists of ``size`` (the last may be shorter)."""
     batch: list[TableRow] = []
     for row in rows:
         batch.append(row)
