@@ -84,6 +84,14 @@ class Run(RunRecord):
         return run_html(self)
 
 
+def _stale(run: Run, note: str, path: Path) -> None:
+    """Warn that the run's statuses may be stale (``note`` says why), and note it in ``run.stats``."""
+    import warnings
+
+    warnings.warn(note, stacklevel=4)
+    run.stats = {**run.stats, "decisions_on_load": {"note": note, "project": str(path), "stale": True}}
+
+
 def _show_current_decisions(run: Run, folder: Path) -> None:
     """Apply the decisions now in the run's project store to its codings, noting it in ``run.stats``."""
     import warnings
@@ -102,8 +110,7 @@ def _show_current_decisions(run: Run, folder: Path) -> None:
             "the run was written are not shown and its statuses may be stale. Load it where that store is, or "
             "code the transcripts again with --project."
         )
-        warnings.warn(note, stacklevel=3)
-        run.stats = {**run.stats, "decisions_on_load": {"note": note, "project": str(path), "stale": True}}
+        _stale(run, note, path)
         return
     try:
         project = Project(path, read_only=True)  # read as it stands: a read-only or damaged store still shows
@@ -113,8 +120,7 @@ def _show_current_decisions(run: Run, folder: Path) -> None:
             project.close()
     except ThemekitError as exc:
         note = f"{folder}: the decisions in {path} could not be read ({exc}); the statuses are as the run was written."
-        warnings.warn(note, stacklevel=3)
-        run.stats = {**run.stats, "decisions_on_load": {"note": note, "project": str(path), "stale": True}}
+        _stale(run, note, path)
         return
     for problem in project.warnings:
         warnings.warn(f"{path}: {problem}", stacklevel=3)
