@@ -13,8 +13,6 @@ each run, so every model is fitted again, and then read back from the fit cache 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import shutil
 import statistics
 import sys
@@ -28,6 +26,7 @@ import themekit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import quality_real  # noqa: E402  (the dev data's codebook and gold, as the quality benchmark builds them)
+from machine import machine  # noqa: E402
 
 
 def _time(corpus, codebook, gold, repeat: int, **options) -> tuple[float, float, dict]:
@@ -64,7 +63,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    print(f"machine: {machine()}")
     data = quality_real.DATA
     if (data / "coded_segments.csv").is_file():
         with tempfile.TemporaryDirectory() as tmp:

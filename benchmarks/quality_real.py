@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import platform
 import re
 import sys
 import tempfile
@@ -38,6 +37,9 @@ import yaml
 import themekit
 from themekit.analysis.crossval import cross_validate
 from themekit.analysis.evaluate import evaluate, evaluate_frames
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the benchmarks' own helpers
+from machine import machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "dev-data" / "pdpilot-interviews"
@@ -195,7 +197,7 @@ def main() -> int:
     print(
         f"PDPilot interviews: {len(run.corpus)} transcripts, unit {args.unit}, methods {args.methods}, coded in {seconds:.1f} s"
     )
-    print(f"machine: {platform.processor() or platform.machine()}, Python {sys.version.split()[0]}")
+    print(f"machine: {machine()}")
     print(
         "| scope | segments | codes | micro P/R/F1 | macro P/R/F1 | mean kappa | macro AP | codes per unit (human) "
         "| largest code / human | ECE |"
