@@ -100,7 +100,9 @@ def turn_frames(run) -> tuple[pd.DataFrame, pd.DataFrame]:
     text = {t.id: t.text for t in run.corpus}
     turns["text"] = [text[str(t)][a:b] for t, a, b in zip(turns["transcript"], turns["start"], turns["end"])]
     segments = turns.rename(columns={"turn": "segment"})[["transcript", "segment", "start", "end", "text"]]
-    excerpts = run.excerpts[["transcript", "turn", "code", "negated", "score"]].rename(columns={"turn": "segment"})
+    excerpts = run.excerpts[["transcript", "turn", "code", "negated", "score", "probability"]].rename(
+        columns={"turn": "segment"}
+    )
     return excerpts, segments
 
 
@@ -119,15 +121,18 @@ def _figures(result, **extra) -> dict:
         "human_codes_per_unit": round(float(per_code["support"].sum()) / max(o["segments_scored"], 1), 3),
         "max_prevalence_ratio": round(float((eligible["predicted"] / eligible["support"]).max()), 2),
         "per_code": result.to_dict()["per_code"],
+        # how far the codings' probabilities say how often the coder gave such codings (scored interviews only)
+        "calibration": o.get("calibration"),
+        "ece": (o.get("calibration") or {}).get("ece"),
     }
     return {**figures, "skipped": len(o["skipped"]), **extra}
 
 
 def _calibration(crossed) -> dict:
-    """The classifier's expected calibration error, each fold's measured by cross-validation within its training
-    interviews, as the mean over folds."""
+    """The classifier's expected calibration error as it measures it at training time, by cross-validation within
+    each fold's training interviews (the mean over folds). The table's ECE is that of the held-out codings."""
     eces = [f["classifier"]["cv_ece"] for f in crossed.folds if (f.get("classifier") or {}).get("cv_ece") is not None]
-    return {"ece": round(sum(eces) / len(eces), 4) if eces else None}
+    return {"ece_within_training": round(sum(eces) / len(eces), 4) if eces else None}
 
 
 def main() -> int:
@@ -200,7 +205,7 @@ def main() -> int:
     print(f"machine: {machine()}")
     print(
         "| scope | segments | codes | micro P/R/F1 | macro P/R/F1 | mean kappa | macro AP | codes per unit (human) "
-        "| largest code / human | ECE |"
+        "| largest code / human | ECE of the probabilities |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for scope, r in results.items():

@@ -115,8 +115,9 @@ def test_classifier_probability_is_shown_beside_the_score(study, embedding_cache
     assert len(learned) and learned["probability"].between(0, 1).all()
     # the calibrated probability the evidence names, in its own column
     assert [f"p={p:.2f}" for p in learned["probability"]] == [e.rsplit("; ", 1)[1] for e in learned["evidence"]]
-    # similarity ranks codings but is no probability: its codings have none
-    assert rows.loc[rows["code"] == "money", "probability"].isna().all()
+    # a code the classifier did not learn keeps the semantic coder's probability, the same map for every code
+    money = rows[rows["code"] == "money"]
+    assert len(money) and money["probability"].between(0, 1).all() and money["method"].eq("semantic").all()
     # read back, and in the review sheet beside the score
     loaded = themekit.Run.load(saved)
     assert sorted(c.probability for c in loaded.codings if c.code_id == "transport") == sorted(learned["probability"])
@@ -127,7 +128,8 @@ def test_classifier_probability_is_shown_beside_the_score(study, embedding_cache
     probability = {r["quote"]: r["probability"] for r in review if r["suggested_code"] == "transport"}
     assert probability and all(0 <= float(v) <= 1 for v in probability.values())
     assert all("p=" not in r["evidence"] for r in review)
-    assert {r["probability"] for r in review if r["suggested_code"] == "money"} <= {""}
+    in_sheet = sorted(float(r["probability"]) for r in review if r["suggested_code"] == "money")
+    assert in_sheet == pytest.approx(sorted(money["probability"]), abs=0.001)
 
 
 def test_classifier_gold_outside_the_corpus_needs_text(study, tmp_path):
@@ -286,16 +288,19 @@ def test_classifier_has_the_last_word_on_codes_it_learned(tiny_codebook):
     first, second, third = (Segment(transcript, i, 0, s, e) for i, (s, e) in enumerate([(5, 17), (18, 34), (35, 45)]))
     codings = [
         Coding(first, "trust", "support", "rule", 0.8, "matched: trust"),
-        Coding(first, "trust", "support", "classifier", 0.6, "top features: 'trust her'; p=0.55"),
+        Coding(first, "trust", "support", "semantic", 0.7, "definition: …", probability=0.3),
+        Coding(first, "trust", "support", "classifier", 0.6, "top features: 'trust her'; p=0.55", probability=0.55),
         Coding(second, "trust", "support", "rule", 0.8, "matched: trust"),
         Coding(third, "debt", "barriers", "rule", 0.8, "matched: owe 300"),
     ]
     codebook = Codebook.load(tiny_codebook)
     merged = combine(codings, codebook, final={"trust": "classifier"})
     assert [(c.segment.text, c.code_id, c.method) for c in merged] == [
-        ("I trust her.", "trust", "rule+classifier"),
+        ("I trust her.", "trust", "rule+semantic+classifier"),
         ("I owe 300.", "debt", "rule"),  # no model for debt: the rules stand
     ]
+    # the probability of the method that learned from the coder, not similarity's general one; rules give none
+    assert [c.probability for c in merged] == [0.55, None]
     assert len(combine(codings, codebook)) == 3  # without models every method counts
 
 

@@ -372,3 +372,33 @@ def test_evaluate_reports_how_well_the_scores_rank_each_codes_segments(tmp_path,
     assert result.overall["macro"]["average_precision"] == round((ap["loneliness"] + ap["debt"]) / 2, 4)
     saved = json.loads(result.save(tmp_path / "evaluation.json").read_text())  # valid JSON: null, not NaN
     assert {r["code"]: r["average_precision"] for r in saved["per_code"]}["trust"] is None
+
+
+def test_evaluate_says_how_far_the_probabilities_hold(tmp_path, coded):
+    # Ten codings the machine gives a 0.8 chance: the coder gave eight of them, so 0.8 meant what it said
+    from themekit.analysis.evaluate import evaluate_frames
+
+    run, _ = coded
+    units = list(run.units)[:5]
+    gold = write(
+        tmp_path / "gold.csv",
+        "transcript,segment,code\n"
+        + "".join(f"{u.transcript.id},{u.index},{c}\n" for u in units for c in ("loneliness", "debt"))
+        + f"{units[0].transcript.id},{units[0].index},trust\n",
+    )
+    given = [(u, c, 0.8) for u in units for c in ("loneliness", "debt")]
+    given[0], given[2] = (units[1], "trust", 0.8), (units[2], "trust", 0.8)  # two the coder did not give
+    given.append((units[0], "trust", None))  # a rule's coding: no probability, not counted
+    excerpts = pd.DataFrame(
+        [(u.transcript.id, u.index, code, 0.9, p, False) for u, code, p in given],
+        columns=["transcript", "segment", "code", "score", "probability", "negated"],
+    )
+    calibration = evaluate_frames(excerpts, run.segments, gold, run.codebook, min_support=1).overall["calibration"]
+    assert calibration == {"codings": 10, "mean_probability": 0.8, "coder_gave": 0.8, "ece": 0.0}
+    # overconfident: the same codings at 0.99 are off by 0.19
+    excerpts["probability"] = excerpts["probability"].where(excerpts["probability"].isna(), 0.99)
+    calibration = evaluate_frames(excerpts, run.segments, gold, run.codebook, min_support=1).overall["calibration"]
+    assert calibration["ece"] == 0.19
+    # codings without a probability (rules only, or a run written before probabilities) report none
+    rules_only = excerpts.assign(probability=None)
+    assert "calibration" not in evaluate_frames(rules_only, run.segments, gold, run.codebook).overall

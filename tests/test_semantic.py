@@ -102,6 +102,43 @@ def test_semantic_and_rule_agreement_is_combined(tmp_path, tiny_corpus, tiny_cod
     assert never[0].negated and "rule: negated: never … lonely" in never[0].evidence
 
 
+def test_semantic_codings_say_how_likely_a_coder_gives_them(tmp_path, tiny_corpus, tiny_codebook, embedding_cache):
+    from typer.testing import CliRunner
+
+    from themekit.cli import app
+    from themekit.coding.semantic import PROBABILITY_MAP, probability
+
+    run = code(tiny_corpus, tiny_codebook, cache_dir=embedding_cache)
+    meaning = sorted((c for c in run.codings if "semantic" in c.method), key=lambda c: c.score)
+    assert meaning and all(0 < c.probability < 1 for c in meaning)
+    # the higher the score, the likelier: one map of the score for every code, fitted on human codings
+    slope, intercept = PROBABILITY_MAP
+    for c in meaning:
+        if c.method == "semantic":
+            assert c.probability == pytest.approx(
+                1 / (1 + np.exp(-(slope * np.log(c.score / (1 - c.score)) + intercept))), abs=0.01
+            )
+    assert np.all(np.diff(probability(np.linspace(0.2, 0.8, 50), 0.4)) > 0)
+    # a segment just at its code's threshold (score 0.5) is given that code by a coder about one time in five
+    assert round(float(probability(0.4, 0.4)), 2) == round(1 / (1 + np.exp(-PROBABILITY_MAP[1])), 2) == 0.19
+    # a coding rules and meaning both give has the semantic probability; keywords alone give none
+    both = next(c for c in meaning if c.method == "rule+semantic")
+    assert both.probability < both.score
+    assert all(c.probability is None for c in run.codings if c.method == "rule")
+    # evaluate says how far the probabilities held against a coder (here one who gave every other one)
+    folder = run.save(tmp_path / "run")
+    gold = write(
+        tmp_path / "gold.csv",
+        "transcript,segment,code\n"
+        + "".join(f"{c.segment.transcript.id},{c.segment.index},{c.code_id}\n" for c in meaning[::2]),
+    )
+    result = CliRunner().invoke(app, ["evaluate", str(folder), "--gold", str(gold), "--min-support", "1"])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert f"probabilities: {sum(not c.negated for c in meaning)} codings have one" in said  # negated ones not scored
+    assert "expected calibration error" in result.output
+
+
 _TOPICS = {
     "debt": [
         "I owed money on three credit cards and the interest kept climbing.",

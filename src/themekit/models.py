@@ -228,9 +228,9 @@ class Coding:
     evidence: str
     status: Status = "suggested"
     negated: bool = False
-    #: the chance that the coder would give this code here, where a method learned it from human codings (the
-    #: classifier's probability calibrated to the coder); ``None`` for rules and semantic similarity, whose scores
-    #: rank codings but are no probability, and for a person's own codings
+    #: the chance that a coder would give this code here: the classifier's probability calibrated to the coder it
+    #: learned from, or semantic similarity's fixed map of its score (fitted on human codings); ``None`` for rule
+    #: matches, whose scores rank codings but are no probability, and for a person's own codings
     probability: float | None = None
 
     @property

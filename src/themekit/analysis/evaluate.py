@@ -73,6 +73,21 @@ def _average_precision(y_true: np.ndarray, ranked: list[float]) -> float | None:
     return round(float(average_precision_score(y_true, ranked)), 4)
 
 
+def _calibration(probabilities: dict[tuple[str, int, str], float], truth: dict[tuple[str, int], set[str]]) -> dict:
+    """How far the codings' probabilities say what the coder did: the codings that have one, their mean
+    probability, the share the coder gave too, and the expected calibration error (10 bins)."""
+    from themekit.coding.classifier import expected_calibration_error
+
+    p = np.array(list(probabilities.values()))
+    y = np.array([code in truth[(tid, seg)] for tid, seg, code in probabilities])
+    return {
+        "codings": len(p),
+        "mean_probability": round(float(p.mean()), 4),
+        "coder_gave": round(float(y.mean()), 4),
+        "ece": round(expected_calibration_error(y, p), 4),
+    }
+
+
 def _kappa(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     from sklearn.metrics import cohen_kappa_score
 
@@ -343,11 +358,17 @@ def evaluate_frames(
     if "negated" in excerpts:
         excerpts = excerpts[~excerpts["negated"].astype(bool)]
     given = excerpts[["transcript", "segment", "code"]].itertuples(index=False)
-    for (tid, seg, code), score in zip(given, excerpts["score"] if "score" in excerpts else [1.0] * len(excerpts)):
+    chances = excerpts["probability"] if "probability" in excerpts else [None] * len(excerpts)
+    probabilities: dict[tuple[str, int, str], float] = {}  # each coding's probability, for the calibration
+    for (tid, seg, code), score, chance in zip(
+        given, excerpts["score"] if "score" in excerpts else [1.0] * len(excerpts), chances
+    ):
         key = (str(tid), int(seg))
         if key in predicted:
             predicted[key].add(str(code))
             scores[(*key, str(code))] = max(float(score), scores.get((*key, str(code)), 0.0))
+            if chance is not None and not pd.isna(chance):
+                probabilities[(*key, str(code))] = max(float(chance), probabilities.get((*key, str(code)), 0.0))
     keys = sorted(covered_keys)
     text = segments.set_index(["transcript", "segment"])["text"]
     records, errors = [], []
@@ -407,6 +428,8 @@ def evaluate_frames(
             "average_precision": round(float(eligible["average_precision"].mean()), 4) if len(eligible) else None,
         },
     }
+    if probabilities:
+        overall["calibration"] = _calibration(probabilities, truth)
     if mapped.read_as:
         overall["columns_read_as"] = mapped.read_as
     if level is not None or separator is not None:

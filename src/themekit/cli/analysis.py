@@ -166,6 +166,13 @@ def evaluate_cmd(
             f"{m['precision']:.2f}/{m['recall']:.2f}/{m['f1']:.2f}, mean kappa {m['kappa']:.2f}, mean average "
             f"precision {m['average_precision']:.2f}"
         )
+    if o.get("calibration"):
+        c = o["calibration"]
+        out.print(
+            f"probabilities: {c['codings']} codings have one, mean {c['mean_probability']:.2f}; the coder gave "
+            f"{c['coder_gave']:.0%} of them; expected calibration error {c['ece']:.3f} (0: each probability is how "
+            "often such codings agree with the coder)"
+        )
     if cv:
         folds = crossed.folds
         f1s = [f["macro"]["f1"] for f in folds if f["macro"]["f1"] is not None]

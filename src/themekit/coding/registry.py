@@ -139,6 +139,13 @@ def method_names(methods: str | Sequence[str] | None, *, have_gold: bool = False
     return list(chosen)
 
 
+def _knowing(coding: Coding) -> int:
+    """Methods in the order their probabilities are preferred: the last to run (the classifier, which learned from
+    the coder) first."""
+    names = list(METHODS)
+    return -names.index(coding.method) if coding.method in names else 0
+
+
 def combine(
     codings: list[Coding], codebook: Codebook, *, min_score: float = 0.5, final: Mapping[str, str] | None = None
 ) -> list[Coding]:
@@ -168,8 +175,11 @@ def combine(
                 evidence=" | ".join(f"{c.method}: {c.evidence}" for c in group),
                 # similarity cannot tell "never lonely" from "lonely": a negation the rules saw stays flagged
                 negated=any(c.negated for c in group),
-                # the learned method's calibrated probability: the other methods' scores are no probabilities
-                probability=next((c.probability for c in group if c.probability is not None), None),
+                # the probability of the method that knows most: the classifier's (calibrated to the coder), else
+                # semantic similarity's; rule scores are no probabilities
+                probability=next(
+                    (c.probability for c in sorted(group, key=_knowing) if c.probability is not None), None
+                ),
             )
         if best.score >= min_score:
             merged.append(best)

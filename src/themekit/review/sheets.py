@@ -1,8 +1,8 @@
 """The review round trip: a sheet of suggested codings out, people's decisions back into the project.
 
 A review sheet (xlsx or csv) has one row per coding to review: the quote with
-the words around it, the suggested code, its score, its probability (where a
-method learned it from human codings) and evidence, and three
+the words around it, the suggested code, its score, its probability (the
+chance that a coder gives the code there; none for keyword matches) and evidence, and three
 columns for the reviewer: ``decision`` (accept, reject, change, add), ``code``
 (the code to give, for change and add) and ``note``. Each row carries an
 ``id`` that the project recorded when the sheet was written, so a decision is
@@ -274,8 +274,9 @@ def _xlsx_bytes(rows: list[dict[str, Any]], run: RunRecord, *, coder: str | None
         "          add (keep the suggestion as it is and also give the code in 'code').",
         "code: the code to give for change and add, from the 'codes' sheet. note: anything worth keeping.",
         "score: how strongly the method suggests the code (0.5 = its threshold); it ranks suggestions.",
-        "probability: where a model learned the code from a coder's codings, the chance that the coder would give it",
-        "          here (of suggestions at 0.3, about 3 in 10 are right); empty for keyword and similarity suggestions.",
+        "probability: the chance that a coder would give the code here (of suggestions at 0.3, about 3 in 10 are",
+        "          right): the classifier's learned from your coder's codings, similarity's from human codings in",
+        "          general; empty for keyword matches.",
         "Do not edit or delete the 'id' column: it ties each decision to the exact words you read.",
         f"Then: themekit review import THIS_FILE --coder {coder.strip() if coder else 'YOUR_NAME'}",
     ):

@@ -82,7 +82,7 @@ class Chip:
     score: float
     evidence: str
     swatch: str
-    #: the learned method's calibrated probability (``None``: rules and similarity give none)
+    #: the chance that a coder gives the code here (``None``: rule matches and people's codings have none)
     probability: float | None
     #: the id of the latest decision record on the coding when the page was drawn (0: none); sent back with a
     #: decision, so a decision made since in another tab is told, not overwritten
