@@ -402,3 +402,27 @@ def test_evaluate_says_how_far_the_probabilities_hold(tmp_path, coded):
     # codings without a probability (rules only, or a run written before probabilities) report none
     rules_only = excerpts.assign(probability=None)
     assert "calibration" not in evaluate_frames(rules_only, run.segments, gold, run.codebook).overall
+
+
+@pytest.mark.slow
+def test_cross_validation_embeds_with_the_model_the_run_used(tmp_path, tiny_corpus, tiny_codebook):
+    # A run coded with another model folder is cross-validated with that model, not the installed default
+    import os
+
+    from themekit.analysis.crossval import cross_validate
+    from themekit.nlp.embed import KNOWN_MODEL_PACKAGES, installed_model_package, resolve_model_dir
+
+    own = tmp_path / "our-encoder"
+    shutil.copytree(resolve_model_dir(installed_model_package(KNOWN_MODEL_PACKAGES)), own, copy_function=os.link)
+    run = code(tiny_corpus, tiny_codebook, embedding_model=own, cache_dir=tmp_path / "cache")
+    assert run.settings["embedding"]["path"] == str(own)
+    assert run.settings["embedding"]["identity"].startswith("st:our-encoder:")
+    units = {u.text[:12]: u for u in run.units}
+    gold = write(
+        tmp_path / "gold.csv",
+        "transcript,segment,code\n"
+        + "".join(f"{units[t].transcript.id},{units[t].index},loneliness\n" for t in ("Honestly the", "Living out i")),
+    )
+    folder = run.save(tmp_path / "run")
+    result = cross_validate(folder, gold, folds=2, cache_dir=tmp_path / "cache")
+    assert result.pooled.overall["embedding"] == run.settings["embedding"]["identity"]

@@ -28,7 +28,7 @@ from themekit.human.gold import HumanCodings, map_gold
 from themekit.nlp.embed import DEFAULT_CACHE_DIR
 from themekit.pipeline import steps as pipeline
 from themekit.runs.folder import read_run
-from themekit.runs.record import RunRecord
+from themekit.runs.record import RunRecord, run_embedding_model
 from themekit.util.atomic import atomic_write_text
 
 __all__ = ["CrossValidation", "cross_validate"]
@@ -99,6 +99,7 @@ def cross_validate(
                  turns=run.corpus.turns, transcripts=run.corpus, strict=True)  # fmt: skip
     methods = list(dict.fromkeys([*run.settings.get("methods", ["rule", "semantic"]), "classifier"]))
     excerpts, segments, summaries = [], [], []
+    embedded_with = None
     for k, held_out in enumerate(groups, start=1):
         fold_run = _code_without(run, human, held_out, k, methods=methods, cache_dir=cache_dir)
         fold_excerpts = fold_run.excerpts[fold_run.excerpts["transcript"].isin(held_out)]
@@ -120,6 +121,7 @@ def cross_validate(
         excerpts.append(fold_excerpts)
         segments.append(fold_segments)
         summaries.append((held_out, result, _calibration_stats(fold_run.stats)))
+        embedded_with = (fold_run.settings.get("embedding") or {}).get("identity")
         if progress:
             progress("cross-validation", 1, len(groups))
     pooled = evaluate_frames(
@@ -137,6 +139,7 @@ def cross_validate(
         separator=separator,
     )
     pooled.overall["folds"] = len(groups)
+    pooled.overall["embedding"] = embedded_with  # the model the folds embedded with: the run's own
     if second_coder is not None:
         pooled = beside_second_coder(
             pooled, pd.concat(excerpts), pd.concat(segments), human, second_coder, run, min_support=min_support,
@@ -177,6 +180,9 @@ def _code_without(run: RunRecord, human: HumanCodings, held_out: list[str], k: i
     )
     settings = run.settings
     labels = settings.get("interviewer_labels", "default")
+    model = run_embedding_model(settings)
+    if model is not None:  # the model the run embedded with, not the default
+        options = {"embedding_model": model, **options}
     return pipeline.code(
         run.corpus,
         run.codebook,

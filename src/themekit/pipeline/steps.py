@@ -496,11 +496,15 @@ def resolve_embedder(model: str | Path | None, sha256: str | None, texts: tuple[
 
 
 def _embedding_record(loaded: Embedder | None) -> dict | None:
-    """run.json's ``embedding``: the embedder's identity and description, and ``fallback`` (why) when the TF-IDF
+    """run.json's ``embedding``: the embedder's identity and description, the model's folder (``path``, so the
+    run's cross-validation and review queue embed with the same model), and ``fallback`` (why) when the TF-IDF
     fallback coded instead of a sentence-embedding model."""
     if loaded is None:
         return None
     record = {"identity": loaded.identity, "model": loaded.description}
+    folder = getattr(loaded, "model_dir", None)
+    if folder is not None:
+        record["path"] = str(folder)
     reason = getattr(loaded, "reason", None)
     return {**record, "fallback": reason} if reason else record
 

@@ -67,7 +67,7 @@ from themekit.coding.classifier import MIN_POSITIVES
 from themekit.errors import OptionError
 from themekit.human.gold import HumanCodings
 from themekit.nlp.embed import DEFAULT_CACHE_DIR
-from themekit.runs.record import RunRecord
+from themekit.runs.record import RunRecord, run_embedding_model
 
 if TYPE_CHECKING:
     from themekit.coding.classifier import SegmentFit
@@ -405,7 +405,9 @@ class _ClassifierTrainer:
 
         self.report("loading the embedding model (first training only)")
         config = load_settings(None)
-        model, sha = self.embedding_model or config.embedding.model, config.embedding.sha256
+        # the model asked for, else the one the run embedded with, else the default
+        model = self.embedding_model or run_embedding_model(self.run.settings) or config.embedding.model
+        sha = config.embedding.sha256
         texts = tuple(s.text for s in self.run.units)
         embedder = resolve_embedder(model, sha, texts)
         self.report(f"reading the features of the run's {len(texts):,} segments (first training only)")

@@ -44,6 +44,7 @@ __all__ = [
     "RunStats",
     "content_settings",
     "excerpts_frame",
+    "run_embedding_model",
     "run_settings",
     "segments_frame",
 ]
@@ -87,11 +88,13 @@ class GoldSource(TypedDict):
     sha256: str
 
 
-class EmbeddingInfo(TypedDict):
-    """The embedding model: its identity (weights hash) and a description."""
+class EmbeddingInfo(TypedDict, total=False):
+    """The embedding model: its identity (weights hash), a description, and its folder (a sentence-embedding
+    model's; not hashed into the run id)."""
 
     identity: str
     model: str
+    path: str
 
 
 class RunSettings(TypedDict, total=False):
@@ -211,6 +214,13 @@ def run_settings(
     if embedding is not None:
         settings["embedding"] = embedding
     return settings
+
+
+def run_embedding_model(settings: RunSettings) -> str | None:
+    """The folder of the sentence-embedding model a run embedded with, where run.json records it and it is still
+    there (``None``: the default model, the TF-IDF fallback, or a run written before runs recorded it)."""
+    path = (settings.get("embedding") or {}).get("path")
+    return path if path and Path(path).is_dir() else None
 
 
 def content_settings(settings: RunSettings) -> dict[str, Any]:
