@@ -12,7 +12,7 @@ code, segment by segment (the run's unit), with ``scope="transcript"``: every pa
 every interview counts, a segment the authors left uncoded being "no code". Units of different sizes
 are also scored on one footing, turn by turn: a turn has the codes of any of its units.
 
-    python benchmarks/quality_real.py [--data PATH] [--unit turn] [--json results.json] [--curve 2,3,4,7]
+    python benchmarks/quality_real.py [--data PATH] [--unit turn] [--json results.json] [--curve 2,3,4,7] [--adapt-encoder]
 
 ``--curve`` adds a learning curve: the learned figures with K folds for each K given, so with more
 interviews to learn from each time (K folds of 7 interviews: each model learns from 7 - 7/K of them).
@@ -146,6 +146,9 @@ def main() -> int:
     parser.add_argument(
         "--curve", default="", help="fold counts for a learning curve, e.g. 2,3,4,7 (7: leave one interview out)"
     )
+    parser.add_argument(
+        "--adapt-encoder", action="store_true", help="the classifier learns from the model adapted to the interviews"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if not (args.data / "coded_segments.csv").is_file():
@@ -165,6 +168,7 @@ def main() -> int:
             interviewer_labels=["Dan"],
             cache_dir=ROOT / ".themekit" / "cache",
             project=None,
+            adapt_encoder=args.adapt_encoder,
         )
         seconds = time.perf_counter() - started
         results = {}
@@ -229,7 +233,11 @@ def main() -> int:
                 )
     if args.json:
         args.json.write_text(
-            json.dumps({"unit": args.unit, "methods": args.methods, "results": results}, indent=2) + "\n"
+            json.dumps(
+                {"unit": args.unit, "methods": args.methods, "adapt_encoder": args.adapt_encoder, "results": results},
+                indent=2,
+            )
+            + "\n"
         )
     return 0
 

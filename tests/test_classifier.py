@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -404,3 +406,50 @@ def test_classifier_fit_corpus_learns_again_from_features_computed_once(study):
     bus = np.array([s.text in TRANSPORT for s in units])
     scores = fit.scores("transport")
     assert scores[bus].min() > 0.5 > scores[~bus].max()
+
+
+@pytest.mark.slow
+def test_classifier_learns_from_the_encoder_adapted_to_the_corpus(study, tmp_path):
+    import themekit
+    from themekit.analysis.crossval import cross_validate
+
+    folder, codebook = study
+    cache = tmp_path / "cache"
+    plain = code(folder, codebook, methods="classifier", cache_dir=cache)
+    run = code(folder, codebook, methods="classifier", cache_dir=cache, adapt_encoder=True)
+    encoder = run.stats["classifier_encoder"]
+    # fine-tuned on the interviews' own sentences (no codings used), kept in the cache folder
+    assert encoder["adapted_from"] == plain.settings["embedding"]["identity"]
+    assert encoder["identity"] != encoder["adapted_from"] and encoder["identity"].startswith("st:")
+    assert encoder["sentences"] == 12 and encoder["cached"] is False  # the 12 distinct answers of 4 words or more
+    assert [p.name for p in (cache / "adapted").iterdir()] == [encoder["identity"].split(":")[1]]
+    assert run.settings["adapt_encoder"] is True and run.id != plain.id  # it decides codings: another run
+    assert "classifier_encoder" not in plain.stats and "adapt_encoder" not in plain.settings
+    # the semantic reading and the codings' embedding model are the run's own; only the features moved
+    assert run.settings["embedding"] == plain.settings["embedding"]
+    assert [c.segment.text for c in run.codings if c.code_id == "transport"] == [
+        c.segment.text for c in plain.codings if c.code_id == "transport"
+    ]
+    # a second run reads the adapted model back: same model, same codings, no training
+    again = code(folder, codebook, methods="classifier", cache_dir=cache, adapt_encoder=True)
+    assert again.stats["classifier_encoder"]["cached"] is True
+    assert again.stats["classifier_encoder"]["identity"] == encoder["identity"]
+    assert [(c.segment.text, c.score) for c in again.codings] == [(c.segment.text, c.score) for c in run.codings]
+    # evaluate --cv learns each fold from the adapted model too, as the run did
+    saved = themekit.Run.load(run.save(tmp_path / "run"))
+    crossed = cross_validate(saved, folder / "gold.csv", folds=2, cache_dir=cache)
+    assert crossed.pooled.overall["adapted_encoder"] == encoder["identity"]
+    assert len(list((cache / "adapted").iterdir())) == 1  # read back, not trained again
+    # on the command line
+    from typer.testing import CliRunner
+
+    from themekit.cli import app
+
+    args = ["code", str(folder), "-c", str(codebook), "--out", str(tmp_path / "cli"), "--method", "classifier"]
+    result = CliRunner().invoke(
+        app, [*args, "--adapt-encoder", "--cache-dir", str(cache), "--project", str(tmp_path / "p.db"), "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    record = json.loads((tmp_path / "cli" / "run.json").read_text())
+    assert record["settings"]["adapt_encoder"] is True
+    assert record["stats"]["classifier_encoder"]["identity"] == encoder["identity"]

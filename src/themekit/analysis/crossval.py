@@ -99,7 +99,7 @@ def cross_validate(
                  turns=run.corpus.turns, transcripts=run.corpus, strict=True)  # fmt: skip
     methods = list(dict.fromkeys([*run.settings.get("methods", ["rule", "semantic"]), "classifier"]))
     excerpts, segments, summaries = [], [], []
-    embedded_with = None
+    embedded_with = adapted = None
     for k, held_out in enumerate(groups, start=1):
         fold_run = _code_without(run, human, held_out, k, methods=methods, cache_dir=cache_dir)
         fold_excerpts = fold_run.excerpts[fold_run.excerpts["transcript"].isin(held_out)]
@@ -122,6 +122,7 @@ def cross_validate(
         segments.append(fold_segments)
         summaries.append((held_out, result, _calibration_stats(fold_run.stats)))
         embedded_with = (fold_run.settings.get("embedding") or {}).get("identity")
+        adapted = (fold_run.stats.get("classifier_encoder") or {}).get("identity")
         if progress:
             progress("cross-validation", 1, len(groups))
     pooled = evaluate_frames(
@@ -140,6 +141,8 @@ def cross_validate(
     )
     pooled.overall["folds"] = len(groups)
     pooled.overall["embedding"] = embedded_with  # the model the folds embedded with: the run's own
+    if adapted is not None:  # and the one their classifiers learned from, adapted to the corpus
+        pooled.overall["adapted_encoder"] = adapted
     if second_coder is not None:
         pooled = beside_second_coder(
             pooled, pd.concat(excerpts), pd.concat(segments), human, second_coder, run, min_support=min_support,
@@ -183,6 +186,8 @@ def _code_without(run: RunRecord, human: HumanCodings, held_out: list[str], k: i
     model = run_embedding_model(settings)
     if model is not None:  # the model the run embedded with, not the default
         options = {"embedding_model": model, **options}
+    if settings.get("adapt_encoder"):  # the classifier's features from the model adapted to the corpus, as the run's
+        options = {"adapt_encoder": True, **options}
     return pipeline.code(
         run.corpus,
         run.codebook,

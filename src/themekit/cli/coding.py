@@ -83,6 +83,14 @@ def code_cmd(
     ] = None,
     embedding_model: EmbeddingModelOption = None,
     embedding_sha256: EmbeddingSha256Option = None,
+    adapt_encoder: Annotated[
+        bool,
+        typer.Option(
+            "--adapt-encoder",
+            help="With human codings: the classifier learns from the embedding model fine-tuned on the corpus' own "
+            "sentences (no labels; about 100 s per 1,700 sentences the first time, then cached).",
+        ),
+    ] = False,
     cache_dir: CacheDirOption = DEFAULT_CACHE_DIR,
     no_cache: NoCacheOption = False,
     min_score: Annotated[
@@ -123,7 +131,7 @@ def code_cmd(
             unit=unit, method=method, interviewer_label=interviewer_label, spacy_model=spacy_model,
             max_file_bytes=int(max_file_mb * MB), text_column=text_column, speaker_column=speaker_column,
             unit_column=unit_column, embedding_model=embedding_model, embedding_sha256=embedding_sha256,
-            cache_dir=cache_dir, no_cache=no_cache, min_score=min_score, strict=strict,
+            adapt_encoder=adapt_encoder, cache_dir=cache_dir, no_cache=no_cache, min_score=min_score, strict=strict,
             workers=workers, engine=engine, scheduler=scheduler,
         )  # fmt: skip
         settings = load_settings(config)

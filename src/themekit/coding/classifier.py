@@ -17,7 +17,9 @@ weight, the embedding of the interviewer question before it; per code,
 whether the rules gave it, so a model learns how far to trust a code's
 keywords. What the codebook says enters beside the model, not among its
 features (see below). Excerpts learned from their ``text`` column have
-no context; their own embedding stands in for the turn.
+no context; their own embedding stands in for the turn. With ``adapt``
+(``--adapt-encoder``), the embeddings among the features come from the run's
+model fine-tuned on the corpus' own sentences (:mod:`themekit.nlp.adapt`).
 
 A code gets a model once it has ``MIN_POSITIVES`` positives; each model is
 cross-validated at training time with ``CV_FOLDS`` folds grouped by
@@ -51,7 +53,7 @@ from themekit.codebook import Codebook
 from themekit.coding.base import Coded, top_per_row
 from themekit.coding.context import question_vectors, turn_vectors
 from themekit.coding.fitcache import FitCache, digest_arrays
-from themekit.coding.semantic import SemanticCoder
+from themekit.coding.semantic import SemanticCoder, turn_sentences
 from themekit.human.gold import CodeNames, HumanCodings, map_gold
 from themekit.models import Coding
 from themekit.nlp.embed import Embedder, EmbeddingCache, embed_texts
@@ -87,6 +89,8 @@ FILLER = frozenset(
 _FILLER_RE = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in FILLER_PHRASES) + r")\b")
 #: Probability cut-offs tried when choosing the decision threshold from cross-validation.
 THRESHOLD_GRID = tuple(round(0.2 + 0.05 * k, 2) for k in range(11))
+#: With ``adapt``, a corpus needs this many distinct sentences of 4 words or more to adapt the model to.
+MIN_ADAPT_SENTENCES = 10
 #: A segment keeps at most as many codes as the coder gave this share of the segments they coded.
 CARDINALITY_QUANTILE = 0.99
 
@@ -107,8 +111,15 @@ class ClassifierCoder:
         suggested_codings: Sequence[Coding] = (),
         nlp: Language | None = None,
         report: Callable[[str, int, int], None] | None = None,
+        adapt: bool = False,
     ) -> None:
         self.embedder = embedder
+        #: learn the features' embeddings from the run's model adapted to the corpus' own sentences
+        #: (:mod:`themekit.nlp.adapt`); the codebook's reading stays with the model as it is
+        self.adapt = adapt
+        #: what run.json says of the adapted model (None: not adapted)
+        self.adapted: dict[str, Any] | None = None
+        self._features_embed: Callable[[list[str]], np.ndarray] = self._embed
         #: called with ("classifier", 1, codes) as each code's model is trained (progress bars)
         self.report_progress = report
         self.nlp = nlp
@@ -147,8 +158,8 @@ class ClassifierCoder:
 
     def _dense(self, segments: list) -> np.ndarray:
         """Per segment: its embedding, its turn's mean embedding, and half its question's embedding."""
-        vectors = self._embed([s.text for s in segments])
-        asked = question_vectors(segments, self._embed, vectors.shape[1])
+        vectors = self._features_embed([s.text for s in segments])
+        asked = question_vectors(segments, self._features_embed, vectors.shape[1])
         return np.hstack([vectors, turn_vectors(segments, vectors), QUESTION_WEIGHT * asked])
 
     def _rule_matches(self, segments: list, codebook: Codebook) -> np.ndarray:
@@ -174,6 +185,8 @@ class ClassifierCoder:
             # the weight of the codebook's reading beside each cross-validated model in its code's ranking
             stats["classifier_prior_weight"] = PRIOR_WEIGHT
         stats["classifier_trained_on"] = self.trained_on if self.trained_codes else {}
+        if self.adapted is not None:
+            stats["classifier_encoder"] = self.adapted
         if self.trained_codes and self.suggestions_only:
             stats["classifier_scope"] = "suggestions: learned from review decisions, it decides on suggested codes only"
         if self.skipped:
@@ -254,6 +267,8 @@ class ClassifierCoder:
         segments = segmentation.segments
         texts_all = [s.text for s in segments]
         covered = examples.covered
+        if self.adapt:
+            self._adapt(segmentation)
         tfidf = TfidfVectorizer(
             ngram_range=(1, 2), min_df=2, sublinear_tf=True, preprocessor=_without_filler,
             stop_words=sorted(ENGLISH_STOP_WORDS | FILLER), token_pattern=r"(?u)\b[^\W\d_]{2,}\b",
@@ -264,7 +279,7 @@ class ClassifierCoder:
         dense = np.hstack([self._dense(segments), self._rule_matches(segments, codebook)])
         outside_dense = dense[:0]
         if len(examples.texts) > len(covered):
-            outside = self._embed(examples.texts[len(covered) :])
+            outside = self._features_embed(examples.texts[len(covered) :])
             outside_dense = np.hstack(
                 [outside, outside, np.zeros_like(outside), np.zeros((len(outside), len(codebook)), np.float32)]
             )
@@ -278,6 +293,36 @@ class ClassifierCoder:
             # excerpts learned from their text are not in the corpus: the corpus mean (0) stands in for their reading
             prior_train=np.vstack([distinct[covered], np.zeros((len(examples.texts) - len(covered), len(codebook)))]),
         )
+
+    def _adapt(self, segmentation: Segmentation) -> None:
+        """Embed the features with the run's model adapted to the corpus' sentences (trained, or read back from the
+        cache folder); the TF-IDF fallback, which is fitted on the corpus already, is left as it is."""
+        from themekit.nlp.adapt import adapted_embedder, training_sentences
+        from themekit.nlp.embed import EmbeddingCache, SentenceTransformerEmbedder
+
+        base = getattr(self.embedder, "wrapped", self.embedder)
+        if not isinstance(base, SentenceTransformerEmbedder):
+            self.adapted = {"skipped": f"{self.embedder.identity} is not a sentence-transformers model"}
+            return
+        segments = segmentation.segments
+        if segmentation.unit == "sentence":
+            sentences = [s.text for s in segments]
+        else:
+            transcripts = {s.transcript.id: s.transcript for s in segments}
+            sentences = [
+                text[start:end]
+                for (tid, turn), spans in turn_sentences(segments, segmentation, self.nlp).items()
+                for text in [transcripts[tid].turn_text(transcripts[tid].turns[turn])]
+                for start, end in spans
+            ]
+        if len(training_sentences(sentences)) < MIN_ADAPT_SENTENCES:
+            self.adapted = {"skipped": f"fewer than {MIN_ADAPT_SENTENCES} distinct sentences to adapt the model to"}
+            return
+        directory = self.cache.directory if self.cache is not None else None
+        adapted = adapted_embedder(base, sentences, directory, progress=self.report_progress)
+        cache = EmbeddingCache(directory, adapted.embedder.identity) if directory is not None else None
+        self._features_embed = lambda texts: embed_texts(texts, adapted.embedder, cache)
+        self.adapted = adapted.record()
 
     def corpus_features(self, segmentation: Segmentation, codebook: Codebook) -> CorpusFeatures:
         """Every feature of the corpus' segments (embeddings through the cache), to learn from again and again

@@ -59,6 +59,8 @@ class CoderContext:
     #: reports them here too: the classifier, once per code trained, ``progress("classifier", 1, n_codes)``
     #: (and per fold, ``progress("classifier:folds", 1, n_folds)``).
     progress: Callable[[str, int, int], None] | None = None
+    #: the classifier learns its features from the embedding model adapted to the corpus (``adapt_encoder``)
+    adapt: bool = False
 
     def embedding(self) -> tuple[Embedder, EmbeddingCache | None]:
         """The run's embedder and its cache (none for the TF-IDF fallback, refitted on every corpus); with
@@ -104,6 +106,7 @@ def _classifier(ctx: CoderContext) -> Coder:
         suggested_codings=[*ctx.earlier.get("rule", ()), *ctx.earlier.get("semantic", ())],
         nlp=ctx.nlp,
         report=ctx.report,
+        adapt=ctx.adapt,
     )
 
 

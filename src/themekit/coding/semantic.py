@@ -325,18 +325,7 @@ class SemanticCoder:
     def _sentences(
         self, segments: list[Segment], segmentation: Segmentation
     ) -> dict[tuple[str, int], list[tuple[int, int]]]:
-        """The sentence spans (in turn text) of every turn holding a segment longer than a sentence, from the
-        segmentation's Docs, or split now with the run's spaCy pipeline where the Docs were not kept."""
-        docs = dict(segmentation.docs)
-        missing = list(
-            dict.fromkeys((s.transcript, s.turn_index) for s in segments if (s.transcript.id, s.turn_index) not in docs)
-        )
-        if missing and self.nlp is not None:
-            texts = [t.turn_text(t.turns[i]) for t, i in missing]
-            for (t, i), doc in zip(missing, pipe_texts(self.nlp, texts, batch_size=64)):
-                docs[(t.id, i)] = doc
-        keys = {(s.transcript.id, s.turn_index) for s in segments}
-        return {key: sentence_spans(doc, PART_MIN_WORDS) for key, doc in docs.items() if key in keys}
+        return turn_sentences(segments, segmentation, self.nlp)
 
     def _part_similarities(
         self, segments: list[Segment], segmentation: Segmentation, seg_vectors: np.ndarray, ref_vectors: np.ndarray
@@ -372,6 +361,24 @@ class SemanticCoder:
         several = np.zeros(len(segments), dtype=bool)
         several[np.unique(np.asarray(owners, dtype=int))] = True
         return sims, several
+
+
+def turn_sentences(
+    segments: list[Segment], segmentation: Segmentation, nlp: Language | None
+) -> dict[tuple[str, int], list[tuple[int, int]]]:
+    """The sentence spans (in turn text) of every turn holding one of ``segments``, from the segmentation's Docs,
+    or split now with ``nlp`` (the run's spaCy pipeline) where the Docs were not kept (without it, those turns are
+    left out). A sentence shorter than ``PART_MIN_WORDS`` words is joined to a neighbour."""
+    docs = dict(segmentation.docs)
+    missing = list(
+        dict.fromkeys((s.transcript, s.turn_index) for s in segments if (s.transcript.id, s.turn_index) not in docs)
+    )
+    if missing and nlp is not None:
+        texts = [t.turn_text(t.turns[i]) for t, i in missing]
+        for (t, i), doc in zip(missing, pipe_texts(nlp, texts, batch_size=64)):
+            docs[(t.id, i)] = doc
+    keys = {(s.transcript.id, s.turn_index) for s in segments}
+    return {key: sentence_spans(doc, PART_MIN_WORDS) for key, doc in docs.items() if key in keys}
 
 
 def _in_context(own: np.ndarray, turn: np.ndarray, question: np.ndarray, has_question: np.ndarray) -> np.ndarray:

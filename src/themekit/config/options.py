@@ -167,13 +167,15 @@ class MethodOptions(_Options):
 
 class EmbeddingOptions(_Options):
     """The sentence embeddings: the model (a folder or an installed package; ``None``: the first known one
-    installed), the sha256 its weights must have, and the cache folder (``None``: no cache)."""
+    installed), the sha256 its weights must have, the cache folder (``None``: no cache), and whether the classifier
+    learns from the model adapted to the corpus' own sentences (``adapt_encoder``, see :mod:`themekit.nlp.adapt`)."""
 
     section: ClassVar[str] = "embedding"
 
     model: str | Path | None = None
     sha256: str | None = None
     cache_dir: str | Path | None = DEFAULT_CACHE_DIR
+    adapt: bool = False
 
 
 class ExecutionOptions(_Options):
@@ -194,7 +196,11 @@ class ExecutionOptions(_Options):
 
 
 #: Option names as ``themekit.code`` takes them → (section, field), where the two differ.
-_RENAMED = {"embedding_model": ("embedding", "model"), "embedding_sha256": ("embedding", "sha256")}
+_RENAMED = {
+    "embedding_model": ("embedding", "model"),
+    "embedding_sha256": ("embedding", "sha256"),
+    "adapt_encoder": ("embedding", "adapt"),
+}
 
 
 class CodingOptions(_Options):

@@ -153,7 +153,8 @@ def code(
     cache_dir = options.embedding.cache_dir
     embedding = _LazyEmbedder(options.embedding.model, options.embedding.sha256, segmentation)
     context = CoderContext(nlp=nlp, embedder=embedding, cache_dir=Path(cache_dir) if cache_dir else None,
-                           min_score=options.coding.min_score, human=human, progress=progress)  # fmt: skip
+                           min_score=options.coding.min_score, human=human, progress=progress,
+                           adapt=options.embedding.adapt)  # fmt: skip
     stats: RunStats = {"warnings": batches.warnings} if batches.warnings else {}
     if passages:
         segmentation = _passages(segmentation, nlp, context, stats, timings)

@@ -116,6 +116,8 @@ class RunSettings(TypedDict, total=False):
     #: how many human decisions the project held, and a hash of their ids
     decisions: dict[str, Any]
     embedding: EmbeddingInfo
+    #: the classifier learns its features from the embedding model adapted to the corpus (recorded when asked)
+    adapt_encoder: bool
 
 
 class CacheStats(TypedDict):
@@ -213,6 +215,8 @@ def run_settings(
         settings["decisions"] = decisions
     if embedding is not None:
         settings["embedding"] = embedding
+    if options.embedding.adapt:  # asked for: the classifier, and evaluate --cv's folds, learn from the adapted model
+        settings["adapt_encoder"] = True
     return settings
 
 

@@ -26,6 +26,7 @@ ProgressCallback = Callable[[str, int, int], None]
 STAGE_LABELS = {
     "segment": "reading and segmenting",
     "embed": "embedding",
+    "adapt": "adapting the encoder to the corpus",
     "cluster": "clustering topics",
     "human:read": "reading human codings (bytes)",
     "human:place": "placing human codings (rows)",
