@@ -88,7 +88,7 @@ def code_cmd(
         typer.Option(
             "--adapt-encoder",
             help="With human codings: the classifier learns from the embedding model fine-tuned on the corpus' own "
-            "sentences (no labels; about 100 s per 1,700 sentences the first time, then cached).",
+            "sentences (no codings used; about 75 s per 1,000 sentences the first time, then cached).",
         ),
     ] = False,
     cache_dir: CacheDirOption = DEFAULT_CACHE_DIR,
