@@ -447,9 +447,12 @@ def test_classifier_learns_from_the_encoder_adapted_to_the_corpus(study, tmp_pat
 
     args = ["code", str(folder), "-c", str(codebook), "--out", str(tmp_path / "cli"), "--method", "classifier"]
     result = CliRunner().invoke(
-        app, [*args, "--adapt-encoder", "--cache-dir", str(cache), "--project", str(tmp_path / "p.db"), "--quiet"]
+        app, [*args, "--adapt-encoder", "--cache-dir", str(cache), "--project", str(tmp_path / "p.db")]
     )
     assert result.exit_code == 0, result.output
+    assert "Its features come from the encoder adapted to the corpus' 12 sentences (read back from the cache)" in (
+        " ".join(result.output.split())
+    )
     record = json.loads((tmp_path / "cli" / "run.json").read_text())
     assert record["settings"]["adapt_encoder"] is True
     assert record["stats"]["classifier_encoder"]["identity"] == encoder["identity"]

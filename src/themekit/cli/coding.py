@@ -244,6 +244,14 @@ def _classifier_line(run, learned: dict) -> str:
     reused = (run.stats.get("classifier_fit_cache") or {}).get("hits", 0)
     if reused:
         line += f" ({reused} read back from an identical earlier fit, not trained again)"
+    encoder = run.stats.get("classifier_encoder")
+    if encoder and "skipped" in encoder:
+        line += f"\n[yellow]Note:[/] the encoder was not adapted: {escape(encoder['skipped'])}"
+    elif encoder:
+        how = "read back from the cache" if encoder["cached"] else f"trained in {encoder['seconds']:.0f} s"
+        line += (
+            f"\nIts features come from the encoder adapted to the corpus' {encoder['sentences']:,} sentences ({how})"
+        )
     seen = run.stats.get("classifier_trained_on") or {}
     same = [t.id for t in run.corpus if t.id in seen and seen[t.id] in (None, t.sha256)]
     if same:
