@@ -424,6 +424,9 @@ def test_classifier_learns_from_the_encoder_adapted_to_the_corpus(study, tmp_pat
     assert encoder["sentences"] == 12 and encoder["cached"] is False  # the 12 distinct answers of 4 words or more
     assert [p.name for p in (cache / "adapted").iterdir()] == [encoder["identity"].split(":")[1]]
     assert run.settings["adapt_encoder"] is True and run.id != plain.id  # it decides codings: another run
+    # kept because it ranked the coder's excerpts at least as well as the encoder as it is, in the same folds
+    ap = encoder["cv_average_precision"]
+    assert encoder["used"] is True and ap["adapted"] >= ap["as it is"]
     assert "classifier_encoder" not in plain.stats and "adapt_encoder" not in plain.settings
     # the semantic reading and the codings' embedding model are the run's own; only the features moved
     assert run.settings["embedding"] == plain.settings["embedding"]
@@ -450,9 +453,52 @@ def test_classifier_learns_from_the_encoder_adapted_to_the_corpus(study, tmp_pat
         app, [*args, "--adapt-encoder", "--cache-dir", str(cache), "--project", str(tmp_path / "p.db")]
     )
     assert result.exit_code == 0, result.output
-    assert "Its features come from the encoder adapted to the corpus' 12 sentences (read back from the cache)" in (
-        " ".join(result.output.split())
-    )
+    said = " ".join(result.output.split())
+    assert "Its features come from the encoder adapted to the corpus' 12 sentences (read back from the cache; " in said
+    assert "cross-validated average precision" in said
     record = json.loads((tmp_path / "cli" / "run.json").read_text())
     assert record["settings"]["adapt_encoder"] is True
     assert record["stats"]["classifier_encoder"]["identity"] == encoder["identity"]
+
+
+@pytest.mark.slow
+def test_classifier_keeps_the_encoder_as_it_is_where_the_adapted_one_ranks_worse(study, tmp_path, monkeypatch):
+    from themekit.coding import classifier
+
+    folder, codebook = study
+    cache = tmp_path / "cache"
+    plain = code(folder, codebook, methods="classifier", cache_dir=cache)
+    # cross-validation says the adapted features rank the coder's excerpts worse (first call: adapted, then as it is)
+    figures = iter([0.40, 0.60])
+    monkeypatch.setattr(classifier, "_held_out_ap", lambda learned, examples: next(figures))
+    run = code(folder, codebook, methods="classifier", cache_dir=cache, adapt_encoder=True)
+    encoder = run.stats["classifier_encoder"]
+    assert encoder["used"] is False and encoder["cv_average_precision"] == {"adapted": 0.4, "as it is": 0.6}
+    # the models, thresholds and codings are those learned from the encoder as it is
+    assert run.stats["classifier"] == plain.stats["classifier"]
+    assert [(c.segment.text, c.code_id, c.score) for c in run.codings] == [
+        (c.segment.text, c.code_id, c.score) for c in plain.codings
+    ]
+
+
+@pytest.mark.slow
+def test_classifier_compared_with_the_encoder_as_it_is_codes_as_the_adapted_models_alone(study, tmp_path, monkeypatch):
+    from themekit.coding import classifier
+
+    folder, codebook = study
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(
+        classifier.ClassifierCoder, "_adapted_or_not", lambda self, s, c, e, data, learned: (data, learned)
+    )
+    alone = code(folder, codebook, methods="classifier", cache_dir=cache, adapt_encoder=True)  # no comparison
+    monkeypatch.undo()
+    figures = iter([0.60, 0.40])  # the adapted features rank better: they stay
+    monkeypatch.setattr(classifier, "_held_out_ap", lambda learned, examples: next(figures))
+    run = code(folder, codebook, methods="classifier", cache_dir=cache, adapt_encoder=True)
+    assert run.stats["classifier_encoder"]["used"] is True
+    # learning the other models to compare left no trace: thresholds, report and codings are the adapted models'
+    assert run.stats["classifier"] == alone.stats["classifier"]
+    assert run.stats["classifier_max_codes"] == alone.stats["classifier_max_codes"]
+    assert [(c.segment.text, c.code_id, c.score) for c in run.codings] == [
+        (c.segment.text, c.code_id, c.score) for c in alone.codings
+    ]

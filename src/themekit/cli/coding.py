@@ -249,9 +249,17 @@ def _classifier_line(run, learned: dict) -> str:
         line += f"\n[yellow]Note:[/] the encoder was not adapted: {escape(encoder['skipped'])}"
     elif encoder:
         how = "read back from the cache" if encoder["cached"] else f"trained in {encoder['seconds']:.0f} s"
-        line += (
-            f"\nIts features come from the encoder adapted to the corpus' {encoder['sentences']:,} sentences ({how})"
+        ap = encoder.get("cv_average_precision") or {}
+        versus = (
+            f"; cross-validated average precision {ap['adapted']:.2f}, the encoder as it is {ap['as it is']:.2f}"
+            if ap.get("adapted") is not None and ap.get("as it is") is not None
+            else ""
         )
+        sentences = f"the encoder adapted to the corpus' {encoder['sentences']:,} sentences ({how}{versus})"
+        if encoder.get("used", True):
+            line += f"\nIts features come from {sentences}"
+        else:
+            line += f"\n[yellow]Note:[/] {sentences} ranked the coder's excerpts worse: the features come from the encoder as it is"
     seen = run.stats.get("classifier_trained_on") or {}
     same = [t.id for t in run.corpus if t.id in seen and seen[t.id] in (None, t.sha256)]
     if same:

@@ -210,8 +210,37 @@ class ClassifierCoder:
         self.trained_on = {t: sha.get(t) for t in sorted(set(examples.groups))}
         if not examples.texts:
             return []
+        if self.adapt:
+            self._adapt(segmentation)
         data = self._features(segmentation, codebook, examples)
-        return self._code_with(self._learn(codebook, data, examples), segments, data)
+        learned = self._learn(codebook, data, examples)
+        if self.adapted is not None and "identity" in self.adapted:
+            data, learned = self._adapted_or_not(segmentation, codebook, examples, data, learned)
+        return self._code_with(learned, segments, data)
+
+    def _adapted_or_not(
+        self, segmentation: Segmentation, codebook: Codebook, examples: _Examples, data: _Features, learned: list
+    ) -> tuple[_Features, list]:
+        """The models learned from the adapted encoder's features, unless the model as it is ranks the coder's
+        excerpts better in the same cross-validation (mean average precision over the cross-validated codes): then
+        the models learned from its features. Both figures go to run.json."""
+        assert self.adapted is not None
+        kept = (dict(self.report), self.thresholds, self.max_codes, self.decision_threshold, self.cv_ece)
+        adapted_embed, progress = self._features_embed, self.report_progress
+        self._features_embed, self.report_progress = self._embed, None  # the comparison shows no second bar
+        try:
+            frozen_data = self._features(segmentation, codebook, examples)
+            frozen = self._learn(codebook, frozen_data, examples)
+        finally:
+            self._features_embed, self.report_progress = adapted_embed, progress
+        scores = {"adapted": _held_out_ap(learned, examples), "as it is": _held_out_ap(frozen, examples)}
+        self.adapted["cv_average_precision"] = {k: None if v is None else round(v, 4) for k, v in scores.items()}
+        if scores["adapted"] is not None and scores["as it is"] is not None and scores["adapted"] < scores["as it is"]:
+            self.adapted["used"] = False
+            return frozen_data, frozen  # its _learn ran last: thresholds and report are the frozen models'
+        self.adapted["used"] = True
+        self.report, self.thresholds, self.max_codes, self.decision_threshold, self.cv_ece = kept
+        return data, learned
 
     def _examples(self, segments: list, codebook: Codebook) -> _Examples:
         """The training excerpts: segments of the corpus the human codings cover, then excerpts of other
@@ -267,8 +296,6 @@ class ClassifierCoder:
         segments = segmentation.segments
         texts_all = [s.text for s in segments]
         covered = examples.covered
-        if self.adapt:
-            self._adapt(segmentation)
         tfidf = TfidfVectorizer(
             ngram_range=(1, 2), min_df=2, sublinear_tf=True, preprocessor=_without_filler,
             stop_words=sorted(ENGLISH_STOP_WORDS | FILLER), token_pattern=r"(?u)\b[^\W\d_]{2,}\b",
@@ -326,7 +353,10 @@ class ClassifierCoder:
 
     def corpus_features(self, segmentation: Segmentation, codebook: Codebook) -> CorpusFeatures:
         """Every feature of the corpus' segments (embeddings through the cache), to learn from again and again
-        with :meth:`fit_corpus` as human codings grow, without embedding the corpus again."""
+        with :meth:`fit_corpus` as human codings grow, without embedding the corpus again. With ``adapt``, the
+        embeddings come from the adapted encoder (no fallback: the decisions to learn from come later)."""
+        if self.adapt:
+            self._adapt(segmentation)
         return CorpusFeatures(segmentation, self._features(segmentation, codebook, _Examples([], [], [], [])))
 
     def fit_corpus(self, features: CorpusFeatures, codebook: Codebook) -> SegmentFit:
@@ -719,6 +749,19 @@ def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> 
         if inside.any():
             gap += inside.sum() * abs(p[inside].mean() - y[inside].mean())
     return float(gap / len(y))
+
+
+def _held_out_ap(learned: list[tuple[Any, _Learned]], examples: _Examples) -> float | None:
+    """The mean average precision of the cross-validated codes' held-out probabilities (``None``: none was
+    cross-validated): how well the models rank the coder's excerpts before any threshold."""
+    from sklearn.metrics import average_precision_score
+
+    values = [
+        average_precision_score([code.id in label for label in examples.labels], fit.predicted)
+        for code, fit in learned
+        if fit.predicted is not None
+    ]
+    return float(np.mean(values)) if values else None
 
 
 def _cross_fitted(y: np.ndarray, predicted: np.ndarray, splits: list) -> np.ndarray:
