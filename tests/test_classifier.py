@@ -443,11 +443,20 @@ def test_classifier_learns_from_the_encoder_adapted_to_the_corpus(study, tmp_pat
     crossed = cross_validate(saved, folder / "gold.csv", folds=2, cache_dir=cache)
     assert crossed.pooled.overall["adapted_encoder"] == encoder["identity"]
     assert len(list((cache / "adapted").iterdir())) == 1  # read back, not trained again
-    # on the command line
+    # a run coded without it can be cross-validated with it, to see what it gives on these codings
+    assert "adapted_encoder" not in cross_validate(plain.save(tmp_path / "plain"), folder / "gold.csv", folds=2,
+                                                   cache_dir=cache).pooled.overall  # fmt: skip
     from typer.testing import CliRunner
 
     from themekit.cli import app
 
+    cli = CliRunner().invoke(app, ["evaluate", str(tmp_path / "plain"), "--gold", str(folder / "gold.csv"), "--cv", "2",
+                                   "--adapt-encoder", "--cache-dir", str(cache)])  # fmt: skip
+    assert cli.exit_code == 0, cli.output
+    assert f"each fold's classifier learned from the encoder adapted to the corpus ({encoder['identity']})" in (
+        " ".join(cli.output.split())
+    )
+    # on the command line
     args = ["code", str(folder), "-c", str(codebook), "--out", str(tmp_path / "cli"), "--method", "classifier"]
     result = CliRunner().invoke(
         app, [*args, "--adapt-encoder", "--cache-dir", str(cache), "--project", str(tmp_path / "p.db")]

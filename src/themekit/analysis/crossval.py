@@ -74,6 +74,7 @@ def cross_validate(
     second_coder: str | Path | None = None,
     level: int | None = None,
     separator: str | None = None,
+    adapt_encoder: bool | None = None,
 ) -> CrossValidation:
     """Train on the human codings of all folds but one, code and score the held-out fold; every fold in turn.
 
@@ -87,6 +88,9 @@ def cross_validate(
 
     ``second_coder``: a second person's codings of the same interviews: the pooled held-out figures gain, per
     code, the second coder's kappa beside the machine's (see :func:`themekit.analysis.evaluate.beside_second_coder`).
+
+    ``adapt_encoder``: whether each fold's classifier learns from the encoder adapted to the corpus
+    (:mod:`themekit.nlp.adapt`); ``None``: as the run did.
     """
     if not isinstance(run, RunRecord):
         run = read_run(run)
@@ -101,7 +105,7 @@ def cross_validate(
     excerpts, segments, summaries = [], [], []
     embedded_with = adapted = None
     for k, held_out in enumerate(groups, start=1):
-        fold_run = _code_without(run, human, held_out, k, methods=methods, cache_dir=cache_dir)
+        fold_run = _code_without(run, human, held_out, k, methods=methods, cache_dir=cache_dir, adapt=adapt_encoder)
         fold_excerpts = fold_run.excerpts[fold_run.excerpts["transcript"].isin(held_out)]
         fold_segments = fold_run.segments[fold_run.segments["transcript"].isin(held_out)]
         result = evaluate_frames(
@@ -169,8 +173,11 @@ def _folds(run: RunRecord, human: HumanCodings, folds: int) -> list[list[str]]:
     return [coded[i::k] for i in range(k)]
 
 
-def _code_without(run: RunRecord, human: HumanCodings, held_out: list[str], k: int, **options: Any) -> RunRecord:
-    """The run's corpus coded again, the classifier trained without the held-out transcripts' codings."""
+def _code_without(
+    run: RunRecord, human: HumanCodings, held_out: list[str], k: int, *, adapt: bool | None = None, **options: Any
+) -> RunRecord:
+    """The run's corpus coded again, the classifier trained without the held-out transcripts' codings (from the
+    encoder adapted to the corpus where ``adapt`` says so, or, when it is ``None``, where the run's did)."""
     rows = human.of_transcripts(held_out, keep=False)
     digest = hashlib.sha256(rows.to_csv(index=False).encode("utf-8")).hexdigest()
     training = HumanCodings(
@@ -186,7 +193,7 @@ def _code_without(run: RunRecord, human: HumanCodings, held_out: list[str], k: i
     model = run_embedding_model(settings)
     if model is not None:  # the model the run embedded with, not the default
         options = {"embedding_model": model, **options}
-    if settings.get("adapt_encoder"):  # the classifier's features from the model adapted to the corpus, as the run's
+    if adapt if adapt is not None else settings.get("adapt_encoder"):  # the classifier's features, adapted
         options = {"adapt_encoder": True, **options}
     return pipeline.code(
         run.corpus,

@@ -106,6 +106,14 @@ def evaluate_cmd(
     ] = None,
     level: CodeLevel = None,
     separator: CodeSeparator = None,
+    adapt_encoder: Annotated[
+        bool,
+        typer.Option(
+            "--adapt-encoder",
+            help="With --cv: each fold's classifier learns from the encoder adapted to the corpus, as 'code "
+            "--adapt-encoder' does (whether or not the run did), to see what it gives on your codings.",
+        ),
+    ] = False,
     cache_dir: CacheDirOption = DEFAULT_CACHE_DIR,
     quiet: QuietOption = False,
 ) -> None:
@@ -133,6 +141,7 @@ def evaluate_cmd(
                     level=level,
                     separator=separator,
                     cache_dir=cache_dir,
+                    adapt_encoder=adapt_encoder or None,
                 )
                 result = crossed.pooled
                 written = crossed.save(out_file or run_dir / "crossvalidation.json")
@@ -181,6 +190,10 @@ def evaluate_cmd(
             + ", ".join(f"{v:.2f}" for v in f1s)
             + (f" (mean {sum(f1s) / len(f1s):.2f})" if f1s else "")
         )
+        if o.get("adapted_encoder"):
+            out.print(
+                f"each fold's classifier learned from the encoder adapted to the corpus ({escape(o['adapted_encoder'])})"
+            )
     if o.get("unseen"):
         u = o["unseen"]
         out.print(
