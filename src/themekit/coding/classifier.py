@@ -119,7 +119,6 @@ class ClassifierCoder:
         self.adapt = adapt
         #: what run.json says of the adapted model (None: not adapted)
         self.adapted: dict[str, Any] | None = None
-        self._features_embed: Callable[[list[str]], np.ndarray] = self._embed
         #: called with ("classifier", 1, codes) as each code's model is trained (progress bars)
         self.report_progress = report
         self.nlp = nlp
@@ -156,10 +155,10 @@ class ClassifierCoder:
         """The codes that got a model in the last :meth:`code` call."""
         return [code_id for code_id, entry in self.report.items() if entry.get("trained")]
 
-    def _dense(self, segments: list) -> np.ndarray:
-        """Per segment: its embedding, its turn's mean embedding, and half its question's embedding."""
-        vectors = self._features_embed([s.text for s in segments])
-        asked = question_vectors(segments, self._features_embed, vectors.shape[1])
+    def _dense(self, segments: list, embed: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+        """Per segment: its embedding, its turn's mean embedding, and half its question's embedding (by ``embed``)."""
+        vectors = embed([s.text for s in segments])
+        asked = question_vectors(segments, embed, vectors.shape[1])
         return np.hstack([vectors, turn_vectors(segments, vectors), QUESTION_WEIGHT * asked])
 
     def _rule_matches(self, segments: list, codebook: Codebook) -> np.ndarray:
@@ -210,11 +209,10 @@ class ClassifierCoder:
         self.trained_on = {t: sha.get(t) for t in sorted(set(examples.groups))}
         if not examples.texts:
             return []
-        if self.adapt:
-            self._adapt(segmentation)
-        data = self._features(segmentation, codebook, examples)
+        adapted = self._adapt(segmentation) if self.adapt else None
+        data = self._features(segmentation, codebook, examples, embed=adapted)
         learned = self._learn(codebook, data, examples)
-        if self.adapted is not None and "identity" in self.adapted:
+        if adapted is not None:
             data, learned = self._adapted_or_not(segmentation, codebook, examples, data, learned)
         return self._code_with(learned, segments, data)
 
@@ -226,13 +224,13 @@ class ClassifierCoder:
         the models learned from its features. Both figures go to run.json."""
         assert self.adapted is not None
         kept = (dict(self.report), self.thresholds, self.max_codes, self.decision_threshold, self.cv_ece)
-        adapted_embed, progress = self._features_embed, self.report_progress
-        self._features_embed, self.report_progress = self._embed, None  # the comparison shows no second bar
+        # the same features but the embeddings, the codebook's reading of the corpus taken as it was
+        frozen_data = self._features(segmentation, codebook, examples, reading=data.prior_corpus)
+        progress, self.report_progress = self.report_progress, None  # the comparison shows no second bar
         try:
-            frozen_data = self._features(segmentation, codebook, examples)
             frozen = self._learn(codebook, frozen_data, examples)
         finally:
-            self._features_embed, self.report_progress = adapted_embed, progress
+            self.report_progress = progress
         scores = {"adapted": _held_out_ap(learned, examples), "as it is": _held_out_ap(frozen, examples)}
         self.adapted["cv_average_precision"] = {k: None if v is None else round(v, 4) for k, v in scores.items()}
         if scores["adapted"] is not None and scores["as it is"] is not None and scores["adapted"] < scores["as it is"]:
@@ -287,9 +285,13 @@ class ClassifierCoder:
         self.skipped = _by_row([*mapped.skipped, *left_out])
         return examples
 
-    def _features(self, segmentation: Segmentation, codebook: Codebook, examples: _Examples) -> _Features:
-        """TF-IDF n-grams beside the embeddings, context and rule matches, and the codebook's reading of each
-        segment that the models' rankings add to theirs: for the corpus and the training excerpts."""
+    def _features(
+        self, segmentation: Segmentation, codebook: Codebook, examples: _Examples, *,
+        embed: Callable[[list[str]], np.ndarray] | None = None, reading: np.ndarray | None = None,
+    ) -> _Features:  # fmt: skip
+        """TF-IDF n-grams beside the embeddings (by ``embed``, default the run's model), context and rule
+        matches, and the codebook's reading of each segment that the models' rankings add to theirs (``reading``:
+        as read before, else read now): for the corpus and the training excerpts."""
         from scipy.sparse import csr_matrix, hstack
         from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
@@ -302,11 +304,16 @@ class ClassifierCoder:
         )  # fmt: skip
         tfidf.fit(texts_all + examples.texts[len(covered) :])
         words = tfidf.transform(texts_all)
-        distinct = SemanticCoder(self.embedder, cache=self.cache, nlp=self.nlp).distinctiveness(segmentation, codebook)
-        dense = np.hstack([self._dense(segments), self._rule_matches(segments, codebook)])
+        embed = embed or self._embed
+        distinct = (
+            reading
+            if reading is not None
+            else SemanticCoder(self.embedder, cache=self.cache, nlp=self.nlp).distinctiveness(segmentation, codebook)
+        )
+        dense = np.hstack([self._dense(segments, embed), self._rule_matches(segments, codebook)])
         outside_dense = dense[:0]
         if len(examples.texts) > len(covered):
-            outside = self._features_embed(examples.texts[len(covered) :])
+            outside = embed(examples.texts[len(covered) :])
             outside_dense = np.hstack(
                 [outside, outside, np.zeros_like(outside), np.zeros((len(outside), len(codebook)), np.float32)]
             )
@@ -321,16 +328,17 @@ class ClassifierCoder:
             prior_train=np.vstack([distinct[covered], np.zeros((len(examples.texts) - len(covered), len(codebook)))]),
         )
 
-    def _adapt(self, segmentation: Segmentation) -> None:
-        """Embed the features with the run's model adapted to the corpus' sentences (trained, or read back from the
-        cache folder); the TF-IDF fallback, which is fitted on the corpus already, is left as it is."""
+    def _adapt(self, segmentation: Segmentation) -> Callable[[list[str]], np.ndarray] | None:
+        """What embeds the features with the run's model adapted to the corpus' sentences (trained, or read back
+        from the cache folder), recorded in ``adapted``; ``None`` (and why, in ``adapted``) for the TF-IDF fallback,
+        which is fitted on the corpus already, or a corpus of too few sentences."""
         from themekit.nlp.adapt import adapted_embedder, training_sentences
         from themekit.nlp.embed import EmbeddingCache, SentenceTransformerEmbedder
 
         base = getattr(self.embedder, "wrapped", self.embedder)
         if not isinstance(base, SentenceTransformerEmbedder):
             self.adapted = {"skipped": f"{self.embedder.identity} is not a sentence-transformers model"}
-            return
+            return None
         segments = segmentation.segments
         if segmentation.unit == "sentence":
             sentences = [s.text for s in segments]
@@ -344,20 +352,21 @@ class ClassifierCoder:
             ]
         if len(training_sentences(sentences)) < MIN_ADAPT_SENTENCES:
             self.adapted = {"skipped": f"fewer than {MIN_ADAPT_SENTENCES} distinct sentences to adapt the model to"}
-            return
+            return None
         directory = self.cache.directory if self.cache is not None else None
         adapted = adapted_embedder(base, sentences, directory, progress=self.report_progress)
         cache = EmbeddingCache(directory, adapted.embedder.identity) if directory is not None else None
-        self._features_embed = lambda texts: embed_texts(texts, adapted.embedder, cache)
         self.adapted = adapted.record()
+        return lambda texts: embed_texts(texts, adapted.embedder, cache)
 
     def corpus_features(self, segmentation: Segmentation, codebook: Codebook) -> CorpusFeatures:
         """Every feature of the corpus' segments (embeddings through the cache), to learn from again and again
         with :meth:`fit_corpus` as human codings grow, without embedding the corpus again. With ``adapt``, the
         embeddings come from the adapted encoder (no fallback: the decisions to learn from come later)."""
-        if self.adapt:
-            self._adapt(segmentation)
-        return CorpusFeatures(segmentation, self._features(segmentation, codebook, _Examples([], [], [], [])))
+        embed = self._adapt(segmentation) if self.adapt else None
+        return CorpusFeatures(
+            segmentation, self._features(segmentation, codebook, _Examples([], [], [], []), embed=embed)
+        )
 
     def fit_corpus(self, features: CorpusFeatures, codebook: Codebook) -> SegmentFit:
         """Learn from the human codings of the corpus' own segments (rows about other transcripts are left out)
