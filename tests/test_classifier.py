@@ -488,6 +488,16 @@ def test_classifier_keeps_the_encoder_as_it_is_where_the_adapted_one_ranks_worse
     assert [(c.segment.text, c.code_id, c.score) for c in run.codings] == [
         (c.segment.text, c.code_id, c.score) for c in plain.codings
     ]
+    # the review queue learns from the encoder the run kept, not the adapted one
+    from themekit.review.queue import _ClassifierTrainer
+
+    trainer = _ClassifierTrainer(run, None, cache)
+    trainer._setup()
+    assert trainer._context.adapt is False
+    kept = _ClassifierTrainer(run, None, cache)
+    run.stats["classifier_encoder"]["used"] = True
+    kept._setup()
+    assert kept._context.adapt is True
 
 
 @pytest.mark.slow

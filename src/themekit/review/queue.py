@@ -411,9 +411,12 @@ class _ClassifierTrainer:
         texts = tuple(s.text for s in self.run.units)
         embedder = resolve_embedder(model, sha, texts)
         self.report(f"reading the features of the run's {len(texts):,} segments (first training only)")
+        # the adapted encoder only where the run kept it: its cross-validation may have found the model as it is better
+        adapt = bool(self.run.settings.get("adapt_encoder")) and (
+            (self.run.stats.get("classifier_encoder") or {}).get("used") is not False
+        )
         context = CoderContext(nlp=load_pipeline(self.run.settings.get("spacy_model", "blank")), embedder=lambda: embedder,
-                               cache_dir=Path(self.cache_dir) if self.cache_dir else None,
-                               adapt=bool(self.run.settings.get("adapt_encoder")))  # fmt: skip
+                               cache_dir=Path(self.cache_dir) if self.cache_dir else None, adapt=adapt)  # fmt: skip
         context.earlier["rule"] = [c for c in self.run.codings if "rule" in c.method.split("+")]
         segmentation = Segmentation(segments=list(self.run.units), unit=self.run.settings.get("unit"))
         empty = HumanCodings.from_frame(_empty_gold(), "no decisions")
