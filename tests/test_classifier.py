@@ -249,16 +249,81 @@ def test_classifier_ranks_with_the_codebook_where_the_codings_say_little():
     corpus = np.zeros((4, 6))
     corpus[2, 0] = 3.0
     reading = np.array([2.0, -1.0, 0.0, 0.0])
-    learned = _fit(csr_matrix(train), y, splits, csr_matrix(corpus), 0, np.zeros(60), reading)
+    learned = _fit(csr_matrix(train), y, splits, csr_matrix(corpus), 0, np.zeros(60), reading, [])
     described, generic, telling, neither = learned.proba
     assert described > generic  # the model alone scores them alike: the codebook decides
     assert telling > neither  # the codings still count where the codebook says nothing
     # a model that learned nothing (no feature varies) leaves the ranking to the codebook
-    blank = _fit(csr_matrix(np.zeros((60, 6))), y, splits, csr_matrix(corpus), 0, np.zeros(60), reading)
+    blank = _fit(csr_matrix(np.zeros((60, 6))), y, splits, csr_matrix(corpus), 0, np.zeros(60), reading, [])
     assert list(np.argsort(-blank.proba, kind="stable")) == [0, 2, 3, 1]
     # without cross-validation there is no calibration for the mix: the model's own probabilities, as before
-    alone = _fit(csr_matrix(train), y, [], csr_matrix(corpus), 0, np.zeros(60), reading)
+    alone = _fit(csr_matrix(train), y, [], csr_matrix(corpus), 0, np.zeros(60), reading, [])
     assert alone.proba[0] == pytest.approx(alone.proba[1])
+
+
+def test_classifier_puts_the_segments_coded_now_on_their_own_scale():
+    from scipy.sparse import csr_matrix
+    from scipy.special import logit
+    from sklearn.model_selection import StratifiedKFold
+
+    from themekit.coding.classifier import OWN_SCALE_MIN, _fit
+
+    rng = np.random.default_rng(1)
+    y = np.array([1] * 8 + [0] * 52)
+    train = rng.normal(size=(60, 6))
+    train[:, 0] += 1.5 * y
+    splits = list(StratifiedKFold(3, shuffle=True, random_state=0).split(train, y))
+    # the corpus: the 60 coded segments, then 40 the coder did not code
+    corpus = np.vstack([train, rng.normal(size=(40, 6))])
+    reading = np.zeros(100)
+    learned = _fit(csr_matrix(train), y, splits, csr_matrix(corpus), 0, np.zeros(60), reading, range(60))
+    # the model learned from all 60 codings is surer than the folds' models: its log-odds for the uncoded segments are
+    # put in standard deviations of their own, so the threshold the folds chose gives about the coder's share there
+    model = logit(learned.proba[60:])
+    assert abs(model.mean()) < 1e-6 and model.std() == pytest.approx(1.0, abs=1e-6)
+    # too few uncoded segments to have a scale of their own: the cross-validated scores' scale
+    few = _fit(csr_matrix(train), y, splits, csr_matrix(corpus[: 60 + OWN_SCALE_MIN - 1]), 0, np.zeros(60),
+               reading[: 60 + OWN_SCALE_MIN - 1], range(60))  # fmt: skip
+    assert abs(logit(few.proba[60:]).std() - 1.0) > 0.05
+
+
+MONEY = [
+    "We never had enough money left at the end of the month.",
+    "The rent took nearly all of the money she earned.",
+    "He could not afford new shoes for the interview.",
+    "Her benefits were cut and the debts kept growing.",
+    "Paying the electricity bill meant skipping meals.",
+    "They borrowed money from a neighbour to buy food.",
+]
+
+
+@pytest.mark.slow
+def test_classifier_cross_validates_by_segment_a_code_coded_in_one_transcript(tmp_path, embedding_cache):
+    from themekit import read_transcript
+
+    folder = tmp_path / "study"
+    gold_rows = ["transcript,char_start,char_end,code,text"]
+    for n in range(3):  # three coded interviews; money talk only in the first
+        said = [MONEY[k] if n == 0 else TRANSPORT[k] for k in range(6)] + OTHER
+        path = write(folder / f"P0{n}.txt", "\n".join(f"Interviewer: And then?\n\nP0{n}: {s}\n" for s in said))
+        t = read_transcript(path)
+        for turn in t.participant_turns:
+            speech = t.turn_text(turn)
+            label = "money" if speech in MONEY else "transport" if speech in TRANSPORT else ""
+            gold_rows.append(f"P0{n},{turn.start},{turn.end},{label},{speech}")
+    for n in range(3, 7):  # four interviews nobody coded: one money turn each
+        said = [MONEY[n - 3], *OTHER, *TRANSPORT[:3]]
+        write(folder / f"P0{n}.txt", "\n".join(f"Interviewer: And then?\n\nP0{n}: {s}\n" for s in said))
+    write(folder / "gold.csv", "\n".join(gold_rows) + "\n")
+    codebook = write(tmp_path / "codebook.yaml", CODEBOOK)
+    run = code(folder, codebook, methods="classifier", cache_dir=embedding_cache)
+    money = run.stats["classifier"]["money"]
+    # folds by transcript cannot hold money out: folds by segment calibrate it and choose its threshold
+    assert money["cv_by"] == "segment" and money["cv_folds"] == 3
+    assert "threshold" in money and "calibration" in money and money["cv_f1"] >= 0.8
+    assert "cv_by" not in run.stats["classifier"]["transport"]
+    given = sorted(c.segment.text for c in run.codings if c.code_id == "money" and c.segment.transcript.id >= "P03")
+    assert given == sorted(MONEY[:4])  # the one money turn of each uncoded interview, nothing else
 
 
 def test_classifier_keeps_as_many_codes_per_segment_as_the_coder_gives():
