@@ -371,6 +371,59 @@ def test_classifier_has_the_last_word_on_codes_it_learned(tiny_codebook):
     assert len(combine(codings, codebook)) == 3  # without models every method counts
 
 
+def test_classifier_limits_what_others_give_a_code_the_coder_gave_too_rarely_to_learn(tiny_codebook):
+    from pathlib import Path
+
+    from themekit.coding import within_limits
+    from themekit.models import Coding, Segment, Transcript, Turn
+
+    text = "P01: " + " ".join(f"Sentence {k}." for k in range(6))
+    turn = Turn(index=0, speaker="P01", role="participant", start=5, end=len(text))
+    transcript = Transcript("P01", Path("P01.txt"), "0" * 64, "txt", "utf-8", text, (turn,))
+    segments = [Segment(transcript, k, 0, 5 + 12 * k, 16 + 12 * k) for k in range(6)]
+    scores = [0.6, 0.9, 0.7, 0.9, 0.55, 0.8]
+    codings = [Coding(s, "debt", "barriers", "semantic", score, "definition: …") for s, score in zip(segments, scores)]
+    codings.append(Coding(segments[4], "trust", "support", "semantic", 0.6, "definition: …"))
+    codings[0] = Coding(segments[0], "debt", "barriers", "rule+semantic", 0.6, "matched: owe")
+    kept, dropped = within_limits(codings, {"debt": 2})
+    # the two strongest suggestions of debt (the first of two equal scores in corpus order), the rules' match, and
+    # every code without a limit
+    assert [(c.segment.index, c.code_id) for c in kept] == [(0, "debt"), (1, "debt"), (3, "debt"), (4, "trust")]
+    assert dropped == {"debt": 3}
+    assert within_limits(codings, {}) == (codings, {})
+
+
+@pytest.mark.slow
+def test_classifier_suggests_a_code_the_coder_never_gave_about_as_rarely(tmp_path, embedding_cache):
+    from themekit import read_transcript
+
+    folder = tmp_path / "study"
+    rows = ["transcript,char_start,char_end,code"]
+    for n in range(9):  # nine interviews coded whole, 54 answers: transport coded, money never
+        said = [TRANSPORT[(n + k) % 6] if k % 2 == 0 else OTHER[(n + k) % 6] for k in range(6)]
+        t = read_transcript(
+            write(folder / f"P0{n}.txt", "\n".join(f"Interviewer: And then?\n\nP0{n}: {s}\n" for s in said))
+        )
+        rows += [
+            f"P0{n},{u.start},{u.end},{'transport' if t.turn_text(u) in TRANSPORT else ''}" for u in t.participant_turns
+        ]
+    write(folder / "gold.csv", "\n".join(rows) + "\n")
+    write(folder / "P10.txt", "\n".join(f"Interviewer: And then?\n\nP10: {s}\n" for s in MONEY))
+    codebook = write(tmp_path / "codebook.yaml", CODEBOOK)
+    free = code(folder, codebook, methods="semantic", cache_dir=embedding_cache)
+    run = code(folder, codebook, methods="semantic,classifier", cache_dir=embedding_cache)
+    # similarity alone gives money to several answers; the coder gave it to none of 54: at most (0 + 1) / 56 of the
+    # corpus' 60 answers, rounded up
+    assert sum(c.code_id == "money" for c in free.codings) > 2
+    money = [c for c in run.codings if c.code_id == "money"]
+    assert run.stats["classifier"]["money"]["at_most"] == 2 and len(money) == 2
+    assert run.stats["rate_limited"]["dropped"]["money"] == sum(c.code_id == "money" for c in free.codings) - 2
+    # the strongest suggestions stay: the interview about money
+    strongest = sorted((c for c in free.codings if c.code_id == "money"), key=lambda c: -c.score)[:2]
+    assert [c.segment.text for c in money] == [c.segment.text for c in sorted(strongest, key=lambda c: c.segment.index)]
+    assert "transport" not in run.stats["rate_limited"]["limits"]  # it has a model: the classifier decides it
+
+
 FILLER_TALK = [
     "Um, you know, the bus, kind of, never came, like, on time, yeah.",
     "Erm, I mean, the bus was, sort of, always late, you know.",

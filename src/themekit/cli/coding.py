@@ -260,6 +260,14 @@ def _classifier_line(run, learned: dict) -> str:
             line += f"\nIts features come from {sentences}"
         else:
             line += f"\n[yellow]Note:[/] {sentences} ranked the coder's excerpts worse: the features come from the encoder as it is"
+    limited = run.stats.get("rate_limited") or {}
+    if limited.get("dropped"):
+        dropped = limited["dropped"]
+        line += (
+            f"\n{len(limited['limits'])} codes the coder gave too rarely to learn are suggested about as rarely as the "
+            f"coder gave them: {sum(dropped.values())} weaker suggestions of {len(dropped)} of them left out "
+            "(run.json: stats.rate_limited)"
+        )
     seen = run.stats.get("classifier_trained_on") or {}
     same = [t.id for t in run.corpus if t.id in seen and seen[t.id] in (None, t.sha256)]
     if same:

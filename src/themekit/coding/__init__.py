@@ -12,6 +12,7 @@ from themekit.coding.registry import (
     combine,
     merge_stats,
     method_names,
+    within_limits,
 )
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "combine",
     "merge_stats",
     "method_names",
+    "within_limits",
 ]

@@ -22,6 +22,9 @@ class Coded:
     codings: list[Coding]
     stats: dict[str, Any] = field(default_factory=dict)
     final_codes: frozenset[str] = frozenset()
+    #: per code, the most segments the other methods may give it (their highest-scoring codings): a classifier's
+    #: limit from how rarely the coder gave a code it could not learn
+    limits: dict[str, int] = field(default_factory=dict)
 
 
 class Coder(Protocol):

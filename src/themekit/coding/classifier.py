@@ -46,6 +46,7 @@ on the machine's cores.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -96,6 +97,10 @@ THRESHOLD_GRID = tuple(round(0.2 + 0.05 * k, 2) for k in range(11))
 #: A code's scores for the corpus are put on the scale of its model's scores for the uncoded segments (not of its
 #: cross-validated ones) when there are at least this many uncoded segments.
 OWN_SCALE_MIN = 30
+#: A code the coder gave too rarely to learn (fewer than ``MIN_POSITIVES`` segments) in transcripts they coded whole,
+#: at least this many segments of them, is given by the other methods to at most as many segments of the corpus
+#: as the coder's rate would give it (add-one smoothed: a code the coder never gave still gets a segment or so).
+RATE_MIN_SEGMENTS = 50
 #: With ``adapt``, a corpus needs this many distinct sentences of 4 words or more to adapt the model to.
 MIN_ADAPT_SENTENCES = 10
 #: A segment keeps at most as many codes as the coder gave this share of the segments they coded.
@@ -153,6 +158,8 @@ class ClassifierCoder:
         #: the human codings' rows left out of training (each with its row number in the file and why), and rows
         #: learned from whose text does not match the span they locate
         self.skipped: list[str] = []
+        #: per code the coder gave too rarely to learn, the most segments the other methods may give it
+        self.limits: dict[str, int] = {}
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         return embed_texts(texts, self.embedder, self.cache)
@@ -199,7 +206,7 @@ class ClassifierCoder:
             stats["classifier_skipped"] = self.skipped
         if self.fits is not None:
             stats["classifier_fit_cache"] = self.fits.stats()
-        return Coded(codings, stats, final_codes=frozenset(self.trained_codes))
+        return Coded(codings, stats, final_codes=frozenset(self.trained_codes), limits=self.limits)
 
     def _codings(self, segmentation: Segmentation, codebook: Codebook) -> list[Coding]:
         """Learn a model per code from the human codings, then code every segment with it."""
@@ -221,7 +228,26 @@ class ClassifierCoder:
         learned = self._learn(codebook, data, examples)
         if adapted is not None:
             data, learned = self._adapted_or_not(segmentation, codebook, examples, data, learned)
+        self.limits = self._rate_limits(codebook, examples, len(segments))
         return self._code_with(learned, segments, data)
+
+    def _rate_limits(self, codebook: Codebook, examples: _Examples, segments: int) -> dict[str, int]:
+        """Per code without a model, the most of the corpus' ``segments`` the other methods may give it: its
+        share at the coder's rate (add-one smoothed), when the coder read whole transcripts of ``RATE_MIN_SEGMENTS``
+        segments or more. Review decisions are decisions on suggestions and say no rate: no limits then."""
+        self.limits = {}
+        n = len(examples.labels)
+        if not self.human.whole_transcripts or self.suggestions_only or n < RATE_MIN_SEGMENTS:
+            return {}
+        limits: dict[str, int] = {}
+        for code in codebook:
+            entry = self.report.get(code.id, {})
+            if entry.get("trained"):
+                continue
+            rate = (entry.get("positives", 0) + 1) / (n + 2)
+            limits[code.id] = math.ceil(rate * segments)
+            entry["at_most"] = limits[code.id]
+        return limits
 
     def _adapted_or_not(
         self, segmentation: Segmentation, codebook: Codebook, examples: _Examples, data: _Features, learned: list

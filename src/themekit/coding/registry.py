@@ -38,6 +38,7 @@ __all__ = [
     "SemanticCoder",
     "combine",
     "merge_stats",
+    "within_limits",
     "method_names",
 ]
 
@@ -189,3 +190,22 @@ def combine(
     order = {c.id: k for k, c in enumerate(codebook)}
     merged.sort(key=lambda c: (c.segment.transcript.id, c.segment.index, order[c.code_id]))
     return merged
+
+
+def within_limits(codings: list[Coding], limits: Mapping[str, int]) -> tuple[list[Coding], dict[str, int]]:
+    """``codings`` with each code of ``limits`` kept on at most that many segments, its highest-scoring codings
+    (ties in corpus order); codings the rules gave stay, as the codebook's own keywords. Also how many codings of
+    each code were dropped."""
+    ranked: dict[str, list[int]] = {}
+    for k, c in enumerate(codings):
+        if c.code_id in limits and "rule" not in c.method.split("+"):
+            ranked.setdefault(c.code_id, []).append(k)
+    dropped: set[int] = set()
+    counts: dict[str, int] = {}
+    for code_id, rows in ranked.items():
+        rows.sort(key=lambda k: -codings[k].score)  # stable: equal scores keep corpus order
+        over = rows[limits[code_id] :]
+        if over:
+            dropped.update(over)
+            counts[code_id] = len(over)
+    return [c for k, c in enumerate(codings) if k not in dropped], counts

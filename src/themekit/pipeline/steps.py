@@ -30,6 +30,7 @@ from themekit.coding import (
     combine,
     merge_stats,
     method_names,
+    within_limits,
 )
 from themekit.config import Settings, load_settings
 from themekit.config.options import CodingOptions, coding_options, with_option_keywords
@@ -158,9 +159,12 @@ def code(
     stats: RunStats = {"warnings": batches.warnings} if batches.warnings else {}
     if passages:
         segmentation = _passages(segmentation, nlp, context, stats, timings)
-    raw, final = _run_coders(names, context, segmentation, codebook, batches.codings, timings, progress, stats)
+    raw, final, limits = _run_coders(names, context, segmentation, codebook, batches.codings, timings, progress, stats)
     _count_chunked(stats, embedding.loaded, segmentation.segments)
     codings = combine(raw, codebook, min_score=options.coding.min_score, final=final)
+    if limits:  # codes the coder gave too rarely to learn: suggested about as rarely
+        codings, dropped = within_limits(codings, limits)
+        stats["rate_limited"] = {"limits": limits, "dropped": dropped}
     if decided is not None:
         codings = decided.apply(segmentation.segments, codings, stats)
     _note_roles(corpus, stats)
@@ -368,12 +372,13 @@ def _run_coders(
     timings: dict[str, float],
     progress: ProgressCallback | None,
     stats: RunStats,
-) -> tuple[list[Coding], dict[str, str]]:
+) -> tuple[list[Coding], dict[str, str], dict[str, int]]:
     """Every chosen method's codings, in registry order (their statistics added to ``stats``); which method has
-    the last word on which code. A method that ran in the batches has its codings already; the others code the
+    the last word on which code; the most segments other methods may give a code (:attr:`Coded.limits`). A method that ran in the batches has its codings already; the others code the
     whole corpus here, once, so the embedding cache has one writer."""
     raw: list[Coding] = []
     final: dict[str, str] = {}
+    limits: dict[str, int] = {}
     for name in names:
         if METHODS[name].in_batches and name in batch_codings:
             coded = Coded(batch_codings[name])
@@ -388,9 +393,10 @@ def _run_coders(
         raw.extend(coded.codings)
         merge_stats(stats, coded.stats)
         final.update(dict.fromkeys(coded.final_codes, name))
+        limits.update(coded.limits)
         if progress:
             progress(f"code:{name}", 1, 1)
-    return raw, final
+    return raw, final, limits
 
 
 class _LazyEmbedder:
