@@ -13,6 +13,10 @@ every interview counts, a segment the authors left uncoded being "no code". Unit
 are also scored on one footing, turn by turn: a turn has the codes of any of its units.
 
     python benchmarks/quality_real.py [--data PATH] [--unit turn] [--json results.json] [--curve 2,3,4,7] [--adapt-encoder]
+                                      [--codes sub]
+
+``--codes sub`` codes with the study's 46 second-level codes instead (25 of them coded in 5 turns or more):
+a codebook of many rare codes, as many studies have.
 
 ``--curve`` adds a learning curve: the learned figures with K folds for each K given, so with more
 interviews to learn from each time (K folds of 7 interviews: each model learns from 7 - 7/K of them).
@@ -49,20 +53,27 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.casefold()).strip("_")
 
 
-def codebook_from_code_system(data: Path) -> dict:
-    """The codebook the study's code system gives: names and memos only."""
+def _code_id(path: str) -> str:
+    """A code's id from its path in the code system (``Top > Sub``), within the 64 characters an id may have."""
+    return _slug(path)[:60].rstrip("_")
+
+
+def codebook_from_code_system(data: Path, depth: int = 1) -> dict:
+    """The codebook the study's code system gives: names and memos only. ``depth`` 1: one code per top-level code;
+    2: one per second-level code (``Top > Sub``, 46 codes, most of them rare), each named by its own name."""
     rows = list(csv.DictReader((data / "code_system.csv").open(encoding="utf-8")))
-    tops = [r for r in rows if ">" not in r["code_path"]]
+    tops = [r for r in rows if r["code_path"].count(">") == depth - 1]
     codes = []
     for top in tops:
         children = [
             r["code_path"].split(" > ")[-1] for r in rows if r["code_path"].startswith(top["code_path"] + " > ")
         ]
+        name = top["code_path"].split(" > ")[-1]
         codes.append(
             {
-                "id": _slug(top["code_path"]),
-                "label": top["code_path"],
-                "definition": top["memo"].strip() or top["code_path"],
+                "id": _code_id(top["code_path"]),
+                "label": name,
+                "definition": top["memo"].strip() or name,
                 "include": list(dict.fromkeys(children))[:20],
             }
         )
@@ -74,17 +85,20 @@ def codebook_from_code_system(data: Path) -> dict:
     }
 
 
-def gold_from_coded_segments(data: Path, out: Path) -> Path:
+def gold_from_coded_segments(data: Path, out: Path, depth: int = 1) -> Path:
     """The authors' codings as a themekit gold file: spans by offsets into the transcript files (source offsets,
-    which themekit converts to its own text), top-level codes; the quoted text is checked against each span."""
+    which themekit converts to its own text), codes at ``depth`` (1: top-level; 2: second-level, codings made at
+    the top level left out); the quoted text is checked against each span."""
     with (data / "coded_segments.csv").open(encoding="utf-8") as fh, out.open("w", encoding="utf-8", newline="") as dst:
         writer = csv.writer(dst)
         writer.writerow(["transcript", "source_start", "source_end", "code", "text"])
         for row in csv.DictReader(fh):
-            if row["char_start"]:
+            path = row["code_path"].split(" > ")
+            if row["char_start"] and len(path) >= depth:
                 writer.writerow(
-                    [row["transcript"], row["char_start"], row["char_end"], _slug(row["top_code"]), row["text"]]
-                )
+                    [row["transcript"], row["char_start"], row["char_end"], _code_id(" > ".join(path[:depth])),
+                     row["text"]]
+                )  # fmt: skip
     return out
 
 
@@ -149,16 +163,23 @@ def main() -> int:
     parser.add_argument(
         "--adapt-encoder", action="store_true", help="the classifier learns from the model adapted to the interviews"
     )
+    parser.add_argument(
+        "--codes", default="top", choices=["top", "sub"],
+        help="top: the 9 top-level codes; sub: the 46 second-level codes (most coded fewer than 10 times)",
+    )  # fmt: skip
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    depth = 1 if args.codes == "top" else 2
     if not (args.data / "coded_segments.csv").is_file():
         print(f"no real interviews at {args.data}: nothing measured (the data lives in ../shared/dev-data).")
         return 0
     with tempfile.TemporaryDirectory(prefix="themekit-real-") as tmp:
         work = Path(tmp)
         codebook = work / "codebook.yaml"
-        codebook.write_text(yaml.safe_dump(codebook_from_code_system(args.data), sort_keys=False, allow_unicode=True))
-        gold = gold_from_coded_segments(args.data, work / "gold.csv")
+        codebook.write_text(
+            yaml.safe_dump(codebook_from_code_system(args.data, depth), sort_keys=False, allow_unicode=True)
+        )
+        gold = gold_from_coded_segments(args.data, work / "gold.csv", depth)
         started = time.perf_counter()
         run = themekit.code(
             args.data / "transcripts",
@@ -204,7 +225,8 @@ def main() -> int:
                 crossed.pooled, **_calibration(crossed)
             )
     print(
-        f"PDPilot interviews: {len(run.corpus)} transcripts, unit {args.unit}, methods {args.methods}, coded in {seconds:.1f} s"
+        f"PDPilot interviews: {len(run.corpus)} transcripts, unit {args.unit}, methods {args.methods}, "
+        f"{len(run.codebook)} codes ({args.codes}), coded in {seconds:.1f} s"
     )
     print(f"machine: {machine()}")
     print(
@@ -234,7 +256,13 @@ def main() -> int:
     if args.json:
         args.json.write_text(
             json.dumps(
-                {"unit": args.unit, "methods": args.methods, "adapt_encoder": args.adapt_encoder, "results": results},
+                {
+                    "unit": args.unit,
+                    "methods": args.methods,
+                    "codes": args.codes,
+                    "adapt_encoder": args.adapt_encoder,
+                    "results": results,
+                },
                 indent=2,
             )
             + "\n"

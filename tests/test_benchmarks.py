@@ -79,6 +79,11 @@ def test_benchmarks_real_interviews_codebook_comes_from_the_code_system_only(tmp
         ("purposes", "Purposes", "Why people use the plots.", ["Debugging"]),
         ("limits", "Limits", "Limits", []),
     ]
+    # a codebook of the second-level codes, each named by its own name
+    [theme] = quality_real.codebook_from_code_system(tmp_path, depth=2)["themes"]
+    assert [(c["id"], c["label"], c["definition"], c["include"]) for c in theme["codes"]] == [
+        ("purposes_debugging", "Debugging", "Debugging", [])
+    ]
 
 
 def test_benchmarks_review_import_records_every_row_of_a_small_sheet(tmp_path):

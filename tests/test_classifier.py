@@ -422,6 +422,18 @@ def test_classifier_suggests_a_code_the_coder_never_gave_about_as_rarely(tmp_pat
     strongest = sorted((c for c in free.codings if c.code_id == "money"), key=lambda c: -c.score)[:2]
     assert [c.segment.text for c in money] == [c.segment.text for c in sorted(strongest, key=lambda c: c.segment.index)]
     assert "transport" not in run.stats["rate_limited"]["limits"]  # it has a model: the classifier decides it
+    from typer.testing import CliRunner
+
+    from themekit.cli import app
+
+    args = ["code", str(folder), "-c", str(codebook), "--out", str(tmp_path / "cli"), "--method", "semantic,classifier"]
+    result = CliRunner().invoke(app, [*args, "--cache-dir", str(embedding_cache), "--project", str(tmp_path / "p.db")])
+    assert result.exit_code == 0, result.output
+    dropped = run.stats["rate_limited"]["dropped"]["money"]
+    assert (
+        f"1 code the coder gave too rarely to learn is suggested about as rarely as the coder gave it: {dropped} "
+        "weaker suggestions left out (run.json: stats.rate_limited)"
+    ) in " ".join(result.output.split())
 
 
 FILLER_TALK = [

@@ -262,11 +262,11 @@ def _classifier_line(run, learned: dict) -> str:
             line += f"\n[yellow]Note:[/] {sentences} ranked the coder's excerpts worse: the features come from the encoder as it is"
     limited = run.stats.get("rate_limited") or {}
     if limited.get("dropped"):
-        dropped = limited["dropped"]
+        dropped, n = limited["dropped"], len(limited["limits"])
         line += (
-            f"\n{len(limited['limits'])} codes the coder gave too rarely to learn are suggested about as rarely as the "
-            f"coder gave them: {sum(dropped.values())} weaker suggestions of {len(dropped)} of them left out "
-            "(run.json: stats.rate_limited)"
+            f"\n{n} code{'s' if n != 1 else ''} the coder gave too rarely to learn {'are' if n != 1 else 'is'} "
+            f"suggested about as rarely as the coder gave {'them' if n != 1 else 'it'}: {sum(dropped.values())} "
+            f"weaker suggestion{'s' if sum(dropped.values()) != 1 else ''} left out (run.json: stats.rate_limited)"
         )
     seen = run.stats.get("classifier_trained_on") or {}
     same = [t.id for t in run.corpus if t.id in seen and seen[t.id] in (None, t.sha256)]
