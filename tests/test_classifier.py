@@ -249,42 +249,16 @@ def test_classifier_ranks_with_the_codebook_where_the_codings_say_little():
     corpus = np.zeros((4, 6))
     corpus[2, 0] = 3.0
     reading = np.array([2.0, -1.0, 0.0, 0.0])
-    learned = _fit(csr_matrix(train), y, splits, csr_matrix(corpus), 0, np.zeros(60), reading, [])
+    learned = _fit(csr_matrix(train), y, splits, csr_matrix(corpus), 0, np.zeros(60), reading)
     described, generic, telling, neither = learned.proba
     assert described > generic  # the model alone scores them alike: the codebook decides
     assert telling > neither  # the codings still count where the codebook says nothing
     # a model that learned nothing (no feature varies) leaves the ranking to the codebook
-    blank = _fit(csr_matrix(np.zeros((60, 6))), y, splits, csr_matrix(corpus), 0, np.zeros(60), reading, [])
+    blank = _fit(csr_matrix(np.zeros((60, 6))), y, splits, csr_matrix(corpus), 0, np.zeros(60), reading)
     assert list(np.argsort(-blank.proba, kind="stable")) == [0, 2, 3, 1]
     # without cross-validation there is no calibration for the mix: the model's own probabilities, as before
-    alone = _fit(csr_matrix(train), y, [], csr_matrix(corpus), 0, np.zeros(60), reading, [])
+    alone = _fit(csr_matrix(train), y, [], csr_matrix(corpus), 0, np.zeros(60), reading)
     assert alone.proba[0] == pytest.approx(alone.proba[1])
-
-
-def test_classifier_puts_the_segments_coded_now_on_their_own_scale():
-    from scipy.sparse import csr_matrix
-    from scipy.special import logit
-    from sklearn.model_selection import StratifiedKFold
-
-    from themekit.coding.classifier import OWN_SCALE_MIN, _fit
-
-    rng = np.random.default_rng(1)
-    y = np.array([1] * 8 + [0] * 52)
-    train = rng.normal(size=(60, 6))
-    train[:, 0] += 1.5 * y
-    splits = list(StratifiedKFold(3, shuffle=True, random_state=0).split(train, y))
-    # the corpus: the 60 coded segments, then 40 the coder did not code
-    corpus = np.vstack([train, rng.normal(size=(40, 6))])
-    reading = np.zeros(100)
-    learned = _fit(csr_matrix(train), y, splits, csr_matrix(corpus), 0, np.zeros(60), reading, range(60))
-    # the model learned from all 60 codings is surer than the folds' models: its log-odds for the uncoded segments are
-    # put in standard deviations of their own, so the threshold the folds chose gives about the coder's share there
-    model = logit(learned.proba[60:])
-    assert abs(model.mean()) < 1e-6 and model.std() == pytest.approx(1.0, abs=1e-6)
-    # too few uncoded segments to have a scale of their own: the cross-validated scores' scale
-    few = _fit(csr_matrix(train), y, splits, csr_matrix(corpus[: 60 + OWN_SCALE_MIN - 1]), 0, np.zeros(60),
-               reading[: 60 + OWN_SCALE_MIN - 1], range(60))  # fmt: skip
-    assert abs(logit(few.proba[60:]).std() - 1.0) > 0.05
 
 
 MONEY = [

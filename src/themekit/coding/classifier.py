@@ -28,8 +28,7 @@ figures are kept in ``report``. A code the coder gave in one transcript only
 (common for rare codes) cannot be held out that way: it is cross-validated by
 segment (``cv_by: segment`` in ``report``) rather than left uncalibrated. A
 cross-validated code ranks segments by its model's log-odds (in standard
-deviations: of its cross-validated ones when scoring those, of the uncoded
-segments' when coding them, see ``OWN_SCALE_MIN``) plus the
+deviations of its cross-validated ones) plus the
 codebook's reading of the segment (``PRIOR_WEIGHT``; how distinctive its
 similarity to the code's definition, criteria and examples is in this corpus,
 in standard deviations above the corpus mean, as the semantic coder reads it):
@@ -94,9 +93,6 @@ FILLER = frozenset(
 _FILLER_RE = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in FILLER_PHRASES) + r")\b")
 #: Probability cut-offs tried when choosing the decision threshold from cross-validation.
 THRESHOLD_GRID = tuple(round(0.2 + 0.05 * k, 2) for k in range(11))
-#: A code's scores for the corpus are put on the scale of its model's scores for the uncoded segments (not of its
-#: cross-validated ones) when there are at least this many uncoded segments.
-OWN_SCALE_MIN = 30
 #: A code the coder gave too rarely to learn (fewer than ``MIN_POSITIVES`` segments) in transcripts they coded whole,
 #: at least this many segments of them, is given by the other methods to at most as many segments of the corpus
 #: as the coder's rate would give it (add-one smoothed: a code the coder never gave still gets a segment or so).
@@ -475,7 +471,7 @@ class ClassifierCoder:
                 splits = []
             jobs.append((code, y, splits))
         n_words = data.words.shape[1]
-        keys = self._fit_keys(data, jobs, examples)
+        keys = self._fit_keys(data, jobs)
         learned: list[_Learned | None] = [self._cached_fit(key) for key in keys]
         todo = [k for k, fit in enumerate(learned) if fit is None]
         if self.report_progress is not None and len(todo) < len(jobs):
@@ -489,7 +485,6 @@ class ClassifierCoder:
                 n_words,
                 data.prior_train[:, column[jobs[k][0].id]],
                 data.prior_corpus[:, column[jobs[k][0].id]],
-                examples.covered,
             )
             for k in todo
         )
@@ -550,15 +545,14 @@ class ClassifierCoder:
             round(expected_calibration_error(*map(np.concatenate, zip(*honest.values()))), 4) if honest else None
         )
 
-    def _fit_keys(self, data: _Features, jobs: list[tuple[Any, np.ndarray, list]], examples: _Examples) -> list[str]:
+    def _fit_keys(self, data: _Features, jobs: list[tuple[Any, np.ndarray, list]]) -> list[str]:
         """Each job's key in the fit cache: its features, labels, splits, the model's settings and scikit-learn's version."""
         if self.fits is None:
             return ["" for _ in jobs]
         import sklearn
 
         common = digest_arrays([data.train, data.corpus, data.words.shape[1], repr(sorted(_model().get_params().items())),
-                                sklearn.__version__, data.prior_train, data.prior_corpus, PRIOR_WEIGHT,
-                                np.asarray(examples.covered, dtype=np.int64), "scale: uncoded", OWN_SCALE_MIN])  # fmt: skip
+                                sklearn.__version__, data.prior_train, data.prior_corpus, PRIOR_WEIGHT])  # fmt: skip
         return [digest_arrays([common, y, *(part for split in splits for part in split)]) for _, y, splits in jobs]
 
     def _cached_fit(self, key: str) -> _Learned | None:
@@ -645,7 +639,7 @@ def _trainable(splits: list, y: np.ndarray) -> bool:
 
 def _fit(
     train: Any, y: np.ndarray, splits: list, corpus: Any, n_words: int, prior_train: np.ndarray,
-    prior_corpus: np.ndarray, coded: Sequence[int],
+    prior_corpus: np.ndarray,
 ) -> _Learned:  # fmt: skip
     """Cross-validate one code's model on ``splits`` (if any), then learn from every excerpt and code the corpus;
     a cross-validated code's probabilities are then ranked with the codebook's reading (:func:`_with_prior`)."""
@@ -656,35 +650,25 @@ def _fit(
             predicted[test_rows] = _model().fit(train[fit_rows], y[fit_rows]).predict_proba(train[test_rows])[:, 1]
     model = _model().fit(train, y)
     learned = _Learned(predicted, model.predict_proba(corpus)[:, 1], model.coef_[0][:n_words].copy())
-    uncoded = np.ones(corpus.shape[0], dtype=bool)  # the segments the coder did not code: those being coded now
-    uncoded[np.asarray(coded, dtype=int)] = False
-    return learned if predicted is None else _with_prior(learned, prior_train, prior_corpus, uncoded)
+    return learned if predicted is None else _with_prior(learned, prior_train, prior_corpus)
 
 
-def _with_prior(
-    learned: _Learned, prior_train: np.ndarray, prior_corpus: np.ndarray, uncoded: np.ndarray | None = None
-) -> _Learned:
-    """The model's log-odds in standard deviations, added to the codebook's reading of the segment (standard
-    deviations above the corpus mean; ``PRIOR_WEIGHT``), as scores in (0, 1) that calibration then maps to
-    probabilities. Held-out log-odds are in standard deviations of the held-out ones; the corpus' in those of the
-    ``uncoded`` segments' when there are ``OWN_SCALE_MIN`` of them, so the calibration and threshold fitted on the
-    held-out scores hold for the segments coded now. (The model learned from every coding is surer of itself than
-    the cross-validation's models, each learned from part of them: on its held-out scale it gave rare codes up to
-    twice the coder's count.) A model whose scores do not vary tells nothing: the reading ranks alone."""
+def _with_prior(learned: _Learned, prior_train: np.ndarray, prior_corpus: np.ndarray) -> _Learned:
+    """The model's log-odds in standard deviations of its held-out ones, added to the codebook's reading of the
+    segment (standard deviations above the corpus mean; ``PRIOR_WEIGHT``), as scores in (0, 1) that calibration
+    then maps to probabilities. One transform for held-out and corpus scores, so the calibration fitted on the
+    one holds for the other. A model whose held-out scores do not vary tells nothing: the reading ranks alone."""
     from scipy.special import expit
 
     assert learned.predicted is not None
+    held = _logit(learned.predicted)
+    mean, spread = held.mean(), float(held.std())
 
-    def blend(proba: np.ndarray, prior: np.ndarray, scale: np.ndarray) -> np.ndarray:
-        mean, spread = scale.mean(), float(scale.std())
+    def blend(proba: np.ndarray, prior: np.ndarray) -> np.ndarray:
         model = (_logit(proba) - mean) / spread if spread > 1e-3 else 0.0
         return expit(model + PRIOR_WEIGHT * np.asarray(prior, dtype=float))
 
-    held = _logit(learned.predicted)
-    own = held if uncoded is None or uncoded.sum() < OWN_SCALE_MIN else _logit(learned.proba[uncoded])
-    return _Learned(
-        blend(learned.predicted, prior_train, held), blend(learned.proba, prior_corpus, own), learned.word_weights
-    )
+    return _Learned(blend(learned.predicted, prior_train), blend(learned.proba, prior_corpus), learned.word_weights)
 
 
 @dataclass(frozen=True)
