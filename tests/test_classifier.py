@@ -261,6 +261,11 @@ def test_classifier_ranks_with_the_codebook_where_the_codings_say_little():
     assert alone.proba[0] == pytest.approx(alone.proba[1])
 
 
+def _interview(folder, name: str, answers: list[str]):
+    """An interview file of one short question before each answer."""
+    return write(folder / f"{name}.txt", "\n".join(f"Interviewer: And then?\n\n{name}: {a}\n" for a in answers))
+
+
 MONEY = [
     "We never had enough money left at the end of the month.",
     "The rent took nearly all of the money she earned.",
@@ -279,7 +284,7 @@ def test_classifier_cross_validates_by_segment_a_code_coded_in_one_transcript(tm
     gold_rows = ["transcript,char_start,char_end,code,text"]
     for n in range(3):  # three coded interviews; money talk only in the first
         said = [MONEY[k] if n == 0 else TRANSPORT[k] for k in range(6)] + OTHER
-        path = write(folder / f"P0{n}.txt", "\n".join(f"Interviewer: And then?\n\nP0{n}: {s}\n" for s in said))
+        path = _interview(folder, f"P0{n}", said)
         t = read_transcript(path)
         for turn in t.participant_turns:
             speech = t.turn_text(turn)
@@ -287,7 +292,7 @@ def test_classifier_cross_validates_by_segment_a_code_coded_in_one_transcript(tm
             gold_rows.append(f"P0{n},{turn.start},{turn.end},{label},{speech}")
     for n in range(3, 7):  # four interviews nobody coded: one money turn each
         said = [MONEY[n - 3], *OTHER, *TRANSPORT[:3]]
-        write(folder / f"P0{n}.txt", "\n".join(f"Interviewer: And then?\n\nP0{n}: {s}\n" for s in said))
+        _interview(folder, f"P0{n}", said)
     write(folder / "gold.csv", "\n".join(gold_rows) + "\n")
     codebook = write(tmp_path / "codebook.yaml", CODEBOOK)
     run = code(folder, codebook, methods="classifier", cache_dir=embedding_cache)
@@ -375,14 +380,12 @@ def test_classifier_suggests_a_code_the_coder_never_gave_about_as_rarely(tmp_pat
     rows = ["transcript,char_start,char_end,code"]
     for n in range(9):  # nine interviews coded whole, 54 answers: transport coded, money never
         said = [TRANSPORT[(n + k) % 6] if k % 2 == 0 else OTHER[(n + k) % 6] for k in range(6)]
-        t = read_transcript(
-            write(folder / f"P0{n}.txt", "\n".join(f"Interviewer: And then?\n\nP0{n}: {s}\n" for s in said))
-        )
+        t = read_transcript(_interview(folder, f"P0{n}", said))
         rows += [
             f"P0{n},{u.start},{u.end},{'transport' if t.turn_text(u) in TRANSPORT else ''}" for u in t.participant_turns
         ]
     write(folder / "gold.csv", "\n".join(rows) + "\n")
-    write(folder / "P10.txt", "\n".join(f"Interviewer: And then?\n\nP10: {s}\n" for s in MONEY))
+    _interview(folder, "P10", MONEY)
     codebook = write(tmp_path / "codebook.yaml", CODEBOOK)
     free = code(folder, codebook, methods="semantic", cache_dir=embedding_cache)
     run = code(folder, codebook, methods="semantic,classifier", cache_dir=embedding_cache)
