@@ -350,6 +350,37 @@ def test_classifier_has_the_last_word_on_codes_it_learned(tiny_codebook):
     assert len(combine(codings, codebook)) == 3  # without models every method counts
 
 
+def test_semantic_probabilities_move_to_the_rate_the_coder_gave_them():
+    from pathlib import Path
+
+    from themekit.coding import with_semantic_intercepts
+    from themekit.coding.semantic import PROBABILITY_MAP, calibrate, fitted_intercept, probability, probability_of_score
+    from themekit.models import Coding, Segment, Transcript, Turn
+
+    similarity = np.array([0.30, 0.35, 0.40, 0.45])
+    # a score's probability is the map of the similarity it came from
+    assert probability_of_score(calibrate(similarity, 0.32)) == pytest.approx(probability(similarity, 0.32))
+    # 40 codings, of which the coder gave 4: moved so their probabilities add up to about 4 (4.5 / 41 of them)
+    scores = np.tile(calibrate(similarity, 0.32), 10)
+    given = np.zeros(40, dtype=bool)
+    given[:4] = True
+    intercept = fitted_intercept(scores, given)
+    assert intercept < PROBABILITY_MAP[1]
+    assert probability_of_score(scores, intercept).sum() == pytest.approx(4.5 / 41 * 40, abs=0.01)
+    text = "P01: It cost too much."
+    turn = Turn(index=0, speaker="P01", role="participant", start=5, end=len(text))
+    segment = Segment(Transcript("P01", Path("P01.txt"), "0" * 64, "txt", "utf-8", text, (turn,)), 0, 0, 5, len(text))
+    codings = [
+        Coding(segment, "debt", "barriers", "semantic", 0.9, "definition: …", probability=0.6),
+        Coding(segment, "debt", "barriers", "rule", 0.8, "matched: cost"),
+        Coding(segment, "trust", "support", "semantic", 0.9, "definition: …", probability=0.6),
+    ]
+    moved = with_semantic_intercepts(codings, {"debt": intercept})
+    assert moved[0].probability == pytest.approx(probability_of_score(0.9, intercept), abs=1e-4)
+    assert moved[0].probability < 0.6
+    assert moved[1:] == codings[1:]  # rules have no probability; other codes keep theirs
+
+
 def test_classifier_limits_what_others_give_a_code_the_coder_gave_too_rarely_to_learn(tiny_codebook):
     from pathlib import Path
 
@@ -373,32 +404,44 @@ def test_classifier_limits_what_others_give_a_code_the_coder_gave_too_rarely_to_
 
 
 @pytest.mark.slow
-def test_classifier_suggests_a_code_the_coder_never_gave_about_as_rarely(tmp_path, embedding_cache):
+def test_classifier_suggests_a_code_the_coder_never_gave_about_as_rarely(tmp_path, embedding_cache, monkeypatch):
     from themekit import read_transcript
+    from themekit.coding import classifier
+
+    monkeypatch.setattr(classifier, "REFIT_MIN_CODINGS", 1)  # the few codings of this small study are enough
 
     folder = tmp_path / "study"
     rows = ["transcript,char_start,char_end,code"]
-    for n in range(9):  # nine interviews coded whole, 54 answers: transport coded, money never
+    for n in range(9):  # nine interviews coded whole, 54 answers: transport coded, money never (two talk of it)
         said = [TRANSPORT[(n + k) % 6] if k % 2 == 0 else OTHER[(n + k) % 6] for k in range(6)]
+        if n < 2:
+            said[1] = MONEY[4 + n]
         t = read_transcript(_interview(folder, f"P0{n}", said))
         rows += [
             f"P0{n},{u.start},{u.end},{'transport' if t.turn_text(u) in TRANSPORT else ''}" for u in t.participant_turns
         ]
     write(folder / "gold.csv", "\n".join(rows) + "\n")
-    _interview(folder, "P10", MONEY)
+    _interview(folder, "P10", MONEY[:4])
     codebook = write(tmp_path / "codebook.yaml", CODEBOOK)
     free = code(folder, codebook, methods="semantic", cache_dir=embedding_cache)
     run = code(folder, codebook, methods="semantic,classifier", cache_dir=embedding_cache)
     # similarity alone gives money to several answers; the coder gave it to none of 54: at most (0 + 1) / 56 of the
-    # corpus' 60 answers, rounded up
+    # corpus' 58 answers, rounded up
     assert sum(c.code_id == "money" for c in free.codings) > 2
     money = [c for c in run.codings if c.code_id == "money"]
     assert run.stats["classifier"]["money"]["at_most"] == 2 and len(money) == 2
     assert run.stats["rate_limited"]["dropped"]["money"] == sum(c.code_id == "money" for c in free.codings) - 2
-    # the strongest suggestions stay: the interview about money
+    # the strongest suggestions stay
     strongest = sorted((c for c in free.codings if c.code_id == "money"), key=lambda c: -c.score)[:2]
     assert [c.segment.text for c in money] == [c.segment.text for c in sorted(strongest, key=lambda c: c.segment.index)]
     assert "transport" not in run.stats["rate_limited"]["limits"]  # it has a model: the classifier decides it
+    # the coder gave none of money's semantic codings in the interviews they coded: its probabilities fall to that
+    coded_money = [c for c in free.codings if c.code_id == "money" and c.segment.transcript.id != "P10"]
+    refit = run.stats["semantic_probability_refit"]
+    assert refit["codings"] == len(coded_money) == 2 and refit["coder_gave"] == 0
+    assert refit["intercept"] < refit["instead_of"] - 1
+    before = {c.segment.text: c.probability for c in free.codings if c.code_id == "money"}
+    assert all(c.probability < before[c.segment.text] - 0.1 for c in money)
     from typer.testing import CliRunner
 
     from themekit.cli import app

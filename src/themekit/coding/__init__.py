@@ -12,6 +12,7 @@ from themekit.coding.registry import (
     combine,
     merge_stats,
     method_names,
+    with_semantic_intercepts,
     within_limits,
 )
 
@@ -27,5 +28,6 @@ __all__ = [
     "combine",
     "merge_stats",
     "method_names",
+    "with_semantic_intercepts",
     "within_limits",
 ]

@@ -25,6 +25,9 @@ class Coded:
     #: per code, the most segments the other methods may give it (their highest-scoring codings): a classifier's
     #: limit from how rarely the coder gave a code it could not learn
     limits: dict[str, int] = field(default_factory=dict)
+    #: per code, the intercept its semantic codings' probabilities take instead of ``PROBABILITY_MAP``'s: a
+    #: classifier's refit to the rate at which the coder gave such codings
+    semantic_intercepts: dict[str, float] = field(default_factory=dict)
 
 
 class Coder(Protocol):

@@ -57,7 +57,7 @@ from themekit.codebook import Codebook
 from themekit.coding.base import Coded, top_per_row
 from themekit.coding.context import question_vectors, turn_vectors
 from themekit.coding.fitcache import FitCache, digest_arrays
-from themekit.coding.semantic import SemanticCoder, turn_sentences
+from themekit.coding.semantic import PROBABILITY_MAP, SemanticCoder, fitted_intercept, turn_sentences
 from themekit.human.gold import CodeNames, HumanCodings, map_gold
 from themekit.models import Coding
 from themekit.nlp.embed import Embedder, EmbeddingCache, embed_texts
@@ -97,6 +97,9 @@ THRESHOLD_GRID = tuple(round(0.2 + 0.05 * k, 2) for k in range(11))
 #: at least this many segments of them, is given by the other methods to at most as many segments of the corpus
 #: as the coder's rate would give it (add-one smoothed: a code the coder never gave still gets a segment or so).
 RATE_MIN_SEGMENTS = 50
+#: Those codes' semantic probabilities are moved to the rate at which the coder gave their semantic codings in the
+#: transcripts they coded (``PROBABILITY_MAP``'s intercept refitted) when there are at least this many such codings.
+REFIT_MIN_CODINGS = 20
 #: With ``adapt``, a corpus needs this many distinct sentences of 4 words or more to adapt the model to.
 MIN_ADAPT_SENTENCES = 10
 #: A segment keeps at most as many codes as the coder gave this share of the segments they coded.
@@ -156,6 +159,8 @@ class ClassifierCoder:
         self.skipped: list[str] = []
         #: per code the coder gave too rarely to learn, the most segments the other methods may give it
         self.limits: dict[str, int] = {}
+        #: the semantic probabilities' refit for those codes (see ``REFIT_MIN_CODINGS``): what it learned from
+        self.semantic_refit: dict[str, Any] = {}
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         return embed_texts(texts, self.embedder, self.cache)
@@ -202,7 +207,14 @@ class ClassifierCoder:
             stats["classifier_skipped"] = self.skipped
         if self.fits is not None:
             stats["classifier_fit_cache"] = self.fits.stats()
-        return Coded(codings, stats, final_codes=frozenset(self.trained_codes), limits=self.limits)
+        intercepts: dict[str, float] = {}
+        if self.semantic_refit:
+            stats["semantic_probability_refit"] = self.semantic_refit
+            intercepts = dict.fromkeys(self.limits, self.semantic_refit["intercept"])
+        return Coded(
+            codings, stats, final_codes=frozenset(self.trained_codes), limits=self.limits,
+            semantic_intercepts=intercepts,
+        )  # fmt: skip
 
     def _codings(self, segmentation: Segmentation, codebook: Codebook) -> list[Coding]:
         """Learn a model per code from the human codings, then code every segment with it."""
@@ -225,7 +237,32 @@ class ClassifierCoder:
         if adapted is not None:
             data, learned = self._adapted_or_not(segmentation, codebook, examples, data, learned)
         self.limits = self._rate_limits(codebook, examples, len(segments))
+        self.semantic_refit = self._semantic_refit(segments, examples)
         return self._code_with(learned, segments, data)
+
+    def _semantic_refit(self, segments: list, examples: _Examples) -> dict[str, Any]:
+        """How often the coder gave the semantic codings of the codes in ``limits`` on the segments they coded, and
+        the intercept that moves those codes' semantic probabilities to that rate ({} with fewer than
+        ``REFIT_MIN_CODINGS`` such codings). Similarity's general map was fitted on one study's codebook; a codebook
+        of many fine-grained codes has fewer of its codings right at the same similarity."""
+        if not self.limits:
+            return {}
+        position = {(segments[row].transcript.id, segments[row].index): k for k, row in enumerate(examples.covered)}
+        scores: list[float] = []
+        given: list[bool] = []
+        for c in self.suggested_codings:
+            k = position.get((c.segment.transcript.id, c.segment.index))
+            if c.method == "semantic" and c.code_id in self.limits and not c.negated and k is not None:
+                scores.append(c.score)
+                given.append(c.code_id in examples.labels[k])
+        if len(scores) < REFIT_MIN_CODINGS:
+            return {}
+        return {
+            "codings": len(scores),
+            "coder_gave": int(sum(given)),
+            "intercept": fitted_intercept(np.array(scores), np.array(given)),
+            "instead_of": PROBABILITY_MAP[1],
+        }
 
     def _rate_limits(self, codebook: Codebook, examples: _Examples, segments: int) -> dict[str, int]:
         """Per code without a model, the most of the corpus' ``segments`` the other methods may give it: its

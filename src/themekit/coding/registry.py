@@ -20,7 +20,7 @@ from themekit.codebook import Codebook
 from themekit.coding.base import Coded, Coder, merge_stats
 from themekit.coding.classifier import ClassifierCoder
 from themekit.coding.rules import RuleCoder
-from themekit.coding.semantic import SemanticCoder, noisy_or
+from themekit.coding.semantic import SemanticCoder, noisy_or, probability_of_score
 from themekit.config.options import METHOD_NAMES, parse_methods
 from themekit.errors import OptionError
 from themekit.human.gold import HumanCodings
@@ -38,6 +38,7 @@ __all__ = [
     "SemanticCoder",
     "combine",
     "merge_stats",
+    "with_semantic_intercepts",
     "within_limits",
     "method_names",
 ]
@@ -209,3 +210,14 @@ def within_limits(codings: list[Coding], limits: Mapping[str, int]) -> tuple[lis
             dropped.update(over)
             counts[code_id] = len(over)
     return [c for k, c in enumerate(codings) if k not in dropped], counts
+
+
+def with_semantic_intercepts(codings: list[Coding], intercepts: Mapping[str, float]) -> list[Coding]:
+    """``codings`` with the semantic method's probabilities of each code in ``intercepts`` mapped from their scores
+    with that intercept (:func:`themekit.coding.semantic.probability_of_score`); every other coding as it was."""
+    return [
+        replace(c, probability=round(float(probability_of_score(c.score, intercepts[c.code_id])), 4))
+        if c.method == "semantic" and c.code_id in intercepts and c.probability is not None
+        else c
+        for c in codings
+    ]

@@ -59,6 +59,7 @@ from themekit.nlp.segment import Segmentation, sentence_spans
 
 __all__ = [
     "SemanticCoder", "CorpusScale", "Reference", "references", "default_thresholds", "calibrate", "probability",
+    "probability_of_score", "fitted_intercept",
 ]  # fmt: skip
 
 #: Similarity above the threshold that lifts the score from 0.5 to about 0.73.
@@ -128,6 +129,28 @@ def probability(similarity: float | np.ndarray, threshold: float | np.ndarray) -
     """The probability that a coder gives the code to a segment of this in-context similarity (``PROBABILITY_MAP``)."""
     slope, intercept = PROBABILITY_MAP
     return 1.0 / (1.0 + np.exp(-(slope * (np.asarray(similarity) - threshold) / SCALE + intercept)))
+
+
+def probability_of_score(score: float | np.ndarray, intercept: float = PROBABILITY_MAP[1]) -> float | np.ndarray:
+    """A semantic coding's probability from its score (whose log-odds are its similarity above the threshold in
+    units of ``SCALE``), by ``PROBABILITY_MAP``'s slope and ``intercept`` (default: the map's own)."""
+    odds = np.log(np.clip(score, 1e-6, 1 - 1e-6)) - np.log1p(-np.clip(score, 1e-6, 1 - 1e-6))
+    return 1.0 / (1.0 + np.exp(-(PROBABILITY_MAP[0] * odds + intercept)))
+
+
+def fitted_intercept(scores: np.ndarray, given: np.ndarray) -> float:
+    """The intercept of ``PROBABILITY_MAP`` (its slope kept) under which the probabilities of semantic codings of
+    these ``scores`` add up to the number a coder ``given`` (half a coding added either way, so none or all still
+    gives a finite value): the map moved to a study's own rate of right codings."""
+    target = (float(np.sum(given)) + 0.5) / (len(given) + 1.0) * len(given)
+    low, high = -20.0, 20.0
+    for _ in range(60):  # the sum rises with the intercept: bisection
+        middle = (low + high) / 2
+        if float(np.sum(probability_of_score(scores, middle))) < target:
+            low = middle
+        else:
+            high = middle
+    return round((low + high) / 2, 4)
 
 
 def default_thresholds(

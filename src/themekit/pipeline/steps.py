@@ -30,6 +30,7 @@ from themekit.coding import (
     combine,
     merge_stats,
     method_names,
+    with_semantic_intercepts,
     within_limits,
 )
 from themekit.config import Settings, load_settings
@@ -159,8 +160,12 @@ def code(
     stats: RunStats = {"warnings": batches.warnings} if batches.warnings else {}
     if passages:
         segmentation = _passages(segmentation, nlp, context, stats, timings)
-    raw, final, limits = _run_coders(names, context, segmentation, codebook, batches.codings, timings, progress, stats)
+    raw, final, limits, intercepts = _run_coders(
+        names, context, segmentation, codebook, batches.codings, timings, progress, stats
+    )
     _count_chunked(stats, embedding.loaded, segmentation.segments)
+    if intercepts:  # semantic probabilities moved to the rate at which the coder gave such codings
+        raw = with_semantic_intercepts(raw, intercepts)
     codings = combine(raw, codebook, min_score=options.coding.min_score, final=final)
     if limits:  # codes the coder gave too rarely to learn: suggested about as rarely
         codings, dropped = within_limits(codings, limits)
@@ -372,13 +377,15 @@ def _run_coders(
     timings: dict[str, float],
     progress: ProgressCallback | None,
     stats: RunStats,
-) -> tuple[list[Coding], dict[str, str], dict[str, int]]:
+) -> tuple[list[Coding], dict[str, str], dict[str, int], dict[str, float]]:
     """Every chosen method's codings, in registry order (their statistics added to ``stats``); which method has
-    the last word on which code; the most segments other methods may give a code (:attr:`Coded.limits`). A method that ran in the batches has its codings already; the others code the
+    the last word on which code; the most segments other methods may give a code (:attr:`Coded.limits`); the
+    intercepts of codes' semantic probabilities (:attr:`Coded.semantic_intercepts`). A method that ran in the batches has its codings already; the others code the
     whole corpus here, once, so the embedding cache has one writer."""
     raw: list[Coding] = []
     final: dict[str, str] = {}
     limits: dict[str, int] = {}
+    intercepts: dict[str, float] = {}
     for name in names:
         if METHODS[name].in_batches and name in batch_codings:
             coded = Coded(batch_codings[name])
@@ -394,9 +401,10 @@ def _run_coders(
         merge_stats(stats, coded.stats)
         final.update(dict.fromkeys(coded.final_codes, name))
         limits.update(coded.limits)
+        intercepts.update(coded.semantic_intercepts)
         if progress:
             progress(f"code:{name}", 1, 1)
-    return raw, final, limits
+    return raw, final, limits, intercepts
 
 
 class _LazyEmbedder:
