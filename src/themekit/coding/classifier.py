@@ -268,7 +268,6 @@ class ClassifierCoder:
         """Per code without a model, the most of the corpus' ``segments`` the other methods may give it: its
         share at the coder's rate (add-one smoothed), when the coder read whole transcripts of ``RATE_MIN_SEGMENTS``
         segments or more. Review decisions are decisions on suggestions and say no rate: no limits then."""
-        self.limits = {}
         n = len(examples.labels)
         if not self.human.whole_transcripts or self.suggestions_only or n < RATE_MIN_SEGMENTS:
             return {}

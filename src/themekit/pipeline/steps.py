@@ -380,8 +380,9 @@ def _run_coders(
 ) -> tuple[list[Coding], dict[str, str], dict[str, int], dict[str, float]]:
     """Every chosen method's codings, in registry order (their statistics added to ``stats``); which method has
     the last word on which code; the most segments other methods may give a code (:attr:`Coded.limits`); the
-    intercepts of codes' semantic probabilities (:attr:`Coded.semantic_intercepts`). A method that ran in the batches has its codings already; the others code the
-    whole corpus here, once, so the embedding cache has one writer."""
+    intercepts of codes' semantic probabilities (:attr:`Coded.semantic_intercepts`). A method that ran in the
+    batches has its codings already; the others code the whole corpus here, once, so the embedding cache has one
+    writer."""
     raw: list[Coding] = []
     final: dict[str, str] = {}
     limits: dict[str, int] = {}
