@@ -127,30 +127,33 @@ def calibrate(similarity: float | np.ndarray, threshold: float | np.ndarray) -> 
 
 def probability(similarity: float | np.ndarray, threshold: float | np.ndarray) -> float | np.ndarray:
     """The probability that a coder gives the code to a segment of this in-context similarity (``PROBABILITY_MAP``)."""
-    slope, intercept = PROBABILITY_MAP
-    return 1.0 / (1.0 + np.exp(-(slope * (np.asarray(similarity) - threshold) / SCALE + intercept)))
+    return _mapped((np.asarray(similarity) - threshold) / SCALE)
 
 
 def probability_of_score(score: float | np.ndarray, intercept: float = PROBABILITY_MAP[1]) -> float | np.ndarray:
     """A semantic coding's probability from its score (whose log-odds are its similarity above the threshold in
     units of ``SCALE``), by ``PROBABILITY_MAP``'s slope and ``intercept`` (default: the map's own)."""
-    odds = np.log(np.clip(score, 1e-6, 1 - 1e-6)) - np.log1p(-np.clip(score, 1e-6, 1 - 1e-6))
-    return 1.0 / (1.0 + np.exp(-(PROBABILITY_MAP[0] * odds + intercept)))
+    from scipy.special import logit
+
+    return _mapped(logit(np.clip(score, 1e-6, 1 - 1e-6)), intercept)
+
+
+def _mapped(odds: float | np.ndarray, intercept: float = PROBABILITY_MAP[1]) -> float | np.ndarray:
+    """``PROBABILITY_MAP`` (its slope, and ``intercept``) applied to a score's log-odds."""
+    from scipy.special import expit
+
+    return expit(PROBABILITY_MAP[0] * np.asarray(odds) + intercept)
 
 
 def fitted_intercept(scores: np.ndarray, given: np.ndarray) -> float:
     """The intercept of ``PROBABILITY_MAP`` (its slope kept) under which the probabilities of semantic codings of
     these ``scores`` add up to the number a coder ``given`` (half a coding added either way, so none or all still
     gives a finite value): the map moved to a study's own rate of right codings."""
+    from scipy.optimize import brentq
+
     target = (float(np.sum(given)) + 0.5) / (len(given) + 1.0) * len(given)
-    low, high = -20.0, 20.0
-    for _ in range(60):  # the sum rises with the intercept: bisection
-        middle = (low + high) / 2
-        if float(np.sum(probability_of_score(scores, middle))) < target:
-            low = middle
-        else:
-            high = middle
-    return round((low + high) / 2, 4)
+    # the sum rises with the intercept, from 0 to every coding: one root between
+    return round(brentq(lambda b: float(np.sum(probability_of_score(scores, b))) - target, -20.0, 20.0), 4)
 
 
 def default_thresholds(
@@ -345,11 +348,6 @@ class SemanticCoder:
             mixed = _on_scale_of(ranked, mixed)
         return _Reading(refs, ref_vectors, mixed, best_ref, best_sim, several)
 
-    def _sentences(
-        self, segments: list[Segment], segmentation: Segmentation
-    ) -> dict[tuple[str, int], list[tuple[int, int]]]:
-        return turn_sentences(segments, segmentation, self.nlp)
-
     def _part_similarities(
         self, segments: list[Segment], segmentation: Segmentation, seg_vectors: np.ndarray, ref_vectors: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -361,7 +359,7 @@ class SemanticCoder:
             return sims, np.zeros(len(segments), dtype=bool)
         owners: list[int] = []
         texts: list[str] = []
-        spans = self._sentences(segments, segmentation)
+        spans = turn_sentences(segments, segmentation, self.nlp)
         for i, segment in enumerate(segments):
             key = (segment.transcript.id, segment.turn_index)
             if key not in spans:
